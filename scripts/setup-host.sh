@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Installs the real tools Tantalus's tests and demo use (Debian packages) and the
+# host configuration rootful podman needs on these machines (no CAP_SYS_RESOURCE,
+# cgroup v1 hybrid: see shared research, container-tools.md). Idempotent.
+set -euo pipefail
+
+if [ "$(id -u)" != 0 ]; then
+  echo "setup-host: not root; skipping system packages (the tests that need them will say so)" >&2
+  exit 0
+fi
+
+PKGS=(gcc libc6-dev binutils skopeo umoci docker-registry podman runc buildah uidmap
+      fuse-overlayfs slirp4netns apache2-utils zsh tcsh csh zstd busybox-static
+      charliecloud-runtime squashfs-tools util-linux tmux hyperfine openssl)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+mkdir -p /etc/containers
+if ! grep -q tantalus /etc/containers/containers.conf 2>/dev/null; then
+  cat > /etc/containers/containers.conf <<'CONF'
+# written by tantalus scripts/setup-host.sh
+[containers]
+default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
+[engine]
+runtime = "runc"
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+CONF
+fi
+if ! grep -q tantalus /etc/containers/storage.conf 2>/dev/null; then
+  cat > /etc/containers/storage.conf <<'CONF'
+# written by tantalus scripts/setup-host.sh
+[storage]
+driver = "overlay"
+runroot = "/run/containers/storage"
+graphroot = "/var/lib/containers/storage"
+CONF
+fi
+# Rootless runtimes need these device nodes usable (no udev on these machines).
+[ -e /dev/net/tun ] && chmod 0666 /dev/net/tun || true
+[ -e /dev/fuse ] && chmod 0666 /dev/fuse || true
+mount --make-rshared / 2>/dev/null || true

@@ -1,0 +1,182 @@
+import fs from "node:fs";
+import path from "node:path";
+import type { Command } from "@commander-js/extra-typings";
+import { findConfig, openRepositories } from "../common.js";
+import { parseTime } from "../time.js";
+import { solve } from "../../solver/index.js";
+import { hostSystem, implicitPackagesFor } from "../../rez/system.js";
+import { Repositories } from "../../rez/repository/index.js";
+import { loadContext, makeContext, type ResolvedContext } from "../../context/context.js";
+import { importRxt } from "../../context/rxt.js";
+import {
+  interpretResolvedContext,
+  isShellKind,
+  renderDotenv,
+  renderEnvironJson,
+  renderShell,
+  hostHomeResolver,
+  SHELL_KINDS,
+  type RexResult,
+  type ShellKind,
+  type ContextInterpretOptions,
+} from "../../rex/index.js";
+import { InputError, TantalusError, UsageError } from "../../errors.js";
+import { writeFileAtomic } from "../../util/atomic.js";
+
+/** What `env` and `shell` share: where the context comes from. */
+export interface ContextSourceOpts {
+  paths?: string;
+  config?: string;
+  context?: string;
+  implicit?: boolean;
+  time?: string;
+  workflow?: string;
+}
+
+export interface AcquiredContext {
+  ctx: ResolvedContext;
+  repos: Repositories;
+  /** Set when the context is a Rez .rxt: Rez then exports REZ_RXT_FILE in shell code. */
+  rxtFile?: string;
+}
+
+/** Resolves the request with Tantalus's solver, or reads --context (a Tantalus lock or a Rez .rxt). */
+export function acquireContext(request: string[], opts: ContextSourceOpts): AcquiredContext {
+  if (opts.context) {
+    if (request.length > 0 || opts.workflow) throw new UsageError("--context takes the resolve from the file; give no request");
+    const file = path.resolve(opts.context);
+    const repoFor = (paths: string[]) => (opts.paths ? openRepositories(opts) : new Repositories(paths));
+    if (isRxt(file)) {
+      const ctx = importRxt(file, repoFor);
+      return { ctx, repos: repoFor(ctx.packagePaths), rxtFile: file };
+    }
+    const ctx = loadContext(file);
+    return { ctx, repos: repoFor(ctx.packagePaths) };
+  }
+  const repos = openRepositories(opts);
+  const config = findConfig(opts);
+  let req = request;
+  if (opts.workflow) {
+    const wf = config?.workflows?.[opts.workflow];
+    if (!wf) throw new UsageError(`no workflow '${opts.workflow}' in the configuration`);
+    req = [...wf.request, ...request];
+  }
+  if (req.length === 0) throw new UsageError("nothing to resolve: give a request, --workflow NAME or --context FILE");
+  const implicit = opts.implicit === false ? [] : (config?.implicitPackages ?? implicitPackagesFor(hostSystem()));
+  const timestamp = opts.time ? parseTime(opts.time) : undefined;
+  const result = solve(req, repos, { implicitPackages: implicit, timestamp });
+  if (result.status !== "solved") {
+    throw new TantalusError(`resolve failed: ${result.failure?.explanation ?? result.failure?.description ?? result.status}`);
+  }
+  const ctx = makeContext({
+    request: req,
+    implicitPackages: implicit,
+    packagePaths: repos.paths,
+    timestamp: timestamp ?? null,
+    status: "solved",
+    resolved: result.resolved,
+    ephemerals: result.ephemerals.map(String),
+  });
+  return { ctx, repos };
+}
+
+function isRxt(file: string): boolean {
+  let data: unknown;
+  try {
+    data = JSON.parse(fs.readFileSync(file, "utf8"));
+  } catch (err) {
+    throw new InputError(`cannot read the context: ${(err as Error).message}`, { file });
+  }
+  return typeof data === "object" && data !== null && "serialize_version" in data;
+}
+
+export function shellOption(value: string | undefined, fallback: ShellKind): ShellKind {
+  if (value === undefined) return fallback;
+  if (!isShellKind(value)) throw new UsageError(`--shell ${value}: expected one of ${SHELL_KINDS.join(", ")}`);
+  return value;
+}
+
+function parseRootMap(entries: string[]): Record<string, string> {
+  const map: Record<string, string> = {};
+  for (const e of entries) {
+    const i = e.indexOf("=");
+    if (i <= 0 || i === e.length - 1) throw new UsageError(`--root-map ${e}: expected HOST_PATH=IMAGE_PATH`);
+    const to = e.slice(i + 1);
+    if (!to.startsWith("/")) throw new UsageError(`--root-map ${e}: the image path must be absolute`);
+    map[path.resolve(e.slice(0, i))] = to;
+  }
+  return map;
+}
+
+interface EnvOpts extends ContextSourceOpts {
+  shell?: string;
+  json?: boolean;
+  format?: string;
+  output?: string;
+  rootMap: string[];
+  systemPaths?: string;
+  inheritEnv?: boolean;
+  home?: string;
+}
+
+const FORMATS = ["script", "json", "dotenv"] as const;
+
+export function register(program: Command): void {
+  program
+    .command("env")
+    .description(
+      "write the environment Rez would give a resolve: the shell script Rez writes (rez context --interpret), " +
+        "Rez's environ as JSON, or a docker/podman --env-file",
+    )
+    .argument("[request...]", "requirements to resolve, e.g. maya-2024 'python-3.11'")
+    .option("--paths <paths>", "package search paths, colon-separated")
+    .option("--config <file>", "configuration file (default: ./tantalus.yaml)")
+    .option("--context <file>", "interpret this resolved context (a Tantalus lock or a Rez .rxt) instead of resolving")
+    .option("-w, --workflow <name>", "resolve a workflow's request from tantalus.yaml (extra requirements are appended)")
+    .option("--no-implicit", "do not add the implicit packages (~platform, ~arch, ~os)")
+    .option("--time <time>", "ignore packages released after this time: epoch seconds, an ISO date, or relative (-10d)")
+    .option("--shell <shell>", `shell of the script: ${SHELL_KINDS.join(", ")} (default: bash)`)
+    .option("--json", "print the environ as JSON, as `rez context --interpret -f json --no-env` does (same as --format json)")
+    .option("--format <format>", `${FORMATS.join(", ")} (default: script)`)
+    .option("-o, --output <file>", "write to this file instead of standard output")
+    .option(
+      "--root-map <host=image>",
+      "package repository root as the image sees it (repeatable): every value derived from it is rewritten",
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
+    .option("--system-paths <paths>", "colon-separated paths appended to PATH at the end (default: what Rez finds for the shell; '' for none)")
+    .option("--inherit-env", "interpret in this process's environment (as rez-env does) instead of an empty one (as in an image)")
+    .option("--home <dir>", "home directory for '~' in values (default: $HOME)")
+    .action((request, opts: EnvOpts) => {
+      const format = opts.json ? "json" : (opts.format ?? "script");
+      if (!(FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format ${format}: expected one of ${FORMATS.join(", ")}`);
+      if (opts.json && opts.format && opts.format !== "json") throw new UsageError("--json and --format " + opts.format + " disagree");
+      const shell = shellOption(opts.shell, "bash");
+      if (format !== "script" && opts.shell) throw new UsageError(`--shell applies to scripts only, not to --format ${format}`);
+
+      const acquired = acquireContext(request, opts);
+      const interpretOpts: ContextInterpretOptions = {
+        parentEnv: opts.inheritEnv ? definedEnv(process.env) : {},
+        rootMap: parseRootMap(opts.rootMap),
+        home: opts.home,
+        ...(opts.systemPaths !== undefined ? { systemPaths: opts.systemPaths.split(":").filter((p) => p.length > 0) } : {}),
+      };
+      let text: string;
+      if (format === "script") {
+        const result = interpretResolvedContext(acquired.ctx, acquired.repos, { ...interpretOpts, shell, rxtFile: acquired.rxtFile });
+        text = renderShell(result.actions, shell, { home: hostHomeResolver(opts.home) });
+      } else {
+        const result: RexResult = interpretResolvedContext(acquired.ctx, acquired.repos, interpretOpts);
+        text = format === "json" ? renderEnvironJson(result.environ) : renderDotenv(result.environ);
+      }
+      if (opts.output) writeFileAtomic(opts.output, text);
+      else process.stdout.write(text);
+    });
+}
+
+export function definedEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
+  return out;
+}

@@ -1,0 +1,32 @@
+import type { Command } from "@commander-js/extra-typings";
+import { openRepositories, printJson } from "../common.js";
+import { formatLocation } from "../../errors.js";
+
+export function register(program: Command): void {
+  const repo = program.command("repo").description("inspect package repositories");
+  repo
+    .command("check")
+    .description("load every package and variant, and report each error with its file and line")
+    .option("--paths <paths>", "package search paths, colon-separated (default: TANTALUS_PACKAGES_PATH, then tantalus.yaml)")
+    .option("--config <file>", "configuration file (default: ./tantalus.yaml)")
+    .option("--json", "print the counts and problems as JSON")
+    .action((opts) => {
+      const repos = openRepositories(opts);
+      const t0 = performance.now();
+      const counts = repos.loadAll();
+      const seconds = (performance.now() - t0) / 1000;
+      const problems = repos.problems;
+      if (opts.json) {
+        printJson({ paths: repos.paths, ...counts, errors: problems, seconds });
+      } else {
+        for (const p of problems) {
+          process.stderr.write(`${formatLocation({ file: p.file, line: p.line })}: error: ${p.message}\n`);
+        }
+        process.stdout.write(
+          `${counts.families} families, ${counts.packages} packages, ${counts.variants} variants, ` +
+            `${problems.length} error${problems.length === 1 ? "" : "s"} (${seconds.toFixed(2)} s)\n`,
+        );
+      }
+      if (problems.length > 0) process.exitCode = 1;
+    });
+}

@@ -1,0 +1,138 @@
+import fs from "node:fs";
+import type { Command } from "@commander-js/extra-typings";
+import { findConfig, openRepositories, printJson } from "../common.js";
+import { solve, type SolveResult } from "../../solver/index.js";
+import { hostSystem, implicitPackagesFor } from "../../rez/system.js";
+import { makeContext, qualifiedVariantName, saveContext, type ResolvedContext } from "../../context/context.js";
+import { saveRxt } from "../../context/rxt.js";
+import { InputError, UsageError } from "../../errors.js";
+import { parseTime } from "../time.js";
+import type { Repositories } from "../../rez/repository/index.js";
+
+interface ResolveOpts {
+  paths?: string;
+  config?: string;
+  implicit?: boolean;
+  time?: string;
+  json?: boolean;
+  output?: string;
+  rxt?: string;
+  batch?: string;
+  workflow?: string;
+}
+
+export function register(program: Command): void {
+  program
+    .command("resolve")
+    .description("resolve a request with Rez's semantics, like rez-env, and optionally write the context (lock)")
+    .argument("[request...]", "requirements, e.g. maya-2024 'python-3.11' '~openexr-3'")
+    .option("--paths <paths>", "package search paths, colon-separated")
+    .option("--config <file>", "configuration file (default: ./tantalus.yaml)")
+    .option("-w, --workflow <name>", "resolve a workflow's request from tantalus.yaml (extra requirements are appended)")
+    .option("--no-implicit", "do not add the implicit packages (~platform, ~arch, ~os)")
+    .option("--time <time>", "ignore packages released after this time: epoch seconds, an ISO date, or relative (-10d, -5h)")
+    .option("--json", "print the result as JSON")
+    .option("-o, --output <file>", "write the resolved context (Tantalus lock, JSON)")
+    .option("--rxt <file>", "also write the context as a Rez .rxt file (rez-env --input accepts it)")
+    .option("--batch <requests.json>", "resolve every request of a JSON array of requests, loading the repositories once")
+    .action((request, opts: ResolveOpts) => {
+      const repos = openRepositories(opts);
+      const config = findConfig(opts);
+      const implicit = opts.implicit === false ? [] : (config?.implicitPackages ?? implicitPackagesFor(hostSystem()));
+      const timestamp = opts.time ? parseTime(opts.time) : undefined;
+
+      if (opts.batch) {
+        if (request.length > 0) throw new UsageError("--batch takes its requests from the file; give no request arguments");
+        runBatch(opts.batch, repos, implicit, timestamp);
+        return;
+      }
+      let req = request;
+      if (opts.workflow) {
+        const wf = config?.workflows?.[opts.workflow];
+        if (!wf) throw new UsageError(`no workflow '${opts.workflow}' in the configuration`);
+        req = [...wf.request, ...request];
+      }
+      if (req.length === 0) throw new UsageError("nothing to resolve: give a request or --workflow NAME");
+
+      const t0 = performance.now();
+      const result = solve(req, repos, { implicitPackages: implicit, timestamp });
+      const seconds = (performance.now() - t0) / 1000;
+      const ctx = contextOf(req, implicit, repos, timestamp, result);
+      if (opts.output) saveContext(opts.output, ctx);
+      if (opts.rxt) saveRxt(opts.rxt, ctx);
+      if (opts.json) printJson({ ...jsonResult(result), seconds });
+      else printHuman(req, implicit, ctx, result);
+      if (result.status !== "solved") {
+        if (opts.json) process.stderr.write(`tantalus: resolve failed: ${result.failure?.explanation ?? result.failure?.description}\n`);
+        process.exitCode = 1;
+      }
+    });
+}
+
+function contextOf(request: string[], implicit: string[], repos: Repositories, timestamp: number | undefined, r: SolveResult): ResolvedContext {
+  return makeContext({
+    request,
+    implicitPackages: implicit,
+    packagePaths: repos.paths,
+    timestamp: timestamp ?? null,
+    status: r.status === "solved" ? "solved" : "failed",
+    resolved: r.status === "solved" ? r.resolved : [],
+    ephemerals: r.ephemerals.map(String),
+    ...(r.failure ? { failure: { kind: r.failure.kind, description: r.failure.description, explanation: r.failure.explanation } } : {}),
+  });
+}
+
+function jsonResult(r: SolveResult): Record<string, unknown> {
+  return {
+    status: r.status === "solved" ? "solved" : "failed",
+    resolved: r.status === "solved" ? r.resolved.map((v) => v.qualifiedName) : [],
+    ...(r.ephemerals.length ? { ephemerals: r.ephemerals.map(String) } : {}),
+    ...(r.failure ? { failure: { kind: r.failure.kind, description: r.failure.description, explanation: r.failure.explanation } } : {}),
+  };
+}
+
+function runBatch(file: string, repos: Repositories, implicit: string[], timestamp: number | undefined): void {
+  let requests: unknown;
+  try {
+    requests = JSON.parse(fs.readFileSync(file, "utf8"));
+  } catch (err) {
+    throw new InputError(`cannot read the batch: ${(err as Error).message}`, { file });
+  }
+  if (!Array.isArray(requests) || requests.some((r) => !Array.isArray(r) || r.some((x) => typeof x !== "string"))) {
+    throw new InputError("expected a JSON array of requests, each an array of requirement strings", { file });
+  }
+  const out: Record<string, unknown>[] = [];
+  for (const req of requests as string[][]) {
+    const t0 = performance.now();
+    let entry: Record<string, unknown>;
+    try {
+      entry = jsonResult(solve(req, repos, { implicitPackages: implicit, timestamp }));
+    } catch (err) {
+      // A malformed requirement fails that request only; the batch goes on.
+      entry = { status: "failed", resolved: [], failure: { kind: "invalid-request", description: (err as Error).message } };
+    }
+    out.push({ ...entry, seconds: (performance.now() - t0) / 1000 });
+  }
+  printJson(out);
+}
+
+function printHuman(request: string[], implicit: string[], ctx: ResolvedContext, r: SolveResult): void {
+  const lines: string[] = [];
+  lines.push(`request: ${[...request, ...implicit].join(" ")}`);
+  lines.push("");
+  if (r.status !== "solved") {
+    lines.push(`resolve FAILED after ${r.steps} steps:`);
+    lines.push(`  ${r.failure?.description ?? ""}`);
+    if (r.failure?.explanation && r.failure.explanation !== r.failure.description) {
+      for (const l of r.failure.explanation.split("\n")) lines.push(`  ${l}`);
+    }
+    process.stderr.write(lines.join("\n") + "\n");
+    return;
+  }
+  lines.push(`resolved packages (${ctx.resolved.length}):`);
+  const names = ctx.resolved.map((v) => qualifiedVariantName(v));
+  const width = Math.max(...names.map((n) => n.length), 0);
+  ctx.resolved.forEach((v, i) => lines.push(`${names[i]!.padEnd(width)}  ${v.root}`));
+  if (ctx.ephemerals.length) lines.push(`ephemerals: ${ctx.ephemerals.join(" ")}`);
+  process.stdout.write(lines.join("\n") + "\n");
+}

@@ -1,0 +1,65 @@
+import type { Command } from "@commander-js/extra-typings";
+import { UsageError } from "../../errors.js";
+
+interface RunOpts {
+  command?: string;
+  runtime?: string;
+  build?: boolean;
+  dryRun?: boolean;
+  volume: string[];
+  env: string[];
+  network?: string;
+  gpu?: string;
+  display?: boolean;
+  config?: string;
+  store?: string;
+  tag?: string;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+export function register(program: Command): void {
+  program
+    .command("run")
+    .description("start a workflow's image with this machine's container runtime, as yourself, with your files, licences, GPU and display; run COMMAND or get a shell")
+    .argument("<workflow>", "workflow name (tantalus.yaml)")
+    .argument("[program...]", "after --: a program and its arguments to run directly instead of -c/the shell")
+    .option("-c, --command <command>", "run COMMAND with /bin/sh in the workflow's environment (default: an interactive shell)")
+    .option("--runtime <runtime>", "auto, podman, docker, apptainer or ch-run (default: run.runtime, else auto: podman > docker > apptainer > ch-run)")
+    .option("--no-build", "never build the image; fail if it is missing or out of date")
+    .option("--dry-run", "print the exact runtime command line instead of running it")
+    .option("-v, --volume <SRC[:DST][:ro]>", "bind-mount a host path (repeatable)", collect, [] as string[])
+    .option("-e, --env <NAME[=VALUE]>", "set a variable, or pass the host's NAME (repeatable)", collect, [] as string[])
+    .option("--network <mode>", "host (default), bridge (licence servers added as hosts) or none")
+    .option("--gpu <mode>", "auto (default), all (fail without one) or none")
+    .option("--no-display", "do not pass the X11/Wayland display")
+    .option("--config <file>", "configuration file (default: ./tantalus.yaml)")
+    .option("--store <dir>", "image store (default: the configuration's store)")
+    .option("--tag <tag>", "run this store tag or manifest digest instead of the workflow's current image")
+    .action(async (workflow, programArgs, opts: RunOpts) => {
+      if (opts.command !== undefined && programArgs.length > 0) throw new UsageError("give either -c COMMAND or a program after --, not both");
+      const [{ findConfig }, run, config] = await Promise.all([import("../common.js"), import("../../run/index.js"), import("../../config/index.js")]);
+      const loaded = findConfig(opts);
+      const env = process.env;
+      const home = run.currentIdentity(env).home;
+      let settings = loaded ? run.settingsFromConfig(loaded, workflow, home) : run.defaultRunSettings();
+      settings = run.applyFlags(settings, { runtime: opts.runtime, network: opts.network, gpu: opts.gpu, display: opts.display, volumes: opts.volume, env: opts.env });
+      const storeDir = opts.store ?? loaded?.store ?? config.defaultStore();
+      const source: import("../../run/index.js").ImageSource = { storeDir };
+      if (settings.registry) source.registry = settings.registry;
+      const code = await run.runWorkflow({
+        workflow,
+        command: opts.command,
+        argv: programArgs.length > 0 ? programArgs : undefined,
+        settings,
+        source,
+        tag: opts.tag,
+        noBuild: opts.build === false,
+        dryRun: opts.dryRun === true,
+        env,
+      });
+      process.exitCode = code;
+    });
+}

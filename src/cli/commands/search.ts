@@ -1,0 +1,30 @@
+import type { Command } from "@commander-js/extra-typings";
+import { openRepositories, printJson } from "../common.js";
+import { searchPackages } from "../../rez/query.js";
+
+export function register(program: Command): void {
+  program
+    .command("search")
+    .description("find package families and versions by name pattern, like rez-search")
+    .argument("[pattern]", "family glob, optionally with a version range: 'open*', 'usd-24+', 'py*<3.11'", "*")
+    .option("--paths <paths>", "package search paths, colon-separated")
+    .option("--config <file>", "configuration file (default: ./tantalus.yaml)")
+    .option("--versions", "list every matching package version, not just families")
+    .option("--json", "print as JSON")
+    .action((pattern, opts) => {
+      const repos = openRepositories(opts);
+      const hits = searchPackages(repos, pattern);
+      const listVersions = opts.versions || hits.ranged;
+      if (opts.json) {
+        printJson(hits.families.map((f) => ({ name: f.name, versions: f.packages.map((p) => p.version.toString()) })));
+      } else if (listVersions) {
+        for (const f of hits.families) for (const p of f.packages) process.stdout.write(`${p.qualifiedName}\n`);
+      } else {
+        for (const f of hits.families) process.stdout.write(`${f.name}\n`);
+      }
+      if (hits.families.length === 0) {
+        process.stderr.write(`no package matches '${pattern}'\n`);
+        process.exitCode = 1;
+      }
+    });
+}

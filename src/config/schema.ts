@@ -1,0 +1,130 @@
+import { z } from "zod";
+
+/**
+ * The tantalus.yaml format. Objects are strict (an unknown key is an error,
+ * since a misspelt option silently ignored is worse than a refusal) and every
+ * optional section has defaults, so the parsed value is complete.
+ */
+
+/** Rez package name (rez/utils/formatting.py PACKAGE_NAME_REGSTR). */
+const PACKAGE_NAME = /^[a-zA-Z_0-9](\.?[a-zA-Z0-9_]+)*$/;
+const WORKFLOW_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** A name or a glob of names ("LC_*"). */
+const ENV_PATTERN = /^[A-Za-z_*?][A-Za-z0-9_*?]*$/;
+/** A Rez requirement: optional weak/conflict prefix, a package name, then a version range without spaces. */
+const REQUIREMENT = /^[~!]?[a-zA-Z_0-9](\.?[a-zA-Z0-9_]+)*([-=<>+@#~^,.|!*A-Za-z0-9_]*)$/;
+const GLOB = /^[A-Za-z0-9_.*?[\]!-]+$/;
+/** Base image: "demo", a registry reference, or TRANSPORT:PATH for local images and root file systems. */
+const BASE_IMAGE = /^(demo|(oci|oci-archive|docker-archive|rootfs):.+|[a-z0-9][a-z0-9._\-/:@]*)$/;
+const SONAME = /^[A-Za-z0-9_+.*?[\]-]+$/;
+
+const requirement = z.string().regex(REQUIREMENT, { error: "expected a Rez requirement such as maya-2025 or ~os==Rocky-9.3" });
+const absolutePath = z.string().startsWith("/", { error: "expected an absolute path" });
+
+export const MountSchema = z.strictObject({
+  source: z.string().min(1).describe("Host path: absolute, relative to the configuration's directory, or starting with ~."),
+  target: z.string().regex(/^(\/|~)/, { error: "expected an absolute path or one starting with ~" }).describe("Container path: absolute, or starting with ~ (the home directory of the user inside)."),
+  readonly: z.boolean().default(false),
+});
+
+export const WorkflowSchema = z.strictObject({
+  description: z.string().optional(),
+  request: z.array(requirement).min(1, { error: "a workflow needs at least one requirement" }),
+  mounts: z.array(MountSchema).default([]),
+  env: z.record(z.string().regex(ENV_NAME, { error: "expected an environment variable name" }), z.string()).default({}).describe("Variables set in the workflow's container, after the Rez environment."),
+});
+
+export const TierSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, { error: "expected a tier name (letters, digits, _ and -)" }),
+  packages: z.array(z.string().regex(GLOB, { error: "expected a package name or glob" })).default([]).describe("Package-name globs; a package's own `tantalus = {\"layer\": ...}` takes precedence."),
+});
+
+export const LayersSchema = z
+  .strictObject({
+    budget: z.int().min(1).max(127).default(100).describe("Most layers a workflow image may have (Docker's hard limit is 127 with overlayfs)."),
+    tiers: z.array(TierSchema).default([]),
+  })
+  .superRefine((layers, ctx) => {
+    const seen = new Set<string>();
+    layers.tiers.forEach((t, i) => {
+      if (seen.has(t.name)) ctx.addIssue({ code: "custom", path: ["tiers", i, "name"], message: `tier ${t.name} is defined twice` });
+      seen.add(t.name);
+    });
+  });
+
+export const ImageSchema = z.strictObject({
+  compression: z.enum(["gzip", "zstd", "none"]).default("gzip"),
+  root_map: z.record(absolutePath, absolutePath).default({}).describe("Host repository root -> path inside the image, e.g. {\"/mnt/rez\": \"/studio/packages\"}."),
+});
+
+export const AuditSchema = z.strictObject({
+  allow_system: z
+    .array(z.string().regex(SONAME, { error: "expected a SONAME or glob" }))
+    .default(["libc.so.6", "libm.so.6", "libdl.so.2", "libpthread.so.0", "librt.so.1", "ld-linux-*.so.*"])
+    .describe("SONAME globs the base image provides and the audit never reports."),
+});
+
+export const PackageOverrideSchema = z.strictObject({
+  add_requires: z.array(requirement).default([]).describe("Requirements added to the package's own (a missing dependency declaration)."),
+  repair: z
+    .strictObject({
+      system_libraries: z.array(z.string().regex(SONAME, { error: "expected a SONAME" })).default([]).describe("Libraries taken from the base image or the build host into the package's layer."),
+    })
+    .optional()
+    .describe("Fixes applied while building images."),
+  ignore: z
+    .array(
+      z.strictObject({
+        soname: z.string().regex(SONAME, { error: "expected a SONAME or glob" }),
+        reason: z.string().min(1, { error: "say why the finding is ignored" }),
+      }),
+    )
+    .default([])
+    .describe("Findings the audit should not report for this package, each with a reason."),
+  layer: z.string().optional().describe("Layer tier of the package, as `tantalus = {\"layer\": ...}` in its package.py."),
+});
+
+export const RunSchema = z.strictObject({
+  runtime: z.enum(["auto", "podman", "docker", "crun", "runc"]).default("auto").describe("Container runtime; auto picks the first one found."),
+  network: z.enum(["host", "none", "private"]).default("host").describe("host shares the host network (license servers), none isolates, private gives a separate network namespace."),
+  mounts: z.array(MountSchema).default([]).describe("Mounts of every workflow (each workflow may add its own)."),
+  env: z.array(z.string().regex(ENV_PATTERN, { error: "expected a variable name or glob" })).default([]).describe("Host variables passed into the container (names or globs)."),
+  gpu: z.enum(["auto", "nvidia", "none"]).default("auto").describe("GPU pass-through; auto uses the NVIDIA devices when the host has them."),
+  display: z.boolean().default(true).describe("Pass the X11/Wayland display through."),
+});
+
+export const TantalusConfigSchema = z.strictObject({
+  packages_path: z.array(z.string().min(1)).optional().describe("Rez repositories, relative to the configuration's directory; --paths and TANTALUS_PACKAGES_PATH override."),
+  implicit_packages: z.array(requirement).optional().describe("Weak requests added to every request; absent means Rez's default (~platform, ~arch, ~os of the host)."),
+  base: z.strictObject({ image: z.string().regex(BASE_IMAGE, { error: "expected demo, an image reference, or oci:/oci-archive:/docker-archive:/rootfs: followed by a path" }) }).prefault({ image: "demo" }),
+  store: z.string().min(1).optional().describe("Image and blob store; default $XDG_CACHE_HOME/tantalus or ~/.cache/tantalus."),
+  registry: z.string().min(1).nullable().default(null).describe("Default push target, e.g. \"registry.studio.internal/tantalus\"."),
+  image: ImageSchema.prefault({}),
+  layers: LayersSchema.prefault({}),
+  audit: AuditSchema.prefault({}),
+  packages: z.record(z.string().regex(PACKAGE_NAME, { error: "expected a Rez package name" }), PackageOverrideSchema).default({}),
+  run: RunSchema.prefault({}),
+  workflows: z.record(z.string().regex(WORKFLOW_NAME, { error: "expected a workflow name (letters, digits, _, . and -)" }), WorkflowSchema).default({}),
+});
+
+/** tantalus.yaml after validation, with every default filled in (keys as in the file). */
+export type TantalusConfig = z.output<typeof TantalusConfigSchema>;
+/** What a user may write. */
+export type TantalusConfigInput = z.input<typeof TantalusConfigSchema>;
+export type WorkflowConfig = z.output<typeof WorkflowSchema>;
+export type MountConfig = z.output<typeof MountSchema>;
+export type PackageOverride = z.output<typeof PackageOverrideSchema>;
+export type RunConfig = z.output<typeof RunSchema>;
+export type LayersConfig = z.output<typeof LayersSchema>;
+
+/** JSON Schema (draft 2020-12) of what a user may write, for editors and CI validation. */
+export function configJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(TantalusConfigSchema, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
+  return {
+    $schema: schema.$schema,
+    title: "tantalus.yaml",
+    description: "Configuration of Tantalus: Rez workflows built into OCI images and run in containers.",
+    ...Object.fromEntries(Object.entries(schema).filter(([k]) => k !== "$schema")),
+  };
+}

@@ -1,0 +1,202 @@
+import fs from "node:fs";
+import { createHash } from "node:crypto";
+import type { Variant } from "../rez/package.js";
+import type { PackageSource } from "../rez/repository/index.js";
+import { Version } from "../rez/version/index.js";
+import { InputError, TantalusError } from "../errors.js";
+import { writeFileAtomic } from "../util/atomic.js";
+import { VERSION } from "../version.js";
+
+export const CONTEXT_FORMAT = "tantalus.context/v1";
+
+/** One resolved variant, with what is needed to find it again and to prove it did not move. */
+export interface ContextVariant {
+  name: string;
+  version: string;
+  /** Variant index; null for a package without variants. */
+  index: number | null;
+  /** Repository root (package search path entry) the variant came from. */
+  repository: string;
+  /** Install root of the variant (`{root}`). */
+  root: string;
+  /** The package definition file. */
+  file: string;
+  /** sha256 of the package definition file's bytes when the context was made. */
+  digest: string;
+  /** The variant's requirements as resolved (for the graph and for audits). */
+  requires: string[];
+}
+
+/** A resolved context: Tantalus's lock file, from which the same image is rebuilt later. */
+export interface ResolvedContext {
+  format: typeof CONTEXT_FORMAT;
+  tool: { name: "tantalus"; version: string };
+  /** The request as the user gave it (without implicit packages). */
+  request: string[];
+  implicitPackages: string[];
+  packagePaths: string[];
+  /** Time filter (epoch seconds): packages released later were ignored; null = none. */
+  timestamp: number | null;
+  building: boolean;
+  status: "solved" | "failed";
+  failure?: { kind: string; description: string; explanation?: string };
+  resolved: ContextVariant[];
+  /** Resolved ephemeral requirements (`.name-range`), as strings. */
+  ephemerals: string[];
+  /** When the context was made (ISO 8601). Not used for image content, so images stay reproducible. */
+  created: string;
+}
+
+export interface ContextInput {
+  request: string[];
+  implicitPackages: string[];
+  packagePaths: string[];
+  timestamp?: number | null;
+  building?: boolean;
+  status: "solved" | "failed";
+  resolved: Variant[];
+  ephemerals?: string[];
+  failure?: { kind: string; description: string; explanation?: string };
+}
+
+const digestCache = new Map<string, string>();
+
+export function fileDigest(file: string): string {
+  let d = digestCache.get(file);
+  if (!d) {
+    d = "sha256:" + createHash("sha256").update(fs.readFileSync(file)).digest("hex");
+    digestCache.set(file, d);
+  }
+  return d;
+}
+
+export function makeContext(input: ContextInput): ResolvedContext {
+  return {
+    format: CONTEXT_FORMAT,
+    tool: { name: "tantalus", version: VERSION },
+    request: [...input.request],
+    implicitPackages: [...input.implicitPackages],
+    packagePaths: [...input.packagePaths],
+    timestamp: input.timestamp ?? null,
+    building: input.building ?? false,
+    status: input.status,
+    ...(input.failure ? { failure: input.failure } : {}),
+    resolved: input.resolved.map(toContextVariant),
+    ephemerals: input.ephemerals ?? [],
+    created: new Date().toISOString(),
+  };
+}
+
+export function toContextVariant(v: Variant): ContextVariant {
+  return {
+    name: v.name,
+    version: v.version.toString(),
+    index: v.index,
+    repository: v.package.repository,
+    root: v.root,
+    file: v.package.file,
+    digest: fileDigest(v.package.file),
+    requires: v.requires.map(String),
+  };
+}
+
+export function qualifiedVariantName(v: { name: string; version: string; index: number | null }): string {
+  return `${v.version ? `${v.name}-${v.version}` : v.name}[${v.index ?? ""}]`;
+}
+
+export function saveContext(file: string, ctx: ResolvedContext): void {
+  writeFileAtomic(file, JSON.stringify(ctx, null, 2) + "\n");
+}
+
+/** Reads a context file, checking its shape; every problem names the file. */
+export function loadContext(file: string): ResolvedContext {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (err) {
+    throw new InputError(`cannot read context: ${(err as Error).message}`, { file });
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw new InputError(`not a JSON context: ${(err as Error).message}`, { file, line: jsonErrorLine(text, err) });
+  }
+  return validateContext(data, file);
+}
+
+function validateContext(data: unknown, file: string): ResolvedContext {
+  const fail = (what: string): never => {
+    throw new InputError(`invalid context: ${what}`, { file });
+  };
+  if (typeof data !== "object" || data === null) fail("expected a JSON object");
+  const d = data as Record<string, unknown>;
+  if (d.format !== CONTEXT_FORMAT) {
+    fail(`expected "format": "${CONTEXT_FORMAT}" (a Rez .rxt file is read with --rxt / importRxt)`);
+  }
+  const strArray = (k: string) => {
+    const v = d[k];
+    if (!Array.isArray(v) || v.some((x) => typeof x !== "string")) fail(`"${k}" must be an array of strings`);
+  };
+  strArray("request");
+  strArray("implicitPackages");
+  strArray("packagePaths");
+  strArray("ephemerals");
+  if (d.status !== "solved" && d.status !== "failed") fail(`"status" must be "solved" or "failed"`);
+  if (d.timestamp !== null && typeof d.timestamp !== "number") fail(`"timestamp" must be a number or null`);
+  if (!Array.isArray(d.resolved)) fail(`"resolved" must be an array`);
+  (d.resolved as unknown[]).forEach((r, i) => {
+    const v = r as Record<string, unknown>;
+    for (const k of ["name", "version", "repository", "root", "file", "digest"]) {
+      if (typeof v?.[k] !== "string") fail(`resolved[${i}].${k} must be a string`);
+    }
+    if (v.index !== null && typeof v.index !== "number") fail(`resolved[${i}].index must be a number or null`);
+    if (!Array.isArray(v.requires)) fail(`resolved[${i}].requires must be an array`);
+  });
+  return data as ResolvedContext;
+}
+
+function jsonErrorLine(text: string, err: unknown): number | undefined {
+  const m = /position (\d+)/.exec((err as Error).message);
+  if (!m) return undefined;
+  return text.slice(0, Number(m[1])).split("\n").length;
+}
+
+export interface ContextDrift {
+  variant: string;
+  problem: string;
+}
+
+/**
+ * Checks that every variant of the context is still where it was, with the same
+ * definition: a rebuild from a context that drifted would not be the same image.
+ */
+export function verifyContext(ctx: ResolvedContext): ContextDrift[] {
+  const drift: ContextDrift[] = [];
+  for (const v of ctx.resolved) {
+    const q = qualifiedVariantName(v);
+    if (!fs.existsSync(v.file)) {
+      drift.push({ variant: q, problem: `package definition ${v.file} is gone` });
+      continue;
+    }
+    const now = "sha256:" + createHash("sha256").update(fs.readFileSync(v.file)).digest("hex");
+    if (now !== v.digest) drift.push({ variant: q, problem: `package definition ${v.file} changed (${v.digest} -> ${now})` });
+    if (!fs.existsSync(v.root)) drift.push({ variant: q, problem: `install root ${v.root} is gone` });
+  }
+  return drift;
+}
+
+/** Finds the context's variants in the repositories (the package objects rex and the build need). */
+export function variantsOfContext(ctx: ResolvedContext, source: PackageSource): Variant[] {
+  return ctx.resolved.map((cv) => {
+    const family = source.family(cv.name);
+    const version = Version.parse(cv.version);
+    const pkg = family?.find((p) => p.version.equals(version) && p.repository === cv.repository) ?? family?.find((p) => p.version.equals(version));
+    if (!pkg) {
+      throw new TantalusError(`context variant ${qualifiedVariantName(cv)} is not in the package paths (${ctx.packagePaths.join(":")})`);
+    }
+    const variant = pkg.variants.find((x) => x.index === cv.index);
+    if (!variant) throw new TantalusError(`package ${pkg.qualifiedName} has no variant [${cv.index ?? ""}] any more (${pkg.file})`);
+    return variant;
+  });
+}

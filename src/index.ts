@@ -1,0 +1,3 @@
+// Library API: everything the CLI does is reachable from here.
+export * from "./errors.js";
+export { VERSION } from "./version.js";

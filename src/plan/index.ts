@@ -1,0 +1,12 @@
+/**
+ * Layer planning: which variants go into which image layer, for all the studio's
+ * workflow images together (planLayers), and the baselines it is compared with.
+ */
+export * from "./types.js";
+export { planLayers } from "./shared.js";
+export { planPerTier } from "./per-tier.js";
+export { planByPopularity, popularityContest, type PopularityNode } from "./popularity.js";
+export { studioReport, compareStrategies, type StudioReport, type ImageReport, type StrategyResult } from "./report.js";
+export { syntheticStudio, SYNTHETIC_TIERS, type SyntheticOptions } from "./synthetic.js";
+export { layerKey } from "./key.js";
+export { checkBudget } from "./input.js";

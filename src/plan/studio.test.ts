@@ -1,0 +1,84 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import { parseConfig } from "../config/index.js";
+import { Repositories } from "../rez/repository/index.js";
+import { planStudio, studioPlanInput } from "./studio.js";
+import { RootMeasurer } from "./measure.js";
+import { InputError } from "../errors.js";
+import { fixtureStudio } from "../../test/plan-fixture.js";
+
+test("planning a repository: tiers by precedence, sizes measured on disk, requires graph kept", () => {
+  const { dir } = fixtureStudio();
+  const file = path.join(dir, "tantalus.yaml");
+  const config = parseConfig(fs.readFileSync(file, "utf8"), file);
+  const repos = new Repositories(config.packagesPath);
+  const prepared = studioPlanInput(config, repos);
+  const byFamily = new Map(prepared.input.images.flatMap((i) => i.variants).map((v) => [v.family, v]));
+  // A package without variants has its base as root: package.py is part of it.
+  const py = (family: string): number => {
+    const [version] = fs.readdirSync(path.join(dir, "packages", family));
+    return fs.statSync(path.join(dir, "packages", family, version!, "package.py")).size;
+  };
+  assert.deepEqual(
+    [...byFamily.values()].map((v) => [v.family, v.tier, prepared.tierSources[v.id], v.bytes - py(v.family), v.files - 1]).sort(),
+    [
+      ["launcher", "rest", "config", 100, 1],
+      ["maya", "apps", "pattern", 20000, 1],
+      ["notes", "rest", "pattern", 50, 1],
+      ["nuke", "apps", "pattern", 15000, 1],
+      ["python", "platform", "package", 8000, 2],
+      ["usd", "platform", "pattern", 7000, 1],
+    ],
+  );
+  assert.ok(prepared.warnings.some((w) => w.includes("tantalus.layer 'nowhere' is not a configured tier")));
+  const layout = prepared.input.images.find((i) => i.name === "layout")!;
+  const maya = layout.variants.find((v) => v.family === "maya")!;
+  assert.deepEqual(maya.requires!.map((r) => r.split("@")[0]).sort(), ["python-3.11[]", "usd-24.08[]"]);
+  assert.ok(maya.id.endsWith(`@${path.join(dir, "packages")}`));
+
+  const result = planStudio(config, repos, { budget: 5 });
+  // 1 base + 1 top leave 3 layers, one per tier: layout's two platform groups and two rest groups must merge.
+  const shared = result.strategies.shared;
+  const families = (key: string): string[] => shared.plan.layers.find((l) => l.key === key)!.variants.map((id) => id.split("-")[0]!);
+  assert.deepEqual(
+    shared.plan.images.map((i) => [i.name, i.layers.map(families)]),
+    [
+      ["comp", [["python", "usd"], ["nuke"], ["launcher", "notes"]]],
+      ["layout", [["python", "usd"], ["maya"], ["launcher", "notes"]]],
+    ],
+  );
+  assert.equal(shared.report.ratio, 1);
+});
+
+test("a budget above 125 in tantalus.yaml is refused at its line", () => {
+  const { dir } = fixtureStudio();
+  const file = path.join(dir, "tantalus.yaml");
+  const text = fs.readFileSync(file, "utf8").replace("budget: 100", "budget: 127");
+  const config = parseConfig(text, file);
+  assert.throws(
+    () => studioPlanInput(config, new Repositories(config.packagesPath)),
+    (err: unknown) => err instanceof InputError && err.location?.line === 4 && /layers.budget 127 is above 125/.test(err.message),
+  );
+});
+
+test("a tier override naming an unknown tier is refused at its line", () => {
+  const { dir } = fixtureStudio();
+  const file = path.join(dir, "tantalus.yaml");
+  const config = parseConfig(fs.readFileSync(file, "utf8").replace("launcher: { layer: rest }", "launcher: { layer: tools }"), file);
+  assert.throws(
+    () => studioPlanInput(config, new Repositories(config.packagesPath)),
+    (err: unknown) => err instanceof InputError && err.location?.line === 10 && /packages.launcher.layer 'tools' is not a tier/.test(err.message),
+  );
+});
+
+test("root sizes are cached per run and a missing root measures as empty", () => {
+  const { repo } = fixtureStudio();
+  const m = new RootMeasurer();
+  const root = path.join(repo, "maya", "2025");
+  assert.deepEqual(m.measure(root), { bytes: 20000 + fs.statSync(path.join(root, "package.py")).size, files: 2, exists: true });
+  fs.writeFileSync(path.join(root, "more"), "x");
+  assert.equal(m.measure(root).files, 2, "cached for the run");
+  assert.deepEqual(new RootMeasurer().measure(path.join(repo, "absent")), { bytes: 0, files: 0, exists: false });
+});

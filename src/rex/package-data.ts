@@ -1,0 +1,34 @@
+/**
+ * What rex reads from a package definition: its rex functions (pre_commands,
+ * commands, post_commands) and its attributes as `this.<name>` sees them,
+ * `@late()` ones evaluated on first read.
+ */
+import type { Variant } from "../rez/package.js";
+import { PyFunction, type PyValue } from "../rez/python/values.js";
+import type { RexPhase } from "./actions.js";
+
+export interface RexPackage {
+  variant: Variant;
+  /** The definition file (package.py / package.yaml). */
+  file: string;
+  rexFunction(phase: RexPhase): PyFunction | undefined;
+  /** The attribute's value (late functions through evaluateLate); undefined when the package does not define it. */
+  attribute(name: string, evaluateLate: (fn: PyFunction) => PyValue): PyValue | undefined;
+}
+
+/** Attributes a Rez Variant does not forward from its package. */
+const NOT_ON_VARIANT = new Set(["variants"]);
+
+export function rexPackageOf(variant: Variant): RexPackage {
+  const def = variant.package.definition;
+  return {
+    variant,
+    file: def.file,
+    rexFunction: (phase) => def[phase],
+    attribute(name, evaluateLate) {
+      if (NOT_ON_VARIANT.has(name) || !Object.prototype.hasOwnProperty.call(def.attributes, name)) return undefined;
+      const v = def.attributes[name]!;
+      return v instanceof PyFunction && v.hasMark("late") ? evaluateLate(v) : v;
+    },
+  };
+}

@@ -1,0 +1,183 @@
+import fs from "node:fs";
+import path from "node:path";
+import { Version } from "../version/index.js";
+import { Package } from "../package.js";
+import { readPackageFile } from "../definition/index.js";
+import type { PackageDefinition } from "../definition/index.js";
+import { InputError, TantalusError } from "../../errors.js";
+import { isValidPackageName } from "./names.js";
+
+/** A problem found while reading a repository; loading goes on past it. */
+export interface LoadProblem {
+  file: string;
+  line?: number;
+  message: string;
+}
+
+/** Reads definitions; the cache implements the same signature. */
+export type DefinitionReader = (file: string) => PackageDefinition;
+
+const IGNORE_PREFIX = ".ignore";
+const BUILDING_PREFIX = ".building";
+const DEFINITION_FILES = ["package.py", "package.yaml"];
+
+/**
+ * One filesystem package repository laid out as Rez installs it:
+ * `<root>/<family>/<version>/package.py`. Families are listed eagerly (one
+ * readdir), packages lazily per family, because a resolve touches only a small
+ * part of a studio repository.
+ */
+export class FilesystemRepository {
+  readonly root: string;
+  private familyNames?: string[];
+  private readonly familyCache = new Map<string, Package[] | null>();
+  readonly problems: LoadProblem[] = [];
+  private readonly read: DefinitionReader;
+
+  constructor(root: string, read: DefinitionReader = readPackageFile) {
+    this.root = path.resolve(root);
+    this.read = read;
+  }
+
+  /** Family names present in this repository (directories with valid package names). */
+  families(): string[] {
+    if (!this.familyNames) {
+      let entries: fs.Dirent[];
+      try {
+        entries = fs.readdirSync(this.root, { withFileTypes: true });
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException;
+        if (e.code === "ENOENT") {
+          this.familyNames = [];
+          return this.familyNames;
+        }
+        throw new TantalusError(`cannot list package repository ${this.root}: ${e.message}`);
+      }
+      const names: string[] = [];
+      for (const ent of entries) {
+        if (ent.name.startsWith(".") || ent.name === "settings.yaml") continue;
+        if (isDirectory(this.root, ent) && isValidPackageName(ent.name)) names.push(ent.name);
+      }
+      names.sort();
+      this.familyNames = names;
+    }
+    return this.familyNames;
+  }
+
+  /** Every visible package of a family, or undefined when the family does not exist here. */
+  family(name: string): Package[] | undefined {
+    let cached = this.familyCache.get(name);
+    if (cached === undefined) {
+      cached = this.loadFamily(name);
+      this.familyCache.set(name, cached);
+    }
+    return cached ?? undefined;
+  }
+
+  private loadFamily(name: string): Package[] | null {
+    if (!isValidPackageName(name)) return null;
+    const famDir = path.join(this.root, name);
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(famDir, { withFileTypes: true });
+    } catch {
+      return null;
+    }
+    const names = new Set(entries.map((e) => e.name));
+    // An unversioned package (`<root>/<name>/package.py`) hides any version directories.
+    for (const f of DEFINITION_FILES) {
+      if (names.has(f)) {
+        const pkg = this.loadPackage(name, "", famDir, path.join(famDir, f));
+        return pkg ? [pkg] : [];
+      }
+    }
+    const packages: Package[] = [];
+    // Sorted, so that which of two equal versions (`1.0`, `1-0`) wins does not depend on readdir order.
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const ent of entries) {
+      const v = ent.name;
+      if (v.startsWith(".") || !isDirectory(famDir, ent)) continue;
+      if (names.has(IGNORE_PREFIX + v)) continue;
+      const base = path.join(famDir, v);
+      const file = path.join(base, DEFINITION_FILES[0]!);
+      const pkg = this.loadPackage(name, v, base, file, names.has(BUILDING_PREFIX + v));
+      if (pkg) packages.push(pkg);
+    }
+    return packages;
+  }
+
+  private loadPackage(name: string, versionStr: string, base: string, file: string, building = false): Package | undefined {
+    let version: Version;
+    try {
+      version = Version.parse(versionStr);
+    } catch (err) {
+      this.problems.push({ file: base, message: `directory name is not a valid Rez version: ${(err as Error).message}` });
+      return undefined;
+    }
+    let def: PackageDefinition;
+    try {
+      def = this.read(file);
+    } catch (err) {
+      // package.py is tried first without a stat, as nearly every package has one.
+      if (!fs.existsSync(file)) {
+        const alt = findDefinitionFile(base);
+        if (alt) return this.loadPackage(name, versionStr, base, alt);
+        // A version still being installed has no definition yet: Rez skips it silently.
+        if (!building) this.problems.push({ file: base, message: "version directory has no package.py or package.yaml" });
+        return undefined;
+      }
+      if (err instanceof TantalusError) {
+        this.problems.push({ file, line: err.location?.line, message: err.detail });
+        return undefined;
+      }
+      throw err;
+    }
+    // Rez takes the version from the directory; a mismatching `version` attribute is a packaging bug worth reporting.
+    if (def.name !== undefined && def.name !== name) {
+      this.problems.push({ file, line: def.lines?.name, message: `name '${def.name}' does not match the family directory '${name}'` });
+      return undefined;
+    }
+    if (def.version !== undefined && versionStr !== "" && def.version !== versionStr) {
+      let same = false;
+      try {
+        same = Version.parse(def.version).equals(version);
+      } catch {
+        same = false;
+      }
+      if (!same) {
+        this.problems.push({ file, line: def.lines?.version, message: `version '${def.version}' does not match the directory '${versionStr}'` });
+      }
+    }
+    const pkg = new Package(def, name, version, this.root, base);
+    try {
+      // Parse requirement strings now so a broken one is reported at load with its file and line.
+      for (const v of pkg.variants) void v.requires;
+    } catch (err) {
+      if (err instanceof InputError) {
+        this.problems.push({ file, line: err.location?.line, message: err.detail });
+        return undefined;
+      }
+      throw err;
+    }
+    return pkg;
+  }
+}
+
+function findDefinitionFile(dir: string): string | undefined {
+  for (const f of DEFINITION_FILES) {
+    const p = path.join(dir, f);
+    if (fs.existsSync(p)) return p;
+  }
+  return undefined;
+}
+
+function isDirectory(parent: string, ent: fs.Dirent): boolean {
+  if (ent.isDirectory()) return true;
+  if (!ent.isSymbolicLink()) return false;
+  try {
+    return fs.statSync(path.join(parent, ent.name)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+

@@ -1,0 +1,105 @@
+import path from "node:path";
+import { FilesystemRepository, type DefinitionReader, type LoadProblem } from "./filesystem.js";
+import type { Package } from "../package.js";
+
+export { FilesystemRepository, type LoadProblem, type DefinitionReader } from "./filesystem.js";
+export { isValidPackageName } from "./names.js";
+
+/** What the solver needs from repositories: a family's packages, or undefined when none exists. */
+export interface PackageSource {
+  family(name: string): Package[] | undefined;
+}
+
+export interface RepositoryCounts {
+  families: number;
+  packages: number;
+  variants: number;
+}
+
+/**
+ * Several repositories in search-path order. When the same version of a family
+ * is in several of them the earlier path wins, compared as Version objects
+ * (so `1.0` and `1-0` collide), as Rez's iter_packages does.
+ */
+export class Repositories implements PackageSource {
+  readonly repositories: FilesystemRepository[];
+  private readonly merged = new Map<string, Package[] | null>();
+
+  constructor(paths: string[], read?: DefinitionReader) {
+    const seen = new Set<string>();
+    this.repositories = [];
+    for (const p of paths) {
+      const abs = path.resolve(p);
+      if (seen.has(abs)) continue;
+      seen.add(abs);
+      this.repositories.push(new FilesystemRepository(abs, read));
+    }
+  }
+
+  get paths(): string[] {
+    return this.repositories.map((r) => r.root);
+  }
+
+  family(name: string): Package[] | undefined {
+    let hit = this.merged.get(name);
+    if (hit === undefined) {
+      hit = this.mergeFamily(name);
+      this.merged.set(name, hit);
+    }
+    return hit ?? undefined;
+  }
+
+  private mergeFamily(name: string): Package[] | null {
+    let result: Package[] | null = null;
+    const seen = new Set<string>();
+    for (const repo of this.repositories) {
+      const pkgs = repo.family(name);
+      if (!pkgs) continue;
+      result ??= [];
+      for (const p of pkgs) {
+        // Separators are cosmetic in Rez versions, so the token list is the identity.
+        const key = p.version.tokens.join(".");
+        if (seen.has(key)) continue;
+        seen.add(key);
+        result.push(p);
+      }
+    }
+    return result;
+  }
+
+  /** All family names across the repositories, sorted. */
+  familyNames(): string[] {
+    const names = new Set<string>();
+    for (const r of this.repositories) for (const n of r.families()) names.add(n);
+    return [...names].sort();
+  }
+
+  /** Loads every package and variant (what `repo check` and cache warming do). */
+  loadAll(): RepositoryCounts {
+    const counts: RepositoryCounts = { families: 0, packages: 0, variants: 0 };
+    for (const name of this.familyNames()) {
+      const pkgs = this.family(name);
+      if (!pkgs || pkgs.length === 0) continue;
+      counts.families++;
+      counts.packages += pkgs.length;
+      for (const p of pkgs) counts.variants += p.variants.length;
+    }
+    return counts;
+  }
+
+  get problems(): LoadProblem[] {
+    return this.repositories.flatMap((r) => r.problems);
+  }
+}
+
+/** Package search paths from --paths, else TANTALUS_PACKAGES_PATH, else the configuration. */
+export function packagePathsFrom(cliPaths: string | undefined, configPaths: string[] | undefined): string[] {
+  if (cliPaths) return splitPaths(cliPaths);
+  const env = process.env.TANTALUS_PACKAGES_PATH;
+  if (env) return splitPaths(env);
+  return configPaths ?? [];
+}
+
+function splitPaths(s: string): string[] {
+  return s.split(path.delimiter).filter((p) => p.length > 0);
+}

@@ -1,0 +1,121 @@
+/**
+ * Where `tantalus run` gets the workflow's image: from the local store,
+ * built first when it is missing or when the workflow's resolve changed
+ * (the build pipeline decides that, through the ImageBuilder seam), or
+ * pulled from the configured registry. Everything after this point only
+ * sees a WorkflowImage: an image resolved in the store.
+ */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { TantalusError } from "../errors.js";
+import { OciStore, StoreAnnotation, defaultWorkflowOf } from "../image/layout/store.js";
+import { Annotation, type Descriptor } from "../image/types.js";
+import type { WorkflowImage } from "./runtimes/types.js";
+
+/**
+ * The seam to the build pipeline (`tantalus build`): given a workflow, make
+ * sure the store holds its current image, building it when it is missing or
+ * stale, and say which tag it is under. With `noBuild` it must not build:
+ * it returns the tag when the image is current, else undefined.
+ */
+export interface ImageBuilder {
+  ensureBuilt(workflow: string, store: OciStore, opts: { noBuild: boolean; log: (line: string) => void }): Promise<{ tag: string; built: boolean } | undefined>;
+}
+
+export interface ImageSource {
+  /** The OCI store (a layout directory). */
+  storeDir: string;
+  /** `host[:port]/namespace` to pull `<workflow>:<tag>` from when the store has no image. */
+  registry?: string;
+  /** Pull over plain HTTP (a studio-internal registry without TLS). */
+  insecureRegistry?: boolean;
+  builder?: ImageBuilder;
+}
+
+export interface EnsureImageOptions {
+  /** A store tag or manifest digest to run instead of the workflow's newest image. */
+  tag?: string;
+  /** Never build; fail when the image is missing or stale. */
+  noBuild?: boolean;
+  /** Neither build nor pull (for --dry-run). */
+  readOnly?: boolean;
+  log?: (line: string) => void;
+}
+
+/** Is this store entry an image of `workflow`? By our annotation, else by the tag's repository (its last component too). */
+function belongsTo(d: Descriptor, workflow: string): boolean {
+  const tag = d.annotations?.[Annotation.RefName];
+  if (tag === undefined) return false;
+  const group = d.annotations?.[StoreAnnotation.Workflow] ?? defaultWorkflowOf(tag);
+  return group === workflow || group.slice(group.lastIndexOf("/") + 1) === workflow;
+}
+
+/** The workflow's most recently tagged image in the store, by tag. */
+export async function findWorkflowImage(store: OciStore, workflow: string): Promise<string | undefined> {
+  const index = await store.readIndex();
+  let best: { tag: string; tagged: string } | undefined;
+  for (const d of index.manifests) {
+    if (!belongsTo(d, workflow)) continue;
+    const tag = d.annotations![Annotation.RefName]!;
+    const tagged = d.annotations?.[StoreAnnotation.Tagged] ?? "";
+    if (!best || tagged >= best.tagged) best = { tag, tagged };
+  }
+  return best?.tag;
+}
+
+async function openStore(dir: string, write: boolean): Promise<OciStore | undefined> {
+  if (!existsSync(join(dir, "oci-layout"))) return write ? OciStore.open(dir) : undefined;
+  return OciStore.open(dir, write ? {} : { readOnly: true });
+}
+
+export async function ensureImage(source: ImageSource, workflow: string, opts: EnsureImageOptions = {}): Promise<WorkflowImage> {
+  const log = opts.log ?? (() => undefined);
+  const noBuild = opts.noBuild === true || opts.readOnly === true;
+  if (opts.tag !== undefined) {
+    const store = await openStore(source.storeDir, false);
+    if (!store) throw new TantalusError(`no image store at ${source.storeDir}`);
+    return { workflow, store, ref: opts.tag, image: await store.resolveImage(opts.tag) };
+  }
+  let tag: string | undefined;
+  let store: OciStore | undefined;
+  if (source.builder && !opts.readOnly) {
+    store = await OciStore.open(source.storeDir);
+    tag = (await source.builder.ensureBuilt(workflow, store, { noBuild, log }))?.tag;
+    if (tag === undefined && opts.noBuild) {
+      throw new TantalusError(`the image of workflow ${workflow} is missing or out of date, and --no-build forbids building it (run \`tantalus build ${workflow}\`)`);
+    }
+  }
+  store ??= await openStore(source.storeDir, false);
+  if (tag === undefined && store) tag = await findWorkflowImage(store, workflow);
+  if (tag === undefined && source.registry && !opts.readOnly) {
+    store = await OciStore.open(source.storeDir);
+    tag = await pullWorkflowImage(store, source, workflow, log);
+  }
+  if (tag === undefined || !store) {
+    const where = store ? `the store ${source.storeDir}` : `${source.storeDir} (no store there yet)`;
+    const pull = source.registry ? "" : " or configure a registry to pull from";
+    throw new TantalusError(`no image of workflow ${workflow} in ${where}: build it with \`tantalus build ${workflow}\`${pull}`);
+  }
+  return { workflow, store, ref: tag, image: await store.resolveImage(tag) };
+}
+
+/** Pull `<registry>/<workflow>:latest` into the store and tag it `<workflow>:latest`. */
+export async function pullWorkflowImage(store: OciStore, source: ImageSource, workflow: string, log: (line: string) => void): Promise<string> {
+  const { pullImage } = await import("../image/remote/pull.js");
+  const remote = `${source.registry!.replace(/\/+$/, "")}/${workflow.toLowerCase()}:latest`;
+  log(`pulling ${remote} into ${store.dir}`);
+  const pulled = await pullImage(
+    remote,
+    {
+      has: (d) => store.hasBlob(d),
+      put: async (d, size, stream) => {
+        await store.putBlob(stream, { digest: d, size });
+      },
+    },
+    { insecure: source.insecureRegistry ?? false },
+  );
+  const manifest = await store.putBlob(pulled.manifestBytes, { digest: pulled.manifestDigest });
+  const tag = `${workflow}:latest`;
+  await store.tag(tag, { mediaType: pulled.mediaType, digest: manifest.digest, size: manifest.size }, { [StoreAnnotation.Workflow]: workflow });
+  return tag;
+}

@@ -1,0 +1,53 @@
+/**
+ * Stream the members of one stored layer, decompressed, in tar order. The
+ * store verifies the blob's digest as it is read, so a corrupt layer fails
+ * instead of being unpacked.
+ */
+import type { Readable } from "node:stream";
+import tar, { type Header } from "tar-stream";
+import { TantalusError } from "../errors.js";
+import type { OciStore } from "../image/layout/store.js";
+import { createDecompressor } from "../image/layer/compress.js";
+import { layerCompression, type Descriptor } from "../image/types.js";
+
+export interface LayerMember {
+  /** Relative, normalised: no leading "./" or "/", no trailing "/". "" is the root. */
+  name: string;
+  header: Header;
+  stream: Readable;
+}
+
+export function normalizeMemberName(name: string): string {
+  let n = name.replace(/^(\.\/|\/)+/, "").replace(/\/+$/, "");
+  if (n === ".") n = "";
+  return n;
+}
+
+export async function forEachLayerMember(store: OciStore, layer: Descriptor, fn: (m: LayerMember) => Promise<void>): Promise<void> {
+  const compression = layerCompression(layer.mediaType);
+  if (!compression) throw new TantalusError(`layer ${layer.digest} has media type ${layer.mediaType}, not a tar layer`);
+  const blob = await store.openBlob(layer.digest, { size: layer.size });
+  const decompress = createDecompressor(compression);
+  const extract = tar.extract();
+  blob.on("error", (e) => decompress.destroy(e));
+  decompress.on("error", (e) => extract.destroy(e));
+  blob.pipe(decompress).pipe(extract as unknown as NodeJS.WritableStream);
+  try {
+    for await (const entry of extract) {
+      try {
+        await fn({ name: normalizeMemberName(entry.header.name), header: entry.header, stream: entry as unknown as Readable });
+      } finally {
+        entry.resume();
+      }
+    }
+  } catch (e) {
+    blob.destroy();
+    throw e instanceof TantalusError ? e : new TantalusError(`layer ${layer.digest}: ${(e as Error).message}`);
+  }
+}
+
+export async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}

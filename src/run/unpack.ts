@@ -1,0 +1,229 @@
+/**
+ * Unpack an image from the store into a directory tree, unprivileged, for
+ * runtimes that run a plain directory (charliecloud's ch-run). Layers are
+ * applied in order with the OCI rules (image-spec layer.md): `.wh.NAME`
+ * deletes NAME from lower layers, `.wh..wh..opq` hides a directory's lower
+ * contents, a later entry replaces an earlier one.
+ *
+ * Safety: every member's parent is resolved inside the root, following
+ * symlinks the way a chroot would (an absolute link restarts at the root,
+ * `..` stops at it), so a layer cannot write outside the tree however its
+ * links point (the `securejoin` rule container runtimes apply).
+ *
+ * Unprivileged limits, by design: files belong to the user who unpacks;
+ * directories keep u+rwx so the tree can be filled and removed again;
+ * device nodes and FIFOs are skipped (ch-run binds the host's /dev).
+ * File mtimes are kept: Python compares them to decide whether a .pyc is stale.
+ */
+import { createWriteStream, lstatSync, readlinkSync } from "node:fs";
+import { chmod, link, lstat, mkdir, readdir, rename, rm, symlink, utimes, writeFile } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { pipeline } from "node:stream/promises";
+import { randomBytes } from "node:crypto";
+import { TantalusError } from "../errors.js";
+import type { OciStore } from "../image/layout/store.js";
+import type { ResolvedImage } from "../image/types.js";
+import { forEachLayerMember } from "./layer-reader.js";
+
+/** What ch-run needs to exist in the image to bind over it (ch-run 0.31: "can't bind: destination not found"). */
+export const CHARLIECLOUD_DIRS = ["dev", "proc", "sys", "tmp", "home", "mnt"] as const;
+export const CHARLIECLOUD_FILES = ["etc/passwd", "etc/group", "etc/hosts", "etc/resolv.conf"] as const;
+
+export interface UnpackStats {
+  layers: number;
+  entries: number;
+  skipped: string[];
+}
+
+class Tree {
+  private readonly parents = new Map<string, string>();
+  constructor(readonly root: string) {}
+
+  /** Host path of `rel` with every component but (unless followLast) the last resolved inside the root. */
+  resolve(rel: string, followLast: boolean): string {
+    const queue = rel.split("/").filter((p) => p !== "" && p !== ".");
+    const cur: string[] = [];
+    let links = 0;
+    while (queue.length > 0) {
+      const part = queue.shift()!;
+      if (part === "..") {
+        cur.pop();
+        continue;
+      }
+      if (queue.length === 0 && !followLast) {
+        cur.push(part);
+        break;
+      }
+      const abs = join(this.root, ...cur, part);
+      let isLink = false;
+      try {
+        isLink = lstatSync(abs).isSymbolicLink();
+      } catch {
+        isLink = false;
+      }
+      if (!isLink) {
+        cur.push(part);
+        continue;
+      }
+      if (++links > 255) throw new TantalusError(`${rel}: too many levels of symbolic links in the image`);
+      const target = readlinkSync(abs);
+      if (target.startsWith("/")) cur.length = 0;
+      queue.unshift(...target.split("/").filter((p) => p !== "" && p !== "."));
+    }
+    return join(this.root, ...cur);
+  }
+
+  /** Host path for member `name`: its parent resolved (cached), its last component literal. */
+  place(name: string): string {
+    const parent = dirname(name) === "." ? "" : dirname(name);
+    let dir = this.parents.get(parent);
+    if (dir === undefined) {
+      dir = this.resolve(parent, true);
+      this.parents.set(parent, dir);
+    }
+    return join(dir, basename(name));
+  }
+
+  /** Symlinks or removals change what paths resolve to. */
+  invalidate(): void {
+    this.parents.clear();
+  }
+}
+
+async function existing(path: string) {
+  try {
+    return await lstat(path);
+  } catch {
+    return undefined;
+  }
+}
+
+async function ensureDir(path: string, root: string): Promise<void> {
+  const st = await existing(path);
+  if (st?.isDirectory()) return;
+  if (st) await rm(path, { recursive: true, force: true });
+  if (path !== root) await ensureDir(dirname(path), root);
+  await mkdir(path, { mode: 0o755 });
+}
+
+/** Apply the image's layers into `dest`, which must not exist yet; the tree appears there complete or not at all. */
+export async function unpackImage(store: OciStore, image: ResolvedImage, dest: string): Promise<UnpackStats> {
+  const tmp = join(dirname(dest), `.${basename(dest)}.unpack-${process.pid}-${randomBytes(4).toString("hex")}`);
+  await mkdir(tmp, { recursive: true, mode: 0o755 });
+  const stats: UnpackStats = { layers: 0, entries: 0, skipped: [] };
+  try {
+    const tree = new Tree(tmp);
+    for (const layer of image.manifest.layers) {
+      await applyLayer(store, layer, tree, stats);
+      stats.layers++;
+    }
+    await addRuntimeMountPoints(tree);
+    await rename(tmp, dest).catch(async (e: NodeJS.ErrnoException) => {
+      // Another run unpacked the same image first: keep theirs.
+      if (e.code !== "ENOTEMPTY" && e.code !== "EEXIST") throw e;
+      await rm(tmp, { recursive: true, force: true });
+    });
+    return stats;
+  } catch (e) {
+    await rm(tmp, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+async function applyLayer(store: OciStore, layer: ResolvedImage["manifest"]["layers"][number], tree: Tree, stats: UnpackStats): Promise<void> {
+  const added = new Set<string>();
+  await forEachLayerMember(store, layer, async ({ name, header, stream }) => {
+    if (name === "") return;
+    if (name.split("/").includes("..")) throw new TantalusError(`layer ${layer.digest}: member ${JSON.stringify(header.name)} contains ".."`);
+    const base = basename(name);
+    if (base.startsWith(".wh.")) {
+      const dir = tree.place(name).slice(0, -base.length - 1);
+      if (base === ".wh..wh..opq") {
+        for (const child of await readdir(dir).catch(() => [] as string[])) {
+          const p = join(dir, child);
+          if (!added.has(p)) await rm(p, { recursive: true, force: true });
+        }
+      } else {
+        await rm(join(dir, base.slice(4)), { recursive: true, force: true });
+      }
+      tree.invalidate();
+      return;
+    }
+    const path = tree.place(name);
+    if (!path.startsWith(tree.root + "/")) throw new TantalusError(`layer ${layer.digest}: member ${JSON.stringify(header.name)} resolves outside the image`);
+    const mode = (header.mode ?? 0o644) & 0o7777;
+    const st = await existing(path);
+    const replace = async () => {
+      if (st) {
+        await rm(path, { recursive: true, force: true });
+        tree.invalidate();
+      }
+    };
+    await ensureDir(dirname(path), tree.root);
+    stats.entries++;
+    switch (header.type) {
+      case "directory":
+        if (st && !st.isDirectory()) await replace();
+        if (!st || !st.isDirectory()) await mkdir(path);
+        await chmod(path, mode | 0o700);
+        break;
+      case "file":
+      case "contiguous-file": {
+        await replace();
+        await pipeline(stream, createWriteStream(path, { mode: 0o600 }));
+        await chmod(path, mode);
+        if (header.mtime) await utimes(path, header.mtime, header.mtime);
+        break;
+      }
+      case "symlink":
+        await replace();
+        await symlink(header.linkname ?? "", path);
+        tree.invalidate();
+        break;
+      case "link": {
+        await replace();
+        const target = tree.place(normalize(header.linkname ?? ""));
+        if (!target.startsWith(tree.root + "/")) throw new TantalusError(`layer ${layer.digest}: hard link ${JSON.stringify(header.name)} points outside the image`);
+        await link(target, path);
+        break;
+      }
+      default:
+        stats.entries--;
+        stats.skipped.push(`${name} (${header.type})`);
+        return;
+    }
+    added.add(path);
+  });
+}
+
+function normalize(name: string): string {
+  return name.replace(/^(\.\/|\/)+/, "").replace(/\/+$/, "");
+}
+
+async function addRuntimeMountPoints(tree: Tree): Promise<void> {
+  for (const d of CHARLIECLOUD_DIRS) {
+    const p = tree.resolve(d, true);
+    if (!(await existing(p))) await mkdir(p, { recursive: true, mode: d === "tmp" ? 0o1777 : 0o755 });
+  }
+  for (const f of CHARLIECLOUD_FILES) {
+    const p = tree.resolve(f, true);
+    if (await existing(p)) continue;
+    await mkdir(dirname(p), { recursive: true });
+    await writeFile(p, "");
+  }
+}
+
+/**
+ * Make `target` (a directory, or a file when `file`) exist inside an
+ * unpacked tree so a bind can land on it; created inside the root only.
+ */
+export async function ensureMountPoint(root: string, target: string, file: boolean): Promise<void> {
+  const tree = new Tree(root);
+  const p = tree.resolve(target, true);
+  if (!p.startsWith(root)) return;
+  if (await existing(p)) return;
+  if (file) {
+    await mkdir(dirname(p), { recursive: true });
+    await writeFile(p, "");
+  } else await mkdir(p, { recursive: true });
+}

@@ -1,0 +1,129 @@
+/*
+ * The two graph algorithms of Rez's finalise step: a cycle check (a cyclic
+ * resolve fails outright) and `_get_dependency_order`, which orders the
+ * resolved packages dependencies-first while staying as close as possible to
+ * the request order. Nodes are family names; `edges.get(a)` lists the families
+ * a's variant requires.
+ */
+
+export interface FamilyGraph {
+  /** Nodes in a fixed order (phase scope order). */
+  nodes: readonly string[];
+  edges: ReadonlyMap<string, readonly string[]>;
+}
+
+/** A cycle as a list of nodes (each requires the next, the last requires the first), or null. */
+export function findCycle(g: FamilyGraph): string[] | null {
+  const visited = new Set<string>();
+  const parent = new Map<string, string | null>();
+  let cycle: string[] | null = null;
+
+  // iterative depth-first search, as pygraph's find_cycle (recursive) walks it
+  for (const root of g.nodes) {
+    if (visited.has(root)) continue;
+    parent.set(root, null);
+    const stack: Array<{ node: string; next: number }> = [{ node: root, next: 0 }];
+    visited.add(root);
+    const onPath = new Set<string>([root]);
+    while (stack.length && !cycle) {
+      const top = stack[stack.length - 1]!;
+      const out = g.edges.get(top.node) ?? [];
+      if (top.next >= out.length) {
+        onPath.delete(top.node);
+        stack.pop();
+        continue;
+      }
+      const each = out[top.next++]!;
+      if (!visited.has(each)) {
+        visited.add(each);
+        parent.set(each, top.node);
+        onPath.add(each);
+        stack.push({ node: each, next: 0 });
+      } else if (onPath.has(each)) {
+        // path from `each` down to the current node
+        const path: string[] = [];
+        let n: string | null = top.node;
+        while (n !== null && n !== each) {
+          path.push(n);
+          n = parent.get(n) ?? null;
+        }
+        path.push(each);
+        cycle = path.reverse();
+      }
+    }
+    if (cycle) return cycle;
+  }
+  return null;
+}
+
+/**
+ * Rez `_get_dependency_order(g, node_list)`: start from the request's families
+ * (then the rest alphabetically); while the head has a dependency later in the
+ * list, move the first such dependency to the front; otherwise emit the head.
+ * The graph must be acyclic.
+ */
+export function dependencyOrder(g: FamilyGraph, requestOrder: readonly string[]): string[] {
+  const index = new Map<string, number>();
+  g.nodes.forEach((n, i) => index.set(n, i));
+  const reach = reachability(g, index);
+
+  const inRequest = new Set(requestOrder);
+  // `nodes[h..]` is Rez's list; moving an item to the front shifts the ones before it
+  const nodes: string[] = [...requestOrder, ...g.nodes.filter((n) => !inRequest.has(n)).sort()];
+  const ordered: string[] = [];
+  const done = new Set<string>();
+  let h = 0;
+  while (h < nodes.length) {
+    const head = nodes[h]!;
+    const hi = index.get(head);
+    if (done.has(head) || hi === undefined) {
+      h++;
+      continue;
+    }
+    const deps = reach[hi]!;
+    let moved = false;
+    for (let i = h + 1; i < nodes.length; i++) {
+      const ni = index.get(nodes[i]!);
+      if (ni !== undefined && ni !== hi && deps.has(ni)) {
+        const n = nodes[i]!;
+        for (let k = i; k > h; k--) nodes[k] = nodes[k - 1]!;
+        nodes[h] = n;
+        moved = true;
+        break;
+      }
+    }
+    if (!moved) {
+      ordered.push(head);
+      done.add(head);
+      h++;
+    }
+  }
+  return ordered;
+}
+
+/** For each node, the nodes reachable from it (itself included). */
+function reachability(g: FamilyGraph, index: ReadonlyMap<string, number>): Array<Set<number>> {
+  const n = g.nodes.length;
+  const reach: Array<Set<number> | undefined> = new Array(n);
+  const visit = (start: number): Set<number> => {
+    const seen = new Set<number>([start]);
+    const stack = [start];
+    while (stack.length) {
+      const i = stack.pop()!;
+      for (const t of g.edges.get(g.nodes[i]!) ?? []) {
+        const ti = index.get(t);
+        if (ti === undefined || seen.has(ti)) continue;
+        const known = reach[ti];
+        if (known) {
+          for (const k of known) seen.add(k);
+          continue;
+        }
+        seen.add(ti);
+        stack.push(ti);
+      }
+    }
+    return seen;
+  };
+  for (let i = 0; i < n; i++) reach[i] = visit(i);
+  return reach as Array<Set<number>>;
+}

@@ -1,0 +1,55 @@
+import { Package } from "../rez/package.js";
+import type { PackageDefinition } from "../rez/definition/index.js";
+import { Version } from "../rez/version/index.js";
+import type { PackageSource } from "./model.js";
+
+/** A package given as data: what a package.py of a purely declarative package holds. */
+export interface PackageData {
+  name: string;
+  version: string;
+  requires?: string[];
+  variants?: string[][];
+  build_requires?: string[];
+  timestamp?: number;
+}
+
+/**
+ * A package source held in memory: for tests, generated repositories and
+ * library users that build packages programmatically. Families are listed in
+ * the order given (Rez keeps a repository's listing order until it sorts).
+ */
+export class MemorySource implements PackageSource {
+  private readonly families = new Map<string, Package[]>();
+
+  constructor(
+    packages: Iterable<PackageData>,
+    readonly paths: readonly string[] = ["<memory>"],
+  ) {
+    const root = this.paths[0] ?? "<memory>";
+    for (const d of packages) {
+      const base = `${root}/${d.name}/${d.version}`;
+      const def = {
+        file: `${base}/package.py`,
+        format: "py",
+        name: d.name,
+        version: d.version,
+        requires: d.requires ?? [],
+        variants: d.variants,
+        build_requires: d.build_requires,
+        timestamp: d.timestamp,
+      } as unknown as PackageDefinition;
+      const pkg = new Package(def, d.name, Version.parse(d.version), root, base);
+      const list = this.families.get(d.name) ?? [];
+      list.push(pkg);
+      this.families.set(d.name, list);
+    }
+  }
+
+  family(name: string): Package[] | undefined {
+    return this.families.get(name);
+  }
+
+  familyNames(): string[] {
+    return [...this.families.keys()].sort();
+  }
+}

@@ -1,0 +1,356 @@
+import type { Requirement } from "../rez/version/index.js";
+import { MissingFamilyError, MissingVersionError, type SolveContext } from "./context.js";
+import type { FailureReason, Provenance } from "./failure.js";
+import { dependencyOrder, findCycle, type FamilyGraph } from "./graph.js";
+import { MergedRequirements } from "./memo.js";
+import type { VariantInfo } from "./model.js";
+import { Scope, lastReductions } from "./scope.js";
+
+export const enum PhaseStatus {
+  Pending,
+  Exhausted,
+  Solved,
+  Failed,
+  Cyclic,
+}
+
+/**
+ * Rez `_ResolvePhase`: a full state of the solve, an ordered list of scopes.
+ * Phases share scopes (scopes are immutable), so a split costs one array copy.
+ */
+export class Phase {
+  constructor(
+    readonly scopes: readonly Scope[],
+    readonly status: PhaseStatus,
+    /** Scope indices changed since the last reduction (Rez `changed_scopes_i`). */
+    readonly changed: readonly number[],
+    readonly failure: FailureReason | null = null,
+    /** Scope index by family name; shared with phases of the same scopes positions. */
+    readonly index: ReadonlyMap<string, number> = indexOf(scopes),
+  ) {}
+
+  /**
+   * Rez `_ResolvePhase.solve`: extract, merge, intersect, add and reduce until
+   * nothing changes. Only scopes replaced since their last extraction can have
+   * anything to extract (a copy forgets what was extracted), so the extraction
+   * pass visits just those, in phase order, as Rez's full pass would find them.
+   */
+  solve(ctx: SolveContext): Phase {
+    if (this.status !== PhaseStatus.Pending) return this;
+    const scopes = this.scopes.slice();
+    let index = this.index;
+    let ownIndex = false;
+    let changed = new Set(this.changed);
+    let dirty = new Set(this.changed);
+    const fail = (reason: FailureReason) => new Phase(scopes, PhaseStatus.Failed, [], reason, index);
+
+    for (;;) {
+      const prevCount = scopes.length;
+      const widened = new Set<number>();
+
+      for (;;) {
+        // EXTRACT: each scope's common dependencies, alphabetically
+        const extracted: Requirement[] = [];
+        const extractedBy: Scope[] = [];
+        const order = [...dirty].sort((a, b) => a - b);
+        dirty = new Set();
+        for (const i of order) {
+          for (;;) {
+            const s = scopes[i]!;
+            const slice = s.slice;
+            if (slice === null) break;
+            const r = slice.extract(ctx);
+            if (r === null) break;
+            extracted.push(r[1]);
+            extractedBy.push(s);
+            scopes[i] = s.withSlice(r[0]);
+          }
+        }
+        if (extracted.length === 0) break;
+
+        // MERGE
+        const merged = new MergedRequirements(extracted);
+        if (merged.conflict) {
+          const [a, b] = merged.conflict;
+          const bIndex = merged.conflictIndex;
+          return fail({
+            type: "conflict",
+            dependency: a,
+            conflicting: b,
+            dependencyFrom: { kind: "extracted", requesters: extractedBy.filter((s, i) => i < bIndex && extracted[i]!.name === a.name) },
+            conflictingFrom: { kind: "extracted", requesters: [extractedBy[bIndex]!] },
+          });
+        }
+
+        // INTERSECT, in phase order
+        const hits: number[] = [];
+        for (const name of merged.order) {
+          const i = index.get(name);
+          if (i !== undefined) hits.push(i);
+        }
+        hits.sort((a, b) => a - b);
+        for (const i of hits) {
+          const s = scopes[i]!;
+          const req = merged.byName.get(s.name)!;
+          const s2 = s.intersect(ctx, req.range!);
+          if (s2 === null) {
+            return fail({
+              type: "conflict",
+              dependency: req,
+              conflicting: s.request,
+              dependencyFrom: requestersOf(req.name, extracted, extractedBy),
+              conflictingFrom: { kind: "scope", scope: s },
+            });
+          }
+          if (s2 !== s) {
+            scopes[i] = s2;
+            changed.add(i);
+            dirty.add(i);
+            // '~foo-1' meeting a real requirement on foo widens into a normal scope
+            if (s.isConflict && !s2.isConflict) widened.add(i);
+          }
+        }
+
+        // ADD, in merged order
+        for (const name of merged.order) {
+          if (index.has(name)) continue;
+          const req = merged.byName.get(name)!;
+          const from = requestersOf(name, extracted, extractedBy);
+          let scope: Scope;
+          try {
+            scope = Scope.create(ctx, req, { kind: "extracted", requirement: req, requesters: from.requesters.map((s) => s.name) });
+          } catch (e) {
+            if (e instanceof MissingFamilyError) {
+              throw new MissingFamilyError(
+                `package family not found: ${name}, was required by: ${from.requesters.map((s) => s.name).join(", ")} (searched: ${ctx.searchedText()})`,
+                name,
+                from.requesters.map((s) => s.name),
+              );
+            }
+            if (e instanceof MissingVersionError) {
+              throw new MissingVersionError(e.requirement, from.requesters.map((s) => labelOf(s)));
+            }
+            throw e;
+          }
+          if (!ownIndex) {
+            index = new Map(index);
+            ownIndex = true;
+          }
+          scopes.push(scope);
+          (index as Map<string, number>).set(name, scopes.length - 1);
+          dirty.add(scopes.length - 1);
+        }
+      }
+
+      const n = scopes.length;
+      if (n === prevCount && changed.size === 0 && widened.size === 0) break;
+
+      // REDUCE
+      const failed = reduceAll(ctx, scopes, index, prevCount, changed, widened, dirty);
+      if (failed) return fail(failed);
+      changed = new Set();
+    }
+
+    let solved = true;
+    for (const s of scopes) {
+      if (!s.isSolved(ctx)) {
+        solved = false;
+        break;
+      }
+    }
+    return new Phase(scopes, solved ? PhaseStatus.Solved : PhaseStatus.Exhausted, [], null, index);
+  }
+
+  /** Rez `split`: the first scope with several variants splits; both phases restart from it. */
+  split(ctx: SolveContext): [Phase, Phase] {
+    for (let i = 0; i < this.scopes.length; i++) {
+      const s = this.scopes[i]!;
+      if (s.slice === null || s.slice.length === 1) continue;
+      const [a, b] = s.slice.split(ctx);
+      const first = this.scopes.slice();
+      const next = this.scopes.slice();
+      first[i] = s.withSlice(a);
+      next[i] = s.withSlice(b);
+      return [new Phase(first, PhaseStatus.Pending, [i], null, this.index), new Phase(next, PhaseStatus.Pending, [i], null, this.index)];
+    }
+    throw new Error("unexpected solver state: an exhausted phase has no scope to split");
+  }
+
+  /**
+   * Rez `finalise`: fail on a dependency cycle, otherwise order the resolved
+   * families dependencies-first, then request order, then alphabetically.
+   */
+  finalise(ctx: SolveContext): Phase {
+    const live = this.scopes.filter((s) => !s.isConflict);
+    const byName = new Map(live.map((s) => [s.name, s] as const));
+    const edges = new Map<string, string[]>();
+    for (const s of live) {
+      const v = s.solvedVariant(ctx);
+      if (!v) continue;
+      const out: string[] = [];
+      for (const r of v.requires.list) if (!r.conflict && !out.includes(r.name)) out.push(r.name);
+      edges.set(s.name, out);
+    }
+    const g: FamilyGraph = { nodes: live.map((s) => s.name), edges };
+    const cycle = findCycle(g);
+    if (cycle) {
+      const pkgs = cycle.map((name) => byName.get(name)!.solvedVariant(ctx)!.variant.package.qualifiedName);
+      return new Phase(this.scopes, PhaseStatus.Cyclic, [], { type: "cycle", packages: pkgs });
+    }
+    const order = dependencyOrder(
+      g,
+      ctx.requestList.requirements.map((r) => r.name),
+    );
+    return new Phase(
+      order.map((n) => byName.get(n)!),
+      PhaseStatus.Solved,
+      [],
+    );
+  }
+
+  solvedVariants(ctx: SolveContext): VariantInfo[] {
+    const out: VariantInfo[] = [];
+    for (const s of this.scopes) {
+      const v = s.solvedVariant(ctx);
+      if (v) out.push(v);
+    }
+    return out;
+  }
+
+  solvedEphemerals(): Requirement[] {
+    return this.scopes.filter((s) => s.isEphemeral && !s.isConflict).map((s) => s.request);
+  }
+}
+
+/** "foo-1.2", or "foo" with its remaining versions when several are left. */
+export function labelOf(s: Scope): string {
+  if (!s.slice) return s.request.toString();
+  const pkgs = s.slice.fam.info.packages;
+  const idx = [...new Set(s.slice.entries.map((e) => e.pkg))].sort((a, b) => a - b);
+  const versions = idx.map((i) => pkgs[i]!.version.toString());
+  if (versions.length === 1) return versions[0] ? `${s.name}-${versions[0]}` : s.name;
+  if (versions.length <= 3) return `${s.name}-${versions.join("|")}`;
+  return `${s.name} (${versions.length} versions)`;
+}
+
+function requestersOf(name: string, extracted: readonly Requirement[], extractedBy: readonly Scope[]): Provenance & { kind: "extracted" } {
+  const requesters: Scope[] = [];
+  for (let i = 0; i < extracted.length; i++) if (extracted[i]!.name === name) requesters.push(extractedBy[i]!);
+  return { kind: "extracted", requesters };
+}
+
+/**
+ * Rez's reduction loop. Pending pairs (x, y) mean "reduce scope x by scope y's
+ * request"; they are processed from the largest pair down, and every scope
+ * that shrinks pushes (j, x) for all j, which run next (last in, first out).
+ * Pairs that cannot do anything (y's family is not among x's requirements) are
+ * skipped without being materialised; since scopes only shrink during the
+ * loop, skipping them leaves the order of the others unchanged.
+ */
+function reduceAll(
+  ctx: SolveContext,
+  scopes: Scope[],
+  index: ReadonlyMap<string, number>,
+  prevCount: number,
+  changed: ReadonlySet<number>,
+  widened: ReadonlySet<number>,
+  dirty: Set<number>,
+): FailureReason | null {
+  const n = scopes.length;
+
+  const canReduce = (x: number, y: number): boolean => {
+    if (x === y) return false;
+    const sx = scopes[x]!;
+    if (sx.slice === null) return false;
+    const sy = scopes[y]!;
+    if (sy.slice === null && sy.request.range === null) return false;
+    return sx.slice.mentions(ctx, sy.name);
+  };
+
+  // Scopes that may mention family `name`, ascending (a superset; checked when popped).
+  const candidates = new Map<string, number[]>();
+  const mentioning = (name: string): number[] => {
+    let list = candidates.get(name);
+    if (list === undefined) {
+      list = [];
+      for (const fam of ctx.mentioners(name)) {
+        const j = index.get(fam);
+        if (j !== undefined) list.push(j);
+      }
+      list.sort((a, b) => a - b);
+      candidates.set(name, list);
+    }
+    return list;
+  };
+
+  // Rez's initial set: prev x changed, prev x added, added x all, widened x all.
+  const pairs: Array<[number, number]> = [];
+  const everyY = (x: number) => {
+    const sx = scopes[x]!;
+    if (sx.slice === null) return;
+    sx.slice.forEachMentioned(ctx, (name) => {
+      const y = index.get(name);
+      if (y !== undefined && canReduce(x, y)) pairs.push([x, y]);
+    });
+  };
+  for (let x = prevCount; x < n; x++) everyY(x);
+  for (const x of widened) if (x < prevCount) everyY(x);
+  const ys = new Set(changed);
+  for (let y = prevCount; y < n; y++) ys.add(y);
+  for (const y of ys) {
+    for (const x of mentioning(scopes[y]!.name)) {
+      if (x >= prevCount || widened.has(x)) continue;
+      if (canReduce(x, y)) pairs.push([x, y]);
+    }
+  }
+  pairs.sort((a, b) => b[0] - a[0] || b[1] - a[1]);
+
+  const colX: number[] = [];
+  const colList: number[][] = [];
+  const colPos: number[] = [];
+  let ip = 0;
+  for (;;) {
+    let x: number;
+    let y: number;
+    if (colX.length) {
+      // pairs (j, x) for j = n-1 .. 0, only those j that may mention x's family
+      const top = colX.length - 1;
+      const cx = colX[top]!;
+      const list = colList[top]!;
+      let p = colPos[top]!;
+      while (p >= 0 && !canReduce(list[p]!, cx)) p--;
+      if (p < 0) {
+        colX.pop();
+        colList.pop();
+        colPos.pop();
+        continue;
+      }
+      colPos[top] = p - 1;
+      x = list[p]!;
+      y = cx;
+    } else if (ip < pairs.length) {
+      [x, y] = pairs[ip++]!;
+      if (!canReduce(x, y)) continue;
+    } else {
+      break;
+    }
+    const sx = scopes[x]!;
+    const reduced = sx.slice!.reduceBy(ctx, scopes[y]!.asReducer());
+    if (reduced === null) return { type: "reduction", reductions: lastReductions(), reducedScope: sx };
+    if (reduced !== sx.slice) {
+      scopes[x] = sx.withSlice(reduced);
+      dirty.add(x);
+      const list = mentioning(sx.name);
+      colX.push(x);
+      colList.push(list);
+      colPos.push(list.length - 1);
+    }
+  }
+  return null;
+}
+
+function indexOf(scopes: readonly Scope[]): Map<string, number> {
+  const m = new Map<string, number>();
+  for (let i = 0; i < scopes.length; i++) m.set(scopes[i]!.name, i);
+  return m;
+}

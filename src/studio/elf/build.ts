@@ -1,0 +1,281 @@
+import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { copyFile, mkdir, readFile, rename, symlink, writeFile } from "node:fs/promises";
+import { availableParallelism, homedir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { binaryFiller } from "../filler.js";
+import type { ElfSpec } from "../model.js";
+import { LIBC_SONAMES, TU_PRELUDE, callsLibc, elfSnippet, type Snippet } from "./csource.js";
+import type { Toolchain } from "./toolchain.js";
+
+const run = promisify(execFile);
+
+/** One ELF object the studio needs. */
+export interface ElfRequest {
+  spec: ElfSpec;
+  /** Seed of the object's filler (package/version/path: identical across variants on purpose). */
+  seed: string;
+  /** Filler bytes after scaling. */
+  fillerBytes: number;
+  /** Built only so others can link against its SONAME; never installed (a system library stand-in). */
+  linkOnly?: boolean;
+}
+
+export interface BuildOptions {
+  /** Directory of finished objects keyed by everything that goes into them; null disables it. */
+  cacheDir: string | null;
+}
+
+/** Default object cache: $TANTALUS_STUDIO_CACHE, else ~/.cache/tantalus/studio-elf. */
+export function defaultElfCache(): string {
+  if (process.env.TANTALUS_STUDIO_CACHE) return process.env.TANTALUS_STUDIO_CACHE;
+  const base = process.env.XDG_CACHE_HOME || join(homedir(), ".cache");
+  return join(base, "tantalus", "studio-elf");
+}
+
+/**
+ * Compiles every object and returns, per request, the path of the built file
+ * in `scratch`. Identical requests (same text, links and filler) are built once.
+ *
+ * Cost is dominated by process start-up, so objects are compiled many to a
+ * translation unit and linked with one `ld` each, with --gc-sections and a
+ * version script keeping only the object's own code. A unit never holds an
+ * object together with one of its dependencies (units are cut by dependency
+ * depth), so a call into a dependency always stays an undefined symbol that
+ * the dependency's DT_NEEDED satisfies. Finished objects are cached under a
+ * key covering the toolchain, the whole unit text, the link line and the keys
+ * of the dependencies, so a cache hit is byte-for-byte what a build would give.
+ */
+export async function buildElfs(requests: ElfRequest[], scratch: string, tc: Toolchain, opts: BuildOptions): Promise<string[]> {
+  await Promise.all(["obj", "fill", "out", "link"].map((d) => mkdir(join(scratch, d), { recursive: true })));
+
+  const jobs: Job[] = [];
+  const byContent = new Map<string, Job>();
+  const jobOfRequest = requests.map((r) => {
+    const content = contentKey(r);
+    let job = byContent.get(content);
+    if (!job) {
+      job = { id: `e${jobs.length}`, req: r, level: -1, deps: [], unit: undefined as unknown as Unit, snippet: undefined as unknown as Snippet, key: "", cached: false };
+      byContent.set(content, job);
+      jobs.push(job);
+    }
+    return job;
+  });
+  const provider = new Map<string, Job>();
+  for (const job of jobs) {
+    const { kind, soname } = job.req.spec;
+    if (kind === "lib" && soname && !provider.has(soname)) provider.set(soname, job);
+  }
+  for (const job of jobs) {
+    job.deps = job.req.spec.needs
+      .filter((n) => !LIBC_SONAMES.has(n))
+      .map((n) => {
+        const p = provider.get(n);
+        if (!p) throw new Error(`${job.req.seed}: nothing in the studio builds ${n}`);
+        return p;
+      });
+  }
+  const levelOf = (job: Job, stack: Set<Job> = new Set()): number => {
+    if (job.level >= 0) return job.level;
+    if (stack.has(job)) throw new Error(`${job.req.seed}: dependency cycle`);
+    stack.add(job);
+    job.level = 1 + Math.max(-1, ...job.deps.map((d) => levelOf(d, stack)));
+    stack.delete(job);
+    return job.level;
+  };
+  jobs.forEach((j) => levelOf(j));
+
+  // Cut translation units: same depth, no two objects exporting the same name.
+  const units: Unit[] = [];
+  for (const job of jobs) {
+    job.snippet = elfSnippet(job.req.spec, job.id, job.req.fillerBytes > 0 ? `fill/${job.id}.bin` : null);
+    let unit = units.find((u) => u.level === job.level && job.snippet.exports.every((e) => !u.exports.has(e)));
+    if (!unit) {
+      unit = { name: `u${job.level}_${units.filter((u) => u.level === job.level).length}`, level: job.level, jobs: [], exports: new Set(), text: "" };
+      units.push(unit);
+    }
+    unit.jobs.push(job);
+    job.snippet.exports.forEach((e) => unit!.exports.add(e));
+    job.unit = unit;
+  }
+  for (const u of units) u.text = TU_PRELUDE + u.jobs.map((j) => j.snippet.code).join("\n");
+
+  // Keys in dependency order, then take what the cache has.
+  const byLevel = [...jobs].sort((a, b) => a.level - b.level);
+  for (const job of byLevel) {
+    job.key = createHash("sha256")
+      .update(JSON.stringify([tc.version, tc.ld, job.id, job.unit.text, job.unit.jobs.map((j) => [j.req.seed, j.req.fillerBytes]), linkArgs(job, tc), job.deps.map((d) => d.key)]))
+      .digest("hex");
+  }
+  if (opts.cacheDir) {
+    await pool(jobs, async (j) => {
+      try {
+        await copyFile(join(opts.cacheDir!, j.key), join(scratch, "out", j.id));
+        j.cached = true;
+      } catch {
+        j.cached = false;
+      }
+    });
+  }
+
+  const todo = units.filter((u) => u.jobs.some((j) => !j.cached));
+  await pool(
+    todo.flatMap((u) => u.jobs).filter((j) => j.req.fillerBytes > 0),
+    (j) => writeFile(join(scratch, "fill", `${j.id}.bin`), binaryFiller(j.req.seed, j.req.fillerBytes)),
+  );
+  await pool(todo, async (u) => {
+    await writeFile(join(scratch, "obj", `${u.name}.c`), u.text);
+    await run(
+      tc.gcc,
+      ["-c", "-O1", "-g0", "-fPIC", "-ffunction-sections", "-fdata-sections", `-ffile-prefix-map=${scratch}=.`, "-o", `obj/${u.name}.o`, `obj/${u.name}.c`],
+      { cwd: scratch },
+    );
+  });
+
+  if (tc.cxaFinalizeVersion && jobs.some((j) => !j.cached && !callsLibc(j.req.spec))) await buildLibcStub(scratch, tc, tc.cxaFinalizeVersion);
+  const maxLevel = Math.max(0, ...jobs.map((j) => j.level));
+  for (let level = 0; level <= maxLevel; level++) {
+    const here = jobs.filter((j) => j.level === level);
+    await pool(
+      here.filter((j) => !j.cached),
+      async (j) => {
+        await link(j, scratch, tc);
+        if (opts.cacheDir) await storeInCache(opts.cacheDir, j.key, join(scratch, "out", j.id));
+      },
+    );
+    // Publish this level's SONAMEs for the next level to link against.
+    for (const j of here) {
+      const soname = j.req.spec.soname;
+      if (j.req.spec.kind === "lib" && soname && provider.get(soname) === j) {
+        await symlink(`../out/${j.id}`, join(scratch, "link", soname));
+      }
+    }
+  }
+  return jobOfRequest.map((j) => join(scratch, "out", j.id));
+}
+
+interface Job {
+  id: string;
+  req: ElfRequest;
+  level: number;
+  deps: Job[];
+  unit: Unit;
+  snippet: Snippet;
+  key: string;
+  cached: boolean;
+}
+
+interface Unit {
+  name: string;
+  level: number;
+  jobs: Job[];
+  exports: Set<string>;
+  text: string;
+}
+
+function contentKey(r: ElfRequest): string {
+  const s = r.spec;
+  return JSON.stringify([s.kind, s.soname, s.needs, s.runpath, s.oldRpath, s.program, s.entry, s.ident, r.seed, r.fillerBytes]);
+}
+
+function linkArgs(job: Job, tc: Toolchain): string[] {
+  const spec = job.req.spec;
+  const args = ["--hash-style=gnu", "--eh-frame-hdr", "-z", "relro", "-z", "noexecstack", "--build-id=sha1", "--gc-sections", "--strip-all"];
+  const deps = spec.needs.filter((n) => n !== "libc.so.6").map((n) => (n === "libm.so.6" ? tc.libm : `link/${n}`));
+  if (spec.kind === "exe") {
+    // Other programs of the unit call libraries this one does not link: those calls are
+    // garbage-collected, and --allow-shlib-undefined keeps ld from chasing indirect DSOs.
+    args.push("-pie", `--dynamic-linker=${tc.interp}`, "--allow-shlib-undefined", "-o", `out/${job.id}`);
+    args.push(tc.crt.scrt1, tc.crt.crti, tc.crt.crtbeginS, `obj/${job.unit.name}.o`, `--defsym=main=${job.snippet.main}`);
+  } else {
+    args.push("-shared", "--version-script", `obj/${job.id}.map`, "-o", `out/${job.id}`);
+    if (spec.soname) args.push("-soname", spec.soname);
+    args.push(tc.crt.crti, tc.crt.crtbeginS, `obj/${job.unit.name}.o`);
+  }
+  args.push(...deps, libcFor(spec, tc), tc.crt.crtendS, tc.crt.crtn);
+  if (spec.runpath?.length) {
+    if (spec.runpath.some((r) => !r.startsWith("$ORIGIN"))) throw new Error(`${job.req.seed}: RUNPATH must be $ORIGIN-relative`);
+    args.push("-rpath", spec.runpath.join(":"), spec.oldRpath ? "--disable-new-dtags" : "--enable-new-dtags");
+  }
+  return args;
+}
+
+/**
+ * Objects that call no libc function still get DT_NEEDED libc.so.6 and the
+ * GLIBC version need of crtbeginS's __cxa_finalize, as with the real libc, but
+ * from a one-symbol stub: reading the real libc.so.6 is most of a link's cost.
+ */
+const LIBC_STUB = "stub/libc.so.6";
+
+function libcFor(spec: ElfSpec, tc: Toolchain): string {
+  return tc.cxaFinalizeVersion && !callsLibc(spec) ? LIBC_STUB : tc.libc;
+}
+
+async function buildLibcStub(scratch: string, tc: Toolchain, version: string): Promise<void> {
+  await mkdir(join(scratch, "stub"), { recursive: true });
+  await writeFile(join(scratch, "stub", "libc.c"), "void __cxa_finalize(void *d) { (void)d; }\n");
+  await writeFile(join(scratch, "stub", "libc.map"), `${version} {\n  global: __cxa_finalize;\n  local: *;\n};\n`);
+  await run(tc.gcc, ["-shared", "-nostdlib", "-fPIC", "-O1", "-Wl,-soname,libc.so.6", "-Wl,--version-script,stub/libc.map", "-o", LIBC_STUB, "stub/libc.c"], { cwd: scratch });
+}
+
+async function link(job: Job, scratch: string, tc: Toolchain): Promise<void> {
+  if (job.req.spec.kind !== "exe") {
+    const exports = job.snippet.exports.map((e) => `    ${e};\n`).join("");
+    await writeFile(join(scratch, "obj", `${job.id}.map`), `{\n  global:\n${exports}  local: *;\n};\n`);
+  }
+  try {
+    await run(tc.ld, linkArgs(job, tc), { cwd: scratch });
+  } catch (err) {
+    const e = err as { stderr?: string; message: string };
+    throw new Error(`linking ${job.req.seed} failed: ${e.stderr || e.message}`);
+  }
+}
+
+async function storeInCache(dir: string, key: string, file: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+    const tmp = join(dir, `.${key}.${process.pid}.tmp`);
+    await writeFile(tmp, await readFile(file));
+    await rename(tmp, join(dir, key));
+  } catch {
+    // The cache only saves time; an unwritable cache directory is not an error.
+  }
+}
+
+/** Runs `fn` over `items`, a few at a time (process start-up bound, so a little over the core count). */
+export async function pool<T>(items: T[], fn: (item: T) => Promise<unknown>, width = availableParallelism() + 1): Promise<void> {
+  let next = 0;
+  let failure: { err: unknown } | null = null;
+  const workers = Array.from({ length: Math.min(width, items.length) }, async () => {
+    // After a failure, stop taking work but let running tasks finish, so nothing writes after we return.
+    while (!failure && next < items.length) {
+      const item = items[next++]!;
+      try {
+        await fn(item);
+      } catch (err) {
+        failure ??= { err };
+      }
+    }
+  });
+  await Promise.all(workers);
+  if (failure) throw (failure as { err: unknown }).err;
+}
+
+/**
+ * Without a compiler the studio still gets ELF files, copied from the host:
+ * shapes and weights are right, DT_NEEDED and SONAME are not. The summary says so.
+ */
+export async function copyHostElfs(requests: ElfRequest[], scratch: string): Promise<string[]> {
+  const source = ["/bin/true", "/usr/bin/true"].find((p) => existsSync(p));
+  if (!source) throw new Error("neither gcc nor /bin/true is available to make ELF payloads");
+  await mkdir(join(scratch, "out"), { recursive: true });
+  const files: string[] = [];
+  for (let i = 0; i < requests.length; i++) {
+    const f = join(scratch, "out", `host${i}`);
+    await copyFile(source, f);
+    files.push(f);
+  }
+  return files;
+}
