@@ -86,13 +86,13 @@ def action_json(action):
     return [action.name] + [escaped(a) for a in action.args]
 
 
-def placeholders(obj):
+def placeholders(obj, repo):
     if isinstance(obj, str):
-        return obj.replace(REPO, "@REPO@")
+        return obj.replace(repo, "@REPO@")
     if isinstance(obj, list):
-        return [placeholders(x) for x in obj]
+        return [placeholders(x, repo) for x in obj]
     if isinstance(obj, dict):
-        return {placeholders(k): placeholders(v) for k, v in obj.items()}
+        return {placeholders(k, repo): placeholders(v, repo) for k, v in obj.items()}
     return obj
 
 
@@ -118,74 +118,81 @@ def check_cli(ctx, environ, rxt):
     return out
 
 
-def main():
-    from rez.config import config
-    from rez.system import system
-    from rez.resolved_context import ResolvedContext
-    from rez import __version__, module_root_path
-
+def pin_shells():
+    """Each shell class gets the system paths a fresh process computes (see the module doc)."""
     classes = shell_classes()
     syspaths = {s: fresh_syspaths(s) for s in SHELLS}
     for s, cls in classes.items():
         cls.syspaths = syspaths[s]
-    executables = {s: executable(cls) for s, cls in classes.items()}
+    return syspaths, {s: executable(cls) for s, cls in classes.items()}
 
-    config.override("optionvars", OPTIONVARS)
 
-    with open(os.path.join(CORPUS, "requests.json")) as f:
-        spec = json.load(f)
+def vector(item, repo, tmpdir, shells=SHELLS, with_actions=True):
+    """Resolves and interprets one request item ({"name", "request", "parentEnv"?, "config"?, ...})."""
+    from rez.config import config
+    from rez.resolved_context import ResolvedContext
 
-    vectors = []
-    tmpdir = tempfile.mkdtemp(prefix="rex-vectors-")
-    for item in spec["vectors"]:
-        parent_env = item.get("parentEnv", {})
-        overrides = item.get("config", {})
-        for key, value in overrides.items():
-            config.override(key, value)
-        ctx = ResolvedContext(
-            item["request"],
-            package_paths=[REPO],
-            add_implicit_packages=item.get("addImplicitPackages", True),
-            timestamp=item.get("timestamp"))
-        if ctx.status.name != "solved":
-            raise SystemExit("%s did not solve: %s" % (item["name"], ctx.failure_description))
-        if not item.get("timestamp"):
-            ctx.timestamp = PINNED_TIMESTAMP
+    parent_env = item.get("parentEnv", {})
+    overrides = item.get("config", {})
+    for key, value in overrides.items():
+        config.override(key, value)
+    ctx = ResolvedContext(
+        item["request"],
+        package_paths=[repo],
+        add_implicit_packages=item.get("addImplicitPackages", True),
+        timestamp=item.get("timestamp"))
+    if ctx.status.name != "solved":
+        raise SystemExit("%s did not solve: %s" % (item["name"], ctx.failure_description))
+    if not item.get("timestamp"):
+        ctx.timestamp = PINNED_TIMESTAMP
 
-        vec = {
-            "name": item["name"],
-            "request": item["request"],
-            "parentEnv": parent_env,
-            "implicitPackages": [str(x) for x in ctx.implicit_packages],
-            "packageRequests": [str(x) for x in ctx._package_requests],
-            "resolved": [v.qualified_name for v in ctx.resolved_packages],
-            "ephemerals": [str(x) for x in (ctx.resolved_ephemerals or [])],
-            "timestamp": ctx.timestamp,
-            "requestedTimestamp": ctx.requested_timestamp or 0,
-        }
-        try:
-            vec["environ"] = ctx.get_environ(parent_environ=dict(parent_env))
+    vec = {
+        "name": item["name"],
+        "request": item["request"],
+        "parentEnv": parent_env,
+        "implicitPackages": [str(x) for x in ctx.implicit_packages],
+        "packageRequests": [str(x) for x in ctx._package_requests],
+        "resolved": [v.qualified_name for v in ctx.resolved_packages],
+        "ephemerals": [str(x) for x in (ctx.resolved_ephemerals or [])],
+        "timestamp": ctx.timestamp,
+        "requestedTimestamp": ctx.requested_timestamp or 0,
+    }
+    try:
+        vec["environ"] = ctx.get_environ(parent_environ=dict(parent_env))
+        if with_actions:
             vec["actions"] = [action_json(a) for a in ctx.get_actions(parent_environ=dict(parent_env))]
-        except Exception as e:  # noqa: the failure is the data
-            vec["error"] = error_json(e)
-        shells = {}
-        for s in SHELLS:
-            try:
-                shells[s] = ctx.get_shell_code(shell=s, parent_environ=dict(parent_env))
-            except Exception as e:  # noqa
-                shells[s] = {"error": error_json(e)}
-        vec["shells"] = shells
-        if overrides:
-            vec["config"] = overrides
-        for key in overrides:
-            config.remove_override(key)
-        if not parent_env and not overrides and "error" not in vec:
-            vec["cliJson"] = check_cli(ctx, vec["environ"], os.path.join(tmpdir, item["name"] + ".rxt"))
-        vectors.append(vec)
-        print("%-28s %s" % (item["name"], "error" if "error" in vec else "%d vars" % len(vec["environ"])))
+    except Exception as e:  # noqa: the failure is the data
+        vec["error"] = error_json(e)
+    code = {}
+    for s in shells:
+        try:
+            code[s] = ctx.get_shell_code(shell=s, parent_environ=dict(parent_env))
+        except Exception as e:  # noqa
+            code[s] = {"error": error_json(e)}
+    vec["shells"] = code
+    if overrides:
+        vec["config"] = overrides
+    for key in overrides:
+        config.remove_override(key)
+    # The CLI reads the saved context: settings that only change the resolve (implicit packages) carry over.
+    if not parent_env and not set(overrides) - {"implicit_packages"} and "error" not in vec:
+        vec["cliJson"] = check_cli(ctx, vec["environ"], os.path.join(tmpdir, item["name"] + ".rxt"))
+    print("%-28s %s" % (item["name"], "error" if "error" in vec else "%d vars" % len(vec["environ"])))
+    return vec
 
+
+def write_vectors(items, repo, out, generator, extra=None, shells=SHELLS, with_actions=True):
+    """Resolves every item against repo with Rez and writes the vectors file (repo replaced by @REPO@)."""
+    from rez.config import config
+    from rez.system import system
+    from rez import __version__, module_root_path
+
+    syspaths, executables = pin_shells()
+    config.override("optionvars", OPTIONVARS)
+    tmpdir = tempfile.mkdtemp(prefix="rex-vectors-")
+    vectors = [vector(item, repo, tmpdir, shells, with_actions) for item in items]
     data = {
-        "generator": "scripts/rez-oracle/rex_vectors.py",
+        "generator": generator,
         "rez": {"version": __version__, "used": module_root_path},
         "system": {"platform": system.platform, "arch": system.arch, "os": system.os},
         "optionvars": OPTIONVARS,
@@ -193,15 +200,22 @@ def main():
         "envVarSeparators": config.env_var_separators,
         "systemPaths": syspaths,
         "shellExecutables": executables,
-        "vectors": vectors,
     }
-    os.makedirs(os.path.dirname(OUT), exist_ok=True)
-    tmp = OUT + ".tmp"
+    data.update(extra or {})
+    data["vectors"] = vectors
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    tmp = out + ".tmp"
     with open(tmp, "w") as f:
-        json.dump(placeholders(data), f, indent=1, sort_keys=False)
+        json.dump(placeholders(data, repo), f, indent=1, sort_keys=False)
         f.write("\n")
-    os.replace(tmp, OUT)
-    print("wrote", OUT)
+    os.replace(tmp, out)
+    print("wrote", out)
+
+
+def main():
+    with open(os.path.join(CORPUS, "requests.json")) as f:
+        spec = json.load(f)
+    write_vectors(spec["vectors"], REPO, OUT, "scripts/rez-oracle/rex_vectors.py")
 
 
 if __name__ == "__main__":

@@ -99,6 +99,16 @@ describe("readElf on objects built by gcc", () => {
     assert.equal(e.dynamic?.soname, "lib32.so.1");
   });
 
+  it("reads a separate debug-info file (program headers without contents) as ELF without a dynamic section", () => {
+    const exe = path.join(dir, "exe");
+    const debug = path.join(dir, "exe.debug");
+    execFileSync("objcopy", ["--only-keep-debug", exe, debug]);
+    const e = ok(readElf(debug));
+    assert.equal(e.interpreter, undefined);
+    assert.equal(e.dynamic, undefined);
+    assert.equal(e.emptyDynamic, true);
+  });
+
   it("gives the same answer for a path, a descriptor and a buffer", () => {
     const lib = path.join(dir, "libx.so.1.2");
     const fd = fs.openSync(lib, "r");

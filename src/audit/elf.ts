@@ -203,6 +203,8 @@ export function isElf(input: string | Uint8Array): boolean {
   }
   try {
     return hasElfMagic(src.read(0, 4));
+  } catch {
+    return false;
   } finally {
     src.close();
   }
@@ -373,8 +375,9 @@ function parse(src: ByteSource, seen: { header?: ElfHeader }): ElfInfo {
   info.loadSegments = loads.length;
   if (dynamic) info.emptyDynamic = false;
 
-  if (interp) {
-    if (!Number.isSafeInteger(interp.offset) || interp.offset + interp.filesz > size || interp.filesz === 0) {
+  // Separate debug-info files keep the program headers but no contents (p_filesz 0).
+  if (interp && interp.filesz > 0) {
+    if (!Number.isSafeInteger(interp.offset) || interp.offset + interp.filesz > size) {
       fail("truncated", `PT_INTERP at offset ${interp.offset} (${interp.filesz} bytes) lies outside the file`);
     }
     info.interpreter = f.cstring(interp.offset, interp.offset + interp.filesz, "PT_INTERP string");

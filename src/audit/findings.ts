@@ -156,6 +156,17 @@ function matcher(globs: readonly string[]): (name: string) => boolean {
  * after an upper-case letter are kept (libX11, libQt5Core stay themselves).
  */
 export function libraryFamily(soname: string): string {
+  let f = families.get(soname);
+  if (f === undefined) {
+    f = computeFamily(soname);
+    families.set(soname, f);
+  }
+  return f;
+}
+
+const families = new Map<string, string>();
+
+function computeFamily(soname: string): string {
   let stem = soname;
   const so = stem.indexOf(".so");
   if (so > 0) stem = stem.slice(0, so);

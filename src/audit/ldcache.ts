@@ -251,7 +251,7 @@ export function lookupLdCache(cache: LdCache, name: string, target: CacheTarget)
 
 /** _dl_cache_libcmp treats "so.01" and "so.1" alike; group entries under that equivalence. */
 function normalizeKey(name: string): string {
-  return name.replace(/\d+/g, (d) => d.replace(/^0+(?=\d)/, ""));
+  return /(^|\D)0\d/.test(name) ? name.replace(/\d+/g, (d) => d.replace(/^0+(?=\d)/, "")) : name;
 }
 
 const indexes = new WeakMap<LdCache, Map<string, LdCacheEntry[]>>();

@@ -88,10 +88,10 @@ export interface Resolution {
   realPath?: string;
   /** Satisfied by an object already loaded (by name, SONAME or same file). */
   reused: boolean;
-  /** Candidates ld.so skipped before the one it took (or before giving up). */
-  rejected: RejectedCandidate[];
-  /** Other loadable candidates later in the search order, hidden by the winner. */
-  shadowed: ShadowedCandidate[];
+  /** Candidates ld.so skipped before the one it took (or before giving up). Shared: do not mutate. */
+  rejected: readonly RejectedCandidate[];
+  /** Other loadable candidates later in the search order, hidden by the winner. Shared: do not mutate. */
+  shadowed: readonly ShadowedCandidate[];
   /** Why ld.so stops ("invalid ELF header", ...), for fatal resolutions. */
   error?: string;
 }
@@ -183,13 +183,47 @@ interface Hit {
   via: SearchRule;
 }
 
+/** The outcome of a whole search for a name. Shared between trees: never mutated. */
+interface NameSearch {
+  status: "found" | "missing" | "fatal";
+  hit?: Hit;
+  rejected: readonly RejectedCandidate[];
+  shadowed: readonly ShadowedCandidate[];
+  fatal?: { path: string; realPath?: string; message: string };
+}
+
+interface SearchContext {
+  key: string;
+  rpaths: SearchDir[][];
+  nodeflib: boolean;
+}
+
+const NONE: readonly never[] = Object.freeze([]);
+const MISSING: NameSearch = { status: "missing", rejected: NONE, shadowed: NONE };
+
+/** Resolutions all have one shape (one hidden class), built in one place. */
+function resolution(
+  from: number,
+  name: string,
+  status: Resolution["status"],
+  object: number | undefined,
+  via: SearchRule | undefined,
+  path: string | undefined,
+  realPath: string | undefined,
+  reused: boolean,
+  rejected: readonly RejectedCandidate[],
+  shadowed: readonly ShadowedCandidate[],
+  error: string | undefined,
+): Resolution {
+  return { from, name, status, object, via, path, realPath, reused, rejected, shadowed, error };
+}
+
 interface ListSearch {
   hit?: Hit;
   fatal?: { path: string; realPath?: string; message: string };
   rejected: RejectedCandidate[];
   /** Loadable candidates after the hit (or all, when there is no hit). */
   later: Hit[];
-  stopped: boolean;
 }
 
 /**
@@ -202,6 +236,10 @@ export class Linker {
   private readonly facts = new Map<string, FileFacts>();
   private readonly resolved = new Map<string, ResolveResult>();
   private readonly listSearches = new Map<string, ListSearch>();
+  private readonly dirLists = new Map<string, SearchDir[]>();
+  private readonly listIds = new Map<SearchDir[], number>();
+  /** Whole name searches: search context key (lists, NODEFLIB) -> name -> outcome. */
+  readonly nameSearches = new Map<string, Map<string, NameSearch>>();
   private readonly profile: LinkerProfile;
   private readonly cwd: string;
   private readonly systemDirs: SearchDir[];
@@ -303,10 +341,10 @@ export class Linker {
 
   /** Searches one directory list for `name` (memoised: the result depends only on the list). */
   private searchList(dirs: SearchDir[], name: string, via: SearchRule): ListSearch {
-    const key = `${via}\0${name}\0${dirs.map((d) => d.dir).join("\0")}`;
+    const key = `${via}\0${this.listId(dirs)}\0${name}`;
     const cached = this.listSearches.get(key);
     if (cached) return cached;
-    const out: ListSearch = { rejected: [], later: [], stopped: false };
+    const out: ListSearch = { rejected: [], later: [] };
     const collect = this.options.collectShadowed ?? true;
     outer: for (const d of dirs) {
       if (!d.exists) continue;
@@ -316,10 +354,8 @@ export class Linker {
         const candidate = dir + name;
         const v = this.verify(candidate, via);
         if (v.kind === "absent") continue;
-        if (v.kind === "stop") {
-          out.stopped = true;
-          break outer;
-        }
+        // open_path gives up on the whole list for errors other than ENOENT (a symlink loop).
+        if (v.kind === "stop") break outer;
         if (out.hit || out.fatal) {
           if (v.kind === "ok") out.later.push({ path: candidate, realPath: v.realPath, elf: v.elf, via });
           if (!collect) break outer;
@@ -374,8 +410,33 @@ export class Linker {
     return out;
   }
 
-  /** Splits and expands an RPATH/RUNPATH/LD_LIBRARY_PATH value the way fillin_rpath does. */
+  /**
+   * Splits and expands an RPATH/RUNPATH/LD_LIBRARY_PATH value the way
+   * fillin_rpath does. Memoised, so equal lists are the same array across
+   * trees (search results are cached by list identity).
+   */
   searchDirs(value: string, separators: RegExp, origin: string | null, isProgram: boolean): SearchDir[] {
+    const key = `${separators.source}\0${origin ?? "\u0001"}\0${isProgram ? 1 : 0}\0${value}`;
+    let out = this.dirLists.get(key);
+    if (!out) {
+      out = this.expandDirs(value, separators, origin, isProgram);
+      this.dirLists.set(key, out);
+    }
+    return out;
+  }
+
+  /** A small number naming a directory list, for cache keys. */
+  listId(dirs: SearchDir[] | undefined): number {
+    if (!dirs || dirs.length === 0) return 0;
+    let id = this.listIds.get(dirs);
+    if (id === undefined) {
+      id = this.listIds.size + 1;
+      this.listIds.set(dirs, id);
+    }
+    return id;
+  }
+
+  private expandDirs(value: string, separators: RegExp, origin: string | null, isProgram: boolean): SearchDir[] {
     const out: SearchDir[] = [];
     const seen = new Set<string>();
     for (const raw of value.split(separators)) {
@@ -452,6 +513,7 @@ class TreeBuilder {
   private readonly bySoname = new Map<string, number>();
   private readonly byRealPath = new Map<string, number>();
   private readonly queued = new Set<number>();
+  private readonly contexts = new Map<number, SearchContext>();
   private mainIndex = 0;
   private ldLibraryPath: SearchDir[] = [];
   private fails = false;
@@ -515,16 +577,7 @@ class TreeBuilder {
     if (elf.type !== ET.DYN && elf.type !== ET.EXEC) return this.problem("not-loadable", `${p}: ELF type ${elf.typeName} cannot be run`);
     const invoked = this.options.mainOrigin === "invoked";
     const abs = p.startsWith("/") ? p : `${this.options.cwd ?? "/"}/${p}`;
-    const obj = this.addObject({
-      kind: "main",
-      path: p,
-      realPath: r.path,
-      requestedAs: invoked ? p : "",
-      elf,
-      loader: null,
-      origin: invoked ? dirnameOf(abs) : dirnameOf(r.path),
-      depth: 0,
-    });
+    const obj = this.addObject("main", p, r.path, invoked ? p : "", elf, null, invoked ? dirnameOf(abs) : dirnameOf(r.path), 0);
     this.mainIndex = obj;
     this.enqueue(obj);
     return obj;
@@ -551,31 +604,31 @@ class TreeBuilder {
       return;
     }
     // ld.so is mapped before any dependency; it answers to PT_INTERP and its SONAME.
-    this.addObject({
-      kind: "interpreter",
-      path: interp,
-      realPath: r.path,
-      requestedAs: interp,
-      elf,
-      loader: null,
-      origin: dirnameOf(interp),
-      depth: 0,
-    });
+    this.addObject("interpreter", interp, r.path, interp, elf, null, dirnameOf(interp), 0);
   }
 
-  private addObject(o: Omit<LoadedObject, "index" | "names" | "soname" | "rpath" | "runpath">): number {
+  private addObject(
+    kind: LoadedObject["kind"],
+    path: string,
+    realPath: string,
+    requestedAs: string,
+    elf: ElfInfo,
+    loader: number | null,
+    origin: string | null,
+    depth: number,
+  ): number {
     const index = this.objects.length;
-    const dyn = o.elf.dynamic;
-    const obj: LoadedObject = { ...o, index, names: [], soname: dyn?.soname };
-    const isProgram = o.kind === "main";
-    if (dyn?.runpath !== undefined) obj.runpath = this.linker.searchDirs(dyn.runpath, /:/, o.origin, isProgram);
-    else if (dyn?.rpath !== undefined) obj.rpath = this.linker.searchDirs(dyn.rpath, /:/, o.origin, isProgram);
+    const dyn = elf.dynamic;
+    const isProgram = kind === "main";
+    const runpath = dyn?.runpath !== undefined ? this.linker.searchDirs(dyn.runpath, /:/, origin, isProgram) : undefined;
+    const rpath = runpath === undefined && dyn?.rpath !== undefined ? this.linker.searchDirs(dyn.rpath, /:/, origin, isProgram) : undefined;
+    const obj: LoadedObject = { index, kind, path, realPath, requestedAs, names: [], soname: dyn?.soname, elf, loader, origin, rpath, runpath, depth };
     this.objects.push(obj);
-    if (o.requestedAs !== "") this.addName(index, o.requestedAs);
-    if (o.kind === "interpreter" && obj.soname) this.addName(index, obj.soname);
-    if (o.kind !== "main" || o.requestedAs !== "") this.addName(index, o.path);
+    if (requestedAs !== "") this.addName(index, requestedAs);
+    if (kind === "interpreter" && obj.soname) this.addName(index, obj.soname);
+    if (kind !== "main" || requestedAs !== "") this.addName(index, path);
     if (obj.soname && !this.bySoname.has(obj.soname)) this.bySoname.set(obj.soname, index);
-    if (!this.byRealPath.has(o.realPath)) this.byRealPath.set(o.realPath, index);
+    if (!this.byRealPath.has(realPath)) this.byRealPath.set(realPath, index);
     return index;
   }
 
@@ -623,31 +676,81 @@ class TreeBuilder {
   }
 
   private resolveNeeded(from: number, name: string): Resolution {
-    const base: Resolution = { from, name, status: "missing", reused: false, rejected: [], shadowed: [] };
     const loaded = this.lookupLoaded(name);
     if (loaded !== undefined) {
       this.addName(loaded, name);
       const o = this.objects[loaded]!;
-      return { ...base, status: "found", object: loaded, via: "loaded", path: o.path, realPath: o.realPath, reused: true };
+      return resolution(from, name, "found", loaded, "loaded", o.path, o.realPath, true, NONE, NONE, undefined);
     }
     const loader = this.objects[from]!;
-    const found = name.includes("/") ? this.openPath(loader, name, base) : this.searchName(loader, name, base);
-    if (found.status !== "found" || !found.hit) return found.res;
-    return this.map(from, name, found.hit, found.res, "library");
+    const found = name.includes("/") ? this.openPath(loader, name) : this.searchName(loader, name);
+    return this.settle(from, name, found, "library");
   }
 
-  private openPath(loader: LoadedObject, name: string, base: Resolution): { status: string; hit?: Hit; res: Resolution } {
+  /** Turns a search outcome into a resolution, mapping a new object when one was found. */
+  private settle(from: number, name: string, found: NameSearch, kind: "library" | "dlopened"): Resolution {
+    if (found.fatal) {
+      return resolution(from, name, "fatal", undefined, undefined, found.fatal.path, found.fatal.realPath, false, found.rejected, NONE, found.fatal.message);
+    }
+    if (!found.hit) return resolution(from, name, "missing", undefined, undefined, undefined, undefined, false, found.rejected, NONE, undefined);
+    return this.map(from, name, found.hit, found, kind);
+  }
+
+  private openPath(loader: LoadedObject, name: string): NameSearch {
     const expanded = this.linker.expandTokens(name, loader.origin, loader.kind === "main");
-    if (expanded === null) return { status: "missing", res: base };
+    if (expanded === null) return MISSING;
     const v = this.linker.verifyCandidate(expanded, "path");
-    if (v.kind === "ok") return { status: "found", hit: { path: expanded, realPath: v.realPath, elf: v.elf, via: "path" }, res: base };
-    if (v.kind === "fatal") return { status: "fatal", res: { ...base, status: "fatal", path: expanded, realPath: v.realPath, error: v.message } };
-    if (v.kind === "reject") return { status: "missing", res: { ...base, rejected: [v.candidate] } };
-    return { status: "missing", res: base };
+    if (v.kind === "ok") return { status: "found", hit: { path: expanded, realPath: v.realPath, elf: v.elf, via: "path" }, rejected: NONE, shadowed: NONE };
+    if (v.kind === "fatal") return { status: "fatal", rejected: NONE, shadowed: NONE, fatal: { path: expanded, realPath: v.realPath, message: v.message } };
+    if (v.kind === "reject") return { status: "missing", rejected: [v.candidate], shadowed: NONE };
+    return MISSING;
   }
 
-  /** The search order of _dl_map_object for a name without '/'. */
-  private searchName(loader: LoadedObject, name: string, base: Resolution): { status: string; hit?: Hit; res: Resolution } {
+  /** The search order of _dl_map_object for a name without '/' (memoised per search context). */
+  private searchName(loader: LoadedObject, name: string): NameSearch {
+    let ctx = this.contexts.get(loader.index);
+    if (!ctx) {
+      ctx = this.searchContext(loader);
+      this.contexts.set(loader.index, ctx);
+    }
+    let byName = this.linker.nameSearches.get(ctx.key);
+    if (!byName) {
+      byName = new Map();
+      this.linker.nameSearches.set(ctx.key, byName);
+    }
+    let found = byName.get(name);
+    if (!found) {
+      found = this.runSearch(ctx.rpaths, loader.runpath, ctx.nodeflib, name);
+      byName.set(name, found);
+    }
+    return found;
+  }
+
+  /** What the search for this loader's dependencies depends on, and a key naming it. */
+  private searchContext(loader: LoadedObject): SearchContext {
+    const main = this.objects[this.mainIndex]!;
+    // DT_RPATH of the requesting object, then of the objects that loaded it, up to the program.
+    const rpaths: SearchDir[][] = [];
+    if (!loader.runpath) {
+      let didMain = false;
+      for (let l: LoadedObject | undefined = loader; l; l = l.loader === null ? undefined : this.objects[l.loader]) {
+        if (!l.rpath || l.rpath.length === 0) continue;
+        rpaths.push(l.rpath);
+        if (l.index === this.mainIndex) didMain = true;
+      }
+      if (!didMain && main.rpath && main.rpath.length > 0) rpaths.push(main.rpath);
+    }
+    const nodeflib = ((loader.elf.dynamic?.flags1 ?? 0) & DF_1.NODEFLIB) !== 0;
+    const key = [
+      rpaths.map((l) => this.linker.listId(l)).join(","),
+      this.linker.listId(this.ldLibraryPath),
+      this.linker.listId(loader.runpath),
+      nodeflib ? 1 : 0,
+    ].join("/");
+    return { key, rpaths, nodeflib };
+  }
+
+  private runSearch(rpaths: SearchDir[][], runpath: SearchDir[] | undefined, nodeflib: boolean, name: string): NameSearch {
     const collect = this.options.collectShadowed ?? true;
     const lists: ListSearch[] = [];
     const decided = (): boolean => lists.some((s) => s.hit !== undefined || s.fatal !== undefined);
@@ -655,27 +758,14 @@ class TreeBuilder {
       if (!dirs || dirs.length === 0 || (!collect && decided())) return;
       lists.push(this.linker.search(dirs, name, via));
     };
-
-    const main = this.objects[this.mainIndex]!;
-    if (!loader.runpath) {
-      // DT_RPATH of the requesting object, then of the objects that loaded it, up to the program.
-      let didMain = false;
-      for (let l: LoadedObject | undefined = loader; l; l = l.loader === null ? undefined : this.objects[l.loader]) {
-        if (!l.rpath || l.rpath.length === 0) continue;
-        step(l.rpath, "rpath");
-        if (l.index === this.mainIndex) didMain = true;
-      }
-      if (!didMain) step(main.rpath, "rpath");
-    }
+    for (const r of rpaths) step(r, "rpath");
     step(this.ldLibraryPath, "ld_library_path");
-    step(loader.runpath, "runpath");
-
-    const nodeflib = ((loader.elf.dynamic?.flags1 ?? 0) & DF_1.NODEFLIB) !== 0;
+    step(runpath, "runpath");
     if (this.options.cache && (collect || !decided())) {
       const entry = lookupLdCache(this.options.cache, name, this.profile);
       if (entry && !(nodeflib && this.profile.systemDirs.some((d) => entry.path.startsWith(withSlash(d))))) {
         const v = this.linker.verifyCandidate(entry.path, "cache");
-        const s: ListSearch = { rejected: [], later: [], stopped: false };
+        const s: ListSearch = { rejected: [], later: [] };
         if (v.kind === "ok") s.hit = { path: entry.path, realPath: v.realPath, elf: v.elf, via: "cache" };
         else if (v.kind === "reject") s.rejected.push(v.candidate);
         else if (v.kind === "fatal") s.fatal = { path: entry.path, realPath: v.realPath, message: v.message };
@@ -685,7 +775,7 @@ class TreeBuilder {
     if (!nodeflib) step(this.linker.defaultDirs, "default");
 
     let hit: Hit | undefined;
-    let fatal: { path: string; realPath?: string; message: string } | undefined;
+    let fatal: NameSearch["fatal"];
     const rejected: RejectedCandidate[] = [];
     const shadowed: ShadowedCandidate[] = [];
     for (const s of lists) {
@@ -699,18 +789,17 @@ class TreeBuilder {
         shadowed.push(...s.later.map(toShadow));
       }
     }
-    const res: Resolution = { ...base, rejected, shadowed: hit ? dedupeShadowed(shadowed, hit) : [] };
-    if (fatal) return { status: "fatal", res: { ...res, status: "fatal", path: fatal.path, realPath: fatal.realPath, error: fatal.message } };
-    if (!hit) return { status: "missing", res };
-    return { status: "found", hit, res };
+    if (fatal) return { status: "fatal", rejected, shadowed: [], fatal };
+    if (!hit) return { status: "missing", rejected, shadowed: [] };
+    return { status: "found", hit, rejected, shadowed: dedupeShadowed(shadowed, hit) };
   }
 
   /** _dl_map_object_from_fd: same file already loaded, or a new object after the mapping checks. */
-  private map(from: number, name: string, hit: Hit, res: Resolution, kind: "library" | "dlopened"): Resolution {
+  private map(from: number, name: string, hit: Hit, found: NameSearch, kind: "library" | "dlopened"): Resolution {
     const same = this.byRealPath.get(hit.realPath);
     if (same !== undefined) {
       this.addName(same, name);
-      return { ...res, status: "found", object: same, via: hit.via, path: hit.path, realPath: hit.realPath, reused: true };
+      return resolution(from, name, "found", same, hit.via, hit.path, hit.realPath, true, found.rejected, found.shadowed, undefined);
     }
     const elf = hit.elf;
     const flags1 = elf.dynamic?.flags1 ?? 0;
@@ -720,31 +809,32 @@ class TreeBuilder {
     else if (!elf.dynamic) error = "object file has no dynamic section";
     else if (flags1 & DF_1.PIE) error = "cannot dynamically load position-independent executable";
     else if (kind === "dlopened" && flags1 & DF_1.NOOPEN) error = "shared object cannot be dlopen()ed";
-    if (error) return { ...res, status: "fatal", via: hit.via, path: hit.path, realPath: hit.realPath, error };
+    if (error) return resolution(from, name, "fatal", undefined, hit.via, hit.path, hit.realPath, false, found.rejected, NONE, error);
     const abs = hit.path.startsWith("/") ? hit.path : `${this.options.cwd ?? "/"}/${hit.path}`;
-    const index = this.addObject({
+    const index = this.addObject(
       kind,
-      path: hit.path,
-      realPath: hit.realPath,
-      requestedAs: name,
+      hit.path,
+      hit.realPath,
+      name,
       elf,
-      loader: kind === "dlopened" ? null : from,
-      origin: dirnameOf(abs),
-      depth: kind === "dlopened" ? 0 : this.objects[from]!.depth + 1,
-    });
-    return { ...res, status: "found", object: index, via: hit.via, path: hit.path, realPath: hit.realPath, reused: false };
+      kind === "dlopened" ? null : from,
+      dirnameOf(abs),
+      kind === "dlopened" ? 0 : this.objects[from]!.depth + 1,
+    );
+    return resolution(from, name, "found", index, hit.via, hit.path, hit.realPath, false, found.rejected, found.shadowed, undefined);
   }
 
   /** dlopen(path) from the program: a '/' path, reused if already loaded. */
   private dlopen(p: string): number | null {
     const main = this.objects[this.mainIndex]!;
-    const base: Resolution = { from: this.mainIndex, name: p, status: "missing", reused: false, rejected: [], shadowed: [] };
     const loaded = this.lookupLoaded(p);
     let res: Resolution;
-    if (loaded !== undefined) res = { ...base, status: "found", object: loaded, via: "loaded", path: p, reused: true };
-    else {
-      const found = p.includes("/") ? this.openPath(main, p, base) : this.searchName(main, p, base);
-      res = found.status === "found" && found.hit ? this.map(this.mainIndex, p, found.hit, found.res, "dlopened") : found.res;
+    if (loaded !== undefined) {
+      const o = this.objects[loaded]!;
+      res = resolution(this.mainIndex, p, "found", loaded, "loaded", p, o.realPath, true, NONE, NONE, undefined);
+    } else {
+      const found = p.includes("/") ? this.openPath(main, p) : this.searchName(main, p);
+      res = this.settle(this.mainIndex, p, found, "dlopened");
     }
     this.resolutions.push(res);
     if (res.status !== "found" || res.object === undefined) {

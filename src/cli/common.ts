@@ -23,13 +23,13 @@ export function findConfig(opts: { config?: string }, required = false): LoadedC
 }
 
 /** Package search paths: --paths, else TANTALUS_PACKAGES_PATH, else the configuration's packages_path. */
-export function openRepositories(opts: RepoOptions): Repositories {
+export function openRepositories(opts: RepoOptions, repoOpts: { cache?: boolean } = {}): Repositories {
   const fromConfig = opts.paths || process.env.TANTALUS_PACKAGES_PATH ? undefined : findConfig(opts);
   const paths = packagePathsFrom(opts.paths, fromConfig?.packagesPath);
   if (paths.length === 0) {
     throw new UsageError("no package search path: pass --paths A:B, set TANTALUS_PACKAGES_PATH, or use a tantalus.yaml with packages_path");
   }
-  return new Repositories(paths);
+  return new Repositories(paths, repoOpts.cache === false ? { cache: false } : {});
 }
 
 export function printJson(value: unknown): void {

@@ -211,8 +211,8 @@ function toIssues(issue: ZodIssue, data: unknown, doc: Document, at: (o: number)
       message = `expected a number <= ${String(issue.maximum)}, got ${describe(value)}`;
       break;
     case "invalid_key":
-      message = `invalid key: ${issue.issues.map((i) => i.message).join("; ")}`;
-      break;
+      // The path ends with the key itself: point at it, not at its value.
+      return [{ path, message: issue.issues.map((i) => customOr(i.message, "invalid key")).join("; "), location: at(offsetOf(doc, path, "key")) }];
     default:
       message = issue.message;
   }

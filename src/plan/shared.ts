@@ -21,7 +21,10 @@ import type { LayerPlan, PlanInput } from "./types.js";
  *    while another merge is possible (a DCC layer must not change because a small tool did);
  *    ties go to the smaller layer, then to the lexically first variant ids.
  *    Small, rarely used groups are the cheap ones, so they are the ones grouped.
- * 3. Layers are ordered by tier, then by the number of images sharing them (most
+ * 3. A local search (refine.ts) then moves single groups between layers of their tier,
+ *    or out to a layer of their own where an image has room left, whenever that lowers
+ *    the bytes images carry: greedy merges often relieve more images than needed.
+ * 4. Layers are ordered by tier, then by the number of images sharing them (most
  *    first), then by size, then by key, and every image takes this order restricted
  *    to its layers: images that share layers share the longest common prefix,
  *    which is what runtimes deduplicate (ChainIDs depend on order).

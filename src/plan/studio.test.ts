@@ -22,7 +22,7 @@ test("planning a repository: tiers by precedence, sizes measured on disk, requir
     return fs.statSync(path.join(dir, "packages", family, version!, "package.py")).size;
   };
   assert.deepEqual(
-    [...byFamily.values()].map((v) => [v.family, v.tier, prepared.tierSources[v.id], v.bytes - py(v.family), v.files - 1]).sort(),
+    [...byFamily.values()].map((v) => [v.family, v.tier, prepared.tierSources[v.id], v.bytes - py(v.family), (v.files ?? 0) - 1]).sort(),
     [
       ["launcher", "rest", "config", 100, 1],
       ["maya", "apps", "pattern", 20000, 1],

@@ -1,7 +1,7 @@
 import { InputError, TantalusError, UsageError, type SourceLocation } from "../errors.js";
 import type { Variant } from "../rez/package.js";
 import { solve } from "../solver/index.js";
-import type { PackageSource } from "../solver/index.js";
+import type { LateRequiresHook, PackageSource } from "../solver/index.js";
 import { RootMeasurer } from "./measure.js";
 import { compareStrategies, type StrategyResult } from "./report.js";
 import { TierAssigner, type TierRule, type TierSource } from "./tiers.js";
@@ -34,6 +34,8 @@ export interface PlanStudioOptions {
   implicitPackages?: readonly string[];
   /** Shared across calls to measure each root once. */
   measurer?: RootMeasurer;
+  /** Evaluates `@late()` requires during the resolves (see SolveOptions.lateRequires). */
+  lateRequires?: LateRequiresHook;
 }
 
 export interface StudioPlanInput {
@@ -81,10 +83,10 @@ export function studioPlanInput(config: PlanStudioConfig, repos: PackageSource, 
 
   const images: PlanImage[] = names.map((name) => {
     const t0 = performance.now();
-    const result = solve(all[name]!.request, repos, { implicitPackages: implicit });
+    const result = solve(all[name]!.request, repos, { implicitPackages: implicit, lateRequires: opts.lateRequires });
     resolveSeconds += (performance.now() - t0) / 1000;
     if (result.status !== "solved") {
-      throw new TantalusError(`workflow '${name}' does not resolve: ${result.failure?.description ?? result.status}`);
+      throw new TantalusError(`workflow '${name}' does not resolve: ${result.failure?.explanation ?? result.failure?.description ?? result.status}`);
     }
     const idOf = new Map(result.resolved.map((v) => [v.name, variantId(v)]));
     const variants = result.resolved.map((v): PlanVariant => {

@@ -46,14 +46,15 @@ export class TierAssigner {
   assign(pkg: Package): TierAssignment {
     const forced = this.overrides.get(pkg.name);
     if (forced !== undefined) return { tier: forced, source: "config" };
-    const hint = pkg.definition.tantalus?.["layer"];
+    const hint = pkg.tantalus?.["layer"];
     let warning: string | undefined;
     if (typeof hint === "string") {
       if (this.tiers.includes(hint)) return { tier: hint, source: "package" };
       warning = `${pkg.file}: tantalus.layer '${hint}' is not a configured tier (${this.tiers.join(", ")}); using the configuration's patterns`;
     }
     const byName = this.tierOfName(pkg.name);
-    return byName ? { tier: byName, source: "pattern", warning } : { tier: this.tiers[this.tiers.length - 1]!, source: "default", warning };
+    const found: TierAssignment = byName ? { tier: byName, source: "pattern" } : { tier: this.tiers[this.tiers.length - 1]!, source: "default" };
+    return warning ? { ...found, warning } : found;
   }
 
   tierOfName(name: string): string | undefined {

@@ -54,7 +54,16 @@ export class EscapedString {
   /** Applies fn to the expandable parts only. */
   mapExpandable(fn: (text: string) => string): EscapedString {
     // Not merged again: Rez's formatted() keeps the part structure as it is.
-    return new EscapedString(this.parts.map(([lit, text]) => [lit, lit ? text : fn(text)] as Part));
+    let out: Part[] | undefined;
+    for (let i = 0; i < this.parts.length; i++) {
+      const [lit, text] = this.parts[i]!;
+      if (lit) continue;
+      const mapped = fn(text);
+      if (mapped === text) continue;
+      out ??= [...this.parts];
+      out[i] = [false, mapped];
+    }
+    return out ? new EscapedString(out) : this;
   }
 
   get isPlain(): boolean {

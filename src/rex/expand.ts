@@ -20,8 +20,9 @@ const PWSH_ENV_REF =
 
 export type RefSyntax = "generic" | "pwsh";
 
+/** String.prototype.replace with a global regex starts at 0 and resets lastIndex, so sharing them is safe. */
 export function envRefRegex(syntax: RefSyntax): RegExp {
-  return new RegExp(syntax === "pwsh" ? PWSH_ENV_REF : SHELL_ENV_REF);
+  return syntax === "pwsh" ? PWSH_ENV_REF : SHELL_ENV_REF;
 }
 
 /**

@@ -31,6 +31,8 @@ export class NamespaceFormatter {
   /** Formats a template; `syntax` is the interpreter's variable syntax (pwsh also protects `$Env:X`). */
   format(template: string, syntax: RefSyntax = "generic", depth = 0): string {
     if (depth > MAX_FIELD_DEPTH) throw new PyException("RecursionError", "maximum recursion depth exceeded while calling a Python object");
+    // Most values (versions, names, plain paths) have nothing to format.
+    if (!/[{}$]/.test(template)) return template;
     const protectedTemplate = protectEnvRefs(template, syntax);
     return this.vformat(protectedTemplate, 2, { auto: 0, mode: "" }, depth);
   }

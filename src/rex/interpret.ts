@@ -220,18 +220,17 @@ class ContextInterpreter {
   }
 
   private result(): RexResult {
-    const environ: Record<string, string> = {};
-    for (const [k, v] of this.manager.environ) environ[k] = v;
+    const environ = Object.fromEntries(this.manager.environ) as Record<string, string>;
     const messages: RexMessage[] = [];
-    const unset: string[] = [];
+    const unset = new Set<string>();
     for (const a of this.manager.actions) {
       if (a.kind === "info" || a.kind === "error") {
         messages.push({ kind: a.kind, text: a.message.toString(), variant: a.origin?.variant, file: a.origin?.file, line: a.origin?.line });
-      } else if (a.kind === "unsetenv" && !this.manager.environ.has(a.expandedKey) && !unset.includes(a.expandedKey)) {
-        unset.push(a.expandedKey);
+      } else if (a.kind === "unsetenv" && !this.manager.environ.has(a.expandedKey)) {
+        unset.add(a.expandedKey);
       }
     }
-    return { actions: this.manager.actions, environ, messages, unset };
+    return { actions: this.manager.actions, environ, messages, unset: [...unset] };
   }
 
   // -- Rez's own variables

@@ -50,7 +50,11 @@ export class ActionManager {
   line?: () => number | undefined;
   formatter: PartFormatter = (t) => t;
 
-  constructor(private readonly opts: ManagerOptions) {}
+  private readonly separators: ReadonlyMap<string, string>;
+
+  constructor(private readonly opts: ManagerOptions) {
+    this.separators = new Map(Object.entries(opts.separators));
+  }
 
   // -- formatting and expansion (Rez's _format, _expand, _key, _value)
 
@@ -74,6 +78,8 @@ export class ActionManager {
   }
 
   private key(key: RexInput): [string, string] {
+    // Variable names rarely need formatting or expansion.
+    if (typeof key === "string" && !/[{}$~]/.test(key)) return [key, key];
     const unexpanded = String(this.format(key));
     return [unexpanded, String(this.expand(unexpanded))];
   }
@@ -84,12 +90,23 @@ export class ActionManager {
   }
 
   separator(expandedKey: string): string {
-    return this.opts.separators[expandedKey] ?? this.opts.pathsep;
+    return this.separators.get(expandedKey) ?? this.opts.pathsep;
   }
+
+  private lastOrigin: ActionOrigin = this.origin;
 
   private record(a: Action): void {
     const line = this.line?.();
-    a.origin = line === undefined ? this.origin : { ...this.origin, line };
+    const o = this.origin;
+    if (line === undefined) a.origin = o;
+    else {
+      // Consecutive actions from one line (a loop, a header) share their origin.
+      const last = this.lastOrigin;
+      if (last.line !== line || last.file !== o.file || last.variant !== o.variant || last.phase !== o.phase) {
+        this.lastOrigin = { variant: o.variant, phase: o.phase, file: o.file, line };
+      }
+      a.origin = this.lastOrigin;
+    }
     this.actions.push(a);
   }
 
@@ -158,9 +175,8 @@ export class ActionManager {
       return;
     }
     this.record({ kind, key: uk, expandedKey: ek, value: uv, expandedValue: ev, separator: sep });
-    const parts = current.split(sep);
-    const joined = kind === "prependenv" ? [String(ev), ...parts] : [...parts, String(ev)];
-    this.environ.set(ek, joined.join(sep));
+    // Rez splits the value on the separator and joins it back around the new entry: a concatenation.
+    this.environ.set(ek, kind === "prependenv" ? String(ev) + sep + current : current + sep + String(ev));
   }
 
   alias(name: RexInput, command: RexInput): void {

@@ -2,8 +2,41 @@ import fs from "node:fs";
 import path from "node:path";
 import { createHash } from "node:crypto";
 import { Requirement, Version } from "./version/index.js";
-import type { PackageDefinition, LateFunction } from "./definition/index.js";
+import { readPackageFile, type PackageDefinition, type LateFunction } from "./definition/index.js";
+import { pyRepr } from "./python/index.js";
 import { InputError } from "../errors.js";
+
+/**
+ * What the solver and planner need of a package definition, small enough to keep
+ * in the repository index cache: a package is loaded from it without reading its
+ * package.py, and the full definition is read only when something asks for it.
+ */
+export interface PackageSummary {
+  file: string;
+  /** Package requires; "late" when `requires` is a `@late()` function. */
+  requires: string[] | "late";
+  buildRequires: string[] | "late";
+  variants: string[][];
+  hashedVariants: boolean;
+  timestamp?: number;
+  tantalus?: PackageDefinition["tantalus"];
+  /** Lines of `requires` and `variants`, for error messages. */
+  lines: { requires?: number; variants?: number; build_requires?: number };
+}
+
+export function summarize(def: PackageDefinition): PackageSummary {
+  const late = (x: unknown): x is LateFunction => typeof x === "object" && x !== null && !Array.isArray(x);
+  return {
+    file: def.file,
+    requires: late(def.requires) ? "late" : (def.requires ?? []),
+    buildRequires: late(def.build_requires) ? "late" : (def.build_requires ?? []),
+    variants: def.variants ?? [],
+    hashedVariants: def.hashed_variants === true,
+    ...(def.timestamp !== undefined ? { timestamp: def.timestamp } : {}),
+    ...(def.tantalus !== undefined ? { tantalus: def.tantalus } : {}),
+    lines: { requires: def.lines.requires, variants: def.lines.variants, build_requires: def.lines.build_requires },
+  };
+}
 
 /**
  * The Rez package model as the solver and the environment see it. A package is one
@@ -20,20 +53,41 @@ export class Package {
   readonly repository: string;
   /** `<repo>/<name>/<version>`: Rez's `base`. */
   readonly base: string;
-  readonly definition: PackageDefinition;
+  readonly summary: PackageSummary;
+  private _definition?: PackageDefinition;
+  private readonly readDefinition: (file: string) => PackageDefinition;
   private _requires?: Requirement[];
   private _variants?: Variant[];
 
-  constructor(definition: PackageDefinition, name: string, version: Version, repository: string, base: string) {
-    this.definition = definition;
+  constructor(
+    source: PackageDefinition | PackageSummary,
+    name: string,
+    version: Version,
+    repository: string,
+    base: string,
+    readDefinition: (file: string) => PackageDefinition = readPackageFile,
+  ) {
+    if ("attributes" in source) {
+      this._definition = source;
+      this.summary = summarize(source);
+    } else {
+      this.summary = source;
+    }
+    this.readDefinition = readDefinition;
     this.name = name;
     this.version = version;
     this.repository = repository;
     this.base = base;
   }
 
+  /** The whole definition (commands, custom attributes...), read on first use when loaded from the index cache. */
+  get definition(): PackageDefinition {
+    this._definition ??= this.readDefinition(this.summary.file);
+    return this._definition;
+  }
+
   get file(): string {
-    return this.definition.file;
+    return this.summary.file;
   }
 
   get qualifiedName(): string {
@@ -42,12 +96,17 @@ export class Package {
   }
 
   get timestamp(): number | undefined {
-    return this.definition.timestamp;
+    return this.summary.timestamp;
+  }
+
+  /** The package's `tantalus` attribute (layer tier, repairs...), without reading the whole definition. */
+  get tantalus(): PackageDefinition["tantalus"] {
+    return this.summary.tantalus;
   }
 
   /** True when `requires` is a `@late()` function that needs a resolve context. */
   get hasLateRequires(): boolean {
-    return typeof this.definition.requires === "object" && this.definition.requires !== null && !Array.isArray(this.definition.requires);
+    return this.summary.requires === "late";
   }
 
   get lateRequires(): LateFunction | undefined {
@@ -57,22 +116,22 @@ export class Package {
   /** Package-level requires (excluding variant requires). Empty for late requires: see lateRequires. */
   get requires(): Requirement[] {
     if (!this._requires) {
-      const r = this.definition.requires;
-      this._requires = Array.isArray(r) ? parseRequirements(r, this, "requires") : [];
+      const r = this.summary.requires;
+      this._requires = r === "late" ? [] : parseRequirements(r, this, "requires");
     }
     return this._requires;
   }
 
   /** build_requires (not late-evaluated: a late one yields nothing here). */
   get buildRequires(): Requirement[] {
-    const r = this.definition.build_requires;
-    return Array.isArray(r) ? parseRequirements(r, this, "build_requires") : [];
+    const r = this.summary.buildRequires;
+    return r === "late" ? [] : parseRequirements(r, this, "build_requires");
   }
 
   get variants(): Variant[] {
     if (!this._variants) {
-      const vs = this.definition.variants;
-      if (!vs || vs.length === 0) {
+      const vs = this.summary.variants;
+      if (vs.length === 0) {
         this._variants = [new Variant(this, null, [])];
       } else {
         this._variants = vs.map((reqs, i) => new Variant(this, i, parseRequirements(reqs, this, `variants[${i}]`)));
@@ -119,7 +178,7 @@ export class Variant {
   /** Sub-directory of the variant below the package base, as Rez's filesystem repository computes it. */
   get subpath(): string | null {
     if (this.index === null) return null;
-    if (this.package.definition.hashed_variants) return hashedVariantDir(this.variantRequires.map(String));
+    if (this.package.summary.hashedVariants) return hashedVariantDir(this.variantRequires.map(String));
     if (this.variantRequires.length === 0) return "";
     return path.join(...this.variantRequires.map((r) => r.toString()));
   }
@@ -132,7 +191,7 @@ export class Variant {
     if (this._root === undefined) {
       const sub = this.subpath;
       this._root = sub ? path.join(this.package.base, sub) : this.package.base;
-      if (sub && this.package.definition.hashed_variants) {
+      if (sub && this.package.summary.hashedVariants) {
         const link = findShortlink(path.join(this.package.base, SHORTLINKS_DIR), this._root);
         if (link) this._root = path.join(this.package.base, SHORTLINKS_DIR, link);
       }
@@ -165,22 +224,7 @@ function findShortlink(dir: string, target: string): string | undefined {
 
 /** sha1 of the Python repr of the requirement strings: Rez's `hashed_variants` directory. */
 export function hashedVariantDir(requires: string[]): string {
-  const repr = "[" + requires.map(pyStrRepr).join(", ") + "]";
-  return createHash("sha1").update(repr, "utf8").digest("hex");
-}
-
-/** Python's repr() of a str, for the characters that occur in requirement strings. */
-function pyStrRepr(s: string): string {
-  const quote = s.includes("'") && !s.includes('"') ? '"' : "'";
-  let out = quote;
-  for (const ch of s) {
-    if (ch === "\\") out += "\\\\";
-    else if (ch === quote) out += "\\" + ch;
-    else if (ch === "\n") out += "\\n";
-    else if (ch === "\t") out += "\\t";
-    else out += ch;
-  }
-  return out + quote;
+  return createHash("sha1").update(pyRepr([...requires]), "utf8").digest("hex");
 }
 
 function parseRequirements(items: readonly string[], pkg: Package, field: string): Requirement[] {
@@ -188,7 +232,7 @@ function parseRequirements(items: readonly string[], pkg: Package, field: string
     try {
       return Requirement.parse(s);
     } catch (err) {
-      const line = pkg.definition.lines?.[field.replace(/\[.*$/, "")];
+      const line = pkg.summary.lines[field.replace(/\[.*$/, "") as keyof PackageSummary["lines"]];
       throw new InputError(`${field}: ${(err as Error).message}`, { file: pkg.file, line });
     }
   });

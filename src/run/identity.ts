@@ -40,18 +40,22 @@ export interface IdOutput {
   groups: GroupRef[];
 }
 
-/** Parse `id` output: `uid=1001(alice) gid=1001(alice) groups=1001(alice),27(sudo)`. */
+/**
+ * Parse `id` output: `uid=1001(alice) gid=1001(alice) groups=1001(alice),27(sudo)`.
+ * Names may contain spaces (Active Directory groups such as "domain users").
+ */
 export function parseIdOutput(text: string): IdOutput {
-  const field = (key: string) => new RegExp(`(?:^|\\s)${key}=(\\S+)`).exec(text.trim())?.[1];
-  const one = (s: string | undefined, key: string): GroupRef => {
-    const m = s === undefined ? null : /^(\d+)(?:\((.*)\))?$/.exec(s);
-    if (!m) throw new TantalusError(`cannot read the ${key} from \`id\` output ${JSON.stringify(text.trim())}`);
+  const t = text.trim();
+  const one = (key: string): GroupRef => {
+    const m = new RegExp(`(?:^|\\s)${key}=(\\d+)(?:\\(([^)]*)\\))?`).exec(t);
+    if (!m) throw new TantalusError(`cannot read the ${key} from \`id\` output ${JSON.stringify(t)}`);
     return m[2] === undefined ? { gid: Number(m[1]) } : { gid: Number(m[1]), name: m[2] };
   };
-  const u = one(field("uid"), "uid");
-  const g = one(field("gid"), "gid");
-  const groupsField = field("groups");
-  const groups = groupsField ? groupsField.split(",").map((s) => one(s, "groups")) : [];
+  const u = one("uid");
+  const g = one("gid");
+  const groupsText = /(?:^|\s)groups=(.*?)(?:\s+context=.*)?$/.exec(t)?.[1] ?? "";
+  const groups: GroupRef[] = [];
+  for (const m of groupsText.matchAll(/(\d+)(?:\(([^)]*)\))?(?:,|$)/g)) groups.push(m[2] === undefined ? { gid: Number(m[1]) } : { gid: Number(m[1]), name: m[2] });
   const out: IdOutput = { uid: u.gid, gid: g.gid, groups };
   if (u.name !== undefined) out.user = u.name;
   if (g.name !== undefined) out.group = g.name;

@@ -6,7 +6,6 @@ import type { PackageFilterList } from "./filter.js";
 import { FamilyInfo, SourceCache, VariantInfo } from "./model.js";
 import { OrdererList, rangeSortKey, versionSortKey, type OrdererFamilies } from "./order.js";
 import { pySortInPlace, type PyValue } from "./pycompare.js";
-import type { SliceContent } from "./scope.js";
 
 /** What a `@late()` requires function may look at (Rez's late-binding context). */
 export interface LateRequiresContext {
@@ -49,8 +48,6 @@ export class FamilyState {
   /** 1 = visible, 2 = hidden by a filter, 0 = not checked yet. */
   private readonly visibility: Uint8Array;
   private readonly variantLists: Array<VariantInfo[] | undefined>;
-  /** Facts about sets of this family's variants, by content (see Slice.content). */
-  readonly contents = new Map<string, SliceContent>();
 
   constructor(info: FamilyInfo, ctx: SolveContext) {
     this.info = info;
@@ -83,7 +80,9 @@ export class FamilyState {
         const build = this.ctx.building ? pkg.buildRequires : null;
         vs = pkg.variants.map((v) => new VariantInfo(v, this.info, i, build, late));
       } else {
-        vs = this.info.staticVariants(i, this.ctx.building).slice();
+        // a one-variant list is never reordered, so it can be shared
+        const sv = this.info.staticVariants(i, this.ctx.building);
+        vs = sv.length === 1 ? sv : sv.slice();
       }
       this.variantLists[i] = vs;
     }
@@ -216,6 +215,12 @@ export class SolveContext {
   /** Rez `_PackageEntry.sort`: best variant first (version_priority). */
   sortEntry(entry: Entry): void {
     if (entry.sorted) return;
+    // One variant needs no order; Rez still computes its key, which only
+    // matters when an orderer can raise while doing so.
+    if (entry.variants.length < 2 && !this.orderers.keysCanRaise) {
+      entry.sorted = true;
+      return;
+    }
     const keys = entry.variants.map((v) => this.variantKey(v));
     pySortInPlace(entry.variants, keys, true);
     entry.sorted = true;

@@ -101,29 +101,40 @@ export function dependencyOrder(g: FamilyGraph, requestOrder: readonly string[])
   return ordered;
 }
 
-/** For each node, the nodes reachable from it (itself included). */
-function reachability(g: FamilyGraph, index: ReadonlyMap<string, number>): Array<Set<number>> {
+/** For each node, the nodes reachable from it (itself included), as bitsets over node indices. */
+function reachability(g: FamilyGraph, index: ReadonlyMap<string, number>): Array<{ has(i: number): boolean }> {
   const n = g.nodes.length;
-  const reach: Array<Set<number> | undefined> = new Array(n);
-  const visit = (start: number): Set<number> => {
-    const seen = new Set<number>([start]);
-    const stack = [start];
+  const words = (n + 31) >>> 5;
+  const reach: Array<Uint32Array | undefined> = new Array(n);
+  const succ = g.nodes.map((name) => (g.edges.get(name) ?? []).map((t) => index.get(t)).filter((t): t is number => t !== undefined));
+  // iterative post-order DFS: a node's set is its successors' sets plus itself
+  for (let root = 0; root < n; root++) {
+    if (reach[root]) continue;
+    const stack: Array<[number, number]> = [[root, 0]];
+    const onStack = new Uint8Array(n);
+    onStack[root] = 1;
     while (stack.length) {
-      const i = stack.pop()!;
-      for (const t of g.edges.get(g.nodes[i]!) ?? []) {
-        const ti = index.get(t);
-        if (ti === undefined || seen.has(ti)) continue;
-        const known = reach[ti];
-        if (known) {
-          for (const k of known) seen.add(k);
-          continue;
+      const top = stack[stack.length - 1]!;
+      const [v, k] = top;
+      const out = succ[v]!;
+      if (k < out.length) {
+        top[1]++;
+        const t = out[k]!;
+        if (!reach[t] && !onStack[t]) {
+          onStack[t] = 1;
+          stack.push([t, 0]);
         }
-        seen.add(ti);
-        stack.push(ti);
+        continue;
       }
+      const r = new Uint32Array(words);
+      r[v >>> 5]! |= 1 << (v & 31);
+      for (const t of out) {
+        const rt = reach[t];
+        if (rt) for (let w = 0; w < words; w++) r[w]! |= rt[w]!;
+      }
+      reach[v] = r;
+      stack.pop();
     }
-    return seen;
-  };
-  for (let i = 0; i < n; i++) reach[i] = visit(i);
-  return reach as Array<Set<number>>;
+  }
+  return reach.map((r) => ({ has: (i: number) => (r![i >>> 5]! & (1 << (i & 31))) !== 0 }));
 }

@@ -192,6 +192,8 @@ export class CompiledRequires {
   readonly byName: Map<string, Requirement>;
   /** The requirement on each local name id of the family. */
   readonly byLocal: Array<Requirement | undefined>;
+  /** Local name id of each requirement of `list`. */
+  readonly ids: readonly number[];
   /** Local ids of non-conflict requirements (Rez `request_fams`). */
   readonly names: Bits;
   /** Every local id, conflicts included (what a reduction must look at). */
@@ -202,6 +204,7 @@ export class CompiledRequires {
     this.byName = new Map();
     this.byLocal = [];
     const ids = list.map((r) => family.localId(r.name));
+    this.ids = ids;
     const words = (family.names.length + 31) >>> 5 || 1;
     this.names = new Uint32Array(words);
     this.allNames = new Uint32Array(words);

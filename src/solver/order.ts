@@ -201,11 +201,17 @@ export class OrdererList {
     for (const o of orderers) {
       for (const p of o.packages) if (!this.byPackage.has(p)) this.byPackage.set(p, o);
     }
+    const raises = (o: PackageOrderer): boolean =>
+      o instanceof TimestampOrder || (o instanceof PerFamilyOrder && ([...o.orderDict.values()].some(raises) || (o.defaultOrder !== null && raises(o.defaultOrder))));
+    this.keysCanRaise = orderers.some(raises);
   }
 
   get isEmpty(): boolean {
     return this.orderers.length === 0;
   }
+
+  /** Whether computing a key can raise (soft_timestamp lists families, which Rez may reject). */
+  readonly keysCanRaise: boolean = false;
 
   forFamily(name: string): PackageOrderer {
     return this.byPackage.get(name) ?? this.byPackage.get("*") ?? OrdererList.DEFAULT;

@@ -55,16 +55,14 @@ export class Phase {
         const order = [...dirty].sort((a, b) => a - b);
         dirty = new Set();
         for (const i of order) {
-          for (;;) {
-            const s = scopes[i]!;
-            const slice = s.slice;
-            if (slice === null) break;
-            const r = slice.extract(ctx);
-            if (r === null) break;
-            extracted.push(r[1]);
-            extractedBy.push(s);
-            scopes[i] = s.withSlice(r[0]);
-          }
+          const s = scopes[i]!;
+          const slice = s.slice;
+          if (slice === null) continue;
+          const before = extracted.length;
+          const next = slice.extractAll(ctx, extracted);
+          if (next === null) continue;
+          for (let k = before; k < extracted.length; k++) extractedBy.push(s);
+          scopes[i] = s.withSlice(next);
         }
         if (extracted.length === 0) break;
 
@@ -284,13 +282,13 @@ function reduceAll(
   };
 
   // Rez's initial set: prev x changed, prev x added, added x all, widened x all.
-  const pairs: Array<[number, number]> = [];
+  const pairs: number[] = [];
   const everyY = (x: number) => {
     const sx = scopes[x]!;
     if (sx.slice === null) return;
     sx.slice.forEachMentioned(ctx, (name) => {
       const y = index.get(name);
-      if (y !== undefined && canReduce(x, y)) pairs.push([x, y]);
+      if (y !== undefined && canReduce(x, y)) pairs.push(x * n + y);
     });
   };
   for (let x = prevCount; x < n; x++) everyY(x);
@@ -300,10 +298,10 @@ function reduceAll(
   for (const y of ys) {
     for (const x of mentioning(scopes[y]!.name)) {
       if (x >= prevCount || widened.has(x)) continue;
-      if (canReduce(x, y)) pairs.push([x, y]);
+      if (canReduce(x, y)) pairs.push(x * n + y);
     }
   }
-  pairs.sort((a, b) => b[0] - a[0] || b[1] - a[1]);
+  pairs.sort((a, b) => b - a);
 
   const colX: number[] = [];
   const colList: number[][] = [];
@@ -329,7 +327,9 @@ function reduceAll(
       x = list[p]!;
       y = cx;
     } else if (ip < pairs.length) {
-      [x, y] = pairs[ip++]!;
+      const pair = pairs[ip++]!;
+      x = Math.floor(pair / n);
+      y = pair - x * n;
       if (!canReduce(x, y)) continue;
     } else {
       break;

@@ -15,16 +15,73 @@ export interface Reduction {
 /** What a scope asks of other scopes when they are reduced by it. */
 export type ScopeRequest = { kind: "versions"; scope: Scope } | { kind: "requirement"; requirement: Requirement; scope: Scope };
 
-/** What only depends on which variants a slice holds; memoised per family by content. */
+/**
+ * What only depends on which variants a slice holds. A slice made from another
+ * (by intersection, reduction or split) holds a subset of its variants, so
+ * when the parent's variants all name the same families ("uniform"), the
+ * child's name sets are the parent's, and a family the parent requires in one
+ * single way is required in that way by the child too.
+ */
 export class SliceContent {
+  private readonly reqsOn: Array<readonly Requirement[] | undefined> = [];
+  /** Extracted requirement per local name id. */
+  private readonly extractions: Array<Requirement | undefined> = [];
+
   constructor(
-    /** Local name ids every variant requires (Rez `common_fams`). */
-    readonly common: Bits,
+    /**
+     * Local name ids every variant requires (Rez `common_fams`), in alphabetical
+     * order of the names: the order extraction takes them in.
+     */
+    readonly common: readonly number[],
     /** Local name ids any variant mentions, conflicts included (Rez `fam_requires`). */
     readonly famRequires: Bits,
+    /** Every variant has the same requirement names (and conflict flags). */
+    readonly uniform: boolean,
+    private readonly parent: SliceContent | null,
   ) {}
-  /** Extracted requirement per local name id. */
-  readonly extractions = new Map<number, Requirement>();
+
+  /**
+   * Rez's extraction of local id `id`: the requirement on it with the union of
+   * the variants' ranges. A parent that requires it in the same ways gives the
+   * same answer.
+   */
+  extraction(id: number, entries: readonly Entry[], name: string): Requirement {
+    let req = this.extractions[id];
+    if (req === undefined) {
+      const reqs = this.reqs(id, entries);
+      const p = this.parent;
+      const fromParent = p !== null ? p.extractions[id] : undefined;
+      if (fromParent !== undefined && p!.reqsOn[id]!.length === reqs.length) req = fromParent;
+      else {
+        const ranges: VersionRange[] = [];
+        for (const q of reqs) if (!ranges.includes(q.range!)) ranges.push(q.range!);
+        req = unionRequirement(name, ranges);
+      }
+      this.extractions[id] = req;
+    }
+    return req;
+  }
+
+  /** The distinct requirements (by identity, first seen first) the variants have on local id `id`. */
+  reqs(id: number, entries: readonly Entry[]): readonly Requirement[] {
+    let r = this.reqsOn[id];
+    if (r === undefined) {
+      const p = this.parent?.reqsOn[id];
+      if (p !== undefined && p.length === 1) r = p;
+      else {
+        const out: Requirement[] = [];
+        for (const e of entries) {
+          for (const v of e.variants) {
+            const q = v.requires.byLocal[id];
+            if (q !== undefined && out[out.length - 1] !== q && !out.includes(q)) out.push(q);
+          }
+        }
+        r = out;
+      }
+      this.reqsOn[id] = r;
+    }
+    return r;
+  }
 }
 
 // The variants the last reduceBy removed (Rez keeps them for the failure text).
@@ -40,6 +97,7 @@ class SliceFacts {
   mask: Bits | null = null;
   content: SliceContent | null = null;
   request: Requirement | null = null;
+  constructor(readonly parent: SliceContent | null = null) {}
 }
 
 /**
@@ -51,11 +109,15 @@ export class Slice {
   readonly fam: FamilyState;
   entries: Entry[];
   sorted: boolean;
-  /** Local name ids already extracted (Rez `extracted_fams`); null for none. */
-  readonly extracted: Bits | null;
+  /**
+   * How many common families were extracted (Rez `extracted_fams`). A slice
+   * starts with none and extraction always takes the alphabetically first
+   * remaining one, so the extracted set is the first `extracted` of `common`.
+   */
+  readonly extracted: number;
   private readonly facts: SliceFacts;
 
-  constructor(fam: FamilyState, entries: Entry[], sorted: boolean, extracted: Bits | null, facts?: SliceFacts) {
+  constructor(fam: FamilyState, entries: Entry[], sorted: boolean, extracted: number, facts?: SliceFacts) {
     this.fam = fam;
     this.entries = entries;
     this.sorted = sorted;
@@ -104,46 +166,61 @@ export class Slice {
     return e.variants[0]!;
   }
 
-  /** Rez `_update_fam_info`, memoised by the set of variants. */
+  /** Rez `_update_fam_info`: the families all variants require, and those any mentions. */
   content(ctx: SolveContext): SliceContent {
     const f = this.facts;
     if (f.content !== null) return f.content;
     // Rez reads the first variant first (which sorts the first entry), then all.
     this.firstVariant(ctx);
-    const key = this.contentKey();
-    let c = this.fam.contents.get(key);
-    if (c === undefined) {
-      let common: Bits | null = null;
-      let all = new Uint32Array(1);
-      for (const e of this.entries) {
-        for (const v of e.variants) {
-          const r = v.requires;
-          if (common === null) common = r.names.slice();
-          else for (let w = 0; w < common.length; w++) common[w]! &= w < r.names.length ? r.names[w]! : 0;
-          if (r.allNames.length > all.length) {
-            const grown = new Uint32Array(r.allNames.length);
-            grown.set(all);
-            all = grown;
-          }
-          for (let w = 0; w < r.allNames.length; w++) all[w]! |= r.allNames[w]!;
-        }
-      }
-      c = new SliceContent(common!, all);
-      this.fam.contents.set(key, c);
+    const parent = f.parent;
+    if (parent !== null && parent.uniform) {
+      f.content = new SliceContent(parent.common, parent.famRequires, true, parent);
+      return f.content;
     }
+    let common: Bits | null = null;
+    let all: Bits | null = null;
+    let uniform = true;
+    let firstAll: Bits | null = null;
+    for (const e of this.entries) {
+      for (const v of e.variants) {
+        const r = v.requires;
+        if (common === null) {
+          common = r.names.slice();
+          all = r.allNames.slice();
+          firstAll = r.allNames;
+          continue;
+        }
+        if (uniform && (r.allNames !== firstAll) && !sameBits(r.allNames, firstAll!)) uniform = false;
+        for (let w = 0; w < common.length; w++) common[w]! &= w < r.names.length ? r.names[w]! : 0;
+        if (r.allNames.length > all!.length) {
+          const grown = new Uint32Array(r.allNames.length);
+          grown.set(all!);
+          all = grown;
+        }
+        for (let w = 0; w < r.allNames.length; w++) all![w]! |= r.allNames[w]!;
+      }
+    }
+    // uniform needs the same names and no name required by some variants as a conflict
+    // and by others as a requirement: then every name is common or a conflict in all
+    if (uniform) {
+      for (const e of this.entries) {
+        for (const v of e.variants) if (!sameBits(v.requires.names, common!)) uniform = false;
+        if (!uniform) break;
+      }
+    }
+    const names = this.fam.info.names;
+    const commonIds: number[] = [];
+    for (let w = 0; w < common!.length; w++) {
+      let bits = common![w]!;
+      while (bits !== 0) {
+        commonIds.push((w << 5) + 31 - Math.clz32(bits & -bits));
+        bits &= bits - 1;
+      }
+    }
+    if (commonIds.length > 1) commonIds.sort((a, b) => (names[a]! < names[b]! ? -1 : names[a]! > names[b]! ? 1 : 0));
+    const c = new SliceContent(commonIds, all!, uniform, parent);
     f.content = c;
     return c;
-  }
-
-  /** Identifies the set of variants: the versions, plus the variants of any partial package. */
-  private contentKey(): string {
-    let partial = "";
-    for (const e of this.entries) {
-      if (e.variants.length !== this.fam.variants(e.pkg).length) {
-        partial += ";" + e.pkg + ":" + e.variants.map((v) => v.index).sort().join(",");
-      }
-    }
-    return this.mask.join(",") + partial;
   }
 
   /** The slice mentions family `name` in some variant (conflicts included). */
@@ -169,51 +246,25 @@ export class Slice {
     }
   }
 
-  /** The alphabetically first common family not yet extracted, or -1. */
-  private nextExtraction(ctx: SolveContext): number {
-    const common = this.content(ctx).common;
-    const ex = this.extracted;
-    const names = this.fam.info.names;
-    let best = -1;
-    for (let w = 0; w < common.length; w++) {
-      let bits = common[w]! & ~(ex !== null && w < ex.length ? ex[w]! : 0);
-      while (bits !== 0) {
-        const b = 31 - Math.clz32(bits & -bits);
-        const id = (w << 5) + b;
-        if (best < 0 || names[id]! < names[best]!) best = id;
-        bits &= bits - 1;
-      }
-    }
-    return best;
-  }
-
   extractable(ctx: SolveContext): boolean {
-    return this.nextExtraction(ctx) >= 0;
+    return this.extracted < this.content(ctx).common.length;
   }
 
-  /** Rez `extract`: the alphabetically first common dependency, as the union of the variants' ranges. */
-  extract(ctx: SolveContext): [Slice, Requirement] | null {
-    const id = this.nextExtraction(ctx);
-    if (id < 0) return null;
+  /**
+   * Rez's repeated `extract` until nothing is left: the remaining common
+   * dependencies in alphabetical order (each the union of the variants'
+   * ranges), and the slice with all of them extracted; null when none remain.
+   */
+  extractAll(ctx: SolveContext, out: Requirement[]): Slice | null {
     const c = this.content(ctx);
-    let req = c.extractions.get(id);
-    if (req === undefined) {
-      const ranges: VersionRange[] = [];
-      let last: VersionRange | null = null;
-      for (const e of this.entries) {
-        for (const v of e.variants) {
-          const r = v.requires.byLocal[id]!.range!;
-          if (r !== last && !ranges.includes(r)) ranges.push(r);
-          last = r;
-        }
-      }
-      req = unionRequirement(this.fam.info.names[id]!, ranges);
-      c.extractions.set(id, req);
+    const n = c.common.length;
+    if (this.extracted >= n) return null;
+    const names = this.fam.info.names;
+    for (let k = this.extracted; k < n; k++) {
+      const id = c.common[k]!;
+      out.push(c.extraction(id, this.entries, names[id]!));
     }
-    const ex = new Uint32Array(Math.max(this.extracted?.length ?? 0, (id >>> 5) + 1));
-    if (this.extracted) ex.set(this.extracted);
-    ex[id >>> 5]! |= 1 << (id & 31);
-    return [new Slice(this.fam, this.entries, this.sorted, ex, this.facts), req];
+    return new Slice(this.fam, this.entries, this.sorted, n, this.facts);
   }
 
   /** Rez `intersect`: keep packages whose version is in `range`; this slice when none goes, null when all go. */
@@ -235,6 +286,15 @@ export class Slice {
     const name = other.scope.name;
     if (!this.mentions(ctx, name)) return this;
     const id = this.fam.info.nameIds.get(name)!;
+    // most reductions remove nothing: test each distinct requirement once first
+    let any = false;
+    for (const q of this.content(ctx).reqs(id, this.entries)) {
+      if (other.kind === "versions" ? conflictsVersions(q, other.scope.slice!) : conflicts(q, other)) {
+        any = true;
+        break;
+      }
+    }
+    if (!any) return this;
     let changed = false;
     const entries: Entry[] = [];
     for (const e of this.entries) {
@@ -243,7 +303,7 @@ export class Slice {
       for (let j = 0; j < vs.length; j++) {
         const v = vs[j]!;
         const req = v.requires.byLocal[id];
-        if (req !== undefined && conflicts(req, other)) {
+        if (req !== undefined && (other.kind === "versions" ? conflictsVersions(req, other.scope.slice!) : conflicts(req, other))) {
           reductionsOut.push({ variant: v, dependency: req, conflicting: other });
           if (kept === null) kept = vs.slice(0, j);
         } else if (kept !== null) {
@@ -262,7 +322,7 @@ export class Slice {
 
   /** Rez `_copy`: a new slice; what was extracted is forgotten, so narrowing spreads. */
   copy(entries: Entry[]): Slice {
-    return new Slice(this.fam, entries, this.sorted, null);
+    return new Slice(this.fam, entries, this.sorted, 0, new SliceFacts(this.facts.content));
   }
 
   /** Rez `sort_versions`: best package first, once (shared by every phase holding this slice). */
@@ -272,9 +332,10 @@ export class Slice {
     this.sorted = true;
   }
 
-  private isExtracted(id: number): boolean {
-    const ex = this.extracted;
-    return ex !== null && id >>> 5 < ex.length && (ex[id >>> 5]! & (1 << (id & 31))) !== 0;
+  private isExtracted(ctx: SolveContext, id: number): boolean {
+    const common = this.content(ctx).common;
+    for (let k = 0; k < this.extracted; k++) if (common[k] === id) return true;
+    return false;
   }
 
   /**
@@ -290,7 +351,7 @@ export class Slice {
       for (const q of first.list) {
         if (q.conflict) continue;
         const id = this.fam.info.nameIds.get(q.name)!;
-        if (!this.isExtracted(id)) fams.push(id);
+        if (!this.isExtracted(ctx, id)) fams.push(id);
       }
     }
     if (fams.length === 0) {
@@ -331,6 +392,21 @@ export class Slice {
   onlyVariant(ctx: SolveContext): VariantInfo {
     return this.firstVariant(ctx);
   }
+}
+
+/** Rez `conflicts_with` against a scope's exact versions, on bitsets. */
+function sameBits(a: Bits, b: Bits): boolean {
+  const n = Math.max(a.length, b.length);
+  for (let w = 0; w < n; w++) if ((a[w] ?? 0) !== (b[w] ?? 0)) return false;
+  return true;
+}
+
+function conflictsVersions(req: Requirement, slice: Slice): boolean {
+  if (req.range === null) return false;
+  const m = slice.fam.info.rangeMask(req.range);
+  // conflict (or weak): conflicts when its range covers every version left;
+  // normal: when it allows none of them
+  return req.conflict ? isSubset(slice.mask, m) : !intersects(slice.mask, m);
 }
 
 function conflicts(req: Requirement, other: ScopeRequest): boolean {
@@ -383,7 +459,7 @@ export class Scope {
     const fam = ctx.familyOrThrow(req.name);
     const entries = fam.intersection(fam.info.rangeMask(req.range!));
     if (!entries) throw new MissingVersionError(Requirement.construct(req.name, req.range));
-    return new Scope(req.name, ScopeKind.Normal, new Slice(fam, entries, false, null), null, origin);
+    return new Scope(req.name, ScopeKind.Normal, new Slice(fam, entries, false, 0), null, origin);
   }
 
   withSlice(slice: Slice): Scope {
@@ -430,7 +506,7 @@ export class Scope {
     const fam = ctx.familyOrThrow(this.name);
     const entries = fam.intersection(fam.info.rangeMask(r));
     if (!entries) return null;
-    return this.withSlice(new Slice(fam, entries, false, null));
+    return this.withSlice(new Slice(fam, entries, false, 0));
   }
 
   /** Rez `_is_solved`. */

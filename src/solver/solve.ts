@@ -87,7 +87,10 @@ function toRequirement(r: string | Requirement): Requirement {
 
 class Solver {
   private readonly stack: Phase[] = [];
-  private readonly failedPhases: Phase[] = [];
+  /** Rez keeps every failed phase; only the first is ever reported (the last is the top of the stack). */
+  private firstFailed: Phase | null = null;
+  private lastFailed: Phase | null = null;
+  private failedCount = 0;
   private steps = 0;
   private abortReason: string | null = null;
   private failedByCallback = false;
@@ -141,7 +144,9 @@ class Solver {
   private step(): void {
     let phase = this.stack.pop()!;
     if (phase.status === PhaseStatus.Failed) {
-      this.failedPhases.push(phase);
+      this.firstFailed ??= phase;
+      this.lastFailed = phase;
+      this.failedCount++;
       phase = this.stack.pop()!;
     }
     if (phase.status === PhaseStatus.Exhausted) {
@@ -156,7 +161,7 @@ class Solver {
 
   private get numFails(): number {
     const top = this.stack[this.stack.length - 1]!;
-    return this.failedPhases.length + (top.status === PhaseStatus.Failed || top.status === PhaseStatus.Cyclic ? 1 : 0);
+    return this.failedCount + (top.status === PhaseStatus.Failed || top.status === PhaseStatus.Cyclic ? 1 : 0);
   }
 
   /** ResolvedContext's callback: max_fails, then the time limit. False stops the solve. */
@@ -197,9 +202,9 @@ class Solver {
     }
     // Rez `_get_failed_phase`: the cycle (or the callback's) failure is the last one, otherwise the first
     const top = this.stack[this.stack.length - 1]!;
-    const fails = top.status === PhaseStatus.Failed || top.status === PhaseStatus.Cyclic ? [...this.failedPhases, top] : this.failedPhases;
+    const topFailed = top.status === PhaseStatus.Failed || top.status === PhaseStatus.Cyclic;
     const useLast = top.status === PhaseStatus.Cyclic || this.failedByCallback;
-    const phase = useLast ? fails[fails.length - 1]! : fails[0]!;
+    const phase = useLast ? (topFailed ? top : this.lastFailed!) : (this.firstFailed ?? top);
     const failure = explainFailure(phase.failure as FailureReason, phase, ctx);
     if (this.failedByCallback) {
       failure.kind = "max-fails";

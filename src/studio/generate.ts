@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rename, rm, stat } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { TantalusError, UsageError } from "../errors.js";
 import { SYSTEM_LINK_STUBS, studioPackages } from "./catalog/index.js";
@@ -61,6 +61,7 @@ export async function generateStudio(dir: string, opts: GenerateOptions = {}): P
   const target = resolve(dir);
   await checkTarget(target, opts.force ?? false);
 
+  await mkdir(dirname(target), { recursive: true });
   const tmp = await mkdtemp(join(dirname(target), `${basename(target)}.tmp-`));
   try {
     const warnings: string[] = [];

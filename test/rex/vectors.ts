@@ -17,6 +17,7 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const CORPUS_ROOT = path.resolve(HERE, "../fixtures/rex-corpus");
 export const CORPUS_REPO = path.join(CORPUS_ROOT, "packages");
 export const VECTORS_FILE = path.resolve(HERE, "../data/rex-vectors.json");
+export const STUDIO_VECTORS_FILE = path.resolve(HERE, "../data/rex-studio-vectors.json");
 
 export type ActionJson = [string, ...unknown[]];
 
@@ -34,7 +35,8 @@ export interface Vector {
   environ?: Record<string, string>;
   actions?: ActionJson[];
   error?: { type: string; message: string };
-  shells: Record<ShellKind, string | { error: { type: string; message: string } }>;
+  /** Rez's shell code (the studio vectors keep bash, tcsh and pwsh only). */
+  shells: Partial<Record<ShellKind, string | { error: { type: string; message: string } }>>;
   cliJson?: string;
 }
 
@@ -46,14 +48,26 @@ export interface VectorData {
   envVarSeparators: Record<string, string>;
   systemPaths: Record<ShellKind, string[]>;
   shellExecutables: Record<ShellKind, string | null>;
+  /** Studio vectors: the scale the studio was generated at, and its implicit packages. */
+  studio?: { scale: string; implicitPackages: string[] };
+  /** The repository the vectors' @REPO@ stands for. */
+  repo: string;
   vectors: Vector[];
 }
 
 let cached: VectorData | undefined;
 
+/** The corpus vectors. */
 export function loadVectors(): VectorData {
-  cached ??= JSON.parse(fs.readFileSync(VECTORS_FILE, "utf8").replaceAll("@REPO@", CORPUS_REPO)) as VectorData;
+  cached ??= loadVectorFile(VECTORS_FILE, CORPUS_REPO);
   return cached;
+}
+
+/** A vectors file with @REPO@ standing for `repo`. */
+export function loadVectorFile(file: string, repo: string): VectorData {
+  const data = JSON.parse(fs.readFileSync(file, "utf8").replaceAll("@REPO@", repo)) as VectorData;
+  data.repo = repo;
+  return data;
 }
 
 export function corpusRepositories(): Repositories {
@@ -78,7 +92,7 @@ export function optionsFor(data: VectorData, vec: Vector): InterpretOptions {
     request: vec.packageRequests,
     implicitPackages: vec.implicitPackages,
     ephemerals: vec.ephemerals,
-    packagePaths: [CORPUS_REPO],
+    packagePaths: [data.repo],
     parentEnv: vec.parentEnv,
     system: data.system,
     rezUsed: data.rez.used,

@@ -22,6 +22,7 @@ export function register(program: Command): void {
         throw new TantalusError(`no version of '${req.name}' matches '${spec}' (versions: ${packagesInRange(family).map((p) => p.version.toString()).join(", ")})`);
       }
       const latest = matching[0]!;
+      repos.saveCaches();
       const info = describePackage(latest, packagesInRange(family).map((p) => p.version.toString()));
       if (opts.json) {
         printJson(info);

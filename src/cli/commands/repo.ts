@@ -10,21 +10,26 @@ export function register(program: Command): void {
     .option("--paths <paths>", "package search paths, colon-separated (default: TANTALUS_PACKAGES_PATH, then tantalus.yaml)")
     .option("--config <file>", "configuration file (default: ./tantalus.yaml)")
     .option("--json", "print the counts and problems as JSON")
+    .option("--no-cache", "read every package file, ignoring the index cache")
     .action((opts) => {
-      const repos = openRepositories(opts);
+      const repos = openRepositories(opts, { cache: opts.cache });
       const t0 = performance.now();
       const counts = repos.loadAll();
       const seconds = (performance.now() - t0) / 1000;
-      const problems = repos.problems;
+      const all = repos.problems;
+      const problems = all.filter((p) => !p.warning);
+      const warnings = all.filter((p) => p.warning);
       if (opts.json) {
-        printJson({ paths: repos.paths, ...counts, errors: problems, seconds });
+        printJson({ paths: repos.paths, ...counts, errors: problems, warnings, seconds });
       } else {
-        for (const p of problems) {
-          process.stderr.write(`${formatLocation({ file: p.file, line: p.line })}: error: ${p.message}\n`);
+        for (const p of all) {
+          process.stderr.write(`${formatLocation({ file: p.file, line: p.line })}: ${p.warning ? "warning" : "error"}: ${p.message}\n`);
         }
         process.stdout.write(
           `${counts.families} families, ${counts.packages} packages, ${counts.variants} variants, ` +
-            `${problems.length} error${problems.length === 1 ? "" : "s"} (${seconds.toFixed(2)} s)\n`,
+            `${problems.length} error${problems.length === 1 ? "" : "s"}` +
+            (warnings.length ? `, ${warnings.length} warning${warnings.length === 1 ? "" : "s"}` : "") +
+            ` (${seconds.toFixed(2)} s)\n`,
         );
       }
       if (problems.length > 0) process.exitCode = 1;

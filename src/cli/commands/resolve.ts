@@ -58,6 +58,7 @@ export function register(program: Command): void {
       const result = solve(req, repos, { implicitPackages: implicit, timestamp });
       const seconds = (performance.now() - t0) / 1000;
       const ctx = contextOf(req, implicit, repos, timestamp, result);
+      repos.saveCaches();
       if (opts.output) saveContext(opts.output, ctx);
       if (opts.rxt) saveRxt(opts.rxt, ctx);
       if (opts.json) printJson({ ...jsonResult(result), seconds });
@@ -113,6 +114,7 @@ function runBatch(file: string, repos: Repositories, implicit: string[], timesta
     }
     out.push({ ...entry, seconds: (performance.now() - t0) / 1000 });
   }
+  repos.saveCaches();
   printJson(out);
 }
 

@@ -40,14 +40,23 @@ export function register(program: Command): void {
     .option("--tag <tag>", "run this store tag or manifest digest instead of the workflow's current image")
     .action(async (workflow, programArgs, opts: RunOpts) => {
       if (opts.command !== undefined && programArgs.length > 0) throw new UsageError("give either -c COMMAND or a program after --, not both");
-      const [{ findConfig }, run, config] = await Promise.all([import("../common.js"), import("../../run/index.js"), import("../../config/index.js")]);
+      // Only what a launch needs is loaded: `tantalus run` is on the artist's critical path.
+      const [{ findConfig }, run, settingsMod, configMod, identityMod, config] = await Promise.all([
+        import("../common.js"),
+        import("../../run/run.js"),
+        import("../../run/settings.js"),
+        import("../../run/config.js"),
+        import("../../run/identity.js"),
+        import("../../config/index.js"),
+      ]);
       const loaded = findConfig(opts);
       const env = process.env;
-      const home = run.currentIdentity(env).home;
-      let settings = loaded ? run.settingsFromConfig(loaded, workflow, home) : run.defaultRunSettings();
-      settings = run.applyFlags(settings, { runtime: opts.runtime, network: opts.network, gpu: opts.gpu, display: opts.display, volumes: opts.volume, env: opts.env });
+      const identity = identityMod.currentIdentity(env);
+      const home = identity.home;
+      let settings = loaded ? configMod.settingsFromConfig(loaded, workflow, home) : settingsMod.defaultRunSettings();
+      settings = settingsMod.applyFlags(settings, { runtime: opts.runtime, network: opts.network, gpu: opts.gpu, display: opts.display, volumes: opts.volume, env: opts.env });
       const storeDir = opts.store ?? loaded?.store ?? config.defaultStore();
-      const source: import("../../run/index.js").ImageSource = { storeDir };
+      const source: import("../../run/image.js").ImageSource = { storeDir };
       if (settings.registry) source.registry = settings.registry;
       const code = await run.runWorkflow({
         workflow,
@@ -59,6 +68,7 @@ export function register(program: Command): void {
         noBuild: opts.build === false,
         dryRun: opts.dryRun === true,
         env,
+        identity,
       });
       process.exitCode = code;
     });

@@ -15,6 +15,7 @@ export function register(program: Command): void {
       const repos = openRepositories(opts);
       const hits = searchPackages(repos, pattern);
       const listVersions = opts.versions || hits.ranged;
+      repos.saveCaches();
       if (opts.json) {
         printJson(hits.families.map((f) => ({ name: f.name, versions: f.packages.map((p) => p.version.toString()) })));
       } else if (listVersions) {

@@ -11,6 +11,10 @@ import type { Digest } from "../digest.js";
 export class HashingFileSink extends Writable {
   private readonly hash = createHash("sha256");
   private digest_: Digest | undefined;
+  // Tar output arrives as many small chunks (512-byte headers, padding);
+  // gathering them into ~1 MiB writes saves thousands of thread-pool round trips.
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
   size = 0;
 
   constructor(private readonly fh: FileHandle) {
@@ -18,22 +22,22 @@ export class HashingFileSink extends Writable {
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
-    this.hash.update(chunk);
-    this.size += chunk.length;
-    this.fh.write(chunk).then(() => cb(), cb);
+    this.take(chunk);
+    if (this.pendingBytes >= FLUSH_BYTES) this.flush(cb);
+    else cb();
   }
 
   override _writev(chunks: Array<{ chunk: Buffer }>, cb: (e?: Error | null) => void): void {
-    const bufs = chunks.map((c) => c.chunk);
-    for (const b of bufs) {
-      this.hash.update(b);
-      this.size += b.length;
-    }
-    this.fh.writev(bufs).then(() => cb(), cb);
+    for (const c of chunks) this.take(c.chunk);
+    if (this.pendingBytes >= FLUSH_BYTES) this.flush(cb);
+    else cb();
   }
 
   override _final(cb: (e?: Error | null) => void): void {
-    this.fh.sync().then(() => this.fh.close()).then(() => cb(), cb);
+    this.flush((err) => {
+      if (err) return cb(err);
+      this.fh.sync().then(() => this.fh.close()).then(() => cb(), cb);
+    });
   }
 
   override _destroy(err: Error | null, cb: (e?: Error | null) => void): void {
@@ -45,5 +49,43 @@ export class HashingFileSink extends Writable {
   digest(): Digest {
     if (this.digest_ === undefined) this.digest_ = `sha256:${this.hash.digest("hex")}`;
     return this.digest_;
+  }
+
+  private take(chunk: Buffer): void {
+    this.hash.update(chunk);
+    this.size += chunk.length;
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+  }
+
+  private flush(cb: (e?: Error | null) => void): void {
+    if (this.pendingBytes === 0) return cb();
+    const bufs = this.pending;
+    this.pending = [];
+    this.pendingBytes = 0;
+    writeAll(this.fh, bufs).then(() => cb(), cb);
+  }
+}
+
+const FLUSH_BYTES = 1 << 20;
+
+/** writev may write less than asked; loop until every byte is on its way to disk. */
+async function writeAll(fh: FileHandle, bufs: Buffer[]): Promise<void> {
+  let rest = bufs;
+  while (rest.length > 0) {
+    const total = rest.reduce((n, b) => n + b.length, 0);
+    const { bytesWritten } = await fh.writev(rest);
+    if (bytesWritten === total) return;
+    let skip = bytesWritten;
+    const next: Buffer[] = [];
+    for (const b of rest) {
+      if (skip >= b.length) {
+        skip -= b.length;
+        continue;
+      }
+      next.push(skip > 0 ? b.subarray(skip) : b);
+      skip = 0;
+    }
+    rest = next;
   }
 }

@@ -97,7 +97,7 @@ class Scanner {
       if (t.charCodeAt(this.pos) !== 61 /* = */ || t.charCodeAt(this.pos + 1) === 61) return undefined;
       this.pos++;
       this.skipInline();
-      const v = this.value(false);
+      const v = this.value();
       if (v === BAIL) return undefined;
       this.skipInline();
       c = t.charCodeAt(this.pos);
@@ -151,7 +151,7 @@ class Scanner {
     }
   }
 
-  private value(inBrackets: boolean): Result {
+  private value(): Result {
     const t = this.text;
     const c = t.charCodeAt(this.pos);
     if (c === SQUOTE || c === DQUOTE) return this.string(c);
@@ -192,7 +192,6 @@ class Scanner {
       if (word === "None") return null;
       return BAIL;
     }
-    void inBrackets;
     return BAIL;
   }
 
@@ -206,7 +205,7 @@ class Scanner {
         this.pos++;
         return { values, trailingComma };
       }
-      const v = this.value(true);
+      const v = this.value();
       if (v === BAIL) return BAIL;
       values.push(v);
       this.skipAll();
@@ -233,7 +232,7 @@ class Scanner {
         this.pos++;
         return d;
       }
-      const k = this.value(true);
+      const k = this.value();
       if (k === BAIL) return BAIL;
       // Only hashable literal keys; a list key is a TypeError the full path reports.
       if (Array.isArray(k) || k instanceof PyDict) return BAIL;
@@ -241,7 +240,7 @@ class Scanner {
       if (t.charCodeAt(this.pos) !== 58 /* : */) return BAIL; // a set display, or worse
       this.pos++;
       this.skipAll();
-      const v = this.value(true);
+      const v = this.value();
       if (v === BAIL) return BAIL;
       d.set(k, v);
       this.skipAll();

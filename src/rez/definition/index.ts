@@ -5,5 +5,5 @@
  */
 export { readPackageFile, readPackageSource, decodePythonSource, type ReadOptions } from "./read.js";
 export { REX_KEYS, INVALID_PACKAGE_ERROR, includedModules, type EvaluateOptions } from "./package-py.js";
-export { dedent } from "./schema.js";
+export { dedent, checkLateValue } from "./schema.js";
 export type { PackageDefinition, LateFunction, LateBound, RexCode } from "./types.js";

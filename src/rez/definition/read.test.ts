@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { includedModules, readPackageFile, readPackageSource } from "./index.js";
+import { checkLateValue, includedModules, readPackageFile, readPackageSource } from "./index.js";
 import { HostObject, Interpreter, PyDict, PyFloat, PyFunction, PyTuple, pyStr, type CallContext, type PyValue } from "../python/index.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../test/fixtures/packages");
@@ -255,5 +255,18 @@ test("@include(...) functions load; the included module is reported as unavailab
     () => new Interpreter().callFunction(fn, [], new Map(), { globals }),
     (err: Error & { kind?: string }) =>
       err.message.startsWith("x/package.py:6: 'studio_utils.tools_for': the module 'studio_utils' comes from @include('studio_utils')") && err.kind === "not-allowed",
+  );
+});
+
+test("the value of a @late() function is checked against Rez's schema for its attribute", () => {
+  const def = readPackageSource("name = 'x'\n\n@late()\ndef requires():\n    return 'python' if building else ['python']\n", "x/package.py", "py")!;
+  const fn = def.requires as PyFunction;
+  const interp = new Interpreter();
+  const ok = interp.callFunction(fn, [], new Map(), { globals: new Map<string, PyValue>([["building", false]]) });
+  assert.deepEqual(checkLateValue(def, "requires", ok), ["python"]);
+  const bad = interp.callFunction(fn, [], new Map(), { globals: new Map<string, PyValue>([["building", true]]) });
+  assert.throws(
+    () => checkLateValue(def, "requires", bad),
+    (err: Error) => err.message === "x/package.py:4: 'requires' must be a list of requirement strings, not a str ('python')",
   );
 });

@@ -245,3 +245,34 @@ export function buildDefinition(
   return def;
 }
 
+
+/**
+ * Checks the value a `@late()` function returned against Rez's schema for that
+ * attribute (e.g. `requires` must give a list of requirement strings); the
+ * error names the package file and the line of the function.
+ */
+export function checkLateValue(def: PackageDefinition, attr: string, value: PyValue): PyValue {
+  const c = new Checker(def.file, new Map(Object.entries(def.lines)));
+  const late = (x: PyValue): boolean => x instanceof PyFunction;
+  if (late(value)) c.fail(attr, `@late() function '${attr}' returned a function, not a value`);
+  switch (attr) {
+    case "requires":
+    case "build_requires":
+    case "private_build_requires":
+      return c.strList(attr, value, "requirement string");
+    case "tools":
+    case "plugin_for":
+      return c.strList(attr, value);
+    case "has_plugins":
+      return c.bool(attr, value);
+    case "help":
+      return c.help(value);
+    case "relocatable":
+    case "cachable":
+      return c.optionalBool(attr, value);
+    case "tests":
+      return c.dict(attr, value);
+    default:
+      return value;
+  }
+}

@@ -475,10 +475,9 @@ function absBuiltin(v: PyValue, ctx: CallContext): PyValue {
   return normInt(n < 0n ? -n : n);
 }
 
-function radix(v: PyValue, base: 2 | 8 | 16, prefix: string, fname: string): string {
+function radix(v: PyValue, base: 2 | 8 | 16, prefix: string): string {
   const n = numericValue(v);
   if (n === undefined || v instanceof PyFloat) throw new PyException("TypeError", `'${typeName(v)}' object cannot be interpreted as an integer`);
-  void fname;
   const b = BigInt(n as number | bigint);
   return (b < 0n ? "-" : "") + prefix + (b < 0n ? -b : b).toString(base);
 }
@@ -681,9 +680,9 @@ const FUNCTIONS: [string, PyBuiltin][] = [
     if (n < 0 || n > 0x10ffff) throw new PyException("ValueError", "chr() arg not in range(0x110000)");
     return String.fromCodePoint(n);
   }),
-  fn("hex", (args) => (arity("hex", args, 1, 1), radix(args[0]!, 16, "0x", "hex"))),
-  fn("oct", (args) => (arity("oct", args, 1, 1), radix(args[0]!, 8, "0o", "oct"))),
-  fn("bin", (args) => (arity("bin", args, 1, 1), radix(args[0]!, 2, "0b", "bin"))),
+  fn("hex", (args) => (arity("hex", args, 1, 1), radix(args[0]!, 16, "0x"))),
+  fn("oct", (args) => (arity("oct", args, 1, 1), radix(args[0]!, 8, "0o"))),
+  fn("bin", (args) => (arity("bin", args, 1, 1), radix(args[0]!, 2, "0b"))),
   fn("print", (args, kwargs, ctx) => {
     const [sep, end] = bindArgs("print", [], kwargs, ["sep", "end", "file", "flush"]);
     const text = args.map((a) => ctx.str(a)).join(sep === undefined || sep === null ? " " : ctx.str(sep)) + (end === undefined || end === null ? "\n" : ctx.str(end));

@@ -516,7 +516,7 @@ export class Interpreter {
     this.tick();
     const info = functionInfo(fn);
     const locals = new Map<string, PyValue>();
-    if (fn.node) bindParameters(fn, fn.node.args, args, kwargs, locals, this.ctx);
+    if (fn.node) bindParameters(fn, fn.node.args, args, kwargs, locals);
     else if (args.length || kwargs.size) throw new PyException("TypeError", `${fn.name}() takes 0 positional arguments but ${args.length} were given`);
     const f = new Frame(globals ?? fn.globals, locals, info, fn.closure, fn.module, fn.name, false);
     f.line = fn.line;
@@ -1220,9 +1220,7 @@ function bindParameters(
   args: PyValue[],
   kwargs: Map<string, PyValue>,
   locals: Map<string, PyValue>,
-  ctx: CallContext,
 ): void {
-  void ctx;
   const name = fn.name;
   const positional = [...a.posonlyargs, ...a.args];
   const posOnly = a.posonlyargs.length;

@@ -420,11 +420,11 @@ const STR_METHODS: Record<string, Method<string>> = {
   },
 };
 
-function listIndex(list: readonly PyValue[], args: PyValue[], fname: string, ctx: CallContext): number {
-  arity(fname, args, 1, 3);
+function listIndex(list: readonly PyValue[], args: PyValue[], ctx: CallContext): number {
+  arity("index", args, 1, 3);
   const [a, b] = range(list.length, args[1], args[2]);
   for (let i = a; i < b; i++) if (pyEquals(list[i]!, args[0]!)) return i;
-  throw new PyException("ValueError", fname === "index" && list instanceof Array ? `${ctx.repr(args[0]!)} is not in list` : "tuple.index(x): x not in tuple");
+  throw new PyException("ValueError", `${ctx.repr(args[0]!)} is not in list`);
 }
 
 /** Sorts values in place with Python's semantics (stable; key computed once per item; reverse keeps equal items in order). */
@@ -473,7 +473,7 @@ const LIST_METHODS: Record<string, Method<PyValue[]>> = {
     l.splice(i, 1);
     return null;
   },
-  index: (l, args, _k, ctx) => listIndex(l, args, "index", ctx),
+  index: (l, args, _k, ctx) => listIndex(l, args, ctx),
   count(l, args) {
     arity("count", args, 1, 1);
     return l.filter((x) => pyEquals(x, args[0]!)).length;
@@ -498,11 +498,10 @@ const LIST_METHODS: Record<string, Method<PyValue[]>> = {
 };
 
 const TUPLE_METHODS: Record<string, Method<PyTuple>> = {
-  index(t, args, _k, ctx) {
+  index(t, args) {
     arity("index", args, 1, 3);
     const [a, b] = range(t.items.length, args[1], args[2]);
     for (let i = a; i < b; i++) if (pyEquals(t.items[i]!, args[0]!)) return i;
-    void ctx;
     throw new PyException("ValueError", "tuple.index(x): x not in tuple");
   },
   count(t, args) {

@@ -1,17 +1,20 @@
 import fs from "node:fs";
 import path from "node:path";
 import { Version } from "../version/index.js";
-import { Package } from "../package.js";
+import { Package, summarize } from "../package.js";
 import { readPackageFile } from "../definition/index.js";
 import type { PackageDefinition } from "../definition/index.js";
 import { InputError, TantalusError } from "../../errors.js";
 import { isValidPackageName } from "./names.js";
+import { RepositoryIndexCache, stampOf } from "./index-cache.js";
 
 /** A problem found while reading a repository; loading goes on past it. */
 export interface LoadProblem {
   file: string;
   line?: number;
   message: string;
+  /** A warning does not stop the package from loading (Rez would load it too). */
+  warning?: boolean;
 }
 
 /** Reads definitions; the cache implements the same signature. */
@@ -33,10 +36,21 @@ export class FilesystemRepository {
   private readonly familyCache = new Map<string, Package[] | null>();
   readonly problems: LoadProblem[] = [];
   private readonly read: DefinitionReader;
+  private readonly cache?: RepositoryIndexCache;
 
-  constructor(root: string, read: DefinitionReader = readPackageFile) {
+  /**
+   * `read` replaces the definition reader (tests); `cache` is the index cache to
+   * use, or false for none.
+   */
+  constructor(root: string, opts: { read?: DefinitionReader; cache?: RepositoryIndexCache | false } = {}) {
     this.root = path.resolve(root);
-    this.read = read;
+    this.read = opts.read ?? readPackageFile;
+    this.cache = opts.cache === false ? undefined : opts.cache;
+  }
+
+  /** Writes the index cache if this load changed it. */
+  saveCache(): void {
+    this.cache?.save();
   }
 
   /** Family names present in this repository (directories with valid package names). */
@@ -92,6 +106,7 @@ export class FilesystemRepository {
       }
     }
     const packages: Package[] = [];
+    const files = new Set<string>();
     // Sorted, so that which of two equal versions (`1.0`, `1-0`) wins does not depend on readdir order.
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const ent of entries) {
@@ -101,8 +116,12 @@ export class FilesystemRepository {
       const base = path.join(famDir, v);
       const file = path.join(base, DEFINITION_FILES[0]!);
       const pkg = this.loadPackage(name, v, base, file, names.has(BUILDING_PREFIX + v));
-      if (pkg) packages.push(pkg);
+      if (pkg) {
+        packages.push(pkg);
+        files.add(pkg.file);
+      }
     }
+    this.cache?.retain(name, files);
     return packages;
   }
 
@@ -113,6 +132,11 @@ export class FilesystemRepository {
     } catch (err) {
       this.problems.push({ file: base, message: `directory name is not a valid Rez version: ${(err as Error).message}` });
       return undefined;
+    }
+    if (this.cache) {
+      const st = fs.statSync(file, { throwIfNoEntry: false });
+      const hit = st && this.cache.get(name, file, stampOf(st));
+      if (hit) return this.validated(new Package(hit, name, version, this.root, base, this.read));
     }
     let def: PackageDefinition;
     try {
@@ -132,11 +156,12 @@ export class FilesystemRepository {
       }
       throw err;
     }
-    // Rez takes the version from the directory; a mismatching `version` attribute is a packaging bug worth reporting.
     if (def.name !== undefined && def.name !== name) {
       this.problems.push({ file, line: def.lines?.name, message: `name '${def.name}' does not match the family directory '${name}'` });
       return undefined;
     }
+    let clean = true;
+    // Rez takes the version from the directory; a `version` attribute that says otherwise is worth a warning.
     if (def.version !== undefined && versionStr !== "" && def.version !== versionStr) {
       let same = false;
       try {
@@ -145,16 +170,26 @@ export class FilesystemRepository {
         same = false;
       }
       if (!same) {
-        this.problems.push({ file, line: def.lines?.version, message: `version '${def.version}' does not match the directory '${versionStr}'` });
+        clean = false;
+        this.problems.push({ file, line: def.lines?.version, message: `version '${def.version}' does not match the directory '${versionStr}' (Rez uses the directory)`, warning: true });
       }
     }
-    const pkg = new Package(def, name, version, this.root, base);
+    const pkg = this.validated(new Package(def, name, version, this.root, base, this.read));
+    // Packages with warnings are not cached, so the warning is seen on every load.
+    if (pkg && clean && this.cache) {
+      const st = fs.statSync(file, { throwIfNoEntry: false });
+      if (st) this.cache.put(name, file, stampOf(st), summarize(def));
+    }
+    return pkg;
+  }
+
+  /** Parses requirement strings now, so a broken one is reported at load with its file and line. */
+  private validated(pkg: Package): Package | undefined {
     try {
-      // Parse requirement strings now so a broken one is reported at load with its file and line.
       for (const v of pkg.variants) void v.requires;
     } catch (err) {
       if (err instanceof InputError) {
-        this.problems.push({ file, line: err.location?.line, message: err.detail });
+        this.problems.push({ file: pkg.file, line: err.location?.line, message: err.detail });
         return undefined;
       }
       throw err;

@@ -1,9 +1,11 @@
 import path from "node:path";
 import { FilesystemRepository, type DefinitionReader, type LoadProblem } from "./filesystem.js";
+import { RepositoryIndexCache } from "./index-cache.js";
 import type { Package } from "../package.js";
 
 export { FilesystemRepository, type LoadProblem, type DefinitionReader } from "./filesystem.js";
 export { isValidPackageName } from "./names.js";
+export { RepositoryIndexCache, defaultCacheDir } from "./index-cache.js";
 
 /** What the solver needs from repositories: a family's packages, or undefined when none exists. */
 export interface PackageSource {
@@ -25,15 +27,26 @@ export class Repositories implements PackageSource {
   readonly repositories: FilesystemRepository[];
   private readonly merged = new Map<string, Package[] | null>();
 
-  constructor(paths: string[], read?: DefinitionReader) {
+  /**
+   * `cache`: use the index cache (default: yes, unless TANTALUS_NO_CACHE=1); a
+   * directory names where it lives (default: defaultCacheDir()).
+   */
+  constructor(paths: string[], opts: { read?: DefinitionReader; cache?: boolean | string } = {}) {
     const seen = new Set<string>();
     this.repositories = [];
+    const useCache = opts.cache ?? process.env.TANTALUS_NO_CACHE !== "1";
     for (const p of paths) {
       const abs = path.resolve(p);
       if (seen.has(abs)) continue;
       seen.add(abs);
-      this.repositories.push(new FilesystemRepository(abs, read));
+      const cache = useCache ? RepositoryIndexCache.open(abs, typeof opts.cache === "string" ? opts.cache : undefined) : false;
+      this.repositories.push(new FilesystemRepository(abs, { read: opts.read, cache }));
     }
+  }
+
+  /** Saves the index caches that this load changed (commands call it before exiting). */
+  saveCaches(): void {
+    for (const r of this.repositories) r.saveCache();
   }
 
   get paths(): string[] {
@@ -74,7 +87,7 @@ export class Repositories implements PackageSource {
     return [...names].sort();
   }
 
-  /** Loads every package and variant (what `repo check` and cache warming do). */
+  /** Loads every package and variant (what `repo check` and cache warming do), and saves the caches. */
   loadAll(): RepositoryCounts {
     const counts: RepositoryCounts = { families: 0, packages: 0, variants: 0 };
     for (const name of this.familyNames()) {
@@ -84,6 +97,7 @@ export class Repositories implements PackageSource {
       counts.packages += pkgs.length;
       for (const p of pkgs) counts.variants += p.variants.length;
     }
+    this.saveCaches();
     return counts;
   }
 

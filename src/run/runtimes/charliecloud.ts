@@ -21,7 +21,6 @@ import { digestHex } from "../../image/digest.js";
 import { cacheSubdir } from "../cache.js";
 import { ENTRYPOINT_PATH } from "../entrypoint.js";
 import { capture } from "../exec.js";
-import { ensureMountPoint, unpackImage } from "../unpack.js";
 import { which } from "../which.js";
 import { existsSync, readFileSync } from "node:fs";
 import { dedupeEnv, firstLine, unavailable } from "./common.js";
@@ -64,11 +63,13 @@ export class Charliecloud implements Runtime {
     const steps = [`unpack ${image.ref} from ${image.store.dir} into ${dir}`];
     if (ctx.dryRun) return { ref: dir, steps, loaded: true };
     ctx.log(`unpacking ${image.workflow} (${image.ref}) for ch-run into ${dir}; once per image`);
+    const { unpackImage } = await import("../unpack.js");
     await unpackImage(image.store, image.image, dir);
     return { ref: dir, steps, loaded: true };
   }
 
   async beforeLaunch(plan: LaunchPlan, prepared: PreparedImage): Promise<void> {
+    const { ensureMountPoint } = await import("../unpack.js");
     for (const m of plan.mounts) {
       let file = false;
       try {

@@ -28,6 +28,8 @@ export interface BuildOptions {
   cacheDir: string | null;
 }
 
+const CACHE_MAX_FILLER = 256 * 1024;
+
 /** Default object cache: $TANTALUS_STUDIO_CACHE, else ~/.cache/tantalus/studio-elf. */
 export function defaultElfCache(): string {
   if (process.env.TANTALUS_STUDIO_CACHE) return process.env.TANTALUS_STUDIO_CACHE;
@@ -41,10 +43,9 @@ export function defaultElfCache(): string {
  *
  * Cost is dominated by process start-up, so objects are compiled many to a
  * translation unit and linked with one `ld` each, with --gc-sections and a
- * version script keeping only the object's own code. A unit never holds an
- * object together with one of its dependencies (units are cut by dependency
- * depth), so a call into a dependency always stays an undefined symbol that
- * the dependency's DT_NEEDED satisfies. Finished objects are cached under a
+ * version script keeping only the object's own code and --defsym giving its
+ * exported functions their public names (see csource.ts). Libraries are linked
+ * before their users, level by level. Finished objects are cached under a
  * key covering the toolchain, the whole unit text, the link line and the keys
  * of the dependencies, so a cache hit is byte-for-byte what a build would give.
  */
@@ -87,21 +88,17 @@ export async function buildElfs(requests: ElfRequest[], scratch: string, tc: Too
   };
   jobs.forEach((j) => levelOf(j));
 
-  // Cut translation units: same depth, no two objects exporting the same name.
+  // Units are plain chunks of similar size, a few per core so compiling runs in parallel.
   const units: Unit[] = [];
-  for (const job of jobs) {
+  const unitCount = Math.min(jobs.length, 2 * availableParallelism());
+  jobs.forEach((job, i) => {
     job.snippet = elfSnippet(job.req.spec, job.id, job.req.fillerBytes > 0 ? `fill/${job.id}.bin` : null);
-    let unit = units.find((u) => u.level === job.level && job.snippet.exports.every((e) => !u.exports.has(e)));
-    if (!unit) {
-      unit = { name: `u${job.level}_${units.filter((u) => u.level === job.level).length}`, level: job.level, jobs: [], exports: new Set(), text: "" };
-      units.push(unit);
-    }
-    unit.jobs.push(job);
-    job.snippet.exports.forEach((e) => unit!.exports.add(e));
-    job.unit = unit;
-  }
+    const n = Math.floor((i * unitCount) / jobs.length);
+    if (!units[n]) units[n] = { name: `u${n}`, jobs: [], text: "" };
+    units[n]!.jobs.push(job);
+    job.unit = units[n]!;
+  });
   for (const u of units) u.text = TU_PRELUDE + u.jobs.map((j) => j.snippet.code).join("\n");
-
   // Keys in dependency order, then take what the cache has.
   const byLevel = [...jobs].sort((a, b) => a.level - b.level);
   for (const job of byLevel) {
@@ -142,7 +139,8 @@ export async function buildElfs(requests: ElfRequest[], scratch: string, tc: Too
       here.filter((j) => !j.cached),
       async (j) => {
         await link(j, scratch, tc);
-        if (opts.cacheDir) await storeInCache(opts.cacheDir, j.key, join(scratch, "out", j.id));
+        // Objects heavy with filler are cheap to link again; caching them would only fill the disk.
+        if (opts.cacheDir && j.req.fillerBytes <= CACHE_MAX_FILLER) await storeInCache(opts.cacheDir, j.key, join(scratch, "out", j.id));
       },
     );
     // Publish this level's SONAMEs for the next level to link against.
@@ -169,9 +167,7 @@ interface Job {
 
 interface Unit {
   name: string;
-  level: number;
   jobs: Job[];
-  exports: Set<string>;
   text: string;
 }
 
@@ -188,12 +184,13 @@ function linkArgs(job: Job, tc: Toolchain): string[] {
     // Other programs of the unit call libraries this one does not link: those calls are
     // garbage-collected, and --allow-shlib-undefined keeps ld from chasing indirect DSOs.
     args.push("-pie", `--dynamic-linker=${tc.interp}`, "--allow-shlib-undefined", "-o", `out/${job.id}`);
-    args.push(tc.crt.scrt1, tc.crt.crti, tc.crt.crtbeginS, `obj/${job.unit.name}.o`, `--defsym=main=${job.snippet.main}`);
+    args.push(tc.crt.scrt1, tc.crt.crti, tc.crt.crtbeginS, `obj/${job.unit.name}.o`);
   } else {
     args.push("-shared", "--version-script", `obj/${job.id}.map`, "-o", `out/${job.id}`);
     if (spec.soname) args.push("-soname", spec.soname);
     args.push(tc.crt.crti, tc.crt.crtbeginS, `obj/${job.unit.name}.o`);
   }
+  for (const e of job.snippet.exports) args.push(`--defsym=${e.name}=${e.internal}`);
   args.push(...deps, libcFor(spec, tc), tc.crt.crtendS, tc.crt.crtn);
   if (spec.runpath?.length) {
     if (spec.runpath.some((r) => !r.startsWith("$ORIGIN"))) throw new Error(`${job.req.seed}: RUNPATH must be $ORIGIN-relative`);
@@ -222,7 +219,7 @@ async function buildLibcStub(scratch: string, tc: Toolchain, version: string): P
 
 async function link(job: Job, scratch: string, tc: Toolchain): Promise<void> {
   if (job.req.spec.kind !== "exe") {
-    const exports = job.snippet.exports.map((e) => `    ${e};\n`).join("");
+    const exports = job.snippet.exports.map((e) => `    ${e.name};\n`).join("");
     await writeFile(join(scratch, "obj", `${job.id}.map`), `{\n  global:\n${exports}  local: *;\n};\n`);
   }
   try {

@@ -1,12 +1,15 @@
 import type { ElfSpec } from "../model.js";
 
 /**
- * C text of one ELF object. Several objects share a translation unit (see
- * build.ts), so every local name carries the object's prefix, every string
- * lives in its own static array (its own section under -fdata-sections, so
- * --gc-sections drops the strings of the other objects), and exported names
- * are derived from the SONAME so a dependent can call into whichever build of
- * that SONAME it is linked with.
+ * C text of one ELF object. Many objects share a translation unit (see
+ * build.ts), so every name carries the object's prefix and every string lives
+ * in its own static array (its own section under -fdata-sections, so
+ * --gc-sections drops the strings of the other objects). Exported functions
+ * are defined under prefixed names too and get their public name only when
+ * the object is linked (--defsym): a unit therefore never defines a public
+ * name, and a call to one always stays undefined until a DT_NEEDED library
+ * provides it, whichever objects share the unit. Public names derive from the
+ * SONAME, so a dependent calls whichever build of that SONAME it is linked with.
  */
 
 /** Whether the object's code calls C library functions (libraries and modules only walk their dependencies). */
@@ -31,10 +34,8 @@ typedef void (*tantalus_visit)(const char *, int);
 
 export interface Snippet {
   code: string;
-  /** Dynamic symbols the object exports (the version script's global list). */
-  exports: string[];
-  /** For executables: the function the link aliases to main. */
-  main?: string;
+  /** Dynamic symbols the object exports, each with the prefixed function that implements it. */
+  exports: { name: string; internal: string }[];
 }
 
 export function cString(s: string): string {
@@ -77,56 +78,58 @@ export function elfSnippet(spec: ElfSpec, p: string, filler: string | null): Sni
     `}`,
   );
 
-  const exports: string[] = [];
-  let main: string | undefined;
+  const exports: Snippet["exports"] = [];
+  const exported = (name: string) => {
+    const internal = `${p}_x_${name}`;
+    exports.push({ name, internal });
+    return internal;
+  };
   switch (spec.kind) {
     case "lib": {
       if (!spec.soname) throw new Error(`${spec.path}: library without SONAME`);
       const sym = sonameSymbol(spec.soname);
-      exports.push(`${sym}_info`, `${sym}_walk`, `${sym}_payload_bytes`);
       lines.push(
-        `const char *${sym}_info(void) { return ${p}_ident; }`,
-        `unsigned long ${sym}_payload_bytes(void) { return ${p}_payload_bytes(); }`,
-        `void ${sym}_walk(tantalus_visit visit, int depth) { visit(${p}_ident, depth); ${p}_walk_deps(visit, depth + 1); }`,
+        `const char *${exported(`${sym}_info`)}(void) { return ${p}_ident; }`,
+        `unsigned long ${exported(`${sym}_payload_bytes`)}(void) { return ${p}_payload_bytes(); }`,
+        `void ${exported(`${sym}_walk`)}(tantalus_visit visit, int depth) { visit(${p}_ident, depth); ${p}_walk_deps(visit, depth + 1); }`,
       );
-      if (spec.program === "studio_core") lines.push(...studioCoreApi(p, exports));
+      if (spec.program === "studio_core") lines.push(...studioCoreApi(p, exported));
       break;
     }
     case "module": {
-      const entry = spec.entry ?? `${p}_entry`;
-      exports.push(entry);
       lines.push(
         `static void ${p}_visit(const char *s, int depth) { (void)s; (void)depth; }`,
-        `void *${entry}(void) { ${p}_visit(${p}_ident, 0); if (${p}_payload_bytes() == 1) return 0; ${p}_walk_deps(${p}_visit, 1); return 0; }`,
+        `void *${exported(spec.entry ?? "tantalus_module_init")}(void) { ${p}_visit(${p}_ident, 0); if (${p}_payload_bytes() == 1) return 0; ${p}_walk_deps(${p}_visit, 1); return 0; }`,
       );
       break;
     }
     case "exe": {
-      main = `tantalus_main_${p}`;
+      // Not exported: the link aliases main to it.
+      const main = `${p}_x_main`;
+      exports.push({ name: "main", internal: main });
       lines.push(...programText(spec, p, main));
       break;
     }
   }
-  return { code: lines.join("\n") + "\n", exports, main };
+  return { code: lines.join("\n") + "\n", exports };
 }
 
 /** The studio's own C API, used by launch_app (show lookup, the running app). */
-function studioCoreApi(p: string, exports: string[]): string[] {
-  exports.push("studio_core_find_show", "studio_core_first_app");
+function studioCoreApi(p: string, exported: (name: string) => string): string[] {
   return [
     `static const char ${p}_env_root[] = "SHOW_CONFIG_ROOT";`,
     `static const char ${p}_env_apps[] = "STUDIO_APPS";`,
     `static const char ${p}_fmt_show[] = "%s/shows/%s.yaml";`,
     `static const char ${p}_none[] = "none";`,
     `/* 0 when $SHOW_CONFIG_ROOT/shows/<show>.yaml is readable; the path tried is left in out. */`,
-    `int studio_core_find_show(const char *show, char *out, unsigned long size) {`,
+    `int ${exported("studio_core_find_show")}(const char *show, char *out, unsigned long size) {`,
     `  const char *root = getenv(${p}_env_root);`,
     `  if (!root || !*root) { if (size) out[0] = 0; return -1; }`,
     `  snprintf(out, size, ${p}_fmt_show, root, show);`,
     `  return access(out, R_OK) == 0 ? 0 : -1;`,
     `}`,
     `/* First entry of $STUDIO_APPS (colon separated, appended by the DCC packages' commands). */`,
-    `const char *studio_core_first_app(char *out, unsigned long size) {`,
+    `const char *${exported("studio_core_first_app")}(char *out, unsigned long size) {`,
     `  const char *apps = getenv(${p}_env_apps);`,
     `  unsigned long n = 0;`,
     `  if (!apps || !*apps) return ${p}_none;`,
@@ -190,7 +193,8 @@ function programText(spec: ElfSpec, p: string, main: string): string[] {
         `static const char ${p}_none[] = "none";`,
         `static const char ${p}_usage[] = "usage: launch_app -show=NAME [-app=NAME] [--version] [--deps]\\n";`,
         `static const char ${p}_fmt_bad[] = "launch_app: unknown option '%s'\\n";`,
-        `static const char ${p}_fmt_noshow[] = "launch_app: unknown show '%s' (cannot read %s; is show_config in the environment?)\\n";`,
+        `static const char ${p}_fmt_noshow[] = "launch_app: unknown show '%s' (cannot read %s)\\n";`,
+        `static const char ${p}_noroot[] = "launch_app: SHOW_CONFIG_ROOT is not set (is show_config in the environment?)\\n";`,
         `static const char ${p}_fmt_ok[] = "launch_app: show=%s workflow=%s user=%u app=%s\\n";`,
         `static const char ${p}_missing[] = "launch_app: missing -show=NAME\\n";`,
         `int ${main}(int argc, char **argv) {`,
@@ -205,7 +209,10 @@ function programText(spec: ElfSpec, p: string, main: string): string[] {
         `    else { fprintf(stderr, ${p}_fmt_bad, argv[i]); fputs(${p}_usage, stderr); return 2; }`,
         `  }`,
         `  if (!show || !*show) { fputs(${p}_missing, stderr); fputs(${p}_usage, stderr); return 2; }`,
-        `  if (studio_core_find_show(show, path, sizeof path) != 0) { fprintf(stderr, ${p}_fmt_noshow, show, path); return 1; }`,
+        `  if (studio_core_find_show(show, path, sizeof path) != 0) {`,
+        `    if (!path[0]) fputs(${p}_noroot, stderr); else fprintf(stderr, ${p}_fmt_noshow, show, path);`,
+        `    return 1;`,
+        `  }`,
         `  if (!app) app = studio_core_first_app(first, sizeof first);`,
         `  wf = getenv(${p}_env_wf);`,
         `  printf(${p}_fmt_ok, show, wf && *wf ? wf : ${p}_none, (unsigned)getuid(), app);`,

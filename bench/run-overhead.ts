@@ -1,0 +1,151 @@
+/**
+ * What `tantalus run` costs on top of the runtime, and what running inside
+ * the container costs a CPU-bound program.
+ *
+ *   npm run build && npm run bench -- run-overhead [--runs N] [--runtime podman|docker|ch-run] [--loop ITERATIONS]
+ *
+ * Start-up: interleaved runs (one of each per round, after warm-ups) of
+ *   A. `tantalus run WF -c true`                     (compiled CLI, bin/tantalus.js)
+ *   B. the runtime command line A prints with --dry-run   (the same launch without the CLI)
+ *   C. `podman run IMAGE true` with the same options       (no entrypoint script, no environment)
+ * A−C is the whole overhead of Tantalus (CLI + entrypoint); A−B the CLI's part.
+ *
+ * CPU: a static C program (xorshift loop) in the container (started by
+ * `tantalus run`) against the same binary on the host; each run reports the
+ * time of its own loop (wall and CPU), so container start-up is not counted.
+ * The machine may be shared: the CPU time of the loop is the robust figure.
+ */
+import { spawnSync } from "node:child_process";
+import { chmodSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { buildFixtureImage } from "../test/run/fixture.js";
+
+const ROOT_DIR = join(dirname(fileURLToPath(import.meta.url)), "..");
+const BIN = join(ROOT_DIR, "bin", "tantalus.js");
+
+const CPU_LOOP_C = `#include <stdio.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <time.h>
+static double secs(clockid_t c) { struct timespec t; clock_gettime(c, &t); return t.tv_sec + t.tv_nsec / 1e9; }
+int main(int argc, char **argv) {
+  uint64_t n = argc > 1 ? strtoull(argv[1], 0, 10) : 400000000ULL, x = 88172645463325252ULL, s = 0;
+  double w0 = secs(CLOCK_MONOTONIC), c0 = secs(CLOCK_PROCESS_CPUTIME_ID);
+  for (uint64_t i = 0; i < n; i++) { x ^= x << 13; x ^= x >> 7; x ^= x << 17; s += x >> 60; }
+  printf("%llu %.6f %.6f\\n", (unsigned long long)s, secs(CLOCK_MONOTONIC) - w0, secs(CLOCK_PROCESS_CPUTIME_ID) - c0);
+  return 0;
+}
+`;
+
+function option(args: string[], name: string, fallback: string): string {
+  const i = args.indexOf(name);
+  return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : fallback;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function timed(argv: string[], env: NodeJS.ProcessEnv, cwd: string): { ms: number; stdout: string } {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(argv[0]!, argv.slice(1), { env, cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 0) throw new Error(`${argv.join(" ")}: exit ${r.status}\n${r.stderr}`);
+  return { ms, stdout: r.stdout };
+}
+
+/** A command line as `shellJoin` writes it (bare words, '...' and \' escapes) back into argv. */
+function parseShellLine(line: string): string[] {
+  const out: string[] = [];
+  let cur = "";
+  let inWord = false;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i]!;
+    if (ch === "'") {
+      const end = line.indexOf("'", i + 1);
+      cur += line.slice(i + 1, end);
+      i = end;
+      inWord = true;
+    } else if (ch === "\\") {
+      cur += line[++i] ?? "";
+      inWord = true;
+    } else if (ch === " ") {
+      if (inWord) out.push(cur);
+      cur = "";
+      inWord = false;
+    } else {
+      cur += ch;
+      inWord = true;
+    }
+  }
+  if (inWord) out.push(cur);
+  return out;
+}
+
+export async function run(args: string[]): Promise<void> {
+  const runs = Number(option(args, "--runs", "15"));
+  const runtime = option(args, "--runtime", "podman");
+  const loop = option(args, "--loop", "400000000");
+  if (!existsSync(join(ROOT_DIR, "dist", "run", "run.js"))) throw new Error("dist/ is missing: run `npm run build` first (the benchmark times the compiled CLI)");
+  if (statSync(join(ROOT_DIR, "dist", "run", "run.js")).mtimeMs < statSync(join(ROOT_DIR, "src", "run", "run.ts")).mtimeMs) {
+    process.stdout.write("warning: dist/ is older than src/run: run `npm run build` for current figures\n");
+  }
+  const work = mkdtempSync(join(tmpdir(), "tantalus-bench-run-"));
+  chmodSync(work, 0o755);
+  try {
+    writeFileSync(join(work, "cpuloop.c"), CPU_LOOP_C);
+    const cc = spawnSync("gcc", ["-O2", "-static", "-o", join(work, "cpuloop"), join(work, "cpuloop.c")], { encoding: "utf8" });
+    if (cc.status !== 0) throw new Error(`gcc -static failed (needs gcc and libc6-dev): ${cc.stderr}`);
+    const img = await buildFixtureImage(join(work, "store"), { workflow: "bench_wf", extra: [{ type: "hostFile", source: join(work, "cpuloop"), path: "/bench/cpuloop", mode: 0o755 }] });
+    const home = join(work, "home");
+    spawnSync("mkdir", ["-p", home]);
+    const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, TANTALUS_CACHE_DIR: join(work, "cache"), SHELL: "/bin/sh" };
+    delete env.DISPLAY;
+    delete env.WAYLAND_DISPLAY;
+    const tantalus = [process.execPath, BIN, "run", img.workflow, "--store", img.storeDir, "--runtime", runtime];
+    const cwd = home;
+
+    // Load the image into the runtime once (not part of the figures), then read the exact command line.
+    timed([...tantalus, "-c", "true"], env, cwd);
+    const dry = timed([...tantalus, "--dry-run", "-c", "true"], env, cwd).stdout.trim().split("\n").filter((l) => !l.startsWith("#"));
+    const exact = parseShellLine(dry[dry.length - 1]!);
+    const entry = exact.indexOf("--entrypoint");
+    const bare = [...exact];
+    if (entry >= 0) bare.splice(entry, 2, "--entrypoint", "/bin/true");
+    bare.splice(bare.length - 2, 2); // drop "-c true": the image's /bin/true runs with no arguments
+    process.stdout.write(`runtime: ${runtime}\nA: tantalus run ${img.workflow} -c true\nB: ${dry[dry.length - 1]}\nC: ${runtime === "ch-run" ? "(ch-run has no entrypoint option; C = B)" : bare.join(" ")}\n`);
+
+    const series: Record<"A" | "B" | "C", number[]> = { A: [], B: [], C: [] };
+    const cases: Array<["A" | "B" | "C", string[]]> = [["A", [...tantalus, "-c", "true"]], ["B", exact], ["C", runtime === "ch-run" ? exact : bare]];
+    for (let i = 0; i < 2; i++) for (const [, argv] of cases) timed(argv, env, cwd);
+    for (let i = 0; i < runs; i++) for (const [k, argv] of cases) series[k].push(timed(argv, env, cwd).ms);
+    const [a, b, c] = [median(series.A), median(series.B), median(series.C)];
+    process.stdout.write(`\nstart-up, median of ${runs} interleaved runs:\n`);
+    process.stdout.write(`  A tantalus run     ${a.toFixed(1)} ms\n  B runtime command  ${b.toFixed(1)} ms\n  C bare ${runtime} run   ${c.toFixed(1)} ms\n`);
+    process.stdout.write(`  overhead A-C ${(a - c).toFixed(1)} ms (goal < 50 ms); of which CLI A-B ${(a - b).toFixed(1)} ms, entrypoint B-C ${(b - c).toFixed(1)} ms\n`);
+
+    const cpuRuns = Math.max(5, Math.min(9, runs));
+    const inside: Array<[number, number]> = [];
+    const outside: Array<[number, number]> = [];
+    const parse = (s: string): [number, number] => {
+      const [, wall, cpu] = s.trim().split(/\s+/).map(Number);
+      return [wall!, cpu!];
+    };
+    for (let i = 0; i < cpuRuns; i++) {
+      inside.push(parse(timed([...tantalus, "-c", `/bench/cpuloop ${loop}`], env, cwd).stdout));
+      outside.push(parse(timed([join(work, "cpuloop"), loop], env, cwd).stdout));
+    }
+    const mi = [median(inside.map((x) => x[0])), median(inside.map((x) => x[1]))];
+    const mo = [median(outside.map((x) => x[0])), median(outside.map((x) => x[1]))];
+    process.stdout.write(`\nCPU-bound loop (${loop} iterations), median of ${cpuRuns} interleaved runs, the loop's own time:\n`);
+    process.stdout.write(`  host       wall ${mo[0]!.toFixed(3)} s  cpu ${mo[1]!.toFixed(3)} s\n  container  wall ${mi[0]!.toFixed(3)} s  cpu ${mi[1]!.toFixed(3)} s\n`);
+    process.stdout.write(`  ratio container/host: wall ${(mi[0]! / mo[0]!).toFixed(4)}  cpu ${(mi[1]! / mo[1]!).toFixed(4)} (goal within 1%)\n`);
+    if (runtime === "podman") spawnSync("podman", ["rmi", "--force", img.configDigest.slice("sha256:".length)], { env, stdio: "ignore" });
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,99 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { createHash } from "node:crypto";
+import type { PackageSummary } from "../package.js";
+import { writeFileAtomic } from "../../util/atomic.js";
+import { VERSION } from "../../version.js";
+
+/** Identity of a definition file: a change to it changes at least one of these. */
+export type FileStamp = [mtimeMs: number, size: number, ino: number];
+
+interface CacheEntry {
+  stamp: FileStamp;
+  summary: PackageSummary;
+}
+
+interface CacheFile {
+  format: 1;
+  tool: string;
+  root: string;
+  /** family -> definition file -> entry */
+  families: Record<string, Record<string, CacheEntry>>;
+}
+
+/**
+ * The per-repository index cache: package summaries keyed by their definition
+ * file and its stamp (mtime, size, inode), so an unchanged package is never
+ * parsed again and a changed file is always re-read. Directories are still listed
+ * on every load, so added, removed and ignored versions are always seen.
+ */
+export class RepositoryIndexCache {
+  readonly file: string;
+  private data: CacheFile;
+  private dirty = false;
+
+  private constructor(file: string, data: CacheFile) {
+    this.file = file;
+    this.data = data;
+  }
+
+  static open(root: string, dir = defaultCacheDir()): RepositoryIndexCache {
+    const file = path.join(dir, "repositories", createHash("sha256").update(root).digest("hex").slice(0, 24) + ".json");
+    const empty: CacheFile = { format: 1, tool: VERSION, root, families: {} };
+    let data = empty;
+    try {
+      const parsed = JSON.parse(fs.readFileSync(file, "utf8")) as CacheFile;
+      // A cache from another tool version may summarise differently: start afresh.
+      if (parsed.format === 1 && parsed.tool === VERSION && parsed.root === root) data = parsed;
+    } catch {
+      // missing or unreadable: an empty cache, rebuilt by this load
+    }
+    return new RepositoryIndexCache(file, data);
+  }
+
+  get(family: string, file: string, stamp: FileStamp): PackageSummary | undefined {
+    const e = this.data.families[family]?.[file];
+    if (!e) return undefined;
+    const s = e.stamp;
+    return s[0] === stamp[0] && s[1] === stamp[1] && s[2] === stamp[2] ? e.summary : undefined;
+  }
+
+  put(family: string, file: string, stamp: FileStamp, summary: PackageSummary): void {
+    (this.data.families[family] ??= {})[file] = { stamp, summary };
+    this.dirty = true;
+  }
+
+  /** Forgets a family's entries for files that no longer exist (called after listing the family). */
+  retain(family: string, files: Set<string>): void {
+    const fam = this.data.families[family];
+    if (!fam) return;
+    for (const f of Object.keys(fam)) {
+      if (!files.has(f)) {
+        delete fam[f];
+        this.dirty = true;
+      }
+    }
+  }
+
+  /** Writes the cache if anything changed; a failure to write only costs speed next time. */
+  save(): void {
+    if (!this.dirty) return;
+    try {
+      writeFileAtomic(this.file, JSON.stringify(this.data));
+      this.dirty = false;
+    } catch {
+      // read-only home or full disk: the cache is an optimisation, never a requirement
+    }
+  }
+}
+
+export function defaultCacheDir(): string {
+  if (process.env.TANTALUS_CACHE_DIR) return process.env.TANTALUS_CACHE_DIR;
+  const xdg = process.env.XDG_CACHE_HOME;
+  return path.join(xdg && xdg.length > 0 ? xdg : path.join(os.homedir(), ".cache"), "tantalus");
+}
+
+export function stampOf(st: fs.Stats): FileStamp {
+  return [st.mtimeMs, st.size, st.ino];
+}
