@@ -1,5 +1,4 @@
-import { Package } from "../rez/package.js";
-import type { PackageDefinition } from "../rez/definition/index.js";
+import { Package, type PackageSummary } from "../rez/package.js";
 import { Version } from "../rez/version/index.js";
 import type { PackageSource } from "./model.js";
 
@@ -28,17 +27,18 @@ export class MemorySource implements PackageSource {
     const root = this.paths[0] ?? "<memory>";
     for (const d of packages) {
       const base = `${root}/${d.name}/${d.version}`;
-      const def = {
+      const summary: PackageSummary = {
         file: `${base}/package.py`,
-        format: "py",
-        name: d.name,
-        version: d.version,
         requires: d.requires ?? [],
-        variants: d.variants,
-        build_requires: d.build_requires,
-        timestamp: d.timestamp,
-      } as unknown as PackageDefinition;
-      const pkg = new Package(def, d.name, Version.parse(d.version), root, base);
+        buildRequires: d.build_requires ?? [],
+        variants: d.variants ?? [],
+        hashedVariants: false,
+        ...(d.timestamp !== undefined ? { timestamp: d.timestamp } : {}),
+        lines: {},
+      };
+      const pkg = new Package(summary, d.name, Version.parse(d.version), root, base, () => {
+        throw new Error(`${summary.file}: an in-memory package has no definition file`);
+      });
       const list = this.families.get(d.name) ?? [];
       list.push(pkg);
       this.families.set(d.name, list);

@@ -160,7 +160,8 @@ class Solver {
   }
 
   private get numFails(): number {
-    const top = this.stack[this.stack.length - 1]!;
+    const top = this.stack[this.stack.length - 1];
+    if (!top) return this.failedCount;
     return this.failedCount + (top.status === PhaseStatus.Failed || top.status === PhaseStatus.Cyclic ? 1 : 0);
   }
 

@@ -1,0 +1,42 @@
+// `npm run demo`: the main job on the embedded sample studio, step by step, with the
+// real `tantalus` command. Each step prints what it runs; the first failure stops
+// the demo with that step's exit code.
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const studio = path.resolve(process.env.TANTALUS_DEMO_DIR ?? path.join(root, "demo-studio"));
+const config = path.join(studio, "tantalus.yaml");
+const bin = path.join(root, "bin", "tantalus.js");
+
+interface Step {
+  title: string;
+  args: string[];
+  /** Steps that report findings (the audit) may fail without stopping the demo. */
+  mayFail?: boolean;
+}
+
+const steps: Step[] = [
+  { title: "Generate the sample studio (Rez repository with real ELF payloads + tantalus.yaml)", args: ["studio", "generate", studio, "--force"] },
+  { title: "Load every package of the studio", args: ["repo", "check", "--config", config] },
+  { title: "Resolve the rough_layout workflow with Rez's semantics and write its context", args: ["resolve", "--config", config, "-w", "rough_layout", "-o", path.join(studio, "contexts", "rough_layout.json")] },
+];
+
+for (const [i, step] of steps.entries()) {
+  process.stdout.write(`\n[${i + 1}/${steps.length}] ${step.title}\n$ tantalus ${step.args.map(quote).join(" ")}\n`);
+  const t0 = performance.now();
+  const p = spawnSync(process.execPath, [bin, ...step.args], { stdio: "inherit", cwd: fs.existsSync(studio) ? studio : root });
+  const secs = ((performance.now() - t0) / 1000).toFixed(1);
+  if (p.status !== 0 && !step.mayFail) {
+    process.stdout.write(`step ${i + 1} failed (exit ${p.status ?? p.signal}) after ${secs} s\n`);
+    process.exit(p.status ?? 1);
+  }
+  process.stdout.write(`(${secs} s)\n`);
+}
+process.stdout.write(`\nDemo done: the studio is in ${studio}\n`);
+
+function quote(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
