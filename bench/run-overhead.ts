@@ -16,7 +16,7 @@
  * The machine may be shared: the CPU time of the loop is the robust figure.
  */
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -50,12 +50,21 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-function timed(argv: string[], env: NodeJS.ProcessEnv, cwd: string): { ms: number; stdout: string } {
+const GNU_TIME = existsSync("/usr/bin/time") ? "/usr/bin/time" : undefined;
+
+/**
+ * Wall time, and with GNU time the user+sys CPU of the process and the
+ * children it waited for (podman's conmon and the container are not among
+ * them, so the CPU figure is what the client side costs: robust on a shared machine).
+ */
+function timed(argv: string[], env: NodeJS.ProcessEnv, cwd: string): { ms: number; cpuMs: number; stdout: string } {
+  const full = GNU_TIME ? [GNU_TIME, "-f", "TANTALUS-CPU %U %S", ...argv] : argv;
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(argv[0]!, argv.slice(1), { env, cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  const r = spawnSync(full[0]!, full.slice(1), { env, cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   if (r.status !== 0) throw new Error(`${argv.join(" ")}: exit ${r.status}\n${r.stderr}`);
-  return { ms, stdout: r.stdout };
+  const m = /TANTALUS-CPU ([\d.]+) ([\d.]+)/.exec(r.stderr);
+  return { ms, cpuMs: m ? (Number(m[1]) + Number(m[2])) * 1000 : NaN, stdout: r.stdout };
 }
 
 /** A command line as `shellJoin` writes it (bare words, '...' and \' escapes) back into argv. */
@@ -120,13 +129,26 @@ export async function run(args: string[]): Promise<void> {
     process.stdout.write(`runtime: ${runtime}\nA: tantalus run ${img.workflow} -c true\nB: ${dry[dry.length - 1]}\nC: ${runtime === "ch-run" ? "(ch-run has no entrypoint option; C = B)" : bare.join(" ")}\n`);
 
     const series: Record<"A" | "B" | "C", number[]> = { A: [], B: [], C: [] };
+    const cpu: Record<"A" | "B" | "C", number[]> = { A: [], B: [], C: [] };
     const cases: Array<["A" | "B" | "C", string[]]> = [["A", [...tantalus, "-c", "true"]], ["B", exact], ["C", runtime === "ch-run" ? exact : bare]];
     for (let i = 0; i < 2; i++) for (const [, argv] of cases) timed(argv, env, cwd);
-    for (let i = 0; i < runs; i++) for (const [k, argv] of cases) series[k].push(timed(argv, env, cwd).ms);
+    for (let i = 0; i < runs; i++) {
+      for (const [k, argv] of cases) {
+        const r = timed(argv, env, cwd);
+        series[k].push(r.ms);
+        cpu[k].push(r.cpuMs);
+      }
+    }
     const [a, b, c] = [median(series.A), median(series.B), median(series.C)];
     process.stdout.write(`\nstart-up, median of ${runs} interleaved runs:\n`);
     process.stdout.write(`  A tantalus run     ${a.toFixed(1)} ms\n  B runtime command  ${b.toFixed(1)} ms\n  C bare ${runtime} run   ${c.toFixed(1)} ms\n`);
     process.stdout.write(`  overhead A-C ${(a - c).toFixed(1)} ms (goal < 50 ms); of which CLI A-B ${(a - b).toFixed(1)} ms, entrypoint B-C ${(b - c).toFixed(1)} ms\n`);
+    if (GNU_TIME) {
+      const [ca, cb] = [median(cpu.A), median(cpu.B)];
+      process.stdout.write(`  client CPU (user+sys, median): A ${ca.toFixed(0)} ms, B ${cb.toFixed(0)} ms: the CLI costs ${(ca - cb).toFixed(0)} ms of CPU\n`);
+    }
+    const load = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
+    process.stdout.write(`  load average during the run: ${load} (2 vCPU machines shared with other jobs inflate wall times)\n`);
 
     const cpuRuns = Math.max(5, Math.min(9, runs));
     const inside: Array<[number, number]> = [];

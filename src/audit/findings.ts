@@ -204,6 +204,9 @@ export function classifyLoadTree(tree: LoadTree, model: PackageModel, opts: Clas
 
   for (const r of tree.resolutions) {
     const needer = tree.objects[r.from]!;
+    // The host program's dlopen() of the audited object is not a dependency
+    // of the host's package; a failed dlopen is already a tree problem.
+    if (needer.kind === "main" && needer.path !== tree.root && r.name === tree.root) continue;
     const needOwner = owner(needer.realPath);
     for (const rej of r.rejected) {
       out.push({

@@ -4,7 +4,7 @@ import { TierAssigner, globRegex } from "./tiers.js";
 import type { Package } from "../rez/package.js";
 
 const pkg = (name: string, layer?: unknown): Package =>
-  ({ name, file: `/repo/${name}/1/package.py`, definition: { tantalus: layer === undefined ? undefined : { layer } } }) as unknown as Package;
+  ({ name, file: `/repo/${name}/1/package.py`, tantalus: layer === undefined ? undefined : { layer } }) as unknown as Package;
 
 test("tier globs match whole package names as fnmatch does", () => {
   assert.ok(globRegex("pyside*").test("pyside2"));

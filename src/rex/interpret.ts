@@ -46,6 +46,7 @@ import {
   VersionBinding,
   intersects,
   rexInput,
+  bindRexArgs,
   type BoundVariantFacts,
 } from "./values.js";
 
@@ -324,7 +325,7 @@ class ContextInterpreter {
   private fn(name: string, params: string[], required: number, impl: (a: (PyValue | undefined)[], ctx: CallContext) => PyValue): void {
     this.bind(
       name,
-      new PyBuiltin(name, (args, kwargs, ctx) => impl(bindArgs(name, args, kwargs, params, required), ctx)),
+      new PyBuiltin(name, (args, kwargs, ctx) => impl(bindRexArgs(name, args, kwargs, params, required), ctx)),
     );
   }
 

@@ -16,6 +16,18 @@ function method(owner: string, name: string, impl: BuiltinImpl): PyBuiltin {
   return new PyBuiltin(name, impl, owner);
 }
 
+/** bindArgs, without its bookkeeping for the common call: positional arguments only. */
+export function bindRexArgs(
+  fname: string,
+  args: readonly PyValue[],
+  kwargs: ReadonlyMap<string, PyValue>,
+  names: readonly string[],
+  required: number,
+): (PyValue | undefined)[] {
+  if (kwargs.size === 0 && args.length >= required && args.length <= names.length) return args as PyValue[];
+  return bindArgs(fname, args, kwargs, names, required);
+}
+
 function reprOf(ctx: CallContext, v: PyValue): string {
   return ctx.repr(v);
 }
@@ -41,7 +53,7 @@ export class EscapedStringValue extends HostObject {
   override getAttr(name: string): PyValue | undefined {
     const extend = (lit: boolean) =>
       method("EscapedString", name, (args, kwargs) => {
-        const [v] = bindArgs(name, args, kwargs, ["value"], 1);
+        const [v] = bindRexArgs(name, args, kwargs, ["value"], 1);
         if (typeof v !== "string") throw new PyException("TypeError", `can only concatenate str (not "${pyTypeOf(v!)}") to str`);
         this.escaped = lit ? this.escaped.withLiteral(v) : this.escaped.withExpandable(v);
         return this;
@@ -57,7 +69,7 @@ export class EscapedStringValue extends HostObject {
         return method("EscapedString", name, () => new EscapedStringValue(this.escaped));
       case "split":
         return method("EscapedString", name, (args, kwargs) => {
-          const [d] = bindArgs(name, args, kwargs, ["delimiter"], 0);
+          const [d] = bindRexArgs(name, args, kwargs, ["delimiter"], 0);
           if (d !== undefined && d !== null && typeof d !== "string") throw new PyException("TypeError", "must be str or None");
           if (typeof d !== "string") throw new PyException("ValueError", "EscapedString.split() needs a delimiter in Tantalus");
           return this.escaped.split(d).map((e) => new EscapedStringValue(e));
@@ -118,9 +130,16 @@ export class EnvironmentDict extends HostObject {
     for (const k of parentKeys) this.known.add(k);
   }
 
+  private readonly variables = new Map<string, EnvironmentVariable>();
+
   variable(name: string): EnvironmentVariable {
-    this.known.add(name);
-    return new EnvironmentVariable(name, this.manager);
+    let v = this.variables.get(name);
+    if (!v) {
+      v = new EnvironmentVariable(name, this.manager);
+      this.variables.set(name, v);
+      this.known.add(name);
+    }
+    return v;
   }
 
   override getAttr(name: string, ctx: CallContext): PyValue | undefined {
@@ -128,7 +147,7 @@ export class EnvironmentDict extends HostObject {
     switch (name) {
       case "get":
         return method("AttrDictWrapper", name, (args, kwargs) => {
-          const [k] = bindArgs(name, args, kwargs, ["key", "default"], 1);
+          const [k] = bindRexArgs(name, args, kwargs, ["key", "default"], 1);
           return this.variable(keyName(k!, ctx));
         });
       case "keys":
@@ -166,6 +185,7 @@ export class EnvironmentDict extends HostObject {
   override delItem(key: PyValue, ctx: CallContext): void {
     // Rez forgets its cached EnvironmentVariable; the variable itself is not unset.
     const name = keyName(key, ctx);
+    this.variables.delete(name);
     if (!this.known.delete(name)) throw new PyException("KeyError", strRepr(name));
   }
 
@@ -197,17 +217,28 @@ export class EnvironmentVariable extends HostObject {
     super();
   }
 
+  private readonly methods = new Map<string, PyValue>();
+
   override getAttr(name: string, ctx: CallContext): PyValue | undefined {
+    if (name === "name") return this.name;
+    let m = this.methods.get(name);
+    if (m === undefined) {
+      const made = this.method(name, ctx);
+      if (made === undefined) return undefined;
+      this.methods.set(name, (m = made));
+    }
+    return m;
+  }
+
+  private method(name: string, ctx: CallContext): PyValue | undefined {
     const m = this.manager;
     const one = (fn: (v: RexInput) => void) =>
       method("EnvironmentVariable", name, (args, kwargs) => {
-        const [v] = bindArgs(name, args, kwargs, ["value"], 1);
+        const [v] = bindRexArgs(name, args, kwargs, ["value"], 1);
         fn(rexInput(v!, ctx));
         return null;
       });
     switch (name) {
-      case "name":
-        return this.name;
       case "set":
         return one((v) => m.setenv(this.name, v));
       case "append":
@@ -220,20 +251,20 @@ export class EnvironmentVariable extends HostObject {
         });
       case "reset":
         return method("EnvironmentVariable", name, (args, kwargs) => {
-          const [v] = bindArgs(name, args, kwargs, ["value", "friends"], 1);
+          const [v] = bindRexArgs(name, args, kwargs, ["value", "friends"], 1);
           m.setenv(this.name, rexInput(v!, ctx), "resetenv");
           return null;
         });
       case "unset":
         return method("EnvironmentVariable", name, (args, kwargs) => {
-          bindArgs(name, args, kwargs, [], 0);
+          bindRexArgs(name, args, kwargs, [], 0);
           m.unsetenv(this.name);
           return null;
         });
       case "get":
       case "value":
         return method("EnvironmentVariable", name, (args, kwargs) => {
-          bindArgs(name, args, kwargs, [], 0);
+          bindRexArgs(name, args, kwargs, [], 0);
           return m.getenv(this.name);
         });
       default:
@@ -497,7 +528,7 @@ abstract class ReadOnlyMapping extends HostObject {
   override getAttr(name: string, ctx: CallContext): PyValue | undefined {
     if (name === "get") {
       return method(this.pyTypeName, name, (args, kwargs) => {
-        const [k, d] = bindArgs(name, args, kwargs, ["name", "default"], 1);
+        const [k, d] = bindRexArgs(name, args, kwargs, ["name", "default"], 1);
         const v = this.data.get(keyName(k!, ctx));
         return v === undefined ? (d ?? null) : v;
       });
@@ -543,7 +574,7 @@ abstract class RequirementStrings extends ReadOnlyMapping {
   protected override extraMethod(name: string): PyValue | undefined {
     if (name !== "get_range") return undefined;
     return method(this.pyTypeName, name, (args, kwargs, ctx) => {
-      const [k, d] = bindArgs(name, args, kwargs, ["name", "default"], 1);
+      const [k, d] = bindRexArgs(name, args, kwargs, ["name", "default"], 1);
       const s = this.data.get(keyName(k!, ctx));
       if (typeof s === "string" && s) {
         const range = Requirement.parse(s).range;

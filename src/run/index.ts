@@ -4,7 +4,7 @@ export { runWorkflow, prepareRun, launch, exitStatus, type RunOptions, type Prep
 export { ensureImage, findWorkflowImage, pullWorkflowImage, type ImageBuilder, type ImageSource, type EnsureImageOptions } from "./image.js";
 export { buildLaunchPlan, planGpu, type PlanInput } from "./plan.js";
 export { defaultRunSettings, applyFlags, parseRuntime, parseNetwork, parseGpu, GPU_MODES, type RunSettings, type RunFlags, type GpuMode } from "./settings.js";
-export { settingsFromConfig } from "./config.js";
+export { settingsFromConfig, loadRunConfig, type RunConfig } from "./config.js";
 export { currentIdentity, parseIdOutput, type Identity, type GroupRef } from "./identity.js";
 export { parseVolume, finalizeMounts, containerPathOf, type Mount } from "./mounts.js";
 export { DEFAULT_PASSTHROUGH, LICENCE_VARIABLES, selectPassthrough, licenceHosts } from "./passthrough.js";

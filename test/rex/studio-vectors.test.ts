@@ -15,7 +15,7 @@ import { spawnSync } from "node:child_process";
 import { generateStudio } from "../../src/studio/index.js";
 import { Repositories } from "../../src/rez/repository/index.js";
 import { solve } from "../../src/solver/index.js";
-import { interpretContext, renderEnvironJson, renderShell, hostHomeResolver, type ShellKind } from "../../src/rex/index.js";
+import { interpretContext, lateRequiresHook, renderEnvironJson, renderShell, hostHomeResolver, type ShellKind } from "../../src/rex/index.js";
 import { runCli } from "../helpers.js";
 import { STUDIO_VECTORS_FILE, loadVectorFile, optionsFor, variantsOf, type VectorData } from "./vectors.js";
 
@@ -38,7 +38,7 @@ after(() => fs.rmSync(scratch, { recursive: true, force: true }));
 test("every workflow resolves to Rez's resolve and interprets to Rez's environ and JSON text", () => {
   assert.ok(data.vectors.length >= 10);
   for (const vec of data.vectors) {
-    const solved = solve(vec.request, repos, { implicitPackages: data.studio!.implicitPackages });
+    const solved = solve(vec.request, repos, { implicitPackages: data.studio!.implicitPackages, lateRequires: lateRequiresHook() });
     assert.equal(solved.status, "solved", vec.name);
     assert.deepEqual(solved.resolved.map((v) => v.qualifiedName), vec.resolved, `${vec.name}: resolve`);
     const { environ } = interpretContext(solved.resolved, optionsFor(data, vec));

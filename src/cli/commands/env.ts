@@ -15,6 +15,7 @@ import {
   renderEnvironJson,
   renderShell,
   hostHomeResolver,
+  lateRequiresHook,
   SHELL_KINDS,
   type RexResult,
   type ShellKind,
@@ -64,7 +65,7 @@ export function acquireContext(request: string[], opts: ContextSourceOpts): Acqu
   if (req.length === 0) throw new UsageError("nothing to resolve: give a request, --workflow NAME or --context FILE");
   const implicit = opts.implicit === false ? [] : (config?.implicitPackages ?? implicitPackagesFor(hostSystem()));
   const timestamp = opts.time ? parseTime(opts.time) : undefined;
-  const result = solve(req, repos, { implicitPackages: implicit, timestamp });
+  const result = solve(req, repos, { implicitPackages: implicit, timestamp, lateRequires: lateRequiresHook() });
   if (result.status !== "solved") {
     throw new TantalusError(`resolve failed: ${result.failure?.explanation ?? result.failure?.description ?? result.status}`);
   }

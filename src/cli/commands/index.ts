@@ -3,6 +3,7 @@ import { register as registerRepo } from "./repo.js";
 import { register as registerInfo } from "./info.js";
 import { register as registerSearch } from "./search.js";
 import { register as registerResolve } from "./resolve.js";
+import { register as registerContext } from "./context.js";
 import { register as registerPlan } from "./plan.js";
 import { register as registerStudio } from "./studio.js";
 import { register as registerEnv } from "./env.js";
@@ -19,6 +20,7 @@ export function registerCommands(program: Command): void {
   registerSearch(program);
   registerRepo(program);
   registerResolve(program);
+  registerContext(program);
   registerPlan(program);
   registerStudio(program);
   registerEnv(program);

@@ -6,6 +6,7 @@ import { hostSystem, implicitPackagesFor } from "../../rez/system.js";
 import { makeContext, qualifiedVariantName, saveContext, type ResolvedContext } from "../../context/context.js";
 import { saveRxt } from "../../context/rxt.js";
 import { InputError, UsageError } from "../../errors.js";
+import { parsePackageRequest } from "../../rez/version/index.js";
 import { parseTime } from "../time.js";
 import type { Repositories } from "../../rez/repository/index.js";
 
@@ -53,6 +54,8 @@ export function register(program: Command): void {
         req = [...wf.request, ...request];
       }
       if (req.length === 0) throw new UsageError("nothing to resolve: give a request or --workflow NAME");
+      // Names are checked as rez-env checks them, so a typo is an error, not a missing family.
+      for (const r of req) parsePackageRequest(r);
 
       const t0 = performance.now();
       const result = solve(req, repos, { implicitPackages: implicit, timestamp });
@@ -107,6 +110,7 @@ function runBatch(file: string, repos: Repositories, implicit: string[], timesta
     const t0 = performance.now();
     let entry: Record<string, unknown>;
     try {
+      for (const r of req) parsePackageRequest(r);
       entry = jsonResult(solve(req, repos, { implicitPackages: implicit, timestamp }));
     } catch (err) {
       // A malformed requirement fails that request only; the batch goes on.

@@ -1,3 +1,5 @@
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
 import type { Command } from "@commander-js/extra-typings";
 import { UsageError } from "../../errors.js";
 
@@ -41,24 +43,31 @@ export function register(program: Command): void {
     .action(async (workflow, programArgs, opts: RunOpts) => {
       if (opts.command !== undefined && programArgs.length > 0) throw new UsageError("give either -c COMMAND or a program after --, not both");
       // Only what a launch needs is loaded: `tantalus run` is on the artist's critical path.
-      const [{ findConfig }, run, settingsMod, configMod, identityMod, config] = await Promise.all([
-        import("../common.js"),
+      const [run, settingsMod, configMod, identityMod, cacheMod] = await Promise.all([
         import("../../run/run.js"),
         import("../../run/settings.js"),
         import("../../run/config.js"),
         import("../../run/identity.js"),
-        import("../../config/index.js"),
+        import("../../run/cache.js"),
       ]);
-      const loaded = findConfig(opts);
       const env = process.env;
       const identity = identityMod.currentIdentity(env);
-      const home = identity.home;
-      let settings = loaded ? configMod.settingsFromConfig(loaded, workflow, home) : settingsMod.defaultRunSettings();
-      settings = settingsMod.applyFlags(settings, { runtime: opts.runtime, network: opts.network, gpu: opts.gpu, display: opts.display, volumes: opts.volume, env: opts.env });
-      const storeDir = opts.store ?? loaded?.store ?? config.defaultStore();
+      const configFile = opts.config !== undefined ? resolve(opts.config) : existsSync("tantalus.yaml") ? resolve("tantalus.yaml") : undefined;
+      if (opts.config !== undefined && !existsSync(configFile!)) throw new UsageError(`--config ${opts.config}: no such file`);
+      const cacheDir = cacheMod.runCacheDir(env, env.HOME || identity.home);
+      const fromConfig = configFile ? await configMod.loadRunConfig(configFile, workflow, identity.home, env, cacheDir) : undefined;
+      const settings = settingsMod.applyFlags(fromConfig?.settings ?? settingsMod.defaultRunSettings(), {
+        runtime: opts.runtime,
+        network: opts.network,
+        gpu: opts.gpu,
+        display: opts.display,
+        volumes: opts.volume,
+        env: opts.env,
+      });
+      const storeDir = opts.store ?? fromConfig?.storeDir ?? (await import("../../config/index.js")).defaultStore();
       const source: import("../../run/image.js").ImageSource = { storeDir };
       if (settings.registry) source.registry = settings.registry;
-      const code = await run.runWorkflow({
+      process.exitCode = await run.runWorkflow({
         workflow,
         command: opts.command,
         argv: programArgs.length > 0 ? programArgs : undefined,
@@ -70,6 +79,5 @@ export function register(program: Command): void {
         env,
         identity,
       });
-      process.exitCode = code;
     });
 }

@@ -622,7 +622,12 @@ export function pyEquals(a: PyValue, b: PyValue): boolean {
   if (a === b) return a instanceof PyFloat ? !Number.isNaN(a.value) : true;
   const ta = typeof a;
   const tb = typeof b;
-  if (ta === "string" || tb === "string") return false;
+  if (ta === "string" || tb === "string") {
+    // A host object may equal a string (Rez's EnvironmentVariable, EscapedString), either way round.
+    if (a instanceof HostObject) return a.equals(b);
+    if (b instanceof HostObject) return b.equals(a);
+    return false;
+  }
   const na = numericValue(a);
   if (na !== undefined) {
     const nb = numericValue(b);

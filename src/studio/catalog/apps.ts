@@ -64,8 +64,10 @@ ${SITE_PACKAGES_COMMAND}`,
         "bin/maya",
         `#!/bin/sh\n# Maya ${a.version} launcher: run the real binary from this installation.\nMAYA_LOCATION="\${MAYA_LOCATION:-$(cd "$(dirname "$0")/.." && pwd)}"\nexport MAYA_LOCATION\nexec "$MAYA_LOCATION/bin/maya.bin" "$@"\n`,
       ),
-      exe("bin/maya.bin", id("maya.bin"), ["libOpenMaya.so", "libOpenMayaUI.so", "libFoundation.so", libpython(abi), qt("Widgets"), qt("Core")], { runpath: ["$ORIGIN/../lib"], weight: 5 * MB }),
-      exe("bin/mayapy", id("mayapy"), ["libOpenMaya.so", "libFoundation.so", libpython(abi)], { runpath: ["$ORIGIN/../lib"], weight: 60 * KB }),
+      // DT_RPATH, not RUNPATH: the program's RPATH also serves the plug-ins it loads, which
+      // take Maya's libraries (libOpenMayaAnim.so...) from the host as real Maya provides them.
+      exe("bin/maya.bin", id("maya.bin"), ["libOpenMaya.so", "libOpenMayaUI.so", "libFoundation.so", libpython(abi), qt("Widgets"), qt("Core")], { runpath: ["$ORIGIN/../lib"], oldRpath: true, weight: 5 * MB }),
+      exe("bin/mayapy", id("mayapy"), ["libOpenMaya.so", "libFoundation.so", libpython(abi)], { runpath: ["$ORIGIN/../lib"], oldRpath: true, weight: 60 * KB }),
       lib("lib", "libFoundation.so", id("libFoundation"), { ...own, needs: ["libtbb.so.2", "libm.so.6"], weight: 3 * MB }),
       lib("lib", "libOpenMaya.so", id("libOpenMaya"), { ...own, needs: ["libFoundation.so", exrSoname("OpenEXR", a.exr), IMATH_SONAME, ocioSoname(a.ocio), "libtbb.so.2"], weight: 5 * MB }),
       lib("lib", "libOpenMayaAnim.so", id("libOpenMayaAnim"), { ...own, needs: ["libOpenMaya.so", "libFoundation.so"], weight: 1536 * KB }),

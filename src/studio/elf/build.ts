@@ -29,6 +29,7 @@ export interface BuildOptions {
 }
 
 const CACHE_MAX_FILLER = 256 * 1024;
+const TRANSLATION_UNITS = 4;
 
 /** Default object cache: $TANTALUS_STUDIO_CACHE, else ~/.cache/tantalus/studio-elf. */
 export function defaultElfCache(): string {
@@ -88,9 +89,10 @@ export async function buildElfs(requests: ElfRequest[], scratch: string, tc: Too
   };
   jobs.forEach((j) => levelOf(j));
 
-  // Units are plain chunks of similar size, a few per core so compiling runs in parallel.
+  // Units are plain chunks of similar size, so compiling runs in parallel. Their number is
+  // fixed, not taken from the core count, so every machine builds the same units.
   const units: Unit[] = [];
-  const unitCount = Math.min(jobs.length, 2 * availableParallelism());
+  const unitCount = Math.min(jobs.length, TRANSLATION_UNITS);
   jobs.forEach((job, i) => {
     job.snippet = elfSnippet(job.req.spec, job.id, job.req.fillerBytes > 0 ? `fill/${job.id}.bin` : null);
     const n = Math.floor((i * unitCount) / jobs.length);

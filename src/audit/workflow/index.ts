@@ -1,0 +1,7 @@
+// Auditing workflows: the planned image of a resolve, its environment, and
+// the findings, repairs and pollution check over every ELF object in it.
+export * from "./base.js";
+export * from "./image.js";
+export * from "./resolve.js";
+export * from "./environment.js";
+export * from "./audit.js";

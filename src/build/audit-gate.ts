@@ -1,0 +1,33 @@
+/**
+ * The seam between the build and the library audit (src/audit): before any
+ * layer is written, each workflow image is audited on the planned content
+ * (base image + variant roots at their image paths). Errors refuse the image
+ * unless the build allows them; a repair layer the audit plans (system
+ * libraries copied in, see packages.<name>.repair in tantalus.yaml) goes
+ * under the top layer.
+ */
+import type { ResolvedContext } from "../context/context.js";
+import type { LayerSpec } from "../image/layer/spec.js";
+import type { OciStore } from "../image/layout/store.js";
+import type { ResolvedImage } from "../image/types.js";
+import type { Variant } from "../rez/package.js";
+
+export interface AuditInput {
+  workflow: string;
+  variants: readonly Variant[];
+  context: ResolvedContext;
+  base: ResolvedImage;
+  store: OciStore;
+  /** Host path -> path inside the image (image.root_map). */
+  imagePath(hostPath: string): string;
+}
+
+export interface AuditOutcome {
+  /** Findings that make the image unusable (a library no layer provides …), one line each. */
+  errors: string[];
+  warnings: string[];
+  /** Files to add in a layer of their own, under the top layer. */
+  repair?: { spec: LayerSpec; comment: string };
+}
+
+export type AuditGate = (input: AuditInput) => Promise<AuditOutcome>;

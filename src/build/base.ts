@@ -1,0 +1,87 @@
+/**
+ * The image every workflow image is layered on (base.image): the demo base,
+ * an image from any registry, or a local OCI layout, oci-archive, docker
+ * archive or root-file-system tarball. Its layers are reused blob for blob.
+ *
+ * Registry bases are pulled into the store and tagged with their fully
+ * qualified reference. When the registry cannot be reached, the stored copy
+ * is used (and the build says so); a reference pinned by digest that the
+ * store already has is not looked up at all.
+ */
+import { TantalusError } from "../errors.js";
+import { isDigest } from "../image/digest.js";
+import type { OciStore } from "../image/layout/store.js";
+import { RegistryError } from "../image/remote/errors.js";
+import { parseReference } from "../image/remote/reference.js";
+import type { RegistryOptions } from "../image/remote/client.js";
+import { importImage } from "../image/sources/index.js";
+import type { LayerCompression, ResolvedImage } from "../image/types.js";
+import { demoBaseImage } from "./demo-base.js";
+import { pullIntoStore, storeTagFor } from "./distribution.js";
+import type { BuildEventSink } from "./events.js";
+
+export interface BaseImage {
+  image: ResolvedImage;
+  /** As configured: "demo", "rockylinux:9", "oci:/path:tag" … */
+  name: string;
+  kind: "demo" | "registry" | "local";
+}
+
+export interface BaseOptions {
+  compression: LayerCompression;
+  level?: number;
+  mtime: Date;
+  created: string;
+  /** For registry bases (insecure, credentials, retries). */
+  registry?: RegistryOptions;
+  /** SONAMEs the demo base must also carry. */
+  demoLibraries?: readonly string[];
+  onEvent: BuildEventSink;
+}
+
+/** Stored under this annotation on base tags, so listings can tell them from workflow images. */
+export const BASE_ROLE_ANNOTATION = "io.tantalus.role";
+
+export async function resolveBaseImage(store: OciStore, spec: string, opts: BaseOptions): Promise<BaseImage> {
+  if (spec === "demo") {
+    opts.onEvent({ type: "step", message: "base: demo (this host's shell and system libraries)" });
+    return { image: await demoBaseImage(store, { ...opts, libraries: opts.demoLibraries ?? [] }), name: "demo", kind: "demo" };
+  }
+  if (/^(oci|oci-archive|docker-archive|rootfs):/.test(spec)) {
+    opts.onEvent({ type: "step", message: `base: ${spec}` });
+    return { image: await importImage(store, spec), name: spec, kind: "local" };
+  }
+  return { image: await registryBase(store, spec, opts), name: spec, kind: "registry" };
+}
+
+async function registryBase(store: OciStore, spec: string, opts: BaseOptions): Promise<ResolvedImage> {
+  const ref = parseReference(spec);
+  const tag = storeTagFor(ref);
+  if (ref.digest !== undefined && isDigest(ref.digest) && (await store.hasBlob(ref.digest))) {
+    opts.onEvent({ type: "step", message: `base: ${spec} (${ref.digest}, already in the store)` });
+    return store.loadImage(await descriptorOf(store, ref.digest, spec));
+  }
+  opts.onEvent({ type: "step", message: `base: pulling ${spec}` });
+  try {
+    const pulled = await pullIntoStore(store, spec, { ...opts.registry, tag, annotations: { [BASE_ROLE_ANNOTATION]: "base" } });
+    return store.loadImage(pulled.descriptor);
+  } catch (err) {
+    const stored = await store.resolve(tag);
+    if (stored && err instanceof RegistryError && isUnreachable(err)) {
+      opts.onEvent({ type: "warning", message: `${err.message}; using the copy of ${spec} already in the store (${stored.digest})` });
+      return store.loadImage(stored);
+    }
+    throw err;
+  }
+}
+
+/** No answer, or only server errors: the registry is down or the machine is offline. */
+function isUnreachable(err: RegistryError): boolean {
+  return err.status === undefined || err.status >= 500;
+}
+
+async function descriptorOf(store: OciStore, digest: string, what: string) {
+  const desc = await store.resolve(digest);
+  if (!desc) throw new TantalusError(`base image ${what}: ${digest} is not in the store`);
+  return desc;
+}

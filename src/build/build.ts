@@ -1,0 +1,369 @@
+/**
+ * `tantalus build`: workflows of tantalus.yaml → OCI images in the local store.
+ *
+ *   resolve (or load a saved context) → base image → layer plan of all
+ *   workflows together → audit → package layers (through the layer cache)
+ *   → per-image repair and top layers → config + manifest → tags
+ *
+ * Reproducible: file times, image times and JSON are fixed (SOURCE_DATE_EPOCH
+ * sets the instant), the top layer holds nothing host-specific once
+ * image.root_map maps the repositories, and layer order comes from the
+ * planner, which only sees content. The same inputs give the same manifest
+ * digest in any directory, on any machine with the same compressors.
+ */
+import { spawnSync } from "node:child_process";
+import type { LoadedConfig } from "../config/index.js";
+import { TantalusError, UsageError } from "../errors.js";
+import { sha256, type Digest } from "../image/digest.js";
+import { rfc3339, sourceDateEpoch } from "../image/epoch.js";
+import { DEFAULT_LAYER_MTIME } from "../image/layer/tar.js";
+import type { LayerSpec } from "../image/layer/spec.js";
+import { OciStore, StoreAnnotation, isValidRefName } from "../image/layout/store.js";
+import { DEFAULT_CREATED, writeImage, type NewLayer } from "../image/mutate.js";
+import type { RegistryOptions } from "../image/remote/client.js";
+import type { Descriptor, LayerCompression } from "../image/types.js";
+import { rootMapper } from "../rex/interpret.js";
+import { ENVIRONMENT_PATH, TANTALUS_DIR, entrypointConfig, entrypointLayerEntries } from "../run/entrypoint.js";
+import type { ResolvedContext } from "../context/context.js";
+import type { AuditGate, AuditOutcome } from "./audit-gate.js";
+import { resolveBaseImage, type BaseImage } from "./base.js";
+import { captureEnvironment, imageContext, workflowDefinitionYaml } from "./environment.js";
+import { ignoreEvents, type BuildEventSink, type LayerKind } from "./events.js";
+import { Label, imageLabels } from "./labels.js";
+import { defaultJobs, writeOneLayer, writePackageLayers, type WrittenLayer } from "./layers.js";
+import { planBuild, type BuildPlan } from "./plan.js";
+import { implicitPackagesOf, openBuildRepositories, resolveWorkflow, workflowFromContext, type ResolveSettings, type WorkflowResolve } from "./resolve.js";
+
+export const CONTEXT_PATH = `${TANTALUS_DIR}/context.json`;
+export const WORKFLOW_DEFINITION_PATH = `${TANTALUS_DIR}/workflow.yaml`;
+
+export interface BuildOptions extends ResolveSettings {
+  /** Build exactly this saved resolve (one workflow only). */
+  contextFile?: string;
+  /** The store, or its directory; default the configuration's store. */
+  store?: OciStore | string;
+  /** Default image.compression of the configuration. */
+  compression?: LayerCompression;
+  /** Compression level (gzip 1-9, zstd 1-19); default gzip 6, zstd 3. */
+  level?: number;
+  /** Layers written at once. */
+  jobs?: number;
+  /** For a registry base image (insecure, credentials). */
+  registry?: RegistryOptions;
+  /** The library audit (see audit-gate.ts); none when omitted. */
+  audit?: AuditGate;
+  /** Write images whose audit found errors. */
+  allowAuditErrors?: boolean;
+  /** org.opencontainers.image.source/revision; default: the configuration's git checkout, if any; false: none. */
+  source?: { url?: string; revision?: string } | false;
+  onEvent?: BuildEventSink;
+}
+
+export interface BuiltLayer {
+  kind: LayerKind;
+  digest: Digest;
+  diffId?: Digest;
+  size: number;
+  mediaType: string;
+  /** For package layers: the variants in it (qualified names). */
+  variants?: string[];
+  tier?: string;
+  /** False for base layers and for layers written by this build. */
+  cached: boolean;
+}
+
+export interface BuildResult {
+  workflow: string;
+  /** The workflow's current tag ("rough_layout") and the image's own ("rough_layout:1a2b3c4d5e6f"). */
+  tag: string;
+  tags: string[];
+  digest: Digest;
+  descriptor: Descriptor;
+  /** Manifest + config + every layer (as stored). */
+  size: number;
+  layers: BuiltLayer[];
+  base: { name: string; digest: Digest; layers: number };
+  request: string[];
+  /** Qualified variant names, in resolve order. */
+  resolve: string[];
+  /** The resolve with host paths. */
+  context: ResolvedContext;
+  /** The environment script in the image. */
+  environment: string;
+  audit?: { errors: string[]; warnings: string[] };
+}
+
+export interface BuildStats {
+  /** Distinct layers this build used (base layers not counted). */
+  layers: number;
+  layersWritten: number;
+  layersReused: number;
+  /** Uncompressed tar bytes of the layers written. */
+  bytesArchived: number;
+  /** Stored bytes of the layers written. */
+  bytesStored: number;
+  seconds: number;
+  resolveSeconds: number;
+  planSeconds: number;
+}
+
+export interface BuildReport {
+  store: OciStore;
+  results: BuildResult[];
+  stats: BuildStats;
+  plan: BuildPlan;
+  base: BaseImage;
+}
+
+/** Build `names` (empty: every workflow) into the store. */
+export async function buildWorkflows(config: LoadedConfig, names: readonly string[], opts: BuildOptions = {}): Promise<BuildReport> {
+  const started = performance.now();
+  const onEvent = opts.onEvent ?? ignoreEvents;
+  const all = Object.keys(config.workflows).sort();
+  if (all.length === 0) throw new UsageError(`${config.displayFile} defines no workflows`);
+  const targets = names.length > 0 ? [...new Set(names)] : all;
+  if (opts.contextFile !== undefined && targets.length !== 1) {
+    throw new UsageError("--context builds one saved resolve: name exactly one WORKFLOW (its definition and tag)");
+  }
+  for (const t of targets) {
+    if (!isValidRefName(t)) throw new UsageError(`workflow name ${JSON.stringify(t)} cannot be an image tag: it must start with a letter or digit`);
+  }
+
+  // 1. Resolves: the targets, and every other workflow for the studio-wide plan.
+  onEvent({ type: "step", message: opts.contextFile ? `loading context ${opts.contextFile}` : `resolving ${all.length} workflow(s)` });
+  const tResolve = performance.now();
+  const implicit = implicitPackagesOf(config, opts);
+  let repos: ReturnType<typeof openBuildRepositories> | undefined;
+  const reposOnce = () => (repos ??= openBuildRepositories(config, opts));
+  const resolves = new Map<string, WorkflowResolve>();
+  for (const name of targets) {
+    resolves.set(name, opts.contextFile !== undefined ? workflowFromContext(config, name, opts.contextFile) : resolveWorkflow(config, name, reposOnce(), implicit));
+  }
+  for (const name of all) {
+    if (resolves.has(name)) continue;
+    try {
+      resolves.set(name, resolveWorkflow(config, name, reposOnce(), implicit));
+    } catch (e) {
+      onEvent({ type: "warning", message: `${(e as Error).message} (left out of the layer plan)` });
+    }
+  }
+  repos?.saveCaches();
+  for (const name of targets) {
+    const r = resolves.get(name)!;
+    if (r.origin !== "resolved" && r.context.request.join(" ") !== r.definition.request.join(" ")) {
+      onEvent({ type: "warning", message: `${r.origin} was resolved for "${r.context.request.join(" ")}", workflow ${name} requests "${r.definition.request.join(" ")}"; building the context` });
+    }
+  }
+  const resolveSeconds = (performance.now() - tResolve) / 1000;
+
+  // 2. Store, times, compression, base.
+  const store = opts.store instanceof OciStore ? opts.store : await OciStore.open(opts.store ?? config.store);
+  const epoch = sourceDateEpoch();
+  const mtime = epoch ?? DEFAULT_LAYER_MTIME;
+  const created = epoch ? rfc3339(epoch) : DEFAULT_CREATED;
+  const compression = opts.compression ?? config.config.image.compression;
+  const rootMap = config.config.image.root_map;
+  const mapPath = rootMapper(rootMap);
+  const layerOpts = { compression, ...(opts.level !== undefined ? { level: opts.level } : {}), mtime, jobs: opts.jobs ?? defaultJobs(), onEvent };
+  const base = await resolveBaseImage(store, config.config.base.image, {
+    ...layerOpts,
+    created,
+    ...(opts.registry ? { registry: opts.registry } : {}),
+    demoLibraries: config.config.audit.allow_system,
+  });
+
+  // 3. The plan of every workflow together.
+  onEvent({ type: "step", message: `planning layers of ${resolves.size} workflow image(s)` });
+  const tPlan = performance.now();
+  const plan = planBuild(
+    config,
+    [...resolves.values()].map((r) => ({ name: r.name, variants: r.variants })),
+    { rootMap, baseLayers: base.image.manifest.layers.length, reservedTop: opts.audit ? 2 : 1 },
+  );
+  for (const message of plan.warnings) onEvent({ type: "warning", message });
+  const planSeconds = (performance.now() - tPlan) / 1000;
+
+  // 4. Audit before any layer is written: a refused image costs nothing.
+  const audits = new Map<string, AuditOutcome>();
+  if (opts.audit) {
+    onEvent({ type: "step", message: `auditing ${targets.length} image(s)` });
+    const refused: string[] = [];
+    for (const name of targets) {
+      const r = resolves.get(name)!;
+      const outcome = await opts.audit({ workflow: name, variants: r.variants, context: r.context, base: base.image, store, imagePath: mapPath });
+      audits.set(name, outcome);
+      for (const w of outcome.warnings) onEvent({ type: "warning", message: `${name}: ${w}` });
+      if (outcome.errors.length > 0) {
+        if (opts.allowAuditErrors) for (const e of outcome.errors) onEvent({ type: "warning", message: `${name}: ${e} (allowed by --allow-audit-errors)` });
+        else refused.push(`${name}:\n${outcome.errors.map((e) => `  ${e}`).join("\n")}`);
+      }
+    }
+    if (refused.length > 0) {
+      throw new TantalusError(`the audit found errors, so no image was written (--allow-audit-errors writes them anyway):\n${refused.join("\n")}`);
+    }
+  }
+
+  // 5. Package layers used by the targets, through the cache.
+  const needed = new Set(targets.flatMap((t) => plan.imageLayers.get(t) ?? []));
+  const neededLayers = plan.plan.layers.filter((l) => needed.has(l.key)).map((l) => plan.layers.get(l.key)!);
+  onEvent({ type: "step", message: `writing ${neededLayers.length} package layer(s) (${compression}${opts.level !== undefined ? ` level ${opts.level}` : ""}) into ${store.dir}` });
+  const written = await writePackageLayers(store, neededLayers, rootMap, layerOpts);
+
+  // 6. Per image: repair and top layers, config, manifest, tags.
+  const results: BuildResult[] = [];
+  const extra: WrittenLayer[] = [];
+  for (const name of targets) {
+    const r = resolves.get(name)!;
+    const audit = audits.get(name);
+    const top = topLayer(r, { rootMap, created, epochSeconds: Math.floor(mtime.getTime() / 1000) });
+    const imageLayers: NewLayer[] = [];
+    const built: BuiltLayer[] = base.image.manifest.layers.map((l) => ({ kind: "base", digest: l.digest, size: l.size, mediaType: l.mediaType, cached: false }));
+    for (const key of plan.imageLayers.get(name) ?? []) {
+      const w = written.get(key);
+      if (!w) continue;
+      const pl = plan.layers.get(key)!;
+      imageLayers.push({ layer: w.descriptor, createdBy: "tantalus build: rez variants", comment: w.comment });
+      built.push({ ...describe(w), variants: pl.variants.map((v) => v.qualifiedName), tier: pl.tier });
+    }
+    if (audit?.repair && audit.repair.spec.entries.length > 0) {
+      const repair = await writeOneLayer(store, audit.repair.spec, {
+        ...layerOpts,
+        id: `repair:${name}`,
+        kind: "repair",
+        label: `${name}: repairs`,
+        expectedBytes: 0,
+        annotations: { [Label.LayerKind]: "repair" },
+        comment: audit.repair.comment,
+      });
+      extra.push(repair);
+      imageLayers.push({ layer: repair.descriptor, createdBy: "tantalus build: audit repairs", comment: repair.comment });
+      built.push(describe(repair));
+    }
+    const topWritten = await writeOneLayer(store, top.spec, {
+      ...layerOpts,
+      id: `top:${name}`,
+      kind: "top",
+      label: `${name}: environment, entrypoint, context`,
+      expectedBytes: 0,
+      annotations: { [Label.LayerKind]: "top" },
+      comment: `${ENVIRONMENT_PATH}, entrypoint and context of workflow ${name}`,
+    });
+    extra.push(topWritten);
+    imageLayers.push({ layer: topWritten.descriptor, createdBy: "tantalus build: workflow environment", comment: topWritten.comment });
+    built.push(describe(topWritten));
+
+    const labels = imageLabels({
+      workflow: name,
+      description: r.definition.description,
+      request: r.context.request,
+      implicitPackages: r.context.implicitPackages,
+      resolve: r.variants.map((v) => v.qualifiedName),
+      contextDigest: top.contextDigest,
+      created,
+      source: opts.source === false ? undefined : (opts.source ?? gitSource(config.dir)),
+    });
+    const ep = entrypointConfig(name);
+    const image = await writeImage(store, {
+      base: base.image,
+      baseName: base.name,
+      layers: imageLayers,
+      config: { ...ep, Env: [...(ep.Env ?? []), ...top.configEnv], Labels: { ...ep.Labels, ...labels } },
+      created,
+      annotations: labels,
+    });
+    const short = `${name}:${image.descriptor.digest.slice(7, 19)}`;
+    for (const tag of [short, name]) await store.tag(tag, image.descriptor, { [StoreAnnotation.Workflow]: name });
+    const size = image.descriptor.size + image.configDescriptor.size + image.manifest.layers.reduce((a, l) => a + l.size, 0);
+    onEvent({ type: "image", workflow: name, tag: name, digest: image.descriptor.digest, layers: image.manifest.layers.length, size });
+    results.push({
+      workflow: name,
+      tag: name,
+      tags: [name, short],
+      digest: image.descriptor.digest,
+      descriptor: image.descriptor,
+      size,
+      layers: built,
+      base: { name: base.name, digest: base.image.manifestDescriptor.digest, layers: base.image.manifest.layers.length },
+      request: [...r.context.request],
+      resolve: r.variants.map((v) => v.qualifiedName),
+      context: r.context,
+      environment: top.environment,
+      ...(audit ? { audit: { errors: audit.errors, warnings: audit.warnings } } : {}),
+    });
+  }
+
+  const all_written = [...[...written.values()].filter((w): w is WrittenLayer => w !== null), ...extra];
+  const fresh = all_written.filter((w) => !w.cached);
+  const stats: BuildStats = {
+    layers: all_written.length,
+    layersWritten: fresh.length,
+    layersReused: all_written.length - fresh.length,
+    bytesArchived: fresh.reduce((a, w) => a + w.uncompressedSize, 0),
+    bytesStored: fresh.reduce((a, w) => a + w.descriptor.size, 0),
+    seconds: (performance.now() - started) / 1000,
+    resolveSeconds,
+    planSeconds,
+  };
+  return { store, results, stats, plan, base };
+}
+
+function describe(w: WrittenLayer): BuiltLayer {
+  return { kind: w.kind, digest: w.descriptor.digest, diffId: w.descriptor.diffId, size: w.descriptor.size, mediaType: w.descriptor.mediaType, cached: w.cached };
+}
+
+interface TopLayer {
+  spec: LayerSpec;
+  environment: string;
+  contextDigest: string;
+  /** Workflow variables for the config's Env ("KEY=value"). */
+  configEnv: string[];
+}
+
+/**
+ * The image's own layer: /etc/tantalus with the environment script, the
+ * entrypoint and shell rc files (src/run/entrypoint.ts), the context and the
+ * workflow definition.
+ *
+ * Workflow variables (tantalus.yaml `env`) go in the config's Env, where a
+ * runtime's `-e` can still override them; those a package also sets must
+ * come after the Rez environment, so they are appended to the script instead.
+ */
+function topLayer(r: WorkflowResolve, opts: { rootMap: Readonly<Record<string, string>>; created: string; epochSeconds: number }): TopLayer {
+  const plain = captureEnvironment({ context: r.context, variants: r.variants, rootMap: opts.rootMap, epochSeconds: opts.epochSeconds });
+  const wfEnv = Object.entries(r.definition.env).sort((a, b) => (a[0] < b[0] ? -1 : 1));
+  const overrides = wfEnv.filter(([k]) => k in plain.environ);
+  const env = overrides.length > 0
+    ? captureEnvironment({ context: r.context, variants: r.variants, rootMap: opts.rootMap, epochSeconds: opts.epochSeconds, overrides })
+    : plain;
+  const context = JSON.stringify(imageContext(r.context, opts.rootMap, opts.created), null, 2) + "\n";
+  const spec: LayerSpec = {
+    entries: [
+      ...entrypointLayerEntries(r.name, env.script),
+      { type: "file", path: CONTEXT_PATH, content: context, mode: 0o644 },
+      { type: "file", path: WORKFLOW_DEFINITION_PATH, content: workflowDefinitionYaml(r.name, r.definition), mode: 0o644 },
+    ],
+  };
+  return {
+    spec,
+    environment: env.script,
+    contextDigest: sha256(context),
+    configEnv: wfEnv.filter(([k]) => !(k in plain.environ)).map(([k, v]) => `${k}=${v}`),
+  };
+}
+
+/** The git remote and commit of the configuration's checkout, when it is one. */
+function gitSource(dir: string): { url?: string; revision?: string } | undefined {
+  const git = (args: string[]) => {
+    const p = spawnSync("git", ["-C", dir, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+    return p.status === 0 ? p.stdout.trim() : undefined;
+  };
+  const revision = git(["rev-parse", "--verify", "-q", "HEAD"]);
+  if (!revision) return undefined;
+  const url = git(["config", "--get", "remote.origin.url"]);
+  return url ? { url: redactUrl(url), revision } : { revision };
+}
+
+/** https://user:token@host/x → https://host/x: a label must never carry a credential. */
+function redactUrl(url: string): string {
+  return url.replace(/^([a-z+]+:\/\/)[^@/]+@/i, "$1");
+}

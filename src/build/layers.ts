@@ -1,0 +1,163 @@
+/**
+ * Writing the planned layers into the store. Each layer holds its variants'
+ * install roots at their image paths; the layer cache key is the tree
+ * fingerprint of those roots (metadata only: an untouched package is found
+ * without reading or compressing a byte). Layers are written in parallel, one
+ * compressor per layer, and every result lands in plan order whatever order
+ * they finish in.
+ */
+import { availableParallelism } from "node:os";
+import type { OciStore } from "../image/layout/store.js";
+import { fingerprintLayerSpec } from "../image/layer/fingerprint.js";
+import type { LayerSpec } from "../image/layer/spec.js";
+import { writeLayer } from "../image/layer/writer.js";
+import type { LayerCompression, LayerDescriptor } from "../image/types.js";
+import { existsSync } from "node:fs";
+import { rootMapper } from "../rex/interpret.js";
+import type { BuildEventSink, LayerKind } from "./events.js";
+import { Label } from "./labels.js";
+import type { BuildLayer } from "./plan.js";
+
+export interface LayerWriteOptions {
+  compression: LayerCompression;
+  level?: number;
+  mtime: Date;
+  /** Layers written at once (default: CPUs, at most 4). */
+  jobs?: number;
+  onEvent: BuildEventSink;
+}
+
+export interface WrittenLayer {
+  descriptor: LayerDescriptor;
+  kind: LayerKind;
+  cached: boolean;
+  uncompressedSize: number;
+  /** history[].comment: what is in the layer. */
+  comment: string;
+}
+
+/** Cache keys of build layers carry this, so a change to how layers are laid out invalidates them. */
+const KEY_PREFIX = "tantalus.build/v1";
+
+export function defaultJobs(): number {
+  return Math.max(1, Math.min(4, availableParallelism()));
+}
+
+/** The LayerSpec of a planned layer: each variant's root at its image path (roots that do not exist hold nothing). */
+export function packageLayerSpec(layer: BuildLayer, rootMap: Readonly<Record<string, string>>): LayerSpec {
+  const map = rootMapper(rootMap);
+  return {
+    entries: layer.variants.filter((v) => existsSync(v.root)).map((v) => ({ type: "tree" as const, source: v.root, path: map(v.root) })),
+  };
+}
+
+/**
+ * Write `layers` (keys → planned layers); returns key → written layer, or
+ * null for a layer whose variants have no files at all (it is left out).
+ */
+export async function writePackageLayers(
+  store: OciStore,
+  layers: readonly BuildLayer[],
+  rootMap: Readonly<Record<string, string>>,
+  opts: LayerWriteOptions,
+): Promise<Map<string, WrittenLayer | null>> {
+  const out = new Map<string, WrittenLayer | null>();
+  // Biggest first, so a large DCC layer does not start last and hold up the build alone.
+  const queue = [...layers].sort((a, b) => b.bytes - a.bytes || (a.key < b.key ? -1 : 1));
+  await mapLimit(queue, opts.jobs ?? defaultJobs(), async (layer) => {
+    const spec = packageLayerSpec(layer, rootMap);
+    if (spec.entries.length === 0) {
+      out.set(layer.key, null);
+      return;
+    }
+    const names = layer.variants.map((v) => v.qualifiedName);
+    const written = await writeOneLayer(store, spec, {
+      ...opts,
+      id: layer.key,
+      kind: "packages",
+      label: `${layer.tier}: ${abbreviate(names)}`,
+      expectedBytes: layer.bytes,
+      annotations: {
+        [Label.LayerKind]: "packages",
+        [Label.LayerTier]: layer.tier,
+        [Label.LayerVariants]: names.join(" "),
+      },
+      comment: `rez variants: ${names.join(" ")}`,
+    });
+    out.set(layer.key, written);
+  });
+  return out;
+}
+
+export interface OneLayerOptions extends LayerWriteOptions {
+  id: string;
+  kind: LayerKind;
+  label: string;
+  expectedBytes: number;
+  annotations: Record<string, string>;
+  comment: string;
+}
+
+/** One layer through the cache, with progress events. */
+export async function writeOneLayer(store: OciStore, spec: LayerSpec, opts: OneLayerOptions): Promise<WrittenLayer> {
+  const t0 = performance.now();
+  const cacheKey = `${KEY_PREFIX}:${opts.kind}:${await fingerprintLayerSpec(spec)}`;
+  let started = false;
+  let archived = 0;
+  let lastReport = 0;
+  const res = await writeLayer(store, spec, {
+    compression: opts.compression,
+    ...(opts.level !== undefined ? { level: opts.level } : {}),
+    mtime: opts.mtime,
+    cacheKey,
+    annotations: opts.annotations,
+    onWarning: (message) => opts.onEvent({ type: "warning", message }),
+    onEntry: (entry) => {
+      if (!started) {
+        started = true;
+        opts.onEvent({ type: "layer-start", id: opts.id, label: opts.label, kind: opts.kind, bytes: opts.expectedBytes });
+      }
+      archived += entry.size;
+      // Events at most every 4 MB: thousands of small files would flood the display otherwise.
+      if (archived - lastReport >= 4 << 20) {
+        lastReport = archived;
+        opts.onEvent({ type: "layer-progress", id: opts.id, bytes: archived });
+      }
+    },
+  });
+  opts.onEvent({
+    type: "layer-done",
+    id: opts.id,
+    label: opts.label,
+    kind: opts.kind,
+    cached: res.cached,
+    digest: res.descriptor.digest,
+    uncompressedSize: res.uncompressedSize,
+    size: res.descriptor.size,
+    seconds: (performance.now() - t0) / 1000,
+  });
+  return { descriptor: res.descriptor, kind: opts.kind, cached: res.cached, uncompressedSize: res.uncompressedSize, comment: opts.comment };
+}
+
+function abbreviate(names: readonly string[]): string {
+  if (names.length <= 3) return names.join(" ");
+  return `${names.slice(0, 3).join(" ")} +${names.length - 3} more`;
+}
+
+/** Run `fn` over `items` with at most `limit` at once; the first failure rejects (after the others settle). */
+export async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: unknown;
+  const worker = async () => {
+    while (failure === undefined && next < items.length) {
+      const item = items[next++]!;
+      try {
+        await fn(item);
+      } catch (e) {
+        failure ??= e;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure !== undefined) throw failure;
+}

@@ -1,0 +1,99 @@
+/**
+ * The resolves a build starts from: each workflow's request solved against
+ * the configured repositories, or a saved context (the lock) rebuilt exactly,
+ * after checking that the package definitions it names did not move.
+ */
+import type { LoadedConfig, WorkflowConfig } from "../config/index.js";
+import { getWorkflow } from "../config/index.js";
+import { loadContext, makeContext, qualifiedVariantName, variantsOfContext, verifyContext, type ResolvedContext } from "../context/context.js";
+import { InputError, TantalusError } from "../errors.js";
+import type { Variant } from "../rez/package.js";
+import { Repositories, packagePathsFrom } from "../rez/repository/index.js";
+import { hostSystem, implicitPackagesFor } from "../rez/system.js";
+import { solve } from "../solver/index.js";
+
+export interface WorkflowResolve {
+  name: string;
+  definition: WorkflowConfig;
+  /** The resolve with host paths (what `tantalus resolve -o` writes). */
+  context: ResolvedContext;
+  variants: Variant[];
+  /** "resolved" or the context file it was read from. */
+  origin: string;
+}
+
+export interface ResolveSettings {
+  /** Package search paths; default: TANTALUS_PACKAGES_PATH, else the configuration's packages_path. */
+  packagePaths?: string[];
+  /** Default: the configuration's implicit_packages, else the host's ~platform/~arch/~os. */
+  implicitPackages?: string[];
+}
+
+/** The repositories a configuration reads, opened once per build. */
+export function openBuildRepositories(config: LoadedConfig, settings: ResolveSettings = {}): Repositories {
+  const paths = settings.packagePaths ?? packagePathsFrom(undefined, config.packagesPath);
+  if (paths.length === 0) {
+    throw new InputError("no package repositories: set packages_path in the configuration (or TANTALUS_PACKAGES_PATH)", config.locate(["packages_path"]));
+  }
+  return new Repositories(paths);
+}
+
+export function implicitPackagesOf(config: LoadedConfig, settings: ResolveSettings = {}): string[] {
+  return settings.implicitPackages ?? config.implicitPackages ?? implicitPackagesFor(hostSystem());
+}
+
+/** Solve a workflow's request; a failed resolve is an error naming the workflow. */
+export function resolveWorkflow(config: LoadedConfig, name: string, repos: Repositories, implicit: readonly string[]): WorkflowResolve {
+  const definition = getWorkflow(config, name);
+  const result = solve(definition.request, repos, { implicitPackages: [...implicit] });
+  if (result.status !== "solved") {
+    const why = result.failure?.explanation ?? result.failure?.description ?? result.status;
+    throw new TantalusError(`workflow ${name} does not resolve (${definition.request.join(" ")}): ${why}`, config.locate(["workflows", name, "request"]));
+  }
+  const context = makeContext({
+    request: [...definition.request],
+    implicitPackages: [...implicit],
+    packagePaths: repos.paths,
+    status: "solved",
+    resolved: result.resolved,
+    ephemerals: result.ephemerals.map(String),
+  });
+  return { name, definition, context, variants: result.resolved, origin: "resolved" };
+}
+
+/**
+ * A saved context for `name`: refused when it failed to resolve, or when a
+ * package definition or install root it names changed or disappeared
+ * (rebuilding it would not give the image it describes).
+ */
+export function workflowFromContext(config: LoadedConfig, name: string, file: string): WorkflowResolve {
+  const definition = getWorkflow(config, name);
+  const context = loadContext(file);
+  if (context.status !== "solved") {
+    throw new InputError(`the context is a failed resolve (${context.failure?.description ?? "no description"}); nothing to build`, { file });
+  }
+  const drift = verifyContext(context);
+  if (drift.length > 0) {
+    const lines = drift.map((d) => `  ${d.variant}: ${d.problem}`);
+    throw new InputError(
+      `the packages moved since this context was saved, so it can no longer be rebuilt exactly:\n${lines.join("\n")}\n` +
+        `resolve again (tantalus resolve --workflow ${name} -o ${file}) or build without --context`,
+      { file },
+    );
+  }
+  // The context's own search paths: the lock names where each variant came from.
+  const repos = new Repositories(context.packagePaths);
+  const variants = variantsOfContext(context, repos);
+  for (const [i, v] of variants.entries()) {
+    const cv = context.resolved[i]!;
+    if (v.root !== cv.root) {
+      throw new InputError(`${qualifiedVariantName(cv)} is now at ${v.root}, the context says ${cv.root}`, { file });
+    }
+  }
+  return { name, definition, context, variants, origin: file };
+}
+
+/** Variants in the order Rez resolved them, as qualified names. */
+export function resolveNames(r: WorkflowResolve): string[] {
+  return r.variants.map((v) => v.qualifiedName);
+}

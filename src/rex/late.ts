@@ -1,0 +1,103 @@
+/**
+ * `@late()` requires during a solve, evaluated as Rez evaluates them: the
+ * package's function is called with `this` bound to the package and
+ * `in_context()` returning False (the solver's packages have no context yet),
+ * and nothing else from rex (no `request`, `system` or `building`, as in Rez).
+ */
+import type { Package } from "../rez/package.js";
+import type { LateRequiresHook } from "../solver/index.js";
+import { Interpreter } from "../rez/python/interpreter.js";
+import { PythonError } from "../rez/python/errors.js";
+import { HostObject, PyBuiltin, PyException, PyFunction, PyTuple, type PyValue } from "../rez/python/values.js";
+import { InputError } from "../errors.js";
+import { VersionBinding } from "./values.js";
+
+/** Package keys Rez's Package knows: absent ones read as None. */
+const PACKAGE_SCHEMA_KEYS = new Set([
+  "authors", "base", "build_requires", "cachable", "changelog", "commands", "config", "description", "has_plugins",
+  "hashed_variants", "help", "plugin_for", "post_commands", "pre_build_commands", "pre_commands", "pre_test_commands",
+  "previous_revision", "previous_version", "private_build_requires", "release_message", "relocatable", "requires",
+  "revision", "tests", "timestamp", "tools", "uuid", "variants", "vcs",
+]);
+
+/** `this` in a late function evaluated during a solve: Rez's Package. */
+class PackageBinding extends HostObject {
+  readonly pyTypeName = "Package";
+  private version?: VersionBinding;
+  private readonly late = new Map<string, PyValue>();
+
+  constructor(
+    private readonly pkg: Package,
+    private readonly evaluate: (fn: PyFunction, self: PackageBinding) => PyValue,
+  ) {
+    super();
+  }
+
+  override getAttr(name: string): PyValue | undefined {
+    const p = this.pkg;
+    switch (name) {
+      case "name":
+        return p.name;
+      case "version":
+        return (this.version ??= new VersionBinding(p.version));
+      case "base":
+        return p.base;
+      case "qualified_name":
+        return p.qualifiedName;
+      case "uri":
+        return p.file;
+      case "is_package":
+        return true;
+      case "is_variant":
+        return false;
+      case "num_variants":
+        return p.variants.length;
+      default:
+        break;
+    }
+    const attrs = p.definition.attributes;
+    if (Object.prototype.hasOwnProperty.call(attrs, name)) {
+      const v = attrs[name]!;
+      if (!(v instanceof PyFunction && v.hasMark("late"))) return v;
+      if (!this.late.has(name)) this.late.set(name, this.evaluate(v, this));
+      return this.late.get(name)!;
+    }
+    if (PACKAGE_SCHEMA_KEYS.has(name)) return null;
+    throw new PyException("AttributeError", `Package instance has no attribute '${name}'`);
+  }
+
+  override str(): string {
+    return this.pkg.qualifiedName;
+  }
+}
+
+/** A LateRequiresHook for the solver (SolveOptions.lateRequires). */
+export function lateRequiresHook(): LateRequiresHook {
+  const python = new Interpreter();
+  const notInContext = new PyBuiltin("in_context", () => false);
+  const evaluate = (fn: PyFunction, self: PackageBinding): PyValue => {
+    const globals = new Map<string, PyValue>([
+      ["in_context", notInContext],
+      ["this", self],
+    ]);
+    return python.callFunction(fn, [], new Map(), { globals });
+  };
+  return (pkg: Package) => {
+    const fn = pkg.lateRequires;
+    if (!fn) return pkg.requires.map(String);
+    let value: PyValue;
+    try {
+      value = evaluate(fn, new PackageBinding(pkg, evaluate));
+    } catch (err) {
+      if (err instanceof PythonError) {
+        throw new InputError(`${pkg.qualifiedName}: @late() requires failed: ${err.detail}`, err.location ?? { file: pkg.file });
+      }
+      throw err;
+    }
+    const items = Array.isArray(value) ? value : value instanceof PyTuple ? value.items : undefined;
+    if (!items || items.some((x) => typeof x !== "string")) {
+      throw new InputError(`${pkg.qualifiedName}: @late() requires must return a list of requirement strings`, { file: pkg.file, line: fn.line });
+    }
+    return items as string[];
+  };
+}
