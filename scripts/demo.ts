@@ -22,6 +22,7 @@ const steps: Step[] = [
   { title: "Generate the sample studio (Rez repository with real ELF payloads + tantalus.yaml)", args: ["studio", "generate", studio, "--force"] },
   { title: "Load every package of the studio", args: ["repo", "check", "--config", config] },
   { title: "Resolve the rough_layout workflow with Rez's semantics and write its context", args: ["resolve", "--config", config, "-w", "rough_layout", "-o", path.join(studio, "contexts", "rough_layout.json")] },
+  { title: "Capture the environment the packages' commands() set, as the shell script the image will source", args: ["env", "--config", config, "--context", path.join(studio, "contexts", "rough_layout.json"), "--shell", "sh", "-o", path.join(studio, "contexts", "rough_layout.env.sh")] },
 ];
 
 for (const [i, step] of steps.entries()) {

@@ -11,7 +11,8 @@ fi
 
 PKGS=(gcc libc6-dev binutils skopeo umoci docker-registry podman runc buildah uidmap
       fuse-overlayfs slirp4netns apache2-utils zsh tcsh csh zstd busybox-static
-      charliecloud-runtime squashfs-tools util-linux tmux hyperfine openssl)
+      charliecloud-runtime squashfs-tools util-linux tmux hyperfine openssl
+      catatonit docker.io xauth)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -17,6 +17,7 @@ import type { RegistryOptions } from "../image/remote/client.js";
 import { importImage } from "../image/sources/index.js";
 import type { LayerCompression, ResolvedImage } from "../image/types.js";
 import { demoBaseImage } from "./demo-base.js";
+import { blobIsIntact } from "./layers.js";
 import { pullIntoStore, storeTagFor } from "./distribution.js";
 import type { BuildEventSink } from "./events.js";
 
@@ -34,6 +35,8 @@ export interface BaseOptions {
   created: string;
   /** For registry bases (insecure, credentials, retries). */
   registry?: RegistryOptions;
+  /** Check the digests of the base's blobs already in the store (see LayerWriteOptions.verify). */
+  verify?: boolean;
   /** SONAMEs the demo base must also carry. */
   demoLibraries?: readonly string[];
   onEvent: BuildEventSink;
@@ -43,6 +46,16 @@ export interface BaseOptions {
 export const BASE_ROLE_ANNOTATION = "io.tantalus.role";
 
 export async function resolveBaseImage(store: OciStore, spec: string, opts: BaseOptions): Promise<BaseImage> {
+  const base = await obtainBase(store, spec, opts);
+  if (!opts.verify || base.kind === "demo") return base; // the demo layer is checked as a cached layer
+  const bad = [];
+  for (const d of [base.image.manifest.config, ...base.image.manifest.layers]) if (!(await blobIsIntact(store, d))) bad.push(d.digest);
+  if (bad.length === 0) return base;
+  opts.onEvent({ type: "warning", message: `base ${spec}: ${bad.join(", ")} corrupted in the store: moved aside, fetching again` });
+  return obtainBase(store, spec, opts);
+}
+
+async function obtainBase(store: OciStore, spec: string, opts: BaseOptions): Promise<BaseImage> {
   if (spec === "demo") {
     opts.onEvent({ type: "step", message: "base: demo (this host's shell and system libraries)" });
     return { image: await demoBaseImage(store, { ...opts, libraries: opts.demoLibraries ?? [] }), name: "demo", kind: "demo" };

@@ -27,7 +27,7 @@ import { ENVIRONMENT_PATH, TANTALUS_DIR, entrypointConfig, entrypointLayerEntrie
 import type { ResolvedContext } from "../context/context.js";
 import type { AuditGate, AuditOutcome } from "./audit-gate.js";
 import { resolveBaseImage, type BaseImage } from "./base.js";
-import { captureEnvironment, imageContext, workflowDefinitionYaml } from "./environment.js";
+import { captureEnvironment, imageContextJson, workflowDefinitionYaml } from "./environment.js";
 import { ignoreEvents, type BuildEventSink, type LayerKind } from "./events.js";
 import { Label, imageLabels } from "./labels.js";
 import { defaultJobs, writeOneLayer, writePackageLayers, type WrittenLayer } from "./layers.js";
@@ -48,6 +48,8 @@ export interface BuildOptions extends ResolveSettings {
   level?: number;
   /** Layers written at once. */
   jobs?: number;
+  /** Check the digest of every blob reused from the store; corrupted ones are moved aside and written or fetched again. */
+  verify?: boolean;
   /** For a registry base image (insecure, credentials). */
   registry?: RegistryOptions;
   /** The library audit (see audit-gate.ts); none when omitted. */
@@ -164,7 +166,7 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
   const compression = opts.compression ?? config.config.image.compression;
   const rootMap = config.config.image.root_map;
   const mapPath = rootMapper(rootMap);
-  const layerOpts = { compression, ...(opts.level !== undefined ? { level: opts.level } : {}), mtime, jobs: opts.jobs ?? defaultJobs(), onEvent };
+  const layerOpts = { compression, ...(opts.level !== undefined ? { level: opts.level } : {}), mtime, jobs: opts.jobs ?? defaultJobs(), verify: opts.verify === true, onEvent };
   const base = await resolveBaseImage(store, config.config.base.image, {
     ...layerOpts,
     created,
@@ -177,8 +179,8 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
   const tPlan = performance.now();
   const plan = planBuild(
     config,
-    [...resolves.values()].map((r) => ({ name: r.name, variants: r.variants })),
-    { rootMap, baseLayers: base.image.manifest.layers.length, reservedTop: opts.audit ? 2 : 1 },
+    [...resolves.values()].map((r) => ({ name: r.name, variants: r.variants, ...(r.lateRequires ? { lateRequires: r.lateRequires } : {}) })),
+    { baseLayers: base.image.manifest.layers.length, reservedTop: opts.audit ? 2 : 1 },
   );
   for (const message of plan.warnings) onEvent({ type: "warning", message });
   const planSeconds = (performance.now() - tPlan) / 1000;
@@ -335,7 +337,7 @@ function topLayer(r: WorkflowResolve, opts: { rootMap: Readonly<Record<string, s
   const env = overrides.length > 0
     ? captureEnvironment({ context: r.context, variants: r.variants, rootMap: opts.rootMap, epochSeconds: opts.epochSeconds, overrides })
     : plain;
-  const context = JSON.stringify(imageContext(r.context, opts.rootMap, opts.created), null, 2) + "\n";
+  const context = imageContextJson(r.context, opts.rootMap, opts.created);
   const spec: LayerSpec = {
     entries: [
       ...entrypointLayerEntries(r.name, env.script),

@@ -96,6 +96,11 @@ export function demoBaseContent(extraLibraries: readonly string[] = []): DemoBas
     const dir = posix.dirname(real);
     const applets = execFileSync(busybox, ["--list"], { encoding: "utf8" }).split("\n").map((s) => s.trim()).filter((s) => s && !s.includes("/") && s !== "busybox");
     for (const a of applets.sort()) tree.symlinkIfFree(`${dir}/${a}`, "busybox");
+    // Distribution builds of busybox leave some tools out (Debian's has no printenv): take the host's.
+    for (const t of FALLBACK_TOOLS) {
+      const p = applets.includes(t) ? undefined : findProgram(t);
+      if (p) tree.addFile(p);
+    }
     shell = "busybox";
     // /bin/sh and /usr/bin/env are what scripts name; make sure both reach busybox.
     tree.mirrorDirectory("/bin");

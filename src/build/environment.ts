@@ -73,6 +73,11 @@ export function imageContext(ctx: ResolvedContext, rootMap: Readonly<Record<stri
   };
 }
 
+/** /etc/tantalus/context.json, exactly as written into the image (its sha256 is the image's context label). */
+export function imageContextJson(ctx: ResolvedContext, rootMap: Readonly<Record<string, string>>, created: string): string {
+  return JSON.stringify(imageContext(ctx, rootMap, created), null, 2) + "\n";
+}
+
 /** /etc/tantalus/workflow.yaml: the workflow's definition as tantalus.yaml has it. */
 export function workflowDefinitionYaml(name: string, def: WorkflowConfig): string {
   const doc: Record<string, unknown> = { name };

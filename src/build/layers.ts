@@ -7,6 +7,7 @@
  * they finish in.
  */
 import { availableParallelism } from "node:os";
+import { DigestMismatchError, type Digest } from "../image/digest.js";
 import type { OciStore } from "../image/layout/store.js";
 import { fingerprintLayerSpec } from "../image/layer/fingerprint.js";
 import type { LayerSpec } from "../image/layer/spec.js";
@@ -24,6 +25,12 @@ export interface LayerWriteOptions {
   mtime: Date;
   /** Layers written at once (default: CPUs, at most 4). */
   jobs?: number;
+  /**
+   * Read back every layer taken from the cache and check its digest; a
+   * corrupted blob is moved aside (the store quarantines it) and the layer is
+   * written again from its sources.
+   */
+  verify?: boolean;
   onEvent: BuildEventSink;
 }
 
@@ -100,8 +107,32 @@ export interface OneLayerOptions extends LayerWriteOptions {
 
 /** One layer through the cache, with progress events. */
 export async function writeOneLayer(store: OciStore, spec: LayerSpec, opts: OneLayerOptions): Promise<WrittenLayer> {
-  const t0 = performance.now();
   const cacheKey = `${KEY_PREFIX}:${opts.kind}:${await fingerprintLayerSpec(spec)}`;
+  const first = await writeCached(store, spec, cacheKey, opts);
+  if (!first.cached || !opts.verify || (await blobIsIntact(store, first.descriptor))) return first;
+  opts.onEvent({ type: "warning", message: `layer ${first.descriptor.digest} (${opts.label}) is corrupted in the store: moved aside, writing it again` });
+  return writeCached(store, spec, cacheKey, opts);
+}
+
+/**
+ * Read a blob through the store's digest check. False when it does not match
+ * (the store has then moved it to .tantalus/corrupt, so it is never used again).
+ */
+export async function blobIsIntact(store: OciStore, d: { digest: Digest; size: number }): Promise<boolean> {
+  try {
+    const stream = await store.openBlob(d.digest, { size: d.size });
+    for await (const _chunk of stream) {
+      // reading is the check
+    }
+    return true;
+  } catch (e) {
+    if (e instanceof DigestMismatchError) return false;
+    throw e;
+  }
+}
+
+async function writeCached(store: OciStore, spec: LayerSpec, cacheKey: string, opts: OneLayerOptions): Promise<WrittenLayer> {
+  const t0 = performance.now();
   let started = false;
   let archived = 0;
   let lastReport = 0;

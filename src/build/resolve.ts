@@ -7,10 +7,11 @@ import type { LoadedConfig, WorkflowConfig } from "../config/index.js";
 import { getWorkflow } from "../config/index.js";
 import { loadContext, makeContext, qualifiedVariantName, variantsOfContext, verifyContext, type ResolvedContext } from "../context/context.js";
 import { InputError, TantalusError } from "../errors.js";
-import type { Variant } from "../rez/package.js";
+import type { Package, Variant } from "../rez/package.js";
 import { Repositories, packagePathsFrom } from "../rez/repository/index.js";
 import { hostSystem, implicitPackagesFor } from "../rez/system.js";
-import { solve } from "../solver/index.js";
+import { lateRequiresHook } from "../rex/late.js";
+import { solve, type LateRequiresHook } from "../solver/index.js";
 
 export interface WorkflowResolve {
   name: string;
@@ -20,6 +21,8 @@ export interface WorkflowResolve {
   variants: Variant[];
   /** "resolved" or the context file it was read from. */
   origin: string;
+  /** `@late()` requires as the solve evaluated them, by package (not known for a saved context). */
+  lateRequires?: ReadonlyMap<Package, readonly string[]>;
 }
 
 export interface ResolveSettings {
@@ -45,7 +48,14 @@ export function implicitPackagesOf(config: LoadedConfig, settings: ResolveSettin
 /** Solve a workflow's request; a failed resolve is an error naming the workflow. */
 export function resolveWorkflow(config: LoadedConfig, name: string, repos: Repositories, implicit: readonly string[]): WorkflowResolve {
   const definition = getWorkflow(config, name);
-  const result = solve(definition.request, repos, { implicitPackages: [...implicit] });
+  const evaluate = lateRequiresHook();
+  const late = new Map<Package, readonly string[]>();
+  const recording: LateRequiresHook = (pkg, ctx) => {
+    const r = evaluate(pkg, ctx);
+    late.set(pkg, r);
+    return r;
+  };
+  const result = solve(definition.request, repos, { implicitPackages: [...implicit], lateRequires: recording });
   if (result.status !== "solved") {
     const why = result.failure?.explanation ?? result.failure?.description ?? result.status;
     throw new TantalusError(`workflow ${name} does not resolve (${definition.request.join(" ")}): ${why}`, config.locate(["workflows", name, "request"]));
@@ -58,7 +68,7 @@ export function resolveWorkflow(config: LoadedConfig, name: string, repos: Repos
     resolved: result.resolved,
     ephemerals: result.ephemerals.map(String),
   });
-  return { name, definition, context, variants: result.resolved, origin: "resolved" };
+  return { name, definition, context, variants: result.resolved, origin: "resolved", lateRequires: late };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { TantalusError } from "../errors.js";
 import { assemblePlan } from "./assemble.js";
-import { has, members, remove, setKey, setOf, size, size3, sizeMinus, union, wordsFor, emptySet, type ImageSet } from "./bitset.js";
+import { members, remove, setKey, setOf, size, size3, sizeMinus, union, wordsFor, emptySet, type ImageSet } from "./bitset.js";
 import { Heap } from "./heap.js";
 import { assertTiersFit, canonicalize, compareStrings, type CanonicalStudio } from "./input.js";
 import { layerKey } from "./key.js";
@@ -137,72 +137,63 @@ function groupsWithinBudget(studio: CanonicalStudio): MergedGroups {
   const result = (): MergedGroups => ({ atoms, layers: groups.filter((g) => g.alive).map((g) => g.atoms) });
   if (size(over) === 0) return result();
 
-  const mergeOf = (a: number, b: number): Merge | undefined => {
-    const ga = groups[a]!;
-    const gb = groups[b]!;
-    const relief = size3(ga.images, gb.images, over);
-    if (relief === 0) return undefined;
-    const [lo, hi] = compareStrings(ga.name, gb.name) < 0 ? [ga.name, gb.name] : [gb.name, ga.name];
-    return {
-      a,
-      b,
-      big: ga.big || gb.big,
-      cost: gb.bytes * sizeMinus(ga.images, gb.images) + ga.bytes * sizeMinus(gb.images, ga.images),
-      relief,
-      bytes: ga.bytes + gb.bytes,
-      lo,
-      hi,
-    };
-  };
-
   // Each live group owns at most one heap entry: its cheapest partner when last looked
   // at. A merge's key only gets worse over time (relief drops as images fit), so an
   // entry found out of date is recomputed and pushed back; one found current is the
   // cheapest merge of all (lazy greedy).
   const heap = new Heap<Merge>(cheaper);
-  const best = new Map<number, Merge>();
-  const offer = (m: Merge): void => {
-    for (const owner of [m.a, m.b]) {
-      const known = best.get(owner);
-      if (!known || cheaper(m, known)) best.set(owner, m.a === owner ? m : { ...m, a: m.b, b: m.a });
-    }
-  };
-  const inImage: number[][][] = studio.images.map(() => studio.tiers.map(() => []));
-  groups.forEach((g, id) => {
-    for (const i of members(g.images)) if (has(over, i)) inImage[i]![g.tier]!.push(id);
-  });
-  const seen = new Set<number>();
-  const initial = groups.length;
-  for (const i of members(over)) {
-    for (const here of inImage[i]!) {
-      for (let x = 0; x < here.length; x++) {
-        for (let y = x + 1; y < here.length; y++) {
-          const pair = here[x]! * initial + here[y]!;
-          if (seen.has(pair)) continue;
-          seen.add(pair);
-          const m = mergeOf(here[x]!, here[y]!);
-          if (m) offer(m);
+
+  /** The cheapest merge of `a` with any live group of its tier, or none (allocates only the winner). */
+  const bestPartner = (a: number): Merge | undefined => {
+    const ga = groups[a]!;
+    const tierGroups = byTier[ga.tier]!;
+    let bx = -1;
+    let bBig = false;
+    let bCost = 0;
+    let bRelief = 0;
+    let bBytes = 0;
+    for (let k = 0; k < tierGroups.length; k++) {
+      const x = tierGroups[k]!;
+      const gx = groups[x]!;
+      if (x === a || !gx.alive) continue;
+      const relief = size3(ga.images, gx.images, over);
+      if (relief === 0) continue;
+      const big = ga.big || gx.big;
+      const cost = gx.bytes * sizeMinus(ga.images, gx.images) + ga.bytes * sizeMinus(gx.images, ga.images);
+      const bytes = ga.bytes + gx.bytes;
+      if (bx >= 0) {
+        // The order of cheaper(), on plain numbers.
+        if (big !== bBig) {
+          if (big) continue;
+        } else {
+          const r = cost * bRelief - bCost * relief;
+          if (r > 0) continue;
+          if (r === 0) {
+            if (cost > bCost) continue;
+            if (cost === bCost) {
+              if (bytes > bBytes) continue;
+              if (bytes === bBytes && compareStrings(gx.name, groups[bx]!.name) >= 0) continue;
+            }
+          }
         }
       }
+      bx = x;
+      bBig = big;
+      bCost = cost;
+      bRelief = relief;
+      bBytes = bytes;
     }
-  }
-  seen.clear();
-  for (const m of best.values()) heap.push(m);
-  best.clear();
-
-  /** The cheapest merge of `a` with any live group of its tier, or none. */
-  const bestPartner = (a: number): Merge | undefined => {
-    const tier = groups[a]!.tier;
-    const live = byTier[tier]!.filter((x) => groups[x]!.alive);
-    byTier[tier] = live;
-    let found: Merge | undefined;
-    for (const x of live) {
-      if (x === a) continue;
-      const m = mergeOf(a, x);
-      if (m && (!found || cheaper(m, found))) found = m;
-    }
-    return found;
+    if (bx < 0) return undefined;
+    const gb = groups[bx]!;
+    const [lo, hi] = compareStrings(ga.name, gb.name) < 0 ? [ga.name, gb.name] : [gb.name, ga.name];
+    return { a, b: bx, big: bBig, cost: bCost, relief: bRelief, bytes: bBytes, lo, hi };
   };
+
+  for (let id = 0; id < groups.length; id++) {
+    if (size3(groups[id]!.images, groups[id]!.images, over) === 0) continue;
+    const m = bestPartner(id);
+    if (m) heap.push(m);
+  }
 
   const fuse = (a: number, b: number): number => {
     const ga = groups[a]!;
@@ -235,6 +226,7 @@ function groupsWithinBudget(studio: CanonicalStudio): MergedGroups {
     return id;
   };
 
+  const dead = studio.tiers.map(() => 0);
   while (size(over) > 0) {
     const m = heap.pop();
     if (!m) throw new TantalusError("internal error: the layer planner ran out of merges with images still over budget");
@@ -250,6 +242,13 @@ function groupsWithinBudget(studio: CanonicalStudio): MergedGroups {
     if (!g.big) {
       const twin = bySignature.get(`${g.tier}|${setKey(g.images)}`);
       if (twin !== undefined && twin !== id) id = fuse(twin, id);
+    }
+    // Dead groups stay in the tier lists until they are half of them.
+    const tier = groups[id]!.tier;
+    dead[tier] += 2;
+    if (dead[tier]! * 2 > byTier[tier]!.length) {
+      byTier[tier] = byTier[tier]!.filter((x) => groups[x]!.alive);
+      dead[tier] = 0;
     }
     const next = bestPartner(id);
     if (next) heap.push(next);

@@ -4,9 +4,9 @@ import fs from "node:fs";
 import path from "node:path";
 import { parseConfig } from "../config/index.js";
 import { Repositories } from "../rez/repository/index.js";
-import { planStudio, studioPlanInput } from "./studio.js";
+import { planInputFor, planStudio, resolveStudio } from "./studio.js";
 import { RootMeasurer } from "./measure.js";
-import { InputError } from "../errors.js";
+import { InputError, TantalusError } from "../errors.js";
 import { fixtureStudio } from "../../test/plan-fixture.js";
 
 test("planning a repository: tiers by precedence, sizes measured on disk, requires graph kept", () => {
@@ -14,7 +14,9 @@ test("planning a repository: tiers by precedence, sizes measured on disk, requir
   const file = path.join(dir, "tantalus.yaml");
   const config = parseConfig(fs.readFileSync(file, "utf8"), file);
   const repos = new Repositories(config.packagesPath);
-  const prepared = studioPlanInput(config, repos);
+  const resolves = resolveStudio(config, repos);
+  assert.deepEqual(resolves.failed, []);
+  const prepared = planInputFor(config, resolves.images);
   const byFamily = new Map(prepared.input.images.flatMap((i) => i.variants).map((v) => [v.family, v]));
   // A package without variants has its base as root: package.py is part of it.
   const py = (family: string): number => {
@@ -37,6 +39,9 @@ test("planning a repository: tiers by precedence, sizes measured on disk, requir
   const maya = layout.variants.find((v) => v.family === "maya")!;
   assert.deepEqual(maya.requires!.map((r) => r.split("@")[0]).sort(), ["python-3.11[]", "usd-24.08[]"]);
   assert.ok(maya.id.endsWith(`@${path.join(dir, "packages")}`));
+  // The launcher's @late requires were evaluated during the solve and are part of the graph.
+  const launcher = layout.variants.find((v) => v.family === "launcher")!;
+  assert.deepEqual(launcher.requires!.map((r) => r.split("@")[0]), ["python-3.11[]"]);
 
   const result = planStudio(config, repos, { budget: 5 });
   // 1 base + 1 top leave 3 layers, one per tier: layout's two platform groups and two rest groups must merge.
@@ -58,7 +63,7 @@ test("a budget above 125 in tantalus.yaml is refused at its line", () => {
   const text = fs.readFileSync(file, "utf8").replace("budget: 100", "budget: 127");
   const config = parseConfig(text, file);
   assert.throws(
-    () => studioPlanInput(config, new Repositories(config.packagesPath)),
+    () => planStudio(config, new Repositories(config.packagesPath)),
     (err: unknown) => err instanceof InputError && err.location?.line === 4 && /layers.budget 127 is above 125/.test(err.message),
   );
 });
@@ -68,7 +73,7 @@ test("a tier override naming an unknown tier is refused at its line", () => {
   const file = path.join(dir, "tantalus.yaml");
   const config = parseConfig(fs.readFileSync(file, "utf8").replace("launcher: { layer: rest }", "launcher: { layer: tools }"), file);
   assert.throws(
-    () => studioPlanInput(config, new Repositories(config.packagesPath)),
+    () => planStudio(config, new Repositories(config.packagesPath)),
     (err: unknown) => err instanceof InputError && err.location?.line === 10 && /packages.launcher.layer 'tools' is not a tier/.test(err.message),
   );
 });
@@ -81,4 +86,28 @@ test("root sizes are cached per run and a missing root measures as empty", () =>
   fs.writeFileSync(path.join(root, "more"), "x");
   assert.equal(m.measure(root).files, 2, "cached for the run");
   assert.deepEqual(new RootMeasurer().measure(path.join(repo, "absent")), { bytes: 0, files: 0, exists: false });
+});
+
+test("variant ids name the repository as the image sees it (image.root_map), so plans do not depend on mounts", () => {
+  const { dir } = fixtureStudio();
+  const file = path.join(dir, "tantalus.yaml");
+  const text = fs.readFileSync(file, "utf8") + `image:\n  root_map: { ${JSON.stringify(path.join(dir, "packages"))}: /studio/packages }\n`;
+  const config = parseConfig(text, file);
+  const result = planStudio(config, new Repositories(config.packagesPath));
+  const ids = result.strategies.shared.plan.layers.flatMap((l) => l.variants);
+  assert.ok(ids.length > 0 && ids.every((id) => id.endsWith("@/studio/packages")), ids.join(" "));
+  assert.equal(result.variants.get("maya-2025[]@/studio/packages")!.root, path.join(dir, "packages", "maya", "2025"));
+});
+
+test("a workflow that does not resolve is left out with a warning, unless it is one the caller needs", () => {
+  const { dir } = fixtureStudio();
+  const file = path.join(dir, "tantalus.yaml");
+  const text = fs.readFileSync(file, "utf8").replace("workflows:\n", "workflows:\n  broken: { request: [maya-1999] }\n");
+  const config = parseConfig(text, file);
+  const repos = new Repositories(config.packagesPath);
+  const result = planStudio(config, repos);
+  assert.deepEqual(result.input.images.map((i) => i.name), ["comp", "layout"]);
+  assert.equal(result.failed[0]!.workflow, "broken");
+  assert.ok(result.warnings.some((w) => /workflow broken does not resolve \(maya-1999\).*left out of the layer plan/.test(w)));
+  assert.throws(() => planStudio(config, repos, { required: ["broken"] }), (err: unknown) => err instanceof TantalusError && err.location?.line === 12);
 });

@@ -10,6 +10,7 @@
  * - `expanduser` (os.path.expanduser): a leading `~` or `~user`.
  */
 import fs from "node:fs";
+import os from "node:os";
 
 /** Rez's ActionInterpreter.ENV_VAR_REGEX: what a shell reads as a variable reference. */
 const SHELL_ENV_REF = /\$\{([^{}]+?)\}|\$([a-zA-Z_]+[a-zA-Z0-9_]*?)/g;
@@ -85,8 +86,8 @@ export function expanduser(text: string, resolver: HomeResolver): string {
   return home + text.slice(i) || "/";
 }
 
-/** The host's resolver: $HOME, and /etc/passwd for `~user` (what Python's pwd module reads). */
-export function hostHomeResolver(home = process.env.HOME ?? ""): HomeResolver {
+/** The host's resolver: $HOME (else the user's home, as Python falls back to pwd), and /etc/passwd for `~user`. */
+export function hostHomeResolver(home = process.env.HOME ?? os.userInfo().homedir): HomeResolver {
   let passwd: Map<string, string> | undefined;
   return {
     home,

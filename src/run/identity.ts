@@ -1,14 +1,17 @@
 /**
  * Who the user is, so the container runs as them: UID, GID, name, home,
  * login shell and supplementary groups (studios give show directories to
- * groups). Read with `id`, which asks NSS, so LDAP/NIS accounts work as well
- * as /etc/passwd ones.
+ * groups). The numbers come from the kernel and the name from getpwuid, so
+ * LDAP/NIS accounts work as well as /etc/passwd ones; group names that
+ * /etc/group lacks are asked of NSS through `id` only when a runtime needs
+ * them (generated /etc/group for docker).
  *
  * Under sudo (root with SUDO_UID set) the identity is the user who ran sudo:
  * `sudo tantalus run` is how a studio gives artists rootful podman, and the
  * artist must still be themselves inside, with their own home.
  */
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { userInfo } from "node:os";
 import { TantalusError } from "../errors.js";
 
@@ -74,25 +77,60 @@ function passwdEntry(user: string): string[] | undefined {
   return r.stdout.trim().split("\n")[0]!.split(":");
 }
 
+/** gid → name from /etc/group (NSS sources such as LDAP are asked only when names are needed: see withGroupNames). */
+function localGroupNames(): Map<number, string> {
+  const out = new Map<number, string>();
+  try {
+    for (const line of readFileSync("/etc/group", "utf8").split("\n")) {
+      const f = line.split(":");
+      if (f.length >= 3 && f[0] && /^\d+$/.test(f[2]!)) out.set(Number(f[2]), f[0]);
+    }
+  } catch {
+    // no readable /etc/group: names stay unknown
+  }
+  return out;
+}
+
+/**
+ * The process's own identity, without spawning anything (this runs on every
+ * `tantalus run`): the kernel's UID/GID/groups, the passwd entry's name and
+ * shell, $HOME, and group names from /etc/group.
+ */
 export function currentIdentity(env: NodeJS.ProcessEnv = process.env): Identity {
   const uid = process.getuid?.() ?? 0;
   const sudoUid = env.SUDO_UID;
   if (uid === 0 && sudoUid && sudoUid !== "0" && /^\d+$/.test(sudoUid)) return sudoIdentity(env, Number(sudoUid));
   const info = userInfo();
-  const id = runId([]);
-  const gid = id?.gid ?? process.getgid?.() ?? 0;
+  const gid = process.getgid?.() ?? info.gid;
+  const names = localGroupNames();
+  const ref = (g: number): GroupRef => (names.has(g) ? { gid: g, name: names.get(g)! } : { gid: g });
   const out: Identity = {
     uid,
     gid,
-    user: id?.user ?? info.username,
+    user: info.username,
     home: env.HOME || info.homedir,
-    groups: (id?.groups ?? (process.getgroups?.() ?? []).map((g) => ({ gid: g }))).filter((g) => g.gid !== gid),
+    groups: [...new Set(process.getgroups?.() ?? [])].filter((g) => g !== gid).map(ref),
     viaSudo: false,
   };
-  if (id?.group !== undefined) out.group = id.group;
+  const group = names.get(gid);
+  if (group !== undefined) out.group = group;
   const shell = env.SHELL || info.shell || undefined;
   if (shell) out.shell = shell;
   return out;
+}
+
+/** The identity with every group named, asking NSS through `id` for the names /etc/group does not have (LDAP, AD). */
+export function withGroupNames(id: Identity): Identity {
+  if (id.group !== undefined && id.groups.every((g) => g.name !== undefined)) return id;
+  const out = runId([id.user]);
+  if (!out) return id;
+  const names = new Map(out.groups.map((g) => [g.gid, g.name]));
+  if (out.group !== undefined) names.set(out.gid, out.group);
+  const named = (g: GroupRef): GroupRef => (g.name === undefined && names.get(g.gid) !== undefined ? { gid: g.gid, name: names.get(g.gid)! } : g);
+  const copy: Identity = { ...id, groups: id.groups.map(named) };
+  const primary = id.group ?? names.get(id.gid);
+  if (primary !== undefined) copy.group = primary;
+  return copy;
 }
 
 function sudoIdentity(env: NodeJS.ProcessEnv, uid: number): Identity {

@@ -5,7 +5,7 @@ export { ensureImage, findWorkflowImage, pullWorkflowImage, type ImageBuilder, t
 export { buildLaunchPlan, planGpu, type PlanInput } from "./plan.js";
 export { defaultRunSettings, applyFlags, parseRuntime, parseNetwork, parseGpu, GPU_MODES, type RunSettings, type RunFlags, type GpuMode } from "./settings.js";
 export { settingsFromConfig, loadRunConfig, type RunConfig } from "./config.js";
-export { currentIdentity, parseIdOutput, type Identity, type GroupRef } from "./identity.js";
+export { currentIdentity, withGroupNames, parseIdOutput, type Identity, type GroupRef } from "./identity.js";
 export { parseVolume, finalizeMounts, containerPathOf, type Mount } from "./mounts.js";
 export { DEFAULT_PASSTHROUGH, LICENCE_VARIABLES, selectPassthrough, licenceHosts } from "./passthrough.js";
 export { planDisplay, parseDisplay, parseXauthority, serializeXauthority, cookiesForDisplay, type DisplayPlan, type XauthEntry } from "./display.js";

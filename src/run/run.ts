@@ -20,7 +20,7 @@ import { constants } from "node:os";
 import { TantalusError } from "../errors.js";
 import { runCacheDir } from "./cache.js";
 import { detectGpu } from "./gpu.js";
-import { currentIdentity, type Identity } from "./identity.js";
+import { currentIdentity, withGroupNames, type Identity } from "./identity.js";
 import { ensureImage, type ImageSource } from "./image.js";
 import { buildLaunchPlan } from "./plan.js";
 import { shellJoin } from "./quote.js";
@@ -96,7 +96,7 @@ export async function prepareRun(opts: RunOptions): Promise<PreparedRun> {
   });
   if (runtime.needsAccountFiles(info, identity)) {
     const { accountFilesFor } = await import("./passwd.js");
-    plan.accounts = await accountFilesFor(image.store, image.image, identity, cacheDir);
+    plan.accounts = await accountFilesFor(image.store, image.image, withGroupNames(identity), cacheDir);
   }
   if (!ctx.dryRun && runtime.beforeLaunch) await runtime.beforeLaunch(plan, prepared, ctx);
   const runtimeEnv: NodeJS.ProcessEnv = { ...env };

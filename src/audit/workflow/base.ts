@@ -1,9 +1,8 @@
 /**
  * The base image the audit reasons about, as layers of an image filesystem,
  * and the ld.so profile that matches it. Three kinds:
- *  - "demo": the demo base is assembled from this host's system libraries,
- *    so the audit sees exactly those: the host's library directories, its
- *    ld.so.cache and ld.so.conf, and its os-release, and nothing else;
+ *  - "demo": the demo base as the build assembles it from this host (its
+ *    content, taken from the host files directly, without writing a layer);
  *  - a root filesystem directory (`rootfs:DIR`), seen as it is;
  *  - an image in the store (a local transport is imported first), unpacked
  *    once into a cache directory keyed by the manifest digest.
@@ -13,7 +12,9 @@ import * as path from "node:path";
 import { TantalusError } from "../../errors.js";
 import type { EntryType, ImageFs, Layer } from "../imagefs.js";
 import { HostDirLayer, LayeredImageFs, normalizeImagePath, resolveImagePath } from "../imagefs.js";
-import type { ByteSource } from "../bytesource.js";
+import { BufferSource, FileSource, type ByteSource } from "../bytesource.js";
+import { demoBaseContent } from "../../build/demo-base.js";
+import type { LayerSpec } from "../../image/layer/spec.js";
 import { DEBIAN_AARCH64, DEBIAN_X86_64, RHEL_X86_64, type LinkerProfile } from "../profile.js";
 
 export interface BaseImage {
@@ -22,26 +23,7 @@ export interface BaseImage {
   /** Bottom layer first. */
   layers: Layer[];
   profile: LinkerProfile;
-  /** Layers carry OCI whiteout files (an image unpacked layer by layer). */
-  ociWhiteouts?: boolean;
 }
-
-/** What the demo base takes from the host: the system library directories and the linker's configuration. */
-export const DEMO_BASE_PATHS: readonly string[] = [
-  "/lib",
-  "/lib32",
-  "/lib64",
-  "/libx32",
-  "/usr/lib",
-  "/usr/lib32",
-  "/usr/lib64",
-  "/usr/libx32",
-  "/usr/local/lib",
-  "/etc/ld.so.cache",
-  "/etc/ld.so.conf",
-  "/etc/ld.so.conf.d",
-  "/etc/os-release",
-];
 
 function hostType(p: string): EntryType | null {
   try {
@@ -53,63 +35,98 @@ function hostType(p: string): EntryType | null {
 }
 
 /**
- * A host directory tree of which only some paths are visible: everything
- * under the allowed prefixes, and the directories leading to them (listing
- * only the way there). Symlinks are kept as they are, so /lib -> usr/lib on a
- * merged-/usr host resolves inside the image as it does on the host.
+ * A layer described by a build LayerSpec, without writing it: host files
+ * (a host symlink stays a link), generated files, directories and links at
+ * their image paths, as the layer writer would archive them. `tree` entries
+ * are separate layers (see specLayers).
  */
-export class HostSubsetLayer implements Layer {
+export class SpecLayer implements Layer {
   readonly at = "/";
-  private readonly prefixes: string[];
-  private readonly inner: HostDirLayer;
+  private readonly entries = new Map<string, { type: "host"; source: string } | { type: "data"; data: Buffer } | { type: "symlink"; target: string } | { type: "dir" }>();
+  private readonly dirs = new Map<string, Map<string, EntryType>>([["", new Map()]]);
 
   constructor(
-    readonly root: string,
-    prefixes: readonly string[],
+    readonly name: string,
+    spec: LayerSpec,
   ) {
-    this.prefixes = prefixes.map(normalizeImagePath);
-    this.inner = new HostDirLayer(root);
+    for (const e of spec.entries) {
+      switch (e.type) {
+        case "hostFile": {
+          const t = hostType(e.source);
+          if (t === "symlink") this.add(e.path, { type: "symlink", target: fs.readlinkSync(e.source) });
+          else if (t === "file") this.add(e.path, { type: "host", source: e.source });
+          break;
+        }
+        case "file":
+          this.add(e.path, { type: "data", data: Buffer.from(e.content) });
+          break;
+        case "directory":
+          this.add(e.path, { type: "dir" });
+          break;
+        case "symlink":
+          this.add(e.path, { type: "symlink", target: e.linkTarget });
+          break;
+        case "tree":
+          break;
+      }
+    }
   }
 
-  private allowed(p: string): boolean {
-    return this.prefixes.some((pre) => p === pre || p.startsWith(pre + "/"));
+  private add(p: string, entry: typeof this.entries extends Map<string, infer V> ? V : never): void {
+    const parts = normalizeImagePath(p).split("/").filter(Boolean);
+    if (parts.length === 0) return;
+    let dir = "";
+    for (let i = 0; i < parts.length - 1; i++) {
+      const child = dir === "" ? parts[i]! : `${dir}/${parts[i]}`;
+      if (!this.dirs.get(dir)!.has(parts[i]!)) this.dirs.get(dir)!.set(parts[i]!, "dir");
+      if (!this.dirs.has(child)) this.dirs.set(child, new Map());
+      dir = child;
+    }
+    const rel = parts.join("/");
+    const type: EntryType = entry.type === "host" || entry.type === "data" ? "file" : entry.type;
+    this.dirs.get(dir)!.set(parts[parts.length - 1]!, type);
+    this.entries.set(rel, entry);
+    if (entry.type === "dir" && !this.dirs.has(rel)) this.dirs.set(rel, new Map());
   }
 
   list(rel: string): ReadonlyMap<string, EntryType> | null {
-    const p = "/" + rel;
-    if (this.allowed(p)) return this.inner.list(rel);
-    const below = p === "/" ? "/" : p + "/";
-    const out = new Map<string, EntryType>();
-    for (const pre of this.prefixes) {
-      if (!pre.startsWith(below)) continue;
-      const name = pre.slice(below.length).split("/")[0]!;
-      if (out.has(name)) continue;
-      const t = hostType(path.join(this.root, p, name));
-      if (t !== null) out.set(name, t);
-    }
-    if (out.size === 0 && hostType(path.join(this.root, p)) !== "dir") return null;
-    return out;
+    return this.dirs.get(rel) ?? null;
   }
-
   readlink(rel: string): string | null {
-    return this.allowed("/" + rel) ? this.inner.readlink(rel) : null;
+    const e = this.entries.get(rel);
+    return e?.type === "symlink" ? e.target : null;
   }
-
   open(rel: string): ByteSource {
-    if (!this.allowed("/" + rel)) throw Object.assign(new Error(`not part of the demo base: /${rel}`), { code: "ENOENT" });
-    return this.inner.open(rel);
+    const e = this.entries.get(rel);
+    if (e?.type === "host") return FileSource.open(e.source);
+    if (e?.type === "data") return new BufferSource(e.data);
+    throw Object.assign(new Error(`no such file in ${this.name}: /${rel}`), { code: "ENOENT" });
   }
-
   describe(rel: string): string {
-    return this.inner.describe(rel);
+    const e = this.entries.get(rel);
+    return e?.type === "host" ? e.source : `${this.name}:/${rel}`;
   }
 }
 
-/** The demo base: the host's system libraries and linker configuration (what the demo base image copies). */
-export function demoBase(hostRoot = "/"): BaseImage {
-  const layer = new HostSubsetLayer(hostRoot, DEMO_BASE_PATHS);
-  const fsys = new LayeredImageFs([layer]);
-  return { description: `demo base: the system libraries of this host (${hostRoot})`, layers: [layer], profile: detectProfile(fsys) };
+/** The layers a LayerSpec stands for: its entries, and one host directory layer per `tree` entry. */
+export function specLayers(name: string, spec: LayerSpec): Layer[] {
+  const trees = spec.entries.flatMap((e) => (e.type === "tree" ? [new HostDirLayer(e.source, e.path)] : []));
+  return [...trees, new SpecLayer(name, spec)];
+}
+
+/**
+ * The demo base exactly as the build assembles it from this host (a shell,
+ * the dynamic loader, glibc, the GCC runtime, the extra `libraries`, and what
+ * they need), without writing its layer.
+ */
+export function demoBase(libraries: readonly string[] = []): BaseImage {
+  const content = demoBaseContent(libraries);
+  const layers = specLayers("demo base", content.spec);
+  return {
+    description: "demo base (this host's shell and system libraries)",
+    layers,
+    profile: detectProfile(new LayeredImageFs(layers)),
+  };
 }
 
 /** A root filesystem directory as the whole base. */
@@ -144,9 +161,11 @@ function exists(image: ImageFs, p: string): boolean {
 }
 
 /**
- * The ld.so profile of a base: the distribution family from /etc/os-release
- * (ID and ID_LIKE), the architecture from the program interpreter present.
- * Debian-like bases use multiarch directories, the rest glibc's lib64 layout.
+ * The ld.so profile of a base. The layout decides: a base with the x86_64
+ * multiarch directories has a Debian-built ld.so, whatever its os-release
+ * says (the demo base is the build host's files); otherwise /etc/os-release
+ * (ID, ID_LIKE) tells Debian-likes from the rest, which use glibc's lib64
+ * layout. The architecture comes from the program interpreter present.
  */
 export function detectProfile(image: ImageFs): LinkerProfile {
   const osRelease = readText(image, "/etc/os-release") ?? readText(image, "/usr/lib/os-release") ?? "";
@@ -156,12 +175,14 @@ export function detectProfile(image: ImageFs): LinkerProfile {
     if (m) for (const id of m[2]!.replace(/^["']|["']$/g, "").split(/\s+/)) if (id) ids.add(id.toLowerCase());
   }
   const aarch64 = exists(image, DEBIAN_AARCH64.interpreter) && !exists(image, DEBIAN_X86_64.interpreter);
-  const debianLike = ids.has("debian") || ids.has("ubuntu") || (ids.size === 0 && exists(image, "/usr/lib/x86_64-linux-gnu"));
   if (aarch64) {
-    if (!debianLike) throw new TantalusError("the base image is an arm64 distribution Tantalus has no ld.so profile for (only Debian-like arm64 bases are supported)");
+    if (!exists(image, "/usr/lib/aarch64-linux-gnu") && !ids.has("debian") && !ids.has("ubuntu")) {
+      throw new TantalusError("the base image is an arm64 distribution Tantalus has no ld.so profile for (only Debian-like arm64 bases are supported)");
+    }
     return DEBIAN_AARCH64;
   }
-  return debianLike ? DEBIAN_X86_64 : RHEL_X86_64;
+  const multiarch = exists(image, "/usr/lib/x86_64-linux-gnu") || exists(image, "/lib/x86_64-linux-gnu");
+  return multiarch || ids.has("debian") || ids.has("ubuntu") ? DEBIAN_X86_64 : RHEL_X86_64;
 }
 
 export interface LoadBaseOptions {
@@ -169,6 +190,8 @@ export interface LoadBaseOptions {
   store: string;
   /** Directory relative local references are taken from (the configuration's). */
   configDir: string;
+  /** Extra libraries of the demo base (the build passes audit.allow_system). */
+  demoLibraries?: readonly string[];
 }
 
 const LOCAL_TRANSPORTS = /^(oci|oci-archive|docker-archive|rootfs):/;
@@ -181,7 +204,7 @@ const LOCAL_TRANSPORTS = /^(oci|oci-archive|docker-archive|rootfs):/;
  * images are unpacked once under STORE/audit/rootfs/<manifest digest>.
  */
 export async function loadBaseImage(reference: string, opts: LoadBaseOptions): Promise<BaseImage> {
-  if (reference === "demo") return demoBase();
+  if (reference === "demo") return demoBase(opts.demoLibraries);
   let ref = reference;
   if (LOCAL_TRANSPORTS.test(ref)) {
     const colon = ref.indexOf(":");

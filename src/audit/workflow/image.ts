@@ -117,7 +117,7 @@ export function planImage(base: BaseImage, variants: readonly Variant[], opts: P
     }
     layers.push(repair);
   }
-  const image = new LayeredImageFs(layers, { ociWhiteouts: base.ociWhiteouts });
+  const image = new LayeredImageFs(layers);
   const byId = new Map(packages.map((p) => [p.id, p]));
   const memo = new Map<string, string | null>();
   const ownerOf = (p: string): string | null => {

@@ -5,3 +5,4 @@ export * from "./image.js";
 export * from "./resolve.js";
 export * from "./environment.js";
 export * from "./audit.js";
+export * from "./gate.js";

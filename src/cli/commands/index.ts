@@ -10,6 +10,12 @@ import { register as registerEnv } from "./env.js";
 import { register as registerShell } from "./shell.js";
 import { register as registerRun } from "./run.js";
 import { register as registerDoctor } from "./doctor.js";
+import { register as registerBuild } from "./build.js";
+import { register as registerImages } from "./images.js";
+import { register as registerGc } from "./gc.js";
+import { register as registerDiff } from "./diff.js";
+import { register as registerPull } from "./pull.js";
+import { register as registerAudit } from "./audit.js";
 
 /**
  * Every subcommand registers itself here; one module per command under
@@ -27,4 +33,10 @@ export function registerCommands(program: Command): void {
   registerShell(program);
   registerRun(program);
   registerDoctor(program);
+  registerBuild(program);
+  registerImages(program);
+  registerGc(program);
+  registerDiff(program);
+  registerPull(program);
+  registerAudit(program);
 }

@@ -1,7 +1,12 @@
+import fs from "node:fs";
+import path from "node:path";
 import type { Command } from "@commander-js/extra-typings";
 import { findConfig, openRepositories, printJson } from "../common.js";
+import type { LoadedConfig } from "../../config/index.js";
 import { UsageError } from "../../errors.js";
-import { hostSystem, implicitPackagesFor } from "../../rez/system.js";
+import { OciStore } from "../../image/layout/store.js";
+import { parseReference } from "../../image/remote/reference.js";
+import { storeTagFor } from "../../build/distribution.js";
 import { planStudio } from "../../plan/studio.js";
 import { renderComparison, renderImageLayers } from "../../plan/format.js";
 import { MAX_BUDGET, type Strategy } from "../../plan/types.js";
@@ -26,6 +31,25 @@ function wholeNumber(flag: string, text: string | undefined, min: number, max: n
   return n;
 }
 
+/**
+ * Layers of the configured base: 1 for the demo base, the stored manifest's count for a
+ * registry base already in the store, else 1 assumed (the plan never pulls).
+ */
+async function baseLayersOf(config: LoadedConfig): Promise<{ count: number; source: string }> {
+  const spec = config.config.base.image;
+  if (spec === "demo") return { count: 1, source: "demo base" };
+  if (!/^(oci|oci-archive|docker-archive|rootfs):/.test(spec) && fs.existsSync(path.join(config.store, "oci-layout"))) {
+    try {
+      const store = await OciStore.open(config.store, { readOnly: true });
+      const desc = await store.resolve(storeTagFor(parseReference(spec)));
+      if (desc) return { count: (await store.loadImage(desc)).manifest.layers.length, source: `${spec} in ${config.store}` };
+    } catch {
+      // An unreadable store is the build's problem; the plan falls back to an assumption.
+    }
+  }
+  return { count: 1, source: `assumed for ${spec}: pass --base-layers N, or build once so the store has it` };
+}
+
 export function register(program: Command): void {
   program
     .command("plan")
@@ -36,48 +60,47 @@ export function register(program: Command): void {
     .argument("[workflow...]", "workflows whose layers to show (all are planned together either way)")
     .option("--all", "show every workflow's layers (the default without WORKFLOW)")
     .option("--budget <n>", `most layers per image, base and top included (default: layers.budget, else 100; at most ${MAX_BUDGET})`)
-    .option("--base-layers <n>", "layers of the base image under every workflow image (default 1, the demo base)")
+    .option("--base-layers <n>", "layers of the base image (default: 1 for the demo base, else read from the store when the base is there)")
     .option("--summary", "print only the studio summary, not each image's layers")
     .option("--paths <paths>", "package search paths, colon-separated")
     .option("--config <file>", "configuration file (default: ./tantalus.yaml)")
     .option("--json", "print the plan, the per-image layers and the strategy reports as JSON")
-    .action((workflows, opts: PlanOpts) => {
+    .action(async (workflows, opts: PlanOpts) => {
       if (opts.all && workflows.length > 0) throw new UsageError("give WORKFLOW names or --all, not both");
       const budget = wholeNumber("--budget", opts.budget, 1, MAX_BUDGET);
-      const baseLayers = wholeNumber("--base-layers", opts.baseLayers, 0, MAX_BUDGET);
+      const given = wholeNumber("--base-layers", opts.baseLayers, 0, MAX_BUDGET);
       const config = findConfig(opts, true)!;
       const repos = openRepositories(opts);
-      const known = Object.keys(config.workflows);
-      for (const w of workflows) {
-        if (!known.includes(w)) throw new UsageError(`no workflow '${w}' in the configuration (known: ${known.sort().join(", ")})`);
-      }
-      const result = planStudio(config, repos, { budget, baseLayers, implicitPackages: implicitPackagesFor(hostSystem()) });
+      const base = given !== undefined ? { count: given, source: "--base-layers" } : await baseLayersOf(config);
+      const result = planStudio(config, repos, { budget, baseLayers: base.count, required: workflows });
       for (const w of result.warnings) process.stderr.write(`tantalus: warning: ${w}\n`);
       const shared = result.strategies.shared.plan;
+      const shown = workflows.length > 0 ? workflows : shared.images.map((i) => i.name);
 
       if (opts.json) {
-        const shown = workflows.length > 0 ? workflows : known;
         printJson({
           budget: shared.budget,
           tiers: shared.tiers,
+          baseLayers: { ...base },
           layers: shared.layers,
           images: shared.images.filter((i) => shown.includes(i.name)),
           reports: Object.fromEntries(
-            (Object.entries(result.strategies) as [Strategy, (typeof result.strategies)[Strategy]][]).map(([s, r]) => [s, { ...r.report, millis: r.millis }]),
+            (Object.keys(result.strategies) as Strategy[]).map((s) => [s, { ...result.strategies[s].report, millis: result.strategies[s].millis }]),
           ),
+          failed: result.failed,
           resolveSeconds: result.resolveSeconds,
           measureSeconds: result.measureSeconds,
           warnings: result.warnings,
         });
         return;
       }
-      const out: string[] = [];
-      out.push(
+      const out: string[] = [
         `Layer plan of ${shared.images.length} workflow images, at most ${shared.budget} layers each ` +
           `(base + planned + top), tiers bottom first: ${shared.tiers.join(", ")}`,
+        `Base: ${base.count} layer(s) (${base.source})`,
         "",
-      );
-      if (!opts.summary) out.push(renderImageLayers(shared, workflows));
+      ];
+      if (!opts.summary) out.push(renderImageLayers(shared, shown));
       out.push(renderComparison(result.strategies));
       process.stdout.write(out.join("\n") + "\n");
     });

@@ -7,6 +7,7 @@ import { makeContext, qualifiedVariantName, saveContext, type ResolvedContext } 
 import { saveRxt } from "../../context/rxt.js";
 import { InputError, UsageError } from "../../errors.js";
 import { parsePackageRequest } from "../../rez/version/index.js";
+import { lateRequiresHook } from "../../rex/index.js";
 import { parseTime } from "../time.js";
 import type { Repositories } from "../../rez/repository/index.js";
 
@@ -58,7 +59,7 @@ export function register(program: Command): void {
       for (const r of req) parsePackageRequest(r);
 
       const t0 = performance.now();
-      const result = solve(req, repos, { implicitPackages: implicit, timestamp });
+      const result = solve(req, repos, { implicitPackages: implicit, timestamp, lateRequires: lateRequiresHook() });
       const seconds = (performance.now() - t0) / 1000;
       const ctx = contextOf(req, implicit, repos, timestamp, result);
       repos.saveCaches();
@@ -106,12 +107,13 @@ function runBatch(file: string, repos: Repositories, implicit: string[], timesta
     throw new InputError("expected a JSON array of requests, each an array of requirement strings", { file });
   }
   const out: Record<string, unknown>[] = [];
+  const lateRequires = lateRequiresHook();
   for (const req of requests as string[][]) {
     const t0 = performance.now();
     let entry: Record<string, unknown>;
     try {
       for (const r of req) parsePackageRequest(r);
-      entry = jsonResult(solve(req, repos, { implicitPackages: implicit, timestamp }));
+      entry = jsonResult(solve(req, repos, { implicitPackages: implicit, timestamp, lateRequires }));
     } catch (err) {
       // A malformed requirement fails that request only; the batch goes on.
       entry = { status: "failed", resolved: [], failure: { kind: "invalid-request", description: (err as Error).message } };

@@ -23,7 +23,10 @@ import { digestHex } from "../../image/digest.js";
 import { writeFileAtomic } from "../../util/atomic.js";
 import { ENTRYPOINT_PATH } from "../entrypoint.js";
 import { capture, runStep } from "../exec.js";
-import { podmanHostFindings, podmanOciRuntime } from "../host-checks.js";
+import { containersConfFiles, podmanHostFindings, podmanOciRuntime, tomlSetting } from "../host-checks.js";
+
+/** Where podman looks for its init when containers.conf sets no init_path. */
+const PODMAN_INIT_PATHS = ["/usr/libexec/podman/catatonit", "/usr/local/libexec/podman/catatonit", "/usr/lib/podman/catatonit"];
 import type { Identity } from "../identity.js";
 import { which } from "../which.js";
 import { shellJoin } from "../quote.js";
@@ -66,6 +69,13 @@ export class Podman implements Runtime {
     const rootless = (process.getuid?.() ?? 0) !== 0;
     const info: RuntimeInfo = { name: "podman", available: true, path, rootless, problems: [], fixes: [], details: {} };
     info.details.ociRuntime = podmanOciRuntime(ctx.env, rootless, (c) => which(c, ctx.env));
+    // --init (signals reach the application, `kill $$` works, zombies are reaped) needs podman's init binary.
+    const init = tomlSetting(containersConfFiles(ctx.env, rootless), "containers", "init_path") ?? PODMAN_INIT_PATHS.find((p) => existsSync(p));
+    if (!init || !existsSync(init)) {
+      info.available = false;
+      info.problems.push("podman's container init (catatonit) is missing: `podman run --init` fails");
+      info.fixes.push("apt-get install catatonit (dnf install catatonit)");
+    } else info.details.init = init;
     if (rootless) {
       const user = userInfo().username;
       for (const f of ["/etc/subuid", "/etc/subgid"]) {

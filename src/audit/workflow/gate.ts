@@ -1,0 +1,108 @@
+/**
+ * The library audit as the build runs it (src/build/audit-gate.ts): the
+ * build's own resolve and base image go through the same audit as
+ * `tantalus audit`; counted errors refuse the image, the repair plan becomes
+ * the repair layer, and the repair directories must be appended to the
+ * workflow's environment (`environment` of the outcome).
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { AuditGate, AuditInput, AuditOutcome } from "../../build/audit-gate.js";
+import type { ResolvedImage } from "../../image/types.js";
+import type { OciStore } from "../../image/layout/store.js";
+import type { LayerSource } from "../../image/layer/spec.js";
+import type { Package } from "../../rez/package.js";
+import { Requirement } from "../../rez/version/index.js";
+import { lateRequiresHook } from "../../rex/index.js";
+import type { LateRequiresHook } from "../../solver/index.js";
+import type { EnvAddition, RepairPlan } from "../repair.js";
+import { directoryBase, type BaseImage } from "./base.js";
+import { auditResolve, type AuditConfig, type AuditFinding, type WorkflowAudit } from "./audit.js";
+import type { WorkflowResolve } from "./resolve.js";
+
+/** What the gate returns beyond the build's AuditOutcome: the repairs' environment, and the audit itself. */
+export interface LibraryAuditOutcome extends AuditOutcome {
+  /** Appended to the workflow's environment after the Rez environment and the workflow's own variables. */
+  environment: EnvAddition[];
+  audit: WorkflowAudit;
+}
+
+export interface LibraryAuditGateOptions {
+  /** Donor directories for every package's system_libraries, searched before the base image. */
+  donorDirs?: readonly string[];
+  lateRequires?: LateRequiresHook;
+}
+
+export function libraryAuditGate(config: AuditConfig, opts: LibraryAuditGateOptions = {}): AuditGate {
+  const bases = new Map<string, Promise<BaseImage>>();
+  return async (input: AuditInput): Promise<LibraryAuditOutcome> => {
+    const digest = input.base.manifestDescriptor.digest;
+    let base = bases.get(digest);
+    if (!base) bases.set(digest, (base = unpackedBase(input.store, input.base)));
+    const resolve = resolveOf(input, opts.lateRequires);
+    const audit = auditResolve(config, resolve, await base, { donorDirs: opts.donorDirs });
+    return outcomeOf(audit);
+  };
+}
+
+/** A stored image unpacked once under STORE/audit/rootfs/<manifest digest>. */
+export async function unpackedBase(store: OciStore, image: ResolvedImage): Promise<BaseImage> {
+  const digest = image.manifestDescriptor.digest;
+  const dest = path.join(store.dir, "audit", "rootfs", digest.replace(":", "-"));
+  if (!fs.existsSync(dest)) {
+    fs.mkdirSync(path.dirname(dest), { recursive: true });
+    const { unpackImage } = await import("../../run/unpack.js");
+    await unpackImage(store, image, dest);
+  }
+  return directoryBase(dest, `${image.manifestDescriptor.annotations?.["org.opencontainers.image.ref.name"] ?? "base image"} ${digest.slice(0, 19)}`);
+}
+
+/** The build's resolve as the audit needs it; late requires are evaluated again (a context does not record them). */
+function resolveOf(input: AuditInput, late?: LateRequiresHook): WorkflowResolve {
+  const hook = late ?? lateRequiresHook();
+  const request = input.context.request.map((r) => Requirement.parse(r));
+  const requires = new Map<string, Requirement[]>();
+  const evaluated = new Map<Package, Requirement[]>();
+  for (const v of input.variants) {
+    let pkgReqs = v.package.requires;
+    if (v.package.hasLateRequires) {
+      let e = evaluated.get(v.package);
+      if (!e) evaluated.set(v.package, (e = hook(v.package, { building: false, request }).map((s) => Requirement.parse(s))));
+      pkgReqs = e;
+    }
+    requires.set(v.name, [...pkgReqs, ...v.variantRequires]);
+  }
+  return {
+    workflow: input.workflow,
+    request: [...input.context.request],
+    implicitPackages: [...input.context.implicitPackages],
+    packagePaths: [...input.context.packagePaths],
+    variants: [...input.variants],
+    requires,
+  };
+}
+
+function line(f: AuditFinding): string {
+  return `${f.package ?? "base image"}: ${f.kind}: ${f.message}`;
+}
+
+export function outcomeOf(audit: WorkflowAudit): LibraryAuditOutcome {
+  const live = audit.findings.filter((f) => !f.ignored);
+  const errors = live.filter((f) => f.severity === "error").map(line);
+  const warnings = [
+    ...live.filter((f) => f.severity === "warning").map(line),
+    ...audit.repairs.unresolved.map((u) => `${u.package}: cannot repair ${u.soname}: ${u.reason}`),
+  ];
+  const outcome: LibraryAuditOutcome = { errors, warnings, environment: audit.repairs.envAdditions, audit };
+  const repair = repairLayer(audit.repairs);
+  if (repair) outcome.repair = repair;
+  return outcome;
+}
+
+/** The repair layer's entries (one file per repaired library) and its history comment. */
+export function repairLayer(plan: RepairPlan): AuditOutcome["repair"] {
+  if (plan.layerFiles.length === 0) return undefined;
+  const entries: LayerSource[] = plan.layerFiles.map((f) => ({ type: "hostFile", source: f.hostSource, path: f.imagePath, mode: 0o755 }));
+  const what = plan.layerFiles.map((f) => `${f.soname} for ${f.package}`).join(", ");
+  return { spec: { entries }, comment: `repaired libraries: ${what}` };
+}

@@ -1,0 +1,46 @@
+// Building workflow images: resolve, environment, layer plan, layers, images,
+// and what follows (push, pull, export, listing, diff, garbage collection).
+export {
+  buildWorkflows,
+  CONTEXT_PATH,
+  WORKFLOW_DEFINITION_PATH,
+  type BuildOptions,
+  type BuildReport,
+  type BuildResult,
+  type BuildStats,
+  type BuiltLayer,
+} from "./build.js";
+export type { BuildEvent, BuildEventSink, LayerKind } from "./events.js";
+export { ProgressDisplay, formatBytes, type ProgressOptions, type ProgressStream } from "./progress.js";
+export type { AuditGate, AuditInput, AuditOutcome } from "./audit-gate.js";
+export { resolveBaseImage, BASE_ROLE_ANNOTATION, type BaseImage, type BaseOptions } from "./base.js";
+export { demoBaseImage, demoBaseContent, DEMO_BASE_LIBRARIES, type DemoBaseOptions, type DemoBaseContent } from "./demo-base.js";
+export { captureEnvironment, imageContext, imageContextJson, workflowDefinitionYaml, type CapturedEnvironment, type EnvironmentInput } from "./environment.js";
+export { planBuild, type BuildPlan, type BuildLayer, type BuildPlanOptions, type PlanImageInput } from "./plan.js";
+export { packageLayerSpec, writePackageLayers, writeOneLayer, type WrittenLayer } from "./layers.js";
+export { resolveWorkflow, workflowFromContext, openBuildRepositories, implicitPackagesOf, type WorkflowResolve, type ResolveSettings } from "./resolve.js";
+export { Label, imageLabels, parseQualifiedVariant, type QualifiedVariant } from "./labels.js";
+export {
+  pushImages,
+  pushStoredImage,
+  pullIntoStore,
+  exportImages,
+  storeBlobSource,
+  storeBlobSink,
+  storeTagFor,
+  type PushedImage,
+  type PulledIntoStore,
+  type PushStoredOptions,
+} from "./distribution.js";
+export {
+  listStoredImages,
+  diffImages,
+  collectGarbage,
+  type StoredImage,
+  type ImageDiff,
+  type PackageChange,
+  type LayerSummary,
+  type CollectOptions,
+  type CollectReport,
+} from "./inventory.js";
+export { workflowImageBuilder } from "./builder.js";

@@ -1,0 +1,58 @@
+import path from "node:path";
+import type { Command } from "@commander-js/extra-typings";
+import { findConfig, openRepositories, printJson } from "../common.js";
+import { UsageError } from "../../errors.js";
+
+interface AuditOpts {
+  all?: boolean;
+  json?: boolean;
+  suggest?: boolean;
+  pollute?: boolean;
+  config?: string;
+  paths?: string;
+  repair: boolean;
+  donor: string[];
+  base?: string;
+}
+
+export function register(program: Command): void {
+  program
+    .command("audit")
+    .description(
+      "find every shared library a workflow would load from the wrong place in its planned image " +
+        "(missing, from the base OS, undeclared, conflicting, wrong architecture, host paths); exit 1 on errors",
+    )
+    .argument("[workflow]", "workflow of tantalus.yaml to audit")
+    .option("--all", "audit every workflow")
+    .option("--json", "print the findings as JSON")
+    .option("--suggest", "say which package or base-OS file provides each missing library, and print tantalus.yaml entries that repair it")
+    .option("--pollute", "also plant decoy libraries in the base OS directories and report every load that would switch to one")
+    .option("--no-repair", "audit the image without the configured repairs (add_requires, repair layer)")
+    .option("--donor <dir>", "directory to take repaired system libraries from, before the base image (repeatable)", (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option("--base <image>", "base image instead of the configuration's base.image (demo, rootfs:DIR, oci:DIR, or a stored reference)")
+    .option("--config <file>", "configuration file (default: ./tantalus.yaml)")
+    .option("--paths <paths>", "package search paths, colon-separated (default: TANTALUS_PACKAGES_PATH, then tantalus.yaml)")
+    .action(async (workflow: string | undefined, opts: AuditOpts) => {
+      if (opts.all && workflow) throw new UsageError("give a workflow or --all, not both");
+      if (!opts.all && !workflow) throw new UsageError("nothing to audit: give a workflow or --all");
+      const audit = await import("../../audit/workflow/index.js");
+      const { auditExitCode, auditJson, formatAuditReport } = await import("../../audit/report.js");
+      const config = findConfig(opts, true)!;
+      const repos = openRepositories(opts);
+      const base = await audit.loadBaseImage(opts.base ?? config.config.base.image, { store: config.store, configDir: opts.base ? process.cwd() : config.dir });
+      const donorDirs = opts.donor.map((d) => path.resolve(d));
+      const common = { repos, base, repairs: opts.repair, donorDirs, pollute: opts.pollute ?? false };
+      const audits = opts.all ? await audit.auditAll(config, common) : [await audit.auditWorkflow(config, workflow!, common)];
+      let suggestions;
+      if (opts.suggest) {
+        const { SonameIndex, suggestRepairs } = await import("../../audit/suggest.js");
+        const index = new SonameIndex(repos, path.join(config.store, "audit", "soname-index.json"));
+        index.save();
+        suggestions = suggestRepairs(audits, { index, base, config, donorDirs });
+      }
+      repos.saveCaches();
+      if (opts.json) printJson(auditJson(audits, suggestions));
+      else process.stdout.write(formatAuditReport(audits, suggestions));
+      process.exitCode = auditExitCode(audits);
+    });
+}

@@ -1,0 +1,118 @@
+import type { Command } from "@commander-js/extra-typings";
+import { UsageError } from "../../errors.js";
+import type { LayerCompression } from "../../image/types.js";
+import { findConfig, printJson } from "../common.js";
+
+interface BuildOpts {
+  all?: boolean;
+  context?: string;
+  compression?: string;
+  level?: string;
+  jobs?: string;
+  output?: string;
+  push?: string | boolean;
+  insecure?: boolean;
+  allowAuditErrors?: boolean;
+  store?: string;
+  config?: string;
+  progress?: boolean;
+  json?: boolean;
+}
+
+const COMPRESSIONS: LayerCompression[] = ["gzip", "zstd", "none"];
+
+function wholeNumber(flag: string, text: string | undefined, min: number, max: number): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || n < min || n > max) throw new UsageError(`invalid ${flag} '${text}': expected a whole number from ${min} to ${max}`);
+  return n;
+}
+
+export function register(program: Command): void {
+  program
+    .command("build")
+    .description(
+      "build workflow images into the local store: resolve, capture the environment, plan the layers of all workflows together, " +
+        "write the layers (an unchanged package is never archived again) and tag each image with its workflow name",
+    )
+    .argument("[workflow...]", "workflows of tantalus.yaml to build")
+    .option("--all", "build every workflow")
+    .option("--context <file>", "build exactly this saved resolve (tantalus resolve -o FILE) for the one WORKFLOW named")
+    .option("--compression <kind>", "layer compression: gzip, zstd or none (default: image.compression, else gzip)")
+    .option("--level <n>", "compression level: gzip 1-9 (default 6), zstd 1-19 (default 3)")
+    .option("--jobs <n>", "layers archived and compressed at once (default: CPUs, at most 4)")
+    .option("--output <dest>", "also export: oci:DIR[:TAG], oci-archive:FILE[:TAG] or docker-archive:FILE[:NAME:TAG]")
+    .option("--push [ref]", "push to a registry: REGISTRY/REPO[:TAG] for one image, a REGISTRY/PREFIX for several (default: the configuration's registry)")
+    .option("--insecure", "allow plain HTTP to the registry (a local registry without TLS), for the push and a registry base image")
+    .option("--allow-audit-errors", "write images even when the library audit finds errors")
+    .option("--store <dir>", "image store (default: the configuration's store, else ~/.cache/tantalus)")
+    .option("--config <file>", "configuration file (default: ./tantalus.yaml)")
+    .option("--no-progress", "no progress lines on stderr")
+    .option("--json", "print the result (images, digests, layers, timings) as JSON")
+    .action(async (workflows, opts: BuildOpts) => {
+      if (opts.all && workflows.length > 0) throw new UsageError("give WORKFLOW names or --all, not both");
+      if (!opts.all && workflows.length === 0) throw new UsageError("name the workflows to build, or pass --all");
+      if (opts.compression !== undefined && !COMPRESSIONS.includes(opts.compression as LayerCompression)) {
+        throw new UsageError(`invalid --compression '${opts.compression}': expected gzip, zstd or none`);
+      }
+      const level = wholeNumber("--level", opts.level, 1, 19);
+      const jobs = wholeNumber("--jobs", opts.jobs, 1, 64);
+      const config = findConfig(opts, true)!;
+      const pushTarget = opts.push === undefined ? undefined : opts.push === true ? config.config.registry : opts.push;
+      if (opts.push === true && !pushTarget) throw new UsageError("--push without a reference needs `registry:` in the configuration");
+
+      const build = await import("../../build/index.js");
+      const display = opts.progress === false ? undefined : new build.ProgressDisplay(process.stderr);
+      const onEvent = display?.event;
+      try {
+        const report = await build.buildWorkflows(config, workflows, {
+          ...(opts.context !== undefined ? { contextFile: opts.context } : {}),
+          ...(opts.store !== undefined ? { store: opts.store } : {}),
+          ...(opts.compression !== undefined ? { compression: opts.compression as LayerCompression } : {}),
+          ...(level !== undefined ? { level } : {}),
+          ...(jobs !== undefined ? { jobs } : {}),
+          registry: { insecure: opts.insecure === true },
+          allowAuditErrors: opts.allowAuditErrors === true,
+          ...(onEvent ? { onEvent } : {}),
+        });
+        const images = report.results.map((r) => ({ workflow: r.workflow, ref: r.tag }));
+        if (opts.output) await build.exportImages(report.store, images, opts.output, onEvent);
+        const pushed = pushTarget
+          ? await build.pushImages(report.store, images, pushTarget, { insecure: opts.insecure === true, ...(onEvent ? { onEvent } : {}) })
+          : [];
+        display?.close();
+        if (opts.json) {
+          printJson({
+            store: report.store.dir,
+            base: { name: report.base.name, digest: report.base.image.manifestDescriptor.digest },
+            images: report.results.map((r) => ({
+              workflow: r.workflow,
+              tags: r.tags,
+              digest: r.digest,
+              size: r.size,
+              request: r.request,
+              resolve: r.resolve,
+              layers: r.layers.map((l) => ({ kind: l.kind, digest: l.digest, size: l.size, cached: l.cached, ...(l.variants ? { variants: l.variants, tier: l.tier } : {}) })),
+              ...(r.audit ? { audit: r.audit } : {}),
+            })),
+            pushed: pushed.map((p) => ({ workflow: p.workflow, reference: p.target, digest: p.result.digest, blobs: p.result.blobs })),
+            stats: report.stats,
+          });
+          return;
+        }
+        const s = report.stats;
+        const fmt = build.formatBytes;
+        const lines = [
+          `built ${report.results.length} image(s) in ${s.seconds.toFixed(1)} s: ${s.layers} layer(s), ${s.layersReused} reused from the cache, ` +
+            `${s.layersWritten} written (${fmt(s.bytesArchived)} archived -> ${fmt(s.bytesStored)} stored)`,
+          `base ${report.base.name} ${report.base.image.manifestDescriptor.digest}; store ${report.store.dir}`,
+        ];
+        const width = Math.max(...report.results.map((r) => r.workflow.length));
+        for (const r of report.results) lines.push(`  ${r.workflow.padEnd(width)}  ${r.digest}  ${String(r.layers.length).padStart(3)} layers  ${fmt(r.size)}`);
+        for (const p of pushed) lines.push(`pushed ${p.workflow} -> ${p.target}@${p.result.digest}`);
+        process.stdout.write(lines.join("\n") + "\n");
+      } finally {
+        display?.close();
+      }
+    });
+}

@@ -1,0 +1,71 @@
+import { existsSync } from "node:fs";
+import type { Command } from "@commander-js/extra-typings";
+import { UsageError } from "../../errors.js";
+import { printJson } from "../common.js";
+import { storeDirOf } from "./images.js";
+
+interface GcOpts {
+  keep?: string;
+  pin: string[];
+  dryRun?: boolean;
+  minAge?: string;
+  store?: string;
+  config?: string;
+  json?: boolean;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** "0", "90s", "30m", "12h", "7d" → milliseconds. */
+export function parseAge(text: string): number {
+  const m = /^(\d+)([smhd]?)$/.exec(text.trim());
+  if (!m) throw new UsageError(`invalid --min-age '${text}': expected a number with an optional unit s, m, h or d (e.g. 24h)`);
+  const unit = { "": 1000, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as "" | "s" | "m" | "h" | "d"];
+  return Number(m[1]) * unit;
+}
+
+export function register(program: Command): void {
+  program
+    .command("gc")
+    .description(
+      "remove blobs no image in the store references; with --keep N, first untag all but the N newest images of each workflow " +
+        "(a workflow's current image and --pin tags are always kept)",
+    )
+    .option("--keep <n>", "images to keep per workflow")
+    .option("--pin <tag>", "never untag this tag or digest (repeatable)", collect, [] as string[])
+    .option("--dry-run", "show what would be removed, remove nothing")
+    .option("--min-age <age>", "keep unreferenced blobs younger than this, for builds in flight (default 24h)")
+    .option("--store <dir>", "image store (default: the configuration's store, else ~/.cache/tantalus)")
+    .option("--config <file>", "configuration file (default: ./tantalus.yaml)")
+    .option("--json", "print the report as JSON")
+    .action(async (opts: GcOpts) => {
+      let keep: number | undefined;
+      if (opts.keep !== undefined) {
+        keep = Number(opts.keep);
+        if (!/^\d+$/.test(opts.keep) || keep < 1) throw new UsageError(`invalid --keep '${opts.keep}': expected a whole number of images, at least 1`);
+      }
+      const minAgeMs = opts.minAge !== undefined ? parseAge(opts.minAge) : undefined;
+      const [{ OciStore }, build] = await Promise.all([import("../../image/layout/store.js"), import("../../build/index.js")]);
+      const dir = storeDirOf(opts);
+      if (!existsSync(`${dir}/oci-layout`)) throw new UsageError(`no image store at ${dir}`);
+      const store = await OciStore.open(dir);
+      const report = await build.collectGarbage(store, {
+        ...(keep !== undefined ? { keep } : {}),
+        pins: opts.pin,
+        dryRun: opts.dryRun === true,
+        ...(minAgeMs !== undefined ? { minAgeMs } : {}),
+      });
+      if (opts.json) {
+        printJson({ dryRun: opts.dryRun === true, ...report });
+        return;
+      }
+      const would = opts.dryRun ? "would remove" : "removed";
+      const lines = [
+        `${would} ${report.removedTags.length} tag(s) and ${report.removedBlobs.length} blob(s), ${build.formatBytes(report.freedBytes)}; ${report.keptBlobs} blob(s) kept`,
+        ...report.removedTags.map((t) => `  untagged ${t}`),
+      ];
+      process.stdout.write(lines.join("\n") + "\n");
+    });
+}

@@ -1,0 +1,60 @@
+import { existsSync } from "node:fs";
+import type { Command } from "@commander-js/extra-typings";
+import { defaultStore } from "../../config/index.js";
+import { findConfig, printJson } from "../common.js";
+
+interface ImagesOpts {
+  store?: string;
+  config?: string;
+  json?: boolean;
+}
+
+/** The store directory: --store, else the configuration's, else the default. */
+export function storeDirOf(opts: { store?: string; config?: string }): string {
+  return opts.store ?? findConfig(opts)?.store ?? defaultStore();
+}
+
+export function register(program: Command): void {
+  program
+    .command("images")
+    .description("list the images in the local store: workflow, tag, digest, size, when built here, and the resolve")
+    .option("--store <dir>", "image store (default: the configuration's store, else ~/.cache/tantalus)")
+    .option("--config <file>", "configuration file (default: ./tantalus.yaml)")
+    .option("--json", "print the images as JSON")
+    .action(async (opts: ImagesOpts) => {
+      const [{ OciStore }, build] = await Promise.all([import("../../image/layout/store.js"), import("../../build/index.js")]);
+      const dir = storeDirOf(opts);
+      if (!existsSync(`${dir}/oci-layout`)) {
+        if (opts.json) printJson([]);
+        else process.stdout.write(`no image store at ${dir} yet (tantalus build creates it)\n`);
+        return;
+      }
+      const store = await OciStore.open(dir, { readOnly: true });
+      const images = await build.listStoredImages(store);
+      if (opts.json) {
+        printJson(images);
+        return;
+      }
+      if (images.length === 0) {
+        process.stdout.write(`no images in ${dir}\n`);
+        return;
+      }
+      const rows = images.map((i) => [
+        i.workflow ?? (i.role === "base" ? "(base)" : "-"),
+        i.tag,
+        i.digest.slice(7, 19),
+        build.formatBytes(i.size),
+        i.tagged ? i.tagged.replace("T", " ").replace(/\.\d+Z$/, "Z") : "-",
+        i.resolve.length > 0 ? summarize(i.resolve) : "-",
+      ]);
+      const header = ["WORKFLOW", "TAG", "DIGEST", "SIZE", "BUILT", "RESOLVE"];
+      const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
+      const line = (r: string[]) => r.map((v, c) => (c === r.length - 1 ? v : v.padEnd(widths[c]!))).join("  ");
+      process.stdout.write([line(header), ...rows.map(line)].join("\n") + "\n");
+    });
+}
+
+function summarize(resolve: string[]): string {
+  const text = resolve.join(" ");
+  return text.length <= 70 ? text : `${text.slice(0, 67)}... (${resolve.length} packages)`;
+}
