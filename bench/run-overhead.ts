@@ -8,6 +8,8 @@
  *   A. `tantalus run WF -c true`                     (compiled CLI, bin/tantalus.js)
  *   B. the runtime command line A prints with --dry-run   (the same launch without the CLI)
  *   C. `podman run IMAGE true` with the same options       (no entrypoint script, no environment)
+ *   R. the `run` command alone in a bare commander program (what A would cost
+ *      if the CLI loaded only the module of the command it runs)
  * A−C is the whole overhead of Tantalus (CLI + entrypoint); A−B the CLI's part.
  *
  * CPU: a static C program (xorshift loop) in the container (started by
@@ -128,9 +130,22 @@ export async function run(args: string[]): Promise<void> {
     bare.splice(bare.length - 2, 2); // drop "-c true": the image's /bin/true runs with no arguments
     process.stdout.write(`runtime: ${runtime}\nA: tantalus run ${img.workflow} -c true\nB: ${dry[dry.length - 1]}\nC: ${runtime === "ch-run" ? "(ch-run has no entrypoint option; C = B)" : bare.join(" ")}\n`);
 
-    const series: Record<"A" | "B" | "C", number[]> = { A: [], B: [], C: [] };
-    const cpu: Record<"A" | "B" | "C", number[]> = { A: [], B: [], C: [] };
-    const cases: Array<["A" | "B" | "C", string[]]> = [["A", [...tantalus, "-c", "true"]], ["B", exact], ["C", runtime === "ch-run" ? exact : bare]];
+    const runOnly = join(work, "run-only.mjs");
+    writeFileSync(
+      runOnly,
+      `import { Command } from ${JSON.stringify(join(ROOT_DIR, "node_modules", "commander", "esm.mjs"))};\n` +
+        `import { register } from ${JSON.stringify(join(ROOT_DIR, "dist", "cli", "commands", "run.js"))};\n` +
+        `const program = new Command().name("tantalus");\nregister(program);\nawait program.parseAsync(process.argv);\n`,
+    );
+    type Case = "A" | "B" | "C" | "R";
+    const series: Record<Case, number[]> = { A: [], B: [], C: [], R: [] };
+    const cpu: Record<Case, number[]> = { A: [], B: [], C: [], R: [] };
+    const cases: Array<[Case, string[]]> = [
+      ["A", [...tantalus, "-c", "true"]],
+      ["B", exact],
+      ["C", runtime === "ch-run" ? exact : bare],
+      ["R", [process.execPath, runOnly, ...tantalus.slice(2), "-c", "true"]],
+    ];
     for (let i = 0; i < 2; i++) for (const [, argv] of cases) timed(argv, env, cwd);
     for (let i = 0; i < runs; i++) {
       for (const [k, argv] of cases) {
@@ -139,14 +154,16 @@ export async function run(args: string[]): Promise<void> {
         cpu[k].push(r.cpuMs);
       }
     }
-    const [a, b, c] = [median(series.A), median(series.B), median(series.C)];
+    const [a, b, c, r] = [median(series.A), median(series.B), median(series.C), median(series.R)];
     process.stdout.write(`\nstart-up, median of ${runs} interleaved runs:\n`);
-    process.stdout.write(`  A tantalus run     ${a.toFixed(1)} ms\n  B runtime command  ${b.toFixed(1)} ms\n  C bare ${runtime} run   ${c.toFixed(1)} ms\n`);
+    process.stdout.write(`  A tantalus run     ${a.toFixed(1)} ms\n  B runtime command  ${b.toFixed(1)} ms\n  C bare ${runtime} run   ${c.toFixed(1)} ms\n  R run command only ${r.toFixed(1)} ms (overhead R-C ${(r - c).toFixed(1)} ms)\n`);
     process.stdout.write(`  overhead A-C ${(a - c).toFixed(1)} ms (goal < 50 ms); of which CLI A-B ${(a - b).toFixed(1)} ms, entrypoint B-C ${(b - c).toFixed(1)} ms\n`);
     if (GNU_TIME) {
-      const [ca, cb] = [median(cpu.A), median(cpu.B)];
-      process.stdout.write(`  client CPU (user+sys, median): A ${ca.toFixed(0)} ms, B ${cb.toFixed(0)} ms: the CLI costs ${(ca - cb).toFixed(0)} ms of CPU\n`);
+      const [ca, cb, cr] = [median(cpu.A), median(cpu.B), median(cpu.R)];
+      process.stdout.write(`  client CPU (user+sys, median): A ${ca.toFixed(0)} ms, R ${cr.toFixed(0)} ms, B ${cb.toFixed(0)} ms: the CLI costs ${(ca - cb).toFixed(0)} ms of CPU, the run command alone ${(cr - cb).toFixed(0)} ms\n`);
     }
+    const nodeAlone = median(Array.from({ length: runs }, () => timed([process.execPath, "-e", ""], env, cwd).ms));
+    process.stdout.write(`  for scale: starting node itself (node -e '') takes ${nodeAlone.toFixed(1)} ms\n`);
     const load = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
     process.stdout.write(`  load average during the run: ${load} (2 vCPU machines shared with other jobs inflate wall times)\n`);
 

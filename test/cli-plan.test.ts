@@ -1,8 +1,10 @@
-import { test } from "node:test";
+import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
 import { runCli } from "./helpers.js";
-import { fixtureStudio } from "./plan-fixture.js";
+import { fixtureStudio, removeFixtures } from "./plan-fixture.js";
+
+after(removeFixtures);
 
 test("plan shows each image's layers with tiers, sizes and sharing, then the studio comparison", () => {
   const { dir } = fixtureStudio();

@@ -3,9 +3,17 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
+const made: string[] = [];
+
+/** Removes every fixture made so far (call from after()). */
+export function removeFixtures(): void {
+  for (const dir of made.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+}
+
 /** A tiny Rez repository with real payload files, and its tantalus.yaml. */
 export function fixtureStudio(): { dir: string; repo: string } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tantalus-plan-"));
+  made.push(dir);
   const repo = path.join(dir, "packages");
   const pkg = (name: string, version: string, body: string, files: Record<string, number>): void => {
     const base = path.join(repo, name, version);

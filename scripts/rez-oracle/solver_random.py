@@ -379,6 +379,8 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--workdir", default="/tmp/solver-oracle")
     ap.add_argument("--big", action="store_true", help="larger repositories")
+    ap.add_argument("--replay", help="instead of generating, run Rez on the cases of this JSON file "
+                    "(each with id, packages, request, options) and record its answers")
     args = ap.parse_args()
 
     from rez.version import Version, VersionRange, Requirement
@@ -392,13 +394,21 @@ def main():
 
     cases = []
     t0 = time.time()
+    given = None
+    if args.replay:
+        with open(args.replay) as f:
+            given = json.load(f)["cases"]
+        args.count = len(given)
     for i in range(args.count):
-        case = generate_case(gen, Requirement, big=args.big)
+        if given is not None:
+            case = {k: given[i][k] for k in ("packages", "request", "options")}
+        else:
+            case = generate_case(gen, Requirement, big=args.big)
         repo = os.path.join(work, "repo%d" % i)
         os.makedirs(repo)
         write_repo(repo, case["packages"])
         expected, listing = solve_with_rez(case, repo)
-        case["id"] = "s%d-%d" % (args.seed, i)
+        case["id"] = given[i]["id"] if given is not None else "s%d-%d" % (args.seed, i)
         case["repoPath"] = repo
         case["listing"] = listing
         case["expected"] = expected

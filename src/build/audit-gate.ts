@@ -28,6 +28,8 @@ export interface AuditOutcome {
   warnings: string[];
   /** Files to add in a layer of their own, under the top layer. */
   repair?: { spec: LayerSpec; comment: string };
+  /** Directories the repair layer needs on a search path: appended to the variables after the Rez environment and the workflow's own. */
+  environment?: { name: string; append: string[]; separator: string }[];
 }
 
 export type AuditGate = (input: AuditInput) => Promise<AuditOutcome>;

@@ -217,7 +217,7 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
   for (const name of targets) {
     const r = resolves.get(name)!;
     const audit = audits.get(name);
-    const top = topLayer(r, { rootMap, created, epochSeconds: Math.floor(mtime.getTime() / 1000) });
+    const top = topLayer(r, { rootMap, created, epochSeconds: Math.floor(mtime.getTime() / 1000), append: audit?.environment ?? [] });
     const imageLayers: NewLayer[] = [];
     const built: BuiltLayer[] = base.image.manifest.layers.map((l) => ({ kind: "base", digest: l.digest, size: l.size, mediaType: l.mediaType, cached: false }));
     for (const key of plan.imageLayers.get(name) ?? []) {
@@ -330,24 +330,30 @@ interface TopLayer {
  * runtime's `-e` can still override them; those a package also sets must
  * come after the Rez environment, so they are appended to the script instead.
  */
-function topLayer(r: WorkflowResolve, opts: { rootMap: Readonly<Record<string, string>>; created: string; epochSeconds: number }): TopLayer {
+function topLayer(
+  r: WorkflowResolve,
+  opts: { rootMap: Readonly<Record<string, string>>; created: string; epochSeconds: number; append: NonNullable<AuditOutcome["environment"]> },
+): TopLayer {
   const plain = captureEnvironment({ context: r.context, variants: r.variants, rootMap: opts.rootMap, epochSeconds: opts.epochSeconds });
   const wfEnv = Object.entries(r.definition.env).sort((a, b) => (a[0] < b[0] ? -1 : 1));
   const overrides = wfEnv.filter(([k]) => k in plain.environ);
   const env = overrides.length > 0
     ? captureEnvironment({ context: r.context, variants: r.variants, rootMap: opts.rootMap, epochSeconds: opts.epochSeconds, overrides })
     : plain;
+  // The audit's repair directories go after everything else: package directories keep precedence.
+  const appended = opts.append.map((a) => `export ${a.name}="\${${a.name}:+\$${a.name}${a.separator}}${a.append.join(a.separator)}"\n`).join("");
+  const script = appended ? `${env.script}\n# repaired libraries (library audit)\n${appended}` : env.script;
   const context = imageContextJson(r.context, opts.rootMap, opts.created);
   const spec: LayerSpec = {
     entries: [
-      ...entrypointLayerEntries(r.name, env.script),
+      ...entrypointLayerEntries(r.name, script),
       { type: "file", path: CONTEXT_PATH, content: context, mode: 0o644 },
       { type: "file", path: WORKFLOW_DEFINITION_PATH, content: workflowDefinitionYaml(r.name, r.definition), mode: 0o644 },
     ],
   };
   return {
     spec,
-    environment: env.script,
+    environment: script,
     contextDigest: sha256(context),
     configEnv: wfEnv.filter(([k]) => !(k in plain.environ)).map(([k, v]) => `${k}=${v}`),
   };

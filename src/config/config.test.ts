@@ -139,7 +139,7 @@ test("bad values name what was expected", () => {
   );
   const byPath = Object.fromEntries(e.issues.map((i) => [i.path.join("."), `${i.location.line} ${i.message}`]));
   assert.equal(byPath["image.compression"], '1 expected one of gzip, zstd, none, got string "lz4"');
-  assert.equal(byPath["layers.budget"], "3 expected a number <= 127, got integer 300");
+  assert.equal(byPath["layers.budget"], "3 expected a number <= 125, got integer 300");
   assert.equal(byPath["layers.tiers.1.name"], "4 tier a is defined twice");
   assert.equal(byPath["workflows.comp.request"], "6 a workflow needs at least one requirement");
   assert.match(byPath["workflows.lighting.request.0"]!, /^8 expected a Rez requirement/);

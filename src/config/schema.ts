@@ -42,7 +42,7 @@ export const TierSchema = z.strictObject({
 
 export const LayersSchema = z
   .strictObject({
-    budget: z.int().min(1).max(127).default(100).describe("Most layers a workflow image may have (Docker's hard limit is 127 with overlayfs)."),
+    budget: z.int().min(1).max(125).default(100).describe("Most layers a workflow image may have, base layers included; at most 125, the layer count dockerd refuses beyond (moby layer_store maxLayerDepth)."),
     tiers: z.array(TierSchema).default([]),
   })
   .superRefine((layers, ctx) => {

@@ -50,7 +50,7 @@ export function explainFailure(reason: FailureReason, phase: Phase, _ctx: SolveC
       const conf = source(reason.conflicting, reason.conflictingFrom);
       let explanation = `${sourceText(dep)} conflicts with ${sourceText(conf)}`;
       if (reason.conflictingFrom.kind === "scope" && reason.conflictingFrom.scope.slice) {
-        explanation += `; ${reason.conflicting.name} was already narrowed to ${reason.conflicting.toString()}`;
+        explanation += `, which leaves ${reason.conflicting.toString()}`;
       }
       return { kind: "conflict", description, explanation, conflicts: [{ dependency: dep, conflicting: conf }] };
     }

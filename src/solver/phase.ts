@@ -17,6 +17,8 @@ export const enum PhaseStatus {
 /**
  * Rez `_ResolvePhase`: a full state of the solve, an ordered list of scopes.
  * Phases share scopes (scopes are immutable), so a split costs one array copy.
+ * Each phase owns its array: the solver discards a phase once it has solved or
+ * split it, so solve() and split() take the array over instead of copying it.
  */
 export class Phase {
   constructor(
@@ -165,8 +167,8 @@ export class Phase {
       const s = this.scopes[i]!;
       if (s.slice === null || s.slice.length === 1) continue;
       const [a, b] = s.slice.split(ctx);
-      const first = this.scopes.slice();
       const next = this.scopes.slice();
+      const first = this.scopes.slice();
       first[i] = s.withSlice(a);
       next[i] = s.withSlice(b);
       return [new Phase(first, PhaseStatus.Pending, [i], null, this.index), new Phase(next, PhaseStatus.Pending, [i], null, this.index)];

@@ -41,7 +41,7 @@ import { Linker, type LoadTree, type ResolveOptions, type SearchRule } from "../
 import { pollutionCheck } from "../pollute.js";
 import { matchIgnore, packageSettings, planRepairs, EMPTY_REPAIR_PLAN, type RepairPlan, type SettingSource } from "../repair.js";
 import { loadBaseImage, type BaseImage } from "./base.js";
-import { captureEnvironment, environmentLeaks, mountTargets } from "./environment.js";
+import { captureEnvironment, environmentLeaks, mountTargets, type CapturedEnvironment } from "./environment.js";
 import { planImage, type PlannedImage } from "./image.js";
 import { requirementClosures, resolveWorkflow, type ResolveWorkflowOptions, type WorkflowResolve } from "./resolve.js";
 
@@ -103,6 +103,8 @@ export interface WorkflowAudit {
   audited: number;
   /** LD_LIBRARY_PATH of the captured environment (repairs included). */
   ldLibraryPath: string;
+  /** Modules audited as loaded by a program (Python extensions by python, plug-ins by their host). */
+  dlopened: { file: string; host: string }[];
   findings: AuditFinding[];
   /** Repairs applied to the planned image (empty with repairs off). */
   repairs: RepairPlan;
@@ -137,14 +139,14 @@ export type AuditConfig = Pick<
 >;
 
 export async function auditWorkflow(config: AuditConfig, workflow: string, opts: AuditWorkflowOptions = {}): Promise<WorkflowAudit> {
-  const base = opts.base ?? (await loadBaseImage(config.config.base.image, { store: config.store, configDir: config.dir }));
+  const base = opts.base ?? (await loadBaseImage(config.config.base.image, { store: config.store, configDir: config.dir, demoLibraries: config.config.audit.allow_system }));
   const resolve = resolveWorkflow(config, workflow, { ...opts, overrides: opts.repairs ?? true });
   return auditResolve(config, resolve, base, opts);
 }
 
 /** Every workflow of the configuration, sharing the base image (and the repositories, when given). */
 export async function auditAll(config: AuditConfig, opts: AuditWorkflowOptions = {}): Promise<WorkflowAudit[]> {
-  const base = opts.base ?? (await loadBaseImage(config.config.base.image, { store: config.store, configDir: config.dir }));
+  const base = opts.base ?? (await loadBaseImage(config.config.base.image, { store: config.store, configDir: config.dir, demoLibraries: config.config.audit.allow_system }));
   const out: WorkflowAudit[] = [];
   for (const name of Object.keys(config.workflows).sort()) out.push(await auditWorkflow(config, name, { ...opts, base }));
   return out;
@@ -188,20 +190,40 @@ interface Root {
   options: ResolveOptions;
 }
 
+/** A workflow's planned image with its repairs, its captured environment, and an ld.so emulator over both. */
+export interface PlannedWorkflow {
+  image: PlannedImage;
+  environment: CapturedEnvironment;
+  repairs: RepairPlan;
+  linker: Linker;
+}
+
+/** Plans a resolve's image (repairs included unless turned off) and sets up ld.so's search in it. */
+export function planWorkflow(
+  config: AuditConfig | undefined,
+  resolve: WorkflowResolve,
+  base: BaseImage,
+  opts: Pick<AuditOptions, "repairs" | "donorDirs"> = {},
+): PlannedWorkflow {
+  const rootMap = config?.config.image.root_map ?? {};
+  const workflowEnv = config?.workflows[resolve.workflow]?.env ?? {};
+  const before = captureEnvironment(resolve, { rootMap, workflowEnv });
+  const repairs =
+    (opts.repairs ?? true)
+      ? planRepairs(config, resolve, base, { donorDirs: opts.donorDirs, rootMap, ldLibraryPath: before.environ.LD_LIBRARY_PATH })
+      : EMPTY_REPAIR_PLAN;
+  const environment = repairs.envAdditions.length > 0 ? captureEnvironment(resolve, { rootMap, workflowEnv, additions: repairs.envAdditions }) : before;
+  const image = planImage(base, resolve.variants, { rootMap, repairFiles: repairs.layerFiles });
+  const linker = new Linker(image.fs, { profile: base.profile, cache: readLdCache(image.fs), ldLibraryPath: environment.environ.LD_LIBRARY_PATH ?? "" });
+  return { image, environment, repairs, linker };
+}
+
 /** Audits a resolve in its planned image. */
 export function auditResolve(config: AuditConfig | undefined, resolve: WorkflowResolve, base: BaseImage, opts: AuditOptions = {}): WorkflowAudit {
   const started = performance.now();
   const repairsOn = opts.repairs ?? true;
-  const rootMap = config?.config.image.root_map ?? {};
-  const workflowEnv = config?.workflows[resolve.workflow]?.env ?? {};
-  const before = captureEnvironment(resolve, { rootMap, workflowEnv });
-  const repairs = repairsOn
-    ? planRepairs(config, resolve, base, { donorDirs: opts.donorDirs, rootMap, ldLibraryPath: before.environ.LD_LIBRARY_PATH })
-    : EMPTY_REPAIR_PLAN;
-  const env = repairs.envAdditions.length > 0 ? captureEnvironment(resolve, { rootMap, workflowEnv, additions: repairs.envAdditions }) : before;
-  const image = planImage(base, resolve.variants, { rootMap, repairFiles: repairs.layerFiles });
+  const { image, environment: env, repairs, linker } = planWorkflow(config, resolve, base, opts);
   const ldLibraryPath = env.environ.LD_LIBRARY_PATH ?? "";
-  const linker = new Linker(image.fs, { profile: base.profile, cache: readLdCache(image.fs), ldLibraryPath });
   const closures = requirementClosures(resolve);
   const model: PackageModel = {
     ownerOf: image.ownerOf,
@@ -239,6 +261,7 @@ export function auditResolve(config: AuditConfig | undefined, resolve: WorkflowR
     files,
     audited: roots.length,
     ldLibraryPath,
+    dlopened: roots.flatMap((r) => (r.options.dlopenFrom ? [{ file: r.path, host: r.options.dlopenFrom }] : [])),
     findings,
     repairs,
     repaired: repairsOn,

@@ -39,7 +39,11 @@ export function register(program: Command): void {
       const { auditExitCode, auditJson, formatAuditReport } = await import("../../audit/report.js");
       const config = findConfig(opts, true)!;
       const repos = openRepositories(opts);
-      const base = await audit.loadBaseImage(opts.base ?? config.config.base.image, { store: config.store, configDir: opts.base ? process.cwd() : config.dir });
+      const base = await audit.loadBaseImage(opts.base ?? config.config.base.image, {
+        store: config.store,
+        configDir: opts.base ? process.cwd() : config.dir,
+        demoLibraries: config.config.audit.allow_system,
+      });
       const donorDirs = opts.donor.map((d) => path.resolve(d));
       const common = { repos, base, repairs: opts.repair, donorDirs, pollute: opts.pollute ?? false };
       const audits = opts.all ? await audit.auditAll(config, common) : [await audit.auditWorkflow(config, workflow!, common)];

@@ -13,6 +13,7 @@ interface BuildOpts {
   push?: string | boolean;
   insecure?: boolean;
   allowAuditErrors?: boolean;
+  verify?: boolean;
   store?: string;
   config?: string;
   progress?: boolean;
@@ -45,6 +46,7 @@ export function register(program: Command): void {
     .option("--push [ref]", "push to a registry: REGISTRY/REPO[:TAG] for one image, a REGISTRY/PREFIX for several (default: the configuration's registry)")
     .option("--insecure", "allow plain HTTP to the registry (a local registry without TLS), for the push and a registry base image")
     .option("--allow-audit-errors", "write images even when the library audit finds errors")
+    .option("--verify", "read back every blob reused from the store and check its digest (a corrupted one is moved aside and rebuilt)")
     .option("--store <dir>", "image store (default: the configuration's store, else ~/.cache/tantalus)")
     .option("--config <file>", "configuration file (default: ./tantalus.yaml)")
     .option("--no-progress", "no progress lines on stderr")
@@ -73,6 +75,7 @@ export function register(program: Command): void {
           ...(jobs !== undefined ? { jobs } : {}),
           registry: { insecure: opts.insecure === true },
           allowAuditErrors: opts.allowAuditErrors === true,
+          verify: opts.verify === true,
           ...(onEvent ? { onEvent } : {}),
         });
         const images = report.results.map((r) => ({ workflow: r.workflow, ref: r.tag }));

@@ -1,0 +1,176 @@
+/**
+ * The store under a build: a corrupted blob is detected, reported and never
+ * shipped; a build killed half-way leaves the store consistent and the next
+ * one succeeds; a saved context rebuilds the same image and is refused once
+ * its packages moved; exports; the audit seam refuses or repairs images.
+ */
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { appendFileSync, existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, closeSync, statSync, writeFileSync, writeSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { buildWorkflows, type AuditGate, type BuildEvent } from "../src/build/index.js";
+import { loadConfig } from "../src/config/index.js";
+import { OciStore } from "../src/image/index.js";
+import { projectRoot } from "./helpers.js";
+import { blobIntegrity, copyStudio, missingTools, removeDir, run, sampleStudio, scratchDir, tantalus, tantalusOk, type Studio } from "./build/fixture.js";
+
+let scratch: string;
+let studio: Studio;
+
+before(async () => {
+  scratch = scratchDir("build-store");
+  studio = await sampleStudio(scratch);
+});
+
+after(() => removeDir(scratch));
+
+interface BuildJson {
+  images: { workflow: string; digest: string; layers: { kind: string; digest: string; size: number; cached: boolean }[] }[];
+}
+
+function flipByte(file: string, at: number): void {
+  const fd = openSync(file, "r+");
+  const b = Buffer.alloc(1);
+  readSync(fd, b, 0, 1, at);
+  b[0] = b[0]! ^ 0xff;
+  writeSync(fd, b, 0, 1, at);
+  closeSync(fd);
+}
+
+describe("store integrity", () => {
+  it("reports a corrupted layer instead of exporting or pushing it, and the next build writes it again", () => {
+    const store = join(scratch, "store-corrupt");
+    const args = ["build", "rough_layout", "--config", studio.config, "--store", store, "--no-progress"];
+    const built = JSON.parse(tantalusOk([...args, "--json"]).stdout) as BuildJson;
+    const image = built.images[0]!;
+    const victim = image.layers.filter((l) => l.kind === "packages").sort((a, b) => b.size - a.size)[0]!;
+    const blob = join(store, "blobs/sha256", victim.digest.slice(7));
+    flipByte(blob, Math.floor(statSync(blob).size / 2));
+
+    const exported = tantalus([...args, "--output", `oci-archive:${join(scratch, "corrupt.tar")}`]);
+    assert.equal(exported.code, 1);
+    assert.match(exported.stderr, new RegExp(`${victim.digest.slice(7)}[\\s\\S]*corrupted`));
+    assert.ok(!existsSync(join(scratch, "corrupt.tar")), "no archive is left behind");
+    assert.ok(!existsSync(blob), "the corrupted blob is moved out of blobs/");
+    assert.equal(readdirSync(join(store, ".tantalus/corrupt")).length, 1);
+
+    const again = JSON.parse(tantalusOk([...args, "--json", "--output", `oci-archive:${join(scratch, "ok.tar")}`]).stdout) as BuildJson;
+    assert.equal(again.images[0]!.digest, image.digest, "the layer written again is the same bytes");
+    assert.equal(again.images[0]!.layers.find((l) => l.digest === victim.digest)!.cached, false);
+    assert.ok(blobIntegrity(store).every((b) => b.ok));
+  });
+
+  it("--verify finds a corrupted blob the cache would reuse, moves it aside and rebuilds the layer", async () => {
+    const store = join(scratch, "store-verify");
+    const config = loadConfig(studio.config);
+    const first = await buildWorkflows(config, ["comp"], { store });
+    const victim = first.results[0]!.layers.filter((l) => l.kind === "packages")[0]!;
+    flipByte(join(store, "blobs/sha256", victim.digest.slice(7)), 40);
+    const events: BuildEvent[] = [];
+    const second = await buildWorkflows(config, ["comp"], { store, verify: true, onEvent: (e) => events.push(e) });
+    assert.equal(second.results[0]!.digest, first.results[0]!.digest);
+    assert.ok(events.some((e) => e.type === "warning" && e.message.includes(victim.digest) && /corrupted/.test(e.message)));
+    assert.ok(blobIntegrity(store).every((b) => b.ok));
+  });
+
+  it("leaves a consistent store when a build is killed half-way, and the next build succeeds", { skip: missingTools("skopeo") }, async () => {
+    const store = join(scratch, "store-killed");
+    // Slow on purpose (gzip -9, one layer at a time) so the kill lands mid-build.
+    const child = spawn(process.execPath, [join(projectRoot, "bin/tantalus.js"), "build", "--all", "--config", studio.config, "--store", store, "--level", "9", "--jobs", "1"], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let stderr = "";
+    const killed = new Promise<NodeJS.Signals | null>((resolve) => {
+      child.stderr.on("data", (c: Buffer) => {
+        stderr += c.toString();
+        // After the first package layer, with dozens still to go.
+        if (/written +(platform|apps|studio):/.test(stderr)) child.kill("SIGKILL");
+      });
+      child.on("exit", (_code, signal) => resolve(signal));
+    });
+    assert.equal(await killed, "SIGKILL", `the build was killed before it finished:\n${stderr}`);
+
+    assert.doesNotThrow(() => JSON.parse(readFileSync(join(store, "index.json"), "utf8")));
+    assert.ok(blobIntegrity(store).every((b) => b.ok), "every blob in blobs/ is complete");
+    await OciStore.open(store); // removes the dead build's temporary files
+    assert.deepEqual(readdirSync(join(store, ".tantalus/tmp")), []);
+
+    const done = JSON.parse(tantalusOk(["build", "--all", "--config", studio.config, "--store", store, "--level", "9", "--json", "--no-progress"]).stdout) as BuildJson;
+    assert.equal(done.images.length, 10);
+    for (const img of done.images) {
+      assert.equal((JSON.parse(run("skopeo", ["inspect", `oci:${store}:${img.workflow}`])) as { Digest: string }).Digest, img.digest);
+    }
+  });
+});
+
+describe("saved contexts and exports", () => {
+  it("rebuilds exactly a saved resolve, and refuses it once a package definition changed", () => {
+    const copy = copyStudio(studio, join(scratch, "studio-context"));
+    const store = join(scratch, "store-context");
+    const ctx = join(scratch, "rough_layout.context.json");
+    tantalusOk(["resolve", "--workflow", "rough_layout", "-o", ctx], { cwd: copy.dir });
+    const fresh = JSON.parse(tantalusOk(["build", "rough_layout", "--config", copy.config, "--store", store, "--json", "--no-progress"]).stdout) as BuildJson;
+    const locked = JSON.parse(tantalusOk(["build", "rough_layout", "--context", ctx, "--config", copy.config, "--store", store, "--json", "--no-progress"]).stdout) as BuildJson;
+    assert.equal(locked.images[0]!.digest, fresh.images[0]!.digest, "the same resolve gives the same image");
+
+    const saved = JSON.parse(readFileSync(ctx, "utf8")) as { resolved: { name: string; file: string }[] };
+    const layout = saved.resolved.find((v) => v.name === "layout_tools")!;
+    appendFileSync(layout.file, "\n# edited after the context was saved\n");
+    const refused = tantalus(["build", "rough_layout", "--context", ctx, "--config", copy.config, "--store", store, "--no-progress"]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /packages moved since this context was saved/);
+    assert.match(refused.stderr, /layout_tools-2\.3\.1\[1\]: package definition .* changed/);
+
+    const twoNames = tantalus(["build", "rough_layout", "comp", "--context", ctx, "--config", copy.config, "--store", store]);
+    assert.equal(twoNames.code, 2, "a context is one workflow's resolve");
+  });
+
+  it("exports OCI layouts and docker archives that skopeo reads with the store's digest", { skip: missingTools("skopeo") }, () => {
+    const store = join(scratch, "store-export");
+    const layout = join(scratch, "exported-layout");
+    const docker = join(scratch, "comp.docker.tar");
+    const args = ["--config", studio.config, "--store", store, "--json", "--no-progress"];
+    const both = JSON.parse(tantalusOk(["build", "comp", "review", "--output", `oci:${layout}`, ...args]).stdout) as BuildJson;
+    for (const img of both.images) {
+      assert.equal((JSON.parse(run("skopeo", ["inspect", `oci:${layout}:${img.workflow}`])) as { Digest: string }).Digest, img.digest);
+    }
+    tantalusOk(["build", "comp", "--output", `docker-archive:${docker}`, ...args]);
+    const inspected = JSON.parse(run("skopeo", ["inspect", `docker-archive:${docker}`])) as { RepoTags: string[]; Labels: Record<string, string> };
+    assert.deepEqual(inspected.RepoTags, ["comp:latest"]);
+    assert.equal(inspected.Labels["io.tantalus.workflow"], "comp");
+    const oneArchive = tantalus(["build", "comp", "review", "--output", `oci-archive:${join(scratch, "two.tar")}`, ...args]);
+    assert.equal(oneArchive.code, 2, "two images do not fit one archive");
+  });
+});
+
+describe("the audit seam", () => {
+  const repairDir = () => {
+    const dir = join(scratch, "repair-payload");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "libmissing.so.1"), "not really a library\n");
+    return dir;
+  };
+
+  it("refuses every image when the audit reports errors, unless they are allowed; a repair layer goes under the top layer", async () => {
+    const config = loadConfig(studio.config);
+    const store = join(scratch, "store-audit");
+    const seen: string[] = [];
+    const audit: AuditGate = async (input) => {
+      seen.push(input.workflow);
+      assert.ok(input.variants.length > 0);
+      assert.equal(input.imagePath(input.variants[0]!.root), input.variants[0]!.root, "no root_map: image paths are host paths");
+      return input.workflow === "review"
+        ? { errors: ["flipbook: libGL.so.1 is provided by no layer"], warnings: [] }
+        : { errors: [], warnings: ["comp: fine"], repair: { spec: { entries: [{ type: "hostFile", source: join(repairDir(), "libmissing.so.1"), path: "/opt/repairs/lib/libmissing.so.1" }] }, comment: "libmissing.so.1 from the host" } };
+    };
+    await assert.rejects(buildWorkflows(config, ["comp", "review"], { store, audit }), /audit found errors[\s\S]*review:\n  flipbook: libGL\.so\.1/);
+    assert.deepEqual(seen, ["comp", "review"]);
+    assert.ok(!existsSync(join(store, "index.json")) || (await (await OciStore.open(store)).tags()).length === 0, "no image was tagged");
+
+    const allowed = await buildWorkflows(config, ["comp", "review"], { store, audit, allowAuditErrors: true });
+    const comp = allowed.results.find((r) => r.workflow === "comp")!;
+    assert.deepEqual(comp.layers.slice(-2).map((l) => l.kind), ["repair", "top"]);
+    assert.deepEqual(allowed.results.find((r) => r.workflow === "review")!.audit?.errors, ["flipbook: libGL.so.1 is provided by no layer"]);
+  });
+});

@@ -1,0 +1,87 @@
+/**
+ * Shared by the build tests: a sample studio (scale small) generated once per
+ * test file, the CLI, podman with a private store, and small file helpers.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { generateStudio } from "../../src/studio/index.js";
+import { runCli, type CliResult } from "../helpers.js";
+
+export interface Studio {
+  /** Directory of tantalus.yaml. */
+  dir: string;
+  config: string;
+  packages: string;
+}
+
+export function scratchDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `tantalus-${prefix}-`));
+}
+
+export async function sampleStudio(parent: string, name = "studio"): Promise<Studio> {
+  const dir = join(parent, name);
+  await generateStudio(dir, { scale: "small" });
+  return { dir, config: join(dir, "tantalus.yaml"), packages: join(dir, "packages") };
+}
+
+/** A second copy of a studio (hard links and modes kept), as another checkout would be. */
+export function copyStudio(studio: Studio, dir: string): Studio {
+  execFileSync("cp", ["-a", studio.dir, dir]);
+  return { dir, config: join(dir, "tantalus.yaml"), packages: join(dir, "packages") };
+}
+
+/** Set a key of tantalus.yaml's `image:` section (the generated file has `root_map: {}` and `compression: gzip`). */
+export function setImageOption(studio: Studio, key: "root_map" | "compression", value: string): void {
+  const text = readFileSync(studio.config, "utf8");
+  const re = new RegExp(`^(  ${key}: ).*$`, "m");
+  if (!re.test(text)) throw new Error(`${studio.config}: no image.${key} line`);
+  writeFileSync(studio.config, text.replace(re, `$1${value}`));
+}
+
+export function tantalus(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): CliResult {
+  return runCli(args, opts);
+}
+
+/** Run the CLI and fail the test with its stderr unless it exits 0. */
+export function tantalusOk(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): CliResult {
+  const r = runCli(args, opts);
+  if (r.code !== 0) throw new Error(`tantalus ${args.join(" ")} exited ${r.code}:\n${r.stderr}`);
+  return r;
+}
+
+export function hasTool(name: string): boolean {
+  return spawnSync("sh", ["-c", `command -v ${name}`], { stdio: "ignore" }).status === 0;
+}
+
+export function missingTools(...names: string[]): string | false {
+  const missing = names.filter((t) => !hasTool(t));
+  return missing.length > 0 ? `needs ${missing.join(", ")} (scripts/setup-host.sh installs them)` : false;
+}
+
+export function run(cmd: string, args: string[], opts: { cwd?: string } = {}): string {
+  return execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 256 << 20, ...opts });
+}
+
+/** Rootful podman with its own vfs storage under `root` (flags of shared research container-tools.md §2). */
+export function podman(root: string, args: string[]): string {
+  return run("podman", [
+    "--root", join(root, "graph"), "--runroot", join(root, "run"), "--storage-driver", "vfs",
+    "--runtime", "runc", "--cgroup-manager", "cgroupfs", "--events-backend", "file",
+    ...args,
+  ]);
+}
+
+export const PODMAN_RUN_FLAGS = ["--rm", "--network", "none", "--ulimit", "nofile=20000:20000", "--ulimit", "nproc=32768:32768"];
+
+/** Every blob of a layout, with whether its content matches its name. */
+export function blobIntegrity(layout: string): { digest: string; ok: boolean }[] {
+  const dir = join(layout, "blobs", "sha256");
+  return readdirSync(dir).map((hex) => ({ digest: `sha256:${hex}`, ok: createHash("sha256").update(readFileSync(join(dir, hex))).digest("hex") === hex }));
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
