@@ -19,6 +19,7 @@ import { SYSTEM_LINK_STUBS } from "../src/studio/catalog/index.js";
 import { buildElfs } from "../src/studio/elf/build.js";
 import { findToolchain } from "../src/studio/elf/toolchain.js";
 import { buildElf } from "../src/audit/elfwrite.js";
+import { compile } from "../src/audit/testkit/toolchain.js";
 import { EM } from "../src/audit/elf.js";
 import { RHEL_X86_64 } from "../src/audit/profile.js";
 import { applyPackageOverrides, baseLibrary } from "../src/audit/repair.js";
@@ -202,6 +203,27 @@ test("on the demo base the missing library is repaired from a donor directory, a
   assert.deepEqual(after.repairs.layerFiles.map((x) => x.hostSource), [fs.realpathSync(path.join(donorDir, "libtiff.so.5"))]);
   assert.deepEqual(after.pollution!.switches, [], "the repaired library is on LD_LIBRARY_PATH: decoys do not move it");
   assert.equal(after.errors, 0);
+});
+
+test("a repaired library's own needs that the image lacks are copied along from the same donor", async () => {
+  const donor = path.join(scratch, "donor-with-deps");
+  const jbig = compile(path.join(donor, "libjbig.so.0"), { shared: true, soname: "libjbig.so.0" });
+  compile(path.join(donor, "libtiff.so.5"), { shared: true, soname: "libtiff.so.5", link: [jbig] });
+  const a = await auditWorkflow(config, "review", { repos, base: demo, donorDirs: [donor] });
+  assert.deepEqual(a.findings, []);
+  assert.deepEqual(a.repairs.layerFiles.map((f) => [f.soname, f.imagePath]), [
+    ["libtiff.so.5", "/opt/tantalus/repair/flipbook/lib/libtiff.so.5"],
+    ["libjbig.so.0", "/opt/tantalus/repair/flipbook/lib/libjbig.so.0"],
+  ]);
+  assert.deepEqual(a.repairs.unresolved, []);
+
+  // Without the dependency in the donor, the copy is made and the gap reported.
+  const partial = path.join(scratch, "donor-partial");
+  fs.mkdirSync(partial);
+  fs.copyFileSync(path.join(donor, "libtiff.so.5"), path.join(partial, "libtiff.so.5"));
+  const b = await auditWorkflow(config, "review", { repos, base: demo, donorDirs: [partial] });
+  assert.deepEqual(b.repairs.unresolved.map((u) => [u.package, u.soname]), [["flipbook-3.1.0", "libjbig.so.0"]]);
+  assert.deepEqual(counted(b).map((f) => [f.kind, f.package, f.name]), [["missing", "flipbook-3.1.0", "libjbig.so.0"]]);
 });
 
 test("the pollution check reports nothing when every library is pinned by RUNPATH or the environment", async () => {

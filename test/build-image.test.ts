@@ -25,13 +25,14 @@ import {
   sampleStudio,
   scratchDir,
   setImageOption,
+  tantalus,
   tantalusOk,
   type Studio,
 } from "./build/fixture.js";
 
 interface BuildJson {
   store: string;
-  images: { workflow: string; tags: string[]; digest: string; resolve: string[]; layers: { kind: string; digest: string; cached: boolean; variants?: string[] }[] }[];
+  images: { workflow: string; tags: string[]; digest: string; resolve: string[]; audit?: { errors: string[]; warnings: string[] }; layers: { kind: string; digest: string; cached: boolean; variants?: string[] }[] }[];
   stats: { layersWritten: number; layersReused: number };
 }
 
@@ -44,12 +45,22 @@ before(async () => {
   scratch = scratchDir("build-image");
   studio = await sampleStudio(scratch);
   store = join(scratch, "store");
-  built = JSON.parse(tantalusOk(["build", "rough_layout", "--config", studio.config, "--store", store, "--json", "--no-progress"]).stdout) as BuildJson;
+  built = JSON.parse(tantalusOk(["build", "--allow-audit-errors", "rough_layout", "--config", studio.config, "--store", store, "--json", "--no-progress"]).stdout) as BuildJson;
 });
 
 after(() => removeDir(scratch));
 
 describe("a built workflow image", () => {
+  it("is refused when the library audit finds errors, unless they are allowed", () => {
+    const fresh = join(scratch, "store-refused");
+    const refused = tantalus(["build", "rough_layout", "--config", studio.config, "--store", fresh, "--no-progress"]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /audit found errors, so no image was written[\s\S]*rough_layout:\n {2}layout_tools-2\.3\.1: undeclared: libAlembic\.so\.1\.8/);
+    const listed = JSON.parse(tantalusOk(["images", "--json", "--store", fresh]).stdout) as unknown[];
+    assert.deepEqual(listed, [], "nothing was tagged");
+    assert.deepEqual(built.images[0]!.audit?.errors.length, 1, "with --allow-audit-errors the image is built and the finding reported");
+  });
+
   it("is accepted by skopeo, names its workflow and resolve in its labels, and records each layer's variants", { skip: missingTools("skopeo") }, () => {
     const image = built.images[0]!;
     assert.equal(image.workflow, "rough_layout");
@@ -117,7 +128,7 @@ describe("a built workflow image", () => {
     const root = join(scratch, "podman");
     // Through the oci-archive export: podman names images from the ref in the archive.
     const archive = join(scratch, "rough_layout.oci.tar");
-    tantalusOk(["build", "rough_layout", "--config", studio.config, "--store", store, "--output", `oci-archive:${archive}`, "--no-progress"]);
+    tantalusOk(["build", "--allow-audit-errors", "rough_layout", "--config", studio.config, "--store", store, "--output", `oci-archive:${archive}`, "--no-progress"]);
     podman(root, ["load", "-q", "-i", archive]);
     const image = "localhost/rough_layout:latest";
     const launched = podman(root, ["run", ...PODMAN_RUN_FLAGS, image, "launch_app", "-show=dragon"]);

@@ -158,13 +158,44 @@ class Gen(object):
         raise RuntimeError("could not generate a valid requirement")
 
 
-def generate_case(gen, Requirement, big=False):
+def generate_case(gen, Requirement, big=False, deep=False):
     r = gen.r
-    chaos = r.random()
+    chaos = r.random() * (0.25 if deep else 1.0)
     gen.p_missing = 0.05 * chaos
     gen.p_exists = 0.95 - 0.25 * chaos
     gen.p_special = 0.05 + 0.15 * chaos
     gen.p_back = 0.15 * chaos
+    if deep:
+        # many versions of many families with version-specific requirements:
+        # solves that backtrack through many phases
+        pool = FAMILY_POOL[:]
+        r.shuffle(pool)
+        families = pool[:r.randint(8, 13)]
+        versions_of = {f: gen.pick_versions(r.randint(3, 9)) for f in families}
+        packages = {}
+        for f in families:
+            pkgs = []
+            later = families[families.index(f) + 1:]
+            for v in versions_of[f]:
+                pkg = {"version": v, "timestamp": r.randint(1000, 2000)}
+                reqs = []
+                for g in r.sample(later, min(len(later), r.choice([0, 1, 2, 2, 3]))):
+                    reqs.append(g + gen.range_str(versions_of[g]))
+                pkg["requires"] = [q for q in reqs if valid(Requirement, q)]
+                if later and r.random() < 0.35:
+                    g = r.choice(later)
+                    pkg["variants"] = [[g + gen.range_str(versions_of[g])] for _ in range(r.randint(2, 3))]
+                    pkg["variants"] = [vr for vr in pkg["variants"] if valid(Requirement, vr[0])]
+                    if not pkg["variants"] or any(Requirement(q).name == g for q in pkg["requires"]):
+                        del pkg["variants"]
+                pkgs.append(pkg)
+            packages[f] = pkgs
+        request = [r.choice(families[:4])] + [f for f in r.sample(families, r.randint(1, 3))]
+        request = list(dict.fromkeys(request))
+        options = {}
+        if r.random() < 0.2:
+            options["orderers"] = random_orderers(r, families, versions_of)
+        return {"packages": packages, "request": request, "options": options}
     nfam = r.randint(3, 12 if big else 8)
     families = r.sample(FAMILY_POOL, nfam)
     versions_of = {}
@@ -231,6 +262,14 @@ def generate_case(gen, Requirement, big=False):
     if r.random() < 0.05:
         options["maxFails"] = r.randint(1, 3)
     return {"packages": packages, "request": request, "options": options}
+
+
+def valid(Requirement, s):
+    try:
+        Requirement(s)
+        return True
+    except Exception:
+        return False
 
 
 def random_rule(r, families, versions_of):
@@ -379,6 +418,7 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--workdir", default="/tmp/solver-oracle")
     ap.add_argument("--big", action="store_true", help="larger repositories")
+    ap.add_argument("--deep", action="store_true", help="repositories that make the solver backtrack")
     ap.add_argument("--replay", help="instead of generating, run Rez on the cases of this JSON file "
                     "(each with id, packages, request, options) and record its answers")
     args = ap.parse_args()
@@ -403,7 +443,7 @@ def main():
         if given is not None:
             case = {k: given[i][k] for k in ("packages", "request", "options")}
         else:
-            case = generate_case(gen, Requirement, big=args.big)
+            case = generate_case(gen, Requirement, big=args.big, deep=args.deep)
         repo = os.path.join(work, "repo%d" % i)
         os.makedirs(repo)
         write_repo(repo, case["packages"])

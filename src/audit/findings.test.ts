@@ -193,6 +193,20 @@ describe("auditing many files", () => {
   });
 });
 
+describe("a module loaded by its host program", () => {
+  it("is not a dependency of the host's package: the dlopen() itself is no finding", () => {
+    // A copy app does not link (app loads dup-a's libdup.so.1): only the dlopen() brings it in.
+    const plugin = `${PREFIX}/dup-b/lib/libdup.so.1`;
+    const tree = new Linker(image, options).resolve(plugin, { dlopenFrom: `${PREFIX}/app/bin/app` });
+    assert.equal(tree.objects[tree.rootIndex!]!.realPath, plugin);
+    // app does not require dup-b here: were the dlopen a need of app, it would be "undeclared".
+    const strict: PackageModel = { ownerOf: model.ownerOf, requires: (pkg, dep) => pkg === dep };
+    const findings = classifyLoadTree(tree, strict);
+    assert.ok(findings.some((f) => f.kind === "undeclared" && f.package === "app"), "app's own needs are still checked");
+    assert.deepEqual(findings.filter((f) => f.name === plugin || f.provider?.path === plugin), []);
+  });
+});
+
 describe("pollution check over the package image", () => {
   it("moves only the loads that relied on the default search", () => {
     const report = pollutionCheck(image, [`${PREFIX}/app/bin/app`], options);

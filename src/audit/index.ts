@@ -12,3 +12,8 @@ export * from "./linker.js";
 export * from "./findings.js";
 export * from "./pollute.js";
 export * from "./audit.js";
+// Workflows: the planned image of a resolve, repairs, suggestions, reports.
+export * from "./workflow/index.js";
+export * from "./repair.js";
+export * from "./suggest.js";
+export * from "./report.js";

@@ -21,7 +21,7 @@
  */
 import { DF_1, ET, readElf, type ElfHeader, type ElfInfo, type ElfResult } from "./elf.js";
 import type { ImageFs } from "./imagefs.js";
-import { resolveImagePath, type ResolveResult } from "./imagefs.js";
+import { resolveImagePath, type EntryType, type ResolveResult } from "./imagefs.js";
 import { lookupLdCache, type LdCache } from "./ldcache.js";
 import type { LinkerProfile } from "./profile.js";
 
@@ -192,6 +192,13 @@ interface NameSearch {
   fatal?: { path: string; realPath?: string; message: string };
 }
 
+interface TriedDir {
+  /** Directory with a trailing "/" ("" is the current directory). */
+  dir: string;
+  /** Its entries, or null when they cannot be listed (then every name is tried). */
+  names: ReadonlyMap<string, EntryType> | null;
+}
+
 interface SearchContext {
   key: string;
   rpaths: SearchDir[][];
@@ -238,6 +245,7 @@ export class Linker {
   private readonly listSearches = new Map<string, ListSearch>();
   private readonly dirLists = new Map<string, SearchDir[]>();
   private readonly listIds = new Map<SearchDir[], number>();
+  private readonly tried = new Map<string, TriedDir[]>();
   /** Whole name searches: search context key (lists, NODEFLIB) -> name -> outcome. */
   readonly nameSearches = new Map<string, Map<string, NameSearch>>();
   private readonly profile: LinkerProfile;
@@ -339,6 +347,22 @@ export class Linker {
     return { kind: "ok", realPath: r.path, elf };
   }
 
+  /** The directories ld.so tries for a search directory (its hwcaps subdirectories that exist, then itself), with their entries. */
+  private triedDirs(d: SearchDir): TriedDir[] {
+    let t = this.tried.get(d.dir);
+    if (!t) {
+      t = [];
+      for (const sub of this.profile.searchSubdirs) {
+        const dir = sub === "" ? d.dir : `${d.dir}${sub}/`;
+        if (sub !== "" && !this.isDir(dir === "" ? "." : dir)) continue;
+        const r = this.resolvePath(dir === "" ? "." : dir);
+        t.push({ dir, names: r.ok && r.type === "dir" ? this.image.list(r.path) : null });
+      }
+      this.tried.set(d.dir, t);
+    }
+    return t;
+  }
+
   /** Searches one directory list for `name` (memoised: the result depends only on the list). */
   private searchList(dirs: SearchDir[], name: string, via: SearchRule): ListSearch {
     const key = `${via}\0${this.listId(dirs)}\0${name}`;
@@ -348,10 +372,10 @@ export class Linker {
     const collect = this.options.collectShadowed ?? true;
     outer: for (const d of dirs) {
       if (!d.exists) continue;
-      for (const sub of this.profile.searchSubdirs) {
-        const dir = sub === "" ? d.dir : `${d.dir}${sub}/`;
-        if (sub !== "" && !this.isDir(dir === "" ? "." : dir)) continue;
-        const candidate = dir + name;
+      for (const tried of this.triedDirs(d)) {
+        // Most directories do not have the name: a look in the listing saves resolving the path.
+        if (tried.names !== null && !tried.names.has(name)) continue;
+        const candidate = tried.dir + name;
         const v = this.verify(candidate, via);
         if (v.kind === "absent") continue;
         // open_path gives up on the whole list for errors other than ENOENT (a symlink loop).

@@ -210,7 +210,6 @@ export interface LibrarySource {
   /** Where it was found, for messages. */
   from: string;
 }
-type Found = LibrarySource;
 
 /** A library of the base image, as ld.so would find it there (cache, then default directories), as a host file. */
 export function baseLibrary(base: BaseImage, name: string): LibrarySource | null {
@@ -224,7 +223,7 @@ function baseFsOf(base: BaseImage): LayeredImageFs {
   return f;
 }
 
-function fromBase(base: BaseImage, baseFs: LayeredImageFs, name: string): Found | null {
+function fromBase(base: BaseImage, baseFs: LayeredImageFs, name: string): LibrarySource | null {
   const cache = readLdCacheOnce(baseFs);
   const candidates: string[] = [];
   const entry = cache ? lookupLdCache(cache, name, base.profile) : undefined;
@@ -267,10 +266,6 @@ function isFile(p: string): boolean {
 
 /** A library named `name` in the first donor directory that has it. */
 export function donorLibrary(dirs: readonly string[], name: string): LibrarySource | null {
-  return fromDonors(dirs, name);
-}
-
-function fromDonors(dirs: readonly string[], name: string): Found | null {
   for (const d of dirs) {
     const p = path.join(d, name);
     if (isFile(p)) return { hostSource: fs.realpathSync(p), from: `donor directory ${d}` };
@@ -299,7 +294,7 @@ export function planRepairs(config: RepairConfig | undefined, resolve: WorkflowR
   const unresolved: UnresolvedRepair[] = [];
   const dirs: string[] = [];
   const placed = new Set<string>();
-  const place = (w: (typeof wanted)[number], soname: string, found: Found): RepairFile => {
+  const place = (w: (typeof wanted)[number], soname: string, found: LibrarySource): RepairFile => {
     const dir = repairDir(w.name);
     if (!dirs.includes(dir)) dirs.push(dir);
     const f: RepairFile = { imagePath: `${dir}/${soname}`, hostSource: found.hostSource, package: w.pkg, soname };
@@ -307,7 +302,7 @@ export function planRepairs(config: RepairConfig | undefined, resolve: WorkflowR
     placed.add(`${dir}\0${soname}`);
     return f;
   };
-  const lookup = (w: (typeof wanted)[number], soname: string): Found | null => fromDonors(w.donors, soname) ?? fromBase(base, baseFs, soname);
+  const lookup = (w: (typeof wanted)[number], soname: string): LibrarySource | null => donorLibrary(w.donors, soname) ?? fromBase(base, baseFs, soname);
 
   const roots: { w: (typeof wanted)[number]; file: RepairFile }[] = [];
   for (const w of wanted) {

@@ -32,4 +32,7 @@ export interface AuditOutcome {
   environment?: { name: string; append: string[]; separator: string }[];
 }
 
-export type AuditGate = (input: AuditInput) => Promise<AuditOutcome>;
+export type AuditGate = ((input: AuditInput) => Promise<AuditOutcome>) & {
+  /** What the outcome depends on besides the image's content and tantalus.yaml (donor directories...): part of the audit cache key. */
+  settings?: unknown;
+};

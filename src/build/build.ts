@@ -30,7 +30,8 @@ import { resolveBaseImage, type BaseImage } from "./base.js";
 import { captureEnvironment, imageContextJson, workflowDefinitionYaml } from "./environment.js";
 import { ignoreEvents, type BuildEventSink, type LayerKind } from "./events.js";
 import { Label, imageLabels } from "./labels.js";
-import { defaultJobs, writeOneLayer, writePackageLayers, type WrittenLayer } from "./layers.js";
+import { defaultJobs, mapLimit, preparePackageLayers, writeOneLayer, writePackageLayers, type WrittenLayer } from "./layers.js";
+import { AuditCache, auditCacheKey } from "./audit-cache.js";
 import { planBuild, type BuildPlan } from "./plan.js";
 import { implicitPackagesOf, openBuildRepositories, resolveWorkflow, workflowFromContext, type ResolveSettings, type WorkflowResolve } from "./resolve.js";
 
@@ -185,14 +186,33 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
   for (const message of plan.warnings) onEvent({ type: "warning", message });
   const planSeconds = (performance.now() - tPlan) / 1000;
 
-  // 4. Audit before any layer is written: a refused image costs nothing.
+  // 4. What the targets' package layers hold, and their cache keys (a metadata walk, nothing read).
+  const needed = new Set(targets.flatMap((t) => plan.imageLayers.get(t) ?? []));
+  const neededLayers = plan.plan.layers.filter((l) => needed.has(l.key)).map((l) => plan.layers.get(l.key)!);
+  const prepared = preparePackageLayers(neededLayers, rootMap);
+
+  // 5. Audit before any layer is written: a refused image costs nothing. An
+  //    image whose content did not change keeps its earlier outcome.
   const audits = new Map<string, AuditOutcome>();
   if (opts.audit) {
     onEvent({ type: "step", message: `auditing ${targets.length} image(s)` });
+    const cache = new AuditCache(store);
+    const settings = { audit: config.config.audit, packages: config.config.packages, rootMap, gate: opts.audit.settings ?? null };
     const refused: string[] = [];
     for (const name of targets) {
       const r = resolves.get(name)!;
-      const outcome = await opts.audit({ workflow: name, variants: r.variants, context: r.context, base: base.image, store, imagePath: mapPath });
+      const key = auditCacheKey({
+        workflow: name,
+        baseDigest: base.image.manifestDescriptor.digest,
+        layerKeys: (plan.imageLayers.get(name) ?? []).map((k) => prepared.get(k)?.cacheKey ?? ""),
+        contextDigest: sha256(imageContextJson(r.context, rootMap, created)),
+        settings,
+      });
+      let outcome = await cache.get(key);
+      if (!outcome) {
+        outcome = await opts.audit({ workflow: name, variants: r.variants, context: r.context, base: base.image, store, imagePath: mapPath });
+        await cache.put(key, outcome);
+      }
       audits.set(name, outcome);
       for (const w of outcome.warnings) onEvent({ type: "warning", message: `${name}: ${w}` });
       if (outcome.errors.length > 0) {
@@ -205,16 +225,17 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
     }
   }
 
-  // 5. Package layers used by the targets, through the cache.
-  const needed = new Set(targets.flatMap((t) => plan.imageLayers.get(t) ?? []));
-  const neededLayers = plan.plan.layers.filter((l) => needed.has(l.key)).map((l) => plan.layers.get(l.key)!);
+  // 6. Package layers, through the layer cache.
   onEvent({ type: "step", message: `writing ${neededLayers.length} package layer(s) (${compression}${opts.level !== undefined ? ` level ${opts.level}` : ""}) into ${store.dir}` });
-  const written = await writePackageLayers(store, neededLayers, rootMap, layerOpts);
+  const written = await writePackageLayers(store, prepared, layerOpts);
 
-  // 6. Per image: repair and top layers, config, manifest, tags.
-  const results: BuildResult[] = [];
+  // 7. Per image: repair and top layers, config, manifest, tags. Images are
+  // independent, so several go at once: each is a chain of small file
+  // operations that would otherwise wait on each other.
+  const byName = new Map<string, BuildResult>();
   const extra: WrittenLayer[] = [];
-  for (const name of targets) {
+  const source = opts.source === false ? undefined : (opts.source ?? gitSource(config.dir));
+  await mapLimit(targets, 4, async (name) => {
     const r = resolves.get(name)!;
     const audit = audits.get(name);
     const top = topLayer(r, { rootMap, created, epochSeconds: Math.floor(mtime.getTime() / 1000), append: audit?.environment ?? [] });
@@ -262,7 +283,7 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
       resolve: r.variants.map((v) => v.qualifiedName),
       contextDigest: top.contextDigest,
       created,
-      source: opts.source === false ? undefined : (opts.source ?? gitSource(config.dir)),
+      source,
     });
     const ep = entrypointConfig(name);
     const image = await writeImage(store, {
@@ -274,10 +295,14 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
       annotations: labels,
     });
     const short = `${name}:${image.descriptor.digest.slice(7, 19)}`;
-    for (const tag of [short, name]) await store.tag(tag, image.descriptor, { [StoreAnnotation.Workflow]: name });
+    for (const tag of [short, name]) {
+      // An unchanged rebuild leaves the index alone: retagging costs a lock and an fsync'd write each.
+      if ((await store.resolve(tag))?.digest === image.descriptor.digest) continue;
+      await store.tag(tag, image.descriptor, { [StoreAnnotation.Workflow]: name });
+    }
     const size = image.descriptor.size + image.configDescriptor.size + image.manifest.layers.reduce((a, l) => a + l.size, 0);
     onEvent({ type: "image", workflow: name, tag: name, digest: image.descriptor.digest, layers: image.manifest.layers.length, size });
-    results.push({
+    byName.set(name, {
       workflow: name,
       tag: name,
       tags: [name, short],
@@ -292,7 +317,8 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
       environment: top.environment,
       ...(audit ? { audit: { errors: audit.errors, warnings: audit.warnings } } : {}),
     });
-  }
+  });
+  const results = targets.map((t) => byName.get(t)!);
 
   const all_written = [...[...written.values()].filter((w): w is WrittenLayer => w !== null), ...extra];
   const fresh = all_written.filter((w) => !w.cached);

@@ -9,13 +9,13 @@
 import { availableParallelism } from "node:os";
 import { DigestMismatchError, type Digest } from "../image/digest.js";
 import type { OciStore } from "../image/layout/store.js";
-import { fingerprintLayerSpec } from "../image/layer/fingerprint.js";
 import type { LayerSpec } from "../image/layer/spec.js";
 import { writeLayer } from "../image/layer/writer.js";
 import type { LayerCompression, LayerDescriptor } from "../image/types.js";
 import { existsSync } from "node:fs";
 import { rootMapper } from "../rex/interpret.js";
 import type { BuildEventSink, LayerKind } from "./events.js";
+import { fingerprintSpec } from "./fingerprint.js";
 import { Label } from "./labels.js";
 import type { BuildLayer } from "./plan.js";
 
@@ -58,28 +58,49 @@ export function packageLayerSpec(layer: BuildLayer, rootMap: Readonly<Record<str
   };
 }
 
+/** The layer cache key of a spec: its kind and the fingerprint of its sources (see fingerprint.ts). */
+export function layerCacheKey(kind: LayerKind, spec: LayerSpec): string {
+  return `${KEY_PREFIX}:${kind}:${fingerprintSpec(spec)}`;
+}
+
+export interface PreparedLayer {
+  layer: BuildLayer;
+  /** Null when none of its variants has files: the layer is left out. */
+  spec: LayerSpec | null;
+  cacheKey: string;
+}
+
+/** Specs and cache keys of planned layers: a walk of their roots (metadata only). */
+export function preparePackageLayers(layers: readonly BuildLayer[], rootMap: Readonly<Record<string, string>>): Map<string, PreparedLayer> {
+  const out = new Map<string, PreparedLayer>();
+  for (const layer of layers) {
+    const spec = packageLayerSpec(layer, rootMap);
+    out.set(layer.key, spec.entries.length === 0 ? { layer, spec: null, cacheKey: "" } : { layer, spec, cacheKey: layerCacheKey("packages", spec) });
+  }
+  return out;
+}
+
 /**
- * Write `layers` (keys → planned layers); returns key → written layer, or
- * null for a layer whose variants have no files at all (it is left out).
+ * Write prepared layers; returns planner key → written layer, or null for a
+ * layer whose variants have no files at all (it is left out).
  */
 export async function writePackageLayers(
   store: OciStore,
-  layers: readonly BuildLayer[],
-  rootMap: Readonly<Record<string, string>>,
+  prepared: ReadonlyMap<string, PreparedLayer>,
   opts: LayerWriteOptions,
 ): Promise<Map<string, WrittenLayer | null>> {
   const out = new Map<string, WrittenLayer | null>();
   // Biggest first, so a large DCC layer does not start last and hold up the build alone.
-  const queue = [...layers].sort((a, b) => b.bytes - a.bytes || (a.key < b.key ? -1 : 1));
-  await mapLimit(queue, opts.jobs ?? defaultJobs(), async (layer) => {
-    const spec = packageLayerSpec(layer, rootMap);
-    if (spec.entries.length === 0) {
+  const queue = [...prepared.values()].sort((a, b) => b.layer.bytes - a.layer.bytes || (a.layer.key < b.layer.key ? -1 : 1));
+  await mapLimit(queue, opts.jobs ?? defaultJobs(), async ({ layer, spec, cacheKey }) => {
+    if (!spec) {
       out.set(layer.key, null);
       return;
     }
     const names = layer.variants.map((v) => v.qualifiedName);
     const written = await writeOneLayer(store, spec, {
       ...opts,
+      cacheKey,
       id: layer.key,
       kind: "packages",
       label: `${layer.tier}: ${abbreviate(names)}`,
@@ -97,6 +118,8 @@ export async function writePackageLayers(
 }
 
 export interface OneLayerOptions extends LayerWriteOptions {
+  /** Precomputed layerCacheKey(kind, spec). */
+  cacheKey?: string;
   id: string;
   kind: LayerKind;
   label: string;
@@ -107,7 +130,7 @@ export interface OneLayerOptions extends LayerWriteOptions {
 
 /** One layer through the cache, with progress events. */
 export async function writeOneLayer(store: OciStore, spec: LayerSpec, opts: OneLayerOptions): Promise<WrittenLayer> {
-  const cacheKey = `${KEY_PREFIX}:${opts.kind}:${await fingerprintLayerSpec(spec)}`;
+  const cacheKey = opts.cacheKey ?? layerCacheKey(opts.kind, spec);
   const first = await writeCached(store, spec, cacheKey, opts);
   if (!first.cached || !opts.verify || (await blobIsIntact(store, first.descriptor))) return first;
   opts.onEvent({ type: "warning", message: `layer ${first.descriptor.digest} (${opts.label}) is corrupted in the store: moved aside, writing it again` });

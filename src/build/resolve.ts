@@ -12,6 +12,7 @@ import { Repositories, packagePathsFrom } from "../rez/repository/index.js";
 import { hostSystem, implicitPackagesFor } from "../rez/system.js";
 import { lateRequiresHook } from "../rex/late.js";
 import { solve, type LateRequiresHook } from "../solver/index.js";
+import { applyPackageOverrides, overrideLateRequires } from "../audit/repair.js";
 
 export interface WorkflowResolve {
   name: string;
@@ -55,7 +56,12 @@ export function resolveWorkflow(config: LoadedConfig, name: string, repos: Repos
     late.set(pkg, r);
     return r;
   };
-  const result = solve(definition.request, repos, { implicitPackages: [...implicit], lateRequires: recording });
+  // The configuration's add_requires (packages.<name>.add_requires) apply at resolve time, as the audit assumes.
+  const result = solve(definition.request, applyPackageOverrides(repos, config), {
+    implicitPackages: [...implicit],
+    lateRequires: overrideLateRequires(recording, config),
+    paths: repos.paths,
+  });
   if (result.status !== "solved") {
     const why = result.failure?.explanation ?? result.failure?.description ?? result.status;
     throw new TantalusError(`workflow ${name} does not resolve (${definition.request.join(" ")}): ${why}`, config.locate(["workflows", name, "request"]));

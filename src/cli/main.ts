@@ -3,22 +3,22 @@ import { TantalusError } from "../errors.js";
 import { VERSION } from "../version.js";
 import { registerCommands } from "./commands/index.js";
 
-/** Builds the command tree; exported so tests can drive the CLI in-process. */
-export function buildProgram(): Command {
+/** Builds the command tree for `argv`; exported so tests can drive the CLI in-process. */
+export async function buildProgram(argv: string[] = process.argv): Promise<Command> {
   const program = new Command()
     .name("tantalus")
     .description("Rez package environments as OCI images, and artists' workflows run in them")
     .version(VERSION, "-V, --version")
     .showHelpAfterError("(add --help for usage)")
     .exitOverride();
-  registerCommands(program);
+  await registerCommands(program, argv);
   return program;
 }
 
 /** Runs the CLI and returns the exit code: 0 ok, 1 failure, 2 usage. */
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
   try {
+    const program = await buildProgram(argv);
     await program.parseAsync(argv);
     return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (err) {

@@ -86,11 +86,21 @@ export const PackageOverrideSchema = z.strictObject({
 });
 
 export const RunSchema = z.strictObject({
-  runtime: z.enum(["auto", "podman", "docker", "crun", "runc"]).default("auto").describe("Container runtime; auto picks the first one found."),
-  network: z.enum(["host", "none", "private"]).default("host").describe("host shares the host network (license servers), none isolates, private gives a separate network namespace."),
+  runtime: z
+    .enum(["auto", "podman", "docker", "apptainer", "ch-run"])
+    .default("auto")
+    .describe("Container runtime; auto takes the first usable of podman, docker, apptainer, ch-run."),
+  network: z
+    .enum(["host", "bridge", "none"])
+    .default("host")
+    .describe("host shares the host network (licence servers reachable as on the workstation); bridge gives a private network with licence_servers added as hosts; none isolates."),
+  licence_servers: z
+    .array(z.string().regex(/^[A-Za-z0-9.-]+(=[0-9a-fA-F:.]+)?$/, { error: "expected HOST or HOST=IP" }))
+    .default([])
+    .describe("Licence server hosts added to the container's /etc/hosts on a bridge network (HOST or HOST=IP)."),
   mounts: z.array(MountSchema).default([]).describe("Mounts of every workflow (each workflow may add its own)."),
-  env: z.array(z.string().regex(ENV_PATTERN, { error: "expected a variable name or glob" })).default([]).describe("Host variables passed into the container (names or globs)."),
-  gpu: z.enum(["auto", "nvidia", "none"]).default("auto").describe("GPU pass-through; auto uses the NVIDIA devices when the host has them."),
+  env: z.array(z.string().regex(ENV_PATTERN, { error: "expected a variable name or glob" })).default([]).describe("Host variables passed into the container (names or globs), besides the licence variables."),
+  gpu: z.enum(["auto", "all", "none"]).default("auto").describe("GPU pass-through; auto passes the NVIDIA GPUs when the host has them."),
   display: z.boolean().default(true).describe("Pass the X11/Wayland display through."),
 });
 

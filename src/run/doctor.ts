@@ -6,13 +6,13 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
+import { join } from "node:path";
 import { runCacheDir } from "./cache.js";
 import { parseDisplay, parseXauthority, cookiesForDisplay } from "./display.js";
 import { detectGpu, hasNvidiaGpu, type GpuInfo } from "./gpu.js";
 import { currentIdentity, type Identity } from "./identity.js";
 import { DEFAULT_RUNTIME_ORDER, RUNTIMES } from "./runtimes/index.js";
 import type { RunContext, RuntimeInfo, RuntimeName } from "./runtimes/types.js";
-import { join } from "node:path";
 
 export interface Section {
   ok: boolean;

@@ -19,34 +19,30 @@ function rangeId(r: VersionRange): number {
   return id;
 }
 
-const MEMO_LIMIT = 200_000;
-const unions = new Map<string, Requirement>();
-
-const singles = new WeakMap<VersionRange, Map<string, Requirement>>();
+/** Unions memoised in a trie keyed by the ranges (in id order), then by name. */
+interface UnionNode {
+  next: Map<VersionRange, UnionNode>;
+  byName: Map<string, Requirement>;
+}
+const unionRoot: UnionNode = { next: new Map(), byName: new Map() };
 
 /** Rez's extraction: `Requirement(name, union of the ranges)`. */
 export function unionRequirement(name: string, ranges: readonly VersionRange[]): Requirement {
-  if (ranges.length === 1) {
-    let m = singles.get(ranges[0]!);
-    if (m === undefined) {
-      m = new Map();
-      singles.set(ranges[0]!, m);
+  const sorted = ranges.length > 1 ? [...ranges].sort((a, b) => rangeId(a) - rangeId(b)) : ranges;
+  let node = unionRoot;
+  for (const r of sorted) {
+    let n = node.next.get(r);
+    if (n === undefined) {
+      n = { next: new Map(), byName: new Map() };
+      node.next.set(r, n);
     }
-    let r = m.get(name);
-    if (r === undefined) {
-      r = Requirement.construct(name, VersionRange.fromBounds(ranges[0]!.bounds));
-      m.set(name, r);
-    }
-    return r;
+    node = n;
   }
-  const key = name + "\0" + ranges.map(rangeId).sort((a, b) => a - b).join(",");
-  let req = unions.get(key);
+  let req = node.byName.get(name);
   if (req === undefined) {
     // Rez: ranges[0].union(ranges[1:]), one sort-and-merge over all the bounds
-    const u = VersionRange.fromBounds(ranges.flatMap((r) => r.bounds));
-    req = Requirement.construct(name, u);
-    if (unions.size >= MEMO_LIMIT) unions.clear();
-    unions.set(key, req);
+    req = Requirement.construct(name, VersionRange.fromBounds(ranges.flatMap((r) => r.bounds)));
+    node.byName.set(name, req);
   }
   return req;
 }

@@ -39,7 +39,7 @@ export class Phase {
    */
   solve(ctx: SolveContext): Phase {
     if (this.status !== PhaseStatus.Pending) return this;
-    const scopes = this.scopes.slice();
+    const scopes = this.scopes as Scope[];
     let index = this.index;
     let ownIndex = false;
     let changed = new Set(this.changed);
@@ -168,7 +168,7 @@ export class Phase {
       if (s.slice === null || s.slice.length === 1) continue;
       const [a, b] = s.slice.split(ctx);
       const next = this.scopes.slice();
-      const first = this.scopes.slice();
+      const first = this.scopes as Scope[];
       first[i] = s.withSlice(a);
       next[i] = s.withSlice(b);
       return [new Phase(first, PhaseStatus.Pending, [i], null, this.index), new Phase(next, PhaseStatus.Pending, [i], null, this.index)];

@@ -1,7 +1,7 @@
 import { Requirement, VersionRange } from "../rez/version/index.js";
 import { type Bits, intersects, isSubset, newBits, setBit } from "./bits.js";
 import { Entry, MissingVersionError, type FamilyState, type SolveContext } from "./context.js";
-import type { VariantInfo } from "./model.js";
+import type { FamilyInfo, VariantInfo } from "./model.js";
 import { requirementsConflict, unionRequirement } from "./memo.js";
 
 /** A variant removed because one of its requirements conflicts with another scope (Rez `Reduction`). */
@@ -24,6 +24,7 @@ export type ScopeRequest = { kind: "versions"; scope: Scope } | { kind: "require
  */
 export class SliceContent {
   private readonly reqsOn: Array<readonly Requirement[] | undefined> = [];
+  private readonly masksOn: Array<ReadonlyArray<Bits | null> | undefined> = [];
   /** Extracted requirement per local name id. */
   private readonly extractions: Array<Requirement | undefined> = [];
 
@@ -60,6 +61,18 @@ export class SliceContent {
       this.extractions[id] = req;
     }
     return req;
+  }
+
+  /** The versions of `target` each of `reqs(id)` allows (null for a `~foo` without range). */
+  masks(id: number, entries: readonly Entry[], target: FamilyInfo): ReadonlyArray<Bits | null> {
+    let m = this.masksOn[id];
+    if (m === undefined) {
+      const reqs = this.reqs(id, entries);
+      const p = this.parent?.masksOn[id];
+      m = p !== undefined && this.parent!.reqsOn[id] === reqs ? p : reqs.map((q) => (q.range === null ? null : target.rangeMask(q.range)));
+      this.masksOn[id] = m;
+    }
+    return m;
   }
 
   /** The distinct requirements (by identity, first seen first) the variants have on local id `id`. */
@@ -271,6 +284,7 @@ export class Slice {
   intersect(range: VersionRange): Slice | null {
     if (range.isAny) return this;
     const m = this.fam.info.rangeMask(range);
+    if (isSubset(this.mask, m)) return this;
     let kept = 0;
     for (const e of this.entries) if ((m[e.pkg >>> 5]! & (1 << (e.pkg & 31))) !== 0) kept++;
     if (kept === 0) return null;
@@ -288,10 +302,25 @@ export class Slice {
     const id = this.fam.info.nameIds.get(name)!;
     // most reductions remove nothing: test each distinct requirement once first
     let any = false;
-    for (const q of this.content(ctx).reqs(id, this.entries)) {
-      if (other.kind === "versions" ? conflictsVersions(q, other.scope.slice!) : conflicts(q, other)) {
-        any = true;
-        break;
+    const c = this.content(ctx);
+    const reqs = c.reqs(id, this.entries);
+    if (other.kind === "versions") {
+      const target = other.scope.slice!;
+      const masks = c.masks(id, this.entries, target.fam.info);
+      const have = target.mask;
+      for (let i = 0; i < reqs.length; i++) {
+        const m = masks[i];
+        if (m !== null && (reqs[i]!.conflict ? isSubset(have, m!) : !intersects(have, m!))) {
+          any = true;
+          break;
+        }
+      }
+    } else {
+      for (const q of reqs) {
+        if (conflicts(q, other)) {
+          any = true;
+          break;
+        }
       }
     }
     if (!any) return this;

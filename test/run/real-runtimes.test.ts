@@ -113,14 +113,15 @@ function cliArgv(as: As, args: string[]): string[] {
   return as.user ? ["runuser", "-u", as.user.name, "--", ...inner] : inner;
 }
 
-function cli(as: As, args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+function cli(as: As, args: string[], input?: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const argv = cliArgv(as, args);
-    const child = spawn(argv[0]!, argv.slice(1), { cwd: as.cwd, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(argv[0]!, argv.slice(1), { cwd: as.cwd, stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
+    if (input !== undefined) child.stdin!.end(input);
     let stdout = "";
     let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    child.stdout!.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    child.stderr!.setEncoding("utf8").on("data", (d: string) => (stderr += d));
     child.on("close", (status) => resolve({ status, stdout, stderr }));
   });
 }
@@ -145,14 +146,25 @@ async function checkExitStatuses(as: As, runtime: string): Promise<void> {
   assert.equal((await cli(as, [...base, "-c", "kill -TERM $$"])).status, 143, "killed by SIGTERM → 128+15");
 }
 
+/** A program after `--` runs directly in the environment; a script piped to stdin runs with the workflow's functions. */
+async function checkProgramAndScript(as: As, runtime: string): Promise<void> {
+  const base = ["run", fixture.workflow, "--runtime", runtime, "--store", fixture.storeDir];
+  const direct = await cli(as, [...base, "--", "env"]);
+  assert.equal(direct.status, 0, direct.stderr);
+  assert.match(direct.stdout, /^STUDIO_SHOW_ROOT=\/shows$/m);
+  const piped = await cli(as, base, 'layout_hello piped\nexit 6\n');
+  assert.equal(piped.status, 6, piped.stderr);
+  assert.equal(piped.stdout.trim(), "hello from rough_layout piped");
+}
+
 /** An interactive session in a real terminal: type at the workflow's prompt, read the answer, exit with a status. */
 async function checkTerminal(as: As, runtime: string): Promise<void> {
   const session = `rt-${runtime.replace(/[^a-z]/g, "")}-${as.user ? "user" : "root"}`;
-  const socket = `tantalus-test-${process.pid}-${session}`;
+  const socket = join(work, `tmux-${session}`);
   const statusFile = join(work, `${session}-${as.user ? "user" : "root"}.status`);
   const argv = cliArgv(as, ["run", fixture.workflow, "--runtime", runtime, "--store", fixture.storeDir]);
   const command = `cd ${as.cwd} && ${argv.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(" ")}; echo $? > ${statusFile}`;
-  const tmux = (...a: string[]) => sh("tmux", ["-L", socket, ...a]);
+  const tmux = (...a: string[]) => sh("tmux", ["-S", socket, ...a]);
   assert.equal(tmux("new-session", "-d", "-s", session, "-x", "200", "-y", "50", command).status, 0);
   try {
     const screen = () => tmux("capture-pane", "-p", "-t", session).stdout;
@@ -173,6 +185,7 @@ async function checkTerminal(as: As, runtime: string): Promise<void> {
     assert.equal(readFileSync(statusFile, "utf8").trim(), "4", "the shell's exit status is tantalus run's");
   } finally {
     tmux("kill-server");
+    rmSync(socket, { force: true });
   }
 }
 
@@ -189,6 +202,7 @@ describe("tantalus run with real runtimes", { concurrency: true }, () => {
     const as = rootAs();
     await checkCommand(as, "podman", 0);
     await checkExitStatuses(as, "podman");
+    await checkProgramAndScript(as, "podman");
     await checkTerminal(as, "podman");
   });
 
@@ -216,6 +230,7 @@ describe("tantalus run with real runtimes", { concurrency: true }, () => {
     const as = rootAs();
     await checkCommand(as, "ch-run", 0, false);
     await checkExitStatuses(as, "ch-run");
+    await checkProgramAndScript(as, "ch-run");
     await checkTerminal(as, "ch-run");
     if (user) {
       const u: As = { user, home: user.home, cwd: join(user.home, "shots") };

@@ -16,13 +16,19 @@
  *    itself (a Nuke plug-in takes libDDImage.so from Nuke). A plug-in that
  *    finds everything itself is loaded by itself.
  *
- * Severities: missing, system (unless allow-listed), undeclared, conflict,
- * wrong-architecture, host-leak, unloadable and missing-version are errors;
- * weak missing versions and unreadable files are warnings. A finding that
- * matches an ignore rule of its package is kept, marked ignored with the
- * rule's reason, and does not count.
+ * Severities: missing, system, undeclared, conflict, wrong-architecture,
+ * host-leak, unloadable and missing-version are errors; weak missing
+ * versions and unreadable files are warnings. "system" is only reported for
+ * libraries outside the allow-list (DEFAULT_SYSTEM_ALLOW: glibc, the GCC
+ * runtime, X11, GL/EGL/GLX, Vulkan; plus `audit.allow_system`). A package's
+ * copy of a library that hides the base OS's copy is the package pinning
+ * it, not a conflict. A finding that matches an ignore rule of its package
+ * is kept, marked ignored with the rule's reason, and does not count. With
+ * the pollution check, every load that would switch to a decoy counts as an
+ * error too: the check was asked for to find exactly those.
  */
 import type { LoadedConfig } from "../../config/index.js";
+import { Repositories } from "../../rez/repository/index.js";
 import { DF_1, ET, type ElfInfo } from "../elf.js";
 import {
   DEFAULT_SYSTEM_ALLOW,
@@ -116,7 +122,7 @@ export interface WorkflowAudit {
   seconds: number;
 }
 
-export interface AuditOptions {
+export interface ResolveAuditOptions {
   /** Base image (default: config.base.image, loaded). */
   base?: BaseImage;
   /** Apply the configured repairs, add_requires included (default true). */
@@ -131,7 +137,7 @@ export interface AuditOptions {
   rootsPerFinding?: number;
 }
 
-export type AuditWorkflowOptions = AuditOptions & Omit<ResolveWorkflowOptions, "overrides">;
+export type AuditWorkflowOptions = ResolveAuditOptions & Omit<ResolveWorkflowOptions, "overrides">;
 
 export type AuditConfig = Pick<
   LoadedConfig,
@@ -147,8 +153,9 @@ export async function auditWorkflow(config: AuditConfig, workflow: string, opts:
 /** Every workflow of the configuration, sharing the base image (and the repositories, when given). */
 export async function auditAll(config: AuditConfig, opts: AuditWorkflowOptions = {}): Promise<WorkflowAudit[]> {
   const base = opts.base ?? (await loadBaseImage(config.config.base.image, { store: config.store, configDir: config.dir, demoLibraries: config.config.audit.allow_system }));
+  const repos = opts.repos ?? new Repositories(config.packagesPath);
   const out: WorkflowAudit[] = [];
-  for (const name of Object.keys(config.workflows).sort()) out.push(await auditWorkflow(config, name, { ...opts, base }));
+  for (const name of Object.keys(config.workflows).sort()) out.push(await auditWorkflow(config, name, { ...opts, base, repos }));
   return out;
 }
 
@@ -203,7 +210,7 @@ export function planWorkflow(
   config: AuditConfig | undefined,
   resolve: WorkflowResolve,
   base: BaseImage,
-  opts: Pick<AuditOptions, "repairs" | "donorDirs"> = {},
+  opts: Pick<ResolveAuditOptions, "repairs" | "donorDirs"> = {},
 ): PlannedWorkflow {
   const rootMap = config?.config.image.root_map ?? {};
   const workflowEnv = config?.workflows[resolve.workflow]?.env ?? {};
@@ -219,7 +226,7 @@ export function planWorkflow(
 }
 
 /** Audits a resolve in its planned image. */
-export function auditResolve(config: AuditConfig | undefined, resolve: WorkflowResolve, base: BaseImage, opts: AuditOptions = {}): WorkflowAudit {
+export function auditResolve(config: AuditConfig | undefined, resolve: WorkflowResolve, base: BaseImage, opts: ResolveAuditOptions = {}): WorkflowAudit {
   const started = performance.now();
   const repairsOn = opts.repairs ?? true;
   const { image, environment: env, repairs, linker } = planWorkflow(config, resolve, base, opts);

@@ -35,7 +35,7 @@ export interface LibraryAuditGateOptions {
 
 export function libraryAuditGate(config: AuditConfig, opts: LibraryAuditGateOptions = {}): AuditGate {
   const bases = new Map<string, Promise<BaseImage>>();
-  return async (input: AuditInput): Promise<LibraryAuditOutcome> => {
+  const gate: AuditGate = async (input: AuditInput): Promise<LibraryAuditOutcome> => {
     const digest = input.base.manifestDescriptor.digest;
     let base = bases.get(digest);
     if (!base) bases.set(digest, (base = unpackedBase(input.store, input.base)));
@@ -43,6 +43,29 @@ export function libraryAuditGate(config: AuditConfig, opts: LibraryAuditGateOpti
     const audit = auditResolve(config, resolve, await base, { donorDirs: opts.donorDirs });
     return outcomeOf(audit);
   };
+  // The build caches outcomes by image content; donor directories are an input too.
+  gate.settings = { donorDirs: (opts.donorDirs ?? []).map(directoryFingerprint) };
+  return gate;
+}
+
+/** A donor directory as the audit sees it: its libraries' names, sizes and modification times. */
+function directoryFingerprint(dir: string): { dir: string; files: [string, number, number][] } {
+  let names: string[] = [];
+  try {
+    names = fs.readdirSync(dir).sort();
+  } catch {
+    // A missing donor directory donates nothing.
+  }
+  const files: [string, number, number][] = [];
+  for (const n of names) {
+    try {
+      const st = fs.statSync(path.join(dir, n));
+      if (st.isFile()) files.push([n, st.size, st.mtimeMs]);
+    } catch {
+      // a dangling link donates nothing
+    }
+  }
+  return { dir: path.resolve(dir), files };
 }
 
 /** A stored image unpacked once under STORE/audit/rootfs/<manifest digest>. */

@@ -63,7 +63,7 @@ export function register(program: Command): void {
       const pushTarget = opts.push === undefined ? undefined : opts.push === true ? config.config.registry : opts.push;
       if (opts.push === true && !pushTarget) throw new UsageError("--push without a reference needs `registry:` in the configuration");
 
-      const build = await import("../../build/index.js");
+      const [build, { libraryAuditGate }] = await Promise.all([import("../../build/index.js"), import("../../audit/workflow/gate.js")]);
       const display = opts.progress === false ? undefined : new build.ProgressDisplay(process.stderr);
       const onEvent = display?.event;
       try {
@@ -74,6 +74,7 @@ export function register(program: Command): void {
           ...(level !== undefined ? { level } : {}),
           ...(jobs !== undefined ? { jobs } : {}),
           registry: { insecure: opts.insecure === true },
+          audit: libraryAuditGate(config),
           allowAuditErrors: opts.allowAuditErrors === true,
           verify: opts.verify === true,
           ...(onEvent ? { onEvent } : {}),

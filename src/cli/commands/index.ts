@@ -1,42 +1,40 @@
 import type { Command } from "@commander-js/extra-typings";
-import { register as registerRepo } from "./repo.js";
-import { register as registerInfo } from "./info.js";
-import { register as registerSearch } from "./search.js";
-import { register as registerResolve } from "./resolve.js";
-import { register as registerContext } from "./context.js";
-import { register as registerPlan } from "./plan.js";
-import { register as registerStudio } from "./studio.js";
-import { register as registerEnv } from "./env.js";
-import { register as registerShell } from "./shell.js";
-import { register as registerRun } from "./run.js";
-import { register as registerDoctor } from "./doctor.js";
-import { register as registerBuild } from "./build.js";
-import { register as registerImages } from "./images.js";
-import { register as registerGc } from "./gc.js";
-import { register as registerDiff } from "./diff.js";
-import { register as registerPull } from "./pull.js";
-import { register as registerAudit } from "./audit.js";
+
+type CommandModule = { register(program: Command): void };
 
 /**
- * Every subcommand registers itself here; one module per command under
- * src/cli/commands/, each a thin layer over the library in src/.
+ * Every subcommand is one module under src/cli/commands/, a thin layer over the
+ * library. Modules are imported on demand: `tantalus run` starts an artist's
+ * application and must not pay for loading the solver, the image writer and the
+ * schema library it does not use.
  */
-export function registerCommands(program: Command): void {
-  registerInfo(program);
-  registerSearch(program);
-  registerRepo(program);
-  registerResolve(program);
-  registerContext(program);
-  registerPlan(program);
-  registerStudio(program);
-  registerEnv(program);
-  registerShell(program);
-  registerRun(program);
-  registerDoctor(program);
-  registerBuild(program);
-  registerImages(program);
-  registerGc(program);
-  registerDiff(program);
-  registerPull(program);
-  registerAudit(program);
+const COMMANDS: Record<string, () => Promise<CommandModule>> = {
+  info: () => import("./info.js"),
+  search: () => import("./search.js"),
+  repo: () => import("./repo.js"),
+  resolve: () => import("./resolve.js"),
+  context: () => import("./context.js"),
+  env: () => import("./env.js"),
+  shell: () => import("./shell.js"),
+  plan: () => import("./plan.js"),
+  audit: () => import("./audit.js"),
+  build: () => import("./build.js"),
+  images: () => import("./images.js"),
+  diff: () => import("./diff.js"),
+  gc: () => import("./gc.js"),
+  pull: () => import("./pull.js"),
+  run: () => import("./run.js"),
+  doctor: () => import("./doctor.js"),
+  studio: () => import("./studio.js"),
+};
+
+/**
+ * Registers the subcommand named in `argv` only, or every subcommand when none is
+ * named (top-level help, an unknown command), so help and suggestions stay complete.
+ */
+export async function registerCommands(program: Command, argv: string[]): Promise<void> {
+  const name = argv.slice(2).find((a) => !a.startsWith("-"));
+  const only = name !== undefined ? COMMANDS[name] : undefined;
+  const loaders = only ? [only] : Object.values(COMMANDS);
+  for (const mod of await Promise.all(loaders.map((load) => load()))) mod.register(program);
 }

@@ -9,16 +9,29 @@ import { VERSION } from "../../version.js";
 /** Identity of a definition file: a change to it changes at least one of these. */
 export type FileStamp = [mtimeMs: number, size: number, ino: number];
 
-interface CacheEntry {
-  stamp: FileStamp;
-  summary: PackageSummary;
-}
+/**
+ * One package as a flat tuple: the cache of a studio repository holds tens of
+ * thousands, and named keys would triple its size and its parse time.
+ */
+type CacheEntry = [
+  mtimeMs: number,
+  size: number,
+  ino: number,
+  requires: string[] | "late",
+  variants: string[][],
+  timestamp: number | null,
+  hashedVariants: 0 | 1,
+  buildRequires: string[] | "late",
+  tantalus: PackageSummary["tantalus"] | null,
+  requiresLine: number | null,
+  variantsLine: number | null,
+];
 
 interface CacheFile {
-  format: 1;
+  format: 2;
   tool: string;
   root: string;
-  /** family -> definition file -> entry */
+  /** family -> definition file relative to the family directory -> entry */
   families: Record<string, Record<string, CacheEntry>>;
 }
 
@@ -40,12 +53,12 @@ export class RepositoryIndexCache {
 
   static open(root: string, dir = defaultCacheDir()): RepositoryIndexCache {
     const file = path.join(dir, "repositories", createHash("sha256").update(root).digest("hex").slice(0, 24) + ".json");
-    const empty: CacheFile = { format: 1, tool: VERSION, root, families: {} };
+    const empty: CacheFile = { format: 2, tool: VERSION, root, families: {} };
     let data = empty;
     try {
       const parsed = JSON.parse(fs.readFileSync(file, "utf8")) as CacheFile;
       // A cache from another tool version may summarise differently: start afresh.
-      if (parsed.format === 1 && parsed.tool === VERSION && parsed.root === root) data = parsed;
+      if (parsed.format === 2 && parsed.tool === VERSION && parsed.root === root) data = parsed;
     } catch {
       // missing or unreadable: an empty cache, rebuilt by this load
     }
@@ -53,23 +66,49 @@ export class RepositoryIndexCache {
   }
 
   get(family: string, file: string, stamp: FileStamp): PackageSummary | undefined {
-    const e = this.data.families[family]?.[file];
-    if (!e) return undefined;
-    const s = e.stamp;
-    return s[0] === stamp[0] && s[1] === stamp[1] && s[2] === stamp[2] ? e.summary : undefined;
+    const e = this.data.families[family]?.[this.key(family, file)];
+    if (!e || e[0] !== stamp[0] || e[1] !== stamp[1] || e[2] !== stamp[2]) return undefined;
+    return {
+      file,
+      requires: e[3],
+      buildRequires: e[7],
+      variants: e[4],
+      hashedVariants: e[6] === 1,
+      ...(e[5] !== null ? { timestamp: e[5] } : {}),
+      ...(e[8] !== null ? { tantalus: e[8] } : {}),
+      lines: { ...(e[9] !== null ? { requires: e[9] } : {}), ...(e[10] !== null ? { variants: e[10] } : {}) },
+    };
   }
 
-  put(family: string, file: string, stamp: FileStamp, summary: PackageSummary): void {
-    (this.data.families[family] ??= {})[file] = { stamp, summary };
+  put(family: string, file: string, stamp: FileStamp, s: PackageSummary): void {
+    (this.data.families[family] ??= {})[this.key(family, file)] = [
+      stamp[0],
+      stamp[1],
+      stamp[2],
+      s.requires,
+      s.variants,
+      s.timestamp ?? null,
+      s.hashedVariants ? 1 : 0,
+      s.buildRequires,
+      s.tantalus ?? null,
+      s.lines.requires ?? null,
+      s.lines.variants ?? null,
+    ];
     this.dirty = true;
+  }
+
+  /** Entries are keyed relative to their family directory, which keeps the file small. */
+  private key(family: string, file: string): string {
+    return file.slice(this.data.root.length + family.length + 2);
   }
 
   /** Forgets a family's entries for files that no longer exist (called after listing the family). */
   retain(family: string, files: Set<string>): void {
     const fam = this.data.families[family];
     if (!fam) return;
+    const keep = new Set([...files].map((f) => this.key(family, f)));
     for (const f of Object.keys(fam)) {
-      if (!files.has(f)) {
+      if (!keep.has(f)) {
         delete fam[f];
         this.dirty = true;
       }

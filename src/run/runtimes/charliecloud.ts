@@ -14,7 +14,7 @@
  * network isolation, and GPU drivers are not injected (that needs
  * `ch-fromhost --nvidia` on the image).
  */
-import { statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { UsageError } from "../../errors.js";
 import { digestHex } from "../../image/digest.js";
@@ -22,7 +22,6 @@ import { cacheSubdir } from "../cache.js";
 import { ENTRYPOINT_PATH } from "../entrypoint.js";
 import { capture } from "../exec.js";
 import { which } from "../which.js";
-import { existsSync, readFileSync } from "node:fs";
 import { dedupeEnv, firstLine, unavailable } from "./common.js";
 import type { LaunchPlan, PreparedImage, RunContext, Runtime, RuntimeInfo, WorkflowImage } from "./types.js";
 

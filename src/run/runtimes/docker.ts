@@ -11,7 +11,7 @@
  * a docker manifest.json, which docker ≥ 20.10 needs), only when the daemon
  * has no image with the config digest as its ID; the run names the ID.
  */
-import { existsSync, rmSync, accessSync, constants } from "node:fs";
+import { accessSync, constants, existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { digestHex } from "../../image/digest.js";
 import { ENTRYPOINT_PATH } from "../entrypoint.js";

@@ -17,23 +17,23 @@
  * `podman info`, because asking podman costs ~100 ms per run.
  */
 import { existsSync, readFileSync, rmSync } from "node:fs";
+import { userInfo } from "node:os";
 import { join } from "node:path";
 import { TantalusError } from "../../errors.js";
 import { digestHex } from "../../image/digest.js";
 import { writeFileAtomic } from "../../util/atomic.js";
 import { ENTRYPOINT_PATH } from "../entrypoint.js";
 import { capture, runStep } from "../exec.js";
+import { NVIDIA_CDI_ALL } from "../gpu.js";
 import { containersConfFiles, podmanHostFindings, podmanOciRuntime, tomlSetting } from "../host-checks.js";
+import type { Identity } from "../identity.js";
+import { shellJoin } from "../quote.js";
+import { which } from "../which.js";
+import { envArgs, firstLine, hasSubordinateRange, unavailable, volumeArg } from "./common.js";
+import type { LaunchPlan, PreparedImage, RunContext, Runtime, RuntimeInfo, WorkflowImage } from "./types.js";
 
 /** Where podman looks for its init when containers.conf sets no init_path. */
 const PODMAN_INIT_PATHS = ["/usr/libexec/podman/catatonit", "/usr/local/libexec/podman/catatonit", "/usr/lib/podman/catatonit"];
-import type { Identity } from "../identity.js";
-import { which } from "../which.js";
-import { shellJoin } from "../quote.js";
-import { envArgs, firstLine, hasSubordinateRange, unavailable, volumeArg } from "./common.js";
-import type { LaunchPlan, PreparedImage, RunContext, Runtime, RuntimeInfo, WorkflowImage } from "./types.js";
-import { NVIDIA_CDI_ALL } from "../gpu.js";
-import { userInfo } from "node:os";
 
 interface StorageFacts {
   graphRoot: string;
