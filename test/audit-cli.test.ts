@@ -96,6 +96,28 @@ test("--donor repairs the missing library; --pollute then finds every load pinne
   assert.match(unrepaired.stdout, /repairs not applied/);
 });
 
+test("--base rootfs:DIR audits over another base: there the OS has libtiff.so.5, so it is a system library", () => {
+  const root = path.join(scratch, "rocky");
+  const lib64 = path.join(root, "usr/lib64");
+  fs.mkdirSync(lib64, { recursive: true });
+  fs.mkdirSync(path.join(root, "etc"));
+  fs.symlinkSync("usr/lib64", path.join(root, "lib64"));
+  const hostLibs = ["/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/usr/lib64"];
+  for (const n of ["ld-linux-x86-64.so.2", "libc.so.6", "libm.so.6"]) {
+    const found = hostLibs.map((d) => path.join(d, n)).find((p) => fs.existsSync(p))!;
+    fs.copyFileSync(fs.realpathSync(found), path.join(lib64, n));
+  }
+  fs.copyFileSync(path.join(donorDir, "libtiff.so.5"), path.join(lib64, "libtiff.so.5"));
+  fs.writeFileSync(path.join(root, "etc/os-release"), 'ID="rocky"\nID_LIKE="rhel centos fedora"\n');
+
+  const r = audit("review", "--base", `rootfs:${root}`, "--no-repair");
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stdout, /base: root filesystem \S+rocky; ld\.so profile rhel-x86_64; repairs not applied/);
+  assert.match(r.stdout, /ERROR\s+system\s+bin\/flipbook\s+libtiff\.so\.5\s+only the base image \(\/usr\/lib64\/libtiff\.so\.5\) provides it/);
+  // flipbook's own repair copies the base's copy into the image: clean.
+  assert.equal(audit("review", "--base", `rootfs:${root}`).code, 0);
+});
+
 test("usage errors exit with status 2", () => {
   for (const args of [[], ["review", "--all"], ["reveiw"]]) {
     const r = audit(...args);

@@ -315,6 +315,27 @@ test("environment values pointing outside the image are host leaks", async () =>
   assert.match(leaks[0]!.message, /\/opt\/workstation\/lib64/);
 });
 
+test("one soname in two packages is a conflict: the package first on the search path hides the other", async () => {
+  const extra = path.join(scratch, "extra-vendored");
+  const root = path.join(extra, "abc_vendored", "1.0.0");
+  fs.mkdirSync(path.join(root, "lib"), { recursive: true });
+  fs.writeFileSync(path.join(root, "package.py"), "name = 'abc_vendored'\nversion = '1.0.0'\ndef commands():\n    env.LD_LIBRARY_PATH.prepend('{root}/lib')\n");
+  compile(path.join(root, "lib", "libAlembic.so.1.8"), { shared: true, soname: "libAlembic.so.1.8" });
+  const cfg = configWith("vendored", (doc) => {
+    doc.packages_path = [...doc.packages_path, extra];
+    doc.workflows.rough_layout.request = [...doc.workflows.rough_layout.request, "abc_vendored"];
+  });
+  const a = await auditWorkflow(cfg, "rough_layout", { repos: new Repositories(cfg.packagesPath, { cache: false }), base: demo });
+  const conflicts = a.findings.filter((f) => f.kind === "conflict");
+  assert.equal(conflicts.length, 1, JSON.stringify(a.findings, null, 1));
+  const [c] = conflicts;
+  assert.equal(c!.name, "libAlembic.so.1.8");
+  // abc_vendored's commands run last, so its lib/ is first on LD_LIBRARY_PATH.
+  assert.equal(c!.provider!.package, "abc_vendored-1.0.0");
+  assert.deepEqual(c!.others!.map((o) => o.package), ["alembic-1.8.8"]);
+  assert.equal(c!.severity, "error");
+});
+
 test("an object of another architecture is a wrong-architecture finding of its package", async () => {
   const extra = path.join(scratch, "extra");
   const root = path.join(extra, "legacy_viewer", "1.0.0");

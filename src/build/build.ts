@@ -49,6 +49,8 @@ export interface BuildOptions extends ResolveSettings {
   level?: number;
   /** Layers written at once. */
   jobs?: number;
+  /** Write package layers on worker threads, one core each (default true). */
+  workers?: boolean;
   /** Check the digest of every blob reused from the store; corrupted ones are moved aside and written or fetched again. */
   verify?: boolean;
   /** For a registry base image (insecure, credentials). */
@@ -167,7 +169,7 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
   const compression = opts.compression ?? config.config.image.compression;
   const rootMap = config.config.image.root_map;
   const mapPath = rootMapper(rootMap);
-  const layerOpts = { compression, ...(opts.level !== undefined ? { level: opts.level } : {}), mtime, jobs: opts.jobs ?? defaultJobs(), verify: opts.verify === true, onEvent };
+  const layerOpts = { compression, ...(opts.level !== undefined ? { level: opts.level } : {}), mtime, jobs: opts.jobs ?? defaultJobs(), verify: opts.verify === true, workers: opts.workers !== false, onEvent };
   const base = await resolveBaseImage(store, config.config.base.image, {
     ...layerOpts,
     created,

@@ -10,7 +10,9 @@ import { availableParallelism } from "node:os";
 import { DigestMismatchError, type Digest } from "../image/digest.js";
 import type { OciStore } from "../image/layout/store.js";
 import type { LayerSpec } from "../image/layer/spec.js";
-import { writeLayer } from "../image/layer/writer.js";
+import { LayerCache } from "../image/layer/cache.js";
+import { DEFAULT_LEVEL } from "../image/layer/compress.js";
+import { writeLayer, type LayerResult } from "../image/layer/writer.js";
 import type { LayerCompression, LayerDescriptor } from "../image/types.js";
 import { existsSync } from "node:fs";
 import { rootMapper } from "../rex/interpret.js";
@@ -18,6 +20,7 @@ import type { BuildEventSink, LayerKind } from "./events.js";
 import { fingerprintSpec } from "./fingerprint.js";
 import { Label } from "./labels.js";
 import type { BuildLayer } from "./plan.js";
+import { LayerWorkerPool } from "./worker-pool.js";
 
 export interface LayerWriteOptions {
   compression: LayerCompression;
@@ -25,6 +28,8 @@ export interface LayerWriteOptions {
   mtime: Date;
   /** Layers written at once (default: CPUs, at most 4). */
   jobs?: number;
+  /** Write package layers on worker threads (default true; false writes them on this thread). */
+  workers?: boolean;
   /**
    * Read back every layer taken from the cache and check its digest; a
    * corrupted blob is moved aside (the store quarantines it) and the layer is
@@ -92,7 +97,26 @@ export async function writePackageLayers(
   const out = new Map<string, WrittenLayer | null>();
   // Biggest first, so a large DCC layer does not start last and hold up the build alone.
   const queue = [...prepared.values()].sort((a, b) => b.layer.bytes - a.layer.bytes || (a.layer.key < b.layer.key ? -1 : 1));
-  await mapLimit(queue, opts.jobs ?? defaultJobs(), async ({ layer, spec, cacheKey }) => {
+  const jobs = opts.jobs ?? defaultJobs();
+  const pool = opts.workers === false ? undefined : new LayerWorkerPool(jobs);
+  try {
+    await writeQueue(store, queue, jobs, pool, opts, out);
+  } finally {
+    await pool?.close();
+  }
+  return out;
+}
+
+async function writeQueue(
+  store: OciStore,
+  queue: readonly PreparedLayer[],
+  jobs: number,
+  pool: LayerWorkerPool | undefined,
+  opts: LayerWriteOptions,
+  out: Map<string, WrittenLayer | null>,
+): Promise<void> {
+  // Cache lookups and small layers wait on the disk, not the CPU: more of them at once than workers.
+  await mapLimit(queue, pool ? jobs * 2 : jobs, async ({ layer, spec, cacheKey }) => {
     if (!spec) {
       out.set(layer.key, null);
       return;
@@ -101,6 +125,7 @@ export async function writePackageLayers(
     const written = await writeOneLayer(store, spec, {
       ...opts,
       cacheKey,
+      ...(pool ? { pool } : {}),
       id: layer.key,
       kind: "packages",
       label: `${layer.tier}: ${abbreviate(names)}`,
@@ -114,12 +139,13 @@ export async function writePackageLayers(
     });
     out.set(layer.key, written);
   });
-  return out;
 }
 
 export interface OneLayerOptions extends LayerWriteOptions {
   /** Precomputed layerCacheKey(kind, spec). */
   cacheKey?: string;
+  /** Write on a worker thread of this pool (cache hits are still found on this thread). */
+  pool?: LayerWorkerPool;
   id: string;
   kind: LayerKind;
   label: string;
@@ -157,28 +183,48 @@ export async function blobIsIntact(store: OciStore, d: { digest: Digest; size: n
 async function writeCached(store: OciStore, spec: LayerSpec, cacheKey: string, opts: OneLayerOptions): Promise<WrittenLayer> {
   const t0 = performance.now();
   let started = false;
-  let archived = 0;
   let lastReport = 0;
-  const res = await writeLayer(store, spec, {
-    compression: opts.compression,
-    ...(opts.level !== undefined ? { level: opts.level } : {}),
-    mtime: opts.mtime,
-    cacheKey,
-    annotations: opts.annotations,
-    onWarning: (message) => opts.onEvent({ type: "warning", message }),
-    onEntry: (entry) => {
-      if (!started) {
-        started = true;
-        opts.onEvent({ type: "layer-start", id: opts.id, label: opts.label, kind: opts.kind, bytes: opts.expectedBytes });
-      }
-      archived += entry.size;
-      // Events at most every 4 MB: thousands of small files would flood the display otherwise.
-      if (archived - lastReport >= 4 << 20) {
-        lastReport = archived;
-        opts.onEvent({ type: "layer-progress", id: opts.id, bytes: archived });
-      }
-    },
-  });
+  const progress = (archived: number) => {
+    if (!started) {
+      started = true;
+      opts.onEvent({ type: "layer-start", id: opts.id, label: opts.label, kind: opts.kind, bytes: opts.expectedBytes });
+    }
+    // Events at most every 4 MB: thousands of small files would flood the display otherwise.
+    if (archived - lastReport >= 4 << 20) {
+      lastReport = archived;
+      opts.onEvent({ type: "layer-progress", id: opts.id, bytes: archived });
+    }
+  };
+  const onWarning = (message: string) => opts.onEvent({ type: "warning", message });
+  let res: LayerResult;
+  const hit = opts.pool ? await cachedLayer(store, cacheKey, opts) : undefined;
+  if (hit) res = hit;
+  else if (opts.pool) {
+    res = await opts.pool.run(
+      {
+        storeDir: store.dir,
+        spec,
+        compression: opts.compression,
+        ...(opts.level !== undefined ? { level: opts.level } : {}),
+        mtimeMs: opts.mtime.getTime(),
+        cacheKey,
+        annotations: opts.annotations,
+      },
+      progress,
+      onWarning,
+    );
+  } else {
+    let archived = 0;
+    res = await writeLayer(store, spec, {
+      compression: opts.compression,
+      ...(opts.level !== undefined ? { level: opts.level } : {}),
+      mtime: opts.mtime,
+      cacheKey,
+      annotations: opts.annotations,
+      onWarning,
+      onEntry: (entry) => progress((archived += entry.size)),
+    });
+  }
   opts.onEvent({
     type: "layer-done",
     id: opts.id,
@@ -191,6 +237,15 @@ async function writeCached(store: OciStore, spec: LayerSpec, cacheKey: string, o
     seconds: (performance.now() - t0) / 1000,
   });
   return { descriptor: res.descriptor, kind: opts.kind, cached: res.cached, uncompressedSize: res.uncompressedSize, comment: opts.comment };
+}
+
+/** A layer cache hit, looked up on this thread: only misses are worth a worker. */
+async function cachedLayer(store: OciStore, key: string, opts: OneLayerOptions): Promise<LayerResult | undefined> {
+  const entry = await new LayerCache(store).get({ key, compression: opts.compression, level: opts.level ?? DEFAULT_LEVEL[opts.compression], mtime: opts.mtime });
+  if (!entry) return undefined;
+  const descriptor: LayerDescriptor = { mediaType: entry.mediaType, digest: entry.digest, size: entry.size, diffId: entry.diffId };
+  if (Object.keys(opts.annotations).length > 0) descriptor.annotations = { ...opts.annotations };
+  return { descriptor, cached: true, entries: entry.entries, uncompressedSize: entry.uncompressedSize, warnings: [] };
 }
 
 function abbreviate(names: readonly string[]): string {

@@ -69,7 +69,8 @@ export const PackageOverrideSchema = z.strictObject({
   add_requires: z.array(requirement).default([]).describe("Requirements added to the package's own (a missing dependency declaration)."),
   repair: z
     .strictObject({
-      system_libraries: z.array(z.string().regex(SONAME, { error: "expected a SONAME" })).default([]).describe("Libraries taken from the base image or the build host into the package's layer."),
+      system_libraries: z.array(z.string().regex(SONAME, { error: "expected a SONAME" })).default([]).describe("Libraries taken from the base image (or a donor directory) into the repair layer."),
+      donor_dirs: z.array(z.string().min(1)).default([]).describe("Directories, relative to this file, searched for system_libraries before the base image."),
     })
     .optional()
     .describe("Fixes applied while building images."),

@@ -221,7 +221,8 @@ export class SolveContext {
       entry.sorted = true;
       return;
     }
-    const keys = entry.variants.map((v) => this.variantKey(v));
+    const keys: PyValue[] = [];
+    for (const v of entry.variants) keys.push(this.variantKey(v));
     pySortInPlace(entry.variants, keys, true);
     entry.sorted = true;
   }
@@ -260,7 +261,7 @@ export class SolveContext {
   /** Rez `sort_versions`: entries by the family orderer's key, best first (stable). */
   sortEntries(name: string, fam: FamilyState, entries: readonly Entry[]): Entry[] {
     const orderer = this.orderers.forFamily(name);
-    if (orderer === OrdererList.DEFAULT) return [...entries].sort((a, b) => b.pkg - a.pkg);
+    if (orderer === OrdererList.DEFAULT) return [...entries].sort(latestFirst);
     const keyed = entries.map((e) => ({ e, k: versionSortKey(orderer, name, fam.info.packages[e.pkg]!.version, this.ordererFamilies) }));
     const arr = keyed.map((x) => x.e);
     pySortInPlace(
@@ -270,6 +271,10 @@ export class SolveContext {
     );
     return arr;
   }
+}
+
+function latestFirst(a: Entry, b: Entry): number {
+  return b.pkg - a.pkg;
 }
 
 // Python's None never meets an int here: a package without variants has one variant.

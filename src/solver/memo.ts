@@ -19,6 +19,10 @@ function rangeId(r: VersionRange): number {
   return id;
 }
 
+function byRangeId(a: VersionRange, b: VersionRange): number {
+  return rangeId(a) - rangeId(b);
+}
+
 /** Unions memoised in a trie keyed by the ranges (in id order), then by name. */
 interface UnionNode {
   next: Map<VersionRange, UnionNode>;
@@ -28,7 +32,7 @@ const unionRoot: UnionNode = { next: new Map(), byName: new Map() };
 
 /** Rez's extraction: `Requirement(name, union of the ranges)`. */
 export function unionRequirement(name: string, ranges: readonly VersionRange[]): Requirement {
-  const sorted = ranges.length > 1 ? [...ranges].sort((a, b) => rangeId(a) - rangeId(b)) : ranges;
+  const sorted = ranges.length > 1 ? [...ranges].sort(byRangeId) : ranges;
   let node = unionRoot;
   for (const r of sorted) {
     let n = node.next.get(r);

@@ -44,7 +44,6 @@ export class Phase {
     let ownIndex = false;
     let changed = new Set(this.changed);
     let dirty = new Set(this.changed);
-    const fail = (reason: FailureReason) => new Phase(scopes, PhaseStatus.Failed, [], reason, index);
 
     for (;;) {
       const prevCount = scopes.length;
@@ -54,7 +53,7 @@ export class Phase {
         // EXTRACT: each scope's common dependencies, alphabetically
         const extracted: Requirement[] = [];
         const extractedBy: Scope[] = [];
-        const order = [...dirty].sort((a, b) => a - b);
+        const order = [...dirty].sort(ascending);
         dirty = new Set();
         for (const i of order) {
           const s = scopes[i]!;
@@ -73,13 +72,13 @@ export class Phase {
         if (merged.conflict) {
           const [a, b] = merged.conflict;
           const bIndex = merged.conflictIndex;
-          return fail({
+          return new Phase(scopes, PhaseStatus.Failed, [], {
             type: "conflict",
             dependency: a,
             conflicting: b,
             dependencyFrom: { kind: "extracted", requesters: extractedBy.filter((s, i) => i < bIndex && extracted[i]!.name === a.name) },
             conflictingFrom: { kind: "extracted", requesters: [extractedBy[bIndex]!] },
-          });
+          }, index);
         }
 
         // INTERSECT, in phase order
@@ -88,19 +87,19 @@ export class Phase {
           const i = index.get(name);
           if (i !== undefined) hits.push(i);
         }
-        hits.sort((a, b) => a - b);
+        hits.sort(ascending);
         for (const i of hits) {
           const s = scopes[i]!;
           const req = merged.byName.get(s.name)!;
           const s2 = s.intersect(ctx, req.range!);
           if (s2 === null) {
-            return fail({
+            return new Phase(scopes, PhaseStatus.Failed, [], {
               type: "conflict",
               dependency: req,
               conflicting: s.request,
               dependencyFrom: requestersOf(req.name, extracted, extractedBy),
               conflictingFrom: { kind: "scope", scope: s },
-            });
+            }, index);
           }
           if (s2 !== s) {
             scopes[i] = s2;
@@ -147,7 +146,7 @@ export class Phase {
 
       // REDUCE
       const failed = reduceAll(ctx, scopes, index, prevCount, changed, widened, dirty);
-      if (failed) return fail(failed);
+      if (failed) return new Phase(scopes, PhaseStatus.Failed, [], failed, index);
       changed = new Set();
     }
 
@@ -256,99 +255,129 @@ function reduceAll(
   widened: ReadonlySet<number>,
   dirty: Set<number>,
 ): FailureReason | null {
-  const n = scopes.length;
+  return new Reducer(ctx, scopes, index).run(prevCount, changed, widened, dirty);
+}
 
-  const canReduce = (x: number, y: number): boolean => {
+class Reducer {
+  /** Scopes that may mention a family, ascending (a superset; checked when popped). */
+  private readonly candidates = new Map<string, number[]>();
+
+  constructor(
+    private readonly ctx: SolveContext,
+    private readonly scopes: Scope[],
+    private readonly index: ReadonlyMap<string, number>,
+  ) {}
+
+  /** Reducing scope x by scope y can remove something only if x's variants mention y's family. */
+  private canReduce(x: number, y: number): boolean {
     if (x === y) return false;
-    const sx = scopes[x]!;
+    const sx = this.scopes[x]!;
     if (sx.slice === null) return false;
-    const sy = scopes[y]!;
+    const sy = this.scopes[y]!;
     if (sy.slice === null && sy.request.range === null) return false;
-    return sx.slice.mentions(ctx, sy.name);
-  };
+    return sx.slice.mentions(this.ctx, sy.name);
+  }
 
-  // Scopes that may mention family `name`, ascending (a superset; checked when popped).
-  const candidates = new Map<string, number[]>();
-  const mentioning = (name: string): number[] => {
-    let list = candidates.get(name);
+  private mentioning(name: string): number[] {
+    let list = this.candidates.get(name);
     if (list === undefined) {
       list = [];
-      for (const fam of ctx.mentioners(name)) {
-        const j = index.get(fam);
+      for (const fam of this.ctx.mentioners(name)) {
+        const j = this.index.get(fam);
         if (j !== undefined) list.push(j);
       }
-      list.sort((a, b) => a - b);
-      candidates.set(name, list);
+      list.sort(ascending);
+      this.candidates.set(name, list);
     }
     return list;
-  };
-
-  // Rez's initial set: prev x changed, prev x added, added x all, widened x all.
-  const pairs: number[] = [];
-  const everyY = (x: number) => {
-    const sx = scopes[x]!;
-    if (sx.slice === null) return;
-    sx.slice.forEachMentioned(ctx, (name) => {
-      const y = index.get(name);
-      if (y !== undefined && canReduce(x, y)) pairs.push(x * n + y);
-    });
-  };
-  for (let x = prevCount; x < n; x++) everyY(x);
-  for (const x of widened) if (x < prevCount) everyY(x);
-  const ys = new Set(changed);
-  for (let y = prevCount; y < n; y++) ys.add(y);
-  for (const y of ys) {
-    for (const x of mentioning(scopes[y]!.name)) {
-      if (x >= prevCount || widened.has(x)) continue;
-      if (canReduce(x, y)) pairs.push(x * n + y);
-    }
   }
-  pairs.sort((a, b) => b - a);
 
-  const colX: number[] = [];
-  const colList: number[][] = [];
-  const colPos: number[] = [];
-  let ip = 0;
-  for (;;) {
-    let x: number;
-    let y: number;
-    if (colX.length) {
-      // pairs (j, x) for j = n-1 .. 0, only those j that may mention x's family
-      const top = colX.length - 1;
-      const cx = colX[top]!;
-      const list = colList[top]!;
-      let p = colPos[top]!;
-      while (p >= 0 && !canReduce(list[p]!, cx)) p--;
-      if (p < 0) {
-        colX.pop();
-        colList.pop();
-        colPos.pop();
-        continue;
+  /** Pairs (x, y) for every y (x's mentioned families that have a scope). */
+  private everyY(x: number, n: number, pairs: number[]): void {
+    const slice = this.scopes[x]!.slice;
+    if (slice === null) return;
+    const m = slice.content(this.ctx).famRequires;
+    const names = slice.fam.info.names;
+    for (let w = 0; w < m.length; w++) {
+      let bits = m[w]!;
+      while (bits !== 0) {
+        const y = this.index.get(names[(w << 5) + 31 - Math.clz32(bits & -bits)]!);
+        if (y !== undefined && this.canReduce(x, y)) pairs.push(x * n + y);
+        bits &= bits - 1;
       }
-      colPos[top] = p - 1;
-      x = list[p]!;
-      y = cx;
-    } else if (ip < pairs.length) {
-      const pair = pairs[ip++]!;
-      x = Math.floor(pair / n);
-      y = pair - x * n;
-      if (!canReduce(x, y)) continue;
-    } else {
-      break;
-    }
-    const sx = scopes[x]!;
-    const reduced = sx.slice!.reduceBy(ctx, scopes[y]!.asReducer());
-    if (reduced === null) return { type: "reduction", reductions: lastReductions(), reducedScope: sx };
-    if (reduced !== sx.slice) {
-      scopes[x] = sx.withSlice(reduced);
-      dirty.add(x);
-      const list = mentioning(sx.name);
-      colX.push(x);
-      colList.push(list);
-      colPos.push(list.length - 1);
     }
   }
-  return null;
+
+  run(prevCount: number, changed: ReadonlySet<number>, widened: ReadonlySet<number>, dirty: Set<number>): FailureReason | null {
+    const scopes = this.scopes;
+    const n = scopes.length;
+    // Rez's initial set: prev x changed, prev x added, added x all, widened x all.
+    const pairs: number[] = [];
+    for (let x = prevCount; x < n; x++) this.everyY(x, n, pairs);
+    for (const x of widened) if (x < prevCount) this.everyY(x, n, pairs);
+    const ys = new Set(changed);
+    for (let y = prevCount; y < n; y++) ys.add(y);
+    for (const y of ys) {
+      for (const x of this.mentioning(scopes[y]!.name)) {
+        if (x >= prevCount || widened.has(x)) continue;
+        if (this.canReduce(x, y)) pairs.push(x * n + y);
+      }
+    }
+    pairs.sort(descending);
+
+    const colX: number[] = [];
+    const colList: number[][] = [];
+    const colPos: number[] = [];
+    let ip = 0;
+    for (;;) {
+      let x: number;
+      let y: number;
+      if (colX.length) {
+        // pairs (j, x) for j = n-1 .. 0, only those j that may mention x's family
+        const top = colX.length - 1;
+        const cx = colX[top]!;
+        const list = colList[top]!;
+        let p = colPos[top]!;
+        while (p >= 0 && !this.canReduce(list[p]!, cx)) p--;
+        if (p < 0) {
+          colX.pop();
+          colList.pop();
+          colPos.pop();
+          continue;
+        }
+        colPos[top] = p - 1;
+        x = list[p]!;
+        y = cx;
+      } else if (ip < pairs.length) {
+        const pair = pairs[ip++]!;
+        x = Math.floor(pair / n);
+        y = pair - x * n;
+        if (!this.canReduce(x, y)) continue;
+      } else {
+        break;
+      }
+      const sx = scopes[x]!;
+      const reduced = sx.slice!.reduceBy(this.ctx, scopes[y]!.asReducer());
+      if (reduced === null) return { type: "reduction", reductions: lastReductions(), reducedScope: sx };
+      if (reduced !== sx.slice) {
+        scopes[x] = sx.withSlice(reduced);
+        dirty.add(x);
+        const list = this.mentioning(sx.name);
+        colX.push(x);
+        colList.push(list);
+        colPos.push(list.length - 1);
+      }
+    }
+    return null;
+  }
+}
+
+function ascending(a: number, b: number): number {
+  return a - b;
+}
+
+function descending(a: number, b: number): number {
+  return b - a;
 }
 
 function indexOf(scopes: readonly Scope[]): Map<string, number> {

@@ -69,7 +69,12 @@ export class SliceContent {
     if (m === undefined) {
       const reqs = this.reqs(id, entries);
       const p = this.parent?.masksOn[id];
-      m = p !== undefined && this.parent!.reqsOn[id] === reqs ? p : reqs.map((q) => (q.range === null ? null : target.rangeMask(q.range)));
+      if (p !== undefined && this.parent!.reqsOn[id] === reqs) m = p;
+      else {
+        const out: Array<Bits | null> = [];
+        for (const q of reqs) out.push(q.range === null ? null : target.rangeMask(q.range));
+        m = out;
+      }
       this.masksOn[id] = m;
     }
     return m;
@@ -230,7 +235,16 @@ export class Slice {
         bits &= bits - 1;
       }
     }
-    if (commonIds.length > 1) commonIds.sort((a, b) => (names[a]! < names[b]! ? -1 : names[a]! > names[b]! ? 1 : 0));
+    // alphabetical order (insertion sort: a handful of ids)
+    for (let i = 1; i < commonIds.length; i++) {
+      const id = commonIds[i]!;
+      let j = i - 1;
+      while (j >= 0 && names[commonIds[j]!]! > names[id]!) {
+        commonIds[j + 1] = commonIds[j]!;
+        j--;
+      }
+      commonIds[j + 1] = id;
+    }
     const c = new SliceContent(commonIds, all!, uniform, parent);
     f.content = c;
     return c;
@@ -243,20 +257,6 @@ export class Slice {
     const m = this.content(ctx).famRequires;
     const w = id >>> 5;
     return w < m.length && (m[w]! & (1 << (id & 31))) !== 0;
-  }
-
-  /** Calls `fn` with every family some variant mentions (conflicts included). */
-  forEachMentioned(ctx: SolveContext, fn: (name: string) => void): void {
-    const m = this.content(ctx).famRequires;
-    const names = this.fam.info.names;
-    for (let w = 0; w < m.length; w++) {
-      let bits = m[w]!;
-      while (bits !== 0) {
-        const b = 31 - Math.clz32(bits & -bits);
-        fn(names[(w << 5) + b]!);
-        bits &= bits - 1;
-      }
-    }
   }
 
   extractable(ctx: SolveContext): boolean {
@@ -289,7 +289,8 @@ export class Slice {
     for (const e of this.entries) if ((m[e.pkg >>> 5]! & (1 << (e.pkg & 31))) !== 0) kept++;
     if (kept === 0) return null;
     if (kept === this.entries.length) return this;
-    const entries = this.entries.filter((e) => (m[e.pkg >>> 5]! & (1 << (e.pkg & 31))) !== 0);
+    const entries: Entry[] = [];
+    for (const e of this.entries) if ((m[e.pkg >>> 5]! & (1 << (e.pkg & 31))) !== 0) entries.push(e);
     return this.copy(entries);
   }
 
@@ -393,7 +394,9 @@ export class Slice {
       ctx.sortEntry(e);
       for (let j = 0; j < e.variants.length; j++) {
         const r = e.variants[j]!.requires;
-        fams = fams.filter((id) => r.hasName(id));
+        let k = 0;
+        for (const id of fams) if (r.hasName(id)) fams[k++] = id;
+        fams.length = k;
         if (fams.length === 0) return this.splitAt(ctx, prev![0], prev![1]);
         prev = [i, j + 1];
       }
