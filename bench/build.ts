@@ -20,10 +20,30 @@ import { spawnSync } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { buildWorkflows, type BuildEvent, type BuildReport } from "../src/build/index.js";
-import { loadConfig, type LoadedConfig } from "../src/config/index.js";
+import { fileURLToPath } from "node:url";
+import type { BuildEvent, BuildReport } from "../src/build/index.js";
+import type { LoadedConfig } from "../src/config/index.js";
 import type { LayerCompression } from "../src/image/index.js";
 import { generateStudio } from "../src/studio/index.js";
+
+/**
+ * The build runs from the compiled dist/, as `tantalus build` does: its
+ * layer workers then start from JavaScript, not from TypeScript compiled
+ * on the fly in each worker (which costs a second per worker under tsx).
+ */
+const root = fileURLToPath(new URL("..", import.meta.url));
+type BuildLib = typeof import("../src/build/index.js");
+type ConfigLib = typeof import("../src/config/index.js");
+let lib: { buildWorkflows: BuildLib["buildWorkflows"]; loadConfig: ConfigLib["loadConfig"] };
+
+async function loadDist(): Promise<void> {
+  const tsc = spawnSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, "tsconfig.json")], { encoding: "utf8" });
+  if (tsc.status !== 0) throw new Error(`building dist/ failed:\n${tsc.stdout}${tsc.stderr}`);
+  const dist = (p: string) => new URL(`../dist/${p}`, import.meta.url).href;
+  const build = (await import(dist("build/index.js"))) as BuildLib;
+  const config = (await import(dist("config/index.js"))) as ConfigLib;
+  lib = { buildWorkflows: build.buildWorkflows, loadConfig: config.loadConfig };
+}
 
 interface Row {
   what: string;
@@ -56,12 +76,13 @@ function arg(args: string[], name: string): string | undefined {
 async function timedBuild(config: LoadedConfig, store: string, compression: LayerCompression, level: number, events?: BuildEvent[]): Promise<{ row: Row; report: BuildReport }> {
   const t0 = process.hrtime.bigint();
   const c0 = cpuNow();
-  const report = await buildWorkflows(config, [], { store, compression, level, ...(events ? { onEvent: (e) => events.push(e) } : {}) });
+  const report = await lib.buildWorkflows(config, [], { store, compression, level, ...(events ? { onEvent: (e) => events.push(e) } : {}) });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   return { row: { what: `tantalus build --all (${compression}-${level})`, seconds, cpu: cpuNow() - c0, bytes: report.stats.bytesArchived, stored: report.stats.bytesStored }, report };
 }
 
 export async function run(args: string[]): Promise<void> {
+  await loadDist();
   const scale = arg(args, "--scale") ?? "default";
   const work = await mkdtemp(join(tmpdir(), "tantalus-bench-build-"));
   try {
@@ -77,11 +98,11 @@ export async function run(args: string[]): Promise<void> {
     const configFile = join(studioDir, "tantalus.yaml");
     const text = (await import("node:fs")).readFileSync(configFile, "utf8").replace(/^( {2}root_map: ).*$/m, `$1${JSON.stringify({ [packages]: "/studio/packages" })}`);
     await writeFile(configFile, text);
-    const config = loadConfig(configFile);
+    const config = lib.loadConfig(configFile);
     const rows: Row[] = [];
 
     // Warm the page cache and the resolver's index cache: every contender reads warm files.
-    await buildWorkflows(config, [], { store: join(work, "warm"), compression: "none" });
+    await lib.buildWorkflows(config, [], { store: join(work, "warm"), compression: "none" });
     await rm(join(work, "warm"), { recursive: true, force: true });
 
     // 1 + 2, each pair back to back so both see the same machine load.

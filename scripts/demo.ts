@@ -23,7 +23,26 @@ const steps: Step[] = [
   { title: "Load every package of the studio", args: ["repo", "check", "--config", config] },
   { title: "Resolve the rough_layout workflow with Rez's semantics and write its context", args: ["resolve", "--config", config, "-w", "rough_layout", "-o", path.join(studio, "contexts", "rough_layout.json")] },
   { title: "Capture the environment the packages' commands() set, as the shell script the image will source", args: ["env", "--config", config, "--context", path.join(studio, "contexts", "rough_layout.json"), "--shell", "sh", "-o", path.join(studio, "contexts", "rough_layout.env.sh")] },
+  { title: "Audit every workflow's shared libraries inside its planned image (the studio has deliberate defects: this step reports them)", args: ["audit", "--all", "--config", config], mayFail: true },
+  { title: "Plan the layers of all workflows together", args: ["plan", "--all", "--summary", "--config", config] },
+  {
+    title: "Build the rough_layout image into the local store, no daemon (its undeclared libAlembic is a deliberate defect the audit just reported: allowed here)",
+    args: ["build", "rough_layout", "--allow-audit-errors", "--config", config],
+  },
+  { title: "Run launch_app -show=dragon in the rough_layout workflow, as yourself", args: ["run", "rough_layout", "--config", config, "-c", "launch_app -show=dragon"] },
 ];
+
+// The run step needs a container runtime: as root, install podman from Debian's
+// packages (offline mirrors work too); otherwise `tantalus doctor` says what is missing.
+if (!hasRuntime()) {
+  if (process.getuid?.() === 0) {
+    process.stdout.write("\n[setup] no container runtime found: installing podman from Debian's packages (scripts/setup-host.sh --demo)\n");
+    const p = spawnSync("bash", [path.join(root, "scripts", "setup-host.sh"), "--demo"], { stdio: "inherit" });
+    if (p.status !== 0) process.exit(p.status ?? 1);
+  } else {
+    process.stdout.write("\n[setup] no container runtime found and not root: the run step will fail; `tantalus doctor` says what to install\n");
+  }
+}
 
 for (const [i, step] of steps.entries()) {
   process.stdout.write(`\n[${i + 1}/${steps.length}] ${step.title}\n$ tantalus ${step.args.map(quote).join(" ")}\n`);
@@ -37,6 +56,12 @@ for (const [i, step] of steps.entries()) {
   process.stdout.write(`(${secs} s)\n`);
 }
 process.stdout.write(`\nDemo done: the studio is in ${studio}\n`);
+
+/** A runtime that can start containers here: a docker CLI without a reachable engine does not count. */
+function hasRuntime(): boolean {
+  const has = (t: string) => spawnSync("sh", ["-c", `command -v ${t}`]).status === 0;
+  return has("podman") || has("apptainer") || has("ch-run") || (has("docker") && spawnSync("docker", ["info"], { stdio: "ignore" }).status === 0);
+}
 
 function quote(s: string): string {
   return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;

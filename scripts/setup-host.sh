@@ -9,10 +9,14 @@ if [ "$(id -u)" != 0 ]; then
   exit 0
 fi
 
+# `--demo`: only what `npm run demo` needs (a compiler for the studio's payloads,
+# podman and the tools it loads images with); the default is everything the tests use.
+DEMO_PKGS=(gcc libc6-dev binutils podman runc catatonit uidmap fuse-overlayfs slirp4netns skopeo busybox-static)
 PKGS=(gcc libc6-dev binutils skopeo umoci docker-registry podman runc buildah uidmap
       fuse-overlayfs slirp4netns apache2-utils zsh tcsh csh zstd busybox-static
       charliecloud-runtime squashfs-tools util-linux tmux hyperfine openssl
       catatonit docker.io xauth)
+[ "${1:-}" = "--demo" ] && PKGS=("${DEMO_PKGS[@]}")
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

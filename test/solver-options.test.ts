@@ -11,7 +11,7 @@ import {
 } from "../src/solver/index.js";
 import { MemorySource } from "../src/solver/memory-source.js";
 import { Version } from "../src/rez/version/index.js";
-import type { Package } from "../src/rez/package.js";
+import { Package } from "../src/rez/package.js";
 
 const names = (r: SolveResult) => r.resolved.map((v) => v.qualifiedName);
 
@@ -68,12 +68,15 @@ test("building adds every package's build requirements", () => {
 
 test("@late requires are evaluated through the hook, with the request", () => {
   const src = new MemorySource([{ name: "python", version: "3.9.7" }, { name: "python", version: "3.11.4" }], ["/repo"]);
-  const late = src.family("python")![0]!;
-  // a package whose requires is computed at resolve time
-  const pkgs = [...src.family("python")!];
-  const lateTool = Object.create(late.constructor.prototype) as Package;
-  Object.assign(lateTool, late, { name: "latetool", summary: { ...late.summary, requires: "late" } });
-  const source = { family: (n: string) => (n === "latetool" ? [lateTool] : n === "python" ? pkgs : undefined), paths: ["/repo"] };
+  // a package whose requires is a @late() function
+  const lateTool = new Package(
+    { file: "/repo/latetool/1/package.py", requires: "late", buildRequires: [], variants: [], hashedVariants: false, lines: {} },
+    "latetool",
+    Version.parse("1"),
+    "/repo",
+    "/repo/latetool/1",
+  );
+  const source = { family: (n: string) => (n === "latetool" ? [lateTool] : src.family(n)), paths: ["/repo"] };
   const seen: string[] = [];
   const r = solve(["latetool"], source, {
     lateRequires: (pkg, ctx) => {
@@ -81,8 +84,9 @@ test("@late requires are evaluated through the hook, with the request", () => {
       return ["python-3.9"];
     },
   });
-  assert.deepEqual(names(r), ["python-3.9.7[]", "latetool-3.9.7[]"]);
+  assert.deepEqual(names(r), ["python-3.9.7[]", "latetool-1[]"]);
   assert.deepEqual(seen, ["latetool latetool false"]);
+  assert.throws(() => solve(["latetool"], source), /@late\(\) function and no evaluator/);
 });
 
 test("maxFails stops after that many failed steps with Rez's wording", () => {

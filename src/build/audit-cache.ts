@@ -5,17 +5,12 @@
  * definitions (the context digest covers them), the audit and package
  * settings of tantalus.yaml and the Tantalus version. When none of these
  * changed, the outcome is read back instead of auditing again, so a rebuild
- * of unchanged workflows costs no audit. Entries live next to the layer
- * cache, one small JSON file each, written atomically.
+ * of unchanged workflows costs no audit.
  */
-import { mkdir, readFile } from "node:fs/promises";
-import { join } from "node:path";
-import { canonicalJson } from "../image/canonical-json.js";
-import { digestHex, sha256, type Digest } from "../image/digest.js";
-import { writeFileAtomic } from "../image/layout/fsutil.js";
+import type { Digest } from "../image/digest.js";
 import type { OciStore } from "../image/layout/store.js";
-import { VERSION } from "../version.js";
 import type { AuditOutcome } from "./audit-gate.js";
+import { StoreMemo, memoKey } from "./memo.js";
 
 export interface AuditKeyParts {
   workflow: string;
@@ -28,23 +23,19 @@ export interface AuditKeyParts {
 }
 
 export function auditCacheKey(parts: AuditKeyParts): Digest {
-  return sha256(canonicalJson({ v: 1, tool: VERSION, ...parts }));
+  return memoKey("audit/v1", parts);
 }
 
 export class AuditCache {
-  private readonly dir: string;
+  private readonly memo: StoreMemo<AuditOutcome>;
 
-  constructor(private readonly store: OciStore) {
-    this.dir = join(store.metaDir, "audit-cache");
+  constructor(store: OciStore) {
+    this.memo = new StoreMemo(store, "audit-cache");
   }
 
   async get(key: Digest): Promise<AuditOutcome | undefined> {
-    try {
-      const entry = JSON.parse(await readFile(this.file(key), "utf8")) as { key?: string; outcome?: AuditOutcome };
-      return entry.key === key && entry.outcome && Array.isArray(entry.outcome.errors) ? entry.outcome : undefined;
-    } catch {
-      return undefined;
-    }
+    const outcome = await this.memo.get(key);
+    return outcome && Array.isArray(outcome.errors) && Array.isArray(outcome.warnings) ? outcome : undefined;
   }
 
   /** Only what the build uses is kept (a gate may return more, such as the full audit). */
@@ -52,11 +43,6 @@ export class AuditCache {
     const kept: AuditOutcome = { errors: outcome.errors, warnings: outcome.warnings };
     if (outcome.repair) kept.repair = outcome.repair;
     if (outcome.environment) kept.environment = outcome.environment;
-    await mkdir(this.dir, { recursive: true });
-    await writeFileAtomic(this.file(key), canonicalJson({ key, outcome: kept }), this.store.tmpDir);
-  }
-
-  private file(key: Digest): string {
-    return join(this.dir, `${digestHex(key)}.json`);
+    await this.memo.put(key, kept);
   }
 }

@@ -32,6 +32,8 @@ import { ignoreEvents, type BuildEventSink, type LayerKind } from "./events.js";
 import { Label, imageLabels } from "./labels.js";
 import { defaultJobs, mapLimit, preparePackageLayers, writeOneLayer, writePackageLayers, type WrittenLayer } from "./layers.js";
 import { AuditCache, auditCacheKey } from "./audit-cache.js";
+import { FingerprintingMeasurer } from "./fingerprint.js";
+import { StoreMemo, memoKey } from "./memo.js";
 import { planBuild, type BuildPlan } from "./plan.js";
 import { implicitPackagesOf, openBuildRepositories, resolveWorkflow, workflowFromContext, type ResolveSettings, type WorkflowResolve } from "./resolve.js";
 
@@ -180,10 +182,11 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
   // 3. The plan of every workflow together.
   onEvent({ type: "step", message: `planning layers of ${resolves.size} workflow image(s)` });
   const tPlan = performance.now();
+  const roots = new FingerprintingMeasurer();
   const plan = planBuild(
     config,
     [...resolves.values()].map((r) => ({ name: r.name, variants: r.variants, ...(r.lateRequires ? { lateRequires: r.lateRequires } : {}) })),
-    { baseLayers: base.image.manifest.layers.length, reservedTop: opts.audit ? 2 : 1 },
+    { measurer: roots, baseLayers: base.image.manifest.layers.length, reservedTop: opts.audit ? 2 : 1 },
   );
   for (const message of plan.warnings) onEvent({ type: "warning", message });
   const planSeconds = (performance.now() - tPlan) / 1000;
@@ -191,7 +194,7 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
   // 4. What the targets' package layers hold, and their cache keys (a metadata walk, nothing read).
   const needed = new Set(targets.flatMap((t) => plan.imageLayers.get(t) ?? []));
   const neededLayers = plan.plan.layers.filter((l) => needed.has(l.key)).map((l) => plan.layers.get(l.key)!);
-  const prepared = preparePackageLayers(neededLayers, rootMap);
+  const prepared = preparePackageLayers(neededLayers, rootMap, roots);
 
   // 5. Audit before any layer is written: a refused image costs nothing. An
   //    image whose content did not change keeps its earlier outcome.
@@ -237,10 +240,11 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
   const byName = new Map<string, BuildResult>();
   const extra: WrittenLayer[] = [];
   const source = opts.source === false ? undefined : (opts.source ?? gitSource(config.dir));
+  const topMemo = new StoreMemo<CapturedTop>(store, "environment-cache");
   await mapLimit(targets, 4, async (name) => {
     const r = resolves.get(name)!;
     const audit = audits.get(name);
-    const top = topLayer(r, { rootMap, created, epochSeconds: Math.floor(mtime.getTime() / 1000), append: audit?.environment ?? [] });
+    const top = await topLayer(r, { rootMap, created, epochSeconds: Math.floor(mtime.getTime() / 1000), append: audit?.environment ?? [], memo: topMemo });
     const imageLayers: NewLayer[] = [];
     const built: BuiltLayer[] = base.image.manifest.layers.map((l) => ({ kind: "base", digest: l.digest, size: l.size, mediaType: l.mediaType, cached: false }));
     for (const key of plan.imageLayers.get(name) ?? []) {
@@ -358,33 +362,49 @@ interface TopLayer {
  * runtime's `-e` can still override them; those a package also sets must
  * come after the Rez environment, so they are appended to the script instead.
  */
-function topLayer(
+async function topLayer(
   r: WorkflowResolve,
-  opts: { rootMap: Readonly<Record<string, string>>; created: string; epochSeconds: number; append: NonNullable<AuditOutcome["environment"]> },
-): TopLayer {
-  const plain = captureEnvironment({ context: r.context, variants: r.variants, rootMap: opts.rootMap, epochSeconds: opts.epochSeconds });
+  opts: { rootMap: Readonly<Record<string, string>>; created: string; epochSeconds: number; append: NonNullable<AuditOutcome["environment"]>; memo: StoreMemo<CapturedTop> },
+): Promise<TopLayer> {
+  const context = imageContextJson(r.context, opts.rootMap, opts.created);
   const wfEnv = Object.entries(r.definition.env).sort((a, b) => (a[0] < b[0] ? -1 : 1));
+  // The script is a function of the lock (package definitions included, by digest) and these settings,
+  // so an unchanged workflow does not run its packages' commands again.
+  const key = memoKey("top/v1", { context, rootMap: opts.rootMap, epochSeconds: opts.epochSeconds, wfEnv, append: opts.append });
+  let captured = await opts.memo.get(key);
+  if (!captured || typeof captured.environment !== "string" || !Array.isArray(captured.configEnv)) {
+    captured = captureTop(r, wfEnv, opts);
+    await opts.memo.put(key, captured);
+  }
+  const spec: LayerSpec = {
+    entries: [
+      ...entrypointLayerEntries(r.name, captured.environment),
+      { type: "file", path: CONTEXT_PATH, content: context, mode: 0o644 },
+      { type: "file", path: WORKFLOW_DEFINITION_PATH, content: workflowDefinitionYaml(r.name, r.definition), mode: 0o644 },
+    ],
+  };
+  return { spec, environment: captured.environment, contextDigest: sha256(context), configEnv: captured.configEnv };
+}
+
+interface CapturedTop {
+  environment: string;
+  configEnv: string[];
+}
+
+function captureTop(
+  r: WorkflowResolve,
+  wfEnv: [string, string][],
+  opts: { rootMap: Readonly<Record<string, string>>; epochSeconds: number; append: NonNullable<AuditOutcome["environment"]> },
+): CapturedTop {
+  const plain = captureEnvironment({ context: r.context, variants: r.variants, rootMap: opts.rootMap, epochSeconds: opts.epochSeconds });
   const overrides = wfEnv.filter(([k]) => k in plain.environ);
   const env = overrides.length > 0
     ? captureEnvironment({ context: r.context, variants: r.variants, rootMap: opts.rootMap, epochSeconds: opts.epochSeconds, overrides })
     : plain;
   // The audit's repair directories go after everything else: package directories keep precedence.
   const appended = opts.append.map((a) => `export ${a.name}="\${${a.name}:+\$${a.name}${a.separator}}${a.append.join(a.separator)}"\n`).join("");
-  const script = appended ? `${env.script}\n# repaired libraries (library audit)\n${appended}` : env.script;
-  const context = imageContextJson(r.context, opts.rootMap, opts.created);
-  const spec: LayerSpec = {
-    entries: [
-      ...entrypointLayerEntries(r.name, script),
-      { type: "file", path: CONTEXT_PATH, content: context, mode: 0o644 },
-      { type: "file", path: WORKFLOW_DEFINITION_PATH, content: workflowDefinitionYaml(r.name, r.definition), mode: 0o644 },
-    ],
-  };
-  return {
-    spec,
-    environment: script,
-    contextDigest: sha256(context),
-    configEnv: wfEnv.filter(([k]) => !(k in plain.environ)).map(([k, v]) => `${k}=${v}`),
-  };
+  const environment = appended ? `${env.script}\n# repaired libraries (library audit)\n${appended}` : env.script;
+  return { environment, configEnv: wfEnv.filter(([k]) => !(k in plain.environ)).map(([k, v]) => `${k}=${v}`) };
 }
 
 /** The git remote and commit of the configuration's checkout, when it is one. */

@@ -29,7 +29,9 @@ import { writeImage } from "../image/mutate.js";
 import { Annotation, type LayerCompression, type ResolvedImage } from "../image/types.js";
 import type { BuildEventSink } from "./events.js";
 import { Label } from "./labels.js";
+import { fingerprintPath } from "./fingerprint.js";
 import { writeOneLayer } from "./layers.js";
+import { StoreMemo, memoKey } from "./memo.js";
 
 /** Libraries every studio binary may take from the system (glibc and the GCC runtime). */
 export const DEMO_BASE_LIBRARIES = ["libc.so.6", "libm.so.6", "libdl.so.2", "libpthread.so.0", "librt.so.1", "libstdc++.so.6", "libgcc_s.so.1"];
@@ -57,7 +59,7 @@ export interface DemoBaseContent {
 
 /** The demo base in the store (its layer from the cache when the host files did not change). */
 export async function demoBaseImage(store: OciStore, opts: DemoBaseOptions): Promise<ResolvedImage> {
-  const content = demoBaseContent(opts.libraries ?? []);
+  const content = await rememberedContent(store, opts.libraries ?? []);
   for (const message of content.warnings) opts.onEvent({ type: "warning", message });
   const layer = await writeOneLayer(store, content.spec, {
     ...opts,
@@ -83,6 +85,46 @@ export async function demoBaseImage(store: OciStore, opts: DemoBaseOptions): Pro
     annotations: { [Label.Base]: "demo" },
   });
   return store.loadImage(built.descriptor);
+}
+
+interface RememberedContent extends DemoBaseContent {
+  /** Fingerprint of every host file of the spec when it was assembled. */
+  files: Record<string, string>;
+}
+
+/**
+ * demoBaseContent, remembered in the store: assembling it runs busybox and
+ * reads every ELF file's dynamic section. The entry is used while the host
+ * files it names (and the candidates it would look for) are unchanged.
+ */
+async function rememberedContent(store: OciStore, libraries: readonly string[]): Promise<DemoBaseContent> {
+  const wanted = [...new Set([...DEMO_BASE_LIBRARIES, ...libraries.filter((l) => !/[*?[]/.test(l))])].sort();
+  const dirs = libraryDirectories();
+  const candidates = {
+    arch: process.arch,
+    wanted,
+    programs: ["busybox", "sh", ...FALLBACK_TOOLS].map((t) => stamp(t === "sh" ? "/bin/sh" : findProgram(t))),
+    libraries: wanted.map((l) => stamp(findLibrary(l, dirs))),
+  };
+  const memo = new StoreMemo<RememberedContent>(store, "demo-base-cache");
+  const key = memoKey("demo-base/v1", candidates);
+  const hit = await memo.get(key);
+  if (hit && Object.entries(hit.files).every(([f, fp]) => stamp(f) === fp)) return hit;
+  const content = demoBaseContent(libraries);
+  const files: Record<string, string> = {};
+  for (const e of content.spec.entries) if (e.type === "hostFile") files[e.source] = stamp(e.source);
+  await memo.put(key, { ...content, files });
+  return content;
+}
+
+/** What lstat says about a host path (its fingerprint), or "absent". */
+function stamp(path: string | undefined): string {
+  if (path === undefined) return "absent";
+  try {
+    return fingerprintPath(path, { followRoot: false });
+  } catch {
+    return `absent:${path}`;
+  }
 }
 
 /** What goes into the demo base, from this host. */

@@ -14,6 +14,7 @@ import { TantalusError } from "../errors.js";
 import { canonicalJson } from "../image/canonical-json.js";
 import { sha256, type Digest } from "../image/digest.js";
 import type { LayerSpec } from "../image/layer/spec.js";
+import { RootMeasurer, type RootSize } from "../plan/measure.js";
 
 export function fingerprintPath(path: string, opts: { followRoot?: boolean } = {}): Digest {
   const h = createHash("sha256");
@@ -27,24 +28,81 @@ export function fingerprintPath(path: string, opts: { followRoot?: boolean } = {
   return `sha256:${h.digest("hex")}`;
 }
 
-function hashEntry(h: Hash, path: string, rel: string, st: BigIntStats): void {
+/** Sizes as the planner measures them (RootMeasurer): regular files, a hard-linked file once. */
+interface Tally {
+  bytes: number;
+  files: number;
+  inodes: Set<string>;
+}
+
+function hashEntry(h: Hash, path: string, rel: string, st: BigIntStats, tally?: Tally): void {
   const type = st.isDirectory() ? "d" : st.isFile() ? "f" : st.isSymbolicLink() ? "l" : "o";
   const link = type === "l" ? readlinkSync(path) : "";
   h.update(`${rel}\0${type}\0${(st.mode & 0o7777n).toString(8)}\0${st.size}\0${st.mtimeNs}\0${st.ctimeNs}\0${st.ino}\0${link}\n`);
+  if (tally && type === "f" && rel !== ".") {
+    const id = `${st.dev}:${st.ino}`;
+    if (st.nlink <= 1n || !tally.inodes.has(id)) {
+      if (st.nlink > 1n) tally.inodes.add(id);
+      tally.bytes += Number(st.size);
+      tally.files++;
+    }
+  }
   if (type !== "d") return;
   const names = readdirSync(path).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
   for (const name of names) {
     const p = join(path, name);
-    hashEntry(h, p, rel === "." ? name : `${rel}/${name}`, lstatSync(p, { bigint: true }));
+    hashEntry(h, p, rel === "." ? name : `${rel}/${name}`, lstatSync(p, { bigint: true }), tally);
   }
 }
 
-/** A cache key for a LayerSpec, in spec order. */
-export function fingerprintSpec(spec: LayerSpec): string {
+/**
+ * The planner's measurer that fingerprints each variant root in the same
+ * walk: planning needs every root's size and the layer cache every root's
+ * fingerprint, and one walk of the repository is half the cost of two.
+ */
+export class FingerprintingMeasurer extends RootMeasurer {
+  private readonly sizes = new Map<string, RootSize>();
+  private readonly prints = new Map<string, Digest>();
+
+  override measure(root: string): RootSize {
+    this.walk(root);
+    return this.sizes.get(root)!;
+  }
+
+  /** The fingerprintPath of a root, from the planning walk when there was one. */
+  fingerprint(root: string): Digest {
+    this.walk(root);
+    return this.prints.get(root) ?? fingerprintPath(root);
+  }
+
+  private walk(root: string): void {
+    if (this.sizes.has(root)) return;
+    let st: BigIntStats;
+    try {
+      st = lstatSync(root, { bigint: true });
+    } catch {
+      this.sizes.set(root, { bytes: 0, files: 0, exists: false });
+      return;
+    }
+    if (!st.isDirectory()) {
+      // A file or a link as a root: rare enough for two separate looks.
+      this.sizes.set(root, super.measure(root));
+      return;
+    }
+    const h = createHash("sha256");
+    const tally: Tally = { bytes: 0, files: 0, inodes: new Set() };
+    hashEntry(h, root, ".", st, tally);
+    this.sizes.set(root, { bytes: tally.bytes, files: tally.files, exists: true });
+    this.prints.set(root, `sha256:${h.digest("hex")}`);
+  }
+}
+
+/** A cache key for a LayerSpec, in spec order; tree roots the measurer walked are not walked again. */
+export function fingerprintSpec(spec: LayerSpec, roots?: FingerprintingMeasurer): string {
   const parts: unknown[] = spec.entries.map((s) => {
     switch (s.type) {
       case "tree":
-        return { t: "tree", path: s.path, fp: fingerprintPath(s.source) };
+        return { t: "tree", path: s.path, fp: roots ? roots.fingerprint(s.source) : fingerprintPath(s.source) };
       case "hostFile":
         return { t: "hostFile", path: s.path, mode: s.mode ?? null, fp: fingerprintPath(s.source, { followRoot: false }) };
       case "file":

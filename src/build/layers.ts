@@ -17,7 +17,7 @@ import type { LayerCompression, LayerDescriptor } from "../image/types.js";
 import { existsSync } from "node:fs";
 import { rootMapper } from "../rex/interpret.js";
 import type { BuildEventSink, LayerKind } from "./events.js";
-import { fingerprintSpec } from "./fingerprint.js";
+import { fingerprintSpec, type FingerprintingMeasurer } from "./fingerprint.js";
 import { Label } from "./labels.js";
 import type { BuildLayer } from "./plan.js";
 import { LayerWorkerPool } from "./worker-pool.js";
@@ -64,8 +64,8 @@ export function packageLayerSpec(layer: BuildLayer, rootMap: Readonly<Record<str
 }
 
 /** The layer cache key of a spec: its kind and the fingerprint of its sources (see fingerprint.ts). */
-export function layerCacheKey(kind: LayerKind, spec: LayerSpec): string {
-  return `${KEY_PREFIX}:${kind}:${fingerprintSpec(spec)}`;
+export function layerCacheKey(kind: LayerKind, spec: LayerSpec, roots?: FingerprintingMeasurer): string {
+  return `${KEY_PREFIX}:${kind}:${fingerprintSpec(spec, roots)}`;
 }
 
 export interface PreparedLayer {
@@ -76,11 +76,11 @@ export interface PreparedLayer {
 }
 
 /** Specs and cache keys of planned layers: a walk of their roots (metadata only). */
-export function preparePackageLayers(layers: readonly BuildLayer[], rootMap: Readonly<Record<string, string>>): Map<string, PreparedLayer> {
+export function preparePackageLayers(layers: readonly BuildLayer[], rootMap: Readonly<Record<string, string>>, roots?: FingerprintingMeasurer): Map<string, PreparedLayer> {
   const out = new Map<string, PreparedLayer>();
   for (const layer of layers) {
     const spec = packageLayerSpec(layer, rootMap);
-    out.set(layer.key, spec.entries.length === 0 ? { layer, spec: null, cacheKey: "" } : { layer, spec, cacheKey: layerCacheKey("packages", spec) });
+    out.set(layer.key, spec.entries.length === 0 ? { layer, spec: null, cacheKey: "" } : { layer, spec, cacheKey: layerCacheKey("packages", spec, roots) });
   }
   return out;
 }
@@ -96,9 +96,17 @@ export async function writePackageLayers(
 ): Promise<Map<string, WrittenLayer | null>> {
   const out = new Map<string, WrittenLayer | null>();
   // Biggest first, so a large DCC layer does not start last and hold up the build alone.
-  const queue = [...prepared.values()].sort((a, b) => b.layer.bytes - a.layer.bytes || (a.layer.key < b.layer.key ? -1 : 1));
+  const order = (a: PreparedLayer, b: PreparedLayer) => b.layer.bytes - a.layer.bytes || (a.layer.key < b.layer.key ? -1 : 1);
+  const queue = [...prepared.values()].sort(order);
   const jobs = opts.jobs ?? defaultJobs();
-  const pool = opts.workers === false ? undefined : new LayerWorkerPool(jobs);
+  // Workers pay off for real work only: starting one costs more than a few small layers.
+  const misses: PreparedLayer[] = [];
+  await mapLimit(queue, 8, async (p) => {
+    if (p.spec && !(await probeCache(store, p.cacheKey, opts))) misses.push(p);
+  });
+  const missBytes = misses.reduce((s, p) => s + p.layer.bytes, 0);
+  const useWorkers = opts.workers !== false && jobs > 1 && misses.length > 1 && missBytes >= WORKER_MIN_BYTES;
+  const pool = useWorkers ? new LayerWorkerPool(Math.min(jobs, misses.length)) : undefined;
   try {
     await writeQueue(store, queue, jobs, pool, opts, out);
   } finally {
@@ -237,6 +245,13 @@ async function writeCached(store: OciStore, spec: LayerSpec, cacheKey: string, o
     seconds: (performance.now() - t0) / 1000,
   });
   return { descriptor: res.descriptor, kind: opts.kind, cached: res.cached, uncompressedSize: res.uncompressedSize, comment: opts.comment };
+}
+
+/** Below this many bytes to archive, layers are written on this thread. */
+const WORKER_MIN_BYTES = 32 << 20;
+
+async function probeCache(store: OciStore, key: string, opts: LayerWriteOptions): Promise<boolean> {
+  return (await new LayerCache(store).get({ key, compression: opts.compression, level: opts.level ?? DEFAULT_LEVEL[opts.compression], mtime: opts.mtime })) !== undefined;
 }
 
 /** A layer cache hit, looked up on this thread: only misses are worth a worker. */

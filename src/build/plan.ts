@@ -10,6 +10,7 @@ import { TantalusError } from "../errors.js";
 import { planLayers } from "../plan/shared.js";
 import { planInputFor } from "../plan/studio.js";
 import type { LayerPlan } from "../plan/types.js";
+import type { RootMeasurer } from "../plan/measure.js";
 import type { Package, Variant } from "../rez/package.js";
 
 export interface BuildLayer {
@@ -40,13 +41,15 @@ export interface PlanImageInput {
 }
 
 export interface BuildPlanOptions {
+  /** Measures each variant root once (and fingerprints it for the layer cache, see fingerprint.ts). */
+  measurer?: RootMeasurer;
   baseLayers: number;
   /** Layers above the planned ones (top, repair). */
   reservedTop: number;
 }
 
 export function planBuild(config: LoadedConfig, images: readonly PlanImageInput[], opts: BuildPlanOptions): BuildPlan {
-  const prepared = planInputFor(config, images, { baseLayers: opts.baseLayers, reservedTop: opts.reservedTop });
+  const prepared = planInputFor(config, images, { baseLayers: opts.baseLayers, reservedTop: opts.reservedTop, ...(opts.measurer ? { measurer: opts.measurer } : {}) });
   const plan = planLayers(prepared.input);
   const layers = new Map<string, BuildLayer>();
   for (const l of plan.layers) {

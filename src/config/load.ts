@@ -141,8 +141,9 @@ export function mountSource(loaded: LoadedConfig, m: MountConfig): string {
   return resolveConfigPath(loaded.dir, m.source);
 }
 
+/** The image store: a directory of its own beside Tantalus's other caches (repository index, studio objects, run state). */
 export function defaultStore(): string {
-  return join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "tantalus");
+  return join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "tantalus", "store");
 }
 
 /** The named workflow; a UsageError lists the known names (and the closest one) otherwise. */

@@ -156,28 +156,13 @@ export class SolveContext {
       const info = this.cache.family(name);
       f = info ? new FamilyState(info, this) : null;
       this.fams.set(name, f);
-      if (info) this.indexMentions(info);
     }
     return f;
   }
 
-  private readonly mentionedBy = new Map<string, string[]>();
-  private readonly lateFamilies: string[] = [];
-
-  private indexMentions(info: FamilyInfo): void {
-    const m = info.mentions(this.building);
-    if (m.late) this.lateFamilies.push(info.name);
-    for (const n of m.names) {
-      const list = this.mentionedBy.get(n);
-      if (list) list.push(info.name);
-      else this.mentionedBy.set(n, [info.name]);
-    }
-  }
-
   /** Loaded families whose variants may mention `name` (a superset). */
   mentioners(name: string): readonly string[] {
-    const list = this.mentionedBy.get(name) ?? [];
-    return this.lateFamilies.length ? [...list, ...this.lateFamilies] : list;
+    return this.cache.mentioners(name, this.building);
   }
 
   searchedText(): string {

@@ -68,33 +68,33 @@ export function dependencyOrder(g: FamilyGraph, requestOrder: readonly string[])
   const reach = reachability(g, index);
 
   const inRequest = new Set(requestOrder);
-  // `nodes[h..]` is Rez's list; moving an item to the front shifts the ones before it
-  const nodes: string[] = [...requestOrder, ...g.nodes.filter((n) => !inRequest.has(n)).sort()];
+  // Rez's list as node indices (-1: a requested name that is not a node);
+  // `nodes[h..]` is the list, and moving an item to the front shifts the ones before it
+  const names = [...requestOrder, ...g.nodes.filter((n) => !inRequest.has(n)).sort()];
+  const nodes = names.map((n) => index.get(n) ?? -1);
   const ordered: string[] = [];
-  const done = new Set<string>();
+  const done = new Uint8Array(g.nodes.length);
   let h = 0;
   while (h < nodes.length) {
-    const head = nodes[h]!;
-    const hi = index.get(head);
-    if (done.has(head) || hi === undefined) {
+    const hi = nodes[h]!;
+    if (hi < 0 || done[hi]) {
       h++;
       continue;
     }
     const deps = reach[hi]!;
     let moved = false;
     for (let i = h + 1; i < nodes.length; i++) {
-      const ni = index.get(nodes[i]!);
-      if (ni !== undefined && ni !== hi && deps.has(ni)) {
-        const n = nodes[i]!;
+      const ni = nodes[i]!;
+      if (ni >= 0 && ni !== hi && (deps[ni >>> 5]! & (1 << (ni & 31))) !== 0) {
         for (let k = i; k > h; k--) nodes[k] = nodes[k - 1]!;
-        nodes[h] = n;
+        nodes[h] = ni;
         moved = true;
         break;
       }
     }
     if (!moved) {
-      ordered.push(head);
-      done.add(head);
+      ordered.push(g.nodes[hi]!);
+      done[hi] = 1;
       h++;
     }
   }
@@ -102,7 +102,7 @@ export function dependencyOrder(g: FamilyGraph, requestOrder: readonly string[])
 }
 
 /** For each node, the nodes reachable from it (itself included), as bitsets over node indices. */
-function reachability(g: FamilyGraph, index: ReadonlyMap<string, number>): Array<{ has(i: number): boolean }> {
+function reachability(g: FamilyGraph, index: ReadonlyMap<string, number>): Uint32Array[] {
   const n = g.nodes.length;
   const words = (n + 31) >>> 5;
   const reach: Array<Uint32Array | undefined> = new Array(n);
@@ -136,5 +136,5 @@ function reachability(g: FamilyGraph, index: ReadonlyMap<string, number>): Array
       stack.pop();
     }
   }
-  return reach.map((r) => ({ has: (i: number) => (r![i >>> 5]! & (1 << (i & 31))) !== 0 }));
+  return reach as Uint32Array[];
 }

@@ -19,33 +19,50 @@ function rangeId(r: VersionRange): number {
   return id;
 }
 
-function byRangeId(a: VersionRange, b: VersionRange): number {
-  return rangeId(a) - rangeId(b);
+const scratch: VersionRange[] = [];
+
+function boundsOf(r: VersionRange) {
+  return r.bounds;
 }
 
 /** Unions memoised in a trie keyed by the ranges (in id order), then by name. */
 interface UnionNode {
-  next: Map<VersionRange, UnionNode>;
-  byName: Map<string, Requirement>;
+  next: Map<VersionRange, UnionNode> | null;
+  byName: Map<string, Requirement> | null;
 }
-const unionRoot: UnionNode = { next: new Map(), byName: new Map() };
+const unionRoot: UnionNode = { next: null, byName: null };
 
 /** Rez's extraction: `Requirement(name, union of the ranges)`. */
 export function unionRequirement(name: string, ranges: readonly VersionRange[]): Requirement {
-  const sorted = ranges.length > 1 ? [...ranges].sort(byRangeId) : ranges;
+  // walk the ranges in id order (insertion sort into a scratch array: a few ranges)
+  const sorted = scratch;
+  sorted.length = 0;
+  for (const r of ranges) {
+    const id = rangeId(r);
+    let j = sorted.length - 1;
+    sorted.push(r);
+    while (j >= 0 && rangeId(sorted[j]!) > id) {
+      sorted[j + 1] = sorted[j]!;
+      j--;
+    }
+    sorted[j + 1] = r;
+  }
   let node = unionRoot;
-  for (const r of sorted) {
+  for (let i = 0; i < sorted.length; i++) {
+    const r = sorted[i]!;
+    node.next ??= new Map();
     let n = node.next.get(r);
     if (n === undefined) {
-      n = { next: new Map(), byName: new Map() };
+      n = { next: null, byName: null };
       node.next.set(r, n);
     }
     node = n;
   }
+  node.byName ??= new Map();
   let req = node.byName.get(name);
   if (req === undefined) {
     // Rez: ranges[0].union(ranges[1:]), one sort-and-merge over all the bounds
-    req = Requirement.construct(name, VersionRange.fromBounds(ranges.flatMap((r) => r.bounds)));
+    req = Requirement.construct(name, VersionRange.fromBounds(ranges.flatMap(boundsOf)));
     node.byName.set(name, req);
   }
   return req;

@@ -28,7 +28,7 @@ export class Phase {
     readonly changed: readonly number[],
     readonly failure: FailureReason | null = null,
     /** Scope index by family name; shared with phases of the same scopes positions. */
-    readonly index: ReadonlyMap<string, number> = indexOf(scopes),
+    readonly index: ScopeIndex = ScopeIndex.of(scopes),
   ) {}
 
   /**
@@ -42,20 +42,27 @@ export class Phase {
     const scopes = this.scopes as Scope[];
     let index = this.index;
     let ownIndex = false;
-    let changed = new Set(this.changed);
-    let dirty = new Set(this.changed);
+    // flags per scope index: replaced since the last reduction / since the last extraction
+    let changed: Uint8Array = new Uint8Array(scopes.length + 16);
+    let dirty: Uint8Array = new Uint8Array(scopes.length + 16);
+    let changedCount = 0;
+    for (const i of this.changed) {
+      changed[i] = 1;
+      dirty[i] = 1;
+      changedCount++;
+    }
 
     for (;;) {
       const prevCount = scopes.length;
-      const widened = new Set<number>();
+      const widened: number[] = [];
 
       for (;;) {
         // EXTRACT: each scope's common dependencies, alphabetically
         const extracted: Requirement[] = [];
         const extractedBy: Scope[] = [];
-        const order = [...dirty].sort(ascending);
-        dirty = new Set();
-        for (const i of order) {
+        for (let i = 0; i < scopes.length; i++) {
+          if (dirty[i] === 0) continue;
+          dirty[i] = 0;
           const s = scopes[i]!;
           const slice = s.slice;
           if (slice === null) continue;
@@ -72,13 +79,20 @@ export class Phase {
         if (merged.conflict) {
           const [a, b] = merged.conflict;
           const bIndex = merged.conflictIndex;
-          return new Phase(scopes, PhaseStatus.Failed, [], {
-            type: "conflict",
-            dependency: a,
-            conflicting: b,
-            dependencyFrom: { kind: "extracted", requesters: extractedBy.filter((s, i) => i < bIndex && extracted[i]!.name === a.name) },
-            conflictingFrom: { kind: "extracted", requesters: [extractedBy[bIndex]!] },
-          }, index);
+          const before = extractedBy.filter((_, i) => i < bIndex && extracted[i]!.name === a.name);
+          return new Phase(
+            scopes,
+            PhaseStatus.Failed,
+            [],
+            {
+              type: "conflict",
+              dependency: a,
+              conflicting: b,
+              dependencyFrom: { kind: "extracted", requesters: before },
+              conflictingFrom: { kind: "extracted", requesters: [extractedBy[bIndex]!] },
+            },
+            index,
+          );
         }
 
         // INTERSECT, in phase order
@@ -87,26 +101,35 @@ export class Phase {
           const i = index.get(name);
           if (i !== undefined) hits.push(i);
         }
-        hits.sort(ascending);
+        if (hits.length > 1) sortSmall(hits);
         for (const i of hits) {
           const s = scopes[i]!;
           const req = merged.byName.get(s.name)!;
           const s2 = s.intersect(ctx, req.range!);
           if (s2 === null) {
-            return new Phase(scopes, PhaseStatus.Failed, [], {
-              type: "conflict",
-              dependency: req,
-              conflicting: s.request,
-              dependencyFrom: requestersOf(req.name, extracted, extractedBy),
-              conflictingFrom: { kind: "scope", scope: s },
-            }, index);
+            return new Phase(
+              scopes,
+              PhaseStatus.Failed,
+              [],
+              {
+                type: "conflict",
+                dependency: req,
+                conflicting: s.request,
+                dependencyFrom: requestersOf(req.name, extracted, extractedBy),
+                conflictingFrom: { kind: "scope", scope: s },
+              },
+              index,
+            );
           }
           if (s2 !== s) {
             scopes[i] = s2;
-            changed.add(i);
-            dirty.add(i);
+            if (changed[i] === 0) {
+              changed[i] = 1;
+              changedCount++;
+            }
+            dirty[i] = 1;
             // '~foo-1' meeting a real requirement on foo widens into a normal scope
-            if (s.isConflict && !s2.isConflict) widened.add(i);
+            if (s.isConflict && !s2.isConflict) widened.push(i);
           }
         }
 
@@ -115,39 +138,43 @@ export class Phase {
           if (index.has(name)) continue;
           const req = merged.byName.get(name)!;
           const from = requestersOf(name, extracted, extractedBy);
+          const requesters = from.requesters.map(nameOf);
           let scope: Scope;
           try {
-            scope = Scope.create(ctx, req, { kind: "extracted", requirement: req, requesters: from.requesters.map((s) => s.name) });
+            scope = Scope.create(ctx, req, { kind: "extracted", requirement: req, requesters });
           } catch (e) {
             if (e instanceof MissingFamilyError) {
               throw new MissingFamilyError(
-                `package family not found: ${name}, was required by: ${from.requesters.map((s) => s.name).join(", ")} (searched: ${ctx.searchedText()})`,
+                `package family not found: ${name}, was required by: ${requesters.join(", ")} (searched: ${ctx.searchedText()})`,
                 name,
-                from.requesters.map((s) => s.name),
+                requesters,
               );
             }
-            if (e instanceof MissingVersionError) {
-              throw new MissingVersionError(e.requirement, from.requesters.map((s) => labelOf(s)));
-            }
+            if (e instanceof MissingVersionError) throw new MissingVersionError(e.requirement, from.requesters.map(labelOf));
             throw e;
           }
           if (!ownIndex) {
-            index = new Map(index);
+            index = index.fork();
             ownIndex = true;
           }
           scopes.push(scope);
-          (index as Map<string, number>).set(name, scopes.length - 1);
-          dirty.add(scopes.length - 1);
+          index.add(name, scopes.length - 1);
+          if (scopes.length > dirty.length) {
+            dirty = grow(dirty);
+            changed = grow(changed);
+          }
+          dirty[scopes.length - 1] = 1;
         }
       }
 
       const n = scopes.length;
-      if (n === prevCount && changed.size === 0 && widened.size === 0) break;
+      if (n === prevCount && changedCount === 0 && widened.length === 0) break;
 
       // REDUCE
-      const failed = reduceAll(ctx, scopes, index, prevCount, changed, widened, dirty);
+      const failed = new Reducer(ctx, scopes, index).run(prevCount, changed, widened, dirty);
       if (failed) return new Phase(scopes, PhaseStatus.Failed, [], failed, index);
-      changed = new Set();
+      changed.fill(0);
+      changedCount = 0;
     }
 
     let solved = true;
@@ -246,18 +273,6 @@ function requestersOf(name: string, extracted: readonly Requirement[], extracted
  * skipped without being materialised; since scopes only shrink during the
  * loop, skipping them leaves the order of the others unchanged.
  */
-function reduceAll(
-  ctx: SolveContext,
-  scopes: Scope[],
-  index: ReadonlyMap<string, number>,
-  prevCount: number,
-  changed: ReadonlySet<number>,
-  widened: ReadonlySet<number>,
-  dirty: Set<number>,
-): FailureReason | null {
-  return new Reducer(ctx, scopes, index).run(prevCount, changed, widened, dirty);
-}
-
 class Reducer {
   /** Scopes that may mention a family, ascending (a superset; checked when popped). */
   private readonly candidates = new Map<string, number[]>();
@@ -265,7 +280,7 @@ class Reducer {
   constructor(
     private readonly ctx: SolveContext,
     private readonly scopes: Scope[],
-    private readonly index: ReadonlyMap<string, number>,
+    private readonly index: ScopeIndex,
   ) {}
 
   /** Reducing scope x by scope y can remove something only if x's variants mention y's family. */
@@ -286,7 +301,7 @@ class Reducer {
         const j = this.index.get(fam);
         if (j !== undefined) list.push(j);
       }
-      list.sort(ascending);
+      sortSmall(list);
       this.candidates.set(name, list);
     }
     return list;
@@ -308,22 +323,22 @@ class Reducer {
     }
   }
 
-  run(prevCount: number, changed: ReadonlySet<number>, widened: ReadonlySet<number>, dirty: Set<number>): FailureReason | null {
+  run(prevCount: number, changed: Uint8Array, widened: readonly number[], dirty: Uint8Array): FailureReason | null {
     const scopes = this.scopes;
     const n = scopes.length;
     // Rez's initial set: prev x changed, prev x added, added x all, widened x all.
-    const pairs: number[] = [];
-    for (let x = prevCount; x < n; x++) this.everyY(x, n, pairs);
-    for (const x of widened) if (x < prevCount) this.everyY(x, n, pairs);
-    const ys = new Set(changed);
-    for (let y = prevCount; y < n; y++) ys.add(y);
-    for (const y of ys) {
+    const list: number[] = [];
+    for (let x = prevCount; x < n; x++) this.everyY(x, n, list);
+    for (const x of widened) if (x < prevCount) this.everyY(x, n, list);
+    for (let y = 0; y < n; y++) {
+      if (y < prevCount && changed[y] === 0) continue;
       for (const x of this.mentioning(scopes[y]!.name)) {
-        if (x >= prevCount || widened.has(x)) continue;
-        if (this.canReduce(x, y)) pairs.push(x * n + y);
+        if (x >= prevCount || widened.includes(x)) continue;
+        if (this.canReduce(x, y)) list.push(x * n + y);
       }
     }
-    pairs.sort(descending);
+    // processed largest pair first
+    const pairs = Int32Array.from(list).sort().reverse();
 
     const colX: number[] = [];
     const colList: number[][] = [];
@@ -361,7 +376,7 @@ class Reducer {
       if (reduced === null) return { type: "reduction", reductions: lastReductions(), reducedScope: sx };
       if (reduced !== sx.slice) {
         scopes[x] = sx.withSlice(reduced);
-        dirty.add(x);
+        dirty[x] = 1;
         const list = this.mentioning(sx.name);
         colX.push(x);
         colList.push(list);
@@ -376,12 +391,73 @@ function ascending(a: number, b: number): number {
   return a - b;
 }
 
-function descending(a: number, b: number): number {
-  return b - a;
+/** Ascending, in place: insertion sort for the short lists here, without the native sort's copy. */
+function sortSmall(a: number[]): void {
+  if (a.length > 64) {
+    a.sort(ascending);
+    return;
+  }
+  for (let i = 1; i < a.length; i++) {
+    const v = a[i]!;
+    let j = i - 1;
+    while (j >= 0 && a[j]! > v) {
+      a[j + 1] = a[j]!;
+      j--;
+    }
+    a[j + 1] = v;
+  }
 }
 
-function indexOf(scopes: readonly Scope[]): Map<string, number> {
-  const m = new Map<string, number>();
-  for (let i = 0; i < scopes.length; i++) m.set(scopes[i]!.name, i);
-  return m;
+function nameOf(s: Scope): string {
+  return s.name;
 }
+
+function grow(flags: Uint8Array): Uint8Array {
+  const g = new Uint8Array(flags.length * 2);
+  g.set(flags);
+  return g;
+}
+
+/**
+ * Scope positions by family name. Phases of one lineage share a base map;
+ * a phase that adds scopes forks an index and adds to a small map of its own,
+ * which is folded into a new base once it grows.
+ */
+export class ScopeIndex {
+  private constructor(
+    private base: Map<string, number>,
+    private own: Map<string, number> | null,
+  ) {}
+
+  static of(scopes: readonly Scope[]): ScopeIndex {
+    const m = new Map<string, number>();
+    for (let i = 0; i < scopes.length; i++) m.set(scopes[i]!.name, i);
+    return new ScopeIndex(m, null);
+  }
+
+  get(name: string): number | undefined {
+    if (this.own !== null) {
+      const i = this.own.get(name);
+      if (i !== undefined) return i;
+    }
+    return this.base.get(name);
+  }
+
+  has(name: string): boolean {
+    return this.get(name) !== undefined;
+  }
+
+  fork(): ScopeIndex {
+    if (this.own === null) return new ScopeIndex(this.base, new Map());
+    if (this.own.size < 32) return new ScopeIndex(this.base, new Map(this.own));
+    const flat = new Map(this.base);
+    for (const [k, v] of this.own) flat.set(k, v);
+    return new ScopeIndex(flat, new Map());
+  }
+
+  /** Only on an index just forked by the phase being solved. */
+  add(name: string, i: number): void {
+    this.own!.set(name, i);
+  }
+}
+

@@ -152,6 +152,15 @@ function reflectedGt(b: PyValue, a: PyValue, op: string): boolean {
 export function pySortInPlace<T>(items: T[], keys: PyValue[], reverse: boolean): void {
   const n = items.length;
   if (n < 2) return;
+  // Already in order? Then the first natural run covers the list and nothing
+  // moves (the same comparisons CPython makes, so this holds for any keys).
+  let inOrder = true;
+  if (reverse) {
+    for (let i = 0; i + 1 < n && inOrder; i++) if (pyLt(keys[i]!, keys[i + 1]!)) inOrder = false;
+  } else {
+    for (let i = 1; i < n && inOrder; i++) if (pyLt(keys[i]!, keys[i - 1]!)) inOrder = false;
+  }
+  if (inOrder) return;
   const idx = keys.map((_, i) => i);
   if (reverse) idx.reverse();
   // natural run at the start

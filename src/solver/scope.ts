@@ -1,7 +1,7 @@
 import { Requirement, VersionRange } from "../rez/version/index.js";
 import { type Bits, intersects, isSubset, newBits, setBit } from "./bits.js";
 import { Entry, MissingVersionError, type FamilyState, type SolveContext } from "./context.js";
-import type { FamilyInfo, VariantInfo } from "./model.js";
+import type { VariantInfo } from "./model.js";
 import { requirementsConflict, unionRequirement } from "./memo.js";
 
 /** A variant removed because one of its requirements conflicts with another scope (Rez `Reduction`). */
@@ -24,7 +24,6 @@ export type ScopeRequest = { kind: "versions"; scope: Scope } | { kind: "require
  */
 export class SliceContent {
   private readonly reqsOn: Array<readonly Requirement[] | undefined> = [];
-  private readonly masksOn: Array<ReadonlyArray<Bits | null> | undefined> = [];
   /** Extracted requirement per local name id. */
   private readonly extractions: Array<Requirement | undefined> = [];
 
@@ -63,23 +62,6 @@ export class SliceContent {
     return req;
   }
 
-  /** The versions of `target` each of `reqs(id)` allows (null for a `~foo` without range). */
-  masks(id: number, entries: readonly Entry[], target: FamilyInfo): ReadonlyArray<Bits | null> {
-    let m = this.masksOn[id];
-    if (m === undefined) {
-      const reqs = this.reqs(id, entries);
-      const p = this.parent?.masksOn[id];
-      if (p !== undefined && this.parent!.reqsOn[id] === reqs) m = p;
-      else {
-        const out: Array<Bits | null> = [];
-        for (const q of reqs) out.push(q.range === null ? null : target.rangeMask(q.range));
-        m = out;
-      }
-      this.masksOn[id] = m;
-    }
-    return m;
-  }
-
   /** The distinct requirements (by identity, first seen first) the variants have on local id `id`. */
   reqs(id: number, entries: readonly Entry[]): readonly Requirement[] {
     let r = this.reqsOn[id];
@@ -88,9 +70,10 @@ export class SliceContent {
       if (p !== undefined && p.length === 1) r = p;
       else {
         const out: Requirement[] = [];
-        for (const e of entries) {
-          for (const v of e.variants) {
-            const q = v.requires.byLocal[id];
+        for (let i = 0; i < entries.length; i++) {
+          const vs = entries[i]!.variants;
+          for (let j = 0; j < vs.length; j++) {
+            const q = vs[j]!.requires.byLocal[id];
             if (q !== undefined && out[out.length - 1] !== q && !out.includes(q)) out.push(q);
           }
         }
@@ -307,18 +290,15 @@ export class Slice {
     const reqs = c.reqs(id, this.entries);
     if (other.kind === "versions") {
       const target = other.scope.slice!;
-      const masks = c.masks(id, this.entries, target.fam.info);
-      const have = target.mask;
       for (let i = 0; i < reqs.length; i++) {
-        const m = masks[i];
-        if (m !== null && (reqs[i]!.conflict ? isSubset(have, m!) : !intersects(have, m!))) {
+        if (conflictsVersions(reqs[i]!, target)) {
           any = true;
           break;
         }
       }
     } else {
-      for (const q of reqs) {
-        if (conflicts(q, other)) {
+      for (let i = 0; i < reqs.length; i++) {
+        if (conflicts(reqs[i]!, other)) {
           any = true;
           break;
         }

@@ -37,7 +37,7 @@ export function register(program: Command): void {
     .option("--pin <tag>", "never untag this tag or digest (repeatable)", collect, [] as string[])
     .option("--dry-run", "show what would be removed, remove nothing")
     .option("--min-age <age>", "keep unreferenced blobs younger than this, for builds in flight (default 24h)")
-    .option("--store <dir>", "image store (default: the configuration's store, else ~/.cache/tantalus)")
+    .option("--store <dir>", "image store (default: the configuration's store, else ~/.cache/tantalus/store)")
     .option("--config <file>", "configuration file (default: ./tantalus.yaml)")
     .option("--json", "print the report as JSON")
     .action(async (opts: GcOpts) => {

@@ -18,7 +18,7 @@ export function register(program: Command): void {
   program
     .command("images")
     .description("list the images in the local store: workflow, tag, digest, size, when built here, and the resolve")
-    .option("--store <dir>", "image store (default: the configuration's store, else ~/.cache/tantalus)")
+    .option("--store <dir>", "image store (default: the configuration's store, else ~/.cache/tantalus/store)")
     .option("--config <file>", "configuration file (default: ./tantalus.yaml)")
     .option("--json", "print the images as JSON")
     .action(async (opts: ImagesOpts) => {

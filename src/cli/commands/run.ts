@@ -67,6 +67,15 @@ export function register(program: Command): void {
       const storeDir = opts.store ?? fromConfig?.storeDir ?? (await import("../../config/index.js")).defaultStore();
       const source: import("../../run/image.js").ImageSource = { storeDir };
       if (settings.registry) source.registry = settings.registry;
+      if (configFile) {
+        // The build pipeline is loaded only when the image has to be checked or built.
+        source.builder = {
+          async ensureBuilt(wf, store, o) {
+            const [{ loadConfig }, { workflowImageBuilder }] = await Promise.all([import("../../config/index.js"), import("../../build/index.js")]);
+            return workflowImageBuilder(loadConfig(configFile)).ensureBuilt(wf, store, o);
+          },
+        };
+      }
       process.exitCode = await run.runWorkflow({
         workflow,
         command: opts.command,

@@ -4,6 +4,7 @@
  * With a cache key, an earlier identical layer is reused without walking,
  * reading or compressing anything.
  */
+import { Transform, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import tar from "tar-stream";
 import { DigestingStream } from "../digest.js";
@@ -67,7 +68,11 @@ export async function writeLayer(store: OciStore, spec: LayerSpec, opts: LayerOp
   const compressor = createCompressor(compression, level);
   const writer = await store.createBlobWriter();
   try {
-    const streams = compressor ? [pack, diff, compressor, writer.stream] : [pack, diff, writer.stream];
+    // tar-stream emits a 512-byte header and a body per member; compressors pay per write
+    // (Node's zlib: a thread-pool round trip each), so small members are gathered first.
+    // Compressed output does not depend on how the input is split.
+    const coalesce = new Coalesce(COALESCE_BYTES);
+    const streams = compressor ? [pack, diff, coalesce, compressor, writer.stream] : [pack, diff, coalesce, writer.stream];
     const piping = (pipeline as (...s: unknown[]) => Promise<void>)(...streams);
     const producing = writeTarEntries(plan, pack, { mtime, onEntry: opts.onEntry, smallFileThreshold: opts.smallFileThreshold }).catch((e: unknown) => {
       pack.destroy(e as Error);
@@ -83,5 +88,41 @@ export async function writeLayer(store: OciStore, spec: LayerSpec, opts: LayerOp
   } catch (e) {
     await writer.abort();
     throw e;
+  }
+}
+
+/** Writes of the tar stream are gathered up to this size before compression (gzip-1: 8 MB/s with 512-byte writes, 80 MB/s with 64 KiB). */
+const COALESCE_BYTES = 256 * 1024;
+
+class Coalesce extends Transform {
+  private parts: Buffer[] = [];
+  private size = 0;
+
+  constructor(private readonly limit: number) {
+    super({ highWaterMark: limit });
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    if (chunk.length >= this.limit) {
+      // A big chunk (a large file's data) goes on as it is, after what was gathered before it.
+      this.flushParts();
+      return cb(null, chunk);
+    }
+    this.parts.push(chunk);
+    this.size += chunk.length;
+    if (this.size >= this.limit) this.flushParts();
+    cb();
+  }
+
+  override _flush(cb: TransformCallback): void {
+    this.flushParts();
+    cb();
+  }
+
+  private flushParts(): void {
+    if (this.size === 0) return;
+    this.push(this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts, this.size));
+    this.parts = [];
+    this.size = 0;
   }
 }

@@ -1,0 +1,48 @@
+/**
+ * Small results remembered in the store by the digest of everything they
+ * depend on: audit outcomes (audit-cache.ts) and the captured environment of
+ * an image (build.ts). One JSON file per entry under .tantalus/<name>/,
+ * written atomically; an unreadable or foreign entry is a miss.
+ */
+import { mkdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { canonicalJson } from "../image/canonical-json.js";
+import { digestHex, sha256, type Digest } from "../image/digest.js";
+import { writeFileAtomic } from "../image/layout/fsutil.js";
+import type { OciStore } from "../image/layout/store.js";
+import { VERSION } from "../version.js";
+
+/** The key of a memo entry: the Tantalus version and every input, canonically serialised. */
+export function memoKey(kind: string, inputs: unknown): Digest {
+  return sha256(canonicalJson({ kind, tool: VERSION, inputs }));
+}
+
+export class StoreMemo<T> {
+  private readonly dir: string;
+
+  constructor(
+    private readonly store: OciStore,
+    name: string,
+  ) {
+    this.dir = join(store.metaDir, name);
+  }
+
+  async get(key: Digest): Promise<T | undefined> {
+    try {
+      const entry = JSON.parse(await readFile(this.file(key), "utf8")) as { key?: string; value?: T };
+      return entry.key === key ? entry.value : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async put(key: Digest, value: T): Promise<void> {
+    if (this.store.readOnly) return;
+    await mkdir(this.dir, { recursive: true });
+    await writeFileAtomic(this.file(key), canonicalJson({ key, value }), this.store.tmpDir);
+  }
+
+  private file(key: Digest): string {
+    return join(this.dir, `${digestHex(key)}.json`);
+  }
+}
