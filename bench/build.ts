@@ -117,6 +117,20 @@ export async function run(args: string[]): Promise<void> {
       return { what, seconds: r.seconds, cpu: r.cpu, bytes: tarBytes, stored: Number(r.out.trim()) };
     };
     rows.push(gz.row, gnu("tar | gzip -1 (same roots)", `${gnuTar} | gzip -1 | wc -c`));
+    // 4. Rebuild after one package changed (a file added to one variant's root), right after the cold
+    //    build, with the same page cache; the median of three, each after a new change.
+    const layout = gz.report.results.flatMap((r) => r.context.resolved).find((v) => v.name === "layout_tools") ?? gz.report.results[0]!.context.resolved.at(-1)!;
+    const rebuilds: { row: Row; events: BuildEvent[] }[] = [];
+    for (let i = 0; i < 3; i++) {
+      await writeFile(join(layout.root, "bench-hotfix.txt"), `hotfix ${i}\n`);
+      const events: BuildEvent[] = [];
+      rebuilds.push({ row: (await timedBuild(config, join(work, "store-gzip"), "gzip", 1, events)).row, events });
+    }
+    rebuilds.sort((a, b) => a.row.seconds - b.row.seconds);
+    const rb = rebuilds[1]!;
+    rb.row.what = `rebuild --all after ${layout.name} changed (gzip-1, median of 3)`;
+    const rewritten = rb.events.filter((e): e is Extract<BuildEvent, { type: "layer-done" }> => e.type === "layer-done" && !e.cached);
+
     const zs = await timedBuild(config, join(work, "store-zstd"), "zstd", 3);
     rows.push(zs.row, gnu("tar | zstd -3 (same roots)", `${gnuTar} | zstd -3 -q -c | wc -c`));
     const df = await timedBuild(config, join(work, "store-default"), "gzip", 6);
@@ -139,30 +153,26 @@ export async function run(args: string[]): Promise<void> {
       rows.push(buildah);
     }
 
-    // 4. Rebuild after one package changed: a file added to the layout tools (one variant's root).
-    const layout = gz.report.results.flatMap((r) => r.context.resolved).find((v) => v.name === "layout_tools") ?? gz.report.results[0]!.context.resolved.at(-1)!;
-    await writeFile(join(layout.root, "bench-hotfix.txt"), "hotfix\n");
-    const events: BuildEvent[] = [];
-    const rb = await timedBuild(config, join(work, "store-gzip"), "gzip", 1, events);
-    rb.row.what = `rebuild --all after ${layout.name} changed (gzip-1)`;
     rows.push(rb.row);
-    const rewritten = events.filter((e): e is Extract<BuildEvent, { type: "layer-done" }> => e.type === "layer-done" && !e.cached);
 
     // Table.
     const w = Math.max(...rows.map((r) => r.what.length));
     const out: string[] = [];
-    out.push(`${"operation".padEnd(w)}  wall s   CPU s  tar MB  MB/s wall  stored MB`);
+    out.push(`${"operation".padEnd(w)}  wall s   CPU s  tar MB  MB/s wall  MB/CPU-s  stored MB`);
     for (const r of rows) {
+      const rate = (t: number) => (r.bytes > 0 ? (r.bytes / 1e6 / t).toFixed(1) : "-");
       out.push(
-        `${r.what.padEnd(w)}  ${r.seconds.toFixed(2).padStart(6)}  ${r.cpu.toFixed(2).padStart(6)}  ${(r.bytes / 1e6).toFixed(1).padStart(6)}  ${(r.bytes > 0 ? (r.bytes / 1e6 / r.seconds).toFixed(1) : "-").padStart(9)}  ${r.stored !== undefined ? (r.stored / 1e6).toFixed(1).padStart(9) : ""}`,
+        `${r.what.padEnd(w)}  ${r.seconds.toFixed(2).padStart(6)}  ${r.cpu.toFixed(2).padStart(6)}  ${(r.bytes / 1e6).toFixed(1).padStart(6)}  ${rate(r.seconds).padStart(9)}  ${rate(r.cpu).padStart(8)}  ${r.stored !== undefined ? (r.stored / 1e6).toFixed(1).padStart(9) : ""}`,
       );
     }
     const mbps = (r: Row) => r.bytes / r.seconds;
+    const perCpu = (r: Row) => r.bytes / r.cpu;
     const byName = (prefix: string) => rows.find((r) => r.what.startsWith(prefix))!;
+    const ratio = (ours: Row, gnu: string) => `${(mbps(ours) / mbps(byName(gnu))).toFixed(2)}x wall, ${(perCpu(ours) / perCpu(byName(gnu))).toFixed(2)}x per CPU-s`;
     out.push("");
-    out.push(`throughput vs the machine (same bytes, same run): gzip-1 ${(mbps(gz.row) / mbps(byName("tar | gzip -1"))).toFixed(2)}x, zstd-3 ${(mbps(zs.row) / mbps(byName("tar | zstd -3"))).toFixed(2)}x, gzip-6 ${(mbps(df.row) / mbps(byName("tar | gzip -6"))).toFixed(2)}x (goal >= 0.8)`);
+    out.push(`throughput vs the machine (same bytes, same run; goal >= 0.8 wall): gzip-1 ${ratio(gz.row, "tar | gzip -1")}; zstd-3 ${ratio(zs.row, "tar | zstd -3")}; gzip-6 ${ratio(df.row, "tar | gzip -6")}`);
     if (buildah) out.push(`buildah / tantalus (gzip-6, the default; both compress every layer): ${(buildah.seconds / df.row.seconds).toFixed(1)}x slower; vs tantalus gzip-1: ${(buildah.seconds / gz.row.seconds).toFixed(1)}x (goal >= 3)`);
-    out.push(`rebuild: ${(100 * rb.row.seconds / gz.row.seconds).toFixed(1)} % of the cold build (goal <= 5 %); layers written: ${rewritten.map((e) => `${e.kind} ${e.label}`).join("; ") || "none"}`);
+    out.push(`rebuild: ${(100 * rb.row.seconds / gz.row.seconds).toFixed(1)} % of the cold build's wall time, ${(100 * rb.row.cpu / gz.row.cpu).toFixed(1)} % of its CPU (goal <= 5 %); layers written: ${rewritten.map((e) => `${e.kind} ${e.label}`).join("; ") || "none"}`);
     const distinct = [...gz.report.plan.layers.keys()];
     const layerTar = gz.report.results.flatMap((r) => r.layers).filter((l) => l.kind === "packages");
     const uniqueStored = new Map(layerTar.map((l) => [l.digest, l.size]));

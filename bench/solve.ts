@@ -65,28 +65,34 @@ export async function run(args: string[]): Promise<void> {
   };
 
   let rez: { indices: number[]; rezSeconds: number; oursSeconds: number; sameAnswers: number } | null = null;
-  if (rezCount > 0 && fs.existsSync(REZ_RUN)) {
+  let rezSkipped = rezCount > 0 && !fs.existsSync(REZ_RUN) ? `${REZ_RUN} not found` : null;
+  if (rezCount > 0 && !rezSkipped) {
     const step = reference.length / rezCount;
     const indices = Array.from({ length: rezCount }, (_, k) => Math.floor(k * step + step / 2));
     const script = path.join(import.meta.dirname, "../scripts/rez-oracle/solver_bench.py");
-    const out = execFileSync(REZ_RUN, ["python", script, repo, path.join(BENCH_DIR, "requests.json"), indices.join(",")], {
-      encoding: "utf8",
-      maxBuffer: 64 << 20,
-      env: { ...process.env, REZ_PACKAGES_PATH: repo },
-    });
-    const data = JSON.parse(out) as { rez: Array<{ index: number; seconds: number; status: string; resolved: string[] | null }> };
-    let same = 0;
-    for (const r of data.rez) {
-      const ref = reference[r.index]!;
-      const want = (ref.resolved_packages ?? []).map(referenceName);
-      if (JSON.stringify(r.resolved ?? []) === JSON.stringify(want)) same++;
+    try {
+      const out = execFileSync(REZ_RUN, ["python", script, repo, path.join(BENCH_DIR, "requests.json"), indices.join(",")], {
+        encoding: "utf8",
+        maxBuffer: 64 << 20,
+        stdio: ["ignore", "pipe", "pipe"],
+        env: { ...process.env, REZ_PACKAGES_PATH: repo },
+      });
+      const data = JSON.parse(out) as { rez: Array<{ index: number; seconds: number; status: string; resolved: string[] | null }> };
+      let same = 0;
+      for (const r of data.rez) {
+        const ref = reference[r.index]!;
+        const want = (ref.resolved_packages ?? []).map(referenceName);
+        if (JSON.stringify(r.resolved ?? []) === JSON.stringify(want)) same++;
+      }
+      rez = {
+        indices,
+        rezSeconds: data.rez.reduce((a, r) => a + r.seconds, 0),
+        oursSeconds: indices.reduce((a, i) => a + rows[i]!.ms, 0) / 1000,
+        sameAnswers: same,
+      };
+    } catch (e) {
+      rezSkipped = `running Rez failed: ${(e as Error).message.split("\n")[0]}`;
     }
-    rez = {
-      indices,
-      rezSeconds: data.rez.reduce((a, r) => a + r.seconds, 0),
-      oursSeconds: indices.reduce((a, i) => a + rows[i]!.ms, 0) / 1000,
-      sameAnswers: same,
-    };
   }
 
   const summary = {
@@ -118,8 +124,8 @@ export async function run(args: string[]): Promise<void> {
     console.log(
       `Rez now:    requests ${rez.indices.join(",")}: Rez ${f(rez.rezSeconds)} s, Tantalus ${f(rez.oursSeconds, 3)} s: ${f(rez.rezSeconds / rez.oursSeconds, 0)}x (${rez.sameAnswers}/${rez.indices.length} Rez answers match the reference)`,
     );
-  } else if (rezCount > 0) {
-    console.log(`Rez now:    skipped (${REZ_RUN} not found)`);
+  } else if (rezSkipped) {
+    console.log(`Rez now:    skipped (${rezSkipped})`);
   }
   if (matched !== rows.length) process.exitCode = 1;
 }

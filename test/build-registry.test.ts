@@ -8,8 +8,9 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { startRegistry, type RunningRegistry } from "./image-remote/harness.js";
-import { missingTools, removeDir, run, sampleStudio, scratchDir, tantalusOk, type Studio } from "./build/fixture.js";
+import { MemoryStore, makeImage, startRegistry, type RunningRegistry } from "./image-remote/harness.js";
+import { pushImage } from "../src/image/remote/index.js";
+import { copyStudio, missingTools, removeDir, run, sampleStudio, scratchDir, setBaseImage, tantalus, tantalusOk, type Studio } from "./build/fixture.js";
 
 interface PushJson {
   images: { workflow: string; digest: string }[];
@@ -78,5 +79,31 @@ describe("pushing built images", { skip }, () => {
     const inspect = JSON.parse(run("skopeo", ["inspect", "--tls-verify=false", `docker://${reg.host}/team/animation:latest`])) as { Digest: string; Labels: Record<string, string> };
     assert.equal(inspect.Digest, anim.digest);
     assert.equal(inspect.Labels["io.tantalus.workflow"], "animation");
+  });
+
+  it("layers images on a base pulled from a registry, and builds from the stored copy when the registry is down", async () => {
+    const base = await makeImage([{ "etc/os-release": "ID=studio-base\nVERSION_ID=2024\n" }, { "opt/site/README": "site tools\n" }], "studio-base");
+    const baseRegistry = await startRegistry();
+    const copy = copyStudio(studio, join(scratch, "studio-registry-base"));
+    const ref = `${baseRegistry.host}/vfx/base:2024`;
+    setBaseImage(copy, ref);
+    const args = ["build", "--allow-audit-errors", "comp", "--insecure", "--config", copy.config, "--store", join(scratch, "store-base"), "--json", "--no-progress"];
+    let first: PushJson & { images: { layers: { kind: string; digest: string }[] }[]; base: { name: string; digest: string } };
+    try {
+      await pushImage(ref, { manifest: base.manifest, mediaType: base.mediaType, blobs: new MemoryStore(base.blobs) }, { insecure: true, retry: { baseDelayMs: 10 } });
+      first = JSON.parse(tantalusOk(args).stdout) as typeof first;
+    } finally {
+      await baseRegistry.stop();
+    }
+    assert.equal(first.base.digest, base.manifestDigest);
+    assert.deepEqual(first.images[0]!.layers.filter((l) => l.kind === "base").map((l) => l.digest), base.layerDigests, "the base's layers, reused as they are");
+    const inspect = JSON.parse(run("skopeo", ["inspect", "--raw", `oci:${join(scratch, "store-base")}:comp`])) as { annotations: Record<string, string> };
+    assert.equal(inspect.annotations["org.opencontainers.image.base.name"], ref);
+    assert.equal(inspect.annotations["org.opencontainers.image.base.digest"], base.manifestDigest);
+
+    const offline = tantalus(args);
+    assert.equal(offline.code, 0, offline.stderr);
+    assert.match(offline.stderr, new RegExp(`using the copy of ${ref.replace(/[.]/g, "\\.")} already in the store`));
+    assert.equal((JSON.parse(offline.stdout) as PushJson).images[0]!.digest, first.images[0]!.digest);
   });
 });

@@ -13,7 +13,8 @@ import { buildWorkflows, type AuditGate, type BuildEvent } from "../src/build/in
 import { loadConfig } from "../src/config/index.js";
 import { OciStore } from "../src/image/index.js";
 import { projectRoot } from "./helpers.js";
-import { blobIntegrity, copyStudio, missingTools, removeDir, run, sampleStudio, scratchDir, tantalus, tantalusOk, type Studio } from "./build/fixture.js";
+import { blobIntegrity, copyStudio, missingTools, removeDir, run, sampleStudio, scratchDir, setBaseImage, tantalus, tantalusOk, type Studio } from "./build/fixture.js";
+import { makeBusyboxRootfs } from "./image/helpers.js";
 
 let scratch: string;
 let studio: Studio;
@@ -142,6 +143,24 @@ describe("saved contexts and exports", () => {
     assert.deepEqual(dockerManifest[0]!.RepoTags, ["comp:latest"], "docker load names it comp:latest");
     const oneArchive = tantalus(["build", "--allow-audit-errors", "comp", "review", "--output", `oci-archive:${join(scratch, "two.tar")}`, ...args]);
     assert.equal(oneArchive.code, 2, "two images do not fit one archive");
+  });
+});
+
+describe("local base images", () => {
+  it("layers workflow images on a root file system tarball, its layer reused as imported", { skip: missingTools("skopeo", "busybox") }, async () => {
+    const copy = copyStudio(studio, join(scratch, "studio-rootfs"));
+    const tarball = await makeBusyboxRootfs(scratch);
+    setBaseImage(copy, `rootfs:${tarball}`);
+    const store = join(scratch, "store-rootfs");
+    const built = JSON.parse(tantalusOk(["build", "--allow-audit-errors", "comp", "--config", copy.config, "--store", store, "--json", "--no-progress"]).stdout) as BuildJson & { base: { name: string; digest: string } };
+    assert.equal(built.base.name, `rootfs:${tarball}`);
+    const layers = built.images[0]!.layers;
+    assert.equal(layers.filter((l) => l.kind === "base").length, 1);
+    const inspect = JSON.parse(run("skopeo", ["inspect", `oci:${store}:comp`])) as { Labels: Record<string, string>; Layers: string[] };
+    assert.equal(inspect.Labels["io.tantalus.base"], undefined, "not the demo base");
+    assert.equal(inspect.Layers[0], layers[0]!.digest);
+    const again = JSON.parse(tantalusOk(["build", "--allow-audit-errors", "comp", "--config", copy.config, "--store", store, "--json", "--no-progress"]).stdout) as BuildJson;
+    assert.equal(again.images[0]!.digest, built.images[0]!.digest);
   });
 });
 

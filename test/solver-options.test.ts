@@ -114,3 +114,21 @@ test("ephemeral requests are resolved as ranges", () => {
   assert.deepEqual(names(r), ["tool-1[]"]);
   assert.deepEqual(r.ephemerals.map(String), [".mode-1.5"]);
 });
+
+test("a time limit aborts an unfinished solve", () => {
+  const src = new MemorySource(
+    [
+      { name: "a", version: "1" },
+      { name: "a", version: "2", requires: ["b-2"] },
+      { name: "b", version: "1" },
+      { name: "b", version: "2", requires: ["c-9"] },
+      { name: "c", version: "1" },
+    ],
+    ["/repo"],
+  );
+  const r = solve(["a", "c"], src, { timeLimit: 0 });
+  assert.equal(r.status, "aborted");
+  assert.equal(r.failure?.kind, "time-limit");
+  assert.equal(r.failure?.description, "time limit exceeded");
+  assert.equal(r.steps, 1);
+});

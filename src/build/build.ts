@@ -5,6 +5,13 @@
  *   workflows together → audit → package layers (through the layer cache)
  *   → per-image repair and top layers → config + manifest → tags
  *
+ * A rebuild where nothing changed reads no file content: package layers are
+ * found by the fingerprint of their roots (one metadata walk, shared with
+ * the planner's measuring), audit outcomes and captured environments are
+ * remembered by the digest of their inputs (memo.ts), and unchanged tags are
+ * left alone. Layers that must be written go to worker threads when there is
+ * enough to write (worker-pool.ts).
+ *
  * Reproducible: file times, image times and JSON are fixed (SOURCE_DATE_EPOCH
  * sets the instant), the top layer holds nothing host-specific once
  * image.root_map maps the repositories, and layer order comes from the
@@ -186,7 +193,9 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
   const plan = planBuild(
     config,
     [...resolves.values()].map((r) => ({ name: r.name, variants: r.variants, ...(r.lateRequires ? { lateRequires: r.lateRequires } : {}) })),
-    { measurer: roots, baseLayers: base.image.manifest.layers.length, reservedTop: opts.audit ? 2 : 1 },
+    // Two layers above the plan (top, and a repair layer when the audit asks for one) whether or not
+    // this build audits, so the plan, hence every image, is the same either way.
+    { measurer: roots, baseLayers: base.image.manifest.layers.length, reservedTop: 2 },
   );
   for (const message of plan.warnings) onEvent({ type: "warning", message });
   const planSeconds = (performance.now() - tPlan) / 1000;

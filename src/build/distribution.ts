@@ -75,20 +75,30 @@ export interface PushedImage {
 
 /**
  * Push built images. One image goes exactly to `target` (REGISTRY/REPO[:TAG],
- * tag "latest" when omitted); several go to `<target>/<workflow>:latest`,
- * `target` being a repository prefix, and each later image mounts the blobs
- * it shares with the earlier ones instead of uploading them again.
+ * tag "latest" when omitted); several, or any with `prefix` (the
+ * configuration's `registry`), go to `<target>/<workflow>:latest`, where
+ * `tantalus run` pulls them from. Each later image mounts the blobs it
+ * shares with the earlier ones instead of uploading them again.
  */
-export async function pushImages(store: OciStore, images: { workflow: string; ref: string }[], target: string, opts: PushStoredOptions = {}): Promise<PushedImage[]> {
+export async function pushImages(
+  store: OciStore,
+  images: { workflow: string; ref: string }[],
+  target: string,
+  opts: PushStoredOptions & { prefix?: boolean } = {},
+): Promise<PushedImage[]> {
   const parsed = parseReference(target);
-  if (images.length > 1 && (parsed.tag !== undefined || parsed.digest !== undefined)) {
+  const prefix = opts.prefix === true || images.length > 1;
+  if (prefix && (parsed.tag !== undefined || parsed.digest !== undefined)) {
     throw new UsageError(`--push ${target}: with ${images.length} images, give a repository prefix (each image goes to PREFIX/<workflow>:latest), not a tag`);
   }
   const out: PushedImage[] = [];
   const pushedRepos: string[] = [];
   for (const img of images) {
-    const dest = images.length === 1 ? { ...parsed, tag: parsed.tag ?? (parsed.digest === undefined ? "latest" : undefined) } : parseReference(`${parsed.registry}/${parsed.repository}/${img.workflow.toLowerCase()}:latest`);
-    const result = await pushStoredImage(store, img.ref, dest, { ...opts, mountFrom: [...(opts.mountFrom ?? []), ...pushedRepos] });
+    const dest = !prefix
+      ? { ...parsed, tag: parsed.tag ?? (parsed.digest === undefined ? "latest" : undefined) }
+      : parseReference(`${parsed.registry}/${parsed.repository}/${img.workflow.toLowerCase()}:latest`);
+    const { prefix: _prefix, ...pushOpts } = opts;
+    const result = await pushStoredImage(store, img.ref, dest, { ...pushOpts, mountFrom: [...(opts.mountFrom ?? []), ...pushedRepos] });
     pushedRepos.push(dest.repository);
     const count = (o: string) => result.blobs.filter((b) => b.outcome === o).length;
     const name = formatReference(dest);

@@ -17,7 +17,9 @@ export { resolveBaseImage, BASE_ROLE_ANNOTATION, type BaseImage, type BaseOption
 export { demoBaseImage, demoBaseContent, DEMO_BASE_LIBRARIES, type DemoBaseOptions, type DemoBaseContent } from "./demo-base.js";
 export { captureEnvironment, imageContext, imageContextJson, workflowDefinitionYaml, type CapturedEnvironment, type EnvironmentInput } from "./environment.js";
 export { planBuild, type BuildPlan, type BuildLayer, type BuildPlanOptions, type PlanImageInput } from "./plan.js";
-export { packageLayerSpec, writePackageLayers, writeOneLayer, type WrittenLayer } from "./layers.js";
+export { packageLayerSpec, preparePackageLayers, writePackageLayers, writeOneLayer, layerCacheKey, blobIsIntact, type WrittenLayer, type PreparedLayer } from "./layers.js";
+export { LayerWorkerPool, type LayerTask } from "./worker-pool.js";
+export { FingerprintingMeasurer, fingerprintPath, fingerprintSpec } from "./fingerprint.js";
 export { resolveWorkflow, workflowFromContext, openBuildRepositories, implicitPackagesOf, type WorkflowResolve, type ResolveSettings } from "./resolve.js";
 export { Label, imageLabels, parseQualifiedVariant, type QualifiedVariant } from "./labels.js";
 export {

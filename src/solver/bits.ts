@@ -15,10 +15,6 @@ export function setBit(b: Bits, i: number): void {
   b[i >>> 5]! |= 1 << (i & 31);
 }
 
-export function hasBit(b: Bits, i: number): boolean {
-  return (b[i >>> 5]! & (1 << (i & 31))) !== 0;
-}
-
 /** Some version is in both. */
 export function intersects(a: Bits, b: Bits): boolean {
   for (let i = 0; i < a.length; i++) if ((a[i]! & b[i]!) !== 0) return true;
@@ -28,10 +24,5 @@ export function intersects(a: Bits, b: Bits): boolean {
 /** Every version of `a` is in `b`. */
 export function isSubset(a: Bits, b: Bits): boolean {
   for (let i = 0; i < a.length; i++) if ((a[i]! & ~b[i]!) !== 0) return false;
-  return true;
-}
-
-export function isEmpty(a: Bits): boolean {
-  for (let i = 0; i < a.length; i++) if (a[i] !== 0) return false;
   return true;
 }

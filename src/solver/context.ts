@@ -1,7 +1,7 @@
 import type { Package } from "../rez/package.js";
 import { InputError } from "../errors.js";
 import { Requirement, type RequirementList } from "../rez/version/index.js";
-import { type Bits, newBits, setBit } from "./bits.js";
+import type { Bits } from "./bits.js";
 import type { PackageFilterList } from "./filter.js";
 import { FamilyInfo, SourceCache, VariantInfo } from "./model.js";
 import { OrdererList, rangeSortKey, versionSortKey, type OrdererFamilies } from "./order.js";
@@ -95,7 +95,8 @@ export class FamilyState {
     for (const i of this.info.listing) {
       if ((mask[i >>> 5]! & (1 << (i & 31))) === 0) continue;
       if (!this.visible(i)) continue;
-      out.push(new Entry(i, this.variants(i), false));
+      const vs = this.variants(i);
+      out.push(new Entry(i, vs, this.ctx.isKnownSorted(vs)));
     }
     return out.length ? out : null;
   }
@@ -156,13 +157,29 @@ export class SolveContext {
       const info = this.cache.family(name);
       f = info ? new FamilyState(info, this) : null;
       this.fams.set(name, f);
+      if (info) this.indexMentions(info);
     }
     return f;
   }
 
-  /** Loaded families whose variants may mention `name` (a superset). */
+  // Families of this solve that may mention each name (from their raw requirement lists).
+  private readonly mentionedBy = new Map<string, string[]>();
+  private readonly lateFamilies: string[] = [];
+
+  private indexMentions(info: FamilyInfo): void {
+    const m = info.mentions(this.building);
+    if (m.late) this.lateFamilies.push(info.name);
+    for (const n of m.names) {
+      const list = this.mentionedBy.get(n);
+      if (list) list.push(info.name);
+      else this.mentionedBy.set(n, [info.name]);
+    }
+  }
+
+  /** Families of this solve whose variants may mention `name` (a superset). */
   mentioners(name: string): readonly string[] {
-    return this.cache.mentioners(name, this.building);
+    const list = this.mentionedBy.get(name) ?? NO_NAMES;
+    return this.lateFamilies.length ? [...list, ...this.lateFamilies] : list;
   }
 
   searchedText(): string {
@@ -197,19 +214,50 @@ export class SolveContext {
     return r;
   }
 
+  /**
+   * Variant lists known to be in sort order. With the default orderer every
+   * key is a tuple of versions, ints and strings (a total order), so any
+   * subsequence of a sorted list is sorted too and Rez's re-sort of it changes
+   * nothing; keys holding a `~foo` without range may raise in Python, so lists
+   * with such a key are left out.
+   */
+  private readonly knownSorted = new WeakSet<VariantInfo[]>();
+  private readonly rawKeys = new Set<VariantInfo>();
+
+  /** `vs` is a subsequence of `from`: it is in order when `from` is. */
+  inheritsOrder(from: VariantInfo[], vs: VariantInfo[]): boolean {
+    if (!this.orderers.isEmpty || !this.knownSorted.has(from)) return false;
+    this.knownSorted.add(vs);
+    return true;
+  }
+
+  isKnownSorted(vs: VariantInfo[]): boolean {
+    return this.knownSorted.has(vs);
+  }
+
   /** Rez `_PackageEntry.sort`: best variant first (version_priority). */
   sortEntry(entry: Entry): void {
     if (entry.sorted) return;
+    const vs = entry.variants;
     // One variant needs no order; Rez still computes its key, which only
     // matters when an orderer can raise while doing so.
-    if (entry.variants.length < 2 && !this.orderers.keysCanRaise) {
+    if (vs.length < 2 && !this.orderers.keysCanRaise) {
+      entry.sorted = true;
+      return;
+    }
+    if (this.knownSorted.has(vs)) {
       entry.sorted = true;
       return;
     }
     const keys: PyValue[] = [];
-    for (const v of entry.variants) keys.push(this.variantKey(v));
-    pySortInPlace(entry.variants, keys, true);
+    let raw = false;
+    for (const v of vs) {
+      keys.push(this.variantKey(v));
+      if (this.rawKeys.has(v)) raw = true;
+    }
+    pySortInPlace(vs, keys, true);
     entry.sorted = true;
+    if (!raw && this.orderers.isEmpty) this.knownSorted.add(vs);
   }
 
   /**
@@ -224,6 +272,7 @@ export class SolveContext {
     const reqs = v.requires;
     const requested: PyValue[] = [];
     const names = new Set<string>();
+    let raw = false;
     const request = this.requestList.requirements;
     for (let i = 0; i < request.length; i++) {
       const r = request[i]!;
@@ -231,6 +280,7 @@ export class SolveContext {
       const q = reqs.byName.get(r.name);
       if (q === undefined) continue;
       requested.push([-i, rangeSortKey(this.orderers.forFamily(q.name), q.name, q.range, this.ordererFamilies)]);
+      if (q.range === null) raw = true;
       names.add(q.name);
     }
     const additional: PyValue[] = [];
@@ -240,13 +290,18 @@ export class SolveContext {
     }
     key = [requested, -additional.length, additional, v.index ?? NONE_INDEX];
     this.variantKeys.set(v, key);
+    if (raw) this.rawKeys.add(v);
     return key;
   }
 
   /** Rez `sort_versions`: entries by the family orderer's key, best first (stable). */
   sortEntries(name: string, fam: FamilyState, entries: readonly Entry[]): Entry[] {
     const orderer = this.orderers.forFamily(name);
-    if (orderer === OrdererList.DEFAULT) return [...entries].sort(latestFirst);
+    if (orderer === OrdererList.DEFAULT) {
+      let inOrder = true;
+      for (let i = 1; i < entries.length && inOrder; i++) if (entries[i]!.pkg > entries[i - 1]!.pkg) inOrder = false;
+      return inOrder ? entries.slice() : [...entries].sort(latestFirst);
+    }
     const keyed = entries.map((e) => ({ e, k: versionSortKey(orderer, name, fam.info.packages[e.pkg]!.version, this.ordererFamilies) }));
     const arr = keyed.map((x) => x.e);
     pySortInPlace(
@@ -258,15 +313,11 @@ export class SolveContext {
   }
 }
 
+const NO_NAMES: readonly string[] = [];
+
 function latestFirst(a: Entry, b: Entry): number {
   return b.pkg - a.pkg;
 }
 
 // Python's None never meets an int here: a package without variants has one variant.
 const NONE_INDEX = -1;
-
-export function bitsOf(size: number, indices: Iterable<number>): Bits {
-  const b = newBits(size);
-  for (const i of indices) setBit(b, i);
-  return b;
-}

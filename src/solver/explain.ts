@@ -1,7 +1,5 @@
-import type { SolveContext } from "./context.js";
 import {
   reasonDescription,
-  reductionText,
   requestOf,
   type FailureReason,
   type Provenance,
@@ -17,7 +15,7 @@ import type { Scope } from "./scope.js";
  * engineer can act on: which requirements clash, and which packages (up to the
  * request) brought each one in.
  */
-export function explainFailure(reason: FailureReason, phase: Phase, _ctx: SolveContext): SolveFailure {
+export function explainFailure(reason: FailureReason, phase: Phase): SolveFailure {
   const byName = new Map(phase.scopes.map((s) => [s.name, s] as const));
   const description = reasonDescription(reason);
 
@@ -89,5 +87,3 @@ export function sourceText(s: RequirementSource): string {
   if (s.requiredBy.length === 0) return `${s.requirement} (requested)`;
   return `${s.requirement} (required by ${s.requiredBy.map(chainText).join("; by ")})`;
 }
-
-export { reductionText };

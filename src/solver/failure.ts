@@ -1,5 +1,4 @@
 import type { Requirement } from "../rez/version/index.js";
-import type { VariantInfo } from "./model.js";
 import type { Reduction, Scope, ScopeRequest } from "./scope.js";
 
 /*
@@ -81,16 +80,11 @@ export function reasonDescription(r: FailureReason): string {
   }
 }
 
+/** Rez `Reduction.__str__`: `name-version[index] (dep(req) <--!--> request)`. */
 export function reductionText(x: Reduction): string {
-  return `${variantText(x.variant)} (dep(${x.dependency.toString()}) <--!--> ${requestOf(x.conflicting).toString()})`;
+  return `${x.variant.str} (dep(${x.dependency.toString()}) <--!--> ${requestOf(x.conflicting).toString()})`;
 }
 
 export function requestOf(r: ScopeRequest): Requirement {
   return r.kind === "requirement" ? r.requirement : r.scope.request;
 }
-
-/** Rez's `name-version[index]`. */
-export function variantText(v: VariantInfo): string {
-  return v.str;
-}
-

@@ -4,6 +4,7 @@
  */
 export { solve, type SolveOptions, type SolveResult } from "./solve.js";
 export type { PackageSource } from "./model.js";
+export { MemorySource, type PackageData } from "./memory-source.js";
 export type { LateRequiresContext, LateRequiresHook } from "./context.js";
 export type { FailureKind, SolveFailure, RequirementSource, ConflictDetail, ReductionDetail } from "./failure.js";
 export {

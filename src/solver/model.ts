@@ -227,8 +227,6 @@ export class CompiledRequires {
 /** Families of one source, loaded once and shared by all solves over it. */
 export class SourceCache {
   private readonly families = new Map<string, FamilyInfo | null>();
-  private readonly loaded: FamilyInfo[] = [];
-  private readonly reverse: [MentionIndex, MentionIndex] = [new MentionIndex(false), new MentionIndex(true)];
 
   constructor(readonly source: PackageSource) {}
 
@@ -238,42 +236,10 @@ export class SourceCache {
       const pkgs = this.source.family(name);
       f = pkgs && pkgs.length ? new FamilyInfo(name, pkgs) : null;
       this.families.set(name, f);
-      if (f) this.loaded.push(f);
     }
     return f;
   }
-
-  /** Loaded families whose packages may mention `name` (a superset: requires, variants, late requires). */
-  mentioners(name: string, building: boolean): readonly string[] {
-    return this.reverse[building ? 1 : 0].mentioners(name, this.loaded);
-  }
 }
-
-/** Which loaded families mention which names, indexed as families load. */
-class MentionIndex {
-  private readonly byName = new Map<string, string[]>();
-  private readonly late: string[] = [];
-  private done = 0;
-
-  constructor(private readonly building: boolean) {}
-
-  mentioners(name: string, loaded: readonly FamilyInfo[]): readonly string[] {
-    while (this.done < loaded.length) {
-      const info = loaded[this.done++]!;
-      const m = info.mentions(this.building);
-      if (m.late) this.late.push(info.name);
-      for (const n of m.names) {
-        const list = this.byName.get(n);
-        if (list) list.push(info.name);
-        else this.byName.set(n, [info.name]);
-      }
-    }
-    const list = this.byName.get(name) ?? NONE;
-    return this.late.length ? [...list, ...this.late] : list;
-  }
-}
-
-const NONE: readonly string[] = [];
 
 const caches = new WeakMap<PackageSource, SourceCache>();
 

@@ -29,6 +29,12 @@ export class Phase {
     readonly failure: FailureReason | null = null,
     /** Scope index by family name; shared with phases of the same scopes positions. */
     readonly index: ScopeIndex = ScopeIndex.of(scopes),
+    /**
+     * Every scope before this one is solved (no slice, or a single variant).
+     * Scopes only shrink, so it only moves forward, except when a conflict
+     * scope before it widens into a slice.
+     */
+    readonly settled = 0,
   ) {}
 
   /**
@@ -46,6 +52,7 @@ export class Phase {
     let changed: Uint8Array = new Uint8Array(scopes.length + 16);
     let dirty: Uint8Array = new Uint8Array(scopes.length + 16);
     let changedCount = 0;
+    let settled = this.settled;
     for (const i of this.changed) {
       changed[i] = 1;
       dirty[i] = 1;
@@ -129,7 +136,10 @@ export class Phase {
             }
             dirty[i] = 1;
             // '~foo-1' meeting a real requirement on foo widens into a normal scope
-            if (s.isConflict && !s2.isConflict) widened.push(i);
+            if (s.isConflict && !s2.isConflict) {
+              widened.push(i);
+              if (i < settled) settled = i;
+            }
           }
         }
 
@@ -177,19 +187,15 @@ export class Phase {
       changedCount = 0;
     }
 
-    let solved = true;
-    for (const s of scopes) {
-      if (!s.isSolved(ctx)) {
-        solved = false;
-        break;
-      }
-    }
-    return new Phase(scopes, solved ? PhaseStatus.Solved : PhaseStatus.Exhausted, [], null, index);
+    // nothing is left to extract now, so a scope is solved when it has one variant at most
+    while (settled < scopes.length && scopes[settled]!.isSolved(ctx)) settled++;
+    const status = settled === scopes.length ? PhaseStatus.Solved : PhaseStatus.Exhausted;
+    return new Phase(scopes, status, [], null, index, settled);
   }
 
   /** Rez `split`: the first scope with several variants splits; both phases restart from it. */
   split(ctx: SolveContext): [Phase, Phase] {
-    for (let i = 0; i < this.scopes.length; i++) {
+    for (let i = this.settled; i < this.scopes.length; i++) {
       const s = this.scopes[i]!;
       if (s.slice === null || s.slice.length === 1) continue;
       const [a, b] = s.slice.split(ctx);
@@ -197,7 +203,7 @@ export class Phase {
       const first = this.scopes as Scope[];
       first[i] = s.withSlice(a);
       next[i] = s.withSlice(b);
-      return [new Phase(first, PhaseStatus.Pending, [i], null, this.index), new Phase(next, PhaseStatus.Pending, [i], null, this.index)];
+      return [new Phase(first, PhaseStatus.Pending, [i], null, this.index, i), new Phase(next, PhaseStatus.Pending, [i], null, this.index, i)];
     }
     throw new Error("unexpected solver state: an exhausted phase has no scope to split");
   }

@@ -154,9 +154,10 @@ export function pySortInPlace<T>(items: T[], keys: PyValue[], reverse: boolean):
   if (n < 2) return;
   // Already in order? Then the first natural run covers the list and nothing
   // moves (the same comparisons CPython makes, so this holds for any keys).
+  // (comparisons in CPython's order: it reverses first, so from the end)
   let inOrder = true;
   if (reverse) {
-    for (let i = 0; i + 1 < n && inOrder; i++) if (pyLt(keys[i]!, keys[i + 1]!)) inOrder = false;
+    for (let i = n - 2; i >= 0 && inOrder; i--) if (pyLt(keys[i]!, keys[i + 1]!)) inOrder = false;
   } else {
     for (let i = 1; i < n && inOrder; i++) if (pyLt(keys[i]!, keys[i - 1]!)) inOrder = false;
   }

@@ -23,9 +23,12 @@ export type ScopeRequest = { kind: "versions"; scope: Scope } | { kind: "require
  * single way is required in that way by the child too.
  */
 export class SliceContent {
-  private readonly reqsOn: Array<readonly Requirement[] | undefined> = [];
-  /** Extracted requirement per local name id. */
-  private readonly extractions: Array<Requirement | undefined> = [];
+  // per local name id: distinct requirements and extraction, as short
+  // association lists (a content is asked about a handful of families)
+  private readonly reqIds: number[] = [];
+  private readonly reqLists: Array<readonly Requirement[]> = [];
+  private readonly extIds: number[] = [];
+  private readonly extReqs: Requirement[] = [];
 
   constructor(
     /**
@@ -40,48 +43,80 @@ export class SliceContent {
     private readonly parent: SliceContent | null,
   ) {}
 
+  private knownReqs(id: number): readonly Requirement[] | undefined {
+    const i = this.reqIds.indexOf(id);
+    return i < 0 ? undefined : this.reqLists[i];
+  }
+
+  private knownExtraction(id: number): Requirement | undefined {
+    const i = this.extIds.indexOf(id);
+    return i < 0 ? undefined : this.extReqs[i];
+  }
+
   /**
    * Rez's extraction of local id `id`: the requirement on it with the union of
    * the variants' ranges. A parent that requires it in the same ways gives the
    * same answer.
    */
   extraction(id: number, entries: readonly Entry[], name: string): Requirement {
-    let req = this.extractions[id];
+    let req = this.knownExtraction(id);
     if (req === undefined) {
       const reqs = this.reqs(id, entries);
       const p = this.parent;
-      const fromParent = p !== null ? p.extractions[id] : undefined;
-      if (fromParent !== undefined && p!.reqsOn[id]!.length === reqs.length) req = fromParent;
+      const fromParent = p !== null ? p.knownExtraction(id) : undefined;
+      if (fromParent !== undefined && p!.knownReqs(id) === reqs) req = fromParent;
       else {
         const ranges: VersionRange[] = [];
-        for (const q of reqs) if (!ranges.includes(q.range!)) ranges.push(q.range!);
+        for (let i = 0; i < reqs.length; i++) {
+          const r = reqs[i]!.range!;
+          if (!ranges.includes(r)) ranges.push(r);
+        }
         req = unionRequirement(name, ranges);
       }
-      this.extractions[id] = req;
+      this.extIds.push(id);
+      this.extReqs.push(req);
     }
     return req;
   }
 
-  /** The distinct requirements (by identity, first seen first) the variants have on local id `id`. */
+  /**
+   * The distinct requirements (by identity) the variants have on local id `id`.
+   * A subset of the parent's: when the scan finds them all, the parent's list
+   * is reused (so is its extraction).
+   */
   reqs(id: number, entries: readonly Entry[]): readonly Requirement[] {
-    let r = this.reqsOn[id];
+    let r = this.knownReqs(id);
     if (r === undefined) {
-      const p = this.parent?.reqsOn[id];
+      const p = this.parent?.knownReqs(id);
       if (p !== undefined && p.length === 1) r = p;
       else {
         const out: Requirement[] = [];
-        for (let i = 0; i < entries.length; i++) {
+        const all = p === undefined ? -1 : p.length;
+        scan: for (let i = 0; i < entries.length; i++) {
           const vs = entries[i]!.variants;
           for (let j = 0; j < vs.length; j++) {
             const q = vs[j]!.requires.byLocal[id];
-            if (q !== undefined && out[out.length - 1] !== q && !out.includes(q)) out.push(q);
+            if (q !== undefined && out[out.length - 1] !== q && !out.includes(q)) {
+              out.push(q);
+              if (out.length === all) break scan;
+            }
           }
         }
-        r = out;
+        r = out.length === all ? p! : out;
       }
-      this.reqsOn[id] = r;
+      this.reqIds.push(id);
+      this.reqLists.push(r);
     }
     return r;
+  }
+
+  /**
+   * Requirements that include every one the variants have on `id`: the
+   * parent's when known (cheap), else the exact list. Enough to show that no
+   * variant conflicts with something.
+   */
+  reqsAtMost(id: number, entries: readonly Entry[]): readonly Requirement[] {
+    return this.knownReqs(id) ?? this.parent?.knownReqs(id) ?? this.reqs(id, entries);
   }
 }
 
@@ -134,7 +169,8 @@ export class Slice {
     const f = this.facts;
     if (f.len < 0) {
       let n = 0;
-      for (const e of this.entries) n += e.variants.length;
+      const es = this.entries;
+      for (let i = 0; i < es.length; i++) n += es[i]!.variants.length;
       f.len = n;
     }
     return f.len;
@@ -145,7 +181,8 @@ export class Slice {
     const f = this.facts;
     if (f.mask === null) {
       const m = newBits(this.fam.info.size);
-      for (const e of this.entries) setBit(m, e.pkg);
+      const es = this.entries;
+      for (let i = 0; i < es.length; i++) setBit(m, es[i]!.pkg);
       f.mask = m;
     }
     return f.mask;
@@ -287,7 +324,7 @@ export class Slice {
     // most reductions remove nothing: test each distinct requirement once first
     let any = false;
     const c = this.content(ctx);
-    const reqs = c.reqs(id, this.entries);
+    const reqs = c.reqsAtMost(id, this.entries);
     if (other.kind === "versions") {
       const target = other.scope.slice!;
       for (let i = 0; i < reqs.length; i++) {
@@ -323,7 +360,7 @@ export class Slice {
       if (kept === null) entries.push(e);
       else {
         changed = true;
-        if (kept.length) entries.push(new Entry(e.pkg, kept, false));
+        if (kept.length) entries.push(new Entry(e.pkg, kept, ctx.inheritsOrder(vs, kept)));
       }
     }
     if (entries.length === 0) return null;

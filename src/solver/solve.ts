@@ -1,5 +1,4 @@
 import type { Variant } from "../rez/package.js";
-import { InputError } from "../errors.js";
 import { Requirement, RequirementList } from "../rez/version/index.js";
 import {
   MissingFamilyError,
@@ -206,7 +205,7 @@ class Solver {
     const topFailed = top.status === PhaseStatus.Failed || top.status === PhaseStatus.Cyclic;
     const useLast = top.status === PhaseStatus.Cyclic || this.failedByCallback;
     const phase = useLast ? (topFailed ? top : this.lastFailed!) : (this.firstFailed ?? top);
-    const failure = explainFailure(phase.failure as FailureReason, phase, ctx);
+    const failure = explainFailure(phase.failure as FailureReason, phase);
     if (this.failedByCallback) {
       failure.kind = "max-fails";
       failure.description = `${this.abortReason}:\n${failure.description}`;
@@ -254,9 +253,9 @@ class Solver {
       };
     }
     if (e instanceof PyCompareError || e instanceof OrdererError) {
-      return { ...base, failure: { kind: "error", description: e.message, explanation: `Rez's solver raises here: ${e.message}` } };
+      // Rez itself crashes here (its orderers or sort keys raise); report what it raises
+      return { ...base, failure: { kind: "error", description: e.message, explanation: `Rez's solver raises an error here: ${e.message}` } };
     }
-    if (e instanceof InputError) throw e;
     throw e;
   }
 

@@ -41,6 +41,13 @@ export function setImageOption(studio: Studio, key: "root_map" | "compression", 
   writeFileSync(studio.config, text.replace(re, `$1${value}`));
 }
 
+/** Point tantalus.yaml's base.image somewhere else (the generated file has `base:\n  image: demo`). */
+export function setBaseImage(studio: Studio, image: string): void {
+  const text = readFileSync(studio.config, "utf8");
+  if (!/^ {2}image: demo$/m.test(text)) throw new Error(`${studio.config}: no base.image line`);
+  writeFileSync(studio.config, text.replace(/^( {2}image: )demo$/m, `$1${JSON.stringify(image)}`));
+}
+
 export function tantalus(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): CliResult {
   return runCli(args, opts);
 }

@@ -43,7 +43,7 @@ export function register(program: Command): void {
     .option("--level <n>", "compression level: gzip 1-9 (default 6), zstd 1-19 (default 3)")
     .option("--jobs <n>", "layers archived and compressed at once (default: CPUs, at most 4)")
     .option("--output <dest>", "also export: oci:DIR[:TAG], oci-archive:FILE[:TAG] or docker-archive:FILE[:NAME:TAG]")
-    .option("--push [ref]", "push to a registry: REGISTRY/REPO[:TAG] for one image, a REGISTRY/PREFIX for several (default: the configuration's registry)")
+    .option("--push [ref]", "push to a registry: REGISTRY/REPO[:TAG] for one image, REGISTRY/PREFIX for several (each to PREFIX/<workflow>:latest); without REF, to the configuration's registry as a prefix")
     .option("--insecure", "allow plain HTTP to the registry (a local registry without TLS), for the push and a registry base image")
     .option("--allow-audit-errors", "write images even when the library audit finds errors")
     .option("--verify", "read back every blob reused from the store and check its digest (a corrupted one is moved aside and rebuilt)")
@@ -65,7 +65,9 @@ export function register(program: Command): void {
 
       const [build, { libraryAuditGate }] = await Promise.all([import("../../build/index.js"), import("../../audit/workflow/gate.js")]);
       const display = opts.progress === false ? undefined : new build.ProgressDisplay(process.stderr);
-      const onEvent = display?.event;
+      // Without the display, warnings still reach stderr (only the progress lines go).
+      const onEvent: (e: import("../../build/index.js").BuildEvent) => void =
+        display?.event ?? ((e) => e.type === "warning" && process.stderr.write(`tantalus: warning: ${e.message}\n`));
       try {
         const report = await build.buildWorkflows(config, workflows, {
           ...(opts.context !== undefined ? { contextFile: opts.context } : {}),
@@ -77,12 +79,12 @@ export function register(program: Command): void {
           audit: libraryAuditGate(config),
           allowAuditErrors: opts.allowAuditErrors === true,
           verify: opts.verify === true,
-          ...(onEvent ? { onEvent } : {}),
+          onEvent,
         });
         const images = report.results.map((r) => ({ workflow: r.workflow, ref: r.tag }));
         if (opts.output) await build.exportImages(report.store, images, opts.output, onEvent);
         const pushed = pushTarget
-          ? await build.pushImages(report.store, images, pushTarget, { insecure: opts.insecure === true, ...(onEvent ? { onEvent } : {}) })
+          ? await build.pushImages(report.store, images, pushTarget, { insecure: opts.insecure === true, prefix: opts.push === true, onEvent })
           : [];
         display?.close();
         if (opts.json) {
