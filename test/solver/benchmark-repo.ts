@@ -3,9 +3,13 @@ import os from "node:os";
 import path from "node:path";
 import { execFileSync } from "node:child_process";
 import { MemorySource, type PackageData } from "../../src/solver/memory-source.js";
+import { sharedDir } from "../helpers.js";
 
-/** Rez's solver benchmark data (repository tarball, 188 requests, Rez's answers). */
-export const BENCH_DIR = "/work/shared/data/rez-benchmark";
+/**
+ * Rez's solver benchmark data (repository tarball, 188 requests, Rez's answers), in
+ * shared/ beside the checkout (developers' and CI's); TANTALUS_REZ_BENCHMARK overrides.
+ */
+export const BENCH_DIR = process.env.TANTALUS_REZ_BENCHMARK ?? path.join(sharedDir, "data", "rez-benchmark");
 export const REFERENCE = path.join(BENCH_DIR, "reference/2022.11.16-3.7-2.112.0/resolves.json");
 
 let extracted: string | undefined;
