@@ -105,6 +105,23 @@ export class HostDirLayer implements Layer {
 
 export type MemoryEntry = { type: "file"; data: Uint8Array } | { type: "symlink"; target: string } | { type: "dir" };
 
+/**
+ * Records `parts` (a path relative to a layer root) in a layer's directory index:
+ * every parent becomes a directory entry of its own parent, the last part an entry
+ * of `leaf` type. Returns the "/"-joined path.
+ */
+export function indexPath(dirs: Map<string, Map<string, EntryType>>, parts: readonly string[], leaf: EntryType): string {
+  let dir = "";
+  for (let i = 0; i < parts.length - 1; i++) {
+    const child = dir === "" ? parts[i]! : `${dir}/${parts[i]}`;
+    dirs.get(dir)!.set(parts[i]!, "dir");
+    if (!dirs.has(child)) dirs.set(child, new Map());
+    dir = child;
+  }
+  dirs.get(dir)!.set(parts[parts.length - 1]!, leaf);
+  return parts.join("/");
+}
+
 /** Files held in memory (decoy libraries, test fixtures). Parent directories are implicit. */
 export class MemoryLayer implements Layer {
   readonly at: string;
@@ -122,15 +139,7 @@ export class MemoryLayer implements Layer {
   set(rel: string, entry: MemoryEntry): this {
     const parts = rel.split("/").filter((c) => c !== "" && c !== ".");
     if (parts.length === 0) throw new Error("cannot replace the layer root");
-    let dir = "";
-    for (let i = 0; i < parts.length - 1; i++) {
-      const child = dir === "" ? parts[i]! : `${dir}/${parts[i]}`;
-      this.dirs.get(dir)!.set(parts[i]!, "dir");
-      if (!this.dirs.has(child)) this.dirs.set(child, new Map());
-      dir = child;
-    }
-    const full = parts.join("/");
-    this.dirs.get(dir)!.set(parts[parts.length - 1]!, entry.type);
+    const full = indexPath(this.dirs, parts, entry.type);
     this.entries.set(full, entry);
     if (entry.type === "dir" && !this.dirs.has(full)) this.dirs.set(full, new Map());
     return this;

@@ -9,7 +9,7 @@ import type { Variant } from "../../rez/package.js";
 import { rootMapper } from "../../rex/index.js";
 import { FileSource, type ByteSource } from "../bytesource.js";
 import type { EntryType, Layer } from "../imagefs.js";
-import { HostDirLayer, LayeredImageFs, imageDirname, normalizeImagePath } from "../imagefs.js";
+import { HostDirLayer, LayeredImageFs, imageDirname, indexPath, normalizeImagePath } from "../imagefs.js";
 import type { BaseImage } from "./base.js";
 
 /** A resolved variant placed in the image. */
@@ -57,15 +57,7 @@ export class HostFilesLayer implements Layer {
   add(imagePath: string, hostSource: string): this {
     const parts = normalizeImagePath(imagePath).split("/").filter(Boolean);
     if (parts.length === 0) throw new Error("cannot place a file at the image root");
-    let dir = "";
-    for (let i = 0; i < parts.length - 1; i++) {
-      const child = dir === "" ? parts[i]! : `${dir}/${parts[i]}`;
-      this.dirs.get(dir)!.set(parts[i]!, "dir");
-      if (!this.dirs.has(child)) this.dirs.set(child, new Map());
-      dir = child;
-    }
-    this.dirs.get(dir)!.set(parts[parts.length - 1]!, "file");
-    this.files.set(parts.join("/"), hostSource);
+    this.files.set(indexPath(this.dirs, parts, "file"), hostSource);
     return this;
   }
 
