@@ -5,12 +5,15 @@
  *   npm run build && npm run bench -- run-overhead [--runs N] [--runtime podman|docker|ch-run] [--loop ITERATIONS]
  *
  * Start-up: interleaved runs (one of each per round, after warm-ups) of
- *   A. `tantalus run WF -c true`                     (compiled CLI, bin/tantalus.js)
- *   B. the runtime command line A prints with --dry-run   (the same launch without the CLI)
- *   C. `podman run IMAGE true` with the same options       (no entrypoint script, no environment)
- *   R. the `run` command alone in a bare commander program (what A would cost
- *      if the CLI loaded only the module of the command it runs)
- * A−C is the whole overhead of Tantalus (CLI + entrypoint); A−B the CLI's part.
+ *   S. `tantalus run rough_layout -c true` in the sample studio (tantalus.yaml,
+ *      the image built and stamped: the path an artist takes every day)
+ *   A. `tantalus run WF -c true` on a store without a configuration (no stamp to check)
+ *   B. the runtime command line S prints with --dry-run   (the same launch without the CLI)
+ *   C. B with `--entrypoint /bin/true` and no arguments     (the same options, no entrypoint script)
+ *   L. `podman run --rm IMAGE /bin/true`, podman's defaults (the issue's literal reference)
+ *   N. `node -e ''`: the floor any Node.js CLI pays before its first line runs
+ * S−C is what Tantalus adds to the same container launch (S−B the CLI, B−C
+ * the entrypoint script); S−L what it adds to a plain `podman run`.
  *
  * CPU: a static C program (xorshift loop) in the container (started by
  * `tantalus run`) against the same binary on the host; each run reports the
@@ -120,50 +123,55 @@ export async function run(args: string[]): Promise<void> {
     const tantalus = [process.execPath, BIN, "run", img.workflow, "--store", img.storeDir, "--runtime", runtime];
     const cwd = home;
 
-    // Load the image into the runtime once (not part of the figures), then read the exact command line.
+    // The sample studio's rough_layout, built into its own store and stamped, run from the studio directory.
+    const studioDir = join(work, "studio");
+    const studioStore = join(work, "store-studio");
+    const cli = (argv: string[], dir: string) => timed([process.execPath, BIN, ...argv], env, dir);
+    cli(["studio", "generate", studioDir, "--scale", "small"], work);
+    cli(["build", "rough_layout", "--store", studioStore, "--allow-audit-errors", "--no-progress", "--compression", "none"], studioDir);
+    const studio = [process.execPath, BIN, "run", "rough_layout", "--store", studioStore, "--runtime", runtime];
+
+    // Load the images into the runtime once (not part of the figures), then read the exact command lines.
     timed([...tantalus, "-c", "true"], env, cwd);
-    const dry = timed([...tantalus, "--dry-run", "-c", "true"], env, cwd).stdout.trim().split("\n").filter((l) => !l.startsWith("#"));
+    timed([...studio, "-c", "true"], env, studioDir);
+    const dry = timed([...studio, "--dry-run", "-c", "true"], env, studioDir).stdout.trim().split("\n").filter((l) => !l.startsWith("#"));
     const exact = parseShellLine(dry[dry.length - 1]!);
     const entry = exact.indexOf("--entrypoint");
     const bare = [...exact];
     if (entry >= 0) bare.splice(entry, 2, "--entrypoint", "/bin/true");
     bare.splice(bare.length - 2, 2); // drop "-c true": the image's /bin/true runs with no arguments
-    process.stdout.write(`runtime: ${runtime}\nA: tantalus run ${img.workflow} -c true\nB: ${dry[dry.length - 1]}\nC: ${runtime === "ch-run" ? "(ch-run has no entrypoint option; C = B)" : bare.join(" ")}\n`);
+    const imageId = exact[exact.length - 3]!;
+    const literal = [runtime, "run", "--rm", imageId, "/bin/true"];
+    process.stdout.write(`runtime: ${runtime}\nS: tantalus run rough_layout -c true (sample studio)\nA: tantalus run ${img.workflow} -c true (store only)\nB: ${dry[dry.length - 1]}\nC: ${runtime === "ch-run" ? "(ch-run has no entrypoint option; C = B)" : bare.join(" ")}\nL: ${runtime === "ch-run" ? "(C)" : literal.join(" ")}\n`);
 
-    const runOnly = join(work, "run-only.mjs");
-    writeFileSync(
-      runOnly,
-      `import { Command } from ${JSON.stringify(join(ROOT_DIR, "node_modules", "commander", "esm.mjs"))};\n` +
-        `import { register } from ${JSON.stringify(join(ROOT_DIR, "dist", "cli", "commands", "run.js"))};\n` +
-        `const program = new Command().name("tantalus");\nregister(program);\nawait program.parseAsync(process.argv);\n`,
-    );
-    type Case = "A" | "B" | "C" | "R";
-    const series: Record<Case, number[]> = { A: [], B: [], C: [], R: [] };
-    const cpu: Record<Case, number[]> = { A: [], B: [], C: [], R: [] };
-    const cases: Array<[Case, string[]]> = [
-      ["A", [...tantalus, "-c", "true"]],
-      ["B", exact],
-      ["C", runtime === "ch-run" ? exact : bare],
-      ["R", [process.execPath, runOnly, ...tantalus.slice(2), "-c", "true"]],
+    type Case = "S" | "A" | "B" | "C" | "L" | "N";
+    const cases: Array<[Case, string[], string]> = [
+      ["S", [...studio, "-c", "true"], studioDir],
+      ["A", [...tantalus, "-c", "true"], cwd],
+      ["B", exact, studioDir],
+      ["C", runtime === "ch-run" ? exact : bare, studioDir],
+      ["L", runtime === "ch-run" ? exact : literal, studioDir],
+      ["N", [process.execPath, "-e", ""], cwd],
     ];
-    for (let i = 0; i < 2; i++) for (const [, argv] of cases) timed(argv, env, cwd);
+    const series = Object.fromEntries(cases.map(([k]) => [k, [] as number[]])) as Record<Case, number[]>;
+    const cpu = Object.fromEntries(cases.map(([k]) => [k, [] as number[]])) as Record<Case, number[]>;
+    for (let i = 0; i < 2; i++) for (const [, argv, dir] of cases) timed(argv, env, dir);
     for (let i = 0; i < runs; i++) {
-      for (const [k, argv] of cases) {
-        const r = timed(argv, env, cwd);
+      for (const [k, argv, dir] of cases) {
+        const r = timed(argv, env, dir);
         series[k].push(r.ms);
         cpu[k].push(r.cpuMs);
       }
     }
-    const [a, b, c, r] = [median(series.A), median(series.B), median(series.C), median(series.R)];
+    const m = Object.fromEntries(cases.map(([k]) => [k, median(series[k])])) as Record<Case, number>;
     process.stdout.write(`\nstart-up, median of ${runs} interleaved runs:\n`);
-    process.stdout.write(`  A tantalus run     ${a.toFixed(1)} ms\n  B runtime command  ${b.toFixed(1)} ms\n  C bare ${runtime} run   ${c.toFixed(1)} ms\n  R run command only ${r.toFixed(1)} ms (overhead R-C ${(r - c).toFixed(1)} ms)\n`);
-    process.stdout.write(`  overhead A-C ${(a - c).toFixed(1)} ms (goal < 50 ms); of which CLI A-B ${(a - b).toFixed(1)} ms, entrypoint B-C ${(b - c).toFixed(1)} ms\n`);
+    for (const [k] of cases) process.stdout.write(`  ${k} ${m[k].toFixed(1)} ms\n`);
+    process.stdout.write(`  S-C ${(m.S - m.C).toFixed(1)} ms added to the same launch (goal < 50 ms): CLI S-B ${(m.S - m.B).toFixed(1)} ms (of which Node.js start-up N ${m.N.toFixed(1)} ms), entrypoint B-C ${(m.B - m.C).toFixed(1)} ms\n`);
+    process.stdout.write(`  S-L ${(m.S - m.L).toFixed(1)} ms against a plain \`${runtime} run IMAGE true\`; A-C ${(m.A - m.C).toFixed(1)} ms without a configuration\n`);
     if (GNU_TIME) {
-      const [ca, cb, cr] = [median(cpu.A), median(cpu.B), median(cpu.R)];
-      process.stdout.write(`  client CPU (user+sys, median): A ${ca.toFixed(0)} ms, R ${cr.toFixed(0)} ms, B ${cb.toFixed(0)} ms: the CLI costs ${(ca - cb).toFixed(0)} ms of CPU, the run command alone ${(cr - cb).toFixed(0)} ms\n`);
+      const c = Object.fromEntries(cases.map(([k]) => [k, median(cpu[k])])) as Record<Case, number>;
+      process.stdout.write(`  client CPU (user+sys, median): S ${c.S.toFixed(0)} ms, B ${c.B.toFixed(0)} ms, N ${c.N.toFixed(0)} ms: the CLI costs ${(c.S - c.B).toFixed(0)} ms of CPU, ${(c.S - c.B - c.N).toFixed(0)} ms beyond starting Node.js\n`);
     }
-    const nodeAlone = median(Array.from({ length: runs }, () => timed([process.execPath, "-e", ""], env, cwd).ms));
-    process.stdout.write(`  for scale: starting node itself (node -e '') takes ${nodeAlone.toFixed(1)} ms\n`);
     const load = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
     process.stdout.write(`  load average during the run: ${load} (2 vCPU machines shared with other jobs inflate wall times)\n`);
 
@@ -183,7 +191,7 @@ export async function run(args: string[]): Promise<void> {
     process.stdout.write(`\nCPU-bound loop (${loop} iterations), median of ${cpuRuns} interleaved runs, the loop's own time:\n`);
     process.stdout.write(`  host       wall ${mo[0]!.toFixed(3)} s  cpu ${mo[1]!.toFixed(3)} s\n  container  wall ${mi[0]!.toFixed(3)} s  cpu ${mi[1]!.toFixed(3)} s\n`);
     process.stdout.write(`  ratio container/host: wall ${(mi[0]! / mo[0]!).toFixed(4)}  cpu ${(mi[1]! / mo[1]!).toFixed(4)} (goal within 1%)\n`);
-    if (runtime === "podman") spawnSync("podman", ["rmi", "--force", img.configDigest.slice("sha256:".length)], { env, stdio: "ignore" });
+    if (runtime === "podman") spawnSync("podman", ["rmi", "--force", img.configDigest.slice("sha256:".length), imageId], { env, stdio: "ignore" });
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -42,6 +42,7 @@ import { AuditCache, auditCacheKey } from "./audit-cache.js";
 import { FingerprintingMeasurer } from "./fingerprint.js";
 import { StoreMemo, memoKey } from "./memo.js";
 import { planBuild, type BuildPlan } from "./plan.js";
+import { removeWorkflowStamp, stampKey, writeWorkflowStamp } from "./stamp.js";
 import { implicitPackagesOf, openBuildRepositories, resolveWorkflow, workflowFromContext, type ResolveSettings, type WorkflowResolve } from "./resolve.js";
 
 export const CONTEXT_PATH = `${TANTALUS_DIR}/context.json`;
@@ -142,6 +143,9 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
   for (const t of targets) {
     if (!isValidRefName(t)) throw new UsageError(`workflow name ${JSON.stringify(t)} cannot be an image tag: it must start with a letter or digit`);
   }
+
+  // Taken before resolving, so a configuration edited during the build fails the stamp next time.
+  const key = opts.packagePaths === undefined && opts.implicitPackages === undefined ? stampKey(config.file) : undefined;
 
   // 1. Resolves: the targets, and every other workflow for the studio-wide plan.
   onEvent({ type: "step", message: opts.contextFile ? `loading context ${opts.contextFile}` : `resolving ${all.length} workflow(s)` });
@@ -314,6 +318,13 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
       // An unchanged rebuild leaves the index alone: retagging costs a lock and an fsync'd write each.
       if ((await store.resolve(tag))?.digest === image.descriptor.digest) continue;
       await store.tag(tag, image.descriptor, { [StoreAnnotation.Workflow]: name });
+    }
+    if (!store.readOnly) {
+      if (key !== undefined && r.origin === "resolved" && r.observation) {
+        writeWorkflowStamp(store.metaDir, name, { key, manifest: image.descriptor.digest, observation: r.observation });
+      } else {
+        removeWorkflowStamp(store.metaDir, name);
+      }
     }
     const size = image.descriptor.size + image.configDescriptor.size + image.manifest.layers.reduce((a, l) => a + l.size, 0);
     onEvent({ type: "image", workflow: name, tag: name, digest: image.descriptor.digest, layers: image.manifest.layers.length, size });

@@ -1,10 +1,11 @@
 /**
  * `tantalus run`'s way to the build (src/run/image.ts ImageBuilder): make sure
- * the store holds the workflow's current image. Building is cheap when
- * nothing changed (every layer comes from the cache, the manifest comes out
- * identical), so "ensure" is simply "build"; without building, the stored
- * image is current when its context (resolve + package definitions, as the
- * image holds it) equals a fresh resolve's.
+ * the store holds the workflow's current image. First the workflow's stamp
+ * (stamp.ts: stats only); when it fails, building is cheap if nothing
+ * changed (every layer comes from the cache, the manifest comes out
+ * identical), so "ensure" is then simply "build"; without building, the
+ * stored image is current when its context (resolve + package definitions,
+ * as the image holds it) equals a fresh resolve's.
  */
 import type { LoadedConfig } from "../config/index.js";
 import { sha256 } from "../image/digest.js";
@@ -15,11 +16,13 @@ import type { ImageBuilder } from "../run/image.js";
 import { buildWorkflows, type BuildOptions } from "./build.js";
 import { imageContextJson } from "./environment.js";
 import { Label } from "./labels.js";
+import { isStampedCurrent } from "./stamp.js";
 import { implicitPackagesOf, openBuildRepositories, resolveWorkflow } from "./resolve.js";
 
 export function workflowImageBuilder(config: LoadedConfig, opts: Omit<BuildOptions, "store" | "contextFile"> = {}): ImageBuilder {
   return {
     async ensureBuilt(workflow: string, store: OciStore, { noBuild, log }) {
+      if (await isStampedCurrent(store, workflow, config.file)) return { tag: workflow, built: false };
       if (noBuild) return (await isCurrent(config, workflow, store)) ? { tag: workflow, built: false } : undefined;
       const before = (await store.resolve(workflow))?.digest;
       const report = await buildWorkflows(config, [workflow], {

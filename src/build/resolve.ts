@@ -8,7 +8,7 @@ import { getWorkflow } from "../config/index.js";
 import { loadContext, makeContext, qualifiedVariantName, variantsOfContext, verifyContext, type ResolvedContext } from "../context/context.js";
 import { InputError, TantalusError } from "../errors.js";
 import type { Package, Variant } from "../rez/package.js";
-import { Repositories, packagePathsFrom } from "../rez/repository/index.js";
+import { Repositories, packagePathsFrom, type PackageSource, type RepositoryObservation } from "../rez/repository/index.js";
 import { hostSystem, implicitPackagesFor } from "../rez/system.js";
 import { lateRequiresHook } from "../rex/late.js";
 import { solve, type LateRequiresHook } from "../solver/index.js";
@@ -24,6 +24,8 @@ export interface WorkflowResolve {
   origin: string;
   /** `@late()` requires as the solve evaluated them, by package (not known for a saved context). */
   lateRequires?: ReadonlyMap<Package, readonly string[]>;
+  /** The families the solve asked for, as the repositories held them (for the workflow's stamp). */
+  observation?: RepositoryObservation;
 }
 
 export interface ResolveSettings {
@@ -39,7 +41,8 @@ export function openBuildRepositories(config: LoadedConfig, settings: ResolveSet
   if (paths.length === 0) {
     throw new InputError("no package repositories: set packages_path in the configuration (or TANTALUS_PACKAGES_PATH)", config.locate(["packages_path"]));
   }
-  return new Repositories(paths);
+  // Observed, so each workflow's stamp can later tell with stats alone whether its resolve still holds.
+  return new Repositories(paths, { observe: true });
 }
 
 export function implicitPackagesOf(config: LoadedConfig, settings: ResolveSettings = {}): string[] {
@@ -56,8 +59,15 @@ export function resolveWorkflow(config: LoadedConfig, name: string, repos: Repos
     late.set(pkg, r);
     return r;
   };
+  const asked = new Set<string>();
+  const recorded: PackageSource = {
+    family(n) {
+      asked.add(n);
+      return repos.family(n);
+    },
+  };
   // The configuration's add_requires (packages.<name>.add_requires) apply at resolve time, as the audit assumes.
-  const result = solve(definition.request, applyPackageOverrides(repos, config), {
+  const result = solve(definition.request, applyPackageOverrides(recorded, config), {
     implicitPackages: [...implicit],
     lateRequires: overrideLateRequires(recording, config),
     paths: repos.paths,
@@ -74,7 +84,8 @@ export function resolveWorkflow(config: LoadedConfig, name: string, repos: Repos
     resolved: result.resolved,
     ephemerals: result.ephemerals.map(String),
   });
-  return { name, definition, context, variants: result.resolved, origin: "resolved", lateRequires: late };
+  const observation = repos.observing ? repos.observation(asked) : undefined;
+  return { name, definition, context, variants: result.resolved, origin: "resolved", lateRequires: late, ...(observation ? { observation } : {}) };
 }
 
 /**

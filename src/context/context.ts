@@ -59,15 +59,17 @@ export interface ContextInput {
   failure?: { kind: string; description: string; explanation?: string };
 }
 
-const digestCache = new Map<string, string>();
+const digestCache = new Map<string, { stamp: string; digest: string }>();
 
+/** sha256 of a file, remembered per process while its stat stamp (time, size, inode) stays the same. */
 export function fileDigest(file: string): string {
-  let d = digestCache.get(file);
-  if (!d) {
-    d = "sha256:" + createHash("sha256").update(fs.readFileSync(file)).digest("hex");
-    digestCache.set(file, d);
-  }
-  return d;
+  const st = fs.statSync(file);
+  const stamp = `${st.mtimeMs}:${st.size}:${st.ino}`;
+  const hit = digestCache.get(file);
+  if (hit && hit.stamp === stamp) return hit.digest;
+  const digest = "sha256:" + createHash("sha256").update(fs.readFileSync(file)).digest("hex");
+  digestCache.set(file, { stamp, digest });
+  return digest;
 }
 
 export function makeContext(input: ContextInput): ResolvedContext {

@@ -71,6 +71,9 @@ export function register(program: Command): void {
         // The build pipeline is loaded only when the image has to be checked or built.
         source.builder = {
           async ensureBuilt(wf, store, o) {
+            // The stamp answers "nothing changed" with stat calls; only a failed stamp pays for a resolve.
+            const { isStampedCurrent } = await import("../../build/stamp.js");
+            if (await isStampedCurrent(store, wf, configFile)) return { tag: wf, built: false };
             const [{ loadConfig }, { workflowImageBuilder }] = await Promise.all([import("../../config/index.js"), import("../../build/index.js")]);
             return workflowImageBuilder(loadConfig(configFile)).ensureBuilt(wf, store, o);
           },

@@ -7,6 +7,7 @@ import type { PackageDefinition } from "../definition/index.js";
 import { InputError, TantalusError } from "../../errors.js";
 import { isValidPackageName } from "./names.js";
 import { RepositoryIndexCache, stampOf } from "./index-cache.js";
+import { pathStamp, type FamilyObservation } from "./observation.js";
 
 /** A problem found while reading a repository; loading goes on past it. */
 export interface LoadProblem {
@@ -37,15 +38,25 @@ export class FilesystemRepository {
   readonly problems: LoadProblem[] = [];
   private readonly read: DefinitionReader;
   private readonly cache?: RepositoryIndexCache;
+  private readonly observations?: Map<string, FamilyObservation>;
 
   /**
    * `read` replaces the definition reader (tests); `cache` is the index cache to
-   * use, or false for none.
+   * use, or false for none; `observe` keeps the stamps of what each family's
+   * load read (see observation.ts).
    */
-  constructor(root: string, opts: { read?: DefinitionReader; cache?: RepositoryIndexCache | false } = {}) {
+  constructor(root: string, opts: { read?: DefinitionReader; cache?: RepositoryIndexCache | false; observe?: boolean } = {}) {
     this.root = path.resolve(root);
     this.read = opts.read ?? readPackageFile;
     this.cache = opts.cache === false ? undefined : opts.cache;
+    if (opts.observe) this.observations = new Map();
+  }
+
+  /** The stamps taken when `name` was loaded (loading it now if it was not); needs `observe`. */
+  observation(name: string): FamilyObservation {
+    if (!this.observations) throw new TantalusError("this repository was opened without observe");
+    this.family(name);
+    return this.observations.get(name) ?? { dir: null, files: {} };
   }
 
   /** Writes the index cache if this load changed it. */
@@ -91,6 +102,8 @@ export class FilesystemRepository {
   private loadFamily(name: string): Package[] | null {
     if (!isValidPackageName(name)) return null;
     const famDir = path.join(this.root, name);
+    const seen = this.observations ? { dir: pathStamp(famDir), files: {} as FamilyObservation["files"] } : undefined;
+    if (seen) this.observations!.set(name, seen);
     let entries: fs.Dirent[];
     try {
       entries = fs.readdirSync(famDir, { withFileTypes: true });
@@ -98,9 +111,14 @@ export class FilesystemRepository {
       return null;
     }
     const names = new Set(entries.map((e) => e.name));
+    // Every definition file a version could have is stamped, present or not: one appearing is a change.
+    const observe = (rel: string) => {
+      if (seen) for (const f of DEFINITION_FILES) seen.files[rel + f] = pathStamp(path.join(famDir, rel + f));
+    };
     // An unversioned package (`<root>/<name>/package.py`) hides any version directories.
     for (const f of DEFINITION_FILES) {
       if (names.has(f)) {
+        observe("");
         const pkg = this.loadPackage(name, "", famDir, path.join(famDir, f));
         return pkg ? [pkg] : [];
       }
@@ -113,6 +131,7 @@ export class FilesystemRepository {
       const v = ent.name;
       if (v.startsWith(".") || !isDirectory(famDir, ent)) continue;
       if (names.has(IGNORE_PREFIX + v)) continue;
+      observe(`${v}/`);
       const base = path.join(famDir, v);
       const file = path.join(base, DEFINITION_FILES[0]!);
       const pkg = this.loadPackage(name, v, base, file, names.has(BUILDING_PREFIX + v));

@@ -2,10 +2,12 @@ import path from "node:path";
 import { FilesystemRepository, type DefinitionReader, type LoadProblem } from "./filesystem.js";
 import { RepositoryIndexCache } from "./index-cache.js";
 import type { Package } from "../package.js";
+import type { RepositoryObservation } from "./observation.js";
 
 export { FilesystemRepository, type LoadProblem, type DefinitionReader } from "./filesystem.js";
 export { isValidPackageName } from "./names.js";
 export { RepositoryIndexCache, defaultCacheDir } from "./index-cache.js";
+export { observationHolds, pathStamp, type PathStamp, type FamilyObservation, type RepositoryObservation } from "./observation.js";
 
 /** What the solver needs from repositories: a family's packages, or undefined when none exists. */
 export interface PackageSource {
@@ -25,22 +27,26 @@ export interface RepositoryCounts {
  */
 export class Repositories implements PackageSource {
   readonly repositories: FilesystemRepository[];
+  /** Whether loads keep stamps for observation(). */
+  readonly observing: boolean;
   private readonly merged = new Map<string, Package[] | null>();
 
   /**
    * `cache`: use the index cache (default: yes, unless TANTALUS_NO_CACHE=1); a
-   * directory names where it lives (default: defaultCacheDir()).
+   * directory names where it lives (default: defaultCacheDir()). `observe`:
+   * keep the stamps that `observation()` returns.
    */
-  constructor(paths: string[], opts: { read?: DefinitionReader; cache?: boolean | string } = {}) {
+  constructor(paths: string[], opts: { read?: DefinitionReader; cache?: boolean | string; observe?: boolean } = {}) {
     const seen = new Set<string>();
     this.repositories = [];
     const useCache = opts.cache ?? process.env.TANTALUS_NO_CACHE !== "1";
+    this.observing = opts.observe === true;
     for (const p of paths) {
       const abs = path.resolve(p);
       if (seen.has(abs)) continue;
       seen.add(abs);
       const cache = useCache ? RepositoryIndexCache.open(abs, typeof opts.cache === "string" ? opts.cache : undefined) : false;
-      this.repositories.push(new FilesystemRepository(abs, { read: opts.read, cache }));
+      this.repositories.push(new FilesystemRepository(abs, { read: opts.read, cache, observe: opts.observe === true }));
     }
   }
 
@@ -78,6 +84,17 @@ export class Repositories implements PackageSource {
       }
     }
     return result;
+  }
+
+  /**
+   * The stamps of what loading these families read, in every repository
+   * (opened with `observe`): observationHolds() then tells, with stats
+   * alone, whether a load now would read the same.
+   */
+  observation(families: Iterable<string>): RepositoryObservation {
+    const out: RepositoryObservation = { roots: this.paths, families: {} };
+    for (const name of [...new Set(families)].sort()) out.families[name] = this.repositories.map((r) => r.observation(name));
+    return out;
   }
 
   /** All family names across the repositories, sorted. */

@@ -1,0 +1,58 @@
+/**
+ * What a load read from the repositories, kept as file stamps so that "is
+ * the repository still as that resolve saw it?" is answered with stat calls
+ * alone, without listing or parsing anything. `tantalus run` asks this on
+ * every launch; a resolve of a studio workflow touches a few hundred
+ * families, so the answer costs a few thousand stats instead of a resolve.
+ *
+ * Stamps are taken before the read they vouch for, so a file changed during
+ * the load shows up as a mismatch next time, never as a stale match. A
+ * family directory's stamp covers versions added, removed or hidden
+ * (`.ignore*`, `.building*` entries); a definition file's stamp covers
+ * edits. A mismatch only means "look again": the caller then resolves.
+ *
+ * This module imports nothing but node:fs: the launch path loads it alone.
+ */
+import fs from "node:fs";
+
+/** [mtimeMs, size, ino] of a path (following symlinks), or null when it does not exist. */
+export type PathStamp = [mtimeMs: number, size: number, ino: number] | null;
+
+/** One family in one repository: its directory and every definition file the load looked for. */
+export interface FamilyObservation {
+  dir: PathStamp;
+  /** Definition file paths relative to the family directory ("1.2.0/package.py"). */
+  files: Record<string, PathStamp>;
+}
+
+export interface RepositoryObservation {
+  /** Repository roots in search order; `families[name][i]` is in `roots[i]`. */
+  roots: string[];
+  families: Record<string, FamilyObservation[]>;
+}
+
+export function pathStamp(path: string): PathStamp {
+  const st = fs.statSync(path, { throwIfNoEntry: false });
+  return st ? [st.mtimeMs, st.size, st.ino] : null;
+}
+
+function sameStamp(a: PathStamp, b: PathStamp): boolean {
+  if (a === null || b === null) return a === b;
+  return a[0] === b[0] && a[1] === b[1] && a[2] === b[2];
+}
+
+/** True when every directory and file the observation names still has its stamp. */
+export function observationHolds(obs: RepositoryObservation): boolean {
+  for (const [family, perRoot] of Object.entries(obs.families)) {
+    if (perRoot.length !== obs.roots.length) return false;
+    for (let i = 0; i < perRoot.length; i++) {
+      const famDir = `${obs.roots[i]}/${family}`;
+      const o = perRoot[i]!;
+      if (!sameStamp(o.dir, pathStamp(famDir))) return false;
+      for (const [rel, stamp] of Object.entries(o.files)) {
+        if (!sameStamp(stamp, pathStamp(`${famDir}/${rel}`))) return false;
+      }
+    }
+  }
+  return true;
+}
