@@ -19,6 +19,8 @@
  * digest in any directory, on any machine with the same compressors.
  */
 import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { dirname, join, resolve as resolvePath } from "node:path";
 import type { LoadedConfig } from "../config/index.js";
 import { TantalusError, UsageError } from "../errors.js";
 import { sha256, type Digest } from "../image/digest.js";
@@ -118,8 +120,13 @@ export interface BuildStats {
   /** Stored bytes of the layers written. */
   bytesStored: number;
   seconds: number;
+  /** Where the time went: resolves, base image, plan, audit, package layers, per-image layers + manifests. */
   resolveSeconds: number;
+  baseSeconds: number;
   planSeconds: number;
+  auditSeconds: number;
+  layersSeconds: number;
+  imagesSeconds: number;
 }
 
 export interface BuildReport {
@@ -175,6 +182,7 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
   const resolveSeconds = (performance.now() - tResolve) / 1000;
 
   // 2. Store, times, compression, base.
+  const tBase = performance.now();
   const store = opts.store instanceof OciStore ? opts.store : await OciStore.open(opts.store ?? config.store);
   const epoch = sourceDateEpoch();
   const mtime = epoch ?? DEFAULT_LAYER_MTIME;
@@ -189,6 +197,8 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
     ...(opts.registry ? { registry: opts.registry } : {}),
     demoLibraries: config.config.audit.allow_system,
   });
+
+  const baseSeconds = (performance.now() - tBase) / 1000;
 
   // 3. The plan of every workflow together.
   onEvent({ type: "step", message: `planning layers of ${resolves.size} workflow image(s)` });
@@ -211,6 +221,7 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
 
   // 5. Audit before any layer is written: a refused image costs nothing. An
   //    image whose content did not change keeps its earlier outcome.
+  const tAudit = performance.now();
   const audits = new Map<string, AuditOutcome>();
   if (opts.audit) {
     onEvent({ type: "step", message: `auditing ${targets.length} image(s)` });
@@ -243,9 +254,14 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
     }
   }
 
+  const auditSeconds = (performance.now() - tAudit) / 1000;
+
   // 6. Package layers, through the layer cache.
+  const tLayers = performance.now();
   onEvent({ type: "step", message: `writing ${neededLayers.length} package layer(s) (${compression}${opts.level !== undefined ? ` level ${opts.level}` : ""}) into ${store.dir}` });
   const written = await writePackageLayers(store, prepared, layerOpts);
+  const layersSeconds = (performance.now() - tLayers) / 1000;
+  const tImages = performance.now();
 
   // 7. Per image: repair and top layers, config, manifest, tags. Images are
   // independent, so several go at once: each is a chain of small file
@@ -345,6 +361,7 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
     });
   });
   const results = targets.map((t) => byName.get(t)!);
+  const imagesSeconds = (performance.now() - tImages) / 1000;
 
   const all_written = [...[...written.values()].filter((w): w is WrittenLayer => w !== null), ...extra];
   const fresh = all_written.filter((w) => !w.cached);
@@ -356,7 +373,11 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
     bytesStored: fresh.reduce((a, w) => a + w.descriptor.size, 0),
     seconds: (performance.now() - started) / 1000,
     resolveSeconds,
+    baseSeconds,
     planSeconds,
+    auditSeconds,
+    layersSeconds,
+    imagesSeconds,
   };
   return { store, results, stats, plan, base };
 }
@@ -429,6 +450,8 @@ function captureTop(
 
 /** The git remote and commit of the configuration's checkout, when it is one. */
 function gitSource(dir: string): { url?: string; revision?: string } | undefined {
+  // Two git processes cost more than an unchanged rebuild's whole image step: ask only inside a checkout.
+  if (!insideGitCheckout(dir)) return undefined;
   const git = (args: string[]) => {
     const p = spawnSync("git", ["-C", dir, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
     return p.status === 0 ? p.stdout.trim() : undefined;
@@ -437,6 +460,13 @@ function gitSource(dir: string): { url?: string; revision?: string } | undefined
   if (!revision) return undefined;
   const url = git(["config", "--get", "remote.origin.url"]);
   return url ? { url: redactUrl(url), revision } : { revision };
+}
+
+function insideGitCheckout(dir: string): boolean {
+  for (let d = resolvePath(dir); ; d = dirname(d)) {
+    if (existsSync(join(d, ".git"))) return true;
+    if (dirname(d) === d) return false;
+  }
 }
 
 /** https://user:token@host/x → https://host/x: a label must never carry a credential. */

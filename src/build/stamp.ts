@@ -59,8 +59,15 @@ export function stampKey(configFile: string, env: NodeJS.ProcessEnv = process.en
 }
 
 export function writeWorkflowStamp(metaDir: string, workflow: string, stamp: { key: string; manifest: string; observation: RepositoryObservation }): void {
-  const data: StampFile = { format: 1, workflow, ...stamp };
-  writeFileAtomic(stampFile(metaDir, workflow), JSON.stringify(data));
+  const file = stampFile(metaDir, workflow);
+  const text = JSON.stringify({ format: 1, workflow, ...stamp } satisfies StampFile);
+  // An unchanged rebuild leaves the stamp alone: each write is an fsync'd rename.
+  try {
+    if (fs.readFileSync(file, "utf8") === text) return;
+  } catch {
+    // no stamp yet
+  }
+  writeFileAtomic(file, text);
 }
 
 export function removeWorkflowStamp(metaDir: string, workflow: string): void {

@@ -5,15 +5,18 @@
  *    but ~2× slower to write. Layers are cached by content, so the cost is
  *    paid once per package variant while the size is paid on every pull.
  *    Use level 1 for fast iteration.
- *  - zstd level 3 with nbWorkers ≥ 1: zstd-napi gives identical bytes for any
- *    worker count ≥ 1 but different bytes with 0 workers, so we never use 0.
+ *  - zstd level 3, single-threaded (nbWorkers 0): a build compresses many
+ *    layers at once on its layer workers, and libzstd's multi-threaded mode
+ *    costs each stream its own thread and job buffers: on the sample studio's
+ *    39 layers it took a third more CPU for the same bytes. The output
+ *    depends on the mode (any worker count ≥ 1 gives other bytes than 0),
+ *    so the mode is fixed, never derived from the machine's core count.
  * Reproducibility caveat: compressed bytes (hence the layer digest, not the
  * diff_id) depend on the zlib / libzstd build inside Node / zstd-napi. The
  * same Node and zstd-napi versions give bit-identical layers; a different
  * version may not. The layer cache keeps the blob it made, so rebuilding on
  * the same store never changes a digest.
  */
-import { availableParallelism } from "node:os";
 import { PassThrough, type Transform } from "node:stream";
 import { constants as zc, createGunzip, createGzip } from "node:zlib";
 import { CompressStream, DecompressStream } from "zstd-napi";
@@ -31,12 +34,8 @@ export function createCompressor(compression: LayerCompression, level = DEFAULT_
       return createGzip({ level, chunkSize: 64 * 1024, strategy: zc.Z_DEFAULT_STRATEGY });
     case "zstd":
       if (!Number.isInteger(level) || level < 1 || level > 19) throw new TantalusError(`zstd level must be 1..19, got ${level}`);
-      return new CompressStream({ compressionLevel: level, nbWorkers: zstdWorkers(), checksumFlag: true }) as unknown as Transform;
+      return new CompressStream({ compressionLevel: level, nbWorkers: 0, checksumFlag: true }) as unknown as Transform;
   }
-}
-
-function zstdWorkers(): number {
-  return Math.max(1, Math.min(4, availableParallelism()));
 }
 
 export function createDecompressor(compression: LayerCompression): Transform {
