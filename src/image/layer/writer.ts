@@ -68,11 +68,11 @@ export async function writeLayer(store: OciStore, spec: LayerSpec, opts: LayerOp
   const compressor = createCompressor(compression, level);
   const writer = await store.createBlobWriter();
   try {
-    // tar-stream emits a 512-byte header and a body per member; compressors pay per write
-    // (Node's zlib: a thread-pool round trip each), so small members are gathered first.
-    // Compressed output does not depend on how the input is split.
+    // tar-stream emits a 512-byte header and a body per member; compressors and hashes pay
+    // per write (Node's zlib: a thread-pool round trip each), so small members are gathered
+    // first. Neither the digest nor the compressed output depends on how the input is split.
     const coalesce = new Coalesce(COALESCE_BYTES);
-    const streams = compressor ? [pack, diff, coalesce, compressor, writer.stream] : [pack, diff, coalesce, writer.stream];
+    const streams = compressor ? [pack, coalesce, diff, compressor, writer.stream] : [pack, coalesce, diff, writer.stream];
     const piping = (pipeline as (...s: unknown[]) => Promise<void>)(...streams);
     const producing = writeTarEntries(plan, pack, { mtime, onEntry: opts.onEntry, smallFileThreshold: opts.smallFileThreshold }).catch((e: unknown) => {
       pack.destroy(e as Error);
