@@ -240,26 +240,8 @@ class HostTree {
 
   /** Does `path` lead to a file of this tree (through its links)? */
   resolves(path: string): boolean {
-    let parts = path.split("/").filter(Boolean);
-    let cur = "";
-    for (let hops = 0; parts.length > 0; ) {
-      const comp = parts.shift()!;
-      if (comp === ".") continue;
-      if (comp === "..") {
-        cur = posix.dirname(cur || "/") === "/" ? "" : posix.dirname(cur);
-        continue;
-      }
-      const next = `${cur}/${comp}`;
-      const link = this.links.get(next);
-      if (link !== undefined) {
-        if (++hops > 40) return false;
-        parts = [...link.split("/").filter(Boolean), ...parts];
-        if (link.startsWith("/")) cur = "";
-        continue;
-      }
-      cur = next;
-    }
-    return this.fileSet.has(cur);
+    const target = followLinks(path, (p) => this.links.get(p));
+    return target !== undefined && this.fileSet.has(target);
   }
 
   sources(): LayerSource[] {
@@ -272,30 +254,43 @@ class HostTree {
   }
 
   private resolveOnHost(path: string, record = true): string {
-    let parts = path.split("/").filter(Boolean);
-    let cur = "";
-    let hops = 0;
-    while (parts.length > 0) {
-      const comp = parts.shift()!;
-      if (comp === ".") continue;
-      if (comp === "..") {
-        cur = posix.dirname(cur || "/") === "/" ? "" : posix.dirname(cur);
-        continue;
-      }
-      const next = `${cur}/${comp}`;
-      const st = lstatSync(next);
-      if (st.isSymbolicLink()) {
-        if (++hops > 40) throw new TantalusError(`demo base: too many symbolic links resolving ${path}`);
-        const target = readlinkSync(next);
-        if (record) this.links.set(next, target);
-        parts = [...target.split("/").filter(Boolean), ...parts];
-        if (target.startsWith("/")) cur = "";
-        continue;
-      }
-      cur = next;
-    }
-    return cur || "/";
+    const resolved = followLinks(path, (p) => {
+      if (!lstatSync(p).isSymbolicLink()) return undefined;
+      const target = readlinkSync(p);
+      if (record) this.links.set(p, target);
+      return target;
+    });
+    if (resolved === undefined) throw new TantalusError(`demo base: too many symbolic links resolving ${path}`);
+    return resolved || "/";
   }
+}
+
+/**
+ * Resolve an absolute path component by component as the kernel does, with
+ * `linkAt` saying which prefixes are symbolic links (the host's, or the
+ * tree's own); undefined after 40 links, the kernel's limit.
+ */
+function followLinks(path: string, linkAt: (prefix: string) => string | undefined): string | undefined {
+  let parts = path.split("/").filter(Boolean);
+  let cur = "";
+  for (let hops = 0; parts.length > 0; ) {
+    const comp = parts.shift()!;
+    if (comp === ".") continue;
+    if (comp === "..") {
+      cur = posix.dirname(cur || "/") === "/" ? "" : posix.dirname(cur);
+      continue;
+    }
+    const next = `${cur}/${comp}`;
+    const link = linkAt(next);
+    if (link !== undefined) {
+      if (++hops > 40) return undefined;
+      parts = [...link.split("/").filter(Boolean), ...parts];
+      if (link.startsWith("/")) cur = "";
+      continue;
+    }
+    cur = next;
+  }
+  return cur;
 }
 
 function findProgram(name: string): string | undefined {

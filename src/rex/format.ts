@@ -14,7 +14,7 @@
  * unformatted string on KeyError and ValueError, and fails on anything else.
  */
 import { PyException, type CallContext, type PyValue } from "../rez/python/values.js";
-import { asciiRepr, formatValue } from "../rez/python/format.js";
+import { asciiRepr, formatFieldEnd, formatValue } from "../rez/python/format.js";
 import { protectEnvRefs, type RefSyntax } from "./expand.js";
 import { EscapedStringValue } from "./values.js";
 
@@ -127,24 +127,7 @@ function parseTemplate(template: string): (string | Field)[] {
     }
     if (c === "}") throw new PyException("ValueError", "Single '}' encountered in format string");
     if (i + 1 >= n) throw new PyException("ValueError", "Single '{' encountered in format string");
-    // A field: up to the matching '}', nested braces counted ('[' ... ']' in the name skipped).
-    let j = i + 1;
-    let level = 1;
-    let inName = true;
-    while (j < n) {
-      const d = template[j]!;
-      if (inName && d === "[") {
-        const close = template.indexOf("]", j);
-        if (close < 0) break;
-        j = close + 1;
-        continue;
-      }
-      if (d === "!" || d === ":") inName = false;
-      if (d === "{") level++;
-      else if (d === "}" && --level === 0) break;
-      j++;
-    }
-    if (j >= n) throw new PyException("ValueError", "expected '}' before end of string");
+    const j = formatFieldEnd(template, i);
     if (literal) out.push(literal);
     literal = "";
     out.push(parseField(template.slice(i + 1, j)));

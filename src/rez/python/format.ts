@@ -441,6 +441,32 @@ export function formatTemplate(template: string, lookup: FieldLookup, ctx: CallC
   return renderTemplate(template, lookup, ctx, state, 2);
 }
 
+/**
+ * The index of the '}' closing the replacement field opened at `open`, as
+ * str.format finds it: nested braces counted, `[...]` in the field name
+ * skipped; a field that never closes is Python's ValueError.
+ */
+export function formatFieldEnd(template: string, open: number): number {
+  const n = template.length;
+  let j = open + 1;
+  let level = 1;
+  let inName = true;
+  while (j < n) {
+    const d = template[j]!;
+    if (inName && d === "[") {
+      const close = template.indexOf("]", j);
+      if (close < 0) break;
+      j = close + 1;
+      continue;
+    }
+    if (d === "!" || d === ":") inName = false;
+    if (d === "{") level++;
+    else if (d === "}" && --level === 0) return j;
+    j++;
+  }
+  throw new PyException("ValueError", "expected '}' before end of string");
+}
+
 function renderTemplate(
   template: string,
   lookup: FieldLookup,
@@ -460,27 +486,7 @@ function renderTemplate(
         i += 2;
         continue;
       }
-      // Find the end of the field, honouring nested braces and [..] in the field name.
-      let j = i + 1;
-      let level = 1;
-      let inName = true;
-      while (j < n) {
-        const d = template[j]!;
-        if (inName && d === "[") {
-          const close = template.indexOf("]", j);
-          if (close < 0) break;
-          j = close + 1;
-          continue;
-        }
-        if (d === "!" || d === ":") inName = false;
-        if (d === "{") level++;
-        else if (d === "}") {
-          level--;
-          if (level === 0) break;
-        }
-        j++;
-      }
-      if (j >= n) throw new PyException("ValueError", level > 0 ? "expected '}' before end of string" : "unmatched '{' in format spec");
+      const j = formatFieldEnd(template, i);
       out += renderField(template.slice(i + 1, j), lookup, ctx, state, depth);
       i = j + 1;
       continue;
