@@ -5,6 +5,7 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseDocument } from "yaml";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const studio = path.resolve(process.env.TANTALUS_DEMO_DIR ?? path.join(root, "demo-studio"));
@@ -13,9 +14,19 @@ const bin = path.join(root, "bin", "tantalus.js");
 
 interface Step {
   title: string;
-  args: string[];
+  /** A `tantalus` command line, or an edit the pipeline engineer makes by hand. */
+  args?: string[];
+  edit?: () => string;
   /** Steps that report findings (the audit) may fail without stopping the demo. */
   mayFail?: boolean;
+}
+
+/** What `tantalus audit --suggest` printed for the studio's undeclared libAlembic, written into tantalus.yaml. */
+function applySuggestedRepair(): string {
+  const doc = parseDocument(fs.readFileSync(config, "utf8"));
+  doc.setIn(["packages", "layout_tools", "add_requires"], ["alembic-1.8"]);
+  fs.writeFileSync(config, doc.toString());
+  return "packages:\n  layout_tools:\n    add_requires: [alembic-1.8]\n";
 }
 
 const steps: Step[] = [
@@ -24,11 +35,11 @@ const steps: Step[] = [
   { title: "Resolve the rough_layout workflow with Rez's semantics and write its context", args: ["resolve", "--config", config, "-w", "rough_layout", "-o", path.join(studio, "contexts", "rough_layout.json")] },
   { title: "Capture the environment the packages' commands() set, as the shell script the image will source", args: ["env", "--config", config, "--context", path.join(studio, "contexts", "rough_layout.json"), "--shell", "sh", "-o", path.join(studio, "contexts", "rough_layout.env.sh")] },
   { title: "Audit every workflow's shared libraries inside its planned image (the studio has deliberate defects: this step reports them)", args: ["audit", "--all", "--config", config], mayFail: true },
+  { title: "Ask the audit how to repair rough_layout (layout_tools loads libAlembic without requiring alembic)", args: ["audit", "rough_layout", "--suggest", "--config", config], mayFail: true },
+  { title: "Apply the suggested fix list to tantalus.yaml", edit: applySuggestedRepair },
+  { title: "Audit rough_layout again: repaired", args: ["audit", "rough_layout", "--config", config] },
   { title: "Plan the layers of all workflows together", args: ["plan", "--all", "--summary", "--config", config] },
-  {
-    title: "Build the rough_layout image into the local store, no daemon (its undeclared libAlembic is a deliberate defect the audit just reported: allowed here)",
-    args: ["build", "rough_layout", "--allow-audit-errors", "--config", config],
-  },
+  { title: "Build the rough_layout image into the local store, no daemon (the build audits it too)", args: ["build", "rough_layout", "--config", config] },
   { title: "Run launch_app -show=dragon in the rough_layout workflow, as yourself", args: ["run", "rough_layout", "--config", config, "-c", "launch_app -show=dragon"] },
 ];
 
@@ -45,9 +56,15 @@ if (!hasRuntime()) {
 }
 
 for (const [i, step] of steps.entries()) {
-  process.stdout.write(`\n[${i + 1}/${steps.length}] ${step.title}\n$ tantalus ${step.args.map(quote).join(" ")}\n`);
+  if (step.edit) {
+    process.stdout.write(`\n[${i + 1}/${steps.length}] ${step.title}\n`);
+    process.stdout.write(step.edit().trimEnd().replace(/^/gm, "+ ") + "\n");
+    continue;
+  }
+  const args = step.args!;
+  process.stdout.write(`\n[${i + 1}/${steps.length}] ${step.title}\n$ tantalus ${args.map(quote).join(" ")}\n`);
   const t0 = performance.now();
-  const p = spawnSync(process.execPath, [bin, ...step.args], { stdio: "inherit", cwd: fs.existsSync(studio) ? studio : root });
+  const p = spawnSync(process.execPath, [bin, ...args], { stdio: "inherit", cwd: fs.existsSync(studio) ? studio : root });
   const secs = ((performance.now() - t0) / 1000).toFixed(1);
   if (p.status !== 0 && !step.mayFail) {
     process.stdout.write(`step ${i + 1} failed (exit ${p.status ?? p.signal}) after ${secs} s\n`);

@@ -1,13 +1,9 @@
 import type { Package, Variant } from "../rez/package.js";
 import { Requirement, RequirementList, type VersionRange } from "../rez/version/index.js";
+import type { PackageSource } from "../rez/repository/index.js";
 import { type Bits, newBits, setBit } from "./bits.js";
 
-/** What the solver needs from repositories: every package of a family (any order), or undefined. */
-export interface PackageSource {
-  family(name: string): Package[] | undefined;
-  /** Search paths, for Rez's "(searched: ...)" messages. */
-  readonly paths?: readonly string[];
-}
+export type { PackageSource } from "../rez/repository/index.js";
 
 /**
  * One family as the solver sees it, shared by every solve over the same source:

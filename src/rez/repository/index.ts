@@ -9,9 +9,11 @@ export { isValidPackageName } from "./names.js";
 export { RepositoryIndexCache, defaultCacheDir } from "./index-cache.js";
 export { observationHolds, pathStamp, type PathStamp, type FamilyObservation, type RepositoryObservation } from "./observation.js";
 
-/** What the solver needs from repositories: a family's packages, or undefined when none exists. */
+/** What the solver needs from repositories: every package of a family (any order), or undefined when none exists. */
 export interface PackageSource {
   family(name: string): Package[] | undefined;
+  /** Search paths, for Rez's "(searched: ...)" messages. */
+  readonly paths?: readonly string[];
 }
 
 export interface RepositoryCounts {
