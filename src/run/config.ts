@@ -16,6 +16,7 @@ import { join, posix } from "node:path";
 import { InputError } from "../errors.js";
 import type { LoadedConfig } from "../config/index.js";
 import { writeFileAtomic } from "../util/atomic.js";
+import { VERSION } from "../version.js";
 import type { Mount } from "./mounts.js";
 import { defaultRunSettings, parseRuntime, type GpuMode, type RunSettings } from "./settings.js";
 import type { NetworkMode } from "./runtimes/types.js";
@@ -61,7 +62,8 @@ function cacheKey(file: string, workflow: string, home: string, env: NodeJS.Proc
     return undefined;
   }
   return createHash("sha256")
-    .update(JSON.stringify([1, file, st.ino, st.size, st.mtimeMs, st.ctimeMs, workflow, home, env.HOME ?? "", env.XDG_CACHE_HOME ?? ""]))
+    // The tool version too: another version may fill in other defaults from the same file.
+    .update(JSON.stringify([1, VERSION, file, st.ino, st.size, st.mtimeMs, st.ctimeMs, workflow, home, env.HOME ?? "", env.XDG_CACHE_HOME ?? ""]))
     .digest("hex");
 }
 
