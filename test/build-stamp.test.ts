@@ -3,17 +3,22 @@
  * unchanged workflow is answered without resolving; a change to a package
  * the resolve read, to tantalus.yaml or to the variables that override it
  * makes `run` resolve (and rebuild when the image changes); a change to a
- * package the workflow never reads does not.
+ * package the workflow never reads does not. What `run` builds is what
+ * `tantalus build` builds: audited, so a refused image is not written.
  */
 import assert from "node:assert/strict";
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
+import { parseDocument } from "yaml";
 import { workflowImageBuilder } from "../src/build/index.js";
 import { currentStampedManifest } from "../src/build/stamp.js";
 import { loadConfig } from "../src/config/index.js";
 import { OciStore } from "../src/image/index.js";
-import { removeDir, sampleStudio, scratchDir, setImageOption, type Studio } from "./build/fixture.js";
+import { SYSTEM_LINK_STUBS } from "../src/studio/catalog/index.js";
+import { buildElfs } from "../src/studio/elf/build.js";
+import { findToolchain } from "../src/studio/elf/toolchain.js";
+import { removeDir, sampleStudio, scratchDir, setImageOption, tantalusOk, type Studio } from "./build/fixture.js";
 
 let scratch: string;
 let studio: Studio;
@@ -22,17 +27,21 @@ before(async () => {
   scratch = scratchDir("build-stamp");
   studio = await sampleStudio(scratch);
   setImageOption(studio, "compression", "none");
+  // The repair the audit suggests for the studio's deliberate defect in rough_layout.
+  const doc = parseDocument(readFileSync(studio.config, "utf8"));
+  doc.setIn(["packages", "layout_tools", "add_requires"], ["alembic-1.8"]);
+  writeFileSync(studio.config, doc.toString());
 });
 
 after(() => removeDir(scratch));
 
 const WF = "rough_layout";
 
-async function ensure(store: OciStore, opts: { noBuild?: boolean } = {}): Promise<{ result: { tag: string; built: boolean } | undefined; log: string[] }> {
+async function ensure(store: OciStore, opts: { noBuild?: boolean; workflow?: string } = {}): Promise<{ result: { tag: string; built: boolean } | undefined; log: string[] }> {
   const log: string[] = [];
   // A fresh configuration each time, as each `tantalus run` reads it.
   const builder = workflowImageBuilder(loadConfig(studio.config), { workers: false });
-  const result = await builder.ensureBuilt(WF, store, { noBuild: opts.noBuild === true, log: (l) => log.push(l) });
+  const result = await builder.ensureBuilt(opts.workflow ?? WF, store, { noBuild: opts.noBuild === true, log: (l) => log.push(l) });
   return { result, log };
 }
 
@@ -50,6 +59,7 @@ test("run's image check: unchanged is answered from the stamp; a change the reso
   const first = await ensure(store);
   assert.deepEqual(first.result, { tag: WF, built: true });
   assert.ok(first.log.some((l) => /resolving/.test(l)), "the first time resolves");
+  assert.ok(first.log.some((l) => /auditing 1 image/.test(l)), "audited as `tantalus build` audits");
   const digest1 = (await store.resolve(WF))!.digest;
   assert.equal(stampOf(), digest1, "the build stamps the image it tagged");
 
@@ -88,4 +98,34 @@ test("run's image check: unchanged is answered from the stamp; a change the reso
   await store.tag(WF, other);
   assert.equal((await ensure(store, { noBuild: true })).result, undefined);
   assert.ok(existsSync(join(store.metaDir, "stamps", `${WF}.json`)));
+});
+
+test("run does not build an image the audit refuses (review's flipbook misses libtiff), and stamps nothing for it", async () => {
+  const store = await OciStore.open(join(scratch, "store-refused"));
+  await assert.rejects(ensure(store, { workflow: "review" }), /audit found errors.*tantalus build --allow-audit-errors[\s\S]*flipbook-3\.1\.0: missing: libtiff\.so\.5/);
+  assert.equal(await store.resolve("review"), undefined);
+  assert.equal(existsSync(join(store.metaDir, "stamps", "review.json")), false);
+});
+
+test("the image run builds is the image `tantalus build` builds, repair layer included: same digest", async () => {
+  // review's flipbook misses libtiff.so.5: repaired from a donor directory into the image's repair layer.
+  const tc = await findToolchain();
+  assert.ok(tc, "gcc and ld are needed to build the donor library");
+  const stub = SYSTEM_LINK_STUBS.find((l) => l.soname === "libtiff.so.5")!;
+  const [lib] = await buildElfs([{ spec: stub, seed: "donor/libtiff.so.5", fillerBytes: 0 }], join(scratch, "elf"), tc, { cacheDir: null });
+  const donor = join(scratch, "donor");
+  mkdirSync(donor);
+  copyFileSync(lib!, join(donor, "libtiff.so.5"));
+  const doc = parseDocument(readFileSync(studio.config, "utf8"));
+  doc.setIn(["packages", "flipbook", "repair"], { system_libraries: ["libtiff.so.5"], donor_dirs: [donor] });
+  writeFileSync(studio.config, doc.toString());
+
+  const store = await OciStore.open(join(scratch, "store-run"));
+  assert.deepEqual((await ensure(store, { workflow: "review" })).result, { tag: "review", built: true });
+  const viaRun = (await store.resolve("review"))!.digest;
+  const out = tantalusOk(["build", "review", "--store", join(scratch, "store-cli"), "--config", studio.config, "--no-progress", "--json"]);
+  const built = JSON.parse(out.stdout) as { images: { workflow: string; digest: string; layers: { kind: string }[] }[] };
+  const review = built.images.find((i) => i.workflow === "review")!;
+  assert.ok(review.layers.some((l) => l.kind === "repair"), "the CLI build has a repair layer");
+  assert.equal(review.digest, viaRun);
 });

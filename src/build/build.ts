@@ -250,7 +250,7 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
       }
     }
     if (refused.length > 0) {
-      throw new TantalusError(`the audit found errors, so no image was written (--allow-audit-errors writes them anyway):\n${refused.join("\n")}`);
+      throw new TantalusError(`the audit found errors, so no image was written ("tantalus build --allow-audit-errors" writes them anyway; "tantalus audit --suggest" prints the fix list for tantalus.yaml that repairs them):\n${refused.join("\n")}`);
     }
   }
 

@@ -6,7 +6,12 @@
  * identical), so "ensure" is then simply "build"; without building, the
  * stored image is current when its context (resolve + package definitions,
  * as the image holds it) equals a fresh resolve's.
+ *
+ * It builds what `tantalus build WORKFLOW` builds: the library audit gates
+ * the image and adds its repair layer, so the digest is the same either way
+ * and an image the audit refuses is not written behind the user's back.
  */
+import { libraryAuditGate } from "../audit/workflow/gate.js";
 import type { LoadedConfig } from "../config/index.js";
 import { sha256 } from "../image/digest.js";
 import { sourceDateEpoch, rfc3339 } from "../image/epoch.js";
@@ -26,6 +31,7 @@ export function workflowImageBuilder(config: LoadedConfig, opts: Omit<BuildOptio
       if (noBuild) return (await isCurrent(config, workflow, store)) ? { tag: workflow, built: false } : undefined;
       const before = (await store.resolve(workflow))?.digest;
       const report = await buildWorkflows(config, [workflow], {
+        audit: libraryAuditGate(config),
         ...opts,
         store,
         onEvent: (e) => {
