@@ -132,3 +132,12 @@ test("a time limit aborts an unfinished solve", () => {
   assert.equal(r.failure?.description, "time limit exceeded");
   assert.equal(r.steps, 1);
 });
+
+test("a result names every family the solve asked for, found or not, each solve its own over a shared source", () => {
+  assert.deepEqual(solve(["tool"], pythons).families, ["python", "tool"]);
+  assert.deepEqual(solve(["tool"], pythons, { building: true }).families, ["cmake", "python", "tool"], "build requires are asked for when building");
+  const missing = solve(["tool", "houdini"], pythons);
+  assert.equal(missing.status, "failed");
+  assert.ok(missing.families.includes("houdini"), missing.families.join(","));
+  assert.deepEqual(solve(["python"], pythons).families, ["python"], "families loaded by earlier solves are not counted");
+});

@@ -8,7 +8,7 @@ import { getWorkflow } from "../config/index.js";
 import { loadContext, makeContext, qualifiedVariantName, variantsOfContext, verifyContext, type ResolvedContext } from "../context/context.js";
 import { InputError, TantalusError } from "../errors.js";
 import type { Package, Variant } from "../rez/package.js";
-import { Repositories, packagePathsFrom, type PackageSource, type RepositoryObservation } from "../rez/repository/index.js";
+import { Repositories, packagePathsFrom, type RepositoryObservation } from "../rez/repository/index.js";
 import { hostSystem, implicitPackagesFor } from "../rez/system.js";
 import { lateRequiresHook } from "../rex/late.js";
 import { solve, type LateRequiresHook } from "../solver/index.js";
@@ -59,15 +59,8 @@ export function resolveWorkflow(config: LoadedConfig, name: string, repos: Repos
     late.set(pkg, r);
     return r;
   };
-  const asked = new Set<string>();
-  const recorded: PackageSource = {
-    family(n) {
-      asked.add(n);
-      return repos.family(n);
-    },
-  };
   // The configuration's add_requires (packages.<name>.add_requires) apply at resolve time, as the audit assumes.
-  const result = solve(definition.request, applyPackageOverrides(recorded, config), {
+  const result = solve(definition.request, applyPackageOverrides(repos, config), {
     implicitPackages: [...implicit],
     lateRequires: overrideLateRequires(recording, config),
     paths: repos.paths,
@@ -84,7 +77,7 @@ export function resolveWorkflow(config: LoadedConfig, name: string, repos: Repos
     resolved: result.resolved,
     ephemerals: result.ephemerals.map(String),
   });
-  const observation = repos.observing ? repos.observation(asked) : undefined;
+  const observation = repos.observing ? repos.observation(result.families) : undefined;
   return { name, definition, context, variants: result.resolved, origin: "resolved", lateRequires: late, ...(observation ? { observation } : {}) };
 }
 

@@ -142,18 +142,24 @@ export class SolveContext {
     this.requestList = opts.requestList;
     this.lateHook = opts.lateRequires;
     const cache = this.cache;
+    const asked = this.asked;
     this.ordererFamilies = {
       versionsOf(name: string) {
+        asked.add(name);
         const f = cache.family(name);
         return f ? f.packages.map((p) => ({ version: p.version, timestamp: p.timestamp })) : [];
       },
     };
   }
 
+  /** Every family this solve asked the source for, found or not (what its result depends on). */
+  readonly asked = new Set<string>();
+
   /** The family, or null when no repository has it. */
   family(name: string): FamilyState | null {
     let f = this.fams.get(name);
     if (f === undefined) {
+      this.asked.add(name);
       const info = this.cache.family(name);
       f = info ? new FamilyState(info, this) : null;
       this.fams.set(name, f);

@@ -49,6 +49,8 @@ export interface SolveResult {
   steps: number;
   /** Failed steps (Rez `num_fails`). */
   fails: number;
+  /** Every family the solve asked the source for, found or not, sorted: the part of the repositories the result depends on. */
+  families: string[];
 }
 
 /**
@@ -185,7 +187,7 @@ class Solver {
 
   private result(): SolveResult {
     const ctx = this.ctx;
-    const base = { request: [...ctx.requestList.requirements], steps: this.steps, fails: this.numFails };
+    const base = { request: [...ctx.requestList.requirements], steps: this.steps, fails: this.numFails, families: [...ctx.asked].sort() };
     const st = this.status();
     if (st === "solved") {
       const final = this.stack[this.stack.length - 1]!;
@@ -216,7 +218,7 @@ class Solver {
 
   /** Rez raises for these; they end the solve without backtracking. */
   private errorResult(e: unknown): SolveResult {
-    const base = { request: [...this.ctx.requestList.requirements], steps: this.steps, fails: this.numFails, status: "failed" as const, resolved: [], ephemerals: [] };
+    const base = { request: [...this.ctx.requestList.requirements], steps: this.steps, fails: this.numFails, families: [...this.ctx.asked].sort(), status: "failed" as const, resolved: [], ephemerals: [] };
     if (e instanceof MissingFamilyError) {
       const chain = e.requiredBy.length ? ` (required by ${e.requiredBy.join(", ")})` : " (requested)";
       const where = this.ctx.paths.length ? ` in ${this.ctx.paths.join(", ")}` : "";
