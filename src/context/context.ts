@@ -2,6 +2,7 @@ import fs from "node:fs";
 import { createHash } from "node:crypto";
 import type { Variant } from "../rez/package.js";
 import type { PackageSource } from "../rez/repository/index.js";
+import { sameStamp, stampOf, type FileStamp } from "../rez/repository/observation.js";
 import { Version } from "../rez/version/index.js";
 import { InputError, TantalusError } from "../errors.js";
 import { writeFileAtomic } from "../util/atomic.js";
@@ -59,14 +60,13 @@ export interface ContextInput {
   failure?: { kind: string; description: string; explanation?: string };
 }
 
-const digestCache = new Map<string, { stamp: string; digest: string }>();
+const digestCache = new Map<string, { stamp: FileStamp; digest: string }>();
 
 /** sha256 of a file, remembered per process while its stat stamp (time, size, inode) stays the same. */
 export function fileDigest(file: string): string {
-  const st = fs.statSync(file);
-  const stamp = `${st.mtimeMs}:${st.size}:${st.ino}`;
+  const stamp = stampOf(fs.statSync(file));
   const hit = digestCache.get(file);
-  if (hit && hit.stamp === stamp) return hit.digest;
+  if (hit && sameStamp(hit.stamp, stamp)) return hit.digest;
   const digest = "sha256:" + createHash("sha256").update(fs.readFileSync(file)).digest("hex");
   digestCache.set(file, { stamp, digest });
   return digest;

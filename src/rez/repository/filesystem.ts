@@ -6,8 +6,8 @@ import { readPackageFile } from "../definition/index.js";
 import type { PackageDefinition } from "../definition/index.js";
 import { InputError, TantalusError } from "../../errors.js";
 import { isValidPackageName } from "./names.js";
-import { RepositoryIndexCache, stampOf } from "./index-cache.js";
-import { pathStamp, type FamilyObservation } from "./observation.js";
+import { RepositoryIndexCache } from "./index-cache.js";
+import { pathStamp, stampOf, type FamilyObservation } from "./observation.js";
 
 /** A problem found while reading a repository; loading goes on past it. */
 export interface LoadProblem {

@@ -5,9 +5,7 @@ import { createHash } from "node:crypto";
 import type { PackageSummary } from "../package.js";
 import { writeFileAtomic } from "../../util/atomic.js";
 import { VERSION } from "../../version.js";
-
-/** Identity of a definition file: a change to it changes at least one of these. */
-export type FileStamp = [mtimeMs: number, size: number, ino: number];
+import type { FileStamp } from "./observation.js";
 
 /**
  * One package as a flat tuple: the cache of a studio repository holds tens of
@@ -131,8 +129,4 @@ export function defaultCacheDir(): string {
   if (process.env.TANTALUS_CACHE_DIR) return process.env.TANTALUS_CACHE_DIR;
   const xdg = process.env.XDG_CACHE_HOME;
   return path.join(xdg && xdg.length > 0 ? xdg : path.join(os.homedir(), ".cache"), "tantalus");
-}
-
-export function stampOf(st: fs.Stats): FileStamp {
-  return [st.mtimeMs, st.size, st.ino];
 }

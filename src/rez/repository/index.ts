@@ -7,7 +7,7 @@ import type { RepositoryObservation } from "./observation.js";
 export { FilesystemRepository, type LoadProblem, type DefinitionReader } from "./filesystem.js";
 export { isValidPackageName } from "./names.js";
 export { RepositoryIndexCache, defaultCacheDir } from "./index-cache.js";
-export { observationHolds, pathStamp, type PathStamp, type FamilyObservation, type RepositoryObservation } from "./observation.js";
+export { observationHolds, pathStamp, sameStamp, stampOf, type FileStamp, type PathStamp, type FamilyObservation, type RepositoryObservation } from "./observation.js";
 
 /** What the solver needs from repositories: every package of a family (any order), or undefined when none exists. */
 export interface PackageSource {

@@ -15,8 +15,15 @@
  */
 import fs from "node:fs";
 
-/** [mtimeMs, size, ino] of a path (following symlinks), or null when it does not exist. */
-export type PathStamp = [mtimeMs: number, size: number, ino: number] | null;
+/** Identity of a file: a change to it changes at least one of these (the index cache keys definitions by it too). */
+export type FileStamp = [mtimeMs: number, size: number, ino: number];
+
+/** The stamp of a path (following symlinks), or null when it does not exist. */
+export type PathStamp = FileStamp | null;
+
+export function stampOf(st: fs.Stats): FileStamp {
+  return [st.mtimeMs, st.size, st.ino];
+}
 
 /** One family in one repository: its directory and every definition file the load looked for. */
 export interface FamilyObservation {
@@ -33,10 +40,10 @@ export interface RepositoryObservation {
 
 export function pathStamp(path: string): PathStamp {
   const st = fs.statSync(path, { throwIfNoEntry: false });
-  return st ? [st.mtimeMs, st.size, st.ino] : null;
+  return st ? stampOf(st) : null;
 }
 
-function sameStamp(a: PathStamp, b: PathStamp): boolean {
+export function sameStamp(a: PathStamp, b: PathStamp): boolean {
   if (a === null || b === null) return a === b;
   return a[0] === b[0] && a[1] === b[1] && a[2] === b[2];
 }
