@@ -8,12 +8,10 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { parse } from "yaml";
-import { SYSTEM_LINK_STUBS } from "../src/studio/catalog/index.js";
-import { buildElfs } from "../src/studio/elf/build.js";
-import { findToolchain } from "../src/studio/elf/toolchain.js";
 import type { AuditJson } from "../src/audit/report.js";
 import { runCli, tempDir } from "./helpers.js";
 import { generateStudio } from "../src/studio/index.js";
+import { makeLibtiffDonor } from "./donor.js";
 
 let scratch: string;
 let studio: string;
@@ -27,13 +25,7 @@ before(async () => {
   await generateStudio(studio, { scale: "small" });
   cfg = path.join(studio, "tantalus.yaml");
   store = path.join(scratch, "store");
-  const tc = await findToolchain();
-  assert.ok(tc, "gcc and ld are needed to build the donor library");
-  const stub = SYSTEM_LINK_STUBS.find((s) => s.soname === "libtiff.so.5")!;
-  const [built] = await buildElfs([{ spec: stub, seed: "donor/libtiff.so.5", fillerBytes: 0 }], path.join(scratch, "elf"), tc, { cacheDir: null });
-  donorDir = path.join(scratch, "donor");
-  fs.mkdirSync(donorDir);
-  fs.copyFileSync(built!, path.join(donorDir, "libtiff.so.5"));
+  donorDir = await makeLibtiffDonor(path.join(scratch, "donor"), path.join(scratch, "elf"));
 });
 
 after(() => fs.rmSync(scratch, { recursive: true, force: true }));

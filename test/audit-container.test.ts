@@ -18,15 +18,13 @@ import path from "node:path";
 import { buildWorkflows } from "../src/build/index.js";
 import { loadConfig, type LoadedConfig } from "../src/config/index.js";
 import { Repositories } from "../src/rez/repository/index.js";
-import { SYSTEM_LINK_STUBS } from "../src/studio/catalog/index.js";
-import { buildElfs } from "../src/studio/elf/build.js";
-import { findToolchain } from "../src/studio/elf/toolchain.js";
 import { ET } from "../src/audit/elf.js";
 import { Linker, traceLines } from "../src/audit/linker.js";
 import { walkImageFiles } from "../src/audit/audit.js";
 import { traceOutputLines } from "../src/audit/testkit/toolchain.js";
 import { demoBase, libraryAuditGate, planWorkflow, resolveWorkflow } from "../src/audit/workflow/index.js";
 import { PODMAN_RUN_FLAGS, missingTools, removeDir, sampleStudio, type Studio } from "./build/fixture.js";
+import { makeLibtiffDonor } from "./donor.js";
 
 const skip = missingTools("podman", "runc");
 let scratch: string;
@@ -43,13 +41,7 @@ before(async () => {
   studio = await sampleStudio(scratch);
   config = loadConfig(studio.config);
   store = path.join(scratch, "store");
-  const tc = await findToolchain();
-  assert.ok(tc, "gcc and ld are needed to build the donor library");
-  const stub = SYSTEM_LINK_STUBS.find((s) => s.soname === "libtiff.so.5")!;
-  const [built] = await buildElfs([{ spec: stub, seed: "donor/libtiff.so.5", fillerBytes: 0 }], path.join(scratch, "elf"), tc, { cacheDir: null });
-  donorDir = path.join(scratch, "workstation-lib64");
-  fs.mkdirSync(donorDir);
-  fs.copyFileSync(built!, path.join(donorDir, "libtiff.so.5"));
+  donorDir = await makeLibtiffDonor(path.join(scratch, "workstation-lib64"), path.join(scratch, "elf"));
 });
 
 after(() => {

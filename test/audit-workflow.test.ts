@@ -15,9 +15,6 @@ import { parse, stringify } from "yaml";
 import { loadConfig, type LoadedConfig } from "../src/config/index.js";
 import { Repositories } from "../src/rez/repository/index.js";
 import { DEFECTS_FILE, generateStudio, STUDIO_WORKFLOWS, type StudioDefect } from "../src/studio/index.js";
-import { SYSTEM_LINK_STUBS } from "../src/studio/catalog/index.js";
-import { buildElfs } from "../src/studio/elf/build.js";
-import { findToolchain } from "../src/studio/elf/toolchain.js";
 import { buildElf } from "../src/audit/elfwrite.js";
 import { compile } from "../src/audit/testkit/toolchain.js";
 import { EM } from "../src/audit/elf.js";
@@ -35,6 +32,7 @@ import {
   type BaseImage,
   type WorkflowAudit,
 } from "../src/audit/workflow/index.js";
+import { makeLibtiffDonor } from "./donor.js";
 
 let scratch: string;
 let studio: string;
@@ -56,13 +54,7 @@ before(async () => {
   demo = demoBase(config.config.audit.allow_system);
   defects = (JSON.parse(fs.readFileSync(path.join(studio, DEFECTS_FILE), "utf8")) as { defects: StudioDefect[] }).defects;
 
-  const tc = await findToolchain();
-  assert.ok(tc, "gcc and ld are needed to build the donor library");
-  const stub = SYSTEM_LINK_STUBS.find((s) => s.soname === "libtiff.so.5")!;
-  const [built] = await buildElfs([{ spec: stub, seed: "donor/libtiff.so.5", fillerBytes: 0 }], path.join(scratch, "build"), tc, { cacheDir: null });
-  donorDir = path.join(scratch, "workstation-lib64");
-  fs.mkdirSync(donorDir);
-  fs.copyFileSync(built!, path.join(donorDir, "libtiff.so.5"));
+  donorDir = await makeLibtiffDonor(path.join(scratch, "workstation-lib64"), path.join(scratch, "build"));
 
   // /lib64 -> usr/lib64 with this host's loader and C library, the OS's libtiff.so.5, os-release of Rocky.
   rockyRoot = path.join(scratch, "rocky");

@@ -7,7 +7,7 @@
  * `tantalus build` builds: audited, so a refused image is not written.
  */
 import assert from "node:assert/strict";
-import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { parseDocument } from "yaml";
@@ -15,10 +15,8 @@ import { workflowImageBuilder } from "../src/build/index.js";
 import { currentStampedManifest } from "../src/build/stamp.js";
 import { loadConfig } from "../src/config/index.js";
 import { OciStore } from "../src/image/index.js";
-import { SYSTEM_LINK_STUBS } from "../src/studio/catalog/index.js";
-import { buildElfs } from "../src/studio/elf/build.js";
-import { findToolchain } from "../src/studio/elf/toolchain.js";
 import { removeDir, sampleStudio, scratchDir, setImageOption, tantalusOk, type Studio } from "./build/fixture.js";
+import { makeLibtiffDonor } from "./donor.js";
 
 let scratch: string;
 let studio: Studio;
@@ -109,13 +107,7 @@ test("run does not build an image the audit refuses (review's flipbook misses li
 
 test("the image run builds is the image `tantalus build` builds, repair layer included: same digest", async () => {
   // review's flipbook misses libtiff.so.5: repaired from a donor directory into the image's repair layer.
-  const tc = await findToolchain();
-  assert.ok(tc, "gcc and ld are needed to build the donor library");
-  const stub = SYSTEM_LINK_STUBS.find((l) => l.soname === "libtiff.so.5")!;
-  const [lib] = await buildElfs([{ spec: stub, seed: "donor/libtiff.so.5", fillerBytes: 0 }], join(scratch, "elf"), tc, { cacheDir: null });
-  const donor = join(scratch, "donor");
-  mkdirSync(donor);
-  copyFileSync(lib!, join(donor, "libtiff.so.5"));
+  const donor = await makeLibtiffDonor(join(scratch, "donor"), join(scratch, "elf"));
   const doc = parseDocument(readFileSync(studio.config, "utf8"));
   doc.setIn(["packages", "flipbook", "repair"], { system_libraries: ["libtiff.so.5"], donor_dirs: [donor] });
   writeFileSync(studio.config, doc.toString());
