@@ -25,6 +25,7 @@ import type { BuildEvent, BuildReport } from "../src/build/index.js";
 import type { LoadedConfig } from "../src/config/index.js";
 import type { LayerCompression } from "../src/image/index.js";
 import { generateStudio } from "../src/studio/index.js";
+import { cpuNow, option, shell } from "./common.js";
 
 /**
  * The build runs from the compiled dist/, as `tantalus build` does: its
@@ -54,25 +55,6 @@ interface Row {
   stored?: number;
 }
 
-function shell(cmd: string): { seconds: number; cpu: number; out: string } {
-  const t0 = process.hrtime.bigint();
-  const res = spawnSync("bash", ["-o", "pipefail", "-c", `TIMEFORMAT='%U %S'; time ( ${cmd} )`], { encoding: "utf8", maxBuffer: 64 << 20 });
-  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  if (res.status !== 0) throw new Error(`${cmd.slice(0, 300)}: exit ${res.status}: ${res.stderr.slice(-2000)}`);
-  const [user, sys] = res.stderr.trim().split("\n").pop()!.split(" ").map(Number);
-  return { seconds, cpu: user! + sys!, out: res.stdout };
-}
-
-function cpuNow(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
-}
-
-function arg(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-}
-
 async function timedBuild(config: LoadedConfig, store: string, compression: LayerCompression, level: number, events?: BuildEvent[]): Promise<{ row: Row; report: BuildReport }> {
   const t0 = process.hrtime.bigint();
   const c0 = cpuNow();
@@ -83,10 +65,10 @@ async function timedBuild(config: LoadedConfig, store: string, compression: Laye
 
 export async function run(args: string[]): Promise<void> {
   await loadDist();
-  const scale = arg(args, "--scale") ?? "default";
+  const scale = option(args, "--scale") ?? "default";
   const work = await mkdtemp(join(tmpdir(), "tantalus-bench-build-"));
   try {
-    let studioDir = arg(args, "--studio");
+    let studioDir = option(args, "--studio");
     if (!studioDir) {
       studioDir = join(work, "studio");
       const t0 = performance.now();

@@ -7,12 +7,12 @@
  *
  * MB/s are of the uncompressed tar; "ratio" is compressed/uncompressed size.
  */
-import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { OciStore, fingerprintLayerSpec, writeLayer, type LayerCompression, type LayerSpec } from "../src/image/index.js";
+import { cpuNow, shell } from "./common.js";
 
 const DEFAULT_DIRS = ["/usr/lib/gcc", "/usr/lib/python3.11", "/usr/lib/python3", "/usr/lib/x86_64-linux-gnu/perl", "/usr/lib/llvm-14/bin"];
 
@@ -23,21 +23,6 @@ interface Row {
   /** user+sys CPU seconds of all processes/threads involved: robust when the machine is shared. */
   cpu: number;
   ratio?: number;
-}
-
-/** Runs `cmd` under bash's `time`, which sums user+sys over every process of the pipeline. */
-function shell(cmd: string): { seconds: number; cpu: number; out: string } {
-  const t0 = process.hrtime.bigint();
-  const res = spawnSync("bash", ["-o", "pipefail", "-c", `TIMEFORMAT='%U %S'; time ( ${cmd} )`], { encoding: "utf8", maxBuffer: 1 << 20 });
-  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  if (res.status !== 0) throw new Error(`${cmd}: exit ${res.status}: ${res.stderr}`);
-  const [user, sys] = res.stderr.trim().split("\n").pop()!.split(" ").map(Number);
-  return { seconds, cpu: user! + sys!, out: res.stdout };
-}
-
-function cpuNow(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
 }
 
 export async function run(args: string[]): Promise<void> {

@@ -14,11 +14,7 @@ import { Repositories } from "../src/rez/repository/index.js";
 import { planStudio } from "../src/plan/studio.js";
 import { compareStrategies, syntheticStudio } from "../src/plan/index.js";
 import { renderComparison } from "../src/plan/format.js";
-
-function option(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-}
+import { option } from "./common.js";
 
 export async function run(args: string[]): Promise<void> {
   const budget = Number(option(args, "--budget") ?? 100);

@@ -19,6 +19,7 @@ import { performance } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
 import { Repositories } from "../src/rez/repository/index.js";
 import { interpretContext, renderShell, hostHomeResolver } from "../src/rex/index.js";
+import { option } from "./common.js";
 
 function packagePy(i: number, count: number): string {
   const deps = [i - 1, i - 7, i - 31].filter((d) => d >= 0).map((d) => `"pkg${d}"`);
@@ -46,8 +47,8 @@ def commands():
 }
 
 export async function run(args: string[]): Promise<void> {
-  const count = Number(args[args.indexOf("--packages") + 1] ?? 300) || 300;
-  const runs = Number(args[args.indexOf("--runs") + 1] ?? 30) || 30;
+  const count = Number(option(args, "--packages") ?? 300) || 300;
+  const runs = Number(option(args, "--runs") ?? 30) || 30;
   const repoDir = fs.mkdtempSync(path.join(os.tmpdir(), "tantalus-bench-rex-"));
   try {
     for (let i = 0; i < count; i++) {

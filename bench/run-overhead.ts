@@ -26,6 +26,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildFixtureImage } from "../test/run/fixture.js";
+import { median, option } from "./common.js";
 
 const ROOT_DIR = join(dirname(fileURLToPath(import.meta.url)), "..");
 const BIN = join(ROOT_DIR, "bin", "tantalus.js");
@@ -43,17 +44,6 @@ int main(int argc, char **argv) {
   return 0;
 }
 `;
-
-function option(args: string[], name: string, fallback: string): string {
-  const i = args.indexOf(name);
-  return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : fallback;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 const GNU_TIME = existsSync("/usr/bin/time") ? "/usr/bin/time" : undefined;
 
@@ -101,9 +91,9 @@ function parseShellLine(line: string): string[] {
 }
 
 export async function run(args: string[]): Promise<void> {
-  const runs = Number(option(args, "--runs", "15"));
-  const runtime = option(args, "--runtime", "podman");
-  const loop = option(args, "--loop", "400000000");
+  const runs = Number(option(args, "--runs") ?? "15");
+  const runtime = option(args, "--runtime") ?? "podman";
+  const loop = option(args, "--loop") ?? "400000000";
   if (!existsSync(join(ROOT_DIR, "dist", "run", "run.js"))) throw new Error("dist/ is missing: run `npm run build` first (the benchmark times the compiled CLI)");
   if (statSync(join(ROOT_DIR, "dist", "run", "run.js")).mtimeMs < statSync(join(ROOT_DIR, "src", "run", "run.ts")).mtimeMs) {
     process.stdout.write("warning: dist/ is older than src/run: run `npm run build` for current figures\n");
