@@ -43,8 +43,8 @@ import {
 import { walkImageFiles } from "../audit.js";
 import { imageBasename, resolveImagePath } from "../imagefs.js";
 import { readLdCache } from "../ldcache.js";
-import { Linker, type LoadTree, type ResolveOptions, type SearchRule } from "../linker.js";
-import { pollutionCheck } from "../pollute.js";
+import { Linker, type LoadTree, type ResolveOptions } from "../linker.js";
+import { pollutionCheck, type LoadSwitch } from "../pollute.js";
 import { matchIgnore, packageSettings, planRepairs, EMPTY_REPAIR_PLAN, type RepairPlan, type SettingSource } from "../repair.js";
 import { loadBaseImage, type BaseImage } from "./base.js";
 import { captureEnvironment, environmentLeaks, mountTargets, type CapturedEnvironment } from "./environment.js";
@@ -81,14 +81,9 @@ export interface AuditedPackage {
   root: string;
 }
 
-export interface LoadSwitchReport {
+/** A load the decoys moved, with the package that owns the object whose dependency moves. */
+export interface LoadSwitchReport extends LoadSwitch {
   package: string | null;
-  /** The object whose dependency moves. */
-  file: string;
-  name: string;
-  root: string;
-  before: { path: string; via: SearchRule } | null;
-  after: { path: string; via: SearchRule };
 }
 
 export interface PollutionResult {
