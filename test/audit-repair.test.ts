@@ -60,6 +60,8 @@ test("add_requires extends plain requires in the source and @late requires throu
   assert.deepEqual(source.family("viewer")!.map((p) => p.requires.map(String)), [["python-3", "libtiff-4"]]);
   assert.equal(source.family("viewer")![0]!.base, plain.base);
   assert.deepEqual(plain.requires.map(String), ["python-3"], "the original package is untouched");
+  const repos = { family: (n: string) => (n === "viewer" ? [plain] : undefined) };
+  assert.equal(applyPackageOverrides(repos, config), applyPackageOverrides(repos, config), "one overridden source per repositories and configuration, so resolves share the solver's cache");
   const hook = overrideLateRequires(() => ["python-3"], config)!;
   assert.deepEqual(hook(pkg("viewer", { requires: "late" }), { building: false, request: [] }), ["python-3", "libtiff-4"]);
   assert.deepEqual(hook(pkg("other", { requires: "late" }), { building: false, request: [] }), ["python-3"]);

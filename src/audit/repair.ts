@@ -124,15 +124,30 @@ function addRequiresByName(config: RepairConfig): Map<string, string[]> {
   return m;
 }
 
+/** One overridden source per (repositories, configuration): the solver shares its family cache per source object. */
+const overriddenSources = new WeakMap<PackageSource, WeakMap<RepairConfig, PackageSource>>();
+
 /**
  * The repositories as the solver should see them with `add_requires`
  * applied: the named packages' requirements include the added ones, without
  * touching their files. A package whose requires is a `@late()` function
- * gets the additions from `overrideLateRequires` instead.
+ * gets the additions from `overrideLateRequires` instead. The same source
+ * and configuration always give the same object, so the resolves of one
+ * build (every workflow) share the solver's family cache.
  */
 export function applyPackageOverrides(source: PackageSource, config: RepairConfig): PackageSource {
+  let byConfig = overriddenSources.get(source);
+  const known = byConfig?.get(config);
+  if (known) return known;
   const added = addRequiresByName(config);
   if (added.size === 0) return source;
+  const overridden = overrideSource(source, added);
+  if (!byConfig) overriddenSources.set(source, (byConfig = new WeakMap()));
+  byConfig.set(config, overridden);
+  return overridden;
+}
+
+function overrideSource(source: PackageSource, added: ReadonlyMap<string, readonly string[]>): PackageSource {
   const memo = new Map<string, Package[] | undefined>();
   return {
     paths: (source as { paths?: readonly string[] }).paths,
