@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { FingerprintingMeasurer, LayerWorkerPool, ProgressDisplay, fingerprintPath } from "../src/build/index.js";
 import { OciStore, fingerprintTree, writeLayer } from "../src/image/index.js";
+import { withoutModuleHooks } from "../src/build/worker-pool.js";
 import { RootMeasurer } from "../src/plan/measure.js";
 
 const scratch = mkdtempSync(join(tmpdir(), "tantalus-build-layers-"));
@@ -55,6 +56,13 @@ describe("layer writing pieces", () => {
     } finally {
       await pool.close();
     }
+  });
+
+  it("starts workers without the parent's module hooks (a TypeScript loader), keeping its other flags", () => {
+    assert.deepEqual(
+      withoutModuleHooks(["--import", "tsx", "--cpu-prof", "--require=./x.cjs", "-r", "y", "--loader", "ts-node/esm", "--experimental-loader=z", "--max-old-space-size=512"]),
+      ["--cpu-prof", "--max-old-space-size=512"],
+    );
   });
 
   it("reports a worker's failure as an error of the layer", async () => {

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { buildWorkflows, type AuditGate, type BuildEvent } from "../src/build/index.js";
 import { loadConfig } from "../src/config/index.js";
-import { OciStore } from "../src/image/index.js";
+import { OciStore, writeImage, writeLayer, type Digest } from "../src/image/index.js";
 import { projectRoot } from "./helpers.js";
 import { blobIntegrity, copyStudio, missingTools, removeDir, run, sampleStudio, scratchDir, setBaseImage, tantalus, tantalusOk, type Studio } from "./build/fixture.js";
 import { makeBusyboxRootfs } from "./image/helpers.js";
@@ -164,6 +164,45 @@ describe("local base images", () => {
   });
 });
 
+describe("a base whose layer count changed since the last build", () => {
+  it("is planned for its real count: the same image as a build into a fresh store", async () => {
+    // The build plans package layers with the base's layer count from the last build and writes them
+    // while it obtains the base; here the tag behind the same base reference grows from 1 to 3 layers.
+    const copy = copyStudio(studio, join(scratch, "studio-growing-base"));
+    const layout = await OciStore.open(join(scratch, "growing-base"));
+    const baseImage = async (layers: number) => {
+      const written = [];
+      for (let i = 0; i < layers; i++) written.push({ layer: (await writeLayer(layout, { entries: [{ type: "file", path: `/etc/base-${i}`, content: `layer ${i}\n` }] })).descriptor });
+      const img = await writeImage(layout, { layers: written, config: { Cmd: ["/bin/sh"] } });
+      await layout.tag("base", img.descriptor);
+    };
+    await baseImage(1);
+    setBaseImage(copy, `oci:${layout.dir}:base`);
+    // A budget small enough that two more base layers change the plan.
+    writeFileSync(copy.config, readFileSync(copy.config, "utf8").replace(/^( {2}budget: )\d+$/m, "$112"));
+    const store = join(scratch, "store-growing-base");
+    const targets = ["comp", "rough_layout"];
+    const first = await buildWorkflows(loadConfig(copy.config), targets, { store });
+    assert.equal(first.base.image.manifest.layers.length, 1);
+
+    await baseImage(3);
+    const events: BuildEvent[] = [];
+    const second = await buildWorkflows(loadConfig(copy.config), targets, { store, onEvent: (e) => events.push(e) });
+    assert.equal(second.base.image.manifest.layers.length, 3);
+    assert.equal(events.filter((e) => e.type === "step" && e.message.startsWith("planning layers")).length, 2, "planned again for three base layers");
+    const fresh = await buildWorkflows(loadConfig(copy.config), targets, { store: join(scratch, "store-growing-base-fresh") });
+    for (const r of second.results) {
+      assert.ok(r.layers.length <= 12, `${r.workflow}: ${r.layers.length} layers within the budget of 12`);
+      assert.equal(r.digest, fresh.results.find((f) => f.workflow === r.workflow)!.digest, `${r.workflow}: the image a fresh store builds`);
+    }
+    assert.notEqual(second.plan.plan.layers.length, first.plan.plan.layers.length, "fewer package layers fit beside three base layers");
+
+    const events3: BuildEvent[] = [];
+    await buildWorkflows(loadConfig(copy.config), targets, { store, onEvent: (e) => events3.push(e) });
+    assert.equal(events3.filter((e) => e.type === "step" && e.message.startsWith("planning layers")).length, 1, "the new count is remembered");
+  });
+});
+
 describe("the audit seam", () => {
   const repairDir = () => {
     const dir = join(scratch, "repair-payload");
@@ -176,19 +215,33 @@ describe("the audit seam", () => {
     const config = loadConfig(studio.config);
     const store = join(scratch, "store-audit");
     const seen: string[] = [];
+    // The audit runs while the package layers are written: this one answers once a layer is done.
+    const writtenMeanwhile: Digest[] = [];
+    let layerDone!: () => void;
+    const aLayerIsDone = new Promise<void>((resolve) => (layerDone = resolve));
+    const onEvent = (e: BuildEvent) => {
+      if (e.type !== "layer-done" || e.kind !== "packages" || e.cached) return;
+      writtenMeanwhile.push(e.digest);
+      layerDone();
+    };
     const audit: AuditGate = async (input) => {
       seen.push(input.workflow);
+      await aLayerIsDone;
       assert.ok(input.variants.length > 0);
       assert.equal(input.imagePath(input.variants[0]!.root), input.variants[0]!.root, "no root_map: image paths are host paths");
       return input.workflow === "review"
         ? { errors: ["flipbook: libGL.so.1 is provided by no layer"], warnings: [] }
         : { errors: [], warnings: ["comp: fine"], repair: { spec: { entries: [{ type: "hostFile", source: join(repairDir(), "libmissing.so.1"), path: "/opt/repairs/lib/libmissing.so.1" }] }, comment: "libmissing.so.1 from the host" } };
     };
-    await assert.rejects(buildWorkflows(config, ["comp", "review"], { store, audit }), /audit found errors[\s\S]*review:\n  flipbook: libGL\.so\.1/);
+    await assert.rejects(buildWorkflows(config, ["comp", "review"], { store, audit, onEvent }), /audit found errors[\s\S]*review:\n  flipbook: libGL\.so\.1/);
     assert.deepEqual(seen, ["comp", "review"]);
     assert.ok(!existsSync(join(store, "index.json")) || (await (await OciStore.open(store)).tags()).length === 0, "no image was tagged");
 
     const allowed = await buildWorkflows(config, ["comp", "review"], { store, audit, allowAuditErrors: true });
+    // The layers the refused build wrote stay in the layer cache: the build after it reuses them.
+    assert.ok(writtenMeanwhile.length > 0);
+    const reused = new Map(allowed.results.flatMap((r) => r.layers).map((l) => [l.digest, l.cached]));
+    for (const digest of writtenMeanwhile) assert.equal(reused.get(digest), true, `${digest} reused`);
     const comp = allowed.results.find((r) => r.workflow === "comp")!;
     assert.deepEqual(comp.layers.slice(-2).map((l) => l.kind), ["repair", "top"]);
     assert.deepEqual(allowed.results.find((r) => r.workflow === "review")!.audit?.errors, ["flipbook: libGL.so.1 is provided by no layer"]);

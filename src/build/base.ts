@@ -20,6 +20,7 @@ import { demoBaseImage } from "./demo-base.js";
 import { blobIsIntact } from "./layers.js";
 import { pullIntoStore, storeTagFor } from "./distribution.js";
 import type { BuildEventSink } from "./events.js";
+import { StoreMemo, memoKey } from "./memo.js";
 
 export interface BaseImage {
   image: ResolvedImage;
@@ -44,6 +45,28 @@ export interface BaseOptions {
 
 /** Stored under this annotation on base tags, so listings can tell them from workflow images. */
 export const BASE_ROLE_ANNOTATION = "io.tantalus.role";
+
+/**
+ * How many layers the base will have, before it is obtained: the demo base
+ * has one; another base as many as the last build with this store found.
+ * The build plans its package layers with it (the budget counts the base's
+ * layers) and writes them while it obtains the base; a wrong guess costs a
+ * second plan, never a wrong one.
+ */
+export async function expectedBaseLayers(store: OciStore, spec: string): Promise<number | undefined> {
+  if (spec === "demo") return 1;
+  const seen = await baseLayerCounts(store).get(memoKey("base-layers/v1", spec));
+  return typeof seen === "number" ? seen : undefined;
+}
+
+export async function rememberBaseLayers(store: OciStore, spec: string, layers: number): Promise<void> {
+  if (spec === "demo" || (await expectedBaseLayers(store, spec)) === layers) return;
+  await baseLayerCounts(store).put(memoKey("base-layers/v1", spec), layers);
+}
+
+function baseLayerCounts(store: OciStore): StoreMemo<number> {
+  return new StoreMemo<number>(store, "base-layers");
+}
 
 export async function resolveBaseImage(store: OciStore, spec: string, opts: BaseOptions): Promise<BaseImage> {
   const base = await obtainBase(store, spec, opts);

@@ -1,9 +1,14 @@
 /**
  * `tantalus build`: workflows of tantalus.yaml → OCI images in the local store.
  *
- *   resolve (or load a saved context) → base image → layer plan of all
- *   workflows together → audit → package layers (through the layer cache)
- *   → per-image repair and top layers → config + manifest → tags
+ *   resolve (or load a saved context) → layer plan of all workflows
+ *   together → package layers (through the layer cache, on worker threads)
+ *   ‖ base image → audit → per-image repair and top layers
+ *   → config + manifest → tags
+ *
+ * The package layers are written while this thread obtains the base, audits
+ * and captures environments (docs/ARCHITECTURE.md, "How a build spends its
+ * time").
  *
  * A rebuild where nothing changed reads no file content: package layers are
  * found by the fingerprint of their roots (one metadata walk, shared with
@@ -35,7 +40,7 @@ import { rootMapper } from "../rex/interpret.js";
 import { ENVIRONMENT_PATH, TANTALUS_DIR, entrypointConfig, entrypointLayerEntries } from "../run/entrypoint.js";
 import type { ResolvedContext } from "../context/context.js";
 import type { AuditGate, AuditOutcome } from "./audit-gate.js";
-import { resolveBaseImage, type BaseImage } from "./base.js";
+import { expectedBaseLayers, rememberBaseLayers, resolveBaseImage, type BaseImage } from "./base.js";
 import { captureEnvironment, imageContextJson, workflowDefinitionYaml } from "./environment.js";
 import { ignoreEvents, type BuildEventSink, type LayerKind } from "./events.js";
 import { Label, imageLabels } from "./labels.js";
@@ -120,7 +125,11 @@ export interface BuildStats {
   /** Stored bytes of the layers written. */
   bytesStored: number;
   seconds: number;
-  /** Where the time went: resolves, base image, plan, audit, package layers, per-image layers + manifests. */
+  /**
+   * Where the time went: resolves, base image, plan, audit, package layers,
+   * per-image layers + manifests. The last two overlap: each image's own
+   * layers are written while the package layers are.
+   */
   resolveSeconds: number;
   baseSeconds: number;
   planSeconds: number;
@@ -181,8 +190,7 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
   }
   const resolveSeconds = (performance.now() - tResolve) / 1000;
 
-  // 2. Store, times, compression, base.
-  const tBase = performance.now();
+  // 2. Store, times, compression.
   const store = opts.store instanceof OciStore ? opts.store : await OciStore.open(opts.store ?? config.store);
   const epoch = sourceDateEpoch();
   const mtime = epoch ?? DEFAULT_LAYER_MTIME;
@@ -191,89 +199,169 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
   const rootMap = config.config.image.root_map;
   const mapPath = rootMapper(rootMap);
   const layerOpts = { compression, ...(opts.level !== undefined ? { level: opts.level } : {}), mtime, jobs: opts.jobs ?? defaultJobs(), verify: opts.verify === true, workers: opts.workers !== false, onEvent };
-  const base = await resolveBaseImage(store, config.config.base.image, {
-    ...layerOpts,
-    created,
-    ...(opts.registry ? { registry: opts.registry } : {}),
-    demoLibraries: config.config.audit.allow_system,
-  });
+  const baseSpec = config.config.base.image;
+  const obtainBase = () =>
+    resolveBaseImage(store, baseSpec, { ...layerOpts, created, ...(opts.registry ? { registry: opts.registry } : {}), demoLibraries: config.config.audit.allow_system });
 
-  const baseSeconds = (performance.now() - tBase) / 1000;
-
-  // 3. The plan of every workflow together.
-  onEvent({ type: "step", message: `planning layers of ${resolves.size} workflow image(s)` });
-  const tPlan = performance.now();
+  // 3. The plan of every workflow together, and what the targets' package
+  //    layers hold with their cache keys (a metadata walk, nothing read). The
+  //    budget counts the base's layers: when that count is known beforehand
+  //    (the demo base has one; another base as many as last time), the
+  //    package layers are planned and started first, and the base is obtained
+  //    while the layer workers write them.
   const roots = new FingerprintingMeasurer();
-  const plan = planBuild(
-    config,
-    [...resolves.values()].map((r) => ({ name: r.name, variants: r.variants, ...(r.lateRequires ? { lateRequires: r.lateRequires } : {}) })),
-    // Two layers above the plan (top, and a repair layer when the audit asks for one) whether or not
-    // this build audits, so the plan, hence every image, is the same either way.
-    { measurer: roots, baseLayers: base.image.manifest.layers.length, reservedTop: 2 },
-  );
-  for (const message of plan.warnings) onEvent({ type: "warning", message });
-  const planSeconds = (performance.now() - tPlan) / 1000;
+  let planSeconds = 0;
+  const planFor = (baseLayers: number) => {
+    onEvent({ type: "step", message: `planning layers of ${resolves.size} workflow image(s)` });
+    const tPlan = performance.now();
+    const plan = planBuild(
+      config,
+      [...resolves.values()].map((r) => ({ name: r.name, variants: r.variants, ...(r.lateRequires ? { lateRequires: r.lateRequires } : {}) })),
+      // Two layers above the plan (top, and a repair layer when the audit asks for one) whether or not
+      // this build audits, so the plan, hence every image, is the same either way.
+      { measurer: roots, baseLayers, reservedTop: 2 },
+    );
+    for (const message of plan.warnings) onEvent({ type: "warning", message });
+    const needed = new Set(targets.flatMap((t) => plan.imageLayers.get(t) ?? []));
+    const neededLayers = plan.plan.layers.filter((l) => needed.has(l.key)).map((l) => plan.layers.get(l.key)!);
+    const prepared = preparePackageLayers(neededLayers, rootMap, roots);
+    planSeconds += (performance.now() - tPlan) / 1000;
+    return { plan, neededLayers, prepared };
+  };
+  let tLayers = 0;
+  let layersSeconds = 0;
+  // When the build fails meanwhile (the base, the audit), no further layer is started.
+  const stopLayers = new AbortController();
+  const startLayers = (planned: ReturnType<typeof planFor>) => {
+    onEvent({ type: "step", message: `writing ${planned.neededLayers.length} package layer(s) (${compression}${opts.level !== undefined ? ` level ${opts.level}` : ""}) into ${store.dir}` });
+    tLayers = performance.now();
+    const writing = writePackageLayers(store, planned.prepared, { ...layerOpts, signal: stopLayers.signal }).then((w) => {
+      layersSeconds = (performance.now() - tLayers) / 1000;
+      return w;
+    });
+    writing.catch(() => undefined); // awaited below, also when something on this thread fails first
+    return writing;
+  };
 
-  // 4. What the targets' package layers hold, and their cache keys (a metadata walk, nothing read).
-  const needed = new Set(targets.flatMap((t) => plan.imageLayers.get(t) ?? []));
-  const neededLayers = plan.plan.layers.filter((l) => needed.has(l.key)).map((l) => plan.layers.get(l.key)!);
-  const prepared = preparePackageLayers(neededLayers, rootMap, roots);
+  const expected = await expectedBaseLayers(store, baseSpec);
+  let planned = expected !== undefined ? planFor(expected) : undefined;
+  let packageLayers = planned ? startLayers(planned) : undefined;
+  const tBase = performance.now();
+  let base: BaseImage;
+  try {
+    base = await obtainBase();
+  } catch (e) {
+    stopLayers.abort();
+    await Promise.allSettled([packageLayers]);
+    throw e;
+  }
+  const baseSeconds = (performance.now() - tBase) / 1000;
+  await rememberBaseLayers(store, baseSpec, base.image.manifest.layers.length);
+  if (!planned || base.image.manifest.layers.length !== expected) {
+    // Planned for another count (the base changed since the last build): the layers written meanwhile
+    // stay in the layer cache, and the plan for the real count reuses those it shares.
+    await Promise.allSettled([packageLayers]);
+    planned = planFor(base.image.manifest.layers.length);
+    packageLayers = startLayers(planned);
+  }
+  const { plan, prepared } = planned;
+  const writingLayers = packageLayers!;
 
-  // 5. Audit before any layer is written: a refused image costs nothing. An
-  //    image whose content did not change keeps its earlier outcome.
+  // 4. The audit, while the package layers are written: a refused image is
+  //    not tagged, no further layer is started, and those written stay in the
+  //    layer cache for the build that follows the fix. An image whose content
+  //    did not change keeps its earlier outcome.
   const tAudit = performance.now();
   const audits = new Map<string, AuditOutcome>();
-  if (opts.audit) {
-    onEvent({ type: "step", message: `auditing ${targets.length} image(s)` });
-    const cache = new AuditCache(store);
-    const settings = { audit: config.config.audit, packages: config.config.packages, rootMap, gate: opts.audit.settings ?? null };
-    const refused: string[] = [];
-    for (const name of targets) {
-      const r = resolves.get(name)!;
-      const key = auditCacheKey({
-        workflow: name,
-        baseDigest: base.image.manifestDescriptor.digest,
-        layerKeys: (plan.imageLayers.get(name) ?? []).map((k) => prepared.get(k)?.cacheKey ?? ""),
-        contextDigest: sha256(imageContextJson(r.context, rootMap, created)),
-        settings,
-      });
-      let outcome = await cache.get(key);
-      if (!outcome) {
-        outcome = await opts.audit({ workflow: name, variants: r.variants, context: r.context, base: base.image, store, imagePath: mapPath });
-        await cache.put(key, outcome);
+  try {
+    if (opts.audit) {
+      onEvent({ type: "step", message: `auditing ${targets.length} image(s)` });
+      const cache = new AuditCache(store);
+      const settings = { audit: config.config.audit, packages: config.config.packages, rootMap, gate: opts.audit.settings ?? null };
+      const refused: string[] = [];
+      for (const name of targets) {
+        const r = resolves.get(name)!;
+        const key = auditCacheKey({
+          workflow: name,
+          baseDigest: base.image.manifestDescriptor.digest,
+          layerKeys: (plan.imageLayers.get(name) ?? []).map((k) => prepared.get(k)?.cacheKey ?? ""),
+          contextDigest: sha256(imageContextJson(r.context, rootMap, created)),
+          settings,
+        });
+        let outcome = await cache.get(key);
+        if (!outcome) {
+          outcome = await opts.audit({ workflow: name, variants: r.variants, context: r.context, base: base.image, store, imagePath: mapPath });
+          await cache.put(key, outcome);
+        }
+        audits.set(name, outcome);
+        for (const w of outcome.warnings) onEvent({ type: "warning", message: `${name}: ${w}` });
+        if (outcome.errors.length > 0) {
+          if (opts.allowAuditErrors) for (const e of outcome.errors) onEvent({ type: "warning", message: `${name}: ${e} (allowed by --allow-audit-errors)` });
+          else refused.push(`${name}:\n${outcome.errors.map((e) => `  ${e}`).join("\n")}`);
+        }
       }
-      audits.set(name, outcome);
-      for (const w of outcome.warnings) onEvent({ type: "warning", message: `${name}: ${w}` });
-      if (outcome.errors.length > 0) {
-        if (opts.allowAuditErrors) for (const e of outcome.errors) onEvent({ type: "warning", message: `${name}: ${e} (allowed by --allow-audit-errors)` });
-        else refused.push(`${name}:\n${outcome.errors.map((e) => `  ${e}`).join("\n")}`);
+      if (refused.length > 0) {
+        throw new TantalusError(`the audit found errors, so no image was written ("tantalus build --allow-audit-errors" writes them anyway; "tantalus audit --suggest" prints the fix list for tantalus.yaml that repairs them):\n${refused.join("\n")}`);
       }
     }
-    if (refused.length > 0) {
-      throw new TantalusError(`the audit found errors, so no image was written ("tantalus build --allow-audit-errors" writes them anyway; "tantalus audit --suggest" prints the fix list for tantalus.yaml that repairs them):\n${refused.join("\n")}`);
-    }
+  } catch (e) {
+    stopLayers.abort();
+    await Promise.allSettled([writingLayers]);
+    throw e;
   }
-
   const auditSeconds = (performance.now() - tAudit) / 1000;
 
-  // 6. Package layers, through the layer cache.
-  const tLayers = performance.now();
-  onEvent({ type: "step", message: `writing ${neededLayers.length} package layer(s) (${compression}${opts.level !== undefined ? ` level ${opts.level}` : ""}) into ${store.dir}` });
-  const written = await writePackageLayers(store, prepared, layerOpts);
-  const layersSeconds = (performance.now() - tLayers) / 1000;
+  // 5. Per image, still while the package layers are written: the captured
+  // environment, the repair and top layers; then, once the package layers are
+  // there, config, manifest, tags. Images are independent, so several go at
+  // once: each is a chain of small file operations that would otherwise wait
+  // on each other.
   const tImages = performance.now();
-
-  // 7. Per image: repair and top layers, config, manifest, tags. Images are
-  // independent, so several go at once: each is a chain of small file
-  // operations that would otherwise wait on each other.
   const byName = new Map<string, BuildResult>();
   const extra: WrittenLayer[] = [];
   const source = opts.source === false ? undefined : (opts.source ?? gitSource(config.dir));
   const topMemo = new StoreMemo<CapturedTop>(store, "environment-cache");
+  const own = new Map<string, { top: TopLayer; repair?: WrittenLayer; topWritten: WrittenLayer }>();
+  const retag: { name: string; descriptor: Descriptor; annotations: Record<string, string> }[] = [];
+  try {
+    await mapLimit(targets, 4, async (name) => {
+      const r = resolves.get(name)!;
+      const audit = audits.get(name);
+      const top = await topLayer(r, { rootMap, created, epochSeconds: Math.floor(mtime.getTime() / 1000), append: audit?.environment ?? [], memo: topMemo });
+      let repair: WrittenLayer | undefined;
+      if (audit?.repair && audit.repair.spec.entries.length > 0) {
+        repair = await writeOneLayer(store, audit.repair.spec, {
+          ...layerOpts,
+          id: `repair:${name}`,
+          kind: "repair",
+          label: `${name}: repairs`,
+          expectedBytes: 0,
+          annotations: { [Label.LayerKind]: "repair" },
+          comment: audit.repair.comment,
+        });
+      }
+      const topWritten = await writeOneLayer(store, top.spec, {
+        ...layerOpts,
+        id: `top:${name}`,
+        kind: "top",
+        label: `${name}: environment, entrypoint, context`,
+        expectedBytes: 0,
+        annotations: { [Label.LayerKind]: "top" },
+        comment: `${ENVIRONMENT_PATH}, entrypoint and context of workflow ${name}`,
+      });
+      own.set(name, { top, ...(repair ? { repair } : {}), topWritten });
+    });
+  } catch (e) {
+    stopLayers.abort();
+    await Promise.allSettled([writingLayers]);
+    throw e;
+  }
+  const written = await writingLayers;
+
   await mapLimit(targets, 4, async (name) => {
     const r = resolves.get(name)!;
     const audit = audits.get(name);
-    const top = await topLayer(r, { rootMap, created, epochSeconds: Math.floor(mtime.getTime() / 1000), append: audit?.environment ?? [], memo: topMemo });
+    const { top, repair, topWritten } = own.get(name)!;
     const imageLayers: NewLayer[] = [];
     const built: BuiltLayer[] = base.image.manifest.layers.map((l) => ({ kind: "base", digest: l.digest, size: l.size, mediaType: l.mediaType, cached: false }));
     for (const key of plan.imageLayers.get(name) ?? []) {
@@ -283,29 +371,11 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
       imageLayers.push({ layer: w.descriptor, createdBy: "tantalus build: rez variants", comment: w.comment });
       built.push({ ...describe(w), variants: pl.variants.map((v) => v.qualifiedName), tier: pl.tier });
     }
-    if (audit?.repair && audit.repair.spec.entries.length > 0) {
-      const repair = await writeOneLayer(store, audit.repair.spec, {
-        ...layerOpts,
-        id: `repair:${name}`,
-        kind: "repair",
-        label: `${name}: repairs`,
-        expectedBytes: 0,
-        annotations: { [Label.LayerKind]: "repair" },
-        comment: audit.repair.comment,
-      });
+    if (repair) {
       extra.push(repair);
       imageLayers.push({ layer: repair.descriptor, createdBy: "tantalus build: audit repairs", comment: repair.comment });
       built.push(describe(repair));
     }
-    const topWritten = await writeOneLayer(store, top.spec, {
-      ...layerOpts,
-      id: `top:${name}`,
-      kind: "top",
-      label: `${name}: environment, entrypoint, context`,
-      expectedBytes: 0,
-      annotations: { [Label.LayerKind]: "top" },
-      comment: `${ENVIRONMENT_PATH}, entrypoint and context of workflow ${name}`,
-    });
     extra.push(topWritten);
     imageLayers.push({ layer: topWritten.descriptor, createdBy: "tantalus build: workflow environment", comment: topWritten.comment });
     built.push(describe(topWritten));
@@ -331,19 +401,10 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
     });
     const short = `${name}:${image.descriptor.digest.slice(7, 19)}`;
     for (const tag of [short, name]) {
-      // An unchanged rebuild leaves the index alone: retagging costs a lock and an fsync'd write each.
-      if ((await store.resolve(tag))?.digest === image.descriptor.digest) continue;
-      await store.tag(tag, image.descriptor, { [StoreAnnotation.Workflow]: name });
-    }
-    if (!store.readOnly) {
-      if (key !== undefined && r.origin === "resolved" && r.observation) {
-        writeWorkflowStamp(store.metaDir, name, { key, manifest: image.descriptor.digest, observation: r.observation });
-      } else {
-        removeWorkflowStamp(store.metaDir, name);
-      }
+      // An unchanged rebuild leaves the index alone: retagging costs a lock and a durable write.
+      if ((await store.resolve(tag))?.digest !== image.descriptor.digest) retag.push({ name: tag, descriptor: image.descriptor, annotations: { [StoreAnnotation.Workflow]: name } });
     }
     const size = image.descriptor.size + image.configDescriptor.size + image.manifest.layers.reduce((a, l) => a + l.size, 0);
-    onEvent({ type: "image", workflow: name, tag: name, digest: image.descriptor.digest, layers: image.manifest.layers.length, size });
     byName.set(name, {
       workflow: name,
       tag: name,
@@ -360,7 +421,20 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
       ...(audit ? { audit: { errors: audit.errors, warnings: audit.warnings } } : {}),
     });
   });
+  // Every tag of the build in one update of index.json.
+  await store.tagMany(retag);
   const results = targets.map((t) => byName.get(t)!);
+  for (const res of results) {
+    const r = resolves.get(res.workflow)!;
+    if (!store.readOnly) {
+      if (key !== undefined && r.origin === "resolved" && r.observation) {
+        writeWorkflowStamp(store.metaDir, res.workflow, { key, manifest: res.digest, observation: r.observation });
+      } else {
+        removeWorkflowStamp(store.metaDir, res.workflow);
+      }
+    }
+    onEvent({ type: "image", workflow: res.workflow, tag: res.workflow, digest: res.digest, layers: res.layers.length, size: res.size });
+  }
   const imagesSeconds = (performance.now() - tImages) / 1000;
 
   const all_written = [...[...written.values()].filter((w): w is WrittenLayer => w !== null), ...extra];

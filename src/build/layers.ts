@@ -37,6 +37,8 @@ export interface LayerWriteOptions {
    */
   verify?: boolean;
   onEvent: BuildEventSink;
+  /** Stop handing out layers (those being written finish): the build failed elsewhere meanwhile. */
+  signal?: AbortSignal;
 }
 
 export interface WrittenLayer {
@@ -125,6 +127,7 @@ async function writeQueue(
 ): Promise<void> {
   // Cache lookups and small layers wait on the disk, not the CPU: more of them at once than workers.
   await mapLimit(queue, pool ? jobs * 2 : jobs, async ({ layer, spec, cacheKey }) => {
+    if (opts.signal?.aborted) return;
     if (!spec) {
       out.set(layer.key, null);
       return;

@@ -122,11 +122,33 @@ export class LayerWorkerPool {
  * worker, since a worker cannot start from a .ts file by itself.
  */
 function workerThread(): Worker {
+  const execArgv = withoutModuleHooks(process.execArgv);
   const js = new URL("./layer-worker.js", import.meta.url);
-  if (existsSync(fileURLToPath(js))) return new Worker(js);
+  if (existsSync(fileURLToPath(js))) return new Worker(js, { execArgv });
   const ts = new URL("./layer-worker.ts", import.meta.url).href;
   const tsx = import.meta.resolve("tsx/esm/api");
   const boot = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(ts)}); })` +
     `.catch((e) => { console.error(e); process.exit(1); });`;
-  return new Worker(boot, { eval: true });
+  return new Worker(boot, { eval: true, execArgv });
+}
+
+/**
+ * The parent's flags minus module hooks (--import, --require, --loader): a
+ * program run under a TypeScript loader would otherwise start the loader
+ * again in every worker (a tenth of a second each) for JavaScript that does
+ * not need it. Other flags (profiling, memory) still apply to the workers.
+ */
+export function withoutModuleHooks(execArgv: readonly string[]): string[] {
+  const hooks = /^(--import|--require|-r|--loader|--experimental-loader)$/;
+  const out: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const arg = execArgv[i]!;
+    if (hooks.test(arg)) {
+      i++; // its value
+      continue;
+    }
+    if (hooks.test(arg.split("=")[0]!)) continue;
+    out.push(arg);
+  }
+  return out;
 }

@@ -16,7 +16,7 @@ if (mode === "die-mid-layer") {
       // Kill only after some compressed output has reached the temp blob file.
       if (e.kind === "file" && ++files === 4) process.kill(process.pid, "SIGKILL");
     },
-    smallFileThreshold: 0,
+    chunkBytes: 4096,
   });
   throw new Error("unreachable: should have been killed");
 } else if (mode === "tag-many") {

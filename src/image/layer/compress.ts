@@ -20,6 +20,7 @@
 import { PassThrough, type Transform } from "node:stream";
 import { constants as zc, createGunzip, createGzip } from "node:zlib";
 import { CompressStream, DecompressStream } from "zstd-napi";
+import zstd from "zstd-napi/binding.js";
 import { TantalusError } from "../../errors.js";
 import type { LayerCompression } from "../types.js";
 
@@ -36,6 +37,116 @@ export function createCompressor(compression: LayerCompression, level = DEFAULT_
     case "zstd":
       if (!Number.isInteger(level) || level < 1 || level > 19) throw new TantalusError(`zstd level must be 1..19, got ${level}`);
       return new CompressStream({ compressionLevel: level, nbWorkers: 0, checksumFlag: true }) as unknown as Transform;
+  }
+}
+
+/**
+ * A compressor driven chunk by chunk by the layer writer, without stream
+ * machinery: output pieces go to `out` as they are produced (a piece is only
+ * valid during that call), and each input chunk is handed back through
+ * `release` once the compressor no longer reads it, so the writer can fill
+ * it again. zstd runs on the calling thread (a layer worker); gzip runs on
+ * zlib's thread pool while the caller reads the next chunk.
+ */
+export interface ChunkCompressor {
+  /** Take `chunk`; a returned promise asks the caller to wait before the next write. */
+  write(chunk: Buffer, release: () => void): Promise<void> | undefined;
+  /** Flush and end the compressed stream. */
+  end(): Promise<void> | undefined;
+  /** Stop: the layer failed, nothing more is written or handed out. */
+  abort(): void;
+}
+
+/** The chunk compressor of `compression` (none for "none"): the same bytes createCompressor writes. */
+export function createChunkCompressor(compression: LayerCompression, level: number, out: (piece: Buffer) => void): ChunkCompressor | undefined {
+  switch (compression) {
+    case "none":
+      return undefined;
+    case "gzip":
+      return new GzipChunks(createCompressor("gzip", level)!, out);
+    case "zstd":
+      createCompressor("zstd", level); // the level check
+      return new ZstdChunks(level, out);
+  }
+}
+
+class ZstdChunks implements ChunkCompressor {
+  private readonly cctx = new zstd.CCtx();
+  private readonly buf = Buffer.allocUnsafeSlow(zstd.cStreamOutSize());
+
+  constructor(
+    level: number,
+    private readonly out: (piece: Buffer) => void,
+  ) {
+    this.cctx.setParameter(zstd.CParameter.compressionLevel, level);
+    this.cctx.setParameter(zstd.CParameter.nbWorkers, 0);
+    this.cctx.setParameter(zstd.CParameter.checksumFlag, 1);
+  }
+
+  write(chunk: Buffer, release: () => void): undefined {
+    this.run(chunk, zstd.EndDirective.continue);
+    release();
+    return undefined;
+  }
+
+  end(): undefined {
+    this.run(Buffer.alloc(0), zstd.EndDirective.end);
+    return undefined;
+  }
+
+  abort(): void {
+    // Synchronous: nothing is in flight between calls.
+  }
+
+  private run(input: Buffer, op: zstd.EndDirective): void {
+    for (;;) {
+      const [remaining, produced, consumed] = this.cctx.compressStream2(this.buf, input, op);
+      if (produced > 0) this.out(this.buf.subarray(0, produced));
+      input = input.subarray(consumed);
+      if (input.length === 0 && (op === zstd.EndDirective.continue || remaining === 0)) return;
+    }
+  }
+}
+
+class GzipChunks implements ChunkCompressor {
+  /** Chunks handed to zlib and not yet compressed, oldest first. */
+  private readonly queued: Promise<void>[] = [];
+  private readonly ended: Promise<void>;
+
+  constructor(
+    private readonly gzip: Transform,
+    out: (piece: Buffer) => void,
+  ) {
+    gzip.on("data", out);
+    this.ended = new Promise((resolve, reject) => {
+      gzip.on("end", resolve);
+      gzip.on("error", reject);
+    });
+    this.ended.catch(() => undefined); // surfaced by write() or end()
+  }
+
+  write(chunk: Buffer, release: () => void): Promise<void> | undefined {
+    const done = new Promise<void>((resolve, reject) => {
+      this.gzip.write(chunk, (err) => {
+        if (err) return reject(err);
+        release();
+        resolve();
+      });
+    });
+    done.catch(() => undefined); // a failure surfaces through whichever await meets it first
+    this.queued.push(done);
+    // One chunk compressing and one waiting: reading the next overlaps with deflate on the thread pool.
+    return this.queued.length > 2 ? Promise.race([this.queued.shift()!, this.ended]) : undefined;
+  }
+
+  async end(): Promise<void> {
+    this.gzip.end();
+    await Promise.all([...this.queued, this.ended]);
+  }
+
+  abort(): void {
+    this.gzip.removeAllListeners("data");
+    this.gzip.destroy();
   }
 }
 

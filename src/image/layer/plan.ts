@@ -8,9 +8,12 @@
  * (the first one that provides it explicitly sets its mode; directories only
  * implied by a deeper path are 0755); any other path provided twice is an
  * error naming both sources.
+ *
+ * The walk is synchronous: it runs on a layer worker thread (or for the
+ * small generated layers on the main one), where a promise per lstat costs
+ * several times the system call itself.
  */
-import type { Stats } from "node:fs";
-import { lstat, readdir, readlink, stat } from "node:fs/promises";
+import { lstatSync, readdirSync, readlinkSync, statSync, type Stats } from "node:fs";
 import { join } from "node:path";
 import { TantalusError } from "../../errors.js";
 import { describeSource, normalizeImagePath, type LayerSource, type LayerSpec } from "./spec.js";
@@ -62,14 +65,14 @@ interface Node {
 const DEFAULT_DIR_MODE = 0o755;
 const DEFAULT_FILE_MODE = 0o644;
 
-export async function planLayer(spec: LayerSpec, onWarning?: (msg: string) => void): Promise<LayerPlan> {
+export function planLayer(spec: LayerSpec, onWarning?: (msg: string) => void): LayerPlan {
   const warnings: string[] = [];
   const warn = (msg: string) => {
     warnings.push(msg);
     onWarning?.(msg);
   };
   const root: Node = { name: "", kind: "directory", mode: DEFAULT_DIR_MODE, size: 0, origin: "root", explicit: true, children: new Map() };
-  for (const source of spec.entries) await addSource(root, source, warn);
+  for (const source of spec.entries) addSource(root, source, warn);
 
   const entries: PlannedEntry[] = [];
   const firstByInode = new Map<string, string>();
@@ -106,7 +109,7 @@ function sortedChildren(children: Map<string, Node>): Node[] {
   return keyed.map((x) => x.n);
 }
 
-async function addSource(root: Node, source: LayerSource, warn: (m: string) => void): Promise<void> {
+function addSource(root: Node, source: LayerSource, warn: (m: string) => void): void {
   const origin = describeSource(source);
   switch (source.type) {
     case "file": {
@@ -122,9 +125,9 @@ async function addSource(root: Node, source: LayerSource, warn: (m: string) => v
       insert(root, normalizeImagePath(source.path, origin), { kind: "symlink", mode: 0o777, size: 0, linkTarget: source.linkTarget, origin, explicit: true });
       return;
     case "hostFile": {
-      const st = await lstatOrThrow(source.source, origin);
+      const st = lstatOrThrow(source.source, origin);
       const name = normalizeImagePath(source.path, origin);
-      const node = await hostNode(source.source, st, origin, warn);
+      const node = hostNode(source.source, st, origin, warn);
       if (!node) return;
       if (node.kind === "directory") throw new TantalusError(`${origin}: ${source.source} is a directory; use a "tree" source`);
       if (source.mode !== undefined && node.kind === "file") node.mode = source.mode & 0o7777;
@@ -135,37 +138,37 @@ async function addSource(root: Node, source: LayerSource, warn: (m: string) => v
       const name = normalizeImagePath(source.path, origin);
       let st: Stats;
       try {
-        st = await stat(source.source);
+        st = statSync(source.source);
       } catch (e) {
         throw new TantalusError(`${origin}: cannot read ${source.source}: ${(e as Error).message}`);
       }
       if (!st.isDirectory()) throw new TantalusError(`${origin}: ${source.source} is not a directory`);
       const dirNode = insert(root, name, { kind: "directory", mode: st.mode & 0o7777, size: 0, origin, explicit: true });
-      await walkInto(dirNode, source.source, origin, warn);
+      walkInto(dirNode, source.source, origin, warn);
       return;
     }
   }
 }
 
-async function walkInto(dir: Node, hostDir: string, origin: string, warn: (m: string) => void): Promise<void> {
+function walkInto(dir: Node, hostDir: string, origin: string, warn: (m: string) => void): void {
   let names: string[];
   try {
-    names = await readdir(hostDir);
+    names = readdirSync(hostDir);
   } catch (e) {
     throw new TantalusError(`${origin}: cannot list ${hostDir}: ${(e as Error).message}`);
   }
-  const stats = await Promise.all(names.map(async (n) => ({ n, st: await lstatOrThrow(join(hostDir, n), origin) })));
-  for (const { n, st } of stats) {
+  for (const n of names) {
     const hostPath = join(hostDir, n);
+    const st = lstatOrThrow(hostPath, origin);
     if (n.startsWith(".wh.")) throw new TantalusError(`${origin}: ${hostPath}: names starting with ".wh." are OCI whiteouts and cannot be stored in a layer`);
-    const node = await hostNode(hostPath, st, origin, warn);
+    const node = hostNode(hostPath, st, origin, warn);
     if (!node) continue;
     const child = insert(dir, n, node, dir.name);
-    if (child.kind === "directory") await walkInto(child, hostPath, origin, warn);
+    if (child.kind === "directory") walkInto(child, hostPath, origin, warn);
   }
 }
 
-async function hostNode(hostPath: string, st: Stats, origin: string, warn: (m: string) => void): Promise<Omit<Node, "name"> | undefined> {
+function hostNode(hostPath: string, st: Stats, origin: string, warn: (m: string) => void): Omit<Node, "name"> | undefined {
   const mode = st.mode & 0o7777;
   if (st.isDirectory()) return { kind: "directory", mode, size: 0, origin, explicit: true, hostPath };
   if (st.isFile()) {
@@ -176,7 +179,7 @@ async function hostNode(hostPath: string, st: Stats, origin: string, warn: (m: s
   if (st.isSymbolicLink()) {
     let target: string;
     try {
-      target = await readlink(hostPath);
+      target = readlinkSync(hostPath);
     } catch (e) {
       throw new TantalusError(`${origin}: cannot read symlink ${hostPath}: ${(e as Error).message}`);
     }
@@ -187,9 +190,9 @@ async function hostNode(hostPath: string, st: Stats, origin: string, warn: (m: s
   return undefined;
 }
 
-async function lstatOrThrow(path: string, origin: string): Promise<Stats> {
+function lstatOrThrow(path: string, origin: string): Stats {
   try {
-    return await lstat(path);
+    return lstatSync(path);
   } catch (e) {
     throw new TantalusError(`${origin}: cannot read ${path}: ${(e as Error).message}`);
   }

@@ -4,6 +4,7 @@
  * data is fsynced before close so a committed blob survives a crash.
  */
 import { createHash } from "node:crypto";
+import { writeSync } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import { Writable } from "node:stream";
 import type { Digest } from "../digest.js";
@@ -43,6 +44,18 @@ export class HashingFileSink extends Writable {
   override _destroy(err: Error | null, cb: (e?: Error | null) => void): void {
     // close() is idempotent enough: a second close rejects, which we ignore.
     this.fh.close().catch(() => undefined).finally(() => cb(err));
+  }
+
+  /**
+   * Write at once on this thread, bypassing the stream (the layer writers on
+   * worker threads: the page cache takes the bytes faster than a thread-pool
+   * round trip). Finish with end() as usual. Not to be mixed with write().
+   */
+  writeSync(chunk: Buffer): void {
+    if (this.pendingBytes > 0) throw new Error("HashingFileSink.writeSync after buffered writes");
+    this.hash.update(chunk);
+    this.size += chunk.length;
+    for (let off = 0; off < chunk.length; ) off += writeSync(this.fh.fd, chunk, off, chunk.length - off);
   }
 
   /** The sha256 of everything written; valid once the stream has finished. */
