@@ -248,3 +248,14 @@ async function snapshotBlobs(store: OciStore): Promise<string[]> {
   return readDirNames(store.blobsDir);
 }
 
+
+test("an invalid compression level is refused before anything is written", async (t) => {
+  const dir = await tempDir(t);
+  const src = join(dir, "src");
+  await makeTree(src);
+  const store = await OciStore.open(join(dir, "store"));
+  await assert.rejects(writeLayer(store, treeSpec(src), { compression: "zstd", level: 20 }), /zstd level must be 1\.\.19, got 20/);
+  await assert.rejects(writeLayer(store, treeSpec(src), { compression: "gzip", level: 0 }), /gzip level must be 1\.\.9, got 0/);
+  assert.deepEqual(await snapshotBlobs(store), []);
+  assert.deepEqual(await readDirNames(store.tmpDir), []);
+});
