@@ -35,7 +35,7 @@ import type { LayerSpec } from "../image/layer/spec.js";
 import { OciStore, StoreAnnotation, isValidRefName } from "../image/layout/store.js";
 import { DEFAULT_CREATED, writeImage, type NewLayer } from "../image/mutate.js";
 import type { RegistryOptions } from "../image/remote/client.js";
-import type { Descriptor, LayerCompression } from "../image/types.js";
+import { Annotation, type Descriptor, type LayerCompression } from "../image/types.js";
 import { rootMapper } from "../rex/interpret.js";
 import { ENVIRONMENT_PATH, TANTALUS_DIR, entrypointConfig, entrypointLayerEntries } from "../run/entrypoint.js";
 import type { ResolvedContext } from "../context/context.js";
@@ -357,6 +357,7 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
     throw e;
   }
   const written = await writingLayers;
+  const tagged = new Map((await store.readIndex()).manifests.map((d) => [d.annotations?.[Annotation.RefName], d.digest]));
 
   await mapLimit(targets, 4, async (name) => {
     const r = resolves.get(name)!;
@@ -402,7 +403,7 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
     const short = `${name}:${image.descriptor.digest.slice(7, 19)}`;
     for (const tag of [short, name]) {
       // An unchanged rebuild leaves the index alone: retagging costs a lock and a durable write.
-      if ((await store.resolve(tag))?.digest !== image.descriptor.digest) retag.push({ name: tag, descriptor: image.descriptor, annotations: { [StoreAnnotation.Workflow]: name } });
+      if (tagged.get(tag) !== image.descriptor.digest) retag.push({ name: tag, descriptor: image.descriptor, annotations: { [StoreAnnotation.Workflow]: name } });
     }
     const size = image.descriptor.size + image.configDescriptor.size + image.manifest.layers.reduce((a, l) => a + l.size, 0);
     byName.set(name, {

@@ -10,7 +10,7 @@ import { availableParallelism } from "node:os";
 import { DigestMismatchError, type Digest } from "../image/digest.js";
 import type { OciStore } from "../image/layout/store.js";
 import type { LayerSpec } from "../image/layer/spec.js";
-import { LayerCache } from "../image/layer/cache.js";
+import { LayerCache, type LayerCacheEntry } from "../image/layer/cache.js";
 import { DEFAULT_LEVEL } from "../image/layer/compress.js";
 import { writeLayer, type LayerResult } from "../image/layer/writer.js";
 import type { LayerCompression, LayerDescriptor } from "../image/types.js";
@@ -103,14 +103,18 @@ export async function writePackageLayers(
   const jobs = opts.jobs ?? defaultJobs();
   // Workers pay off for real work only: starting one costs more than a few small layers.
   const misses: PreparedLayer[] = [];
+  const found = new Map<string, LayerCacheEntry>();
   await mapLimit(queue, 8, async (p) => {
-    if (p.spec && !(await probeCache(store, p.cacheKey, opts))) misses.push(p);
+    if (!p.spec) return;
+    const entry = await lookupCache(store, p.cacheKey, opts);
+    if (entry) found.set(p.layer.key, entry);
+    else misses.push(p);
   });
   const missBytes = misses.reduce((s, p) => s + p.layer.bytes, 0);
   const useWorkers = opts.workers !== false && jobs > 1 && misses.length > 1 && missBytes >= WORKER_MIN_BYTES;
   const pool = useWorkers ? new LayerWorkerPool(Math.min(jobs, misses.length)) : undefined;
   try {
-    await writeQueue(store, queue, jobs, pool, opts, out);
+    await writeQueue(store, queue, jobs, pool, opts, found, out);
   } finally {
     await pool?.close();
   }
@@ -123,6 +127,7 @@ async function writeQueue(
   jobs: number,
   pool: LayerWorkerPool | undefined,
   opts: LayerWriteOptions,
+  found: ReadonlyMap<string, LayerCacheEntry>,
   out: Map<string, WrittenLayer | null>,
 ): Promise<void> {
   // Cache lookups and small layers wait on the disk, not the CPU: more of them at once than workers.
@@ -136,6 +141,7 @@ async function writeQueue(
     const written = await writeOneLayer(store, spec, {
       ...opts,
       cacheKey,
+      cacheEntry: found.get(layer.key) ?? null,
       ...(pool ? { pool } : {}),
       id: layer.key,
       kind: "packages",
@@ -157,6 +163,8 @@ export interface OneLayerOptions extends LayerWriteOptions {
   cacheKey?: string;
   /** Write on a worker thread of this pool (cache hits are still found on this thread). */
   pool?: LayerWorkerPool;
+  /** The layer cache's entry when the caller already looked (null: it had none). */
+  cacheEntry?: LayerCacheEntry | null;
   id: string;
   kind: LayerKind;
   label: string;
@@ -171,7 +179,8 @@ export async function writeOneLayer(store: OciStore, spec: LayerSpec, opts: OneL
   const first = await writeCached(store, spec, cacheKey, opts);
   if (!first.cached || !opts.verify || (await blobIsIntact(store, first.descriptor))) return first;
   opts.onEvent({ type: "warning", message: `layer ${first.descriptor.digest} (${opts.label}) is corrupted in the store: moved aside, writing it again` });
-  return writeCached(store, spec, cacheKey, opts);
+  const { cacheEntry: _stale, ...again } = opts;
+  return writeCached(store, spec, cacheKey, again);
 }
 
 /**
@@ -208,8 +217,9 @@ async function writeCached(store: OciStore, spec: LayerSpec, cacheKey: string, o
   };
   const onWarning = (message: string) => opts.onEvent({ type: "warning", message });
   let res: LayerResult;
-  const hit = opts.pool ? await cachedLayer(store, cacheKey, opts) : undefined;
-  if (hit) res = hit;
+  // A hit is looked up here unless the caller did; without a pool, writeLayer looks itself.
+  const entry = opts.cacheEntry !== undefined ? opts.cacheEntry : opts.pool ? await lookupCache(store, cacheKey, opts) : undefined;
+  if (entry) res = cachedResult(entry, opts.annotations);
   else if (opts.pool) {
     res = await opts.pool.run(
       {
@@ -253,16 +263,13 @@ async function writeCached(store: OciStore, spec: LayerSpec, cacheKey: string, o
 /** Below this many bytes to archive, layers are written on this thread. */
 const WORKER_MIN_BYTES = 32 << 20;
 
-async function probeCache(store: OciStore, key: string, opts: LayerWriteOptions): Promise<boolean> {
-  return (await new LayerCache(store).get({ key, compression: opts.compression, level: opts.level ?? DEFAULT_LEVEL[opts.compression], mtime: opts.mtime })) !== undefined;
+async function lookupCache(store: OciStore, key: string, opts: LayerWriteOptions): Promise<LayerCacheEntry | undefined> {
+  return new LayerCache(store).get({ key, compression: opts.compression, level: opts.level ?? DEFAULT_LEVEL[opts.compression], mtime: opts.mtime });
 }
 
-/** A layer cache hit, looked up on this thread: only misses are worth a worker. */
-async function cachedLayer(store: OciStore, key: string, opts: OneLayerOptions): Promise<LayerResult | undefined> {
-  const entry = await new LayerCache(store).get({ key, compression: opts.compression, level: opts.level ?? DEFAULT_LEVEL[opts.compression], mtime: opts.mtime });
-  if (!entry) return undefined;
+function cachedResult(entry: LayerCacheEntry, annotations: Record<string, string>): LayerResult {
   const descriptor: LayerDescriptor = { mediaType: entry.mediaType, digest: entry.digest, size: entry.size, diffId: entry.diffId };
-  if (Object.keys(opts.annotations).length > 0) descriptor.annotations = { ...opts.annotations };
+  if (Object.keys(annotations).length > 0) descriptor.annotations = { ...annotations };
   return { descriptor, cached: true, entries: entry.entries, uncompressedSize: entry.uncompressedSize, warnings: [] };
 }
 
