@@ -39,7 +39,8 @@ export class StoreMemo<T> {
   async put(key: Digest, value: T): Promise<void> {
     if (this.store.readOnly) return;
     await mkdir(this.dir, { recursive: true });
-    await writeFileAtomic(this.file(key), canonicalJson({ key, value }), this.store.tmpDir);
+    // Not fsynced: an entry that is unreadable or names another key is a miss (get).
+    await writeFileAtomic(this.file(key), canonicalJson({ key, value }), this.store.tmpDir, { durable: false });
   }
 
   private file(key: Digest): string {

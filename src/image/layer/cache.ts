@@ -66,6 +66,7 @@ export class LayerCache {
   async put(parts: LayerCacheKeyParts, layer: LayerDescriptor, stats: { entries: number; uncompressedSize: number }): Promise<void> {
     await mkdir(this.dir, { recursive: true });
     const entry: LayerCacheEntry = { key: parts.key, diffId: layer.diffId, digest: layer.digest, size: layer.size, mediaType: layer.mediaType, ...stats };
-    await writeFileAtomic(join(this.dir, `${digestHex(LayerCache.cacheId(parts))}.json`), canonicalJson(entry), this.store.tmpDir);
+    // Not fsynced: get() checks every entry against its key and its blob (the blob itself is durable).
+    await writeFileAtomic(join(this.dir, `${digestHex(LayerCache.cacheId(parts))}.json`), canonicalJson(entry), this.store.tmpDir, { durable: false });
   }
 }

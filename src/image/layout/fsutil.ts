@@ -45,13 +45,19 @@ export function ownerIsGone(owner: TempOwner): boolean {
   return owner.host === HOST && !processAlive(owner.pid);
 }
 
-/** Write `data` to `dest` atomically: temp file in `tmpDir` (same file system), fsync, rename. */
-export async function writeFileAtomic(dest: string, data: Buffer | string, tmpDir: string): Promise<void> {
+/**
+ * Write `data` to `dest` atomically: temp file in `tmpDir` (same file system),
+ * fsync, rename. `durable: false` skips the fsync, for entries that are
+ * checked when read (a torn one after a power loss is a miss, never a wrong
+ * answer): a build writes one per layer, and waiting on the disk for each
+ * cost more than compressing a small layer.
+ */
+export async function writeFileAtomic(dest: string, data: Buffer | string, tmpDir: string, opts: { durable?: boolean } = {}): Promise<void> {
   const tmp = join(tmpDir, tempName(".write"));
   const fh = await open(tmp, "wx", 0o644);
   try {
     await fh.writeFile(data);
-    await fh.sync();
+    if (opts.durable !== false) await fh.sync();
   } catch (e) {
     await fh.close();
     await rm(tmp, { force: true });
