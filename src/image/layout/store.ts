@@ -12,9 +12,12 @@
  *        layer-cache/          see ../layer/cache.ts
  *        corrupt/              blobs that failed verification, moved out of the way
  *
- * Every write is temp + fsync + rename, so a build killed at any point leaves
+ * Every write is temp + rename, so a build killed at any point leaves
  * index.json and blobs/ consistent; only .tantalus/tmp may hold garbage,
- * which `open` removes when its writer is dead.
+ * which `open` removes when its writer is dead. Blobs and index.json are
+ * fsynced before the rename (they survive a power loss); the layer cache's
+ * and the build's memo entries are not, since each is checked when read and
+ * a torn one is a miss.
  */
 import { createReadStream } from "node:fs";
 import { mkdir, open, readdir, readFile, rename, rm, stat, utimes } from "node:fs/promises";
