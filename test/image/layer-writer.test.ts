@@ -259,3 +259,27 @@ test("an invalid compression level is refused before anything is written", async
   assert.deepEqual(await snapshotBlobs(store), []);
   assert.deepEqual(await readDirNames(store.tmpDir), []);
 });
+
+test("a zstd layer is the same bytes whether its context is fresh, reused, or reused after a failed layer", async (t) => {
+  const dir = await tempDir(t);
+  const a = join(dir, "a");
+  const b = join(dir, "b");
+  await makeTree(a);
+  await makeTree(b);
+  await writeFile(join(b, "bin", "tool"), "#!/bin/sh\necho other\n");
+  const zstd = { compression: "zstd" as const, level: 3 };
+  const first = await writeLayer(await OciStore.open(join(dir, "s1")), treeSpec(a), zstd);
+  const store = await OciStore.open(join(dir, "s2"));
+  await writeLayer(store, treeSpec(b), zstd); // leaves its context for the next layer
+  let n = 0;
+  await assert.rejects(
+    // Small chunks, so the compressor is mid-frame when the layer fails.
+    writeLayer(store, treeSpec(b), { ...zstd, chunkBytes: 4096, onEntry: () => {
+      if (++n === 12) throw new Error("interrupted mid-frame");
+    } }),
+    /interrupted mid-frame/,
+  );
+  const again = await writeLayer(store, treeSpec(a), zstd);
+  assert.deepEqual(again.descriptor, first.descriptor);
+  assert.equal(sha256(await store.readBlob(again.descriptor.digest)), first.descriptor.digest);
+});

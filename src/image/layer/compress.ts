@@ -77,17 +77,42 @@ export function createChunkCompressor(compression: LayerCompression, level: numb
   }
 }
 
+/**
+ * zstd contexts of this thread kept for its next layer, by level: a new
+ * context allocates and clears about 3 MB of tables on its first call, which
+ * on a small layer cost more than compressing it. A reused context writes
+ * the same frame as a fresh one (zstd invalidates the old tables by index,
+ * not by content); the build's digest tests would see otherwise.
+ */
+const idleContexts = new Map<number, zstd.CCtx[]>();
+
+function takeContext(level: number): zstd.CCtx {
+  const idle = idleContexts.get(level)?.pop();
+  if (idle) return idle;
+  const cctx = new zstd.CCtx();
+  cctx.setParameter(zstd.CParameter.compressionLevel, level);
+  cctx.setParameter(zstd.CParameter.nbWorkers, 0);
+  cctx.setParameter(zstd.CParameter.checksumFlag, 1);
+  return cctx;
+}
+
+function giveContext(level: number, cctx: zstd.CCtx): void {
+  cctx.reset(zstd.ResetDirective.sessionOnly); // parameters stay, any unfinished frame is dropped
+  const idle = idleContexts.get(level) ?? [];
+  idleContexts.set(level, idle);
+  if (idle.length < 4) idle.push(cctx);
+}
+
 class ZstdChunks implements ChunkCompressor {
-  private readonly cctx = new zstd.CCtx();
+  private readonly cctx: zstd.CCtx;
   private readonly buf = Buffer.allocUnsafeSlow(zstd.cStreamOutSize());
+  private done = false;
 
   constructor(
-    level: number,
+    private readonly level: number,
     private readonly out: (piece: Buffer) => void,
   ) {
-    this.cctx.setParameter(zstd.CParameter.compressionLevel, level);
-    this.cctx.setParameter(zstd.CParameter.nbWorkers, 0);
-    this.cctx.setParameter(zstd.CParameter.checksumFlag, 1);
+    this.cctx = takeContext(level);
   }
 
   write(chunk: Buffer, release: () => void): undefined {
@@ -98,11 +123,18 @@ class ZstdChunks implements ChunkCompressor {
 
   end(): undefined {
     this.run(Buffer.alloc(0), zstd.EndDirective.end);
+    this.finish();
     return undefined;
   }
 
   abort(): void {
-    // Synchronous: nothing is in flight between calls.
+    this.finish();
+  }
+
+  private finish(): void {
+    if (this.done) return;
+    this.done = true;
+    giveContext(this.level, this.cctx);
   }
 
   private run(input: Buffer, op: zstd.EndDirective): void {
