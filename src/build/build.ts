@@ -250,13 +250,13 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
   let base: BaseImage;
   try {
     base = await obtainBase();
+    await rememberBaseLayers(store, baseSpec, base.image.manifest.layers.length);
   } catch (e) {
     stopLayers.abort();
     await Promise.allSettled([packageLayers]);
     throw e;
   }
   const baseSeconds = (performance.now() - tBase) / 1000;
-  await rememberBaseLayers(store, baseSpec, base.image.manifest.layers.length);
   if (!planned || base.image.manifest.layers.length !== expected) {
     // Planned for another count (the base changed since the last build): the layers written meanwhile
     // stay in the layer cache, and the plan for the real count reuses those it shares.
