@@ -59,9 +59,9 @@ export async function expectedBaseLayers(store: OciStore, spec: string): Promise
   return typeof seen === "number" ? seen : undefined;
 }
 
+/** Record the base's layer count for the next build (the caller writes it only when it differs from the expected one). */
 export async function rememberBaseLayers(store: OciStore, spec: string, layers: number): Promise<void> {
-  if (spec === "demo" || (await expectedBaseLayers(store, spec)) === layers) return;
-  await baseLayerCounts(store).put(memoKey("base-layers/v1", spec), layers);
+  if (spec !== "demo") await baseLayerCounts(store).put(memoKey("base-layers/v1", spec), layers);
 }
 
 function baseLayerCounts(store: OciStore): StoreMemo<number> {

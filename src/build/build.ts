@@ -231,11 +231,11 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
   let tLayers = 0;
   let layersSeconds = 0;
   // When the build fails meanwhile (the base, the audit), no further layer is started.
-  const stopLayers = new AbortController();
+  const layersStopped = new AbortController();
   const startLayers = (planned: ReturnType<typeof planFor>) => {
     onEvent({ type: "step", message: `writing ${planned.neededLayers.length} package layer(s) (${compression}${opts.level !== undefined ? ` level ${opts.level}` : ""}) into ${store.dir}` });
     tLayers = performance.now();
-    const writing = writePackageLayers(store, planned.prepared, { ...layerOpts, signal: stopLayers.signal }).then((w) => {
+    const writing = writePackageLayers(store, planned.prepared, { ...layerOpts, signal: layersStopped.signal }).then((w) => {
       layersSeconds = (performance.now() - tLayers) / 1000;
       return w;
     });
@@ -246,14 +246,18 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
   const expected = await expectedBaseLayers(store, baseSpec);
   let planned = expected !== undefined ? planFor(expected) : undefined;
   let packageLayers = planned ? startLayers(planned) : undefined;
+  /** When this thread fails: no further layer is started, and those being written finish first. */
+  const stopLayers = async () => {
+    layersStopped.abort();
+    await Promise.allSettled([packageLayers]);
+  };
   const tBase = performance.now();
   let base: BaseImage;
   try {
     base = await obtainBase();
-    await rememberBaseLayers(store, baseSpec, base.image.manifest.layers.length);
+    if (base.image.manifest.layers.length !== expected) await rememberBaseLayers(store, baseSpec, base.image.manifest.layers.length);
   } catch (e) {
-    stopLayers.abort();
-    await Promise.allSettled([packageLayers]);
+    await stopLayers();
     throw e;
   }
   const baseSeconds = (performance.now() - tBase) / 1000;
@@ -265,7 +269,6 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
     packageLayers = startLayers(planned);
   }
   const { plan, prepared } = planned;
-  const writingLayers = packageLayers!;
 
   // 4. The audit, while the package layers are written: a refused image is
   //    not tagged, no further layer is started, and those written stay in the
@@ -305,8 +308,7 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
       }
     }
   } catch (e) {
-    stopLayers.abort();
-    await Promise.allSettled([writingLayers]);
+    await stopLayers();
     throw e;
   }
   const auditSeconds = (performance.now() - tAudit) / 1000;
@@ -352,11 +354,10 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
       own.set(name, { top, ...(repair ? { repair } : {}), topWritten });
     });
   } catch (e) {
-    stopLayers.abort();
-    await Promise.allSettled([writingLayers]);
+    await stopLayers();
     throw e;
   }
-  const written = await writingLayers;
+  const written = await packageLayers!;
   const tagged = new Map((await store.readIndex()).manifests.map((d) => [d.annotations?.[Annotation.RefName], d.digest]));
 
   await mapLimit(targets, 4, async (name) => {

@@ -144,8 +144,7 @@ function plainDescriptor(l: LayerDescriptor): Descriptor {
 export async function writeImage(store: OciStore, spec: ImageSpec, opts: { tag?: string; tagAnnotations?: Record<string, string> } = {}): Promise<BuiltImage> {
   const config = assembleConfig(spec);
   const layers: Descriptor[] = [...(spec.base?.manifest.layers.map(ociLayerDescriptor) ?? []), ...spec.layers.map((l) => plainDescriptor(l.layer))];
-  const present = await Promise.all(layers.map((l) => store.hasBlob(l.digest, l.size)));
-  const missing = layers.find((_, i) => !present[i]);
+  const missing = await store.firstMissingBlob(layers);
   if (missing) throw new TantalusError(`layer ${missing.digest} (${missing.size} bytes) is not in the store ${store.dir}`);
   const configDescriptor = await store.putJson(config, MediaType.ImageConfig);
   const annotations: Record<string, string> = { [Annotation.Created]: config.created ?? DEFAULT_CREATED };

@@ -206,6 +206,12 @@ export class OciStore {
     return st !== undefined && (size === undefined || st.size === size);
   }
 
+  /** The first of `blobs` the store lacks (or holds with another size); all are looked up at once. */
+  async firstMissingBlob<T extends { digest: Digest; size: number }>(blobs: readonly T[]): Promise<T | undefined> {
+    const present = await Promise.all(blobs.map((b) => this.hasBlob(b.digest, b.size)));
+    return blobs.find((_, i) => !present[i]);
+  }
+
   /**
    * Mark a blob as recently used so gc's age grace protects it while a build
    * that reuses it has not tagged its image yet.
@@ -405,10 +411,12 @@ export class OciStore {
 
   /** Several tags in one update of index.json: one lock and one durable write instead of one each. */
   async tagMany(tags: readonly { name: string; descriptor: Descriptor; annotations?: Record<string, string> }[], opts: { recordTime?: boolean } = {}): Promise<void> {
-    for (const { name, descriptor } of tags) {
+    for (const { name } of tags) {
       if (!isValidRefName(name)) throw new TantalusError(`invalid tag ${JSON.stringify(name)}: expected components of [A-Za-z0-9] joined by one of - . _ : @ + -- and separated by /`);
-      if (!(await this.hasBlob(descriptor.digest, descriptor.size))) throw new BlobNotFoundError(descriptor.digest, this.dir);
     }
+    // Each manifest once: a build tags each image twice.
+    const missing = await this.firstMissingBlob([...new Map(tags.map((t) => [t.descriptor.digest, t.descriptor])).values()]);
+    if (missing) throw new BlobNotFoundError(missing.digest, this.dir);
     if (tags.length === 0) return;
     await this.updateIndex((index) => {
       const tagged: Record<string, string> = opts.recordTime === false ? {} : { [StoreAnnotation.Tagged]: new Date().toISOString() };

@@ -55,9 +55,8 @@ export async function importOciArchive(store: OciStore, file: string, ref?: stri
   if (!sawLayout || !index) throw new TantalusError(`${what}: not an OCI layout archive (missing ${!sawLayout ? "oci-layout" : "index.json"})`);
   const desc = pickManifest(index, ref, what);
   const img = await store.loadImage(desc, platform, what);
-  for (const l of img.manifest.layers) {
-    if (!(await store.hasBlob(l.digest, l.size))) throw new TantalusError(`${what}: layer ${l.digest} is referenced by the manifest but not in the archive`);
-  }
+  const missing = await store.firstMissingBlob(img.manifest.layers);
+  if (missing) throw new TantalusError(`${what}: layer ${missing.digest} is referenced by the manifest but not in the archive`);
   return img;
 }
 
