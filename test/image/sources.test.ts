@@ -46,6 +46,23 @@ test("a rootfs tarball becomes a one-layer image; an uncompressed one can be com
   assert.deepEqual(await readdir(store.tmpDir), [], "a failed import leaves no temp file");
 });
 
+test("a rootfs tarball compressed with zstd on the way in gets the bytes the layer writer gives the same tar", async (t) => {
+  const dir = await tempDir(t);
+  const store = await OciStore.open(join(dir, "s"));
+  const tree = join(dir, "tree");
+  await mkdir(join(tree, "bin"), { recursive: true });
+  await writeFile(join(tree, "bin", "tool"), Buffer.alloc(3 << 20, "layer bytes that compress "));
+  await writeFile(join(tree, "README"), "one tree, two ways into the store\n");
+  const spec = { entries: [{ type: "tree" as const, source: tree, path: "/opt/pkg" }] };
+  const plain = await writeLayer(store, spec, { compression: "none" });
+  const zstd = await writeLayer(store, spec, { compression: "zstd", level: 5 });
+  const tarFile = join(dir, "layer.tar");
+  await writeFile(tarFile, await readFile(store.blobPath(plain.descriptor.digest)));
+  const imported = await importImage(store, `rootfs:${tarFile}`, { rootfs: { compression: "zstd", level: 5 } });
+  assert.equal(imported.manifest.layers[0]!.digest, zstd.descriptor.digest);
+  assert.deepEqual(imported.config.rootfs.diff_ids, [zstd.descriptor.diffId]);
+});
+
 test("docker archives: compressed or not, deduplicated via symlinks, and with several images", async (t) => {
   const dir = await tempDir(t);
   const store = await OciStore.open(join(dir, "s"));

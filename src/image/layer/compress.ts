@@ -17,9 +17,9 @@
  * version may not. The layer cache keeps the blob it made, so rebuilding on
  * the same store never changes a digest.
  */
-import { PassThrough, type Transform } from "node:stream";
+import { PassThrough, Transform, type TransformCallback } from "node:stream";
 import { constants as zc, createGunzip, createGzip } from "node:zlib";
-import { CompressStream, DecompressStream } from "zstd-napi";
+import { DecompressStream } from "zstd-napi";
 import zstd from "zstd-napi/binding.js";
 import { TantalusError } from "../../errors.js";
 import type { LayerCompression } from "../types.js";
@@ -43,7 +43,8 @@ export function createCompressor(compression: LayerCompression, level = DEFAULT_
       return createGzip({ level, chunkSize: 256 * 1024, strategy: zc.Z_DEFAULT_STRATEGY });
     case "zstd":
       checkLevel(compression, level);
-      return new CompressStream({ compressionLevel: level, nbWorkers: 0, checksumFlag: true }) as unknown as Transform;
+      // The layer writer's compressor behind a stream: one place sets zstd's parameters, so both write the same bytes.
+      return new ChunkCompressorStream((out) => new ZstdChunks(level, out));
   }
 }
 
@@ -145,6 +146,42 @@ class ZstdChunks implements ChunkCompressor {
       if (input.length === 0 && (op === zstd.EndDirective.continue || remaining === 0)) return;
     }
   }
+}
+
+/** A chunk compressor as a Transform stream, for callers that pipe (the root-file-system import). */
+class ChunkCompressorStream extends Transform {
+  private readonly compressor: ChunkCompressor;
+
+  constructor(make: (out: (piece: Buffer) => void) => ChunkCompressor) {
+    super();
+    // A piece is only valid during the call: the stream keeps a copy.
+    this.compressor = make((piece) => this.push(Buffer.from(piece)));
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    settle(() => this.compressor.write(chunk, () => undefined), callback);
+  }
+
+  override _flush(callback: TransformCallback): void {
+    settle(() => this.compressor.end(), callback);
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.compressor.abort();
+    callback(error);
+  }
+}
+
+function settle(step: () => Promise<void> | undefined, callback: TransformCallback): void {
+  let pending: Promise<void> | undefined;
+  try {
+    pending = step();
+  } catch (e) {
+    callback(e as Error);
+    return;
+  }
+  if (pending) pending.then(() => callback(), callback);
+  else callback();
 }
 
 class GzipChunks implements ChunkCompressor {
