@@ -104,6 +104,8 @@ function constructOf(detail: string): string {
   if (/^invalid Python syntax/.test(detail)) return "syntax error";
   if (/^'variants' must be/.test(detail)) return "invalid variants";
   if (/^missing the required attribute/.test(detail)) return "missing attribute";
+  const req = /^variants\[\d+\]: invalid requirement '([^']*)'/.exec(detail) ?? /^requires\[\d+\]: invalid requirement '([^']*)'/.exec(detail);
+  if (req) return `invalid requirement '${req[1]!.replace(/^[^-@#]*/, "NAME")}' in ${detail.split("[")[0]}`;
   return detail.replace(/'[^']*'/g, "'…'").replace(/\d+/g, "N").slice(0, 80);
 }
 
@@ -112,12 +114,17 @@ function errorDetail(err: unknown): string {
   return (e.detail ?? e.message ?? String(err)).split("\n")[0]!;
 }
 
-function readWithTantalus(file: string, mode: "auto" | "full"): { attrs?: Attrs; error?: string; line?: number } {
+function readWithTantalus(file: string, mode: "auto" | "full"): { attrs?: Attrs; error?: string; line?: number; name?: string; version?: string } {
   const cwd = process.cwd();
   process.chdir(path.dirname(file)); // as run.py loads it: relative paths are the file's directory
   try {
     const def = readPackageFile(file, { mode });
-    return { attrs: Object.entries(def.attributes).map(([k, v]) => [k, encode(v)]) };
+    const { name, version } = def.attributes as Record<string, unknown>;
+    return {
+      attrs: Object.entries(def.attributes).map(([k, v]) => [k, encode(v)]),
+      ...(typeof name === "string" ? { name } : {}),
+      ...(typeof version === "string" ? { version } : {}),
+    };
   } catch (err) {
     return { error: errorDetail(err), line: (err as { location?: { line?: number } }).location?.line };
   } finally {
@@ -132,6 +139,33 @@ function attributeDiff(ours: Attrs, rez: Attrs): string[] {
   const names = [...new Set([...a.keys(), ...b.keys()])];
   const diff = names.filter((n) => !a.has(n) || !b.has(n) || !isDeepStrictEqual(a.get(n), b.get(n)));
   return diff.length ? diff : ["(attribute order)"];
+}
+
+/**
+ * What Tantalus's repository makes of a definition the reader accepts: the
+ * file alone in a repository (NAME/VERSION/package.py), every package and
+ * variant loaded as `tantalus repo check` loads them. The reader does not
+ * parse requirements; the repository does, and a package it refuses vanishes
+ * from resolves, so this is where Tantalus really accepts or refuses a file.
+ */
+function repositoryError(file: string, key: number, name: string | undefined, version: string | undefined): { error: string; line?: number } | undefined {
+  if (!name || !/^[a-zA-Z_0-9](\.?[a-zA-Z0-9_]+)*$/.test(name)) return { error: "no usable name for a repository layout" };
+  const dir = path.join(CORPUS, "single", String(key));
+  fs.rmSync(dir, { recursive: true, force: true });
+  const target = version ? path.join(dir, name, version, "package.py") : path.join(dir, name, "package.py");
+  fs.mkdirSync(path.dirname(target), { recursive: true });
+  fs.copyFileSync(file, target);
+  const repos = new Repositories([dir], { cache: false });
+  let problem: { error: string; line?: number } | undefined;
+  try {
+    repos.loadAll();
+    const p = repos.problems.find((x) => !x.warning);
+    if (p) problem = { error: p.message.split("\n")[0]!, ...(p.line ? { line: p.line } : {}) };
+  } catch (err) {
+    problem = { error: errorDetail(err) };
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+  return problem;
 }
 
 type Category = "identical" | "bothRefuse" | "rezOnly" | "differ" | "tantalusOnly";
@@ -168,6 +202,11 @@ function compareLoads(files: RezFile[]): FileResult[] {
       const t = { tantalus: auto.error, construct: constructOf(auto.error), ...(auto.line ? { line: auto.line } : {}), ...extra };
       return { ...base, ...t, category: rezLoads ? "rezOnly" : "bothRefuse" } as FileResult;
     }
+    const repoErr = repositoryError(f.file, key, auto.name, auto.version);
+    if (repoErr) {
+      const t = { tantalus: `repository: ${repoErr.error}`, construct: `repository: ${constructOf(repoErr.error)}`, ...(repoErr.line ? { line: repoErr.line } : {}), ...extra };
+      return { ...base, ...t, category: rezLoads ? "rezOnly" : "bothRefuse" } as FileResult;
+    }
     if (!rezLoads) return { ...base, tantalus: "loads", category: "tantalusOnly", ...extra };
     if (isDeepStrictEqual(auto.attrs, f.attributes)) return { ...base, tantalus: "loads", category: "identical", ...extra };
     return { ...base, tantalus: "loads", category: "differ", attributes: attributeDiff(auto.attrs!, f.attributes!), ...extra };
@@ -191,6 +230,8 @@ interface ResolveResult {
   tantalus: string;
   outcome: "same-failure" | "identical" | "resolve-differs" | "status-differs" | "environ-differs" | "bash-differs" | "skipped";
   detail?: string;
+  /** Why it differs, when a known cause explains it (see explain()). */
+  reason?: string;
 }
 
 function firstLineDiff(a: string, b: string): string {
@@ -210,7 +251,38 @@ function environDiff(ours: Record<string, string>, rez: Record<string, string>):
     .join("; ");
 }
 
-function compareResolves(data: RezResolveData, bothLoad: Set<number>): ResolveResult[] {
+/**
+ * The known causes of a resolve difference, from what both sides said:
+ * a package file of Rez's resolve that Tantalus refuses (the family then
+ * vanishes or loses versions in Tantalus's resolve, without a word), a package
+ * Rez fails to load that Tantalus resolves around, and commands that use a
+ * construct Tantalus's evaluator refuses.
+ */
+function explain(x: ResolveResult, r: RezRequest, refusedDirs: Map<string, FileResult>): string | undefined {
+  // A variant's root is its package's directory or a subdirectory of it.
+  const packageDir = (root: string) => [...refusedDirs.keys()].find((d) => root === d || root.startsWith(d + path.sep));
+  const viaRez = (r.resolved ?? []).map((v) => packageDir(v.root)).find((d) => d !== undefined);
+  if (viaRez) return `Rez's resolve uses a package file Tantalus refuses (\`${refusedDirs.get(viaRez)!.construct}\`)`;
+  const m = /package family not found: (\w+)/.exec(x.detail ?? "");
+  if (m && [...refusedDirs.values()].some((f) => f.repository === r.repo.replace("+", "/") && f.path.length > 0 && refusedFamily(refusedDirs, r.repo, m[1]!)))
+    return "a family whose every file Tantalus refuses is reported as missing";
+  if (r.error && ["ResourceError", "PackageMetadataError"].includes(r.error.type) && x.tantalus === "solved")
+    return `Rez fails loading a package the resolve reaches (${r.error.type}); Tantalus resolves around it`;
+  if (r.failure === undefined && r.error === undefined && /is not allowed in a package definition/.test(x.detail ?? "")) {
+    const c = /'([^']*)' is not allowed/.exec(x.detail!)![1]!;
+    return `commands use a construct Tantalus refuses (\`${constructOf(`'${c}' is not allowed in a package definition`)}\`)`;
+  }
+  if (/'VariantBinding' object has no attribute/.test(x.detail ?? "") && r.environ)
+    return "commands assign an attribute to `this` and read it back (`this.ATTR = …`)";
+  return undefined;
+}
+
+function refusedFamily(refusedDirs: Map<string, FileResult>, repo: string, family: string): boolean {
+  const prefix = path.join(CORPUS, "repos", repo, family) + path.sep;
+  return [...refusedDirs.keys()].some((d) => d.startsWith(prefix) || d === prefix.slice(0, -1));
+}
+
+function compareResolves(data: RezResolveData, bothLoad: Set<number>, refusedDirs: Map<string, FileResult>): ResolveResult[] {
   const repoCache = new Map<string, Repositories>();
   const lateRequires = lateRequiresHook();
   const out: ResolveResult[] = [];
@@ -305,16 +377,23 @@ function compareResolves(data: RezResolveData, bothLoad: Set<number>): ResolveRe
     }
     out.push({ ...base, tantalus: "solved", outcome: "identical" });
   }
+  data.requests.forEach((r, i) => {
+    const x = out[i]!;
+    if (x.outcome === "identical" || x.outcome === "same-failure" || x.outcome === "skipped") return;
+    const why = explain(x, r, refusedDirs);
+    if (why) x.reason = why;
+  });
   return out;
 }
 
 /** The CLI gives what the library gives: `resolve --json` and `env --json` for the first n identical requests. */
-function checkCli(data: RezResolveData, resolves: ResolveResult[], n: number): string[] {
+function checkCli(data: RezResolveData, resolves: ResolveResult[], n: number): { checked: number; problems: string[] } {
   const problems: string[] = [];
   const picked = data.requests.filter((r, i) => resolves[i]!.outcome === "identical").slice(0, n);
   const bin = path.join(ROOT, "bin", "tantalus.js");
   for (const r of picked) {
-    const common = ["--paths", r.paths.join(":"), "--no-implicit", r.request, ...r.implicitPackages!];
+    // No implicit packages are given: the CLI's default (the host's) must be Rez's.
+    const common = ["--paths", r.paths.join(":"), r.request];
     const res = spawnSync(process.execPath, [bin, "resolve", "--json", ...common], { encoding: "utf8", env: { ...process.env, TANTALUS_NO_CACHE: "1" } });
     const got = res.status === 0 ? (JSON.parse(res.stdout) as { resolved: string[] }).resolved : [`exit ${res.status}: ${res.stderr.trim()}`];
     const want = r.resolved!.map((v) => v.qualified);
@@ -332,7 +411,7 @@ function checkCli(data: RezResolveData, resolves: ResolveResult[], n: number): s
     }
     if (!isDeepStrictEqual(ours, theirs)) problems.push(`${r.repo} ${r.request}: env --json: ${environDiff(ours, theirs)}`);
   }
-  return problems;
+  return { checked: picked.length, problems };
 }
 
 function count<T>(items: T[], key: (x: T) => string): [string, number][] {
@@ -345,7 +424,7 @@ function ref(f: { repository: string; path: string }): string {
   return `${f.repository}:${f.path}`;
 }
 
-function report(files: RezFile[], loads: FileResult[], resolves: ResolveResult[], cli: string[] | undefined, manifest: { files: { repository: string; commit: string }[] }, rezVersion: string): string {
+function report(files: RezFile[], loads: FileResult[], resolves: ResolveResult[], cli: { checked: number; problems: string[] } | undefined, manifest: { files: { repository: string; commit: string }[] }, rezVersion: string): string {
   const L: string[] = [];
   const distinct = loads.filter((x) => x.distinct);
   const repos = count(files, (f) => f.repository);
@@ -402,15 +481,19 @@ function report(files: RezFile[], loads: FileResult[], resolves: ResolveResult[]
   for (const [c, n] of count(resolves, (x) => x.outcome)) L.push(`| ${c} | ${n} |`);
   L.push("", "`skipped`: Tantalus does not load the requested package's own file (counted under loading).", "");
   const diffs = resolves.filter((x) => x.outcome !== "identical" && x.outcome !== "same-failure" && x.outcome !== "skipped");
-  L.push("### Every difference", "");
-  if (!diffs.length) L.push("None.");
-  for (const [c, n] of count(diffs, (x) => `${x.outcome}: ${(x.detail ?? "").replace(/\/work\/rez-corpus\/[^ "'\]]*/g, "…").slice(0, 160)}`)) L.push(`- (${n}) ${c}`);
+  L.push("### Differences with a known cause", "");
+  L.push("| cause | outcome | requests |", "|---|---|---:|");
+  for (const [c, n] of count(diffs.filter((x) => x.reason), (x) => `${x.reason} | ${x.outcome}`)) L.push(`| ${c} | ${n} |`);
+  L.push("", "### Every other difference", "");
+  const other = diffs.filter((x) => !x.reason);
+  if (!other.length) L.push("None.");
+  for (const x of other) L.push(`- ${x.repo} \`${x.request}\`: ${x.outcome}: ${(x.detail ?? "").replace(/\/work\/rez-corpus\/[^ "'\],]*/g, "…").slice(0, 400)}`);
   L.push("", "<details><summary>requests</summary>", "");
-  for (const x of diffs) L.push(`- ${x.repo} \`${x.request}\`: ${x.outcome}`);
+  for (const x of diffs.filter((x) => x.reason)) L.push(`- ${x.repo} \`${x.request}\`: ${x.outcome} — ${x.reason}`);
   L.push("", "</details>", "");
   if (cli) {
-    L.push("## CLI", "", cli.length ? "The CLI disagrees with the library:" : "`tantalus resolve --json` and `tantalus env --json` give the library's (and Rez's) resolve and environ for every request checked.");
-    for (const p of cli) L.push(`- ${p}`);
+    L.push("## CLI", "", cli.problems.length ? "The CLI disagrees with the library:" : `\`tantalus resolve --json\` and \`tantalus env --json\` (the host's default implicit packages) give Rez's resolve and environ (REZ_USED and REZ_USED_TIMESTAMP aside) for the ${cli.checked} requests checked.`);
+    for (const p of cli.problems) L.push(`- ${p}`);
     L.push("");
   }
   return L.join("\n") + "\n";
@@ -422,7 +505,13 @@ function main(): void {
   const manifest = JSON.parse(fs.readFileSync(path.join(HERE, "manifest.json"), "utf8"));
   const loads = compareLoads(loadData.files);
   const bothLoad = new Set(loads.filter((x) => x.category === "identical" || x.category === "differ").map((x) => x.key));
-  const resolves = compareResolves(resolveData, bothLoad);
+  // The package directories of the laid-out repositories whose file Tantalus refuses.
+  const refusedDirs = new Map<string, FileResult>();
+  for (const l of loadData.layout) {
+    const f = loads[l.key]!;
+    if (f.category === "rezOnly" || f.category === "bothRefuse") refusedDirs.set(path.dirname(l.target), f);
+  }
+  const resolves = compareResolves(resolveData, bothLoad, refusedDirs);
   const cliIdx = process.argv.indexOf("--cli");
   const cli = cliIdx > 0 ? checkCli(resolveData, resolves, Number(process.argv[cliIdx + 1] ?? "10")) : undefined;
   const text = report(loadData.files, loads, resolves, cli, manifest, loadData.rez);

@@ -148,6 +148,7 @@ def resolve_one(task):
 def run_tasks(kind, tasks, setup=None):
     """Runs tasks in a worker; a task that exceeds TIMEOUT is recorded as such and the worker restarted."""
     results = {}
+    died = set()
     pending = list(tasks)
     while pending:
         p = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--worker", kind],
@@ -168,10 +169,13 @@ def run_tasks(kind, tasks, setup=None):
                 os.killpg(p.pid, 9)
                 break
             line = p.stdout.readline()
-            if not line:  # the worker died (os._exit in a package, a crash): blame the current task
+            if not line:  # the worker died (os._exit in a package, a crash): retry the task once, alone
                 t = pending[done_here]
-                results[t["id"]] = {"id": t["id"], "error": {"type": "WorkerDied", "message": "exit %s" % p.wait()}}
-                done_here += 1
+                code = p.wait()
+                if t["id"] in died:
+                    results[t["id"]] = {"id": t["id"], "error": {"type": "WorkerDied", "message": "exit %s" % code}}
+                    done_here += 1
+                died.add(t["id"])
                 break
             r = json.loads(line)
             results[r["id"]] = r
@@ -184,7 +188,7 @@ def run_tasks(kind, tasks, setup=None):
     return results
 
 
-NAME_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+NAME_RE = re.compile(r"^[a-zA-Z_0-9](\.?[a-zA-Z0-9_]+)*$")  # Rez's PACKAGE_NAME_REGSTR
 VERSION_RE = re.compile(r"^[a-zA-Z0-9_]+([.-][a-zA-Z0-9_]+)*$")
 
 
