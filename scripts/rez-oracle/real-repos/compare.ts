@@ -232,6 +232,8 @@ interface ResolveResult {
   detail?: string;
   /** Why it differs, when a known cause explains it (see explain()). */
   reason?: string;
+  /** For a failure on both sides: what kind each side gave. */
+  kinds?: string;
 }
 
 function firstLineDiff(a: string, b: string): string {
@@ -305,7 +307,7 @@ function compareResolves(data: RezResolveData, bothLoad: Set<number>, refusedDir
       solved = solve([r.request], repos, { implicitPackages: implicit, lateRequires });
     } catch (err) {
       const t = `error: ${errorDetail(err)}`;
-      out.push({ ...base, tantalus: t, outcome: rezStatus === "solved" ? "status-differs" : "same-failure", detail: rezStatus === "solved" ? t : `rez: ${r.failure ?? r.error?.message}` });
+      out.push({ ...base, tantalus: t, outcome: rezStatus === "solved" ? "status-differs" : "same-failure", detail: rezStatus === "solved" ? t : `rez: ${r.failure ?? r.error?.message}`, kinds: `rez ${rezStatus} / tantalus error` });
       continue;
     }
     const tStatus = solved.status === "solved" ? "solved" : "failed";
@@ -318,6 +320,7 @@ function compareResolves(data: RezResolveData, bothLoad: Set<number>, refusedDir
         tantalus: tStatus,
         outcome: same ? "same-failure" : "status-differs",
         detail: same ? undefined : `tantalus ${t.slice(0, 300)} / rez ${(r.failure ?? r.error?.message ?? "solved " + r.resolved!.map((v) => v.qualified).join(" ")).slice(0, 300)}`,
+        ...(same ? { kinds: `rez ${rezStatus} / tantalus ${solved.failure?.kind ?? "failed"}` } : {}),
       });
       continue;
     }
@@ -356,6 +359,7 @@ function compareResolves(data: RezResolveData, bothLoad: Set<number>, refusedDir
         tantalus: environErr ? "environ error" : "solved",
         outcome: same ? "same-failure" : "environ-differs",
         detail: `tantalus ${environErr ?? "interprets"} / rez ${r.environError ? `${r.environError.type}: ${r.environError.message.split("\n")[0]}` : "interprets"}`,
+        ...(same ? { kinds: `commands: rez ${r.environError!.type} / tantalus ${/is not allowed/.test(environErr!) ? `\`${constructOf(/'([^']*)' is not allowed/.test(environErr!) ? `'${/'([^']*)' is not allowed/.exec(environErr!)![1]}' is not allowed in a package definition` : environErr!)}\`` : environErr!.replace(/^Error in \w+ in package \S+: /, "").slice(0, 60)}` } : {}),
       });
       continue;
     }
@@ -480,6 +484,10 @@ function report(files: RezFile[], loads: FileResult[], resolves: ResolveResult[]
   L.push("| outcome | requests |", "|---|---:|");
   for (const [c, n] of count(resolves, (x) => x.outcome)) L.push(`| ${c} | ${n} |`);
   L.push("", "`skipped`: Tantalus does not load the requested package's own file (counted under loading).", "");
+  L.push("Failures on both sides, by what each side gave (`commands`: the resolve is the same, both fail to interpret it):", "");
+  L.push("| kinds | requests |", "|---|---:|");
+  for (const [c, n] of count(resolves.filter((x) => x.outcome === "same-failure"), (x) => x.kinds ?? "?")) L.push(`| ${c} | ${n} |`);
+  L.push("");
   const diffs = resolves.filter((x) => x.outcome !== "identical" && x.outcome !== "same-failure" && x.outcome !== "skipped");
   L.push("### Differences with a known cause", "");
   L.push("| cause | outcome | requests |", "|---|---|---:|");
