@@ -30,6 +30,7 @@ import type { LoadedConfig } from "../config/index.js";
 import { TantalusError, UsageError } from "../errors.js";
 import { sha256, type Digest } from "../image/digest.js";
 import { rfc3339, sourceDateEpoch } from "../image/epoch.js";
+import { checkCompressionAvailable } from "../image/layer/compress.js";
 import { DEFAULT_LAYER_MTIME } from "../image/layer/tar.js";
 import type { LayerSpec } from "../image/layer/spec.js";
 import { OciStore, StoreAnnotation, isValidRefName } from "../image/layout/store.js";
@@ -159,6 +160,12 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
   for (const t of targets) {
     if (!isValidRefName(t)) throw new UsageError(`workflow name ${JSON.stringify(t)} cannot be an image tag: it must start with a letter or digit`);
   }
+
+  // zstd is an optional package: say so before any work rather than from a layer worker.
+  checkCompressionAvailable(
+    opts.compression ?? config.config.image.compression,
+    opts.compression !== undefined ? `--compression ${opts.compression}` : `image.compression: ${config.config.image.compression} in ${config.displayFile}`,
+  );
 
   // Taken before resolving, so a configuration edited during the build fails the stamp next time.
   const key = opts.packagePaths === undefined && opts.implicitPackages === undefined ? stampKey(config.file) : undefined;

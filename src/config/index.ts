@@ -13,7 +13,6 @@ export {
 export {
   CONFIG_FILENAME,
   ConfigError,
-  defaultStore,
   formatConfigPath,
   getWorkflow,
   loadConfig,

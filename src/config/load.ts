@@ -4,6 +4,7 @@ import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node, type Pair } from "yaml";
 import type { z } from "zod";
 import { InputError, UsageError, formatLocation, type SourceLocation } from "../errors.js";
+import { storeDir } from "../locations.js";
 import { TantalusConfigSchema, type MountConfig, type PackageOverride, type TantalusConfig, type WorkflowConfig } from "./schema.js";
 
 export type ConfigPath = (string | number)[];
@@ -124,7 +125,8 @@ export function parseConfig(text: string, file: string, displayFile: string = fi
     workflows: config.workflows,
     layers: config.layers,
     packages: config.packages,
-    store: config.store ? resolveConfigPath(dir, config.store) : defaultStore(),
+    // $TANTALUS_STORE beats the file; --store beats both (applied by each command).
+    store: storeDir({ configured: config.store ? resolveConfigPath(dir, config.store) : undefined }),
     locate,
   };
 }
@@ -139,11 +141,6 @@ export function resolveConfigPath(dir: string, p: string): string {
 /** Host side of a mount, made absolute against the configuration. */
 export function mountSource(loaded: LoadedConfig, m: MountConfig): string {
   return resolveConfigPath(loaded.dir, m.source);
-}
-
-/** The image store: a directory of its own beside Tantalus's other caches (repository index, studio objects, run state). */
-export function defaultStore(): string {
-  return join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "tantalus", "store");
 }
 
 /** The named workflow; a UsageError lists the known names (and the closest one) otherwise. */

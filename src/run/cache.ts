@@ -4,14 +4,14 @@
  * already holds. Per user because the runtimes' stores are per user (rootless
  * podman, ch-run) and because X11 cookies are secrets.
  *
- *   $TANTALUS_CACHE_DIR, else $XDG_CACHE_HOME/tantalus, else ~/.cache/tantalus; + /run
+ *   <cache>/run (src/locations.ts: $TANTALUS_CACHE_DIR, else $XDG_CACHE_HOME/tantalus, else ~/.cache/tantalus)
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { cachePath } from "../locations.js";
 
 export function runCacheDir(env: NodeJS.ProcessEnv, home: string): string {
-  const base = env.TANTALUS_CACHE_DIR || (env.XDG_CACHE_HOME ? join(env.XDG_CACHE_HOME, "tantalus") : join(home, ".cache", "tantalus"));
-  return join(base, "run");
+  return cachePath("run", env, home);
 }
 
 /** `dir/part...`, created (mode 0700: the cache holds cookies) if missing. */

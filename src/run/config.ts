@@ -7,7 +7,7 @@
  * (yaml + zod) costs more than everything else Tantalus does before the
  * runtime starts. So the settings derived from a configuration file are
  * cached, keyed by the file's identity (path, inode, size, mtime, ctime) and
- * everything else they depend on (workflow, home, XDG_CACHE_HOME); any edit
+ * everything else they depend on (workflow, home, XDG_CACHE_HOME, TANTALUS_STORE); any edit
  * of the file changes its ctime and the next run validates it again.
  */
 import { createHash } from "node:crypto";
@@ -63,7 +63,7 @@ function cacheKey(file: string, workflow: string, home: string, env: NodeJS.Proc
   }
   return createHash("sha256")
     // The tool version too: another version may fill in other defaults from the same file.
-    .update(JSON.stringify([1, VERSION, file, st.ino, st.size, st.mtimeMs, st.ctimeMs, workflow, home, env.HOME ?? "", env.XDG_CACHE_HOME ?? ""]))
+    .update(JSON.stringify([1, VERSION, file, st.ino, st.size, st.mtimeMs, st.ctimeMs, workflow, home, env.HOME ?? "", env.XDG_CACHE_HOME ?? "", env.TANTALUS_STORE ?? ""]))
     .digest("hex");
 }
 

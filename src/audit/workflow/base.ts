@@ -10,6 +10,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { TantalusError } from "../../errors.js";
+import { cachePath } from "../../locations.js";
 import type { EntryType, ImageFs, Layer } from "../imagefs.js";
 import { HostDirLayer, LayeredImageFs, normalizeImagePath, resolveImagePath } from "../imagefs.js";
 import { BufferSource, FileSource, type ByteSource } from "../bytesource.js";
@@ -194,6 +195,16 @@ export interface LoadBaseOptions {
   demoLibraries?: readonly string[];
 }
 
+/** Where the audit keeps its own derived files (unpacked bases, the soname index): the user's cache, never the store. */
+export function auditCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  return cachePath("audit", env);
+}
+
+/** The unpacked copy of the stored image with this manifest digest. */
+export function auditRootfsDir(manifestDigest: string, env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(auditCacheDir(env), "rootfs", manifestDigest.replace(":", "-"));
+}
+
 const LOCAL_TRANSPORTS = /^(oci|oci-archive|docker-archive|rootfs):/;
 
 /**
@@ -201,7 +212,9 @@ const LOCAL_TRANSPORTS = /^(oci|oci-archive|docker-archive|rootfs):/;
  * directory (`rootfs:DIR`), a local image (oci:, oci-archive:,
  * docker-archive:, rootfs:TARBALL, imported into the store), or an image
  * already in the store (a registry reference the build has pulled). Store
- * images are unpacked once under STORE/audit/rootfs/<manifest digest>.
+ * images are unpacked once under <cache>/audit/rootfs/<manifest digest>
+ * (auditRootfsDir): a per-user copy, so the store itself stays an OCI
+ * layout that may be read-only.
  */
 export async function loadBaseImage(reference: string, opts: LoadBaseOptions): Promise<BaseImage> {
   if (reference === "demo") return demoBase(opts.demoLibraries);
@@ -227,7 +240,7 @@ export async function loadBaseImage(reference: string, opts: LoadBaseOptions): P
     }
   }
   const digest = image.manifestDescriptor.digest;
-  const dest = path.join(opts.store, "audit", "rootfs", digest.replace(":", "-"));
+  const dest = auditRootfsDir(digest);
   if (hostType(dest) !== "dir") {
     fs.mkdirSync(path.dirname(dest), { recursive: true });
     await unpackImage(store, image, dest);

@@ -50,7 +50,7 @@ export function register(program: Command): void {
       let suggestions;
       if (opts.suggest) {
         const { SonameIndex, suggestRepairs } = await import("../../audit/suggest.js");
-        const index = new SonameIndex(repos, path.join(config.store, "audit", "soname-index.json"));
+        const index = new SonameIndex(repos, path.join(audit.auditCacheDir(), "soname-index.json"));
         index.save();
         suggestions = suggestRepairs(audits, { index, base, config, donorDirs });
       }

@@ -37,7 +37,7 @@ export function register(program: Command): void {
     .option("--pin <tag>", "never untag this tag or digest (repeatable)", collect, [] as string[])
     .option("--dry-run", "show what would be removed, remove nothing")
     .option("--min-age <age>", "keep unreferenced blobs younger than this, for builds in flight (default 24h)")
-    .option("--store <dir>", "image store (default: the configuration's store, else ~/.cache/tantalus/store)")
+    .option("--store <dir>", "image store (default: $TANTALUS_STORE, else the configuration's store:, else ~/.cache/tantalus/store)")
     .option("--config <file>", "configuration file (default: ./tantalus.yaml)")
     .option("--json", "print the report as JSON")
     .action(async (opts: GcOpts) => {
@@ -49,7 +49,12 @@ export function register(program: Command): void {
       const minAgeMs = opts.minAge !== undefined ? parseAge(opts.minAge) : undefined;
       const [{ OciStore }, build] = await Promise.all([import("../../image/layout/store.js"), import("../../build/index.js")]);
       const dir = storeDirOf(opts);
-      if (!existsSync(`${dir}/oci-layout`)) throw new UsageError(`no image store at ${dir}`);
+      if (!existsSync(`${dir}/oci-layout`)) {
+        // Nothing was built with this store yet: nothing to collect, and not an error (gc may be a new user's first command).
+        if (opts.json) printJson({ dryRun: opts.dryRun === true, removedTags: [], removedBlobs: [], freedBytes: 0, keptBlobs: 0, pinned: [] });
+        else process.stdout.write(`no image store at ${dir} yet: nothing to collect\n`);
+        return;
+      }
       const store = await OciStore.open(dir);
       const report = await build.collectGarbage(store, {
         ...(keep !== undefined ? { keep } : {}),

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import type { Command } from "@commander-js/extra-typings";
-import { defaultStore } from "../../config/index.js";
+import { storeDir } from "../../locations.js";
 import { findConfig, printJson } from "../common.js";
 
 interface ImagesOpts {
@@ -11,14 +11,14 @@ interface ImagesOpts {
 
 /** The store directory: --store, else the configuration's, else the default. */
 export function storeDirOf(opts: { store?: string; config?: string }): string {
-  return opts.store ?? findConfig(opts)?.store ?? defaultStore();
+  return storeDir({ flag: opts.store, configured: findConfig(opts)?.store });
 }
 
 export function register(program: Command): void {
   program
     .command("images")
     .description("list the images in the local store: workflow, tag, digest, size, when built here, and the resolve")
-    .option("--store <dir>", "image store (default: the configuration's store, else ~/.cache/tantalus/store)")
+    .option("--store <dir>", "image store (default: $TANTALUS_STORE, else the configuration's store:, else ~/.cache/tantalus/store)")
     .option("--config <file>", "configuration file (default: ./tantalus.yaml)")
     .option("--json", "print the images as JSON")
     .action(async (opts: ImagesOpts) => {

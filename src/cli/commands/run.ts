@@ -64,7 +64,7 @@ export function register(program: Command): void {
         volumes: opts.volume,
         env: opts.env,
       });
-      const storeDir = opts.store ?? fromConfig?.storeDir ?? (await import("../../config/index.js")).defaultStore();
+      const storeDir = (await import("../../locations.js")).storeDir({ flag: opts.store, configured: fromConfig?.storeDir }, env);
       const source: import("../../run/image.js").ImageSource = { storeDir };
       if (settings.registry) source.registry = settings.registry;
       if (configFile) {

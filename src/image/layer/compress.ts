@@ -16,13 +16,72 @@
  * same Node and zstd-napi versions give bit-identical layers; a different
  * version may not. The layer cache keeps the blob it made, so rebuilding on
  * the same store never changes a digest.
+ *
+ * zstd is optional: zstd-napi is an optionalDependency because its install
+ * fetches a prebuilt addon from GitHub or compiles it against Node's headers,
+ * and an offline build host has only the npm registry. Without it gzip and
+ * uncompressed layers work as before; asking for zstd (writing or reading)
+ * says in one sentence what is missing. Node 22's zlib zstd is not used
+ * instead: its frames are not guaranteed byte-identical to zstd-napi's, and
+ * a layer's digest must not depend on which one wrote it.
  */
 import { PassThrough, Transform, type TransformCallback } from "node:stream";
+import { createRequire } from "node:module";
 import { constants as zc, createGunzip, createGzip } from "node:zlib";
-import { DecompressStream } from "zstd-napi";
-import zstd from "zstd-napi/binding.js";
 import { TantalusError } from "../../errors.js";
 import type { LayerCompression } from "../types.js";
+
+/**
+ * The part of zstd-napi used here, declared locally so that type-checking
+ * does not need the optional package either.
+ */
+declare namespace zstd {
+  interface CCtx {
+    setParameter(param: number, value: number): void;
+    reset(directive: number): void;
+    compressStream2(out: Uint8Array, input: Uint8Array, op: number): [remaining: number, produced: number, consumed: number];
+  }
+}
+interface ZstdBinding {
+  CCtx: new () => zstd.CCtx;
+  cStreamOutSize(): number;
+  CParameter: { compressionLevel: number; nbWorkers: number; checksumFlag: number };
+  EndDirective: { continue: number; end: number };
+  ResetDirective: { sessionOnly: number };
+}
+interface ZstdModule {
+  DecompressStream: new () => Transform;
+}
+
+let zstdLoaded: { binding: ZstdBinding; module: ZstdModule } | Error | undefined;
+
+/** zstd-napi, loaded on first use; a TantalusError saying what to do when it is not installed. */
+function loadZstd(purpose: string): { binding: ZstdBinding; module: ZstdModule } {
+  if (zstdLoaded === undefined) {
+    const require = createRequire(import.meta.url);
+    try {
+      zstdLoaded = { binding: require("zstd-napi/binding.js") as ZstdBinding, module: require("zstd-napi") as ZstdModule };
+    } catch (e) {
+      zstdLoaded = e as Error;
+    }
+  }
+  if (zstdLoaded instanceof Error) {
+    throw new TantalusError(
+      `${purpose} needs zstd, and the optional package zstd-napi is not installed here (its native addon could not be fetched or built: ${firstLine(zstdLoaded.message)}); ` +
+        "use gzip (the default) or none, or run `npm install zstd-napi` where GitHub or a C++ compiler and Node's headers are reachable",
+    );
+  }
+  return zstdLoaded;
+}
+
+function firstLine(text: string): string {
+  return text.split("\n")[0]!.trim();
+}
+
+/** Whether `compression` can be written and read here; throws the one-sentence explanation otherwise. */
+export function checkCompressionAvailable(compression: LayerCompression, purpose = `${compression} layer compression`): void {
+  if (compression === "zstd") loadZstd(purpose);
+}
 
 export const DEFAULT_LEVEL: Record<LayerCompression, number> = { gzip: 6, zstd: 3, none: 0 };
 
@@ -88,6 +147,7 @@ const idleContexts = new Map<number, zstd.CCtx[]>();
 function takeContext(level: number): zstd.CCtx {
   const idle = idleContexts.get(level)?.pop();
   if (idle) return idle;
+  const zstd = loadZstd("writing a zstd layer").binding;
   const cctx = new zstd.CCtx();
   cctx.setParameter(zstd.CParameter.compressionLevel, level);
   cctx.setParameter(zstd.CParameter.nbWorkers, 0);
@@ -96,6 +156,7 @@ function takeContext(level: number): zstd.CCtx {
 }
 
 function giveContext(level: number, cctx: zstd.CCtx): void {
+  const zstd = loadZstd("writing a zstd layer").binding;
   cctx.reset(zstd.ResetDirective.sessionOnly); // parameters stay, any unfinished frame is dropped
   const idle = idleContexts.get(level) ?? [];
   idleContexts.set(level, idle);
@@ -103,8 +164,9 @@ function giveContext(level: number, cctx: zstd.CCtx): void {
 }
 
 class ZstdChunks implements ChunkCompressor {
+  private readonly zstd: ZstdBinding;
   private readonly cctx: zstd.CCtx;
-  private readonly buf = Buffer.allocUnsafeSlow(zstd.cStreamOutSize());
+  private readonly buf: Buffer;
   private done = false;
 
   constructor(
@@ -112,17 +174,19 @@ class ZstdChunks implements ChunkCompressor {
     private readonly out: (piece: Buffer) => void,
   ) {
     checkLevel("zstd", level);
+    this.zstd = loadZstd("writing a zstd layer").binding;
+    this.buf = Buffer.allocUnsafeSlow(this.zstd.cStreamOutSize());
     this.cctx = takeContext(level);
   }
 
   write(chunk: Buffer, release: () => void): undefined {
-    this.run(chunk, zstd.EndDirective.continue);
+    this.run(chunk, this.zstd.EndDirective.continue);
     release();
     return undefined;
   }
 
   end(): undefined {
-    this.run(Buffer.alloc(0), zstd.EndDirective.end);
+    this.run(Buffer.alloc(0), this.zstd.EndDirective.end);
     this.finish();
     return undefined;
   }
@@ -137,12 +201,12 @@ class ZstdChunks implements ChunkCompressor {
     giveContext(this.level, this.cctx);
   }
 
-  private run(input: Buffer, op: zstd.EndDirective): void {
+  private run(input: Buffer, op: number): void {
     for (;;) {
       const [remaining, produced, consumed] = this.cctx.compressStream2(this.buf, input, op);
       if (produced > 0) this.out(this.buf.subarray(0, produced));
       input = input.subarray(consumed);
-      if (input.length === 0 && (op === zstd.EndDirective.continue || remaining === 0)) return;
+      if (input.length === 0 && (op === this.zstd.EndDirective.continue || remaining === 0)) return;
     }
   }
 }
@@ -232,7 +296,7 @@ export function createDecompressor(compression: LayerCompression): Transform {
     case "gzip":
       return createGunzip();
     case "zstd":
-      return new DecompressStream() as unknown as Transform;
+      return new (loadZstd("reading a zstd-compressed layer").module.DecompressStream)();
   }
 }
 

@@ -162,8 +162,10 @@ export class OciStore {
         if (isErrno(e, "ENOENT")) return [] as string[];
         throw e;
       });
-      // Never turn an unrelated directory into a layout by accident.
-      if (existing.some((n) => n !== "blobs" && n !== "index.json" && n !== ".tantalus")) {
+      // Never turn an unrelated directory into a layout by accident. `audit/` alone is what
+      // Tantalus 0.1's audit left in a store it ran on before any build (its caches now live
+      // in the user's cache): such a folder is ours, so it becomes the layout it was meant to be.
+      if (existing.some((n) => n !== "blobs" && n !== "index.json" && n !== ".tantalus" && n !== "audit")) {
         throw new TantalusError(`${abs}: exists and is not an OCI image layout (no oci-layout file); use an empty or new directory`);
       }
     }

@@ -1,10 +1,10 @@
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { createHash } from "node:crypto";
 import type { PackageSummary } from "../package.js";
 import { writeFileAtomic } from "../../util/atomic.js";
 import { VERSION } from "../../version.js";
+import { cacheDir } from "../../locations.js";
 import type { FileStamp } from "./observation.js";
 
 /**
@@ -126,7 +126,5 @@ export class RepositoryIndexCache {
 }
 
 export function defaultCacheDir(): string {
-  if (process.env.TANTALUS_CACHE_DIR) return process.env.TANTALUS_CACHE_DIR;
-  const xdg = process.env.XDG_CACHE_HOME;
-  return path.join(xdg && xdg.length > 0 ? xdg : path.join(os.homedir(), ".cache"), "tantalus");
+  return cacheDir();
 }

@@ -2,9 +2,10 @@ import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { copyFile, mkdir, readFile, rename, symlink, writeFile } from "node:fs/promises";
-import { availableParallelism, homedir } from "node:os";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { cachePath } from "../../locations.js";
 import { binaryFiller } from "../filler.js";
 import type { ElfSpec } from "../model.js";
 import { LIBC_SONAMES, TU_PRELUDE, callsLibc, elfSnippet, type Snippet } from "./csource.js";
@@ -31,11 +32,10 @@ export interface BuildOptions {
 const CACHE_MAX_FILLER = 256 * 1024;
 const TRANSLATION_UNITS = 4;
 
-/** Default object cache: $TANTALUS_STUDIO_CACHE, else ~/.cache/tantalus/studio-elf. */
+/** Default object cache: $TANTALUS_STUDIO_CACHE, else <cache>/studio-elf (src/locations.ts). */
 export function defaultElfCache(): string {
   if (process.env.TANTALUS_STUDIO_CACHE) return process.env.TANTALUS_STUDIO_CACHE;
-  const base = process.env.XDG_CACHE_HOME || join(homedir(), ".cache");
-  return join(base, "tantalus", "studio-elf");
+  return cachePath("studio-elf");
 }
 
 /**
