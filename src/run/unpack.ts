@@ -24,6 +24,7 @@ import { TantalusError } from "../errors.js";
 import type { OciStore } from "../image/layout/store.js";
 import type { ResolvedImage } from "../image/types.js";
 import { forEachLayerMember } from "./layer-reader.js";
+import { whiteoutOf } from "../image/member-name.js";
 
 /** What ch-run needs to exist in the image to bind over it (ch-run 0.31: "can't bind: destination not found"). */
 export const CHARLIECLOUD_DIRS = ["dev", "proc", "sys", "tmp", "home", "mnt"] as const;
@@ -132,19 +133,21 @@ export async function unpackImage(store: OciStore, image: ResolvedImage, dest: s
 
 async function applyLayer(store: OciStore, layer: ResolvedImage["manifest"]["layers"][number], tree: Tree, stats: UnpackStats): Promise<void> {
   const added = new Set<string>();
+  const archive = `layer ${layer.digest}`;
   await forEachLayerMember(store, layer, async ({ name, header, stream }) => {
     if (name === "") return;
-    if (name.split("/").includes("..")) throw new TantalusError(`layer ${layer.digest}: member ${JSON.stringify(header.name)} contains ".."`);
-    const base = basename(name);
-    if (base.startsWith(".wh.")) {
-      const dir = tree.place(name).slice(0, -base.length - 1);
-      if (base === ".wh..wh..opq") {
+    const whiteout = whiteoutOf(name, archive, header.name);
+    if (whiteout) {
+      if (whiteout.kind === "aufs-metadata") return;
+      const dir = tree.resolve(whiteout.dir, true);
+      if (dir !== tree.root && !dir.startsWith(tree.root + "/")) throw new TantalusError(`${archive}: member ${JSON.stringify(header.name)} resolves outside the image`);
+      if (whiteout.kind === "opaque") {
         for (const child of await readdir(dir).catch(() => [] as string[])) {
           const p = join(dir, child);
           if (!added.has(p)) await rm(p, { recursive: true, force: true });
         }
       } else {
-        await rm(join(dir, base.slice(4)), { recursive: true, force: true });
+        await rm(join(dir, whiteout.target), { recursive: true, force: true });
       }
       tree.invalidate();
       return;
