@@ -14,6 +14,16 @@
  * directories keep u+rwx so the tree can be filled and removed again;
  * device nodes and FIFOs are skipped (ch-run binds the host's /dev).
  * File mtimes are kept: Python compares them to decide whether a .pyc is stale.
+ *
+ * Modes (SAFE_MODE_BITS): setuid, setgid, sticky and group/world write bits
+ * are dropped. The trees exist to be read (the audit's bases) or to be run by
+ * ch-run, which runs as the invoking user in an unprivileged user namespace
+ * where that user is the only one: a setuid bit there changes the effective
+ * user to the file's owner, the same user, and group/world write grants
+ * nothing to anyone inside. On the host, the same bits would let any local
+ * user who reaches the tree run the unpacker's `su` as the unpacker (root,
+ * for a root build's audit) or rewrite what an artist later runs. The trees
+ * live under owner-only folders (makeOwnerOnly; the run cache is 0700 too).
  */
 import { createWriteStream, lstatSync, readlinkSync } from "node:fs";
 import { chmod, link, lstat, mkdir, readdir, rename, rm, symlink, utimes, writeFile } from "node:fs/promises";
@@ -25,6 +35,18 @@ import type { OciStore } from "../image/layout/store.js";
 import type { ResolvedImage } from "../image/types.js";
 import { forEachLayerMember } from "./layer-reader.js";
 import { whiteoutOf } from "../image/member-name.js";
+
+/** Permission bits an unpacked tree keeps: rwx for the owner, r-x for others; never s, t or g/o w. */
+export const SAFE_MODE_BITS = 0o755;
+
+/**
+ * Create `dir` if missing and make it traversable by its owner only, so the
+ * trees unpacked in it are out of other users' reach whatever their modes.
+ */
+export async function makeOwnerOnly(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await chmod(dir, 0o700);
+}
 
 /** What ch-run needs to exist in the image to bind over it (ch-run 0.31: "can't bind: destination not found"). */
 export const CHARLIECLOUD_DIRS = ["dev", "proc", "sys", "tmp", "home", "mnt"] as const;
@@ -110,7 +132,8 @@ async function ensureDir(path: string, root: string): Promise<void> {
 /** Apply the image's layers into `dest`, which must not exist yet; the tree appears there complete or not at all. */
 export async function unpackImage(store: OciStore, image: ResolvedImage, dest: string): Promise<UnpackStats> {
   const tmp = join(dirname(dest), `.${basename(dest)}.unpack-${process.pid}-${randomBytes(4).toString("hex")}`);
-  await mkdir(tmp, { recursive: true, mode: 0o755 });
+  // Owner-only while it fills; opened up (still under an owner-only parent) once complete.
+  await mkdir(tmp, { recursive: true, mode: 0o700 });
   const stats: UnpackStats = { layers: 0, entries: 0, skipped: [] };
   try {
     const tree = new Tree(tmp);
@@ -119,6 +142,7 @@ export async function unpackImage(store: OciStore, image: ResolvedImage, dest: s
       stats.layers++;
     }
     await addRuntimeMountPoints(tree);
+    await chmod(tmp, 0o755);
     await rename(tmp, dest).catch(async (e: NodeJS.ErrnoException) => {
       // Another run unpacked the same image first: keep theirs.
       if (e.code !== "ENOTEMPTY" && e.code !== "EEXIST") throw e;
@@ -154,7 +178,7 @@ async function applyLayer(store: OciStore, layer: ResolvedImage["manifest"]["lay
     }
     const path = tree.place(name);
     if (!path.startsWith(tree.root + "/")) throw new TantalusError(`layer ${layer.digest}: member ${JSON.stringify(header.name)} resolves outside the image`);
-    const mode = (header.mode ?? 0o644) & 0o7777;
+    const mode = (header.mode ?? 0o644) & SAFE_MODE_BITS;
     const st = await existing(path);
     const replace = async () => {
       if (st) {
@@ -206,7 +230,7 @@ function normalize(name: string): string {
 async function addRuntimeMountPoints(tree: Tree): Promise<void> {
   for (const d of CHARLIECLOUD_DIRS) {
     const p = tree.resolve(d, true);
-    if (!(await existing(p))) await mkdir(p, { recursive: true, mode: d === "tmp" ? 0o1777 : 0o755 });
+    if (!(await existing(p))) await mkdir(p, { recursive: true, mode: 0o755 });
   }
   for (const f of CHARLIECLOUD_FILES) {
     const p = tree.resolve(f, true);

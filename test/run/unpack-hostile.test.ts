@@ -5,7 +5,7 @@
  * and the member.
  */
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -66,3 +66,20 @@ for (const member of [".wh...", "etc/.wh...", ".wh..", "etc/.wh..", ".wh.", "etc
     assert.deepEqual(await readdir(s.cache), ["other-image"], "no half-unpacked tree is left behind");
   });
 }
+
+test("the tree unpacked for ch-run keeps no setuid, setgid, sticky or group/world-write bit and no device node", async (t) => {
+  const s = await scene(t);
+  const root = await unpackLayers(s, [
+    [
+      { name: "usr/bin/passwd", body: "#!/bin/sh\n", mode: 0o4755 },
+      { name: "usr/bin/crontab", body: "#!/bin/sh\n", mode: 0o2755 },
+      { name: "var/tmp/", type: "directory", mode: 0o1777 },
+      { name: "dev/zero", type: "character-device", mode: 0o666, devmajor: 1, devminor: 5 },
+    ],
+  ]);
+  assert.equal(statSync(join(root, "usr/bin/passwd")).mode & 0o7777, 0o755);
+  assert.equal(statSync(join(root, "usr/bin/crontab")).mode & 0o7777, 0o755);
+  assert.equal(statSync(join(root, "var/tmp")).mode & 0o7777, 0o755);
+  assert.equal(existsSync(join(root, "dev/zero")), false);
+  assertUntouched(s);
+});
