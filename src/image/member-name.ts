@@ -19,8 +19,8 @@ export const NAME_MAX = 255;
 export const PATH_MAX = 4096;
 
 /** `archive` names where the member came from: "layer sha256:…", "rootfs:/x.tar", "oci-archive:/x.tar". */
-function refuse(archive: string, raw: string, why: string): never {
-  throw new TantalusError(`${archive}: member ${JSON.stringify(raw)} ${why}; refusing the archive`);
+function refuse(archive: string, subject: string, why: string): never {
+  throw new TantalusError(`${archive}: ${subject} ${why}; refusing the archive`);
 }
 
 /**
@@ -29,17 +29,28 @@ function refuse(archive: string, raw: string, why: string): never {
  * carries a NUL, or is longer than a file system stores.
  */
 export function checkMemberName(raw: string, archive: string): string {
-  if (raw.includes("\0")) refuse(archive, raw, "contains a NUL byte");
+  return checkPath(raw, archive, `member ${JSON.stringify(raw)}`);
+}
+
+/** The target of hard link `member`, checked as a member name is: a hard link reaches only what the archive holds. */
+export function checkLinkTarget(linkname: string, member: string, archive: string): string {
+  const target = checkPath(linkname, archive, `hard link ${JSON.stringify(member)} → ${JSON.stringify(linkname)}`);
+  if (target === "") refuse(archive, `hard link ${JSON.stringify(member)}`, "points to the root folder");
+  return target;
+}
+
+function checkPath(raw: string, archive: string, subject: string): string {
+  if (raw.includes("\0")) refuse(archive, subject, "contains a NUL byte");
   const parts: string[] = [];
   for (const part of raw.split("/")) {
     if (part === "" || part === ".") continue;
-    if (part === "..") refuse(archive, raw, 'climbs out of the root with ".."');
+    if (part === "..") refuse(archive, subject, 'climbs out of the root with ".."');
     const bytes = Buffer.byteLength(part, "utf8");
-    if (bytes > NAME_MAX) refuse(archive, raw, `has a ${bytes}-byte name component (file systems store at most ${NAME_MAX} bytes)`);
+    if (bytes > NAME_MAX) refuse(archive, subject, `has a ${bytes}-byte name component (file systems store at most ${NAME_MAX} bytes)`);
     parts.push(part);
   }
   const name = parts.join("/");
-  if (Buffer.byteLength(name, "utf8") >= PATH_MAX) refuse(archive, raw, `is ${Buffer.byteLength(name, "utf8")} bytes long (paths are at most ${PATH_MAX - 1} bytes)`);
+  if (Buffer.byteLength(name, "utf8") >= PATH_MAX) refuse(archive, subject, `is ${Buffer.byteLength(name, "utf8")} bytes long (paths are at most ${PATH_MAX - 1} bytes)`);
   return name;
 }
 
@@ -64,6 +75,6 @@ export function whiteoutOf(name: string, archive: string, raw = name): Whiteout 
   if (base === OPAQUE) return { kind: "opaque", dir };
   if (base.startsWith(WH + WH)) return { kind: "aufs-metadata" };
   const target = base.slice(WH.length);
-  if (target === "" || target === "." || target === "..") refuse(archive, raw, `is a whiteout of ${JSON.stringify(target)}, which names no file in its directory`);
+  if (target === "" || target === "." || target === "..") refuse(archive, `member ${JSON.stringify(raw)}`, `is a whiteout of ${JSON.stringify(target)}, which names no file in its directory`);
   return { kind: "remove", dir, target };
 }

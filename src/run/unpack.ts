@@ -34,7 +34,7 @@ import { TantalusError } from "../errors.js";
 import type { OciStore } from "../image/layout/store.js";
 import type { ResolvedImage } from "../image/types.js";
 import { forEachLayerMember } from "./layer-reader.js";
-import { whiteoutOf } from "../image/member-name.js";
+import { checkLinkTarget, whiteoutOf } from "../image/member-name.js";
 
 /** Permission bits an unpacked tree keeps: rwx for the owner, r-x for others; never s, t or g/o w. */
 export const SAFE_MODE_BITS = 0o755;
@@ -177,7 +177,7 @@ async function applyLayer(store: OciStore, layer: ResolvedImage["manifest"]["lay
       return;
     }
     const path = tree.place(name);
-    if (!path.startsWith(tree.root + "/")) throw new TantalusError(`layer ${layer.digest}: member ${JSON.stringify(header.name)} resolves outside the image`);
+    if (!path.startsWith(tree.root + "/")) throw new TantalusError(`${archive}: member ${JSON.stringify(header.name)} resolves outside the image`);
     const mode = (header.mode ?? 0o644) & SAFE_MODE_BITS;
     const st = await existing(path);
     const replace = async () => {
@@ -197,7 +197,8 @@ async function applyLayer(store: OciStore, layer: ResolvedImage["manifest"]["lay
       case "file":
       case "contiguous-file": {
         await replace();
-        await pipeline(stream, createWriteStream(path, { mode: 0o600 }));
+        // "wx": never through whatever might sit at the path (replace() removed it).
+        await pipeline(stream, createWriteStream(path, { mode: 0o600, flags: "wx" }));
         await chmod(path, mode);
         if (header.mtime) await utimes(path, header.mtime, header.mtime);
         break;
@@ -208,9 +209,16 @@ async function applyLayer(store: OciStore, layer: ResolvedImage["manifest"]["lay
         tree.invalidate();
         break;
       case "link": {
+        // The target is resolved inside the tree like any member, and must be a
+        // file (or link) an earlier member made: link(2) does not follow a
+        // final symlink, so a link to a planted symlink stays a link.
+        const target = tree.place(checkLinkTarget(header.linkname ?? "", header.name, archive));
+        const tst = target.startsWith(tree.root + "/") ? await existing(target) : undefined;
+        if (!tst || tst.isDirectory()) {
+          throw new TantalusError(`${archive}: hard link ${JSON.stringify(header.name)} points to ${JSON.stringify(header.linkname)}, which is not a file earlier in the image`);
+        }
+        if (target === path) break; // a link to itself: already there
         await replace();
-        const target = tree.place(normalize(header.linkname ?? ""));
-        if (!target.startsWith(tree.root + "/")) throw new TantalusError(`layer ${layer.digest}: hard link ${JSON.stringify(header.name)} points outside the image`);
         await link(target, path);
         break;
       }
@@ -221,10 +229,6 @@ async function applyLayer(store: OciStore, layer: ResolvedImage["manifest"]["lay
     }
     added.add(path);
   });
-}
-
-function normalize(name: string): string {
-  return name.replace(/^(\.\/|\/)+/, "").replace(/\/+$/, "");
 }
 
 async function addRuntimeMountPoints(tree: Tree): Promise<void> {

@@ -83,3 +83,76 @@ test("the tree unpacked for ch-run keeps no setuid, setgid, sticky or group/worl
   assert.equal(existsSync(join(root, "dev/zero")), false);
   assertUntouched(s);
 });
+
+const refusal = (pattern: RegExp) => (e: unknown) => e instanceof TantalusError && /^layer sha256:[0-9a-f]{64}: /.test(e.message) && pattern.test(e.message);
+
+for (const member of ["../outside/victim", "etc/../../outside/victim", "./../outside/victim", "/../outside/victim", "etc/../../../outside/"]) {
+  test(`a member named ${JSON.stringify(member)} is refused, naming the layer and the member`, async (t) => {
+    const s = await scene(t);
+    await assert.rejects(unpackLayers(s, [[{ name: "etc/", type: "directory" }, { name: member, body: "pwned\n" }]]), refusal(/member ".*" climbs out of the root with "\.\."; refusing the archive/));
+    assertUntouched(s);
+  });
+}
+
+test("an absolute member name lands inside the root, never at that host path", async (t) => {
+  const s = await scene(t);
+  const root = await unpackLayers(s, [[{ name: join(s.outside, "victim"), body: "pwned\n" }, { name: join(s.outside, "added"), body: "pwned\n" }]]);
+  assert.equal(readFileSync(join(root, s.outside, "victim"), "utf8"), "pwned\n");
+  assertUntouched(s);
+});
+
+test("nothing is written through a symlink an earlier member or layer planted, whether absolute or climbing", async (t) => {
+  const s = await scene(t);
+  const climb = "../".repeat(20) + s.outside.slice(1);
+  const root = await unpackLayers(s, [
+    [
+      { name: "abs", type: "symlink", linkname: s.outside },
+      { name: "rel", type: "symlink", linkname: climb },
+      { name: "abs/victim", body: "pwned through abs\n" },
+      { name: "victimlink", type: "symlink", linkname: join(s.outside, "victim") },
+      { name: "dirlink", type: "symlink", linkname: s.outside },
+    ],
+    [
+      { name: "rel/victim", body: "pwned through rel\n" },
+      { name: "rel/new/deep", body: "pwned\n" },
+      { name: "victimlink", body: "replaces the link\n" },
+      { name: "dirlink/", type: "directory", mode: 0o777 },
+      { name: "abs/.wh.victim" },
+      { name: "rel/.wh..wh..opq" },
+    ],
+  ]);
+  assertUntouched(s);
+  assert.equal(statSync(s.outside).mode & 0o777, 0o755, "the folder a link pointed at kept its mode");
+  assert.equal(readFileSync(join(root, "victimlink"), "utf8"), "replaces the link\n");
+  assert.ok(statSync(join(root, "dirlink")).isDirectory());
+});
+
+test("a hard link reaches only files earlier in the image", async (t) => {
+  const s = await scene(t);
+  const outsideVictim = join(s.outside, "victim");
+  const cases: [Member[], RegExp][] = [
+    [[{ name: "h", type: "link", linkname: "../outside/victim" }], /hard link "h" → "\.\.\/outside\/victim" climbs out of the root with "\.\."/],
+    [[{ name: "h", type: "link", linkname: outsideVictim }], /hard link "h" points to ".*victim", which is not a file earlier in the image/],
+    [[{ name: "x", type: "symlink", linkname: s.outside }, { name: "h", type: "link", linkname: "x/victim" }], /hard link "h" points to "x\/victim", which is not a file earlier in the image/],
+    [[{ name: "d/", type: "directory" }, { name: "h", type: "link", linkname: "d" }], /hard link "h" points to "d", which is not a file earlier in the image/],
+  ];
+  for (const [members, pattern] of cases) {
+    await assert.rejects(unpackLayers(s, [members], `img-${members.length}-${String(members.at(-1)!.linkname).length}`), refusal(pattern));
+    assertUntouched(s);
+  }
+  // A hard link to a planted symlink links the symlink, never its target.
+  const root = await unpackLayers(s, [[{ name: "s", type: "symlink", linkname: outsideVictim }, { name: "h", type: "link", linkname: "s" }], [{ name: "h", body: "pwned\n" }]]);
+  assertUntouched(s);
+  assert.equal(readFileSync(join(root, "h"), "utf8"), "pwned\n");
+});
+
+test("a name component over 255 bytes is refused with the layer and member named", async (t) => {
+  const s = await scene(t);
+  const long = "n".repeat(256);
+  await assert.rejects(unpackLayers(s, [[{ name: `usr/${long}`, body: "x" }]]), refusal(/member "usr\/n{256}" has a 256-byte name component \(file systems store at most 255 bytes\)/));
+  const multibyte = "é".repeat(128); // 256 bytes in 128 characters
+  await assert.rejects(unpackLayers(s, [[{ name: `usr/${multibyte}`, body: "x" }]]), refusal(/has a 256-byte name component/));
+  const root = await unpackLayers(s, [[{ name: `usr/${"n".repeat(255)}`, body: "x" }]], "ok");
+  assert.equal(readFileSync(join(root, "usr", "n".repeat(255)), "utf8"), "x", "255 bytes is allowed");
+  assertUntouched(s);
+});
