@@ -11,6 +11,7 @@ import { createHash, type Hash } from "node:crypto";
 import { lstatSync, readdirSync, readlinkSync, statSync, type BigIntStats } from "node:fs";
 import { join } from "node:path";
 import { TantalusError } from "../errors.js";
+import { checkUtf8Names } from "../util/file-names.js";
 import { canonicalJson } from "../image/canonical-json.js";
 import { sha256, type Digest } from "../image/digest.js";
 import type { LayerSpec } from "../image/layer/spec.js";
@@ -49,6 +50,7 @@ function hashEntry(h: Hash, path: string, rel: string, st: BigIntStats, tally?: 
   }
   if (type !== "d") return;
   const names = readdirSync(path).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  checkUtf8Names(path, names);
   for (const name of names) {
     const p = join(path, name);
     hashEntry(h, p, rel === "." ? name : `${rel}/${name}`, lstatSync(p, { bigint: true }), tally);

@@ -5,11 +5,12 @@
  */
 import { createReadStream, createWriteStream } from "node:fs";
 import { open, rename, rm } from "node:fs/promises";
-import { basename, dirname, join, posix } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { pipeline as pipelineCb, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import tar, { type Header, type Pack } from "tar-stream";
 import { TantalusError } from "../errors.js";
+import { checkMemberName } from "./member-name.js";
 import { createDecompressor, sniffCompression } from "./layer/compress.js";
 import { tempName } from "./layout/fsutil.js";
 import { DEFAULT_LAYER_MTIME } from "./layer/tar.js";
@@ -39,23 +40,20 @@ export async function openMaybeCompressed(file: string): Promise<Readable> {
   return pipelineCb(raw, createDecompressor(compression), () => undefined);
 }
 
-/** `./a/b/` → `a/b` */
-export function memberName(name: string): string {
-  return posix.normalize(name).replace(/^(\.\/)+/, "").replace(/^\/+/, "").replace(/\/+$/, "");
-}
-
 /**
- * Visit each member of a tar stream in order. `fn` must consume (or not
- * touch) the entry's body; unread bodies are drained.
+ * Visit each member of a tar stream in order, with its name checked and
+ * normalised by checkMemberName (a name with "..", a NUL or a component
+ * over 255 bytes refuses the archive). `fn` must consume (or not touch) the
+ * entry's body; unread bodies are drained.
  */
-export async function forEachMember(source: Readable, what: string, fn: (header: Header, body: Readable) => Promise<void>): Promise<void> {
+export async function forEachMember(source: Readable, what: string, fn: (name: string, header: Header, body: Readable) => Promise<void>): Promise<void> {
   const extract = tar.extract();
   source.on("error", (e) => extract.destroy(e));
   source.pipe(extract as unknown as NodeJS.WritableStream);
   try {
     for await (const entry of extract) {
       const body = entry as unknown as Readable;
-      await fn(entry.header, body);
+      await fn(checkMemberName(entry.header.name, what), entry.header, body);
       if (!body.readableEnded) body.resume();
     }
   } catch (e) {

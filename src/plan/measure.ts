@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
+import { checkUtf8Names } from "../util/file-names.js";
 
 export interface RootSize {
   bytes: number;
@@ -42,7 +43,9 @@ function measureTree(root: string): RootSize {
   const stack = [root];
   while (stack.length > 0) {
     const dir = stack.pop()!;
-    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const entries = fs.readdirSync(dir, { withFileTypes: true });
+    for (const entry of entries) {
+      if (entry.name.includes("\uFFFD")) checkUtf8Names(dir, [entry.name]);
       const p = path.join(dir, entry.name);
       if (entry.isDirectory()) stack.push(p);
       else if (entry.isFile()) {

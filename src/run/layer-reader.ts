@@ -8,20 +8,16 @@ import tar, { type Header } from "tar-stream";
 import { TantalusError } from "../errors.js";
 import type { OciStore } from "../image/layout/store.js";
 import { createDecompressor } from "../image/layer/compress.js";
+import { checkMemberName } from "../image/member-name.js";
 import { layerCompression, type Descriptor } from "../image/types.js";
 
 export interface LayerMember {
-  /** Relative, normalised: no leading "./" or "/", no trailing "/". "" is the root. */
+  /** Relative, checked and normalised by checkMemberName: no "..", no leading "./" or "/", no trailing "/". "" is the root. */
   name: string;
   header: Header;
   stream: Readable;
 }
 
-export function normalizeMemberName(name: string): string {
-  let n = name.replace(/^(\.\/|\/)+/, "").replace(/\/+$/, "");
-  if (n === ".") n = "";
-  return n;
-}
 
 export async function forEachLayerMember(store: OciStore, layer: Descriptor, fn: (m: LayerMember) => Promise<void>): Promise<void> {
   const compression = layerCompression(layer.mediaType);
@@ -35,7 +31,7 @@ export async function forEachLayerMember(store: OciStore, layer: Descriptor, fn:
   try {
     for await (const entry of extract) {
       try {
-        await fn({ name: normalizeMemberName(entry.header.name), header: entry.header, stream: entry as unknown as Readable });
+        await fn({ name: checkMemberName(entry.header.name, `layer ${layer.digest}`), header: entry.header, stream: entry as unknown as Readable });
       } finally {
         entry.resume();
       }

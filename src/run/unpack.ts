@@ -14,6 +14,16 @@
  * directories keep u+rwx so the tree can be filled and removed again;
  * device nodes and FIFOs are skipped (ch-run binds the host's /dev).
  * File mtimes are kept: Python compares them to decide whether a .pyc is stale.
+ *
+ * Modes (SAFE_MODE_BITS): setuid, setgid, sticky and group/world write bits
+ * are dropped. The trees exist to be read (the audit's bases) or to be run by
+ * ch-run, which runs as the invoking user in an unprivileged user namespace
+ * where that user is the only one: a setuid bit there changes the effective
+ * user to the file's owner, the same user, and group/world write grants
+ * nothing to anyone inside. On the host, the same bits would let any local
+ * user who reaches the tree run the unpacker's `su` as the unpacker (root,
+ * for a root build's audit) or rewrite what an artist later runs. The trees
+ * live under owner-only folders (makeOwnerOnly; the run cache is 0700 too).
  */
 import { createWriteStream, lstatSync, readlinkSync } from "node:fs";
 import { chmod, link, lstat, mkdir, readdir, rename, rm, symlink, utimes, writeFile } from "node:fs/promises";
@@ -24,6 +34,19 @@ import { TantalusError } from "../errors.js";
 import type { OciStore } from "../image/layout/store.js";
 import type { ResolvedImage } from "../image/types.js";
 import { forEachLayerMember } from "./layer-reader.js";
+import { checkLinkTarget, whiteoutOf } from "../image/member-name.js";
+
+/** Permission bits an unpacked tree keeps: rwx for the owner, r-x for others; never s, t or g/o w. */
+export const SAFE_MODE_BITS = 0o755;
+
+/**
+ * Create `dir` if missing and make it traversable by its owner only, so the
+ * trees unpacked in it are out of other users' reach whatever their modes.
+ */
+export async function makeOwnerOnly(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await chmod(dir, 0o700);
+}
 
 /** What ch-run needs to exist in the image to bind over it (ch-run 0.31: "can't bind: destination not found"). */
 export const CHARLIECLOUD_DIRS = ["dev", "proc", "sys", "tmp", "home", "mnt"] as const;
@@ -109,7 +132,8 @@ async function ensureDir(path: string, root: string): Promise<void> {
 /** Apply the image's layers into `dest`, which must not exist yet; the tree appears there complete or not at all. */
 export async function unpackImage(store: OciStore, image: ResolvedImage, dest: string): Promise<UnpackStats> {
   const tmp = join(dirname(dest), `.${basename(dest)}.unpack-${process.pid}-${randomBytes(4).toString("hex")}`);
-  await mkdir(tmp, { recursive: true, mode: 0o755 });
+  // Owner-only while it fills; opened up (still under an owner-only parent) once complete.
+  await mkdir(tmp, { recursive: true, mode: 0o700 });
   const stats: UnpackStats = { layers: 0, entries: 0, skipped: [] };
   try {
     const tree = new Tree(tmp);
@@ -118,6 +142,7 @@ export async function unpackImage(store: OciStore, image: ResolvedImage, dest: s
       stats.layers++;
     }
     await addRuntimeMountPoints(tree);
+    await chmod(tmp, 0o755);
     await rename(tmp, dest).catch(async (e: NodeJS.ErrnoException) => {
       // Another run unpacked the same image first: keep theirs.
       if (e.code !== "ENOTEMPTY" && e.code !== "EEXIST") throw e;
@@ -132,26 +157,28 @@ export async function unpackImage(store: OciStore, image: ResolvedImage, dest: s
 
 async function applyLayer(store: OciStore, layer: ResolvedImage["manifest"]["layers"][number], tree: Tree, stats: UnpackStats): Promise<void> {
   const added = new Set<string>();
+  const archive = `layer ${layer.digest}`;
   await forEachLayerMember(store, layer, async ({ name, header, stream }) => {
     if (name === "") return;
-    if (name.split("/").includes("..")) throw new TantalusError(`layer ${layer.digest}: member ${JSON.stringify(header.name)} contains ".."`);
-    const base = basename(name);
-    if (base.startsWith(".wh.")) {
-      const dir = tree.place(name).slice(0, -base.length - 1);
-      if (base === ".wh..wh..opq") {
+    const whiteout = whiteoutOf(name, archive, header.name);
+    if (whiteout) {
+      if (whiteout.kind === "aufs-metadata") return;
+      const dir = tree.resolve(whiteout.dir, true);
+      if (dir !== tree.root && !dir.startsWith(tree.root + "/")) throw new TantalusError(`${archive}: member ${JSON.stringify(header.name)} resolves outside the image`);
+      if (whiteout.kind === "opaque") {
         for (const child of await readdir(dir).catch(() => [] as string[])) {
           const p = join(dir, child);
           if (!added.has(p)) await rm(p, { recursive: true, force: true });
         }
       } else {
-        await rm(join(dir, base.slice(4)), { recursive: true, force: true });
+        await rm(join(dir, whiteout.target), { recursive: true, force: true });
       }
       tree.invalidate();
       return;
     }
     const path = tree.place(name);
-    if (!path.startsWith(tree.root + "/")) throw new TantalusError(`layer ${layer.digest}: member ${JSON.stringify(header.name)} resolves outside the image`);
-    const mode = (header.mode ?? 0o644) & 0o7777;
+    if (!path.startsWith(tree.root + "/")) throw new TantalusError(`${archive}: member ${JSON.stringify(header.name)} resolves outside the image`);
+    const mode = (header.mode ?? 0o644) & SAFE_MODE_BITS;
     const st = await existing(path);
     const replace = async () => {
       if (st) {
@@ -170,7 +197,8 @@ async function applyLayer(store: OciStore, layer: ResolvedImage["manifest"]["lay
       case "file":
       case "contiguous-file": {
         await replace();
-        await pipeline(stream, createWriteStream(path, { mode: 0o600 }));
+        // "wx": never through whatever might sit at the path (replace() removed it).
+        await pipeline(stream, createWriteStream(path, { mode: 0o600, flags: "wx" }));
         await chmod(path, mode);
         if (header.mtime) await utimes(path, header.mtime, header.mtime);
         break;
@@ -181,9 +209,16 @@ async function applyLayer(store: OciStore, layer: ResolvedImage["manifest"]["lay
         tree.invalidate();
         break;
       case "link": {
+        // The target is resolved inside the tree like any member, and must be a
+        // file (or link) an earlier member made: link(2) does not follow a
+        // final symlink, so a link to a planted symlink stays a link.
+        const target = tree.place(checkLinkTarget(header.linkname ?? "", header.name, archive));
+        const tst = target.startsWith(tree.root + "/") ? await existing(target) : undefined;
+        if (!tst || tst.isDirectory()) {
+          throw new TantalusError(`${archive}: hard link ${JSON.stringify(header.name)} points to ${JSON.stringify(header.linkname)}, which is not a file earlier in the image`);
+        }
+        if (target === path) break; // a link to itself: already there
         await replace();
-        const target = tree.place(normalize(header.linkname ?? ""));
-        if (!target.startsWith(tree.root + "/")) throw new TantalusError(`layer ${layer.digest}: hard link ${JSON.stringify(header.name)} points outside the image`);
         await link(target, path);
         break;
       }
@@ -196,14 +231,10 @@ async function applyLayer(store: OciStore, layer: ResolvedImage["manifest"]["lay
   });
 }
 
-function normalize(name: string): string {
-  return name.replace(/^(\.\/|\/)+/, "").replace(/\/+$/, "");
-}
-
 async function addRuntimeMountPoints(tree: Tree): Promise<void> {
   for (const d of CHARLIECLOUD_DIRS) {
     const p = tree.resolve(d, true);
-    if (!(await existing(p))) await mkdir(p, { recursive: true, mode: d === "tmp" ? 0o1777 : 0o755 });
+    if (!(await existing(p))) await mkdir(p, { recursive: true, mode: 0o755 });
   }
   for (const f of CHARLIECLOUD_FILES) {
     const p = tree.resolve(f, true);

@@ -16,6 +16,8 @@ import { HostDirLayer, LayeredImageFs, normalizeImagePath, resolveImagePath } fr
 import { BufferSource, FileSource, type ByteSource } from "../bytesource.js";
 import { demoBaseContent } from "../../build/demo-base.js";
 import type { LayerSpec } from "../../image/layer/spec.js";
+import type { OciStore } from "../../image/layout/store.js";
+import type { ResolvedImage } from "../../image/types.js";
 import { DEBIAN_AARCH64, DEBIAN_X86_64, RHEL_X86_64, type LinkerProfile } from "../profile.js";
 
 export interface BaseImage {
@@ -228,7 +230,6 @@ export async function loadBaseImage(reference: string, opts: LoadBaseOptions): P
   }
   // Loaded lazily: only non-demo bases need the image store.
   const { OciStore, importImage } = await import("../../image/index.js");
-  const { unpackImage } = await import("../../run/unpack.js");
   const store = await OciStore.open(opts.store);
   let image;
   if (LOCAL_TRANSPORTS.test(ref)) image = await importImage(store, ref);
@@ -239,11 +240,24 @@ export async function loadBaseImage(reference: string, opts: LoadBaseOptions): P
       throw new TantalusError(`base image ${reference} is not in the image store ${opts.store}: pull it first (the build pulls it), or use a local reference`);
     }
   }
+  const { dest } = await unpackForAudit(store, image);
   const digest = image.manifestDescriptor.digest;
-  const dest = auditRootfsDir(digest);
-  if (hostType(dest) !== "dir") {
-    fs.mkdirSync(path.dirname(dest), { recursive: true });
-    await unpackImage(store, image, dest);
-  }
   return directoryBase(dest, `${reference} (${digest.slice(0, 19)}, unpacked in ${dest})`);
+}
+
+/**
+ * Unpack a stored image once under <cache>/audit/rootfs/<manifest digest>
+ * (auditRootfsDir), the trees the audit reads. A base is untrusted content and a root build would
+ * unpack its `su` as setuid root: the unpacker drops setuid/setgid and
+ * group/world write bits and skips device nodes, and audit/rootfs is made
+ * owner-only (0700) on every use, so no other local user can reach a tree,
+ * including one unpacked by an older Tantalus that kept those bits.
+ */
+export async function unpackForAudit(store: OciStore, image: ResolvedImage): Promise<{ dest: string }> {
+  const dest = auditRootfsDir(image.manifestDescriptor.digest);
+  const parent = path.dirname(dest);
+  const { unpackImage, makeOwnerOnly } = await import("../../run/unpack.js");
+  await makeOwnerOnly(parent);
+  if (hostType(dest) !== "dir") await unpackImage(store, image, dest);
+  return { dest };
 }

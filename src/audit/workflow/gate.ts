@@ -16,7 +16,7 @@ import { Requirement } from "../../rez/version/index.js";
 import { lateRequiresHook } from "../../rex/index.js";
 import type { LateRequiresHook } from "../../solver/index.js";
 import type { EnvAddition, RepairPlan } from "../repair.js";
-import { auditRootfsDir, directoryBase, type BaseImage } from "./base.js";
+import { directoryBase, unpackForAudit, type BaseImage } from "./base.js";
 import { auditResolve, type AuditConfig, type AuditFinding, type WorkflowAudit } from "./audit.js";
 import type { WorkflowResolve } from "./resolve.js";
 
@@ -71,12 +71,7 @@ function directoryFingerprint(dir: string): { dir: string; files: [string, numbe
 /** A stored image unpacked once under <cache>/audit/rootfs/<manifest digest>. */
 export async function unpackedBase(store: OciStore, image: ResolvedImage): Promise<BaseImage> {
   const digest = image.manifestDescriptor.digest;
-  const dest = auditRootfsDir(digest);
-  if (!fs.existsSync(dest)) {
-    fs.mkdirSync(path.dirname(dest), { recursive: true });
-    const { unpackImage } = await import("../../run/unpack.js");
-    await unpackImage(store, image, dest);
-  }
+  const { dest } = await unpackForAudit(store, image);
   return directoryBase(dest, `${image.manifestDescriptor.annotations?.["org.opencontainers.image.ref.name"] ?? "base image"} ${digest.slice(0, 19)}`);
 }
 

@@ -12,6 +12,7 @@ import type { BigIntStats } from "node:fs";
 import { lstat, readdir, readlink, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { TantalusError } from "../../errors.js";
+import { checkUtf8Names } from "../../util/file-names.js";
 import { canonicalJson } from "../canonical-json.js";
 import { sha256, type Digest } from "../digest.js";
 import type { LayerSpec } from "./spec.js";
@@ -35,6 +36,7 @@ async function hashEntry(h: Hash, path: string, rel: string, st: BigIntStats): P
   h.update(`${rel}\0${type}\0${(st.mode & 0o7777n).toString(8)}\0${st.size}\0${st.mtimeNs}\0${st.ctimeNs}\0${st.ino}\0${link}\n`);
   if (type !== "d") return;
   const names = (await readdir(path)).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  checkUtf8Names(path, names);
   const stats = await Promise.all(names.map((n) => lstat(join(path, n), { bigint: true })));
   for (let i = 0; i < names.length; i++) await hashEntry(h, join(path, names[i]!), rel === "." ? names[i]! : `${rel}/${names[i]}`, stats[i]!);
 }

@@ -16,6 +16,7 @@
 import { lstatSync, readdirSync, readlinkSync, statSync, type Stats } from "node:fs";
 import { join } from "node:path";
 import { TantalusError } from "../../errors.js";
+import { checkUtf8Names } from "../../util/file-names.js";
 import { describeSource, normalizeImagePath, type LayerSource, type LayerSpec } from "./spec.js";
 
 export type PlannedKind = "directory" | "file" | "symlink" | "link";
@@ -157,6 +158,7 @@ function walkInto(dir: Node, hostDir: string, origin: string, warn: (m: string) 
   } catch (e) {
     throw new TantalusError(`${origin}: cannot list ${hostDir}: ${(e as Error).message}`);
   }
+  checkUtf8Names(hostDir, names, origin);
   for (const n of names) {
     const hostPath = join(hostDir, n);
     const st = lstatOrThrow(hostPath, origin);

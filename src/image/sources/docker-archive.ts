@@ -8,7 +8,8 @@
 import { posix } from "node:path";
 import { pipeline } from "node:stream";
 import { TantalusError } from "../../errors.js";
-import { forEachMember, memberName, openMaybeCompressed } from "../archive.js";
+import { forEachMember, openMaybeCompressed } from "../archive.js";
+import { checkLinkTarget } from "../member-name.js";
 import { sha256Stream, type Digest } from "../digest.js";
 import { createDecompressor, sniffCompression } from "../layer/compress.js";
 import type { BlobInfo, OciStore } from "../layout/store.js";
@@ -30,14 +31,15 @@ export async function importDockerArchive(store: OciStore, file: string, ref?: s
   const members = new Map<string, Member>();
   const aliases = new Map<string, string>();
   let manifestJson: DockerManifestEntry[] | undefined;
-  await forEachMember(await openMaybeCompressed(file), what, async (header, body) => {
-    const name = memberName(header.name);
+  await forEachMember(await openMaybeCompressed(file), what, async (name, header, body) => {
     if (header.type === "symlink") {
-      aliases.set(name, posix.normalize(posix.join(posix.dirname(name), header.linkname ?? "")));
+      // Docker ≥ 25 links <id>/layer.tar to ../../blobs/sha256/<hex>: relative to the link's folder.
+      const target = posix.normalize(posix.join(posix.dirname(name), header.linkname ?? ""));
+      if (!target.startsWith("../") && target !== "..") aliases.set(name, memberPath(target));
       return;
     }
     if (header.type === "link") {
-      aliases.set(name, memberName(header.linkname ?? ""));
+      aliases.set(name, checkLinkTarget(header.linkname ?? "", header.name, what));
       return;
     }
     if (header.type !== "file" && header.type !== "contiguous-file") return;
@@ -55,7 +57,7 @@ export async function importDockerArchive(store: OciStore, file: string, ref?: s
 
   const entry = pickEntry(manifestJson, ref, what);
   const lookup = (name: string, role: string): Member => {
-    let n = memberName(name);
+    let n = memberPath(name);
     for (let hops = 0; aliases.has(n) && hops < 16; hops++) n = aliases.get(n)!;
     const m = members.get(n);
     if (!m) throw new TantalusError(`${what}: manifest.json names ${role} ${JSON.stringify(name)}, which is not in the archive`);
@@ -118,6 +120,11 @@ async function* tapFirstChunk(body: AsyncIterable<Buffer>, onFirst: (chunk: Buff
     first = false;
     yield chunk;
   }
+}
+
+/** A path inside the archive as manifest.json or a link names it: `./a/b` → `a/b`. */
+function memberPath(name: string): string {
+  return posix.normalize(name).replace(/^(\.\/)+/, "").replace(/^\/+/, "").replace(/\/+$/, "");
 }
 
 function parseJson(buf: Buffer, what: string): unknown {

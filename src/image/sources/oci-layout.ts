@@ -4,7 +4,7 @@
  */
 import { resolve as resolvePath } from "node:path";
 import { TantalusError } from "../../errors.js";
-import { forEachMember, memberName, openMaybeCompressed } from "../archive.js";
+import { forEachMember, openMaybeCompressed } from "../archive.js";
 import { copyImage } from "../copy.js";
 import { isDigest, type Digest } from "../digest.js";
 import { OciStore } from "../layout/store.js";
@@ -37,9 +37,8 @@ export async function importOciArchive(store: OciStore, file: string, ref?: stri
   let index: ImageIndex | undefined;
   let sawLayout = false;
   const imported = new Set<Digest>();
-  await forEachMember(await openMaybeCompressed(file), what, async (header, body) => {
+  await forEachMember(await openMaybeCompressed(file), what, async (name, header, body) => {
     if (header.type !== "file" && header.type !== "contiguous-file") return;
-    const name = memberName(header.name);
     if (name === "index.json") {
       index = JSON.parse((await readAll(body)).toString("utf8")) as ImageIndex;
     } else if (name === "oci-layout") {

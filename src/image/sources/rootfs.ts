@@ -2,7 +2,8 @@
  * A root-filesystem tarball (`rootfs:FILE.tar[.gz|.zst]`, e.g. from
  * debootstrap + tar, or a distro's published rootfs) as a one-layer base
  * image. The file is checked to be a readable tar while its diff_id is
- * computed. By default the blob is stored as it is; `compression` compresses
+ * computed, and its member names are checked (checkMemberName) so a hostile
+ * tarball is refused at import. By default the blob is stored as it is; `compression` compresses
  * an uncompressed tarball on the way in (one pass).
  */
 import { createReadStream } from "node:fs";
@@ -11,6 +12,7 @@ import { pipeline } from "node:stream/promises";
 import tar from "tar-stream";
 import { TantalusError } from "../../errors.js";
 import { readHead } from "../archive.js";
+import { checkLinkTarget, checkMemberName, whiteoutOf } from "../member-name.js";
 import { DigestingStream, type Digest } from "../digest.js";
 import { createCompressor, createDecompressor, sniffCompression } from "../layer/compress.js";
 import type { OciStore } from "../layout/store.js";
@@ -82,10 +84,13 @@ async function countTarMembers(source: Readable, what: string): Promise<number> 
   try {
     for await (const entry of extract) {
       n++;
+      // Refused here, at import, rather than when the audit or ch-run unpacks it.
+      whiteoutOf(checkMemberName(entry.header.name, what), what, entry.header.name);
+      if (entry.header.type === "link") checkLinkTarget(entry.header.linkname ?? "", entry.header.name, what);
       entry.resume();
     }
   } catch (e) {
-    const err = new TantalusError(`${what}: not a tar archive: ${(e as Error).message}`);
+    const err = e instanceof TantalusError ? e : new TantalusError(`${what}: not a tar archive: ${(e as Error).message}`);
     source.destroy(err);
     throw err;
   }

@@ -3,7 +3,7 @@
  * line says otherwise, as Python does), then the literal fast path or the full
  * evaluator for package.py, or the YAML reader for package.yaml.
  */
-import { closeSync, openSync, readSync } from "node:fs";
+import { closeSync, constants, openSync, readSync, readlinkSync, statSync, type Stats } from "node:fs";
 import { isAscii } from "node:buffer";
 import path from "node:path";
 import { InputError } from "../../errors.js";
@@ -54,7 +54,8 @@ let scratch = Buffer.allocUnsafe(1 << 16);
  * repository of tens of thousands of packages is loaded.
  */
 function readWhole(file: string): Buffer {
-  const fd = openSync(file, "r");
+  // O_NONBLOCK: should the file become a FIFO after the check, open returns at once instead of waiting for a writer.
+  const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
     let length = 0;
     for (;;) {
@@ -128,6 +129,7 @@ function lineOfOffset(bytes: Uint8Array, offset: number): number {
  * and line.
  */
 export function readPackageFile(file: string, options: ReadOptions = {}): PackageDefinition {
+  checkRegularFile(file);
   let bytes: Buffer;
   try {
     bytes = readWhole(file);
@@ -139,6 +141,43 @@ export function readPackageFile(file: string, options: ReadOptions = {}): Packag
   const def = readPackageSource(text, file, format, options);
   if (!def) throw new InputError("the file needs the full Python evaluator (mode 'fast' was requested)", { file });
   return def;
+}
+
+const KIND: [(st: Stats) => boolean, string][] = [
+  [(st) => st.isDirectory(), "a folder"],
+  [(st) => st.isFIFO(), "a FIFO"],
+  [(st) => st.isSocket(), "a socket"],
+  [(st) => st.isCharacterDevice(), "a character device"],
+  [(st) => st.isBlockDevice(), "a block device"],
+];
+
+/**
+ * A definition is only ever read from a regular file (or a link to one):
+ * opening a FIFO would wait for a writer forever, a device could be read
+ * without end. Each refusal is one InputError naming the file.
+ */
+export function checkRegularFile(file: string): void {
+  let st: Stats;
+  try {
+    st = statSync(file);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === "ELOOP") throw new InputError("the package definition is a symbolic link loop", { file });
+    if (e.code === "ENOENT") {
+      let target: string | undefined;
+      try {
+        target = readlinkSync(file);
+      } catch {
+        target = undefined;
+      }
+      if (target !== undefined) throw new InputError(`the package definition is a link to ${target}, which does not exist`, { file });
+      throw new InputError("cannot read package definition: no such file", { file });
+    }
+    throw new InputError(`cannot read package definition: ${e.code === "EACCES" ? "permission denied" : e.message}`, { file });
+  }
+  if (st.isFile()) return;
+  const kind = KIND.find(([is]) => is(st))?.[1] ?? "not a file";
+  throw new InputError(`the package definition is ${kind}, not a regular file`, { file });
 }
 
 /** As readPackageFile, from text already in memory. Undefined only with mode "fast" when the fast path gives up. */

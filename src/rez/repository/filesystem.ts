@@ -153,8 +153,8 @@ export class FilesystemRepository {
       return undefined;
     }
     if (this.cache) {
-      const st = fs.statSync(file, { throwIfNoEntry: false });
-      const hit = st && this.cache.get(name, file, stampOf(st));
+      const st = statOrUndefined(file);
+      const hit = st?.isFile() && this.cache.get(name, file, stampOf(st));
       if (hit) return this.validated(new Package(hit, name, version, this.root, base, this.read));
     }
     let def: PackageDefinition;
@@ -162,7 +162,8 @@ export class FilesystemRepository {
       def = this.read(file);
     } catch (err) {
       // package.py is tried first without a stat, as nearly every package has one.
-      if (!fs.existsSync(file)) {
+      // lstat: a package.py that is a loop or a dangling link is there, and broken.
+      if (!fs.lstatSync(file, { throwIfNoEntry: false })) {
         const alt = findDefinitionFile(base);
         if (alt) return this.loadPackage(name, versionStr, base, alt);
         // A version still being installed has no definition yet: Rez skips it silently.
@@ -196,7 +197,7 @@ export class FilesystemRepository {
     const pkg = this.validated(new Package(def, name, version, this.root, base, this.read));
     // Packages with warnings are not cached, so the warning is seen on every load.
     if (pkg && clean && this.cache) {
-      const st = fs.statSync(file, { throwIfNoEntry: false });
+      const st = statOrUndefined(file);
       if (st) this.cache.put(name, file, stampOf(st), summarize(def));
     }
     return pkg;
@@ -220,9 +221,18 @@ export class FilesystemRepository {
 function findDefinitionFile(dir: string): string | undefined {
   for (const f of DEFINITION_FILES) {
     const p = path.join(dir, f);
-    if (fs.existsSync(p)) return p;
+    if (fs.lstatSync(p, { throwIfNoEntry: false })) return p;
   }
   return undefined;
+}
+
+/** stat that reports a loop, a dangling link or a refused access as "no stamp": the read that follows says which. */
+function statOrUndefined(file: string): fs.Stats | undefined {
+  try {
+    return fs.statSync(file, { throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
 }
 
 function isDirectory(parent: string, ent: fs.Dirent): boolean {

@@ -39,7 +39,13 @@ export interface RepositoryObservation {
 }
 
 export function pathStamp(path: string): PathStamp {
-  const st = fs.statSync(path, { throwIfNoEntry: false });
+  let st: fs.Stats | undefined;
+  try {
+    st = fs.statSync(path, { throwIfNoEntry: false });
+  } catch {
+    // A loop or an unreadable parent: stamped as absent; the read reports what is wrong.
+    st = undefined;
+  }
   return st ? stampOf(st) : null;
 }
 

@@ -1,0 +1,88 @@
+/**
+ * Hostile archives against the importers (rootfs:, oci-archive:,
+ * docker-archive:): a member name that climbs out, a whiteout of "..", a
+ * hard link out of the tree or a name past 255 bytes refuses the archive with
+ * one sentence naming the archive and the member, before any of it is used.
+ */
+import assert from "node:assert/strict";
+import { readdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { test } from "node:test";
+import { TantalusError } from "../../src/errors.js";
+import { OciStore, importImage, writeImage, writeLayer } from "../../src/image/index.js";
+import { tarOf, type Member } from "../hostile-tar.js";
+import { tempDir } from "./helpers.js";
+
+const refused = (archive: string, pattern: RegExp) => (e: unknown) =>
+  e instanceof TantalusError && e.message.startsWith(`${archive}: `) && pattern.test(e.message) && /; refusing the archive$/.test(e.message);
+
+test("a root-file-system tarball with a hostile member name is refused at import, naming the tarball and the member", async (t) => {
+  const dir = await tempDir(t);
+  const store = await OciStore.open(join(dir, "s"));
+  const cases: [Member[], RegExp][] = [
+    [[{ name: "etc/.wh..." }], /member "etc\/\.wh\.\.\." is a whiteout of "\.\."/],
+    [[{ name: ".wh.." }], /member "\.wh\.\." is a whiteout of "\."/],
+    [[{ name: "usr/../../etc/shadow", body: "x" }], /member "usr\/\.\.\/\.\.\/etc\/shadow" climbs out of the root with "\.\."/],
+    [[{ name: "a", body: "a" }, { name: "h", type: "link", linkname: "../../etc/shadow" }], /hard link "h" → "\.\.\/\.\.\/etc\/shadow" climbs out of the root/],
+    [[{ name: `lib/${"x".repeat(300)}.so`, body: "x" }], /member "lib\/x{300}\.so" has a 303-byte name component \(file systems store at most 255 bytes\)/],
+  ];
+  for (const [i, [members, pattern]] of cases.entries()) {
+    const file = join(dir, `hostile-${i}.tar`);
+    await writeFile(file, await tarOf([{ name: "bin/sh", body: "#!" }, ...members]));
+    await assert.rejects(importImage(store, `rootfs:${file}`), refused(`rootfs:${file}`, pattern));
+  }
+  assert.deepEqual(await store.tags(), []);
+});
+
+/** The members of a one-image OCI layout archive made from a real store. */
+async function layoutMembers(dir: string): Promise<Member[]> {
+  const store = await OciStore.open(join(dir, "src"));
+  const l = await writeLayer(store, { entries: [{ type: "file", path: "/etc/motd", content: "hi\n" }] });
+  await writeImage(store, { layers: [{ layer: l.descriptor }] }, { tag: "img:1" });
+  const members: Member[] = [
+    { name: "oci-layout", body: await readFile(join(store.dir, "oci-layout")) },
+    { name: "index.json", body: await readFile(join(store.dir, "index.json")) },
+  ];
+  for (const hex of await readdir(join(store.dir, "blobs", "sha256"))) members.push({ name: `blobs/sha256/${hex}`, body: await readFile(join(store.dir, "blobs", "sha256", hex)) });
+  return members;
+}
+
+test("an oci-archive whose member climbs out with \"..\" is refused, not read as the file it normalises to", async (t) => {
+  const dir = await tempDir(t);
+  const members = await layoutMembers(dir);
+  const store = await OciStore.open(join(dir, "dst"));
+  const good = join(dir, "good.tar");
+  await writeFile(good, await tarOf(members));
+  await importImage(store, `oci-archive:${good}`);
+
+  const forged = JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: "application/vnd.oci.image.manifest.v1+json", digest: `sha256:${"0".repeat(64)}`, size: 2 }] });
+  const file = join(dir, "hostile.tar");
+  await writeFile(file, await tarOf([...members, { name: "blobs/sha256/../../index.json", body: forged }]));
+  await assert.rejects(importImage(store, `oci-archive:${file}`), refused(`oci-archive:${file}`, /member "blobs\/sha256\/\.\.\/\.\.\/index\.json" climbs out of the root with "\.\."/));
+
+  await writeFile(file, await tarOf([...members, { name: `blobs/sha256/${"a".repeat(256)}`, body: "x" }]));
+  await assert.rejects(importImage(store, `oci-archive:${file}`), refused(`oci-archive:${file}`, /has a 256-byte name component/));
+});
+
+test("a docker-archive with a member or hard link that climbs out is refused", async (t) => {
+  const dir = await tempDir(t);
+  const store = await OciStore.open(join(dir, "s"));
+  const layer = await tarOf([{ name: "etc/motd", body: "hi\n" }]);
+  const { sha256 } = await import("../../src/image/index.js");
+  const config = JSON.stringify({ architecture: "amd64", os: "linux", rootfs: { type: "layers", diff_ids: [sha256(layer)] } });
+  const manifest = JSON.stringify([{ Config: "config.json", RepoTags: ["x:1"], Layers: ["aaa/layer.tar"] }]);
+  const honest: Member[] = [
+    { name: "manifest.json", body: manifest },
+    { name: "config.json", body: config },
+    { name: "aaa/layer.tar", body: layer },
+  ];
+  const good = join(dir, "good.tar");
+  await writeFile(good, await tarOf(honest));
+  await importImage(store, `docker-archive:${good}`);
+
+  const file = join(dir, "hostile.tar");
+  await writeFile(file, await tarOf([...honest, { name: "../../manifest.json", body: manifest }]));
+  await assert.rejects(importImage(store, `docker-archive:${file}`), refused(`docker-archive:${file}`, /member "\.\.\/\.\.\/manifest\.json" climbs out of the root/));
+  await writeFile(file, await tarOf([...honest, { name: "bbb/layer.tar", type: "link", linkname: "../../../etc/shadow" }]));
+  await assert.rejects(importImage(store, `docker-archive:${file}`), refused(`docker-archive:${file}`, /hard link "bbb\/layer\.tar" → "\.\.\/\.\.\/\.\.\/etc\/shadow" climbs out of the root/));
+});
