@@ -16,6 +16,7 @@ import { BufferSource, FileSource, type ByteSource } from "../bytesource.js";
 import { demoBaseContent } from "../../build/demo-base.js";
 import type { LayerSpec } from "../../image/layer/spec.js";
 import { DEBIAN_AARCH64, DEBIAN_X86_64, RHEL_X86_64, type LinkerProfile } from "../profile.js";
+import { makeDirsSync } from "../../util/dirs.js";
 
 export interface BaseImage {
   /** What the base is, for reports ("demo base: this host's system libraries"). */
@@ -229,7 +230,7 @@ export async function loadBaseImage(reference: string, opts: LoadBaseOptions): P
   const digest = image.manifestDescriptor.digest;
   const dest = path.join(opts.store, "audit", "rootfs", digest.replace(":", "-"));
   if (hostType(dest) !== "dir") {
-    fs.mkdirSync(path.dirname(dest), { recursive: true });
+    makeDirsSync(path.dirname(dest));
     await unpackImage(store, image, dest);
   }
   return directoryBase(dest, `${reference} (${digest.slice(0, 19)}, unpacked in ${dest})`);

@@ -19,6 +19,7 @@ import type { EnvAddition, RepairPlan } from "../repair.js";
 import { directoryBase, type BaseImage } from "./base.js";
 import { auditResolve, type AuditConfig, type AuditFinding, type WorkflowAudit } from "./audit.js";
 import type { WorkflowResolve } from "./resolve.js";
+import { makeDirsSync } from "../../util/dirs.js";
 
 /** What the gate returns beyond the build's AuditOutcome: the repairs' environment, and the audit itself. */
 export interface LibraryAuditOutcome extends AuditOutcome {
@@ -73,7 +74,7 @@ export async function unpackedBase(store: OciStore, image: ResolvedImage): Promi
   const digest = image.manifestDescriptor.digest;
   const dest = path.join(store.dir, "audit", "rootfs", digest.replace(":", "-"));
   if (!fs.existsSync(dest)) {
-    fs.mkdirSync(path.dirname(dest), { recursive: true });
+    makeDirsSync(path.dirname(dest));
     const { unpackImage } = await import("../../run/unpack.js");
     await unpackImage(store, image, dest);
   }
