@@ -51,6 +51,7 @@ import { StoreMemo, memoKey } from "./memo.js";
 import { planBuild, type BuildPlan } from "./plan.js";
 import { removeWorkflowStamp, stampKey, writeWorkflowStamp } from "./stamp.js";
 import { implicitPackagesOf, openBuildRepositories, resolveWorkflow, workflowFromContext, type ResolveSettings, type WorkflowResolve } from "./resolve.js";
+import { requireInstallRoots } from "../context/context.js";
 
 export const CONTEXT_PATH = `${TANTALUS_DIR}/context.json`;
 export const WORKFLOW_DEFINITION_PATH = `${TANTALUS_DIR}/workflow.yaml`;
@@ -171,7 +172,10 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
   const reposOnce = () => (repos ??= openBuildRepositories(config, opts));
   const resolves = new Map<string, WorkflowResolve>();
   for (const name of targets) {
-    resolves.set(name, opts.contextFile !== undefined ? workflowFromContext(config, name, opts.contextFile) : resolveWorkflow(config, name, reposOnce(), implicit));
+    const r = opts.contextFile !== undefined ? workflowFromContext(config, name, opts.contextFile) : resolveWorkflow(config, name, reposOnce(), implicit);
+    // As --context refuses a lock whose roots are gone: an image without its payloads has empty package layers.
+    requireInstallRoots(r.variants, `workflow ${name}`);
+    resolves.set(name, r);
   }
   for (const name of all) {
     if (resolves.has(name)) continue;
