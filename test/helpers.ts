@@ -45,3 +45,38 @@ export function benchmarkRepository(): string {
 export function tempDir(prefix = "tantalus-test-"): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
+
+/**
+ * The CLI with a time bound: a regression that makes it hang (a recursive
+ * mkdir spinning on /proc, a FIFO read) fails the test instead of stalling
+ * the suite. `timedOut` says the bound was hit (the process was killed).
+ */
+export function runCliBounded(
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; argv0?: string[] } = {},
+): CliResult & { timedOut: boolean } {
+  const p = spawnSync(opts.argv0?.[0] ?? process.execPath, [...(opts.argv0?.slice(1) ?? []), ...(opts.argv0 ? [process.execPath] : []), path.join(projectRoot, "bin", "tantalus.js"), ...args], {
+    cwd: opts.cwd ?? projectRoot,
+    env: { ...process.env, ...opts.env },
+    encoding: "utf8",
+    timeout: opts.timeoutMs ?? 60_000,
+    killSignal: "SIGKILL",
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return { code: p.status ?? 128, stdout: p.stdout, stderr: p.stderr, timedOut: p.signal === "SIGKILL" };
+}
+
+/** A repository of `families` trivial packages (fam0000-1.0 ...), for commands that need one but not a studio. */
+export function tinyRepository(dir: string, families = 3): string {
+  for (let i = 0; i < families; i++) {
+    const name = `fam${String(i).padStart(4, "0")}`;
+    fs.mkdirSync(path.join(dir, name, "1.0"), { recursive: true });
+    fs.writeFileSync(path.join(dir, name, "1.0", "package.py"), `name = '${name}'\nversion = '1.0'\n`);
+  }
+  return dir;
+}
+
+/** The signs of an error that escaped as a bug: the "internal error" prefix or a JS stack frame. */
+export function looksLikeStackTrace(stderr: string): boolean {
+  return /internal error|^\s+at .+[:(]\d+/m.test(stderr);
+}

@@ -19,6 +19,7 @@ import { baseLibrary, donorLibrary, packageSettings, type RepairConfig } from ".
 import type { BaseImage } from "./workflow/base.js";
 import type { WorkflowAudit } from "./workflow/audit.js";
 import { writeFileAtomic } from "../util/atomic.js";
+import { makeDirsSync } from "../util/dirs.js";
 
 export interface SonameProvider {
   /** Package qualified name. */
@@ -100,7 +101,7 @@ export class SonameIndex {
   /** Writes the cache when the index changed. */
   save(): void {
     if (!this.cacheFile || !this.dirty) return;
-    fs.mkdirSync(path.dirname(this.cacheFile), { recursive: true });
+    makeDirsSync(path.dirname(this.cacheFile));
     writeFileAtomic(this.cacheFile, JSON.stringify(this.cache));
     this.dirty = false;
   }

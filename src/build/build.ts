@@ -24,7 +24,7 @@
  * digest in any directory, on any machine with the same compressors.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { accessSync, constants as fsConstants, existsSync, statSync } from "node:fs";
 import { dirname, join, resolve as resolvePath } from "node:path";
 import type { LoadedConfig } from "../config/index.js";
 import { TantalusError, UsageError } from "../errors.js";
@@ -52,6 +52,7 @@ import { StoreMemo, memoKey } from "./memo.js";
 import { planBuild, type BuildPlan } from "./plan.js";
 import { removeWorkflowStamp, stampKey, writeWorkflowStamp } from "./stamp.js";
 import { implicitPackagesOf, openBuildRepositories, resolveWorkflow, workflowFromContext, type ResolveSettings, type WorkflowResolve } from "./resolve.js";
+import { requireInstallRoots } from "../context/context.js";
 
 export const CONTEXT_PATH = `${TANTALUS_DIR}/context.json`;
 export const WORKFLOW_DEFINITION_PATH = `${TANTALUS_DIR}/workflow.yaml`;
@@ -178,7 +179,10 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
   const reposOnce = () => (repos ??= openBuildRepositories(config, opts));
   const resolves = new Map<string, WorkflowResolve>();
   for (const name of targets) {
-    resolves.set(name, opts.contextFile !== undefined ? workflowFromContext(config, name, opts.contextFile) : resolveWorkflow(config, name, reposOnce(), implicit));
+    const r = opts.contextFile !== undefined ? workflowFromContext(config, name, opts.contextFile) : resolveWorkflow(config, name, reposOnce(), implicit);
+    // As --context refuses a lock whose roots are gone: an image without its payloads has empty package layers.
+    requireInstallRoots(r.variants, `workflow ${name}`);
+    resolves.set(name, r);
   }
   for (const name of all) {
     if (resolves.has(name)) continue;
@@ -199,6 +203,10 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
 
   // 2. Store, times, compression.
   const store = opts.store instanceof OciStore ? opts.store : await OciStore.open(opts.store ?? config.store);
+  // Another user's store (root's, from a sudo build) opens for reading: say so before the build writes into it.
+  if (!store.readOnly && !isWritableDir(store.dir)) {
+    throw new TantalusError(`image store ${store.dir} is not writable by this user (it belongs to uid ${statSync(store.dir).uid}): use --store DIR for a store of your own`);
+  }
   const epoch = sourceDateEpoch();
   const mtime = epoch ?? DEFAULT_LAYER_MTIME;
   const created = epoch ? rfc3339(epoch) : DEFAULT_CREATED;
@@ -555,4 +563,15 @@ function insideGitCheckout(dir: string): boolean {
 /** https://user:token@host/x → https://host/x: a label must never carry a credential. */
 function redactUrl(url: string): string {
   return url.replace(/^([a-z+]+:\/\/)[^@/]+@/i, "$1");
+}
+
+function isWritableDir(dir: string): boolean {
+  for (const d of [dir, join(dir, "blobs", "sha256"), join(dir, ".tantalus")]) {
+    try {
+      accessSync(d, fsConstants.W_OK | fsConstants.X_OK);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") return false;
+    }
+  }
+  return true;
 }

@@ -4,10 +4,11 @@
  * corrupted blob is reported and never sent), pull one into the store and
  * tag it, export one as an OCI layout, oci-archive or docker-archive.
  */
+import { statSync } from "node:fs";
 import { TantalusError, UsageError } from "../errors.js";
 import { StoreAnnotation, BlobNotFoundError, type OciStore } from "../image/layout/store.js";
 import { exportImage } from "../image/sinks/index.js";
-import { parseLocalReference } from "../image/reference.js";
+import { parseLocalReference, type LocalReference } from "../image/reference.js";
 import type { Digest } from "../image/digest.js";
 import { pullImage, type BlobSink, type PullOptions } from "../image/remote/pull.js";
 import { pushImage, type PushOptions, type PushResult } from "../image/remote/push.js";
@@ -146,15 +147,35 @@ export function storeTagFor(ref: ImageReference): string {
  * archive holds exactly one.
  */
 export async function exportImages(store: OciStore, images: { workflow: string; ref: string }[], destination: string, onEvent?: BuildEventSink): Promise<void> {
-  const dest = parseLocalReference(destination);
-  if (dest.transport === "rootfs") throw new UsageError(`--output ${destination}: expected oci:DIR, oci-archive:FILE or docker-archive:FILE`);
-  if (images.length > 1 && (dest.transport !== "oci" || dest.ref !== undefined)) {
-    throw new UsageError(`--output ${destination}: ${images.length} images cannot go into one ${dest.transport === "oci" ? "tag" : "archive"}; use oci:DIR (each image tagged with its workflow) or build one workflow`);
-  }
+  const dest = checkExportDestination(destination, images.length);
   for (const img of images) {
     const name = dest.ref ?? (dest.transport === "docker-archive" ? `${img.workflow.toLowerCase()}:latest` : img.workflow);
     const target = `${dest.transport}:${dest.path}:${name}`;
     await exportImage(store, img.ref, target);
     onEvent?.({ type: "exported", workflow: img.workflow, destination: target });
   }
+}
+
+/**
+ * `--output DEST` for `count` images, checked before the build starts so a
+ * typo is not found after every layer was written: the transport, whether
+ * the images fit (one per archive), and that the path is of the right kind
+ * (an archive is a file, not an existing folder; a layout is a folder).
+ */
+export function checkExportDestination(destination: string, count: number): LocalReference {
+  let dest: LocalReference;
+  try {
+    dest = parseLocalReference(destination);
+  } catch (e) {
+    if (e instanceof TantalusError) throw new UsageError(`--output ${destination}: expected oci:DIR[:TAG], oci-archive:FILE[:TAG] or docker-archive:FILE[:NAME:TAG]`);
+    throw e;
+  }
+  if (dest.transport === "rootfs") throw new UsageError(`--output ${destination}: expected oci:DIR, oci-archive:FILE or docker-archive:FILE`);
+  if (count > 1 && (dest.transport !== "oci" || dest.ref !== undefined)) {
+    throw new UsageError(`--output ${destination}: ${count} images cannot go into one ${dest.transport === "oci" ? "tag" : "archive"}; use oci:DIR (each image tagged with its workflow) or build one workflow`);
+  }
+  const st = statSync(dest.path, { throwIfNoEntry: false });
+  if (st && dest.transport !== "oci" && st.isDirectory()) throw new UsageError(`--output ${destination}: ${dest.path} is a directory; an archive is a file`);
+  if (st && dest.transport === "oci" && !st.isDirectory()) throw new UsageError(`--output ${destination}: ${dest.path} is a file; an OCI layout is a directory`);
+  return dest;
 }

@@ -27,6 +27,7 @@ export {
   pushStoredImage,
   pullIntoStore,
   exportImages,
+  checkExportDestination,
   storeBlobSource,
   storeBlobSink,
   storeTagFor,

@@ -4,13 +4,14 @@
  * an image (build.ts). One JSON file per entry under .tantalus/<name>/,
  * written atomically; an unreadable or foreign entry is a miss.
  */
-import { mkdir, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { canonicalJson } from "../image/canonical-json.js";
 import { digestHex, sha256, type Digest } from "../image/digest.js";
 import { writeFileAtomic } from "../image/layout/fsutil.js";
 import type { OciStore } from "../image/layout/store.js";
 import { VERSION } from "../version.js";
+import { makeDirs } from "../util/dirs.js";
 
 /** The key of a memo entry: the Tantalus version and every input, canonically serialised. */
 export function memoKey(kind: string, inputs: unknown): Digest {
@@ -38,7 +39,7 @@ export class StoreMemo<T> {
 
   async put(key: Digest, value: T): Promise<void> {
     if (this.store.readOnly) return;
-    await mkdir(this.dir, { recursive: true });
+    await makeDirs(this.dir);
     // Not fsynced: an entry that is unreadable or names another key is a miss (get).
     await writeFileAtomic(this.file(key), canonicalJson({ key, value }), this.store.tmpDir, { durable: false });
   }

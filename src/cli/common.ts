@@ -1,8 +1,9 @@
 import fs from "node:fs";
 import path from "node:path";
 import { Repositories, packagePathsFrom } from "../rez/repository/index.js";
+import { parsePackageRequest, RequirementError } from "../rez/version/index.js";
 import { loadConfig, type LoadedConfig } from "../config/index.js";
-import { UsageError } from "../errors.js";
+import { TantalusError, UsageError } from "../errors.js";
 
 /** Options every repository-reading command shares. */
 export interface RepoOptions {
@@ -34,4 +35,31 @@ export function openRepositories(opts: RepoOptions, repoOpts: { cache?: boolean 
 
 export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, null, 2) + "\n");
+}
+
+/**
+ * Requirements given on the command line, checked before any work starts: a
+ * malformed one is a usage error (exit 2). A workflow's request from
+ * tantalus.yaml is not checked here: its errors point into that file.
+ */
+export function checkRequestArgs(request: readonly string[]): void {
+  for (const r of request) {
+    try {
+      parsePackageRequest(r);
+    } catch (e) {
+      if (e instanceof RequirementError) throw new UsageError(e.message);
+      throw e;
+    }
+  }
+}
+
+/** A registry reference given on the command line (`--push REF`, `pull REF`): a malformed one is a usage error. */
+export async function checkRegistryReference(flag: string, text: string): Promise<void> {
+  const { parseReference } = await import("../image/remote/reference.js");
+  try {
+    parseReference(text);
+  } catch (e) {
+    if (e instanceof TantalusError) throw new UsageError(`${flag}: ${e.message}`);
+    throw e;
+  }
 }

@@ -6,6 +6,7 @@ import type { z } from "zod";
 import { InputError, UsageError, formatLocation, type SourceLocation } from "../errors.js";
 import { storeDir } from "../locations.js";
 import { TantalusConfigSchema, type MountConfig, type PackageOverride, type TantalusConfig, type WorkflowConfig } from "./schema.js";
+import { documentToJs } from "../util/yaml.js";
 
 export type ConfigPath = (string | number)[];
 
@@ -102,7 +103,7 @@ export function parseConfig(text: string, file: string, displayFile: string = fi
       })),
     );
   }
-  const data: unknown = doc.toJS({ maxAliasCount: 1000 }) ?? {};
+  const data: unknown = documentToJs(doc, lineCounter, displayFile, { maxAliasCount: 1000 }) ?? {};
   const locate = (path: ConfigPath) => at(offsetOf(doc, path));
   if (typeof data !== "object" || Array.isArray(data)) {
     throw new ConfigError([{ path: [], message: `expected a mapping of settings, got ${describe(data)}`, location: locate([]) }]);

@@ -169,6 +169,25 @@ export interface ContextDrift {
   problem: string;
 }
 
+/** The variants whose install root does not exist on this machine (payloads not mounted, or removed). */
+export function missingInstallRoots(ctx: ResolvedContext): { variant: string; root: string }[] {
+  return ctx.resolved.filter((v) => !fs.existsSync(v.root)).map((v) => ({ variant: qualifiedVariantName(v), root: v.root }));
+}
+
+/**
+ * Refuses a resolve whose install roots are not all on this machine: an
+ * image built from it would have empty package layers, and an audit of it
+ * would find nothing to complain about. `what` names the resolve ("workflow rough_layout").
+ */
+export function requireInstallRoots(variants: readonly { qualifiedName: string; root: string }[], what: string): void {
+  const missing = variants.filter((v) => !fs.existsSync(v.root));
+  if (missing.length === 0) return;
+  const lines = missing.map((m) => `  ${m.qualifiedName}: install root ${m.root} is gone`);
+  throw new TantalusError(
+    `${what}: ${missing.length} of ${variants.length} install roots are missing (are the package payloads mounted on this machine?):\n${lines.join("\n")}`,
+  );
+}
+
 /**
  * Checks that every variant of the context is still where it was, with the same
  * definition: a rebuild from a context that drifted would not be the same image.
@@ -183,8 +202,8 @@ export function verifyContext(ctx: ResolvedContext): ContextDrift[] {
     }
     const now = "sha256:" + createHash("sha256").update(fs.readFileSync(v.file)).digest("hex");
     if (now !== v.digest) drift.push({ variant: q, problem: `package definition ${v.file} changed (${v.digest} -> ${now})` });
-    if (!fs.existsSync(v.root)) drift.push({ variant: q, problem: `install root ${v.root} is gone` });
   }
+  for (const m of missingInstallRoots(ctx)) drift.push({ variant: m.variant, problem: `install root ${m.root} is gone` });
   return drift;
 }
 

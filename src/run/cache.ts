@@ -6,9 +6,9 @@
  *
  *   <cache>/run (src/locations.ts: $TANTALUS_CACHE_DIR, else $XDG_CACHE_HOME/tantalus, else ~/.cache/tantalus)
  */
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { cachePath } from "../locations.js";
+import { makeDirsSync } from "../util/dirs.js";
 
 export function runCacheDir(env: NodeJS.ProcessEnv, home: string): string {
   return cachePath("run", env, home);
@@ -17,6 +17,6 @@ export function runCacheDir(env: NodeJS.ProcessEnv, home: string): string {
 /** `dir/part...`, created (mode 0700: the cache holds cookies) if missing. */
 export function cacheSubdir(cacheDir: string, ...parts: string[]): string {
   const dir = join(cacheDir, ...parts);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  makeDirsSync(dir, 0o700);
   return dir;
 }

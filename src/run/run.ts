@@ -22,7 +22,7 @@ import { runCacheDir } from "./cache.js";
 import { detectGpu } from "./gpu.js";
 import { currentIdentity, withGroupNames, type Identity } from "./identity.js";
 import { ensureImage, type ImageSource } from "./image.js";
-import { buildLaunchPlan } from "./plan.js";
+import { buildLaunchPlan, planGpu } from "./plan.js";
 import { shellJoin } from "./quote.js";
 import { selectRuntime } from "./runtimes/index.js";
 import type { LaunchPlan, PreparedImage, RunContext, Runtime, RuntimeInfo, WorkflowImage } from "./runtimes/types.js";
@@ -77,6 +77,9 @@ export async function prepareRun(opts: RunOptions): Promise<PreparedRun> {
   const cacheDir = runCacheDir(env, env.HOME || identity.home);
   const ctx: RunContext = { env, cacheDir, dryRun: opts.dryRun === true, log };
   const { runtime, info } = selectRuntime(opts.settings.runtime, opts.settings.runtimeOrder, ctx);
+  // `--gpu all` on a machine without one fails here, before the image is built or copied into the runtime.
+  const gpu = detectGpu(env);
+  planGpu(opts.settings.gpu, gpu, info, []);
   const image = await ensureImage(opts.source, opts.workflow, { tag: opts.tag, noBuild: opts.noBuild, readOnly: opts.dryRun, log });
   const prepared = await runtime.prepare(image, info, ctx);
   const tty = opts.tty ?? (process.stdin.isTTY === true && process.stdout.isTTY === true);
@@ -92,7 +95,7 @@ export async function prepareRun(opts: RunOptions): Promise<PreparedRun> {
     cacheDir,
     runtime: info,
     imageEnv: image.image.config.config?.Env ?? [],
-    gpu: detectGpu(env),
+    gpu,
   });
   if (runtime.needsAccountFiles(info, identity)) {
     const { accountFilesFor } = await import("./passwd.js");

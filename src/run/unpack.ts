@@ -31,6 +31,7 @@ import { basename, dirname, join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { randomBytes } from "node:crypto";
 import { TantalusError } from "../errors.js";
+import { makeDirs } from "../util/dirs.js";
 import type { OciStore } from "../image/layout/store.js";
 import type { ResolvedImage } from "../image/types.js";
 import { forEachLayerMember } from "./layer-reader.js";
@@ -44,7 +45,7 @@ export const SAFE_MODE_BITS = 0o755;
  * trees unpacked in it are out of other users' reach whatever their modes.
  */
 export async function makeOwnerOnly(dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await makeDirs(dir, 0o700);
   await chmod(dir, 0o700);
 }
 
@@ -133,7 +134,7 @@ async function ensureDir(path: string, root: string): Promise<void> {
 export async function unpackImage(store: OciStore, image: ResolvedImage, dest: string): Promise<UnpackStats> {
   const tmp = join(dirname(dest), `.${basename(dest)}.unpack-${process.pid}-${randomBytes(4).toString("hex")}`);
   // Owner-only while it fills; opened up (still under an owner-only parent) once complete.
-  await mkdir(tmp, { recursive: true, mode: 0o700 });
+  await makeDirs(tmp, 0o700);
   const stats: UnpackStats = { layers: 0, entries: 0, skipped: [] };
   try {
     const tree = new Tree(tmp);

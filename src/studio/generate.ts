@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, rename, rm, stat } from "node:fs/promises";
+import { mkdtemp, readdir, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { TantalusError, UsageError } from "../errors.js";
 import { SYSTEM_LINK_STUBS, studioPackages } from "./catalog/index.js";
@@ -14,6 +14,7 @@ import { TreeWriter, finalizeTree } from "./tree.js";
 import { shortlinkName, variantsOf } from "./variants.js";
 import { STUDIO_WORKFLOWS } from "./workflows.js";
 import { SHOWS } from "./catalog/tools.js";
+import { makeDirs } from "../util/dirs.js";
 
 export interface GenerateOptions {
   /** "small" (tests, < 20 MB), "default" (~200 MB), "large", or a factor. */
@@ -61,7 +62,7 @@ export async function generateStudio(dir: string, opts: GenerateOptions = {}): P
   const target = resolve(dir);
   await checkTarget(target, opts.force ?? false);
 
-  await mkdir(dirname(target), { recursive: true });
+  await makeDirs(dirname(target));
   const tmp = await mkdtemp(join(dirname(target), `${basename(target)}.tmp-`));
   try {
     const warnings: string[] = [];

@@ -1,5 +1,6 @@
-import { chmod, copyFile, lstat, lutimes, mkdir, readdir, symlink, utimes, writeFile } from "node:fs/promises";
+import { chmod, copyFile, lstat, lutimes, readdir, symlink, utimes, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { makeDirs } from "../util/dirs.js";
 
 /** Every file, directory and symlink of the studio gets this mtime (2024-01-01T00:00:00Z). */
 export const STUDIO_MTIME = 1704067200;
@@ -20,7 +21,7 @@ export class TreeWriter {
     const abs = join(this.root, rel);
     const dir = dirname(abs);
     if (!this.dirs.has(dir)) {
-      await mkdir(dir, { recursive: true });
+      await makeDirs(dir);
       this.dirs.add(dir);
     }
     return abs;
@@ -50,7 +51,7 @@ export class TreeWriter {
 
   async mkdir(rel: string): Promise<void> {
     const abs = join(this.root, rel);
-    await mkdir(abs, { recursive: true });
+    await makeDirs(abs);
     this.dirs.add(abs);
   }
 }

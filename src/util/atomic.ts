@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
+import { makeDirsSync } from "./dirs.js";
 
 /**
  * Writes a file so that readers see the old content or the new, never half of it:
@@ -8,7 +9,7 @@ import { randomBytes } from "node:crypto";
  */
 export function writeFileAtomic(file: string, data: string | Uint8Array, mode?: number): void {
   const dir = path.dirname(file);
-  fs.mkdirSync(dir, { recursive: true });
+  makeDirsSync(dir);
   const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`);
   const fd = fs.openSync(tmp, "w", mode ?? 0o644);
   try {

@@ -8,6 +8,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parseLdDebugSearchPath, type LinkerProfile } from "../profile.js";
+import { makeDirsSync } from "../../util/dirs.js";
 
 export function tempDir(prefix = "tantalus-audit-"): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -40,7 +41,7 @@ let counter = 0;
 
 /** Compiles `out` with gcc; DT_NEEDED entries are kept even when unused (--no-as-needed). */
 export function compile(out: string, opts: CompileOptions = {}): string {
-  fs.mkdirSync(path.dirname(out), { recursive: true });
+  makeDirsSync(path.dirname(out));
   const src = path.join(path.dirname(out), `.src-${process.pid}-${counter++}.c`);
   const source =
     opts.source ??

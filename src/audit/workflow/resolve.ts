@@ -14,6 +14,7 @@ import { Requirement } from "../../rez/version/index.js";
 import { solve, type LateRequiresHook, type PackageSource } from "../../solver/index.js";
 import { lateRequiresHook } from "../../rex/index.js";
 import { applyPackageOverrides, overrideLateRequires } from "../repair.js";
+import { requireInstallRoots } from "../../context/context.js";
 
 export interface WorkflowResolve {
   workflow: string;
@@ -56,6 +57,8 @@ export function resolveWorkflow(config: ResolveConfig, name: string, opts: Resol
   if (result.status !== "solved") {
     throw new TantalusError(`workflow '${name}' does not resolve: ${result.failure?.explanation ?? result.failure?.description ?? result.status}`);
   }
+  // Without the payloads there is nothing to audit, and "clean" would be a lie.
+  requireInstallRoots(result.resolved, `workflow '${name}'`);
   const requires = new Map<string, Requirement[]>();
   for (const v of result.resolved) {
     const evaluated = late.get(v.package);

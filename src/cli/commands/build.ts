@@ -1,7 +1,7 @@
 import type { Command } from "@commander-js/extra-typings";
-import { UsageError } from "../../errors.js";
+import { TantalusError, UsageError, describeSystemError } from "../../errors.js";
 import type { LayerCompression } from "../../image/types.js";
-import { findConfig, printJson } from "../common.js";
+import { checkRegistryReference, findConfig, printJson } from "../common.js";
 
 interface BuildOpts {
   all?: boolean;
@@ -62,12 +62,29 @@ export function register(program: Command): void {
       const config = findConfig(opts, true)!;
       const pushTarget = opts.push === undefined ? undefined : opts.push === true ? config.config.registry : opts.push;
       if (opts.push === true && !pushTarget) throw new UsageError("--push without a reference needs `registry:` in the configuration");
+      // Everything the command line says is checked before the build starts, not after it wrote every layer.
+      const count = opts.all ? Object.keys(config.workflows).length : new Set(workflows).size;
+      if (pushTarget) {
+        await checkRegistryReference(opts.push === true ? "registry (tantalus.yaml)" : "--push", pushTarget);
+        const { parseReference } = await import("../../image/remote/reference.js");
+        const parsed = parseReference(pushTarget);
+        if ((opts.push === true || count > 1) && (parsed.tag !== undefined || parsed.digest !== undefined)) {
+          throw new UsageError(`--push ${pushTarget}: with ${count} images, give a repository prefix (each image goes to PREFIX/<workflow>:latest), not a tag`);
+        }
+      }
 
       const [build, { libraryAuditGate }] = await Promise.all([import("../../build/index.js"), import("../../audit/workflow/gate.js")]);
+      if (opts.output) build.checkExportDestination(opts.output, count);
       const display = opts.progress === false ? undefined : new build.ProgressDisplay(process.stderr);
       // Without the display, warnings still reach stderr (only the progress lines go).
-      const onEvent: (e: import("../../build/index.js").BuildEvent) => void =
+      const show: (e: import("../../build/index.js").BuildEvent) => void =
         display?.event ?? ((e) => e.type === "warning" && process.stderr.write(`tantalus: warning: ${e.message}\n`));
+      // The step a failing file operation belongs to, for its message ("... while writing 3 package layer(s)").
+      let step = "resolving";
+      const onEvent = (e: import("../../build/index.js").BuildEvent): void => {
+        if (e.type === "step") step = e.message;
+        show(e);
+      };
       try {
         const report = await build.buildWorkflows(config, workflows, {
           ...(opts.context !== undefined ? { contextFile: opts.context } : {}),
@@ -82,7 +99,9 @@ export function register(program: Command): void {
           onEvent,
         });
         const images = report.results.map((r) => ({ workflow: r.workflow, ref: r.tag }));
+        step = `exporting to ${opts.output}`;
         if (opts.output) await build.exportImages(report.store, images, opts.output, onEvent);
+        step = `pushing to ${pushTarget}`;
         const pushed = pushTarget
           ? await build.pushImages(report.store, images, pushTarget, { insecure: opts.insecure === true, prefix: opts.push === true, onEvent })
           : [];
@@ -117,6 +136,9 @@ export function register(program: Command): void {
         for (const r of report.results) lines.push(`  ${r.workflow.padEnd(width)}  ${r.digest}  ${String(r.layers.length).padStart(3)} layers  ${fmt(r.size)}`);
         for (const p of pushed) lines.push(`pushed ${p.workflow} -> ${p.target}@${p.result.digest}`);
         process.stdout.write(lines.join("\n") + "\n");
+      } catch (err) {
+        const system = describeSystemError(err, step, step.startsWith("exporting") ? opts.output : `into the image store ${opts.store ?? config.store}`);
+        throw system === undefined ? err : new TantalusError(system);
       } finally {
         display?.close();
       }

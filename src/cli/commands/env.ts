@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { Command } from "@commander-js/extra-typings";
-import { findConfig, openRepositories } from "../common.js";
+import { checkRequestArgs, findConfig, openRepositories } from "../common.js";
 import { parseTime } from "../time.js";
 import { solve } from "../../solver/index.js";
 import { hostSystem, implicitPackagesFor } from "../../rez/system.js";
@@ -43,6 +43,7 @@ export interface AcquiredContext {
 
 /** Resolves the request with Tantalus's solver, or reads --context (a Tantalus lock or a Rez .rxt). */
 export function acquireContext(request: string[], opts: ContextSourceOpts): AcquiredContext {
+  checkRequestArgs(request);
   if (opts.context) {
     if (request.length > 0 || opts.workflow) throw new UsageError("--context takes the resolve from the file; give no request");
     const file = path.resolve(opts.context);

@@ -1,5 +1,5 @@
 import type { Command } from "@commander-js/extra-typings";
-import { printJson } from "../common.js";
+import { checkRegistryReference, printJson } from "../common.js";
 import { storeDirOf } from "./images.js";
 
 interface PullOpts {
@@ -23,6 +23,7 @@ export function register(program: Command): void {
     .option("--config <file>", "configuration file (default: ./tantalus.yaml)")
     .option("--json", "print the result as JSON")
     .action(async (reference, opts: PullOpts) => {
+      await checkRegistryReference("pull", reference);
       const [{ OciStore }, build] = await Promise.all([import("../../image/layout/store.js"), import("../../build/index.js")]);
       const store = await OciStore.open(storeDirOf(opts));
       const pulled = await build.pullIntoStore(store, reference, {

@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import type { Command } from "@commander-js/extra-typings";
-import { findConfig, openRepositories, printJson } from "../common.js";
+import { checkRequestArgs, findConfig, openRepositories, printJson } from "../common.js";
 import { solve, type SolveResult } from "../../solver/index.js";
 import { hostSystem, implicitPackagesFor } from "../../rez/system.js";
 import { makeContext, qualifiedVariantName, saveContext, type ResolvedContext } from "../../context/context.js";
@@ -38,6 +38,7 @@ export function register(program: Command): void {
     .option("--rxt <file>", "also write the context as a Rez .rxt file (rez-env --input accepts it)")
     .option("--batch <requests.json>", "resolve every request of a JSON array of requests, loading the repositories once")
     .action((request, opts: ResolveOpts) => {
+      checkRequestArgs(request);
       const repos = openRepositories(opts);
       const config = findConfig(opts);
       const implicit = opts.implicit === false ? [] : (config?.implicitPackages ?? implicitPackagesFor(hostSystem()));

@@ -1,4 +1,6 @@
+import path from "node:path";
 import type { Command } from "@commander-js/extra-typings";
+import { TantalusError, describeSystemError } from "../../errors.js";
 import { DEFECTS_FILE, generateStudio } from "../../studio/index.js";
 
 export function register(program: Command): void {
@@ -15,7 +17,11 @@ export function register(program: Command): void {
     .option("--no-cache", "compile every object instead of reusing ~/.cache/tantalus/studio-elf")
     .option("--json", "print the summary as JSON")
     .action(async (dir, opts) => {
-      const s = await generateStudio(dir, { scale: opts.scale, force: opts.force ?? false, cache: opts.cache ? undefined : false });
+      const s = await generateStudio(dir, { scale: opts.scale, force: opts.force ?? false, cache: opts.cache ? undefined : false }).catch((err: unknown) => {
+        // A write on an open file names no path: say which tree it was for.
+        const system = describeSystemError(err, undefined, `the sample studio ${path.resolve(dir)} (written beside it, then renamed)`);
+        throw system === undefined ? err : new TantalusError(system);
+      });
       for (const w of s.warnings) process.stderr.write(`tantalus: warning: ${w}\n`);
       if (opts.json) {
         process.stdout.write(JSON.stringify(s, null, 2) + "\n");

@@ -6,13 +6,14 @@
  * the blob is present with the recorded size; anything else is a miss and the
  * stale entry is dropped.
  */
-import { mkdir, readFile, rm } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { canonicalJson } from "../canonical-json.js";
 import { digestHex, isDigest, sha256, type Digest } from "../digest.js";
 import { isErrno, writeFileAtomic } from "../layout/fsutil.js";
 import type { OciStore } from "../layout/store.js";
 import type { LayerCompression, LayerDescriptor } from "../types.js";
+import { makeDirs } from "../../util/dirs.js";
 
 /** Bump when the tar encoding changes, so old cache entries stop matching. */
 export const LAYER_FORMAT_VERSION = 1;
@@ -64,7 +65,7 @@ export class LayerCache {
   }
 
   async put(parts: LayerCacheKeyParts, layer: LayerDescriptor, stats: { entries: number; uncompressedSize: number }): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
+    await makeDirs(this.dir);
     const entry: LayerCacheEntry = { key: parts.key, diffId: layer.diffId, digest: layer.digest, size: layer.size, mediaType: layer.mediaType, ...stats };
     // Not fsynced: get() checks every entry against its key and its blob (the blob itself is durable).
     await writeFileAtomic(join(this.dir, `${digestHex(LayerCache.cacheId(parts))}.json`), canonicalJson(entry), this.store.tmpDir, { durable: false });

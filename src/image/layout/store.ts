@@ -20,7 +20,7 @@
  * a torn one is a miss.
  */
 import { createReadStream } from "node:fs";
-import { mkdir, open, readdir, readFile, rename, rm, stat, utimes } from "node:fs/promises";
+import { open, readdir, readFile, rename, rm, stat, utimes } from "node:fs/promises";
 import { join, resolve as resolvePath } from "node:path";
 import { pipeline as pipelineCb, Readable, Transform, type TransformCallback, type Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -44,6 +44,7 @@ import {
 import { HashingFileSink } from "./blob-writer.js";
 import { isErrno, ownerIsGone, parseTempName, tempName, writeFileAtomic } from "./fsutil.js";
 import { StoreLock, type LockOptions } from "./lock.js";
+import { makeDirs } from "../../util/dirs.js";
 
 /** Annotations we keep on index.json entries only (never inside an image). */
 export const StoreAnnotation = {
@@ -141,6 +142,9 @@ export class OciStore {
     const readOnly = opts.readOnly ?? false;
     const store = new OciStore(abs, readOnly, opts.lock ?? {});
     const layoutFile = join(abs, "oci-layout");
+    // A file where the store should be (a mistyped --store) is named as such, not as ENOTDIR on a path inside it.
+    const top = await stat(abs).catch(() => undefined);
+    if (top && !top.isDirectory()) throw new TantalusError(`image store ${abs} is not a directory`);
     let layout: string | undefined;
     try {
       layout = await readFile(layoutFile, "utf8");
@@ -170,8 +174,8 @@ export class OciStore {
       }
     }
     if (!readOnly) {
-      await mkdir(store.blobsDir, { recursive: true });
-      await mkdir(store.tmpDir, { recursive: true });
+      await makeDirs(store.blobsDir);
+      await makeDirs(store.tmpDir);
       if (layout === undefined) await writeFileAtomic(layoutFile, JSON.stringify({ imageLayoutVersion: "1.0.0" }), store.tmpDir);
       try {
         await stat(join(abs, "index.json"));
@@ -339,7 +343,7 @@ export class OciStore {
   private async quarantine(digest: Digest): Promise<void> {
     if (this.readOnly) return;
     const dir = join(this.metaDir, "corrupt");
-    await mkdir(dir, { recursive: true });
+    await makeDirs(dir);
     await rename(this.blobPath(digest), join(dir, `${digestHex(digest)}.${Date.now()}`)).catch(() => undefined);
   }
 

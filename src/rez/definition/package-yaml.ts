@@ -9,6 +9,7 @@ import YAML, { LineCounter, type Scalar } from "yaml";
 import { InputError } from "../../errors.js";
 import { PyDict, PyFloat, normInt, type PyValue } from "../python/values.js";
 import type { RawAttributes } from "./package-py.js";
+import { documentToJs } from "../../util/yaml.js";
 
 function yamlInt(text: string): number | bigint {
   let s = text.replace(/_/g, "");
@@ -123,7 +124,7 @@ export function readPackageYaml(text: string, file: string): RawAttributes & { b
   if (!YAML.isMap(contents)) {
     throw new InputError("package.yaml must be a mapping of attribute names to values", { file, line: lineCounter.linePos(contents.range?.[0] ?? 0).line });
   }
-  const js = doc.toJS({ mapAsMap: true }) as Map<unknown, unknown>;
+  const js = documentToJs(doc, lineCounter, file, { mapAsMap: true }) as Map<unknown, unknown>;
   for (const [k, v] of js) {
     if (typeof k !== "string") throw new InputError(`attribute names must be strings, not ${String(k)}`, { file });
     values.set(k, toPy(v, file, k));

@@ -4,7 +4,7 @@ import { Version } from "../version/index.js";
 import { Package, summarize } from "../package.js";
 import { readPackageFile } from "../definition/index.js";
 import type { PackageDefinition } from "../definition/index.js";
-import { InputError, TantalusError } from "../../errors.js";
+import { InputError, TantalusError, systemErrorText } from "../../errors.js";
 import { isValidPackageName } from "./names.js";
 import { RepositoryIndexCache } from "./index-cache.js";
 import { pathStamp, stampOf, type FamilyObservation } from "./observation.js";
@@ -76,7 +76,7 @@ export class FilesystemRepository {
           this.familyNames = [];
           return this.familyNames;
         }
-        throw new TantalusError(`cannot list package repository ${this.root}: ${e.message}`);
+        throw new TantalusError(`cannot list package repository ${this.root}: ${systemErrorText(e)}`);
       }
       const names: string[] = [];
       for (const ent of entries) {
@@ -107,8 +107,11 @@ export class FilesystemRepository {
     let entries: fs.Dirent[];
     try {
       entries = fs.readdirSync(famDir, { withFileTypes: true });
-    } catch {
-      return null;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === "ENOENT" || code === "ENOTDIR") return null;
+      // A family that is there but cannot be listed is not "no such family": a resolve without it would quietly differ.
+      throw new TantalusError(`cannot list package family ${famDir}: ${systemErrorText(err)}`);
     }
     const names = new Set(entries.map((e) => e.name));
     // Every definition file a version could have is stamped, present or not: one appearing is a change.

@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { copyFile, mkdir, readFile, rename, symlink, writeFile } from "node:fs/promises";
+import { copyFile, readFile, rename, symlink, writeFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -10,6 +10,7 @@ import { binaryFiller } from "../filler.js";
 import type { ElfSpec } from "../model.js";
 import { LIBC_SONAMES, TU_PRELUDE, callsLibc, elfSnippet, type Snippet } from "./csource.js";
 import type { Toolchain } from "./toolchain.js";
+import { makeDirs } from "../../util/dirs.js";
 
 const run = promisify(execFile);
 
@@ -51,7 +52,7 @@ export function defaultElfCache(): string {
  * of the dependencies, so a cache hit is byte-for-byte what a build would give.
  */
 export async function buildElfs(requests: ElfRequest[], scratch: string, tc: Toolchain, opts: BuildOptions): Promise<string[]> {
-  await Promise.all(["obj", "fill", "out", "link"].map((d) => mkdir(join(scratch, d), { recursive: true })));
+  await Promise.all(["obj", "fill", "out", "link"].map((d) => makeDirs(join(scratch, d))));
 
   const jobs: Job[] = [];
   const byContent = new Map<string, Job>();
@@ -213,7 +214,7 @@ function libcFor(spec: ElfSpec, tc: Toolchain): string {
 }
 
 async function buildLibcStub(scratch: string, tc: Toolchain, version: string): Promise<void> {
-  await mkdir(join(scratch, "stub"), { recursive: true });
+  await makeDirs(join(scratch, "stub"));
   await writeFile(join(scratch, "stub", "libc.c"), "void __cxa_finalize(void *d) { (void)d; }\n");
   await writeFile(join(scratch, "stub", "libc.map"), `${version} {\n  global: __cxa_finalize;\n  local: *;\n};\n`);
   await run(tc.gcc, ["-shared", "-nostdlib", "-fPIC", "-O1", "-Wl,-soname,libc.so.6", "-Wl,--version-script,stub/libc.map", "-o", LIBC_STUB, "stub/libc.c"], { cwd: scratch });
@@ -234,7 +235,7 @@ async function link(job: Job, scratch: string, tc: Toolchain): Promise<void> {
 
 async function storeInCache(dir: string, key: string, file: string): Promise<void> {
   try {
-    await mkdir(dir, { recursive: true });
+    await makeDirs(dir);
     const tmp = join(dir, `.${key}.${process.pid}.tmp`);
     await writeFile(tmp, await readFile(file));
     await rename(tmp, join(dir, key));
@@ -269,7 +270,7 @@ export async function pool<T>(items: T[], fn: (item: T) => Promise<unknown>, wid
 export async function copyHostElfs(requests: ElfRequest[], scratch: string): Promise<string[]> {
   const source = ["/bin/true", "/usr/bin/true"].find((p) => existsSync(p));
   if (!source) throw new Error("neither gcc nor /bin/true is available to make ELF payloads");
-  await mkdir(join(scratch, "out"), { recursive: true });
+  await makeDirs(join(scratch, "out"));
   const files: string[] = [];
   for (let i = 0; i < requests.length; i++) {
     const f = join(scratch, "out", `host${i}`);
