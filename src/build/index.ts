@@ -47,3 +47,4 @@ export {
   type CollectReport,
 } from "./inventory.js";
 export { workflowImageBuilder } from "./builder.js";
+export { findStoredImage, tagStoredImage, inspectStoredImage, type StoredRef, type InspectedImage, type InspectedLayer } from "./stored.js";

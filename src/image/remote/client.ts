@@ -11,7 +11,7 @@
  */
 import { VERSION } from "../../version.js";
 import { Authenticator, type AuthenticatorOptions } from "./auth.js";
-import { RegistryError, errorFromResponse, isRetryableStatus, networkErrorMessage, describeRequest } from "./errors.js";
+import { RegistryError, errorFromResponse, isRetryableStatus, networkErrorMessage, describeRequest, unreachableReason } from "./errors.js";
 import { endpointHost, type ImageReference } from "./reference.js";
 import { parseRetryAfter, retryDelay, retryPolicy, sleep, type RetryPolicy } from "./retry.js";
 
@@ -114,7 +114,8 @@ export class RegistryClient {
           : await this.fetchOnce(url, { method: "GET" });
       } catch (err) {
         const cause = err instanceof RegistryError ? (err as { cause?: unknown }).cause : err;
-        failures.push(`${scheme}: ${cause !== undefined ? networkErrorMessage(cause) : (err as Error).message}`);
+        const why = unreachableReason(cause);
+        failures.push(`${scheme}: ${why !== undefined ? `${why}, ` : ""}${cause !== undefined ? networkErrorMessage(cause) : (err as Error).message}`);
         continue;
       }
       if (res.status === 200 || res.status === 401) {
@@ -223,6 +224,10 @@ export class RegistryClient {
         res = await this.fetchOnce(url, { ...init, headers: { "user-agent": this.userAgent(), ...(init.headers as Record<string, string>) } });
       } catch (err) {
         if (this.opts.signal?.aborted) throw err;
+        const unreachable = unreachableReason(err);
+        if (unreachable !== undefined) {
+          throw new RegistryError(`registry ${this.registry}: ${what} failed: ${unreachable}: ${networkErrorMessage(err)}`, this.registry, undefined, [], false, { cause: err });
+        }
         if (attempt < this.policy.retries) {
           await this.backoff(what, attempt, networkErrorMessage(err));
           continue;

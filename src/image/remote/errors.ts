@@ -95,3 +95,23 @@ export function networkErrorMessage(err: unknown): string {
   if (ssl) text = ssl[1] === "wrong version number" ? "TLS handshake failed (the server does not speak HTTPS)" : `TLS error: ${ssl[1]}`;
   return code && !text.includes(code) ? `${text} (${code})` : text;
 }
+
+/**
+ * Why nobody can answer at that address, when no retry can change it: the
+ * port refuses connections, or the name does not resolve. Retrying these for
+ * seconds only hides the one fact the user needs (a typo, a stopped registry).
+ */
+export function unreachableReason(err: unknown): string | undefined {
+  if (!(err instanceof Error)) return undefined;
+  const cause = (err as { cause?: unknown }).cause;
+  const code = ((cause instanceof Error ? cause : err) as { code?: string }).code;
+  switch (code) {
+    case "ECONNREFUSED":
+      return "nothing listens there (connection refused)";
+    case "ENOTFOUND":
+    case "EAI_NONAME":
+      return "the host name does not resolve";
+    default:
+      return undefined;
+  }
+}
