@@ -229,7 +229,7 @@ export class OciStore {
     this.assertWritable();
     const tmp = join(this.tmpDir, tempName(".blob"));
     const fh = await open(tmp, "wx", 0o644);
-    return new BlobWriter(this, tmp, new HashingFileSink(fh));
+    return new BlobWriter(this, tmp, new HashingFileSink(fh, tmp));
   }
 
   /**
