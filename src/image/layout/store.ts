@@ -51,6 +51,8 @@ export const StoreAnnotation = {
   Tagged: "io.tantalus.tagged",
   /** Groups tags for `gc({keepPerWorkflow})`; defaults to the repository part of the tag. */
   Workflow: "io.tantalus.workflow",
+  /** The registry reference a tag was pulled from: gc's `keepPerWorkflow` leaves these alone unless `includePulled`. */
+  Pulled: "io.tantalus.pulled",
 } as const;
 
 export interface BlobInfo {
@@ -95,6 +97,8 @@ export interface GcOptions {
   minAgeMs?: number;
   /** Report what would be removed without removing it. */
   dryRun?: boolean;
+  /** Let keepPerWorkflow untag images pulled from a registry too (by default they are neither counted nor untagged). */
+  includePulled?: boolean;
   /** Override how a tag maps to its workflow group. */
   workflowOf?: (tag: string, descriptor: Descriptor) => string;
 }
@@ -356,27 +360,10 @@ export class OciStore {
 
   async readIndex(): Promise<ImageIndex> {
     const file = join(this.dir, "index.json");
-    let raw: string;
-    try {
-      raw = await readFile(file, "utf8");
-    } catch (e) {
-      if (isErrno(e, "ENOENT")) return { schemaVersion: 2, mediaType: MediaType.ImageIndex, manifests: [] };
-      throw e;
-    }
-    let index: ImageIndex;
-    try {
-      index = JSON.parse(raw) as ImageIndex;
-    } catch {
-      throw new TantalusError(`${file}: not valid JSON`);
-    }
-    if (index.schemaVersion !== 2 || !Array.isArray(index.manifests)) throw new TantalusError(`${file}: not an OCI image index (schemaVersion 2 with manifests[])`);
-    for (const [i, d] of index.manifests.entries()) {
-      if (!isDigest(d.digest)) throw new TantalusError(`${file}: manifests[${i}].digest ${JSON.stringify(d.digest)} is not a sha256 digest`);
-    }
-    return index;
+    return parseIndex(await readIndexText(file), file);
   }
 
-  /** Run `fn` holding the store lock; it may rewrite index.json through `writeIndex`. */
+  /** Run `fn` holding the store lock (index.json changes go through swapIndex). */
   async withLock<T>(fn: () => Promise<T>): Promise<T> {
     this.assertWritable();
     const lock = await StoreLock.acquire(join(this.metaDir, "lock"), this.tmpDir, this.lockOptions);
@@ -387,17 +374,33 @@ export class OciStore {
     }
   }
 
-  private async writeIndex(index: ImageIndex): Promise<void> {
-    await writeFileAtomic(join(this.dir, "index.json"), serializeIndex(index), this.tmpDir);
+  private async updateIndex<T>(fn: (index: ImageIndex) => T | Promise<T>): Promise<T> {
+    return this.withLock(async () => (await this.swapIndex(fn)).result);
   }
 
-  private async updateIndex<T>(fn: (index: ImageIndex) => T | Promise<T>): Promise<T> {
-    return this.withLock(async () => {
-      const index = await this.readIndex();
+  /**
+   * Compare-and-swap of index.json, called holding the lock: apply `fn` to
+   * the index as read, and write the result only if the file still holds
+   * what was read; otherwise apply `fn` again to the new content. The lock
+   * keeps the file still among processes on this host; this keeps a writer
+   * whose lock was broken (by another host's staleness rule) or a foreign
+   * tool from silently dropping tags it never saw. `fn` must be safe to
+   * apply again to a fresh index. Bounded: after 5 changes in a row, fail.
+   */
+  private async swapIndex<T>(fn: (index: ImageIndex) => T | Promise<T>, opts: { write?: boolean } = {}): Promise<{ result: T; index: ImageIndex }> {
+    const file = join(this.dir, "index.json");
+    for (let attempt = 1; ; attempt++) {
+      const before = await readIndexText(file);
+      const index = parseIndex(before, file);
       const result = await fn(index);
-      await this.writeIndex(index);
-      return result;
-    });
+      const text = serializeIndex(index);
+      if (opts.write === false || text === before) return { result, index };
+      if ((await readIndexText(file)) === before) {
+        await writeFileAtomic(file, text, this.tmpDir);
+        return { result, index };
+      }
+      if (attempt >= 5) throw new TantalusError(`${file}: changed by another process during each of ${attempt} updates; try again`);
+    }
   }
 
   /**
@@ -546,40 +549,46 @@ export class OciStore {
     const pinned = new Set(opts.pinned ?? []);
     const workflowOf = opts.workflowOf ?? defaultWorkflowOf;
     return this.withLock(async () => {
-      const index = await this.readIndex();
-      const removedTags: string[] = [];
-      if (opts.keepPerWorkflow !== undefined) {
-        const groups = new Map<string, Descriptor[]>();
-        for (const d of index.manifests) {
-          const tag = d.annotations?.[Annotation.RefName];
-          if (tag === undefined) continue;
-          const key = d.annotations?.[StoreAnnotation.Workflow] ?? workflowOf(tag, d);
-          groups.set(key, [...(groups.get(key) ?? []), d]);
-        }
-        const drop = new Set<Descriptor>();
-        for (const members of groups.values()) {
-          members.sort((a, b) => {
-            const ta = a.annotations?.[StoreAnnotation.Tagged] ?? "";
-            const tb = b.annotations?.[StoreAnnotation.Tagged] ?? "";
-            if (ta !== tb) return ta < tb ? 1 : -1; // newest first
-            const na = a.annotations?.[Annotation.RefName] ?? "";
-            const nb = b.annotations?.[Annotation.RefName] ?? "";
-            return na < nb ? -1 : na > nb ? 1 : 0;
-          });
-          let kept = 0;
-          for (const d of members) {
-            const tag = d.annotations?.[Annotation.RefName] ?? "";
-            if (pinned.has(tag) || pinned.has(d.digest)) continue;
-            if (kept < opts.keepPerWorkflow) kept++;
-            else drop.add(d);
+      // The untagging is a compare-and-swap of index.json like every other
+      // update: the tags to drop are chosen again if the index changed
+      // since it was read, so a tag set meanwhile is never lost.
+      const { result: removedTags, index } = await this.swapIndex(
+        (index) => {
+          const removed: string[] = [];
+          if (opts.keepPerWorkflow === undefined) return removed;
+          const groups = new Map<string, Descriptor[]>();
+          for (const d of index.manifests) {
+            const tag = d.annotations?.[Annotation.RefName];
+            if (tag === undefined) continue;
+            // Pulled images are someone else's builds: not counted among the local ones unless asked.
+            if (!opts.includePulled && d.annotations?.[StoreAnnotation.Pulled] !== undefined) continue;
+            const key = d.annotations?.[StoreAnnotation.Workflow] ?? workflowOf(tag, d);
+            groups.set(key, [...(groups.get(key) ?? []), d]);
           }
-        }
-        if (drop.size > 0) {
-          for (const d of drop) removedTags.push(d.annotations?.[Annotation.RefName] ?? d.digest);
+          const drop = new Set<Descriptor>();
+          for (const members of groups.values()) {
+            members.sort((a, b) => {
+              const ta = a.annotations?.[StoreAnnotation.Tagged] ?? "";
+              const tb = b.annotations?.[StoreAnnotation.Tagged] ?? "";
+              if (ta !== tb) return ta < tb ? 1 : -1; // newest first
+              const na = a.annotations?.[Annotation.RefName] ?? "";
+              const nb = b.annotations?.[Annotation.RefName] ?? "";
+              return na < nb ? -1 : na > nb ? 1 : 0;
+            });
+            let kept = 0;
+            for (const d of members) {
+              const tag = d.annotations?.[Annotation.RefName] ?? "";
+              if (pinned.has(tag) || pinned.has(d.digest)) continue;
+              if (kept < opts.keepPerWorkflow) kept++;
+              else drop.add(d);
+            }
+          }
+          for (const d of drop) removed.push(d.annotations?.[Annotation.RefName] ?? d.digest);
           index.manifests = index.manifests.filter((d) => !drop.has(d));
-          if (!opts.dryRun) await this.writeIndex(index);
-        }
-      }
+          return removed;
+        },
+        { write: !opts.dryRun },
+      );
       const live = new Map<Digest, number>();
       for (const d of index.manifests) await this.collectReferences(d, live, true);
       for (const p of pinned) if (isDigest(p) && (await this.hasBlob(p))) await this.collectReferences(await this.resolve(p) as Descriptor, live, true);
@@ -739,4 +748,29 @@ export function selectPlatform(index: ImageIndex, platform: Platform): Descripto
   // An index without platform fields (e.g. a layout written by us with one image) → the only manifest.
   const unlabelled = candidates.filter((m) => !m.platform);
   return unlabelled.length === 1 ? unlabelled[0] : undefined;
+}
+
+/** index.json's text, or undefined when there is none yet (an empty index). */
+async function readIndexText(file: string): Promise<string | undefined> {
+  try {
+    return await readFile(file, "utf8");
+  } catch (e) {
+    if (isErrno(e, "ENOENT")) return undefined;
+    throw e;
+  }
+}
+
+function parseIndex(raw: string | undefined, file: string): ImageIndex {
+  if (raw === undefined) return { schemaVersion: 2, mediaType: MediaType.ImageIndex, manifests: [] };
+  let index: ImageIndex;
+  try {
+    index = JSON.parse(raw) as ImageIndex;
+  } catch {
+    throw new TantalusError(`${file}: not valid JSON`);
+  }
+  if (index.schemaVersion !== 2 || !Array.isArray(index.manifests)) throw new TantalusError(`${file}: not an OCI image index (schemaVersion 2 with manifests[])`);
+  for (const [i, d] of index.manifests.entries()) {
+    if (!isDigest(d.digest)) throw new TantalusError(`${file}: manifests[${i}].digest ${JSON.stringify(d.digest)} is not a sha256 digest`);
+  }
+  return index;
 }
