@@ -183,6 +183,8 @@ export interface CollectOptions {
   dryRun?: boolean;
   /** Unreferenced blobs younger than this survive (a build in flight may not have tagged them yet). Default 24 h. */
   minAgeMs?: number;
+  /** With `keep`, count and untag images fetched with `tantalus pull` too (by default they are kept). */
+  includePulled?: boolean;
 }
 
 export interface CollectReport extends GcReport {
@@ -192,7 +194,8 @@ export interface CollectReport extends GcReport {
 
 /**
  * Garbage collection: with `keep`, untag all but the N newest images of each
- * workflow (a workflow's current tag, `<workflow>`, is always kept); then
+ * workflow (a workflow's current tag, `<workflow>`, is always kept; images
+ * pulled from a registry are kept unless `includePulled`); then
  * delete blobs no remaining tag references.
  */
 export async function collectGarbage(store: OciStore, opts: CollectOptions = {}): Promise<CollectReport> {
@@ -211,6 +214,7 @@ export async function collectGarbage(store: OciStore, opts: CollectOptions = {})
     ...(opts.keep !== undefined ? { keepPerWorkflow: opts.keep } : {}),
     pinned,
     dryRun: opts.dryRun ?? false,
+    includePulled: opts.includePulled ?? false,
     ...(opts.minAgeMs !== undefined ? { minAgeMs: opts.minAgeMs } : {}),
   });
   return { ...report, pinned };

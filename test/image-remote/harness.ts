@@ -180,7 +180,7 @@ export async function makeLayer(files: Record<string, Buffer | string>): Promise
   return { gz: gzipSync(tarBytes), diffId: sha256(tarBytes) };
 }
 
-export async function makeImage(layers: Record<string, Buffer | string>[], label = "test", flavour: "oci" | "docker" = "oci"): Promise<TestImage> {
+export async function makeImage(layers: Record<string, Buffer | string>[], label = "test", flavour: "oci" | "docker" = "oci", labels: Record<string, string> = {}): Promise<TestImage> {
   const types = flavour === "oci"
     ? { manifest: MediaType.ImageManifest, config: MediaType.ImageConfig, layer: MediaType.LayerGzip }
     : { manifest: MediaType.DockerManifest, config: MediaType.DockerConfig, layer: MediaType.DockerLayerGzip };
@@ -191,7 +191,7 @@ export async function makeImage(layers: Record<string, Buffer | string>[], label
     JSON.stringify({
       architecture: "amd64",
       os: "linux",
-      config: { Env: ["PATH=/usr/bin:/bin"], Labels: { "org.tantalus.test": label } },
+      config: { Env: ["PATH=/usr/bin:/bin"], Labels: { "org.tantalus.test": label, ...labels } },
       rootfs: { type: "layers", diff_ids: built.map((b) => b.diffId) },
       history: built.map(() => ({ created_by: "tantalus test" })),
     }),
