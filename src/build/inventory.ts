@@ -7,7 +7,7 @@
  */
 import { TantalusError } from "../errors.js";
 import type { Digest } from "../image/digest.js";
-import { StoreAnnotation, type GcReport, type OciStore } from "../image/layout/store.js";
+import { StoreAnnotation, repairHint, type GcReport, type OciStore } from "../image/layout/store.js";
 import { Annotation, isManifestMediaType, type Descriptor, type ResolvedImage } from "../image/types.js";
 import { BASE_ROLE_ANNOTATION } from "./base.js";
 import { Label, parseQualifiedVariant, splitList } from "./labels.js";
@@ -28,6 +28,8 @@ export interface StoredImage {
   resolve: string[];
   /** "base" for base images pulled for builds. */
   role?: string;
+  /** Why the image cannot be used, and the command that repairs it (a missing or corrupted manifest or config). */
+  problem?: string;
 }
 
 export async function listStoredImages(store: OciStore): Promise<StoredImage[]> {
@@ -48,6 +50,7 @@ export async function listStoredImages(store: OciStore): Promise<StoredImage[]> 
     if (e.tagged) item.tagged = e.tagged;
     const role = e.annotations[BASE_ROLE_ANNOTATION];
     if (role) item.role = role;
+    if (e.problem) item.problem = `${e.problem}; ${repairHint(e.annotations, workflow)}`;
     out.push(item);
   }
   return out.sort((a, b) => cmp(a.workflow ?? "\uffff", b.workflow ?? "\uffff") || cmp(b.tagged ?? "", a.tagged ?? "") || cmp(a.tag, b.tag));

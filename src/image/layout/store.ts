@@ -86,6 +86,8 @@ export interface ImageEntry {
   layers?: number;
   platform?: Platform;
   annotations: Record<string, string>;
+  /** Why the image cannot be used (its manifest or config is missing, corrupted or unreadable). */
+  problem?: string;
 }
 
 export interface GcOptions {
@@ -256,9 +258,15 @@ export class OciStore {
       const buf = Buffer.isBuffer(source) ? source : Buffer.from((source as Uint8Array).buffer, (source as Uint8Array).byteOffset, (source as Uint8Array).byteLength);
       const digest = sha256(buf);
       checkExpected("blob", expected, digest, buf.length);
+      // A present blob is compared with the bytes in hand (manifests and
+      // configs: a few KiB), so a build that re-tags an image repairs a
+      // manifest or config corrupted on disk instead of keeping it.
       if (await this.hasBlob(digest, buf.length)) {
-        await this.touchBlob(digest);
-        return { digest, size: buf.length };
+        if (await this.holdsBytes(digest, buf)) {
+          await this.touchBlob(digest);
+          return { digest, size: buf.length };
+        }
+        await this.quarantine(digest);
       }
       await writeFileAtomic(this.blobPath(digest), buf, this.tmpDir);
       return { digest, size: buf.length };
@@ -336,6 +344,16 @@ export class OciStore {
   async putManifest(manifest: ImageManifest | ImageIndex): Promise<Descriptor> {
     const mt = manifest.mediaType ?? ("layers" in manifest ? MediaType.ImageManifest : MediaType.ImageIndex);
     return this.putJson(manifest, mt);
+  }
+
+  /** Whether the stored blob `digest` is exactly `bytes` (false when it is missing or differs). */
+  private async holdsBytes(digest: Digest, bytes: Buffer): Promise<boolean> {
+    try {
+      return (await readFile(this.blobPath(digest))).equals(bytes);
+    } catch (e) {
+      if (isErrno(e, "ENOENT")) return false;
+      throw e;
+    }
   }
 
   private async quarantine(digest: Digest): Promise<void> {
@@ -483,11 +501,43 @@ export class OciStore {
     return { manifestDescriptor: { mediaType: mt ?? MediaType.ImageManifest, digest: desc.digest, size: desc.size }, manifest, config, configBytes };
   }
 
+  /**
+   * The first blob of `image` (manifest, config, layers) that is missing or
+   * does not match its digest, read through the usual verification; undefined
+   * when all are intact. Reads every layer: for error paths and --verify.
+   */
+  async firstBrokenBlob(image: ResolvedImage): Promise<{ digest: Digest; what: string; problem: string } | undefined> {
+    const d = image.manifestDescriptor;
+    const blobs = [
+      { digest: d.digest, size: d.size, what: "manifest" },
+      { digest: image.manifest.config.digest, size: image.manifest.config.size, what: "config" },
+      ...image.manifest.layers.map((l, i) => ({ digest: l.digest, size: l.size, what: `layer ${i + 1} of ${image.manifest.layers.length}` })),
+    ];
+    for (const b of blobs) {
+      try {
+        const stream = await this.openBlob(b.digest, { size: b.size });
+        for await (const _chunk of stream) {
+          // reading is the check
+        }
+      } catch (e) {
+        if (e instanceof DigestMismatchError) return { digest: b.digest, what: b.what, problem: "does not match its digest" };
+        if (e instanceof BlobNotFoundError) return { digest: b.digest, what: b.what, problem: "is missing" };
+        throw e;
+      }
+    }
+    return undefined;
+  }
+
   async tags(): Promise<string[]> {
     const index = await this.readIndex();
     return index.manifests.map((d) => d.annotations?.[Annotation.RefName]).filter((t): t is string => t !== undefined).sort();
   }
 
+  /**
+   * Every tagged image with its size and config facts. An image whose
+   * manifest or config is missing, corrupted or unreadable is listed with
+   * `problem` (one sentence) instead of failing the whole listing.
+   */
   async listImages(): Promise<ImageEntry[]> {
     const index = await this.readIndex();
     const out: ImageEntry[] = [];
@@ -497,20 +547,20 @@ export class OciStore {
       const entry: ImageEntry = { tag, digest: d.digest, mediaType: d.mediaType, size: d.size, annotations: { ...d.annotations } };
       const tagged = d.annotations?.[StoreAnnotation.Tagged];
       if (tagged) entry.tagged = tagged;
-      if (await this.hasBlob(d.digest)) {
+      try {
+        if (!(await this.hasBlob(d.digest))) throw new BlobNotFoundError(d.digest, this.dir);
         const blobs = new Map<Digest, number>();
         await this.collectReferences(d, blobs, true);
         entry.size = [...blobs.values()].reduce((a, b) => a + b, 0);
         if (isManifestMediaType(d.mediaType)) {
-          try {
-            const img = await this.loadImage(d);
-            if (img.config.created) entry.created = img.config.created;
-            entry.layers = img.manifest.layers.length;
-            entry.platform = { architecture: img.config.architecture, os: img.config.os };
-          } catch (e) {
-            if (!(e instanceof BlobNotFoundError)) throw e;
-          }
+          const img = await this.loadImage(d);
+          if (img.config.created) entry.created = img.config.created;
+          entry.layers = img.manifest.layers.length;
+          entry.platform = { architecture: img.config.architecture, os: img.config.os };
         }
+      } catch (e) {
+        if (!(e instanceof TantalusError)) throw e;
+        entry.problem = describeBlobProblem(e, d);
       }
       out.push(entry);
     }
@@ -730,6 +780,21 @@ function serializeIndex(index: ImageIndex): string {
 function sortIndex(index: ImageIndex): void {
   const key = (d: Descriptor) => d.annotations?.[Annotation.RefName] ?? "\uffff" + d.digest;
   index.manifests.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}
+
+/** A failed read of an image's manifest or config in words: which blob, and what is wrong with it. */
+function describeBlobProblem(e: TantalusError, image: Descriptor): string {
+  const digest = e instanceof DigestMismatchError ? e.expected : e instanceof BlobNotFoundError ? e.digest : undefined;
+  if (digest === undefined) return e.message;
+  const what = digest === image.digest ? "manifest" : isIndexMediaType(image.mediaType) ? "child manifest or config" : "config";
+  return e instanceof DigestMismatchError ? `its ${what} ${digest} is corrupted (the content does not match the digest)` : `its ${what} ${digest} is missing from the store`;
+}
+
+/** The command that puts a broken image's blobs right: build it again, checking every reused blob, or pull it again. */
+export function repairHint(annotations: Record<string, string | undefined>, workflow?: string): string {
+  const pulled = annotations[StoreAnnotation.Pulled];
+  if (pulled) return `pull it again with \`tantalus pull ${pulled}\``;
+  return `rebuild it with \`tantalus build --verify${workflow ? ` ${workflow}` : ""}\`, which checks every blob it reuses`;
 }
 
 /** `studio/comp:2024-10-01` → `studio/comp`; a tag without `:tag` is its own group. */
