@@ -132,7 +132,8 @@ export async function pullIntoStore(store: OciStore, reference: string, opts: Pu
   const descriptor: Descriptor = { mediaType: pulled.mediaType, digest: stored.digest, size: stored.size };
   const tag = tagOpt ?? storeTagFor(ref);
   const workflow = pulled.config.config?.Labels?.[Label.Workflow];
-  await store.tag(tag, descriptor, { ...(workflow ? { [StoreAnnotation.Workflow]: workflow } : {}), ...annotations });
+  // Marked as pulled: gc --keep counts and untags local builds only, unless told otherwise.
+  await store.tag(tag, descriptor, { ...(workflow ? { [StoreAnnotation.Workflow]: workflow } : {}), [StoreAnnotation.Pulled]: formatReference(ref), ...annotations });
   return { tag, reference: formatReference(ref), descriptor, config: pulled.config, fetched: pulled.fetched, present: pulled.present };
 }
 

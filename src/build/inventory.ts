@@ -7,7 +7,7 @@
  */
 import { TantalusError } from "../errors.js";
 import type { Digest } from "../image/digest.js";
-import { StoreAnnotation, type GcReport, type OciStore } from "../image/layout/store.js";
+import { StoreAnnotation, repairHint, type GcReport, type OciStore } from "../image/layout/store.js";
 import { Annotation, isManifestMediaType, type Descriptor, type ResolvedImage } from "../image/types.js";
 import { BASE_ROLE_ANNOTATION } from "./base.js";
 import { Label, parseQualifiedVariant, splitList } from "./labels.js";
@@ -28,6 +28,8 @@ export interface StoredImage {
   resolve: string[];
   /** "base" for base images pulled for builds. */
   role?: string;
+  /** Why the image cannot be used, and the command that repairs it (a missing or corrupted manifest or config). */
+  problem?: string;
 }
 
 export async function listStoredImages(store: OciStore): Promise<StoredImage[]> {
@@ -48,6 +50,7 @@ export async function listStoredImages(store: OciStore): Promise<StoredImage[]> 
     if (e.tagged) item.tagged = e.tagged;
     const role = e.annotations[BASE_ROLE_ANNOTATION];
     if (role) item.role = role;
+    if (e.problem) item.problem = `${e.problem}; ${repairHint(e.annotations, workflow)}`;
     out.push(item);
   }
   return out.sort((a, b) => cmp(a.workflow ?? "\uffff", b.workflow ?? "\uffff") || cmp(b.tagged ?? "", a.tagged ?? "") || cmp(a.tag, b.tag));
@@ -183,6 +186,8 @@ export interface CollectOptions {
   dryRun?: boolean;
   /** Unreferenced blobs younger than this survive (a build in flight may not have tagged them yet). Default 24 h. */
   minAgeMs?: number;
+  /** With `keep`, count and untag images fetched with `tantalus pull` too (by default they are kept). */
+  includePulled?: boolean;
 }
 
 export interface CollectReport extends GcReport {
@@ -192,7 +197,8 @@ export interface CollectReport extends GcReport {
 
 /**
  * Garbage collection: with `keep`, untag all but the N newest images of each
- * workflow (a workflow's current tag, `<workflow>`, is always kept); then
+ * workflow (a workflow's current tag, `<workflow>`, is always kept; images
+ * pulled from a registry are kept unless `includePulled`); then
  * delete blobs no remaining tag references.
  */
 export async function collectGarbage(store: OciStore, opts: CollectOptions = {}): Promise<CollectReport> {
@@ -211,6 +217,7 @@ export async function collectGarbage(store: OciStore, opts: CollectOptions = {})
     ...(opts.keep !== undefined ? { keepPerWorkflow: opts.keep } : {}),
     pinned,
     dryRun: opts.dryRun ?? false,
+    includePulled: opts.includePulled ?? false,
     ...(opts.minAgeMs !== undefined ? { minAgeMs: opts.minAgeMs } : {}),
   });
   return { ...report, pinned };

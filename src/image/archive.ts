@@ -9,6 +9,7 @@ import { basename, dirname, join } from "node:path";
 import { pipeline as pipelineCb, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import tar, { type Header, type Pack } from "tar-stream";
+import { WriteError } from "../util/atomic.js";
 import { TantalusError } from "../errors.js";
 import { checkMemberName } from "./member-name.js";
 import { createDecompressor, sniffCompression } from "./layer/compress.js";
@@ -103,8 +104,14 @@ export class ArchiveWriter {
   /** Finish the archive and move it into place atomically. */
   async close(): Promise<void> {
     this.pack.finalize();
-    await this.done;
-    await rename(this.tmp, this.file);
+    try {
+      await this.done;
+      await rename(this.tmp, this.file);
+    } catch (e) {
+      // The old archive (if any) stays; the partial one goes.
+      await rm(this.tmp, { force: true });
+      throw e instanceof TantalusError ? e : new WriteError(this.file, e);
+    }
   }
 
   async abort(err?: Error): Promise<void> {

@@ -8,7 +8,8 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { TantalusError } from "../errors.js";
-import { OciStore, StoreAnnotation, defaultWorkflowOf } from "../image/layout/store.js";
+import { DigestMismatchError } from "../image/digest.js";
+import { BlobNotFoundError, OciStore, StoreAnnotation, defaultWorkflowOf, repairHint } from "../image/layout/store.js";
 import { Annotation, type Descriptor } from "../image/types.js";
 import type { WorkflowImage } from "./runtimes/types.js";
 
@@ -74,7 +75,7 @@ export async function ensureImage(source: ImageSource, workflow: string, opts: E
   if (opts.tag !== undefined) {
     const store = await openStore(source.storeDir, false);
     if (!store) throw new TantalusError(`no image store at ${source.storeDir}`);
-    return { workflow, store, ref: opts.tag, image: await store.resolveImage(opts.tag) };
+    return { workflow, store, ref: opts.tag, image: await resolveOrExplain(store, opts.tag, workflow) };
   }
   let tag: string | undefined;
   let store: OciStore | undefined;
@@ -96,7 +97,33 @@ export async function ensureImage(source: ImageSource, workflow: string, opts: E
     const pull = source.registry ? "" : " or configure a registry to pull from";
     throw new TantalusError(`no image of workflow ${workflow} in ${where}: build it with \`tantalus build ${workflow}\`${pull}`);
   }
-  return { workflow, store, ref: tag, image: await store.resolveImage(tag) };
+  return { workflow, store, ref: tag, image: await resolveOrExplain(store, tag, workflow) };
+}
+
+/** The image under `ref`; a missing or corrupted manifest or config is named with the command that repairs it. */
+async function resolveOrExplain(store: OciStore, ref: string, workflow: string) {
+  try {
+    return await store.resolveImage(ref);
+  } catch (e) {
+    if (!(e instanceof DigestMismatchError || e instanceof BlobNotFoundError)) throw e;
+    const d = await store.resolve(ref).catch(() => undefined);
+    throw new TantalusError(`the image ${ref} in ${store.dir} cannot be used: ${e.message}; ${repairHint(d?.annotations ?? {}, workflow)}`);
+  }
+}
+
+/**
+ * Why handing `image` to a runtime failed, when the cause is a broken blob in
+ * the store: the runtime's own words ("gzip: invalid checksum") do not say
+ * which blob or what to do. Reading every blob costs as much as the copy
+ * did, so it is done only after a failure. Undefined when all blobs are intact.
+ */
+export async function brokenImageError(image: WorkflowImage): Promise<TantalusError | undefined> {
+  const bad = await image.store.firstBrokenBlob(image.image);
+  if (!bad) return undefined;
+  const d = await image.store.resolve(image.ref).catch(() => undefined);
+  return new TantalusError(
+    `the image ${image.ref} in ${image.store.dir} cannot be used: its ${bad.what} (${bad.digest}) ${bad.problem}; ${repairHint(d?.annotations ?? {}, image.workflow)}`,
+  );
 }
 
 /** Pull `<registry>/<workflow>:latest` into the store and tag it `<workflow>:latest`. */

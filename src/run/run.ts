@@ -21,7 +21,7 @@ import { TantalusError } from "../errors.js";
 import { runCacheDir } from "./cache.js";
 import { detectGpu } from "./gpu.js";
 import { currentIdentity, withGroupNames, type Identity } from "./identity.js";
-import { ensureImage, type ImageSource } from "./image.js";
+import { brokenImageError, ensureImage, type ImageSource } from "./image.js";
 import { buildLaunchPlan, planGpu } from "./plan.js";
 import { shellJoin } from "./quote.js";
 import { selectRuntime } from "./runtimes/index.js";
@@ -81,7 +81,12 @@ export async function prepareRun(opts: RunOptions): Promise<PreparedRun> {
   const gpu = detectGpu(env);
   planGpu(opts.settings.gpu, gpu, info, []);
   const image = await ensureImage(opts.source, opts.workflow, { tag: opts.tag, noBuild: opts.noBuild, readOnly: opts.dryRun, log });
-  const prepared = await runtime.prepare(image, info, ctx);
+  let prepared: PreparedImage;
+  try {
+    prepared = await runtime.prepare(image, info, ctx);
+  } catch (e) {
+    throw (await brokenImageError(image).catch(() => undefined)) ?? e;
+  }
   const tty = opts.tty ?? (process.stdin.isTTY === true && process.stdout.isTTY === true);
   const plan = await buildLaunchPlan({
     workflow: opts.workflow,

@@ -47,6 +47,12 @@ export interface RunningRegistry {
   dir: string;
   logFile: string;
   stop(): Promise<void>;
+  /**
+   * Stop the registry and start it again on the same port and storage with a
+   * new HTTP secret, as a redeployed registry without a fixed secret does:
+   * upload sessions opened before are unknown afterwards.
+   */
+  restart(): Promise<void>;
 }
 
 export async function startRegistry(auth?: RegistryAuthConfig, opts: { relativeUrls?: boolean } = {}): Promise<RunningRegistry> {
@@ -63,14 +69,24 @@ export async function startRegistry(auth?: RegistryAuthConfig, opts: { relativeU
     closeSync(logFd);
     const ready = await waitReady(child, port);
     if (ready) {
+      let current = child;
+      let restarts = 0;
       return {
         host: `127.0.0.1:${port}`,
         port,
         dir,
         logFile,
         stop: async () => {
-          await stopChild(child);
+          await stopChild(current);
           rmSync(dir, { recursive: true, force: true });
+        },
+        restart: async () => {
+          await stopChild(current);
+          writeFileSync(configFile, registryConfig(dir, port, auth, opts.relativeUrls ?? false));
+          const fd = openSync(join(dir, `registry-restart-${++restarts}.log`), "w");
+          current = spawn(REGISTRY_BIN, ["serve", configFile], { stdio: ["ignore", fd, fd] });
+          closeSync(fd);
+          if (!(await waitReady(current, port))) throw new Error(`docker-registry did not come back on port ${port}`);
         },
       };
     }
@@ -180,7 +196,7 @@ export async function makeLayer(files: Record<string, Buffer | string>): Promise
   return { gz: gzipSync(tarBytes), diffId: sha256(tarBytes) };
 }
 
-export async function makeImage(layers: Record<string, Buffer | string>[], label = "test", flavour: "oci" | "docker" = "oci"): Promise<TestImage> {
+export async function makeImage(layers: Record<string, Buffer | string>[], label = "test", flavour: "oci" | "docker" = "oci", labels: Record<string, string> = {}): Promise<TestImage> {
   const types = flavour === "oci"
     ? { manifest: MediaType.ImageManifest, config: MediaType.ImageConfig, layer: MediaType.LayerGzip }
     : { manifest: MediaType.DockerManifest, config: MediaType.DockerConfig, layer: MediaType.DockerLayerGzip };
@@ -191,7 +207,7 @@ export async function makeImage(layers: Record<string, Buffer | string>[], label
     JSON.stringify({
       architecture: "amd64",
       os: "linux",
-      config: { Env: ["PATH=/usr/bin:/bin"], Labels: { "org.tantalus.test": label } },
+      config: { Env: ["PATH=/usr/bin:/bin"], Labels: { "org.tantalus.test": label, ...labels } },
       rootfs: { type: "layers", diff_ids: built.map((b) => b.diffId) },
       history: built.map(() => ({ created_by: "tantalus test" })),
     }),

@@ -8,6 +8,7 @@ interface GcOpts {
   keep?: string;
   pin: string[];
   dryRun?: boolean;
+  includePulled?: boolean;
   minAge?: string;
   store?: string;
   config?: string;
@@ -31,10 +32,11 @@ export function register(program: Command): void {
     .command("gc")
     .description(
       "remove blobs no image in the store references; with --keep N, first untag all but the N newest images of each workflow " +
-        "(a workflow's current image and --pin tags are always kept)",
+        "(a workflow's current image and --pin tags are always kept; images fetched with `tantalus pull` are kept unless --include-pulled)",
     )
     .option("--keep <n>", "images to keep per workflow")
     .option("--pin <tag>", "never untag this tag or digest (repeatable)", collect, [] as string[])
+    .option("--include-pulled", "with --keep, count and untag images fetched with `tantalus pull` like local builds")
     .option("--dry-run", "show what would be removed, remove nothing")
     .option("--min-age <age>", "keep unreferenced blobs younger than this, for builds in flight (default 24h)")
     .option("--store <dir>", "image store (default: $TANTALUS_STORE, else the configuration's store:, else ~/.cache/tantalus/store)")
@@ -60,6 +62,7 @@ export function register(program: Command): void {
         ...(keep !== undefined ? { keep } : {}),
         pins: opts.pin,
         dryRun: opts.dryRun === true,
+        includePulled: opts.includePulled === true,
         ...(minAgeMs !== undefined ? { minAgeMs } : {}),
       });
       if (opts.json) {

@@ -31,6 +31,10 @@ export function register(program: Command): void {
       }
       const store = await OciStore.open(dir, { readOnly: true });
       const images = await build.listStoredImages(store);
+      // A broken image is reported and the others are listed; the exit status says something is wrong.
+      const broken = images.filter((i) => i.problem !== undefined);
+      if (broken.length > 0) process.exitCode = 1;
+      for (const i of broken) process.stderr.write(`tantalus: error: image ${i.tag}: ${i.problem}\n`);
       if (opts.json) {
         printJson(images);
         return;
@@ -43,7 +47,7 @@ export function register(program: Command): void {
         i.workflow ?? (i.role === "base" ? "(base)" : "-"),
         i.tag,
         i.digest.slice(7, 19),
-        build.formatBytes(i.size),
+        i.problem ? "broken" : build.formatBytes(i.size),
         i.tagged ? i.tagged.replace("T", " ").replace(/\.\d+Z$/, "Z") : "-",
         i.resolve.length > 0 ? summarize(i.resolve) : "-",
       ]);

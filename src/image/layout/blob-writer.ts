@@ -4,7 +4,7 @@
  * data is fsynced before close so a committed blob survives a crash.
  */
 import { createHash } from "node:crypto";
-import { writeSync } from "node:fs";
+import { WriteError, writeAllSync, writevAll } from "../../util/atomic.js";
 import type { FileHandle } from "node:fs/promises";
 import { Writable } from "node:stream";
 import type { Digest } from "../digest.js";
@@ -18,7 +18,11 @@ export class HashingFileSink extends Writable {
   private pendingBytes = 0;
   size = 0;
 
-  constructor(private readonly fh: FileHandle) {
+  /** `file` is the temporary file's path, named in errors ("cannot write …: no space left on device"). */
+  constructor(
+    private readonly fh: FileHandle,
+    private readonly file: string,
+  ) {
     super({ highWaterMark: 1 << 20 });
   }
 
@@ -37,7 +41,7 @@ export class HashingFileSink extends Writable {
   override _final(cb: (e?: Error | null) => void): void {
     this.flush((err) => {
       if (err) return cb(err);
-      this.fh.sync().then(() => this.fh.close()).then(() => cb(), cb);
+      this.fh.sync().then(() => this.fh.close()).then(() => cb(), (e: unknown) => cb(this.failed(e)));
     });
   }
 
@@ -55,13 +59,21 @@ export class HashingFileSink extends Writable {
     if (this.pendingBytes > 0) throw new Error("HashingFileSink.writeSync after buffered writes");
     this.hash.update(chunk);
     this.size += chunk.length;
-    for (let off = 0; off < chunk.length; ) off += writeSync(this.fh.fd, chunk, off, chunk.length - off);
+    try {
+      writeAllSync(this.fh.fd, chunk);
+    } catch (e) {
+      throw this.failed(e);
+    }
   }
 
   /** The sha256 of everything written; valid once the stream has finished. */
   digest(): Digest {
     if (this.digest_ === undefined) this.digest_ = `sha256:${this.hash.digest("hex")}`;
     return this.digest_;
+  }
+
+  private failed(e: unknown): Error {
+    return e instanceof WriteError ? e : new WriteError(this.file, e);
   }
 
   private take(chunk: Buffer): void {
@@ -76,29 +88,9 @@ export class HashingFileSink extends Writable {
     const bufs = this.pending;
     this.pending = [];
     this.pendingBytes = 0;
-    writeAll(this.fh, bufs).then(() => cb(), cb);
+    writevAll(this.fh, bufs).then(() => cb(), (e: unknown) => cb(this.failed(e)));
   }
 }
 
 const FLUSH_BYTES = 1 << 20;
 
-/** writev may write less than asked; loop until every byte is on its way to disk. */
-async function writeAll(fh: FileHandle, bufs: Buffer[]): Promise<void> {
-  let rest = bufs;
-  while (rest.length > 0) {
-    const total = rest.reduce((n, b) => n + b.length, 0);
-    const { bytesWritten } = await fh.writev(rest);
-    if (bytesWritten === total) return;
-    let skip = bytesWritten;
-    const next: Buffer[] = [];
-    for (const b of rest) {
-      if (skip >= b.length) {
-        skip -= b.length;
-        continue;
-      }
-      next.push(skip > 0 ? b.subarray(skip) : b);
-      skip = 0;
-    }
-    rest = next;
-  }
-}

@@ -4,9 +4,9 @@
  * writer's work in progress), atomic replace, and liveness checks.
  */
 import { randomBytes } from "node:crypto";
-import { open, rename, rm } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
+import { writeFileAtomicAsync } from "../../util/atomic.js";
 
 const HOST = hostname().replace(/[^A-Za-z0-9_.-]/g, "_");
 
@@ -46,30 +46,15 @@ export function ownerIsGone(owner: TempOwner): boolean {
 }
 
 /**
- * Write `data` to `dest` atomically: temp file in `tmpDir` (same file system),
- * fsync, rename. `durable: false` skips the fsync, for entries that are
- * checked when read (a torn one after a power loss is a miss, never a wrong
- * answer): a build writes one per layer, and waiting on the disk for each
- * cost more than compressing a small layer.
+ * Write `data` to `dest` atomically through the one atomic writer
+ * (src/util/atomic.ts), with a temp name in `tmpDir` that identifies this
+ * writer. `durable: false` skips the fsync, for entries that are checked
+ * when read (a torn one after a power loss is a miss, never a wrong answer):
+ * a build writes one per layer, and waiting on the disk for each cost more
+ * than compressing a small layer.
  */
-export async function writeFileAtomic(dest: string, data: Buffer | string, tmpDir: string, opts: { durable?: boolean } = {}): Promise<void> {
-  const tmp = join(tmpDir, tempName(".write"));
-  const fh = await open(tmp, "wx", 0o644);
-  try {
-    await fh.writeFile(data);
-    if (opts.durable !== false) await fh.sync();
-  } catch (e) {
-    await fh.close();
-    await rm(tmp, { force: true });
-    throw e;
-  }
-  await fh.close();
-  try {
-    await rename(tmp, dest);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
+export function writeFileAtomic(dest: string, data: Buffer | string, tmpDir: string, opts: { durable?: boolean } = {}): Promise<void> {
+  return writeFileAtomicAsync(dest, data, { tmpPath: join(tmpDir, tempName(".write")), durable: opts.durable });
 }
 
 export function isErrno(e: unknown, code: string): boolean {

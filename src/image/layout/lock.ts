@@ -1,15 +1,29 @@
 /**
  * An exclusive lock file guarding read-modify-write of the store's index.json
- * (and gc). Created with O_EXCL; the file records who holds it so a lock left
- * by a killed process can be recognised and broken:
- *  - same host, holder pid not running → stale at once;
- *  - otherwise stale when its mtime is older than `staleMs`. A live holder
- *    touches the file every staleMs/3, so a long gc keeps its lock.
+ * (and gc). Created with O_EXCL; the file records who holds it: host, pid and
+ * the process's start time (so a recycled pid is not taken for the holder).
+ *
+ * A lock is broken only when its holder is known to be gone:
+ *  - same host: the holder's pid is not running, or runs a process started at
+ *    another time. A live holder is never broken however long it holds the
+ *    lock: a gc suspended with Ctrl-Z keeps it, and waiters time out naming
+ *    it (and saying it is stopped) instead of stealing it, because the
+ *    suspended gc would later write the index it read before the theft.
+ *  - another host (a store on a shared file system): we cannot see its
+ *    processes, so the holder touches the file every staleMs/3 and a lock
+ *    untouched for `staleMs` is stale.
+ * Why not a kernel lock (flock): Node's fs has none, the npm packages that
+ * add it are native addons, and flock over NFS is not reliable either; the
+ * liveness check covers the same-host case exactly. Index updates are also
+ * compare-and-swap (store.ts), so even a lock broken across hosts cannot make
+ * a writer overwrite a tag it did not read.
+ *
  * Breaking renames the stale file to a unique name first, so only one of
  * several waiters can break it; if the renamed file turns out to be a fresh
  * lock (taken between our read and our rename), it is linked back.
  */
 import { link, open, readFile, rename, rm, stat, utimes } from "node:fs/promises";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { TantalusError } from "../../errors.js";
 import { isErrno, processAlive, sleep, tempName, thisHost } from "./fsutil.js";
@@ -24,6 +38,10 @@ export interface LockOptions {
 interface LockInfo {
   host: string;
   pid: number;
+  /** The holder's start time in clock ticks since boot (/proc/PID/stat field 22); absent where there is no /proc. */
+  started?: string;
+  /** What the holder runs, for the message a waiter gives up with. */
+  command?: string;
   acquired: string;
   token: string;
 }
@@ -39,7 +57,9 @@ export class StoreLock {
     const timeoutMs = opts.timeoutMs ?? 120_000;
     const staleMs = opts.staleMs ?? 60_000;
     const token = tempName();
-    const info: LockInfo = { host: thisHost(), pid: process.pid, acquired: new Date().toISOString(), token };
+    const started = processStartTime(process.pid);
+    const command = ["tantalus", ...process.argv.slice(2)].join(" ").slice(0, 200);
+    const info: LockInfo = { host: thisHost(), pid: process.pid, ...(started ? { started } : {}), command, acquired: new Date().toISOString(), token };
     const deadline = Date.now() + timeoutMs;
     let delay = 5;
     for (;;) {
@@ -65,8 +85,7 @@ export class StoreLock {
         continue;
       }
       if (Date.now() > deadline) {
-        const who = holder?.info ? `pid ${holder.info.pid} on ${holder.info.host} since ${holder.info.acquired}` : "another process";
-        throw new TantalusError(`${path}: store is locked by ${who}; gave up after ${Math.round(timeoutMs / 1000)} s`);
+        throw new TantalusError(`${path}: store is locked by ${describeHolder(holder)}; gave up after ${Math.round(timeoutMs / 1000)} s`);
       }
       await sleep(delay + Math.floor(Math.random() * delay));
       delay = Math.min(delay * 2, 200);
@@ -103,7 +122,9 @@ async function readHolder(path: string): Promise<Holder | undefined> {
 }
 
 async function isStale(path: string, holder: Holder, staleMs: number): Promise<boolean> {
-  if (holder.info && holder.info.host === thisHost() && !processAlive(holder.info.pid)) return true;
+  // On this host the holder's liveness decides, never the file's age: a
+  // stopped or busy process does not touch its lock, yet still owns it.
+  if (holder.info && holder.info.host === thisHost()) return !holderAlive(holder.info);
   try {
     const st = await stat(path);
     return Date.now() - st.mtimeMs > staleMs;
@@ -127,4 +148,44 @@ async function breakLock(path: string, holder: Holder, tmpDir: string): Promise<
     await link(aside, path).catch(() => undefined);
   }
   await rm(aside, { force: true });
+}
+
+/** The holder still runs: its pid exists and (where /proc tells) was started when the lock was taken. */
+function holderAlive(info: LockInfo): boolean {
+  if (!processAlive(info.pid)) return false;
+  if (info.started === undefined) return true;
+  const now = processStartTime(info.pid);
+  return now === undefined || now === info.started;
+}
+
+/** Field 22 of /proc/PID/stat (start time in clock ticks since boot), or undefined without /proc. */
+export function processStartTime(pid: number): string | undefined {
+  const stat = procStat(pid);
+  // Fields after the command name, which is in parentheses and may hold spaces or ')'.
+  return stat?.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+}
+
+function processState(pid: number): string | undefined {
+  const stat = procStat(pid);
+  return stat?.slice(stat.lastIndexOf(")") + 2).split(" ")[0];
+}
+
+function procStat(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+function describeHolder(holder: Holder | undefined): string {
+  const info = holder?.info;
+  if (!info) return "another process";
+  const what = info.command ? ` (${info.command})` : "";
+  let state = "";
+  if (info.host === thisHost()) {
+    const st = processState(info.pid);
+    if (st === "T" || st === "t") state = ", which is stopped: resume it (fg) or end it, then try again";
+  }
+  return `pid ${info.pid}${what} on ${info.host} since ${info.acquired}${state}`;
 }

@@ -52,6 +52,8 @@ export const StoreAnnotation = {
   Tagged: "io.tantalus.tagged",
   /** Groups tags for `gc({keepPerWorkflow})`; defaults to the repository part of the tag. */
   Workflow: "io.tantalus.workflow",
+  /** The registry reference a tag was pulled from: gc's `keepPerWorkflow` leaves these alone unless `includePulled`. */
+  Pulled: "io.tantalus.pulled",
 } as const;
 
 export interface BlobInfo {
@@ -85,6 +87,8 @@ export interface ImageEntry {
   layers?: number;
   platform?: Platform;
   annotations: Record<string, string>;
+  /** Why the image cannot be used (its manifest or config is missing, corrupted or unreadable). */
+  problem?: string;
 }
 
 export interface GcOptions {
@@ -96,6 +100,8 @@ export interface GcOptions {
   minAgeMs?: number;
   /** Report what would be removed without removing it. */
   dryRun?: boolean;
+  /** Let keepPerWorkflow untag images pulled from a registry too (by default they are neither counted nor untagged). */
+  includePulled?: boolean;
   /** Override how a tag maps to its workflow group. */
   workflowOf?: (tag: string, descriptor: Descriptor) => string;
 }
@@ -235,7 +241,7 @@ export class OciStore {
     this.assertWritable();
     const tmp = join(this.tmpDir, tempName(".blob"));
     const fh = await open(tmp, "wx", 0o644);
-    return new BlobWriter(this, tmp, new HashingFileSink(fh));
+    return new BlobWriter(this, tmp, new HashingFileSink(fh, tmp));
   }
 
   /**
@@ -258,9 +264,15 @@ export class OciStore {
       const buf = Buffer.isBuffer(source) ? source : Buffer.from((source as Uint8Array).buffer, (source as Uint8Array).byteOffset, (source as Uint8Array).byteLength);
       const digest = sha256(buf);
       checkExpected("blob", expected, digest, buf.length);
+      // A present blob is compared with the bytes in hand (manifests and
+      // configs: a few KiB), so a build that re-tags an image repairs a
+      // manifest or config corrupted on disk instead of keeping it.
       if (await this.hasBlob(digest, buf.length)) {
-        await this.touchBlob(digest);
-        return { digest, size: buf.length };
+        if (await this.holdsBytes(digest, buf)) {
+          await this.touchBlob(digest);
+          return { digest, size: buf.length };
+        }
+        await this.quarantine(digest);
       }
       await writeFileAtomic(this.blobPath(digest), buf, this.tmpDir);
       return { digest, size: buf.length };
@@ -340,6 +352,16 @@ export class OciStore {
     return this.putJson(manifest, mt);
   }
 
+  /** Whether the stored blob `digest` is exactly `bytes` (false when it is missing or differs). */
+  private async holdsBytes(digest: Digest, bytes: Buffer): Promise<boolean> {
+    try {
+      return (await readFile(this.blobPath(digest))).equals(bytes);
+    } catch (e) {
+      if (isErrno(e, "ENOENT")) return false;
+      throw e;
+    }
+  }
+
   private async quarantine(digest: Digest): Promise<void> {
     if (this.readOnly) return;
     const dir = join(this.metaDir, "corrupt");
@@ -362,27 +384,10 @@ export class OciStore {
 
   async readIndex(): Promise<ImageIndex> {
     const file = join(this.dir, "index.json");
-    let raw: string;
-    try {
-      raw = await readFile(file, "utf8");
-    } catch (e) {
-      if (isErrno(e, "ENOENT")) return { schemaVersion: 2, mediaType: MediaType.ImageIndex, manifests: [] };
-      throw e;
-    }
-    let index: ImageIndex;
-    try {
-      index = JSON.parse(raw) as ImageIndex;
-    } catch {
-      throw new TantalusError(`${file}: not valid JSON`);
-    }
-    if (index.schemaVersion !== 2 || !Array.isArray(index.manifests)) throw new TantalusError(`${file}: not an OCI image index (schemaVersion 2 with manifests[])`);
-    for (const [i, d] of index.manifests.entries()) {
-      if (!isDigest(d.digest)) throw new TantalusError(`${file}: manifests[${i}].digest ${JSON.stringify(d.digest)} is not a sha256 digest`);
-    }
-    return index;
+    return parseIndex(await readIndexText(file), file);
   }
 
-  /** Run `fn` holding the store lock; it may rewrite index.json through `writeIndex`. */
+  /** Run `fn` holding the store lock (index.json changes go through swapIndex). */
   async withLock<T>(fn: () => Promise<T>): Promise<T> {
     this.assertWritable();
     const lock = await StoreLock.acquire(join(this.metaDir, "lock"), this.tmpDir, this.lockOptions);
@@ -393,17 +398,33 @@ export class OciStore {
     }
   }
 
-  private async writeIndex(index: ImageIndex): Promise<void> {
-    await writeFileAtomic(join(this.dir, "index.json"), serializeIndex(index), this.tmpDir);
+  private async updateIndex<T>(fn: (index: ImageIndex) => T | Promise<T>): Promise<T> {
+    return this.withLock(async () => (await this.swapIndex(fn)).result);
   }
 
-  private async updateIndex<T>(fn: (index: ImageIndex) => T | Promise<T>): Promise<T> {
-    return this.withLock(async () => {
-      const index = await this.readIndex();
+  /**
+   * Compare-and-swap of index.json, called holding the lock: apply `fn` to
+   * the index as read, and write the result only if the file still holds
+   * what was read; otherwise apply `fn` again to the new content. The lock
+   * keeps the file still among processes on this host; this keeps a writer
+   * whose lock was broken (by another host's staleness rule) or a foreign
+   * tool from silently dropping tags it never saw. `fn` must be safe to
+   * apply again to a fresh index. Bounded: after 5 changes in a row, fail.
+   */
+  private async swapIndex<T>(fn: (index: ImageIndex) => T | Promise<T>, opts: { write?: boolean } = {}): Promise<{ result: T; index: ImageIndex }> {
+    const file = join(this.dir, "index.json");
+    for (let attempt = 1; ; attempt++) {
+      const before = await readIndexText(file);
+      const index = parseIndex(before, file);
       const result = await fn(index);
-      await this.writeIndex(index);
-      return result;
-    });
+      const text = serializeIndex(index);
+      if (opts.write === false || text === before) return { result, index };
+      if ((await readIndexText(file)) === before) {
+        await writeFileAtomic(file, text, this.tmpDir);
+        return { result, index };
+      }
+      if (attempt >= 5) throw new TantalusError(`${file}: changed by another process during each of ${attempt} updates; try again`);
+    }
   }
 
   /**
@@ -486,11 +507,43 @@ export class OciStore {
     return { manifestDescriptor: { mediaType: mt ?? MediaType.ImageManifest, digest: desc.digest, size: desc.size }, manifest, config, configBytes };
   }
 
+  /**
+   * The first blob of `image` (manifest, config, layers) that is missing or
+   * does not match its digest, read through the usual verification; undefined
+   * when all are intact. Reads every layer: for error paths and --verify.
+   */
+  async firstBrokenBlob(image: ResolvedImage): Promise<{ digest: Digest; what: string; problem: string } | undefined> {
+    const d = image.manifestDescriptor;
+    const blobs = [
+      { digest: d.digest, size: d.size, what: "manifest" },
+      { digest: image.manifest.config.digest, size: image.manifest.config.size, what: "config" },
+      ...image.manifest.layers.map((l, i) => ({ digest: l.digest, size: l.size, what: `layer ${i + 1} of ${image.manifest.layers.length}` })),
+    ];
+    for (const b of blobs) {
+      try {
+        const stream = await this.openBlob(b.digest, { size: b.size });
+        for await (const _chunk of stream) {
+          // reading is the check
+        }
+      } catch (e) {
+        if (e instanceof DigestMismatchError) return { digest: b.digest, what: b.what, problem: "does not match its digest" };
+        if (e instanceof BlobNotFoundError) return { digest: b.digest, what: b.what, problem: "is missing" };
+        throw e;
+      }
+    }
+    return undefined;
+  }
+
   async tags(): Promise<string[]> {
     const index = await this.readIndex();
     return index.manifests.map((d) => d.annotations?.[Annotation.RefName]).filter((t): t is string => t !== undefined).sort();
   }
 
+  /**
+   * Every tagged image with its size and config facts. An image whose
+   * manifest or config is missing, corrupted or unreadable is listed with
+   * `problem` (one sentence) instead of failing the whole listing.
+   */
   async listImages(): Promise<ImageEntry[]> {
     const index = await this.readIndex();
     const out: ImageEntry[] = [];
@@ -500,20 +553,20 @@ export class OciStore {
       const entry: ImageEntry = { tag, digest: d.digest, mediaType: d.mediaType, size: d.size, annotations: { ...d.annotations } };
       const tagged = d.annotations?.[StoreAnnotation.Tagged];
       if (tagged) entry.tagged = tagged;
-      if (await this.hasBlob(d.digest)) {
+      try {
+        if (!(await this.hasBlob(d.digest))) throw new BlobNotFoundError(d.digest, this.dir);
         const blobs = new Map<Digest, number>();
         await this.collectReferences(d, blobs, true);
         entry.size = [...blobs.values()].reduce((a, b) => a + b, 0);
         if (isManifestMediaType(d.mediaType)) {
-          try {
-            const img = await this.loadImage(d);
-            if (img.config.created) entry.created = img.config.created;
-            entry.layers = img.manifest.layers.length;
-            entry.platform = { architecture: img.config.architecture, os: img.config.os };
-          } catch (e) {
-            if (!(e instanceof BlobNotFoundError)) throw e;
-          }
+          const img = await this.loadImage(d);
+          if (img.config.created) entry.created = img.config.created;
+          entry.layers = img.manifest.layers.length;
+          entry.platform = { architecture: img.config.architecture, os: img.config.os };
         }
+      } catch (e) {
+        if (!(e instanceof TantalusError)) throw e;
+        entry.problem = describeBlobProblem(e, d);
       }
       out.push(entry);
     }
@@ -552,40 +605,46 @@ export class OciStore {
     const pinned = new Set(opts.pinned ?? []);
     const workflowOf = opts.workflowOf ?? defaultWorkflowOf;
     return this.withLock(async () => {
-      const index = await this.readIndex();
-      const removedTags: string[] = [];
-      if (opts.keepPerWorkflow !== undefined) {
-        const groups = new Map<string, Descriptor[]>();
-        for (const d of index.manifests) {
-          const tag = d.annotations?.[Annotation.RefName];
-          if (tag === undefined) continue;
-          const key = d.annotations?.[StoreAnnotation.Workflow] ?? workflowOf(tag, d);
-          groups.set(key, [...(groups.get(key) ?? []), d]);
-        }
-        const drop = new Set<Descriptor>();
-        for (const members of groups.values()) {
-          members.sort((a, b) => {
-            const ta = a.annotations?.[StoreAnnotation.Tagged] ?? "";
-            const tb = b.annotations?.[StoreAnnotation.Tagged] ?? "";
-            if (ta !== tb) return ta < tb ? 1 : -1; // newest first
-            const na = a.annotations?.[Annotation.RefName] ?? "";
-            const nb = b.annotations?.[Annotation.RefName] ?? "";
-            return na < nb ? -1 : na > nb ? 1 : 0;
-          });
-          let kept = 0;
-          for (const d of members) {
-            const tag = d.annotations?.[Annotation.RefName] ?? "";
-            if (pinned.has(tag) || pinned.has(d.digest)) continue;
-            if (kept < opts.keepPerWorkflow) kept++;
-            else drop.add(d);
+      // The untagging is a compare-and-swap of index.json like every other
+      // update: the tags to drop are chosen again if the index changed
+      // since it was read, so a tag set meanwhile is never lost.
+      const { result: removedTags, index } = await this.swapIndex(
+        (index) => {
+          const removed: string[] = [];
+          if (opts.keepPerWorkflow === undefined) return removed;
+          const groups = new Map<string, Descriptor[]>();
+          for (const d of index.manifests) {
+            const tag = d.annotations?.[Annotation.RefName];
+            if (tag === undefined) continue;
+            // Pulled images are someone else's builds: not counted among the local ones unless asked.
+            if (!opts.includePulled && d.annotations?.[StoreAnnotation.Pulled] !== undefined) continue;
+            const key = d.annotations?.[StoreAnnotation.Workflow] ?? workflowOf(tag, d);
+            groups.set(key, [...(groups.get(key) ?? []), d]);
           }
-        }
-        if (drop.size > 0) {
-          for (const d of drop) removedTags.push(d.annotations?.[Annotation.RefName] ?? d.digest);
+          const drop = new Set<Descriptor>();
+          for (const members of groups.values()) {
+            members.sort((a, b) => {
+              const ta = a.annotations?.[StoreAnnotation.Tagged] ?? "";
+              const tb = b.annotations?.[StoreAnnotation.Tagged] ?? "";
+              if (ta !== tb) return ta < tb ? 1 : -1; // newest first
+              const na = a.annotations?.[Annotation.RefName] ?? "";
+              const nb = b.annotations?.[Annotation.RefName] ?? "";
+              return na < nb ? -1 : na > nb ? 1 : 0;
+            });
+            let kept = 0;
+            for (const d of members) {
+              const tag = d.annotations?.[Annotation.RefName] ?? "";
+              if (pinned.has(tag) || pinned.has(d.digest)) continue;
+              if (kept < opts.keepPerWorkflow) kept++;
+              else drop.add(d);
+            }
+          }
+          for (const d of drop) removed.push(d.annotations?.[Annotation.RefName] ?? d.digest);
           index.manifests = index.manifests.filter((d) => !drop.has(d));
-          if (!opts.dryRun) await this.writeIndex(index);
-        }
-      }
+          return removed;
+        },
+        { write: !opts.dryRun },
+      );
       const live = new Map<Digest, number>();
       for (const d of index.manifests) await this.collectReferences(d, live, true);
       for (const p of pinned) if (isDigest(p) && (await this.hasBlob(p))) await this.collectReferences(await this.resolve(p) as Descriptor, live, true);
@@ -729,6 +788,21 @@ function sortIndex(index: ImageIndex): void {
   index.manifests.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }
 
+/** A failed read of an image's manifest or config in words: which blob, and what is wrong with it. */
+function describeBlobProblem(e: TantalusError, image: Descriptor): string {
+  const digest = e instanceof DigestMismatchError ? e.expected : e instanceof BlobNotFoundError ? e.digest : undefined;
+  if (digest === undefined) return e.message;
+  const what = digest === image.digest ? "manifest" : isIndexMediaType(image.mediaType) ? "child manifest or config" : "config";
+  return e instanceof DigestMismatchError ? `its ${what} ${digest} is corrupted (the content does not match the digest)` : `its ${what} ${digest} is missing from the store`;
+}
+
+/** The command that puts a broken image's blobs right: build it again, checking every reused blob, or pull it again. */
+export function repairHint(annotations: Record<string, string | undefined>, workflow?: string): string {
+  const pulled = annotations[StoreAnnotation.Pulled];
+  if (pulled) return `pull it again with \`tantalus pull ${pulled}\``;
+  return `rebuild it with \`tantalus build --verify${workflow ? ` ${workflow}` : ""}\`, which checks every blob it reuses`;
+}
+
 /** `studio/comp:2024-10-01` → `studio/comp`; a tag without `:tag` is its own group. */
 export function defaultWorkflowOf(tag: string): string {
   const slash = tag.lastIndexOf("/");
@@ -745,4 +819,29 @@ export function selectPlatform(index: ImageIndex, platform: Platform): Descripto
   // An index without platform fields (e.g. a layout written by us with one image) → the only manifest.
   const unlabelled = candidates.filter((m) => !m.platform);
   return unlabelled.length === 1 ? unlabelled[0] : undefined;
+}
+
+/** index.json's text, or undefined when there is none yet (an empty index). */
+async function readIndexText(file: string): Promise<string | undefined> {
+  try {
+    return await readFile(file, "utf8");
+  } catch (e) {
+    if (isErrno(e, "ENOENT")) return undefined;
+    throw e;
+  }
+}
+
+function parseIndex(raw: string | undefined, file: string): ImageIndex {
+  if (raw === undefined) return { schemaVersion: 2, mediaType: MediaType.ImageIndex, manifests: [] };
+  let index: ImageIndex;
+  try {
+    index = JSON.parse(raw) as ImageIndex;
+  } catch {
+    throw new TantalusError(`${file}: not valid JSON`);
+  }
+  if (index.schemaVersion !== 2 || !Array.isArray(index.manifests)) throw new TantalusError(`${file}: not an OCI image index (schemaVersion 2 with manifests[])`);
+  for (const [i, d] of index.manifests.entries()) {
+    if (!isDigest(d.digest)) throw new TantalusError(`${file}: manifests[${i}].digest ${JSON.stringify(d.digest)} is not a sha256 digest`);
+  }
+  return index;
 }

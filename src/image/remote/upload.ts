@@ -136,7 +136,8 @@ export async function pushBlob(
       await client.backoff(`upload blob ${digest}`, attempt, (err as Error).message);
       // Find out what the registry kept: resume the session, or learn the blob made it after all.
       session = session && !(err instanceof UploadRestartError) ? await uploadStatus(client, session, scopes) : undefined;
-      if (!session && (await blobExists(client, repository, digest, scopes))) {
+      if (!session && (await blobExists(client, repository, digest, scopes).catch(() => false))) {
+        // (A registry still unreachable here is met again by the next attempt's own retries.)
         report("uploaded", size);
         return "uploaded";
       }
@@ -146,6 +147,20 @@ export async function pushBlob(
 
 /** The session is unusable (the registry lost it or disagrees about the offset): start a new one. */
 class UploadRestartError extends RegistryError {}
+
+/**
+ * A request on an upload session answered "no such session": a registry
+ * restarted (with another secret, or without the upload's scratch files) or
+ * an upload purged as stale. distribution answers 404 BLOB_UPLOAD_INVALID or
+ * BLOB_UPLOAD_UNKNOWN. Sending to that session again can never succeed; a new
+ * upload can (pushBlob counts it as one of its bounded retries).
+ */
+function restartIfSessionLost(err: unknown): never {
+  if (err instanceof RegistryError && !(err instanceof RegistryAuthError) && (err.status === 404 || err.hasCode("BLOB_UPLOAD_INVALID") || err.hasCode("BLOB_UPLOAD_UNKNOWN"))) {
+    throw new UploadRestartError(`${err.message}; the registry lost the upload session`, err.registry, err.status, err.codes, true);
+  }
+  throw err;
+}
 
 function isRetryable(err: unknown): boolean {
   if (err instanceof RegistryError) return err.retryable;
@@ -213,18 +228,20 @@ async function patchChunk(
   const start = session.offset;
   const end = start + n - 1;
   let sent = start;
-  const res = await client.send({
-    method: "PATCH",
-    url: session.location,
-    scopes,
-    headers: { "content-type": "application/octet-stream", "content-range": `${start}-${end}` },
-    body: {
-      stream: () => reader.take(n, (c) => onSent((sent += c))),
-      length: n,
-    },
-    expect: [202, 416],
-    what: `upload chunk ${start}-${end} of blob ${digest}`,
-  });
+  const res = await client
+    .send({
+      method: "PATCH",
+      url: session.location,
+      scopes,
+      headers: { "content-type": "application/octet-stream", "content-range": `${start}-${end}` },
+      body: {
+        stream: () => reader.take(n, (c) => onSent((sent += c))),
+        length: n,
+      },
+      expect: [202, 416],
+      what: `upload chunk ${start}-${end} of blob ${digest}`,
+    })
+    .catch(restartIfSessionLost);
   if (res.status === 416) {
     await res.body?.cancel().catch(() => undefined);
     throw new UploadRestartError(`registry ${client.registry}: refused chunk ${start}-${end} of ${digest} (HTTP 416)`, client.registry, 416, [], true);
@@ -246,15 +263,17 @@ async function finishUpload(client: RegistryClient, location: URL, digest: strin
   const url = new URL(location);
   // Append rather than rebuild the query: the opaque upload state must be sent back byte for byte.
   url.search = `${url.search ? `${url.search}&` : "?"}digest=${encodeURIComponent(digest)}`;
-  const res = await client.send({
-    method: "PUT",
-    url,
-    scopes,
-    headers: { "content-type": "application/octet-stream" },
-    body: bytes ?? Buffer.alloc(0),
-    expect: [201, 204],
-    what: `finish upload of blob ${digest}`,
-  });
+  const res = await client
+    .send({
+      method: "PUT",
+      url,
+      scopes,
+      headers: { "content-type": "application/octet-stream" },
+      body: bytes ?? Buffer.alloc(0),
+      expect: [201, 204],
+      what: `finish upload of blob ${digest}`,
+    })
+    .catch(restartIfSessionLost);
   await res.body?.cancel().catch(() => undefined);
   const stored = res.headers.get("docker-content-digest");
   if (stored && stored !== digest) {
