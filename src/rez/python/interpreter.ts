@@ -20,6 +20,7 @@ import type {
   StmtNode,
 } from "./ast.js";
 import { sourceLines } from "./ast.js";
+import { DEFAULT_MEMORY_LIMIT, resetMemoryBudget } from "./budget.js";
 import { BUILTINS, FORBIDDEN_BUILTINS, exceptionType, instantiateException } from "./builtins.js";
 import { FatalPythonError, PythonError, notAllowedMessage } from "./errors.js";
 import { formatField } from "./format.js";
@@ -62,6 +63,8 @@ import { TantalusError, type SourceLocation } from "../../errors.js";
 export interface InterpreterOptions {
   /** Maximum statements + loop iterations + calls per evaluation (default 1,000,000). */
   stepLimit?: number;
+  /** Maximum list items + string characters produced per evaluation (default 16 Mi; see budget.ts). */
+  memoryLimit?: number;
   /** Maximum nesting of Python function calls (default 200). */
   maxCallDepth?: number;
   /** Receives print() output; by default print() output is discarded. */
@@ -131,6 +134,7 @@ class Frame implements Scope {
 
 export class Interpreter {
   private readonly stepLimit: number;
+  private readonly memoryLimit: number;
   private readonly maxCallDepth: number;
   private readonly printer?: (text: string) => void;
   private steps = 0;
@@ -141,6 +145,7 @@ export class Interpreter {
 
   constructor(options: InterpreterOptions = {}) {
     this.stepLimit = options.stepLimit ?? 1_000_000;
+    this.memoryLimit = options.memoryLimit ?? DEFAULT_MEMORY_LIMIT;
     this.maxCallDepth = options.maxCallDepth ?? 200;
     this.printer = options.print;
     this.ctx = this.makeContext();
@@ -197,6 +202,7 @@ export class Interpreter {
     if (this.active === 0) {
       this.steps = 0;
       this.depth = 0;
+      resetMemoryBudget(this.memoryLimit);
     }
     this.active++;
     const saved = this.frame;
