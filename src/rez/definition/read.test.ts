@@ -225,7 +225,7 @@ test("an error in YAML rex code is reported at the line of the YAML file", () =>
   const yaml = "name: y\ncommands: |\n  env.A = 1\n  env.B = (2\n";
   assert.throws(
     () => readPackageSource(yaml, "y/package.yaml", "yaml"),
-    (err: Error) => /^y\/package\.yaml:[45]: invalid Python syntax/.test(err.message),
+    (err: Error) => err.message === "y/package.yaml:4: SyntaxError: '(' was never closed",
   );
   const def = readPackageSource("name: y\ncommands: |\n  env.A = 1\n  env.B = undefined_name\n", "y/package.yaml", "yaml")!;
   assert.throws(
