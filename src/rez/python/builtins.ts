@@ -708,7 +708,6 @@ export const FORBIDDEN_BUILTINS = new Set([
   "eval",
   "compile",
   "__import__",
-  "globals",
   "locals",
   "vars",
   "dir",

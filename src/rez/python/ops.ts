@@ -786,7 +786,12 @@ export function getItem(obj: PyValue, key: PyValue | PySlice, ctx: CallContext):
     return obj.at(normIndex(toIndex(key, "range"), obj.length, "range object"));
   }
   if (obj instanceof HostObject) {
-    if (key instanceof PySlice) throw new PyException("TypeError", `'${obj.pyTypeName}' object does not support slicing`);
+    if (key instanceof PySlice) {
+      // A tuple-like host object (sys.version_info) slices as a tuple does.
+      const seq = obj.asTuple();
+      if (seq) return new PyTuple(sliceSeq(seq, key));
+      throw new PyException("TypeError", `'${obj.pyTypeName}' object does not support slicing`);
+    }
     return obj.getItem(key, ctx);
   }
   throw new PyException("TypeError", `'${typeName(obj)}' object is not subscriptable`);
