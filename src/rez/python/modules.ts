@@ -62,8 +62,8 @@ export function outsideSubset(construct: string): FatalPythonError {
 type Member = PyValue | (() => PyValue);
 
 /**
- * A module object. Members may be computed on first read (host queries are
- * asked only when the package reads them). A name the module does not provide
+ * A module object. Members may be computed when read (host queries are asked,
+ * and reported, each time the package reads them). A name the module does not provide
  * is refused with the sentence above, not an AttributeError: the real module
  * has it, so the package is valid Python that Tantalus cannot evaluate.
  */
@@ -94,11 +94,8 @@ export class PyModule extends HostObject {
   override getAttr(name: string): PyValue {
     const m = this.members.get(name);
     if (m !== undefined) {
-      if (typeof m === "function") {
-        const v = m();
-        this.members.set(name, v);
-        return v;
-      }
+      // Computed members are host queries: asked (and reported) on every read.
+      if (typeof m === "function") return m();
       return m;
     }
     const f = this.fallback?.(name);
