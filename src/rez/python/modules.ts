@@ -48,7 +48,7 @@ import {
 export function outsideSubsetMessage(construct: string): string {
   return (
     `${construct} is not evaluated by Tantalus's Python evaluator; ` +
-    `a definition that needs it can only be loaded by CPython (the opt-in 'python: cpython' setting in tantalus.yaml)`
+    `a definition that needs it can only be loaded by CPython (the opt-in 'python: cpython' setting, planned but not implemented yet)`
   );
 }
 
