@@ -67,3 +67,33 @@ test("unknown packages and bad usage give clear errors and exit codes", () => {
   assert.equal(version.code, 0);
   assert.match(version.stdout, /^\d+\.\d+\.\d+/);
 });
+
+test("repo check --verbose lists the packages whose definition asked the host, with the line and the answer; they are never served from the index cache", () => {
+  const repo = tempDir();
+  fs.mkdirSync(path.join(repo, "plain", "1"), { recursive: true });
+  fs.writeFileSync(path.join(repo, "plain", "1", "package.py"), "name = 'plain'\nversion = '1'\n");
+  fs.mkdirSync(path.join(repo, "asks", "2"), { recursive: true });
+  fs.writeFileSync(
+    path.join(repo, "asks", "2", "package.py"),
+    "import platform, os\nname = 'asks'\nversion = '2'\n\n@early()\ndef requires():\n    return ['linux-dep'] if platform.system() == 'Linux' else []\n\nhas_root = os.path.isdir('/')\n",
+  );
+  const cache = tempDir();
+  for (let run = 0; run < 2; run++) {
+    // The second run has a warm index cache: the package that asked must still be evaluated (and listed).
+    const r = runCli(["repo", "check", "--verbose", "--paths", repo], { env: { TANTALUS_CACHE_DIR: cache } });
+    assert.equal(r.code, 0, r.stderr);
+    const file = path.join(repo, "asks", "2", "package.py");
+    assert.ok(r.stdout.includes(`${file}: asks the host (2 questions):\n`), r.stdout);
+    assert.match(r.stdout, /  line 7: platform\.system\(\) -> "\w+" \(platform\)\n/);
+    assert.match(r.stdout, /  line 9: os\.path\.isdir\("\/"\) -> "directory" \(filesystem\)\n/);
+    assert.ok(!r.stdout.includes("plain"), r.stdout);
+  }
+  const json = JSON.parse(runCli(["repo", "check", "--verbose", "--json", "--paths", repo]).stdout);
+  assert.deepEqual(
+    json.hostQueries[0].queries.map((q: { query: string; line: number }) => [q.query, q.line]),
+    // In evaluation order: the module body first, then its @early functions.
+    [['os.path.isdir("/")', 9], ["platform.system()", 7]],
+  );
+  const quiet = runCli(["repo", "check", "--paths", repo]);
+  assert.ok(!quiet.stdout.includes("asks the host"), quiet.stdout);
+});

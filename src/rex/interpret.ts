@@ -20,6 +20,9 @@ import type { Variant } from "../rez/package.js";
 import type { SystemInfo } from "../rez/system.js";
 import { Requirement, type Version } from "../rez/version/index.js";
 import { Interpreter } from "../rez/python/interpreter.js";
+import { chainImporters, realPythonHost, stdlibImporter, targetPythonHost, type Importer, type PythonHost } from "../rez/python/modules.js";
+import { rezImporter as rezModules } from "../rez/definition/rez-modules.js";
+import { INVALID_PACKAGE_ERROR } from "../rez/definition/package-py.js";
 import { fromJS, type JSValue } from "../rez/python/convert.js";
 import { percentFormat } from "../rez/python/format.js";
 import { bindArgs } from "../rez/python/args.js";
@@ -96,6 +99,12 @@ export interface InterpretOptions {
   parentVariables?: readonly string[] | true;
   /** Home for `~` in values (default $HOME). */
   home?: string | HomeResolver;
+  /**
+   * What `platform.*`, `sys.platform`, `os.environ`, `os.getcwd()` answer when
+   * commands import them. Default: the target `system` on this host's kernel,
+   * with `os.environ` = parentEnv (the environment the commands run in).
+   */
+  pythonHost?: PythonHost;
   /** REZ_RXT_FILE, written to shell code when the context came from a Rez .rxt file. */
   rxtFile?: string;
 }
@@ -140,9 +149,30 @@ export function interpretContext(variants: readonly Variant[], opts: InterpretOp
   return new ContextInterpreter(variants, opts).run();
 }
 
+/** The modules commands() can import (built on the first import). */
+function rexImporter(opts: InterpretOptions, parentEnv: Readonly<Record<string, string>>): Importer {
+  let chain: Importer | undefined;
+  return (name) => {
+    if (!chain) {
+      const host = opts.pythonHost ?? { ...targetPythonHost(opts.system, realPythonHost), environ: () => parentEnv };
+      const notHere = (n: string) =>
+        new PyBuiltin(n, () => {
+          throw new PyException("NameError", `@${n}() decorates package attributes; it has no meaning inside commands`);
+        });
+      // Host answers given to commands are not reported: the environment they produce is the record.
+      const report = (): void => {};
+      chain = chainImporters(
+        stdlibImporter(host, report),
+        rezModules({ early: notHere("early"), late: notHere("late"), include: notHere("include"), invalidPackageError: INVALID_PACKAGE_ERROR, system: () => opts.system, report }),
+      );
+    }
+    return chain(name);
+  };
+}
+
 class ContextInterpreter {
   private readonly manager: ActionManager;
-  private readonly python = new Interpreter();
+  private readonly python: Interpreter;
   private readonly globals = new Map<string, PyValue>();
   private readonly formatter: NamespaceFormatter;
   private readonly syntax: RefSyntax;
@@ -154,6 +184,7 @@ class ContextInterpreter {
     private readonly opts: InterpretOptions,
   ) {
     const parentEnv = opts.parentEnv ?? {};
+    this.python = new Interpreter({ importer: rexImporter(opts, parentEnv) });
     const home = typeof opts.home === "string" ? hostHomeResolver(opts.home) : (opts.home ?? hostHomeResolver());
     this.manager = new ActionManager({
       parentEnv,

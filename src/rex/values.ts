@@ -391,12 +391,22 @@ const VARIANT_SCHEMA_KEYS = new Set([
 export class VariantBinding extends HostObject {
   readonly pyTypeName = "VariantBinding";
   private versionBinding?: VersionBinding;
+  /** Attributes commands assigned (`this.tag = "x"`): a Python instance attribute, which shadows the package's. */
+  private assigned?: Map<string, PyValue>;
 
   constructor(readonly facts: BoundVariantFacts) {
     super();
   }
 
+  override setAttr(name: string, value: PyValue): void {
+    // `root` is a property without a setter in Rez; everything else lands in the instance's __dict__.
+    if (name === "root") throw new PyException("AttributeError", "property 'root' of 'VariantBinding' object has no setter");
+    (this.assigned ??= new Map()).set(name, value);
+  }
+
   override getAttr(name: string): PyValue | undefined {
+    const own = this.assigned?.get(name);
+    if (own !== undefined) return own;
     const f = this.facts;
     switch (name) {
       case "version":

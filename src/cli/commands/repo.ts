@@ -11,6 +11,7 @@ export function register(program: Command): void {
     .option("--config <file>", "configuration file (default: ./tantalus.yaml)")
     .option("--json", "print the counts and problems as JSON")
     .option("--no-cache", "read every package file, ignoring the index cache")
+    .option("--verbose", "also list the packages whose definition asked the host (platform, environment, file system), and what they asked")
     .action((opts) => {
       const repos = openRepositories(opts, { cache: opts.cache });
       const t0 = performance.now();
@@ -19,9 +20,17 @@ export function register(program: Command): void {
       const all = repos.problems;
       const problems = all.filter((p) => !p.warning);
       const warnings = all.filter((p) => p.warning);
+      const asked = repos.hostDependent;
       if (opts.json) {
-        printJson({ paths: repos.paths, ...counts, errors: problems, warnings, seconds });
+        printJson({ paths: repos.paths, ...counts, errors: problems, warnings, ...(opts.verbose ? { hostQueries: asked } : {}), seconds });
       } else {
+        if (opts.verbose) {
+          // Their attributes hold for this host (or the configured target); elsewhere they may load differently.
+          for (const { file, queries } of asked) {
+            process.stdout.write(`${file}: asks the host (${queries.length} question${queries.length === 1 ? "" : "s"}):\n`);
+            for (const q of queries) process.stdout.write(`  line ${q.line ?? "?"}: ${q.query} -> ${JSON.stringify(q.answer)} (${q.kind})\n`);
+          }
+        }
         for (const p of all) {
           process.stderr.write(`${formatLocation({ file: p.file, line: p.line })}: ${p.warning ? "warning" : "error"}: ${p.message}\n`);
         }

@@ -22,6 +22,9 @@ import {
   type PyValue,
 } from "../python/index.js";
 import { ScopeContext } from "./scope.js";
+import { MODULE_FUNCTIONS, PyModule, chainImporters, realPythonHost, stdlibImporter, type HostQuery, type Importer, type PythonHost } from "../python/modules.js";
+import { rezImporter } from "./rez-modules.js";
+import { hostSystem, type SystemInfo } from "../system.js";
 
 /** Attributes holding rex code (Rez's package_rex_keys). */
 export const REX_KEYS: ReadonlySet<string> = new Set(["pre_commands", "commands", "post_commands", "pre_build_commands", "pre_test_commands"]);
@@ -41,12 +44,24 @@ export interface EvaluateOptions {
   earlyObjects?: ReadonlyMap<string, PyValue>;
   /** Interpreter to use (for its step limit and print handling). */
   interpreter?: Interpreter;
+  /**
+   * The platform the package is loaded for: what `platform.*`, `sys.platform`,
+   * `os.environ`, `os.getcwd()` and `rez.system` answer. Default: this host,
+   * as Rez answers (see targetPythonHost for an image's platform).
+   */
+  host?: PythonHost;
+  /** Rez's system.platform/arch/os for `from rez.system import system` (default: this host's). */
+  system?: SystemInfo;
 }
 
 /** Module-level names and their values in definition order, with the line each was set on. */
 export interface RawAttributes {
   values: Map<string, PyValue>;
   lines: Map<string, number>;
+  /** The interpreter that ran the module, for its @early functions (same imports and host). */
+  interpreter?: Interpreter;
+  /** Questions the code asked the host (platform, environment, file system), with the line. */
+  hostQueries?: HostQuery[];
 }
 
 /** A decorator factory: `@early()`, `@late()`, `@include("mod")`. */
@@ -148,15 +163,20 @@ export function evaluatePackagePy(text: string, file: string, options: EvaluateO
   const mod = parseModule(text, file);
   const interpreter = options.interpreter ?? new Interpreter();
   const scopes = new ScopeContext();
+  const early = decoratorFactory("early");
+  const late = decoratorFactory("late");
+  const include = decoratorFactory("include");
   const globals = new Map<string, PyValue>([
     ["scope", scopes],
-    ["early", decoratorFactory("early")],
-    ["late", decoratorFactory("late")],
-    ["include", decoratorFactory("include")],
+    ["early", early],
+    ["late", late],
+    ["include", include],
     ["ModifyList", MODIFY_LIST],
     ["InvalidPackageError", INVALID_PACKAGE_ERROR],
   ]);
   const lines = new Map<string, number>();
+  const hostQueries: HostQuery[] = [];
+  interpreter.importer = packageImporter(options, interpreter, hostQueries, { early, late, include });
   interpreter.execModule(mod, globals, { onGlobalStore: (name, line) => lines.set(name, line) });
   const values = new Map<string, PyValue>();
   for (const [k, v] of globals) {
@@ -170,7 +190,33 @@ export function evaluatePackagePy(text: string, file: string, options: EvaluateO
     const line = scopes.lines.get(name);
     if (line !== undefined) lines.set(name, line);
   }
-  return { values, lines };
+  return { values, lines, interpreter, hostQueries };
+}
+
+/**
+ * The modules package code can import, built on the first import only (most
+ * definitions import nothing). Host answers are recorded with the line asking.
+ */
+export function packageImporter(
+  options: EvaluateOptions,
+  interpreter: Interpreter,
+  queries: HostQuery[],
+  decorators: { early: PyValue; late: PyValue; include: PyValue },
+): Importer {
+  let chain: Importer | undefined;
+  return (name) => {
+    if (!chain) {
+      const report = (kind: HostQuery["kind"], query: string, answer: string): void => {
+        const loc = interpreter.context.location;
+        queries.push({ kind, query, answer, file: loc.file, line: loc.line });
+      };
+      chain = chainImporters(
+        stdlibImporter(options.host ?? realPythonHost, report),
+        rezImporter({ ...decorators, invalidPackageError: INVALID_PACKAGE_ERROR, system: () => options.system ?? hostSystem(), report }),
+      );
+    }
+    return chain(name);
+  };
 }
 
 /**
@@ -212,7 +258,7 @@ export function processAttributes(raw: RawAttributes, file: string, options: Eva
   if (!needsProcessing(data)) return raw;
   for (const k of [...data.keys()]) if (INJECTED.has(k)) data.delete(k);
   const kept = new Set<PyFunction>();
-  let interpreter = options.interpreter;
+  let interpreter = raw.interpreter ?? options.interpreter;
   const process = (value: PyValue, attr: string): PyValue => {
     if (value instanceof PyDict) {
       for (const [k, v] of [...value.entries()]) value.set(k, process(v, attr));
@@ -238,7 +284,11 @@ export function processAttributes(raw: RawAttributes, file: string, options: Eva
     }
   };
   for (const [k, v] of [...data.entries()]) {
-    if (v instanceof PyFunction) {
+    if (v instanceof PyModule || (v instanceof PyBuiltin && MODULE_FUNCTIONS.has(v))) {
+      // Imported modules and their functions are not package data (Rez drops modules and functions).
+      data.delete(k);
+      raw.lines.delete(k);
+    } else if (v instanceof PyFunction) {
       // `preprocess` stays for the build step, as in Rez.
       if (!kept.has(v) && v.name !== "preprocess") {
         data.delete(k);
@@ -255,7 +305,7 @@ export function processAttributes(raw: RawAttributes, file: string, options: Eva
 /** Most packages hold only plain data with public names: nothing to do. */
 function needsProcessing(data: Map<string, PyValue>): boolean {
   for (const [k, v] of data) {
-    if (v instanceof PyFunction || v instanceof PyDict || k.charCodeAt(0) === 95 /* _ */ || INJECTED.has(k)) return true;
+    if (v instanceof PyFunction || v instanceof PyDict || v instanceof HostObject || v instanceof PyBuiltin || k.charCodeAt(0) === 95 /* _ */ || INJECTED.has(k)) return true;
   }
   return false;
 }

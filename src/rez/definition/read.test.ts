@@ -225,7 +225,7 @@ test("an error in YAML rex code is reported at the line of the YAML file", () =>
   const yaml = "name: y\ncommands: |\n  env.A = 1\n  env.B = (2\n";
   assert.throws(
     () => readPackageSource(yaml, "y/package.yaml", "yaml"),
-    (err: Error) => /^y\/package\.yaml:[45]: invalid Python syntax/.test(err.message),
+    (err: Error) => err.message === "y/package.yaml:4: SyntaxError: '(' was never closed",
   );
   const def = readPackageSource("name: y\ncommands: |\n  env.A = 1\n  env.B = undefined_name\n", "y/package.yaml", "yaml")!;
   assert.throws(
@@ -240,7 +240,7 @@ test("rex code with forbidden constructs still loads; it fails when run, at its 
   const env = new RecordingEnv();
   assert.throws(
     () => new Interpreter().runBody(def.commands!, new Map([["env", env]])),
-    (err: Error) => err.message.startsWith("x/package.py:5: 'import subprocess' is not allowed in a package definition"),
+    (err: Error) => err.message.startsWith("x/package.py:5: 'import subprocess' (the module 'subprocess') is not evaluated"),
   );
   assert.deepEqual(env.log, ["setenv A fine"]);
 });

@@ -196,5 +196,7 @@ export function readPackageSource(text: string, file: string, format: "py" | "ya
     if (mode === "fast") return undefined;
     raw = evaluatePackagePy(source, file, options);
   }
-  return buildDefinition(file, "py", processAttributes(raw, file, options));
+  const def = buildDefinition(file, "py", processAttributes(raw, file, options));
+  if (raw.hostQueries?.length) def.hostQueries = raw.hostQueries;
+  return def;
 }

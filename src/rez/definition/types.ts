@@ -1,4 +1,5 @@
 import type { JSValue, PyFunction, PyValue } from "../python/index.js";
+import type { HostQuery } from "../python/modules.js";
 
 /**
  * A `@late()` function: an attribute Rez evaluates when it is first read, with
@@ -56,4 +57,10 @@ export interface PackageDefinition {
   attributes: Record<string, PyValue>;
   /** Line of each attribute's (last) definition, for error messages. */
   lines: Record<string, number>;
+  /**
+   * What loading the file asked the machine (platform.system(), os.environ,
+   * os.path.exists...): its attributes depend on where it is loaded. Absent
+   * when it asked nothing.
+   */
+  hostQueries?: HostQuery[];
 }

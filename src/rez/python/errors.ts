@@ -14,7 +14,7 @@ export function notAllowedMessage(construct: string, plural = false): string {
   return `${construct} ${plural ? "are" : "is"} not allowed in a package definition ${SUBSET_NOTE}`;
 }
 
-export type FatalKind = "not-allowed" | "step-limit" | "host";
+export type FatalKind = "not-allowed" | "step-limit" | "memory-limit" | "host";
 
 /** Uncatchable error raised inside the interpreter; gets its location from the line being evaluated. */
 export class FatalPythonError extends Error {

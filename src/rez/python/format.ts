@@ -4,6 +4,7 @@
  * printf-style `%` formatting. Floats are rounded from their exact binary value
  * with round-half-even, as CPython's dtoa does, so `'%.2f' % 0.125` is '0.12'.
  */
+import { allocate } from "./budget.js";
 import { floatRepr, intStr, pyStr, shortestDigits, strRepr } from "./repr.js";
 import {
   HostObject,
@@ -231,6 +232,7 @@ function pad(body: string, spec: Spec, defaultAlign: "<" | ">", signPart = ""): 
   const total = spec.width;
   if (total <= len) return signPart + body;
   const n = total - len;
+  allocate(n);
   switch (align) {
     case "<":
       return signPart + body + spec.fill.repeat(n);

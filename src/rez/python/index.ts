@@ -17,6 +17,15 @@
 export { parseModule, type ParsedModule, type ParseOptions } from "./ast.js";
 export { Interpreter, type InterpreterOptions, type ExecModuleOptions } from "./interpreter.js";
 export { PythonError, notAllowedMessage } from "./errors.js";
+export {
+  PyModule,
+  realPythonHost,
+  targetPythonHost,
+  outsideSubsetMessage,
+  type PythonHost,
+  type HostQuery,
+  type Importer,
+} from "./modules.js";
 export { BUILTINS, EXCEPTION, exceptionType, instantiateException } from "./builtins.js";
 export { formatTemplate, formatValue, argsLookup, percentFormat, type FieldLookup } from "./format.js";
 export { pyStr, pyRepr, floatRepr, strRepr } from "./repr.js";

@@ -254,8 +254,8 @@ test("%-formatting and str.format follow Python", () => {
 
 test("constructs outside the subset are refused with the construct, file and line", () => {
   const cases: [string, number, string][] = [
-    ["x = 1\nimport subprocess\n", 2, "'import subprocess' is not allowed in a package definition (only a safe subset of Python is evaluated)"],
-    ["from os import path\n", 1, "'from os import path' is not allowed"],
+    ["x = 1\nimport subprocess\n", 2, "'import subprocess' (the module 'subprocess') is not evaluated by Tantalus's Python evaluator"],
+    ["from os import path\n", 1, "'from os import path' (the module 'os') is not evaluated"],
     ["x = open('/etc/passwd')\n", 1, "'open()' is not allowed"],
     ["exec('x = 1')\n", 1, "'exec()' is not allowed"],
     ["eval('1')\n", 1, "'eval()' is not allowed"],
@@ -350,7 +350,7 @@ test("try/except/else/finally, raise and global/nonlocal scoping", () => {
 test("syntax errors name the file and line", () => {
   assert.throws(
     () => parseModule("x = 1\ny = (2,\nz = 3 +\n", "pkg/package.py"),
-    (err: Error) => err.message.startsWith("pkg/package.py:") && /invalid Python syntax/.test(err.message),
+    (err: Error) => err.message === "pkg/package.py:2: SyntaxError: '(' was never closed",
   );
   assert.throws(
     () => parseModule("def f(:\n    pass\n", "pkg/package.py"),

@@ -20,8 +20,10 @@ import type {
   StmtNode,
 } from "./ast.js";
 import { sourceLines } from "./ast.js";
+import { DEFAULT_MEMORY_LIMIT, resetMemoryBudget } from "./budget.js";
 import { BUILTINS, FORBIDDEN_BUILTINS, exceptionType, instantiateException } from "./builtins.js";
 import { FatalPythonError, PythonError, notAllowedMessage } from "./errors.js";
+import { outsideSubset, type Importer, type PyModule } from "./modules.js";
 import { formatField } from "./format.js";
 import { builtinMethod, typeMethod } from "./methods.js";
 import {
@@ -62,8 +64,15 @@ import { TantalusError, type SourceLocation } from "../../errors.js";
 export interface InterpreterOptions {
   /** Maximum statements + loop iterations + calls per evaluation (default 1,000,000). */
   stepLimit?: number;
+  /** Maximum list items + string characters produced per evaluation (default 16 Mi; see budget.ts). */
+  memoryLimit?: number;
   /** Maximum nesting of Python function calls (default 200). */
   maxCallDepth?: number;
+  /**
+   * Resolves `import x` / `from x import y` (see modules.ts). Without one, or
+   * for a module it does not know, an import is refused with a sentence naming it.
+   */
+  importer?: Importer;
   /** Receives print() output; by default print() output is discarded. */
   print?: (text: string) => void;
 }
@@ -131,8 +140,11 @@ class Frame implements Scope {
 
 export class Interpreter {
   private readonly stepLimit: number;
+  private readonly memoryLimit: number;
   private readonly maxCallDepth: number;
   private readonly printer?: (text: string) => void;
+  /** Settable so that one interpreter can evaluate files with different hosts (see InterpreterOptions.importer). */
+  importer?: Importer;
   private steps = 0;
   private active = 0;
   private depth = 0;
@@ -141,8 +153,10 @@ export class Interpreter {
 
   constructor(options: InterpreterOptions = {}) {
     this.stepLimit = options.stepLimit ?? 1_000_000;
+    this.memoryLimit = options.memoryLimit ?? DEFAULT_MEMORY_LIMIT;
     this.maxCallDepth = options.maxCallDepth ?? 200;
     this.printer = options.print;
+    this.importer = options.importer;
     this.ctx = this.makeContext();
   }
 
@@ -197,6 +211,7 @@ export class Interpreter {
     if (this.active === 0) {
       this.steps = 0;
       this.depth = 0;
+      resetMemoryBudget(this.memoryLimit);
     }
     this.active++;
     const saved = this.frame;
@@ -322,9 +337,18 @@ export class Interpreter {
         }
         return NORMAL;
       case "Import":
-        throw notAllowed(`'import ${s.names.map((a) => (a.asname ? `${a.name} as ${a.asname}` : a.name)).join(", ")}'`);
+        for (const a of s.names) {
+          const leaf = this.importModule(a.name, `'import ${a.name}'`);
+          if (a.asname) this.store(a.asname, leaf, f);
+          else {
+            const top = a.name.split(".")[0]!;
+            this.store(top, this.importModule(top, `'import ${a.name}'`), f);
+          }
+        }
+        return NORMAL;
       case "ImportFrom":
-        throw notAllowed(`'from ${".".repeat(s.level ?? 0)}${s.module ?? ""} import ${s.names.map((a) => a.name).join(", ")}'`);
+        this.importFrom(s, f);
+        return NORMAL;
       case "ClassDef":
         throw notAllowed(`'class ${s.name}' (a class definition)`);
       case "AsyncFunctionDef":
@@ -341,6 +365,28 @@ export class Interpreter {
         return NORMAL;
       default:
         throw notAllowed(`the statement '${(s as { nodeType: string }).nodeType}'`);
+    }
+  }
+
+  /** The module for a dotted name; refused (uncatchably) when the evaluator does not provide it. */
+  private importModule(name: string, construct: string): PyModule {
+    const m = this.importer?.(name);
+    if (!m) throw outsideSubset(`${construct} (the module '${name}')`);
+    return m;
+  }
+
+  private importFrom(s: Extract<StmtNode, { nodeType: "ImportFrom" }>, f: Frame): void {
+    const construct = `'from ${".".repeat(s.level ?? 0)}${s.module ?? ""} import ${s.names.map((a) => a.name).join(", ")}'`;
+    if (s.level) throw outsideSubset(`${construct} (a relative import)`);
+    const mod = this.importModule(s.module ?? "", construct);
+    for (const a of s.names) {
+      if (a.name === "*") {
+        for (const [k, v] of mod.starImport()) this.store(k, v, f);
+        continue;
+      }
+      // A submodule (`from os import path`) or a member.
+      const v = mod.has(a.name) ? mod.getAttr(a.name) : (this.importer?.(`${s.module}.${a.name}`) ?? mod.getAttr(a.name));
+      this.store(a.asname ?? a.name, v, f);
     }
   }
 
@@ -570,6 +616,7 @@ export class Interpreter {
     }
     const g = f.globals.get(name);
     if (g !== undefined) return g;
+    if (name === "globals") return globalsBuiltin(f.globals);
     const b = BUILTINS.get(name);
     if (b !== undefined) return b;
     if (FORBIDDEN_BUILTINS.has(name)) throw notAllowed(`'${name}()'`);
@@ -613,7 +660,7 @@ export class Interpreter {
       case "Attribute": {
         const obj = this.eval(target.value, f);
         f.line = target.lineno;
-        checkAttrName(target.attr);
+        checkAttrName(target.attr, obj);
         if (obj instanceof HostObject) obj.setAttr(target.attr, v, this.ctx);
         else throw new PyException("AttributeError", `'${typeName(obj)}' object has no attribute '${target.attr}' (only host objects accept attribute assignment)`);
         return;
@@ -710,7 +757,7 @@ export class Interpreter {
       }
       case "Attribute": {
         const obj = this.eval(target.value, f);
-        checkAttrName(target.attr);
+        checkAttrName(target.attr, obj);
         if (obj instanceof HostObject) obj.delAttr(target.attr, this.ctx);
         else throw new PyException("AttributeError", `'${typeName(obj)}' object has no attribute '${target.attr}'`);
         return;
@@ -724,7 +771,12 @@ export class Interpreter {
   // Attributes
 
   getAttr(obj: PyValue, name: string): PyValue {
-    checkAttrName(name);
+    if (name === "__name__") {
+      // type(x).__name__, f.__name__, module.__name__: the name, nothing else of the object.
+      if (obj instanceof PyType || obj instanceof PyExceptionType || obj instanceof PyFunction || obj instanceof PyBuiltin) return obj.name;
+      if (obj instanceof HostObject && obj.pyTypeName === "module") return (obj as unknown as { name: string }).name;
+    }
+    checkAttrName(name, obj);
     if (obj instanceof HostObject) {
       const v = obj.getAttr(name, this.ctx);
       if (v === undefined) throw new PyException("AttributeError", `'${obj.pyTypeName}' object has no attribute '${name}'`);
@@ -1025,8 +1077,84 @@ function notAllowed(construct: string): FatalPythonError {
   return new FatalPythonError("not-allowed", notAllowedMessage(construct));
 }
 
-function checkAttrName(name: string): void {
-  if (name.startsWith("__")) throw notAllowed(`access to the attribute '${name}'`);
+/**
+ * Dunder attributes (`__class__`, `__globals__`, `__proto__`...) are the way out
+ * of a sandbox and are refused. A private name (`this.__cache`, no trailing
+ * underscores) is only an ordinary name outside a class, and host objects look
+ * names up in their own maps, so it reaches them.
+ */
+function checkAttrName(name: string, obj: PyValue): void {
+  if (name.startsWith("__") && (name.endsWith("__") || !(obj instanceof HostObject))) throw notAllowed(`access to the attribute '${name}'`);
+}
+
+/** globals(): the namespace the code runs in (the package's module, or the rex bindings in commands). */
+function globalsBuiltin(globals: Map<string, PyValue>): PyBuiltin {
+  return new PyBuiltin("globals", (args, kwargs) => {
+    if (args.length || kwargs.size) throw new PyException("TypeError", `globals() takes no arguments (${args.length + kwargs.size} given)`);
+    return new GlobalsDict(globals);
+  });
+}
+
+/** The live namespace as a mapping: reads and writes go to the module's variables. */
+class GlobalsDict extends HostObject {
+  readonly pyTypeName = "dict";
+  constructor(private readonly vars: Map<string, PyValue>) {
+    super();
+  }
+  private key(k: PyValue): string {
+    if (typeof k !== "string") throw new PyException("KeyError", String(k));
+    return k;
+  }
+  override getItem(k: PyValue, ctx: CallContext): PyValue {
+    const v = this.vars.get(this.key(k));
+    if (v === undefined) throw new PyException("KeyError", ctx.repr(k));
+    return v;
+  }
+  override setItem(k: PyValue, v: PyValue): void {
+    this.vars.set(this.key(k), v);
+  }
+  override delItem(k: PyValue, ctx: CallContext): void {
+    if (!this.vars.delete(this.key(k))) throw new PyException("KeyError", ctx.repr(k));
+  }
+  override contains(k: PyValue): boolean {
+    return typeof k === "string" && this.vars.has(k);
+  }
+  override iterate(): Iterable<PyValue> {
+    return [...this.vars.keys()];
+  }
+  override length(): number {
+    return this.vars.size;
+  }
+  override getAttr(name: string): PyValue | undefined {
+    const vars = this.vars;
+    switch (name) {
+      case "get":
+        return new PyBuiltin("get", (args) => (typeof args[0] === "string" ? vars.get(args[0]) : undefined) ?? args[1] ?? null);
+      case "keys":
+        return new PyBuiltin("keys", () => [...vars.keys()]);
+      case "items":
+        return new PyBuiltin("items", () => [...vars.entries()].map(([k, v]) => new PyTuple([k, v])));
+      case "values":
+        return new PyBuiltin("values", () => [...vars.values()]);
+      case "setdefault":
+        return new PyBuiltin("setdefault", (args) => {
+          const k = this.key(args[0] ?? null);
+          if (!vars.has(k)) vars.set(k, args[1] ?? null);
+          return vars.get(k)!;
+        });
+      case "update":
+        return new PyBuiltin("update", (args, kwargs) => {
+          if (args[0] instanceof PyDict) for (const [k, v] of args[0].entries()) vars.set(this.key(k), v);
+          for (const [k, v] of kwargs) vars.set(k, v);
+          return null;
+        });
+      default:
+        return undefined;
+    }
+  }
+  override repr(): string {
+    return "{...}";
+  }
 }
 
 function callableName(fn: PyValue): string {

@@ -2,6 +2,7 @@
  * Methods of the built-in value types (str, list, dict, set, tuple, float),
  * returned as bound PyBuiltin objects by attribute access.
  */
+import { allocate } from "./budget.js";
 import { arity, bindArgs, noKwargs } from "./args.js";
 import { argsLookup, formatTemplate } from "./format.js";
 import { codePoints, iterate, orderCompare, updateDictFromPairs, strLength } from "./ops.js";
@@ -175,6 +176,7 @@ function justify(s: string, args: PyValue[], fname: string, where: "l" | "r" | "
   const len = strLength(s);
   if (width <= len) return s;
   const n = width - len;
+  allocate(n);
   if (where === "l") return s + fill.repeat(n);
   if (where === "r") return fill.repeat(n) + s;
   // CPython's center puts the extra character on the left when both the padding and the width are odd.
@@ -655,6 +657,19 @@ const FLOAT_METHODS: Record<string, Method<PyFloat>> = {
 function bind<T>(table: Record<string, Method<T>>, self: T, name: string, owner: string): PyBuiltin | undefined {
   if (!Object.prototype.hasOwnProperty.call(table, name)) return undefined;
   const m = table[name]!;
+  if (owner === "str") {
+    // A string method copies (upper, replace, split, format...): its result is charged to the memory budget.
+    return new PyBuiltin(
+      name,
+      (args, kwargs, ctx) => {
+        const r = m(self, args, kwargs, ctx);
+        if (typeof r === "string") allocate(r.length);
+        else if (Array.isArray(r)) allocate(r.length);
+        return r;
+      },
+      owner,
+    );
+  }
   return new PyBuiltin(name, (args, kwargs, ctx) => m(self, args, kwargs, ctx), owner);
 }
 

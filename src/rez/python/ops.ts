@@ -4,6 +4,7 @@
  * (big ints, floor division and modulo signs, float division by zero, str code
  * points), raising the TypeError/ValueError Python raises otherwise.
  */
+import { allocate } from "./budget.js";
 import { percentFormat } from "./format.js";
 import {
   HostObject,
@@ -120,12 +121,32 @@ export function truthy(v: PyValue, ctx: CallContext): boolean {
   return true;
 }
 
+/**
+ * Iteration charges the memory budget with the container's size: builtins that
+ * copy an iterable (list(), sorted(), set(), join...) take no evaluation steps,
+ * so this is what bounds `[list(big) for i in range(100)]`.
+ */
 export function iterate(v: PyValue, ctx: CallContext): Iterable<PyValue> {
-  if (Array.isArray(v)) return iterateList(v);
-  if (typeof v === "string") return codePoints(v) ?? v;
-  if (v instanceof PyTuple) return v.items;
-  if (v instanceof PyDict) return [...v.keys()];
-  if (v instanceof PySet) return [...v];
+  if (Array.isArray(v)) {
+    allocate(v.length);
+    return iterateList(v);
+  }
+  if (typeof v === "string") {
+    allocate(v.length);
+    return codePoints(v) ?? v;
+  }
+  if (v instanceof PyTuple) {
+    allocate(v.items.length);
+    return v.items;
+  }
+  if (v instanceof PyDict) {
+    allocate(v.size);
+    return [...v.keys()];
+  }
+  if (v instanceof PySet) {
+    allocate(v.size);
+    return [...v];
+  }
   if (v instanceof PyRange) return iterateRange(v, ctx);
   if (v instanceof PyIterator) return v;
   if (v instanceof PyDictView) return [...v];
@@ -146,6 +167,7 @@ function* iterateRange(r: PyRange, ctx: CallContext): Generator<PyValue> {
   const n = r.length;
   for (let i = 0; i < n; i++) {
     ctx.step();
+    allocate(1);
     yield r.at(i);
   }
 }
@@ -306,6 +328,7 @@ const MAX_REPEAT_LENGTH = 10_000_000;
 function repeatSeq<T>(items: readonly T[], n: number): T[] {
   if (n <= 0 || items.length === 0) return [];
   if (items.length * n > MAX_REPEAT_LENGTH) throw new PyException("MemoryError", "sequence repetition too large for a package definition");
+  allocate(items.length * n);
   const out: T[] = [];
   for (let i = 0; i < n; i++) for (const x of items) out.push(x);
   return out;
@@ -314,6 +337,7 @@ function repeatSeq<T>(items: readonly T[], n: number): T[] {
 function repeatStr(s: string, n: number): string {
   if (n <= 0) return "";
   if (s.length * n > MAX_REPEAT_LENGTH) throw new PyException("MemoryError", "string repetition too large for a package definition");
+  allocate(s.length * n);
   return s.repeat(n);
 }
 
@@ -337,15 +361,25 @@ export function binaryOp(op: BinaryOperator, a: PyValue, b: PyValue, ctx: CallCo
   switch (op) {
     case "Add":
       if (typeof a === "string") {
-        if (typeof b === "string") return a + b;
+        if (typeof b === "string") {
+          // V8 joins strings without copying them: only the new part costs memory.
+          allocate(b.length);
+          return a + b;
+        }
         throw new PyException("TypeError", `can only concatenate str (not "${typeName(b)}") to str`);
       }
       if (Array.isArray(a)) {
-        if (Array.isArray(b)) return a.concat(b);
+        if (Array.isArray(b)) {
+          allocate(a.length + b.length);
+          return a.concat(b);
+        }
         throw new PyException("TypeError", `can only concatenate list (not "${typeName(b)}") to list`);
       }
       if (a instanceof PyTuple) {
-        if (b instanceof PyTuple) return new PyTuple([...a.items, ...b.items]);
+        if (b instanceof PyTuple) {
+          allocate(a.items.length + b.items.length);
+          return new PyTuple([...a.items, ...b.items]);
+        }
         throw new PyException("TypeError", `can only concatenate tuple (not "${typeName(b)}") to tuple`);
       }
       break;
@@ -701,6 +735,7 @@ export function sliceIndices(s: PySlice, len: number): { start: number; stop: nu
 
 function sliceSeq<T>(items: readonly T[], s: PySlice): T[] {
   const { start, step, count } = sliceIndices(s, items.length);
+  allocate(count);
   if (step === 1) return items.slice(start, start + count);
   const out: T[] = [];
   for (let i = 0, j = start; i < count; i++, j += step) out.push(items[j]!);
@@ -751,7 +786,12 @@ export function getItem(obj: PyValue, key: PyValue | PySlice, ctx: CallContext):
     return obj.at(normIndex(toIndex(key, "range"), obj.length, "range object"));
   }
   if (obj instanceof HostObject) {
-    if (key instanceof PySlice) throw new PyException("TypeError", `'${obj.pyTypeName}' object does not support slicing`);
+    if (key instanceof PySlice) {
+      // A tuple-like host object (sys.version_info) slices as a tuple does.
+      const seq = obj.asTuple();
+      if (seq) return new PyTuple(sliceSeq(seq, key));
+      throw new PyException("TypeError", `'${obj.pyTypeName}' object does not support slicing`);
+    }
     return obj.getItem(key, ctx);
   }
   throw new PyException("TypeError", `'${typeName(obj)}' object is not subscriptable`);

@@ -513,6 +513,11 @@ export abstract class HostObject {
     return false;
   }
 
+  /** For tuple-like objects (named tuples such as sys.version_info): the items, so slices work. */
+  asTuple(): readonly PyValue[] | undefined {
+    return undefined;
+  }
+
   /** Iteration; undefined when not iterable. */
   iterate(_ctx: CallContext): Iterable<PyValue> | undefined {
     return undefined;

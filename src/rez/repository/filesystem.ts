@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import type { HostQuery } from "../python/modules.js";
 import path from "node:path";
 import { Version } from "../version/index.js";
 import { Package, summarize } from "../package.js";
@@ -36,6 +37,8 @@ export class FilesystemRepository {
   private familyNames?: string[];
   private readonly familyCache = new Map<string, Package[] | null>();
   readonly problems: LoadProblem[] = [];
+  /** Definitions whose loading asked the host (platform, environment, file system), for `repo check --verbose`. */
+  readonly hostDependent: { file: string; queries: HostQuery[] }[] = [];
   private readonly read: DefinitionReader;
   private readonly cache?: RepositoryIndexCache;
   private readonly observations?: Map<string, FamilyObservation>;
@@ -198,8 +201,10 @@ export class FilesystemRepository {
       }
     }
     const pkg = this.validated(new Package(def, name, version, this.root, base, this.read));
-    // Packages with warnings are not cached, so the warning is seen on every load.
-    if (pkg && clean && this.cache) {
+    if (def.hostQueries) this.hostDependent.push({ file, queries: def.hostQueries });
+    // Packages with warnings are not cached, so the warning is seen on every load. Nor are packages that
+    // asked the host: their attributes hold for where they were loaded, which the file's stamp does not cover.
+    if (pkg && clean && !def.hostQueries && this.cache) {
       const st = statOrUndefined(file);
       if (st) this.cache.put(name, file, stampOf(st), summarize(def));
     }

@@ -1,4 +1,5 @@
 import path from "node:path";
+import type { HostQuery } from "../python/modules.js";
 import { FilesystemRepository, type DefinitionReader, type LoadProblem } from "./filesystem.js";
 import { RepositoryIndexCache } from "./index-cache.js";
 import type { Package } from "../package.js";
@@ -118,6 +119,11 @@ export class Repositories implements PackageSource {
     }
     this.saveCaches();
     return counts;
+  }
+
+  /** Definitions loaded so far whose evaluation asked the host, with what they asked. */
+  get hostDependent(): { file: string; queries: HostQuery[] }[] {
+    return this.repositories.flatMap((r) => r.hostDependent);
   }
 
   get problems(): LoadProblem[] {
