@@ -92,7 +92,16 @@ function jsonResult(r: SolveResult): Record<string, unknown> {
     status: r.status === "solved" ? "solved" : "failed",
     resolved: r.status === "solved" ? r.resolved.map((v) => v.qualifiedName) : [],
     ...(r.ephemerals.length ? { ephemerals: r.ephemerals.map(String) } : {}),
-    ...(r.failure ? { failure: { kind: r.failure.kind, description: r.failure.description, explanation: r.failure.explanation } } : {}),
+    ...(r.failure
+      ? {
+          failure: {
+            kind: r.failure.kind,
+            description: r.failure.description,
+            explanation: r.failure.explanation,
+            ...(r.failure.broken ? { broken: r.failure.broken } : {}),
+          },
+        }
+      : {}),
   };
 }
 
