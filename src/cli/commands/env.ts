@@ -62,7 +62,7 @@ export function acquireContext(request: string[], opts: ContextSourceOpts): Acqu
     if (!wf) throw new UsageError(`no workflow '${opts.workflow}' in the configuration`);
     req = [...wf.request, ...request];
   }
-  if (req.length === 0) throw new UsageError("nothing to resolve: give a request, --workflow NAME or --context FILE");
+  // No request is an empty context (the implicit packages only), as rez-env with no packages gives.
   const implicit = opts.implicit === false ? [] : (config?.implicitPackages ?? implicitPackagesFor(hostSystem()));
   const timestamp = opts.time ? parseTime(opts.time) : undefined;
   const result = solve(req, repos, { implicitPackages: implicit, timestamp, lateRequires: lateRequiresHook() });

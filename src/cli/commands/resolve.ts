@@ -37,6 +37,7 @@ export function register(program: Command): void {
     .option("-o, --output <file>", "write the resolved context (Tantalus lock, JSON)")
     .option("--rxt <file>", "also write the context as a Rez .rxt file (rez-env --input accepts it)")
     .option("--batch <requests.json>", "resolve every request of a JSON array of requests, loading the repositories once")
+    .addHelpText("after", "\nWith no request (and no --workflow), the resolve is empty, as rez-env with no packages.")
     .action((request, opts: ResolveOpts) => {
       const repos = openRepositories(opts);
       const config = findConfig(opts);
@@ -54,7 +55,7 @@ export function register(program: Command): void {
         if (!wf) throw new UsageError(`no workflow '${opts.workflow}' in the configuration`);
         req = [...wf.request, ...request];
       }
-      if (req.length === 0) throw new UsageError("nothing to resolve: give a request or --workflow NAME");
+      // An empty request is valid, as in rez-env: a context of the implicit packages alone (usually empty).
       // Names are checked as rez-env checks them, so a typo is an error, not a missing family.
       for (const r of req) parsePackageRequest(r);
 
@@ -88,9 +89,14 @@ function contextOf(request: string[], implicit: string[], repos: Repositories, t
 }
 
 function jsonResult(r: SolveResult): Record<string, unknown> {
+  const solved = r.status === "solved";
   return {
-    status: r.status === "solved" ? "solved" : "failed",
-    resolved: r.status === "solved" ? r.resolved.map((v) => v.qualifiedName) : [],
+    status: solved ? "solved" : "failed",
+    // `resolved` (qualified names) stays for the scripts that read it; `variants` is the structured form.
+    resolved: solved ? r.resolved.map((v) => v.qualifiedName) : [],
+    variants: solved
+      ? r.resolved.map((v) => ({ name: v.name, version: v.version.toString(), index: v.index, root: v.root, qualifiedName: v.qualifiedName, file: v.package.file }))
+      : [],
     ...(r.ephemerals.length ? { ephemerals: r.ephemerals.map(String) } : {}),
     ...(r.failure
       ? {
