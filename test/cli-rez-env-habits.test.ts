@@ -134,3 +134,13 @@ test("the interactive shell marks its prompt as rez-env does, once per nesting l
   assert.ok(norc.ps1?.startsWith("\\[\\e[1m\\]>\\[\\e[0m\\] "), norc.ps1);
   assert.doesNotMatch(norc.ps1!, /user\$/);
 });
+
+test("`this` in a @late function that commands read is the Package, as Rez binds it", () => {
+  for (const c of rez.late as { request: string[]; LATE_FACTS: string; LATE_SHOUT: string }[]) {
+    const r = runCli(["env", "--json", "--no-implicit", "--paths", ROOT, ...c.request]);
+    assert.equal(r.code, 0, r.stderr);
+    const environ = JSON.parse(r.stdout);
+    assert.equal(environ.LATE_FACTS, c.LATE_FACTS.replace("<root>", ROOT), c.request.join(" "));
+    assert.equal(environ.LATE_SHOUT, c.LATE_SHOUT);
+  }
+});

@@ -148,9 +148,23 @@ def variants():
     return out
 
 
+LATE = [["latefacts"], ["latefacts", "python-3.9"]]
+
+
+def late():
+    """What `this` is in a @late function that commands read (environ of the resolve, no parent environ)."""
+    out = []
+    for request in LATE:
+        ctx = ResolvedContext(request, package_paths=[ROOT], add_implicit_packages=False)
+        env = ctx.get_environ(parent_environ={})
+        # str(this) names the repository: recorded as <root>
+        out.append({"request": request, "LATE_FACTS": env.get("LATE_FACTS").replace(ROOT, "<root>"), "LATE_SHOUT": env.get("LATE_SHOUT")})
+    return out
+
+
 def main():
     json.dump({"rez": __import__("rez").__version__, "use_variant_shortlinks": __import__("rez.config").config.config.use_variant_shortlinks,
-               "variants": variants(), "empty": empty(), "exclude": exclude(), "patch": patch(), "prompt": prompt()}, sys.stdout, indent=1)
+               "variants": variants(), "late": late(), "empty": empty(), "exclude": exclude(), "patch": patch(), "prompt": prompt()}, sys.stdout, indent=1)
     sys.stdout.write("\n")
 
 
