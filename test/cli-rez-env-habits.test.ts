@@ -144,3 +144,14 @@ test("`this` in a @late function that commands read is the Package, as Rez binds
     assert.equal(environ.LATE_SHOUT, c.LATE_SHOUT);
   }
 });
+
+test("info --json shows every attribute Rez shows and evaluates @late tools as Rez reads them", () => {
+  for (const c of rez.info as { request: string; attributes: Record<string, unknown>; tools: string[] | null }[]) {
+    const r = runCli(["info", c.request, "--json", "--paths", ROOT]);
+    assert.equal(r.code, 0, r.stderr);
+    const d = JSON.parse(r.stdout);
+    const attributes = { ...d.attributes, base: path.relative(ROOT, d.attributes.base) };
+    assert.deepEqual(attributes, c.attributes, c.request);
+    assert.deepEqual(d.tools, c.tools ?? [], c.request);
+  }
+});

@@ -30,6 +30,9 @@ import tempfile
 from rez.package_filter import PackageFilterList, Rule
 from rez.resolved_context import ResolvedContext
 from rez.utils.formatting import PackageRequest
+from rez.packages import iter_packages
+from rez.utils.sourcecode import SourceCode
+from rez.version import Requirement
 
 ROOT = os.path.realpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "test", "fixtures", "rez-env-habits"))
 REZ_RUN = "/tmp/rezenv/rez-run.sh"
@@ -162,9 +165,39 @@ def late():
     return out
 
 
+INFO = ["latetools", "latefacts", "hashed", "bar-1.0"]
+
+
+def encode(v):
+    if isinstance(v, SourceCode):
+        return {"$function": v.funcname, "late": bool(v.late_binding)}
+    if isinstance(v, (bool, int, float, str)) or v is None:
+        return v
+    if isinstance(v, (list, tuple)):
+        return [encode(x) for x in v]
+    if isinstance(v, dict):
+        return {str(k): encode(x) for k, x in v.items()}
+    return str(v)
+
+
+def info():
+    """What `rez view -a` shows of the latest package in range (validated_data, with 'base'), and
+    the package's tools as read outside a context (a @late tools function evaluated)."""
+    out = []
+    for spec in INFO:
+        req = Requirement(spec)
+        pkg = sorted(iter_packages(req.name, range_=req.range, paths=[ROOT]), key=lambda p: p.version)[-1]
+        data = pkg.validated_data()
+        data.pop("config", None)
+        attrs = {k: encode(v) for k, v in data.items()}
+        attrs["base"] = os.path.relpath(attrs["base"], ROOT)
+        out.append({"request": spec, "attributes": attrs, "tools": encode(pkg.tools)})
+    return out
+
+
 def main():
     json.dump({"rez": __import__("rez").__version__, "use_variant_shortlinks": __import__("rez.config").config.config.use_variant_shortlinks,
-               "variants": variants(), "late": late(), "empty": empty(), "exclude": exclude(), "patch": patch(), "prompt": prompt()}, sys.stdout, indent=1)
+               "variants": variants(), "late": late(), "info": info(), "empty": empty(), "exclude": exclude(), "patch": patch(), "prompt": prompt()}, sys.stdout, indent=1)
     sys.stdout.write("\n")
 
 

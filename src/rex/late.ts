@@ -115,3 +115,23 @@ export function lateRequiresHook(): LateRequiresHook {
     return items as string[];
   };
 }
+
+/**
+ * Evaluates a package's `@late()` attribute as Rez does when the package is
+ * read outside a context (`rez view`, `package.tools`): `this` is the Package,
+ * `in_context()` is False.
+ */
+export function lateAttributeEvaluator(): (pkg: Package, fn: PyFunction) => PyValue {
+  const python = new Interpreter();
+  const notInContext = new PyBuiltin("in_context", () => false);
+  const evaluate = (fn: PyFunction, self: PackageBinding): PyValue =>
+    python.callFunction(fn, [], new Map(), { globals: new Map<string, PyValue>([["in_context", notInContext], ["this", self]]) });
+  return (pkg, fn) => {
+    try {
+      return evaluate(fn, new PackageBinding(pkg, evaluate));
+    } catch (err) {
+      if (err instanceof PythonError) throw new InputError(`${pkg.qualifiedName}: @late() ${fn.name} failed: ${err.detail}`, err.location ?? { file: pkg.file });
+      throw err;
+    }
+  };
+}

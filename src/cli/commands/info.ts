@@ -3,6 +3,7 @@ import { openRepositories, printJson } from "../common.js";
 import { Requirement } from "../../rez/version/index.js";
 import { TantalusError, formatLocation } from "../../errors.js";
 import { describePackage, packagesInRange } from "../../rez/query.js";
+import { lateAttributeEvaluator } from "../../rex/late.js";
 
 export function register(program: Command): void {
   program
@@ -25,7 +26,7 @@ export function register(program: Command): void {
       repos.saveCaches();
       // The package a resolve of this request would reach first: a broken one is an error, as in Rez.
       latest.assertLoaded();
-      const info = describePackage(latest, packagesInRange(family).map((p) => p.version.toString()));
+      const info = describePackage(latest, packagesInRange(family).map((p) => p.version.toString()), lateAttributeEvaluator());
       const broken = packagesInRange(family)
         .filter((p) => p.broken)
         .map((p) => ({ version: p.version.toString(), ...p.broken! }));
