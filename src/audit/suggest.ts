@@ -70,6 +70,7 @@ export class SonameIndex {
     const used: Record<string, IndexEntry> = {};
     for (const family of this.repos.familyNames()) {
       for (const pkg of this.repos.family(family) ?? []) {
+        if (pkg.broken) continue;
         let mtimeMs = 0;
         try {
           mtimeMs = fs.statSync(pkg.file).mtimeMs;

@@ -36,6 +36,7 @@ import { hostHomeResolver, type HomeResolver, type RefSyntax } from "./expand.js
 import { NamespaceFormatter } from "./format.js";
 import { ActionManager } from "./manager.js";
 import { rexPackageOf, type RexPackage } from "./package-data.js";
+import { PackageBinding } from "./late.js";
 import { REZ_DEFAULT_SHELL, REZ_SYSTEM_PATHS } from "./system-paths.js";
 import type { ShellKind } from "./shells.js";
 import {
@@ -430,6 +431,7 @@ class ContextInterpreter {
     const base = this.mapPath(v.package.base);
     const late = new Map<string, PyValue>();
     const self = this;
+    let packageBinding: PackageBinding | undefined;
     const facts: BoundVariantFacts = {
       name: v.name,
       version: v.version as Version,
@@ -445,7 +447,9 @@ class ContextInterpreter {
         const cached = late.get(name);
         if (cached !== undefined) return cached;
         return p.attribute(name, (fn) => {
-          const value = self.evaluateLate(fn, binding);
+          // Rez evaluates it on the package (the variant forwards to it): `this` is the Package, not this binding
+          packageBinding ??= new PackageBinding(v.package, (f, b) => self.evaluateLate(f, b), (x) => self.mapPath(x));
+          const value = self.evaluateLate(fn, packageBinding);
           late.set(name, value);
           return value;
         });

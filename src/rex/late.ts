@@ -11,6 +11,7 @@ import { PythonError } from "../rez/python/errors.js";
 import { HostObject, PyBuiltin, PyException, PyFunction, PyTuple, type PyValue } from "../rez/python/values.js";
 import { InputError } from "../errors.js";
 import { VersionBinding } from "./values.js";
+import { pyRepr } from "../rez/python/index.js";
 
 /** Package keys Rez's Package knows: absent ones read as None. */
 const PACKAGE_SCHEMA_KEYS = new Set([
@@ -20,15 +21,22 @@ const PACKAGE_SCHEMA_KEYS = new Set([
   "revision", "tests", "timestamp", "tools", "uuid", "variants", "vcs",
 ]);
 
-/** `this` in a late function evaluated during a solve: Rez's Package. */
-class PackageBinding extends HostObject {
+/**
+ * `this` in a `@late()` function: Rez's Package (packages.py
+ * `_eval_late_binding` binds the wrapper itself). Also when commands read a
+ * late attribute through their `this`: Rez's variant forwards the attribute to
+ * its package, so `this.index` or `this.root` raise there too.
+ */
+export class PackageBinding extends HostObject {
   readonly pyTypeName = "Package";
   private version?: VersionBinding;
   private readonly late = new Map<string, PyValue>();
 
+  /** `mapPath`: where the repository is as the context sees it (an image's root map). */
   constructor(
     private readonly pkg: Package,
     private readonly evaluate: (fn: PyFunction, self: PackageBinding) => PyValue,
+    private readonly mapPath: (p: string) => string = (p) => p,
   ) {
     super();
   }
@@ -41,11 +49,11 @@ class PackageBinding extends HostObject {
       case "version":
         return (this.version ??= new VersionBinding(p.version));
       case "base":
-        return p.base;
+        return this.mapPath(p.base);
       case "qualified_name":
         return p.qualifiedName;
       case "uri":
-        return p.file;
+        return this.mapPath(p.file);
       case "is_package":
         return true;
       case "is_variant":
@@ -66,8 +74,14 @@ class PackageBinding extends HostObject {
     throw new PyException("AttributeError", `Package instance has no attribute '${name}'`);
   }
 
+  /** Rez's str(Package): the resource wrapper's repr, `Package(filesystem.package{...})`. */
   override str(): string {
-    return this.pkg.qualifiedName;
+    const p = this.pkg;
+    const handle = [`'location': ${pyRepr(this.mapPath(p.repository))}`, `'name': ${pyRepr(p.name)}`];
+    const v = p.version.toString();
+    if (v) handle.push(`'version': ${pyRepr(v)}`);
+    handle.push(`'repository_type': 'filesystem'`);
+    return `Package(filesystem.package{${handle.join(", ")}})`;
   }
 }
 
@@ -99,5 +113,25 @@ export function lateRequiresHook(): LateRequiresHook {
       throw new InputError(`${pkg.qualifiedName}: @late() requires must return a list of requirement strings`, { file: pkg.file, line: fn.line });
     }
     return items as string[];
+  };
+}
+
+/**
+ * Evaluates a package's `@late()` attribute as Rez does when the package is
+ * read outside a context (`rez view`, `package.tools`): `this` is the Package,
+ * `in_context()` is False.
+ */
+export function lateAttributeEvaluator(): (pkg: Package, fn: PyFunction) => PyValue {
+  const python = new Interpreter();
+  const notInContext = new PyBuiltin("in_context", () => false);
+  const evaluate = (fn: PyFunction, self: PackageBinding): PyValue =>
+    python.callFunction(fn, [], new Map(), { globals: new Map<string, PyValue>([["in_context", notInContext], ["this", self]]) });
+  return (pkg, fn) => {
+    try {
+      return evaluate(fn, new PackageBinding(pkg, evaluate));
+    } catch (err) {
+      if (err instanceof PythonError) throw new InputError(`${pkg.qualifiedName}: @late() ${fn.name} failed: ${err.detail}`, err.location ?? { file: pkg.file });
+      throw err;
+    }
   };
 }

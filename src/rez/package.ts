@@ -22,6 +22,35 @@ export interface PackageSummary {
   tantalus?: PackageDefinition["tantalus"];
   /** Lines of `requires` and `variants`, for error messages. */
   lines: { requires?: number; variants?: number; build_requires?: number };
+  /**
+   * Set when the definition failed to load (syntax error, refused construct,
+   * invalid `variants`, failing `@early`...). The package keeps its place in
+   * the family, because Rez lists it from its directory and raises only when a
+   * resolve reaches it; never cached.
+   */
+  broken?: LoadFailure;
+}
+
+/** Why a package definition could not be loaded: Rez's "Problem loading <file>: <reason>". */
+export interface LoadFailure {
+  file: string;
+  line?: number;
+  message: string;
+}
+
+/** Rez's wording, e.g. `Problem loading /r/foo/2.0.0/package.py: '[' was never closed (package.py, line 3)`. */
+export function describeLoadFailure(f: LoadFailure): string {
+  return `Problem loading ${f.file}: ${f.message}${f.line !== undefined ? ` (${path.basename(f.file)}, line ${f.line})` : ""}`;
+}
+
+/** A package that cannot be used because its definition failed to load. */
+export class BrokenPackageError extends InputError {
+  constructor(
+    readonly pkg: Package,
+    readonly failure: LoadFailure,
+  ) {
+    super(`${pkg.qualifiedName} cannot be loaded: ${failure.message}`, { file: failure.file, line: failure.line });
+  }
 }
 
 export function summarize(def: PackageDefinition): PackageSummary {
@@ -80,8 +109,28 @@ export class Package {
     this.base = base;
   }
 
+  /**
+   * A package whose definition failed to load: listed by its directory, as Rez
+   * lists it, so that a resolve reaching it fails instead of picking another version.
+   */
+  static broken(failure: LoadFailure, name: string, version: Version, repository: string, base: string): Package {
+    const summary: PackageSummary = { file: failure.file, requires: [], buildRequires: [], variants: [], hashedVariants: false, lines: {}, broken: failure };
+    return new Package(summary, name, version, repository, base);
+  }
+
+  /** Why the definition did not load, or undefined for a usable package. */
+  get broken(): LoadFailure | undefined {
+    return this.summary.broken;
+  }
+
+  /** Throws BrokenPackageError for a broken package: anything that uses its contents must not go on. */
+  assertLoaded(): void {
+    if (this.summary.broken) throw new BrokenPackageError(this, this.summary.broken);
+  }
+
   /** The whole definition (commands, custom attributes...), read on first use when loaded from the index cache. */
   get definition(): PackageDefinition {
+    this.assertLoaded();
     this._definition ??= this.readDefinition(this.summary.file);
     return this._definition;
   }
@@ -116,6 +165,7 @@ export class Package {
   /** Package-level requires (excluding variant requires). Empty for late requires: see lateRequires. */
   get requires(): Requirement[] {
     if (!this._requires) {
+      this.assertLoaded();
       const r = this.summary.requires;
       this._requires = r === "late" ? [] : parseRequirements(r, this, "requires");
     }
@@ -124,12 +174,14 @@ export class Package {
 
   /** build_requires (not late-evaluated: a late one yields nothing here). */
   get buildRequires(): Requirement[] {
+    this.assertLoaded();
     const r = this.summary.buildRequires;
     return r === "late" ? [] : parseRequirements(r, this, "build_requires");
   }
 
   get variants(): Variant[] {
     if (!this._variants) {
+      this.assertLoaded();
       const vs = this.summary.variants;
       if (vs.length === 0) {
         this._variants = [new Variant(this, null, [])];

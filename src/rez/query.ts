@@ -1,5 +1,6 @@
 import { Requirement } from "./version/index.js";
 import type { Package } from "./package.js";
+import { HostObject, PyDict, PyFloat, PyFunction, PyTuple, type PyValue } from "./python/values.js";
 import type { Repositories } from "./repository/index.js";
 
 /** Packages of a family whose version satisfies the requirement, latest first. */
@@ -20,13 +21,53 @@ export interface PackageInfo {
   timestamp?: number;
   requires: string[];
   late_requires: boolean;
+  /** `tools`, a `@late()` one evaluated as Rez reads it outside a context (see describePackage's `lateValue`). */
   tools: string[];
   variants: { index: number | null; requires: string[]; root: string }[];
+  /**
+   * Every attribute Rez shows (`rez view -a`: the definition's data and `base`),
+   * as JSON: functions as {"$function": name, "late": bool}, tuples as lists,
+   * dicts as objects.
+   */
+  attributes: Record<string, unknown>;
 }
 
-export function describePackage(pkg: Package, versions: string[]): PackageInfo {
+/** A package attribute's value as JSON (the encoding scripts/rez-oracle uses for Rez's values). */
+export function attributeJson(v: PyValue): unknown {
+  if (v instanceof PyFunction) return { $function: v.name, late: v.hasMark("late") };
+  if (typeof v === "bigint") return v.toString();
+  if (v instanceof PyFloat) return v.value;
+  if (v instanceof PyTuple) return v.items.map(attributeJson);
+  if (Array.isArray(v)) return v.map(attributeJson);
+  if (v instanceof PyDict) {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of v.entries()) out[typeof k === "string" ? k : String(attributeJson(k))] = attributeJson(x);
+    return out;
+  }
+  if (v instanceof HostObject) {
+    if (v.pyTypeName === "ModifyList") {
+      const get = (n: string) => attributeJson((v.getAttr as (n: string) => PyValue)(n));
+      return { $ModifyList: { append: get("append"), prepend: get("prepend") } };
+    }
+    return { $repr: v.pyTypeName };
+  }
+  if (v === null || typeof v === "boolean" || typeof v === "number" || typeof v === "string") return v;
+  return { $repr: typeof v };
+}
+
+/**
+ * `lateValue` evaluates a `@late()` attribute as Rez does outside a context
+ * (the rex stage has the evaluator; the core does not run Python on its own).
+ */
+export function describePackage(pkg: Package, versions: string[], lateValue?: (pkg: Package, fn: PyFunction) => PyValue): PackageInfo {
   const def = pkg.definition;
-  const tools = Array.isArray(def.tools) ? def.tools.map(String) : [];
+  const rawTools = def.attributes.tools;
+  const toolsValue = rawTools instanceof PyFunction && rawTools.hasMark("late") && lateValue ? lateValue(pkg, rawTools) : rawTools;
+  const toolList = toolsValue instanceof PyTuple ? toolsValue.items : toolsValue;
+  const tools = Array.isArray(toolList) ? toolList.map((t) => (typeof t === "string" ? t : String(attributeJson(t)))) : [];
+  const attributes: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(def.attributes)) attributes[k] = attributeJson(v);
+  attributes.base = pkg.base;
   return {
     name: pkg.name,
     version: pkg.version.toString(),
@@ -41,6 +82,7 @@ export function describePackage(pkg: Package, versions: string[]): PackageInfo {
     late_requires: pkg.hasLateRequires,
     tools,
     variants: pkg.variants.map((v) => ({ index: v.index, requires: v.variantRequires.map(String), root: v.root })),
+    attributes,
   };
 }
 

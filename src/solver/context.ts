@@ -1,6 +1,6 @@
-import type { Package } from "../rez/package.js";
+import { describeLoadFailure, type LoadFailure, type Package } from "../rez/package.js";
 import { InputError } from "../errors.js";
-import { Requirement, type RequirementList } from "../rez/version/index.js";
+import { Requirement, type RequirementList, type VersionRange } from "../rez/version/index.js";
 import type { Bits } from "./bits.js";
 import type { PackageFilterList } from "./filter.js";
 import { FamilyInfo, SourceCache, VariantInfo } from "./model.js";
@@ -34,6 +34,22 @@ export class MissingVersionError extends Error {
     readonly requiredBy: readonly string[] = [],
   ) {
     super(`Package could not be found: ${requirement.toString()}`);
+  }
+}
+
+/**
+ * Rez raised ResourceError ("Problem loading <file>: ...") while loading a
+ * package in a range the solve asked for: the solve ends (no backtracking),
+ * so a broken definition is never resolved around.
+ */
+export class BrokenPackageReachedError extends Error {
+  constructor(
+    readonly pkg: Package,
+    readonly failure: LoadFailure,
+    readonly requirement: Requirement,
+    readonly requiredBy: readonly string[] = [],
+  ) {
+    super(describeLoadFailure(failure));
   }
 }
 
@@ -89,12 +105,18 @@ export class FamilyState {
     return vs;
   }
 
-  /** Rez `_PackageVariantList.get_intersection`: visible packages in `mask`, in listing order. */
-  intersection(mask: Bits): Entry[] | null {
+  /**
+   * Rez `_PackageVariantList.get_intersection`: visible packages in `mask`, in
+   * listing order. Rez loads each package here, after the filters, so the
+   * first broken one in the range ends the solve (`range` names it).
+   */
+  intersection(mask: Bits, range: VersionRange): Entry[] | null {
     const out: Entry[] = [];
     for (const i of this.info.listing) {
       if ((mask[i >>> 5]! & (1 << (i & 31))) === 0) continue;
       if (!this.visible(i)) continue;
+      const broken = this.info.packages[i]!.broken;
+      if (broken) throw new BrokenPackageReachedError(this.info.packages[i]!, broken, Requirement.construct(this.name, range));
       const vs = this.variants(i);
       out.push(new Entry(i, vs, this.ctx.isKnownSorted(vs)));
     }

@@ -13,6 +13,7 @@ export type FailureKind =
   | "cycle"
   | "missing-family"
   | "missing-version"
+  | "broken-package"
   | "internal-conflict"
   | "max-fails"
   | "time-limit"
@@ -55,6 +56,8 @@ export interface SolveFailure {
   cycle?: string[];
   /** For missing-family / missing-version: the requirement that could not be met. */
   missing?: RequirementSource;
+  /** For broken-package: the package whose definition failed to load, and why. */
+  broken?: { package: string; file: string; line?: number; message: string };
 }
 
 /** What Rez records on a failed phase. */

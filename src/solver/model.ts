@@ -65,6 +65,8 @@ export class FamilyInfo {
       const names = new Set<string>();
       let late = false;
       for (const p of this.packages) {
+        // a broken package ends any solve that reaches it: it requires nothing
+        if (p.broken) continue;
         if (p.hasLateRequires) late = true;
         for (const r of p.requires) names.add(r.name);
         for (const v of p.variants) for (const r of v.variantRequires) names.add(r.name);

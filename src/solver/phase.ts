@@ -1,5 +1,5 @@
 import type { Requirement } from "../rez/version/index.js";
-import { MissingFamilyError, MissingVersionError, type SolveContext } from "./context.js";
+import { BrokenPackageReachedError, MissingFamilyError, MissingVersionError, type SolveContext } from "./context.js";
 import type { FailureReason, Provenance } from "./failure.js";
 import { dependencyOrder, findCycle, type FamilyGraph } from "./graph.js";
 import { MergedRequirements } from "./memo.js";
@@ -161,6 +161,7 @@ export class Phase {
               );
             }
             if (e instanceof MissingVersionError) throw new MissingVersionError(e.requirement, from.requesters.map(labelOf));
+            if (e instanceof BrokenPackageReachedError) throw new BrokenPackageReachedError(e.pkg, e.failure, e.requirement, from.requesters.map(labelOf));
             throw e;
           }
           if (!ownIndex) {

@@ -506,7 +506,7 @@ export class Scope {
     if (req.ephemeral) return new Scope(req.name, ScopeKind.Ephemeral, null, req, origin);
     if (req.conflict) return new Scope(req.name, ScopeKind.Conflict, null, req, origin);
     const fam = ctx.familyOrThrow(req.name);
-    const entries = fam.intersection(fam.info.rangeMask(req.range!));
+    const entries = fam.intersection(fam.info.rangeMask(req.range!), req.range!);
     if (!entries) throw new MissingVersionError(Requirement.construct(req.name, req.range));
     return new Scope(req.name, ScopeKind.Normal, new Slice(fam, entries, false, 0), null, origin);
   }
@@ -553,7 +553,7 @@ export class Scope {
     const r = own.range === null ? range : range.subtract(own.range);
     if (r === null) return null;
     const fam = ctx.familyOrThrow(this.name);
-    const entries = fam.intersection(fam.info.rangeMask(r));
+    const entries = fam.intersection(fam.info.rangeMask(r), r);
     if (!entries) return null;
     return this.withSlice(new Slice(fam, entries, false, 0));
   }

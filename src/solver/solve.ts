@@ -1,6 +1,7 @@
 import type { Variant } from "../rez/package.js";
 import { Requirement, RequirementList } from "../rez/version/index.js";
 import {
+  BrokenPackageReachedError,
   MissingFamilyError,
   MissingVersionError,
   SolveContext,
@@ -241,6 +242,22 @@ class Solver {
           description: e.message,
           explanation: `no version of ${r.name} satisfies ${r.toString()}${e.requiredBy.length ? ` (required by ${e.requiredBy.join(", ")})` : " (requested)"}${this.hiddenNote(r.name)}`,
           missing: { requirement: r.toString(), requiredBy: e.requiredBy.map((n) => [n]) },
+        },
+      };
+    }
+    if (e instanceof BrokenPackageReachedError) {
+      const f = e.failure;
+      const by = e.requiredBy.length ? `required by ${e.requiredBy.join(", ")}` : "requested";
+      return {
+        ...base,
+        failure: {
+          kind: "broken-package",
+          description: e.message,
+          explanation:
+            `${e.pkg.qualifiedName} (in the range ${e.requirement.toString()}, ${by}) does not load, and Rez refuses such a resolve too ` +
+            `rather than pick another version: fix ${f.file}${f.line !== undefined ? ` at line ${f.line}` : ""}, or hide the version with an .ignore file`,
+          missing: { requirement: e.requirement.toString(), requiredBy: e.requiredBy.map((n) => [n]) },
+          broken: { package: e.pkg.qualifiedName, file: f.file, ...(f.line !== undefined ? { line: f.line } : {}), message: f.message },
         },
       };
     }

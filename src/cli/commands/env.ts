@@ -23,6 +23,8 @@ import {
 } from "../../rex/index.js";
 import { InputError, TantalusError, UsageError } from "../../errors.js";
 import { writeFileAtomic } from "../../util/atomic.js";
+import { PackageFilterList, parseFilterRule } from "../../solver/filter.js";
+import { patchedRequest } from "../../context/patch.js";
 
 /** What `env` and `shell` share: where the context comes from. */
 export interface ContextSourceOpts {
@@ -32,6 +34,53 @@ export interface ContextSourceOpts {
   implicit?: boolean;
   time?: string;
   workflow?: string;
+  /** Package exclusion rules (rez-env --exclude): `foo-2+`, `*.beta`, `glob(...)`, `regex(...)`, `before(t)`. */
+  exclude?: string[];
+  /** rez-env --patch: the request patches the current context (--context, else $REZ_RXT_FILE). */
+  patch?: boolean;
+  strict?: boolean;
+  patchRank?: string;
+}
+
+/** The options `resolve`, `env` and `shell` share with rez-env. */
+export function addRezEnvOptions<C extends { option: (flags: string, description: string) => C }>(cmd: C): C {
+  return cmd
+    .option("--exclude <rules...>", "exclude packages, as rez-env --exclude: 'foo-2+', '*.beta', 'regex(...)', 'before(TIME)' (repeatable)")
+    .option("-p, --patch", "patch the current context (--context FILE, else $REZ_RXT_FILE): the request overrides its requests of the same name and kind, '^foo' removes foo")
+    .option("--strict", "with --patch: start from the resolved packages rather than the request")
+    .option("--patch-rank <n>", "with --patch: versions of packages not named may rise only from this rank on (3 = patch numbers)");
+}
+
+/** rez-env --exclude as a package filter (Rez adds each rule with Rule.parse_rule and add_exclusion). */
+export function excludeFilter(rules: readonly string[] | undefined): PackageFilterList | null {
+  if (!rules || rules.length === 0) return null;
+  const list = new PackageFilterList();
+  for (const r of rules) {
+    try {
+      list.addExclusion(parseFilterRule(r));
+    } catch (err) {
+      throw new UsageError(`--exclude ${r}: ${(err as Error).message}`);
+    }
+  }
+  return list;
+}
+
+/**
+ * The request of a patched resolve (rez-env --patch): the base context is
+ * --context FILE when given, else the shell's $REZ_RXT_FILE (what Rez's
+ * status.context reads), each a Tantalus lock or a Rez .rxt.
+ */
+export function patchRequest(request: string[], opts: ContextSourceOpts): string[] {
+  const file = opts.context ?? process.env.REZ_RXT_FILE;
+  if (!file) throw new UsageError("cannot patch: not in a context (give --context FILE, or run inside `tantalus shell`)");
+  const abs = path.resolve(file);
+  const base = isRxt(abs) ? importRxt(abs, (paths) => (opts.paths ? openRepositories(opts) : new Repositories(paths))) : loadContext(abs);
+  let rank = 0;
+  if (opts.patchRank !== undefined) {
+    rank = Number(opts.patchRank);
+    if (!Number.isInteger(rank) || rank < 0) throw new UsageError(`--patch-rank ${opts.patchRank}: expected a whole number`);
+  }
+  return patchedRequest(base, request, { strict: opts.strict === true, rank });
 }
 
 export interface AcquiredContext {
@@ -44,6 +93,10 @@ export interface AcquiredContext {
 /** Resolves the request with Tantalus's solver, or reads --context (a Tantalus lock or a Rez .rxt). */
 export function acquireContext(request: string[], opts: ContextSourceOpts): AcquiredContext {
   checkRequestArgs(request);
+  if (opts.patch) {
+    request = patchRequest(request, opts);
+    opts = { ...opts, context: undefined };
+  }
   if (opts.context) {
     if (request.length > 0 || opts.workflow) throw new UsageError("--context takes the resolve from the file; give no request");
     const file = path.resolve(opts.context);
@@ -63,10 +116,10 @@ export function acquireContext(request: string[], opts: ContextSourceOpts): Acqu
     if (!wf) throw new UsageError(`no workflow '${opts.workflow}' in the configuration`);
     req = [...wf.request, ...request];
   }
-  if (req.length === 0) throw new UsageError("nothing to resolve: give a request, --workflow NAME or --context FILE");
+  // No request is an empty context (the implicit packages only), as rez-env with no packages gives.
   const implicit = opts.implicit === false ? [] : (config?.implicitPackages ?? implicitPackagesFor(hostSystem()));
   const timestamp = opts.time ? parseTime(opts.time) : undefined;
-  const result = solve(req, repos, { implicitPackages: implicit, timestamp, lateRequires: lateRequiresHook() });
+  const result = solve(req, repos, { implicitPackages: implicit, timestamp, lateRequires: lateRequiresHook(), packageFilter: excludeFilter(opts.exclude) });
   if (result.status !== "solved") {
     throw new TantalusError(`resolve failed: ${result.failure?.explanation ?? result.failure?.description ?? result.status}`);
   }
@@ -124,7 +177,7 @@ interface EnvOpts extends ContextSourceOpts {
 const FORMATS = ["script", "json", "dotenv"] as const;
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command("env")
     .description(
       "write the environment Rez would give a resolve: the shell script Rez writes (rez context --interpret), " +
@@ -149,7 +202,8 @@ export function register(program: Command): void {
     )
     .option("--system-paths <paths>", "colon-separated paths appended to PATH at the end (default: what Rez finds for the shell; '' for none)")
     .option("--inherit-env", "interpret in this process's environment (as rez-env does) instead of an empty one (as in an image)")
-    .option("--home <dir>", "home directory for '~' in values (default: $HOME)")
+    .option("--home <dir>", "home directory for '~' in values (default: $HOME)");
+  addRezEnvOptions(cmd)
     .action((request, opts: EnvOpts) => {
       const format = opts.json ? "json" : (opts.format ?? "script");
       if (!(FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format ${format}: expected one of ${FORMATS.join(", ")}`);

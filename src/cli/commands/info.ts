@@ -1,8 +1,9 @@
 import type { Command } from "@commander-js/extra-typings";
 import { openRepositories, printJson } from "../common.js";
 import { Requirement } from "../../rez/version/index.js";
-import { TantalusError } from "../../errors.js";
+import { TantalusError, formatLocation } from "../../errors.js";
 import { describePackage, packagesInRange } from "../../rez/query.js";
+import { lateAttributeEvaluator } from "../../rex/late.js";
 
 export function register(program: Command): void {
   program
@@ -23,9 +24,14 @@ export function register(program: Command): void {
       }
       const latest = matching[0]!;
       repos.saveCaches();
-      const info = describePackage(latest, packagesInRange(family).map((p) => p.version.toString()));
+      // The package a resolve of this request would reach first: a broken one is an error, as in Rez.
+      latest.assertLoaded();
+      const info = describePackage(latest, packagesInRange(family).map((p) => p.version.toString()), lateAttributeEvaluator());
+      const broken = packagesInRange(family)
+        .filter((p) => p.broken)
+        .map((p) => ({ version: p.version.toString(), ...p.broken! }));
       if (opts.json) {
-        printJson(info);
+        printJson({ ...info, broken });
         return;
       }
       const out: string[] = [];
@@ -34,6 +40,7 @@ export function register(program: Command): void {
       out.push(`  file:        ${info.file}`);
       out.push(`  repository:  ${info.repository}`);
       out.push(`  versions:    ${info.versions.join(" ")}`);
+      for (const b of broken) out.push(`  broken:      ${b.version}: ${formatLocation({ file: b.file, line: b.line })}: ${b.message}`);
       if (info.timestamp !== undefined) out.push(`  timestamp:   ${info.timestamp} (${new Date(info.timestamp * 1000).toISOString()})`);
       out.push(`  requires:    ${info.late_requires ? "(@late: evaluated at resolve time)" : info.requires.join(" ") || "-"}`);
       if (info.tools.length) out.push(`  tools:       ${info.tools.join(" ")}`);

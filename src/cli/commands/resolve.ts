@@ -10,6 +10,8 @@ import { parsePackageRequest } from "../../rez/version/index.js";
 import { lateRequiresHook } from "../../rex/index.js";
 import { parseTime } from "../time.js";
 import type { Repositories } from "../../rez/repository/index.js";
+import type { PackageFilterList } from "../../solver/filter.js";
+import { addRezEnvOptions, excludeFilter, patchRequest } from "./env.js";
 
 interface ResolveOpts {
   paths?: string;
@@ -21,10 +23,14 @@ interface ResolveOpts {
   rxt?: string;
   batch?: string;
   workflow?: string;
+  exclude?: string[];
+  patch?: boolean;
+  strict?: boolean;
+  patchRank?: string;
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command("resolve")
     .description("resolve a request with Rez's semantics, like rez-env, and optionally write the context (lock)")
     .argument("[request...]", "requirements, e.g. maya-2024 'python-3.11' '~openexr-3'")
@@ -37,6 +43,8 @@ export function register(program: Command): void {
     .option("-o, --output <file>", "write the resolved context (Tantalus lock, JSON)")
     .option("--rxt <file>", "also write the context as a Rez .rxt file (rez-env --input accepts it)")
     .option("--batch <requests.json>", "resolve every request of a JSON array of requests, loading the repositories once")
+    .addHelpText("after", "\nWith no request (and no --workflow), the resolve is empty, as rez-env with no packages.");
+  addRezEnvOptions(cmd)
     .action((request, opts: ResolveOpts) => {
       checkRequestArgs(request);
       const repos = openRepositories(opts);
@@ -46,21 +54,22 @@ export function register(program: Command): void {
 
       if (opts.batch) {
         if (request.length > 0) throw new UsageError("--batch takes its requests from the file; give no request arguments");
-        runBatch(opts.batch, repos, implicit, timestamp);
+        if (opts.patch) throw new UsageError("--batch and --patch do not go together");
+        runBatch(opts.batch, repos, implicit, timestamp, excludeFilter(opts.exclude));
         return;
       }
-      let req = request;
+      let req = opts.patch ? patchRequest(request, opts) : request;
       if (opts.workflow) {
         const wf = config?.workflows?.[opts.workflow];
         if (!wf) throw new UsageError(`no workflow '${opts.workflow}' in the configuration`);
         req = [...wf.request, ...request];
       }
-      if (req.length === 0) throw new UsageError("nothing to resolve: give a request or --workflow NAME");
+      // An empty request is valid, as in rez-env: a context of the implicit packages alone (usually empty).
       // Names are checked as rez-env checks them, so a typo is an error, not a missing family.
       for (const r of req) parsePackageRequest(r);
 
       const t0 = performance.now();
-      const result = solve(req, repos, { implicitPackages: implicit, timestamp, lateRequires: lateRequiresHook() });
+      const result = solve(req, repos, { implicitPackages: implicit, timestamp, lateRequires: lateRequiresHook(), packageFilter: excludeFilter(opts.exclude) });
       const seconds = (performance.now() - t0) / 1000;
       const ctx = contextOf(req, implicit, repos, timestamp, result);
       repos.saveCaches();
@@ -89,15 +98,29 @@ function contextOf(request: string[], implicit: string[], repos: Repositories, t
 }
 
 function jsonResult(r: SolveResult): Record<string, unknown> {
+  const solved = r.status === "solved";
   return {
-    status: r.status === "solved" ? "solved" : "failed",
-    resolved: r.status === "solved" ? r.resolved.map((v) => v.qualifiedName) : [],
+    status: solved ? "solved" : "failed",
+    // `resolved` (qualified names) stays for the scripts that read it; `variants` is the structured form.
+    resolved: solved ? r.resolved.map((v) => v.qualifiedName) : [],
+    variants: solved
+      ? r.resolved.map((v) => ({ name: v.name, version: v.version.toString(), index: v.index, root: v.root, qualifiedName: v.qualifiedName, file: v.package.file }))
+      : [],
     ...(r.ephemerals.length ? { ephemerals: r.ephemerals.map(String) } : {}),
-    ...(r.failure ? { failure: { kind: r.failure.kind, description: r.failure.description, explanation: r.failure.explanation } } : {}),
+    ...(r.failure
+      ? {
+          failure: {
+            kind: r.failure.kind,
+            description: r.failure.description,
+            explanation: r.failure.explanation,
+            ...(r.failure.broken ? { broken: r.failure.broken } : {}),
+          },
+        }
+      : {}),
   };
 }
 
-function runBatch(file: string, repos: Repositories, implicit: string[], timestamp: number | undefined): void {
+function runBatch(file: string, repos: Repositories, implicit: string[], timestamp: number | undefined, packageFilter: PackageFilterList | null): void {
   let requests: unknown;
   try {
     requests = JSON.parse(fs.readFileSync(file, "utf8"));
@@ -114,7 +137,7 @@ function runBatch(file: string, repos: Repositories, implicit: string[], timesta
     let entry: Record<string, unknown>;
     try {
       for (const r of req) parsePackageRequest(r);
-      entry = jsonResult(solve(req, repos, { implicitPackages: implicit, timestamp, lateRequires }));
+      entry = jsonResult(solve(req, repos, { implicitPackages: implicit, timestamp, lateRequires, packageFilter }));
     } catch (err) {
       // A malformed requirement fails that request only; the batch goes on.
       entry = { status: "failed", resolved: [], failure: { kind: "invalid-request", description: (err as Error).message } };

@@ -16,6 +16,7 @@ interface RunOpts {
   config?: string;
   store?: string;
   tag?: string;
+  norc?: boolean;
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -40,6 +41,7 @@ export function register(program: Command): void {
     .option("--config <file>", "configuration file (default: ./tantalus.yaml)")
     .option("--store <dir>", "image store (default: the configuration's store)")
     .option("--tag <tag>", "run this store tag or manifest digest instead of the workflow's current image")
+    .option("--norc", "the interactive shell does not read your startup file (~/.bashrc, ~/.zshrc), as rez-env --norc")
     .action(async (workflow, programArgs, opts: RunOpts) => {
       if (opts.command !== undefined && programArgs.length > 0) throw new UsageError("give either -c COMMAND or a program after --, not both");
       // Only what a launch needs is loaded: `tantalus run` is on the artist's critical path.
@@ -62,7 +64,8 @@ export function register(program: Command): void {
         gpu: opts.gpu,
         display: opts.display,
         volumes: opts.volume,
-        env: opts.env,
+        // the image's entrypoint skips the user's rc file when TANTALUS_NORC is set (src/run/entrypoint.ts)
+        env: opts.norc ? [...opts.env, "TANTALUS_NORC=1"] : opts.env,
       });
       const storeDir = (await import("../../locations.js")).storeDir({ flag: opts.store, configured: fromConfig?.storeDir }, env);
       const source: import("../../run/image.js").ImageSource = { storeDir };

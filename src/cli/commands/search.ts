@@ -1,6 +1,7 @@
 import type { Command } from "@commander-js/extra-typings";
 import { openRepositories, printJson } from "../common.js";
 import { searchPackages } from "../../rez/query.js";
+import { formatLocation } from "../../errors.js";
 
 export function register(program: Command): void {
   program
@@ -16,8 +17,21 @@ export function register(program: Command): void {
       const hits = searchPackages(repos, pattern);
       const listVersions = opts.versions || hits.ranged;
       repos.saveCaches();
+      // Rez's search fails on a package it cannot load; the hits are still listed here, and each broken one named.
+      const broken = hits.families.flatMap((f) => f.packages.filter((p) => p.broken));
+      for (const p of broken) {
+        const b = p.broken!;
+        process.stderr.write(`${formatLocation({ file: b.file, line: b.line })}: error: ${p.qualifiedName} cannot be loaded: ${b.message}\n`);
+      }
+      if (broken.length) process.exitCode = 1;
       if (opts.json) {
-        printJson(hits.families.map((f) => ({ name: f.name, versions: f.packages.map((p) => p.version.toString()) })));
+        printJson(
+          hits.families.map((f) => ({
+            name: f.name,
+            versions: f.packages.map((p) => p.version.toString()),
+            broken: f.packages.filter((p) => p.broken).map((p) => ({ version: p.version.toString(), ...p.broken! })),
+          })),
+        );
       } else if (listVersions) {
         for (const f of hits.families) for (const p of f.packages) process.stdout.write(`${p.qualifiedName}\n`);
       } else {

@@ -4,13 +4,18 @@ import path from "node:path";
 import { spawnSync } from "node:child_process";
 import type { Command } from "@commander-js/extra-typings";
 import { interpretResolvedContext, isShellKind, renderShell, hostHomeResolver, SHELL_KINDS, type ShellKind } from "../../rex/index.js";
-import { TantalusError } from "../../errors.js";
-import { acquireContext, definedEnv, shellOption, type ContextSourceOpts } from "./env.js";
+import { TantalusError, UsageError } from "../../errors.js";
+import { saveRxt } from "../../context/rxt.js";
+import { acquireContext, addRezEnvOptions, definedEnv, shellOption, type ContextSourceOpts } from "./env.js";
 
 interface ShellOpts extends ContextSourceOpts {
   shell?: string;
   command?: string;
+  norc?: boolean;
 }
+
+/** rez-env's prompt mark for the POSIX shells and zsh (rezplugins/shell/rezconfig.py), appended once per nesting level. */
+const PROMPT_MARK = ">";
 
 /**
  * How each shell is started so that it sources the context first (Rez's
@@ -23,7 +28,7 @@ interface Launch {
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command("shell")
     .description("open a sub-shell on this host with the environment of a resolve, like rez-env (no container)")
     .argument("[request...]", "requirements to resolve")
@@ -35,19 +40,37 @@ export function register(program: Command): void {
     .option("--time <time>", "ignore packages released after this time")
     .option("--shell <shell>", `${SHELL_KINDS.join(", ")} (default: $SHELL when supported, else bash)`)
     .option("-c, --command <command>", "run this command in the environment and exit with its status, instead of an interactive shell")
-    .action((request, opts: ShellOpts) => {
+    .option("--norc", "do not read the shell's startup files (~/.bashrc, ~/.zshrc...), as rez-env --norc")
+    .addHelpText("after", "\nAfter --, a command and its arguments run in the environment, as `rez-env REQ -- cmd args`.");
+  addRezEnvOptions(cmd).action((request, opts: ShellOpts, self) => {
+      // Commander gives the words after `--` as more request words: split them off (rez-env's extra arg group).
+      const dashed = afterDoubleDash((self.parent as unknown as { rawArgs?: string[] } | null)?.rawArgs ?? [], request);
+      if (dashed !== null) {
+        if (opts.command !== undefined) throw new UsageError("give either -c COMMAND or a command after --, not both");
+        if (dashed.length === 0) throw new UsageError("nothing after --: give a command, or leave out --");
+        request = request.slice(0, request.length - dashed.length);
+        opts = { ...opts, command: dashed.map(shellQuote(shellOption(opts.shell, defaultShell()))).join(" ") };
+      }
       const shell = shellOption(opts.shell, defaultShell());
       const acquired = acquireContext(request, opts);
       const parentEnv = definedEnv(process.env);
-      const result = interpretResolvedContext(acquired.ctx, acquired.repos, { parentEnv, shell, rxtFile: acquired.rxtFile });
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tantalus-shell-"));
       try {
+        // As rez-env, the shell knows its context (REZ_RXT_FILE): `tantalus shell --patch` inside it patches this one.
+        let rxtFile = acquired.rxtFile;
+        if (!rxtFile) {
+          rxtFile = path.join(dir, "context.rxt");
+          saveRxt(rxtFile, acquired.ctx);
+        }
+        const result = interpretResolvedContext(acquired.ctx, acquired.repos, { parentEnv, shell, rxtFile });
         const contextFile = path.join(dir, `context.${extension(shell)}`);
         fs.writeFileSync(contextFile, renderShell(result.actions, shell, { home: hostHomeResolver() }));
-        const launch = opts.command !== undefined ? commandLaunch(shell, contextFile, opts.command, dir) : interactiveLaunch(shell, contextFile, dir);
+        const norc = opts.norc === true;
+        const launch = opts.command !== undefined ? commandLaunch(shell, contextFile, opts.command, dir) : interactiveLaunch(shell, contextFile, dir, norc);
         const p = spawnSync(launch.program, launch.args, {
           stdio: "inherit",
-          env: { ...parentEnv, ...launch.env, REZ_CONTEXT_FILE: contextFile },
+          // REZ_ENV_PROMPT grows by one mark per nested shell, as Rez's executor sets it
+          env: { ...parentEnv, ...launch.env, REZ_CONTEXT_FILE: contextFile, REZ_ENV_PROMPT: `${parentEnv.REZ_ENV_PROMPT ?? ""}${PROMPT_MARK}` },
         });
         if (p.error) throw new TantalusError(`cannot start ${launch.program}: ${p.error.message}`);
         process.exitCode = p.status ?? 1;
@@ -55,6 +78,23 @@ export function register(program: Command): void {
         fs.rmSync(dir, { recursive: true, force: true });
       }
     });
+}
+
+/** The words after a `--` in the command line, when it has one (they end `request`). */
+function afterDoubleDash(rawArgs: readonly string[], request: readonly string[]): string[] | null {
+  const i = rawArgs.indexOf("--");
+  if (i < 0) return null;
+  const n = rawArgs.length - i - 1;
+  return n <= request.length ? request.slice(request.length - n) : null;
+}
+
+/** Quotes one argument for the shell the command runs in. */
+function shellQuote(shell: ShellKind): (word: string) => string {
+  return (w) => {
+    if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(w)) return w;
+    if (shell === "pwsh") return `'${w.replace(/'/g, "''")}'`;
+    return `'${w.replace(/'/g, `'"'"'`)}'`;
+  };
 }
 
 function defaultShell(): ShellKind {
@@ -92,32 +132,43 @@ function commandLaunch(shell: ShellKind, contextFile: string, command: string, d
   }
 }
 
-function interactiveLaunch(shell: ShellKind, contextFile: string, dir: string): Launch {
+/**
+ * Rez's marked prompt (sh.py / zsh.py `_bind_interactive_rez`, set_prompt and
+ * prefix_prompt on by default): after the startup files, the prompt they set is
+ * kept once in REZ_STORED_PROMPT_SH and prefixed with $REZ_ENV_PROMPT in bold.
+ */
+function promptLines(shell: ShellKind): string {
+  const mark = shell === "zsh" ? "%{%B%}$REZ_ENV_PROMPT%{%b%}" : shell === "bash" ? "\\[\\e[1m\\]$REZ_ENV_PROMPT\\[\\e[0m\\]" : "$REZ_ENV_PROMPT";
+  return `if [ -z "$REZ_STORED_PROMPT_SH" ]; then export REZ_STORED_PROMPT_SH="$PS1"; fi\nexport PS1="${mark} $REZ_STORED_PROMPT_SH"\n`;
+}
+
+function interactiveLaunch(shell: ShellKind, contextFile: string, dir: string, norc: boolean): Launch {
   const home = process.env.HOME ?? os.homedir();
   const src = sourceLine(shell, contextFile);
   switch (shell) {
     case "bash": {
       const rc = path.join(dir, "bashrc");
-      fs.writeFileSync(rc, `${src}\n[ -f ~/.bashrc ] && . ~/.bashrc\n`);
+      fs.writeFileSync(rc, `${src}\n${norc ? "" : "[ -f ~/.bashrc ] && . ~/.bashrc\n"}${promptLines(shell)}`);
       return { program: "bash", args: ["--rcfile", rc, "-i"], env: {} };
     }
     case "zsh": {
       // zsh reads $ZDOTDIR/.zshrc: ours sources the context, then the user's.
-      fs.writeFileSync(path.join(dir, ".zshrc"), `${src}\nunset ZDOTDIR\n[ -f ~/.zshrc ] && . ~/.zshrc\n`);
-      return { program: "zsh", args: ["-i"], env: { ZDOTDIR: dir } };
+      fs.writeFileSync(path.join(dir, ".zshrc"), `${src}\nunset ZDOTDIR\n${norc ? "" : "[ -f ~/.zshrc ] && . ~/.zshrc\n"}${promptLines(shell)}`);
+      return { program: "zsh", args: norc ? ["-i", "--no-globalrcs"] : ["-i"], env: { ZDOTDIR: dir } };
     }
     case "tcsh":
     case "csh": {
       // csh reads ~/.tcshrc or ~/.cshrc only: start it with HOME pointing at ours, which restores HOME.
-      const rc = `setenv HOME '${home.replace(/'/g, `'"'"'`)}'\n${src}\nif ( -f ~/.${shell}rc ) source ~/.${shell}rc\n`;
+      const rc = `setenv HOME '${home.replace(/'/g, `'"'"'`)}'\n${src}\n${norc ? "" : `if ( -f ~/.${shell}rc ) source ~/.${shell}rc\n`}`;
       fs.writeFileSync(path.join(dir, `.${shell}rc`), rc);
       return { program: shell, args: ["-i"], env: { HOME: dir } };
     }
     case "pwsh":
-      return { program: "pwsh", args: ["-NoLogo", "-NoExit", "-File", contextFile], env: {} };
+      return { program: "pwsh", args: norc ? ["-NoLogo", "-NoProfile", "-NoExit", "-File", contextFile] : ["-NoLogo", "-NoExit", "-File", contextFile], env: {} };
     default: {
+      // sh reads only $ENV when interactive: ours, which never sources the user's (so --norc changes nothing).
       const env = path.join(dir, "env.sh");
-      fs.writeFileSync(env, `${src}\n`);
+      fs.writeFileSync(env, `${src}\n${promptLines(shell)}`);
       return { program: "sh", args: ["-i"], env: { ENV: env } };
     }
   }

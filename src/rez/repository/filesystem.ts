@@ -2,7 +2,7 @@ import fs from "node:fs";
 import type { HostQuery } from "../python/modules.js";
 import path from "node:path";
 import { Version } from "../version/index.js";
-import { Package, summarize } from "../package.js";
+import { Package, summarize, type LoadFailure } from "../package.js";
 import { readPackageFile } from "../definition/index.js";
 import type { PackageDefinition } from "../definition/index.js";
 import { InputError, TantalusError, systemErrorText } from "../../errors.js";
@@ -173,12 +173,12 @@ export class FilesystemRepository {
         const alt = findDefinitionFile(base);
         if (alt) return this.loadPackage(name, versionStr, base, alt);
         // A version still being installed has no definition yet: Rez skips it silently.
-        if (!building) this.problems.push({ file: base, message: "version directory has no package.py or package.yaml" });
-        return undefined;
+        if (building) return undefined;
+        // Rez lists the version and raises PackageDefinitionFileMissing when a resolve reaches it.
+        return this.broken({ file: base, message: "version directory has no package.py or package.yaml" }, name, version, base);
       }
       if (err instanceof TantalusError) {
-        this.problems.push({ file, line: err.location?.line, message: err.detail });
-        return undefined;
+        return this.broken({ file, line: err.location?.line, message: err.detail }, name, version, base);
       }
       throw err;
     }
@@ -211,18 +211,31 @@ export class FilesystemRepository {
     return pkg;
   }
 
-  /** Parses requirement strings now, so a broken one is reported at load with its file and line. */
-  private validated(pkg: Package): Package | undefined {
+  /**
+   * Parses requirement strings now, so a broken one is reported at load with
+   * its file and line; the package is then broken (Rez's schema refuses it).
+   */
+  private validated(pkg: Package): Package {
     try {
       for (const v of pkg.variants) void v.requires;
     } catch (err) {
       if (err instanceof InputError) {
-        this.problems.push({ file: pkg.file, line: err.location?.line, message: err.detail });
-        return undefined;
+        return this.broken({ file: pkg.file, line: err.location?.line, message: err.detail }, pkg.name, pkg.version, pkg.base);
       }
       throw err;
     }
     return pkg;
+  }
+
+  /**
+   * A definition that failed to load is reported (repo check lists it) and
+   * kept in the family as a broken package: Rez lists every version directory
+   * and raises when a resolve reaches one, so leaving it out would let
+   * resolves silently pick another version.
+   */
+  private broken(failure: LoadFailure, name: string, version: Version, base: string): Package {
+    this.problems.push({ file: failure.file, ...(failure.line !== undefined ? { line: failure.line } : {}), message: failure.message });
+    return Package.broken(failure, name, version, this.root, base);
   }
 }
 

@@ -107,11 +107,15 @@ export class Repositories implements PackageSource {
     return [...names].sort();
   }
 
-  /** Loads every package and variant (what `repo check` and cache warming do), and saves the caches. */
+  /**
+   * Loads every package and variant (what `repo check` and cache warming do),
+   * and saves the caches. Counts only packages that load: the broken ones are
+   * in `problems`.
+   */
   loadAll(): RepositoryCounts {
     const counts: RepositoryCounts = { families: 0, packages: 0, variants: 0 };
     for (const name of this.familyNames()) {
-      const pkgs = this.family(name);
+      const pkgs = this.family(name)?.filter((p) => !p.broken);
       if (!pkgs || pkgs.length === 0) continue;
       counts.families++;
       counts.packages += pkgs.length;

@@ -1,0 +1,110 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import { Repositories } from "../src/rez/repository/index.js";
+import { solve } from "../src/solver/index.js";
+import { PackageFilterList } from "../src/solver/filter.js";
+import { projectRoot, runCli } from "./helpers.js";
+
+// A definition that fails to load must fail every resolve that reaches it, as
+// in Rez, never be resolved around. The expected outcomes are real Rez 3.4's,
+// recorded by scripts/rez-oracle/broken_packages.py over test/fixtures/broken-packages.
+
+const ROOT = path.join(projectRoot, "test", "fixtures", "broken-packages");
+
+interface OracleCase {
+  request: string[];
+  excludes?: string[];
+  outcome: "solved" | "failed" | "error";
+  resolved?: string[];
+  description?: string;
+  exception?: string;
+  message?: string;
+  loading?: string;
+}
+
+const oracle = JSON.parse(fs.readFileSync(path.join(projectRoot, "test", "data", "rez-broken-packages.json"), "utf8")) as { cases: OracleCase[] };
+
+function repositories(): Repositories {
+  return new Repositories([ROOT], { cache: false });
+}
+
+for (const c of oracle.cases) {
+  const label = `${c.request.join(" ")}${c.excludes ? ` (excluding ${c.excludes.join(", ")})` : ""}`;
+  test(`broken packages: '${label}' ends as Rez's does (${c.outcome}${c.exception ? `, ${c.exception}` : ""})`, () => {
+    const r = solve(c.request, repositories(), {
+      packageFilter: c.excludes ? PackageFilterList.fromPod([{ excludes: c.excludes }]) : null,
+    });
+    if (c.outcome === "solved") {
+      assert.equal(r.status, "solved", r.failure?.explanation);
+      assert.deepEqual(r.resolved.map((v) => v.qualifiedName), c.resolved);
+      return;
+    }
+    assert.equal(r.status, "failed");
+    if (c.outcome === "failed") {
+      assert.equal(r.failure!.description, c.description);
+      return;
+    }
+    // Rez raised while loading `loading`: the same definition must be named, with its file.
+    assert.equal(r.failure!.kind, "broken-package", r.failure!.description);
+    assert.equal(path.relative(ROOT, r.failure!.broken!.file), c.loading);
+    assert.ok(r.failure!.description.startsWith(`Problem loading ${path.join(ROOT, c.loading!)}: `), r.failure!.description);
+    // Where Rez names the line (a ResourceError over a syntax error), the line is the same.
+    const line = /\(package\.py, line (\d+)\)$/.exec(c.message ?? "");
+    if (line) assert.equal(r.failure!.broken!.line, Number(line[1]));
+  });
+}
+
+test("a family whose every version fails is reported by its load errors, not as a missing family", () => {
+  const r = solve(["maya"], repositories());
+  assert.equal(r.failure?.kind, "broken-package");
+  assert.doesNotMatch(r.failure!.explanation, /not found|no package family/);
+  assert.match(r.failure!.explanation, /maya-2024 \(in the range maya, requested\) does not load/);
+});
+
+test("a broken package reached through a dependency names who required it", () => {
+  const r = solve(["usesfooany"], repositories());
+  assert.equal(r.failure?.kind, "broken-package");
+  assert.deepEqual(r.failure!.missing!.requiredBy, [["usesfooany-1"]]);
+  assert.match(r.failure!.explanation, /required by usesfooany-1/);
+});
+
+test("resolve through the CLI fails with the file, line and reason, and exits 1", () => {
+  const r = runCli(["resolve", "foo", "--paths", ROOT]);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  const out = r.stdout + r.stderr;
+  assert.match(out, new RegExp(`Problem loading ${path.join(ROOT, "foo", "2.0.0", "package.py").replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: .*\\(package\\.py, line 3\\)`));
+  const json = runCli(["resolve", "bar", "--json", "--paths", ROOT]);
+  assert.equal(json.code, 1);
+  const d = JSON.parse(json.stdout);
+  assert.equal(d.failure.kind, "broken-package");
+  assert.equal(d.failure.broken.file, path.join(ROOT, "bar", "2.0", "package.py"));
+  assert.equal(d.failure.broken.line, 3);
+  assert.match(d.failure.broken.message, /variants/);
+  const ok = runCli(["resolve", "foo-1", "--paths", ROOT]);
+  assert.equal(ok.code, 0, ok.stderr);
+});
+
+test("repo check lists every broken definition; search and info name them", () => {
+  const check = runCli(["repo", "check", "--json", "--paths", ROOT]);
+  assert.equal(check.code, 1);
+  const d = JSON.parse(check.stdout) as { errors: { file: string }[] };
+  assert.deepEqual(
+    d.errors.map((e) => path.relative(ROOT, e.file)).sort(),
+    ["badreq/1/package.py", "bar/2.0/package.py", "foo/2.0.0/package.py", "maya/2024/package.py", "maya/2025/package.py"],
+  );
+  const search = runCli(["search", "maya*", "--paths", ROOT]);
+  assert.equal(search.code, 1);
+  assert.match(search.stderr, /maya\/2024\/package\.py:3: error: maya-2024 cannot be loaded/);
+  assert.match(search.stderr, /maya\/2025\/package\.py:\d+: error: maya-2025 cannot be loaded: ValueError: no licence server/);
+  const info = runCli(["info", "foo", "--paths", ROOT]);
+  assert.equal(info.code, 1);
+  assert.match(info.stderr, /foo\/2\.0\.0\/package\.py:3: .*foo-2\.0\.0 cannot be loaded/);
+  const older = runCli(["info", "foo-1", "--json", "--paths", ROOT]);
+  assert.equal(older.code, 0, older.stderr);
+  assert.deepEqual(
+    (JSON.parse(older.stdout) as { broken: { version: string }[] }).broken.map((b) => b.version),
+    ["2.0.0"],
+  );
+});
