@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
-import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node, type Pair } from "yaml";
+import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, visit, type Document, type Node, type Pair } from "yaml";
 import type { z } from "zod";
 import { InputError, UsageError, formatLocation, type SourceLocation } from "../errors.js";
 import { TantalusConfigSchema, type MountConfig, type PackageOverride, type TantalusConfig, type WorkflowConfig } from "./schema.js";
@@ -101,7 +101,18 @@ export function parseConfig(text: string, file: string, displayFile: string = fi
       })),
     );
   }
-  const data: unknown = doc.toJS({ maxAliasCount: 1000 }) ?? {};
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 1000 }) ?? {};
+  } catch (e) {
+    // The yaml library reports an unresolved alias or an alias bomb (its
+    // maxAliasCount guard) as a ReferenceError without a position: the first
+    // alias of the document is where to look.
+    let offset = 0;
+    visit(doc, { Alias: (_key, node) => ((offset = node.range?.[0] ?? 0), visit.BREAK) });
+    throw new ConfigError([{ path: [], message: `invalid YAML: ${(e as Error).message}`, location: at(offset) }]);
+  }
+  data ??= {};
   const locate = (path: ConfigPath) => at(offsetOf(doc, path));
   if (typeof data !== "object" || Array.isArray(data)) {
     throw new ConfigError([{ path: [], message: `expected a mapping of settings, got ${describe(data)}`, location: locate([]) }]);
