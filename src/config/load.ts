@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
-import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node, type Pair } from "yaml";
+import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, visit, type Document, type Node, type Pair } from "yaml";
 import type { z } from "zod";
 import { InputError, UsageError, formatLocation, type SourceLocation } from "../errors.js";
 import { storeDir } from "../locations.js";
@@ -103,7 +103,19 @@ export function parseConfig(text: string, file: string, displayFile: string = fi
       })),
     );
   }
-  const data: unknown = documentToJs(doc, lineCounter, displayFile, { maxAliasCount: 1000 }) ?? {};
+  let data: unknown;
+  try {
+    data = documentToJs(doc, lineCounter, displayFile, { maxAliasCount: 1000 });
+  } catch (e) {
+    // An alias bomb is refused by documentToJs at its line; what else the yaml
+    // library reports as a ReferenceError without a position (an alias whose
+    // anchor is missing) is at the document's first alias.
+    if (!(e instanceof ReferenceError)) throw e;
+    let offset = 0;
+    visit(doc, { Alias: (_key, node) => ((offset = node.range?.[0] ?? 0), visit.BREAK) });
+    throw new ConfigError([{ path: [], message: `invalid YAML: ${(e as Error).message}`, location: at(offset) }]);
+  }
+  data ??= {};
   const locate = (path: ConfigPath) => at(offsetOf(doc, path));
   if (typeof data !== "object" || Array.isArray(data)) {
     throw new ConfigError([{ path: [], message: `expected a mapping of settings, got ${describe(data)}`, location: locate([]) }]);

@@ -11,7 +11,7 @@ export function documentToJs(doc: Document, lineCounter: LineCounter, file: stri
   try {
     return doc.toJS(opts);
   } catch (e) {
-    if (!(e instanceof ReferenceError) || !/alias/i.test(e.message)) throw e;
+    if (!(e instanceof ReferenceError) || !/excessive alias count/i.test(e.message)) throw e;
     const line = culpritLine(doc, lineCounter);
     throw new InputError(
       `aliases expand into too many values (at most ${opts.maxAliasCount ?? 100} expansions are allowed; nested '*' aliases multiply): the document is refused as a resource exhaustion attack`,

@@ -2,12 +2,13 @@
  * Import a base image named by a local reference into the store.
  * Registry pulls live in ../remote.
  */
+import { statSync } from "node:fs";
 import type { OciStore } from "../layout/store.js";
 import { parseLocalReference } from "../reference.js";
 import { hostPlatform, type Platform, type ResolvedImage } from "../types.js";
 import { importDockerArchive } from "./docker-archive.js";
 import { importOciArchive, importOciLayout } from "./oci-layout.js";
-import { importRootfsTarball, type RootfsOptions } from "./rootfs.js";
+import { importRootfsDirectory, importRootfsTarball, type RootfsOptions } from "./rootfs.js";
 
 export interface ImportOptions {
   platform?: Platform;
@@ -33,13 +34,23 @@ export async function importImage(store: OciStore, reference: string, opts: Impo
       img = await importDockerArchive(store, ref.path, ref.ref);
       break;
     case "rootfs":
-      img = await importRootfsTarball(store, ref.path, { platform, ...opts.rootfs });
+      img = isDirectory(ref.path)
+        ? await importRootfsDirectory(store, ref.path, { platform, ...opts.rootfs })
+        : await importRootfsTarball(store, ref.path, { platform, ...opts.rootfs });
       break;
   }
   if (opts.tag !== undefined) await store.tag(opts.tag, img.manifestDescriptor);
   return img;
 }
 
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false; // the tarball reader says what is wrong with the path
+  }
+}
+
 export { importDockerArchive } from "./docker-archive.js";
 export { importOciArchive, importOciLayout, pickManifest } from "./oci-layout.js";
-export { DEFAULT_PATH_ENV, importRootfsLayer, importRootfsTarball, type RootfsOptions } from "./rootfs.js";
+export { DEFAULT_PATH_ENV, importRootfsDirectory, importRootfsLayer, importRootfsTarball, type RootfsOptions } from "./rootfs.js";

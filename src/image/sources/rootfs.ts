@@ -17,6 +17,7 @@ import { DigestingStream, type Digest } from "../digest.js";
 import { createCompressor, createDecompressor, sniffCompression } from "../layer/compress.js";
 import type { OciStore } from "../layout/store.js";
 import { DEFAULT_CREATED, writeImage } from "../mutate.js";
+import { writeLayer } from "../layer/writer.js";
 import { hostPlatform, layerMediaType, type LayerCompression, type LayerDescriptor, type Platform, type ResolvedImage } from "../types.js";
 
 export interface RootfsOptions {
@@ -35,6 +36,26 @@ export async function importRootfsTarball(store: OciStore, file: string, opts: R
   const layer = await importRootfsLayer(store, file, opts);
   const built = await writeImage(store, {
     layers: [{ layer, createdBy: "tantalus: root filesystem tarball" }],
+    config: { Env: opts.env ?? [DEFAULT_PATH_ENV] },
+    platform: opts.platform ?? hostPlatform(),
+    created: opts.created ?? DEFAULT_CREATED,
+  });
+  return store.loadImage(built.descriptor);
+}
+
+/**
+ * A root filesystem directory (`rootfs:DIR`, e.g. a debootstrap target) as
+ * a one-layer base image: the tree packed by the layer writer, so the layer
+ * is reproducible (sorted, fixed mtime, uid/gid 0) and its digest depends only
+ * on the tree. `audit` reads such a directory in place; `build` needs it as a
+ * layer. Device nodes, FIFOs and sockets are skipped with a warning, as in
+ * package layers (a runtime provides /dev).
+ */
+export async function importRootfsDirectory(store: OciStore, dir: string, opts: RootfsOptions & { onWarning?: (msg: string) => void } = {}): Promise<ResolvedImage> {
+  const compression = opts.compression ?? "gzip";
+  const { descriptor } = await writeLayer(store, { entries: [{ type: "tree", source: dir, path: "/" }] }, { compression, level: opts.level, onWarning: opts.onWarning });
+  const built = await writeImage(store, {
+    layers: [{ layer: descriptor, createdBy: "tantalus: root filesystem directory" }],
     config: { Env: opts.env ?? [DEFAULT_PATH_ENV] },
     platform: opts.platform ?? hostPlatform(),
     created: opts.created ?? DEFAULT_CREATED,
