@@ -78,6 +78,13 @@ export interface BuildOptions extends ResolveSettings {
   audit?: AuditGate;
   /** Write images whose audit found errors. */
   allowAuditErrors?: boolean;
+  /**
+   * A workflow that cannot be built (it does not resolve, its roots are
+   * missing, the audit refuses it) is reported in BuildReport.failed and the
+   * others are built; without it the first such workflow stops the build.
+   * When none can be built, the build fails either way.
+   */
+  keepGoing?: boolean;
   /** org.opencontainers.image.source/revision; default: the configuration's git checkout, if any; false: none. */
   source?: { url?: string; revision?: string } | false;
   onEvent?: BuildEventSink;
@@ -140,9 +147,16 @@ export interface BuildStats {
   imagesSeconds: number;
 }
 
+export interface BuildFailure {
+  workflow: string;
+  message: string;
+}
+
 export interface BuildReport {
   store: OciStore;
   results: BuildResult[];
+  /** Workflows not built (keepGoing), each with why. */
+  failed: BuildFailure[];
   stats: BuildStats;
   plan: BuildPlan;
   base: BaseImage;
@@ -154,7 +168,15 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
   const onEvent = opts.onEvent ?? ignoreEvents;
   const all = Object.keys(config.workflows).sort();
   if (all.length === 0) throw new UsageError(`${config.displayFile} defines no workflows`);
-  const targets = names.length > 0 ? [...new Set(names)] : all;
+  let targets = names.length > 0 ? [...new Set(names)] : all;
+  const failed: BuildFailure[] = [];
+  /** With keepGoing, `name` is reported and left out; else the build stops. */
+  const fail = (name: string, err: unknown) => {
+    if (!opts.keepGoing || !(err instanceof TantalusError) || err instanceof UsageError) throw err;
+    failed.push({ workflow: name, message: err.message });
+  };
+  const noneLeft = () =>
+    new TantalusError(`no workflow could be built:\n${failed.map((f) => `${f.workflow}: ${f.message}`.replace(/\n/g, "\n  ")).join("\n")}`);
   if (opts.contextFile !== undefined && targets.length !== 1) {
     throw new UsageError("--context builds one saved resolve: name exactly one WORKFLOW (its definition and tag)");
   }
@@ -179,13 +201,21 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
   const reposOnce = () => (repos ??= openBuildRepositories(config, opts));
   const resolves = new Map<string, WorkflowResolve>();
   for (const name of targets) {
-    const r = opts.contextFile !== undefined ? workflowFromContext(config, name, opts.contextFile) : resolveWorkflow(config, name, reposOnce(), implicit);
-    // As --context refuses a lock whose roots are gone: an image without its payloads has empty package layers.
-    requireInstallRoots(r.variants, `workflow ${name}`);
-    resolves.set(name, r);
+    try {
+      const r = opts.contextFile !== undefined ? workflowFromContext(config, name, opts.contextFile) : resolveWorkflow(config, name, reposOnce(), implicit);
+      // As --context refuses a lock whose roots are gone: an image without its payloads has empty package layers.
+      requireInstallRoots(r.variants, `workflow ${name}`);
+      resolves.set(name, r);
+    } catch (e) {
+      fail(name, e);
+    }
+  }
+  if (failed.length > 0) {
+    targets = targets.filter((t) => resolves.has(t));
+    if (targets.length === 0) throw noneLeft();
   }
   for (const name of all) {
-    if (resolves.has(name)) continue;
+    if (resolves.has(name) || failed.some((f) => f.workflow === name)) continue;
     try {
       resolves.set(name, resolveWorkflow(config, name, reposOnce(), implicit));
     } catch (e) {
@@ -318,7 +348,14 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
           else refused.push(`${name}:\n${outcome.errors.map((e) => `  ${e}`).join("\n")}`);
         }
       }
-      if (refused.length > 0) {
+      if (refused.length > 0 && opts.keepGoing && refused.length < targets.length) {
+        // The others are built; each refused one is reported with its errors.
+        for (const text of refused) {
+          const name = text.slice(0, text.indexOf(":\n"));
+          failed.push({ workflow: name, message: `the audit found errors, so its image was not written ("tantalus audit --suggest" prints the fix list):${text.slice(name.length + 1)}` });
+        }
+        targets = targets.filter((t) => !failed.some((f) => f.workflow === t));
+      } else if (refused.length > 0) {
         throw new TantalusError(`the audit found errors, so no image was written ("tantalus build --allow-audit-errors" writes them anyway; "tantalus audit --suggest" prints the fix list for tantalus.yaml that repairs them):\n${refused.join("\n")}`);
       }
     }
@@ -470,7 +507,7 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
     layersSeconds,
     imagesSeconds,
   };
-  return { store, results, stats, plan, base };
+  return { store, results, failed, stats, plan, base };
 }
 
 function describe(w: WrittenLayer): BuiltLayer {

@@ -1,7 +1,7 @@
 import path from "node:path";
 import type { Command } from "@commander-js/extra-typings";
 import { findConfig, openRepositories, printJson } from "../common.js";
-import { UsageError } from "../../errors.js";
+import { TantalusError, UsageError } from "../../errors.js";
 
 interface AuditOpts {
   all?: boolean;
@@ -13,6 +13,7 @@ interface AuditOpts {
   repair: boolean;
   donor: string[];
   base?: string;
+  failFast?: boolean;
 }
 
 export function register(program: Command): void {
@@ -30,6 +31,7 @@ export function register(program: Command): void {
     .option("--no-repair", "audit the image without the configured repairs (add_requires, repair layer)")
     .option("--donor <dir>", "directory to take repaired system libraries from, before the base image (repeatable)", (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option("--base <image>", "base image instead of the configuration's base.image (demo, rootfs:DIR, oci:DIR, or a stored reference)")
+    .option("--fail-fast", "with --all: stop at the first workflow that cannot be audited (default: audit every other one, report each failure, exit 1)")
     .option("--config <file>", "configuration file (default: ./tantalus.yaml)")
     .option("--paths <paths>", "package search paths, colon-separated (default: TANTALUS_PACKAGES_PATH, then tantalus.yaml)")
     .action(async (workflow: string | undefined, opts: AuditOpts) => {
@@ -46,7 +48,17 @@ export function register(program: Command): void {
       });
       const donorDirs = opts.donor.map((d) => path.resolve(d));
       const common = { repos, base, repairs: opts.repair, donorDirs, pollute: opts.pollute ?? false };
-      const audits = opts.all ? await audit.auditAll(config, common) : [await audit.auditWorkflow(config, workflow!, common)];
+      // --all audits every workflow it can: one that does not resolve (or whose roots are missing) is reported, not a stop.
+      const failed: { workflow: string; message: string }[] = [];
+      const audits: Awaited<ReturnType<typeof audit.auditWorkflow>>[] = [];
+      for (const name of opts.all ? Object.keys(config.workflows).sort() : [workflow!]) {
+        try {
+          audits.push(await audit.auditWorkflow(config, name, common));
+        } catch (e) {
+          if (!opts.all || opts.failFast || !(e instanceof TantalusError) || e instanceof UsageError) throw e;
+          failed.push({ workflow: name, message: e.message });
+        }
+      }
       let suggestions;
       if (opts.suggest) {
         const { SonameIndex, suggestRepairs } = await import("../../audit/suggest.js");
@@ -55,8 +67,9 @@ export function register(program: Command): void {
         suggestions = suggestRepairs(audits, { index, base, config, donorDirs });
       }
       repos.saveCaches();
-      if (opts.json) printJson(auditJson(audits, suggestions));
+      if (opts.json) printJson({ ...auditJson(audits, suggestions), ...(failed.length > 0 ? { failed } : {}) });
       else process.stdout.write(formatAuditReport(audits, suggestions));
-      process.exitCode = auditExitCode(audits);
+      for (const f of failed) process.stderr.write(`tantalus: error: ${f.workflow} not audited: ${f.message}\n`);
+      process.exitCode = failed.length > 0 ? Math.max(1, auditExitCode(audits)) : auditExitCode(audits);
     });
 }

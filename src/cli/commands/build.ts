@@ -18,6 +18,7 @@ interface BuildOpts {
   config?: string;
   progress?: boolean;
   json?: boolean;
+  failFast?: boolean;
 }
 
 const COMPRESSIONS: LayerCompression[] = ["gzip", "zstd", "none"];
@@ -51,6 +52,7 @@ export function register(program: Command): void {
     .option("--config <file>", "configuration file (default: ./tantalus.yaml)")
     .option("--no-progress", "no progress lines on stderr")
     .option("--json", "print the result (images, digests, layers, timings) as JSON")
+    .option("--fail-fast", "stop at the first workflow that cannot be built (default: build every other one, report each failure, exit 1)")
     .action(async (workflows, opts: BuildOpts) => {
       if (opts.all && workflows.length > 0) throw new UsageError("give WORKFLOW names or --all, not both");
       if (!opts.all && workflows.length === 0) throw new UsageError("name the workflows to build, or pass --all");
@@ -96,6 +98,7 @@ export function register(program: Command): void {
           audit: libraryAuditGate(config),
           allowAuditErrors: opts.allowAuditErrors === true,
           verify: opts.verify === true,
+          keepGoing: opts.failFast !== true,
           onEvent,
         });
         const images = report.results.map((r) => ({ workflow: r.workflow, ref: r.tag }));
@@ -106,6 +109,7 @@ export function register(program: Command): void {
           ? await build.pushImages(report.store, images, pushTarget, { insecure: opts.insecure === true, prefix: opts.push === true, onEvent })
           : [];
         display?.close();
+        if (report.failed.length > 0) process.exitCode = 1;
         if (opts.json) {
           printJson({
             store: report.store.dir,
@@ -121,6 +125,7 @@ export function register(program: Command): void {
               ...(r.audit ? { audit: r.audit } : {}),
             })),
             pushed: pushed.map((p) => ({ workflow: p.workflow, reference: p.target, digest: p.result.digest, blobs: p.result.blobs })),
+            failed: report.failed,
             stats: report.stats,
           });
           return;
@@ -136,6 +141,7 @@ export function register(program: Command): void {
         for (const r of report.results) lines.push(`  ${r.workflow.padEnd(width)}  ${r.digest}  ${String(r.layers.length).padStart(3)} layers  ${fmt(r.size)}`);
         for (const p of pushed) lines.push(`pushed ${p.workflow} -> ${p.target}@${p.result.digest}`);
         process.stdout.write(lines.join("\n") + "\n");
+        for (const f of report.failed) process.stderr.write(`tantalus: error: ${f.workflow} not built: ${f.message}\n`);
       } catch (err) {
         const system = describeSystemError(err, step, step.startsWith("exporting") ? opts.output : `into the image store ${opts.store ?? config.store}`);
         throw system === undefined ? err : new TantalusError(system);

@@ -74,6 +74,8 @@ export function register(program: Command): void {
       const base = given !== undefined ? { count: given, source: "--base-layers" } : await baseLayersOf(config);
       const result = planStudio(config, repos, { budget, baseLayers: base.count, required: workflows });
       for (const w of result.warnings) process.stderr.write(`tantalus: warning: ${w}\n`);
+      // As audit --all and build --all: every other workflow is planned and shown, and the command still fails.
+      if (result.failed.length > 0) process.exitCode = 1;
       const shared = result.strategies.shared.plan;
       const shown = workflows.length > 0 ? workflows : shared.images.map((i) => i.name);
 
