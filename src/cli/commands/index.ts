@@ -27,6 +27,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   export: () => import("./export.js"),
   tag: () => import("./tag.js"),
   inspect: () => import("./inspect.js"),
+  farm: () => import("./farm.js"),
   run: () => import("./run.js"),
   doctor: () => import("./doctor.js"),
   studio: () => import("./studio.js"),

@@ -20,8 +20,9 @@ import { existsSync, readFileSync, rmSync } from "node:fs";
 import { userInfo } from "node:os";
 import { join } from "node:path";
 import { TantalusError } from "../../errors.js";
-import { digestHex } from "../../image/digest.js";
+import { digestHex, isDigest } from "../../image/digest.js";
 import { writeFileAtomic } from "../../util/atomic.js";
+import { cacheSubdir } from "../cache.js";
 import { ENTRYPOINT_PATH } from "../entrypoint.js";
 import { capture, runStep } from "../exec.js";
 import { NVIDIA_CDI_ALL } from "../gpu.js";
@@ -123,7 +124,8 @@ export class Podman implements Runtime {
     if (facts && existsSync(join(facts.graphRoot, `${facts.driver}-images`, id))) return { ref: id, steps: [], loaded: false };
     const podman = info.path!;
     const name = podmanImageName(image);
-    const skopeo = which("skopeo", ctx.env);
+    // skopeo's oci: transport names images by tag only; an image named by digest goes through podman load.
+    const skopeo = isDigest(image.ref) ? undefined : which("skopeo", ctx.env);
     const archive = join(ctx.cacheDir, `podman-load-${process.pid}.tar`);
     const copy = [skopeo ?? "skopeo", "copy", "--quiet", `oci:${image.store.dir}:${image.ref}`, `containers-storage:${name}`];
     const load = [podman, "load", "--quiet", "--input", archive];
@@ -142,6 +144,7 @@ export class Podman implements Runtime {
     else {
       const { exportOciArchive } = await import("../../image/sinks/index.js");
       try {
+        cacheSubdir(ctx.cacheDir); // a first run on a fresh farm node has no cache yet
         await exportOciArchive(image.store, image.ref, archive, { tag: name });
         await runStep(load, "podman load", ctx.env);
       } finally {

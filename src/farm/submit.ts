@@ -1,0 +1,100 @@
+/**
+ * `tantalus farm submit`: the workflow's image as built (no resolve, no
+ * rebuild) goes to the studio's registry by digest, and a scheduler job runs
+ * it on the nodes. The image is pushed by digest only: no tag of the
+ * registry moves, and nothing a running job names can change under it.
+ */
+import { TantalusError, UsageError } from "../errors.js";
+import { OciStore } from "../image/layout/store.js";
+import { formatReference, parseReference } from "../image/remote/reference.js";
+import type { RunSettings } from "../run/settings.js";
+import { Label } from "../build/labels.js";
+import { findStoredImage } from "../build/stored.js";
+import { pushStoredImage } from "../build/distribution.js";
+import { SCHEDULER_PASSTHROUGH } from "./task.js";
+import { slurmScript, submitSlurmScript, type SlurmJobSpec } from "./slurm.js";
+
+export const FARM_ENGINES = ["slurm"] as const;
+export type FarmEngine = (typeof FARM_ENGINES)[number];
+
+/** Where a node keeps images when neither --node-store nor $TANTALUS_NODE_STORE says: node-local, per user. */
+export const DEFAULT_NODE_STORE = "/var/tmp/tantalus-node-store";
+
+export interface FarmSubmitOptions {
+  engine: FarmEngine;
+  workflow: string;
+  storeDir: string;
+  /** REGISTRY/PREFIX: the image goes to PREFIX/<workflow>@sha256:… */
+  registry: string;
+  insecure: boolean;
+  /** Push the image (default); without, the registry must already have it (`tantalus push`). */
+  push: boolean;
+  dryRun: boolean;
+  settings: RunSettings;
+  command?: string;
+  argv?: string[];
+  array?: string;
+  partition?: string;
+  sbatchOptions: string[];
+  output?: string;
+  nodeStore: string;
+  tantalus: string[];
+  env?: NodeJS.ProcessEnv;
+  log?: (line: string) => void;
+}
+
+export interface FarmSubmission {
+  /** REGISTRY/REPO@sha256:… as the tasks pull it. */
+  image: string;
+  script: string;
+  /** The scheduler's job ID (not in a dry run). */
+  jobId?: string;
+  pushed: boolean;
+}
+
+export async function submitFarmJob(opts: FarmSubmitOptions): Promise<FarmSubmission> {
+  if (opts.command === undefined && (opts.argv === undefined || opts.argv.length === 0)) {
+    throw new UsageError("a farm job needs something to run: -c COMMAND, or a program after --");
+  }
+  const log = opts.log ?? (() => undefined);
+  const store = await OciStore.open(opts.storeDir, { readOnly: true });
+  const found = await findStoredImage(store, opts.workflow);
+  const img = await store.loadImage(found.descriptor);
+  const digest = img.manifestDescriptor.digest;
+  const prefix = parseReference(opts.registry);
+  if (prefix.tag !== undefined || prefix.digest !== undefined) {
+    throw new UsageError(`registry ${JSON.stringify(opts.registry)}: expected REGISTRY/PREFIX (the image goes to PREFIX/${opts.workflow.toLowerCase()}@sha256:…), not a tag or digest`);
+  }
+  const target = { registry: prefix.registry, repository: `${prefix.repository}/${opts.workflow.toLowerCase()}`, digest };
+  const image = formatReference(target);
+  let pushed = false;
+  if (opts.push && !opts.dryRun) {
+    log(`pushing ${found.ref} to ${image}`);
+    await pushStoredImage(store, found.ref, target, { insecure: opts.insecure });
+    pushed = true;
+  }
+  const labels = { ...img.manifest.annotations, ...img.config.config?.Labels };
+  const spec: SlurmJobSpec = {
+    workflow: opts.workflow,
+    image,
+    settings: { ...opts.settings, passthrough: [...opts.settings.passthrough, ...SCHEDULER_PASSTHROUGH] },
+    sbatchOptions: opts.sbatchOptions,
+    nodeStore: opts.nodeStore,
+    tantalus: opts.tantalus,
+    insecure: opts.insecure,
+    comments: [
+      `tantalus farm submit: workflow ${opts.workflow}, image ${image} (store ${found.ref})`,
+      ...(labels[Label.Resolve] ? [`resolve: ${labels[Label.Resolve]}`] : []),
+    ],
+  };
+  if (opts.command !== undefined) spec.command = opts.command;
+  if (opts.argv !== undefined) spec.argv = opts.argv;
+  if (opts.array !== undefined) spec.array = opts.array;
+  if (opts.partition !== undefined) spec.partition = opts.partition;
+  if (opts.output !== undefined) spec.output = opts.output;
+  const script = slurmScript(spec);
+  if (opts.dryRun) return { image, script, pushed };
+  const jobId = submitSlurmScript(script, { env: opts.env ?? process.env });
+  if (!jobId) throw new TantalusError("sbatch gave no job ID");
+  return { image, script, jobId, pushed };
+}
