@@ -181,6 +181,6 @@ async function runSettingsFor(workflow: string, opts: SubmitOpts) {
     volumes: opts.volume,
     env: opts.env,
   });
-  const storeDir = opts.store ?? fromConfig?.storeDir ?? (await import("../../config/index.js")).defaultStore();
+  const storeDir = (await import("../../locations.js")).storeDir({ flag: opts.store, configured: fromConfig?.storeDir }, env);
   return { settings, storeDir, registry: settings.registry };
 }
