@@ -161,7 +161,7 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
   }
 
   // Taken before resolving, so a configuration edited during the build fails the stamp next time.
-  const key = opts.packagePaths === undefined && opts.implicitPackages === undefined ? stampKey(config.file) : undefined;
+  const key = opts.packagePaths === undefined && opts.implicitPackages === undefined ? stampKey(config.files) : undefined;
 
   // 1. Resolves: the targets, and every other workflow for the studio-wide plan.
   onEvent({ type: "step", message: opts.contextFile ? `loading context ${opts.contextFile}` : `resolving ${all.length} workflow(s)` });

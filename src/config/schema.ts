@@ -106,10 +106,10 @@ export const RunSchema = z.strictObject({
 });
 
 export const TantalusConfigSchema = z.strictObject({
-  packages_path: z.array(z.string().min(1)).optional().describe("Rez repositories, relative to the configuration's directory; --paths and TANTALUS_PACKAGES_PATH override."),
+  packages_path: z.array(z.string().min(1)).optional().describe("Rez repositories, relative to the file that sets them; TANTALUS_PACKAGES_PATH and --paths override."),
   implicit_packages: z.array(requirement).optional().describe("Weak requests added to every request; absent means Rez's default (~platform, ~arch, ~os of the host)."),
   base: z.strictObject({ image: z.string().regex(BASE_IMAGE, { error: "expected demo, an image reference, or oci:/oci-archive:/docker-archive:/rootfs: followed by a path" }) }).prefault({ image: "demo" }),
-  store: z.string().min(1).optional().describe("Image and blob store; default $XDG_CACHE_HOME/tantalus/store or ~/.cache/tantalus/store."),
+  store: z.string().min(1).optional().describe("Image and blob store, relative to the file that sets it (a site file's store serves every project without its own); TANTALUS_STORE and --store override; default $XDG_CACHE_HOME/tantalus/store or ~/.cache/tantalus/store."),
   registry: z.string().min(1).nullable().default(null).describe("Default push target, e.g. \"registry.studio.internal/tantalus\"."),
   image: ImageSchema.prefault({}),
   layers: LayersSchema.prefault({}),

@@ -30,7 +30,7 @@ export function register(program: Command): void {
     .option("--no-repair", "audit the image without the configured repairs (add_requires, repair layer)")
     .option("--donor <dir>", "directory to take repaired system libraries from, before the base image (repeatable)", (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option("--base <image>", "base image instead of the configuration's base.image (demo, rootfs:DIR, oci:DIR, or a stored reference)")
-    .option("--config <file>", "configuration file (default: ./tantalus.yaml)")
+    .option("--config <file>", "configuration file (default: TANTALUS_CONFIG, else ./tantalus.yaml or the nearest in a parent folder)")
     .option("--paths <paths>", "package search paths, colon-separated (default: TANTALUS_PACKAGES_PATH, then tantalus.yaml)")
     .action(async (workflow: string | undefined, opts: AuditOpts) => {
       if (opts.all && workflow) throw new UsageError("give a workflow or --all, not both");

@@ -47,8 +47,8 @@ export function register(program: Command): void {
     .option("--insecure", "allow plain HTTP to the registry (a local registry without TLS), for the push and a registry base image")
     .option("--allow-audit-errors", "write images even when the library audit finds errors")
     .option("--verify", "read back every blob reused from the store and check its digest (a corrupted one is moved aside and rebuilt)")
-    .option("--store <dir>", "image store (default: the configuration's store, else ~/.cache/tantalus/store)")
-    .option("--config <file>", "configuration file (default: ./tantalus.yaml)")
+    .option("--store <dir>", "image store (default: TANTALUS_STORE, else the configuration's store, else ~/.cache/tantalus/store)")
+    .option("--config <file>", "configuration file (default: TANTALUS_CONFIG, else ./tantalus.yaml or the nearest in a parent folder)")
     .option("--no-progress", "no progress lines on stderr")
     .option("--json", "print the result (images, digests, layers, timings) as JSON")
     .action(async (workflows, opts: BuildOpts) => {

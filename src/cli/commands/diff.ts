@@ -14,8 +14,8 @@ export function register(program: Command): void {
     .description("compare two images of the store: packages added, removed and changed, layers shared and different")
     .argument("<a>", "a tag or manifest digest in the store")
     .argument("<b>", "another tag or manifest digest")
-    .option("--store <dir>", "image store (default: the configuration's store, else ~/.cache/tantalus/store)")
-    .option("--config <file>", "configuration file (default: ./tantalus.yaml)")
+    .option("--store <dir>", "image store (default: TANTALUS_STORE, else the configuration's store, else ~/.cache/tantalus/store)")
+    .option("--config <file>", "configuration file (default: TANTALUS_CONFIG, else ./tantalus.yaml or the nearest in a parent folder)")
     .option("--json", "print the comparison as JSON")
     .action(async (a, b, opts: DiffOpts) => {
       const [{ OciStore }, build] = await Promise.all([import("../../image/layout/store.js"), import("../../build/index.js")]);

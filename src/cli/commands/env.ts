@@ -131,7 +131,7 @@ export function register(program: Command): void {
     )
     .argument("[request...]", "requirements to resolve, e.g. maya-2024 'python-3.11'")
     .option("--paths <paths>", "package search paths, colon-separated")
-    .option("--config <file>", "configuration file (default: ./tantalus.yaml)")
+    .option("--config <file>", "configuration file (default: TANTALUS_CONFIG, else ./tantalus.yaml or the nearest in a parent folder)")
     .option("--context <file>", "interpret this resolved context (a Tantalus lock or a Rez .rxt) instead of resolving")
     .option("-w, --workflow <name>", "resolve a workflow's request from tantalus.yaml (extra requirements are appended)")
     .option("--no-implicit", "do not add the implicit packages (~platform, ~arch, ~os)")

@@ -1,6 +1,5 @@
 import { existsSync } from "node:fs";
 import type { Command } from "@commander-js/extra-typings";
-import { defaultStore } from "../../config/index.js";
 import { findConfig, printJson } from "../common.js";
 
 interface ImagesOpts {
@@ -9,17 +8,17 @@ interface ImagesOpts {
   json?: boolean;
 }
 
-/** The store directory: --store, else the configuration's, else the default. */
+/** The store directory: --store, else TANTALUS_STORE, else the configuration's, else the default. */
 export function storeDirOf(opts: { store?: string; config?: string }): string {
-  return opts.store ?? findConfig(opts)?.store ?? defaultStore();
+  return findConfig(opts).store;
 }
 
 export function register(program: Command): void {
   program
     .command("images")
     .description("list the images in the local store: workflow, tag, digest, size, when built here, and the resolve")
-    .option("--store <dir>", "image store (default: the configuration's store, else ~/.cache/tantalus/store)")
-    .option("--config <file>", "configuration file (default: ./tantalus.yaml)")
+    .option("--store <dir>", "image store (default: TANTALUS_STORE, else the configuration's store, else ~/.cache/tantalus/store)")
+    .option("--config <file>", "configuration file (default: TANTALUS_CONFIG, else ./tantalus.yaml or the nearest in a parent folder)")
     .option("--json", "print the images as JSON")
     .action(async (opts: ImagesOpts) => {
       const [{ OciStore }, build] = await Promise.all([import("../../image/layout/store.js"), import("../../build/index.js")]);

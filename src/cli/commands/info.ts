@@ -10,7 +10,7 @@ export function register(program: Command): void {
     .description("show a package: its versions, requirements, variants and where it lives")
     .argument("<package>", "PKG or PKG-VERSION (any Rez requirement, e.g. 'usd-24', 'python<3.11')")
     .option("--paths <paths>", "package search paths, colon-separated")
-    .option("--config <file>", "configuration file (default: ./tantalus.yaml)")
+    .option("--config <file>", "configuration file (default: TANTALUS_CONFIG, else ./tantalus.yaml or the nearest in a parent folder)")
     .option("--json", "print as JSON")
     .action((spec, opts) => {
       const req = Requirement.parse(spec);

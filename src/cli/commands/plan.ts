@@ -63,7 +63,7 @@ export function register(program: Command): void {
     .option("--base-layers <n>", "layers of the base image (default: 1 for the demo base, else read from the store when the base is there)")
     .option("--summary", "print only the studio summary, not each image's layers")
     .option("--paths <paths>", "package search paths, colon-separated")
-    .option("--config <file>", "configuration file (default: ./tantalus.yaml)")
+    .option("--config <file>", "configuration file (default: TANTALUS_CONFIG, else ./tantalus.yaml or the nearest in a parent folder)")
     .option("--json", "print the plan, the per-image layers and the strategy reports as JSON")
     .action(async (workflows, opts: PlanOpts) => {
       if (opts.all && workflows.length > 0) throw new UsageError("give WORKFLOW names or --all, not both");

@@ -29,7 +29,7 @@ export function register(program: Command): void {
     .description("resolve a request with Rez's semantics, like rez-env, and optionally write the context (lock)")
     .argument("[request...]", "requirements, e.g. maya-2024 'python-3.11' '~openexr-3'")
     .option("--paths <paths>", "package search paths, colon-separated")
-    .option("--config <file>", "configuration file (default: ./tantalus.yaml)")
+    .option("--config <file>", "configuration file (default: TANTALUS_CONFIG, else ./tantalus.yaml or the nearest in a parent folder)")
     .option("-w, --workflow <name>", "resolve a workflow's request from tantalus.yaml (extra requirements are appended)")
     .option("--no-implicit", "do not add the implicit packages (~platform, ~arch, ~os)")
     .option("--time <time>", "ignore packages released after this time: epoch seconds, an ISO date, or relative (-10d, -5h)")
