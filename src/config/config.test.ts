@@ -169,3 +169,11 @@ test("schema/tantalus.schema.json is up to date (node --import tsx scripts/write
   assert.equal(schema.properties.run!.additionalProperties, false);
   assert.ok("workflows" in schema.properties && "packages_path" in schema.properties);
 });
+
+test("a base image spelling Tantalus does not read is refused at its line with the spellings that exist", () => {
+  const e = errorOf("packages_path: [p]\nbase:\n  image: docker-daemon:rockylinux:9\n");
+  assert.match(e.message, /^tantalus\.yaml:3:10: base\.image: docker-daemon: is not a transport Tantalus reads \(docker save NAME -o FILE\.tar, then docker-archive:FILE\.tar\); a base is one of: demo; .*containers-storage:NAME/);
+  const ok = parseConfig("base: { image: 'containers-storage:localhost/vfx/base:2024' }\n", "/x/tantalus.yaml");
+  assert.equal(ok.config.base.image, "containers-storage:localhost/vfx/base:2024", "a podman store name is not a path");
+  assert.equal(parseConfig("base: { image: 'docker://rockylinux:9' }\n", "/x/tantalus.yaml").config.base.image, "docker://rockylinux:9");
+});

@@ -40,6 +40,7 @@ export async function importImage(store: OciStore, reference: string, opts: Impo
   return img;
 }
 
+export { importContainersStorage } from "./containers-storage.js";
 export { importDockerArchive } from "./docker-archive.js";
 export { importOciArchive, importOciLayout, pickManifest } from "./oci-layout.js";
 export { DEFAULT_PATH_ENV, importRootfsLayer, importRootfsTarball, type RootfsOptions } from "./rootfs.js";
