@@ -16,7 +16,7 @@ import type { OciStore } from "../image/layout/store.js";
 import { RegistryError } from "../image/remote/errors.js";
 import { parseReference } from "../image/remote/reference.js";
 import type { RegistryOptions } from "../image/remote/client.js";
-import { parseBaseReference } from "../image/base-reference.js";
+import { parseBaseReference, resolveLocalBase } from "../image/base-reference.js";
 import { importContainersStorage, importImage } from "../image/sources/index.js";
 import type { LayerCompression, ResolvedImage } from "../image/types.js";
 import { demoBaseImage } from "./demo-base.js";
@@ -43,6 +43,8 @@ export interface BaseOptions {
   verify?: boolean;
   /** SONAMEs the demo base must also carry. */
   demoLibraries?: readonly string[];
+  /** Directory a relative local base path is relative to (that of the file naming the base; default: the working directory). */
+  configDir?: string;
   onEvent: BuildEventSink;
 }
 
@@ -89,7 +91,7 @@ async function obtainBase(store: OciStore, spec: string, opts: BaseOptions): Pro
       return { image: await demoBaseImage(store, { ...opts, libraries: opts.demoLibraries ?? [] }), name: "demo", kind: "demo" };
     case "local":
       opts.onEvent({ type: "step", message: `base: ${spec}` });
-      return { image: await importImage(store, base.reference), name: spec, kind: "local" };
+      return { image: await importImage(store, opts.configDir !== undefined ? resolveLocalBase(base.reference, opts.configDir) : base.reference), name: spec, kind: "local" };
     case "containers-storage":
       opts.onEvent({ type: "step", message: `base: ${spec} (copied out of podman's store with skopeo)` });
       return { image: await importContainersStorage(store, base.name), name: spec, kind: "local" };

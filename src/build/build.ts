@@ -201,7 +201,7 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
   const layerOpts = { compression, ...(opts.level !== undefined ? { level: opts.level } : {}), mtime, jobs: opts.jobs ?? defaultJobs(), verify: opts.verify === true, workers: opts.workers !== false, onEvent };
   const baseSpec = config.config.base.image;
   const obtainBase = () =>
-    resolveBaseImage(store, baseSpec, { ...layerOpts, created, ...(opts.registry ? { registry: opts.registry } : {}), demoLibraries: config.config.audit.allow_system });
+    resolveBaseImage(store, baseSpec, { ...layerOpts, created, ...(opts.registry ? { registry: opts.registry } : {}), demoLibraries: config.config.audit.allow_system, configDir: config.dirOf(["base", "image"]) });
 
   // 3. The plan of every workflow together, and what the targets' package
   //    layers hold with their cache keys (a metadata walk, nothing read). The

@@ -57,9 +57,9 @@ test("a valid tantalus.yaml loads with defaults filled in and paths resolved aga
   assert.equal(c.config.run.network, "host");
   assert.equal(c.config.run.display, true);
   const wf = getWorkflow(c, "rough_layout");
-  assert.deepEqual(wf.mounts, [{ source: path.join(dir, "projects"), target: "/studio/projects", readonly: true }]);
-  assert.equal(mountSource(c, wf.mounts[0]!), path.join(dir, "projects"));
-  assert.equal(mountSource(c, c.config.run.mounts[0]!), os.homedir());
+  assert.deepEqual(wf.mounts, [{ source: "projects", target: "/studio/projects", readonly: true }], "as written: the definition goes into the image");
+  assert.equal(mountSource(c, wf.mounts[0]!, ["workflows", "rough_layout", "mounts"]), path.join(dir, "projects"));
+  assert.equal(mountSource(c, c.config.run.mounts[0]!, ["run", "mounts"]), os.homedir());
   assert.deepEqual(c.locate(["workflows", "rough_layout", "request", 2]), { file: file, line: 23, column: 41 });
 });
 

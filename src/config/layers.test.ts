@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { ConfigError, discoverConfigFiles, loadConfig } from "./index.js";
+import { ConfigError, discoverConfigFiles, loadConfig, mountSource } from "./index.js";
 import { UsageError } from "../errors.js";
 
 function tree(files: Record<string, string>): string {
@@ -67,7 +67,9 @@ test("layers merge key by key: the project's file over the site's, lists and sca
   assert.equal(c.config.registry, "registry.site/tantalus");
   assert.equal(c.config.run.network, "none");
   assert.deepEqual(c.config.run.env, ["SITE_*", "LC_*"]);
-  assert.deepEqual(c.config.run.mounts, [{ source: path.join(root, "site/shows"), target: "/shows", readonly: false }]);
+  // A mount's source stays as written (it goes into the image's workflow definition); it is used relative to the site file.
+  assert.deepEqual(c.config.run.mounts, [{ source: "shows", target: "/shows", readonly: false }]);
+  assert.equal(mountSource(c, c.config.run.mounts[0]!, ["run", "mounts"]), path.join(root, "site/shows"));
   assert.deepEqual(c.packages.layout_tools!.add_requires, ["alembic-1.8"]);
   // A workflow both define: the project's keys over the site's, key by key.
   assert.deepEqual(c.workflows.rough_layout!.request, ["launch_app"]);

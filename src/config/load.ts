@@ -90,6 +90,8 @@ export interface LoadedConfig {
   locate(path: ConfigPath): SourceLocation;
   /** The layer the effective value at `path` comes from. */
   origin(path: ConfigPath): ValueOrigin;
+  /** The directory relative paths in the value at `path` are relative to: that of the file that wrote it. */
+  dirOf(path: ConfigPath): string;
 }
 
 export { CONFIG_FILENAME } from "./discover.js";
@@ -228,22 +230,17 @@ export function parseConfig(text: string, file: string, displayFile: string = fi
  * site file's `store: stores/main` and a project's `packages_path: [packages]`
  * each mean a folder beside the file that wrote it. `~` stays as written (the
  * home directory is the user's, found when the value is used).
+ *
+ * Mount sources and base.image stay as written: the workflow's definition
+ * and the base's name go into the image, which must not depend on where the
+ * studio is checked out. They are resolved when used, against the directory
+ * of the file that wrote them (LoadedConfig.dirOf).
  */
 function absolutePaths(data: Record<string, unknown>, dir: string): Record<string, unknown> {
   const out = structuredClone(data) as Record<string, any>;
   const abs = (p: string) => (p === "~" || p.startsWith("~/") || isAbsolute(p) ? p : resolve(dir, p));
-  const mounts = (list: unknown) => {
-    if (Array.isArray(list)) for (const m of list) if (m && typeof m.source === "string") m.source = abs(m.source);
-  };
   if (Array.isArray(out.packages_path)) out.packages_path = out.packages_path.map(abs);
   if (typeof out.store === "string") out.store = abs(out.store);
-  const base = out.base?.image;
-  if (typeof base === "string") {
-    const m = /^(oci|oci-archive|docker-archive|rootfs):(.+)$/.exec(base);
-    if (m) out.base.image = `${m[1]}:${abs(m[2]!)}`;
-  }
-  mounts(out.run?.mounts);
-  for (const wf of Object.values(out.workflows ?? {})) mounts((wf as any)?.mounts);
   for (const pkg of Object.values(out.packages ?? {})) {
     const donors = (pkg as any)?.repair?.donor_dirs;
     if (Array.isArray(donors)) (pkg as any).repair.donor_dirs = donors.map(abs);
@@ -328,6 +325,10 @@ export function mergeLayers(layers: ConfigLayer[], top: { file: string; displayF
     packages: config.packages,
     store: config.store ? resolveConfigPath(dir, config.store) : defaultStore(),
     locate,
+    dirOf(path) {
+      const file = originOf(path)?.file;
+      return file !== undefined ? dirname(file) : dir;
+    },
     origin(path) {
       const layer = originOf(path);
       return layer ? { kind: layer.kind, source: layer.source, location: layer.locate(path) } : { kind: "default", source: "default" };
@@ -346,9 +347,12 @@ export function resolveConfigPath(dir: string, p: string): string {
   return resolve(dir, p);
 }
 
-/** Host side of a mount, made absolute against the configuration. */
-export function mountSource(loaded: LoadedConfig, m: MountConfig): string {
-  return resolveConfigPath(loaded.dir, m.source);
+/**
+ * Host side of a mount, made absolute against the directory of the file that
+ * wrote the list it is in (`list`: ["run", "mounts"] or ["workflows", NAME, "mounts"]).
+ */
+export function mountSource(loaded: LoadedConfig, m: MountConfig, list: ConfigPath): string {
+  return resolveConfigPath(loaded.dirOf(list), m.source);
 }
 
 /**

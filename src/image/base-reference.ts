@@ -5,6 +5,7 @@
  * it does, and for the daemon spellings, the command that turns the image
  * into one it reads. Light: the configuration schema validates with it.
  */
+import { isAbsolute, resolve } from "node:path";
 import { UsageError } from "../errors.js";
 import { parseReference } from "./remote/reference.js";
 
@@ -79,4 +80,11 @@ function checkRegistry(spec: string, reference: string): void {
 
 function refusal(spec: string, why: string): UsageError {
   return new UsageError(`base image ${JSON.stringify(spec)}: ${why}; a base is one of: ${BASE_SPELLINGS.join("; ")}`);
+}
+
+/** A local base reference with its relative path made absolute against `dir` (the directory of the file that names it). */
+export function resolveLocalBase(reference: string, dir: string): string {
+  const m = /^(oci|oci-archive|docker-archive|rootfs):(.+)$/.exec(reference);
+  if (!m || isAbsolute(m[2]!)) return reference;
+  return `${m[1]}:${resolve(dir, m[2]!)}`;
 }

@@ -38,12 +38,12 @@ export async function settingsFromConfig(loaded: LoadedConfig, workflow: string,
   s.display = run.display;
   s.passthrough.push(...run.env);
   s.licenceServers.push(...run.licence_servers);
-  const toMount = (m: { source: string; target: string; readonly: boolean }): Mount => ({
-    source: mountSource(loaded, m),
+  const toMount = (list: (string | number)[]) => (m: { source: string; target: string; readonly: boolean }): Mount => ({
+    source: mountSource(loaded, m, list),
     target: m.target === "~" ? home : m.target.startsWith("~/") ? posix.join(home, m.target.slice(2)) : m.target,
     readOnly: m.readonly,
   });
-  s.mounts.push(...run.mounts.map(toMount), ...wf.mounts.map(toMount));
+  s.mounts.push(...run.mounts.map(toMount(["run", "mounts"])), ...wf.mounts.map(toMount(["workflows", workflow, "mounts"])));
   s.env.push(...Object.entries(wf.env));
   if (loaded.config.registry) s.registry = loaded.config.registry;
   return s;

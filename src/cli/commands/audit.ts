@@ -43,7 +43,7 @@ export function register(program: Command): void {
       const repos = openRepositories(opts);
       const base = await audit.loadBaseImage(opts.base ?? config.config.base.image, {
         store: config.store,
-        configDir: opts.base ? process.cwd() : config.dir,
+        configDir: opts.base ? process.cwd() : config.dirOf(["base", "image"]),
         demoLibraries: config.config.audit.allow_system,
         // A registry base the store lacks is pulled, as the build would.
         fetch: async (reference) => {
