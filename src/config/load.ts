@@ -4,6 +4,7 @@ import { delimiter, dirname, isAbsolute, join, relative, resolve } from "node:pa
 import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node, type Pair } from "yaml";
 import type { z } from "zod";
 import { InputError, UsageError, formatLocation, type SourceLocation } from "../errors.js";
+import { closestName } from "../util/suggest.js";
 import { CONFIG_FILENAME, discoverConfigFiles, type ConfigFiles } from "./discover.js";
 import { TantalusConfigSchema, type MountConfig, type PackageOverride, type TantalusConfig, type WorkflowConfig } from "./schema.js";
 
@@ -367,8 +368,11 @@ export function defaultStore(): string {
 export function getWorkflow(loaded: LoadedConfig, name: string): WorkflowConfig {
   const wf = loaded.workflows[name];
   if (wf) return wf;
+  if (loaded.files.length === 0) {
+    throw new UsageError(`no workflow '${name}': no configuration file defines workflows here (pass --config FILE, set TANTALUS_CONFIG, or work in the studio's folder)`);
+  }
   const known = Object.keys(loaded.workflows).sort();
-  const near = known.find((k) => editDistance(k, name) <= 2);
+  const near = closestName(name, known);
   const hint = near ? ` (did you mean ${near}?)` : "";
   throw new UsageError(
     known.length
@@ -397,7 +401,7 @@ function toIssues(issue: ZodIssue, data: unknown, doc: Document, at: (o: number)
   if (issue.code === "unrecognized_keys") {
     const allowed = keysAt(path);
     return issue.keys.map((key) => {
-      const near = allowed.find((k) => editDistance(k, key) <= 2);
+      const near = closestName(key, allowed);
       const hint = near ? `; did you mean ${near}?` : allowed.length ? `; expected one of ${allowed.join(", ")}` : "";
       return { path: [...path, key], message: `unknown key '${key}'${hint}`, location: at(offsetOf(doc, [...path, key], "key")) };
     });
@@ -516,15 +520,4 @@ function offsetOf(doc: Document, path: ConfigPath, want: "key" | "value" = "valu
 
 function rangeStart(n: Node): number {
   return n.range?.[0] ?? 0;
-}
-
-function editDistance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-  }
-  return d[a.length]![b.length]!;
 }

@@ -99,6 +99,7 @@ export function register(program: Command): void {
               request: r.request,
               resolve: r.resolve,
               layers: r.layers.map((l) => ({ kind: l.kind, digest: l.digest, size: l.size, cached: l.cached, ...(l.variants ? { variants: l.variants, tier: l.tier } : {}) })),
+              emptyLayers: r.emptyLayers,
               ...(r.audit ? { audit: r.audit } : {}),
             })),
             pushed: pushed.map((p) => ({ workflow: p.workflow, reference: p.target, digest: p.result.digest, blobs: p.result.blobs })),
@@ -114,7 +115,9 @@ export function register(program: Command): void {
           `base ${report.base.name} ${report.base.image.manifestDescriptor.digest}; store ${report.store.dir}`,
         ];
         const width = Math.max(...report.results.map((r) => r.workflow.length));
-        for (const r of report.results) lines.push(`  ${r.workflow.padEnd(width)}  ${r.digest}  ${String(r.layers.length).padStart(3)} layers  ${fmt(r.size)}`);
+        for (const r of report.results) {
+          lines.push(`  ${r.workflow.padEnd(width)}  ${r.digest}  ${String(r.layers.length).padStart(3)} layers  ${fmt(r.size)}${r.emptyLayers.length ? `  ${build.emptyLayerNote(r.emptyLayers)}` : ""}`);
+        }
         for (const p of pushed) lines.push(`pushed ${p.workflow} -> ${p.target}@${p.result.digest}`);
         process.stdout.write(lines.join("\n") + "\n");
       } finally {

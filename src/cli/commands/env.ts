@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { Command } from "@commander-js/extra-typings";
 import { findConfig, openRepositories } from "../common.js";
+import { getWorkflow } from "../../config/index.js";
 import { parseTime } from "../time.js";
 import { solve } from "../../solver/index.js";
 import { hostSystem, implicitPackagesFor } from "../../rez/system.js";
@@ -57,11 +58,7 @@ export function acquireContext(request: string[], opts: ContextSourceOpts): Acqu
   const repos = openRepositories(opts);
   const config = findConfig(opts);
   let req = request;
-  if (opts.workflow) {
-    const wf = config?.workflows?.[opts.workflow];
-    if (!wf) throw new UsageError(`no workflow '${opts.workflow}' in the configuration`);
-    req = [...wf.request, ...request];
-  }
+  if (opts.workflow) req = [...getWorkflow(config, opts.workflow).request, ...request];
   if (req.length === 0) throw new UsageError("nothing to resolve: give a request, --workflow NAME or --context FILE");
   const implicit = opts.implicit === false ? [] : (config?.implicitPackages ?? implicitPackagesFor(hostSystem()));
   const timestamp = opts.time ? parseTime(opts.time) : undefined;

@@ -2,6 +2,7 @@ import type { Command } from "@commander-js/extra-typings";
 import { openRepositories, printJson } from "../common.js";
 import { Requirement } from "../../rez/version/index.js";
 import { TantalusError } from "../../errors.js";
+import { closestName } from "../../util/suggest.js";
 import { describePackage, packagesInRange } from "../../rez/query.js";
 
 export function register(program: Command): void {
@@ -16,7 +17,10 @@ export function register(program: Command): void {
       const req = Requirement.parse(spec);
       const repos = openRepositories(opts);
       const family = repos.family(req.name);
-      if (!family || family.length === 0) throw new TantalusError(`package family '${req.name}' not found in ${repos.paths.join(":")}`);
+      if (!family || family.length === 0) {
+        const near = closestName(req.name, repos.familyNames());
+        throw new TantalusError(`package family '${req.name}' not found in ${repos.paths.join(":")}${near ? `; did you mean ${near}?` : ""}`);
+      }
       const matching = packagesInRange(family, req);
       if (matching.length === 0) {
         throw new TantalusError(`no version of '${req.name}' matches '${spec}' (versions: ${packagesInRange(family).map((p) => p.version.toString()).join(", ")})`);

@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import type { Command } from "@commander-js/extra-typings";
 import { findConfig, openRepositories, printJson } from "../common.js";
+import { getWorkflow } from "../../config/index.js";
 import { solve, type SolveResult } from "../../solver/index.js";
 import { hostSystem, implicitPackagesFor } from "../../rez/system.js";
 import { makeContext, qualifiedVariantName, saveContext, type ResolvedContext } from "../../context/context.js";
@@ -49,11 +50,7 @@ export function register(program: Command): void {
         return;
       }
       let req = request;
-      if (opts.workflow) {
-        const wf = config?.workflows?.[opts.workflow];
-        if (!wf) throw new UsageError(`no workflow '${opts.workflow}' in the configuration`);
-        req = [...wf.request, ...request];
-      }
+      if (opts.workflow) req = [...getWorkflow(config, opts.workflow).request, ...request];
       if (req.length === 0) throw new UsageError("nothing to resolve: give a request or --workflow NAME");
       // Names are checked as rez-env checks them, so a typo is an error, not a missing family.
       for (const r of req) parsePackageRequest(r);
@@ -129,11 +126,10 @@ function printHuman(request: string[], implicit: string[], ctx: ResolvedContext,
   lines.push(`request: ${[...request, ...implicit].join(" ")}`);
   lines.push("");
   if (r.status !== "solved") {
-    lines.push(`resolve FAILED after ${r.steps} steps:`);
-    lines.push(`  ${r.failure?.description ?? ""}`);
-    if (r.failure?.explanation && r.failure.explanation !== r.failure.description) {
-      for (const l of r.failure.explanation.split("\n")) lines.push(`  ${l}`);
-    }
+    // One account of the failure: the explanation names who asked for what (Rez's own
+    // wording, the same fact again, stays in --json's failure.description).
+    lines.push(`resolve FAILED after ${r.steps} step${r.steps === 1 ? "" : "s"}:`);
+    for (const l of (r.failure?.explanation || r.failure?.description || r.status).split("\n")) lines.push(`  ${l}`);
     process.stderr.write(lines.join("\n") + "\n");
     return;
   }
