@@ -40,5 +40,10 @@ export function storeDir(choice: { flag?: string; configured?: string } = {}, en
   if (choice.flag) return resolve(choice.flag);
   if (env.TANTALUS_STORE) return resolve(env.TANTALUS_STORE);
   if (choice.configured) return resolve(choice.configured);
+  return defaultStoreDir(env);
+}
+
+/** The store when no flag, variable or configuration layer names one. */
+export function defaultStoreDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(env.XDG_CACHE_HOME ? resolve(env.XDG_CACHE_HOME) : join(env.HOME || homedir(), ".cache"), "tantalus", "store");
 }

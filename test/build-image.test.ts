@@ -176,7 +176,9 @@ describe("reproducibility and the layer cache", () => {
     assert.ok(rewritten <= 2, `at most the package's layer and the top layer are written (${rewritten})`);
     assert.notEqual(second.results[0]!.digest, first.results[0]!.digest);
 
-    const diff = JSON.parse(tantalusOk(["diff", first.results[0]!.digest, second.results[0]!.digest, "--store", cstore, "--json"]).stdout) as {
+    const compared = tantalus(["diff", first.results[0]!.digest, second.results[0]!.digest, "--store", cstore, "--json"]);
+    assert.equal(compared.code, 1, "diff exits 1 when the images differ");
+    const diff = JSON.parse(compared.stdout) as {
       packages: { added: string[]; removed: string[]; changed: unknown[] };
       layers: { onlyA: { variants: string[] }[]; onlyB: { variants: string[] }[]; shared: unknown[] };
     };

@@ -51,7 +51,7 @@ function editDescription(file: string, text: string): void {
 
 test("run's image check: unchanged is answered from the stamp; a change the resolve can see rebuilds; others do not", async () => {
   const store = await OciStore.open(join(scratch, "store"));
-  const stampOf = () => currentStampedManifest(store.metaDir, WF, studio.config);
+  const stampOf = () => currentStampedManifest(store.metaDir, WF, [studio.config]);
   assert.equal(stampOf(), undefined, "no stamp before the first build");
 
   const first = await ensure(store);
@@ -88,8 +88,8 @@ test("run's image check: unchanged is answered from the stamp; a change the reso
   assert.equal(stampOf(), digest2);
 
   // Variables that override the configuration are part of the key.
-  assert.equal(currentStampedManifest(store.metaDir, WF, studio.config, { ...process.env, TANTALUS_PACKAGES_PATH: "/elsewhere" }), undefined);
-  assert.equal(currentStampedManifest(store.metaDir, WF, studio.config, { ...process.env, SOURCE_DATE_EPOCH: "1700000000" }), undefined);
+  assert.equal(currentStampedManifest(store.metaDir, WF, [studio.config], { ...process.env, TANTALUS_PACKAGES_PATH: "/elsewhere" }), undefined);
+  assert.equal(currentStampedManifest(store.metaDir, WF, [studio.config], { ...process.env, SOURCE_DATE_EPOCH: "1700000000" }), undefined);
 
   // The tag moved by something else (another build, a pull): the stamp no longer vouches for it.
   const other = (await store.readIndex()).manifests.find((d) => d.digest === digest1)!;

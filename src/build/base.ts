@@ -1,7 +1,9 @@
 /**
  * The image every workflow image is layered on (base.image): the demo base,
- * an image from any registry, or a local OCI layout, oci-archive, docker
- * archive or root-file-system tarball. Its layers are reused blob for blob.
+ * an image from any registry (also spelt docker://REF), an image in podman's
+ * own store (containers-storage:NAME, copied out with skopeo), or a local OCI
+ * layout, oci-archive, docker archive or root-file-system tarball
+ * (src/image/base-reference.ts). Its layers are reused blob for blob.
  *
  * Registry bases are pulled into the store and tagged with their fully
  * qualified reference. When the registry cannot be reached, the stored copy
@@ -14,7 +16,8 @@ import type { OciStore } from "../image/layout/store.js";
 import { RegistryError } from "../image/remote/errors.js";
 import { parseReference } from "../image/remote/reference.js";
 import type { RegistryOptions } from "../image/remote/client.js";
-import { importImage } from "../image/sources/index.js";
+import { parseBaseReference, resolveLocalBase } from "../image/base-reference.js";
+import { importContainersStorage, importImage } from "../image/sources/index.js";
 import type { LayerCompression, ResolvedImage } from "../image/types.js";
 import { demoBaseImage } from "./demo-base.js";
 import { blobIsIntact } from "./layers.js";
@@ -40,6 +43,8 @@ export interface BaseOptions {
   verify?: boolean;
   /** SONAMEs the demo base must also carry. */
   demoLibraries?: readonly string[];
+  /** Directory a relative local base path is relative to (that of the file naming the base; default: the working directory). */
+  configDir?: string;
   onEvent: BuildEventSink;
 }
 
@@ -79,15 +84,20 @@ export async function resolveBaseImage(store: OciStore, spec: string, opts: Base
 }
 
 async function obtainBase(store: OciStore, spec: string, opts: BaseOptions): Promise<BaseImage> {
-  if (spec === "demo") {
-    opts.onEvent({ type: "step", message: "base: demo (this host's shell and system libraries)" });
-    return { image: await demoBaseImage(store, { ...opts, libraries: opts.demoLibraries ?? [] }), name: "demo", kind: "demo" };
+  const base = parseBaseReference(spec);
+  switch (base.kind) {
+    case "demo":
+      opts.onEvent({ type: "step", message: "base: demo (this host's shell and system libraries)" });
+      return { image: await demoBaseImage(store, { ...opts, libraries: opts.demoLibraries ?? [] }), name: "demo", kind: "demo" };
+    case "local":
+      opts.onEvent({ type: "step", message: `base: ${spec}` });
+      return { image: await importImage(store, opts.configDir !== undefined ? resolveLocalBase(base.reference, opts.configDir) : base.reference), name: spec, kind: "local" };
+    case "containers-storage":
+      opts.onEvent({ type: "step", message: `base: ${spec} (copied out of podman's store with skopeo)` });
+      return { image: await importContainersStorage(store, base.name), name: spec, kind: "local" };
+    case "registry":
+      return { image: await registryBase(store, base.reference, opts), name: spec, kind: "registry" };
   }
-  if (/^(oci|oci-archive|docker-archive|rootfs):/.test(spec)) {
-    opts.onEvent({ type: "step", message: `base: ${spec}` });
-    return { image: await importImage(store, spec), name: spec, kind: "local" };
-  }
-  return { image: await registryBase(store, spec, opts), name: spec, kind: "registry" };
 }
 
 async function registryBase(store: OciStore, spec: string, opts: BaseOptions): Promise<ResolvedImage> {
@@ -99,8 +109,7 @@ async function registryBase(store: OciStore, spec: string, opts: BaseOptions): P
   }
   opts.onEvent({ type: "step", message: `base: pulling ${spec}` });
   try {
-    const pulled = await pullIntoStore(store, spec, { ...opts.registry, tag, annotations: { [BASE_ROLE_ANNOTATION]: "base" } });
-    return store.loadImage(pulled.descriptor);
+    return await pullBase(store, spec, opts.registry);
   } catch (err) {
     const stored = await store.resolve(tag);
     if (stored && err instanceof RegistryError && isUnreachable(err)) {
@@ -109,6 +118,13 @@ async function registryBase(store: OciStore, spec: string, opts: BaseOptions): P
     }
     throw err;
   }
+}
+
+/** Pull a registry base into the store under its fully qualified tag, marked as a base (the audit's way to a base it lacks, too). */
+export async function pullBase(store: OciStore, reference: string, registry: RegistryOptions = {}): Promise<ResolvedImage> {
+  const tag = storeTagFor(parseReference(reference));
+  const pulled = await pullIntoStore(store, reference, { ...registry, tag, annotations: { [BASE_ROLE_ANNOTATION]: "base" } });
+  return store.loadImage(pulled.descriptor);
 }
 
 /** No answer, or only server errors: the registry is down or the machine is offline. */

@@ -45,7 +45,7 @@ import { expectedBaseLayers, rememberBaseLayers, resolveBaseImage, type BaseImag
 import { captureEnvironment, imageContextJson, workflowDefinitionYaml } from "./environment.js";
 import { ignoreEvents, type BuildEventSink, type LayerKind } from "./events.js";
 import { Label, imageLabels } from "./labels.js";
-import { defaultJobs, mapLimit, preparePackageLayers, writeOneLayer, writePackageLayers, type WrittenLayer } from "./layers.js";
+import { defaultJobs, mapLimit, preparePackageLayers, writeOneLayer, writePackageLayers, type PackageLayerCounts, type WrittenLayer } from "./layers.js";
 import { AuditCache, auditCacheKey } from "./audit-cache.js";
 import { FingerprintingMeasurer } from "./fingerprint.js";
 import { StoreMemo, memoKey } from "./memo.js";
@@ -113,6 +113,8 @@ export interface BuildResult {
   /** Manifest + config + every layer (as stored). */
   size: number;
   layers: BuiltLayer[];
+  /** Planned package layers left out because none of their variants has files (each: its variants). */
+  emptyLayers: string[][];
   base: { name: string; digest: Digest; layers: number };
   request: string[];
   /** Qualified variant names, in resolve order. */
@@ -191,7 +193,7 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
   );
 
   // Taken before resolving, so a configuration edited during the build fails the stamp next time.
-  const key = opts.packagePaths === undefined && opts.implicitPackages === undefined ? stampKey(config.file) : undefined;
+  const key = opts.packagePaths === undefined && opts.implicitPackages === undefined ? stampKey(config.files) : undefined;
 
   // 1. Resolves: the targets, and every other workflow for the studio-wide plan.
   onEvent({ type: "step", message: opts.contextFile ? `loading context ${opts.contextFile}` : `resolving ${all.length} workflow(s)` });
@@ -246,7 +248,7 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
   const layerOpts = { compression, ...(opts.level !== undefined ? { level: opts.level } : {}), mtime, jobs: opts.jobs ?? defaultJobs(), verify: opts.verify === true, workers: opts.workers !== false, onEvent };
   const baseSpec = config.config.base.image;
   const obtainBase = () =>
-    resolveBaseImage(store, baseSpec, { ...layerOpts, created, ...(opts.registry ? { registry: opts.registry } : {}), demoLibraries: config.config.audit.allow_system });
+    resolveBaseImage(store, baseSpec, { ...layerOpts, created, ...(opts.registry ? { registry: opts.registry } : {}), demoLibraries: config.config.audit.allow_system, configDir: config.dirOf(["base", "image"]) });
 
   // 3. The plan of every workflow together, and what the targets' package
   //    layers hold with their cache keys (a metadata walk, nothing read). The
@@ -278,9 +280,16 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
   // When the build fails meanwhile (the base, the audit), no further layer is started.
   const layersStopped = new AbortController();
   const startLayers = (planned: ReturnType<typeof planFor>) => {
-    onEvent({ type: "step", message: `writing ${planned.neededLayers.length} package layer(s) (${compression}${opts.level !== undefined ? ` level ${opts.level}` : ""}) into ${store.dir}` });
     tLayers = performance.now();
-    const writing = writePackageLayers(store, planned.prepared, { ...layerOpts, signal: layersStopped.signal }).then((w) => {
+    // Said once the layer cache was asked, so the numbers are those the summary adds up.
+    const onCounts = (c: PackageLayerCounts) => {
+      const also = [c.reused > 0 ? `${c.reused} reused from the layer cache` : "", c.empty > 0 ? `${c.empty} left out (no files)` : ""].filter(Boolean);
+      onEvent({
+        type: "step",
+        message: `writing ${c.toWrite} package layer(s) (${compression}${opts.level !== undefined ? ` level ${opts.level}` : ""}) into ${store.dir}${also.length ? `; ${also.join(", ")}` : ""}`,
+      });
+    };
+    const writing = writePackageLayers(store, planned.prepared, { ...layerOpts, signal: layersStopped.signal, onCounts }).then((w) => {
       layersSeconds = (performance.now() - tLayers) / 1000;
       return w;
     });
@@ -418,9 +427,14 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
     const { top, repair, topWritten } = own.get(name)!;
     const imageLayers: NewLayer[] = [];
     const built: BuiltLayer[] = base.image.manifest.layers.map((l) => ({ kind: "base", digest: l.digest, size: l.size, mediaType: l.mediaType, cached: false }));
+    const emptyLayers: string[][] = [];
     for (const key of plan.imageLayers.get(name) ?? []) {
       const w = written.get(key);
-      if (!w) continue;
+      if (!w) {
+        // Its variants have no files (their install roots do not exist): an empty tar would only cost a layer.
+        emptyLayers.push(plan.layers.get(key)!.variants.map((v) => v.qualifiedName));
+        continue;
+      }
       const pl = plan.layers.get(key)!;
       imageLayers.push({ layer: w.descriptor, createdBy: "tantalus build: rez variants", comment: w.comment });
       built.push({ ...describe(w), variants: pl.variants.map((v) => v.qualifiedName), tier: pl.tier });
@@ -467,6 +481,7 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
       descriptor: image.descriptor,
       size,
       layers: built,
+      emptyLayers,
       base: { name: base.name, digest: base.image.manifestDescriptor.digest, layers: base.image.manifest.layers.length },
       request: [...r.context.request],
       resolve: r.variants.map((v) => v.qualifiedName),
@@ -487,7 +502,7 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
         removeWorkflowStamp(store.metaDir, res.workflow);
       }
     }
-    onEvent({ type: "image", workflow: res.workflow, tag: res.workflow, digest: res.digest, layers: res.layers.length, size: res.size });
+    onEvent({ type: "image", workflow: res.workflow, tag: res.workflow, digest: res.digest, layers: res.layers.length, size: res.size, ...(res.emptyLayers.length ? { emptyLayers: res.emptyLayers } : {}) });
   }
   const imagesSeconds = (performance.now() - tImages) / 1000;
 

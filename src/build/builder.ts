@@ -27,7 +27,7 @@ import { implicitPackagesOf, openBuildRepositories, resolveWorkflow } from "./re
 export function workflowImageBuilder(config: LoadedConfig, opts: Omit<BuildOptions, "store" | "contextFile"> = {}): ImageBuilder {
   return {
     async ensureBuilt(workflow: string, store: OciStore, { noBuild, log }) {
-      if (await isStampedCurrent(store, workflow, config.file)) return { tag: workflow, built: false };
+      if (await isStampedCurrent(store, workflow, config.files)) return { tag: workflow, built: false };
       if (noBuild) return (await isCurrent(config, workflow, store)) ? { tag: workflow, built: false } : undefined;
       const before = (await store.resolve(workflow))?.digest;
       const report = await buildWorkflows(config, [workflow], {

@@ -30,7 +30,7 @@ export type BuildEvent =
       size: number;
       seconds: number;
     }
-  | { type: "image"; workflow: string; tag: string; digest: Digest; layers: number; size: number }
+  | { type: "image"; workflow: string; tag: string; digest: Digest; layers: number; size: number; emptyLayers?: string[][] }
   | {
       type: "push-blob";
       reference: string;

@@ -11,9 +11,9 @@ export {
   type BuiltLayer,
 } from "./build.js";
 export type { BuildEvent, BuildEventSink, LayerKind } from "./events.js";
-export { ProgressDisplay, formatBytes, type ProgressOptions, type ProgressStream } from "./progress.js";
+export { ProgressDisplay, emptyLayerNote, formatBytes, type ProgressOptions, type ProgressStream } from "./progress.js";
 export type { AuditGate, AuditInput, AuditOutcome } from "./audit-gate.js";
-export { resolveBaseImage, BASE_ROLE_ANNOTATION, type BaseImage, type BaseOptions } from "./base.js";
+export { pullBase, resolveBaseImage, BASE_ROLE_ANNOTATION, type BaseImage, type BaseOptions } from "./base.js";
 export { demoBaseImage, demoBaseContent, DEMO_BASE_LIBRARIES, type DemoBaseOptions, type DemoBaseContent } from "./demo-base.js";
 export { captureEnvironment, imageContext, imageContextJson, workflowDefinitionYaml, type CapturedEnvironment, type EnvironmentInput } from "./environment.js";
 export { planBuild, type BuildPlan, type BuildLayer, type BuildPlanOptions, type PlanImageInput } from "./plan.js";

@@ -41,6 +41,16 @@ export interface LayerWriteOptions {
   signal?: AbortSignal;
 }
 
+/** What writePackageLayers found before writing: the counts a user sees should add up. */
+export interface PackageLayerCounts {
+  /** Layers the cache lacks: archived and compressed now. */
+  toWrite: number;
+  /** Layers the layer cache has. */
+  reused: number;
+  /** Planned layers none of whose variants has files: left out of the images. */
+  empty: number;
+}
+
 export interface WrittenLayer {
   descriptor: LayerDescriptor;
   kind: LayerKind;
@@ -94,7 +104,7 @@ export function preparePackageLayers(layers: readonly BuildLayer[], rootMap: Rea
 export async function writePackageLayers(
   store: OciStore,
   prepared: ReadonlyMap<string, PreparedLayer>,
-  opts: LayerWriteOptions,
+  opts: LayerWriteOptions & { onCounts?: (counts: PackageLayerCounts) => void },
 ): Promise<Map<string, WrittenLayer | null>> {
   const out = new Map<string, WrittenLayer | null>();
   // Biggest first, so a large DCC layer does not start last and hold up the build alone.
@@ -110,6 +120,7 @@ export async function writePackageLayers(
     if (entry) found.set(p.layer.key, entry);
     else misses.push(p);
   });
+  opts.onCounts?.({ toWrite: misses.length, reused: found.size, empty: queue.length - misses.length - found.size });
   const missBytes = misses.reduce((s, p) => s + p.layer.bytes, 0);
   const useWorkers = opts.workers !== false && jobs > 1 && misses.length > 1 && missBytes >= WORKER_MIN_BYTES;
   const pool = useWorkers ? new LayerWorkerPool(Math.min(jobs, misses.length)) : undefined;

@@ -72,7 +72,7 @@ export class ProgressDisplay {
         }
         return;
       case "image":
-        this.line(`image ${e.tag}  ${e.digest}  ${e.layers} layers  ${formatBytes(e.size)}`);
+        this.line(`image ${e.tag}  ${e.digest}  ${e.layers} layers  ${formatBytes(e.size)}${e.emptyLayers ? `  ${emptyLayerNote(e.emptyLayers)}` : ""}`);
         return;
       case "push-blob": {
         const key = `push:${e.reference}:${e.digest}`;
@@ -151,4 +151,12 @@ export function formatBytes(n: number): string {
   if (n < 1e6) return `${(n / 1e3).toFixed(1)} kB`;
   if (n < 1e9) return `${(n / 1e6).toFixed(1)} MB`;
   return `${(n / 1e9).toFixed(2)} GB`;
+}
+
+/**
+ * Why an image has fewer layers than its plan showed: planned layers whose
+ * variants install no files are left out (an empty tar would only cost a layer).
+ */
+export function emptyLayerNote(empty: readonly (readonly string[])[]): string {
+  return `(${empty.length} planned layer(s) left out, their packages have no files: ${empty.map((l) => l.join(" ")).join("; ")})`;
 }

@@ -8,7 +8,7 @@ import { getWorkflow } from "../config/index.js";
 import { loadContext, makeContext, qualifiedVariantName, variantsOfContext, verifyContext, type ResolvedContext } from "../context/context.js";
 import { InputError, TantalusError } from "../errors.js";
 import type { Package, Variant } from "../rez/package.js";
-import { Repositories, packagePathsFrom, type RepositoryObservation } from "../rez/repository/index.js";
+import { Repositories, type RepositoryObservation } from "../rez/repository/index.js";
 import { hostSystem, implicitPackagesFor } from "../rez/system.js";
 import { lateRequiresHook } from "../rex/late.js";
 import { solve, type LateRequiresHook } from "../solver/index.js";
@@ -29,7 +29,7 @@ export interface WorkflowResolve {
 }
 
 export interface ResolveSettings {
-  /** Package search paths; default: TANTALUS_PACKAGES_PATH, else the configuration's packages_path. */
+  /** Package search paths; default: the configuration's packages_path (TANTALUS_PACKAGES_PATH and --paths are layers of it). */
   packagePaths?: string[];
   /** Default: the configuration's implicit_packages, else the host's ~platform/~arch/~os. */
   implicitPackages?: string[];
@@ -37,7 +37,7 @@ export interface ResolveSettings {
 
 /** The repositories a configuration reads, opened once per build. */
 export function openBuildRepositories(config: LoadedConfig, settings: ResolveSettings = {}): Repositories {
-  const paths = settings.packagePaths ?? packagePathsFrom(undefined, config.packagesPath);
+  const paths = settings.packagePaths ?? config.packagesPath;
   if (paths.length === 0) {
     throw new InputError("no package repositories: set packages_path in the configuration (or TANTALUS_PACKAGES_PATH)", config.locate(["packages_path"]));
   }

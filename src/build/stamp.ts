@@ -38,18 +38,23 @@ function stampFile(metaDir: string, workflow: string): string {
   return path.join(metaDir, "stamps", `${workflow}.json`);
 }
 
-/** The key of everything but the repositories; undefined when the configuration file cannot be read. */
-export function stampKey(configFile: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  let bytes: Buffer;
-  try {
-    bytes = fs.readFileSync(configFile);
-  } catch {
-    return undefined;
+/**
+ * The key of everything but the repositories; undefined when a configuration
+ * file cannot be read. `configFiles` are every file layer (the site file and
+ * the project's), lowest first: an edit of either changes the workflow.
+ */
+export function stampKey(configFiles: readonly string[], env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const files: [string, string][] = [];
+  for (const file of configFiles) {
+    try {
+      files.push([path.resolve(file), createHash("sha256").update(fs.readFileSync(file)).digest("hex")]);
+    } catch {
+      return undefined;
+    }
   }
   const inputs = {
     tool: VERSION,
-    config: path.resolve(configFile),
-    configSha256: createHash("sha256").update(bytes).digest("hex"),
+    config: files,
     packagesPath: env.TANTALUS_PACKAGES_PATH ?? null,
     sourceDateEpoch: env.SOURCE_DATE_EPOCH ?? null,
     // What hostSystem() reads to make the default ~platform/~arch/~os, without running lsb_release.
@@ -79,7 +84,7 @@ export function removeWorkflowStamp(metaDir: string, workflow: string): void {
  * made from the same inputs, and the repositories still hold what its
  * resolve read; else undefined (resolve to know).
  */
-export function currentStampedManifest(metaDir: string, workflow: string, configFile: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function currentStampedManifest(metaDir: string, workflow: string, configFiles: readonly string[], env: NodeJS.ProcessEnv = process.env): string | undefined {
   let stamp: StampFile;
   try {
     stamp = JSON.parse(fs.readFileSync(stampFile(metaDir, workflow), "utf8")) as StampFile;
@@ -88,12 +93,12 @@ export function currentStampedManifest(metaDir: string, workflow: string, config
     return undefined;
   }
   if (stamp.format !== 1 || stamp.workflow !== workflow || typeof stamp.manifest !== "string" || !stamp.observation) return undefined;
-  if (stamp.key !== stampKey(configFile, env)) return undefined;
+  if (stamp.key !== stampKey(configFiles, env)) return undefined;
   return observationHolds(stamp.observation) ? stamp.manifest : undefined;
 }
 
 /** True when the store's `workflow` tag holds the image the workflow's stamp vouches for. */
-export async function isStampedCurrent(store: OciStore, workflow: string, configFile: string, env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
-  const manifest = currentStampedManifest(store.metaDir, workflow, configFile, env);
+export async function isStampedCurrent(store: OciStore, workflow: string, configFiles: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
+  const manifest = currentStampedManifest(store.metaDir, workflow, configFiles, env);
   return manifest !== undefined && (await store.resolve(workflow))?.digest === manifest;
 }

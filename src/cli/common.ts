@@ -1,6 +1,4 @@
-import fs from "node:fs";
-import path from "node:path";
-import { Repositories, packagePathsFrom } from "../rez/repository/index.js";
+import { Repositories } from "../rez/repository/index.js";
 import { parsePackageRequest, RequirementError } from "../rez/version/index.js";
 import { loadConfig, type LoadedConfig } from "../config/index.js";
 import { TantalusError, UsageError } from "../errors.js";
@@ -9,24 +7,22 @@ import { TantalusError, UsageError } from "../errors.js";
 export interface RepoOptions {
   paths?: string;
   config?: string;
+  store?: string;
 }
 
 /**
- * The configuration: --config FILE, else ./tantalus.yaml when it exists. Commands
- * that can run from --paths alone get undefined when there is neither.
+ * The configuration, every layer merged: the site file, the project's file
+ * (--config, else TANTALUS_CONFIG, else ./tantalus.yaml or the nearest in a
+ * parent folder), the variables and this command's --paths / --store. With
+ * `required`, a command that needs workflows refuses to run without a file.
  */
-export function findConfig(opts: { config?: string }, required = false): LoadedConfig | undefined {
-  if (opts.config) return loadConfig(opts.config);
-  const local = path.resolve("tantalus.yaml");
-  if (fs.existsSync(local)) return loadConfig(local);
-  if (required) throw new UsageError("no configuration: pass --config FILE or run where ./tantalus.yaml is");
-  return undefined;
+export function findConfig(opts: { config?: string; paths?: string; store?: string }, required = false): LoadedConfig {
+  return loadConfig(opts.config, { flags: { paths: opts.paths, store: opts.store }, required });
 }
 
-/** Package search paths: --paths, else TANTALUS_PACKAGES_PATH, else the configuration's packages_path. */
+/** Package search paths: --paths, else TANTALUS_PACKAGES_PATH, else packages_path of the project's file, else the site's. */
 export function openRepositories(opts: RepoOptions, repoOpts: { cache?: boolean } = {}): Repositories {
-  const fromConfig = opts.paths || process.env.TANTALUS_PACKAGES_PATH ? undefined : findConfig(opts);
-  const paths = packagePathsFrom(opts.paths, fromConfig?.packagesPath);
+  const paths = findConfig(opts).packagesPath;
   if (paths.length === 0) {
     throw new UsageError("no package search path: pass --paths A:B, set TANTALUS_PACKAGES_PATH, or use a tantalus.yaml with packages_path");
   }

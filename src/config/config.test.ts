@@ -57,9 +57,9 @@ test("a valid tantalus.yaml loads with defaults filled in and paths resolved aga
   assert.equal(c.config.run.network, "host");
   assert.equal(c.config.run.display, true);
   const wf = getWorkflow(c, "rough_layout");
-  assert.deepEqual(wf.mounts, [{ source: "projects", target: "/studio/projects", readonly: true }]);
-  assert.equal(mountSource(c, wf.mounts[0]!), path.join(dir, "projects"));
-  assert.equal(mountSource(c, c.config.run.mounts[0]!), os.homedir());
+  assert.deepEqual(wf.mounts, [{ source: "projects", target: "/studio/projects", readonly: true }], "as written: the definition goes into the image");
+  assert.equal(mountSource(c, wf.mounts[0]!, ["workflows", "rough_layout", "mounts"]), path.join(dir, "projects"));
+  assert.equal(mountSource(c, c.config.run.mounts[0]!, ["run", "mounts"]), os.homedir());
   assert.deepEqual(c.locate(["workflows", "rough_layout", "request", 2]), { file: file, line: 23, column: 41 });
 });
 
@@ -74,18 +74,19 @@ test("an empty file is a valid configuration with every section defaulted", () =
   assert.ok(c.config.audit.allow_system.includes("libc.so.6"));
 });
 
-test("commands find their configuration with --config FILE, else ./tantalus.yaml", () => {
+test("commands find their configuration with --config FILE, else ./tantalus.yaml; a missing --config file is a usage error", () => {
   const dir = tempDir();
   fs.writeFileSync(path.join(dir, "tantalus.yaml"), "packages_path: [here]\n");
   fs.mkdirSync(path.join(dir, "other"));
   fs.writeFileSync(path.join(dir, "other", "studio.yaml"), "packages_path: [there]\n");
-  assert.deepEqual(loadConfig(undefined, { cwd: dir }).packagesPath, [path.join(dir, "here")]);
-  const explicit = loadConfig("other/studio.yaml", { cwd: dir });
+  assert.deepEqual(loadConfig(undefined, { cwd: dir, env: { TANTALUS_SITE_CONFIG: "" } }).packagesPath, [path.join(dir, "here")]);
+  const explicit = loadConfig("other/studio.yaml", { cwd: dir, env: { TANTALUS_SITE_CONFIG: "" } });
   assert.deepEqual(explicit.packagesPath, [path.join(dir, "other", "there")]);
   assert.equal(explicit.displayFile, "other/studio.yaml");
   const empty = tempDir();
-  assert.throws(() => loadConfig(undefined, { cwd: empty }), (e: unknown) => e instanceof UsageError && /no tantalus\.yaml in .*--config/.test(e.message));
-  assert.throws(() => loadConfig("missing.yaml", { cwd: empty }), (e: unknown) => e instanceof InputError && /^missing\.yaml: configuration file not found/.test(e.message));
+  const env = { TANTALUS_SITE_CONFIG: "" };
+  assert.throws(() => loadConfig(undefined, { cwd: empty, env }), (e: unknown) => e instanceof UsageError && /no tantalus\.yaml in .* or a parent folder: pass --config FILE or set TANTALUS_CONFIG/.test(e.message));
+  assert.throws(() => loadConfig("missing.yaml", { cwd: empty, env }), (e: unknown) => e instanceof UsageError && e.exitCode === 2 && e.message === "--config missing.yaml: no such file");
 });
 
 function errorOf(text: string): ConfigError {
@@ -167,4 +168,12 @@ test("schema/tantalus.schema.json is up to date (node --import tsx scripts/write
   assert.equal(schema.additionalProperties, false);
   assert.equal(schema.properties.run!.additionalProperties, false);
   assert.ok("workflows" in schema.properties && "packages_path" in schema.properties);
+});
+
+test("a base image spelling Tantalus does not read is refused at its line with the spellings that exist", () => {
+  const e = errorOf("packages_path: [p]\nbase:\n  image: docker-daemon:rockylinux:9\n");
+  assert.match(e.message, /^tantalus\.yaml:3:10: base\.image: docker-daemon: is not a transport Tantalus reads \(docker save NAME -o FILE\.tar, then docker-archive:FILE\.tar\); a base is one of: demo; .*containers-storage:NAME/);
+  const ok = parseConfig("base: { image: 'containers-storage:localhost/vfx/base:2024' }\n", "/x/tantalus.yaml");
+  assert.equal(ok.config.base.image, "containers-storage:localhost/vfx/base:2024", "a podman store name is not a path");
+  assert.equal(parseConfig("base: { image: 'docker://rockylinux:9' }\n", "/x/tantalus.yaml").config.base.image, "docker://rockylinux:9");
 });

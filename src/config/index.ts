@@ -12,7 +12,20 @@ export {
 } from "./schema.js";
 export {
   CONFIG_FILENAME,
+  SITE_CONFIG_FILE,
+  configFileList,
+  discoverConfigFiles,
+  nearestConfig,
+  type ConfigFiles,
+  type ProjectVia,
+} from "./discover.js";
+export {
   ConfigError,
+  checkConfigFile,
+  configLayers,
+  mergeLayers,
+  parseConfigLayer,
+  readConfigFile,
   formatConfigPath,
   getWorkflow,
   loadConfig,
@@ -22,4 +35,9 @@ export {
   type ConfigIssue,
   type ConfigPath,
   type LoadedConfig,
+  type ConfigFlags,
+  type ConfigLayer,
+  type ConfigLayerKind,
+  type LoadOptions,
+  type ValueOrigin,
 } from "./load.js";

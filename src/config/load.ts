@@ -1,10 +1,12 @@
 import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
-import { dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { delimiter, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, visit, type Document, type Node, type Pair } from "yaml";
 import type { z } from "zod";
 import { InputError, UsageError, formatLocation, type SourceLocation } from "../errors.js";
-import { storeDir } from "../locations.js";
+import { defaultStoreDir } from "../locations.js";
+import { closestName } from "../util/suggest.js";
+import { CONFIG_FILENAME, discoverConfigFiles, type ConfigFiles } from "./discover.js";
 import { TantalusConfigSchema, type MountConfig, type PackageOverride, type TantalusConfig, type WorkflowConfig } from "./schema.js";
 import { documentToJs } from "../util/yaml.js";
 
@@ -29,20 +31,56 @@ export class ConfigError extends InputError {
   }
 }
 
+/** Where an effective value comes from. */
+export type ConfigLayerKind = "default" | "site" | "project" | "environment" | "flag";
+
 /**
- * A loaded configuration: the validated file plus the values commands use,
- * with paths made absolute against the file's directory.
+ * One layer of the configuration: a file, a variable or a flag, with the
+ * values it sets (validated, relative paths made absolute against the file
+ * that wrote them, so a value means the same whichever layer wins).
+ *
+ * Layers stack lowest first: built-in defaults < the site file < the
+ * project's tantalus.yaml < environment variables < flags. Rez's own
+ * configuration (rezconfig, REZ_PACKAGES_PATH; issue 14) is to go between the
+ * site file and the project's: one more producer in `configLayers`.
+ */
+export interface ConfigLayer {
+  kind: Exclude<ConfigLayerKind, "default">;
+  /** The file as named in messages, the variable's name, or the flag. */
+  source: string;
+  /** Absolute path, for file layers. */
+  file?: string;
+  data: Record<string, unknown>;
+  /** Where this layer writes the value at `path` (file layers: its line and column). */
+  locate(path: ConfigPath): SourceLocation;
+}
+
+/** The layer a value comes from, and where in it. */
+export interface ValueOrigin {
+  kind: ConfigLayerKind;
+  /** "default", a file as named in messages, a variable's name, or a flag. */
+  source: string;
+  location?: SourceLocation;
+}
+
+/**
+ * A loaded configuration: every layer merged, validated, and the values
+ * commands use, with paths made absolute.
  */
 export interface LoadedConfig {
-  /** Absolute path of the file. */
+  /** Absolute path of the highest file layer (the project's, else the site's); the working directory's tantalus.yaml when there is no file. */
   file: string;
-  /** The file as named in messages (as given, or relative to the working directory). */
+  /** That file as named in messages. */
   displayFile: string;
-  /** Directory relative paths in the file are resolved against. */
+  /** Its directory (labels of the image's source; anything still relative). */
   dir: string;
-  /** Everything in the file, defaults filled in, keys as written. */
+  /** The configuration files read, lowest layer first. */
+  files: string[];
+  /** Every layer that sets something, lowest first (the defaults are what none sets). */
+  sources: ConfigLayer[];
+  /** The effective configuration: every layer merged, defaults filled in, keys as written. */
   config: TantalusConfig;
-  /** packages_path made absolute ([] when the file has none). */
+  /** packages_path made absolute ([] when no layer sets it). */
   packagesPath: string[];
   /** implicit_packages, or undefined for Rez's default (the host's ~platform, ~arch, ~os). */
   implicitPackages?: string[];
@@ -51,34 +89,86 @@ export interface LoadedConfig {
   packages: Record<string, PackageOverride>;
   /** Absolute store directory. */
   store: string;
-  /** Where a value of the file is written; falls back to the nearest enclosing value. */
+  /** Where the effective value at `path` is written; falls back to the nearest enclosing value. */
   locate(path: ConfigPath): SourceLocation;
+  /** The layer the effective value at `path` comes from. */
+  origin(path: ConfigPath): ValueOrigin;
+  /** The directory relative paths in the value at `path` are relative to: that of the file that wrote it. */
+  dirOf(path: ConfigPath): string;
 }
 
-export const CONFIG_FILENAME = "tantalus.yaml";
+export { CONFIG_FILENAME } from "./discover.js";
+
+/** Flags that set configuration keys (the highest layer). */
+export interface ConfigFlags {
+  /** --paths A:B */
+  paths?: string;
+  /** --store DIR */
+  store?: string;
+}
+
+export interface LoadOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** The files, when already found (tantalus run); else discoverConfigFiles. */
+  files?: ConfigFiles;
+  flags?: ConfigFlags;
+  /** A UsageError when neither a site nor a project file exists (default: true). */
+  required?: boolean;
+}
 
 /**
- * Reads the configuration named by --config (`path`), else ./tantalus.yaml.
- * Throws InputError when the file is missing and ConfigError when it is invalid.
+ * The configuration: the project's file named by --config (`path`), else
+ * TANTALUS_CONFIG, else ./tantalus.yaml or the nearest one in a parent folder,
+ * over the site file, under the environment and the flags. Throws UsageError
+ * when a named file is missing (or no file exists and one is required) and
+ * ConfigError, naming the file and line, when a file is invalid.
  */
-export function loadConfig(path?: string, opts: { cwd?: string } = {}): LoadedConfig {
+export function loadConfig(path?: string, opts: LoadOptions = {}): LoadedConfig {
   const cwd = opts.cwd ?? process.cwd();
-  const given = path ?? CONFIG_FILENAME;
-  const file = resolve(cwd, given);
-  const display = path === undefined ? CONFIG_FILENAME : isAbsolute(given) ? displayName(file, cwd) : given;
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    if (e.code === "ENOENT") {
-      throw path === undefined
-        ? new UsageError(`no ${CONFIG_FILENAME} in ${cwd}: pass --config FILE`)
-        : new InputError(`configuration file not found`, { file: display });
-    }
-    throw new InputError(`cannot read the configuration: ${e.message}`, { file: display });
+  const env = opts.env ?? process.env;
+  const files = opts.files ?? discoverConfigFiles({ ...(path !== undefined ? { config: path } : {}), cwd, env });
+  if (opts.required !== false && files.site === undefined && files.project === undefined) {
+    throw new UsageError(`no ${CONFIG_FILENAME} in ${cwd} or a parent folder: pass --config FILE or set TANTALUS_CONFIG`);
   }
-  return parseConfig(text, file, display);
+  const layers = configLayers(files, { cwd, env, flags: opts.flags ?? {}, ...(path !== undefined ? { given: path } : {}) });
+  const top = files.project ?? files.site;
+  const display = top === undefined ? CONFIG_FILENAME : (layers.find((l) => l.file === top)?.source ?? top);
+  return mergeLayers(layers, { file: top ?? resolve(cwd, CONFIG_FILENAME), displayFile: display });
+}
+
+/**
+ * The layers over the defaults, lowest first. Each variable and flag is a
+ * layer of its own, so its origin names it.
+ */
+export function configLayers(files: ConfigFiles, opts: { cwd: string; env: NodeJS.ProcessEnv; flags: ConfigFlags; given?: string }): ConfigLayer[] {
+  const { cwd, env, flags } = opts;
+  const layers: ConfigLayer[] = [];
+  if (files.site !== undefined) layers.push(readConfigFile(files.site, "site", displayName(files.site, cwd)));
+  // Issue 14: Rez's own configuration (rezconfig, REZ_*) goes here, under the project's file.
+  if (files.project !== undefined) {
+    const shown = files.projectVia === "--config" && opts.given !== undefined && !isAbsolute(opts.given) ? opts.given : displayName(files.project, cwd);
+    layers.push(readConfigFile(files.project, "project", shown));
+  }
+  const single = (kind: "environment" | "flag", source: string, data: Record<string, unknown>): ConfigLayer => ({
+    kind,
+    source,
+    data,
+    locate: () => ({ file: source }),
+  });
+  // Relative paths from a variable or a flag are relative to the working directory, as a shell user expects.
+  if (env.TANTALUS_PACKAGES_PATH) layers.push(single("environment", "TANTALUS_PACKAGES_PATH", { packages_path: splitSearchPath(env.TANTALUS_PACKAGES_PATH, cwd) }));
+  if (env.TANTALUS_STORE) layers.push(single("environment", "TANTALUS_STORE", { store: resolveConfigPath(cwd, env.TANTALUS_STORE) }));
+  if (flags.paths) layers.push(single("flag", "--paths", { packages_path: splitSearchPath(flags.paths, cwd) }));
+  if (flags.store) layers.push(single("flag", "--store", { store: resolveConfigPath(cwd, flags.store) }));
+  return layers;
+}
+
+function splitSearchPath(text: string, cwd: string): string[] {
+  return text
+    .split(delimiter)
+    .filter((p) => p.length > 0)
+    .map((p) => resolveConfigPath(cwd, p));
 }
 
 function displayName(file: string, cwd: string): string {
@@ -86,8 +176,24 @@ function displayName(file: string, cwd: string): string {
   return rel && !rel.startsWith("..") && !isAbsolute(rel) ? rel : file;
 }
 
-/** Validates configuration text; `file` is its absolute path (relative paths in it resolve against its directory). */
-export function parseConfig(text: string, file: string, displayFile: string = file): LoadedConfig {
+/** Reads and validates one configuration file as a layer. */
+export function readConfigFile(file: string, kind: "site" | "project", display: string = file): ConfigLayer {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    throw new InputError(`cannot read the configuration: ${(err as NodeJS.ErrnoException).message}`, { file: display });
+  }
+  return parseConfigLayer(text, file, kind, display);
+}
+
+/** Validates one file on its own: every problem with its line, or nothing. */
+export function checkConfigFile(file: string, display: string = file): void {
+  readConfigFile(resolve(file), "project", display);
+}
+
+/** Validates configuration text as a layer; `file` is its absolute path (relative paths in it resolve against its directory). */
+export function parseConfigLayer(text: string, file: string, kind: "site" | "project", displayFile: string = file): ConfigLayer {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const at = (offset: number): SourceLocation => {
@@ -117,7 +223,7 @@ export function parseConfig(text: string, file: string, displayFile: string = fi
   }
   data ??= {};
   const locate = (path: ConfigPath) => at(offsetOf(doc, path));
-  if (typeof data !== "object" || Array.isArray(data)) {
+  if (typeof data !== "object" || data === null || Array.isArray(data)) {
     throw new ConfigError([{ path: [], message: `expected a mapping of settings, got ${describe(data)}`, location: locate([]) }]);
   }
   const parsed = TantalusConfigSchema.safeParse(data);
@@ -126,22 +232,128 @@ export function parseConfig(text: string, file: string, displayFile: string = fi
     issues.sort((a, b) => (a.location.line ?? 0) - (b.location.line ?? 0) || (a.location.column ?? 0) - (b.location.column ?? 0));
     throw new ConfigError(issues);
   }
+  return { kind, source: displayFile, file, data: absolutePaths(data as Record<string, unknown>, dirname(file)), locate };
+}
+
+/** Validates configuration text as the only file (no site file, no variables); `file` is its absolute path. */
+export function parseConfig(text: string, file: string, displayFile: string = file): LoadedConfig {
+  return mergeLayers([parseConfigLayer(text, file, "project", displayFile)], { file, displayFile });
+}
+
+/**
+ * The file's relative paths made absolute against its directory, so that a
+ * site file's `store: stores/main` and a project's `packages_path: [packages]`
+ * each mean a folder beside the file that wrote it. `~` stays as written (the
+ * home directory is the user's, found when the value is used).
+ *
+ * Mount sources and base.image stay as written: the workflow's definition
+ * and the base's name go into the image, which must not depend on where the
+ * studio is checked out. They are resolved when used, against the directory
+ * of the file that wrote them (LoadedConfig.dirOf).
+ */
+function absolutePaths(data: Record<string, unknown>, dir: string): Record<string, unknown> {
+  const out = structuredClone(data) as Record<string, any>;
+  const abs = (p: string) => (p === "~" || p.startsWith("~/") || isAbsolute(p) ? p : resolve(dir, p));
+  if (Array.isArray(out.packages_path)) out.packages_path = out.packages_path.map(abs);
+  if (typeof out.store === "string") out.store = abs(out.store);
+  for (const pkg of Object.values(out.packages ?? {})) {
+    const donors = (pkg as any)?.repair?.donor_dirs;
+    if (Array.isArray(donors)) (pkg as any).repair.donor_dirs = donors.map(abs);
+  }
+  return out;
+}
+
+const isMapping = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/**
+ * Merges the layers key by key: a mapping merges with the one below at every
+ * depth (the project's workflow `rough_layout` may set only its `env` over the
+ * site's), a list or a scalar replaces the lower one whole (a project's
+ * packages_path is its search path, not an addition to the site's).
+ */
+export function mergeLayers(layers: ConfigLayer[], top: { file: string; displayFile: string }): LoadedConfig {
+  const merged: Record<string, unknown> = {};
+  // The layer of every value set whole (a scalar, a list), and of every mapping any layer writes into.
+  const values = new Map<string, ConfigLayer>();
+  const mappings = new Map<string, ConfigLayer>();
+  const mergeInto = (into: Record<string, unknown>, from: Record<string, unknown>, path: ConfigPath, layer: ConfigLayer) => {
+    for (const [k, v] of Object.entries(from)) {
+      const p = [...path, k];
+      const key = pathKey(p);
+      if (isMapping(v)) {
+        // An empty mapping adds nothing: it neither clears nor claims the one below.
+        if (!isMapping(into[k])) into[k] = {};
+        if (Object.keys(v).length > 0 || !mappings.has(key)) mappings.set(key, layer);
+        values.delete(key);
+        mergeInto(into[k] as Record<string, unknown>, v, p, layer);
+      } else {
+        into[k] = structuredClone(v);
+        // What a replaced mapping held below is the replacing layer's now.
+        for (const m of [values, mappings]) for (const below of m.keys()) if (below.startsWith(key + "\u0000")) m.delete(below);
+        mappings.delete(key);
+        values.set(key, layer);
+      }
+    }
+  };
+  for (const layer of layers) mergeInto(merged, layer.data, [], layer);
+
+  /** The layer that set the value at `path` or a list or scalar holding it; undefined for a default. */
+  const originOf = (path: ConfigPath): ConfigLayer | undefined => {
+    for (let n = path.length; n > 0; n--) {
+      const layer = values.get(pathKey(path.slice(0, n)));
+      if (layer) return layer;
+    }
+    return undefined;
+  };
+  const locate = (path: ConfigPath): SourceLocation => {
+    // The deepest part of the path some layer writes, located in that layer.
+    for (let n = path.length; n > 0; n--) {
+      const key = pathKey(path.slice(0, n));
+      const layer = values.get(key) ?? mappings.get(key);
+      if (layer) return layer.locate(path);
+    }
+    return { file: top.displayFile };
+  };
+  const parsed = TantalusConfigSchema.safeParse(merged);
+  if (!parsed.success) {
+    // Each layer was valid on its own; what fails is a combination, reported where its deepest value is written.
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const path = issue.path.filter((p): p is string | number => typeof p !== "symbol");
+        return { path, message: `${issue.message} (after merging the configuration layers)`, location: locate(path) };
+      }),
+    );
+  }
   const config = parsed.data;
-  const dir = dirname(file);
+  const dir = dirname(top.file);
   return {
-    file,
-    displayFile,
+    file: top.file,
+    displayFile: top.displayFile,
     dir,
+    files: layers.flatMap((l) => (l.file !== undefined ? [l.file] : [])),
+    sources: layers,
     config,
     packagesPath: (config.packages_path ?? []).map((p) => resolveConfigPath(dir, p)),
     implicitPackages: config.implicit_packages,
     workflows: config.workflows,
     layers: config.layers,
     packages: config.packages,
-    // $TANTALUS_STORE beats the file; --store beats both (applied by each command).
-    store: storeDir({ configured: config.store ? resolveConfigPath(dir, config.store) : undefined }),
+    // The layers already rank --store over $TANTALUS_STORE over the files, each made absolute.
+    store: config.store !== undefined ? resolveConfigPath(dir, config.store) : defaultStoreDir(),
     locate,
+    dirOf(path) {
+      const file = originOf(path)?.file;
+      return file !== undefined ? dirname(file) : dir;
+    },
+    origin(path) {
+      const layer = originOf(path);
+      return layer ? { kind: layer.kind, source: layer.source, location: layer.locate(path) } : { kind: "default", source: "default" };
+    },
   };
+}
+
+function pathKey(path: ConfigPath): string {
+  return path.map(String).join("\u0000");
 }
 
 /** A path from the file: "~" and "~/x" are the home directory, relative paths are relative to `dir`. */
@@ -151,17 +363,23 @@ export function resolveConfigPath(dir: string, p: string): string {
   return resolve(dir, p);
 }
 
-/** Host side of a mount, made absolute against the configuration. */
-export function mountSource(loaded: LoadedConfig, m: MountConfig): string {
-  return resolveConfigPath(loaded.dir, m.source);
+/**
+ * Host side of a mount, made absolute against the directory of the file that
+ * wrote the list it is in (`list`: ["run", "mounts"] or ["workflows", NAME, "mounts"]).
+ */
+export function mountSource(loaded: LoadedConfig, m: MountConfig, list: ConfigPath): string {
+  return resolveConfigPath(loaded.dirOf(list), m.source);
 }
 
 /** The named workflow; a UsageError lists the known names (and the closest one) otherwise. */
 export function getWorkflow(loaded: LoadedConfig, name: string): WorkflowConfig {
   const wf = loaded.workflows[name];
   if (wf) return wf;
+  if (loaded.files.length === 0) {
+    throw new UsageError(`no workflow '${name}': no configuration file defines workflows here (pass --config FILE, set TANTALUS_CONFIG, or work in the studio's folder)`);
+  }
   const known = Object.keys(loaded.workflows).sort();
-  const near = known.find((k) => editDistance(k, name) <= 2);
+  const near = closestName(name, known);
   const hint = near ? ` (did you mean ${near}?)` : "";
   throw new UsageError(
     known.length
@@ -190,7 +408,7 @@ function toIssues(issue: ZodIssue, data: unknown, doc: Document, at: (o: number)
   if (issue.code === "unrecognized_keys") {
     const allowed = keysAt(path);
     return issue.keys.map((key) => {
-      const near = allowed.find((k) => editDistance(k, key) <= 2);
+      const near = closestName(key, allowed);
       const hint = near ? `; did you mean ${near}?` : allowed.length ? `; expected one of ${allowed.join(", ")}` : "";
       return { path: [...path, key], message: `unknown key '${key}'${hint}`, location: at(offsetOf(doc, [...path, key], "key")) };
     });
@@ -309,15 +527,4 @@ function offsetOf(doc: Document, path: ConfigPath, want: "key" | "value" = "valu
 
 function rangeStart(n: Node): number {
   return n.range?.[0] ?? 0;
-}
-
-function editDistance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-  }
-  return d[a.length]![b.length]!;
 }

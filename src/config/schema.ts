@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseBaseReference } from "../image/base-reference.js";
 
 /**
  * The tantalus.yaml format. Objects are strict (an unknown key is an error,
@@ -16,7 +17,7 @@ const ENV_PATTERN = /^[A-Za-z_*?][A-Za-z0-9_*?]*$/;
 const REQUIREMENT = /^[~!]?[a-zA-Z_0-9](\.?[a-zA-Z0-9_]+)*([-=<>+@#~^,.|!*A-Za-z0-9_]*)$/;
 const GLOB = /^[A-Za-z0-9_.*?[\]!-]+$/;
 /** Base image: "demo", a registry reference, or TRANSPORT:PATH for local images and root file systems. */
-const BASE_IMAGE = /^(demo|(oci|oci-archive|docker-archive|rootfs):.+|[a-z0-9][a-z0-9._\-/:@]*)$/;
+const BASE_IMAGE = /^(demo|(oci|oci-archive|docker-archive|rootfs|containers-storage):.+|docker:\/\/.+|[a-z0-9][a-z0-9._\-/:@]*)$/;
 const SONAME = /^[A-Za-z0-9_+.*?[\]-]+$/;
 
 const requirement = z.string().regex(REQUIREMENT, { error: "expected a Rez requirement such as maya-2025 or ~os==Rocky-9.3" });
@@ -106,10 +107,26 @@ export const RunSchema = z.strictObject({
 });
 
 export const TantalusConfigSchema = z.strictObject({
-  packages_path: z.array(z.string().min(1)).optional().describe("Rez repositories, relative to the configuration's directory; --paths and TANTALUS_PACKAGES_PATH override."),
+  packages_path: z.array(z.string().min(1)).optional().describe("Rez repositories, relative to the file that sets them; TANTALUS_PACKAGES_PATH and --paths override."),
   implicit_packages: z.array(requirement).optional().describe("Weak requests added to every request; absent means Rez's default (~platform, ~arch, ~os of the host)."),
-  base: z.strictObject({ image: z.string().regex(BASE_IMAGE, { error: "expected demo, an image reference, or oci:/oci-archive:/docker-archive:/rootfs: followed by a path" }) }).prefault({ image: "demo" }),
-  store: z.string().min(1).optional().describe("Image and blob store; default $XDG_CACHE_HOME/tantalus/store or ~/.cache/tantalus/store."),
+  base: z
+    .strictObject({
+      image: z
+        .string()
+        .regex(BASE_IMAGE, { error: "expected demo, an image reference, or docker://, containers-storage:, oci:, oci-archive:, docker-archive:, rootfs: followed by a name or path" })
+        .check((ctx) => {
+          // One complaint per value: the pattern's, when it fails.
+          if (!BASE_IMAGE.test(ctx.value)) return;
+          try {
+            parseBaseReference(ctx.value);
+          } catch (err) {
+            ctx.issues.push({ code: "custom", input: ctx.value, message: (err as Error).message.replace(/^base image "[^"]*": /, "") });
+          }
+        })
+        .describe("Image every workflow image is layered on: demo, a registry reference (or docker://REF), containers-storage:NAME (podman's store, via skopeo), oci:DIR[:REF], oci-archive:FILE[:REF], docker-archive:FILE[:NAME:TAG], rootfs:FILE or rootfs:DIR; paths relative to the file."),
+    })
+    .prefault({ image: "demo" }),
+  store: z.string().min(1).optional().describe("Image and blob store, relative to the file that sets it (a site file's store serves every project without its own); TANTALUS_STORE and --store override; default $XDG_CACHE_HOME/tantalus/store or ~/.cache/tantalus/store."),
   registry: z.string().min(1).nullable().default(null).describe("Default push target, e.g. \"registry.studio.internal/tantalus\"."),
   image: ImageSchema.prefault({}),
   layers: LayersSchema.prefault({}),

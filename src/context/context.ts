@@ -26,12 +26,22 @@ export interface ContextVariant {
   digest: string;
   /** The variant's requirements as resolved (for the graph and for audits). */
   requires: string[];
+  /**
+   * Set when the install root did not exist when the context was made (a
+   * package with nothing installed but its definition): its absence later is
+   * no drift, its appearance is. Absent otherwise, so contexts of packages
+   * that all have files read as before.
+   */
+  rootMissing?: true;
 }
 
 /** A resolved context: Tantalus's lock file, from which the same image is rebuilt later. */
 export interface ResolvedContext {
   format: typeof CONTEXT_FORMAT;
-  tool: { name: "tantalus"; version: string };
+  /** What made the resolve: Tantalus, or Rez for a context imported from a .rxt. */
+  tool: { name: "tantalus" | "rez"; version: string };
+  /** For a context imported from a Rez .rxt: the Tantalus that imported it. */
+  importedBy?: { name: "tantalus"; version: string };
   /** The request as the user gave it (without implicit packages). */
   request: string[];
   implicitPackages: string[];
@@ -99,6 +109,7 @@ export function toContextVariant(v: Variant): ContextVariant {
     file: v.package.file,
     digest: fileDigest(v.package.file),
     requires: v.requires.map(String),
+    ...(fs.existsSync(v.root) ? {} : { rootMissing: true as const }),
   };
 }
 
@@ -154,6 +165,7 @@ function validateContext(data: unknown, file: string): ResolvedContext {
     }
     if (v.index !== null && typeof v.index !== "number") fail(`resolved[${i}].index must be a number or null`);
     if (!Array.isArray(v.requires)) fail(`resolved[${i}].requires must be an array`);
+    if (v.rootMissing !== undefined && v.rootMissing !== true) fail(`resolved[${i}].rootMissing must be true when present`);
   });
   return data as ResolvedContext;
 }
@@ -202,8 +214,13 @@ export function verifyContext(ctx: ResolvedContext): ContextDrift[] {
     }
     const now = "sha256:" + createHash("sha256").update(fs.readFileSync(v.file)).digest("hex");
     if (now !== v.digest) drift.push({ variant: q, problem: `package definition ${v.file} changed (${v.digest} -> ${now})` });
+    // A missing root is drift whether or not it existed when the context was made:
+    // `build --context` refuses both (requireInstallRoots), so `context verify` must not call them current.
+    const exists = fs.existsSync(v.root);
+    if (!exists && !v.rootMissing) drift.push({ variant: q, problem: `install root ${v.root} is gone` });
+    if (!exists && v.rootMissing) drift.push({ variant: q, problem: `install root ${v.root} is missing (it was missing when the context was made too)` });
+    if (exists && v.rootMissing) drift.push({ variant: q, problem: `install root ${v.root} appeared (it did not exist when the context was made)` });
   }
-  for (const m of missingInstallRoots(ctx)) drift.push({ variant: m.variant, problem: `install root ${m.root} is gone` });
   return drift;
 }
 

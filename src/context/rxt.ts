@@ -120,7 +120,9 @@ export function importRxt(file: string, source: (paths: string[]) => PackageSour
   const requested = d.requested_timestamp;
   return {
     format: CONTEXT_FORMAT,
-    tool: { name: "tantalus", version: VERSION },
+    // Rez made this resolve; Tantalus only read it.
+    tool: { name: "rez", version: typeof d.rez_version === "string" ? d.rez_version : "unknown" },
+    importedBy: { name: "tantalus", version: VERSION },
     request: (d.package_requests as string[] | undefined)?.map(String) ?? [],
     implicitPackages: (d.implicit_packages as string[] | undefined)?.map(String) ?? [],
     packagePaths,

@@ -31,6 +31,7 @@ export { fingerprintTree, fingerprintLayerSpec } from "./layer/fingerprint.js";
 export { writeLayer, type LayerOptions, type LayerResult } from "./layer/writer.js";
 export { DEFAULT_CREATED, applyConfigChanges, assembleConfig, chainIds, ociLayerDescriptor, writeImage, type BuiltImage, type ConfigChanges, type ImageSpec, type NewLayer } from "./mutate.js";
 export { copyBlob, copyImage } from "./copy.js";
+export { BASE_SPELLINGS, parseBaseReference, type BaseReference } from "./base-reference.js";
 export { parseLocalReference, formatLocalReference, type LocalReference, type LocalTransport } from "./reference.js";
 export * from "./sources/index.js";
 export { exportImage, exportOciLayout, exportOciArchive, exportDockerArchive, toDockerRepoTag, type ExportOptions } from "./sinks/index.js";

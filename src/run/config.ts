@@ -5,16 +5,17 @@
  *
  * `tantalus run` is on the artist's critical path, and validating the file
  * (yaml + zod) costs more than everything else Tantalus does before the
- * runtime starts. So the settings derived from a configuration file are
- * cached, keyed by the file's identity (path, inode, size, mtime, ctime) and
- * everything else they depend on (workflow, home, XDG_CACHE_HOME, TANTALUS_STORE); any edit
- * of the file changes its ctime and the next run validates it again.
+ * runtime starts. So the settings derived from the configuration files are
+ * cached, keyed by each file's identity (the site file's and the project's:
+ * path, inode, size, mtime, ctime) and everything else they depend on
+ * (workflow, home, XDG_CACHE_HOME, the variables that are layers); any edit
+ * of either file changes its ctime and the next run validates them again.
  */
 import { createHash } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
 import { join, posix } from "node:path";
 import { InputError } from "../errors.js";
-import type { LoadedConfig } from "../config/index.js";
+import type { ConfigFiles, LoadedConfig } from "../config/index.js";
 import { writeFileAtomic } from "../util/atomic.js";
 import { VERSION } from "../version.js";
 import type { Mount } from "./mounts.js";
@@ -37,12 +38,12 @@ export async function settingsFromConfig(loaded: LoadedConfig, workflow: string,
   s.display = run.display;
   s.passthrough.push(...run.env);
   s.licenceServers.push(...run.licence_servers);
-  const toMount = (m: { source: string; target: string; readonly: boolean }): Mount => ({
-    source: mountSource(loaded, m),
+  const toMount = (list: (string | number)[]) => (m: { source: string; target: string; readonly: boolean }): Mount => ({
+    source: mountSource(loaded, m, list),
     target: m.target === "~" ? home : m.target.startsWith("~/") ? posix.join(home, m.target.slice(2)) : m.target,
     readOnly: m.readonly,
   });
-  s.mounts.push(...run.mounts.map(toMount), ...wf.mounts.map(toMount));
+  s.mounts.push(...run.mounts.map(toMount(["run", "mounts"])), ...wf.mounts.map(toMount(["workflows", workflow, "mounts"])));
   s.env.push(...Object.entries(wf.env));
   if (loaded.config.registry) s.registry = loaded.config.registry;
   return s;
@@ -54,22 +55,31 @@ export interface RunConfig {
   storeDir: string;
 }
 
-function cacheKey(file: string, workflow: string, home: string, env: NodeJS.ProcessEnv): string | undefined {
-  let st;
-  try {
-    st = statSync(file);
-  } catch {
-    return undefined;
+function cacheKey(files: ConfigFiles, workflow: string, home: string, env: NodeJS.ProcessEnv): string | undefined {
+  const identities: unknown[] = [];
+  for (const file of [files.site, files.project]) {
+    if (file === undefined) {
+      identities.push(null);
+      continue;
+    }
+    let st;
+    try {
+      st = statSync(file);
+    } catch {
+      return undefined;
+    }
+    identities.push([file, st.ino, st.size, st.mtimeMs, st.ctimeMs]);
   }
   return createHash("sha256")
-    // The tool version too: another version may fill in other defaults from the same file.
-    .update(JSON.stringify([1, VERSION, file, st.ino, st.size, st.mtimeMs, st.ctimeMs, workflow, home, env.HOME ?? "", env.XDG_CACHE_HOME ?? "", env.TANTALUS_STORE ?? ""]))
+    // The tool version too: another version may fill in other defaults from the same files;
+    // and the variables that are layers of the configuration.
+    .update(JSON.stringify([2, VERSION, identities, workflow, home, env.HOME ?? "", env.XDG_CACHE_HOME ?? "", env.TANTALUS_STORE ?? "", env.TANTALUS_PACKAGES_PATH ?? ""]))
     .digest("hex");
 }
 
-/** Settings and store for `workflow` from configuration `file`, validated once per version of the file. */
-export async function loadRunConfig(file: string, workflow: string, home: string, env: NodeJS.ProcessEnv, cacheDir: string): Promise<RunConfig> {
-  const key = cacheKey(file, workflow, home, env);
+/** Settings and store for `workflow` from the configuration files (site and project), validated once per version of the files. */
+export async function loadRunConfig(files: ConfigFiles, workflow: string, home: string, env: NodeJS.ProcessEnv, cacheDir: string): Promise<RunConfig> {
+  const key = cacheKey(files, workflow, home, env);
   const cached = key ? join(cacheDir, "settings", `${key}.json`) : undefined;
   if (cached) {
     try {
@@ -79,7 +89,7 @@ export async function loadRunConfig(file: string, workflow: string, home: string
     }
   }
   const { loadConfig } = await import("../config/index.js");
-  const loaded = loadConfig(file);
+  const loaded = loadConfig(undefined, { files, env });
   const out: RunConfig = { settings: await settingsFromConfig(loaded, workflow, home), storeDir: loaded.store };
   if (cached) writeFileAtomic(cached, JSON.stringify(out), 0o600);
   return out;

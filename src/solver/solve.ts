@@ -1,3 +1,4 @@
+import { closestName } from "../util/suggest.js";
 import type { Variant } from "../rez/package.js";
 import { Requirement, RequirementList } from "../rez/version/index.js";
 import {
@@ -79,7 +80,15 @@ export function solve(request: readonly (string | Requirement)[], source: Packag
     requestList,
     lateRequires: options.lateRequires,
   });
-  return new Solver(ctx, options).run();
+  const result = new Solver(ctx, options).run();
+  const missing = result.failure?.kind === "missing-family" ? result.failure.missing?.requirement : undefined;
+  const names = (source as { familyNames?: () => string[] }).familyNames;
+  if (missing !== undefined && typeof names === "function") {
+    // A mistyped name is the usual cause: say which family was probably meant.
+    const near = closestName(missing, names.call(source));
+    if (near !== undefined) result.failure!.explanation += `; did you mean ${near}?`;
+  }
+  return result;
 }
 
 function toRequirement(r: string | Requirement): Requirement {

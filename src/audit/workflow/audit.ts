@@ -136,18 +136,18 @@ export type AuditWorkflowOptions = ResolveAuditOptions & Omit<ResolveWorkflowOpt
 
 export type AuditConfig = Pick<
   LoadedConfig,
-  "workflows" | "implicitPackages" | "packagesPath" | "packages" | "dir" | "displayFile" | "config" | "store"
+  "workflows" | "implicitPackages" | "packagesPath" | "packages" | "dir" | "displayFile" | "config" | "store" | "dirOf"
 >;
 
 export async function auditWorkflow(config: AuditConfig, workflow: string, opts: AuditWorkflowOptions = {}): Promise<WorkflowAudit> {
-  const base = opts.base ?? (await loadBaseImage(config.config.base.image, { store: config.store, configDir: config.dir, demoLibraries: config.config.audit.allow_system }));
+  const base = opts.base ?? (await loadBaseImage(config.config.base.image, { store: config.store, configDir: config.dirOf(["base", "image"]), demoLibraries: config.config.audit.allow_system }));
   const resolve = resolveWorkflow(config, workflow, { ...opts, overrides: opts.repairs ?? true });
   return auditResolve(config, resolve, base, opts);
 }
 
 /** Every workflow of the configuration, sharing the base image (and the repositories, when given). */
 export async function auditAll(config: AuditConfig, opts: AuditWorkflowOptions = {}): Promise<WorkflowAudit[]> {
-  const base = opts.base ?? (await loadBaseImage(config.config.base.image, { store: config.store, configDir: config.dir, demoLibraries: config.config.audit.allow_system }));
+  const base = opts.base ?? (await loadBaseImage(config.config.base.image, { store: config.store, configDir: config.dirOf(["base", "image"]), demoLibraries: config.config.audit.allow_system }));
   const repos = opts.repos ?? new Repositories(config.packagesPath);
   const out: WorkflowAudit[] = [];
   for (const name of Object.keys(config.workflows).sort()) out.push(await auditWorkflow(config, name, { ...opts, base, repos }));

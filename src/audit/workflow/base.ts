@@ -15,6 +15,7 @@ import type { EntryType, ImageFs, Layer } from "../imagefs.js";
 import { HostDirLayer, LayeredImageFs, normalizeImagePath, resolveImagePath } from "../imagefs.js";
 import { BufferSource, FileSource, type ByteSource } from "../bytesource.js";
 import { demoBaseContent } from "../../build/demo-base.js";
+import { parseBaseReference } from "../../image/base-reference.js";
 import type { LayerSpec } from "../../image/layer/spec.js";
 import type { OciStore } from "../../image/layout/store.js";
 import type { ResolvedImage } from "../../image/types.js";
@@ -188,6 +189,27 @@ export function detectProfile(image: ImageFs): LinkerProfile {
   return multiarch || ids.has("debian") || ids.has("ubuntu") ? DEBIAN_X86_64 : RHEL_X86_64;
 }
 
+/**
+ * A registry base as the store holds it (under the tag the build gives it,
+ * or by digest); when it is not there, `opts.fetch` (the CLI's: a pull, as the
+ * build does) brings it.
+ */
+async function registryImage(store: import("../../image/index.js").OciStore, ref: string, reference: string, opts: LoadBaseOptions) {
+  const { formatReference, parseReference } = await import("../../image/remote/reference.js");
+  const parsed = parseReference(ref);
+  // The tag the build stores a registry base under (build/distribution.ts storeTagFor).
+  const tag = formatReference(parsed.tag === undefined && parsed.digest === undefined ? { ...parsed, tag: "latest" } : parsed);
+  for (const name of [tag, ref]) {
+    try {
+      return await store.resolveImage(name);
+    } catch {
+      // not under this name
+    }
+  }
+  if (opts.fetch) return opts.fetch(ref);
+  throw new TantalusError(`base image ${reference} is not in the image store ${opts.store} and this audit has no way to fetch it`);
+}
+
 export interface LoadBaseOptions {
   /** The image store (LoadedConfig.store). */
   store: string;
@@ -195,6 +217,8 @@ export interface LoadBaseOptions {
   configDir: string;
   /** Extra libraries of the demo base (the build passes audit.allow_system). */
   demoLibraries?: readonly string[];
+  /** Brings a registry base the store lacks into it (the CLI pulls it, as the build does). */
+  fetch?: (reference: string) => Promise<import("../../image/index.js").ResolvedImage>;
 }
 
 /** Where the audit keeps its own derived files (unpacked bases, the soname index): the user's cache, never the store. */
@@ -219,8 +243,9 @@ const LOCAL_TRANSPORTS = /^(oci|oci-archive|docker-archive|rootfs):/;
  * layout that may be read-only.
  */
 export async function loadBaseImage(reference: string, opts: LoadBaseOptions): Promise<BaseImage> {
-  if (reference === "demo") return demoBase(opts.demoLibraries);
-  let ref = reference;
+  const spelling = parseBaseReference(reference);
+  if (spelling.kind === "demo") return demoBase(opts.demoLibraries);
+  let ref = spelling.kind === "registry" ? spelling.reference : reference;
   if (LOCAL_TRANSPORTS.test(ref)) {
     const colon = ref.indexOf(":");
     const rest = ref.slice(colon + 1);
@@ -229,17 +254,12 @@ export async function loadBaseImage(reference: string, opts: LoadBaseOptions): P
     if (ref.startsWith("rootfs:") && hostType(abs) === "dir") return directoryBase(abs, `root filesystem ${abs}`);
   }
   // Loaded lazily: only non-demo bases need the image store.
-  const { OciStore, importImage } = await import("../../image/index.js");
+  const { OciStore, importContainersStorage, importImage } = await import("../../image/index.js");
   const store = await OciStore.open(opts.store);
   let image;
-  if (LOCAL_TRANSPORTS.test(ref)) image = await importImage(store, ref);
-  else {
-    try {
-      image = await store.resolveImage(ref);
-    } catch {
-      throw new TantalusError(`base image ${reference} is not in the image store ${opts.store}: pull it first (the build pulls it), or use a local reference`);
-    }
-  }
+  if (spelling.kind === "containers-storage") image = await importContainersStorage(store, spelling.name);
+  else if (LOCAL_TRANSPORTS.test(ref)) image = await importImage(store, ref);
+  else image = await registryImage(store, ref, reference, opts);
   const { dest } = await unpackForAudit(store, image);
   const digest = image.manifestDescriptor.digest;
   return directoryBase(dest, `${reference} (${digest.slice(0, 19)}, unpacked in ${dest})`);

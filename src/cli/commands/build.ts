@@ -48,8 +48,8 @@ export function register(program: Command): void {
     .option("--insecure", "allow plain HTTP to the registry (a local registry without TLS), for the push and a registry base image")
     .option("--allow-audit-errors", "write images even when the library audit finds errors")
     .option("--verify", "read back every blob reused from the store and check its digest (a corrupted one is moved aside and rebuilt)")
-    .option("--store <dir>", "image store (default: $TANTALUS_STORE, else the configuration's store:, else ~/.cache/tantalus/store)")
-    .option("--config <file>", "configuration file (default: ./tantalus.yaml)")
+    .option("--store <dir>", "image store (default: TANTALUS_STORE, else the configuration's store, else ~/.cache/tantalus/store)")
+    .option("--config <file>", "configuration file (default: TANTALUS_CONFIG, else ./tantalus.yaml or the nearest in a parent folder)")
     .option("--no-progress", "no progress lines on stderr")
     .option("--json", "print the result (images, digests, layers, timings) as JSON")
     .option("--fail-fast", "stop at the first workflow that cannot be built (default: build every other one, report each failure, exit 1)")
@@ -122,6 +122,7 @@ export function register(program: Command): void {
               request: r.request,
               resolve: r.resolve,
               layers: r.layers.map((l) => ({ kind: l.kind, digest: l.digest, size: l.size, cached: l.cached, ...(l.variants ? { variants: l.variants, tier: l.tier } : {}) })),
+              emptyLayers: r.emptyLayers,
               ...(r.audit ? { audit: r.audit } : {}),
             })),
             pushed: pushed.map((p) => ({ workflow: p.workflow, reference: p.target, digest: p.result.digest, blobs: p.result.blobs })),
@@ -138,7 +139,9 @@ export function register(program: Command): void {
           `base ${report.base.name} ${report.base.image.manifestDescriptor.digest}; store ${report.store.dir}`,
         ];
         const width = Math.max(...report.results.map((r) => r.workflow.length));
-        for (const r of report.results) lines.push(`  ${r.workflow.padEnd(width)}  ${r.digest}  ${String(r.layers.length).padStart(3)} layers  ${fmt(r.size)}`);
+        for (const r of report.results) {
+          lines.push(`  ${r.workflow.padEnd(width)}  ${r.digest}  ${String(r.layers.length).padStart(3)} layers  ${fmt(r.size)}${r.emptyLayers.length ? `  ${build.emptyLayerNote(r.emptyLayers)}` : ""}`);
+        }
         for (const p of pushed) lines.push(`pushed ${p.workflow} -> ${p.target}@${p.result.digest}`);
         process.stdout.write(lines.join("\n") + "\n");
         for (const f of report.failed) process.stderr.write(`tantalus: error: ${f.workflow} not built: ${f.message}\n`);

@@ -15,7 +15,7 @@ export function register(program: Command): void {
     .action((file, opts) => {
       const c = loadContext(file);
       if (opts.json) return printJson(c);
-      const lines = [`request: ${[...c.request, ...c.implicitPackages].join(" ")}`, `status: ${c.status}`, `created: ${c.created} by tantalus ${c.tool.version}`];
+      const lines = [`request: ${[...c.request, ...c.implicitPackages].join(" ")}`, `status: ${c.status}`, `created: ${c.created} by ${c.tool.name} ${c.tool.version}${c.importedBy ? ` (imported from a .rxt by tantalus ${c.importedBy.version})` : ""}`];
       if (c.timestamp !== null) lines.push(`time filter: ${c.timestamp} (${new Date(c.timestamp * 1000).toISOString()})`);
       lines.push(`resolved packages (${c.resolved.length}):`);
       for (const v of c.resolved) lines.push(`  ${qualifiedVariantName(v)}  ${v.root}`);

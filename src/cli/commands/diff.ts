@@ -11,16 +11,18 @@ interface DiffOpts {
 export function register(program: Command): void {
   program
     .command("diff")
-    .description("compare two images of the store: packages added, removed and changed, layers shared and different")
+    .description("compare two images of the store: packages added, removed and changed, layers shared and different; exit 1 when they differ, as diff(1)")
     .argument("<a>", "a tag or manifest digest in the store")
     .argument("<b>", "another tag or manifest digest")
-    .option("--store <dir>", "image store (default: $TANTALUS_STORE, else the configuration's store:, else ~/.cache/tantalus/store)")
-    .option("--config <file>", "configuration file (default: ./tantalus.yaml)")
+    .option("--store <dir>", "image store (default: TANTALUS_STORE, else the configuration's store, else ~/.cache/tantalus/store)")
+    .option("--config <file>", "configuration file (default: TANTALUS_CONFIG, else ./tantalus.yaml or the nearest in a parent folder)")
     .option("--json", "print the comparison as JSON")
     .action(async (a, b, opts: DiffOpts) => {
       const [{ OciStore }, build] = await Promise.all([import("../../image/layout/store.js"), import("../../build/index.js")]);
       const store = await OciStore.open(storeDirOf(opts), { readOnly: true });
       const d = await build.diffImages(store, a, b);
+      // As diff(1): 0 when the images are the same, 1 when they differ (2, usage, stays for errors).
+      if (!d.identical) process.exitCode = 1;
       if (opts.json) {
         printJson(d);
         return;

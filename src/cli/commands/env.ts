@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { Command } from "@commander-js/extra-typings";
 import { checkRequestArgs, findConfig, openRepositories } from "../common.js";
+import { getWorkflow } from "../../config/index.js";
 import { parseTime } from "../time.js";
 import { solve } from "../../solver/index.js";
 import { hostSystem, implicitPackagesFor } from "../../rez/system.js";
@@ -111,11 +112,7 @@ export function acquireContext(request: string[], opts: ContextSourceOpts): Acqu
   const repos = openRepositories(opts);
   const config = findConfig(opts);
   let req = request;
-  if (opts.workflow) {
-    const wf = config?.workflows?.[opts.workflow];
-    if (!wf) throw new UsageError(`no workflow '${opts.workflow}' in the configuration`);
-    req = [...wf.request, ...request];
-  }
+  if (opts.workflow) req = [...getWorkflow(config, opts.workflow).request, ...request];
   // No request is an empty context (the implicit packages only), as rez-env with no packages gives.
   const implicit = opts.implicit === false ? [] : (config?.implicitPackages ?? implicitPackagesFor(hostSystem()));
   const timestamp = opts.time ? parseTime(opts.time) : undefined;
@@ -185,7 +182,7 @@ export function register(program: Command): void {
     )
     .argument("[request...]", "requirements to resolve, e.g. maya-2024 'python-3.11'")
     .option("--paths <paths>", "package search paths, colon-separated")
-    .option("--config <file>", "configuration file (default: ./tantalus.yaml)")
+    .option("--config <file>", "configuration file (default: TANTALUS_CONFIG, else ./tantalus.yaml or the nearest in a parent folder)")
     .option("--context <file>", "interpret this resolved context (a Tantalus lock or a Rez .rxt) instead of resolving")
     .option("-w, --workflow <name>", "resolve a workflow's request from tantalus.yaml (extra requirements are appended)")
     .option("--no-implicit", "do not add the implicit packages (~platform, ~arch, ~os)")

@@ -1,4 +1,3 @@
-import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "@commander-js/extra-typings";
 import { UsageError } from "../../errors.js";
@@ -170,10 +169,10 @@ async function runSettingsFor(workflow: string, opts: SubmitOpts) {
   ]);
   const env = process.env;
   const identity = identityMod.currentIdentity(env);
-  const configFile = opts.config !== undefined ? resolve(opts.config) : existsSync("tantalus.yaml") ? resolve("tantalus.yaml") : undefined;
-  if (opts.config !== undefined && !existsSync(configFile!)) throw new UsageError(`--config ${opts.config}: no such file`);
+  const discover = await import("../../config/discover.js");
+  const files = discover.discoverConfigFiles({ ...(opts.config !== undefined ? { config: opts.config } : {}), env });
   const cacheDir = cacheMod.runCacheDir(env, env.HOME || identity.home);
-  const fromConfig = configFile ? await configMod.loadRunConfig(configFile, workflow, identity.home, env, cacheDir) : undefined;
+  const fromConfig = discover.configFileList(files).length > 0 ? await configMod.loadRunConfig(files, workflow, identity.home, env, cacheDir) : undefined;
   const settings = settingsMod.applyFlags(fromConfig?.settings ?? settingsMod.defaultRunSettings(), {
     runtime: opts.runtime,
     network: opts.network,
@@ -181,6 +180,9 @@ async function runSettingsFor(workflow: string, opts: SubmitOpts) {
     volumes: opts.volume,
     env: opts.env,
   });
-  const storeDir = (await import("../../locations.js")).storeDir({ flag: opts.store, configured: fromConfig?.storeDir }, env);
+  const storeDir =
+    opts.store !== undefined
+      ? resolve(opts.store)
+      : (fromConfig?.storeDir ?? (await import("../../config/index.js")).loadConfig(undefined, { files, env, required: false }).store);
   return { settings, storeDir, registry: settings.registry };
 }

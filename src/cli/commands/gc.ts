@@ -39,8 +39,8 @@ export function register(program: Command): void {
     .option("--include-pulled", "with --keep, count and untag images fetched with `tantalus pull` like local builds")
     .option("--dry-run", "show what would be removed, remove nothing")
     .option("--min-age <age>", "keep unreferenced blobs younger than this, for builds in flight (default 24h)")
-    .option("--store <dir>", "image store (default: $TANTALUS_STORE, else the configuration's store:, else ~/.cache/tantalus/store)")
-    .option("--config <file>", "configuration file (default: ./tantalus.yaml)")
+    .option("--store <dir>", "image store (default: TANTALUS_STORE, else the configuration's store, else ~/.cache/tantalus/store)")
+    .option("--config <file>", "configuration file (default: TANTALUS_CONFIG, else ./tantalus.yaml or the nearest in a parent folder)")
     .option("--json", "print the report as JSON")
     .action(async (opts: GcOpts) => {
       let keep: number | undefined;

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import type { Command } from "@commander-js/extra-typings";
-import { storeDir } from "../../locations.js";
+import { getWorkflow } from "../../config/index.js";
 import { findConfig, printJson } from "../common.js";
 
 interface ImagesOpts {
@@ -9,19 +9,20 @@ interface ImagesOpts {
   json?: boolean;
 }
 
-/** The store directory: --store, else the configuration's, else the default. */
+/** The store directory: --store, else TANTALUS_STORE, else the configuration's, else the default. */
 export function storeDirOf(opts: { store?: string; config?: string }): string {
-  return storeDir({ flag: opts.store, configured: findConfig(opts)?.store });
+  return findConfig(opts).store;
 }
 
 export function register(program: Command): void {
   program
     .command("images")
     .description("list the images in the local store: workflow, tag, digest, size, when built here, and the resolve")
-    .option("--store <dir>", "image store (default: $TANTALUS_STORE, else the configuration's store:, else ~/.cache/tantalus/store)")
-    .option("--config <file>", "configuration file (default: ./tantalus.yaml)")
+    .argument("[workflow...]", "list only the images of these workflows")
+    .option("--store <dir>", "image store (default: TANTALUS_STORE, else the configuration's store, else ~/.cache/tantalus/store)")
+    .option("--config <file>", "configuration file (default: TANTALUS_CONFIG, else ./tantalus.yaml or the nearest in a parent folder)")
     .option("--json", "print the images as JSON")
-    .action(async (opts: ImagesOpts) => {
+    .action(async (workflows: string[], opts: ImagesOpts) => {
       const [{ OciStore }, build] = await Promise.all([import("../../image/layout/store.js"), import("../../build/index.js")]);
       const dir = storeDirOf(opts);
       if (!existsSync(`${dir}/oci-layout`)) {
@@ -30,7 +31,11 @@ export function register(program: Command): void {
         return;
       }
       const store = await OciStore.open(dir, { readOnly: true });
-      const images = await build.listStoredImages(store);
+      const all = await build.listStoredImages(store);
+      // A name no image carries and the configuration does not know is a typo: say which names exist.
+      const config = workflows.length > 0 ? findConfig(opts) : undefined;
+      for (const w of workflows) if (config && config.files.length > 0 && !all.some((i) => i.workflow === w)) getWorkflow(config, w);
+      const images = workflows.length > 0 ? all.filter((i) => i.workflow !== undefined && workflows.includes(i.workflow)) : all;
       // A broken image is reported and the others are listed; the exit status says something is wrong.
       const broken = images.filter((i) => i.problem !== undefined);
       if (broken.length > 0) process.exitCode = 1;
@@ -40,7 +45,7 @@ export function register(program: Command): void {
         return;
       }
       if (images.length === 0) {
-        process.stdout.write(`no images in ${dir}\n`);
+        process.stdout.write(workflows.length > 0 ? `no images of ${workflows.join(", ")} in ${dir}\n` : `no images in ${dir}\n`);
         return;
       }
       const rows = images.map((i) => [

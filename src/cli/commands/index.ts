@@ -31,6 +31,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   run: () => import("./run.js"),
   doctor: () => import("./doctor.js"),
   studio: () => import("./studio.js"),
+  config: () => import("./config.js"),
 };
 
 /**

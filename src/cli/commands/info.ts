@@ -2,6 +2,7 @@ import type { Command } from "@commander-js/extra-typings";
 import { openRepositories, printJson } from "../common.js";
 import { Requirement } from "../../rez/version/index.js";
 import { TantalusError, formatLocation } from "../../errors.js";
+import { closestName } from "../../util/suggest.js";
 import { describePackage, packagesInRange } from "../../rez/query.js";
 import { lateAttributeEvaluator } from "../../rex/late.js";
 
@@ -11,13 +12,16 @@ export function register(program: Command): void {
     .description("show a package: its versions, requirements, variants and where it lives")
     .argument("<package>", "PKG or PKG-VERSION (any Rez requirement, e.g. 'usd-24', 'python<3.11')")
     .option("--paths <paths>", "package search paths, colon-separated")
-    .option("--config <file>", "configuration file (default: ./tantalus.yaml)")
+    .option("--config <file>", "configuration file (default: TANTALUS_CONFIG, else ./tantalus.yaml or the nearest in a parent folder)")
     .option("--json", "print as JSON")
     .action((spec, opts) => {
       const req = Requirement.parse(spec);
       const repos = openRepositories(opts);
       const family = repos.family(req.name);
-      if (!family || family.length === 0) throw new TantalusError(`package family '${req.name}' not found in ${repos.paths.join(":")}`);
+      if (!family || family.length === 0) {
+        const near = closestName(req.name, repos.familyNames());
+        throw new TantalusError(`package family '${req.name}' not found in ${repos.paths.join(":")}${near ? `; did you mean ${near}?` : ""}`);
+      }
       const matching = packagesInRange(family, req);
       if (matching.length === 0) {
         throw new TantalusError(`no version of '${req.name}' matches '${spec}' (versions: ${packagesInRange(family).map((p) => p.version.toString()).join(", ")})`);

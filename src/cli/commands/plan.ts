@@ -6,6 +6,7 @@ import type { LoadedConfig } from "../../config/index.js";
 import { UsageError } from "../../errors.js";
 import { OciStore } from "../../image/layout/store.js";
 import { parseReference } from "../../image/remote/reference.js";
+import { parseBaseReference } from "../../image/base-reference.js";
 import { storeTagFor } from "../../build/distribution.js";
 import { planStudio } from "../../plan/studio.js";
 import { renderComparison, renderImageLayers } from "../../plan/format.js";
@@ -37,11 +38,12 @@ function wholeNumber(flag: string, text: string | undefined, min: number, max: n
  */
 async function baseLayersOf(config: LoadedConfig): Promise<{ count: number; source: string }> {
   const spec = config.config.base.image;
-  if (spec === "demo") return { count: 1, source: "demo base" };
-  if (!/^(oci|oci-archive|docker-archive|rootfs):/.test(spec) && fs.existsSync(path.join(config.store, "oci-layout"))) {
+  const base = parseBaseReference(spec);
+  if (base.kind === "demo") return { count: 1, source: "demo base" };
+  if (base.kind === "registry" && fs.existsSync(path.join(config.store, "oci-layout"))) {
     try {
       const store = await OciStore.open(config.store, { readOnly: true });
-      const desc = await store.resolve(storeTagFor(parseReference(spec)));
+      const desc = await store.resolve(storeTagFor(parseReference(base.reference)));
       if (desc) return { count: (await store.loadImage(desc)).manifest.layers.length, source: `${spec} in ${config.store}` };
     } catch {
       // An unreadable store is the build's problem; the plan falls back to an assumption.
@@ -63,7 +65,7 @@ export function register(program: Command): void {
     .option("--base-layers <n>", "layers of the base image (default: 1 for the demo base, else read from the store when the base is there)")
     .option("--summary", "print only the studio summary, not each image's layers")
     .option("--paths <paths>", "package search paths, colon-separated")
-    .option("--config <file>", "configuration file (default: ./tantalus.yaml)")
+    .option("--config <file>", "configuration file (default: TANTALUS_CONFIG, else ./tantalus.yaml or the nearest in a parent folder)")
     .option("--json", "print the plan, the per-image layers and the strategy reports as JSON")
     .action(async (workflows, opts: PlanOpts) => {
       if (opts.all && workflows.length > 0) throw new UsageError("give WORKFLOW names or --all, not both");

@@ -19,8 +19,8 @@ export function register(program: Command): void {
     .option("--tag <name>", "store tag (default: the reference, fully qualified)")
     .option("--insecure", "allow plain HTTP (a local registry without TLS)")
     .option("--platform <os/arch>", "platform to pick from a multi-platform image (default: this machine's)")
-    .option("--store <dir>", "image store (default: $TANTALUS_STORE, else the configuration's store:, else ~/.cache/tantalus/store)")
-    .option("--config <file>", "configuration file (default: ./tantalus.yaml)")
+    .option("--store <dir>", "image store (default: TANTALUS_STORE, else the configuration's store, else ~/.cache/tantalus/store)")
+    .option("--config <file>", "configuration file (default: TANTALUS_CONFIG, else ./tantalus.yaml or the nearest in a parent folder)")
     .option("--json", "print the result as JSON")
     .action(async (reference, opts: PullOpts) => {
       await checkRegistryReference("pull", reference);

@@ -8,7 +8,7 @@ export function register(program: Command): void {
     .command("check")
     .description("load every package and variant, and report each error with its file and line")
     .option("--paths <paths>", "package search paths, colon-separated (default: TANTALUS_PACKAGES_PATH, then tantalus.yaml)")
-    .option("--config <file>", "configuration file (default: ./tantalus.yaml)")
+    .option("--config <file>", "configuration file (default: TANTALUS_CONFIG, else ./tantalus.yaml or the nearest in a parent folder)")
     .option("--json", "print the counts and problems as JSON")
     .option("--no-cache", "read every package file, ignoring the index cache")
     .option("--verbose", "also list the packages whose definition asked the host (platform, environment, file system), and what they asked")

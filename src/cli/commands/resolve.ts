@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import type { Command } from "@commander-js/extra-typings";
 import { checkRequestArgs, findConfig, openRepositories, printJson } from "../common.js";
+import { getWorkflow } from "../../config/index.js";
 import { solve, type SolveResult } from "../../solver/index.js";
 import { hostSystem, implicitPackagesFor } from "../../rez/system.js";
 import { makeContext, qualifiedVariantName, saveContext, type ResolvedContext } from "../../context/context.js";
@@ -35,7 +36,7 @@ export function register(program: Command): void {
     .description("resolve a request with Rez's semantics, like rez-env, and optionally write the context (lock)")
     .argument("[request...]", "requirements, e.g. maya-2024 'python-3.11' '~openexr-3'")
     .option("--paths <paths>", "package search paths, colon-separated")
-    .option("--config <file>", "configuration file (default: ./tantalus.yaml)")
+    .option("--config <file>", "configuration file (default: TANTALUS_CONFIG, else ./tantalus.yaml or the nearest in a parent folder)")
     .option("-w, --workflow <name>", "resolve a workflow's request from tantalus.yaml (extra requirements are appended)")
     .option("--no-implicit", "do not add the implicit packages (~platform, ~arch, ~os)")
     .option("--time <time>", "ignore packages released after this time: epoch seconds, an ISO date, or relative (-10d, -5h)")
@@ -59,11 +60,7 @@ export function register(program: Command): void {
         return;
       }
       let req = opts.patch ? patchRequest(request, opts) : request;
-      if (opts.workflow) {
-        const wf = config?.workflows?.[opts.workflow];
-        if (!wf) throw new UsageError(`no workflow '${opts.workflow}' in the configuration`);
-        req = [...wf.request, ...request];
-      }
+      if (opts.workflow) req = [...getWorkflow(config, opts.workflow).request, ...request];
       // An empty request is valid, as in rez-env: a context of the implicit packages alone (usually empty).
       // Names are checked as rez-env checks them, so a typo is an error, not a missing family.
       for (const r of req) parsePackageRequest(r);
@@ -153,11 +150,10 @@ function printHuman(request: string[], implicit: string[], ctx: ResolvedContext,
   lines.push(`request: ${[...request, ...implicit].join(" ")}`);
   lines.push("");
   if (r.status !== "solved") {
-    lines.push(`resolve FAILED after ${r.steps} steps:`);
-    lines.push(`  ${r.failure?.description ?? ""}`);
-    if (r.failure?.explanation && r.failure.explanation !== r.failure.description) {
-      for (const l of r.failure.explanation.split("\n")) lines.push(`  ${l}`);
-    }
+    // One account of the failure: the explanation names who asked for what (Rez's own
+    // wording, the same fact again, stays in --json's failure.description).
+    lines.push(`resolve FAILED after ${r.steps} step${r.steps === 1 ? "" : "s"}:`);
+    for (const l of (r.failure?.explanation || r.failure?.description || r.status).split("\n")) lines.push(`  ${l}`);
     process.stderr.write(lines.join("\n") + "\n");
     return;
   }

@@ -1,4 +1,3 @@
-import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "@commander-js/extra-typings";
 import { UsageError } from "../../errors.js";
@@ -38,26 +37,28 @@ export function register(program: Command): void {
     .option("--network <mode>", "host (default), bridge (licence servers added as hosts) or none")
     .option("--gpu <mode>", "auto (default), all (fail without one) or none")
     .option("--no-display", "do not pass the X11/Wayland display")
-    .option("--config <file>", "configuration file (default: ./tantalus.yaml)")
-    .option("--store <dir>", "image store (default: the configuration's store)")
+    .option("--config <file>", "configuration file (default: TANTALUS_CONFIG, else ./tantalus.yaml or the nearest in a parent folder)")
+    .option("--store <dir>", "image store (default: TANTALUS_STORE, else the configuration's store, else ~/.cache/tantalus/store)")
     .option("--tag <tag>", "run this store tag or manifest digest instead of the workflow's current image")
     .option("--norc", "the interactive shell does not read your startup file (~/.bashrc, ~/.zshrc), as rez-env --norc")
     .action(async (workflow, programArgs, opts: RunOpts) => {
       if (opts.command !== undefined && programArgs.length > 0) throw new UsageError("give either -c COMMAND or a program after --, not both");
       // Only what a launch needs is loaded: `tantalus run` is on the artist's critical path.
-      const [run, settingsMod, configMod, identityMod, cacheMod] = await Promise.all([
+      const [run, settingsMod, configMod, identityMod, cacheMod, discover] = await Promise.all([
         import("../../run/run.js"),
         import("../../run/settings.js"),
         import("../../run/config.js"),
         import("../../run/identity.js"),
         import("../../run/cache.js"),
+        import("../../config/discover.js"),
       ]);
       const env = process.env;
       const identity = identityMod.currentIdentity(env);
-      const configFile = opts.config !== undefined ? resolve(opts.config) : existsSync("tantalus.yaml") ? resolve("tantalus.yaml") : undefined;
-      if (opts.config !== undefined && !existsSync(configFile!)) throw new UsageError(`--config ${opts.config}: no such file`);
+      // Found without reading them: the validated settings are cached per version of the files.
+      const files = discover.discoverConfigFiles({ ...(opts.config !== undefined ? { config: opts.config } : {}), env });
+      const configFiles = discover.configFileList(files);
       const cacheDir = cacheMod.runCacheDir(env, env.HOME || identity.home);
-      const fromConfig = configFile ? await configMod.loadRunConfig(configFile, workflow, identity.home, env, cacheDir) : undefined;
+      const fromConfig = configFiles.length > 0 ? await configMod.loadRunConfig(files, workflow, identity.home, env, cacheDir) : undefined;
       const settings = settingsMod.applyFlags(fromConfig?.settings ?? settingsMod.defaultRunSettings(), {
         runtime: opts.runtime,
         network: opts.network,
@@ -67,18 +68,22 @@ export function register(program: Command): void {
         // the image's entrypoint skips the user's rc file when TANTALUS_NORC is set (src/run/entrypoint.ts)
         env: opts.norc ? [...opts.env, "TANTALUS_NORC=1"] : opts.env,
       });
-      const storeDir = (await import("../../locations.js")).storeDir({ flag: opts.store, configured: fromConfig?.storeDir }, env);
+      // Without a file, the layers are the defaults and TANTALUS_STORE: still one way to the store.
+      const storeDir =
+        opts.store !== undefined
+          ? resolve(opts.store)
+          : (fromConfig?.storeDir ?? (await import("../../config/index.js")).loadConfig(undefined, { files, env, required: false }).store);
       const source: import("../../run/image.js").ImageSource = { storeDir };
       if (settings.registry) source.registry = settings.registry;
-      if (configFile) {
+      if (configFiles.length > 0) {
         // The build pipeline is loaded only when the image has to be checked or built.
         source.builder = {
           async ensureBuilt(wf, store, o) {
             // The stamp answers "nothing changed" with stat calls; only a failed stamp pays for a resolve.
             const { isStampedCurrent } = await import("../../build/stamp.js");
-            if (await isStampedCurrent(store, wf, configFile)) return { tag: wf, built: false };
+            if (await isStampedCurrent(store, wf, configFiles)) return { tag: wf, built: false };
             const [{ loadConfig }, { workflowImageBuilder }] = await Promise.all([import("../../config/index.js"), import("../../build/index.js")]);
-            return workflowImageBuilder(loadConfig(configFile)).ensureBuilt(wf, store, o);
+            return workflowImageBuilder(loadConfig(undefined, { files, env })).ensureBuilt(wf, store, o);
           },
         };
       }

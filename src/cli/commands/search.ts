@@ -9,7 +9,7 @@ export function register(program: Command): void {
     .description("find package families and versions by name pattern, like rez-search")
     .argument("[pattern]", "family glob, optionally with a version range: 'open*', 'usd-24+', 'py*<3.11'", "*")
     .option("--paths <paths>", "package search paths, colon-separated")
-    .option("--config <file>", "configuration file (default: ./tantalus.yaml)")
+    .option("--config <file>", "configuration file (default: TANTALUS_CONFIG, else ./tantalus.yaml or the nearest in a parent folder)")
     .option("--versions", "list every matching package version, not just families")
     .option("--json", "print as JSON")
     .action((pattern, opts) => {

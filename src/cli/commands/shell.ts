@@ -33,7 +33,7 @@ export function register(program: Command): void {
     .description("open a sub-shell on this host with the environment of a resolve, like rez-env (no container)")
     .argument("[request...]", "requirements to resolve")
     .option("--paths <paths>", "package search paths, colon-separated")
-    .option("--config <file>", "configuration file (default: ./tantalus.yaml)")
+    .option("--config <file>", "configuration file (default: TANTALUS_CONFIG, else ./tantalus.yaml or the nearest in a parent folder)")
     .option("--context <file>", "use this resolved context (a Tantalus lock or a Rez .rxt) instead of resolving")
     .option("-w, --workflow <name>", "resolve a workflow's request from tantalus.yaml")
     .option("--no-implicit", "do not add the implicit packages (~platform, ~arch, ~os)")

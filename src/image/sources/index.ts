@@ -51,6 +51,7 @@ function isDirectory(path: string): boolean {
   }
 }
 
+export { importContainersStorage } from "./containers-storage.js";
 export { importDockerArchive } from "./docker-archive.js";
 export { importOciArchive, importOciLayout, pickManifest } from "./oci-layout.js";
 export { DEFAULT_PATH_ENV, importRootfsDirectory, importRootfsLayer, importRootfsTarball, type RootfsOptions } from "./rootfs.js";
