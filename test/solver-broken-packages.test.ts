@@ -121,3 +121,15 @@ test("repo check lists every broken definition; search and info name them", () =
     ["2.0.0"],
   );
 });
+
+test("the advice works: an .ignore<version> file hides the broken version, and the resolve goes on without it", () => {
+  const repo = fs.mkdtempSync(path.join(process.env.TMPDIR ?? "/tmp", "tantalus-broken-"));
+  fs.cpSync(ROOT, repo, { recursive: true });
+  const before = solve(["foo"], new Repositories([repo], { cache: false }));
+  assert.match(before.failure!.explanation, /hide the version with an \.ignore2\.0\.0 file in .*\/foo$/);
+  fs.writeFileSync(path.join(repo, "foo", ".ignore2.0.0"), "");
+  const after = solve(["foo"], new Repositories([repo], { cache: false }));
+  assert.equal(after.status, "solved");
+  assert.deepEqual(after.resolved.map((v) => v.qualifiedName), ["foo-1.0.0[]"]);
+  fs.rmSync(repo, { recursive: true, force: true });
+});
