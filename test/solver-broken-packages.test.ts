@@ -26,6 +26,9 @@ interface OracleCase {
 
 const oracle = JSON.parse(fs.readFileSync(path.join(projectRoot, "test", "data", "rez-broken-packages.json"), "utf8")) as { cases: OracleCase[] };
 
+/** Every definition Rez failed to load in some case. */
+const brokenByRez = new Set(oracle.cases.filter((c) => c.outcome === "error").map((c) => c.loading!));
+
 function repositories(): Repositories {
   return new Repositories([ROOT], { cache: false });
 }
@@ -46,9 +49,15 @@ for (const c of oracle.cases) {
       assert.equal(r.failure!.description, c.description);
       return;
     }
-    // Rez raised while loading `loading`: the same definition must be named, with its file.
+    // Rez raised while loading `loading`. When several versions in the range are broken, Rez reports
+    // the first in os.listdir order (not reproducible across file systems), Tantalus the first in
+    // name order: then any definition Rez fails on in that family will do.
     assert.equal(r.failure!.kind, "broken-package", r.failure!.description);
-    assert.equal(path.relative(ROOT, r.failure!.broken!.file), c.loading);
+    const ours = path.relative(ROOT, r.failure!.broken!.file);
+    if (ours !== c.loading) {
+      assert.ok(brokenByRez.has(ours) && ours.split("/")[0] === c.loading!.split("/")[0], `${ours} instead of ${c.loading}`);
+      return;
+    }
     assert.ok(r.failure!.description.startsWith(`Problem loading ${path.join(ROOT, c.loading!)}: `), r.failure!.description);
     // Where Rez names the line (a ResourceError over a syntax error), the line is the same.
     const line = /\(package\.py, line (\d+)\)$/.exec(c.message ?? "");
@@ -84,6 +93,10 @@ test("resolve through the CLI fails with the file, line and reason, and exits 1"
   assert.match(d.failure.broken.message, /variants/);
   const ok = runCli(["resolve", "foo-1", "--paths", ROOT]);
   assert.equal(ok.code, 0, ok.stderr);
+  // a `name` that disagrees with its directory is loaded, as in Rez, under the directory's name
+  const misnamed = runCli(["env", "--json", "--no-implicit", "misname", "--paths", ROOT]);
+  assert.equal(misnamed.code, 0, misnamed.stderr);
+  assert.equal(JSON.parse(misnamed.stdout).MISNAME_NAME, "misname");
 });
 
 test("repo check lists every broken definition; search and info name them", () => {
@@ -107,4 +120,16 @@ test("repo check lists every broken definition; search and info name them", () =
     (JSON.parse(older.stdout) as { broken: { version: string }[] }).broken.map((b) => b.version),
     ["2.0.0"],
   );
+});
+
+test("the advice works: an .ignore<version> file hides the broken version, and the resolve goes on without it", () => {
+  const repo = fs.mkdtempSync(path.join(process.env.TMPDIR ?? "/tmp", "tantalus-broken-"));
+  fs.cpSync(ROOT, repo, { recursive: true });
+  const before = solve(["foo"], new Repositories([repo], { cache: false }));
+  assert.match(before.failure!.explanation, /hide the version with an \.ignore2\.0\.0 file in .*\/foo$/);
+  fs.writeFileSync(path.join(repo, "foo", ".ignore2.0.0"), "");
+  const after = solve(["foo"], new Repositories([repo], { cache: false }));
+  assert.equal(after.status, "solved");
+  assert.deepEqual(after.resolved.map((v) => v.qualifiedName), ["foo-1.0.0[]"]);
+  fs.rmSync(repo, { recursive: true, force: true });
 });

@@ -48,6 +48,8 @@ CASES = [
     {"request": ["mayatool"]},
     {"request": ["mayatool-2"]},
     {"request": ["badreq"]},
+    # a `name` that disagrees with the directory: Rez uses the directory and loads it
+    {"request": ["misname"]},
 ]
 
 

@@ -1,3 +1,4 @@
+import path from "node:path";
 import { closestName } from "../util/suggest.js";
 import type { Variant } from "../rez/package.js";
 import { Requirement, RequirementList } from "../rez/version/index.js";
@@ -262,9 +263,11 @@ class Solver {
         failure: {
           kind: "broken-package",
           description: e.message,
+          // One sentence that stands alone (env, shell and build print only this): where, why, and what to do.
           explanation:
-            `${e.pkg.qualifiedName} (in the range ${e.requirement.toString()}, ${by}) does not load, and Rez refuses such a resolve too ` +
-            `rather than pick another version: fix ${f.file}${f.line !== undefined ? ` at line ${f.line}` : ""}, or hide the version with an .ignore file`,
+            `${e.pkg.qualifiedName} (in the range ${e.requirement.toString()}, ${by}) does not load: ` +
+            `${f.file}${f.line !== undefined ? `:${f.line}` : ""}: ${f.message}; Rez refuses such a resolve too rather than pick another version: ` +
+            `fix the definition, or hide the version with an .ignore${e.pkg.version.toString()} file in ${path.dirname(e.pkg.base)}`,
           missing: { requirement: e.requirement.toString(), requiredBy: e.requiredBy.map((n) => [n]) },
           broken: { package: e.pkg.qualifiedName, file: f.file, ...(f.line !== undefined ? { line: f.line } : {}), message: f.message },
         },

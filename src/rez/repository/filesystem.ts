@@ -182,11 +182,13 @@ export class FilesystemRepository {
       }
       throw err;
     }
-    if (def.name !== undefined && def.name !== name) {
-      this.problems.push({ file, line: def.lines?.name, message: `name '${def.name}' does not match the family directory '${name}'` });
-      return undefined;
-    }
     let clean = true;
+    // Rez takes the name from the directory too and loads the package (this.name is the directory's):
+    // dropping it would let resolves pick another version, so it is a warning.
+    if (def.name !== undefined && def.name !== name) {
+      clean = false;
+      this.problems.push({ file, line: def.lines?.name, message: `name '${def.name}' does not match the family directory '${name}' (Rez uses the directory)`, warning: true });
+    }
     // Rez takes the version from the directory; a `version` attribute that says otherwise is worth a warning.
     if (def.version !== undefined && versionStr !== "" && def.version !== versionStr) {
       let same = false;
