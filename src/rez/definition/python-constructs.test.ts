@@ -74,6 +74,7 @@ function encode(v: PyValue): unknown {
   if (v instanceof PySet) return { $set: [...v].map(encode).sort() };
   if (Array.isArray(v)) return v.map(encode);
   if (v instanceof PyDict) return { $dict: [...v.entries()].map(([k, x]) => [encode(k), encode(x)]) };
+  if (v instanceof HostObject && v.pyTypeName === "type") return { $function: (v as unknown as { name: string }).name, late: false };
   if (v instanceof HostObject) return { $repr: REPR.repr(v) };
   if (typeof v === "string") return v.replaceAll(ROOT, "@ROOT@");
   return v;
