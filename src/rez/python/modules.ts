@@ -16,7 +16,7 @@ import fs from "node:fs";
 import os from "node:os";
 import { spawnSync } from "node:child_process";
 import { arity, bindArgs, noKwargs } from "./args.js";
-import { FatalPythonError } from "./errors.js";
+import { CPYTHON_HINT, FatalPythonError } from "./errors.js";
 import { floatRepr } from "./repr.js";
 import { iterate, orderCompare } from "./ops.js";
 import { parseModule } from "./ast.js";
@@ -46,10 +46,7 @@ import {
  * function): which construct, and what the way out is.
  */
 export function outsideSubsetMessage(construct: string): string {
-  return (
-    `${construct} is not evaluated by Tantalus's Python evaluator; ` +
-    `a definition that needs it can only be loaded by CPython (the opt-in 'python: cpython' setting, planned but not implemented yet)`
-  );
+  return `${construct} is not evaluated by Tantalus's Python evaluator; ${CPYTHON_HINT}`;
 }
 
 export function outsideSubset(construct: string): FatalPythonError {
