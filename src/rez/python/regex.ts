@@ -19,6 +19,7 @@ import {
   PyException,
   PyExceptionType,
   PyExceptionValue,
+  PyIterator,
   PyTuple,
   typeName,
   type CallContext,
@@ -510,6 +511,15 @@ class Pattern extends HostObject {
     return out;
   }
 
+  finditer(s: string, ctx: CallContext): PyIterator {
+    checkText(this.re, s);
+    const self = this;
+    function* matches(): Generator<PyValue> {
+      for (const m of allMatches(self.re, s, ctx)) yield new Match(self.re, s, spansOf(m, self.re.groups), self);
+    }
+    return new PyIterator("callable_iterator", matches());
+  }
+
   sub(repl: PyValue, s: string, count: number, ctx: CallContext): [string, number] {
     checkText(this.re, s);
     let out = "";
@@ -572,6 +582,12 @@ class Pattern extends HostObject {
           const [s, pos, endpos] = bindArgs(name, args, kwargs, ["string", "pos", "endpos"], 1);
           if (pos !== undefined || endpos !== undefined) throw outsideSubset(`Pattern.${name}() with pos/endpos`);
           return this.findall(strArg(name, s, "argument"), ctx);
+        });
+      case "finditer":
+        return new PyBuiltin(name, (args, kwargs, ctx) => {
+          const [s, pos, endpos] = bindArgs(name, args, kwargs, ["string", "pos", "endpos"], 1);
+          if (pos !== undefined || endpos !== undefined) throw outsideSubset(`Pattern.${name}() with pos/endpos`);
+          return this.finditer(strArg(name, s, "argument"), ctx);
         });
       case "sub":
       case "subn":
@@ -649,6 +665,10 @@ export function reModule(): PyModule {
     findall: fn("findall", (args, kwargs, ctx) => {
       const [p, s, flags] = bindArgs("findall", args, kwargs, ["pattern", "string", "flags"], 2);
       return patternOf(p, flags, "findall").findall(strArg("findall", s, "argument 'string'"), ctx);
+    }),
+    finditer: fn("finditer", (args, kwargs, ctx) => {
+      const [p, s, flags] = bindArgs("finditer", args, kwargs, ["pattern", "string", "flags"], 2);
+      return patternOf(p, flags, "finditer").finditer(strArg("finditer", s, "argument 'string'"), ctx);
     }),
     sub: fn("sub", (args, kwargs, ctx) => {
       const [p, repl, s, count, flags] = bindArgs("sub", args, kwargs, ["pattern", "repl", "string", "count", "flags"], 3);
