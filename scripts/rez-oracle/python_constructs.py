@@ -47,7 +47,7 @@ from rez.utils.data_utils import ModifyList  # noqa: E402
 from rez.resolved_context import ResolvedContext  # noqa: E402
 from rez.system import system  # noqa: E402
 
-CONTEXTS = ["hostplatform==1.0", "linthelper==1.0", "osmodule==1.0", "namespace==1.0"]
+CONTEXTS = ["hostplatform==1.0", "linthelper==1.0", "osmodule==1.0", "namespace==1.0", "regex==1.0"]
 
 
 def scrub(s):

@@ -23,6 +23,7 @@ import { Interpreter } from "../rez/python/interpreter.js";
 import { chainImporters, realPythonHost, stdlibImporter, targetPythonHost, type Importer, type PythonHost } from "../rez/python/modules.js";
 import { rezImporter as rezModules } from "../rez/definition/rez-modules.js";
 import { INVALID_PACKAGE_ERROR } from "../rez/definition/package-py.js";
+import { reImporter } from "../rez/python/regex.js";
 import { fromJS, type JSValue } from "../rez/python/convert.js";
 import { percentFormat } from "../rez/python/format.js";
 import { bindArgs } from "../rez/python/args.js";
@@ -164,6 +165,7 @@ function rexImporter(opts: InterpretOptions, parentEnv: Readonly<Record<string, 
       const report = (): void => {};
       chain = chainImporters(
         stdlibImporter(host, report),
+        reImporter,
         rezModules({ early: notHere("early"), late: notHere("late"), include: notHere("include"), invalidPackageError: INVALID_PACKAGE_ERROR, system: () => opts.system, report }),
       );
     }

@@ -24,6 +24,7 @@ import {
 import { ScopeContext } from "./scope.js";
 import { MODULE_FUNCTIONS, PyModule, chainImporters, realPythonHost, stdlibImporter, type HostQuery, type Importer, type PythonHost } from "../python/modules.js";
 import { rezImporter } from "./rez-modules.js";
+import { reImporter } from "../python/regex.js";
 import { hostSystem, type SystemInfo } from "../system.js";
 
 /** Attributes holding rex code (Rez's package_rex_keys). */
@@ -212,6 +213,7 @@ export function packageImporter(
       };
       chain = chainImporters(
         stdlibImporter(options.host ?? realPythonHost, report),
+        reImporter,
         rezImporter({ ...decorators, invalidPackageError: INVALID_PACKAGE_ERROR, system: () => options.system ?? hostSystem(), report }),
       );
     }

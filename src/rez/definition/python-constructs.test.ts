@@ -15,7 +15,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { readPackageFile } from "./index.js";
-import { HostObject, PyDict, PyExceptionType, PyFloat, PyFunction, PySet, PyTuple, floatRepr, type PyValue } from "../python/index.js";
+import { HostObject, Interpreter, PyDict, PyExceptionType, PyFloat, PyFunction, PySet, PyTuple, floatRepr, type PyValue } from "../python/index.js";
 import type { PythonHost } from "../python/modules.js";
 import { Repositories } from "../repository/index.js";
 import { interpretContext } from "../../rex/index.js";
@@ -62,6 +62,8 @@ const host: PythonHost = {
 };
 const read = (file: string): PackageDefinition => readPackageFile(file, { host, system: h.rez_system });
 
+const REPR = new Interpreter().context;
+
 /** The oracle's JSON encoding of Rez's values. */
 function encode(v: PyValue): unknown {
   if (v instanceof PyFunction) return { $function: v.name, late: v.hasMark("late") };
@@ -72,7 +74,8 @@ function encode(v: PyValue): unknown {
   if (v instanceof PySet) return { $set: [...v].map(encode).sort() };
   if (Array.isArray(v)) return v.map(encode);
   if (v instanceof PyDict) return { $dict: [...v.entries()].map(([k, x]) => [encode(k), encode(x)]) };
-  if (v instanceof HostObject) return { $repr: v.pyTypeName };
+  if (v instanceof HostObject && v.pyTypeName === "type") return { $function: (v as unknown as { name: string }).name, late: false };
+  if (v instanceof HostObject) return { $repr: REPR.repr(v) };
   if (typeof v === "string") return v.replaceAll(ROOT, "@ROOT@");
   return v;
 }
@@ -82,7 +85,7 @@ function normaliseRepr(x: unknown): unknown {
   if (Array.isArray(x)) return x.map(normaliseRepr);
   if (x && typeof x === "object") {
     const o = x as Record<string, unknown>;
-    if (typeof o.$repr === "string") return { $repr: /^<rez\.system\.System object/.test(o.$repr) ? "System" : o.$repr };
+    if (typeof o.$repr === "string") return { $repr: o.$repr.replace(/ at 0x[0-9a-f]+>$/, ">") };
     return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, normaliseRepr(v)]));
   }
   return x;

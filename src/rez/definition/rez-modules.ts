@@ -39,6 +39,10 @@ class RezSystem extends HostObject {
     const i = this.info();
     return `${i.platform}-${i.arch}-${i.os}`;
   }
+
+  override repr(): string {
+    return "<rez.system.System object>";
+  }
 }
 
 function rezExceptions(invalidPackageError: PyExceptionType): PyModule {

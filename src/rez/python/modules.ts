@@ -16,7 +16,7 @@ import fs from "node:fs";
 import os from "node:os";
 import { spawnSync } from "node:child_process";
 import { arity, bindArgs, noKwargs } from "./args.js";
-import { FatalPythonError } from "./errors.js";
+import { CPYTHON_HINT, FatalPythonError } from "./errors.js";
 import { floatRepr } from "./repr.js";
 import { iterate, orderCompare } from "./ops.js";
 import { parseModule } from "./ast.js";
@@ -46,10 +46,7 @@ import {
  * function): which construct, and what the way out is.
  */
 export function outsideSubsetMessage(construct: string): string {
-  return (
-    `${construct} is not evaluated by Tantalus's Python evaluator; ` +
-    `a definition that needs it can only be loaded by CPython (the opt-in 'python: cpython' setting, planned but not implemented yet)`
-  );
+  return `${construct} is not evaluated by Tantalus's Python evaluator; ${CPYTHON_HINT}`;
 }
 
 export function outsideSubset(construct: string): FatalPythonError {
@@ -551,9 +548,195 @@ export function stdlibImporter(host: PythonHost, report: (kind: HostQuery["kind"
   );
 
   modules.set("ast", new PyModule("ast", { literal_eval: LITERAL_EVAL }));
+
+  // pathlib: pure path arithmetic as PurePosixPath does it; exists()/is_file()/is_dir(), cwd(), home() ask the host.
+  const pathOps: PathHostOps = {
+    stat: (query, p) => stat(query, p, true),
+    cwd,
+    home: () => expanduser("~"),
+  };
+  const pathModule = new PyModule("pathlib", {
+    Path: new PathClass("Path", pathOps),
+    PosixPath: new PathClass("PosixPath", pathOps),
+    PurePath: new PathClass("PurePath", pathOps),
+    PurePosixPath: new PathClass("PurePosixPath", pathOps),
+  });
+  modules.set("pathlib", pathModule);
   modules.set("json", new PyModule("json", { loads: JSON_LOADS, dumps: JSON_DUMPS, JSONDecodeError: JSON_DECODE_ERROR }));
 
   return (name) => modules.get(name);
+}
+
+// ---------------------------------------------------------------------------
+// pathlib
+
+interface PathHostOps {
+  stat(query: string, p: string): fs.Stats | undefined;
+  cwd(): string;
+  home(): string;
+}
+
+/** The Path class: called to make a path; Path.cwd() and Path.home() ask the host. */
+class PathClass extends HostObject {
+  readonly pyTypeName = "type";
+  constructor(
+    /** The class's __name__: a class imported into package.py stays an attribute in Rez (it is not a function). */
+    readonly name: string,
+    private readonly ops: PathHostOps,
+  ) {
+    super();
+  }
+  override call(args: PyValue[], kwargs: Map<string, PyValue>): PyValue {
+    if (kwargs.size) throw new PyException("TypeError", "Path() takes no keyword arguments");
+    return PosixPath.of(args, this.ops);
+  }
+  override getAttr(name: string): PyValue | undefined {
+    if (name === "cwd") return fn("cwd", () => PosixPath.of([this.ops.cwd()], this.ops));
+    if (name === "home") return fn("home", () => PosixPath.of([this.ops.home()], this.ops));
+    return undefined;
+  }
+  override repr(): string {
+    return `<class 'pathlib.${this.name}'>`;
+  }
+}
+
+/** pathlib's Path on POSIX: parts, root, and the operations that need no host. */
+class PosixPath extends HostObject {
+  readonly pyTypeName = "PosixPath";
+  readonly path: string;
+
+  private constructor(
+    readonly root: string,
+    readonly parts: readonly string[],
+    private readonly ops: PathHostOps,
+  ) {
+    super();
+    this.path = root + parts.join("/") || ".";
+  }
+
+  /** PurePosixPath(*segments): a later absolute segment restarts; '' and '.' parts vanish; '//' is kept. */
+  static of(segments: readonly PyValue[], ops: PathHostOps): PosixPath {
+    let root = "";
+    const parts: string[] = [];
+    for (const seg of segments) {
+      const s = seg instanceof PosixPath ? seg.path : seg;
+      if (typeof s !== "string") throw new PyException("TypeError", `expected str, bytes or os.PathLike object, not ${typeName(seg)}`);
+      if (s.startsWith("/")) {
+        root = s.startsWith("//") && !s.startsWith("///") ? "//" : "/";
+        parts.length = 0;
+      }
+      for (const x of s.split("/")) if (x && x !== ".") parts.push(x);
+    }
+    return new PosixPath(root, parts, ops);
+  }
+
+  private get name(): string {
+    return this.parts.length ? this.parts[this.parts.length - 1]! : "";
+  }
+
+  private get suffix(): string {
+    const n = this.name;
+    const i = n.lastIndexOf(".");
+    return i > 0 && i < n.length - 1 ? n.slice(i) : "";
+  }
+
+  private with(parts: readonly string[]): PosixPath {
+    return new PosixPath(this.root, parts, this.ops);
+  }
+
+  private test(method: string, check: (st: fs.Stats | undefined) => boolean): PyBuiltin {
+    return fn(method, () => {
+      const abs = this.root ? this.path : pathJoin(this.ops.cwd(), [this.path]);
+      return check(this.ops.stat(`Path(${JSON.stringify(this.path)}).${method}()`, abs));
+    });
+  }
+
+  override getAttr(name: string): PyValue | undefined {
+    switch (name) {
+      case "name":
+        return this.name;
+      case "suffix":
+        return this.suffix;
+      case "stem": {
+        const sfx = this.suffix;
+        return sfx ? this.name.slice(0, -sfx.length) : this.name;
+      }
+      case "suffixes": {
+        const n = this.name;
+        if (n.endsWith(".")) return [];
+        return n.replace(/^\.+/, "").split(".").slice(1).map((x) => "." + x);
+      }
+      case "parent":
+        return this.parts.length ? this.with(this.parts.slice(0, -1)) : this;
+      case "parts":
+        return new PyTuple(this.root ? [this.root, ...this.parts] : [...this.parts]);
+      case "root":
+      case "anchor":
+        return this.root;
+      case "drive":
+        return "";
+      case "is_absolute":
+        return fn("is_absolute", () => this.root !== "");
+      case "as_posix":
+        return fn("as_posix", () => this.path);
+      case "joinpath":
+        return fn("joinpath", (args) => PosixPath.of([this, ...args], this.ops));
+      case "with_name":
+        return fn("with_name", (args) => {
+          const n = args[0];
+          if (typeof n !== "string" || !n || n.includes("/") || n === ".") throw new PyException("ValueError", `Invalid name ${typeof n === "string" ? `'${n}'` : ""}`.trim());
+          if (!this.name) throw new PyException("ValueError", `PosixPath('${this.path}') has an empty name`);
+          return this.with([...this.parts.slice(0, -1), n]);
+        });
+      case "with_suffix":
+        return fn("with_suffix", (args) => {
+          const sfx = args[0];
+          if (typeof sfx !== "string" || sfx.includes("/") || (sfx && (!sfx.startsWith(".") || sfx === "."))) throw new PyException("ValueError", `Invalid suffix '${String(sfx)}'`);
+          if (!this.name) throw new PyException("ValueError", `PosixPath('${this.path}') has an empty name`);
+          const cur = this.suffix;
+          const stem = cur ? this.name.slice(0, -cur.length) : this.name;
+          return this.with([...this.parts.slice(0, -1), stem + sfx]);
+        });
+      case "exists":
+        return this.test("exists", (st) => st !== undefined);
+      case "is_file":
+        return this.test("is_file", (st) => st?.isFile() ?? false);
+      case "is_dir":
+        return this.test("is_dir", (st) => st?.isDirectory() ?? false);
+      case "absolute":
+        return fn("absolute", () => (this.root ? this : PosixPath.of([this.ops.cwd(), this], this.ops)));
+      case "expanduser":
+        return fn("expanduser", () => (this.parts[0] === "~" && !this.root ? PosixPath.of([this.ops.home(), ...this.parts.slice(1)], this.ops) : this));
+      default:
+        return undefined;
+    }
+  }
+
+  override binaryOp(op: string, other: PyValue, reflected: boolean): PyValue | undefined {
+    if (op !== "Div" || !(typeof other === "string" || other instanceof PosixPath)) return undefined;
+    return reflected ? PosixPath.of([other, this], this.ops) : PosixPath.of([this, other], this.ops);
+  }
+
+  override str(): string {
+    return this.path;
+  }
+
+  override repr(): string {
+    return `PosixPath(${JSON.stringify(this.path).replace(/^"|"$/g, "'")})`;
+  }
+
+  override equals(other: PyValue): boolean {
+    return other instanceof PosixPath && other.path === this.path;
+  }
+
+  override hashKey(): unknown {
+    return `PosixPath:${this.path}`;
+  }
+
+  override compare(other: PyValue): number | undefined {
+    if (!(other instanceof PosixPath)) return undefined;
+    return this.path < other.path ? -1 : this.path > other.path ? 1 : 0;
+  }
 }
 
 // ---------------------------------------------------------------------------
