@@ -28,6 +28,7 @@ import { createHash } from "node:crypto";
 import { TantalusError } from "../../errors.js";
 import { canonicalJson } from "../canonical-json.js";
 import { DigestMismatchError, digestHex, isDigest, sha256, type Digest } from "../digest.js";
+import { checkConfig, checkImageDocument, checkManifest } from "../validate.js";
 import {
   Annotation,
   MediaType,
@@ -369,10 +370,9 @@ export class OciStore {
     } catch {
       throw new TantalusError(`${file}: not valid JSON`);
     }
-    if (index.schemaVersion !== 2 || !Array.isArray(index.manifests)) throw new TantalusError(`${file}: not an OCI image index (schemaVersion 2 with manifests[])`);
-    for (const [i, d] of index.manifests.entries()) {
-      if (!isDigest(d.digest)) throw new TantalusError(`${file}: manifests[${i}].digest ${JSON.stringify(d.digest)} is not a sha256 digest`);
-    }
+    if (index === null || typeof index !== "object" || index.schemaVersion !== 2 || !Array.isArray(index.manifests)) throw new TantalusError(`${file}: not an OCI image index (schemaVersion 2 with manifests[])`);
+    // Every entry a well-formed descriptor (checkImageDocument): a crafted index.json is one sentence, not a TypeError later.
+    checkImageDocument(index, file);
     return index;
   }
 
@@ -461,7 +461,8 @@ export class OciStore {
   }
 
   async loadImage(desc: Descriptor, platform: Platform = hostPlatform(), what: string = desc.digest): Promise<ResolvedImage> {
-    const doc = await this.readJsonBlob<ImageManifest & ImageIndex>(desc.digest);
+    const named = what === desc.digest ? `manifest ${desc.digest}` : `${what}: manifest ${desc.digest}`;
+    const doc = checkImageDocument(await this.readJsonBlob<unknown>(desc.digest), named);
     const mt = doc.mediaType ?? desc.mediaType;
     if (isIndexMediaType(mt) || (!doc.layers && Array.isArray(doc.manifests))) {
       const child = selectPlatform(doc as ImageIndex, platform);
@@ -469,7 +470,7 @@ export class OciStore {
       return this.loadImage(child, platform, what);
     }
     if (!isManifestMediaType(mt) && !doc.layers) throw new TantalusError(`${what}: ${desc.digest} is not an image manifest (mediaType ${mt})`);
-    const manifest = doc as ImageManifest;
+    const manifest = checkManifest(doc, named);
     const configBytes = await this.readBlob(manifest.config.digest);
     let config: ImageConfig;
     try {
@@ -477,6 +478,7 @@ export class OciStore {
     } catch {
       throw new TantalusError(`${what}: config blob ${manifest.config.digest} is not valid JSON`);
     }
+    checkConfig(config, `${what}: config ${manifest.config.digest}`);
     return { manifestDescriptor: { mediaType: mt ?? MediaType.ImageManifest, digest: desc.digest, size: desc.size }, manifest, config, configBytes };
   }
 
