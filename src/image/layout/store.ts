@@ -284,6 +284,7 @@ export class OciStore {
       if (isErrno(e, "ENOENT")) throw new BlobNotFoundError(digest, this.dir);
       throw e;
     }
+    if (!st.isFile()) throw notRegular(path);
     if (opts.size !== undefined && st.size !== opts.size) {
       await this.quarantine(digest);
       throw new DigestMismatchError(`blob ${path}`, digest, digest, opts.size, st.size);
@@ -301,6 +302,8 @@ export class OciStore {
     const path = this.blobPath(digest);
     let buf: Buffer;
     try {
+      // A blob of a layout Tantalus did not write may be anything: a FIFO would block the read forever.
+      if (!(await stat(path)).isFile()) throw notRegular(path);
       buf = await readFile(path);
     } catch (e) {
       if (isErrno(e, "ENOENT")) throw new BlobNotFoundError(digest, this.dir);
@@ -708,6 +711,10 @@ class VerifyingStream extends Transform {
     if (actual === this.expected) return cb();
     this.onCorrupt(this.expected).finally(() => cb(new DigestMismatchError(`blob ${this.path}`, this.expected, actual)));
   }
+}
+
+function notRegular(path: string): TantalusError {
+  return new TantalusError(`blob ${path} is not a regular file; refusing to read it`);
 }
 
 function checkExpected(what: string, expected: ExpectedBlob, digest: Digest, size: number): void {
