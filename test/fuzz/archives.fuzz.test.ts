@@ -118,7 +118,7 @@ test("fuzz: an OCI layout whose index.json, manifest and config are arbitrary JS
       await expectOnlyTantalusErrors(async () => parseManifestBytes(Buffer.from(JSON.stringify(index)), undefined, "registry.example", "fuzz"));
       rmSync(layout, { recursive: true, force: true });
     }),
-    params(80),
+    params(50),
   );
 });
 
@@ -136,6 +136,6 @@ test("fuzz: the unpacker for ch-run and the audit takes damaged layers", async (
         rmSync(root, { recursive: true, force: true });
       });
     }),
-    params(100),
+    params(80),
   );
 });
