@@ -28,6 +28,9 @@ export async function forEachLayerMember(store: OciStore, layer: Descriptor, fn:
   blob.on("error", (e) => decompress.destroy(e));
   decompress.on("error", (e) => extract.destroy(e));
   blob.pipe(decompress).pipe(extract as unknown as NodeJS.WritableStream);
+  // What broke the archive, rather than "Stream was destroyed" from the member being read when it broke.
+  let broken: Error | undefined;
+  extract.on("error", (e: Error) => (broken ??= e));
   try {
     for await (const entry of extract) {
       try {
@@ -38,7 +41,8 @@ export async function forEachLayerMember(store: OciStore, layer: Descriptor, fn:
     }
   } catch (e) {
     blob.destroy();
-    throw e instanceof TantalusError ? e : new TantalusError(`layer ${layer.digest}: ${(e as Error).message}`);
+    if (e instanceof TantalusError) throw e;
+    throw new TantalusError(broken ? `layer ${layer.digest}: not a readable tar archive: ${broken.message}` : `layer ${layer.digest}: ${(e as Error).message}`);
   }
 }
 

@@ -199,7 +199,10 @@ async function applyLayer(store: OciStore, layer: ResolvedImage["manifest"]["lay
       case "contiguous-file": {
         await replace();
         // "wx": never through whatever might sit at the path (replace() removed it).
-        await pipeline(stream, createWriteStream(path, { mode: 0o600, flags: "wx" }));
+        // Iterated, not piped: when the layer breaks off inside this member, the
+        // entry is destroyed (perhaps before this line runs), and Node's pipeline
+        // never settles on a destroyed tar-stream entry while its iterator rejects.
+        await pipeline(chunksOf(stream), createWriteStream(path, { mode: 0o600, flags: "wx" }));
         await chmod(path, mode);
         if (header.mtime) await utimes(path, header.mtime, header.mtime);
         break;
@@ -230,6 +233,10 @@ async function applyLayer(store: OciStore, layer: ResolvedImage["manifest"]["lay
     }
     added.add(path);
   });
+}
+
+async function* chunksOf(stream: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  for await (const chunk of stream) yield chunk;
 }
 
 async function addRuntimeMountPoints(tree: Tree): Promise<void> {

@@ -114,7 +114,7 @@ test("fuzz: tantalus.yaml loading never crashes, whatever the text", () => {
     fc.property(yamlText, (text) => {
       tryParse(() => parseConfig(text, "/studio/tantalus.yaml", "tantalus.yaml"));
     }),
-    params(1500),
+    params(1000),
   );
 });
 

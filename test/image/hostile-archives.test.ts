@@ -86,3 +86,40 @@ test("a docker-archive with a member or hard link that climbs out is refused", a
   await writeFile(file, await tarOf([...honest, { name: "bbb/layer.tar", type: "link", linkname: "../../../etc/shadow" }]));
   await assert.rejects(importImage(store, `docker-archive:${file}`), refused(`docker-archive:${file}`, /hard link "bbb\/layer\.tar" → "\.\.\/\.\.\/\.\.\/etc\/shadow" climbs out of the root/));
 });
+
+test("an OCI layout whose index.json is null or whose manifest has no layers list is one sentence, not a TypeError (found by the fuzz pass)", async (t) => {
+  const dir = await tempDir(t);
+  const store = await OciStore.open(join(dir, "dst"));
+  const layout = await OciStore.open(join(dir, "layout"));
+  const config = await layout.putBlob(Buffer.from("{}"));
+  const manifest = await layout.putBlob(Buffer.from(JSON.stringify({ schemaVersion: 2, config: { mediaType: "application/vnd.oci.image.config.v1+json", digest: config.digest, size: config.size } })));
+  await writeFile(join(layout.dir, "index.json"), "null");
+  await assert.rejects(importImage(store, `oci:${layout.dir}`), (e: unknown) => e instanceof TantalusError && /index\.json: not an OCI image index/.test(e.message));
+  await writeFile(join(layout.dir, "index.json"), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: "application/vnd.oci.image.manifest.v1+json", digest: manifest.digest, size: manifest.size }] }));
+  await assert.rejects(importImage(store, `oci:${layout.dir}`), (e: unknown) => e instanceof TantalusError && e.message === `manifest ${manifest.digest}: layers is not a list`);
+  await writeFile(join(layout.dir, "index.json"), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: "application/vnd.oci.image.manifest.v1+json", digest: manifest.digest, size: "big" }] }));
+  await assert.rejects(importImage(store, `oci:${layout.dir}`), (e: unknown) => e instanceof TantalusError && /index\.json: manifests\[0\]\.size "big" is not a byte count/.test(e.message));
+});
+
+test("an OCI layout whose blob is a FIFO is refused at once, not read forever", async (t) => {
+  const dir = await tempDir(t);
+  const src = await OciStore.open(join(dir, "layout"));
+  const l = await writeLayer(src, { entries: [{ type: "file", path: "/etc/motd", content: "hi\n" }] });
+  const img = await writeImage(src, { layers: [{ layer: l.descriptor }] }, { tag: "img:1" });
+  const { execFileSync } = await import("node:child_process");
+  const { rmSync } = await import("node:fs");
+  const fifo = (digest: string) => {
+    const p = src.blobPath(digest as `sha256:${string}`);
+    rmSync(p);
+    execFileSync("mkfifo", [p]);
+  };
+  fifo(img.descriptor.digest);
+  const store = await OciStore.open(join(dir, "dst"));
+  let timer: NodeJS.Timeout | undefined;
+  const hang = new Promise((_, reject) => (timer = setTimeout(() => reject(new Error("the import never settled")), 10_000)));
+  try {
+    await assert.rejects(Promise.race([importImage(store, `oci:${src.dir}`), hang]), (e: unknown) => e instanceof TantalusError && /blob .*\/blobs\/sha256\/[0-9a-f]{64} is not a regular file; refusing to read it/.test(e.message));
+  } finally {
+    clearTimeout(timer);
+  }
+});

@@ -156,3 +156,22 @@ test("a name component over 255 bytes is refused with the layer and member named
   assert.equal(readFileSync(join(root, "usr", "n".repeat(255)), "utf8"), "x", "255 bytes is allowed");
   assertUntouched(s);
 });
+
+test("a layer that breaks off inside a file is an error naming the layer, not an unpack that never ends (found by the fuzz pass)", async (t) => {
+  const s = await scene(t);
+  const { tarOf } = await import("../hostile-tar.js");
+  const { MediaType, sha256 } = await import("../../src/image/index.js");
+  const whole = await tarOf([{ name: "etc/", type: "directory" }, { name: "etc/os-release", body: "ID=debian\n" }, { name: "usr/lib/libx.so.1", body: "x".repeat(700) }]);
+  const cut = whole.subarray(0, 512 * 5 + 300); // etc/, os-release (header + body), libx's header, 300 of its 700 bytes
+  const { digest, size } = await s.store.putBlob(cut);
+  const built = await writeImage(s.store, { layers: [{ layer: { mediaType: MediaType.Layer, digest, size, diffId: sha256(cut) } }] });
+  const image = await s.store.loadImage(built.descriptor);
+  let timer: NodeJS.Timeout | undefined;
+  const hang = new Promise((_, reject) => (timer = setTimeout(() => reject(new Error("the unpack never settled")), 10_000)));
+  try {
+    await assert.rejects(Promise.race([unpackImage(s.store, image, join(s.cache, "cut")), hang]), (e: unknown) => e instanceof TantalusError && e.message === `layer ${digest}: not a readable tar archive: Unexpected end of data`);
+  } finally {
+    clearTimeout(timer);
+  }
+  assert.deepEqual(await readdir(s.cache), ["other-image"], "no half-unpacked tree is left behind");
+});

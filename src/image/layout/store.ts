@@ -28,6 +28,7 @@ import { createHash } from "node:crypto";
 import { TantalusError } from "../../errors.js";
 import { canonicalJson } from "../canonical-json.js";
 import { DigestMismatchError, digestHex, isDigest, sha256, type Digest } from "../digest.js";
+import { checkConfig, checkImageDocument, checkManifest } from "../validate.js";
 import {
   Annotation,
   MediaType,
@@ -301,6 +302,7 @@ export class OciStore {
       if (isErrno(e, "ENOENT")) throw new BlobNotFoundError(digest, this.dir);
       throw e;
     }
+    if (!st.isFile()) throw notRegular(path);
     if (opts.size !== undefined && st.size !== opts.size) {
       await this.quarantine(digest);
       throw new DigestMismatchError(`blob ${path}`, digest, digest, opts.size, st.size);
@@ -318,6 +320,8 @@ export class OciStore {
     const path = this.blobPath(digest);
     let buf: Buffer;
     try {
+      // A blob of a layout Tantalus did not write may be anything: a FIFO would block the read forever.
+      if (!(await stat(path)).isFile()) throw notRegular(path);
       buf = await readFile(path);
     } catch (e) {
       if (isErrno(e, "ENOENT")) throw new BlobNotFoundError(digest, this.dir);
@@ -488,7 +492,8 @@ export class OciStore {
   }
 
   async loadImage(desc: Descriptor, platform: Platform = hostPlatform(), what: string = desc.digest): Promise<ResolvedImage> {
-    const doc = await this.readJsonBlob<ImageManifest & ImageIndex>(desc.digest);
+    const named = what === desc.digest ? `manifest ${desc.digest}` : `${what}: manifest ${desc.digest}`;
+    const doc = checkImageDocument(await this.readJsonBlob<unknown>(desc.digest), named);
     const mt = doc.mediaType ?? desc.mediaType;
     if (isIndexMediaType(mt) || (!doc.layers && Array.isArray(doc.manifests))) {
       const child = selectPlatform(doc as ImageIndex, platform);
@@ -496,7 +501,7 @@ export class OciStore {
       return this.loadImage(child, platform, what);
     }
     if (!isManifestMediaType(mt) && !doc.layers) throw new TantalusError(`${what}: ${desc.digest} is not an image manifest (mediaType ${mt})`);
-    const manifest = doc as ImageManifest;
+    const manifest = checkManifest(doc, named);
     const configBytes = await this.readBlob(manifest.config.digest);
     let config: ImageConfig;
     try {
@@ -504,6 +509,7 @@ export class OciStore {
     } catch {
       throw new TantalusError(`${what}: config blob ${manifest.config.digest} is not valid JSON`);
     }
+    checkConfig(config, `${what}: config ${manifest.config.digest}`);
     return { manifestDescriptor: { mediaType: mt ?? MediaType.ImageManifest, digest: desc.digest, size: desc.size }, manifest, config, configBytes };
   }
 
@@ -773,6 +779,10 @@ class VerifyingStream extends Transform {
   }
 }
 
+function notRegular(path: string): TantalusError {
+  return new TantalusError(`blob ${path} is not a regular file; refusing to read it`);
+}
+
 function checkExpected(what: string, expected: ExpectedBlob, digest: Digest, size: number): void {
   if ((expected.digest !== undefined && expected.digest !== digest) || (expected.size !== undefined && expected.size !== size)) {
     throw new DigestMismatchError(what, expected.digest ?? digest, digest, expected.size, size);
@@ -839,7 +849,9 @@ function parseIndex(raw: string | undefined, file: string): ImageIndex {
   } catch {
     throw new TantalusError(`${file}: not valid JSON`);
   }
-  if (index.schemaVersion !== 2 || !Array.isArray(index.manifests)) throw new TantalusError(`${file}: not an OCI image index (schemaVersion 2 with manifests[])`);
+  if (index === null || typeof index !== "object" || index.schemaVersion !== 2 || !Array.isArray(index.manifests)) throw new TantalusError(`${file}: not an OCI image index (schemaVersion 2 with manifests[])`);
+  // Every entry a well-formed descriptor (checkImageDocument): a crafted index.json is one sentence, not a TypeError later.
+  checkImageDocument(index, file);
   for (const [i, d] of index.manifests.entries()) {
     if (!isDigest(d.digest)) throw new TantalusError(`${file}: manifests[${i}].digest ${JSON.stringify(d.digest)} is not a sha256 digest`);
   }
