@@ -37,10 +37,11 @@ export interface RegistryOptions extends AuthenticatorOptions {
   signal?: AbortSignal;
   onRetry?: (event: RetryEvent) => void;
   /**
-   * Longest wait for the next bytes of an answer: for the headers of a
-   * request without a body, and between two chunks of any response body.
-   * A registry that stalls longer is treated as a dropped connection (retried
-   * within the retry policy). Default 60 s.
+   * Longest wait for the registry to make progress: to take the next piece
+   * of a body we send, to answer once it is sent (or at once, without a
+   * body), and between two chunks of any response body. A registry that
+   * stalls longer is treated as a dropped connection (retried within the
+   * retry policy). Default 60 s.
    */
   readTimeoutMs?: number;
 }
@@ -278,13 +279,23 @@ export class RegistryClient {
     const release = (): void => outer?.removeEventListener("abort", onOuter);
     const stalled = (phase: string): RegistryStallError =>
       new RegistryStallError(`registry ${this.registry}: no data for ${Math.round(timeoutMs / 100) / 10} s ${phase} (${describeRequest(String(init.method ?? "GET"), url)})`, this.registry, undefined, [], true);
-    // Headers must come within the timeout when we send nothing; an upload's
-    // answer comes after its body, whose sending time is not a stall.
+    // Until the answer's headers: the body we send must keep moving (the
+    // registry keeps reading it), and once it is all sent the answer must
+    // come, each within the timeout.
+    let headerTimer: NodeJS.Timeout | undefined;
+    const arm = (phase: string): void => {
+      clearTimeout(headerTimer);
+      headerTimer = setTimeout(() => controller.abort(stalled(phase)), timeoutMs);
+      headerTimer.unref();
+    };
     const hasBody = init.body !== undefined && init.body !== null;
-    const headerTimer = hasBody ? undefined : setTimeout(() => controller.abort(stalled("waiting for the answer")), timeoutMs);
-    headerTimer?.unref();
+    arm(hasBody ? "while sending" : "waiting for the answer");
     let current = url;
-    let currentInit: RequestInit = { ...init, redirect: "manual", signal: controller.signal };
+    let currentInit: RequestInit & { duplex?: "half" } = { ...init, redirect: "manual", signal: controller.signal };
+    if (hasBody) {
+      currentInit.body = watchUpload(init.body as Uint8Array | AsyncIterable<Uint8Array>, () => arm("while sending"), () => arm("waiting for the answer")) as unknown as RequestInit["body"];
+      currentInit.duplex = "half";
+    }
     try {
       for (let hop = 0; ; hop++) {
         const res = await this.fetchFn(current, currentInit);
@@ -355,4 +366,25 @@ function watchBody(res: Response, timeoutMs: number, onStall: () => void, done: 
     }),
   );
   return new Response(watched, { status: res.status, statusText: res.statusText, headers: res.headers });
+}
+
+/**
+ * The request body as a stream that reports its progress: `onChunk` as each
+ * piece is taken by the connection, `onEnd` once all is sent. Bytes in hand
+ * are cut into pieces so a registry that stops reading is noticed.
+ */
+async function* watchUpload(body: Uint8Array | AsyncIterable<Uint8Array>, onChunk: () => void, onEnd: () => void): AsyncGenerator<Uint8Array> {
+  const PIECE = 256 * 1024;
+  if (body instanceof Uint8Array) {
+    for (let off = 0; off < body.length; off += PIECE) {
+      onChunk();
+      yield body.subarray(off, off + PIECE);
+    }
+  } else {
+    for await (const chunk of body) {
+      onChunk();
+      yield chunk;
+    }
+  }
+  onEnd();
 }

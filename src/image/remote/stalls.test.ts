@@ -12,7 +12,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { MemoryStore, makeImage, type TestImage } from "../../../test/image-remote/harness.js";
-import { pullImage, type PullProgress, type RetryEvent } from "./index.js";
+import { pullImage, pushImage, type PullProgress, type RetryEvent } from "./index.js";
 
 type LayerMode = "stall-once" | "stall-always" | "headers-stall-once" | "claims-terabyte" | "endless";
 
@@ -27,6 +27,7 @@ before(async () => {
   server = http.createServer((req, res) => {
     const url = req.url ?? "";
     if (url === "/v2/") return void res.writeHead(200).end("{}");
+    if (url.startsWith("/v2/push-stall/")) return pushStall(req, res);
     const m = /^\/v2\/([^/]+)\/(manifests|blobs)\/(.+)$/.exec(url);
     if (!m) return void res.writeHead(404).end();
     const [, mode, kind, ref] = m as unknown as [string, LayerMode, string, string];
@@ -66,6 +67,24 @@ after(async () => {
   for (const res of open) res.destroy();
   await new Promise((r) => server.close(r));
 });
+
+/**
+ * A registry that opens uploads and then never answers their PUT: it reads
+ * the bytes (or, for the big blob, stops reading half-way) and says nothing.
+ */
+function pushStall(req: http.IncomingMessage, res: http.ServerResponse): void {
+  open.add(res);
+  res.on("close", () => open.delete(res));
+  const url = req.url ?? "";
+  if (req.method === "HEAD") return void res.writeHead(404).end();
+  if (req.method === "POST") return void res.writeHead(202, { location: `/v2/push-stall/img/blobs/uploads/${requests.size}-${Date.now()}`, "content-length": 0 }).end();
+  if (req.method === "PUT" && url.includes("/blobs/uploads/")) {
+    requests.set("push-put", (requests.get("push-put") ?? 0) + 1);
+    req.resume(); // read it all, answer nothing
+    return;
+  }
+  res.writeHead(404).end();
+}
 
 /** Write zeros as fast as the client takes them, for as long as it listens. */
 function pump(res: http.ServerResponse): void {
@@ -129,5 +148,24 @@ describe("pulling from a registry that stalls or lies", () => {
     await assert.rejects(p.result, /more than the \d+ bytes its descriptor says/);
     const most = Math.max(0, ...p.progress.filter((e) => e.type === "blob").map((e) => (e as { bytes: number }).bytes));
     assert.ok(most <= layerSize(), `read ${most} bytes of a ${layerSize()}-byte layer`);
+  });
+});
+
+describe("pushing to a registry that stops answering", () => {
+  it("an upload whose answer never comes fails after the bounded retries, with a sentence", async () => {
+    const retried: RetryEvent[] = [];
+    const started = Date.now();
+    await assert.rejects(
+      pushImage(`${host}/push-stall/img:1`, { manifest: img.manifest, mediaType: img.mediaType, blobs: new MemoryStore(img.blobs) }, {
+        insecure: true,
+        jobs: 1,
+        readTimeoutMs: 300,
+        retry: { retries: 2, baseDelayMs: 10 },
+        onRetry: (e) => retried.push(e),
+      }),
+      /finish upload of blob sha256:[0-9a-f]{64} failed \(PUT \/v2\/push-stall\/img\/blobs\/uploads\/[^)]*\): registry 127\.0\.0\.1:\d+: no data for 0\.3 s waiting for the answer/,
+    );
+    assert.ok(Date.now() - started < 10_000, "bounded in time");
+    assert.equal(requests.get("push-put"), 3, "the first PUT and two retries");
   });
 });
