@@ -143,6 +143,7 @@ export async function pullWorkflowImage(store: OciStore, source: ImageSource, wo
   );
   const manifest = await store.putBlob(pulled.manifestBytes, { digest: pulled.manifestDigest });
   const tag = `${workflow}:latest`;
-  await store.tag(tag, { mediaType: pulled.mediaType, digest: manifest.digest, size: manifest.size }, { [StoreAnnotation.Workflow]: workflow });
+  // Marked as pulled, as `tantalus pull` marks its tags: gc --keep leaves it to the user.
+  await store.tag(tag, { mediaType: pulled.mediaType, digest: manifest.digest, size: manifest.size }, { [StoreAnnotation.Workflow]: workflow, [StoreAnnotation.Pulled]: remote });
   return tag;
 }

@@ -75,11 +75,13 @@ export function describeFsError(e: unknown): string {
 
 /** An error that says which file could not be written and why. */
 export class WriteError extends TantalusError {
+  /** `what` replaces the path in the message when the path means nothing to a user (a store's temporary file). */
   constructor(
     readonly file: string,
     cause: unknown,
+    what: string = file,
   ) {
-    super(`cannot write ${file}: ${describeFsError(cause)}`);
+    super(`cannot write ${what}: ${describeFsError(cause)}`);
     this.cause = cause;
   }
 }

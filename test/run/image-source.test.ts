@@ -67,6 +67,8 @@ test("a workflow with no local image is pulled from the configured registry into
   const img = await ensureImage({ storeDir, registry: `${registry.host}/tantalus`, insecureRegistry: true }, "rough_layout");
   assert.equal(img.ref, "rough_layout:latest");
   assert.equal(img.image.manifestDescriptor.digest, built.manifestDigest, "the same image, byte for byte");
+  const entry = await img.store.resolve("rough_layout:latest");
+  assert.equal(entry?.annotations?.[StoreAnnotation.Pulled], `${registry.host}/tantalus/rough_layout:latest`, "marked as pulled, so gc --keep leaves it alone");
   await registry.stop();
   stopped = true;
   const again = await ensureImage({ storeDir, registry: `${registry.host}/tantalus`, insecureRegistry: true }, "rough_layout");

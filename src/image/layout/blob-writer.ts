@@ -18,10 +18,11 @@ export class HashingFileSink extends Writable {
   private pendingBytes = 0;
   size = 0;
 
-  /** `file` is the temporary file's path, named in errors ("cannot write …: no space left on device"). */
+  /** `file` is the temporary file's path; `what` names it in errors ("cannot write a blob into the store S: no space left on device"). */
   constructor(
     private readonly fh: FileHandle,
     private readonly file: string,
+    private readonly what: string = file,
   ) {
     super({ highWaterMark: 1 << 20 });
   }
@@ -73,7 +74,7 @@ export class HashingFileSink extends Writable {
   }
 
   private failed(e: unknown): Error {
-    return e instanceof WriteError ? e : new WriteError(this.file, e);
+    return e instanceof WriteError ? e : new WriteError(this.file, e, this.what);
   }
 
   private take(chunk: Buffer): void {

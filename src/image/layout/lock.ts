@@ -58,7 +58,8 @@ export class StoreLock {
     const staleMs = opts.staleMs ?? 60_000;
     const token = tempName();
     const started = processStartTime(process.pid);
-    const command = ["tantalus", ...process.argv.slice(2)].join(" ").slice(0, 200);
+    // The subcommand only: enough to tell a gc from a build, and no argument can leak through the lock file.
+    const command = ["tantalus", ...process.argv.slice(2, 3)].join(" ");
     const info: LockInfo = { host: thisHost(), pid: process.pid, ...(started ? { started } : {}), command, acquired: new Date().toISOString(), token };
     const deadline = Date.now() + timeoutMs;
     let delay = 5;

@@ -242,7 +242,7 @@ export class OciStore {
     this.assertWritable();
     const tmp = join(this.tmpDir, tempName(".blob"));
     const fh = await open(tmp, "wx", 0o644);
-    return new BlobWriter(this, tmp, new HashingFileSink(fh, tmp));
+    return new BlobWriter(this, tmp, new HashingFileSink(fh, tmp, `a blob into the store ${this.dir}`));
   }
 
   /**

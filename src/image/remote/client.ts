@@ -36,7 +36,20 @@ export interface RegistryOptions extends AuthenticatorOptions {
   userAgent?: string;
   signal?: AbortSignal;
   onRetry?: (event: RetryEvent) => void;
+  /**
+   * Longest wait for the registry to make progress: to take the next piece
+   * of a body we send, to answer once it is sent (or at once, without a
+   * body), and between two chunks of any response body. A registry that
+   * stalls longer is treated as a dropped connection (retried within the
+   * retry policy). Default 60 s.
+   */
+  readTimeoutMs?: number;
 }
+
+export const DEFAULT_READ_TIMEOUT_MS = 60_000;
+
+/** The registry sent nothing for readTimeoutMs: retryable like a dropped connection. */
+export class RegistryStallError extends RegistryError {}
 
 /** A request body: bytes (can be re-sent) or a one-shot stream (cannot). */
 export type RequestBody = Buffer | { stream: () => AsyncIterable<Uint8Array>; length?: number };
@@ -260,20 +273,52 @@ export class RegistryClient {
    * behind a redirect gets a pre-signed URL and must not see our token).
    */
   private async fetchOnce(url: URL, init: RequestInit, redirectBase?: URL): Promise<Response> {
-    const signal = this.opts.signal;
+    const timeoutMs = this.opts.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS;
+    // One controller per exchange: the caller's signal, or our own stall
+    // watchdog, aborts the request and (once answered) its body.
+    const controller = new AbortController();
+    const outer = this.opts.signal;
+    const onOuter = (): void => controller.abort(outer!.reason);
+    if (outer?.aborted) controller.abort(outer.reason);
+    else outer?.addEventListener("abort", onOuter, { once: true });
+    const release = (): void => outer?.removeEventListener("abort", onOuter);
+    const stalled = (phase: string): RegistryStallError =>
+      new RegistryStallError(`registry ${this.registry}: no data for ${Math.round(timeoutMs / 100) / 10} s ${phase} (${describeRequest(String(init.method ?? "GET"), url)})`, this.registry, undefined, [], true);
+    // Until the answer's headers: the body we send must keep moving (the
+    // registry keeps reading it), and once it is all sent the answer must
+    // come, each within the timeout.
+    let headerTimer: NodeJS.Timeout | undefined;
+    const arm = (phase: string): void => {
+      clearTimeout(headerTimer);
+      headerTimer = setTimeout(() => controller.abort(stalled(phase)), timeoutMs);
+      headerTimer.unref();
+    };
+    const hasBody = init.body !== undefined && init.body !== null;
+    arm(hasBody ? "while sending" : "waiting for the answer");
     let current = url;
-    let currentInit: RequestInit = { ...init, redirect: "manual", ...(signal ? { signal } : {}) };
-    for (let hop = 0; ; hop++) {
-      const res = await this.fetchFn(current, currentInit);
-      if (!redirectBase || !REDIRECT_STATUSES.has(res.status)) return res;
-      const location = res.headers.get("location");
-      if (!location || hop >= MAX_REDIRECTS) return res;
-      await res.body?.cancel().catch(() => undefined);
-      const next = new URL(location, current);
-      const headers = { ...(currentInit.headers as Record<string, string>) };
-      if (next.origin !== redirectBase.origin) delete headers.authorization;
-      currentInit = { ...currentInit, headers };
-      current = next;
+    let currentInit: RequestInit & { duplex?: "half" } = { ...init, redirect: "manual", signal: controller.signal };
+    if (hasBody) {
+      currentInit.body = watchUpload(init.body as Uint8Array | AsyncIterable<Uint8Array>, () => arm("while sending"), () => arm("waiting for the answer")) as unknown as RequestInit["body"];
+      currentInit.duplex = "half";
+    }
+    try {
+      for (let hop = 0; ; hop++) {
+        const res = await this.fetchFn(current, currentInit);
+        if (!redirectBase || !REDIRECT_STATUSES.has(res.status)) return watchBody(res, timeoutMs, () => controller.abort(stalled("in the middle of the answer")), release);
+        const location = res.headers.get("location");
+        if (!location || hop >= MAX_REDIRECTS) return watchBody(res, timeoutMs, () => controller.abort(stalled("in the middle of the answer")), release);
+        await res.body?.cancel().catch(() => undefined);
+        const next = new URL(location, current);
+        const headers = { ...(currentInit.headers as Record<string, string>) };
+        if (next.origin !== redirectBase.origin) delete headers.authorization;
+        currentInit = { ...currentInit, headers };
+        current = next;
+      }
+    } catch (err) {
+      release();
+      throw err;
+    } finally {
+      clearTimeout(headerTimer);
     }
   }
 
@@ -291,4 +336,60 @@ export function clientFor(target: ImageReference, opts: RegistryOptions & { clie
     return opts.client;
   }
   return new RegistryClient(target.registry, { ...opts, repository: target.repository });
+}
+
+/**
+ * The response with its body passed through an idle watchdog: when no chunk
+ * arrives for `timeoutMs`, `onStall` aborts the exchange, and the reader gets
+ * the stall error instead of waiting forever. `done` runs once the body has
+ * ended, failed or been cancelled.
+ */
+function watchBody(res: Response, timeoutMs: number, onStall: () => void, done: () => void): Response {
+  if (!res.body) {
+    done();
+    return res;
+  }
+  let idle: NodeJS.Timeout | undefined;
+  const arm = (): void => {
+    clearTimeout(idle);
+    idle = setTimeout(onStall, timeoutMs);
+    // A body nobody reads any more must not keep the process alive.
+    idle.unref();
+  };
+  const finish = (): void => {
+    clearTimeout(idle);
+    done();
+  };
+  const watched = res.body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      start: arm,
+      transform(chunk, ctl) {
+        arm();
+        ctl.enqueue(chunk);
+      },
+      flush: finish,
+    }),
+  );
+  return new Response(watched, { status: res.status, statusText: res.statusText, headers: res.headers });
+}
+
+/**
+ * The request body as a stream that reports its progress: `onChunk` as each
+ * piece is taken by the connection, `onEnd` once all is sent. Bytes in hand
+ * are cut into pieces so a registry that stops reading is noticed.
+ */
+async function* watchUpload(body: Uint8Array | AsyncIterable<Uint8Array>, onChunk: () => void, onEnd: () => void): AsyncGenerator<Uint8Array> {
+  const PIECE = 256 * 1024;
+  if (body instanceof Uint8Array) {
+    for (let off = 0; off < body.length; off += PIECE) {
+      onChunk();
+      yield body.subarray(off, off + PIECE);
+    }
+  } else {
+    for await (const chunk of body) {
+      onChunk();
+      yield chunk;
+    }
+  }
+  onEnd();
 }

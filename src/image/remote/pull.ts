@@ -11,7 +11,7 @@ import { DigestMismatchError, parseDigest, sha256, type Digest } from "../digest
 import { hostPlatform, type Descriptor, type ImageConfig, type ImageIndex, type ImageManifest, type Platform } from "../types.js";
 import { repositoryScope } from "./auth.js";
 import { clientFor, type RegistryClient, type RegistryOptions } from "./client.js";
-import { RegistryError } from "./errors.js";
+import { RegistryError, networkErrorMessage } from "./errors.js";
 import { MANIFEST_ACCEPT, algorithmOf, digestWith, manifestBlobs, parseManifestBytes } from "./manifest.js";
 import { mapLimit } from "./pool.js";
 import { blobPath } from "./upload.js";
@@ -59,6 +59,8 @@ export interface PulledImage {
 
 /** Registries cap manifests at 4 MiB (distribution's default); refuse to buffer more. */
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+/** An image config is read into memory: one claiming more than this is refused, not buffered. */
+const MAX_CONFIG_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_PULL_JOBS = 3;
 
 export async function pullImage(ref: ImageReference | string, sink: BlobSink, opts: PullOptions = {}): Promise<PulledImage> {
@@ -143,15 +145,17 @@ async function fetchManifest(
   expectedDigest?: string,
   expectedSize?: number,
 ): Promise<FetchedManifest> {
-  const res = await client.send({
-    method: "GET",
-    url: `/v2/${repository}/manifests/${reference}`,
-    scopes,
-    headers: { accept: MANIFEST_ACCEPT.join(", ") },
-    expect: [200],
-    what: `get manifest of ${name}`,
+  const { res, bytes } = await withBodyRetries(client, `get manifest of ${name}`, async () => {
+    const res = await client.send({
+      method: "GET",
+      url: `/v2/${repository}/manifests/${reference}`,
+      scopes,
+      headers: { accept: MANIFEST_ACCEPT.join(", ") },
+      expect: [200],
+      what: `get manifest of ${name}`,
+    });
+    return { res, bytes: await readLimited(res, MAX_MANIFEST_BYTES, client.registry, `manifest of ${name}`) };
   });
-  const bytes = await readLimited(res, MAX_MANIFEST_BYTES, client.registry, `manifest of ${name}`);
   if (expectedSize !== undefined && bytes.length !== expectedSize) {
     throw new RegistryError(`registry ${client.registry}: manifest of ${name} is ${bytes.length} bytes, its descriptor says ${expectedSize}`, client.registry);
   }
@@ -181,13 +185,36 @@ async function readLimited(res: Response, limit: number, registry: string, what:
   const parts: Buffer[] = [];
   let total = 0;
   if (res.body) {
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-      total += chunk.length;
-      if (total > limit) throw new RegistryError(`registry ${registry}: ${what} is more than the ${limit} bytes allowed`, registry);
-      parts.push(Buffer.from(chunk));
+    try {
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        total += chunk.length;
+        if (total > limit) throw new RegistryError(`registry ${registry}: ${what} is more than the ${limit} bytes allowed`, registry);
+        parts.push(Buffer.from(chunk));
+      }
+    } catch (err) {
+      if (err instanceof RegistryError) throw err;
+      // The connection dropped mid-body: worth another request.
+      throw new RegistryError(`registry ${registry}: reading ${what} failed: ${networkErrorMessage(err)}`, registry, undefined, [], true, { cause: err });
     }
   }
   return Buffer.concat(parts, total);
+}
+
+/**
+ * Run `fn` (a request and the reading of its whole answer) again when the
+ * answer broke off or stalled: the client retries a request that got no
+ * answer, but a body that stops half-way is only seen by its reader.
+ * Bounded by the client's retry policy.
+ */
+async function withBodyRetries<T>(client: RegistryClient, what: string, fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!(err instanceof RegistryError) || !err.retryable || attempt >= client.retryPolicy.retries) throw err;
+      await client.backoff(what, attempt, err.message);
+    }
+  }
 }
 
 /** Choose the index entry for a platform; the error lists what the index offers. */
@@ -244,8 +271,14 @@ async function fetchBlobResponse(client: RegistryClient, repository: string, dig
 }
 
 async function fetchBlobBytes(client: RegistryClient, repository: string, blob: { digest: Digest; size: number }, scopes: readonly string[]): Promise<Buffer> {
-  const res = await fetchBlobResponse(client, repository, blob.digest, scopes);
-  const bytes = await readLimited(res, Math.max(blob.size, 0) + 1, client.registry, `blob ${blob.digest}`);
+  if (blob.size > MAX_CONFIG_BYTES) {
+    throw new RegistryError(`registry ${client.registry}: config ${blob.digest} is ${blob.size} bytes by its descriptor, more than the ${MAX_CONFIG_BYTES} an image config may have`, client.registry);
+  }
+  const bytes = await withBodyRetries(client, `get blob ${blob.digest}`, async () => {
+    const res = await fetchBlobResponse(client, repository, blob.digest, scopes);
+    refuseOversize(res, client.registry, blob);
+    return readLimited(res, Math.max(blob.size, 0) + 1, client.registry, `blob ${blob.digest}`);
+  });
   const actual = sha256(bytes);
   if (actual !== blob.digest || bytes.length !== blob.size) {
     throw new DigestMismatchError(`blob ${blob.digest} from ${client.registry}`, blob.digest, actual, blob.size, bytes.length);
@@ -267,6 +300,7 @@ async function fetchBlobInto(
 ): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     const res = await fetchBlobResponse(client, repository, blob.digest, scopes);
+    refuseOversize(res, client.registry, blob);
     if (!res.body) throw new RegistryError(`registry ${client.registry}: blob ${blob.digest} came without a body`, client.registry, res.status);
     const body = Readable.fromWeb(res.body as unknown as WebReadableStream<Uint8Array>);
     let transportError: Error | undefined;
@@ -289,6 +323,20 @@ async function fetchBlobInto(
       }
       await client.backoff(`download blob ${blob.digest}`, attempt, transportError.message);
     }
+  }
+}
+
+/**
+ * The manifest's descriptor bounds what we read: an answer that announces
+ * more bytes than the descriptor (a registry claiming a 1 TB layer for a
+ * 1 MB descriptor) is refused before a byte is read, and a body without a
+ * length is cut off by the verifier as soon as it goes past the size.
+ */
+function refuseOversize(res: Response, registry: string, blob: { digest: Digest; size: number }): void {
+  const declared = Number(res.headers.get("content-length") ?? NaN);
+  if (declared > blob.size) {
+    void res.body?.cancel().catch(() => undefined);
+    throw new RegistryError(`registry ${registry}: blob ${blob.digest} is sent as ${declared} bytes, but the manifest says ${blob.size}; refused`, registry, res.status);
   }
 }
 
