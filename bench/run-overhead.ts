@@ -2,7 +2,7 @@
  * What `tantalus run` costs on top of the runtime, and what running inside
  * the container costs a CPU-bound program.
  *
- *   npm run build && npm run bench -- run-overhead [--runs N] [--runtime podman|docker|ch-run] [--loop ITERATIONS]
+ *   npm run build && npm run bench -- run-overhead [--runs N] [--runtime podman|docker|ch-run] [--loop ITERATIONS] [--baseline-bin OTHER/bin/tantalus.js]
  *
  * Start-up: interleaved runs (one of each per round, after warm-ups) of
  *   S. `tantalus run rough_layout -c true` in the sample studio (tantalus.yaml,
@@ -12,6 +12,9 @@
  *   C. B with `--entrypoint /bin/true` and no arguments     (the same options, no entrypoint script)
  *   L. `podman run --rm IMAGE /bin/true`, podman's defaults (the issue's literal reference)
  *   N. `node -e ''`: the floor any Node.js CLI pays before its first line runs
+ *   S0. with --baseline-bin: S with another build of tantalus (another checkout's
+ *      compiled CLI), on its own store built by it, interleaved with the others:
+ *      what a change to the launch path costs, measured in the same run
  * S−C is what Tantalus adds to the same container launch (S−B the CLI, B−C
  * the entrypoint script); S−L what it adds to a plain `podman run`.
  *
@@ -120,10 +123,16 @@ export async function run(args: string[]): Promise<void> {
     cli(["studio", "generate", studioDir, "--scale", "small"], work);
     cli(["build", "rough_layout", "--store", studioStore, "--allow-audit-errors", "--no-progress", "--compression", "none"], studioDir);
     const studio = [process.execPath, BIN, "run", "rough_layout", "--store", studioStore, "--runtime", runtime];
+    const baselineBin = option(args, "--baseline-bin");
+    const baselineStore = join(work, "store-studio-baseline");
+    // Its own store: the two builds' stamps may differ in format, and each would rebuild over the other's.
+    if (baselineBin) timed([process.execPath, baselineBin, "build", "rough_layout", "--store", baselineStore, "--allow-audit-errors", "--no-progress", "--compression", "none"], env, studioDir);
+    const baseline = baselineBin ? [process.execPath, baselineBin, "run", "rough_layout", "--store", baselineStore, "--runtime", runtime] : undefined;
 
     // Load the images into the runtime once (not part of the figures), then read the exact command lines.
     timed([...tantalus, "-c", "true"], env, cwd);
     timed([...studio, "-c", "true"], env, studioDir);
+    if (baseline) timed([...baseline, "-c", "true"], env, studioDir);
     const dry = timed([...studio, "--dry-run", "-c", "true"], env, studioDir).stdout.trim().split("\n").filter((l) => !l.startsWith("#"));
     const exact = parseShellLine(dry[dry.length - 1]!);
     const entry = exact.indexOf("--entrypoint");
@@ -134,9 +143,10 @@ export async function run(args: string[]): Promise<void> {
     const literal = [runtime, "run", "--rm", imageId, "/bin/true"];
     process.stdout.write(`runtime: ${runtime}\nS: tantalus run rough_layout -c true (sample studio)\nA: tantalus run ${img.workflow} -c true (store only)\nB: ${dry[dry.length - 1]}\nC: ${runtime === "ch-run" ? "(ch-run has no entrypoint option; C = B)" : bare.join(" ")}\nL: ${runtime === "ch-run" ? "(C)" : literal.join(" ")}\n`);
 
-    type Case = "S" | "A" | "B" | "C" | "L" | "N";
+    type Case = "S" | "S0" | "A" | "B" | "C" | "L" | "N";
     const cases: Array<[Case, string[], string]> = [
       ["S", [...studio, "-c", "true"], studioDir],
+      ...(baseline ? [["S0", [...baseline, "-c", "true"], studioDir] as [Case, string[], string]] : []),
       ["A", [...tantalus, "-c", "true"], cwd],
       ["B", exact, studioDir],
       ["C", runtime === "ch-run" ? exact : bare, studioDir],
@@ -160,6 +170,7 @@ export async function run(args: string[]): Promise<void> {
     process.stdout.write(`  S-L ${(m.S - m.L).toFixed(1)} ms against a plain \`${runtime} run IMAGE true\`; A-C ${(m.A - m.C).toFixed(1)} ms without a configuration\n`);
     if (GNU_TIME) {
       const c = Object.fromEntries(cases.map(([k]) => [k, median(cpu[k])])) as Record<Case, number>;
+      if (baseline) process.stdout.write(`  S0 ${m.S0.toFixed(1)} ms with ${baselineBin}: S-S0 ${(m.S - m.S0).toFixed(1)} ms wall, ${(c.S - c.S0).toFixed(0)} ms client CPU\n`);
       process.stdout.write(`  client CPU (user+sys, median): S ${c.S.toFixed(0)} ms, B ${c.B.toFixed(0)} ms, N ${c.N.toFixed(0)} ms: the CLI costs ${(c.S - c.B).toFixed(0)} ms of CPU, ${(c.S - c.B - c.N).toFixed(0)} ms beyond starting Node.js\n`);
     }
     const load = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");

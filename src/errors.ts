@@ -103,7 +103,7 @@ export function describeSystemError(err: unknown, step?: string, where?: string)
   // A write goes to a temporary name first and is renamed over the user's file: name the user's file.
   const path = e.path === undefined ? undefined : finalName(e.path);
   const dest = e.dest === undefined ? undefined : finalName(e.dest);
-  let what = SYSCALL_TEXT[e.syscall] ?? `${e.syscall} failed on`;
+  let what = SYSCALL_TEXT[e.syscall] ?? (e.syscall.startsWith("spawn") ? "cannot run" : `${e.syscall} failed on`);
   let target = path === undefined ? "" : ` ${path}`;
   if (e.syscall === "rename" && dest !== undefined) {
     what = "cannot write";

@@ -72,9 +72,10 @@ test("run's image check: unchanged is answered from the stamp; a change the reso
   // A definition the resolve read: the image records it, so it is rebuilt and stamped anew.
   editDescription(join(studio.packages, "layout_tools", "2.3.1", "package.py"), "edited by a TD");
   assert.equal(stampOf(), undefined);
-  assert.equal((await ensure(store, { noBuild: true })).result, undefined, "--no-build: out of date");
+  await assert.rejects(ensure(store, { noBuild: true }), /out of date \(layout_tools-2\.3\.1 changed .*\), and --no-build forbids building it/, "--no-build: out of date");
   const rebuilt = await ensure(store);
   assert.deepEqual(rebuilt.result, { tag: WF, built: true });
+  assert.match(rebuilt.log[0]!, /^building rough_layout: layout_tools-2\.3\.1 changed \(/, "one line says why");
   const digest2 = (await store.resolve(WF))!.digest;
   assert.notEqual(digest2, digest1);
   assert.equal(stampOf(), digest2);
@@ -84,6 +85,7 @@ test("run's image check: unchanged is answered from the stamp; a change the reso
   assert.equal(stampOf(), undefined);
   const same = await ensure(store);
   assert.deepEqual(same.result, { tag: WF, built: false });
+  assert.equal(same.log[0], "building rough_layout: tantalus.yaml changed");
   assert.ok(same.log.some((l) => /resolving/.test(l)));
   assert.equal(stampOf(), digest2);
 
@@ -94,7 +96,7 @@ test("run's image check: unchanged is answered from the stamp; a change the reso
   // The tag moved by something else (another build, a pull): the stamp no longer vouches for it.
   const other = (await store.readIndex()).manifests.find((d) => d.digest === digest1)!;
   await store.tag(WF, other);
-  assert.equal((await ensure(store, { noBuild: true })).result, undefined);
+  await assert.rejects(ensure(store, { noBuild: true }), /out of date \(the tag rough_layout was moved to another image\)/);
   assert.ok(existsSync(join(store.metaDir, "stamps", `${WF}.json`)));
 });
 

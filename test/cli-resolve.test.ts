@@ -127,11 +127,12 @@ test("unsatisfiable and malformed requests fail with specific, readable errors",
     assert.equal(r.code, 1, req.join(" "));
     assert.match(r.stderr, re);
   }
+  // A malformed requirement on the command line is a usage error, found before anything is loaded.
   const malformed = runCli(["resolve", "--no-implicit", "--paths", repo, "wave-3+<2"]);
-  assert.equal(malformed.code, 1);
+  assert.equal(malformed.code, 2);
   assert.match(malformed.stderr, /invalid requirement 'wave-3\+<2'.*lower bound is above the upper bound/);
   const badName = runCli(["resolve", "--no-implicit", "--paths", repo, "wa ve"]);
-  assert.equal(badName.code, 1);
+  assert.equal(badName.code, 2);
   assert.match(badName.stderr, /'wa ve' is not a valid package name/);
 });
 

@@ -50,7 +50,7 @@ import { AuditCache, auditCacheKey } from "./audit-cache.js";
 import { FingerprintingMeasurer } from "./fingerprint.js";
 import { StoreMemo, memoKey } from "./memo.js";
 import { planBuild, type BuildPlan } from "./plan.js";
-import { removeWorkflowStamp, stampKey, writeWorkflowStamp } from "./stamp.js";
+import { removeWorkflowStamp, stampKeyOf, writeWorkflowStamp } from "./stamp.js";
 import { implicitPackagesOf, openBuildRepositories, resolveWorkflow, workflowFromContext, type ResolveSettings, type WorkflowResolve } from "./resolve.js";
 import { requireInstallRoots } from "../context/context.js";
 
@@ -193,7 +193,7 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
   );
 
   // Taken before resolving, so a configuration edited during the build fails the stamp next time.
-  const key = opts.packagePaths === undefined && opts.implicitPackages === undefined ? stampKey(config.files) : undefined;
+  const key = opts.packagePaths === undefined && opts.implicitPackages === undefined ? stampKeyOf(config.files) : undefined;
 
   // 1. Resolves: the targets, and every other workflow for the studio-wide plan.
   onEvent({ type: "step", message: opts.contextFile ? `loading context ${opts.contextFile}` : `resolving ${all.length} workflow(s)` });
@@ -497,7 +497,9 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
     const r = resolves.get(res.workflow)!;
     if (!store.readOnly) {
       if (key !== undefined && r.origin === "resolved" && r.observation) {
-        writeWorkflowStamp(store.metaDir, res.workflow, { key, manifest: res.digest, observation: r.observation });
+        // The roots' fingerprints from the planning walk, taken before any layer read them (the layer cache keys).
+        const payloads = r.variants.map((v) => ({ variant: v.qualifiedName, root: v.root, fingerprint: roots.fingerprint(v.root) }));
+        writeWorkflowStamp(store.metaDir, res.workflow, { ...key, manifest: res.digest, observation: r.observation, payloads });
       } else {
         removeWorkflowStamp(store.metaDir, res.workflow);
       }

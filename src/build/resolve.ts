@@ -5,7 +5,7 @@
  */
 import type { LoadedConfig, WorkflowConfig } from "../config/index.js";
 import { getWorkflow } from "../config/index.js";
-import { loadContext, makeContext, qualifiedVariantName, variantsOfContext, verifyContext, type ResolvedContext } from "../context/context.js";
+import { contextProblems, loadContext, makeContext, variantsOfContext, type ResolvedContext } from "../context/context.js";
 import { InputError, TantalusError } from "../errors.js";
 import type { Package, Variant } from "../rez/package.js";
 import { Repositories, type RepositoryObservation } from "../rez/repository/index.js";
@@ -89,28 +89,19 @@ export function resolveWorkflow(config: LoadedConfig, name: string, repos: Repos
 export function workflowFromContext(config: LoadedConfig, name: string, file: string): WorkflowResolve {
   const definition = getWorkflow(config, name);
   const context = loadContext(file);
-  if (context.status !== "solved") {
-    throw new InputError(`the context is a failed resolve (${context.failure?.description ?? "no description"}); nothing to build`, { file });
-  }
-  const drift = verifyContext(context);
-  if (drift.length > 0) {
-    const lines = drift.map((d) => `  ${d.variant}: ${d.problem}`);
+  // The lock's own search paths: the lock names where each variant came from.
+  let repos: Repositories | undefined;
+  const problems = contextProblems(context, (paths) => (repos = new Repositories(paths)));
+  if (problems.length > 0) {
+    if (context.status !== "solved") throw new InputError(`the context is ${problems[0]!.problem}`, { file });
+    const lines = problems.map((d) => `  ${d.variant}: ${d.problem}`);
     throw new InputError(
       `the packages moved since this context was saved, so it can no longer be rebuilt exactly:\n${lines.join("\n")}\n` +
         `resolve again (tantalus resolve --workflow ${name} -o ${file}) or build without --context`,
       { file },
     );
   }
-  // The context's own search paths: the lock names where each variant came from.
-  const repos = new Repositories(context.packagePaths);
-  const variants = variantsOfContext(context, repos);
-  for (const [i, v] of variants.entries()) {
-    const cv = context.resolved[i]!;
-    if (v.root !== cv.root) {
-      throw new InputError(`${qualifiedVariantName(cv)} is now at ${v.root}, the context says ${cv.root}`, { file });
-    }
-  }
-  return { name, definition, context, variants, origin: file };
+  return { name, definition, context, variants: variantsOfContext(context, repos!), origin: file };
 }
 
 /** Variants in the order Rez resolved them, as qualified names. */

@@ -224,6 +224,35 @@ export function verifyContext(ctx: ResolvedContext): ContextDrift[] {
   return drift;
 }
 
+/**
+ * Everything that stops `tantalus build --context` from rebuilding exactly
+ * this lock, so `context verify` and the build agree: a failed resolve, a
+ * definition changed or gone, an install root gone (verifyContext), a
+ * variant the lock's own search paths no longer hold, or one now at another
+ * root. `repos` opens the lock's search paths (ctx.packagePaths).
+ */
+export function contextProblems(ctx: ResolvedContext, repos: (paths: string[]) => PackageSource): ContextDrift[] {
+  if (ctx.status !== "solved") {
+    return [{ variant: "(context)", problem: `a failed resolve (${ctx.failure?.description ?? "no description"}): nothing to build` }];
+  }
+  const drift = verifyContext(ctx);
+  if (drift.length > 0) return drift;
+  const source = repos(ctx.packagePaths);
+  const out: ContextDrift[] = [];
+  for (const cv of ctx.resolved) {
+    let variant: Variant;
+    try {
+      variant = variantsOfContext({ ...ctx, resolved: [cv] }, source)[0]!;
+    } catch (e) {
+      if (!(e instanceof TantalusError)) throw e;
+      out.push({ variant: qualifiedVariantName(cv), problem: e.message });
+      continue;
+    }
+    if (variant.root !== cv.root) out.push({ variant: qualifiedVariantName(cv), problem: `is now at ${variant.root}, the context says ${cv.root}` });
+  }
+  return out;
+}
+
 /** Finds the context's variants in the repositories (the package objects rex and the build need). */
 export function variantsOfContext(ctx: ResolvedContext, source: PackageSource): Variant[] {
   return ctx.resolved.map((cv) => {

@@ -38,7 +38,7 @@ export interface EnsureImageOptions {
   tag?: string;
   /** Never build; fail when the image is missing or stale. */
   noBuild?: boolean;
-  /** Neither build nor pull (for --dry-run). */
+  /** No pull and no new store (for --dry-run); a builder still builds a stale image, as the real run would. */
   readOnly?: boolean;
   log?: (line: string) => void;
 }
@@ -71,7 +71,8 @@ async function openStore(dir: string, write: boolean): Promise<OciStore | undefi
 
 export async function ensureImage(source: ImageSource, workflow: string, opts: EnsureImageOptions = {}): Promise<WorkflowImage> {
   const log = opts.log ?? (() => undefined);
-  const noBuild = opts.noBuild === true || opts.readOnly === true;
+  // A dry run builds a stale image as a real run would: the command line it prints names the image that would run.
+  const noBuild = opts.noBuild === true;
   if (opts.tag !== undefined) {
     const store = await openStore(source.storeDir, false);
     if (!store) throw new TantalusError(`no image store at ${source.storeDir}`);
@@ -79,7 +80,7 @@ export async function ensureImage(source: ImageSource, workflow: string, opts: E
   }
   let tag: string | undefined;
   let store: OciStore | undefined;
-  if (source.builder && !opts.readOnly) {
+  if (source.builder) {
     store = await OciStore.open(source.storeDir);
     tag = (await source.builder.ensureBuilt(workflow, store, { noBuild, log }))?.tag;
     if (tag === undefined && opts.noBuild) {

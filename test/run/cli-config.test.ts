@@ -39,7 +39,9 @@ test("the dry run prints the runtime command with the workflow's mounts and envi
   writeFileSync(join(dir, "tantalus.yaml"), config("dragon"));
   const env = { PATH: process.env.PATH, HOME: home, USER: "root", SITE_NAME: "london", OTHER: "x", TANTALUS_CACHE_DIR: join(dir, "cache") };
   const dry = () => {
-    const r = spawnSync(process.execPath, ["--import", TSX, join(HERE, "cli.ts"), "run", "rough_layout", "--runtime", "podman", "--dry-run", "-c", "echo hi"], { cwd: dir, env, encoding: "utf8" });
+    // --tag: the fixture image was not built from this configuration (it has no stamp), and a dry run, like a
+    // real run, would otherwise build the workflow first; the stored image is what this test is about.
+    const r = spawnSync(process.execPath, ["--import", TSX, join(HERE, "cli.ts"), "run", "rough_layout", "--tag", "rough_layout:test", "--runtime", "podman", "--dry-run", "-c", "echo hi"], { cwd: dir, env, encoding: "utf8" });
     assert.equal(r.status, 0, r.stderr);
     return r.stdout.trim().split("\n").pop()!;
   };

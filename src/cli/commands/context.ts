@@ -1,6 +1,6 @@
 import type { Command } from "@commander-js/extra-typings";
 import { printJson } from "../common.js";
-import { loadContext, qualifiedVariantName, saveContext, verifyContext } from "../../context/context.js";
+import { contextProblems, loadContext, qualifiedVariantName, saveContext } from "../../context/context.js";
 import { importRxt, saveRxt } from "../../context/rxt.js";
 import { Repositories } from "../../rez/repository/index.js";
 
@@ -24,11 +24,11 @@ export function register(program: Command): void {
 
   ctx
     .command("verify")
-    .description("check that every variant of a context is unchanged: same definition digest, install root present")
+    .description("check that `tantalus build --context` can rebuild the context exactly: a solved resolve, every definition unchanged, every variant still in the context's search paths at the same install root")
     .argument("<file>", "a Tantalus context (JSON)")
     .option("--json", "print the drift as JSON")
     .action((file, opts) => {
-      const drift = verifyContext(loadContext(file));
+      const drift = contextProblems(loadContext(file), (paths) => new Repositories(paths));
       if (opts.json) printJson(drift);
       else if (drift.length === 0) process.stdout.write("context is current: nothing moved\n");
       else for (const d of drift) process.stderr.write(`${d.variant}: ${d.problem}\n`);

@@ -30,8 +30,8 @@ export function register(program: Command): void {
     .argument("[program...]", "after --: a program and its arguments to run directly instead of -c/the shell")
     .option("-c, --command <command>", "run COMMAND with /bin/sh in the workflow's environment (default: an interactive shell)")
     .option("--runtime <runtime>", "auto, podman, docker, apptainer or ch-run (default: run.runtime, else auto: podman > docker > apptainer > ch-run)")
-    .option("--no-build", "never build the image; fail if it is missing or out of date")
-    .option("--dry-run", "print the exact runtime command line instead of running it")
+    .option("--no-build", "never build the image; fail if it is missing or its stamp does not show it current (tantalus.yaml, a package definition or payload changed)")
+    .option("--dry-run", "print the exact runtime command line instead of running it (an out-of-date image is built first, as a real run would)")
     .option("-v, --volume <SRC[:DST][:ro]>", "bind-mount a host path (repeatable)", collect, [] as string[])
     .option("-e, --env <NAME[=VALUE]>", "set a variable, or pass the host's NAME (repeatable)", collect, [] as string[])
     .option("--network <mode>", "host (default), bridge (licence servers added as hosts) or none")
@@ -79,11 +79,15 @@ export function register(program: Command): void {
         // The build pipeline is loaded only when the image has to be checked or built.
         source.builder = {
           async ensureBuilt(wf, store, o) {
-            // The stamp answers "nothing changed" with stat calls; only a failed stamp pays for a resolve.
-            const { isStampedCurrent } = await import("../../build/stamp.js");
-            if (await isStampedCurrent(store, wf, configFiles)) return { tag: wf, built: false };
-            const [{ loadConfig }, { workflowImageBuilder }] = await Promise.all([import("../../config/index.js"), import("../../build/index.js")]);
-            return workflowImageBuilder(loadConfig(undefined, { files, env })).ensureBuilt(wf, store, o);
+            // The stamp answers "nothing changed" with stat calls and a metadata walk of the payloads;
+            // only a failed stamp pays for a resolve, and one line says why.
+            const { outOfDate, stampVerdict } = await import("../../build/stamp.js");
+            const verdict = await stampVerdict(store, wf, configFiles);
+            if (verdict.current) return { tag: wf, built: false };
+            if (o.noBuild) throw outOfDate(wf, verdict.reason);
+            o.log(`building ${wf}: ${verdict.reason}`);
+            const [{ loadConfig }, { buildWorkflowImage }] = await Promise.all([import("../../config/index.js"), import("../../build/builder.js")]);
+            return buildWorkflowImage(loadConfig(undefined, { files, env }), wf, store, o.log);
           },
         };
       }

@@ -56,16 +56,28 @@ export function sameStamp(a: PathStamp, b: PathStamp): boolean {
 
 /** True when every directory and file the observation names still has its stamp. */
 export function observationHolds(obs: RepositoryObservation): boolean {
+  return observationChange(obs) === undefined;
+}
+
+/**
+ * The first thing that no longer matches, as a user reads it
+ * ("layout_tools-2.3.1 changed", "versions of maya added or removed"), or
+ * undefined when the observation holds.
+ */
+export function observationChange(obs: RepositoryObservation): string | undefined {
   for (const [family, perRoot] of Object.entries(obs.families)) {
-    if (perRoot.length !== obs.roots.length) return false;
+    if (perRoot.length !== obs.roots.length) return "the package search path changed";
     for (let i = 0; i < perRoot.length; i++) {
       const famDir = `${obs.roots[i]}/${family}`;
       const o = perRoot[i]!;
-      if (!sameStamp(o.dir, pathStamp(famDir))) return false;
+      if (!sameStamp(o.dir, pathStamp(famDir))) return `versions of ${family} were added, removed or hidden in ${obs.roots[i]}`;
       for (const [rel, stamp] of Object.entries(o.files)) {
-        if (!sameStamp(stamp, pathStamp(`${famDir}/${rel}`))) return false;
+        if (sameStamp(stamp, pathStamp(`${famDir}/${rel}`))) continue;
+        // "2.3.1/package.py" is version 2.3.1's definition; "package.py" the unversioned package's.
+        const slash = rel.lastIndexOf("/");
+        return slash > 0 ? `${family}-${rel.slice(0, slash)} changed (${famDir}/${rel})` : `${family} changed (${famDir}/${rel})`;
       }
     }
   }
-  return true;
+  return undefined;
 }
