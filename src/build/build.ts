@@ -167,6 +167,9 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
     opts.compression !== undefined ? `--compression ${opts.compression}` : `image.compression: ${config.config.image.compression} in ${config.displayFile}`,
   );
 
+  // Opened before resolving: a store this user cannot write (a shared one) is refused before any work.
+  const store = opts.store instanceof OciStore ? opts.store : await OciStore.open(opts.store ?? config.store);
+
   // Taken before resolving, so a configuration edited during the build fails the stamp next time.
   const key = opts.packagePaths === undefined && opts.implicitPackages === undefined ? stampKey(config.file) : undefined;
 
@@ -198,7 +201,6 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
   const resolveSeconds = (performance.now() - tResolve) / 1000;
 
   // 2. Store, times, compression.
-  const store = opts.store instanceof OciStore ? opts.store : await OciStore.open(opts.store ?? config.store);
   const epoch = sourceDateEpoch();
   const mtime = epoch ?? DEFAULT_LAYER_MTIME;
   const created = epoch ? rfc3339(epoch) : DEFAULT_CREATED;

@@ -229,14 +229,19 @@ export async function loadBaseImage(reference: string, opts: LoadBaseOptions): P
   // Loaded lazily: only non-demo bases need the image store.
   const { OciStore, importImage } = await import("../../image/index.js");
   const { unpackImage } = await import("../../run/unpack.js");
-  const store = await OciStore.open(opts.store);
+  const local = LOCAL_TRANSPORTS.test(ref);
+  const notStored = () =>
+    new TantalusError(`base image ${reference} is not in the image store ${opts.store}: pull it first (the build pulls it), or use a local reference`);
+  // Only an import writes; a stored image is read, so a shared read-only store can be audited.
+  if (!local && !fs.existsSync(path.join(opts.store, "oci-layout"))) throw notStored();
+  const store = await OciStore.open(opts.store, local ? {} : { readOnly: true });
   let image;
-  if (LOCAL_TRANSPORTS.test(ref)) image = await importImage(store, ref);
+  if (local) image = await importImage(store, ref);
   else {
     try {
       image = await store.resolveImage(ref);
     } catch {
-      throw new TantalusError(`base image ${reference} is not in the image store ${opts.store}: pull it first (the build pulls it), or use a local reference`);
+      throw notStored();
     }
   }
   const digest = image.manifestDescriptor.digest;
