@@ -94,3 +94,18 @@ describe("the first command on an empty home", { skip: !hasPodman ? "podman is n
     });
   }
 });
+
+describe("notes at launch", { skip: !hasPodman ? "podman is not installed" : !ROOT ? "rootful podman needs root" : false }, () => {
+  test("the working folder's note shows on a workflow's first run only", { timeout: 300_000 }, () => {
+    const env = newUser();
+    const note = /note: the working directory .* is not mounted in the container/;
+    const launch = (workflow: string) => {
+      const r = runCli(["run", workflow, "--config", config, "--runtime", "podman", "-c", "true"], { env, cwd: studio });
+      assert.equal(r.code, 0, show(r));
+      return r.stderr;
+    };
+    assert.match(launch("rough_layout"), note, "the studio folder is outside the home: the first run says it is not mounted");
+    assert.doesNotMatch(launch("rough_layout"), note, "not again for the same workflow");
+    assert.match(launch("modeling"), note, "another workflow's first run says it again");
+  });
+});

@@ -24,7 +24,7 @@
  * digest in any directory, on any machine with the same compressors.
  */
 import { spawnSync } from "node:child_process";
-import { accessSync, constants as fsConstants, existsSync, statSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { dirname, join, resolve as resolvePath } from "node:path";
 import type { LoadedConfig } from "../config/index.js";
 import { TantalusError, UsageError } from "../errors.js";
@@ -192,6 +192,9 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
     opts.compression !== undefined ? `--compression ${opts.compression}` : `image.compression: ${config.config.image.compression} in ${config.displayFile}`,
   );
 
+  // Opened before resolving: a store this user cannot write (a shared one) is refused before any work.
+  const store = opts.store instanceof OciStore ? opts.store : await OciStore.open(opts.store ?? config.store);
+
   // Taken before resolving, so a configuration edited during the build fails the stamp next time.
   const key = opts.packagePaths === undefined && opts.implicitPackages === undefined ? stampKeyOf(config.files) : undefined;
 
@@ -234,11 +237,6 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
   const resolveSeconds = (performance.now() - tResolve) / 1000;
 
   // 2. Store, times, compression.
-  const store = opts.store instanceof OciStore ? opts.store : await OciStore.open(opts.store ?? config.store);
-  // Another user's store (root's, from a sudo build) opens for reading: say so before the build writes into it.
-  if (!store.readOnly && !isWritableDir(store.dir)) {
-    throw new TantalusError(`image store ${store.dir} is not writable by this user (it belongs to uid ${statSync(store.dir).uid}): use --store DIR for a store of your own`);
-  }
   const epoch = sourceDateEpoch();
   const mtime = epoch ?? DEFAULT_LAYER_MTIME;
   const created = epoch ? rfc3339(epoch) : DEFAULT_CREATED;
@@ -619,13 +617,3 @@ function redactUrl(url: string): string {
   return url.replace(/^([a-z+]+:\/\/)[^@/]+@/i, "$1");
 }
 
-function isWritableDir(dir: string): boolean {
-  for (const d of [dir, join(dir, "blobs", "sha256"), join(dir, ".tantalus")]) {
-    try {
-      accessSync(d, fsConstants.W_OK | fsConstants.X_OK);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "ENOENT") return false;
-    }
-  }
-  return true;
-}

@@ -9,7 +9,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { TantalusError } from "../errors.js";
 import { DigestMismatchError } from "../image/digest.js";
-import { BlobNotFoundError, OciStore, StoreAnnotation, defaultWorkflowOf, repairHint } from "../image/layout/store.js";
+import { BlobNotFoundError, OciStore, StoreAnnotation, defaultWorkflowOf, isWritableDir, repairHint } from "../image/layout/store.js";
 import { Annotation, type Descriptor } from "../image/types.js";
 import type { WorkflowImage } from "./runtimes/types.js";
 
@@ -80,16 +80,22 @@ export async function ensureImage(source: ImageSource, workflow: string, opts: E
   }
   let tag: string | undefined;
   let store: OciStore | undefined;
-  if (source.builder) {
-    store = await OciStore.open(source.storeDir);
-    tag = (await source.builder.ensureBuilt(workflow, store, { noBuild, log }))?.tag;
+  // A shared store this user cannot write (the build host writes it): run what is there, never build or pull into it.
+  const sharedReadOnly = existsSync(join(source.storeDir, "oci-layout")) && !(await isWritableDir(source.storeDir));
+  if (source.builder && !opts.readOnly) {
+    store = await OciStore.open(source.storeDir, sharedReadOnly ? { readOnly: true } : {});
+    tag = (await source.builder.ensureBuilt(workflow, store, { noBuild: noBuild || sharedReadOnly, log }))?.tag;
     if (tag === undefined && opts.noBuild) {
       throw new TantalusError(`the image of workflow ${workflow} is missing or out of date, and --no-build forbids building it (run \`tantalus build ${workflow}\`)`);
+    }
+    if (tag === undefined && sharedReadOnly) {
+      tag = await findWorkflowImage(store, workflow);
+      if (tag !== undefined) log(`note: the store ${source.storeDir} is read-only here and its ${workflow} image is older than the configuration: running it as built (the host that writes the store rebuilds it)`);
     }
   }
   store ??= await openStore(source.storeDir, false);
   if (tag === undefined && store) tag = await findWorkflowImage(store, workflow);
-  if (tag === undefined && source.registry && !opts.readOnly) {
+  if (tag === undefined && source.registry && !opts.readOnly && !sharedReadOnly) {
     store = await OciStore.open(source.storeDir);
     tag = await pullWorkflowImage(store, source, workflow, log);
   }

@@ -74,6 +74,7 @@ export function planGpu(mode: RunSettings["gpu"], gpu: GpuInfo, runtime: Runtime
 export async function buildLaunchPlan(input: PlanInput): Promise<LaunchPlan> {
   const { identity: id, settings } = input;
   const notes: string[] = [];
+  const onceNotes: LaunchPlan["onceNotes"] = [];
   const hostNetwork = settings.network === "host";
   const display = settings.display ? planDisplay({ env: input.env, home: id.home, uid: id.uid, cacheDir: input.cacheDir, hostNetwork }) : undefined;
   if (display) notes.push(...display.notes);
@@ -87,7 +88,7 @@ export async function buildLaunchPlan(input: PlanInput): Promise<LaunchPlan> {
   let workdir = containerPathOf(input.cwd, mounts);
   if (workdir === undefined) {
     workdir = mounts.some((m) => m.target === id.home) ? id.home : "/";
-    notes.push(`the working directory ${input.cwd} is not mounted in the container: starting in ${workdir}`);
+    onceNotes.push({ key: "workdir-not-mounted", note: `the working directory ${input.cwd} is not mounted in the container: starting in ${workdir}` });
   }
 
   const env: Array<[string, string]> = [
@@ -124,5 +125,6 @@ export async function buildLaunchPlan(input: PlanInput): Promise<LaunchPlan> {
     args: input.command !== undefined ? ["-c", input.command] : [...(input.argv ?? [])],
     imageEnv: [...input.imageEnv],
     notes,
+    onceNotes,
   };
 }

@@ -17,6 +17,8 @@
  */
 import { spawn } from "node:child_process";
 import { constants } from "node:os";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { TantalusError } from "../errors.js";
 import { runCacheDir } from "./cache.js";
 import { detectGpu } from "./gpu.js";
@@ -63,6 +65,25 @@ export interface PreparedRun {
   argv: string[];
   /** The environment the runtime process gets. */
   runtimeEnv: NodeJS.ProcessEnv;
+  /** The user's run cache (src/run/cache.ts). */
+  cacheDir: string;
+}
+
+/**
+ * True the first time a note `key` is shown for `workflow` to this user, and
+ * records it (an empty file under <run cache>/notes-shown). A record that
+ * cannot be written only means the note shows again.
+ */
+function firstTimeShown(cacheDir: string, workflow: string, key: string): boolean {
+  const file = join(cacheDir, "notes-shown", `${encodeURIComponent(workflow)}.${key}`);
+  if (existsSync(file)) return false;
+  try {
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    writeFileSync(file, "");
+  } catch {
+    // read-only or full cache: show the note every time rather than never
+  }
+  return true;
 }
 
 function defaultLog(line: string): void {
@@ -110,13 +131,14 @@ export async function prepareRun(opts: RunOptions): Promise<PreparedRun> {
   const runtimeEnv: NodeJS.ProcessEnv = { ...env };
   // ch-run refuses to start without USER; sudo and cron may not set it.
   if (runtime.name === "ch-run" && !runtimeEnv.USER) runtimeEnv.USER = identity.user;
-  return { runtime, info, image, prepared, plan, argv: runtime.command(plan, prepared, info), runtimeEnv };
+  return { runtime, info, image, prepared, plan, argv: runtime.command(plan, prepared, info), runtimeEnv, cacheDir };
 }
 
 export async function runWorkflow(opts: RunOptions): Promise<number> {
   const log = opts.log ?? defaultLog;
   const run = await prepareRun(opts);
   for (const note of run.plan.notes) log(`note: ${note}`);
+  for (const { key, note } of run.plan.onceNotes) if (opts.dryRun || firstTimeShown(run.cacheDir, opts.workflow, key)) log(`note: ${note}`);
   if (opts.dryRun) {
     const out = opts.out ?? ((t: string) => void process.stdout.write(t));
     for (const step of run.prepared.steps) out(`# first: ${step}\n`);

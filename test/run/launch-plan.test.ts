@@ -89,7 +89,7 @@ test("a working directory outside every mount starts the command in the home dir
   const { dir, home, input } = await setup(t);
   const plan = await buildLaunchPlan(input({ cwd: join(dir, "elsewhere") }));
   assert.equal(plan.workdir, home);
-  assert.match(plan.notes.join("\n"), /not mounted in the container: starting in/);
+  assert.match(plan.onceNotes.map((n) => n.note).join("\n"), /not mounted in the container: starting in/);
 });
 
 test("a bridged network adds host entries for the licence servers named by the licence variables", async (t) => {

@@ -255,7 +255,12 @@ export async function loadBaseImage(reference: string, opts: LoadBaseOptions): P
   }
   // Loaded lazily: only non-demo bases need the image store.
   const { OciStore, importContainersStorage, importImage } = await import("../../image/index.js");
-  const store = await OciStore.open(opts.store);
+  const { isWritableDir } = await import("../../image/layout/store.js");
+  const imports = spelling.kind === "containers-storage" || LOCAL_TRANSPORTS.test(ref);
+  // Only an import (or the pull of a registry base the store lacks) writes; a stored image is
+  // read, so a shared store this user cannot write can be audited.
+  const readOnly = !imports && fs.existsSync(path.join(opts.store, "oci-layout")) && !(await isWritableDir(opts.store));
+  const store = await OciStore.open(opts.store, readOnly ? { readOnly: true } : {});
   let image;
   if (spelling.kind === "containers-storage") image = await importContainersStorage(store, spelling.name);
   else if (LOCAL_TRANSPORTS.test(ref)) image = await importImage(store, ref);

@@ -19,8 +19,8 @@
  * and the build's memo entries are not, since each is checked when read and
  * a torn one is a miss.
  */
-import { createReadStream } from "node:fs";
-import { open, readdir, readFile, rename, rm, stat, utimes } from "node:fs/promises";
+import { constants as fsConstants, createReadStream } from "node:fs";
+import { access, open, readdir, readFile, rename, rm, stat, utimes } from "node:fs/promises";
 import { join, resolve as resolvePath } from "node:path";
 import { pipeline as pipelineCb, Readable, Transform, type TransformCallback, type Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -122,6 +122,18 @@ export interface OpenOptions {
   lock?: LockOptions;
 }
 
+/** Whether this process may create files in `dir` (permissions and read-only mounts alike). */
+export async function isWritableDir(dir: string): Promise<boolean> {
+  try {
+    await access(dir, fsConstants.W_OK);
+    return true;
+  } catch (e) {
+    if (isErrno(e, "EACCES") || isErrno(e, "EROFS") || isErrno(e, "EPERM")) return false;
+    if (isErrno(e, "ENOENT")) return true; // created on open
+    throw e;
+  }
+}
+
 const REF_NAME_RE = /^[A-Za-z0-9]+(?:(?:[-._:@+]|--)[A-Za-z0-9]+)*(?:\/[A-Za-z0-9]+(?:(?:[-._:@+]|--)[A-Za-z0-9]+)*)*$/;
 
 /** image-spec annotations.md grammar for `org.opencontainers.image.ref.name`. */
@@ -180,6 +192,12 @@ export class OciStore {
         throw new TantalusError(`${abs}: exists and is not an OCI image layout (no oci-layout file); use an empty or new directory`);
       }
     }
+    if (!readOnly && layout !== undefined && !(await isWritableDir(abs))) {
+      // A shared store (a build host writes it, artists read it): say so rather than fail on a lock or temp file.
+      throw new TantalusError(
+        `${abs}: the image store is read-only for this user; images are built into it on the host that writes it (read it with tantalus run, images, diff, audit), or give --store or TANTALUS_STORE a store of your own`,
+      );
+    }
     if (!readOnly) {
       await makeDirs(store.blobsDir);
       await makeDirs(store.tmpDir);
@@ -233,7 +251,7 @@ export class OciStore {
     if (this.readOnly) return;
     const now = new Date();
     await utimes(this.blobPath(digest), now, now).catch((e: unknown) => {
-      if (!isErrno(e, "ENOENT") && !isErrno(e, "EPERM") && !isErrno(e, "EACCES")) throw e;
+      if (!isErrno(e, "ENOENT") && !isErrno(e, "EPERM") && !isErrno(e, "EACCES") && !isErrno(e, "EROFS")) throw e;
     });
   }
 

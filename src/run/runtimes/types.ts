@@ -80,6 +80,12 @@ export interface LaunchPlan {
   /** The image config's Env: runtimes that do not apply it themselves (ch-run) set it first. */
   imageEnv: string[];
   notes: string[];
+  /**
+   * Notes a user needs once per workflow, not at every launch (they describe
+   * how the workflow always behaves, e.g. that the working folder is not
+   * mounted); `key` names the note in the per-user record of those shown.
+   */
+  onceNotes: { key: string; note: string }[];
 }
 
 export interface RunContext {
