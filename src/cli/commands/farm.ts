@@ -84,7 +84,7 @@ export function register(program: Command): void {
     .action(async (workflow, schedulerOptions, opts: SubmitOpts) => {
       const farmMod = await import("../../farm/index.js");
       if (!(farmMod.FARM_ENGINES as readonly string[]).includes(opts.engine ?? "")) {
-        throw new UsageError(`--engine ${JSON.stringify(opts.engine)}: expected slurm (Kubernetes manifests: not yet)`);
+        throw new UsageError(`--engine ${JSON.stringify(opts.engine)}: expected slurm (for Kubernetes: tantalus farm manifest --engine kubernetes)`);
       }
       const { settings, storeDir, registry } = await runSettingsFor(workflow, opts);
       const reg = opts.registry ?? registry;
