@@ -52,28 +52,33 @@ export interface FarmSubmission {
   pushed: boolean;
 }
 
+/** The workflow's built image in the store and the registry reference that pins it: REGISTRY/PREFIX/<workflow>@sha256:… */
+export async function pinnedStoredImage(storeDir: string, workflow: string, registry: string) {
+  const store = await OciStore.open(storeDir, { readOnly: true });
+  const found = await findStoredImage(store, workflow);
+  const img = await store.loadImage(found.descriptor);
+  const digest = img.manifestDescriptor.digest;
+  const prefix = parseReference(registry);
+  if (prefix.tag !== undefined || prefix.digest !== undefined) {
+    throw new UsageError(`registry ${JSON.stringify(registry)}: expected REGISTRY/PREFIX (the image goes to PREFIX/${workflow.toLowerCase()}@sha256:…), not a tag or digest`);
+  }
+  const target = { registry: prefix.registry, repository: `${prefix.repository}/${workflow.toLowerCase()}`, digest };
+  const labels: Record<string, string> = { ...img.manifest.annotations, ...img.config.config?.Labels };
+  return { store, found, digest, target, image: formatReference(target), labels };
+}
+
 export async function submitFarmJob(opts: FarmSubmitOptions): Promise<FarmSubmission> {
   if (opts.command === undefined && (opts.argv === undefined || opts.argv.length === 0)) {
     throw new UsageError("a farm job needs something to run: -c COMMAND, or a program after --");
   }
   const log = opts.log ?? (() => undefined);
-  const store = await OciStore.open(opts.storeDir, { readOnly: true });
-  const found = await findStoredImage(store, opts.workflow);
-  const img = await store.loadImage(found.descriptor);
-  const digest = img.manifestDescriptor.digest;
-  const prefix = parseReference(opts.registry);
-  if (prefix.tag !== undefined || prefix.digest !== undefined) {
-    throw new UsageError(`registry ${JSON.stringify(opts.registry)}: expected REGISTRY/PREFIX (the image goes to PREFIX/${opts.workflow.toLowerCase()}@sha256:…), not a tag or digest`);
-  }
-  const target = { registry: prefix.registry, repository: `${prefix.repository}/${opts.workflow.toLowerCase()}`, digest };
-  const image = formatReference(target);
+  const { store, found, image, target, labels } = await pinnedStoredImage(opts.storeDir, opts.workflow, opts.registry);
   let pushed = false;
   if (opts.push && !opts.dryRun) {
     log(`pushing ${found.ref} to ${image}`);
     await pushStoredImage(store, found.ref, target, { insecure: opts.insecure });
     pushed = true;
   }
-  const labels = { ...img.manifest.annotations, ...img.config.config?.Labels };
   const spec: SlurmJobSpec = {
     workflow: opts.workflow,
     image,

@@ -25,6 +25,22 @@ interface SubmitOpts {
   json?: boolean;
 }
 
+interface ManifestOpts {
+  engine: string;
+  kind: string;
+  command?: string;
+  registry?: string;
+  user?: string;
+  allowRoot?: boolean;
+  imagePullSecret: string[];
+  gpus: string;
+  name?: string;
+  volume: string[];
+  env: string[];
+  config?: string;
+  store?: string;
+}
+
 interface TaskOpts {
   workflow: string;
   nodeStore: string;
@@ -67,7 +83,7 @@ export function register(program: Command): void {
     .action(async (workflow, schedulerOptions, opts: SubmitOpts) => {
       const farmMod = await import("../../farm/index.js");
       if (!(farmMod.FARM_ENGINES as readonly string[]).includes(opts.engine ?? "")) {
-        throw new UsageError(`--engine ${JSON.stringify(opts.engine)}: expected slurm (Kubernetes manifests: not yet)`);
+        throw new UsageError(`--engine ${JSON.stringify(opts.engine)}: expected slurm (for Kubernetes: tantalus farm manifest --engine kubernetes)`);
       }
       const { settings, storeDir, registry } = await runSettingsFor(workflow, opts);
       const reg = opts.registry ?? registry;
@@ -101,6 +117,60 @@ export function register(program: Command): void {
       }
       process.stdout.write(`${submission.jobId}\n`);
       process.stderr.write(`tantalus: submitted job ${submission.jobId} running ${submission.image}; \`tantalus farm status ${submission.jobId}\` gives each task's exit status\n`);
+    });
+
+  farm
+    .command("manifest")
+    .description("print a Kubernetes Pod or Job that runs the workflow's image by digest, with the run's variables and mounts, as the submitting user (push the image first: tantalus push)")
+    .argument("<workflow>", "workflow name (tantalus.yaml); its image must be built (tantalus build)")
+    .argument("[program...]", "after --: a program and its arguments instead of -c")
+    .requiredOption("--engine <engine>", "kubernetes")
+    .option("--kind <kind>", "Job (default) or Pod", "Job")
+    .option("-c, --command <command>", "what the task runs with /bin/sh in the workflow's environment")
+    .option("--registry <prefix>", "REGISTRY/PREFIX the image is in (default: the configuration's registry)")
+    .option("--user <uid:gid>", "run as this farm user (default: the submitting user; never root unless --allow-root)")
+    .option("--allow-root", "allow the pod to run as root")
+    .option("--image-pull-secret <name>", "a Secret with the registry's credentials (repeatable)", collect, [] as string[])
+    .option("--gpus <n>", "NVIDIA GPUs per pod (nvidia.com/gpu limit)", "0")
+    .option("--name <name>", "the object's name (default: tantalus-<workflow>-<digest prefix>)")
+    .option("-v, --volume <SRC[:DST][:ro]>", "a hostPath mount of the nodes (repeatable)", collect, [] as string[])
+    .option("-e, --env <NAME[=VALUE]>", "set a variable, or pass this machine's NAME (repeatable)", collect, [] as string[])
+    .option("--config <file>", "configuration file (default: ./tantalus.yaml)")
+    .option("--store <dir>", "image store (default: the configuration's store)")
+    .action(async (workflow, programArgs, opts: ManifestOpts) => {
+      if (opts.engine !== "kubernetes") throw new UsageError(`--engine ${JSON.stringify(opts.engine)}: expected kubernetes (Slurm jobs: tantalus farm submit --engine slurm)`);
+      const [farmMod, { stringify }, identityMod] = await Promise.all([import("../../farm/index.js"), import("yaml"), import("../../run/identity.js")]);
+      if (!(farmMod.MANIFEST_KINDS as readonly string[]).includes(opts.kind)) throw new UsageError(`--kind ${JSON.stringify(opts.kind)}: expected Job or Pod`);
+      if (!/^\d+$/.test(opts.gpus)) throw new UsageError(`--gpus ${JSON.stringify(opts.gpus)}: expected a whole number`);
+      if (opts.command !== undefined && programArgs.length > 0) throw new UsageError("give either -c COMMAND or a program after --, not both");
+      const { settings, storeDir, registry } = await runSettingsFor(workflow, { ...opts, volume: opts.volume, env: opts.env });
+      const reg = opts.registry ?? registry;
+      if (!reg) throw new UsageError("no registry: pass --registry REGISTRY/PREFIX or set `registry:` in the configuration (the cluster pulls the image from it)");
+      const me = identityMod.currentIdentity(process.env);
+      let user = { uid: me.uid, gid: me.gid, name: me.user, home: me.home };
+      if (opts.user !== undefined) {
+        const m = /^(\d+):(\d+)$/.exec(opts.user);
+        if (!m) throw new UsageError(`--user ${JSON.stringify(opts.user)}: expected UID:GID, e.g. 1000:1000`);
+        user = { uid: Number(m[1]), gid: Number(m[2]), name: `farm${m[1]}`, home: "/tmp" };
+      }
+      const pinned = await farmMod.pinnedStoredImage(storeDir, workflow, reg);
+      const manifest = await farmMod.kubernetesManifest({
+        kind: opts.kind as import("../../farm/index.js").ManifestKind,
+        workflow,
+        image: pinned.image,
+        settings,
+        ...(opts.command !== undefined ? { command: opts.command } : {}),
+        ...(programArgs.length > 0 ? { argv: programArgs } : {}),
+        user,
+        allowRoot: opts.allowRoot === true,
+        env: process.env,
+        imagePullSecrets: opts.imagePullSecret,
+        gpus: Number(opts.gpus),
+        ...(pinned.labels["io.tantalus.resolve"] ? { resolve: pinned.labels["io.tantalus.resolve"] } : {}),
+        ...(pinned.labels["io.tantalus.context.digest"] ? { contextDigest: pinned.labels["io.tantalus.context.digest"] } : {}),
+        ...(opts.name !== undefined ? { name: opts.name } : {}),
+      });
+      process.stdout.write(stringify(manifest));
     });
 
   farm
@@ -160,7 +230,7 @@ export function register(program: Command): void {
 }
 
 /** The run settings as `tantalus run` computes them: the configuration's, then the flags. */
-async function runSettingsFor(workflow: string, opts: SubmitOpts) {
+async function runSettingsFor(workflow: string, opts: Pick<SubmitOpts, "config" | "store" | "runtime" | "network" | "gpu" | "volume" | "env">) {
   const [settingsMod, configMod, identityMod, cacheMod] = await Promise.all([
     import("../../run/settings.js"),
     import("../../run/config.js"),
