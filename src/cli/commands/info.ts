@@ -1,5 +1,5 @@
 import type { Command } from "@commander-js/extra-typings";
-import { openRepositories, printJson } from "../common.js";
+import { checkRequestArgs, openRepositories, printJson } from "../common.js";
 import { Requirement } from "../../rez/version/index.js";
 import { TantalusError } from "../../errors.js";
 import { describePackage, packagesInRange } from "../../rez/query.js";
@@ -13,6 +13,7 @@ export function register(program: Command): void {
     .option("--config <file>", "configuration file (default: ./tantalus.yaml)")
     .option("--json", "print as JSON")
     .action((spec, opts) => {
+      checkRequestArgs([spec]);
       const req = Requirement.parse(spec);
       const repos = openRepositories(opts);
       const family = repos.family(req.name);
