@@ -36,6 +36,8 @@ function usage(args: string[], message: RegExp): void {
 test("a malformed request on the command line is a usage error", () => {
   usage(["resolve", "fam0000-==1.."], /^tantalus: error: invalid requirement 'fam0000-==1\.\.'/);
   usage(["env", "fam0000", "bad name"], /invalid requirement 'bad name'/);
+  usage(["info", "fam0000-==1.."], /^tantalus: error: invalid requirement 'fam0000-==1\.\.'/);
+  usage(["search", "fam*-==1.."], /^tantalus: error: invalid search pattern 'fam\*-==1\.\.': /);
 });
 
 test("a malformed registry reference is a usage error, and `build --push` finds it before building", () => {

@@ -172,13 +172,16 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
   if (all.length === 0) throw new UsageError(`${config.displayFile} defines no workflows`);
   let targets = names.length > 0 ? [...new Set(names)] : all;
   const failed: BuildFailure[] = [];
+  const firstError: TantalusError[] = [];
   /** With keepGoing, `name` is reported and left out; else the build stops. */
   const fail = (name: string, err: unknown) => {
     if (!opts.keepGoing || !(err instanceof TantalusError) || err instanceof UsageError) throw err;
     failed.push({ workflow: name, message: err.message });
+    firstError.push(err);
   };
+  // One workflow that failed is its own error, as without keepGoing.
   const noneLeft = () =>
-    new TantalusError(`no workflow could be built:\n${failed.map((f) => `${f.workflow}: ${f.message}`.replace(/\n/g, "\n  ")).join("\n")}`);
+    failed.length === 1 ? firstError[0]! : new TantalusError(`no workflow could be built:\n${failed.map((f) => `${f.workflow}: ${f.message}`.replace(/\n/g, "\n  ")).join("\n")}`);
   if (opts.contextFile !== undefined && targets.length !== 1) {
     throw new UsageError("--context builds one saved resolve: name exactly one WORKFLOW (its definition and tag)");
   }

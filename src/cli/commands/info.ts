@@ -1,5 +1,5 @@
 import type { Command } from "@commander-js/extra-typings";
-import { openRepositories, printJson } from "../common.js";
+import { checkRequestArgs, openRepositories, printJson } from "../common.js";
 import { Requirement } from "../../rez/version/index.js";
 import { TantalusError, formatLocation } from "../../errors.js";
 import { closestName } from "../../util/suggest.js";
@@ -15,6 +15,7 @@ export function register(program: Command): void {
     .option("--config <file>", "configuration file (default: TANTALUS_CONFIG, else ./tantalus.yaml or the nearest in a parent folder)")
     .option("--json", "print as JSON")
     .action((spec, opts) => {
+      checkRequestArgs([spec]);
       const req = Requirement.parse(spec);
       const repos = openRepositories(opts);
       const family = repos.family(req.name);

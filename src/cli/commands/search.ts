@@ -1,7 +1,8 @@
 import type { Command } from "@commander-js/extra-typings";
 import { openRepositories, printJson } from "../common.js";
 import { searchPackages } from "../../rez/query.js";
-import { formatLocation } from "../../errors.js";
+import { RequirementError } from "../../rez/version/index.js";
+import { UsageError, formatLocation } from "../../errors.js";
 
 export function register(program: Command): void {
   program
@@ -14,7 +15,14 @@ export function register(program: Command): void {
     .option("--json", "print as JSON")
     .action((pattern, opts) => {
       const repos = openRepositories(opts);
-      const hits = searchPackages(repos, pattern);
+      let hits: ReturnType<typeof searchPackages>;
+      try {
+        hits = searchPackages(repos, pattern);
+      } catch (e) {
+        // The range part of the pattern is parsed under a stand-in name: report the pattern the user typed.
+        if (e instanceof RequirementError) throw new UsageError(`invalid search pattern '${pattern}': ${e.message.replace(/^invalid requirement '[^']*': /, "")}`);
+        throw e;
+      }
       const listVersions = opts.versions || hits.ranged;
       repos.saveCaches();
       // Rez's search fails on a package it cannot load; the hits are still listed here, and each broken one named.
