@@ -26,7 +26,7 @@ import type {
 } from "py-ast";
 import { InputError } from "../../errors.js";
 import { parseNumberLiteral } from "./literals.js";
-import { tokenizerError } from "./tokens.js";
+import { tokenizerError, type TokenizerError } from "./tokens.js";
 import type { PyValue } from "./values.js";
 
 export type { Arguments, ExprNode, Keyword, StmtNode, Comprehension, WithItem, ExceptHandler, Arg, Alias };
@@ -62,14 +62,18 @@ export function parseModule(source: string, file: string, options: ParseOptions 
   let text = source.replace(/\r\n?/g, "\n");
   // CPython ignores form feeds in a line's indentation (counting columns after the last one); py-ast rejects them.
   if (text.includes("\f")) text = text.replace(/^[ \t\f]*\f/gm, "");
-  const tokError = tokenizerError(text);
-  const tokenizerFailure = (e: NonNullable<typeof tokError>) => new InputError(`${e.pyType}: ${e.message}`, { file, line: e.line + lineOffset });
-  if (tokError && !tokError.unclosed) throw tokenizerFailure(tokError);
+  // Tokenizer errors: a TabError needs a tab, and every other one also makes py-ast fail, so the
+  // scan only runs for files with tabs or that do not parse (nearly every file skips it).
+  const tokenizerFailure = (e: TokenizerError) => new InputError(`${e.pyType}: ${e.message}`, { file, line: e.line + lineOffset });
+  const early = text.includes("\t") ? tokenizerError(text) : undefined;
+  if (early && !early.unclosed) throw tokenizerFailure(early);
   let node: Module;
   try {
     node = pyParse(text, { filename: file });
   } catch (err) {
     const parserError = syntaxError(err, file, lineOffset);
+    const tokError = early ?? tokenizerError(text);
+    if (tokError && !tokError.unclosed) throw tokenizerFailure(tokError);
     const at = parserError.location?.line;
     // CPython names the unclosed bracket when the parser failed on a later line, or ran into the end of the file.
     const lastLine = text.split("\n").length - (text.endsWith("\n") ? 1 : 0) + lineOffset;
