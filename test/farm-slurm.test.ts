@@ -46,6 +46,11 @@ before(async () => {
 });
 
 after(async () => {
+  if (digest) {
+    // The node's runtime (podman here) keeps the image under a global name: remove it by its ID.
+    const manifest = JSON.parse(readFileSync(join(store, "blobs", "sha256", digest.slice(7)), "utf8")) as { config: { digest: string } };
+    spawnSync("podman", ["rmi", "--force", manifest.config.digest.slice(7)], { stdio: "ignore" });
+  }
   await cluster?.stop();
   await reg?.stop();
   if (scratch) removeDir(scratch);
