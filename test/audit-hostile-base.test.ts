@@ -21,8 +21,20 @@ function walk(root: string, rel = ""): string[] {
   return out;
 }
 
+/** The audit unpacks bases into the per-user cache (src/locations.ts): a cache of the test's own. */
+function useCache(t: { after: (fn: () => void) => void }, dir: string): string {
+  const before = process.env.TANTALUS_CACHE_DIR;
+  process.env.TANTALUS_CACHE_DIR = join(dir, "cache");
+  t.after(() => {
+    if (before === undefined) delete process.env.TANTALUS_CACHE_DIR;
+    else process.env.TANTALUS_CACHE_DIR = before;
+  });
+  return join(dir, "cache", "audit", "rootfs");
+}
+
 test("a base's setuid, setgid, device and world-writable members never reach the audit's unpacked tree, which only its owner can reach", async (t) => {
   const dir = await tempDir(t, "tantalus-audit-hostile-");
+  const parent = useCache(t, dir);
   const tarball = join(dir, "base.tar");
   writeFileSync(
     tarball,
@@ -42,7 +54,6 @@ test("a base's setuid, setgid, device and world-writable members never reach the
   );
   const store = join(dir, "store");
   const base = await loadBaseImage("rootfs:base.tar", { store, configDir: dir });
-  const parent = join(store, "audit", "rootfs");
   assert.equal(statSync(parent).mode & 0o777, 0o700, "the folder of unpacked bases is owner-only");
   const [tree, ...others] = readdirSync(parent);
   assert.equal(others.length, 0);
@@ -62,11 +73,11 @@ test("a base's setuid, setgid, device and world-writable members never reach the
 
 test("a tree an older unpacker left traversable is shut to other users the next time the audit uses it", async (t) => {
   const dir = await tempDir(t, "tantalus-audit-hostile-");
+  const parent = useCache(t, dir);
   const tarball = join(dir, "base.tar");
   writeFileSync(tarball, await tarOf([{ name: "etc/os-release", body: "ID=debian\n" }]));
   const store = join(dir, "store");
   await loadBaseImage("rootfs:base.tar", { store, configDir: dir });
-  const parent = join(store, "audit", "rootfs");
   const { chmodSync } = await import("node:fs");
   chmodSync(parent, 0o755);
   await loadBaseImage("rootfs:base.tar", { store, configDir: dir });
