@@ -46,7 +46,7 @@ const ERRNO_TEXT: Record<string, string> = {
   ENOENT: "no such file or directory",
   ENOTDIR: "a component of the path is not a directory",
   EISDIR: "is a directory",
-  ENOSPC: "no space left on the device",
+  ENOSPC: "no space left on device",
   EDQUOT: "disk quota exceeded",
   EROFS: "read-only file system",
   EEXIST: "already exists",

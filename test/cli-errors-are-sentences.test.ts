@@ -83,7 +83,7 @@ test("a full disk under the output is ENOSPC with the path, not a stack (a 64 Ki
     assert.equal(r.timedOut, false);
     assert.equal(r.code, 1, r.stderr);
     assert.ok(!looksLikeStackTrace(r.stderr), r.stderr);
-    assert.match(r.stderr, new RegExp(`^tantalus: error: cannot \\w+[^\\n]* ${mnt}/[^\\n]*: no space left on the device \\(ENOSPC\\)`));
+    assert.match(r.stderr, new RegExp(`^tantalus: error: cannot \\w+[^\\n]* ${mnt}/[^\\n]*: no space left on device \\(ENOSPC\\)`));
   } finally {
     spawnSync("umount", [mnt]);
   }

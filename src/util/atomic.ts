@@ -17,7 +17,7 @@ import { open, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
-import { TantalusError } from "../errors.js";
+import { TantalusError, systemErrorText } from "../errors.js";
 import { makeDirs, makeDirsSync } from "./dirs.js";
 
 export interface AtomicWriteOptions {
@@ -49,28 +49,16 @@ function toBytes(data: string | Uint8Array): Uint8Array {
   return typeof data === "string" ? Buffer.from(data, "utf8") : data;
 }
 
-const CAUSES: Record<string, string> = {
-  ENOSPC: "no space left on device",
-  EDQUOT: "disk quota exceeded",
-  EFBIG: "file too large for the file system",
-  EROFS: "read-only file system",
-  EACCES: "permission denied",
-  EPERM: "operation not permitted",
-  EISDIR: "is a directory",
-  ENOTDIR: "a part of the path is not a directory",
-  ENOENT: "its directory does not exist",
-  EIO: "input/output error",
-  ENAMETOOLONG: "file name too long",
-  ELOOP: "too many levels of symbolic links",
-  EXDEV: "the temporary file is on another file system",
-};
-
-/** The cause of a failed file operation in words: `ENOSPC` → "no space left on device". */
+/**
+ * The cause of a failed file operation in words: `ENOSPC` → "no space left on
+ * device (ENOSPC)", as every other file error is said (systemErrorText); a
+ * missing folder is worded for the file being written.
+ */
 export function describeFsError(e: unknown): string {
   const err = e as NodeJS.ErrnoException;
-  if (err?.code && CAUSES[err.code]) return CAUSES[err.code]!;
-  if (err?.code) return `${err.code.toLowerCase()}${err.syscall ? ` in ${err.syscall}` : ""}`;
-  return err instanceof Error ? err.message : String(e);
+  if (err?.code === "ENOENT") return "its directory does not exist (ENOENT)";
+  if (err?.code === "EXDEV") return "the temporary file is on another file system (EXDEV)";
+  return systemErrorText(e);
 }
 
 /** An error that says which file could not be written and why. */
@@ -150,7 +138,12 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, modeOrO
     }
     fs.renameSync(tmp, file);
   } catch (e) {
-    fs.rmSync(tmp, { force: true });
+    // Best effort: where the folder refused the write it may refuse this too, and the write's error is the one to report.
+    try {
+      fs.rmSync(tmp, { force: true });
+    } catch {
+      // nothing was left, or nothing can be done
+    }
     throw e instanceof TantalusError ? e : new WriteError(file, e);
   }
 }
@@ -169,7 +162,7 @@ export async function writeFileAtomicAsync(file: string, data: string | Uint8Arr
     }
     await rename(tmp, file);
   } catch (e) {
-    await rm(tmp, { force: true });
+    await rm(tmp, { force: true }).catch(() => undefined);
     throw e instanceof TantalusError ? e : new WriteError(file, e);
   }
 }
