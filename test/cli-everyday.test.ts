@@ -20,8 +20,9 @@ describe("a TD's everyday commands", () => {
   before(async () => {
     scratch = scratchDir("everyday");
     studio = await sampleStudio(scratch);
-    // A package with nothing installed but its definition: its variant's root does not exist.
-    fs.mkdirSync(path.join(studio.packages, "empty_tool", "1.0"), { recursive: true });
+    // A package with nothing installed but its definition: its variant's root is an empty folder
+    // (as rez-build leaves it; a root that does not exist at all is refused by build and audit).
+    fs.mkdirSync(path.join(studio.packages, "empty_tool", "1.0", "platform-linux"), { recursive: true });
     fs.writeFileSync(path.join(studio.packages, "empty_tool", "1.0", "package.py"), 'name = "empty_tool"\nversion = "1.0"\nvariants = [["platform-linux"]]\n');
     fs.appendFileSync(studio.config, "  hollow:\n    request: [empty_tool, launch_app]\n");
     env = { TANTALUS_SITE_CONFIG: "", XDG_CACHE_HOME: path.join(scratch, "cache"), TANTALUS_CACHE_DIR: path.join(scratch, "cache", "tantalus") };
@@ -55,21 +56,23 @@ describe("a TD's everyday commands", () => {
     assert.match(r.stderr, /resolve FAILED after \d+ steps?:\n {2}maya-2024 \(requested\) conflicts with maya-2025 \(requested\)\n$/);
   });
 
-  test("the build's counts add up: layers to write, reused and left out for having no files; the image's layer count against the plan's", () => {
+  test("the build's counts add up: layers to write and reused; the image's layer count is the plan's", () => {
+    // Every install root must exist (build refuses missing ones), so no planned layer is left out here:
+    // empty_tool's empty root is a layer of its own, as the plan says.
     const store = path.join(scratch, "store");
     const build = () => inStudio(["build", "hollow", "--allow-audit-errors", "--store", store]);
     const first = build();
     assert.equal(first.code, 0, first.stderr);
-    assert.match(first.stderr, /^writing 2 package layer\(s\) \(gzip\) into .*; 1 left out \(no files\)$/m);
+    assert.match(first.stderr, /^writing 3 package layer\(s\) \(gzip\) into \S+$/m);
+    assert.equal(first.stderr.match(/^ {2}written {2}studio: empty_tool-1\.0\[0\]/gm)?.length, 1, first.stderr);
     const again = build();
     assert.equal(again.code, 0, again.stderr);
-    assert.match(again.stderr, /^writing 0 package layer\(s\) \(gzip\) into .*; 2 reused from the layer cache, 1 left out \(no files\)$/m);
-    // The plan shows 5 layers (base, 3 planned, top); the image has 4, and says why.
+    assert.match(again.stderr, /^writing 0 package layer\(s\) \(gzip\) into .*; 3 reused from the layer cache$/m);
     assert.match(inStudio(["plan", "hollow"]).stdout, /^hollow: 5 layers/m);
-    assert.match(again.stdout, /^ {2}hollow +sha256:[0-9a-f]{64} +4 layers +\S+ \S+ +\(1 planned layer\(s\) left out, their packages have no files: empty_tool-1\.0\[0\]\)$/m);
+    assert.match(again.stdout, /^ {2}hollow +sha256:[0-9a-f]{64} +5 layers /m);
     const json = JSON.parse(tantalusOk(["build", "hollow", "--allow-audit-errors", "--store", store, "--json", "--no-progress"], { cwd: studio.dir, env }).stdout) as { images: { layers: unknown[]; emptyLayers: string[][] }[] };
-    assert.equal(json.images[0]!.layers.length, 4);
-    assert.deepEqual(json.images[0]!.emptyLayers, [["empty_tool-1.0[0]"]]);
+    assert.equal(json.images[0]!.layers.length, 5);
+    assert.deepEqual(json.images[0]!.emptyLayers, []);
   });
 
   test("images WORKFLOW lists that workflow's images only; diff exits 1 when the images differ, 0 when they are the same", () => {
@@ -95,32 +98,33 @@ describe("a TD's everyday commands", () => {
     assert.equal(inStudio(["diff", "hollow", "rough_layout", "--store", store, "--json"]).code, 1);
   });
 
-  test("a context's install root is 'gone' only when it existed; one that appears since is drift", () => {
+  test("a context's install root is 'gone' only when it existed; one missing from the start is said so, and one that appears since is drift", () => {
     const ctx = path.join(scratch, "hollow.json");
     tantalusOk(["resolve", "-w", "hollow", "-o", ctx], { cwd: studio.dir, env });
     const clean = inStudio(["context", "verify", ctx]);
     assert.equal(clean.code, 0, clean.stderr);
     assert.equal(clean.stdout, "context is current: nothing moved\n");
     const root = path.join(studio.packages, "empty_tool", "1.0", "platform-linux");
-    fs.mkdirSync(root);
-    try {
-      const appeared = inStudio(["context", "verify", ctx]);
-      assert.equal(appeared.code, 1);
-      assert.equal(appeared.stderr, `empty_tool-1.0[0]: install root ${root} appeared (it did not exist when the context was made)\n`);
-    } finally {
-      fs.rmdirSync(root);
-    }
-    // A variant whose install root existed: its absence is drift.
-    const resolved = (JSON.parse(fs.readFileSync(ctx, "utf8")) as { resolved: { name: string; index: number | null; root: string; rootMissing?: true }[] }).resolved;
-    assert.deepEqual(resolved.filter((v) => v.rootMissing).map((v) => v.name), ["empty_tool"]);
-    const base = resolved.find((v) => v.name === "studio_base" && v.index !== null)!;
-    fs.renameSync(base.root, `${base.root}.moved`);
+    // A root that existed when the context was made: its absence is "gone".
+    fs.rmdirSync(root);
     try {
       const gone = inStudio(["context", "verify", ctx]);
       assert.equal(gone.code, 1);
-      assert.equal(gone.stderr, `studio_base-1.0.0[${base.index}]: install root ${base.root} is gone\n`);
+      assert.equal(gone.stderr, `empty_tool-1.0[0]: install root ${root} is gone\n`);
+      // A context made while the root was missing: never "gone", but still not current (build --context refuses it).
+      const missingCtx = path.join(scratch, "hollow-missing.json");
+      tantalusOk(["resolve", "-w", "hollow", "-o", missingCtx], { cwd: studio.dir, env });
+      const resolved = (JSON.parse(fs.readFileSync(missingCtx, "utf8")) as { resolved: { name: string; rootMissing?: true }[] }).resolved;
+      assert.deepEqual(resolved.filter((v) => v.rootMissing).map((v) => v.name), ["empty_tool"]);
+      const missing = inStudio(["context", "verify", missingCtx]);
+      assert.equal(missing.code, 1);
+      assert.equal(missing.stderr, `empty_tool-1.0[0]: install root ${root} is missing (it was missing when the context was made too)\n`);
+      fs.mkdirSync(root);
+      const appeared = inStudio(["context", "verify", missingCtx]);
+      assert.equal(appeared.code, 1);
+      assert.equal(appeared.stderr, `empty_tool-1.0[0]: install root ${root} appeared (it did not exist when the context was made)\n`);
     } finally {
-      fs.renameSync(`${base.root}.moved`, base.root);
+      fs.mkdirSync(root, { recursive: true });
     }
   });
 
