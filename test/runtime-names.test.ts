@@ -1,6 +1,7 @@
 // Two studios on one machine, each with its own store and a workflow of the same name:
 // the images they load into podman are named by store, so running one never changes what the
-// other runs, and `tantalus gc` removes the podman copies of images its store no longer has.
+// other runs, and `tantalus gc` removes the podman copies of images its store no longer has, and
+// the audit's unpacked copies that no image of the store uses.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
@@ -75,12 +76,27 @@ describe("runtime names per store", { skip: !ROOT ? "rootful podman needs root" 
     assert.equal(ofA.length, 1, named.join("\n"));
     assert.equal(ofB.length, 1, named.join("\n"));
 
+    // The audit of each stored image unpacks a copy into the (shared) user cache.
+    const rootfs = path.join(env.HOME!, ".cache", "tantalus", "audit", "rootfs");
+    const copyOf: Record<string, string> = {};
+    for (const s of ["a", "b"] as const) {
+      const before = new Set(fs.existsSync(rootfs) ? fs.readdirSync(rootfs) : []);
+      const audit = runCli(["audit", "rough_layout", "--config", studios[s].config, "--base", "rough_layout"], { env: { ...env, TANTALUS_STORE: studios[s].store } });
+      assert.ok(audit.code === 0 || audit.code === 1, audit.stderr);
+      copyOf[s] = fs.readdirSync(rootfs).find((n) => !before.has(n) && !n.endsWith(".stores"))!;
+      assert.ok(copyOf[s], `audit in ${s} unpacked its base`);
+    }
+
     // Studio a moves to Maya 2024 too: a new image; gc --keep 1 drops the old one from store a,
     // and with it its podman copy; studio b's copy stays.
     edit(studios.a.config, (doc) => doc.setIn(["workflows", "rough_layout", "request"], ["launch_app", "layout_tools", "maya-2024", "studio_assets", "show_config"]));
     assert.match(launch("a"), /^maya-2024/);
     const gc = ok(runCli(["gc", "--keep", "1", "--min-age", "0s", "--store", studios.a.store, "--json"], { env }), "gc a");
-    assert.deepEqual((JSON.parse(gc.stdout) as { runtimeCopies: string[] }).runtimeCopies, ofA);
+    const report = JSON.parse(gc.stdout) as { runtimeCopies: string[]; auditCopies: string[] };
+    assert.deepEqual(report.runtimeCopies, ofA);
+    assert.deepEqual(report.auditCopies, [copyOf.a!.replace("-", ":")], "the audit's copy of a's old image, which no image of a uses");
+    assert.ok(!fs.existsSync(path.join(rootfs, copyOf.a!)));
+    assert.ok(fs.existsSync(path.join(rootfs, copyOf.b!)), "the copy from studio b's store stays");
     const left = podmanNames();
     assert.ok(!left.includes(ofA[0]!), `${ofA[0]} removed`);
     assert.ok(left.includes(ofB[0]!), "studio b's copy kept");

@@ -16,7 +16,7 @@ import { Requirement } from "../../rez/version/index.js";
 import { lateRequiresHook } from "../../rex/index.js";
 import type { LateRequiresHook } from "../../solver/index.js";
 import type { EnvAddition, RepairPlan } from "../repair.js";
-import { auditRootfsDir, directoryBase, type BaseImage } from "./base.js";
+import { auditRootfsDir, directoryBase, recordAuditCopy, type BaseImage } from "./base.js";
 import { auditResolve, type AuditConfig, type AuditFinding, type WorkflowAudit } from "./audit.js";
 import type { WorkflowResolve } from "./resolve.js";
 
@@ -77,6 +77,7 @@ export async function unpackedBase(store: OciStore, image: ResolvedImage): Promi
     const { unpackImage } = await import("../../run/unpack.js");
     await unpackImage(store, image, dest);
   }
+  recordAuditCopy(dest, store.dir);
   return directoryBase(dest, `${image.manifestDescriptor.annotations?.["org.opencontainers.image.ref.name"] ?? "base image"} ${digest.slice(0, 19)}`);
 }
 
