@@ -17,6 +17,8 @@
  * must stay a valid OCI layout whatever command runs first, and must be
  * readable without being writable.
  */
+import { createHash } from "node:crypto";
+import { realpathSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -46,4 +48,22 @@ export function storeDir(choice: { flag?: string; configured?: string } = {}, en
 /** The store when no flag, variable or configuration layer names one. */
 export function defaultStoreDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(env.XDG_CACHE_HOME ? resolve(env.XDG_CACHE_HOME) : join(env.HOME || homedir(), ".cache"), "tantalus", "store");
+}
+
+/**
+ * A store's name in places shared by every store on the machine (podman's and
+ * docker's image names): the first 12 hex digits of SHA-256 of its real path.
+ * A path hash rather than an id written into the store: it needs no write, so
+ * a read-only store has one too, and it is the same for every user of a shared
+ * store on one machine. A store moved elsewhere gets a new id; its old runtime
+ * copies are then unreferenced, which `tantalus gc` removes.
+ */
+export function storeId(dir: string): string {
+  let real: string;
+  try {
+    real = realpathSync(dir);
+  } catch {
+    real = resolve(dir);
+  }
+  return createHash("sha256").update(real).digest("hex").slice(0, 12);
 }

@@ -10,14 +10,15 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { TantalusError } from "../../errors.js";
-import { cachePath } from "../../locations.js";
+import { cachePath, storeId } from "../../locations.js";
+import type { OciStore } from "../../image/layout/store.js";
+import { writeFileAtomic } from "../../util/atomic.js";
 import type { EntryType, ImageFs, Layer } from "../imagefs.js";
 import { HostDirLayer, LayeredImageFs, normalizeImagePath, resolveImagePath } from "../imagefs.js";
 import { BufferSource, FileSource, type ByteSource } from "../bytesource.js";
 import { demoBaseContent } from "../../build/demo-base.js";
 import { parseBaseReference } from "../../image/base-reference.js";
 import type { LayerSpec } from "../../image/layer/spec.js";
-import type { OciStore } from "../../image/layout/store.js";
 import type { ResolvedImage } from "../../image/types.js";
 import { DEBIAN_AARCH64, DEBIAN_X86_64, RHEL_X86_64, type LinkerProfile } from "../profile.js";
 
@@ -231,6 +232,72 @@ export function auditRootfsDir(manifestDigest: string, env: NodeJS.ProcessEnv = 
   return path.join(auditCacheDir(env), "rootfs", manifestDigest.replace(":", "-"));
 }
 
+/**
+ * Records that the unpacked copy `dest` came from the store `storeDir`, in
+ * `<dest>.stores` (one store id a line), so `tantalus gc` of that store can
+ * tell its copies from those of other stores sharing the cache.
+ */
+export function recordAuditCopy(dest: string, storeDir: string): void {
+  const file = `${dest}.stores`;
+  const id = storeId(storeDir);
+  let ids: string[] = [];
+  try {
+    ids = fs.readFileSync(file, "utf8").split("\n").filter(Boolean);
+  } catch {
+    // first record
+  }
+  if (ids.includes(id)) return;
+  try {
+    writeFileAtomic(file, [...ids, id].join("\n") + "\n");
+  } catch {
+    // an unrecorded copy is only never collected
+  }
+}
+
+/**
+ * `tantalus gc`'s part in the audit's cache: the unpacked copies recorded
+ * for this store whose image neither is in the store nor is the base of an
+ * image in it. A copy other stores also recorded only loses this store's
+ * record. Returns the manifest digests of the copies removed (or that would be).
+ */
+export async function removeUnusedAuditCopies(store: OciStore, dryRun: boolean, env: NodeJS.ProcessEnv = process.env): Promise<string[]> {
+  const dir = path.join(auditCacheDir(env), "rootfs");
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir).filter((n) => n.endsWith(".stores"));
+  } catch {
+    return [];
+  }
+  const id = storeId(store.dir);
+  const used = new Set<string>();
+  for (const d of (await store.readIndex()).manifests) {
+    used.add(d.digest);
+    try {
+      const manifest = await store.readJsonBlob<{ annotations?: Record<string, string> }>(d.digest);
+      const base = manifest.annotations?.["org.opencontainers.image.base.digest"];
+      if (base) used.add(base);
+    } catch {
+      // an unreadable manifest keeps nothing alive; gc reports the store's own problems
+    }
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const file = path.join(dir, name);
+    const ids = fs.readFileSync(file, "utf8").split("\n").filter(Boolean);
+    const digest = name.slice(0, -".stores".length).replace("-", ":");
+    if (!ids.includes(id) || used.has(digest)) continue;
+    const rest = ids.filter((i) => i !== id);
+    if (rest.length === 0) removed.push(digest);
+    if (dryRun) continue;
+    if (rest.length > 0) writeFileAtomic(file, rest.join("\n") + "\n");
+    else {
+      fs.rmSync(path.join(dir, name.slice(0, -".stores".length)), { recursive: true, force: true });
+      fs.rmSync(file, { force: true });
+    }
+  }
+  return removed.sort();
+}
+
 const LOCAL_TRANSPORTS = /^(oci|oci-archive|docker-archive|rootfs):/;
 
 /**
@@ -284,5 +351,6 @@ export async function unpackForAudit(store: OciStore, image: ResolvedImage): Pro
   const { unpackImage, makeOwnerOnly } = await import("../../run/unpack.js");
   await makeOwnerOnly(parent);
   if (hostType(dest) !== "dir") await unpackImage(store, image, dest);
+  recordAuditCopy(dest, store.dir);
   return { dest };
 }

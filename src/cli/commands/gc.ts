@@ -53,7 +53,7 @@ export function register(program: Command): void {
       const dir = storeDirOf(opts);
       if (!existsSync(`${dir}/oci-layout`)) {
         // Nothing was built with this store yet: nothing to collect, and not an error (gc may be a new user's first command).
-        if (opts.json) printJson({ dryRun: opts.dryRun === true, removedTags: [], removedBlobs: [], freedBytes: 0, keptBlobs: 0, pinned: [] });
+        if (opts.json) printJson({ dryRun: opts.dryRun === true, removedTags: [], removedBlobs: [], freedBytes: 0, keptBlobs: 0, pinned: [], runtimeCopies: [], auditCopies: [] });
         else process.stdout.write(`no image store at ${dir} yet: nothing to collect\n`);
         return;
       }
@@ -65,14 +65,22 @@ export function register(program: Command): void {
         includePulled: opts.includePulled === true,
         ...(minAgeMs !== undefined ? { minAgeMs } : {}),
       });
+      // The copies runs loaded into podman under this store's names, for images the store no longer has.
+      const { removeUnreferencedPodmanCopies } = await import("../../run/runtimes/podman.js");
+      const runtimeCopies = await removeUnreferencedPodmanCopies(store, process.env, opts.dryRun === true);
+      // The audit's unpacked copies of images from this store that no image in it uses any longer.
+      const { removeUnusedAuditCopies } = await import("../../audit/workflow/base.js");
+      const auditCopies = await removeUnusedAuditCopies(store, opts.dryRun === true);
       if (opts.json) {
-        printJson({ dryRun: opts.dryRun === true, ...report });
+        printJson({ dryRun: opts.dryRun === true, ...report, runtimeCopies, auditCopies });
         return;
       }
       const would = opts.dryRun ? "would remove" : "removed";
       const lines = [
         `${would} ${report.removedTags.length} tag(s) and ${report.removedBlobs.length} blob(s), ${build.formatBytes(report.freedBytes)}; ${report.keptBlobs} blob(s) kept`,
         ...report.removedTags.map((t) => `  untagged ${t}`),
+        ...(auditCopies.length ? [`${would} ${auditCopies.length} unpacked base(s) of the audit that no image uses`, ...auditCopies.map((d) => `  ${d}`)] : []),
+        ...(runtimeCopies.length ? [`${would} ${runtimeCopies.length} podman image name(s) of images no longer in the store`, ...runtimeCopies.map((n) => `  ${n}`)] : []),
       ];
       process.stdout.write(lines.join("\n") + "\n");
     });

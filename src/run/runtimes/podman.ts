@@ -21,6 +21,7 @@ import { userInfo } from "node:os";
 import { join } from "node:path";
 import { TantalusError } from "../../errors.js";
 import { digestHex, isDigest } from "../../image/digest.js";
+import { storeId } from "../../locations.js";
 import { writeFileAtomic } from "../../util/atomic.js";
 import { cacheSubdir } from "../cache.js";
 import { ENTRYPOINT_PATH } from "../entrypoint.js";
@@ -53,12 +54,18 @@ function readStorageFacts(ctx: RunContext): StorageFacts | undefined {
   }
 }
 
-/** A docker-style name for humans (`podman images`); runs use the ID. */
+/** Prefix of every name Tantalus gives an image it loads into podman or docker. */
+export const RUNTIME_NAME_PREFIX = "localhost/tantalus/";
+
+/**
+ * The image's name in podman / docker: `localhost/tantalus/<store id>/<workflow>:<manifest digest prefix>`.
+ * Runs use the image ID; the name is for humans (`podman images`) and for `tantalus gc`, and
+ * depends on the store and the image, so two stores (two studios) on one machine with a workflow
+ * of the same name never move each other's names and leave no `<none>` images behind.
+ */
 export function podmanImageName(image: WorkflowImage): string {
   const wf = image.workflow.toLowerCase().replace(/[^a-z0-9._-]/g, "-").replace(/^[._-]+/, "") || "workflow";
-  const colon = image.ref.lastIndexOf(":");
-  const tag = image.ref.startsWith("sha256:") ? digestHex(image.image.manifestDescriptor.digest).slice(0, 16) : colon > image.ref.lastIndexOf("/") ? image.ref.slice(colon + 1) : "latest";
-  return `localhost/tantalus/${wf}:${tag.replace(/[^A-Za-z0-9_.-]/g, "-")}`;
+  return `${RUNTIME_NAME_PREFIX}${storeId(image.store.dir)}/${wf}:${digestHex(image.image.manifestDescriptor.digest).slice(0, 16)}`;
 }
 
 export class Podman implements Runtime {
@@ -196,4 +203,22 @@ export class Podman implements Runtime {
   rawTerminal(plan: LaunchPlan): boolean {
     return plan.tty;
   }
+}
+
+/**
+ * `tantalus gc`'s part in podman: the names this store gave images it loaded
+ * (`localhost/tantalus/<store id>/...`) whose manifest is no longer in the
+ * store. Removing a name removes the image when no other name or container
+ * holds it. Returns the names removed (or that would be, with dryRun).
+ */
+export async function removeUnreferencedPodmanCopies(store: { dir: string; readIndex(): Promise<{ manifests: { digest: string }[] }> }, env: NodeJS.ProcessEnv, dryRun: boolean): Promise<string[]> {
+  const podman = which("podman", env);
+  if (!podman) return [];
+  const listed = await capture([podman, "images", "--format", "{{.Repository}}:{{.Tag}}"], { env });
+  if (listed.status !== 0) return [];
+  const prefix = `${RUNTIME_NAME_PREFIX}${storeId(store.dir)}/`;
+  const present = new Set((await store.readIndex()).manifests.map((d) => digestHex(d.digest as `sha256:${string}`).slice(0, 16)));
+  const stale = [...new Set(listed.stdout.split("\n").filter((n) => n.startsWith(prefix)))].filter((n) => !present.has(n.slice(n.lastIndexOf(":") + 1)));
+  if (!dryRun) for (const name of stale) await capture([podman, "rmi", name], { env });
+  return stale.sort();
 }
