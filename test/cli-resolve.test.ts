@@ -158,11 +158,15 @@ test("a context written by real Rez imports, shows, verifies and exports back", 
   const show = runCli(["context", "show", ctxFile]);
   assert.match(show.stdout, /wave-2\.7\.13\[0\]/);
   // The benchmark repository has definitions but no variant payload directories: the
-  // import records those roots as missing, so their absence is no drift.
-  assert.equal(ctx.resolved.filter((v) => v.rootMissing).length, ctx.resolved.filter((v) => v.index !== null).length);
+  // import records those roots as missing. verify never calls them "gone", and does not
+  // call the context current either, because build --context refuses missing roots.
+  const missing = ctx.resolved.filter((v) => v.rootMissing);
+  assert.equal(missing.length, ctx.resolved.filter((v) => v.index !== null).length);
   const verify = runCli(["context", "verify", "--json", ctxFile]);
-  assert.equal(verify.code, 0, verify.stderr);
-  assert.deepEqual(JSON.parse(verify.stdout), []);
+  assert.equal(verify.code, 1, verify.stderr);
+  const drift = JSON.parse(verify.stdout) as { variant: string; problem: string }[];
+  assert.equal(drift.length, missing.length);
+  for (const d of drift) assert.match(d.problem, /^install root \S+ is missing \(it was missing when the context was made too\)$/);
   const out = path.join(dir, "back.rxt");
   assert.equal(runCli(["context", "export", ctxFile, "-o", out]).code, 0);
   assert.deepEqual(JSON.parse(fs.readFileSync(out, "utf8")).resolved_packages, rez.resolved_packages);

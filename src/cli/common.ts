@@ -38,10 +38,11 @@ export function printJson(value: unknown): void {
  * malformed one is a usage error (exit 2). A workflow's request from
  * tantalus.yaml is not checked here: its errors point into that file.
  */
-export function checkRequestArgs(request: readonly string[]): void {
+export function checkRequestArgs(request: readonly string[], opts: { patch?: boolean } = {}): void {
   for (const r of request) {
     try {
-      parsePackageRequest(r);
+      // With --patch, `^name` removes a package from the patched request, as rez-env --patch takes it.
+      parsePackageRequest(opts.patch === true && r.startsWith("^") ? r.slice(1) : r);
     } catch (e) {
       if (e instanceof RequirementError) throw new UsageError(e.message);
       throw e;

@@ -93,7 +93,7 @@ export interface AcquiredContext {
 
 /** Resolves the request with Tantalus's solver, or reads --context (a Tantalus lock or a Rez .rxt). */
 export function acquireContext(request: string[], opts: ContextSourceOpts): AcquiredContext {
-  checkRequestArgs(request);
+  checkRequestArgs(request, { patch: opts.patch === true });
   if (opts.patch) {
     request = patchRequest(request, opts);
     opts = { ...opts, context: undefined };

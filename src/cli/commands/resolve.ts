@@ -47,7 +47,7 @@ export function register(program: Command): void {
     .addHelpText("after", "\nWith no request (and no --workflow), the resolve is empty, as rez-env with no packages.");
   addRezEnvOptions(cmd)
     .action((request, opts: ResolveOpts) => {
-      checkRequestArgs(request);
+      checkRequestArgs(request, { patch: opts.patch === true });
       const repos = openRepositories(opts);
       const config = findConfig(opts);
       const implicit = opts.implicit === false ? [] : (config?.implicitPackages ?? implicitPackagesFor(hostSystem()));
