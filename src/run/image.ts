@@ -82,7 +82,7 @@ export async function ensureImage(source: ImageSource, workflow: string, opts: E
   let store: OciStore | undefined;
   // A shared store this user cannot write (the build host writes it): run what is there, never build or pull into it.
   const sharedReadOnly = existsSync(join(source.storeDir, "oci-layout")) && !(await isWritableDir(source.storeDir));
-  if (source.builder && !opts.readOnly) {
+  if (source.builder) {
     store = await OciStore.open(source.storeDir, sharedReadOnly ? { readOnly: true } : {});
     tag = (await source.builder.ensureBuilt(workflow, store, { noBuild: noBuild || sharedReadOnly, log }))?.tag;
     if (tag === undefined && opts.noBuild) {
