@@ -27,6 +27,22 @@ export class TantalusError extends Error {
 /** Bad input from a file the user controls (package.py, tantalus.yaml, a context). */
 export class InputError extends TantalusError {}
 
+/**
+ * The stored image of a workflow is not what the configuration and the
+ * repositories now make, and this command may not build it (`run --no-build`,
+ * or a store this user cannot write). `reason` says what changed.
+ */
+export class ImageOutOfDateError extends TantalusError {
+  constructor(
+    readonly workflow: string,
+    readonly reason: string,
+  ) {
+    super(
+      `the image of workflow ${workflow} is out of date (${reason}), and --no-build forbids building it: run \`tantalus build ${workflow}\`, or \`tantalus run --tag ${workflow}\` to start the stored image anyway`,
+    );
+  }
+}
+
 /** Bad command-line usage: exit code 2. */
 export class UsageError extends TantalusError {
   constructor(message: string) {

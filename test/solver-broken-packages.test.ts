@@ -83,7 +83,11 @@ test("resolve through the CLI fails with the file, line and reason, and exits 1"
   const r = runCli(["resolve", "foo", "--paths", ROOT]);
   assert.equal(r.code, 1, r.stdout + r.stderr);
   const out = r.stdout + r.stderr;
-  assert.match(out, new RegExp(`Problem loading ${path.join(ROOT, "foo", "2.0.0", "package.py").replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: .*\\(package\\.py, line 3\\)`));
+  const file = path.join(ROOT, "foo", "2.0.0", "package.py").replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  // The terminal gets the failure once, standing alone (file:line, reason, how to hide the version); --json keeps Rez's wording.
+  assert.match(out, new RegExp(`foo-2\\.0\\.0 .*does not load: ${file}:3: `));
+  const fooJson = JSON.parse(runCli(["resolve", "foo", "--json", "--paths", ROOT]).stdout);
+  assert.match(fooJson.failure.description, new RegExp(`Problem loading ${file}: .*\\(package\\.py, line 3\\)`));
   const json = runCli(["resolve", "bar", "--json", "--paths", ROOT]);
   assert.equal(json.code, 1);
   const d = JSON.parse(json.stdout);

@@ -29,7 +29,7 @@ import { fingerprintPath } from "./root-fingerprint.js";
 import type { OciStore } from "../image/layout/store.js";
 import { writeFileAtomic } from "../util/atomic.js";
 import { VERSION } from "../version.js";
-import { TantalusError } from "../errors.js";
+import { ImageOutOfDateError } from "../errors.js";
 
 /** What the key is made of, kept beside it so a mismatch can say which input changed. */
 export interface StampInputs {
@@ -189,6 +189,6 @@ export async function isStampedCurrent(store: OciStore, workflow: string, config
  * unchanged can still differ from what tantalus.yaml now asks for (its
  * environment, its repairs, the base), so anything else is out of date.
  */
-export function outOfDate(workflow: string, reason: string): TantalusError {
-  return new TantalusError(`the image of workflow ${workflow} is out of date (${reason}), and --no-build forbids building it: run \`tantalus build ${workflow}\`, or \`tantalus run --tag ${workflow}\` to start the stored image anyway`);
+export function outOfDate(workflow: string, reason: string): ImageOutOfDateError {
+  return new ImageOutOfDateError(workflow, reason);
 }

@@ -7,7 +7,7 @@
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { TantalusError } from "../errors.js";
+import { ImageOutOfDateError, TantalusError } from "../errors.js";
 import { DigestMismatchError } from "../image/digest.js";
 import { BlobNotFoundError, OciStore, StoreAnnotation, defaultWorkflowOf, isWritableDir, repairHint } from "../image/layout/store.js";
 import { Annotation, type Descriptor } from "../image/types.js";
@@ -84,7 +84,12 @@ export async function ensureImage(source: ImageSource, workflow: string, opts: E
   const sharedReadOnly = existsSync(join(source.storeDir, "oci-layout")) && !(await isWritableDir(source.storeDir));
   if (source.builder) {
     store = await OciStore.open(source.storeDir, sharedReadOnly ? { readOnly: true } : {});
-    tag = (await source.builder.ensureBuilt(workflow, store, { noBuild: noBuild || sharedReadOnly, log }))?.tag;
+    try {
+      tag = (await source.builder.ensureBuilt(workflow, store, { noBuild: noBuild || sharedReadOnly, log }))?.tag;
+    } catch (e) {
+      // On a store this user cannot write, an image older than the configuration is run as built (below, with a note).
+      if (!(sharedReadOnly && !noBuild && e instanceof ImageOutOfDateError)) throw e;
+    }
     if (tag === undefined && opts.noBuild) {
       throw new TantalusError(`the image of workflow ${workflow} is missing or out of date, and --no-build forbids building it (run \`tantalus build ${workflow}\`)`);
     }
