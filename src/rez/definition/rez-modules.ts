@@ -1,7 +1,7 @@
 /**
  * The `rez.*` modules package definitions import, with what they do in Rez
  * 3.4 (`src/rez/utils/lint_helper.py`, `package_py_utils.py`, `system.py`,
- * `exceptions.py`, `utils/sourcecode.py`).
+ * `exceptions.py`, `utils/sourcecode.py`, `utils/platform_.py`).
  */
 import {
   EXCEPTION,
@@ -45,6 +45,34 @@ class RezSystem extends HostObject {
   }
 }
 
+/**
+ * `rez.utils.platform_.platform_`, the object Rez's `system` is built on:
+ * package code reads `platform_.name` (the platform), `.arch` and `.os`.
+ */
+class RezPlatform extends HostObject {
+  readonly pyTypeName = "Platform";
+  constructor(
+    private readonly info: () => SystemInfo,
+    private readonly report: (kind: HostQuery["kind"], query: string, answer: string) => void,
+  ) {
+    super();
+  }
+
+  override getAttr(name: string): PyValue {
+    const field = name === "name" ? "platform" : name === "arch" || name === "os" ? name : undefined;
+    if (field === undefined) throw outsideSubset(`'platform_.${name}' (from rez.utils.platform_)`);
+    const v = this.info()[field];
+    this.report("platform", `platform_.${name}`, v);
+    return v;
+  }
+
+  override repr(): string {
+    // Rez's platform_ is an instance of the host platform's subclass.
+    const cls = ({ linux: "LinuxPlatform", osx: "OSXPlatform", windows: "WindowsPlatform" } as Record<string, string>)[this.info().platform] ?? "Platform";
+    return `<rez.utils.platform_.${cls} object>`;
+  }
+}
+
 function rezExceptions(invalidPackageError: PyExceptionType): PyModule {
   const rezError = new PyExceptionType("RezError", EXCEPTION);
   const members: Record<string, PyValue> = { RezError: rezError, InvalidPackageError: invalidPackageError };
@@ -83,7 +111,8 @@ export function rezImporter(o: RezModuleOptions): Importer {
     // Imported under another name, a decorator is a function like any other: Rez drops it from the attributes.
     for (const d of [o.early, o.late, o.include]) if (d instanceof PyBuiltin) MODULE_FUNCTIONS.add(d);
     const sourcecode = new PyModule("rez.utils.sourcecode", { early: o.early, late: o.late, include: o.include });
-    const utils = new PyModule("rez.utils", { lint_helper: lintHelper, sourcecode });
+    const platformModule = new PyModule("rez.utils.platform_", { platform_: new RezPlatform(o.system, o.report) });
+    const utils = new PyModule("rez.utils", { lint_helper: lintHelper, sourcecode, platform_: platformModule });
     const refuseProcess = (fname: string) =>
       moduleFunction(fname, (args) => {
         const attr = typeof args[0] === "string" ? ` for '${args[0]}'` : "";
@@ -110,6 +139,7 @@ export function rezImporter(o: RezModuleOptions): Importer {
       ["rez.utils", utils],
       ["rez.utils.lint_helper", lintHelper],
       ["rez.utils.sourcecode", sourcecode],
+      ["rez.utils.platform_", platformModule],
       ["rez.package_py_utils", pyUtils],
       ["rez.system", systemModule],
       ["rez.exceptions", exceptions],
