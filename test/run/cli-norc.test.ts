@@ -27,7 +27,9 @@ test("run --norc passes TANTALUS_NORC=1 to the container; without it nothing is 
   writeFileSync(join(dir, "tantalus.yaml"), "store: ./store\nworkflows:\n  rough_layout:\n    request: [busybox]\n");
   const env = { PATH: process.env.PATH, HOME: home, USER: "root", TANTALUS_CACHE_DIR: join(dir, "cache") };
   const dry = (...flags: string[]) => {
-    const r = spawnSync(process.execPath, ["--import", TSX, join(HERE, "cli.ts"), "run", "rough_layout", "--runtime", "podman", "--dry-run", ...flags], { cwd: dir, env, encoding: "utf8" });
+    // --tag: the fixture image was not built from this configuration (it has no stamp), and a dry run
+    // builds a stale image first, as a real run would.
+    const r = spawnSync(process.execPath, ["--import", TSX, join(HERE, "cli.ts"), "run", "rough_layout", "--tag", "rough_layout:test", "--runtime", "podman", "--dry-run", ...flags], { cwd: dir, env, encoding: "utf8" });
     assert.equal(r.status, 0, r.stderr);
     return r.stdout.trim().split("\n").pop()!;
   };
