@@ -229,30 +229,8 @@ export function register(program: Command): void {
     });
 }
 
-/** The run settings as `tantalus run` computes them: the configuration's, then the flags. */
+/** The run settings as `tantalus run` computes them (src/cli/run-settings.ts): the configuration's, then the flags. */
 async function runSettingsFor(workflow: string, opts: Pick<SubmitOpts, "config" | "store" | "runtime" | "network" | "gpu" | "volume" | "env">) {
-  const [settingsMod, configMod, identityMod, cacheMod] = await Promise.all([
-    import("../../run/settings.js"),
-    import("../../run/config.js"),
-    import("../../run/identity.js"),
-    import("../../run/cache.js"),
-  ]);
-  const env = process.env;
-  const identity = identityMod.currentIdentity(env);
-  const discover = await import("../../config/discover.js");
-  const files = discover.discoverConfigFiles({ ...(opts.config !== undefined ? { config: opts.config } : {}), env });
-  const cacheDir = cacheMod.runCacheDir(env, env.HOME || identity.home);
-  const fromConfig = discover.configFileList(files).length > 0 ? await configMod.loadRunConfig(files, workflow, identity.home, env, cacheDir) : undefined;
-  const settings = settingsMod.applyFlags(fromConfig?.settings ?? settingsMod.defaultRunSettings(), {
-    runtime: opts.runtime,
-    network: opts.network,
-    gpu: opts.gpu,
-    volumes: opts.volume,
-    env: opts.env,
-  });
-  const storeDir =
-    opts.store !== undefined
-      ? resolve(opts.store)
-      : (fromConfig?.storeDir ?? (await import("../../config/index.js")).loadConfig(undefined, { files, env, required: false }).store);
+  const { settings, storeDir } = await (await import("../run-settings.js")).runSettingsFor(workflow, opts);
   return { settings, storeDir, registry: settings.registry };
 }

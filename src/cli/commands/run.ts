@@ -1,4 +1,3 @@
-import { resolve } from "node:path";
 import type { Command } from "@commander-js/extra-typings";
 import { UsageError } from "../../errors.js";
 
@@ -44,35 +43,8 @@ export function register(program: Command): void {
     .action(async (workflow, programArgs, opts: RunOpts) => {
       if (opts.command !== undefined && programArgs.length > 0) throw new UsageError("give either -c COMMAND or a program after --, not both");
       // Only what a launch needs is loaded: `tantalus run` is on the artist's critical path.
-      const [run, settingsMod, configMod, identityMod, cacheMod, discover] = await Promise.all([
-        import("../../run/run.js"),
-        import("../../run/settings.js"),
-        import("../../run/config.js"),
-        import("../../run/identity.js"),
-        import("../../run/cache.js"),
-        import("../../config/discover.js"),
-      ]);
-      const env = process.env;
-      const identity = identityMod.currentIdentity(env);
-      // Found without reading them: the validated settings are cached per version of the files.
-      const files = discover.discoverConfigFiles({ ...(opts.config !== undefined ? { config: opts.config } : {}), env });
-      const configFiles = discover.configFileList(files);
-      const cacheDir = cacheMod.runCacheDir(env, env.HOME || identity.home);
-      const fromConfig = configFiles.length > 0 ? await configMod.loadRunConfig(files, workflow, identity.home, env, cacheDir) : undefined;
-      const settings = settingsMod.applyFlags(fromConfig?.settings ?? settingsMod.defaultRunSettings(), {
-        runtime: opts.runtime,
-        network: opts.network,
-        gpu: opts.gpu,
-        display: opts.display,
-        volumes: opts.volume,
-        // the image's entrypoint skips the user's rc file when TANTALUS_NORC is set (src/run/entrypoint.ts)
-        env: opts.norc ? [...opts.env, "TANTALUS_NORC=1"] : opts.env,
-      });
-      // Without a file, the layers are the defaults and TANTALUS_STORE: still one way to the store.
-      const storeDir =
-        opts.store !== undefined
-          ? resolve(opts.store)
-          : (fromConfig?.storeDir ?? (await import("../../config/index.js")).loadConfig(undefined, { files, env, required: false }).store);
+      const [run, { runSettingsFor }] = await Promise.all([import("../../run/run.js"), import("../run-settings.js")]);
+      const { env, identity, files, configFiles, settings, storeDir } = await runSettingsFor(workflow, opts);
       const source: import("../../run/image.js").ImageSource = { storeDir };
       if (settings.registry) source.registry = settings.registry;
       if (configFiles.length > 0) {
