@@ -10,7 +10,6 @@
  * becomes one sentence naming the directory, never a retry.
  */
 import fs from "node:fs";
-import { mkdir, stat, lstat, readlink } from "node:fs/promises";
 import path from "node:path";
 import { TantalusError, systemErrorText } from "../errors.js";
 
@@ -59,37 +58,11 @@ export function makeDirsSync(dir: string, mode?: number): void {
   }
 }
 
-/** makeDirsSync without blocking the event loop. */
+/**
+ * makeDirsSync for async callers: the same walk and the same refusals. It
+ * creates at most a few folders, rarely, so a second copy of the walk on
+ * promises bought nothing but a chance to drift.
+ */
 export async function makeDirs(dir: string, mode?: number): Promise<void> {
-  const abs = path.resolve(dir);
-  const missing: string[] = [];
-  for (let p = abs; ; p = path.dirname(p)) {
-    let st: fs.Stats | undefined;
-    try {
-      st = await stat(p);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw refusal(abs, p, systemErrorText(e));
-    }
-    if (st) {
-      if (!st.isDirectory()) throw refusal(abs, p, "is not a directory");
-      break;
-    }
-    missing.push(p);
-    if (path.dirname(p) === p) break;
-  }
-  for (const p of missing.reverse()) {
-    try {
-      await mkdir(p, mode === undefined ? {} : { mode });
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === "EEXIST") {
-        const l = await lstat(p).catch(() => undefined);
-        const s = await stat(p).catch(() => undefined);
-        if (l?.isSymbolicLink() && !s) throw refusal(abs, p, danglingText(p, await readlink(p)));
-        if (s?.isDirectory()) continue; // made meanwhile by another process
-        throw refusal(abs, p, "is not a directory");
-      }
-      throw refusal(abs, p, systemErrorText(e));
-    }
-  }
+  makeDirsSync(dir, mode);
 }
