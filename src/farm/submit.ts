@@ -7,7 +7,6 @@
 import { TantalusError, UsageError } from "../errors.js";
 import { OciStore } from "../image/layout/store.js";
 import { formatReference, parseReference } from "../image/remote/reference.js";
-import type { RunSettings } from "../run/settings.js";
 import { Label } from "../build/labels.js";
 import { findStoredImage } from "../build/stored.js";
 import { pushStoredImage } from "../build/distribution.js";
@@ -20,25 +19,15 @@ export type FarmEngine = (typeof FARM_ENGINES)[number];
 /** Where a node keeps images when neither --node-store nor $TANTALUS_NODE_STORE says: node-local, per user. */
 export const DEFAULT_NODE_STORE = "/var/tmp/tantalus-node-store";
 
-export interface FarmSubmitOptions {
+/** What `farm submit` takes: the job as the script describes it (slurm.ts), less what the submission finds itself (the pinned image, the comments). */
+export interface FarmSubmitOptions extends Omit<SlurmJobSpec, "image" | "comments"> {
   engine: FarmEngine;
-  workflow: string;
   storeDir: string;
   /** REGISTRY/PREFIX: the image goes to PREFIX/<workflow>@sha256:… */
   registry: string;
-  insecure: boolean;
   /** Push the image (default); without, the registry must already have it (`tantalus push`). */
   push: boolean;
   dryRun: boolean;
-  settings: RunSettings;
-  command?: string;
-  argv?: string[];
-  array?: string;
-  partition?: string;
-  sbatchOptions: string[];
-  output?: string;
-  nodeStore: string;
-  tantalus: string[];
   env?: NodeJS.ProcessEnv;
   log?: (line: string) => void;
 }
@@ -79,24 +68,16 @@ export async function submitFarmJob(opts: FarmSubmitOptions): Promise<FarmSubmis
     await pushStoredImage(store, found.ref, target, { insecure: opts.insecure });
     pushed = true;
   }
+  const { engine: _engine, storeDir: _storeDir, registry: _registry, push: _push, dryRun: _dryRun, env: _env, log: _log, ...job } = opts;
   const spec: SlurmJobSpec = {
-    workflow: opts.workflow,
+    ...job,
     image,
     settings: { ...opts.settings, passthrough: [...opts.settings.passthrough, ...SCHEDULER_PASSTHROUGH] },
-    sbatchOptions: opts.sbatchOptions,
-    nodeStore: opts.nodeStore,
-    tantalus: opts.tantalus,
-    insecure: opts.insecure,
     comments: [
       `tantalus farm submit: workflow ${opts.workflow}, image ${image} (store ${found.ref})`,
       ...(labels[Label.Resolve] ? [`resolve: ${labels[Label.Resolve]}`] : []),
     ],
   };
-  if (opts.command !== undefined) spec.command = opts.command;
-  if (opts.argv !== undefined) spec.argv = opts.argv;
-  if (opts.array !== undefined) spec.array = opts.array;
-  if (opts.partition !== undefined) spec.partition = opts.partition;
-  if (opts.output !== undefined) spec.output = opts.output;
   const script = slurmScript(spec);
   if (opts.dryRun) return { image, script, pushed };
   const jobId = submitSlurmScript(script, { env: opts.env ?? process.env });
