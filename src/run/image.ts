@@ -9,7 +9,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { ImageOutOfDateError, TantalusError } from "../errors.js";
 import { DigestMismatchError } from "../image/digest.js";
-import { BlobNotFoundError, OciStore, StoreAnnotation, defaultWorkflowOf, isWritableDir, repairHint } from "../image/layout/store.js";
+import { BlobNotFoundError, OciStore, StoreAnnotation, defaultWorkflowOf, isReadOnlyStore, repairHint } from "../image/layout/store.js";
 import { Annotation, type Descriptor } from "../image/types.js";
 import type { WorkflowImage } from "./runtimes/types.js";
 
@@ -81,7 +81,7 @@ export async function ensureImage(source: ImageSource, workflow: string, opts: E
   let tag: string | undefined;
   let store: OciStore | undefined;
   // A shared store this user cannot write (the build host writes it): run what is there, never build or pull into it.
-  const sharedReadOnly = existsSync(join(source.storeDir, "oci-layout")) && !(await isWritableDir(source.storeDir));
+  const sharedReadOnly = await isReadOnlyStore(source.storeDir);
   if (source.builder) {
     store = await OciStore.open(source.storeDir, sharedReadOnly ? { readOnly: true } : {});
     try {

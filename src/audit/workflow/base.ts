@@ -322,11 +322,11 @@ export async function loadBaseImage(reference: string, opts: LoadBaseOptions): P
   }
   // Loaded lazily: only non-demo bases need the image store.
   const { OciStore, importContainersStorage, importImage } = await import("../../image/index.js");
-  const { isWritableDir } = await import("../../image/layout/store.js");
+  const { isReadOnlyStore } = await import("../../image/layout/store.js");
   const imports = spelling.kind === "containers-storage" || LOCAL_TRANSPORTS.test(ref);
   // Only an import (or the pull of a registry base the store lacks) writes; a stored image is
   // read, so a shared store this user cannot write can be audited.
-  const readOnly = !imports && fs.existsSync(path.join(opts.store, "oci-layout")) && !(await isWritableDir(opts.store));
+  const readOnly = !imports && (await isReadOnlyStore(opts.store));
   const store = await OciStore.open(opts.store, readOnly ? { readOnly: true } : {});
   let image;
   if (spelling.kind === "containers-storage") image = await importContainersStorage(store, spelling.name);

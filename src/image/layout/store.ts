@@ -19,7 +19,7 @@
  * and the build's memo entries are not, since each is checked when read and
  * a torn one is a miss.
  */
-import { constants as fsConstants, createReadStream } from "node:fs";
+import { constants as fsConstants, createReadStream, existsSync } from "node:fs";
 import { access, open, readdir, readFile, rename, rm, stat, utimes } from "node:fs/promises";
 import { join, resolve as resolvePath } from "node:path";
 import { pipeline as pipelineCb, Readable, Transform, type TransformCallback, type Writable } from "node:stream";
@@ -132,6 +132,14 @@ export async function isWritableDir(dir: string): Promise<boolean> {
     if (isErrno(e, "ENOENT")) return true; // created on open
     throw e;
   }
+}
+
+/**
+ * A store that exists and this process cannot write: a shared store the build
+ * host writes, which readers (run, audit) open read-only and never build into.
+ */
+export async function isReadOnlyStore(dir: string): Promise<boolean> {
+  return existsSync(join(dir, "oci-layout")) && !(await isWritableDir(dir));
 }
 
 const REF_NAME_RE = /^[A-Za-z0-9]+(?:(?:[-._:@+]|--)[A-Za-z0-9]+)*(?:\/[A-Za-z0-9]+(?:(?:[-._:@+]|--)[A-Za-z0-9]+)*)*$/;
