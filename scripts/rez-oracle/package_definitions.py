@@ -28,25 +28,30 @@ from rez.utils.data_utils import ModifyList
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "test", "fixtures", "packages")
 
 
-def encode(v):
+def encode(v, text=lambda s: s):
+    """Rez's loaded value as JSON; `text` rewrites strings (python_constructs.py writes fixture paths as @ROOT@)."""
     if isinstance(v, ModifyList):
-        return {"$ModifyList": {"append": encode(v.append), "prepend": encode(v.prepend)}}
+        return {"$ModifyList": {"append": encode(v.append, text), "prepend": encode(v.prepend, text)}}
     if isinstance(v, SourceCode):
         return {"$function": v.funcname, "late": bool(v.late_binding)}
     if callable(v) and hasattr(v, "__name__"):
         return {"$function": v.__name__, "late": hasattr(v, "_late")}
-    if isinstance(v, bool) or v is None or isinstance(v, str):
+    if isinstance(v, bool) or v is None:
         return v
+    if isinstance(v, str):
+        return text(v)
     if isinstance(v, int):
         return v if abs(v) < 2 ** 53 else {"$int": str(v)}
     if isinstance(v, float):
         return {"$float": repr(v)}
     if isinstance(v, tuple):
-        return {"$tuple": [encode(x) for x in v]}
+        return {"$tuple": [encode(x, text) for x in v]}
     if isinstance(v, list):
-        return [encode(x) for x in v]
+        return [encode(x, text) for x in v]
+    if isinstance(v, set):
+        return {"$set": sorted(encode(x, text) for x in v)}
     if isinstance(v, dict):
-        return {"$dict": [[encode(k), encode(x)] for k, x in v.items()]}
+        return {"$dict": [[encode(k, text), encode(x, text)] for k, x in v.items()]}
     return {"$repr": repr(v)}
 
 

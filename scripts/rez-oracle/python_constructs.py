@@ -42,10 +42,9 @@ os.environ["REZ_PACKAGES_PATH"] = REPO
 os.chdir(REPO)
 
 from rez.serialise import load_from_file, FileFormat  # noqa: E402
-from rez.utils.sourcecode import SourceCode  # noqa: E402
-from rez.utils.data_utils import ModifyList  # noqa: E402
 from rez.resolved_context import ResolvedContext  # noqa: E402
 from rez.system import system  # noqa: E402
+import package_definitions  # noqa: E402  (beside this script)
 
 CONTEXTS = ["hostplatform==1.0", "linthelper==1.0", "osmodule==1.0", "namespace==1.0", "regex==1.0"]
 
@@ -55,29 +54,8 @@ def scrub(s):
 
 
 def encode(v):
-    if isinstance(v, ModifyList):
-        return {"$ModifyList": {"append": encode(v.append), "prepend": encode(v.prepend)}}
-    if isinstance(v, SourceCode):
-        return {"$function": v.funcname, "late": bool(v.late_binding)}
-    if callable(v) and hasattr(v, "__name__"):
-        return {"$function": v.__name__, "late": hasattr(v, "_late")}
-    if isinstance(v, bool) or v is None:
-        return v
-    if isinstance(v, str):
-        return scrub(v)
-    if isinstance(v, int):
-        return v if abs(v) < 2 ** 53 else {"$int": str(v)}
-    if isinstance(v, float):
-        return {"$float": repr(v)}
-    if isinstance(v, tuple):
-        return {"$tuple": [encode(x) for x in v]}
-    if isinstance(v, list):
-        return [encode(x) for x in v]
-    if isinstance(v, set):
-        return {"$set": sorted(encode(x) for x in v)}
-    if isinstance(v, dict):
-        return {"$dict": [[encode(k), encode(x)] for k, x in v.items()]}
-    return {"$repr": repr(v)}
+    # package_definitions.py's encoding (as rez-parity.test.ts reads it), with fixture paths as @ROOT@.
+    return package_definitions.encode(v, scrub)
 
 
 def main():
