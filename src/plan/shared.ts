@@ -1,6 +1,18 @@
 import { TantalusError } from "../errors.js";
 import { assemblePlan } from "./assemble.js";
-import { members, remove, setKey, setOf, size, size3, sizeMinus, union, wordsFor, emptySet, type ImageSet } from "./bitset.js";
+import {
+  members,
+  remove,
+  setKey,
+  setOf,
+  size,
+  size3,
+  sizeMinus,
+  union,
+  wordsFor,
+  emptySet,
+  type ImageSet,
+} from "./bitset.js";
 import { Heap } from "./heap.js";
 import { assertTiersFit, canonicalize, compareStrings, type CanonicalStudio } from "./input.js";
 import { layerKey } from "./key.js";
@@ -120,7 +132,17 @@ function groupsWithinBudget(studio: CanonicalStudio): MergedGroups {
       g.bytes += v.bytes;
       continue;
     }
-    addGroup({ tier: v.tier, images, imageCount: v.images.length, bytes: v.bytes, variants: [n], name: v.id, big, alive: true, atoms: [groups.length] });
+    addGroup({
+      tier: v.tier,
+      images,
+      imageCount: v.images.length,
+      bytes: v.bytes,
+      variants: [n],
+      name: v.id,
+      big,
+      alive: true,
+      atoms: [groups.length],
+    });
   }
   // Small variants used together can add up to a big layer: protect it like a big variant.
   groups.forEach((g, id) => {
@@ -133,7 +155,13 @@ function groupsWithinBudget(studio: CanonicalStudio): MergedGroups {
   studio.images.forEach((image, i) => {
     if (count[i]! > image.available) over[i >>> 5]! |= 1 << (i & 31);
   });
-  const atoms = groups.map((g) => ({ tier: g.tier, images: members(g.images), bytes: g.bytes, big: g.big, variants: [...g.variants] }));
+  const atoms = groups.map((g) => ({
+    tier: g.tier,
+    images: members(g.images),
+    bytes: g.bytes,
+    big: g.big,
+    variants: [...g.variants],
+  }));
   const result = (): MergedGroups => ({ atoms, layers: groups.filter((g) => g.alive).map((g) => g.atoms) });
   if (size(over) === 0) return result();
 
@@ -229,7 +257,8 @@ function groupsWithinBudget(studio: CanonicalStudio): MergedGroups {
   const dead = studio.tiers.map(() => 0);
   while (size(over) > 0) {
     const m = heap.pop();
-    if (!m) throw new TantalusError("internal error: the layer planner ran out of merges with images still over budget");
+    if (!m)
+      throw new TantalusError("internal error: the layer planner ran out of merges with images still over budget");
     if (!groups[m.a]!.alive) continue;
     if (!groups[m.b]!.alive || size3(groups[m.a]!.images, groups[m.b]!.images, over) !== m.relief) {
       const again = bestPartner(m.a);
@@ -245,8 +274,8 @@ function groupsWithinBudget(studio: CanonicalStudio): MergedGroups {
     }
     // Dead groups stay in the tier lists until they are half of them.
     const tier = groups[id]!.tier;
-    dead[tier] += 2;
-    if (dead[tier]! * 2 > byTier[tier]!.length) {
+    dead[tier] = dead[tier]! + 2;
+    if (dead[tier] * 2 > byTier[tier]!.length) {
       byTier[tier] = byTier[tier]!.filter((x) => groups[x]!.alive);
       dead[tier] = 0;
     }
@@ -261,9 +290,17 @@ function orderedPlan(studio: CanonicalStudio, atoms: MergedGroups["atoms"], laye
     const variants = members.flatMap((a) => atoms[a]!.variants).sort((a, b) => a - b);
     const images = [...new Set(members.flatMap((a) => atoms[a]!.images))].sort((a, b) => a - b);
     const bytes = members.reduce((s, a) => s + atoms[a]!.bytes, 0);
-    return { tier: atoms[members[0]!]!.tier, images, bytes, variants, key: layerKey(variants.map((n) => studio.variants[n]!.id)) };
+    return {
+      tier: atoms[members[0]!]!.tier,
+      images,
+      bytes,
+      variants,
+      key: layerKey(variants.map((n) => studio.variants[n]!.id)),
+    };
   });
-  live.sort((x, y) => x.tier - y.tier || y.images.length - x.images.length || y.bytes - x.bytes || compareStrings(x.key, y.key));
+  live.sort(
+    (x, y) => x.tier - y.tier || y.images.length - x.images.length || y.bytes - x.bytes || compareStrings(x.key, y.key),
+  );
   const perImage: number[][][] = studio.images.map(() => []);
   for (const { images, variants } of live) {
     for (const i of images) perImage[i]!.push(variants);
