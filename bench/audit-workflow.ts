@@ -31,7 +31,8 @@ const PLUGINS = 5;
 const GROUP = 10;
 
 /** Numbers as letters: digits at the end of a library name would make every library one "family" (libfoo_1, libfoo_2). */
-const letters = (n: number) => String.fromCharCode(97 + Math.floor(n / 26 / 26) % 26, 97 + (Math.floor(n / 26) % 26), 97 + (n % 26));
+const letters = (n: number) =>
+  String.fromCharCode(97 + (Math.floor(n / 26 / 26) % 26), 97 + (Math.floor(n / 26) % 26), 97 + (n % 26));
 const pkgName = (i: number) => `synth_${letters(i)}`;
 const libName = (i: number, j: number) => `lib${letters(i)}${letters(j)}.so.1`;
 
@@ -52,22 +53,42 @@ function writeRepository(dir: string, packages: number, filesPer: number): numbe
         `def commands():\n    env.LD_LIBRARY_PATH.prepend('{root}/lib')\n    env.PATH.prepend('{root}/bin')\n    env.PYTHONPATH.append('{root}/python')\n`,
     );
     for (let j = 0; j < LIBS; j++) {
-      const needed = ["libc.so.6", ...(j > 0 ? [libName(i, j - 1)] : []), ...(j > 1 ? [libName(i, j - 2)] : []), ...(deps.length && j < 3 ? [libName(deps[0]!, j)] : [])];
+      const needed = [
+        "libc.so.6",
+        ...(j > 0 ? [libName(i, j - 1)] : []),
+        ...(j > 1 ? [libName(i, j - 2)] : []),
+        ...(deps.length && j < 3 ? [libName(deps[0]!, j)] : []),
+      ];
       write(path.join(root, "lib", libName(i, j)), buildElf({ ...elf, soname: libName(i, j), needed }), 0o755);
     }
     for (let j = 0; j < PROGRAMS; j++) {
       const needed = [libName(i, LIBS - 1), libName(i, j), "libc.so.6"];
-      write(path.join(root, "bin", `tool${j}`), buildElf({ ...elf, type: ET.DYN, interpreter: "/lib64/ld-linux-x86-64.so.2", needed, flags1: 0x08000000 }), 0o755);
+      write(
+        path.join(root, "bin", `tool${j}`),
+        buildElf({ ...elf, type: ET.DYN, interpreter: "/lib64/ld-linux-x86-64.so.2", needed, flags1: 0x08000000 }),
+        0o755,
+      );
     }
     for (let j = 0; j < MODULES; j++) {
-      write(path.join(root, "python", pkgName(i), `_ext${j}.cpython-311-x86_64-linux-gnu.so`), buildElf({ ...elf, needed: [libName(i, j), "libc.so.6"] }), 0o755);
+      write(
+        path.join(root, "python", pkgName(i), `_ext${j}.cpython-311-x86_64-linux-gnu.so`),
+        buildElf({ ...elf, needed: [libName(i, j), "libc.so.6"] }),
+        0o755,
+      );
     }
     for (let j = 0; j < PLUGINS; j++) {
-      write(path.join(root, "plugins", `plugin${j}.so`), buildElf({ ...elf, needed: [libName(i, LIBS - 1 - j), "libc.so.6"], runpath: "$ORIGIN/../lib" }), 0o755);
+      write(
+        path.join(root, "plugins", `plugin${j}.so`),
+        buildElf({ ...elf, needed: [libName(i, LIBS - 1 - j), "libc.so.6"], runpath: "$ORIGIN/../lib" }),
+        0o755,
+      );
     }
     const rest = filesPer - 1 - LIBS - PROGRAMS - MODULES - PLUGINS;
     for (let k = 0; k < rest; k++) {
-      write(path.join(root, "python", pkgName(i), `m${Math.floor(k / 50)}`, `f${k}.py`), `# ${pkgName(i)} module ${k}\nVALUE = ${k}\n`);
+      write(
+        path.join(root, "python", pkgName(i), `m${Math.floor(k / 50)}`, `f${k}.py`),
+        `# ${pkgName(i)} module ${k}\nVALUE = ${k}\n`,
+      );
     }
   }
   return files;
@@ -97,7 +118,12 @@ export async function run(args: string[]): Promise<void> {
       const repos = new Repositories(config.packagesPath, { cache: false });
       const s = performance.now();
       const a = await auditWorkflow(config, "big", { repos, base });
-      runs.push({ seconds: (performance.now() - s) / 1000, files: a.files, audited: a.audited, findings: a.findings.length });
+      runs.push({
+        seconds: (performance.now() - s) / 1000,
+        files: a.files,
+        audited: a.audited,
+        findings: a.findings.length,
+      });
     }
     const secs = runs.map((r) => r.seconds).sort((a, b) => a - b);
     const ref = reference.sort((a, b) => a - b);

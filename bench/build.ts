@@ -40,7 +40,11 @@ type ConfigLib = typeof import("../src/config/index.js");
 let lib: { buildWorkflows: BuildLib["buildWorkflows"]; loadConfig: ConfigLib["loadConfig"] };
 
 async function loadDist(): Promise<void> {
-  const tsc = spawnSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, "tsconfig.json")], { encoding: "utf8" });
+  const tsc = spawnSync(
+    process.execPath,
+    [join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, "tsconfig.json")],
+    { encoding: "utf8" },
+  );
   if (tsc.status !== 0) throw new Error(`building dist/ failed:\n${tsc.stdout}${tsc.stderr}`);
   const dist = (p: string) => new URL(`../dist/${p}`, import.meta.url).href;
   const build = (await import(dist("build/index.js"))) as BuildLib;
@@ -57,12 +61,34 @@ interface Row {
   stored?: number;
 }
 
-async function timedBuild(config: LoadedConfig, store: string, compression: LayerCompression, level: number, events?: BuildEvent[], jobs?: number): Promise<{ row: Row; report: BuildReport }> {
+async function timedBuild(
+  config: LoadedConfig,
+  store: string,
+  compression: LayerCompression,
+  level: number,
+  events?: BuildEvent[],
+  jobs?: number,
+): Promise<{ row: Row; report: BuildReport }> {
   const t0 = process.hrtime.bigint();
   const c0 = cpuNow();
-  const report = await lib.buildWorkflows(config, [], { store, compression, level, ...(events ? { onEvent: (e) => events.push(e) } : {}), ...(jobs !== undefined ? { jobs } : {}) });
+  const report = await lib.buildWorkflows(config, [], {
+    store,
+    compression,
+    level,
+    ...(events ? { onEvent: (e) => events.push(e) } : {}),
+    ...(jobs !== undefined ? { jobs } : {}),
+  });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  return { row: { what: `tantalus build --all (${compression}-${level})`, seconds, cpu: cpuNow() - c0, bytes: report.stats.bytesArchived, stored: report.stats.bytesStored }, report };
+  return {
+    row: {
+      what: `tantalus build --all (${compression}-${level})`,
+      seconds,
+      cpu: cpuNow() - c0,
+      bytes: report.stats.bytesArchived,
+      stored: report.stats.bytesStored,
+    },
+    report,
+  };
 }
 
 export async function run(args: string[]): Promise<void> {
@@ -75,12 +101,16 @@ export async function run(args: string[]): Promise<void> {
       studioDir = join(work, "studio");
       const t0 = performance.now();
       const s = await generateStudio(studioDir, { scale });
-      process.stdout.write(`studio (scale ${scale}): ${s.variants} variants, ${(s.bytes / 1e6).toFixed(0)} MB in ${s.files} files, generated in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+      process.stdout.write(
+        `studio (scale ${scale}): ${s.variants} variants, ${(s.bytes / 1e6).toFixed(0)} MB in ${s.files} files, generated in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
+      );
     }
     const packages = join(studioDir, "packages");
     // Images with the repository at a fixed path, as a studio would configure it.
     const configFile = join(studioDir, "tantalus.yaml");
-    const text = (await import("node:fs")).readFileSync(configFile, "utf8").replace(/^( {2}root_map: ).*$/m, `$1${JSON.stringify({ [packages]: "/studio/packages" })}`);
+    const text = (await import("node:fs"))
+      .readFileSync(configFile, "utf8")
+      .replace(/^( {2}root_map: ).*$/m, `$1${JSON.stringify({ [packages]: "/studio/packages" })}`);
     await writeFile(configFile, text);
     const config = lib.loadConfig(configFile);
     const rows: Row[] = [];
@@ -91,7 +121,9 @@ export async function run(args: string[]): Promise<void> {
 
     // 1 + 2, each pair back to back so both see the same machine load.
     const gz = await timedBuild(config, join(work, "store-gzip"), "gzip", 1);
-    const roots = [...new Set([...gz.report.plan.layers.values()].flatMap((l) => l.variants.map((v) => v.root)))].sort();
+    const roots = [
+      ...new Set([...gz.report.plan.layers.values()].flatMap((l) => l.variants.map((v) => v.root))),
+    ].sort();
     const list = join(work, "roots.txt");
     await writeFile(list, roots.map((r) => relative("/", r)).join("\n") + "\n");
     const gnuTar = `tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@1 -C / -cf - -T '${list}'`;
@@ -103,7 +135,9 @@ export async function run(args: string[]): Promise<void> {
     rows.push(gz.row, gnu("tar | gzip -1 (same roots)", `${gnuTar} | gzip -1 | wc -c`));
     // 4. Rebuild after one package changed (a file added to one variant's root), right after the cold
     //    build, with the same page cache; the median of three, each after a new change.
-    const layout = gz.report.results.flatMap((r) => r.context.resolved).find((v) => v.name === "layout_tools") ?? gz.report.results[0]!.context.resolved.at(-1)!;
+    const layout =
+      gz.report.results.flatMap((r) => r.context.resolved).find((v) => v.name === "layout_tools") ??
+      gz.report.results[0]!.context.resolved.at(-1)!;
     let change = 0;
     const rebuild = async (store: string, compression: LayerCompression, level: number) => {
       const rebuilds: { row: Row; events: BuildEvent[] }[] = [];
@@ -118,7 +152,9 @@ export async function run(args: string[]): Promise<void> {
       return median;
     };
     const rb = await rebuild("store-gzip", "gzip", 1);
-    const rewritten = rb.events.filter((e): e is Extract<BuildEvent, { type: "layer-done" }> => e.type === "layer-done" && !e.cached);
+    const rewritten = rb.events.filter(
+      (e): e is Extract<BuildEvent, { type: "layer-done" }> => e.type === "layer-done" && !e.cached,
+    );
 
     const zs = await timedBuild(config, join(work, "store-zstd"), "zstd", 3);
     rows.push(zs.row, gnu("tar | zstd -3 (same roots)", `${gnuTar} | zstd -3 -q -c | wc -c`));
@@ -138,13 +174,24 @@ export async function run(args: string[]): Promise<void> {
       const cmds: string[] = [];
       for (const r of gz.report.results) {
         const file = join(work, `Containerfile.${r.workflow}`);
-        const copies = r.context.resolved.map((v) => `COPY ${relative(packages, v.root)} /studio/packages/${relative(packages, v.root)}`);
+        const copies = r.context.resolved.map(
+          (v) => `COPY ${relative(packages, v.root)} /studio/packages/${relative(packages, v.root)}`,
+        );
         await writeFile(file, ["FROM scratch", ...copies, ""].join("\n"));
-        cmds.push(`buildah ${storage} bud --quiet --layers=false -f '${file}' -t 'bench/${r.workflow.toLowerCase()}' '${packages}' >/dev/null`);
-        cmds.push(`buildah ${storage} push --quiet 'bench/${r.workflow.toLowerCase()}' 'oci:${join(work, "buildah-oci")}:${r.workflow.toLowerCase()}'`);
+        cmds.push(
+          `buildah ${storage} bud --quiet --layers=false -f '${file}' -t 'bench/${r.workflow.toLowerCase()}' '${packages}' >/dev/null`,
+        );
+        cmds.push(
+          `buildah ${storage} push --quiet 'bench/${r.workflow.toLowerCase()}' 'oci:${join(work, "buildah-oci")}:${r.workflow.toLowerCase()}'`,
+        );
       }
       const b = shell(cmds.join(" && "));
-      buildah = { what: `buildah bud FROM scratch + COPY, push oci: (${gz.report.results.length} images)`, seconds: b.seconds, cpu: b.cpu, bytes: 0 };
+      buildah = {
+        what: `buildah bud FROM scratch + COPY, push oci: (${gz.report.results.length} images)`,
+        seconds: b.seconds,
+        cpu: b.cpu,
+        bytes: 0,
+      };
       rows.push(buildah);
     }
 
@@ -163,19 +210,25 @@ export async function run(args: string[]): Promise<void> {
     const mbps = (r: Row) => r.bytes / r.seconds;
     const perCpu = (r: Row) => r.bytes / r.cpu;
     const byName = (prefix: string) => rows.find((r) => r.what.startsWith(prefix))!;
-    const ratio = (ours: Row, gnu: string) => `${(mbps(ours) / mbps(byName(gnu))).toFixed(2)}x wall, ${(perCpu(ours) / perCpu(byName(gnu))).toFixed(2)}x per CPU-s`;
+    const ratio = (ours: Row, gnu: string) =>
+      `${(mbps(ours) / mbps(byName(gnu))).toFixed(2)}x wall, ${(perCpu(ours) / perCpu(byName(gnu))).toFixed(2)}x per CPU-s`;
     out.push("");
-    out.push(`throughput vs the machine (same bytes, same run; goal >= 0.8 wall): gzip-1 ${ratio(gz.row, "tar | gzip -1")}; zstd-3 ${ratio(zs.row, "tar | zstd -3")}; gzip-6 ${ratio(df.row, "tar | gzip -6")}`);
+    out.push(
+      `throughput vs the machine (same bytes, same run; goal >= 0.8 wall): gzip-1 ${ratio(gz.row, "tar | gzip -1")}; zstd-3 ${ratio(zs.row, "tar | zstd -3")}; gzip-6 ${ratio(df.row, "tar | gzip -6")}`,
+    );
     const cores = availableParallelism();
     const floor = oneThread.row.cpu / cores;
     out.push(
       `zstd-3 floor: on one thread the build takes ${oneThread.row.cpu.toFixed(2)} CPU-s (${oneThread.row.seconds.toFixed(2)} s wall); spread perfectly over ${cores} cores, no schedule beats ${floor.toFixed(2)} s, ` +
         `${(oneThread.row.bytes / floor / mbps(byName("tar | zstd -3"))).toFixed(2)}x of tar | zstd -3 at best (the build with its workers: ${(mbps(zs.row) / mbps(byName("tar | zstd -3"))).toFixed(2)}x)`,
     );
-    if (buildah) out.push(`buildah / tantalus (gzip-6, the default; both compress every layer): ${(buildah.seconds / df.row.seconds).toFixed(1)}x slower; vs tantalus gzip-1: ${(buildah.seconds / gz.row.seconds).toFixed(1)}x (goal >= 3)`);
+    if (buildah)
+      out.push(
+        `buildah / tantalus (gzip-6, the default; both compress every layer): ${(buildah.seconds / df.row.seconds).toFixed(1)}x slower; vs tantalus gzip-1: ${(buildah.seconds / gz.row.seconds).toFixed(1)}x (goal >= 3)`,
+      );
     out.push(
-      `rebuild (goal <= 5 %): with the default compression (gzip-6) ${(100 * rbDefault.row.seconds / df.row.seconds).toFixed(1)} % of the cold build's wall time, ${(100 * rbDefault.row.cpu / df.row.cpu).toFixed(1)} % of its CPU; ` +
-        `with gzip-1 ${(100 * rb.row.seconds / gz.row.seconds).toFixed(1)} % / ${(100 * rb.row.cpu / gz.row.cpu).toFixed(1)} %; layers written: ${rewritten.map((e) => `${e.kind} ${e.label}`).join("; ") || "none"}`,
+      `rebuild (goal <= 5 %): with the default compression (gzip-6) ${((100 * rbDefault.row.seconds) / df.row.seconds).toFixed(1)} % of the cold build's wall time, ${((100 * rbDefault.row.cpu) / df.row.cpu).toFixed(1)} % of its CPU; ` +
+        `with gzip-1 ${((100 * rb.row.seconds) / gz.row.seconds).toFixed(1)} % / ${((100 * rb.row.cpu) / gz.row.cpu).toFixed(1)} %; layers written: ${rewritten.map((e) => `${e.kind} ${e.label}`).join("; ") || "none"}`,
     );
     const distinct = [...gz.report.plan.layers.keys()];
     const layerTar = gz.report.results.flatMap((r) => r.layers).filter((l) => l.kind === "packages");

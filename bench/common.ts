@@ -22,7 +22,10 @@ export function cpuNow(): number {
 /** Runs `cmd` under bash's `time`, which sums user+sys over every process of the pipeline. */
 export function shell(cmd: string): { seconds: number; cpu: number; out: string } {
   const t0 = process.hrtime.bigint();
-  const res = spawnSync("bash", ["-o", "pipefail", "-c", `TIMEFORMAT='%U %S'; time ( ${cmd} )`], { encoding: "utf8", maxBuffer: 64 << 20 });
+  const res = spawnSync("bash", ["-o", "pipefail", "-c", `TIMEFORMAT='%U %S'; time ( ${cmd} )`], {
+    encoding: "utf8",
+    maxBuffer: 64 << 20,
+  });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   if (res.status !== 0) throw new Error(`${cmd.slice(0, 300)}: exit ${res.status}: ${res.stderr.slice(-2000)}`);
   const [user, sys] = res.stderr.trim().split("\n").pop()!.split(" ").map(Number);

@@ -26,23 +26,30 @@ function proc(cmd: string, args: string[]): Promise<string> {
     let err = "";
     p.stdout.on("data", (d: Buffer) => (out += d.toString()));
     p.stderr.on("data", (d: Buffer) => (err += d.toString()));
-    p.on("close", (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(" ")}: exit ${code}\n${err}`))));
+    p.on("close", (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(" ")}: exit ${code}\n${err}`)),
+    );
   });
 }
 
 async function pool<T>(items: T[], jobs: number, work: (item: T) => Promise<void>): Promise<number> {
   const t0 = process.hrtime.bigint();
   let next = 0;
-  await Promise.all(Array.from({ length: jobs }, async () => {
-    while (next < items.length) await work(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: jobs }, async () => {
+      while (next < items.length) await work(items[next++]!);
+    }),
+  );
   return Number(process.hrtime.bigint() - t0) / 1e9;
 }
 
 /** Bytes the registry sent for blob GETs since `from`, from its access log ("GET …/blobs/… HTTP/1.1" 200 BYTES). */
 function blobBytes(log: string, from: number): number {
   let sum = 0;
-  for (const m of readFileSync(log, "utf8").slice(from).matchAll(/"GET \/v2\/[^ "]+\/blobs\/sha256:[0-9a-f]{64} HTTP\/[\d.]+" 200 (\d+)/g)) sum += Number(m[1]);
+  for (const m of readFileSync(log, "utf8")
+    .slice(from)
+    .matchAll(/"GET \/v2\/[^ "]+\/blobs\/sha256:[0-9a-f]{64} HTTP\/[\d.]+" 200 (\d+)/g))
+    sum += Number(m[1]);
   return sum;
 }
 
@@ -55,14 +62,42 @@ export async function run(args: string[]): Promise<void> {
     const studio = join(dir, "studio");
     await generateStudio(studio, { scale: "small" });
     const store = join(dir, "store");
-    const built = JSON.parse(await proc(process.execPath, [BIN, "build", "--all", "--allow-audit-errors", "--config", join(studio, "tantalus.yaml"), "--store", store, "--json", "--no-progress"])) as { images: { workflow: string; digest: string }[] };
+    const built = JSON.parse(
+      await proc(process.execPath, [
+        BIN,
+        "build",
+        "--all",
+        "--allow-audit-errors",
+        "--config",
+        join(studio, "tantalus.yaml"),
+        "--store",
+        store,
+        "--json",
+        "--no-progress",
+      ]),
+    ) as { images: { workflow: string; digest: string }[] };
     const refs: string[] = [];
     const unique = new Map<string, number>();
     for (const img of built.images) {
-      const pushed = JSON.parse(await proc(process.execPath, [BIN, "push", img.digest, `${reg.host}/studio/${img.workflow.toLowerCase()}:bench`, "--insecure", "--store", store, "--json"])) as { pinned: string };
+      const pushed = JSON.parse(
+        await proc(process.execPath, [
+          BIN,
+          "push",
+          img.digest,
+          `${reg.host}/studio/${img.workflow.toLowerCase()}:bench`,
+          "--insecure",
+          "--store",
+          store,
+          "--json",
+        ]),
+      ) as { pinned: string };
       refs.push(pushed.pinned);
-      const manifest = JSON.parse(readFileSync(join(store, "blobs", "sha256", img.digest.slice(7)), "utf8")) as { config: { digest: string }; layers: { digest: string }[] };
-      for (const d of [manifest.config.digest, ...manifest.layers.map((l) => l.digest)]) unique.set(d, statSync(join(store, "blobs", "sha256", d.slice(7))).size);
+      const manifest = JSON.parse(readFileSync(join(store, "blobs", "sha256", img.digest.slice(7)), "utf8")) as {
+        config: { digest: string };
+        layers: { digest: string }[];
+      };
+      for (const d of [manifest.config.digest, ...manifest.layers.map((l) => l.digest)])
+        unique.set(d, statSync(join(store, "blobs", "sha256", d.slice(7))).size);
     }
     const uniqueBytes = [...unique.values()].reduce((a, b) => a + b, 0);
     // A node pulls its images one after the other (skopeo cannot write one OCI layout from two processes); nodes run in parallel.
@@ -70,12 +105,20 @@ export async function run(args: string[]): Promise<void> {
 
     const before = readFileSync(reg.logFile, "utf8").length;
     const tantalusSeconds = await pool(nodeIds, jobs, async (n) => {
-      for (const ref of refs) await proc(process.execPath, [BIN, "pull", ref, "--insecure", "--store", join(dir, `node-${n}`), "--json"]);
+      for (const ref of refs)
+        await proc(process.execPath, [BIN, "pull", ref, "--insecure", "--store", join(dir, `node-${n}`), "--json"]);
     });
     const served = blobBytes(reg.logFile, before);
 
     const skopeoSeconds = await pool(nodeIds, jobs, async (n) => {
-      for (const ref of refs) await proc("skopeo", ["copy", "--quiet", "--src-tls-verify=false", `docker://${ref}`, `oci:${join(dir, `skopeo-${n}`)}:${ref.slice(ref.lastIndexOf("/") + 1, ref.indexOf("@"))}`]);
+      for (const ref of refs)
+        await proc("skopeo", [
+          "copy",
+          "--quiet",
+          "--src-tls-verify=false",
+          `docker://${ref}`,
+          `oci:${join(dir, `skopeo-${n}`)}:${ref.slice(ref.lastIndexOf("/") + 1, ref.indexOf("@"))}`,
+        ]);
     });
 
     process.stdout.write(

@@ -11,10 +11,22 @@ import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
-import { OciStore, fingerprintLayerSpec, writeLayer, type LayerCompression, type LayerSpec } from "../src/image/index.js";
+import {
+  OciStore,
+  fingerprintLayerSpec,
+  writeLayer,
+  type LayerCompression,
+  type LayerSpec,
+} from "../src/image/index.js";
 import { cpuNow, shell } from "./common.js";
 
-const DEFAULT_DIRS = ["/usr/lib/gcc", "/usr/lib/python3.11", "/usr/lib/python3", "/usr/lib/x86_64-linux-gnu/perl", "/usr/lib/llvm-14/bin"];
+const DEFAULT_DIRS = [
+  "/usr/lib/gcc",
+  "/usr/lib/python3.11",
+  "/usr/lib/python3",
+  "/usr/lib/x86_64-linux-gnu/perl",
+  "/usr/lib/llvm-14/bin",
+];
 
 interface Row {
   what: string;
@@ -41,7 +53,13 @@ export async function run(args: string[]): Promise<void> {
   const gnu = (name: string, cmd: string) => {
     const r = shell(cmd);
     const size = Number(r.out.trim());
-    rows.push({ what: name, seconds: r.seconds, mbps: mb / r.seconds, cpu: r.cpu, ...(size > 0 ? { ratio: size / rawBytes } : {}) });
+    rows.push({
+      what: name,
+      seconds: r.seconds,
+      mbps: mb / r.seconds,
+      cpu: r.cpu,
+      ...(size > 0 ? { ratio: size / rawBytes } : {}),
+    });
   };
   const storeDir = await mkdtemp(join(tmpdir(), "tantalus-bench-store-"));
   try {
@@ -51,7 +69,13 @@ export async function run(args: string[]): Promise<void> {
       const c0 = cpuNow();
       const res = await writeLayer(store, spec, level === undefined ? { compression } : { compression, level });
       const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-      rows.push({ what: name, seconds, mbps: res.uncompressedSize / 1e6 / seconds, cpu: cpuNow() - c0, ratio: res.descriptor.size / res.uncompressedSize });
+      rows.push({
+        what: name,
+        seconds,
+        mbps: res.uncompressedSize / 1e6 / seconds,
+        cpu: cpuNow() - c0,
+        ratio: res.descriptor.size / res.uncompressedSize,
+      });
     };
     // Each pair runs back to back so both see the same machine load.
     gnu("GNU tar | cat", `${gnuTar} | cat > /dev/null`);
@@ -83,7 +107,8 @@ export async function run(args: string[]): Promise<void> {
     );
   }
   const row = (n: string) => rows.find((r) => r.what === n)!;
-  const cmp = (ours: string, gnuName: string) => `wall ${(row(ours).mbps / row(gnuName).mbps).toFixed(2)}x, CPU ${(row(gnuName).cpu / row(ours).cpu).toFixed(2)}x`;
+  const cmp = (ours: string, gnuName: string) =>
+    `wall ${(row(ours).mbps / row(gnuName).mbps).toFixed(2)}x, CPU ${(row(gnuName).cpu / row(ours).cpu).toFixed(2)}x`;
   process.stdout.write(
     `ours vs GNU (higher = ours faster): gzip-1 ${cmp("tantalus gzip-1", "GNU tar | gzip -1")}; gzip-6 ${cmp("tantalus gzip-6", "GNU tar | gzip -6")}; zstd-3 ${cmp("tantalus zstd-3", "GNU tar | zstd -3")}\n`,
   );

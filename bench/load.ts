@@ -60,12 +60,22 @@ export async function run(args: string[]): Promise<void> {
   const m = median(ours);
   const r = median(ref);
   console.log(`repository: ${repo}`);
-  console.log(`counts: ${last.families} families, ${last.packages} packages, ${last.variants} variants, ${last.errors} errors`);
-  console.log(`full load (import + read + evaluate + variants), median of ${RUNS}: ${(m / 1000).toFixed(3)} s (rss ${last.rssMB!.toFixed(0)} MB)`);
-  console.log(`load from the index cache (every file stat'ed, none parsed), median: ${(median(cached) / 1000).toFixed(3)} s (${(median(cached) / m * 100).toFixed(0)}% of the full load)`);
+  console.log(
+    `counts: ${last.families} families, ${last.packages} packages, ${last.variants} variants, ${last.errors} errors`,
+  );
+  console.log(
+    `full load (import + read + evaluate + variants), median of ${RUNS}: ${(m / 1000).toFixed(3)} s (rss ${last.rssMB!.toFixed(0)} MB)`,
+  );
+  console.log(
+    `load from the index cache (every file stat'ed, none parsed), median: ${(median(cached) / 1000).toFixed(3)} s (${((median(cached) / m) * 100).toFixed(0)}% of the full load)`,
+  );
   console.log(`reference (list tree + read package.py bytes), median of ${RUNS}: ${(r / 1000).toFixed(3)} s`);
-  console.log(`cpu time (user+sys), medians: full ${(median(oursCpu) / 1000).toFixed(3)} s, reference ${(median(refCpu) / 1000).toFixed(3)} s`);
-  console.log(`ratio full/reference: wall ${(m / r).toFixed(2)}x, cpu ${(median(oursCpu) / median(refCpu)).toFixed(2)}x; cold-load goal < 2 s: ${m < 2000 ? "met" : "NOT met"}`);
+  console.log(
+    `cpu time (user+sys), medians: full ${(median(oursCpu) / 1000).toFixed(3)} s, reference ${(median(refCpu) / 1000).toFixed(3)} s`,
+  );
+  console.log(
+    `ratio full/reference: wall ${(m / r).toFixed(2)}x, cpu ${(median(oursCpu) / median(refCpu)).toFixed(2)}x; cold-load goal < 2 s: ${m < 2000 ? "met" : "NOT met"}`,
+  );
 }
 
 function node(args: string[], env: Record<string, string> = {}): string {

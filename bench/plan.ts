@@ -26,7 +26,9 @@ export async function run(args: string[]): Promise<void> {
     const scale = option(args, "--scale") ?? "default";
     const t0 = performance.now();
     const s = await generateStudio(dir, { scale });
-    console.log(`sample studio (scale ${scale}): ${s.variants} variants, ${s.workflows.length} workflows, generated in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    console.log(
+      `sample studio (scale ${scale}): ${s.variants} variants, ${s.workflows.length} workflows, generated in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    );
   }
   try {
     const config = loadConfig(path.join(dir, "tantalus.yaml"));
@@ -46,7 +48,10 @@ export async function run(args: string[]): Promise<void> {
     if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
   }
 
-  for (const [workflows, variants] of [[40, 2000], [120, 6000]] as const) {
+  for (const [workflows, variants] of [
+    [40, 2000],
+    [120, 6000],
+  ] as const) {
     for (const b of [budget, 20]) {
       const input = { ...syntheticStudio({ seed: 1, workflows, variants }), budget: b };
       const used = new Set(input.images.flatMap((i) => i.variants.map((v) => v.id))).size;

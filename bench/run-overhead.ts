@@ -97,20 +97,33 @@ export async function run(args: string[]): Promise<void> {
   const runs = Number(option(args, "--runs") ?? "15");
   const runtime = option(args, "--runtime") ?? "podman";
   const loop = option(args, "--loop") ?? "400000000";
-  if (!existsSync(join(ROOT_DIR, "dist", "run", "run.js"))) throw new Error("dist/ is missing: run `npm run build` first (the benchmark times the compiled CLI)");
-  if (statSync(join(ROOT_DIR, "dist", "run", "run.js")).mtimeMs < statSync(join(ROOT_DIR, "src", "run", "run.ts")).mtimeMs) {
+  if (!existsSync(join(ROOT_DIR, "dist", "run", "run.js")))
+    throw new Error("dist/ is missing: run `npm run build` first (the benchmark times the compiled CLI)");
+  if (
+    statSync(join(ROOT_DIR, "dist", "run", "run.js")).mtimeMs < statSync(join(ROOT_DIR, "src", "run", "run.ts")).mtimeMs
+  ) {
     process.stdout.write("warning: dist/ is older than src/run: run `npm run build` for current figures\n");
   }
   const work = mkdtempSync(join(tmpdir(), "tantalus-bench-run-"));
   chmodSync(work, 0o755);
   try {
     writeFileSync(join(work, "cpuloop.c"), CPU_LOOP_C);
-    const cc = spawnSync("gcc", ["-O2", "-static", "-o", join(work, "cpuloop"), join(work, "cpuloop.c")], { encoding: "utf8" });
+    const cc = spawnSync("gcc", ["-O2", "-static", "-o", join(work, "cpuloop"), join(work, "cpuloop.c")], {
+      encoding: "utf8",
+    });
     if (cc.status !== 0) throw new Error(`gcc -static failed (needs gcc and libc6-dev): ${cc.stderr}`);
-    const img = await buildFixtureImage(join(work, "store"), { workflow: "bench_wf", extra: [{ type: "hostFile", source: join(work, "cpuloop"), path: "/bench/cpuloop", mode: 0o755 }] });
+    const img = await buildFixtureImage(join(work, "store"), {
+      workflow: "bench_wf",
+      extra: [{ type: "hostFile", source: join(work, "cpuloop"), path: "/bench/cpuloop", mode: 0o755 }],
+    });
     const home = join(work, "home");
     spawnSync("mkdir", ["-p", home]);
-    const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, TANTALUS_CACHE_DIR: join(work, "cache"), SHELL: "/bin/sh" };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      HOME: home,
+      TANTALUS_CACHE_DIR: join(work, "cache"),
+      SHELL: "/bin/sh",
+    };
     delete env.DISPLAY;
     delete env.WAYLAND_DISPLAY;
     const tantalus = [process.execPath, BIN, "run", img.workflow, "--store", img.storeDir, "--runtime", runtime];
@@ -121,19 +134,52 @@ export async function run(args: string[]): Promise<void> {
     const studioStore = join(work, "store-studio");
     const cli = (argv: string[], dir: string) => timed([process.execPath, BIN, ...argv], env, dir);
     cli(["studio", "generate", studioDir, "--scale", "small"], work);
-    cli(["build", "rough_layout", "--store", studioStore, "--allow-audit-errors", "--no-progress", "--compression", "none"], studioDir);
+    cli(
+      [
+        "build",
+        "rough_layout",
+        "--store",
+        studioStore,
+        "--allow-audit-errors",
+        "--no-progress",
+        "--compression",
+        "none",
+      ],
+      studioDir,
+    );
     const studio = [process.execPath, BIN, "run", "rough_layout", "--store", studioStore, "--runtime", runtime];
     const baselineBin = option(args, "--baseline-bin");
     const baselineStore = join(work, "store-studio-baseline");
     // Its own store: the two builds' stamps may differ in format, and each would rebuild over the other's.
-    if (baselineBin) timed([process.execPath, baselineBin, "build", "rough_layout", "--store", baselineStore, "--allow-audit-errors", "--no-progress", "--compression", "none"], env, studioDir);
-    const baseline = baselineBin ? [process.execPath, baselineBin, "run", "rough_layout", "--store", baselineStore, "--runtime", runtime] : undefined;
+    if (baselineBin)
+      timed(
+        [
+          process.execPath,
+          baselineBin,
+          "build",
+          "rough_layout",
+          "--store",
+          baselineStore,
+          "--allow-audit-errors",
+          "--no-progress",
+          "--compression",
+          "none",
+        ],
+        env,
+        studioDir,
+      );
+    const baseline = baselineBin
+      ? [process.execPath, baselineBin, "run", "rough_layout", "--store", baselineStore, "--runtime", runtime]
+      : undefined;
 
     // Load the images into the runtime once (not part of the figures), then read the exact command lines.
     timed([...tantalus, "-c", "true"], env, cwd);
     timed([...studio, "-c", "true"], env, studioDir);
     if (baseline) timed([...baseline, "-c", "true"], env, studioDir);
-    const dry = timed([...studio, "--dry-run", "-c", "true"], env, studioDir).stdout.trim().split("\n").filter((l) => !l.startsWith("#"));
+    const dry = timed([...studio, "--dry-run", "-c", "true"], env, studioDir)
+      .stdout.trim()
+      .split("\n")
+      .filter((l) => !l.startsWith("#"));
     const exact = parseShellLine(dry[dry.length - 1]!);
     const entry = exact.indexOf("--entrypoint");
     const bare = [...exact];
@@ -141,7 +187,9 @@ export async function run(args: string[]): Promise<void> {
     bare.splice(bare.length - 2, 2); // drop "-c true": the image's /bin/true runs with no arguments
     const imageId = exact[exact.length - 3]!;
     const literal = [runtime, "run", "--rm", imageId, "/bin/true"];
-    process.stdout.write(`runtime: ${runtime}\nS: tantalus run rough_layout -c true (sample studio)\nA: tantalus run ${img.workflow} -c true (store only)\nB: ${dry[dry.length - 1]}\nC: ${runtime === "ch-run" ? "(ch-run has no entrypoint option; C = B)" : bare.join(" ")}\nL: ${runtime === "ch-run" ? "(C)" : literal.join(" ")}\n`);
+    process.stdout.write(
+      `runtime: ${runtime}\nS: tantalus run rough_layout -c true (sample studio)\nA: tantalus run ${img.workflow} -c true (store only)\nB: ${dry[dry.length - 1]}\nC: ${runtime === "ch-run" ? "(ch-run has no entrypoint option; C = B)" : bare.join(" ")}\nL: ${runtime === "ch-run" ? "(C)" : literal.join(" ")}\n`,
+    );
 
     type Case = "S" | "S0" | "A" | "B" | "C" | "L" | "N";
     const cases: Array<[Case, string[], string]> = [
@@ -166,15 +214,26 @@ export async function run(args: string[]): Promise<void> {
     const m = Object.fromEntries(cases.map(([k]) => [k, median(series[k])])) as Record<Case, number>;
     process.stdout.write(`\nstart-up, median of ${runs} interleaved runs:\n`);
     for (const [k] of cases) process.stdout.write(`  ${k} ${m[k].toFixed(1)} ms\n`);
-    process.stdout.write(`  S-C ${(m.S - m.C).toFixed(1)} ms added to the same launch (goal < 50 ms): CLI S-B ${(m.S - m.B).toFixed(1)} ms (of which Node.js start-up N ${m.N.toFixed(1)} ms), entrypoint B-C ${(m.B - m.C).toFixed(1)} ms\n`);
-    process.stdout.write(`  S-L ${(m.S - m.L).toFixed(1)} ms against a plain \`${runtime} run IMAGE true\`; A-C ${(m.A - m.C).toFixed(1)} ms without a configuration\n`);
+    process.stdout.write(
+      `  S-C ${(m.S - m.C).toFixed(1)} ms added to the same launch (goal < 50 ms): CLI S-B ${(m.S - m.B).toFixed(1)} ms (of which Node.js start-up N ${m.N.toFixed(1)} ms), entrypoint B-C ${(m.B - m.C).toFixed(1)} ms\n`,
+    );
+    process.stdout.write(
+      `  S-L ${(m.S - m.L).toFixed(1)} ms against a plain \`${runtime} run IMAGE true\`; A-C ${(m.A - m.C).toFixed(1)} ms without a configuration\n`,
+    );
     if (GNU_TIME) {
       const c = Object.fromEntries(cases.map(([k]) => [k, median(cpu[k])])) as Record<Case, number>;
-      if (baseline) process.stdout.write(`  S0 ${m.S0.toFixed(1)} ms with ${baselineBin}: S-S0 ${(m.S - m.S0).toFixed(1)} ms wall, ${(c.S - c.S0).toFixed(0)} ms client CPU\n`);
-      process.stdout.write(`  client CPU (user+sys, median): S ${c.S.toFixed(0)} ms, B ${c.B.toFixed(0)} ms, N ${c.N.toFixed(0)} ms: the CLI costs ${(c.S - c.B).toFixed(0)} ms of CPU, ${(c.S - c.B - c.N).toFixed(0)} ms beyond starting Node.js\n`);
+      if (baseline)
+        process.stdout.write(
+          `  S0 ${m.S0.toFixed(1)} ms with ${baselineBin}: S-S0 ${(m.S - m.S0).toFixed(1)} ms wall, ${(c.S - c.S0).toFixed(0)} ms client CPU\n`,
+        );
+      process.stdout.write(
+        `  client CPU (user+sys, median): S ${c.S.toFixed(0)} ms, B ${c.B.toFixed(0)} ms, N ${c.N.toFixed(0)} ms: the CLI costs ${(c.S - c.B).toFixed(0)} ms of CPU, ${(c.S - c.B - c.N).toFixed(0)} ms beyond starting Node.js\n`,
+      );
     }
     const load = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
-    process.stdout.write(`  load average during the run: ${load} (2 vCPU machines shared with other jobs inflate wall times)\n`);
+    process.stdout.write(
+      `  load average during the run: ${load} (2 vCPU machines shared with other jobs inflate wall times)\n`,
+    );
 
     const cpuRuns = Math.max(5, Math.min(9, runs));
     const inside: Array<[number, number]> = [];
@@ -189,10 +248,20 @@ export async function run(args: string[]): Promise<void> {
     }
     const mi = [median(inside.map((x) => x[0])), median(inside.map((x) => x[1]))];
     const mo = [median(outside.map((x) => x[0])), median(outside.map((x) => x[1]))];
-    process.stdout.write(`\nCPU-bound loop (${loop} iterations), median of ${cpuRuns} interleaved runs, the loop's own time:\n`);
-    process.stdout.write(`  host       wall ${mo[0]!.toFixed(3)} s  cpu ${mo[1]!.toFixed(3)} s\n  container  wall ${mi[0]!.toFixed(3)} s  cpu ${mi[1]!.toFixed(3)} s\n`);
-    process.stdout.write(`  ratio container/host: wall ${(mi[0]! / mo[0]!).toFixed(4)}  cpu ${(mi[1]! / mo[1]!).toFixed(4)} (goal within 1%)\n`);
-    if (runtime === "podman") spawnSync("podman", ["rmi", "--force", img.configDigest.slice("sha256:".length), imageId], { env, stdio: "ignore" });
+    process.stdout.write(
+      `\nCPU-bound loop (${loop} iterations), median of ${cpuRuns} interleaved runs, the loop's own time:\n`,
+    );
+    process.stdout.write(
+      `  host       wall ${mo[0]!.toFixed(3)} s  cpu ${mo[1]!.toFixed(3)} s\n  container  wall ${mi[0]!.toFixed(3)} s  cpu ${mi[1]!.toFixed(3)} s\n`,
+    );
+    process.stdout.write(
+      `  ratio container/host: wall ${(mi[0]! / mo[0]!).toFixed(4)}  cpu ${(mi[1]! / mo[1]!).toFixed(4)} (goal within 1%)\n`,
+    );
+    if (runtime === "podman")
+      spawnSync("podman", ["rmi", "--force", img.configDigest.slice("sha256:".length), imageId], {
+        env,
+        stdio: "ignore",
+      });
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

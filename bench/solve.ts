@@ -55,7 +55,8 @@ export async function run(args: string[]): Promise<void> {
   }
   const times = rows.map((r) => r.ms).sort((a, b) => a - b);
   const solveMs = times.reduce((a, b) => a + b, 0);
-  const median = times.length % 2 ? times[times.length >> 1]! : (times[times.length / 2 - 1]! + times[times.length / 2]!) / 2;
+  const median =
+    times.length % 2 ? times[times.length >> 1]! : (times[times.length / 2 - 1]! + times[times.length / 2]!) / 2;
   const peakRssMb = process.resourceUsage().maxRSS / 1024;
   const matched = rows.filter((r) => r.ok).length;
 
@@ -71,13 +72,19 @@ export async function run(args: string[]): Promise<void> {
     const indices = Array.from({ length: rezCount }, (_, k) => Math.floor(k * step + step / 2));
     const script = path.join(import.meta.dirname, "../scripts/rez-oracle/solver_bench.py");
     try {
-      const out = execFileSync(REZ_RUN, ["python", script, repo, path.join(BENCH_DIR, "requests.json"), indices.join(",")], {
-        encoding: "utf8",
-        maxBuffer: 64 << 20,
-        stdio: ["ignore", "pipe", "pipe"],
-        env: { ...process.env, REZ_PACKAGES_PATH: repo },
-      });
-      const data = JSON.parse(out) as { rez: Array<{ index: number; seconds: number; status: string; resolved: string[] | null }> };
+      const out = execFileSync(
+        REZ_RUN,
+        ["python", script, repo, path.join(BENCH_DIR, "requests.json"), indices.join(",")],
+        {
+          encoding: "utf8",
+          maxBuffer: 64 << 20,
+          stdio: ["ignore", "pipe", "pipe"],
+          env: { ...process.env, REZ_PACKAGES_PATH: repo },
+        },
+      );
+      const data = JSON.parse(out) as {
+        rez: Array<{ index: number; seconds: number; status: string; resolved: string[] | null }>;
+      };
       let same = 0;
       for (const r of data.rez) {
         const ref = reference[r.index]!;
@@ -115,11 +122,17 @@ export async function run(args: string[]): Promise<void> {
     return;
   }
   const f = (x: number, d = 2) => x.toFixed(d);
-  console.log(`repository: ${counts.families} families, ${counts.packages} packages, ${counts.variants} variants, loaded in ${f(loadMs / 1000)} s${cache ? " (index cache)" : ""}`);
+  console.log(
+    `repository: ${counts.families} families, ${counts.packages} packages, ${counts.variants} variants, loaded in ${f(loadMs / 1000)} s${cache ? " (index cache)" : ""}`,
+  );
   console.log(`resolves:   ${matched}/${rows.length} identical to Rez's (status and ordered variant list)`);
-  console.log(`solve:      total ${f(solveMs / 1000)} s, median ${f(median, 1)} ms, mean ${f(solveMs / rows.length, 1)} ms, max ${f(times[times.length - 1]!, 1)} ms`);
+  console.log(
+    `solve:      total ${f(solveMs / 1000)} s, median ${f(median, 1)} ms, mean ${f(solveMs / rows.length, 1)} ms, max ${f(times[times.length - 1]!, 1)} ms`,
+  );
   console.log(`with load:  ${f((solveMs + loadMs) / 1000)} s; peak RSS ${f(peakRssMb, 0)} MiB`);
-  console.log(`vs Rez:     Rez 3.4.0 took ${f(rezTiming.total_resolve_seconds, 1)} s for these solves on 2 cores (recorded): ${f(rezTiming.total_resolve_seconds / (solveMs / 1000), 0)}x`);
+  console.log(
+    `vs Rez:     Rez 3.4.0 took ${f(rezTiming.total_resolve_seconds, 1)} s for these solves on 2 cores (recorded): ${f(rezTiming.total_resolve_seconds / (solveMs / 1000), 0)}x`,
+  );
   if (rez) {
     console.log(
       `Rez now:    requests ${rez.indices.join(",")}: Rez ${f(rez.rezSeconds)} s, Tantalus ${f(rez.oursSeconds, 3)} s: ${f(rez.rezSeconds / rez.oursSeconds, 0)}x (${rez.sameAnswers}/${rez.indices.length} Rez answers match the reference)`,

@@ -24,7 +24,12 @@ export async function run(args: string[]): Promise<void> {
     const data = JSON.parse(fs.readFileSync(file, "utf8")) as OracleFile;
     for (const c of data.cases) {
       total++;
-      const key = c.expected.status === "error" ? `error:${c.expected.errorType}` : c.expected.cyclic ? "failed:cycle" : c.expected.status;
+      const key =
+        c.expected.status === "error"
+          ? `error:${c.expected.errorType}`
+          : c.expected.cyclic
+            ? "failed:cycle"
+            : c.expected.status;
       byStatus.set(key, (byStatus.get(key) ?? 0) + 1);
       let diffs: string[];
       try {
@@ -33,11 +38,19 @@ export async function run(args: string[]): Promise<void> {
         diffs = [`threw: ${(e as Error).stack ?? e}`];
       }
       if (diffs.length === 0) agreed++;
-      else failures.push(`${c.id} request=${JSON.stringify(c.request)} options=${JSON.stringify(c.options)}\n  ${diffs.join("\n  ")}`);
+      else
+        failures.push(
+          `${c.id} request=${JSON.stringify(c.request)} options=${JSON.stringify(c.options)}\n  ${diffs.join("\n  ")}`,
+        );
     }
   }
   for (const f of failures.slice(0, show)) console.log(f);
   console.log(`\n${agreed}/${total} cases agree with Rez (${total - agreed} disagree)`);
-  console.log(`Rez outcomes: ${[...byStatus].sort().map(([k, v]) => `${k} ${v}`).join(", ")}`);
+  console.log(
+    `Rez outcomes: ${[...byStatus]
+      .sort()
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", ")}`,
+  );
   if (agreed !== total) process.exitCode = 1;
 }

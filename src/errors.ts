@@ -81,7 +81,9 @@ export function systemErrorText(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
   const code = e?.code;
   if (typeof code === "string" && ERRNO_TEXT[code]) return `${ERRNO_TEXT[code]} (${code})`;
-  return typeof code === "string" ? `${e.message.replace(/^[A-Z]+: /, "").replace(/, \w+ '.*'$/, "")} (${code})` : String(e?.message ?? err);
+  return typeof code === "string"
+    ? `${e.message.replace(/^[A-Z]+: /, "").replace(/, \w+ '.*'$/, "")} (${code})`
+    : String(e?.message ?? err);
 }
 
 const SYSCALL_TEXT: Record<string, string> = {

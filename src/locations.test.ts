@@ -4,7 +4,12 @@ import { cacheDir, cachePath, storeDir } from "./locations.js";
 
 describe("locations", () => {
   it("puts the store at --store, else $TANTALUS_STORE, else the configuration's, else beside the cache", () => {
-    const env = { HOME: "/home/ann", XDG_CACHE_HOME: "/xdg", TANTALUS_STORE: "/nfs/store", TANTALUS_CACHE_DIR: "/scratch/c" };
+    const env = {
+      HOME: "/home/ann",
+      XDG_CACHE_HOME: "/xdg",
+      TANTALUS_STORE: "/nfs/store",
+      TANTALUS_CACHE_DIR: "/scratch/c",
+    };
     assert.equal(storeDir({ flag: "/flag", configured: "/cfg" }, env), "/flag");
     assert.equal(storeDir({ configured: "/cfg" }, env), "/nfs/store");
     assert.equal(storeDir({ configured: "/cfg" }, { ...env, TANTALUS_STORE: "" }), "/cfg");
@@ -14,7 +19,10 @@ describe("locations", () => {
   });
 
   it("puts the caches in $TANTALUS_CACHE_DIR, else $XDG_CACHE_HOME/tantalus, else ~/.cache/tantalus", () => {
-    assert.equal(cacheDir({ HOME: "/home/ann", XDG_CACHE_HOME: "/xdg", TANTALUS_CACHE_DIR: "/scratch/c" }), "/scratch/c");
+    assert.equal(
+      cacheDir({ HOME: "/home/ann", XDG_CACHE_HOME: "/xdg", TANTALUS_CACHE_DIR: "/scratch/c" }),
+      "/scratch/c",
+    );
     assert.equal(cachePath("audit", { HOME: "/home/ann", XDG_CACHE_HOME: "/xdg" }), "/xdg/tantalus/audit");
     assert.equal(cachePath("run", { HOME: "/home/ann" }), "/home/ann/.cache/tantalus/run");
     // tantalus run knows the user's home better than $HOME (sudo).

@@ -38,7 +38,10 @@ export function cachePath(part: string, env: NodeJS.ProcessEnv = process.env, ho
  * The image store: the command's `--store` flag, else $TANTALUS_STORE, else
  * the configuration's `store:` (already absolute), else beside the cache's default place.
  */
-export function storeDir(choice: { flag?: string; configured?: string } = {}, env: NodeJS.ProcessEnv = process.env): string {
+export function storeDir(
+  choice: { flag?: string; configured?: string } = {},
+  env: NodeJS.ProcessEnv = process.env,
+): string {
   if (choice.flag) return resolve(choice.flag);
   if (env.TANTALUS_STORE) return resolve(env.TANTALUS_STORE);
   if (choice.configured) return resolve(choice.configured);
@@ -47,7 +50,11 @@ export function storeDir(choice: { flag?: string; configured?: string } = {}, en
 
 /** The store when no flag, variable or configuration layer names one. */
 export function defaultStoreDir(env: NodeJS.ProcessEnv = process.env): string {
-  return join(env.XDG_CACHE_HOME ? resolve(env.XDG_CACHE_HOME) : join(env.HOME || homedir(), ".cache"), "tantalus", "store");
+  return join(
+    env.XDG_CACHE_HOME ? resolve(env.XDG_CACHE_HOME) : join(env.HOME || homedir(), ".cache"),
+    "tantalus",
+    "store",
+  );
 }
 
 /**

@@ -47,7 +47,7 @@ test("a clean workflow: exit status 0", () => {
   const r = audit("animation");
   assert.equal(r.code, 0, r.stderr + r.stdout);
   assert.match(r.stdout, /Workflow animation: \d+ ELF objects audited/);
-  assert.match(r.stdout, /^  clean$/m);
+  assert.match(r.stdout, /^ {2}clean$/m);
 });
 
 test("--all --json --suggest: every workflow, the failing ones, and YAML that repairs them", () => {
@@ -59,27 +59,41 @@ test("--all --json --suggest: every workflow, the failing ones, and YAML that re
   assert.deepEqual(out.summary.failing, ["legacy_comp", "review", "rough_layout"]);
   assert.equal(out.summary.clean.length, 7);
   const undeclared = out.workflows.find((w) => w.workflow === "rough_layout")!.findings;
-  assert.deepEqual(undeclared.map((f) => [f.kind, f.package, f.name]), [["undeclared", "layout_tools-2.3.1", "libAlembic.so.1.8"]]);
+  assert.deepEqual(
+    undeclared.map((f) => [f.kind, f.package, f.name]),
+    [["undeclared", "layout_tools-2.3.1", "libAlembic.so.1.8"]],
+  );
   const yaml = parse(out.suggestedConfig!) as { packages: Record<string, unknown> };
   assert.deepEqual(yaml.packages, { layout_tools: { add_requires: ["alembic-1.8"] } });
-  assert.ok(out.suggestions!.some((s) => s.soname === "libtiff.so.5" && s.proposal === null && /nothing provides/.test(s.note)));
+  assert.ok(
+    out.suggestions!.some((s) => s.soname === "libtiff.so.5" && s.proposal === null && /nothing provides/.test(s.note)),
+  );
 });
 
 test("--suggest in the table names the provider and prints the entries to paste", () => {
   const r = audit("rough_layout", "--suggest");
   assert.equal(r.code, 1);
   assert.match(r.stdout, /provided by alembic-1\.8\.8 \(in the resolve\)/);
-  assert.match(r.stdout, /Add to tantalus\.yaml:\n {2}packages:\n {4}layout_tools:\n {6}add_requires:\n {8}- alembic-1\.8\n/);
+  assert.match(
+    r.stdout,
+    /Add to tantalus\.yaml:\n {2}packages:\n {4}layout_tools:\n {6}add_requires:\n {8}- alembic-1\.8\n/,
+  );
 });
 
 test("--donor repairs the missing library; --pollute then finds every load pinned; --no-repair shows the defect again", () => {
   const polluted = audit("review", "--pollute");
   assert.equal(polluted.code, 1);
-  assert.match(polluted.stdout, /1 load would switch to a decoy\n {4}flipbook-3\.1\.0 {2}bin\/flipbook {2}libtiff\.so\.5: not found -> \S+\/libtiff\.so\.5/);
+  assert.match(
+    polluted.stdout,
+    /1 load would switch to a decoy\n {4}flipbook-3\.1\.0 {2}bin\/flipbook {2}libtiff\.so\.5: not found -> \S+\/libtiff\.so\.5/,
+  );
 
   const repaired = audit("review", "--donor", donorDir, "--pollute");
   assert.equal(repaired.code, 0, repaired.stdout);
-  assert.match(repaired.stdout, /\/opt\/tantalus\/repair\/flipbook\/lib\/libtiff\.so\.5 {2}<- \S+libtiff\.so\.5 {2}\(libtiff\.so\.5 for flipbook-3\.1\.0\)/);
+  assert.match(
+    repaired.stdout,
+    /\/opt\/tantalus\/repair\/flipbook\/lib\/libtiff\.so\.5 {2}<- \S+libtiff\.so\.5 {2}\(libtiff\.so\.5 for flipbook-3\.1\.0\)/,
+  );
   assert.match(repaired.stdout, /LD_LIBRARY_PATH \+= \/opt\/tantalus\/repair\/flipbook\/lib/);
   assert.match(repaired.stdout, /every load is pinned/);
 
@@ -105,7 +119,10 @@ test("--base rootfs:DIR audits over another base: there the OS has libtiff.so.5,
   const r = audit("review", "--base", `rootfs:${root}`, "--no-repair");
   assert.equal(r.code, 1, r.stderr);
   assert.match(r.stdout, /base: root filesystem \S+rocky; ld\.so profile rhel-x86_64; repairs not applied/);
-  assert.match(r.stdout, /ERROR\s+system\s+bin\/flipbook\s+libtiff\.so\.5\s+only the base image \(\/usr\/lib64\/libtiff\.so\.5\) provides it/);
+  assert.match(
+    r.stdout,
+    /ERROR\s+system\s+bin\/flipbook\s+libtiff\.so\.5\s+only the base image \(\/usr\/lib64\/libtiff\.so\.5\) provides it/,
+  );
   // flipbook's own repair copies the base's copy into the image: clean.
   assert.equal(audit("review", "--base", `rootfs:${root}`).code, 0);
 });

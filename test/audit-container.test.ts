@@ -53,38 +53,62 @@ function podmanRun(image: string, args: string[]): { status: number | null; stdo
   const p = spawnSync(
     "podman",
     [
-      "--root", path.join(root, "graph"), "--runroot", path.join(root, "run"), "--storage-driver", "vfs",
-      "--runtime", "runc", "--cgroup-manager", "cgroupfs", "--events-backend", "file",
-      "run", ...PODMAN_RUN_FLAGS, `oci:${store}:${image}`, ...args,
+      "--root",
+      path.join(root, "graph"),
+      "--runroot",
+      path.join(root, "run"),
+      "--storage-driver",
+      "vfs",
+      "--runtime",
+      "runc",
+      "--cgroup-manager",
+      "cgroupfs",
+      "--events-backend",
+      "file",
+      "run",
+      ...PODMAN_RUN_FLAGS,
+      `oci:${store}:${image}`,
+      ...args,
     ],
     { encoding: "utf8", maxBuffer: 64 << 20 },
   );
   return { status: p.status, stdout: p.stdout, stderr: p.stderr };
 }
 
-test("flipbook fails to start in the unrepaired image, the build refuses it, and it starts once the configured repair is applied", { skip }, async () => {
-  // Built without the audit: the image a studio gets today.
-  await buildWorkflows(config, ["review"], { store, source: false });
-  const broken = podmanRun("review", ["flipbook", "--version"]);
-  assert.notEqual(broken.status, 0);
-  assert.match(broken.stderr, /libtiff\.so\.5: cannot open shared object file/);
+test(
+  "flipbook fails to start in the unrepaired image, the build refuses it, and it starts once the configured repair is applied",
+  { skip },
+  async () => {
+    // Built without the audit: the image a studio gets today.
+    await buildWorkflows(config, ["review"], { store, source: false });
+    const broken = podmanRun("review", ["flipbook", "--version"]);
+    assert.notEqual(broken.status, 0);
+    assert.match(broken.stderr, /libtiff\.so\.5: cannot open shared object file/);
 
-  // With the audit, the same image is refused...
-  await assert.rejects(
-    buildWorkflows(config, ["review"], { store, source: false, audit: libraryAuditGate(config) }),
-    (e: Error) => /audit found errors/.test(e.message) && /flipbook-3\.1\.0: missing: libtiff\.so\.5/.test(e.message),
-  );
+    // With the audit, the same image is refused...
+    await assert.rejects(
+      buildWorkflows(config, ["review"], { store, source: false, audit: libraryAuditGate(config) }),
+      (e: Error) => /audit found errors/.test(e.message) && /flipbook-3\.1\.0: missing: libtiff\.so\.5/.test(e.message),
+    );
 
-  // ...and with flipbook's repair (its package.py names libtiff.so.5) taking the library from the workstation's
-  // directory, it is clean, carries the repair layer, and flipbook runs.
-  const report = await buildWorkflows(config, ["review"], { store, source: false, audit: libraryAuditGate(config, { donorDirs: [donorDir] }) });
-  const image = report.results[0]!;
-  assert.deepEqual(image.audit, { errors: [], warnings: [] });
-  assert.ok(image.layers.some((l) => l.kind === "repair"), "the image has a repair layer");
-  const ok = podmanRun("review", ["flipbook", "--version"]);
-  assert.equal(ok.status, 0, ok.stderr);
-  assert.match(ok.stdout, /flipbook-3\.1\.0/);
-});
+    // ...and with flipbook's repair (its package.py names libtiff.so.5) taking the library from the workstation's
+    // directory, it is clean, carries the repair layer, and flipbook runs.
+    const report = await buildWorkflows(config, ["review"], {
+      store,
+      source: false,
+      audit: libraryAuditGate(config, { donorDirs: [donorDir] }),
+    });
+    const image = report.results[0]!;
+    assert.deepEqual(image.audit, { errors: [], warnings: [] });
+    assert.ok(
+      image.layers.some((l) => l.kind === "repair"),
+      "the image has a repair layer",
+    );
+    const ok = podmanRun("review", ["flipbook", "--version"]);
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.match(ok.stdout, /flipbook-3\.1\.0/);
+  },
+);
 
 test("every load tree the audit predicts is what ld.so lists inside the container", { skip }, async () => {
   const workflows = ["rough_layout", "legacy_comp", "lighting"];
@@ -105,7 +129,10 @@ test("every load tree the audit predicts is what ld.so lists inside the containe
         else if (elf.dynamic.soname) libraries.push(p);
       }
     }
-    assert.ok(programs.length > 3 && libraries.length > 10, `${name}: ${programs.length} programs, ${libraries.length} libraries`);
+    assert.ok(
+      programs.length > 3 && libraries.length > 10,
+      `${name}: ${programs.length} programs, ${libraries.length} libraries`,
+    );
     const script = [
       ...programs.map((p) => `echo "== ${p}"; LD_TRACE_LOADED_OBJECTS=1 "${p}"`),
       ...libraries.map((p) => `echo "== ${p}"; /lib64/ld-linux-x86-64.so.2 --list "${p}"`),

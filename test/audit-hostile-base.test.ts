@@ -60,13 +60,18 @@ test("a base's setuid, setgid, device and world-writable members never reach the
   const root = join(parent, tree!);
   assert.match(base.description, /unpacked in/);
   const members = walk(root);
-  for (const m of ["usr/bin/su", "usr/bin/wall", "usr/bin/both", "var/world", "tmp", "srv"]) assert.ok(members.includes(m), `${m} is unpacked`);
+  for (const m of ["usr/bin/su", "usr/bin/wall", "usr/bin/both", "var/world", "tmp", "srv"])
+    assert.ok(members.includes(m), `${m} is unpacked`);
   for (const m of ["dev/null", "dev/sda", "run/initctl"]) assert.ok(!members.includes(m), `${m} is not unpacked`);
   for (const m of members) {
     const st = lstatSync(join(root, m));
     if (st.isSymbolicLink()) continue;
     assert.ok(st.isFile() || st.isDirectory(), `${m} is a file or a folder`);
-    assert.equal(st.mode & 0o7022, 0, `${m} (mode ${(st.mode & 0o7777).toString(8)}) has no setuid, setgid, sticky, group- or world-write bit`);
+    assert.equal(
+      st.mode & 0o7022,
+      0,
+      `${m} (mode ${(st.mode & 0o7777).toString(8)}) has no setuid, setgid, sticky, group- or world-write bit`,
+    );
   }
   assert.equal(statSync(join(root, "usr/bin/su")).mode & 0o777, 0o755, "the permission bits themselves are kept");
 });

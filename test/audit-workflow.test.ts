@@ -52,7 +52,8 @@ before(async () => {
   config = loadConfig(path.join(studio, "tantalus.yaml"));
   repos = new Repositories(config.packagesPath, { cache: false });
   demo = demoBase(config.config.audit.allow_system);
-  defects = (JSON.parse(fs.readFileSync(path.join(studio, DEFECTS_FILE), "utf8")) as { defects: StudioDefect[] }).defects;
+  defects = (JSON.parse(fs.readFileSync(path.join(studio, DEFECTS_FILE), "utf8")) as { defects: StudioDefect[] })
+    .defects;
 
   donorDir = await makeLibtiffDonor(path.join(scratch, "workstation-lib64"), path.join(scratch, "build"));
 
@@ -62,11 +63,17 @@ before(async () => {
   fs.mkdirSync(lib64, { recursive: true });
   fs.mkdirSync(path.join(rockyRoot, "etc"));
   fs.symlinkSync("usr/lib64", path.join(rockyRoot, "lib64"));
-  for (const f of ["/lib64/ld-linux-x86-64.so.2", ...["libc.so.6", "libm.so.6"].map((n) => baseLibrary(demo, n)!.hostSource)]) {
+  for (const f of [
+    "/lib64/ld-linux-x86-64.so.2",
+    ...["libc.so.6", "libm.so.6"].map((n) => baseLibrary(demo, n)!.hostSource),
+  ]) {
     fs.copyFileSync(fs.realpathSync(f), path.join(lib64, path.basename(f)));
   }
   fs.copyFileSync(path.join(donorDir, "libtiff.so.5"), path.join(lib64, "libtiff.so.5"));
-  fs.writeFileSync(path.join(rockyRoot, "etc/os-release"), 'NAME="Rocky Linux"\nID="rocky"\nID_LIKE="rhel centos fedora"\nVERSION_ID="9.3"\n');
+  fs.writeFileSync(
+    path.join(rockyRoot, "etc/os-release"),
+    'NAME="Rocky Linux"\nID="rocky"\nID_LIKE="rhel centos fedora"\nVERSION_ID="9.3"\n',
+  );
 });
 
 after(() => fs.rmSync(scratch, { recursive: true, force: true }));
@@ -114,16 +121,24 @@ test("every deliberate defect of the sample studio is found with its kind, file 
       assert.ok(conflicts.length > 0, `${d.file}: a conflict of library families`);
       const loaded = new Set(conflicts.flatMap((c) => (c.others ?? []).map((o) => o.detail!)));
       for (const [family, sonames] of Object.entries(d.families!)) {
-        assert.ok(sonames.some((s) => loaded.has(s)), `${d.file}: loads ${family} (${[...loaded].join(", ")})`);
+        assert.ok(
+          sonames.some((s) => loaded.has(s)),
+          `${d.file}: loads ${family} (${[...loaded].join(", ")})`,
+        );
       }
       // Each conflict names a member of each major.
       for (const c of conflicts) {
         const names = (c.others ?? []).map((o) => o.detail!);
-        assert.ok(Object.values(d.families!).every((members) => names.some((n) => members.includes(n))), names.join(", "));
+        assert.ok(
+          Object.values(d.families!).every((members) => names.some((n) => members.includes(n))),
+          names.join(", "),
+        );
       }
     }
     // Nothing else is wrong in the defect's workflow.
-    const others = counted(a).filter((f) => !defects.some((x) => x.workflow === d.workflow && f.file === path.join(studio, x.file)));
+    const others = counted(a).filter(
+      (f) => !defects.some((x) => x.workflow === d.workflow && f.file === path.join(studio, x.file)),
+    );
     assert.deepEqual(others, [], `${d.workflow}: only the defects`);
     assert.equal(auditExitCode([a]), 1);
   }
@@ -145,13 +160,22 @@ test("a plug-in is loaded by its host program: the legacy EXR reader by Nuke, Ma
   const a = await audit("legacy_comp");
   const conflict = a.findings.find((f) => f.kind === "conflict" && f.package === "legacy_exr_plugin-1.4.2")!;
   // The OpenEXR 3 side comes from Nuke's libDDImage.so, loaded only because Nuke dlopen()s the plug-in.
-  assert.ok(conflict.others!.some((o) => o.package === "openexr-3.1.13"), JSON.stringify(conflict.others));
+  assert.ok(
+    conflict.others!.some((o) => o.package === "openexr-3.1.13"),
+    JSON.stringify(conflict.others),
+  );
   assert.ok(conflict.others!.some((o) => o.package === "ilmbase-2.5.5"));
   const hostOf = (w: WorkflowAudit, file: string) => w.dlopened.find((d) => d.file === path.join(studio, file))?.host;
-  assert.equal(hostOf(a, "packages/legacy_exr_plugin/1.4.2/plugins/exrReaderLegacy.so"), path.join(studio, "packages/nuke/14.1v5/Nuke14.1"));
+  assert.equal(
+    hostOf(a, "packages/legacy_exr_plugin/1.4.2/plugins/exrReaderLegacy.so"),
+    path.join(studio, "packages/nuke/14.1v5/Nuke14.1"),
+  );
   // animTools.so takes libOpenMayaAnim.so from Maya: it is audited inside maya.bin, where it loads.
   const anim = await audit("animation");
-  assert.equal(hostOf(anim, "packages/anim_tools/1.8.0/maya-2025/plug-ins/animTools.so"), path.join(studio, "packages/maya/2025.1/bin/maya.bin"));
+  assert.equal(
+    hostOf(anim, "packages/anim_tools/1.8.0/maya-2025/plug-ins/animTools.so"),
+    path.join(studio, "packages/maya/2025.1/bin/maya.bin"),
+  );
   // Python extension modules are imported by the python on PATH.
   const ext = anim.dlopened.find((d) => d.file.endsWith("/_usd.so"))!;
   assert.match(ext.host, /\/python\/3\.11\.13\/.*\/bin\/python3$/);
@@ -177,22 +201,39 @@ test("on a base whose OS has the library, the system defect is a system finding,
   assert.deepEqual(repaired.findings, []);
   assert.deepEqual(
     repaired.repairs.layerFiles.map((x) => [x.imagePath, x.hostSource, x.package]),
-    [["/opt/tantalus/repair/flipbook/lib/libtiff.so.5", fs.realpathSync(path.join(rockyRoot, "usr/lib64/libtiff.so.5")), "flipbook-3.1.0"]],
+    [
+      [
+        "/opt/tantalus/repair/flipbook/lib/libtiff.so.5",
+        fs.realpathSync(path.join(rockyRoot, "usr/lib64/libtiff.so.5")),
+        "flipbook-3.1.0",
+      ],
+    ],
   );
-  assert.deepEqual(repaired.repairs.envAdditions, [{ name: "LD_LIBRARY_PATH", append: ["/opt/tantalus/repair/flipbook/lib"], separator: ":" }]);
+  assert.deepEqual(repaired.repairs.envAdditions, [
+    { name: "LD_LIBRARY_PATH", append: ["/opt/tantalus/repair/flipbook/lib"], separator: ":" },
+  ]);
   assert.ok(repaired.ldLibraryPath.endsWith(":/opt/tantalus/repair/flipbook/lib"), repaired.ldLibraryPath);
 });
 
 test("on the demo base the missing library is repaired from a donor directory, and the load is then pinned", async () => {
   const before = await auditWorkflow(config, "review", { repos, base: demo, pollute: true });
-  assert.deepEqual(before.repairs.unresolved.map((u) => u.soname), ["libtiff.so.5"]);
+  assert.deepEqual(
+    before.repairs.unresolved.map((u) => u.soname),
+    ["libtiff.so.5"],
+  );
   const sw = before.pollution!.switches;
-  assert.deepEqual(sw.map((s) => [s.package, s.name, s.before]), [["flipbook-3.1.0", "libtiff.so.5", null]]);
+  assert.deepEqual(
+    sw.map((s) => [s.package, s.name, s.before]),
+    [["flipbook-3.1.0", "libtiff.so.5", null]],
+  );
   assert.equal(path.posix.dirname(sw[0]!.after.path), before.pollution!.decoyDir);
 
   const after = await auditWorkflow(config, "review", { repos, base: demo, donorDirs: [donorDir], pollute: true });
   assert.deepEqual(after.findings, []);
-  assert.deepEqual(after.repairs.layerFiles.map((x) => x.hostSource), [fs.realpathSync(path.join(donorDir, "libtiff.so.5"))]);
+  assert.deepEqual(
+    after.repairs.layerFiles.map((x) => x.hostSource),
+    [fs.realpathSync(path.join(donorDir, "libtiff.so.5"))],
+  );
   assert.deepEqual(after.pollution!.switches, [], "the repaired library is on LD_LIBRARY_PATH: decoys do not move it");
   assert.equal(after.errors, 0);
 });
@@ -203,10 +244,13 @@ test("a repaired library's own needs that the image lacks are copied along from 
   compile(path.join(donor, "libtiff.so.5"), { shared: true, soname: "libtiff.so.5", link: [jbig] });
   const a = await auditWorkflow(config, "review", { repos, base: demo, donorDirs: [donor] });
   assert.deepEqual(a.findings, []);
-  assert.deepEqual(a.repairs.layerFiles.map((f) => [f.soname, f.imagePath]), [
-    ["libtiff.so.5", "/opt/tantalus/repair/flipbook/lib/libtiff.so.5"],
-    ["libjbig.so.0", "/opt/tantalus/repair/flipbook/lib/libjbig.so.0"],
-  ]);
+  assert.deepEqual(
+    a.repairs.layerFiles.map((f) => [f.soname, f.imagePath]),
+    [
+      ["libtiff.so.5", "/opt/tantalus/repair/flipbook/lib/libtiff.so.5"],
+      ["libjbig.so.0", "/opt/tantalus/repair/flipbook/lib/libjbig.so.0"],
+    ],
+  );
   assert.deepEqual(a.repairs.unresolved, []);
 
   // Without the dependency in the donor, the copy is made and the gap reported.
@@ -214,8 +258,14 @@ test("a repaired library's own needs that the image lacks are copied along from 
   fs.mkdirSync(partial);
   fs.copyFileSync(path.join(donor, "libtiff.so.5"), path.join(partial, "libtiff.so.5"));
   const b = await auditWorkflow(config, "review", { repos, base: demo, donorDirs: [partial] });
-  assert.deepEqual(b.repairs.unresolved.map((u) => [u.package, u.soname]), [["flipbook-3.1.0", "libjbig.so.0"]]);
-  assert.deepEqual(counted(b).map((f) => [f.kind, f.package, f.name]), [["missing", "flipbook-3.1.0", "libjbig.so.0"]]);
+  assert.deepEqual(
+    b.repairs.unresolved.map((u) => [u.package, u.soname]),
+    [["flipbook-3.1.0", "libjbig.so.0"]],
+  );
+  assert.deepEqual(
+    counted(b).map((f) => [f.kind, f.package, f.name]),
+    [["missing", "flipbook-3.1.0", "libjbig.so.0"]],
+  );
 });
 
 test("the pollution check reports nothing when every library is pinned by RUNPATH or the environment", async () => {
@@ -226,11 +276,17 @@ test("the pollution check reports nothing when every library is pinned by RUNPAT
 
 test("an ignore rule keeps the finding, marked with its reason, and it no longer counts", async () => {
   const cfg = configWith("ignore", (doc) => {
-    doc.packages.layout_tools = { ignore: [{ soname: "libAlembic.so.*", reason: "alembic always comes with studio_assets in layout workflows" }] };
+    doc.packages.layout_tools = {
+      ignore: [{ soname: "libAlembic.so.*", reason: "alembic always comes with studio_assets in layout workflows" }],
+    };
   });
   const a = await auditWorkflow(cfg, "rough_layout", { repos, base: demo });
   const f = a.findings.find((x) => x.kind === "undeclared")!;
-  assert.deepEqual(f.ignored, { rule: "libAlembic.so.*", reason: "alembic always comes with studio_assets in layout workflows", source: "tantalus.yaml" });
+  assert.deepEqual(f.ignored, {
+    rule: "libAlembic.so.*",
+    reason: "alembic always comes with studio_assets in layout workflows",
+    source: "tantalus.yaml",
+  });
   assert.equal(a.errors, 0);
   assert.equal(a.ignored, 1);
   assert.equal(auditExitCode([a]), 0);
@@ -242,7 +298,10 @@ test("add_requires makes the undeclared library declared, at resolve time, witho
   });
   const overridden = applyPackageOverrides(repos, cfg).family("layout_tools")!;
   assert.ok(overridden.every((p) => p.requires.some((r) => r.toString() === "alembic-1.8")));
-  assert.ok(repos.family("layout_tools")!.every((p) => !p.requires.some((r) => r.name === "alembic")), "the repository's packages are unchanged");
+  assert.ok(
+    repos.family("layout_tools")!.every((p) => !p.requires.some((r) => r.name === "alembic")),
+    "the repository's packages are unchanged",
+  );
 
   const resolve = resolveWorkflow(cfg, "rough_layout", { repos });
   assert.ok(requirementClosures(resolve).get("layout_tools-2.3.1")!.has("alembic-1.8.8"));
@@ -250,22 +309,36 @@ test("add_requires makes the undeclared library declared, at resolve time, witho
   assert.deepEqual(a.findings, []);
   // Without repairs, the configuration's add_requires is not applied either.
   const plain = await auditWorkflow(cfg, "rough_layout", { repos, base: demo, repairs: false });
-  assert.deepEqual(counted(plain).map((f) => f.kind), ["undeclared"]);
+  assert.deepEqual(
+    counted(plain).map((f) => f.kind),
+    ["undeclared"],
+  );
 });
 
 test("suggestions name the providing package or file, and the YAML they print repairs the audit", async () => {
   const cfg = configWith("suggest", (doc) => {
     // layout_tools without studio_assets: nothing brings alembic in.
-    doc.workflows.layout_only = { request: ["launch_app", "layout_tools", "maya-2025", "show_config"], mounts: doc.workflows.rough_layout.mounts };
+    doc.workflows.layout_only = {
+      request: ["launch_app", "layout_tools", "maya-2025", "show_config"],
+      mounts: doc.workflows.rough_layout.mounts,
+    };
   });
   const index = new SonameIndex(repos, path.join(scratch, "soname-index.json"));
   index.save();
   const layoutOnly = await auditWorkflow(cfg, "layout_only", { repos, base: demo });
   const missing = counted(layoutOnly);
-  assert.deepEqual(missing.map((f) => [f.kind, f.name]), [["missing", "libAlembic.so.1.8"]]);
+  assert.deepEqual(
+    missing.map((f) => [f.kind, f.name]),
+    [["missing", "libAlembic.so.1.8"]],
+  );
   const rough = await audit("rough_layout");
   const review = await auditWorkflow(config, "review", { repos, base: demo });
-  const suggestions = suggestRepairs([layoutOnly, rough, review], { index, base: demo, config: cfg, donorDirs: [donorDir] });
+  const suggestions = suggestRepairs([layoutOnly, rough, review], {
+    index,
+    base: demo,
+    config: cfg,
+    donorDirs: [donorDir],
+  });
 
   const bySoname = (w: string) => suggestions.find((s) => s.workflow === w)!;
   const lo = bySoname("layout_only");
@@ -288,15 +361,23 @@ test("suggestions name the providing package or file, and the YAML they print re
   assert.deepEqual(yaml.packages.layout_tools, { add_requires: ["alembic-1.8"] });
   assert.deepEqual(yaml.packages.flipbook, { repair: { system_libraries: ["libtiff.so.5"] } });
   const fixed = configWith("suggested", (doc) => {
-    doc.workflows.layout_only = { request: ["launch_app", "layout_tools", "maya-2025", "show_config"], mounts: doc.workflows.rough_layout.mounts };
+    doc.workflows.layout_only = {
+      request: ["launch_app", "layout_tools", "maya-2025", "show_config"],
+      mounts: doc.workflows.rough_layout.mounts,
+    };
     Object.assign(doc.packages, yaml.packages);
   });
-  for (const w of ["layout_only", "rough_layout"]) assert.deepEqual((await auditWorkflow(fixed, w, { repos, base: demo })).findings, [], w);
+  for (const w of ["layout_only", "rough_layout"])
+    assert.deepEqual((await auditWorkflow(fixed, w, { repos, base: demo })).findings, [], w);
 });
 
 test("environment values pointing outside the image are host leaks", async () => {
   const cfg = configWith("leak", (doc) => {
-    doc.workflows.review.env = { ...doc.workflows.review.env, LD_LIBRARY_PATH: "/opt/workstation/lib64", RENDER_FARM: "https://farm.studio.internal/api" };
+    doc.workflows.review.env = {
+      ...doc.workflows.review.env,
+      LD_LIBRARY_PATH: "/opt/workstation/lib64",
+      RENDER_FARM: "https://farm.studio.internal/api",
+    };
   });
   const a = await auditWorkflow(cfg, "review", { repos, base: demo, donorDirs: [donorDir] });
   const leaks = a.findings.filter((f) => f.kind === "host-leak");
@@ -311,20 +392,29 @@ test("one soname in two packages is a conflict: the package first on the search 
   const extra = path.join(scratch, "extra-vendored");
   const root = path.join(extra, "abc_vendored", "1.0.0");
   fs.mkdirSync(path.join(root, "lib"), { recursive: true });
-  fs.writeFileSync(path.join(root, "package.py"), "name = 'abc_vendored'\nversion = '1.0.0'\ndef commands():\n    env.LD_LIBRARY_PATH.prepend('{root}/lib')\n");
+  fs.writeFileSync(
+    path.join(root, "package.py"),
+    "name = 'abc_vendored'\nversion = '1.0.0'\ndef commands():\n    env.LD_LIBRARY_PATH.prepend('{root}/lib')\n",
+  );
   compile(path.join(root, "lib", "libAlembic.so.1.8"), { shared: true, soname: "libAlembic.so.1.8" });
   const cfg = configWith("vendored", (doc) => {
     doc.packages_path = [...doc.packages_path, extra];
     doc.workflows.rough_layout.request = [...doc.workflows.rough_layout.request, "abc_vendored"];
   });
-  const a = await auditWorkflow(cfg, "rough_layout", { repos: new Repositories(cfg.packagesPath, { cache: false }), base: demo });
+  const a = await auditWorkflow(cfg, "rough_layout", {
+    repos: new Repositories(cfg.packagesPath, { cache: false }),
+    base: demo,
+  });
   const conflicts = a.findings.filter((f) => f.kind === "conflict");
   assert.equal(conflicts.length, 1, JSON.stringify(a.findings, null, 1));
   const [c] = conflicts;
   assert.equal(c!.name, "libAlembic.so.1.8");
   // abc_vendored's commands run last, so its lib/ is first on LD_LIBRARY_PATH.
   assert.equal(c!.provider!.package, "abc_vendored-1.0.0");
-  assert.deepEqual(c!.others!.map((o) => o.package), ["alembic-1.8.8"]);
+  assert.deepEqual(
+    c!.others!.map((o) => o.package),
+    ["alembic-1.8.8"],
+  );
   assert.equal(c!.severity, "error");
 });
 
@@ -332,13 +422,22 @@ test("an object of another architecture is a wrong-architecture finding of its p
   const extra = path.join(scratch, "extra");
   const root = path.join(extra, "legacy_viewer", "1.0.0");
   fs.mkdirSync(path.join(root, "lib"), { recursive: true });
-  fs.writeFileSync(path.join(root, "package.py"), "name = 'legacy_viewer'\nversion = '1.0.0'\ndef commands():\n    env.LD_LIBRARY_PATH.prepend('{root}/lib')\n");
-  fs.writeFileSync(path.join(root, "lib", "libviewer.so.1"), buildElf({ elfClass: 32, machine: EM.I386, soname: "libviewer.so.1", needed: ["libc.so.6"] }));
+  fs.writeFileSync(
+    path.join(root, "package.py"),
+    "name = 'legacy_viewer'\nversion = '1.0.0'\ndef commands():\n    env.LD_LIBRARY_PATH.prepend('{root}/lib')\n",
+  );
+  fs.writeFileSync(
+    path.join(root, "lib", "libviewer.so.1"),
+    buildElf({ elfClass: 32, machine: EM.I386, soname: "libviewer.so.1", needed: ["libc.so.6"] }),
+  );
   const cfg = configWith("arch", (doc) => {
     doc.packages_path = [...doc.packages_path, extra];
     doc.workflows.viewer = { request: ["legacy_viewer"] };
   });
-  const a = await auditWorkflow(cfg, "viewer", { repos: new Repositories(cfg.packagesPath, { cache: false }), base: demo });
+  const a = await auditWorkflow(cfg, "viewer", {
+    repos: new Repositories(cfg.packagesPath, { cache: false }),
+    base: demo,
+  });
   assert.deepEqual(
     a.findings.map((f) => [f.kind, f.package, f.file]),
     [["wrong-architecture", "legacy_viewer-1.0.0", path.join(root, "lib", "libviewer.so.1")]],

@@ -42,8 +42,32 @@ describe("layer writing pieces", () => {
     const progress: number[] = [];
     try {
       const [onWorker, again] = await Promise.all([
-        pool.run({ storeDir: workerStore.dir, spec, compression: "zstd", level: 3, mtimeMs: 1000, cacheKey: "k1", annotations: { a: "b" } }, (b) => progress.push(b), () => undefined),
-        pool.run({ storeDir: workerStore.dir, spec, compression: "gzip", level: 1, mtimeMs: 1000, cacheKey: "k2", annotations: {} }, () => undefined, () => undefined),
+        pool.run(
+          {
+            storeDir: workerStore.dir,
+            spec,
+            compression: "zstd",
+            level: 3,
+            mtimeMs: 1000,
+            cacheKey: "k1",
+            annotations: { a: "b" },
+          },
+          (b) => progress.push(b),
+          () => undefined,
+        ),
+        pool.run(
+          {
+            storeDir: workerStore.dir,
+            spec,
+            compression: "gzip",
+            level: 1,
+            mtimeMs: 1000,
+            cacheKey: "k2",
+            annotations: {},
+          },
+          () => undefined,
+          () => undefined,
+        ),
       ]);
       assert.equal(onWorker.descriptor.digest, onMain.descriptor.digest);
       assert.equal(onWorker.descriptor.diffId, onMain.descriptor.diffId);
@@ -51,7 +75,19 @@ describe("layer writing pieces", () => {
       assert.equal(again.descriptor.diffId, onMain.descriptor.diffId, "the same tar whatever the compression");
       assert.ok(await workerStore.hasBlob(onWorker.descriptor.digest, onWorker.descriptor.size));
       assert.ok(progress.length > 0);
-      const cached = await pool.run({ storeDir: workerStore.dir, spec, compression: "zstd", level: 3, mtimeMs: 1000, cacheKey: "k1", annotations: {} }, () => undefined, () => undefined);
+      const cached = await pool.run(
+        {
+          storeDir: workerStore.dir,
+          spec,
+          compression: "zstd",
+          level: 3,
+          mtimeMs: 1000,
+          cacheKey: "k1",
+          annotations: {},
+        },
+        () => undefined,
+        () => undefined,
+      );
       assert.equal(cached.cached, true);
     } finally {
       await pool.close();
@@ -60,7 +96,18 @@ describe("layer writing pieces", () => {
 
   it("starts workers without the parent's module hooks (a TypeScript loader), keeping its other flags", () => {
     assert.deepEqual(
-      withoutModuleHooks(["--import", "tsx", "--cpu-prof", "--require=./x.cjs", "-r", "y", "--loader", "ts-node/esm", "--experimental-loader=z", "--max-old-space-size=512"]),
+      withoutModuleHooks([
+        "--import",
+        "tsx",
+        "--cpu-prof",
+        "--require=./x.cjs",
+        "-r",
+        "y",
+        "--loader",
+        "ts-node/esm",
+        "--experimental-loader=z",
+        "--max-old-space-size=512",
+      ]),
       ["--cpu-prof", "--max-old-space-size=512"],
     );
   });
@@ -69,7 +116,18 @@ describe("layer writing pieces", () => {
     const pool = new LayerWorkerPool(1);
     try {
       await assert.rejects(
-        pool.run({ storeDir: join(scratch, "no-such-store"), spec: { entries: [] }, compression: "gzip", mtimeMs: 1000, cacheKey: "k", annotations: {} }, () => undefined, () => undefined),
+        pool.run(
+          {
+            storeDir: join(scratch, "no-such-store"),
+            spec: { entries: [] },
+            compression: "gzip",
+            mtimeMs: 1000,
+            cacheKey: "k",
+            annotations: {},
+          },
+          () => undefined,
+          () => undefined,
+        ),
         /not an OCI image layout/,
       );
     } finally {
@@ -95,8 +153,28 @@ describe("the progress display", () => {
     { type: "step", message: "writing 2 package layer(s)" },
     { type: "layer-start", id: "a", label: "apps: maya-2025.1[]", kind: "packages", bytes: 30e6 },
     { type: "layer-progress", id: "a", bytes: 12e6 },
-    { type: "layer-done", id: "a", label: "apps: maya-2025.1[]", kind: "packages", cached: false, digest: `sha256:${"a".repeat(64)}`, uncompressedSize: 30e6, size: 12e6, seconds: 1.5 },
-    { type: "layer-done", id: "b", label: "studio: launch_app-1.4.0[]", kind: "packages", cached: true, digest: `sha256:${"b".repeat(64)}`, uncompressedSize: 1e5, size: 2e4, seconds: 0 },
+    {
+      type: "layer-done",
+      id: "a",
+      label: "apps: maya-2025.1[]",
+      kind: "packages",
+      cached: false,
+      digest: `sha256:${"a".repeat(64)}`,
+      uncompressedSize: 30e6,
+      size: 12e6,
+      seconds: 1.5,
+    },
+    {
+      type: "layer-done",
+      id: "b",
+      label: "studio: launch_app-1.4.0[]",
+      kind: "packages",
+      cached: true,
+      digest: `sha256:${"b".repeat(64)}`,
+      uncompressedSize: 1e5,
+      size: 2e4,
+      seconds: 0,
+    },
   ] as const;
 
   it("prints one plain line per finished piece of work when not on a terminal", () => {
@@ -104,12 +182,15 @@ describe("the progress display", () => {
     const d = new ProgressDisplay({ write: (s) => ((out += s), true), isTTY: false });
     for (const e of events) d.event(e);
     d.close();
-    assert.equal(out, [
-      "writing 2 package layer(s)",
-      "  written  apps: maya-2025.1[]  30.0 MB -> 12.0 MB in 1.5 s",
-      "  reused   studio: launch_app-1.4.0[]  20.0 kB",
-      "",
-    ].join("\n"));
+    assert.equal(
+      out,
+      [
+        "writing 2 package layer(s)",
+        "  written  apps: maya-2025.1[]  30.0 MB -> 12.0 MB in 1.5 s",
+        "  reused   studio: launch_app-1.4.0[]  20.0 kB",
+        "",
+      ].join("\n"),
+    );
   });
 
   it("keeps layers being archived in a live block on a terminal and erases it when done", async () => {
@@ -121,7 +202,11 @@ describe("the progress display", () => {
     await new Promise((r) => setTimeout(r, 150));
     assert.match(out, /archiving +apps: maya-2025\.1\[\] {2}12\.0 MB \/ 30\.0 MB\n$/);
     d.event(events[3]);
-    assert.match(out, /\x1b\[1A\r\x1b\[0J {2}written {2}apps: maya-2025\.1\[\]/, "the live line is erased before the finished line");
+    assert.match(
+      out,
+      /\x1b\[1A\r\x1b\[0J {2}written {2}apps: maya-2025\.1\[\]/,
+      "the live line is erased before the finished line",
+    );
     d.close();
   });
 });

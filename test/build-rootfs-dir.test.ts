@@ -7,7 +7,18 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { importImage, OciStore } from "../src/image/index.js";
-import { copyStudio, missingTools, removeDir, run, sampleStudio, scratchDir, setBaseImage, tantalus, tantalusOk, type Studio } from "./build/fixture.js";
+import {
+  copyStudio,
+  missingTools,
+  removeDir,
+  run,
+  sampleStudio,
+  scratchDir,
+  setBaseImage,
+  tantalus,
+  tantalusOk,
+  type Studio,
+} from "./build/fixture.js";
 import { makeBusyboxRootfs } from "./image/helpers.js";
 
 let scratch: string;
@@ -29,7 +40,10 @@ test("a rootfs: directory imports as a one-layer image, the same digest each tim
   const b = await importImage(await OciStore.open(join(scratch, "import-store-2")), `rootfs:${rootfsDir}`);
   assert.equal(a.manifest.layers.length, 1);
   assert.equal(a.manifestDescriptor.digest, b.manifestDescriptor.digest, "reproducible");
-  const listing = run("sh", ["-c", `gzip -dc ${JSON.stringify(store.blobPath(a.manifest.layers[0]!.digest))} | tar -tvf -`]);
+  const listing = run("sh", [
+    "-c",
+    `gzip -dc ${JSON.stringify(store.blobPath(a.manifest.layers[0]!.digest))} | tar -tvf -`,
+  ]);
   assert.match(listing, /^-rwxr-xr-x 0\/0 .* bin\/busybox$/m);
   assert.match(listing, /^lrwxrwxrwx 0\/0 .* bin\/sh -> busybox$/m);
 });
@@ -40,7 +54,19 @@ test("audit and build both take base.image rootfs:DIR", { skip: missingTools("bu
   const store = join(scratch, "store");
   const audit = tantalus(["audit", "comp", "--config", copy.config, "--store", store]);
   assert.doesNotMatch(audit.stderr, /internal error|EISDIR/);
-  const built = JSON.parse(tantalusOk(["build", "--allow-audit-errors", "comp", "--config", copy.config, "--store", store, "--json", "--no-progress"]).stdout) as {
+  const built = JSON.parse(
+    tantalusOk([
+      "build",
+      "--allow-audit-errors",
+      "comp",
+      "--config",
+      copy.config,
+      "--store",
+      store,
+      "--json",
+      "--no-progress",
+    ]).stdout,
+  ) as {
     base: { name: string };
     images: { layers: { kind: string }[] }[];
   };

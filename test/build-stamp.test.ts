@@ -35,11 +35,17 @@ after(() => removeDir(scratch));
 
 const WF = "rough_layout";
 
-async function ensure(store: OciStore, opts: { noBuild?: boolean; workflow?: string } = {}): Promise<{ result: { tag: string; built: boolean } | undefined; log: string[] }> {
+async function ensure(
+  store: OciStore,
+  opts: { noBuild?: boolean; workflow?: string } = {},
+): Promise<{ result: { tag: string; built: boolean } | undefined; log: string[] }> {
   const log: string[] = [];
   // A fresh configuration each time, as each `tantalus run` reads it.
   const builder = workflowImageBuilder(loadConfig(studio.config), { workers: false });
-  const result = await builder.ensureBuilt(opts.workflow ?? WF, store, { noBuild: opts.noBuild === true, log: (l) => log.push(l) });
+  const result = await builder.ensureBuilt(opts.workflow ?? WF, store, {
+    noBuild: opts.noBuild === true,
+    log: (l) => log.push(l),
+  });
   return { result, log };
 }
 
@@ -56,8 +62,14 @@ test("run's image check: unchanged is answered from the stamp; a change the reso
 
   const first = await ensure(store);
   assert.deepEqual(first.result, { tag: WF, built: true });
-  assert.ok(first.log.some((l) => /resolving/.test(l)), "the first time resolves");
-  assert.ok(first.log.some((l) => /auditing 1 image/.test(l)), "audited as `tantalus build` audits");
+  assert.ok(
+    first.log.some((l) => /resolving/.test(l)),
+    "the first time resolves",
+  );
+  assert.ok(
+    first.log.some((l) => /auditing 1 image/.test(l)),
+    "audited as `tantalus build` audits",
+  );
   const digest1 = (await store.resolve(WF))!.digest;
   assert.equal(stampOf(), digest1, "the build stamps the image it tagged");
 
@@ -72,7 +84,11 @@ test("run's image check: unchanged is answered from the stamp; a change the reso
   // A definition the resolve read: the image records it, so it is rebuilt and stamped anew.
   editDescription(join(studio.packages, "layout_tools", "2.3.1", "package.py"), "edited by a TD");
   assert.equal(stampOf(), undefined);
-  await assert.rejects(ensure(store, { noBuild: true }), /out of date \(layout_tools-2\.3\.1 changed .*\), and --no-build forbids building it/, "--no-build: out of date");
+  await assert.rejects(
+    ensure(store, { noBuild: true }),
+    /out of date \(layout_tools-2\.3\.1 changed .*\), and --no-build forbids building it/,
+    "--no-build: out of date",
+  );
   const rebuilt = await ensure(store);
   assert.deepEqual(rebuilt.result, { tag: WF, built: true });
   assert.match(rebuilt.log[0]!, /^building rough_layout: layout_tools-2\.3\.1 changed \(/, "one line says why");
@@ -90,19 +106,34 @@ test("run's image check: unchanged is answered from the stamp; a change the reso
   assert.equal(stampOf(), digest2);
 
   // Variables that override the configuration are part of the key.
-  assert.equal(currentStampedManifest(store.metaDir, WF, [studio.config], { ...process.env, TANTALUS_PACKAGES_PATH: "/elsewhere" }), undefined);
-  assert.equal(currentStampedManifest(store.metaDir, WF, [studio.config], { ...process.env, SOURCE_DATE_EPOCH: "1700000000" }), undefined);
+  assert.equal(
+    currentStampedManifest(store.metaDir, WF, [studio.config], {
+      ...process.env,
+      TANTALUS_PACKAGES_PATH: "/elsewhere",
+    }),
+    undefined,
+  );
+  assert.equal(
+    currentStampedManifest(store.metaDir, WF, [studio.config], { ...process.env, SOURCE_DATE_EPOCH: "1700000000" }),
+    undefined,
+  );
 
   // The tag moved by something else (another build, a pull): the stamp no longer vouches for it.
   const other = (await store.readIndex()).manifests.find((d) => d.digest === digest1)!;
   await store.tag(WF, other);
-  await assert.rejects(ensure(store, { noBuild: true }), /out of date \(the tag rough_layout was moved to another image\)/);
+  await assert.rejects(
+    ensure(store, { noBuild: true }),
+    /out of date \(the tag rough_layout was moved to another image\)/,
+  );
   assert.ok(existsSync(join(store.metaDir, "stamps", `${WF}.json`)));
 });
 
 test("run does not build an image the audit refuses (review's flipbook misses libtiff), and stamps nothing for it", async () => {
   const store = await OciStore.open(join(scratch, "store-refused"));
-  await assert.rejects(ensure(store, { workflow: "review" }), /audit found errors.*tantalus build --allow-audit-errors[\s\S]*flipbook-3\.1\.0: missing: libtiff\.so\.5/);
+  await assert.rejects(
+    ensure(store, { workflow: "review" }),
+    /audit found errors.*tantalus build --allow-audit-errors[\s\S]*flipbook-3\.1\.0: missing: libtiff\.so\.5/,
+  );
   assert.equal(await store.resolve("review"), undefined);
   assert.equal(existsSync(join(store.metaDir, "stamps", "review.json")), false);
 });
@@ -117,9 +148,23 @@ test("the image run builds is the image `tantalus build` builds, repair layer in
   const store = await OciStore.open(join(scratch, "store-run"));
   assert.deepEqual((await ensure(store, { workflow: "review" })).result, { tag: "review", built: true });
   const viaRun = (await store.resolve("review"))!.digest;
-  const out = tantalusOk(["build", "review", "--store", join(scratch, "store-cli"), "--config", studio.config, "--no-progress", "--json"]);
-  const built = JSON.parse(out.stdout) as { images: { workflow: string; digest: string; layers: { kind: string }[] }[] };
+  const out = tantalusOk([
+    "build",
+    "review",
+    "--store",
+    join(scratch, "store-cli"),
+    "--config",
+    studio.config,
+    "--no-progress",
+    "--json",
+  ]);
+  const built = JSON.parse(out.stdout) as {
+    images: { workflow: string; digest: string; layers: { kind: string }[] }[];
+  };
   const review = built.images.find((i) => i.workflow === "review")!;
-  assert.ok(review.layers.some((l) => l.kind === "repair"), "the CLI build has a repair layer");
+  assert.ok(
+    review.layers.some((l) => l.kind === "repair"),
+    "the CLI build has a repair layer",
+  );
   assert.equal(review.digest, viaRun);
 });

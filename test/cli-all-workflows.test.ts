@@ -31,7 +31,10 @@ function tags(store: string): string[] {
   const file = path.join(store, "index.json");
   if (!fs.existsSync(file)) return [];
   const index = JSON.parse(fs.readFileSync(file, "utf8")) as { manifests: { annotations?: Record<string, string> }[] };
-  return index.manifests.map((m) => m.annotations?.["org.opencontainers.image.ref.name"] ?? "").filter((t) => !t.includes(":")).sort();
+  return index.manifests
+    .map((m) => m.annotations?.["org.opencontainers.image.ref.name"] ?? "")
+    .filter((t) => !t.includes(":"))
+    .sort();
 }
 
 test("build --all builds every workflow that resolves, reports the one that does not, and exits 1", () => {
@@ -46,7 +49,10 @@ test("build --all builds every workflow that resolves, reports the one that does
 
 test("build --all --fail-fast stops at the first workflow that cannot be built", () => {
   const store = path.join(dir, "store-fail-fast");
-  const r = runCliBounded(["build", "--all", "--fail-fast", "--store", store, "--no-progress"], { cwd: studio, timeoutMs: 180_000 });
+  const r = runCliBounded(["build", "--all", "--fail-fast", "--store", store, "--no-progress"], {
+    cwd: studio,
+    timeoutMs: 180_000,
+  });
   assert.equal(r.code, 1, r.stderr);
   assert.deepEqual(tags(store), []);
   assert.match(r.stderr, /no_such_package/);
@@ -58,7 +64,10 @@ test("audit --all audits every other workflow and reports the one that does not 
   assert.equal(r.code, 1, r.stderr);
   const report = JSON.parse(r.stdout) as { workflows: { workflow: string }[]; failed: { workflow: string }[] };
   assert.deepEqual(report.workflows.map((w) => w.workflow).sort(), ["good_a", "good_b"]);
-  assert.deepEqual(report.failed.map((f) => f.workflow), ["broken"]);
+  assert.deepEqual(
+    report.failed.map((f) => f.workflow),
+    ["broken"],
+  );
   assert.match(r.stderr, /^tantalus: error: broken not audited: .*no_such_package/m);
 
   const stop = runCliBounded(["audit", "--all", "--fail-fast", "--json"], { cwd: studio, timeoutMs: 180_000 });

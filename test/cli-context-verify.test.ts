@@ -18,14 +18,26 @@ before(() => {
   studio = path.join(dir, "studio");
   tinyRepository(path.join(studio, "packages"), 1);
   fs.mkdirSync(path.join(studio, "packages", "fam0000", "2.0"));
-  fs.writeFileSync(path.join(studio, "packages", "fam0000", "2.0", "package.py"), "name = 'fam0000'\nversion = '2.0'\n");
-  fs.writeFileSync(path.join(studio, "tantalus.yaml"), "packages_path: [packages]\nimplicit_packages: []\nbase:\n  image: demo\nworkflows:\n  one:\n    request: [fam0000]\n");
+  fs.writeFileSync(
+    path.join(studio, "packages", "fam0000", "2.0", "package.py"),
+    "name = 'fam0000'\nversion = '2.0'\n",
+  );
+  fs.writeFileSync(
+    path.join(studio, "tantalus.yaml"),
+    "packages_path: [packages]\nimplicit_packages: []\nbase:\n  image: demo\nworkflows:\n  one:\n    request: [fam0000]\n",
+  );
 });
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-function verifyAndBuild(lock: string): { verify: ReturnType<typeof runCliBounded>; build: ReturnType<typeof runCliBounded> } {
+function verifyAndBuild(lock: string): {
+  verify: ReturnType<typeof runCliBounded>;
+  build: ReturnType<typeof runCliBounded>;
+} {
   const verify = runCliBounded(["context", "verify", lock], { cwd: studio });
-  const build = runCliBounded(["build", "one", "--context", lock, "--store", path.join(dir, "store"), "--no-progress"], { cwd: studio, timeoutMs: 120_000 });
+  const build = runCliBounded(
+    ["build", "one", "--context", lock, "--store", path.join(dir, "store"), "--no-progress"],
+    { cwd: studio, timeoutMs: 120_000 },
+  );
   assert.ok(!looksLikeStackTrace(verify.stderr + build.stderr), verify.stderr + build.stderr);
   return { verify, build };
 }

@@ -32,7 +32,10 @@ function aliasBomb(indent: string): string {
 test("an alias bomb in tantalus.yaml is refused at its line, not as an internal ReferenceError", () => {
   const d = path.join(dir, "config-bomb");
   fs.mkdirSync(d);
-  fs.writeFileSync(path.join(d, "tantalus.yaml"), `packages_path: [packages]\nworkflows:\n  w:\n    request: [foo]\nbomb:\n${aliasBomb("  ")}`);
+  fs.writeFileSync(
+    path.join(d, "tantalus.yaml"),
+    `packages_path: [packages]\nworkflows:\n  w:\n    request: [foo]\nbomb:\n${aliasBomb("  ")}`,
+  );
   const r = runCliBounded(["repo", "check"], { cwd: d });
   assert.equal(r.timedOut, false);
   assert.equal(r.code, 1, r.stderr);
@@ -43,7 +46,10 @@ test("an alias bomb in tantalus.yaml is refused at its line, not as an internal 
 test("an alias bomb in a package.yaml is that package's error with file:line; the load goes on", () => {
   const repo = tinyRepository(path.join(dir, "yaml-bomb"), 2);
   fs.mkdirSync(path.join(repo, "bomb", "1.0"), { recursive: true });
-  fs.writeFileSync(path.join(repo, "bomb", "1.0", "package.yaml"), `name: bomb\nversion: "1.0"\nx:\n${aliasBomb("  ")}`);
+  fs.writeFileSync(
+    path.join(repo, "bomb", "1.0", "package.yaml"),
+    `name: bomb\nversion: "1.0"\nx:\n${aliasBomb("  ")}`,
+  );
   const r = runCliBounded(["repo", "check", "--paths", repo]);
   assert.ok(!looksLikeStackTrace(r.stderr + r.stdout), r.stderr);
   assert.match(r.stdout + r.stderr, /bomb\/1\.0\/package\.yaml:\d+: error: aliases expand into too many values/);
@@ -64,26 +70,38 @@ test("an output file that is a directory, or in a folder the user may not write,
   fs.mkdirSync(locked, { mode: 0o700 });
   fs.chmodSync(dir, 0o755);
   fs.chmodSync(repo, 0o755);
-  const nobody = runCliBounded(["env", "--paths", repo, "--no-implicit", "fam0000", "-o", path.join(locked, "env.sh")], {
-    argv0: ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"],
-    env: { HOME: "/nonexistent", XDG_CACHE_HOME: path.join(dir, "nobody-cache") },
-  });
+  const nobody = runCliBounded(
+    ["env", "--paths", repo, "--no-implicit", "fam0000", "-o", path.join(locked, "env.sh")],
+    {
+      argv0: ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"],
+      env: { HOME: "/nonexistent", XDG_CACHE_HOME: path.join(dir, "nobody-cache") },
+    },
+  );
   assert.equal(nobody.code, 1, nobody.stderr);
   assert.ok(!looksLikeStackTrace(nobody.stderr), nobody.stderr);
-  assert.match(nobody.stderr, new RegExp(`^tantalus: error: cannot (open|write) ${locked}/\\S*env\\.sh\\S*: permission denied \\(EACCES\\)\\n$`));
+  assert.match(
+    nobody.stderr,
+    new RegExp(`^tantalus: error: cannot (open|write) ${locked}/\\S*env\\.sh\\S*: permission denied \\(EACCES\\)\\n$`),
+  );
 });
 
 test("a full disk under the output is ENOSPC with the path, not a stack (a 64 KiB tmpfs)", (t) => {
   if (process.getuid?.() !== 0) return t.skip("mounting a tmpfs needs root");
   const mnt = path.join(dir, "tiny");
   fs.mkdirSync(mnt);
-  if (spawnSync("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", mnt]).status !== 0) return t.skip("cannot mount a tmpfs here");
+  if (spawnSync("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", mnt]).status !== 0)
+    return t.skip("cannot mount a tmpfs here");
   try {
-    const r = runCliBounded(["studio", "generate", path.join(mnt, "studio"), "--scale", "small"], { timeoutMs: 120_000 });
+    const r = runCliBounded(["studio", "generate", path.join(mnt, "studio"), "--scale", "small"], {
+      timeoutMs: 120_000,
+    });
     assert.equal(r.timedOut, false);
     assert.equal(r.code, 1, r.stderr);
     assert.ok(!looksLikeStackTrace(r.stderr), r.stderr);
-    assert.match(r.stderr, new RegExp(`^tantalus: error: cannot \\w+[^\\n]* ${mnt}/[^\\n]*: no space left on device \\(ENOSPC\\)`));
+    assert.match(
+      r.stderr,
+      new RegExp(`^tantalus: error: cannot \\w+[^\\n]* ${mnt}/[^\\n]*: no space left on device \\(ENOSPC\\)`),
+    );
   } finally {
     spawnSync("umount", [mnt]);
   }
@@ -92,9 +110,17 @@ test("a full disk under the output is ENOSPC with the path, not a stack (a 64 Ki
 test("a closed pipe (`| head`) ends the command quietly with status 141, like a program killed by SIGPIPE", () => {
   const repo = tinyRepository(path.join(dir, "pipe-repo"), 3000);
   const bin = path.join(projectRoot, "bin", "tantalus.js");
-  for (const args of [`search --versions '*' --paths ${repo}`, `env --paths ${repo} --no-implicit fam0001`, `search '*' --json --paths ${repo}`]) {
+  for (const args of [
+    `search --versions '*' --paths ${repo}`,
+    `env --paths ${repo} --no-implicit fam0001`,
+    `search '*' --json --paths ${repo}`,
+  ]) {
     // `true` exits at once, long before node has started: every write meets a closed pipe.
-    const p = spawnSync("bash", ["-c", `"${process.execPath}" "${bin}" ${args} | true; echo "status=\${PIPESTATUS[0]}" >&2`], { encoding: "utf8", timeout: 60_000 });
+    const p = spawnSync(
+      "bash",
+      ["-c", `"${process.execPath}" "${bin}" ${args} | true; echo "status=\${PIPESTATUS[0]}" >&2`],
+      { encoding: "utf8", timeout: 60_000 },
+    );
     assert.equal(p.stderr.trim(), "status=141", `${args}: ${p.stderr}`);
   }
 });

@@ -23,9 +23,16 @@ describe("a TD's everyday commands", () => {
     // A package with nothing installed but its definition: its variant's root is an empty folder
     // (as rez-build leaves it; a root that does not exist at all is refused by build and audit).
     fs.mkdirSync(path.join(studio.packages, "empty_tool", "1.0", "platform-linux"), { recursive: true });
-    fs.writeFileSync(path.join(studio.packages, "empty_tool", "1.0", "package.py"), 'name = "empty_tool"\nversion = "1.0"\nvariants = [["platform-linux"]]\n');
+    fs.writeFileSync(
+      path.join(studio.packages, "empty_tool", "1.0", "package.py"),
+      'name = "empty_tool"\nversion = "1.0"\nvariants = [["platform-linux"]]\n',
+    );
     fs.appendFileSync(studio.config, "  hollow:\n    request: [empty_tool, launch_app]\n");
-    env = { TANTALUS_SITE_CONFIG: "", XDG_CACHE_HOME: path.join(scratch, "cache"), TANTALUS_CACHE_DIR: path.join(scratch, "cache", "tantalus") };
+    env = {
+      TANTALUS_SITE_CONFIG: "",
+      XDG_CACHE_HOME: path.join(scratch, "cache"),
+      TANTALUS_CACHE_DIR: path.join(scratch, "cache", "tantalus"),
+    };
   });
   after(() => fs.rmSync(scratch, { recursive: true, force: true }));
 
@@ -33,7 +40,10 @@ describe("a TD's everyday commands", () => {
     for (const cmd of ["resolve", "env"]) {
       const r = inStudio([cmd, "-w", "rough_layot"]);
       assert.equal(r.code, 2, cmd);
-      assert.match(r.stderr, /^tantalus: error: no workflow 'rough_layot' in tantalus\.yaml \(did you mean rough_layout\?\); known: animation, comp, .*rough_layout\n$/);
+      assert.match(
+        r.stderr,
+        /^tantalus: error: no workflow 'rough_layot' in tantalus\.yaml \(did you mean rough_layout\?\); known: animation, comp, .*rough_layout\n$/,
+      );
       const byBuild = inStudio(["build", "rough_layot", "--no-progress"]);
       assert.equal(byBuild.code, 2);
       assert.equal(r.stderr, byBuild.stderr, `${cmd} says what build says`);
@@ -53,7 +63,10 @@ describe("a TD's everyday commands", () => {
     const r = inStudio(["resolve", "maya-2024", "maya-2025"]);
     assert.equal(r.code, 1);
     assert.equal(r.stderr.match(/maya-2025/g)?.length, 2, r.stderr); // the request line and the one account of the conflict
-    assert.match(r.stderr, /resolve FAILED after \d+ steps?:\n {2}maya-2024 \(requested\) conflicts with maya-2025 \(requested\)\n$/);
+    assert.match(
+      r.stderr,
+      /resolve FAILED after \d+ steps?:\n {2}maya-2024 \(requested\) conflicts with maya-2025 \(requested\)\n$/,
+    );
   });
 
   test("the build's counts add up: layers to write and reused; the image's layer count is the plan's", () => {
@@ -70,18 +83,28 @@ describe("a TD's everyday commands", () => {
     assert.match(again.stderr, /^writing 0 package layer\(s\) \(gzip\) into .*; 3 reused from the layer cache$/m);
     assert.match(inStudio(["plan", "hollow"]).stdout, /^hollow: 5 layers/m);
     assert.match(again.stdout, /^ {2}hollow +sha256:[0-9a-f]{64} +5 layers /m);
-    const json = JSON.parse(tantalusOk(["build", "hollow", "--allow-audit-errors", "--store", store, "--json", "--no-progress"], { cwd: studio.dir, env }).stdout) as { images: { layers: unknown[]; emptyLayers: string[][] }[] };
+    const json = JSON.parse(
+      tantalusOk(["build", "hollow", "--allow-audit-errors", "--store", store, "--json", "--no-progress"], {
+        cwd: studio.dir,
+        env,
+      }).stdout,
+    ) as { images: { layers: unknown[]; emptyLayers: string[][] }[] };
     assert.equal(json.images[0]!.layers.length, 5);
     assert.deepEqual(json.images[0]!.emptyLayers, []);
   });
 
   test("images WORKFLOW lists that workflow's images only; diff exits 1 when the images differ, 0 when they are the same", () => {
     const store = path.join(scratch, "store");
-    tantalusOk(["build", "rough_layout", "--allow-audit-errors", "--store", store, "--no-progress"], { cwd: studio.dir, env });
+    tantalusOk(["build", "rough_layout", "--allow-audit-errors", "--store", store, "--no-progress"], {
+      cwd: studio.dir,
+      env,
+    });
     const all = inStudio(["images", "--store", store, "--json"]);
     const workflows = (JSON.parse(all.stdout) as { workflow?: string }[]).map((i) => i.workflow);
     assert.ok(workflows.includes("hollow") && workflows.includes("rough_layout"));
-    const only = JSON.parse(inStudio(["images", "hollow", "--store", store, "--json"]).stdout) as { workflow?: string }[];
+    const only = JSON.parse(inStudio(["images", "hollow", "--store", store, "--json"]).stdout) as {
+      workflow?: string;
+    }[];
     assert.ok(only.length > 0 && only.every((i) => i.workflow === "hollow"), JSON.stringify(only));
     const text = inStudio(["images", "hollow", "--store", store]).stdout;
     assert.doesNotMatch(text, /rough_layout/);
@@ -114,15 +137,26 @@ describe("a TD's everyday commands", () => {
       // A context made while the root was missing: never "gone", but still not current (build --context refuses it).
       const missingCtx = path.join(scratch, "hollow-missing.json");
       tantalusOk(["resolve", "-w", "hollow", "-o", missingCtx], { cwd: studio.dir, env });
-      const resolved = (JSON.parse(fs.readFileSync(missingCtx, "utf8")) as { resolved: { name: string; rootMissing?: true }[] }).resolved;
-      assert.deepEqual(resolved.filter((v) => v.rootMissing).map((v) => v.name), ["empty_tool"]);
+      const resolved = (
+        JSON.parse(fs.readFileSync(missingCtx, "utf8")) as { resolved: { name: string; rootMissing?: true }[] }
+      ).resolved;
+      assert.deepEqual(
+        resolved.filter((v) => v.rootMissing).map((v) => v.name),
+        ["empty_tool"],
+      );
       const missing = inStudio(["context", "verify", missingCtx]);
       assert.equal(missing.code, 1);
-      assert.equal(missing.stderr, `empty_tool-1.0[0]: install root ${root} is missing (it was missing when the context was made too)\n`);
+      assert.equal(
+        missing.stderr,
+        `empty_tool-1.0[0]: install root ${root} is missing (it was missing when the context was made too)\n`,
+      );
       fs.mkdirSync(root);
       const appeared = inStudio(["context", "verify", missingCtx]);
       assert.equal(appeared.code, 1);
-      assert.equal(appeared.stderr, `empty_tool-1.0[0]: install root ${root} appeared (it did not exist when the context was made)\n`);
+      assert.equal(
+        appeared.stderr,
+        `empty_tool-1.0[0]: install root ${root} appeared (it did not exist when the context was made)\n`,
+      );
     } finally {
       fs.mkdirSync(root, { recursive: true });
     }
@@ -137,6 +171,9 @@ describe("a TD's everyday commands", () => {
     assert.match(shown, /^created: \S+ by rez 3\.4\.0 \(imported from a \.rxt by tantalus \S+\)$/m);
     const own = path.join(scratch, "own.json");
     tantalusOk(["resolve", "-w", "hollow", "-o", own], { cwd: studio.dir, env });
-    assert.match(tantalusOk(["context", "show", own], { cwd: studio.dir, env }).stdout, /^created: \S+ by tantalus \S+$/m);
+    assert.match(
+      tantalusOk(["context", "show", own], { cwd: studio.dir, env }).stdout,
+      /^created: \S+ by tantalus \S+$/m,
+    );
   });
 });

@@ -29,11 +29,17 @@ before(() => {
   pkg(repo, "app", "variants = [['dep']]\nrequires = ['tool']\n");
   fs.mkdirSync(path.join(repo, "app", "1.0", "dep", "bin"), { recursive: true });
   fs.writeFileSync(path.join(repo, "app", "1.0", "dep", "bin", "app"), "#!/bin/sh\n", { mode: 0o755 });
-  fs.writeFileSync(path.join(studio, "tantalus.yaml"), "packages_path: [packages]\nimplicit_packages: []\nbase:\n  image: demo\nworkflows:\n  work:\n    request: [app]\n");
+  fs.writeFileSync(
+    path.join(studio, "tantalus.yaml"),
+    "packages_path: [packages]\nimplicit_packages: []\nbase:\n  image: demo\nworkflows:\n  work:\n    request: [app]\n",
+  );
 });
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-const missing = () => new RegExp(`workflow '?work'?: 1 of 3 install roots are missing \\(are the package payloads mounted on this machine\\?\\):\\n  tool-1\\.0\\[0\\]: install root ${path.join(studio, "packages", "tool", "1.0", "dep")} is gone`);
+const missing = () =>
+  new RegExp(
+    `workflow '?work'?: 1 of 3 install roots are missing \\(are the package payloads mounted on this machine\\?\\):\\n  tool-1\\.0\\[0\\]: install root ${path.join(studio, "packages", "tool", "1.0", "dep")} is gone`,
+  );
 
 test("audit fails naming the missing install roots instead of reporting a clean image", () => {
   const r = runCliBounded(["audit", "work"], { cwd: studio, timeoutMs: 120_000 });
@@ -48,7 +54,9 @@ test("build fails naming the missing install roots and writes no image", () => {
   assert.ok(!looksLikeStackTrace(r.stderr), r.stderr);
   assert.equal(r.code, 1, r.stdout + r.stderr);
   assert.match(r.stderr, missing());
-  const index = fs.existsSync(path.join(store, "index.json")) ? (JSON.parse(fs.readFileSync(path.join(store, "index.json"), "utf8")) as { manifests: unknown[] }) : { manifests: [] };
+  const index = fs.existsSync(path.join(store, "index.json"))
+    ? (JSON.parse(fs.readFileSync(path.join(store, "index.json"), "utf8")) as { manifests: unknown[] })
+    : { manifests: [] };
   assert.equal(index.manifests.length, 0, "no image is tagged");
 
   // Once the payload is there (mounted), the same build succeeds.

@@ -35,7 +35,10 @@ test("plan WORKFLOW shows that image only, planned with the whole studio; --json
   assert.equal(json.code, 0, json.stderr);
   const data = JSON.parse(json.stdout);
   assert.equal(data.budget, 5);
-  assert.deepEqual(data.images.map((i: { name: string }) => i.name), ["comp"]);
+  assert.deepEqual(
+    data.images.map((i: { name: string }) => i.name),
+    ["comp"],
+  );
   assert.equal(data.reports.shared.ratio, 1);
   assert.equal(data.reports.shared.uniqueBytes, data.reports.shared.packageBytes);
   assert.ok(data.reports["per-tier"].uniqueBytes > data.reports.shared.uniqueBytes);

@@ -15,7 +15,10 @@ test("repo check --json reports counts and exits non-zero with file:line errors"
   fs.mkdirSync(path.join(repo, "ok", "1"), { recursive: true });
   fs.writeFileSync(path.join(repo, "ok", "1", "package.py"), "name = 'ok'\nversion = '1'\n");
   fs.mkdirSync(path.join(repo, "broken", "2"), { recursive: true });
-  fs.writeFileSync(path.join(repo, "broken", "2", "package.py"), "name = 'broken'\nversion = '2'\nrequires = [\n  'foo-1',\n  3,\n]\n");
+  fs.writeFileSync(
+    path.join(repo, "broken", "2", "package.py"),
+    "name = 'broken'\nversion = '2'\nrequires = [\n  'foo-1',\n  3,\n]\n",
+  );
   const human = runCli(["repo", "check", "--paths", repo]);
   assert.equal(human.code, 1);
   assert.match(human.stdout, /^1 families, 1 packages, 1 variants, 1 error/);
@@ -84,15 +87,18 @@ test("repo check --verbose lists the packages whose definition asked the host, w
     assert.equal(r.code, 0, r.stderr);
     const file = path.join(repo, "asks", "2", "package.py");
     assert.ok(r.stdout.includes(`${file}: asks the host (2 questions):\n`), r.stdout);
-    assert.match(r.stdout, /  line 7: platform\.system\(\) -> "\w+" \(platform\)\n/);
-    assert.match(r.stdout, /  line 9: os\.path\.isdir\("\/"\) -> "directory" \(filesystem\)\n/);
+    assert.match(r.stdout, / {2}line 7: platform\.system\(\) -> "\w+" \(platform\)\n/);
+    assert.match(r.stdout, / {2}line 9: os\.path\.isdir\("\/"\) -> "directory" \(filesystem\)\n/);
     assert.ok(!r.stdout.includes("plain"), r.stdout);
   }
   const json = JSON.parse(runCli(["repo", "check", "--verbose", "--json", "--paths", repo]).stdout);
   assert.deepEqual(
     json.hostQueries[0].queries.map((q: { query: string; line: number }) => [q.query, q.line]),
     // In evaluation order: the module body first, then its @early functions.
-    [['os.path.isdir("/")', 9], ["platform.system()", 7]],
+    [
+      ['os.path.isdir("/")', 9],
+      ["platform.system()", 7],
+    ],
   );
   const quiet = runCli(["repo", "check", "--paths", repo]);
   assert.ok(!quiet.stdout.includes("asks the host"), quiet.stdout);

@@ -8,7 +8,10 @@ import { importRxt } from "../src/context/rxt.js";
 import { Repositories } from "../src/rez/repository/index.js";
 
 const reference = JSON.parse(
-  fs.readFileSync(path.join(sharedDir, "data", "rez-benchmark", "reference", "2022.11.16-3.7-2.112.0", "resolves.json"), "utf8"),
+  fs.readFileSync(
+    path.join(sharedDir, "data", "rez-benchmark", "reference", "2022.11.16-3.7-2.112.0", "resolves.json"),
+    "utf8",
+  ),
 ) as { request: string[]; status: string; resolved_packages: string[] | null }[];
 
 /** Rez's benchmark URI `wave/2.7.13/package.py[0]` as a qualified variant name `wave-2.7.13[0]`. */
@@ -31,10 +34,18 @@ test("resolve --batch resolves many requests with one load, each with its time",
   const dir = tempDir();
   const batch = path.join(dir, "requests.json");
   const refs = reference.slice(0, 3);
-  fs.writeFileSync(batch, JSON.stringify([...refs.map((r) => r.request), ["nail-2.1+<3", "nail-1.2+<2"], ["bad name"]]));
+  fs.writeFileSync(
+    batch,
+    JSON.stringify([...refs.map((r) => r.request), ["nail-2.1+<3", "nail-1.2+<2"], ["bad name"]]),
+  );
   const r = runCli(["resolve", "--batch", batch, "--no-implicit", "--json", "--paths", benchmarkRepository()]);
   assert.equal(r.code, 0, r.stderr);
-  const out = JSON.parse(r.stdout) as { status: string; resolved: string[]; seconds: number; failure?: { description: string } }[];
+  const out = JSON.parse(r.stdout) as {
+    status: string;
+    resolved: string[];
+    seconds: number;
+    failure?: { description: string };
+  }[];
   assert.equal(out.length, 5);
   refs.forEach((ref, i) => {
     assert.equal(out[i]!.status, ref.status === "success" ? "solved" : "failed");
@@ -90,7 +101,10 @@ test("resolve -o writes a context that names every variant with its definition d
     variables: { index: 0, location: repo, name: "bar", repository_type: "filesystem", version: "1.0" },
   });
   const back = importRxt(rxtFile, (paths) => new Repositories(paths, { cache: false }));
-  assert.deepEqual(back.resolved.map((v) => v.root), ctx.resolved.map((v) => v.root));
+  assert.deepEqual(
+    back.resolved.map((v) => v.root),
+    ctx.resolved.map((v) => v.root),
+  );
 
   write("foo/1.2.10/package.py", "name = 'foo'\nversion = '1.2.10'\nrequires = ['python']\n");
   fs.rmSync(path.join(repo, "bar/1.0/python-3.11"), { recursive: true });
@@ -102,7 +116,10 @@ test("resolve -o writes a context that names every variant with its definition d
 
 test("resolve --time ignores packages released after the time", () => {
   const repo = tempDir();
-  for (const [v, t] of [["1.0", 1000], ["2.0", 2000]] as const) {
+  for (const [v, t] of [
+    ["1.0", 1000],
+    ["2.0", 2000],
+  ] as const) {
     fs.mkdirSync(path.join(repo, "tool", v), { recursive: true });
     fs.writeFileSync(path.join(repo, "tool", v, "package.py"), `name = 'tool'\nversion = '${v}'\ntimestamp = ${t}\n`);
   }
@@ -141,7 +158,12 @@ test("a context written by real Rez imports, shows, verifies and exports back", 
   const dir = tempDir();
   const rezRxt = path.join(dir, "rez.rxt");
   // Recorded from `rez-env --ni ... --output` (Rez 3.4) on the benchmark repository.
-  fs.writeFileSync(rezRxt, fs.readFileSync(path.join(import.meta.dirname ?? __dirname, "data", "rez-written.rxt"), "utf8").replaceAll("@BENCHMARK_REPO@", repo));
+  fs.writeFileSync(
+    rezRxt,
+    fs
+      .readFileSync(path.join(import.meta.dirname ?? __dirname, "data", "rez-written.rxt"), "utf8")
+      .replaceAll("@BENCHMARK_REPO@", repo),
+  );
   const ctxFile = path.join(dir, "ctx.json");
   const imp = runCli(["context", "import", rezRxt, "-o", ctxFile]);
   assert.equal(imp.code, 0, imp.stderr);
@@ -150,11 +172,17 @@ test("a context written by real Rez imports, shows, verifies and exports back", 
   assert.deepEqual(ctx.request, rez.package_requests);
   assert.deepEqual(
     ctx.resolved.map((v) => `${v.name}-${v.version}[${v.index ?? ""}]`),
-    rez.resolved_packages.map((h: { variables: { name: string; version: string; index: number | null } }) => `${h.variables.name}-${h.variables.version}[${h.variables.index ?? ""}]`),
+    rez.resolved_packages.map(
+      (h: { variables: { name: string; version: string; index: number | null } }) =>
+        `${h.variables.name}-${h.variables.version}[${h.variables.index ?? ""}]`,
+    ),
   );
   // The same request resolved by Tantalus gives the same list.
   const again = runCli(["resolve", "--no-implicit", "--json", "--paths", repo, ...rez.package_requests]);
-  assert.deepEqual(JSON.parse(again.stdout).resolved, ctx.resolved.map((v) => `${v.name}-${v.version}[${v.index ?? ""}]`));
+  assert.deepEqual(
+    JSON.parse(again.stdout).resolved,
+    ctx.resolved.map((v) => `${v.name}-${v.version}[${v.index ?? ""}]`),
+  );
   const show = runCli(["context", "show", ctxFile]);
   assert.match(show.stdout, /wave-2\.7\.13\[0\]/);
   // The benchmark repository has definitions but no variant payload directories: the
@@ -166,12 +194,13 @@ test("a context written by real Rez imports, shows, verifies and exports back", 
   assert.equal(verify.code, 1, verify.stderr);
   const drift = JSON.parse(verify.stdout) as { variant: string; problem: string }[];
   assert.equal(drift.length, missing.length);
-  for (const d of drift) assert.match(d.problem, /^install root \S+ is missing \(it was missing when the context was made too\)$/);
+  for (const d of drift)
+    assert.match(d.problem, /^install root \S+ is missing \(it was missing when the context was made too\)$/);
   const out = path.join(dir, "back.rxt");
   assert.equal(runCli(["context", "export", ctxFile, "-o", out]).code, 0);
   assert.deepEqual(JSON.parse(fs.readFileSync(out, "utf8")).resolved_packages, rez.resolved_packages);
   const broken = path.join(dir, "broken.rxt");
-  fs.writeFileSync(broken, "{\"status\": \"solved\"}");
+  fs.writeFileSync(broken, '{"status": "solved"}');
   const bad = runCli(["context", "import", broken, "-o", path.join(dir, "x.json")]);
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /broken\.rxt: not a Rez context: no "serialize_version" field/);

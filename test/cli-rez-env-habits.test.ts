@@ -19,7 +19,10 @@ interface JsonVariant {
 }
 
 test("an empty request resolves to an empty context, as rez-env with no packages", () => {
-  for (const [label, flags] of [["no_implicit", ["--no-implicit"]], ["implicit", []]] as const) {
+  for (const [label, flags] of [
+    ["no_implicit", ["--no-implicit"]],
+    ["implicit", []],
+  ] as const) {
     const want = rez.empty[label];
     const r = runCli(["resolve", "--json", "--paths", ROOT, ...flags]);
     assert.equal(r.code, 0, r.stderr);
@@ -40,15 +43,35 @@ test("resolve --json gives structured variants (name, version, index, root) with
     const r = runCli(["resolve", "--json", "--no-implicit", "--paths", ROOT, ...c.request]);
     assert.equal(r.code, 0, r.stderr);
     const d = JSON.parse(r.stdout);
-    const got = (d.variants as JsonVariant[]).map((v) => ({ name: v.name, version: v.version, index: v.index, root: path.relative(ROOT, v.root) }));
+    const got = (d.variants as JsonVariant[]).map((v) => ({
+      name: v.name,
+      version: v.version,
+      index: v.index,
+      root: path.relative(ROOT, v.root),
+    }));
     assert.deepEqual(got, c.variants, c.request.join(" "));
     // the old string form stays for the scripts that read it
-    assert.deepEqual(d.resolved, c.variants.map((v) => `${v.name}-${v.version}[${v.index ?? ""}]`));
+    assert.deepEqual(
+      d.resolved,
+      c.variants.map((v) => `${v.name}-${v.version}[${v.index ?? ""}]`),
+    );
   }
 });
 
 test("shell REQ -- cmd args runs the command in the environment, each argument kept whole, and returns its status", () => {
-  const r = runCli(["shell", "--no-implicit", "--paths", ROOT, "foo-1.2", "--", "sh", "-c", 'printf "%s|%s\\n" "$1" "$FOO_VERSION"; exit 7', "x", "a b'c $HOME"]);
+  const r = runCli([
+    "shell",
+    "--no-implicit",
+    "--paths",
+    ROOT,
+    "foo-1.2",
+    "--",
+    "sh",
+    "-c",
+    'printf "%s|%s\\n" "$1" "$FOO_VERSION"; exit 7',
+    "x",
+    "a b'c $HOME",
+  ]);
   assert.equal(r.code, 7, r.stderr);
   assert.equal(r.stdout, "a b'c $HOME|1.2.3\n");
   const both = runCli(["shell", "--paths", ROOT, "foo", "-c", "true", "--", "true"]);
@@ -57,7 +80,13 @@ test("shell REQ -- cmd args runs the command in the environment, each argument k
 });
 
 test("--exclude hides packages from the resolve as rez-env --exclude does", () => {
-  for (const c of rez.exclude as { request: string[]; exclude: string[]; status: string; resolved?: string[] | null; message?: string }[]) {
+  for (const c of rez.exclude as {
+    request: string[];
+    exclude: string[];
+    status: string;
+    resolved?: string[] | null;
+    message?: string;
+  }[]) {
     const r = runCli(["resolve", "--json", "--no-implicit", "--paths", ROOT, ...c.request, "--exclude", ...c.exclude]);
     const d = JSON.parse(r.stdout);
     const label = `${c.request.join(" ")} --exclude ${c.exclude.join(" ")}`;
@@ -70,20 +99,40 @@ test("--exclude hides packages from the resolve as rez-env --exclude does", () =
       assert.equal(d.failure.description, c.message, label);
     }
   }
-  const sh = runCli(["shell", "--no-implicit", "--paths", ROOT, "foo", "--exclude", "*.beta", "--", "printenv", "FOO_VERSION"]);
+  const sh = runCli([
+    "shell",
+    "--no-implicit",
+    "--paths",
+    ROOT,
+    "foo",
+    "--exclude",
+    "*.beta",
+    "--",
+    "printenv",
+    "FOO_VERSION",
+  ]);
   assert.equal(sh.code, 0, sh.stderr);
   assert.equal(sh.stdout, "2.0.0\n");
 });
 
 test("--patch resolves the current context's request patched as rez-env --patch does", () => {
   const dir = fs.mkdtempSync(path.join(process.env.TMPDIR ?? "/tmp", "tantalus-patch-"));
-  for (const c of rez.patch as { request: string[]; patch: string[]; strict?: boolean; rank?: number; original: string[]; resolved: string[] | null }[]) {
+  for (const c of rez.patch as {
+    request: string[];
+    patch: string[];
+    strict?: boolean;
+    rank?: number;
+    original: string[];
+    resolved: string[] | null;
+  }[]) {
     const label = `${c.request.join(" ")} --patch ${c.patch.join(" ")}${c.strict ? " --strict" : ""}${c.rank ? ` --patch-rank ${c.rank}` : ""}`;
     const rxt = path.join(dir, "base.rxt");
     const base = runCli(["resolve", "--json", "--no-implicit", "--paths", ROOT, "--rxt", rxt, ...c.request]);
     assert.deepEqual(JSON.parse(base.stdout).resolved, c.original, label);
     const flags = [...(c.strict ? ["--strict"] : []), ...(c.rank ? ["--patch-rank", String(c.rank)] : [])];
-    const r = runCli(["resolve", "--json", "--no-implicit", "--paths", ROOT, "--patch", ...flags, ...c.patch], { env: { REZ_RXT_FILE: rxt } });
+    const r = runCli(["resolve", "--json", "--no-implicit", "--paths", ROOT, "--patch", ...flags, ...c.patch], {
+      env: { REZ_RXT_FILE: rxt },
+    });
     const d = JSON.parse(r.stdout);
     if (c.resolved === null) {
       assert.equal(r.code, 1, label);
@@ -98,8 +147,22 @@ test("--patch resolves the current context's request patched as rez-env --patch 
   assert.match(outside.stderr, /cannot patch: not in a context/);
   // inside `tantalus shell`, as inside rez-env, the shell's own context is the one patched
   const nested = runCli([
-    "shell", "--no-implicit", "--paths", ROOT, "bar", "python-3.9", "--",
-    process.execPath, path.join(projectRoot, "bin", "tantalus.js"), "resolve", "--json", "--no-implicit", "--paths", ROOT, "--patch", "python-3.11",
+    "shell",
+    "--no-implicit",
+    "--paths",
+    ROOT,
+    "bar",
+    "python-3.9",
+    "--",
+    process.execPath,
+    path.join(projectRoot, "bin", "tantalus.js"),
+    "resolve",
+    "--json",
+    "--no-implicit",
+    "--paths",
+    ROOT,
+    "--patch",
+    "python-3.11",
   ]);
   assert.equal(nested.code, 0, nested.stderr);
   assert.deepEqual(JSON.parse(nested.stdout).resolved, ["python-3.11.4[]", "foo-1.2.3[]", "bar-1.1[]"]);
@@ -111,29 +174,48 @@ const hasScript = spawnSync("script", ["--version"]).status === 0;
 function interactivePrompt(args: string[], env: Record<string, string>): { prompt?: string; ps1?: string } {
   const home = fs.mkdtempSync(path.join(process.env.TMPDIR ?? "/tmp", "tantalus-home-"));
   fs.writeFileSync(path.join(home, ".bashrc"), 'PS1="user$ "\n');
-  const cmd = [process.execPath, path.join(projectRoot, "bin", "tantalus.js"), "shell", "--shell", "bash", "--no-implicit", "--paths", ROOT, ...args]
+  const cmd = [
+    process.execPath,
+    path.join(projectRoot, "bin", "tantalus.js"),
+    "shell",
+    "--shell",
+    "bash",
+    "--no-implicit",
+    "--paths",
+    ROOT,
+    ...args,
+  ]
     .map((w) => `'${w.replace(/'/g, `'"'"'`)}'`)
     .join(" ");
   const base: NodeJS.ProcessEnv = { ...process.env, HOME: home, ...env };
   delete base.PS1;
-  const p = spawnSync("script", ["-qfc", cmd, "/dev/null"], { input: 'echo "@@P=[$REZ_ENV_PROMPT]"; echo "@@PS1=[$PS1]"\nexit\n', env: base, encoding: "utf8", timeout: 60_000 });
+  const p = spawnSync("script", ["-qfc", cmd, "/dev/null"], {
+    input: 'echo "@@P=[$REZ_ENV_PROMPT]"; echo "@@PS1=[$PS1]"\nexit\n',
+    env: base,
+    encoding: "utf8",
+    timeout: 60_000,
+  });
   const prompt = /@@P=\[(.*?)\]\r?\n/.exec(p.stdout)?.[1];
   const ps1 = /@@PS1=\[(.*?)\]\r?\n/.exec(p.stdout)?.[1];
   return { prompt, ps1 };
 }
 
-test("the interactive shell marks its prompt as rez-env does, once per nesting level; --norc skips ~/.bashrc", { skip: hasScript ? false : "script(1) is not installed" }, () => {
-  const once = interactivePrompt(["foo-1"], {});
-  assert.deepEqual(once, { prompt: rez.prompt.once.REZ_ENV_PROMPT, ps1: rez.prompt.once.PS1 });
-  // a shell started from inside one: what the outer one exported
-  const nested = interactivePrompt(["foo-1"], { REZ_ENV_PROMPT: ">", REZ_STORED_PROMPT_SH: "user$ " });
-  assert.deepEqual(nested, { prompt: rez.prompt.nested.REZ_ENV_PROMPT, ps1: rez.prompt.nested.PS1 });
-  const norc = interactivePrompt(["foo-1", "--norc"], {});
-  assert.equal(norc.prompt, rez.prompt.norc.REZ_ENV_PROMPT);
-  // without ~/.bashrc the stored prompt is the system's (the same as Rez's on the machine that recorded it)
-  assert.ok(norc.ps1?.startsWith("\\[\\e[1m\\]>\\[\\e[0m\\] "), norc.ps1);
-  assert.doesNotMatch(norc.ps1!, /user\$/);
-});
+test(
+  "the interactive shell marks its prompt as rez-env does, once per nesting level; --norc skips ~/.bashrc",
+  { skip: hasScript ? false : "script(1) is not installed" },
+  () => {
+    const once = interactivePrompt(["foo-1"], {});
+    assert.deepEqual(once, { prompt: rez.prompt.once.REZ_ENV_PROMPT, ps1: rez.prompt.once.PS1 });
+    // a shell started from inside one: what the outer one exported
+    const nested = interactivePrompt(["foo-1"], { REZ_ENV_PROMPT: ">", REZ_STORED_PROMPT_SH: "user$ " });
+    assert.deepEqual(nested, { prompt: rez.prompt.nested.REZ_ENV_PROMPT, ps1: rez.prompt.nested.PS1 });
+    const norc = interactivePrompt(["foo-1", "--norc"], {});
+    assert.equal(norc.prompt, rez.prompt.norc.REZ_ENV_PROMPT);
+    // without ~/.bashrc the stored prompt is the system's (the same as Rez's on the machine that recorded it)
+    assert.ok(norc.ps1?.startsWith("\\[\\e[1m\\]>\\[\\e[0m\\] "), norc.ps1);
+    assert.doesNotMatch(norc.ps1!, /user\$/);
+  },
+);
 
 test("`this` in a @late function that commands read is the Package, as Rez binds it", () => {
   for (const c of rez.late as { request: string[]; LATE_FACTS: string; LATE_SHOUT: string }[]) {

@@ -32,7 +32,10 @@ test("studio generate writes the studio and its tantalus.yaml, and refuses a non
 
 test("commands read the generated tantalus.yaml: a bad edit is reported at its line", () => {
   const dir = tempDir();
-  fs.writeFileSync(path.join(dir, "tantalus.yaml"), "packages_path: [packages]\nworkflows:\n  comp:\n    request: nuke\n");
+  fs.writeFileSync(
+    path.join(dir, "tantalus.yaml"),
+    "packages_path: [packages]\nworkflows:\n  comp:\n    request: nuke\n",
+  );
   const r = runCli(["resolve", "--workflow", "comp"], { cwd: dir });
   assert.equal(r.code, 1);
   assert.match(r.stderr, /tantalus\.yaml:4:14: workflows\.comp\.request: expected a list, got string "nuke"/);

@@ -42,28 +42,49 @@ test("a malformed request on the command line is a usage error", () => {
 
 test("a malformed registry reference is a usage error, and `build --push` finds it before building", () => {
   const store = path.join(dir, "push-store");
-  usage(["build", "one", "--store", store, "--push", "Registry.example/UPPER::x", "--no-progress"], /--push: invalid image reference/);
+  usage(
+    ["build", "one", "--store", store, "--push", "Registry.example/UPPER::x", "--no-progress"],
+    /--push: invalid image reference/,
+  );
   assert.equal(fs.existsSync(store), false, "nothing was built");
-  usage(["build", "--all", "--store", store, "--push", "registry.example/prefix:tag", "--no-progress"], /with 2 images, give a repository prefix/);
+  usage(
+    ["build", "--all", "--store", store, "--push", "registry.example/prefix:tag", "--no-progress"],
+    /with 2 images, give a repository prefix/,
+  );
   assert.equal(fs.existsSync(store), false, "nothing was built");
-  usage(["pull", "UPPER/bad::ref", "--store", store], /^tantalus: error: pull: invalid image reference "UPPER\/bad::ref"/);
+  usage(
+    ["pull", "UPPER/bad::ref", "--store", store],
+    /^tantalus: error: pull: invalid image reference "UPPER\/bad::ref"/,
+  );
   assert.equal(fs.existsSync(store), false, "the store is not even opened");
 });
 
 test("`build --output` with an unknown transport, or an archive onto a folder, is refused before building", () => {
   const store = path.join(dir, "output-store");
-  usage(["build", "one", "--store", store, "--output", "foo:bar", "--no-progress"], /--output foo:bar: expected oci:DIR/);
+  usage(
+    ["build", "one", "--store", store, "--output", "foo:bar", "--no-progress"],
+    /--output foo:bar: expected oci:DIR/,
+  );
   const folder = path.join(dir, "a-folder");
   fs.mkdirSync(folder);
-  usage(["build", "one", "--store", store, "--output", `docker-archive:${folder}`, "--no-progress"], /is a directory; an archive is a file/);
-  usage(["build", "--all", "--store", store, "--output", `oci-archive:${path.join(dir, "x.tar")}`, "--no-progress"], /2 images cannot go into one archive/);
+  usage(
+    ["build", "one", "--store", store, "--output", `docker-archive:${folder}`, "--no-progress"],
+    /is a directory; an archive is a file/,
+  );
+  usage(
+    ["build", "--all", "--store", store, "--output", `oci-archive:${path.join(dir, "x.tar")}`, "--no-progress"],
+    /2 images cannot go into one archive/,
+  );
   assert.equal(fs.existsSync(store), false, "nothing was built");
 });
 
 test("`run --gpu all` without a GPU fails before the image is looked for or copied into the runtime", (t) => {
   if (fs.existsSync("/dev/nvidia0")) return t.skip("this machine has an NVIDIA GPU");
   const store = path.join(dir, "run-store");
-  const r = runCliBounded(["run", "one", "--gpu", "all", "--runtime", "podman", "--store", store, "-c", "true"], { cwd: dir, timeoutMs: 120_000 });
+  const r = runCliBounded(["run", "one", "--gpu", "all", "--runtime", "podman", "--store", store, "-c", "true"], {
+    cwd: dir,
+    timeoutMs: 120_000,
+  });
   if (/podman.*(not found|not installed)/i.test(r.stderr)) return t.skip("needs podman (scripts/setup-host.sh)");
   assert.equal(r.code, 1, r.stderr);
   assert.equal(r.stderr, "tantalus: error: --gpu all: this machine has no NVIDIA GPU (/dev/nvidia0 is missing)\n");

@@ -14,7 +14,15 @@ import { after, before, describe, it } from "node:test";
 import { OciStore, writeImage, writeLayer } from "../src/image/index.js";
 import { entrypointConfig } from "../src/run/entrypoint.js";
 import { which } from "../src/run/which.js";
-import { blobIntegrity, removeDir, sampleStudio, scratchDir, tantalus, tantalusOk, type Studio } from "./build/fixture.js";
+import {
+  blobIntegrity,
+  removeDir,
+  sampleStudio,
+  scratchDir,
+  tantalus,
+  tantalusOk,
+  type Studio,
+} from "./build/fixture.js";
 
 let scratch: string;
 let studio: Studio;
@@ -24,7 +32,18 @@ before(async () => {
   scratch = scratchDir("corrupt-blobs");
   studio = await sampleStudio(scratch);
   storeDir = join(scratch, "store");
-  tantalusOk(["build", "--allow-audit-errors", "rough_layout", "animation", "comp", "--config", studio.config, "--store", storeDir, "--no-progress"]);
+  tantalusOk([
+    "build",
+    "--allow-audit-errors",
+    "rough_layout",
+    "animation",
+    "comp",
+    "--config",
+    studio.config,
+    "--store",
+    storeDir,
+    "--no-progress",
+  ]);
 });
 
 after(() => {
@@ -61,16 +80,42 @@ describe("corrupted blobs in the store", () => {
 
     const r = tantalus(["images", "--store", storeDir]);
     assert.equal(r.code, 1, "a broken image makes the listing fail");
-    assert.match(r.stderr, new RegExp(`^tantalus: error: image animation: its manifest ${anim.manifestDescriptor.digest} is corrupted \\(the content does not match the digest\\); rebuild it with \`tantalus build --verify animation\``, "m"));
-    assert.match(r.stderr, new RegExp(`^tantalus: error: image rough_layout: its config ${rough.manifest.config.digest} is corrupted .*; rebuild it with \`tantalus build --verify rough_layout\``, "m"));
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `^tantalus: error: image animation: its manifest ${anim.manifestDescriptor.digest} is corrupted \\(the content does not match the digest\\); rebuild it with \`tantalus build --verify animation\``,
+        "m",
+      ),
+    );
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `^tantalus: error: image rough_layout: its config ${rough.manifest.config.digest} is corrupted .*; rebuild it with \`tantalus build --verify rough_layout\``,
+        "m",
+      ),
+    );
     assert.match(r.stdout, /^comp +comp +\S+ +[\d.]+ [kM]B/m, "the healthy images are listed");
     assert.doesNotMatch(r.stderr, /internal error|\n\s+at /);
     const json = JSON.parse(tantalus(["images", "--json", "--store", storeDir]).stdout) as Listed[];
     const healthy = json.filter((i) => !i.problem).map((i) => i.tag);
-    assert.ok(healthy.length === 2 && healthy.every((t) => t === "comp" || t.startsWith("comp:")), `only comp's two tags are healthy: ${healthy.join(", ")}`);
+    assert.ok(
+      healthy.length === 2 && healthy.every((t) => t === "comp" || t.startsWith("comp:")),
+      `only comp's two tags are healthy: ${healthy.join(", ")}`,
+    );
     assert.equal(json.length, 6, "all six tags are listed (workflow and workflow:digest of each)");
 
-    tantalusOk(["build", "--allow-audit-errors", "rough_layout", "animation", "comp", "--config", studio.config, "--store", storeDir, "--no-progress"]);
+    tantalusOk([
+      "build",
+      "--allow-audit-errors",
+      "rough_layout",
+      "animation",
+      "comp",
+      "--config",
+      studio.config,
+      "--store",
+      storeDir,
+      "--no-progress",
+    ]);
     const bad = blobIntegrity(storeDir).filter((b) => !b.ok);
     assert.deepEqual(bad, [], "the rebuild wrote the manifest and config again");
     const again = tantalus(["images", "--json", "--store", storeDir]);
@@ -91,21 +136,43 @@ describe("corrupted blobs in the store", () => {
     const r = tantalus(["images", "--json", "--store", other]);
     assert.equal(r.code, 1);
     const listed = JSON.parse(r.stdout) as Listed[];
-    assert.deepEqual(listed.map((i) => [i.tag, i.problem === undefined]).sort(), [["wf_a", true], ["wf_b", false], ["wf_c", true]]);
+    assert.deepEqual(listed.map((i) => [i.tag, i.problem === undefined]).sort(), [
+      ["wf_a", true],
+      ["wf_b", false],
+      ["wf_c", true],
+    ]);
     assert.match(r.stderr, /image wf_b: .*`tantalus build --verify`/);
   });
 
-  it("run names a corrupted layer and the command that repairs it, instead of the runtime's bare error", { skip: which("podman") && which("skopeo") ? false : "needs podman and skopeo" }, async () => {
-    const dir = join(scratch, "run-store");
-    const store = await OciStore.open(dir);
-    // Content of its own, so podman cannot already hold this image from another run.
-    const layer = await writeLayer(store, { entries: [{ type: "file", path: "/payload", content: randomBytes(64 << 10) }] });
-    const img = await writeImage(store, { layers: [{ layer: layer.descriptor }], config: entrypointConfig("corrupt_probe") }, { tag: "corrupt_probe:test" });
-    corrupt(store, layer.descriptor.digest);
-    const r = tantalus(["run", "corrupt_probe", "--store", dir, "--tag", "corrupt_probe:test", "--runtime", "podman", "-c", "true"], { cwd: scratch });
-    assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stderr, new RegExp(`image corrupt_probe:test in .* cannot be used: its layer 1 of 1 \\(${layer.descriptor.digest}\\) does not match its digest; rebuild it with \`tantalus build --verify corrupt_probe\``));
-    assert.doesNotMatch(r.stderr, /internal error/);
-    assert.ok(img.descriptor.digest);
-  });
+  it(
+    "run names a corrupted layer and the command that repairs it, instead of the runtime's bare error",
+    { skip: which("podman") && which("skopeo") ? false : "needs podman and skopeo" },
+    async () => {
+      const dir = join(scratch, "run-store");
+      const store = await OciStore.open(dir);
+      // Content of its own, so podman cannot already hold this image from another run.
+      const layer = await writeLayer(store, {
+        entries: [{ type: "file", path: "/payload", content: randomBytes(64 << 10) }],
+      });
+      const img = await writeImage(
+        store,
+        { layers: [{ layer: layer.descriptor }], config: entrypointConfig("corrupt_probe") },
+        { tag: "corrupt_probe:test" },
+      );
+      corrupt(store, layer.descriptor.digest);
+      const r = tantalus(
+        ["run", "corrupt_probe", "--store", dir, "--tag", "corrupt_probe:test", "--runtime", "podman", "-c", "true"],
+        { cwd: scratch },
+      );
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(
+        r.stderr,
+        new RegExp(
+          `image corrupt_probe:test in .* cannot be used: its layer 1 of 1 \\(${layer.descriptor.digest}\\) does not match its digest; rebuild it with \`tantalus build --verify corrupt_probe\``,
+        ),
+      );
+      assert.doesNotMatch(r.stderr, /internal error/);
+      assert.ok(img.descriptor.digest);
+    },
+  );
 });

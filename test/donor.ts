@@ -16,7 +16,9 @@ export async function makeLibtiffDonor(donorDir: string, workDir: string): Promi
   const tc = await findToolchain();
   assert.ok(tc, "gcc and ld are needed to build the donor library");
   const stub = SYSTEM_LINK_STUBS.find((s) => s.soname === "libtiff.so.5")!;
-  const [built] = await buildElfs([{ spec: stub, seed: "donor/libtiff.so.5", fillerBytes: 0 }], workDir, tc, { cacheDir: null });
+  const [built] = await buildElfs([{ spec: stub, seed: "donor/libtiff.so.5", fillerBytes: 0 }], workDir, tc, {
+    cacheDir: null,
+  });
   fs.mkdirSync(donorDir);
   fs.copyFileSync(built!, path.join(donorDir, "libtiff.so.5"));
   return donorDir;

@@ -24,9 +24,29 @@ before(async () => {
   scratch = scratchDir("farm-node-store");
   const studio = await sampleStudio(scratch);
   const store = join(scratch, "store");
-  tantalusOk(["build", "--allow-audit-errors", "rough_layout", "--config", studio.config, "--store", store, "--no-progress"]);
+  tantalusOk([
+    "build",
+    "--allow-audit-errors",
+    "rough_layout",
+    "--config",
+    studio.config,
+    "--store",
+    store,
+    "--no-progress",
+  ]);
   reg = await startRegistry();
-  pinned = tantalusOk(["push", "rough_layout", `${reg.host}/studio/rough_layout:v1`, "--insecure", "--store", store, "--config", studio.config]).stdout.trim().split("\n")[1]!;
+  pinned = tantalusOk([
+    "push",
+    "rough_layout",
+    `${reg.host}/studio/rough_layout:v1`,
+    "--insecure",
+    "--store",
+    store,
+    "--config",
+    studio.config,
+  ])
+    .stdout.trim()
+    .split("\n")[1]!;
 });
 
 after(async () => {
@@ -34,23 +54,46 @@ after(async () => {
   if (scratch) removeDir(scratch);
 });
 
-it("four tasks starting together on one node fetch each blob of the image once and all run", { skip, timeout: 300_000 }, async () => {
-  const home = join(scratch, "home");
-  const frames = join(scratch, "frames");
-  mkdirSync(home);
-  mkdirSync(frames);
-  const logStart = readFileSync(reg.logFile, "utf8").length;
-  const settings = { ...defaultRunSettings(), runtime: "ch-run" as const, display: false, gpu: "none" as const, mounts: [{ source: frames, target: frames, readOnly: false }] };
-  const env = { PATH: process.env.PATH, HOME: home, USER: "root", TANTALUS_CACHE_DIR: join(scratch, "cache") };
-  const statuses = await Promise.all(
-    [1, 2, 3, 4].map((n) =>
-      runFarmTask({ image: pinned, workflow: "rough_layout", nodeStore: join(scratch, "node-store"), settings, command: `launch_app -show=dragon > ${frames}/${n}.txt; exit ${n === 2 ? 5 : 0}`, insecure: true, env, log: () => undefined }),
-    ),
-  );
-  assert.deepEqual(statuses, [0, 5, 0, 0]);
-  for (const n of [1, 2, 3, 4]) assert.match(readFileSync(join(frames, `${n}.txt`), "utf8"), /launch_app: show=dragon workflow=rough_layout/);
-  const gets = new Map<string, number>();
-  for (const m of readFileSync(reg.logFile, "utf8").slice(logStart).matchAll(/"GET \/v2\/[^ "]+\/blobs\/(sha256:[0-9a-f]{64}) HTTP\/[\d.]+" 200/g)) gets.set(m[1]!, (gets.get(m[1]!) ?? 0) + 1);
-  assert.ok(gets.size > 1, "the image's blobs were fetched");
-  assert.deepEqual([...new Set(gets.values())], [1], `each blob once: ${JSON.stringify([...gets])}`);
-});
+it(
+  "four tasks starting together on one node fetch each blob of the image once and all run",
+  { skip, timeout: 300_000 },
+  async () => {
+    const home = join(scratch, "home");
+    const frames = join(scratch, "frames");
+    mkdirSync(home);
+    mkdirSync(frames);
+    const logStart = readFileSync(reg.logFile, "utf8").length;
+    const settings = {
+      ...defaultRunSettings(),
+      runtime: "ch-run" as const,
+      display: false,
+      gpu: "none" as const,
+      mounts: [{ source: frames, target: frames, readOnly: false }],
+    };
+    const env = { PATH: process.env.PATH, HOME: home, USER: "root", TANTALUS_CACHE_DIR: join(scratch, "cache") };
+    const statuses = await Promise.all(
+      [1, 2, 3, 4].map((n) =>
+        runFarmTask({
+          image: pinned,
+          workflow: "rough_layout",
+          nodeStore: join(scratch, "node-store"),
+          settings,
+          command: `launch_app -show=dragon > ${frames}/${n}.txt; exit ${n === 2 ? 5 : 0}`,
+          insecure: true,
+          env,
+          log: () => undefined,
+        }),
+      ),
+    );
+    assert.deepEqual(statuses, [0, 5, 0, 0]);
+    for (const n of [1, 2, 3, 4])
+      assert.match(readFileSync(join(frames, `${n}.txt`), "utf8"), /launch_app: show=dragon workflow=rough_layout/);
+    const gets = new Map<string, number>();
+    for (const m of readFileSync(reg.logFile, "utf8")
+      .slice(logStart)
+      .matchAll(/"GET \/v2\/[^ "]+\/blobs\/(sha256:[0-9a-f]{64}) HTTP\/[\d.]+" 200/g))
+      gets.set(m[1]!, (gets.get(m[1]!) ?? 0) + 1);
+    assert.ok(gets.size > 1, "the image's blobs were fetched");
+    assert.deepEqual([...new Set(gets.values())], [1], `each blob once: ${JSON.stringify([...gets])}`);
+  },
+);

@@ -21,7 +21,14 @@ const made: string[] = [];
 function newUser(): NodeJS.ProcessEnv & { HOME: string } {
   const home = tempDir("tantalus-newuser-");
   made.push(home);
-  return { HOME: home, XDG_CACHE_HOME: undefined, TANTALUS_CACHE_DIR: undefined, TANTALUS_STORE: undefined, TANTALUS_CONFIG: undefined, TANTALUS_PACKAGES_PATH: undefined };
+  return {
+    HOME: home,
+    XDG_CACHE_HOME: undefined,
+    TANTALUS_CACHE_DIR: undefined,
+    TANTALUS_STORE: undefined,
+    TANTALUS_CONFIG: undefined,
+    TANTALUS_PACKAGES_PATH: undefined,
+  };
 }
 
 function files(dir: string, rel = ""): string[] {
@@ -65,47 +72,84 @@ const FIRST: { name: string; args: () => string[]; codes: number[] }[] = [
   { name: "images", args: () => ["images", "--config", config], codes: [0] },
   { name: "gc", args: () => ["gc", "--config", config], codes: [0] },
   // No registry listens on port 9: the pull fails after it opened the store.
-  { name: "pull", args: () => ["pull", "127.0.0.1:9/tantalus/rough_layout:latest", "--insecure", "--config", config], codes: [1, 2] },
-  { name: "diff", args: () => ["diff", "rough_layout:latest", "layout_review:latest", "--config", config], codes: [1, 2] },
+  {
+    name: "pull",
+    args: () => ["pull", "127.0.0.1:9/tantalus/rough_layout:latest", "--insecure", "--config", config],
+    codes: [1, 2],
+  },
+  {
+    name: "diff",
+    args: () => ["diff", "rough_layout:latest", "layout_review:latest", "--config", config],
+    codes: [1, 2],
+  },
   { name: "doctor", args: () => ["doctor", "--config", config], codes: [0, 1] },
 ];
 
-describe("the first command on an empty home", { skip: !hasPodman ? "podman is not installed" : !ROOT ? "rootful podman needs root" : false }, () => {
-  for (const first of FIRST) {
-    test(`${first.name} first, then build and run`, { timeout: 300_000 }, () => {
+describe(
+  "the first command on an empty home",
+  { skip: !hasPodman ? "podman is not installed" : !ROOT ? "rootful podman needs root" : false },
+  () => {
+    for (const first of FIRST) {
+      test(`${first.name} first, then build and run`, { timeout: 300_000 }, () => {
+        const env = newUser();
+        const r = runCli(first.args(), { env, cwd: studio });
+        assert.ok(first.codes.includes(r.code), `tantalus ${first.name} first: ${show(r)}`);
+        assert.doesNotMatch(r.stderr, /^\s+at /m, "a user error, never a stack trace");
+
+        // Only the cache (with the store inside it by default) was written in the home.
+        for (const f of files(env.HOME))
+          assert.ok(
+            f === ".cache" || f.startsWith(path.join(".cache", "tantalus")),
+            `${first.name} wrote ${f} outside ~/.cache/tantalus`,
+          );
+        const store = path.join(env.HOME, ".cache", "tantalus", "store");
+        if (fs.existsSync(store)) {
+          assert.ok(
+            fs.existsSync(path.join(store, "oci-layout")),
+            `${first.name} left ${store} without an oci-layout: ${files(store).join(", ")}`,
+          );
+          for (const f of fs.readdirSync(store))
+            assert.ok(
+              ["oci-layout", "index.json", "blobs", ".tantalus"].includes(f),
+              `${first.name} wrote ${f} into the store`,
+            );
+        }
+
+        const build = runCli(["build", "rough_layout", "--config", config], { env, cwd: studio });
+        assert.equal(build.code, 0, `build after ${first.name}: ${show(build)}`);
+        const run = runCli(
+          ["run", "rough_layout", "--config", config, "--runtime", "podman", "-c", "launch_app -show=dragon"],
+          { env, cwd: studio },
+        );
+        assert.equal(run.code, 0, `run after ${first.name}: ${show(run)}`);
+        assert.match(run.stdout, /launch_app: show=dragon/);
+      });
+    }
+  },
+);
+
+describe(
+  "notes at launch",
+  { skip: !hasPodman ? "podman is not installed" : !ROOT ? "rootful podman needs root" : false },
+  () => {
+    test("the working folder's note shows on a workflow's first run only", { timeout: 300_000 }, () => {
       const env = newUser();
-      const r = runCli(first.args(), { env, cwd: studio });
-      assert.ok(first.codes.includes(r.code), `tantalus ${first.name} first: ${show(r)}`);
-      assert.doesNotMatch(r.stderr, /^\s+at /m, "a user error, never a stack trace");
-
-      // Only the cache (with the store inside it by default) was written in the home.
-      for (const f of files(env.HOME)) assert.ok(f === ".cache" || f.startsWith(path.join(".cache", "tantalus")), `${first.name} wrote ${f} outside ~/.cache/tantalus`);
-      const store = path.join(env.HOME, ".cache", "tantalus", "store");
-      if (fs.existsSync(store)) {
-        assert.ok(fs.existsSync(path.join(store, "oci-layout")), `${first.name} left ${store} without an oci-layout: ${files(store).join(", ")}`);
-        for (const f of fs.readdirSync(store)) assert.ok(["oci-layout", "index.json", "blobs", ".tantalus"].includes(f), `${first.name} wrote ${f} into the store`);
-      }
-
-      const build = runCli(["build", "rough_layout", "--config", config], { env, cwd: studio });
-      assert.equal(build.code, 0, `build after ${first.name}: ${show(build)}`);
-      const run = runCli(["run", "rough_layout", "--config", config, "--runtime", "podman", "-c", "launch_app -show=dragon"], { env, cwd: studio });
-      assert.equal(run.code, 0, `run after ${first.name}: ${show(run)}`);
-      assert.match(run.stdout, /launch_app: show=dragon/);
+      const note = /note: the working directory .* is not mounted in the container/;
+      const launch = (workflow: string) => {
+        const r = runCli(["run", workflow, "--config", config, "--runtime", "podman", "-c", "true"], {
+          env,
+          cwd: studio,
+        });
+        assert.equal(r.code, 0, show(r));
+        return r.stderr;
+      };
+      assert.match(
+        launch("rough_layout"),
+        note,
+        "the studio folder is outside the home: the first run says it is not mounted",
+      );
+      assert.doesNotMatch(launch("rough_layout"), note, "not again for the same workflow");
+      assert.match(launch("modeling"), note, "another workflow's first run says it again");
     });
-  }
-});
-
-describe("notes at launch", { skip: !hasPodman ? "podman is not installed" : !ROOT ? "rootful podman needs root" : false }, () => {
-  test("the working folder's note shows on a workflow's first run only", { timeout: 300_000 }, () => {
-    const env = newUser();
-    const note = /note: the working directory .* is not mounted in the container/;
-    const launch = (workflow: string) => {
-      const r = runCli(["run", workflow, "--config", config, "--runtime", "podman", "-c", "true"], { env, cwd: studio });
-      assert.equal(r.code, 0, show(r));
-      return r.stderr;
-    };
-    assert.match(launch("rough_layout"), note, "the studio folder is outside the home: the first run says it is not mounted");
-    assert.doesNotMatch(launch("rough_layout"), note, "not again for the same workflow");
-    assert.match(launch("modeling"), note, "another workflow's first run says it again");
-  });
-});
+  },
+);

@@ -72,90 +72,136 @@ function leftovers(dir: string, keep: string[]): string[] {
   return fs.readdirSync(dir).filter((n) => !keep.includes(n));
 }
 
-test("resolve -o and env -o on a full file system fail with a sentence and keep the previous file byte for byte", { skip }, () => {
-  const request = fs.readFileSync(path.join(repo, "request.txt"), "utf8").split(" ");
-  const out = path.join(mnt, "out");
-  fs.mkdirSync(out);
-  const ctx = path.join(out, "ctx.json");
-  const envFile = path.join(out, "env.sh");
-  const first = runCli(["resolve", "--no-implicit", "--paths", repo, "-o", ctx, ...request]);
-  assert.equal(first.code, 0, first.stderr);
-  const env1 = runCli(["env", "--no-implicit", "--paths", repo, "-o", envFile, ...request]);
-  assert.equal(env1.code, 0, env1.stderr);
-  const oldCtx = fs.readFileSync(ctx);
-  const oldEnv = fs.readFileSync(envFile);
-  assert.ok(oldCtx.length > 8192 && oldEnv.length > 8192, `outputs must span several pages (${oldCtx.length}, ${oldEnv.length})`);
+test(
+  "resolve -o and env -o on a full file system fail with a sentence and keep the previous file byte for byte",
+  { skip },
+  () => {
+    const request = fs.readFileSync(path.join(repo, "request.txt"), "utf8").split(" ");
+    const out = path.join(mnt, "out");
+    fs.mkdirSync(out);
+    const ctx = path.join(out, "ctx.json");
+    const envFile = path.join(out, "env.sh");
+    const first = runCli(["resolve", "--no-implicit", "--paths", repo, "-o", ctx, ...request]);
+    assert.equal(first.code, 0, first.stderr);
+    const env1 = runCli(["env", "--no-implicit", "--paths", repo, "-o", envFile, ...request]);
+    assert.equal(env1.code, 0, env1.stderr);
+    const oldCtx = fs.readFileSync(ctx);
+    const oldEnv = fs.readFileSync(envFile);
+    assert.ok(
+      oldCtx.length > 8192 && oldEnv.length > 8192,
+      `outputs must span several pages (${oldCtx.length}, ${oldEnv.length})`,
+    );
 
-  // The request in another order gives other bytes, so a file that matches is really the old one.
-  fillLeaving(1);
-  try {
-    const r = runCli(["resolve", "--no-implicit", "--paths", repo, "-o", ctx, ...request.reverse()]);
-    assert.equal(r.code, 1, r.stdout);
-    assert.match(r.stderr, new RegExp(`^tantalus: error: cannot write ${ctx.replace(/[.]/g, "\\.")}: no space left on device \\(ENOSPC\\)\\n$`));
-    assert.ok(fs.readFileSync(ctx).equals(oldCtx), "ctx.json must be the old file, byte for byte");
-
-    const e = runCli(["env", "--no-implicit", "--paths", repo, "--shell", "sh", "-o", envFile, ...request]);
-    assert.equal(e.code, 1, e.stdout);
-    assert.match(e.stderr, new RegExp(`^tantalus: error: cannot write ${envFile.replace(/[.]/g, "\\.")}: no space left on device \\(ENOSPC\\)\\n$`));
-    assert.ok(fs.readFileSync(envFile).equals(oldEnv), "env.sh must be the old file, byte for byte");
-    assert.deepEqual(leftovers(out, ["ctx.json", "env.sh"]), [], "no temporary file is left behind");
-  } finally {
-    unfill();
-  }
-});
-
-test("both atomic writers refuse a short write and leave neither a truncated target nor a temporary file", { skip }, async () => {
-  const dir = path.join(mnt, "unit");
-  fs.mkdirSync(dir);
-  const target = path.join(dir, "stamp.json");
-  fs.writeFileSync(target, "old");
-  fillLeaving(1);
-  try {
-    const big = Buffer.alloc(3 * 4096, 0x62);
-    assert.throws(() => writeFileAtomic(target, big), /cannot write .*stamp\.json: no space left on device/);
-    await assert.rejects(writeFileAtomicAsync(target, big), /cannot write .*stamp\.json: no space left on device/);
-    assert.equal(fs.readFileSync(target, "utf8"), "old");
-    assert.deepEqual(leftovers(dir, ["stamp.json"]), []);
-  } finally {
-    unfill();
-  }
-});
-
-test("a blob written into a store on a full file system fails naming the file, and the store holds no partial blob", { skip }, async () => {
-  const store = await OciStore.open(path.join(mnt, "store"));
-  fillLeaving(2);
-  try {
-    const big = Buffer.alloc(5 * 4096, 0x63);
-    await assert.rejects(store.putBlob(big), /cannot write .*: no space left on device/);
-    const writer = await store.createBlobWriter();
+    // The request in another order gives other bytes, so a file that matches is really the old one.
+    fillLeaving(1);
     try {
-      assert.throws(() => writer.stream.writeSync(big), new RegExp(`cannot write a blob into the store ${store.dir}: no space left on device \\(ENOSPC\\)$`));
-    } finally {
-      await writer.abort();
-    }
-    assert.deepEqual(fs.readdirSync(store.blobsDir), []);
-    assert.deepEqual(fs.readdirSync(store.tmpDir), []);
-  } finally {
-    unfill();
-  }
-});
+      const r = runCli(["resolve", "--no-implicit", "--paths", repo, "-o", ctx, ...request.reverse()]);
+      assert.equal(r.code, 1, r.stdout);
+      assert.match(
+        r.stderr,
+        new RegExp(
+          `^tantalus: error: cannot write ${ctx.replace(/[.]/g, "\\.")}: no space left on device \\(ENOSPC\\)\\n$`,
+        ),
+      );
+      assert.ok(fs.readFileSync(ctx).equals(oldCtx), "ctx.json must be the old file, byte for byte");
 
-test("a build into a store on a full file system fails with one sentence and leaves the store valid", { skip }, async () => {
-  const studio = await sampleStudio(tempDir(), "studio");
-  const small = tempDir("tantalus-tmpfs-");
-  const m = spawnSync("mount", ["-t", "tmpfs", "-o", "size=3m", "tmpfs", small], { encoding: "utf8" });
-  assert.equal(m.status, 0, m.stderr);
-  try {
-    const storeDir = path.join(small, "store");
-    const r = runCli(["build", "rough_layout", "--allow-audit-errors", "--config", studio.config, "--store", storeDir, "--no-progress"]);
-    assert.equal(r.code, 1, r.stdout);
-    assert.match(r.stderr, new RegExp(`^tantalus: error: cannot write (a blob into the store ${storeDir}|${storeDir}/\\S+): no space left on device \\(ENOSPC\\)\\n$`));
-    const store = await OciStore.open(storeDir, { readOnly: true });
-    assert.deepEqual(await store.tags(), [], "nothing tagged");
-    assert.deepEqual(fs.readdirSync(store.tmpDir), [], "no temporary file left");
-    for (const hex of fs.readdirSync(store.blobsDir)) await store.readBlob(`sha256:${hex}`); // every blob there is whole
-  } finally {
-    if (spawnSync("umount", [small]).status !== 0) spawnSync("umount", ["-l", small]);
-    fs.rmSync(small, { recursive: true, force: true });
-  }
-});
+      const e = runCli(["env", "--no-implicit", "--paths", repo, "--shell", "sh", "-o", envFile, ...request]);
+      assert.equal(e.code, 1, e.stdout);
+      assert.match(
+        e.stderr,
+        new RegExp(
+          `^tantalus: error: cannot write ${envFile.replace(/[.]/g, "\\.")}: no space left on device \\(ENOSPC\\)\\n$`,
+        ),
+      );
+      assert.ok(fs.readFileSync(envFile).equals(oldEnv), "env.sh must be the old file, byte for byte");
+      assert.deepEqual(leftovers(out, ["ctx.json", "env.sh"]), [], "no temporary file is left behind");
+    } finally {
+      unfill();
+    }
+  },
+);
+
+test(
+  "both atomic writers refuse a short write and leave neither a truncated target nor a temporary file",
+  { skip },
+  async () => {
+    const dir = path.join(mnt, "unit");
+    fs.mkdirSync(dir);
+    const target = path.join(dir, "stamp.json");
+    fs.writeFileSync(target, "old");
+    fillLeaving(1);
+    try {
+      const big = Buffer.alloc(3 * 4096, 0x62);
+      assert.throws(() => writeFileAtomic(target, big), /cannot write .*stamp\.json: no space left on device/);
+      await assert.rejects(writeFileAtomicAsync(target, big), /cannot write .*stamp\.json: no space left on device/);
+      assert.equal(fs.readFileSync(target, "utf8"), "old");
+      assert.deepEqual(leftovers(dir, ["stamp.json"]), []);
+    } finally {
+      unfill();
+    }
+  },
+);
+
+test(
+  "a blob written into a store on a full file system fails naming the file, and the store holds no partial blob",
+  { skip },
+  async () => {
+    const store = await OciStore.open(path.join(mnt, "store"));
+    fillLeaving(2);
+    try {
+      const big = Buffer.alloc(5 * 4096, 0x63);
+      await assert.rejects(store.putBlob(big), /cannot write .*: no space left on device/);
+      const writer = await store.createBlobWriter();
+      try {
+        assert.throws(
+          () => writer.stream.writeSync(big),
+          new RegExp(`cannot write a blob into the store ${store.dir}: no space left on device \\(ENOSPC\\)$`),
+        );
+      } finally {
+        await writer.abort();
+      }
+      assert.deepEqual(fs.readdirSync(store.blobsDir), []);
+      assert.deepEqual(fs.readdirSync(store.tmpDir), []);
+    } finally {
+      unfill();
+    }
+  },
+);
+
+test(
+  "a build into a store on a full file system fails with one sentence and leaves the store valid",
+  { skip },
+  async () => {
+    const studio = await sampleStudio(tempDir(), "studio");
+    const small = tempDir("tantalus-tmpfs-");
+    const m = spawnSync("mount", ["-t", "tmpfs", "-o", "size=3m", "tmpfs", small], { encoding: "utf8" });
+    assert.equal(m.status, 0, m.stderr);
+    try {
+      const storeDir = path.join(small, "store");
+      const r = runCli([
+        "build",
+        "rough_layout",
+        "--allow-audit-errors",
+        "--config",
+        studio.config,
+        "--store",
+        storeDir,
+        "--no-progress",
+      ]);
+      assert.equal(r.code, 1, r.stdout);
+      assert.match(
+        r.stderr,
+        new RegExp(
+          `^tantalus: error: cannot write (a blob into the store ${storeDir}|${storeDir}/\\S+): no space left on device \\(ENOSPC\\)\\n$`,
+        ),
+      );
+      const store = await OciStore.open(storeDir, { readOnly: true });
+      assert.deepEqual(await store.tags(), [], "nothing tagged");
+      assert.deepEqual(fs.readdirSync(store.tmpDir), [], "no temporary file left");
+      for (const hex of fs.readdirSync(store.blobsDir)) await store.readBlob(`sha256:${hex}`); // every blob there is whole
+    } finally {
+      if (spawnSync("umount", [small]).status !== 0) spawnSync("umount", ["-l", small]);
+      fs.rmSync(small, { recursive: true, force: true });
+    }
+  },
+);

@@ -49,36 +49,55 @@ test("every yaml block of the guide is a valid tantalus.yaml", () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-test("the guide's shell blocks run in order on the sample studio", { skip: which("podman") ? false : "podman is not installed (the guide runs a workflow)", timeout: 600_000 }, () => {
-  const all = blocks(fs.readFileSync(GUIDE, "utf8"));
-  const sh = all.filter((b) => b.lang === "sh");
-  for (const b of sh.filter((x) => x.skipped !== undefined)) assert.ok(b.skipped!.length > 5, `docs/guide.md:${b.line}: say why the block is not run`);
-  const run = sh.filter((b) => b.skipped === undefined);
-  assert.ok(run.length >= 4, "the guide has blocks to run");
-  const work = tempDir("tantalus-guide-");
-  const bin = path.join(work, "bin");
-  fs.mkdirSync(bin);
-  fs.writeFileSync(path.join(bin, "tantalus"), `#!/bin/sh\nexec "${process.execPath}" "${path.join(projectRoot, "bin", "tantalus.js")}" "$@"\n`, { mode: 0o755 });
-  // Each block is announced, so a failure names the block it is in.
-  const script = ["set -euo pipefail", ...run.map((b) => `echo "### docs/guide.md:${b.line}" >&2\n${b.text}`)].join("\n");
-  const r = spawnSync("bash", ["-c", script], {
-    cwd: work,
-    encoding: "utf8",
-    env: {
-      PATH: `${bin}:${process.env.PATH}`,
-      HOME: process.env.HOME,
-      XDG_CACHE_HOME: path.join(work, "cache"),
-      TANTALUS_STUDIO_CACHE: process.env.TANTALUS_STUDIO_CACHE ?? path.join(process.env.HOME ?? work, ".cache", "tantalus", "studio-elf"),
-      TANTALUS_SITE_CONFIG: "",
-      LANG: "C.UTF-8",
-    },
-    maxBuffer: 64 << 20,
-  });
-  const failedIn = [...r.stderr.matchAll(/^### (docs\/guide\.md:\d+)$/gm)].pop()?.[1];
-  assert.equal(r.status, 0, `${failedIn ?? "docs/guide.md"} failed:\n${r.stderr.slice(-3000)}`);
-  // What the blocks promise.
-  assert.match(r.stdout, /launch_app: show=dragon/);
-  assert.match(r.stdout, /^file:.*site\/tantalus\.yaml:\d+ +store=.*\/site\/stores\/main$/m, "the site's store, relative to the site file");
-  assert.ok(fs.existsSync(path.join(work, "site", "stores", "main", "oci-layout")), "the build wrote the site's store");
-  fs.rmSync(work, { recursive: true, force: true });
-});
+test(
+  "the guide's shell blocks run in order on the sample studio",
+  { skip: which("podman") ? false : "podman is not installed (the guide runs a workflow)", timeout: 600_000 },
+  () => {
+    const all = blocks(fs.readFileSync(GUIDE, "utf8"));
+    const sh = all.filter((b) => b.lang === "sh");
+    for (const b of sh.filter((x) => x.skipped !== undefined))
+      assert.ok(b.skipped!.length > 5, `docs/guide.md:${b.line}: say why the block is not run`);
+    const run = sh.filter((b) => b.skipped === undefined);
+    assert.ok(run.length >= 4, "the guide has blocks to run");
+    const work = tempDir("tantalus-guide-");
+    const bin = path.join(work, "bin");
+    fs.mkdirSync(bin);
+    fs.writeFileSync(
+      path.join(bin, "tantalus"),
+      `#!/bin/sh\nexec "${process.execPath}" "${path.join(projectRoot, "bin", "tantalus.js")}" "$@"\n`,
+      { mode: 0o755 },
+    );
+    // Each block is announced, so a failure names the block it is in.
+    const script = ["set -euo pipefail", ...run.map((b) => `echo "### docs/guide.md:${b.line}" >&2\n${b.text}`)].join(
+      "\n",
+    );
+    const r = spawnSync("bash", ["-c", script], {
+      cwd: work,
+      encoding: "utf8",
+      env: {
+        PATH: `${bin}:${process.env.PATH}`,
+        HOME: process.env.HOME,
+        XDG_CACHE_HOME: path.join(work, "cache"),
+        TANTALUS_STUDIO_CACHE:
+          process.env.TANTALUS_STUDIO_CACHE ?? path.join(process.env.HOME ?? work, ".cache", "tantalus", "studio-elf"),
+        TANTALUS_SITE_CONFIG: "",
+        LANG: "C.UTF-8",
+      },
+      maxBuffer: 64 << 20,
+    });
+    const failedIn = [...r.stderr.matchAll(/^### (docs\/guide\.md:\d+)$/gm)].pop()?.[1];
+    assert.equal(r.status, 0, `${failedIn ?? "docs/guide.md"} failed:\n${r.stderr.slice(-3000)}`);
+    // What the blocks promise.
+    assert.match(r.stdout, /launch_app: show=dragon/);
+    assert.match(
+      r.stdout,
+      /^file:.*site\/tantalus\.yaml:\d+ +store=.*\/site\/stores\/main$/m,
+      "the site's store, relative to the site file",
+    );
+    assert.ok(
+      fs.existsSync(path.join(work, "site", "stores", "main", "oci-layout")),
+      "the build wrote the site's store",
+    );
+    fs.rmSync(work, { recursive: true, force: true });
+  },
+);

@@ -17,7 +17,10 @@ export interface CliResult {
 }
 
 /** Runs the built `tantalus` command (`npm test` builds dist/ first). */
-export function runCli(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {}): CliResult {
+export function runCli(
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {},
+): CliResult {
   const p = spawnSync(process.execPath, [path.join(projectRoot, "bin", "tantalus.js"), ...args], {
     cwd: opts.cwd ?? projectRoot,
     env: { ...process.env, ...opts.env },
@@ -55,14 +58,23 @@ export function runCliBounded(
   args: string[],
   opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; argv0?: string[] } = {},
 ): CliResult & { timedOut: boolean } {
-  const p = spawnSync(opts.argv0?.[0] ?? process.execPath, [...(opts.argv0?.slice(1) ?? []), ...(opts.argv0 ? [process.execPath] : []), path.join(projectRoot, "bin", "tantalus.js"), ...args], {
-    cwd: opts.cwd ?? projectRoot,
-    env: { ...process.env, ...opts.env },
-    encoding: "utf8",
-    timeout: opts.timeoutMs ?? 60_000,
-    killSignal: "SIGKILL",
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  const p = spawnSync(
+    opts.argv0?.[0] ?? process.execPath,
+    [
+      ...(opts.argv0?.slice(1) ?? []),
+      ...(opts.argv0 ? [process.execPath] : []),
+      path.join(projectRoot, "bin", "tantalus.js"),
+      ...args,
+    ],
+    {
+      cwd: opts.cwd ?? projectRoot,
+      env: { ...process.env, ...opts.env },
+      encoding: "utf8",
+      timeout: opts.timeoutMs ?? 60_000,
+      killSignal: "SIGKILL",
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
   return { code: p.status ?? 128, stdout: p.stdout, stderr: p.stderr, timedOut: p.signal === "SIGKILL" };
 }
 

@@ -27,7 +27,10 @@ function payload(t: { after: (fn: () => void) => void }): string {
 }
 
 const namesTheFile = (root: string) => (e: unknown) =>
-  e instanceof TantalusError && e.message.includes(`${path.join(root, "shows", "caf\\xe9.yaml")}: the file name is not valid UTF-8; image layers store names as UTF-8, so rename it`);
+  e instanceof TantalusError &&
+  e.message.includes(
+    `${path.join(root, "shows", "caf\\xe9.yaml")}: the file name is not valid UTF-8; image layers store names as UTF-8, so rename it`,
+  );
 
 test("a non-UTF-8 file name in a payload is one error naming the file, in each walk of the build", async (t) => {
   const root = payload(t);
@@ -35,7 +38,10 @@ test("a non-UTF-8 file name in a payload is one error naming the file, in each w
   assert.throws(() => fingerprintPath(root), namesTheFile(root));
   await assert.rejects(fingerprintTree(root), namesTheFile(root));
   const store = await OciStore.open(path.join(path.dirname(path.dirname(root)), "store"));
-  await assert.rejects(writeLayer(store, { entries: [{ type: "tree", source: root, path: "/packages/show_config/2024.03.1" }] }), namesTheFile(root));
+  await assert.rejects(
+    writeLayer(store, { entries: [{ type: "tree", source: root, path: "/packages/show_config/2024.03.1" }] }),
+    namesTheFile(root),
+  );
 });
 
 test("UTF-8 names, including U+FFFD itself, are packed as they are", async (t) => {

@@ -29,8 +29,10 @@ export function fixtureStudio(): { dir: string; repo: string } {
   pkg("maya", "2025", "requires = ['python', 'usd']\n", { "bin/maya": 20000 });
   pkg("nuke", "15", "requires = ['python']\n", { "bin/nuke": 15000 });
   // Says "apps", but tantalus.yaml forces it into "rest".
-  pkg("launcher", "1.0", "tantalus = {'layer': 'apps'}\n@late()\ndef requires():\n    return ['python-3']\n", { "bin/launch": 100 });
-  pkg("notes", "2.0", "tantalus = {'layer': 'nowhere'}\n", { "README": 50 });
+  pkg("launcher", "1.0", "tantalus = {'layer': 'apps'}\n@late()\ndef requires():\n    return ['python-3']\n", {
+    "bin/launch": 100,
+  });
+  pkg("notes", "2.0", "tantalus = {'layer': 'nowhere'}\n", { README: 50 });
   // A hard link counts once; a symlink is not followed.
   fs.linkSync(path.join(repo, "nuke", "15", "bin", "nuke"), path.join(repo, "nuke", "15", "bin", "nuke-alias"));
   fs.symlinkSync("/etc", path.join(repo, "nuke", "15", "etc-link"));
@@ -55,4 +57,3 @@ export function fixtureStudio(): { dir: string; repo: string } {
   );
   return { dir, repo };
 }
-

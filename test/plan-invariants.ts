@@ -27,21 +27,34 @@ export function assertSharedPlanInvariants(input: PlanInput, plan: LayerPlan): v
     const planned = plan.images.find((p) => p.name === image.name)!;
     // Every variant of the image is in exactly one of its layers.
     const carried = new Map<string, number>();
-    for (const key of planned.layers) for (const id of layers.get(key)!.variants) carried.set(id, (carried.get(id) ?? 0) + 1);
+    for (const key of planned.layers)
+      for (const id of layers.get(key)!.variants) carried.set(id, (carried.get(id) ?? 0) + 1);
     for (const v of image.variants) assert.equal(carried.get(v.id), 1, `${image.name}: variant ${v.id}`);
     // It carries no layer it does not need.
     for (const key of planned.layers) {
-      assert.ok(layers.get(key)!.variants.some((id) => image.variants.some((v) => v.id === id)), `${image.name} carries ${key} for nothing`);
+      assert.ok(
+        layers.get(key)!.variants.some((id) => image.variants.some((v) => v.id === id)),
+        `${image.name} carries ${key} for nothing`,
+      );
       assert.ok(layers.get(key)!.images.includes(image.name));
     }
-    assert.ok(image.baseLayers + planned.layers.length + planned.topLayers <= budget, `${image.name} has too many layers`);
+    assert.ok(
+      image.baseLayers + planned.layers.length + planned.topLayers <= budget,
+      `${image.name} has too many layers`,
+    );
     // Its order is the global order restricted to it.
-    assert.deepEqual(planned.layers, globalOrder.filter((k) => planned.layers.includes(k)), `${image.name} follows the global order`);
+    assert.deepEqual(
+      planned.layers,
+      globalOrder.filter((k) => planned.layers.includes(k)),
+      `${image.name} follows the global order`,
+    );
   }
   for (const l of plan.layers) {
-    assert.deepEqual(l.images, plan.images.filter((i) => i.layers.includes(l.key)).map((i) => i.name));
+    assert.deepEqual(
+      l.images,
+      plan.images.filter((i) => i.layers.includes(l.key)).map((i) => i.name),
+    );
   }
   const report = studioReport(plan);
   assert.equal(report.uniqueBytes, report.packageBytes, "each package's bytes are stored once");
 }
-

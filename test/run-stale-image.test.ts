@@ -35,14 +35,23 @@ after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 /** The image ID (config digest, as podman names it) of the image the store's tag `one` points at. */
 function taggedShort(): string {
-  const index = JSON.parse(fs.readFileSync(path.join(store, "index.json"), "utf8")) as { manifests: { digest: string; annotations?: Record<string, string> }[] };
+  const index = JSON.parse(fs.readFileSync(path.join(store, "index.json"), "utf8")) as {
+    manifests: { digest: string; annotations?: Record<string, string> }[];
+  };
   const manifest = index.manifests.find((m) => m.annotations?.["org.opencontainers.image.ref.name"] === "one")!.digest;
-  const config = (JSON.parse(fs.readFileSync(path.join(store, "blobs", "sha256", manifest.slice(7)), "utf8")) as { config: { digest: string } }).config.digest;
+  const config = (
+    JSON.parse(fs.readFileSync(path.join(store, "blobs", "sha256", manifest.slice(7)), "utf8")) as {
+      config: { digest: string };
+    }
+  ).config.digest;
   return config.slice(7);
 }
 
 function run(...args: string[]) {
-  const r = runCliBounded(["run", "one", "--runtime", "podman", "--store", store, ...args, "-c", "true"], { cwd: studio, timeoutMs: 120_000 });
+  const r = runCliBounded(["run", "one", "--runtime", "podman", "--store", store, ...args, "-c", "true"], {
+    cwd: studio,
+    timeoutMs: 120_000,
+  });
   assert.ok(!looksLikeStackTrace(r.stderr), r.stderr);
   return r;
 }
@@ -63,14 +72,21 @@ test("a payload edited in place, then tantalus.yaml: --no-build refuses with the
   fs.appendFileSync(payload, "# tweaked by a TD\n");
   const refused = run("--no-build", "--dry-run");
   assert.equal(refused.code, 1, refused.stderr);
-  assert.match(refused.stderr, /^tantalus: error: the image of workflow one is out of date \(fam0000-1\.0\[\] changed \(files under \S+fam0000\/1\.0\)\), and --no-build forbids building it/m);
+  assert.match(
+    refused.stderr,
+    /^tantalus: error: the image of workflow one is out of date \(fam0000-1\.0\[\] changed \(files under \S+fam0000\/1\.0\)\), and --no-build forbids building it/m,
+  );
 
   const dry = run("--dry-run");
   assert.equal(dry.code, 0, dry.stderr);
   assert.match(dry.stderr, /^tantalus: building one: fam0000-1\.0\[\] changed \(files under /m, "one line says why");
   const second = taggedShort();
   assert.notEqual(second, first, "the edited payload makes a new image");
-  assert.match(dry.stdout, new RegExp(`podman run .* ${second} -c true`), "the dry run prints the command of the image a real run would start");
+  assert.match(
+    dry.stdout,
+    new RegExp(`podman run .* ${second} -c true`),
+    "the dry run prints the command of the image a real run would start",
+  );
   assert.doesNotMatch(dry.stdout, new RegExp(first));
 
   // tantalus.yaml changed in a way the resolve does not see (the environment): still out of date.

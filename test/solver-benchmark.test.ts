@@ -33,5 +33,8 @@ test("the one benchmark request Rez cannot solve fails with Rez's description", 
   const r = solve(ref.request, repos);
   assert.equal(r.status, "failed");
   assert.equal(r.failure?.description, "The following package conflicts occurred: (nail-2.1+<3 <--!--> nail-1.2+<2)");
-  assert.match(r.failure!.explanation, /^nail-2\.1\+<3 \(required by .+\) conflicts with nail-1\.2\+<2 \(required by .+\)$/);
+  assert.match(
+    r.failure.explanation,
+    /^nail-2\.1\+<3 \(required by .+\) conflicts with nail-1\.2\+<2 \(required by .+\)$/,
+  );
 });

@@ -24,7 +24,9 @@ interface OracleCase {
   loading?: string;
 }
 
-const oracle = JSON.parse(fs.readFileSync(path.join(projectRoot, "test", "data", "rez-broken-packages.json"), "utf8")) as { cases: OracleCase[] };
+const oracle = JSON.parse(
+  fs.readFileSync(path.join(projectRoot, "test", "data", "rez-broken-packages.json"), "utf8"),
+) as { cases: OracleCase[] };
 
 /** Every definition Rez failed to load in some case. */
 const brokenByRez = new Set(oracle.cases.filter((c) => c.outcome === "error").map((c) => c.loading!));
@@ -41,7 +43,10 @@ for (const c of oracle.cases) {
     });
     if (c.outcome === "solved") {
       assert.equal(r.status, "solved", r.failure?.explanation);
-      assert.deepEqual(r.resolved.map((v) => v.qualifiedName), c.resolved);
+      assert.deepEqual(
+        r.resolved.map((v) => v.qualifiedName),
+        c.resolved,
+      );
       return;
     }
     assert.equal(r.status, "failed");
@@ -55,10 +60,16 @@ for (const c of oracle.cases) {
     assert.equal(r.failure!.kind, "broken-package", r.failure!.description);
     const ours = path.relative(ROOT, r.failure!.broken!.file);
     if (ours !== c.loading) {
-      assert.ok(brokenByRez.has(ours) && ours.split("/")[0] === c.loading!.split("/")[0], `${ours} instead of ${c.loading}`);
+      assert.ok(
+        brokenByRez.has(ours) && ours.split("/")[0] === c.loading!.split("/")[0],
+        `${ours} instead of ${c.loading}`,
+      );
       return;
     }
-    assert.ok(r.failure!.description.startsWith(`Problem loading ${path.join(ROOT, c.loading!)}: `), r.failure!.description);
+    assert.ok(
+      r.failure!.description.startsWith(`Problem loading ${path.join(ROOT, c.loading)}: `),
+      r.failure!.description,
+    );
     // Where Rez names the line (a ResourceError over a syntax error), the line is the same.
     const line = /\(package\.py, line (\d+)\)$/.exec(c.message ?? "");
     if (line) assert.equal(r.failure!.broken!.line, Number(line[1]));
@@ -68,15 +79,15 @@ for (const c of oracle.cases) {
 test("a family whose every version fails is reported by its load errors, not as a missing family", () => {
   const r = solve(["maya"], repositories());
   assert.equal(r.failure?.kind, "broken-package");
-  assert.doesNotMatch(r.failure!.explanation, /not found|no package family/);
-  assert.match(r.failure!.explanation, /maya-2024 \(in the range maya, requested\) does not load/);
+  assert.doesNotMatch(r.failure.explanation, /not found|no package family/);
+  assert.match(r.failure.explanation, /maya-2024 \(in the range maya, requested\) does not load/);
 });
 
 test("a broken package reached through a dependency names who required it", () => {
   const r = solve(["usesfooany"], repositories());
   assert.equal(r.failure?.kind, "broken-package");
-  assert.deepEqual(r.failure!.missing!.requiredBy, [["usesfooany-1"]]);
-  assert.match(r.failure!.explanation, /required by usesfooany-1/);
+  assert.deepEqual(r.failure.missing!.requiredBy, [["usesfooany-1"]]);
+  assert.match(r.failure.explanation, /required by usesfooany-1/);
 });
 
 test("resolve through the CLI fails with the file, line and reason, and exits 1", () => {
@@ -107,14 +118,20 @@ test("repo check lists every broken definition; search and info name them", () =
   const check = runCli(["repo", "check", "--json", "--paths", ROOT]);
   assert.equal(check.code, 1);
   const d = JSON.parse(check.stdout) as { errors: { file: string }[] };
-  assert.deepEqual(
-    d.errors.map((e) => path.relative(ROOT, e.file)).sort(),
-    ["badreq/1/package.py", "bar/2.0/package.py", "foo/2.0.0/package.py", "maya/2024/package.py", "maya/2025/package.py"],
-  );
+  assert.deepEqual(d.errors.map((e) => path.relative(ROOT, e.file)).sort(), [
+    "badreq/1/package.py",
+    "bar/2.0/package.py",
+    "foo/2.0.0/package.py",
+    "maya/2024/package.py",
+    "maya/2025/package.py",
+  ]);
   const search = runCli(["search", "maya*", "--paths", ROOT]);
   assert.equal(search.code, 1);
   assert.match(search.stderr, /maya\/2024\/package\.py:3: error: maya-2024 cannot be loaded/);
-  assert.match(search.stderr, /maya\/2025\/package\.py:\d+: error: maya-2025 cannot be loaded: ValueError: no licence server/);
+  assert.match(
+    search.stderr,
+    /maya\/2025\/package\.py:\d+: error: maya-2025 cannot be loaded: ValueError: no licence server/,
+  );
   const info = runCli(["info", "foo", "--paths", ROOT]);
   assert.equal(info.code, 1);
   assert.match(info.stderr, /foo\/2\.0\.0\/package\.py:3: .*foo-2\.0\.0 cannot be loaded/);
@@ -134,6 +151,9 @@ test("the advice works: an .ignore<version> file hides the broken version, and t
   fs.writeFileSync(path.join(repo, "foo", ".ignore2.0.0"), "");
   const after = solve(["foo"], new Repositories([repo], { cache: false }));
   assert.equal(after.status, "solved");
-  assert.deepEqual(after.resolved.map((v) => v.qualifiedName), ["foo-1.0.0[]"]);
+  assert.deepEqual(
+    after.resolved.map((v) => v.qualifiedName),
+    ["foo-1.0.0[]"],
+  );
   fs.rmSync(repo, { recursive: true, force: true });
 });

@@ -21,7 +21,17 @@ test("the recorded cases cover every kind of outcome", () => {
     return e.status;
   };
   const kinds = new Set(data.cases.map((c) => kindOf(c.expected)));
-  for (const k of ["solved", "failed", "cycle", "max-fails", "total-reduction", "PackageFamilyNotFoundError", "PackageNotFoundError", "ResolveError", "TypeError"]) {
+  for (const k of [
+    "solved",
+    "failed",
+    "cycle",
+    "max-fails",
+    "total-reduction",
+    "PackageFamilyNotFoundError",
+    "PackageNotFoundError",
+    "ResolveError",
+    "TypeError",
+  ]) {
     assert.ok(kinds.has(k), `no recorded case ends in ${k}`);
   }
 });

@@ -44,7 +44,10 @@ test("a dependency cycle fails and lists the cycle", () => {
   assert.equal(r.status, "failed");
   assert.equal(r.failure?.kind, "cycle");
   assert.equal(r.failure?.description, "A cyclic dependency was detected: cyca-1 --> cycb-1 --> cyca-1");
-  assert.equal(r.failure?.explanation, "the packages depend on each other in a cycle: cyca-1 requires cycb-1, cycb-1 requires cyca-1");
+  assert.equal(
+    r.failure?.explanation,
+    "the packages depend on each other in a cycle: cyca-1 requires cycb-1, cycb-1 requires cyca-1",
+  );
   assert.deepEqual(r.failure?.cycle, ["cyca-1", "cycb-1"]);
 });
 
@@ -59,10 +62,19 @@ test("conflicting requests fail before solving", () => {
 test("a conflict deep in the graph is explained through the chain of packages", () => {
   const r = solve(["bar", "nail-1.2+<2"], nails);
   assert.equal(r.failure?.kind, "conflict");
-  assert.equal(r.failure?.description, "The following package conflicts occurred: (nail-2.1+<3 <--!--> nail==1.2|==1.5)");
-  assert.equal(r.failure?.explanation, "nail-2.1+<3 (required by foo-1.2 via bar-3) conflicts with nail-1.2+<2 (requested), which leaves nail==1.2|==1.5");
+  assert.equal(
+    r.failure?.description,
+    "The following package conflicts occurred: (nail-2.1+<3 <--!--> nail==1.2|==1.5)",
+  );
+  assert.equal(
+    r.failure?.explanation,
+    "nail-2.1+<3 (required by foo-1.2 via bar-3) conflicts with nail-1.2+<2 (requested), which leaves nail==1.2|==1.5",
+  );
   assert.deepEqual(r.failure?.conflicts, [
-    { dependency: { requirement: "nail-2.1+<3", requiredBy: [["foo-1.2", "bar-3"]] }, conflicting: { requirement: "nail-1.2+<2", requiredBy: [] } },
+    {
+      dependency: { requirement: "nail-2.1+<3", requiredBy: [["foo-1.2", "bar-3"]] },
+      conflicting: { requirement: "nail-1.2+<2", requiredBy: [] },
+    },
   ]);
 });
 
@@ -78,9 +90,18 @@ test("a malformed requirement string is an InputError naming the text", () => {
 });
 
 test("a variant whose own requirements conflict fails with Rez's ResolveError text", () => {
-  const r = solve(["bad"], repo([{ name: "bad", version: "1", requires: ["nail-1"], variants: [["nail-2"]] }, { name: "nail", version: "1" }]));
+  const r = solve(
+    ["bad"],
+    repo([
+      { name: "bad", version: "1", requires: ["nail-1"], variants: [["nail-2"]] },
+      { name: "nail", version: "1" },
+    ]),
+  );
   assert.equal(r.failure?.kind, "internal-conflict");
-  assert.equal(r.failure?.description, "The package bad-1[0] has an internal requirements conflict: nail-1 <--!--> nail-2");
+  assert.equal(
+    r.failure?.description,
+    "The package bad-1[0] has an internal requirements conflict: nail-1 <--!--> nail-2",
+  );
 });
 
 test("when every variant is reduced away, each removal is named", () => {
@@ -93,5 +114,8 @@ test("when every variant is reduced away, each removal is named", () => {
   );
   assert.equal(r.failure?.kind, "total-reduction");
   assert.equal(r.failure?.description, "A package was completely reduced: (baz-2.0[] (dep(!qux) <--!--> qux==1.5))");
-  assert.match(r.failure!.explanation, /^no variant of baz-2\.0 \(requested\) fits: baz-2\.0\[\] requires !qux, which conflicts with qux==1\.5 \(requested\)$/);
+  assert.match(
+    r.failure.explanation,
+    /^no variant of baz-2\.0 \(requested\) fits: baz-2\.0\[\] requires !qux, which conflicts with qux==1\.5 \(requested\)$/,
+  );
 });

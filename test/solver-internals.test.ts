@@ -17,7 +17,8 @@ test("sort keys compare with Python's rules, including its TypeError", () => {
   assert.equal(pyLt(new Fallback(0, v("1")), new Fallback(v("2"), v("2"))), true);
   assert.throws(
     () => pyLt([[-0, [1]]], [[-0, 0]]),
-    (e: unknown) => e instanceof PyCompareError && e.message === "'<' not supported between instances of 'tuple' and 'int'",
+    (e: unknown) =>
+      e instanceof PyCompareError && e.message === "'<' not supported between instances of 'tuple' and 'int'",
   );
 });
 
@@ -63,8 +64,24 @@ test("resolve order: dependencies first, then request order, then alphabetical",
       ["python", ["platform", "arch"]],
     ]),
   };
-  assert.deepEqual(dependencyOrder(g, ["bar", "baz", "platform", "arch"]), ["platform", "arch", "python", "foo", "bar", "baz"]);
+  assert.deepEqual(dependencyOrder(g, ["bar", "baz", "platform", "arch"]), [
+    "platform",
+    "arch",
+    "python",
+    "foo",
+    "bar",
+    "baz",
+  ]);
   assert.equal(findCycle(g), null);
-  assert.deepEqual(findCycle({ nodes: ["a", "b"], edges: new Map([["a", ["b"]], ["b", ["a"]]]) }), ["a", "b"]);
+  assert.deepEqual(
+    findCycle({
+      nodes: ["a", "b"],
+      edges: new Map([
+        ["a", ["b"]],
+        ["b", ["a"]],
+      ]),
+    }),
+    ["a", "b"],
+  );
   assert.deepEqual(findCycle({ nodes: ["a"], edges: new Map([["a", ["a"]]]) }), ["a"]);
 });

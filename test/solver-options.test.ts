@@ -41,7 +41,7 @@ test("a timestamp hides packages released after it, even from exact requests", (
   assert.deepEqual(names(solve(["python"], pythons, { timestamp: 250 })), ["python-3.9.7[]"]);
   const r = solve(["python==3.11.4"], pythons, { timestamp: 250 });
   assert.equal(r.failure?.kind, "missing-version");
-  assert.match(r.failure!.explanation, /2 of its 4 versions are hidden/);
+  assert.match(r.failure.explanation, /2 of its 4 versions are hidden/);
 });
 
 test("package filters exclude by glob, and inclusions override exclusions", () => {
@@ -53,24 +53,44 @@ test("package filters exclude by glob, and inclusions override exclusions", () =
 
 test("orderers change which version is tried first", () => {
   assert.deepEqual(names(solve(["python"], pythons, { orderers: [new SortedOrder(false)] })), ["python-2.7.18[]"]);
-  assert.deepEqual(names(solve(["python"], pythons, { orderers: [new VersionSplitOrder(Version.parse("3.10"), ["python"])] })), [
-    "python-3.9.7[]",
-  ]);
+  assert.deepEqual(
+    names(solve(["python"], pythons, { orderers: [new VersionSplitOrder(Version.parse("3.10"), ["python"])] })),
+    ["python-3.9.7[]"],
+  );
   assert.deepEqual(names(solve(["python"], pythons, { orderers: [new TimestampOrder(250)] })), ["python-3.9.7[]"]);
-  const pod = orderersFromPod([{ type: "per_family", orderers: [{ packages: ["python"], type: "sorted", descending: false }] }]);
+  const pod = orderersFromPod([
+    { type: "per_family", orderers: [{ packages: ["python"], type: "sorted", descending: false }] },
+  ]);
   assert.deepEqual(names(solve(["python-3"], pythons, { orderers: pod })), ["python-3.9.7[]"]);
 });
 
 test("building adds every package's build requirements", () => {
   assert.deepEqual(names(solve(["tool"], pythons)), ["python-3.11.4[]", "tool-1.0[]"]);
-  assert.deepEqual(names(solve(["tool"], pythons, { building: true })), ["cmake-3.20[]", "python-3.11.4[]", "tool-1.0[]"]);
+  assert.deepEqual(names(solve(["tool"], pythons, { building: true })), [
+    "cmake-3.20[]",
+    "python-3.11.4[]",
+    "tool-1.0[]",
+  ]);
 });
 
 test("@late requires are evaluated through the hook, with the request", () => {
-  const src = new MemorySource([{ name: "python", version: "3.9.7" }, { name: "python", version: "3.11.4" }], ["/repo"]);
+  const src = new MemorySource(
+    [
+      { name: "python", version: "3.9.7" },
+      { name: "python", version: "3.11.4" },
+    ],
+    ["/repo"],
+  );
   // a package whose requires is a @late() function
   const lateTool = new Package(
-    { file: "/repo/latetool/1/package.py", requires: "late", buildRequires: [], variants: [], hashedVariants: false, lines: {} },
+    {
+      file: "/repo/latetool/1/package.py",
+      requires: "late",
+      buildRequires: [],
+      variants: [],
+      hashedVariants: false,
+      lines: {},
+    },
     "latetool",
     Version.parse("1"),
     "/repo",
@@ -105,7 +125,7 @@ test("maxFails stops after that many failed steps with Rez's wording", () => {
   const r = solve(["a", "c"], src, { maxFails: 1 });
   assert.equal(r.status, "failed");
   assert.equal(r.failure?.kind, "max-fails");
-  assert.match(r.failure!.description, /^fail limit reached: aborted after 1 failures:\n/);
+  assert.match(r.failure.description, /^fail limit reached: aborted after 1 failures:\n/);
 });
 
 test("ephemeral requests are resolved as ranges", () => {
@@ -135,9 +155,17 @@ test("a time limit aborts an unfinished solve", () => {
 
 test("a result names every family the solve asked for, found or not, each solve its own over a shared source", () => {
   assert.deepEqual(solve(["tool"], pythons).families, ["python", "tool"]);
-  assert.deepEqual(solve(["tool"], pythons, { building: true }).families, ["cmake", "python", "tool"], "build requires are asked for when building");
+  assert.deepEqual(
+    solve(["tool"], pythons, { building: true }).families,
+    ["cmake", "python", "tool"],
+    "build requires are asked for when building",
+  );
   const missing = solve(["tool", "houdini"], pythons);
   assert.equal(missing.status, "failed");
   assert.ok(missing.families.includes("houdini"), missing.families.join(","));
-  assert.deepEqual(solve(["python"], pythons).families, ["python"], "families loaded by earlier solves are not counted");
+  assert.deepEqual(
+    solve(["python"], pythons).families,
+    ["python"],
+    "families loaded by earlier solves are not counted",
+  );
 });

@@ -31,7 +31,11 @@ function installWithoutZstd(dir: string): string {
 }
 
 function cli(root: string, args: string[], env: NodeJS.ProcessEnv = {}): CliResult {
-  const p = spawnSync(process.execPath, [path.join(root, "bin", "tantalus.js"), ...args], { cwd: studio.dir, env: { ...process.env, ...env }, encoding: "utf8" });
+  const p = spawnSync(process.execPath, [path.join(root, "bin", "tantalus.js"), ...args], {
+    cwd: studio.dir,
+    env: { ...process.env, ...env },
+    encoding: "utf8",
+  });
   return { code: p.status ?? 128, stdout: p.stdout, stderr: p.stderr };
 }
 
@@ -63,30 +67,65 @@ describe("without zstd-napi", () => {
 
   it("refuses --compression zstd and image.compression: zstd in one sentence, before any work", () => {
     const store = path.join(work, "store-refused");
-    const r = cli(withoutZstd, ["build", "rough_layout", "--config", studio.config, "--store", store, "--compression", "zstd"]);
+    const r = cli(withoutZstd, [
+      "build",
+      "rough_layout",
+      "--config",
+      studio.config,
+      "--store",
+      store,
+      "--compression",
+      "zstd",
+    ]);
     assert.notEqual(r.code, 0);
-    assert.match(r.stderr, /^tantalus: error: --compression zstd needs zstd, and the optional package zstd-napi is not installed here .*; use gzip \(the default\) or none, or run `npm install zstd-napi`/);
+    assert.match(
+      r.stderr,
+      /^tantalus: error: --compression zstd needs zstd, and the optional package zstd-napi is not installed here .*; use gzip \(the default\) or none, or run `npm install zstd-napi`/,
+    );
     assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
     assert.doesNotMatch(r.stdout, /writing/, "refused before writing layers");
 
     const copy = path.join(work, "studio-zstd");
     fs.cpSync(studio.dir, copy, { recursive: true });
-    setImageOption({ dir: copy, config: path.join(copy, "tantalus.yaml"), packages: path.join(copy, "packages") }, "compression", "zstd");
-    const r2 = cli(withoutZstd, ["build", "rough_layout", "--config", path.join(copy, "tantalus.yaml"), "--store", store]);
+    setImageOption(
+      { dir: copy, config: path.join(copy, "tantalus.yaml"), packages: path.join(copy, "packages") },
+      "compression",
+      "zstd",
+    );
+    const r2 = cli(withoutZstd, [
+      "build",
+      "rough_layout",
+      "--config",
+      path.join(copy, "tantalus.yaml"),
+      "--store",
+      store,
+    ]);
     assert.notEqual(r2.code, 0);
-    assert.match(r2.stderr, /^tantalus: error: image\.compression: zstd in .*tantalus\.yaml needs zstd, and the optional package zstd-napi is not installed here/);
+    assert.match(
+      r2.stderr,
+      /^tantalus: error: image\.compression: zstd in .*tantalus\.yaml needs zstd, and the optional package zstd-napi is not installed here/,
+    );
   });
 
   it("says so when it must read a zstd layer another install wrote", () => {
     const store = path.join(work, "store-zstd");
     builtDigest(projectRoot, store, ["--compression", "zstd"]);
     // The audit unpacks a stored base image: every layer is read.
-    const r = cli(withoutZstd, ["audit", "rough_layout", "--config", studio.config, "--base", "rough_layout"], { TANTALUS_STORE: store, TANTALUS_CACHE_DIR: path.join(work, "cache") });
+    const r = cli(withoutZstd, ["audit", "rough_layout", "--config", studio.config, "--base", "rough_layout"], {
+      TANTALUS_STORE: store,
+      TANTALUS_CACHE_DIR: path.join(work, "cache"),
+    });
     assert.equal(r.code, 1, r.stderr);
     assert.equal(r.stdout, "", "no report from an audit that could not read its base");
-    assert.match(r.stderr, /^tantalus: error: reading a zstd-compressed layer needs zstd, and the optional package zstd-napi is not installed here/);
+    assert.match(
+      r.stderr,
+      /^tantalus: error: reading a zstd-compressed layer needs zstd, and the optional package zstd-napi is not installed here/,
+    );
     // With zstd-napi the same audit reads it.
-    const ok = cli(projectRoot, ["audit", "rough_layout", "--config", studio.config, "--base", "rough_layout"], { TANTALUS_STORE: store, TANTALUS_CACHE_DIR: path.join(work, "cache") });
+    const ok = cli(projectRoot, ["audit", "rough_layout", "--config", studio.config, "--base", "rough_layout"], {
+      TANTALUS_STORE: store,
+      TANTALUS_CACHE_DIR: path.join(work, "cache"),
+    });
     assert.ok(ok.code === 0 || ok.code === 1, ok.stderr);
   });
 });

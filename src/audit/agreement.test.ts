@@ -19,7 +19,15 @@ import { synthesizeLdCache } from "./ldconfig.js";
 import { Linker, traceLines, type LoadTree } from "./linker.js";
 import { pollutionCheck } from "./pollute.js";
 import { DEBIAN_X86_64, type LinkerProfile } from "./profile.js";
-import { asRoot, compile, ldconfigInRoot, probeHostProfile, removeDir, tempDir, traceOutputLines } from "./testkit/toolchain.js";
+import {
+  asRoot,
+  compile,
+  ldconfigInRoot,
+  probeHostProfile,
+  removeDir,
+  tempDir,
+  traceOutputLines,
+} from "./testkit/toolchain.js";
 
 let T: string;
 let ROOT: string;
@@ -52,7 +60,8 @@ before(() => {
   ROOT = path.join(T, "root");
   HOST = probeHostProfile(path.join(T, "probe"), DEBIAN_X86_64);
 
-  for (const d of ["usr/lib/x86_64-linux-gnu", "usr/bin", "etc/ld.so.conf.d", "lib64"]) fs.mkdirSync(path.join(ROOT, d), { recursive: true });
+  for (const d of ["usr/lib/x86_64-linux-gnu", "usr/bin", "etc/ld.so.conf.d", "lib64"])
+    fs.mkdirSync(path.join(ROOT, d), { recursive: true });
   fs.symlinkSync("usr/lib", path.join(ROOT, "lib"));
   fs.symlinkSync("usr/bin", path.join(ROOT, "bin"));
   // env and what it loads on this host, at the same paths.
@@ -79,7 +88,10 @@ before(() => {
   lib("opt/app/lib/glibc-hwcaps/x86-64-v2/libfast.so.1");
   const nd = lib("opt/nd/lib/libnd.so.1", { link: [sys2, pkg2], extra: ["-Wl,-z,nodefaultlib"] });
   const missing = compile(path.join(T, "build/libmissing.so.1"), { shared: true, soname: "libmissing.so.1" });
-  compile(path.join(ROOT, "usr/bin/app"), { link: [pkg, sys, deflt, plain, hw, fast, nd, missing], rpath: "/opt/app/lib:/opt/nd/lib" });
+  compile(path.join(ROOT, "usr/bin/app"), {
+    link: [pkg, sys, deflt, plain, hw, fast, nd, missing],
+    rpath: "/opt/app/lib:/opt/nd/lib",
+  });
   ldconfigInRoot(ROOT);
 
   chrootWorks = asRoot("chroot", [ROOT, "/usr/bin/env"]).status === 0;
@@ -92,7 +104,9 @@ describe("agreement with ld.so inside a planned image", () => {
     const real = realTrace();
     const tree = emulated(readLdCache(directoryImageFs(ROOT)));
     assert.deepEqual(traceLines(tree), real);
-    const via = Object.fromEntries(tree.resolutions.filter((r) => r.from === 0).map((r) => [r.name, `${r.via ?? r.status} ${r.path ?? ""}`]));
+    const via = Object.fromEntries(
+      tree.resolutions.filter((r) => r.from === 0).map((r) => [r.name, `${r.via ?? r.status} ${r.path ?? ""}`]),
+    );
     assert.equal(via["libpkg.so.1"], "cache /opt/pkg/lib/libpkg.so.1");
     assert.equal(via["libsys.so.1"], "cache /lib/x86_64-linux-gnu/libsys.so.1");
     assert.equal(via["libdeflt.so.1"], "cache /lib/libdeflt.so.1");
@@ -103,7 +117,9 @@ describe("agreement with ld.so inside a planned image", () => {
       assert.equal(via["libfast.so.1"], "rpath /opt/app/lib/glibc-hwcaps/x86-64-v2/libfast.so.1");
     }
     // DF_1_NODEFLIB: cache entries in system directories and the defaults are off limits.
-    const nodeflib = tree.resolutions.filter((r) => tree.objects[r.from]!.requestedAs === "libnd.so.1" && r.name !== "libc.so.6");
+    const nodeflib = tree.resolutions.filter(
+      (r) => tree.objects[r.from]!.requestedAs === "libnd.so.1" && r.name !== "libc.so.6",
+    );
     assert.deepEqual(
       nodeflib.map((r) => [r.name, r.status, r.via ?? ""]),
       [
@@ -143,14 +159,11 @@ describe("agreement with ld.so inside a planned image", () => {
     if (!chrootWorks) return t.skip("cannot chroot here");
     const image = directoryImageFs(ROOT);
     const report = pollutionCheck(image, ["/usr/bin/app"], { profile: HOST, cache: readLdCache(image) });
-    assert.deepEqual(
-      report.switches.map((s) => [s.name, s.before?.via ?? "missing", s.after.via]).sort(),
-      [
-        ["libdeflt.so.1", "cache", "cache"],
-        ["libmissing.so.1", "missing", "cache"],
-        ["plain.so.1", "default", "default"],
-      ],
-    );
+    assert.deepEqual(report.switches.map((s) => [s.name, s.before?.via ?? "missing", s.after.via]).sort(), [
+      ["libdeflt.so.1", "cache", "cache"],
+      ["libmissing.so.1", "missing", "cache"],
+      ["plain.so.1", "default", "default"],
+    ]);
     // Plant real decoys where the report did, let the real ldconfig index
     // them, and ld.so must load what the polluted emulation predicted.
     for (const decoy of report.decoys) lib(decoy.slice(1));

@@ -76,7 +76,9 @@ describe("readElf on objects built by gcc", () => {
       assert.match(r, new RegExp(`File: ${need.file.replace(/[.+]/g, "\\$&")}`));
       for (const v of need.versions) assert.match(r, new RegExp(`Name: ${v.name}`));
     }
-    assert.ok(e.dynamic!.versionNeeds.some((n) => n.file === "libc.so.6" && n.versions.some((v) => /^GLIBC_2\./.test(v.name))));
+    assert.ok(
+      e.dynamic!.versionNeeds.some((n) => n.file === "libc.so.6" && n.versions.some((v) => /^GLIBC_2\./.test(v.name))),
+    );
     const defs = ok(readElf(lib)).dynamic!.versionDefs!;
     assert.deepEqual(
       defs.map((d) => [d.name, d.base]),
@@ -93,7 +95,9 @@ describe("readElf on objects built by gcc", () => {
       t.skip("gcc cannot produce 32-bit objects here; the 32-bit reader is covered by the crafted objects below");
       return;
     }
-    const e = ok(readElf(compile(path.join(dir, "lib32.so"), { shared: true, m32: true, nostdlib: true, soname: "lib32.so.1" })));
+    const e = ok(
+      readElf(compile(path.join(dir, "lib32.so"), { shared: true, m32: true, nostdlib: true, soname: "lib32.so.1" })),
+    );
     assert.equal(e.elfClass, 32);
     assert.equal(e.machine, EM.I386);
     assert.equal(e.dynamic?.soname, "lib32.so.1");
@@ -187,7 +191,7 @@ describe("readElf on crafted objects of other classes and byte orders", () => {
       assert.equal(e.dynamic?.runpath, out.match(/Library runpath: \[(.*)\]/)![1]);
       assert.equal(e.interpreter, out.match(/interpreter: (.*)\]/)![1]);
       assert.match(out, /Flags: NODEFLIB/);
-      assert.equal(e.dynamic!.flags1 & DF_1.NODEFLIB, DF_1.NODEFLIB);
+      assert.equal(e.dynamic.flags1 & DF_1.NODEFLIB, DF_1.NODEFLIB);
     });
   }
 });
@@ -221,7 +225,10 @@ describe("readElf on non-ELF, truncated and hostile input", () => {
 
   it("names the truncated structure and its offset", () => {
     const r1 = readElf(lib.subarray(0, 30));
-    assert.deepEqual(r1.ok ? null : [r1.code, r1.reason], ["too-short", "truncated ELF header: file has 30 bytes, the header needs 64"]);
+    assert.deepEqual(r1.ok ? null : [r1.code, r1.reason], [
+      "too-short",
+      "truncated ELF header: file has 30 bytes, the header needs 64",
+    ]);
     const phoff = Number(lib.readBigUInt64LE(32));
     const r2 = readElf(lib.subarray(0, phoff + 10));
     assert.equal(r2.ok, false);

@@ -501,7 +501,8 @@ function parseVerneed(
   str: (off: number, what: string) => string,
 ): VersionNeed[] {
   let pos = mapAddress(loads, addr);
-  if (pos === undefined) fail("malformed", `DT_VERNEED address 0x${addr.toString(16)} is not inside any PT_LOAD segment`);
+  if (pos === undefined)
+    fail("malformed", `DT_VERNEED address 0x${addr.toString(16)} is not inside any PT_LOAD segment`);
   const out: VersionNeed[] = [];
   const limit = Math.min(Number.isFinite(num) && num > 0 ? num : MAX_VERSION_RECORDS, MAX_VERSION_RECORDS);
   let auxTotal = 0;
@@ -542,7 +543,8 @@ function parseVerdef(
   str: (off: number, what: string) => string,
 ): VersionDef[] {
   let pos = mapAddress(loads, addr);
-  if (pos === undefined) fail("malformed", `DT_VERDEF address 0x${addr.toString(16)} is not inside any PT_LOAD segment`);
+  if (pos === undefined)
+    fail("malformed", `DT_VERDEF address 0x${addr.toString(16)} is not inside any PT_LOAD segment`);
   const out: VersionDef[] = [];
   const limit = Math.min(Number.isFinite(num) && num > 0 ? num : MAX_VERSION_RECORDS, MAX_VERSION_RECORDS);
   for (let i = 0; i < limit; i++) {
@@ -592,7 +594,9 @@ export function readElf(input: ElfInput): ElfResult {
     return parse(src, seen);
   } catch (e) {
     const err: ElfError =
-      e instanceof ElfFormatError ? { ok: false, code: e.code, reason: e.message } : { ok: false, code: "io", reason: ioReason(e) };
+      e instanceof ElfFormatError
+        ? { ok: false, code: e.code, reason: e.message }
+        : { ok: false, code: "io", reason: ioReason(e) };
     if (seen.header) err.header = headerOnly(seen.header);
     return err;
   } finally {
@@ -601,8 +605,38 @@ export function readElf(input: ElfInput): ElfResult {
 }
 
 function headerOnly(h: ElfHeader): ElfHeader {
-  const { elfClass, data, identVersion, osabi, osabiName, abiVersion, identPadZero, type, typeName, machine, machineName, version, phentsize, phnum } = h;
-  return { elfClass, data, identVersion, osabi, osabiName, abiVersion, identPadZero, type, typeName, machine, machineName, version, phentsize, phnum };
+  const {
+    elfClass,
+    data,
+    identVersion,
+    osabi,
+    osabiName,
+    abiVersion,
+    identPadZero,
+    type,
+    typeName,
+    machine,
+    machineName,
+    version,
+    phentsize,
+    phnum,
+  } = h;
+  return {
+    elfClass,
+    data,
+    identVersion,
+    osabi,
+    osabiName,
+    abiVersion,
+    identPadZero,
+    type,
+    typeName,
+    machine,
+    machineName,
+    version,
+    phentsize,
+    phnum,
+  };
 }
 
 function ioReason(e: unknown): string {

@@ -67,8 +67,14 @@ before(() => {
   T = tempDir();
   PKGS = path.join(T, "pkgs");
   HOST = probeHostProfile(path.join(T, "probe"), DEBIAN_X86_64);
-  const exr2 = pkgFile(`${PREFIX}/openexr-2/lib/libOpenEXR-2_5.so.25`, { shared: true, soname: "libOpenEXR-2_5.so.25" });
-  const exr3 = pkgFile(`${PREFIX}/openexr-3/lib/libOpenEXR-3_1.so.30`, { shared: true, soname: "libOpenEXR-3_1.so.30" });
+  const exr2 = pkgFile(`${PREFIX}/openexr-2/lib/libOpenEXR-2_5.so.25`, {
+    shared: true,
+    soname: "libOpenEXR-2_5.so.25",
+  });
+  const exr3 = pkgFile(`${PREFIX}/openexr-3/lib/libOpenEXR-3_1.so.30`, {
+    shared: true,
+    soname: "libOpenEXR-3_1.so.30",
+  });
   const plug = pkgFile(`${PREFIX}/plugin/lib/libplug.so.1`, {
     shared: true,
     soname: "libplug.so.1",
@@ -114,7 +120,12 @@ before(() => {
     runpath,
   });
   // The library is then replaced by an older build without V_2.0.
-  pkgFile(`${PREFIX}/v/lib/libv.so.1`, { shared: true, soname: "libv.so.1", source: vsrc, versionScript: "V_1.0 { global: v1; v2; local: *; };\n" });
+  pkgFile(`${PREFIX}/v/lib/libv.so.1`, {
+    shared: true,
+    soname: "libv.so.1",
+    source: vsrc,
+    versionScript: "V_1.0 { global: v1; v2; local: *; };\n",
+  });
   fs.writeFileSync(path.join(PKGS, "app/bin/run.py"), "print('not an ELF file')\n");
   fs.writeFileSync(path.join(PKGS, "app/bin/truncated.so"), fs.readFileSync(good).subarray(0, 200));
 
@@ -129,7 +140,9 @@ function summary(findings: Finding[]): string[] {
 
 describe("classifying a load tree", () => {
   it("reports missing, system, undeclared, conflicts, wrong architecture, versions, unloadable files and host leaks", () => {
-    const tree = new Linker(image, { ...options, ldLibraryPath: `${PREFIX}/dup-b/lib` }).resolve(`${PREFIX}/app/bin/app`);
+    const tree = new Linker(image, { ...options, ldLibraryPath: `${PREFIX}/dup-b/lib` }).resolve(
+      `${PREFIX}/app/bin/app`,
+    );
     const findings = classifyLoadTree(tree, model);
     assert.deepEqual(summary(findings), [
       "conflict app",
@@ -144,7 +157,10 @@ describe("classifying a load tree", () => {
     ]);
     const byKind = (k: string) => findings.filter((f) => f.kind === k);
     const family = byKind("conflict").find((f) => f.name === undefined)!;
-    assert.match(family.message, /libOpenEXR-3_1\.so\.30 and libOpenEXR-2_5\.so\.25: two versions of libOpenEXR in one process/);
+    assert.match(
+      family.message,
+      /libOpenEXR-3_1\.so\.30 and libOpenEXR-2_5\.so\.25: two versions of libOpenEXR in one process/,
+    );
     assert.deepEqual(
       family.others!.map((o) => o.package),
       ["openexr-3", "openexr-2"],
@@ -155,14 +171,20 @@ describe("classifying a load tree", () => {
       shadow.others!.map((o) => [o.package, o.detail]),
       [["dup-a", "shadowed (runpath)"]],
     );
-    assert.match(byKind("host-leak")[0]!.message, /RUNPATH of .*app: \/home\/builder\/build\/lib does not exist in the image/);
+    assert.match(
+      byKind("host-leak")[0]!.message,
+      /RUNPATH of .*app: \/home\/builder\/build\/lib does not exist in the image/,
+    );
     assert.equal(byKind("system")[0]!.provider?.package, null);
     assert.equal(byKind("undeclared")[0]!.provider?.package, "other");
     assert.match(byKind("unloadable")[0]!.message, /invalid ELF header/);
     assert.match(byKind("missing-version")[0]!.message, /version V_2\.0 of libv\.so\.1/);
     // libcuda.so.1 is absent too, but the NVIDIA runtime injects it.
     assert.ok(!findings.some((f) => f.name === "libcuda.so.1"));
-    assert.ok(findings.some((f) => f.kind === "missing") && classifyLoadTree(tree, model, { runtimeProvided: [] }).some((f) => f.name === "libcuda.so.1"));
+    assert.ok(
+      findings.some((f) => f.kind === "missing") &&
+        classifyLoadTree(tree, model, { runtimeProvided: [] }).some((f) => f.name === "libcuda.so.1"),
+    );
   });
 
   it("accepts allow-listed system libraries and configurable allow-lists", () => {
@@ -202,23 +224,29 @@ describe("a module loaded by its host program", () => {
     // app does not require dup-b here: were the dlopen a need of app, it would be "undeclared".
     const strict: PackageModel = { ownerOf: model.ownerOf, requires: (pkg, dep) => pkg === dep };
     const findings = classifyLoadTree(tree, strict);
-    assert.ok(findings.some((f) => f.kind === "undeclared" && f.package === "app"), "app's own needs are still checked");
-    assert.deepEqual(findings.filter((f) => f.name === plugin || f.provider?.path === plugin), []);
+    assert.ok(
+      findings.some((f) => f.kind === "undeclared" && f.package === "app"),
+      "app's own needs are still checked",
+    );
+    assert.deepEqual(
+      findings.filter((f) => f.name === plugin || f.provider?.path === plugin),
+      [],
+    );
   });
 });
 
 describe("pollution check over the package image", () => {
   it("moves only the loads that relied on the default search", () => {
     const report = pollutionCheck(image, [`${PREFIX}/app/bin/app`], options);
-    assert.deepEqual(
-      report.switches.map((s) => [s.name, s.before?.via ?? "missing"]).sort(),
-      [
-        ["libcuda.so.1", "missing"],
-        ["libnothere.so.1", "missing"],
-      ],
-    );
+    assert.deepEqual(report.switches.map((s) => [s.name, s.before?.via ?? "missing"]).sort(), [
+      ["libcuda.so.1", "missing"],
+      ["libnothere.so.1", "missing"],
+    ]);
     // The worst case, decoys listed before everything in the cache, moves the base's libz.
-    const worst = pollutionCheck(image, [`${PREFIX}/app/bin/app`], options, { cache: "prepend", decoyDir: "/usr/local/lib" });
+    const worst = pollutionCheck(image, [`${PREFIX}/app/bin/app`], options, {
+      cache: "prepend",
+      decoyDir: "/usr/local/lib",
+    });
     assert.ok(worst.switches.some((s) => s.name === "libz.so.1" && s.before?.via === "cache"));
     assert.ok(!worst.switches.some((s) => s.name.startsWith("libOpenEXR")));
   });
@@ -260,7 +288,10 @@ describe("helpers", () => {
     });
     assert.deepEqual(
       leaks.map((l) => l.message),
-      ["PATH contains /home/artist/bin, which does not exist in the image", "PYTHONPATH contains /nonexistent/site-packages, which does not exist in the image"],
+      [
+        "PATH contains /home/artist/bin, which does not exist in the image",
+        "PYTHONPATH contains /nonexistent/site-packages, which does not exist in the image",
+      ],
     );
   });
 });

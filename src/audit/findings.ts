@@ -197,8 +197,16 @@ export function classifyLoadTree(tree: LoadTree, model: PackageModel, opts: Clas
 
   for (const p of tree.problems) {
     if (p.kind === "not-elf" || p.kind === "not-dynamic") continue;
-    const kind = p.kind === "interpreter-missing" ? "missing" : p.kind === "wrong-architecture" ? "wrong-architecture" : p.kind === "unreadable" ? "unreadable" : "unloadable";
-    const rootOwner = tree.rootIndex !== null ? owner(tree.objects[tree.rootIndex]!.realPath) : rootOwnerGuess(tree, model);
+    const kind =
+      p.kind === "interpreter-missing"
+        ? "missing"
+        : p.kind === "wrong-architecture"
+          ? "wrong-architecture"
+          : p.kind === "unreadable"
+            ? "unreadable"
+            : "unloadable";
+    const rootOwner =
+      tree.rootIndex !== null ? owner(tree.objects[tree.rootIndex]!.realPath) : rootOwnerGuess(tree, model);
     out.push({ kind, package: rootOwner, file: root, root, message: p.message });
   }
 
@@ -338,14 +346,27 @@ export function classifyLoadTree(tree: LoadTree, model: PackageModel, opts: Clas
       for (const d of dirs ?? []) {
         const leak = leakOf(d);
         if (leak) {
-          out.push({ kind: "host-leak", package: objOwner, file: o.realPath, root, message: `${what} of ${o.path}: ${leak}` });
+          out.push({
+            kind: "host-leak",
+            package: objOwner,
+            file: o.realPath,
+            root,
+            message: `${what} of ${o.path}: ${leak}`,
+          });
         }
       }
     }
   }
   for (const d of tree.ldLibraryPath) {
     const leak = leakOf(d);
-    if (leak) out.push({ kind: "host-leak", package: undefined, file: "LD_LIBRARY_PATH", root, message: `LD_LIBRARY_PATH: ${leak}` });
+    if (leak)
+      out.push({
+        kind: "host-leak",
+        package: undefined,
+        file: "LD_LIBRARY_PATH",
+        root,
+        message: `LD_LIBRARY_PATH: ${leak}`,
+      });
   }
   return out;
 }

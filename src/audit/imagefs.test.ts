@@ -59,9 +59,16 @@ describe("directory image filesystem", () => {
     assert.equal(imageRealPath(img, "/lib64/dotdot"), "/usr/lib/x86_64-linux-gnu/libc.so.6");
     assert.deepEqual(resolveImagePath(img, "/lib64/loop-a"), { ok: false, error: "ELOOP" });
     assert.deepEqual(resolveImagePath(img, "/opt/file/x"), { ok: false, error: "ENOTDIR" });
-    assert.deepEqual(resolveImagePath(img, "/lib64/loop-a", false), { ok: true, path: "/lib64/loop-a", type: "symlink" });
+    assert.deepEqual(resolveImagePath(img, "/lib64/loop-a", false), {
+      ok: true,
+      path: "/lib64/loop-a",
+      type: "symlink",
+    });
     // ".." at the root stays at the root, as in the kernel.
-    assert.equal(imageRealPath(img, "/../../usr/lib/../lib/x86_64-linux-gnu/libc.so.6"), "/usr/lib/x86_64-linux-gnu/libc.so.6");
+    assert.equal(
+      imageRealPath(img, "/../../usr/lib/../lib/x86_64-linux-gnu/libc.so.6"),
+      "/usr/lib/x86_64-linux-gnu/libc.so.6",
+    );
   });
 });
 

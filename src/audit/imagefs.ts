@@ -110,7 +110,11 @@ export type MemoryEntry = { type: "file"; data: Uint8Array } | { type: "symlink"
  * every parent becomes a directory entry of its own parent, the last part an entry
  * of `leaf` type. Returns the "/"-joined path.
  */
-export function indexPath(dirs: Map<string, Map<string, EntryType>>, parts: readonly string[], leaf: EntryType): string {
+export function indexPath(
+  dirs: Map<string, Map<string, EntryType>>,
+  parts: readonly string[],
+  leaf: EntryType,
+): string {
   let dir = "";
   for (let i = 0; i < parts.length - 1; i++) {
     const child = dir === "" ? parts[i]! : `${dir}/${parts[i]}`;
@@ -153,7 +157,8 @@ export class MemoryLayer implements Layer {
   }
   open(rel: string): ByteSource {
     const e = this.entries.get(rel);
-    if (!e || e.type !== "file") throw Object.assign(new Error(`no such file in ${this.name}: ${rel}`), { code: "ENOENT" });
+    if (!e || e.type !== "file")
+      throw Object.assign(new Error(`no such file in ${this.name}: ${rel}`), { code: "ENOENT" });
     return new BufferSource(e.data);
   }
   describe(rel: string): string {
@@ -215,7 +220,8 @@ export class LayeredImageFs implements ImageFs {
     let result: ReadonlyMap<string, EntryType> | null;
     const at = layer.at;
     if (dir === at) result = layer.list("");
-    else if (at === "/" || dir.startsWith(at + "/")) result = layer.list(at === "/" ? dir.slice(1) : dir.slice(at.length + 1));
+    else if (at === "/" || dir.startsWith(at + "/"))
+      result = layer.list(at === "/" ? dir.slice(1) : dir.slice(at.length + 1));
     else if (dir === "/" || at.startsWith(dir + "/")) {
       const rest = at.slice(dir === "/" ? 1 : dir.length + 1);
       result = new Map([[rest.split("/")[0]!, "dir"]]);
@@ -232,7 +238,7 @@ export class LayeredImageFs implements ImageFs {
   private contrib(dir: string): number[] {
     const cached = this.contribCache.get(dir);
     if (cached) return cached;
-    let result: number[] = [];
+    const result: number[] = [];
     if (dir === "/") {
       for (let i = this.layers.length - 1; i >= 0; i--) {
         if (this.layerList(i, "/") !== null) {
@@ -289,7 +295,9 @@ export class LayeredImageFs implements ImageFs {
           if (this.whiteouts && name.startsWith(WHITEOUT)) continue;
           if (!merged.has(name) && !hidden.has(name)) merged.set(name, t);
         }
-        if (this.whiteouts) for (const name of l.keys()) if (name.startsWith(WHITEOUT) && name !== OPAQUE) hidden.add(name.slice(WHITEOUT.length));
+        if (this.whiteouts)
+          for (const name of l.keys())
+            if (name.startsWith(WHITEOUT) && name !== OPAQUE) hidden.add(name.slice(WHITEOUT.length));
       }
     }
     this.mergedCache.set(dir, merged);
@@ -336,7 +344,8 @@ export function overlayImageFs(layers: (string | Layer)[], opts?: LayeredImageFs
   );
 }
 
-export type ResolveResult = { ok: true; path: string; type: EntryType } | { ok: false; error: "ENOENT" | "ENOTDIR" | "ELOOP" };
+export type ResolveResult =
+  { ok: true; path: string; type: EntryType } | { ok: false; error: "ENOENT" | "ENOTDIR" | "ELOOP" };
 
 /** Linux's limit on symlinks followed in one lookup. */
 const MAX_SYMLINKS = 40;

@@ -5,7 +5,14 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { InputError } from "../errors.js";
 import { directoryImageFs } from "./imagefs.js";
-import { formatLdconfigLine, ldCacheLibcmp, lookupLdCache, parseLdCache, readLdCache, type LdCache } from "./ldcache.js";
+import {
+  formatLdconfigLine,
+  ldCacheLibcmp,
+  lookupLdCache,
+  parseLdCache,
+  readLdCache,
+  type LdCache,
+} from "./ldcache.js";
 import { parseLdSoConf, globImage } from "./ldconf.js";
 import { synthesizeLdCache } from "./ldconfig.js";
 import { DEBIAN_X86_64 } from "./profile.js";
@@ -34,7 +41,8 @@ function buildRoot(root: string): void {
   mk("opt/a/lib/glibc-hwcaps/x86-64-v2/libfoo.so.1.2.3", { shared: true, soname: "libfoo.so.1" });
   mk("opt/c/lib/libnosoname.so", { shared: true });
   fs.writeFileSync(path.join(root, "opt/c/lib/libtext.so"), "/* GNU ld script */\nGROUP ( libc.so.6 )\n");
-  if (canCompileM32(root)) mk("opt/c/lib/lib32.so.1", { shared: true, m32: true, nostdlib: true, soname: "lib32.so.1" });
+  if (canCompileM32(root))
+    mk("opt/c/lib/lib32.so.1", { shared: true, m32: true, nostdlib: true, soname: "lib32.so.1" });
   mk("usr/lib/x86_64-linux-gnu/libsys.so.5", { shared: true, soname: "libsys.so.5" });
   fs.symlinkSync("/opt/a/lib", path.join(root, "opt/alink"));
   fs.mkdirSync(path.join(root, "etc/conf.d"), { recursive: true });
@@ -52,7 +60,8 @@ describe("ld.so.cache reader", () => {
   before(() => {
     root = tempDir();
     buildRoot(root);
-    for (const format of ["new", "old", "compat"] as const) ldconfigInRoot(root, { format, cache: `/etc/cache.${format}` });
+    for (const format of ["new", "old", "compat"] as const)
+      ldconfigInRoot(root, { format, cache: `/etc/cache.${format}` });
   });
   after(() => removeDir(root));
 
@@ -81,28 +90,46 @@ describe("ld.so.cache reader", () => {
     // Duplicates: ld.so.conf order decides.
     assert.equal(lookupLdCache(cache, "libdup.so.1", DEBIAN_X86_64)?.path, "/opt/a/lib/libdup.so.1");
     // glibc-hwcaps entries win when the CPU level is usable, by priority.
-    assert.equal(lookupLdCache(cache, "libfoo.so.1", DEBIAN_X86_64)?.path, "/opt/a/lib/glibc-hwcaps/x86-64-v2/libfoo.so.1.2.3");
-    assert.equal(lookupLdCache(cache, "libfoo.so.1", { ...DEBIAN_X86_64, cacheHwcaps: [] })?.path, "/opt/a/lib/libfoo.so.1");
+    assert.equal(
+      lookupLdCache(cache, "libfoo.so.1", DEBIAN_X86_64)?.path,
+      "/opt/a/lib/glibc-hwcaps/x86-64-v2/libfoo.so.1.2.3",
+    );
+    assert.equal(
+      lookupLdCache(cache, "libfoo.so.1", { ...DEBIAN_X86_64, cacheHwcaps: [] })?.path,
+      "/opt/a/lib/libfoo.so.1",
+    );
     // The development link is recorded under its own name.
     assert.equal(lookupLdCache(cache, "libfoo.so", DEBIAN_X86_64)?.path, "/opt/a/lib/libfoo.so");
     // Digit runs compare numerically.
-    assert.equal(lookupLdCache(cache, "libfoo.so.01", { ...DEBIAN_X86_64, cacheHwcaps: [] })?.path, "/opt/a/lib/libfoo.so.1");
+    assert.equal(
+      lookupLdCache(cache, "libfoo.so.01", { ...DEBIAN_X86_64, cacheHwcaps: [] })?.path,
+      "/opt/a/lib/libfoo.so.1",
+    );
     assert.equal(lookupLdCache(cache, "libtext.so", DEBIAN_X86_64), undefined);
     // 32-bit entries are not for a 64-bit ld.so.
     assert.equal(lookupLdCache(cache, "lib32.so.1", DEBIAN_X86_64), undefined);
     // The old format has no hwcap field: ldconfig still lists the glibc-hwcaps
     // copy (first), and an ld.so reading such a cache takes the first entry.
     const old = readLdCache(directoryImageFs(root), "/etc/cache.old")!;
-    assert.equal(lookupLdCache(old, "libfoo.so.1", { ...DEBIAN_X86_64, cacheHwcaps: [] })?.path, "/opt/a/lib/glibc-hwcaps/x86-64-v2/libfoo.so.1.2.3");
+    assert.equal(
+      lookupLdCache(old, "libfoo.so.1", { ...DEBIAN_X86_64, cacheHwcaps: [] })?.path,
+      "/opt/a/lib/glibc-hwcaps/x86-64-v2/libfoo.so.1.2.3",
+    );
   });
 
   it("rejects damaged caches with an error naming the file", () => {
     const good = fs.readFileSync(path.join(root, "etc/cache.new"));
-    assert.throws(() => parseLdCache(good.subarray(0, 40), "/x/cache"), (e: unknown) => e instanceof InputError && /\/x\/cache: truncated cache header/.test(e.message));
+    assert.throws(
+      () => parseLdCache(good.subarray(0, 40), "/x/cache"),
+      (e: unknown) => e instanceof InputError && /\/x\/cache: truncated cache header/.test(e.message),
+    );
     const lying = Buffer.from(good);
     lying.writeUInt32LE(1_000_000, 20);
     assert.throws(() => parseLdCache(lying, "/x/cache"), /claims 1000000 entries/);
-    assert.throws(() => parseLdCache(Buffer.from("hello world, this is not a cache at all"), "/x/cache"), /unknown magic/);
+    assert.throws(
+      () => parseLdCache(Buffer.from("hello world, this is not a cache at all"), "/x/cache"),
+      /unknown magic/,
+    );
     const badString = Buffer.from(good);
     badString.writeUInt32LE(0xfffffff0, 48 + 8);
     assert.throws(() => parseLdCache(badString, "/x/cache"), /outside the file/);
@@ -150,7 +177,10 @@ describe("ld.so.conf and the cache ldconfig would build", () => {
       fs.writeFileSync(path.join(r, "etc/ld.so.conf"), "include sub/*.conf\n");
       fs.writeFileSync(path.join(r, "etc/sub/1.conf"), "/x\ninclude /etc/sub/1.conf\n");
       const conf = parseLdSoConf(directoryImageFs(r));
-      assert.deepEqual(conf.directories.map((d) => d.path), ["/x"]);
+      assert.deepEqual(
+        conf.directories.map((d) => d.path),
+        ["/x"],
+      );
       assert.match(conf.problems.at(-1)!.message, /include nesting deeper than/);
       assert.deepEqual(globImage(directoryImageFs(r), "/etc/s?b/[0-9].conf"), ["/etc/sub/1.conf"]);
     } finally {
@@ -162,7 +192,9 @@ describe("ld.so.conf and the cache ldconfig would build", () => {
     const ours = synthesizeLdCache(directoryImageFs(root), DEBIAN_X86_64);
     const real = parseLdCache(fs.readFileSync(path.join(root, "etc/ld.so.cache")));
     const norm = (c: LdCache) =>
-      c.entries.filter((e) => e.flags === DEBIAN_X86_64.cacheDefaultFlags).map((e) => [e.soname, e.path, e.hwcapsSubdir ?? ""]);
+      c.entries
+        .filter((e) => e.flags === DEBIAN_X86_64.cacheDefaultFlags)
+        .map((e) => [e.soname, e.path, e.hwcapsSubdir ?? ""]);
     assert.deepEqual(norm(ours.cache), norm(real));
     // /usr/lib/x86_64-linux-gnu and /usr/lib are the same directories as their /lib spellings (usrmerge).
     assert.deepEqual(ours.directories, ["/opt/a/lib", "/opt/c/lib", "/opt/b/lib", "/lib/x86_64-linux-gnu", "/lib"]);
@@ -172,7 +204,9 @@ describe("ld.so.conf and the cache ldconfig would build", () => {
     const ours = synthesizeLdCache(directoryImageFs("/"), DEBIAN_X86_64);
     const real = parseLdCache(fs.readFileSync("/etc/ld.so.cache"));
     const norm = (c: LdCache) =>
-      c.entries.filter((e) => e.flags === DEBIAN_X86_64.cacheDefaultFlags).map((e) => `${e.soname} ${e.path} ${e.hwcapsSubdir ?? ""}`);
+      c.entries
+        .filter((e) => e.flags === DEBIAN_X86_64.cacheDefaultFlags)
+        .map((e) => `${e.soname} ${e.path} ${e.hwcapsSubdir ?? ""}`);
     assert.deepEqual(norm(ours.cache), norm(real));
   });
 });

@@ -72,7 +72,8 @@ export function ldCacheLibcmp(a: string, b: string): number {
 }
 
 function cstr(buf: Uint8Array, offset: number, source: string, what: string): string {
-  if (offset < 0 || offset >= buf.length) throw new InputError(`${what} string offset ${offset} is outside the file`, { file: source });
+  if (offset < 0 || offset >= buf.length)
+    throw new InputError(`${what} string offset ${offset} is outside the file`, { file: source });
   const end = buf.indexOf(0, offset);
   if (end < 0) throw new InputError(`unterminated ${what} string at offset ${offset}`, { file: source });
   return Buffer.from(buf.buffer, buf.byteOffset + offset, end - offset).toString("utf8");
@@ -181,15 +182,19 @@ function parseExtensions(
   if (offset === 0 || offset % 4 !== 0 || offset + 8 > data.length) return out;
   if (view.getUint32(offset, le) !== EXTENSION_MAGIC) return out;
   const count = view.getUint32(offset + 4, le);
-  if (offset + 8 + count * 16 > data.length) throw new InputError("truncated cache extension directory", { file: source });
+  if (offset + 8 + count * 16 > data.length)
+    throw new InputError("truncated cache extension directory", { file: source });
   for (let i = 0; i < count; i++) {
     const at = offset + 8 + i * 16;
     const tag = view.getUint32(at, le);
     const secOff = view.getUint32(at + 8, le);
     const size = view.getUint32(at + 12, le);
-    if (secOff + size > data.length) throw new InputError(`cache extension section ${tag} lies outside the file`, { file: source });
+    if (secOff + size > data.length)
+      throw new InputError(`cache extension section ${tag} lies outside the file`, { file: source });
     if (tag === EXT_TAG_GENERATOR) {
-      out.generator = Buffer.from(data.buffer, data.byteOffset + secOff, size).toString("utf8").replace(/\0+$/, "");
+      out.generator = Buffer.from(data.buffer, data.byteOffset + secOff, size)
+        .toString("utf8")
+        .replace(/\0+$/, "");
     } else if (tag === EXT_TAG_GLIBC_HWCAPS) {
       for (let k = 0; k + 4 <= size; k += 4) {
         out.hwcaps.push(cstr(data, view.getUint32(secOff + k, le), source, "glibc-hwcaps name"));

@@ -63,7 +63,14 @@ export function synthesizeLdCache(
   const flags = profile.cacheDefaultFlags;
   for (const d of dirs) {
     for (const lib of scanDir(image, profile, d.realPath, true)) {
-      pending.push({ soname: lib.soname, path: `${d.path}/${lib.soname}`, flags, osVersion: 0, hwcap: 0n, order: order++ });
+      pending.push({
+        soname: lib.soname,
+        path: `${d.path}/${lib.soname}`,
+        flags,
+        osVersion: 0,
+        hwcap: 0n,
+        order: order++,
+      });
     }
     // glibc-hwcaps subdirectories: entries name the real file, not the soname.
     const hw = resolveImagePath(image, `${d.realPath}/glibc-hwcaps`);

@@ -76,7 +76,8 @@ describe("the host profile", () => {
       assert.deepEqual(legacy(HOST.searchSubdirs), legacy(DEBIAN_X86_64.searchSubdirs));
     } else {
       assert.deepEqual(legacy(HOST.searchSubdirs).slice(-2), ["x86_64", ""]);
-      for (const s of legacy(HOST.searchSubdirs)) assert.ok(s === "" || s.split("/").every((n) => cpuNames.has(n)), `legacy subdirectory ${s}`);
+      for (const s of legacy(HOST.searchSubdirs))
+        assert.ok(s === "" || s.split("/").every((n) => cpuNames.has(n)), `legacy subdirectory ${s}`);
     }
   });
 });
@@ -101,14 +102,22 @@ describe("search order, compared with the real ld.so", () => {
 
   it("uses a library's own RUNPATH for its direct dependencies", () => {
     const leaf = compile(path.join(T, "o2/rp/libleaf.so.1"), { shared: true, soname: "libleaf.so.1" });
-    const mid = compile(path.join(T, "o2/mid/libmid.so.1"), { shared: true, soname: "libmid.so.1", link: [leaf], runpath: `${T}/o2/rp` });
+    const mid = compile(path.join(T, "o2/mid/libmid.so.1"), {
+      shared: true,
+      soname: "libmid.so.1",
+      link: [leaf],
+      runpath: `${T}/o2/rp`,
+    });
     const tree = agree(compile(path.join(T, "o2/exe"), { link: [mid], runpath: `${T}/o2/mid` }));
     assert.equal(resolutionOf(tree, "libleaf.so.1").via, "runpath");
   });
 
   it("expands $ORIGIN from the real program path when the kernel runs it, from the given path under ld.so --list", () => {
     compile(path.join(T, "o3/app/lib/libapp.so.1"), { shared: true, soname: "libapp.so.1" });
-    compile(path.join(T, "o3/app/bin/tool"), { link: [path.join(T, "o3/app/lib/libapp.so.1")], runpath: "$ORIGIN/../lib" });
+    compile(path.join(T, "o3/app/bin/tool"), {
+      link: [path.join(T, "o3/app/lib/libapp.so.1")],
+      runpath: "$ORIGIN/../lib",
+    });
     fs.mkdirSync(path.join(T, "o3/links"));
     fs.symlinkSync("../app/bin/tool", path.join(T, "o3/links/tool"));
     const viaLink = path.join(T, "o3/links/tool");
@@ -158,8 +167,14 @@ describe("search order, compared with the real ld.so", () => {
     const good = compile(path.join(T, "o5/w3/libw.so.1"), { shared: true, soname: "libw.so.1" });
     fs.mkdirSync(path.join(T, "o5/w1"));
     fs.mkdirSync(path.join(T, "o5/w2"));
-    fs.writeFileSync(path.join(T, "o5/w1/libw.so.1"), buildElf({ elfClass: 32, machine: EM.I386, soname: "libw.so.1" }));
-    fs.writeFileSync(path.join(T, "o5/w2/libw.so.1"), buildElf({ elfClass: 64, machine: EM.AARCH64, soname: "libw.so.1" }));
+    fs.writeFileSync(
+      path.join(T, "o5/w1/libw.so.1"),
+      buildElf({ elfClass: 32, machine: EM.I386, soname: "libw.so.1" }),
+    );
+    fs.writeFileSync(
+      path.join(T, "o5/w2/libw.so.1"),
+      buildElf({ elfClass: 64, machine: EM.AARCH64, soname: "libw.so.1" }),
+    );
     const tree = agree(compile(path.join(T, "o5/exe"), { link: [good], rpath: `${T}/o5/w1:${T}/o5/w2:${T}/o5/w3` }));
     const w = resolutionOf(tree, "libw.so.1");
     assert.equal(w.path, `${T}/o5/w3/libw.so.1`);
@@ -178,10 +193,22 @@ describe("search order, compared with the real ld.so", () => {
     const bad = path.join(T, "o6/f1/libf.so.1");
     const goodBytes = fs.readFileSync(good);
     const cases: [string, () => void, RegExp][] = [
-      ["a text file", () => fs.writeFileSync(bad, "this is not an ELF object, but it is long enough to be read in full by ld.so\n".repeat(2)), /invalid ELF header/],
+      [
+        "a text file",
+        () =>
+          fs.writeFileSync(
+            bad,
+            "this is not an ELF object, but it is long enough to be read in full by ld.so\n".repeat(2),
+          ),
+        /invalid ELF header/,
+      ],
       ["a short file", () => fs.writeFileSync(bad, "tiny"), /file too short/],
       ["truncated program headers", () => fs.writeFileSync(bad, goodBytes.subarray(0, 100)), /cannot read file data/],
-      ["a relocatable object", () => fs.writeFileSync(bad, buildElf({ type: 1, soname: "libf.so.1" })), /only ET_DYN and ET_EXEC can be loaded/],
+      [
+        "a relocatable object",
+        () => fs.writeFileSync(bad, buildElf({ type: 1, soname: "libf.so.1" })),
+        /only ET_DYN and ET_EXEC can be loaded/,
+      ],
       ["a directory", () => fs.mkdirSync(bad), /cannot read file data/],
     ];
     for (const [what, make, message] of cases) {
@@ -219,10 +246,24 @@ describe("search order, compared with the real ld.so", () => {
   it("reports versions the provider does not define, which make the real program fail", () => {
     const src = "int v1(void){return 1;}\nint v2(void){return 2;}\n";
     const lib = path.join(T, "o8/lib/libv.so.1");
-    compile(lib, { shared: true, soname: "libv.so.1", source: src, versionScript: "V_1.0 { global: v1; local: *; };\nV_2.0 { global: v2; } V_1.0;\n" });
-    const exe = compile(path.join(T, "o8/exe"), { source: "int v2(void);\nint main(void){return v2();}\n", link: [lib], rpath: `${T}/o8/lib` });
+    compile(lib, {
+      shared: true,
+      soname: "libv.so.1",
+      source: src,
+      versionScript: "V_1.0 { global: v1; local: *; };\nV_2.0 { global: v2; } V_1.0;\n",
+    });
+    const exe = compile(path.join(T, "o8/exe"), {
+      source: "int v2(void);\nint main(void){return v2();}\n",
+      link: [lib],
+      rpath: `${T}/o8/lib`,
+    });
     assert.deepEqual(emulate(exe).versionProblems, []);
-    compile(lib, { shared: true, soname: "libv.so.1", source: src, versionScript: "V_1.0 { global: v1; v2; local: *; };\n" });
+    compile(lib, {
+      shared: true,
+      soname: "libv.so.1",
+      source: src,
+      versionScript: "V_1.0 { global: v1; v2; local: *; };\n",
+    });
     const run = spawnSync(exe, [], { encoding: "utf8" });
     assert.notEqual(run.status, 0);
     assert.match(run.stderr, /version `V_2\.0' not found \(required by/);
@@ -242,8 +283,8 @@ describe("search order, compared with the real ld.so", () => {
         "#include <dlfcn.h>",
         "#include <link.h>",
         "#include <stdio.h>",
-        "static int show(struct dl_phdr_info *i, size_t s, void *d) { (void)s; (void)d; printf(\"%s\\n\", i->dlpi_name); return 0; }",
-        "int main(int argc, char **argv) { if (argc < 2 || !dlopen(argv[1], RTLD_NOW)) { printf(\"dlopen failed: %s\\n\", dlerror()); return 1; } dl_iterate_phdr(show, 0); return 0; }",
+        'static int show(struct dl_phdr_info *i, size_t s, void *d) { (void)s; (void)d; printf("%s\\n", i->dlpi_name); return 0; }',
+        'int main(int argc, char **argv) { if (argc < 2 || !dlopen(argv[1], RTLD_NOW)) { printf("dlopen failed: %s\\n", dlerror()); return 1; } dl_iterate_phdr(show, 0); return 0; }',
       ].join("\n"),
       rpath: `${T}/o9/py/lib`,
     });
@@ -252,7 +293,9 @@ describe("search order, compared with the real ld.so", () => {
     assert.equal(real.status, 0, real.stdout);
     const loaded = traceOutputLines(real.stdout);
     const tree = emulate(mod, {}, { dlopenFrom: host });
-    const ours = tree.order.flatMap((e) => ("object" in e && tree.objects[e.object]!.kind !== "main" ? [tree.objects[e.object]!.path] : []));
+    const ours = tree.order.flatMap((e) =>
+      "object" in e && tree.objects[e.object]!.kind !== "main" ? [tree.objects[e.object]!.path] : [],
+    );
     assert.deepEqual(ours, loaded);
     assert.equal(tree.objects[tree.rootIndex!]!.kind, "dlopened");
     assert.equal(resolutionOf(tree, "libpy.so.1").via, "rpath");
@@ -264,7 +307,9 @@ describe("search order, compared with the real ld.so", () => {
 describe("programs the emulation cannot start", () => {
   it("reports a missing interpreter, a static program and a non-ELF file", () => {
     const exe = compile(path.join(T, "o10/exe"));
-    const image = new LayeredImageFs([new MemoryLayer("only-the-program").set("bin/exe", { type: "file", data: fs.readFileSync(exe) })]);
+    const image = new LayeredImageFs([
+      new MemoryLayer("only-the-program").set("bin/exe", { type: "file", data: fs.readFileSync(exe) }),
+    ]);
     const t1 = new Linker(image, { profile: HOST }).resolve("/bin/exe");
     assert.deepEqual(
       t1.problems.map((p) => p.kind),
@@ -273,7 +318,10 @@ describe("programs the emulation cannot start", () => {
     assert.equal(resolutionOf(t1, "libc.so.6").status, "missing");
 
     const stat = path.join(T, "o10/static");
-    const built = spawnSync("gcc", ["-static", "-o", stat, "-x", "c", "-"], { input: "int main(void){return 0;}\n", encoding: "utf8" });
+    const built = spawnSync("gcc", ["-static", "-o", stat, "-x", "c", "-"], {
+      input: "int main(void){return 0;}\n",
+      encoding: "utf8",
+    });
     if (built.status === 0) {
       assert.deepEqual(
         emulate(stat).problems.map((p) => p.kind),
@@ -286,7 +334,10 @@ describe("programs the emulation cannot start", () => {
       ["not-elf"],
     );
     const arm = path.join(T, "o10/arm-tool");
-    fs.writeFileSync(arm, buildElf({ machine: EM.AARCH64, type: 2, needed: ["libc.so.6"], interpreter: "/lib/ld-linux-aarch64.so.1" }));
+    fs.writeFileSync(
+      arm,
+      buildElf({ machine: EM.AARCH64, type: 2, needed: ["libc.so.6"], interpreter: "/lib/ld-linux-aarch64.so.1" }),
+    );
     assert.deepEqual(
       emulate(arm).problems.map((p) => p.kind),
       ["wrong-architecture"],

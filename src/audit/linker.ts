@@ -107,12 +107,7 @@ export interface VersionProblem {
 }
 
 export type TreeProblemKind =
-  | "unreadable"
-  | "not-elf"
-  | "not-dynamic"
-  | "wrong-architecture"
-  | "interpreter-missing"
-  | "not-loadable";
+  "unreadable" | "not-elf" | "not-dynamic" | "wrong-architecture" | "interpreter-missing" | "not-loadable";
 
 export interface TreeProblem {
   kind: TreeProblemKind;
@@ -309,7 +304,10 @@ export class Linker {
     const header: ElfHeader | undefined = elf.ok ? elf : elf.header;
     if (!header) {
       if (!elf.ok && elf.code === "malformed" && /invalid ELF class/.test(elf.reason)) {
-        return { kind: "reject", candidate: { path, realPath: r.path, via, reason: "wrong-class", elfClass: 0, machine: "unknown" } };
+        return {
+          kind: "reject",
+          candidate: { path, realPath: r.path, via, reason: "wrong-class", elfClass: 0, machine: "unknown" },
+        };
       }
       if (!elf.ok && elf.code === "malformed" && /data encoding/.test(elf.reason)) {
         return fatal("ELF file data encoding not little-endian");
@@ -320,7 +318,14 @@ export class Linker {
     if (header.elfClass !== p.elfClass) {
       return {
         kind: "reject",
-        candidate: { path, realPath: r.path, via, reason: "wrong-class", elfClass: header.elfClass, machine: header.machineName },
+        candidate: {
+          path,
+          realPath: r.path,
+          via,
+          reason: "wrong-class",
+          elfClass: header.elfClass,
+          machine: header.machineName,
+        },
       };
     }
     if (header.data !== p.data) {
@@ -336,7 +341,14 @@ export class Linker {
     if (header.machine !== p.machine) {
       return {
         kind: "reject",
-        candidate: { path, realPath: r.path, via, reason: "wrong-machine", elfClass: header.elfClass, machine: header.machineName },
+        candidate: {
+          path,
+          realPath: r.path,
+          via,
+          reason: "wrong-machine",
+          elfClass: header.elfClass,
+          machine: header.machineName,
+        },
       };
     }
     if (header.type !== ET.DYN && header.type !== ET.EXEC) return fatal("only ET_DYN and ET_EXEC can be loaded");
@@ -405,7 +417,7 @@ export class Linker {
     const secure = this.options.secure ?? false;
     let out = "";
     let usedOrigin = false;
-    for (let i = 0; i < input.length; ) {
+    for (let i = 0; i < input.length;) {
       if (input[i] !== "$") {
         out += input[i++];
         continue;
@@ -428,7 +440,12 @@ export class Linker {
       out += repl;
       i += 1 + tok.length;
     }
-    if (secure && usedOrigin && isProgram && !this.profile.systemDirs.some((d) => normalizeDir(out).startsWith(withSlash(d)))) {
+    if (
+      secure &&
+      usedOrigin &&
+      isProgram &&
+      !this.profile.systemDirs.some((d) => normalizeDir(out).startsWith(withSlash(d)))
+    ) {
       return null;
     }
     return out;
@@ -598,10 +615,20 @@ class TreeBuilder {
       );
     }
     if (!elf.dynamic) return this.problem("not-dynamic", `${p}: not a dynamic executable`);
-    if (elf.type !== ET.DYN && elf.type !== ET.EXEC) return this.problem("not-loadable", `${p}: ELF type ${elf.typeName} cannot be run`);
+    if (elf.type !== ET.DYN && elf.type !== ET.EXEC)
+      return this.problem("not-loadable", `${p}: ELF type ${elf.typeName} cannot be run`);
     const invoked = this.options.mainOrigin === "invoked";
     const abs = p.startsWith("/") ? p : `${this.options.cwd ?? "/"}/${p}`;
-    const obj = this.addObject("main", p, r.path, invoked ? p : "", elf, null, invoked ? dirnameOf(abs) : dirnameOf(r.path), 0);
+    const obj = this.addObject(
+      "main",
+      p,
+      r.path,
+      invoked ? p : "",
+      elf,
+      null,
+      invoked ? dirnameOf(abs) : dirnameOf(r.path),
+      0,
+    );
     this.mainIndex = obj;
     this.enqueue(obj);
     return obj;
@@ -644,9 +671,27 @@ class TreeBuilder {
     const index = this.objects.length;
     const dyn = elf.dynamic;
     const isProgram = kind === "main";
-    const runpath = dyn?.runpath !== undefined ? this.linker.searchDirs(dyn.runpath, /:/, origin, isProgram) : undefined;
-    const rpath = runpath === undefined && dyn?.rpath !== undefined ? this.linker.searchDirs(dyn.rpath, /:/, origin, isProgram) : undefined;
-    const obj: LoadedObject = { index, kind, path, realPath, requestedAs, names: [], soname: dyn?.soname, elf, loader, origin, rpath, runpath, depth };
+    const runpath =
+      dyn?.runpath !== undefined ? this.linker.searchDirs(dyn.runpath, /:/, origin, isProgram) : undefined;
+    const rpath =
+      runpath === undefined && dyn?.rpath !== undefined
+        ? this.linker.searchDirs(dyn.rpath, /:/, origin, isProgram)
+        : undefined;
+    const obj: LoadedObject = {
+      index,
+      kind,
+      path,
+      realPath,
+      requestedAs,
+      names: [],
+      soname: dyn?.soname,
+      elf,
+      loader,
+      origin,
+      rpath,
+      runpath,
+      depth,
+    };
     this.objects.push(obj);
     if (requestedAs !== "") this.addName(index, requestedAs);
     if (kind === "interpreter" && obj.soname) this.addName(index, obj.soname);
@@ -714,9 +759,34 @@ class TreeBuilder {
   /** Turns a search outcome into a resolution, mapping a new object when one was found. */
   private settle(from: number, name: string, found: NameSearch, kind: "library" | "dlopened"): Resolution {
     if (found.fatal) {
-      return resolution(from, name, "fatal", undefined, undefined, found.fatal.path, found.fatal.realPath, false, found.rejected, NONE, found.fatal.message);
+      return resolution(
+        from,
+        name,
+        "fatal",
+        undefined,
+        undefined,
+        found.fatal.path,
+        found.fatal.realPath,
+        false,
+        found.rejected,
+        NONE,
+        found.fatal.message,
+      );
     }
-    if (!found.hit) return resolution(from, name, "missing", undefined, undefined, undefined, undefined, false, found.rejected, NONE, undefined);
+    if (!found.hit)
+      return resolution(
+        from,
+        name,
+        "missing",
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        false,
+        found.rejected,
+        NONE,
+        undefined,
+      );
     return this.map(from, name, found.hit, found, kind);
   }
 
@@ -724,8 +794,20 @@ class TreeBuilder {
     const expanded = this.linker.expandTokens(name, loader.origin, loader.kind === "main");
     if (expanded === null) return MISSING;
     const v = this.linker.verifyCandidate(expanded, "path");
-    if (v.kind === "ok") return { status: "found", hit: { path: expanded, realPath: v.realPath, elf: v.elf, via: "path" }, rejected: NONE, shadowed: NONE };
-    if (v.kind === "fatal") return { status: "fatal", rejected: NONE, shadowed: NONE, fatal: { path: expanded, realPath: v.realPath, message: v.message } };
+    if (v.kind === "ok")
+      return {
+        status: "found",
+        hit: { path: expanded, realPath: v.realPath, elf: v.elf, via: "path" },
+        rejected: NONE,
+        shadowed: NONE,
+      };
+    if (v.kind === "fatal")
+      return {
+        status: "fatal",
+        rejected: NONE,
+        shadowed: NONE,
+        fatal: { path: expanded, realPath: v.realPath, message: v.message },
+      };
     if (v.kind === "reject") return { status: "missing", rejected: [v.candidate], shadowed: NONE };
     return MISSING;
   }
@@ -774,7 +856,12 @@ class TreeBuilder {
     return { key, rpaths, nodeflib };
   }
 
-  private runSearch(rpaths: SearchDir[][], runpath: SearchDir[] | undefined, nodeflib: boolean, name: string): NameSearch {
+  private runSearch(
+    rpaths: SearchDir[][],
+    runpath: SearchDir[] | undefined,
+    nodeflib: boolean,
+    name: string,
+  ): NameSearch {
     const collect = this.options.collectShadowed ?? true;
     const lists: ListSearch[] = [];
     const decided = (): boolean => lists.some((s) => s.hit !== undefined || s.fatal !== undefined);
@@ -823,7 +910,19 @@ class TreeBuilder {
     const same = this.byRealPath.get(hit.realPath);
     if (same !== undefined) {
       this.addName(same, name);
-      return resolution(from, name, "found", same, hit.via, hit.path, hit.realPath, true, found.rejected, found.shadowed, undefined);
+      return resolution(
+        from,
+        name,
+        "found",
+        same,
+        hit.via,
+        hit.path,
+        hit.realPath,
+        true,
+        found.rejected,
+        found.shadowed,
+        undefined,
+      );
     }
     const elf = hit.elf;
     const flags1 = elf.dynamic?.flags1 ?? 0;
@@ -833,7 +932,20 @@ class TreeBuilder {
     else if (!elf.dynamic) error = "object file has no dynamic section";
     else if (flags1 & DF_1.PIE) error = "cannot dynamically load position-independent executable";
     else if (kind === "dlopened" && flags1 & DF_1.NOOPEN) error = "shared object cannot be dlopen()ed";
-    if (error) return resolution(from, name, "fatal", undefined, hit.via, hit.path, hit.realPath, false, found.rejected, NONE, error);
+    if (error)
+      return resolution(
+        from,
+        name,
+        "fatal",
+        undefined,
+        hit.via,
+        hit.path,
+        hit.realPath,
+        false,
+        found.rejected,
+        NONE,
+        error,
+      );
     const abs = hit.path.startsWith("/") ? hit.path : `${this.options.cwd ?? "/"}/${hit.path}`;
     const index = this.addObject(
       kind,
@@ -845,7 +957,19 @@ class TreeBuilder {
       dirnameOf(abs),
       kind === "dlopened" ? 0 : this.objects[from]!.depth + 1,
     );
-    return resolution(from, name, "found", index, hit.via, hit.path, hit.realPath, false, found.rejected, found.shadowed, undefined);
+    return resolution(
+      from,
+      name,
+      "found",
+      index,
+      hit.via,
+      hit.path,
+      hit.realPath,
+      false,
+      found.rejected,
+      found.shadowed,
+      undefined,
+    );
   }
 
   /** dlopen(path) from the program: a '/' path, reused if already loaded. */
@@ -906,7 +1030,10 @@ function dedupeShadowed(list: ShadowedCandidate[], hit: Hit | undefined): Shadow
 
 /** Convenience: one tree with a fresh emulator. */
 export function resolveLoadTree(image: ImageFs, path: string, options: LinkerOptions & ResolveOptions): LoadTree {
-  return new Linker(image, options).resolve(path, { ldLibraryPath: options.ldLibraryPath, dlopenFrom: options.dlopenFrom });
+  return new Linker(image, options).resolve(path, {
+    ldLibraryPath: options.ldLibraryPath,
+    dlopenFrom: options.dlopenFrom,
+  });
 }
 
 /**
@@ -927,5 +1054,3 @@ export function traceLines(tree: LoadTree): string[] {
   }
   return lines;
 }
-
-

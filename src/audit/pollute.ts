@@ -72,7 +72,8 @@ export function pollutionCheck(
   const interpreterNames = new Set<string>();
   const wanted = new Set<string>();
   for (const t of baseline) {
-    for (const o of t.objects) if (o.kind === "interpreter") for (const n of o.names) interpreterNames.add(imageBasename(n));
+    for (const o of t.objects)
+      if (o.kind === "interpreter") for (const n of o.names) interpreterNames.add(imageBasename(n));
     for (const r of t.resolutions) if (!r.name.includes("/")) wanted.add(r.name);
   }
   // A name the OS directory already has is the OS's own library, not a decoy scenario.

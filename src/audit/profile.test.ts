@@ -23,10 +23,13 @@ describe("reading LD_DEBUG=libs search paths", () => {
       dirs: ["/lib64", "/usr/lib64"],
       searchSubdirs: [""],
     });
-    assert.deepEqual(parseLdDebugSearchPath(" search path=/opt/a/lib:/opt/b/lib		(RPATH from file ./app)", "RPATH from file"), {
-      dirs: ["/opt/a/lib", "/opt/b/lib"],
-      searchSubdirs: [""],
-    });
+    assert.deepEqual(
+      parseLdDebugSearchPath(" search path=/opt/a/lib:/opt/b/lib		(RPATH from file ./app)", "RPATH from file"),
+      {
+        dirs: ["/opt/a/lib", "/opt/b/lib"],
+        searchSubdirs: [""],
+      },
+    );
     assert.equal(parseLdDebugSearchPath("nothing here"), null);
   });
 });
@@ -44,12 +47,20 @@ describe("profiles", () => {
       new MemoryLayer("img")
         .set("opt/app/bin/app", {
           type: "file",
-          data: buildElf({ type: 2, needed: ["libx.so.1"], rpath: "/opt/$LIB/${PLATFORM}:$ORIGIN/../lib:/opt/x$ORIGIN" }),
+          data: buildElf({
+            type: 2,
+            needed: ["libx.so.1"],
+            rpath: "/opt/$LIB/${PLATFORM}:$ORIGIN/../lib:/opt/x$ORIGIN",
+          }),
         })
         .set("lib64/ld-linux-x86-64.so.2", { type: "file", data: buildElf({ soname: "ld-linux-x86-64.so.2" }) }),
     ]);
     const rpathOf = (linker: Linker) => linker.resolve("/opt/app/bin/app").objects[0]!.rpath!.map((d) => d.dir);
-    assert.deepEqual(rpathOf(new Linker(image, { profile: RHEL_X86_64 })), ["/opt/lib64/x86_64/", "/opt/app/bin/../lib/", "/opt/x/opt/app/bin/"]);
+    assert.deepEqual(rpathOf(new Linker(image, { profile: RHEL_X86_64 })), [
+      "/opt/lib64/x86_64/",
+      "/opt/app/bin/../lib/",
+      "/opt/x/opt/app/bin/",
+    ]);
     assert.deepEqual(rpathOf(new Linker(image, { profile: DEBIAN_X86_64 })), [
       "/opt/lib/x86_64-linux-gnu/x86_64/",
       "/opt/app/bin/../lib/",
@@ -58,7 +69,10 @@ describe("profiles", () => {
     // Setuid programs: $ORIGIN only as the first thing in an element, and only into trusted directories.
     const secure = new Linker(image, { profile: DEBIAN_X86_64, secure: true, ldLibraryPath: "/opt/evil" });
     const tree = secure.resolve("/opt/app/bin/app");
-    assert.deepEqual(tree.objects[0]!.rpath!.map((d) => d.dir), ["/opt/lib/x86_64-linux-gnu/x86_64/"]);
+    assert.deepEqual(
+      tree.objects[0]!.rpath!.map((d) => d.dir),
+      ["/opt/lib/x86_64-linux-gnu/x86_64/"],
+    );
     assert.deepEqual(tree.ldLibraryPath, []);
   });
 });

@@ -62,7 +62,12 @@ interface RepairSection {
   donor_dirs?: readonly string[];
 }
 
-const EMPTY: PackageSettings = Object.freeze({ addRequires: [], systemLibraries: [], donorDirs: [], ignore: [] }) as PackageSettings;
+const EMPTY: PackageSettings = Object.freeze({
+  addRequires: [],
+  systemLibraries: [],
+  donorDirs: [],
+  ignore: [],
+});
 
 /** The merged settings of a package (tantalus.yaml first, then the package's `tantalus` attribute). */
 export function packageSettings(config: RepairConfig | undefined, pkg: Package | string): PackageSettings {
@@ -75,7 +80,7 @@ export function packageSettings(config: RepairConfig | undefined, pkg: Package |
     out.addRequires.push(...o.add_requires);
     const repair = o.repair as RepairSection | undefined;
     for (const s of repair?.system_libraries ?? []) out.systemLibraries.push({ soname: s, source: "tantalus.yaml" });
-    for (const d of repair?.donor_dirs ?? []) out.donorDirs.push(path.resolve(config!.dir, d));
+    for (const d of repair?.donor_dirs ?? []) out.donorDirs.push(path.resolve(config.dir, d));
     for (const i of o.ignore) out.ignore.push({ soname: i.soname, reason: i.reason, source: "tantalus.yaml" });
   }
   if (attr && typeof pkg !== "string") readAttribute(pkg, attr, out);
@@ -92,8 +97,11 @@ function readAttribute(pkg: Package, attr: Record<string, unknown>, out: Package
     if (typeof repair !== "object" || repair === null || Array.isArray(repair)) bad("'repair' must be a dict");
     const libs = (repair as Record<string, unknown>).system_libraries;
     if (libs !== undefined) {
-      if (!Array.isArray(libs) || !libs.every((x) => typeof x === "string")) bad("'repair.system_libraries' must be a list of sonames");
-      for (const s of libs as string[]) if (!out.systemLibraries.some((x) => x.soname === s)) out.systemLibraries.push({ soname: s, source: "package" });
+      if (!Array.isArray(libs) || !libs.every((x) => typeof x === "string"))
+        bad("'repair.system_libraries' must be a list of sonames");
+      for (const s of libs as string[])
+        if (!out.systemLibraries.some((x) => x.soname === s))
+          out.systemLibraries.push({ soname: s, source: "package" });
     }
   }
   const ignore = attr.ignore;
@@ -101,7 +109,13 @@ function readAttribute(pkg: Package, attr: Record<string, unknown>, out: Package
     if (!Array.isArray(ignore)) bad("'ignore' must be a list of {'soname': ..., 'reason': ...}");
     for (const i of ignore as unknown[]) {
       const r = i as Record<string, unknown>;
-      if (typeof r !== "object" || r === null || typeof r.soname !== "string" || typeof r.reason !== "string" || r.reason === "") {
+      if (
+        typeof r !== "object" ||
+        r === null ||
+        typeof r.soname !== "string" ||
+        typeof r.reason !== "string" ||
+        r.reason === ""
+      ) {
         bad("each 'ignore' entry needs a 'soname' and a non-empty 'reason'");
       }
       out.ignore.push({ soname: r.soname as string, reason: r.reason as string, source: "package" });
@@ -159,18 +173,24 @@ function overrideSource(source: PackageSource, added: ReadonlyMap<string, readon
       memo.set(name, out);
       return out;
     },
-  } as PackageSource;
+  };
 }
 
 function withAddedRequires(p: Package, extra: readonly string[]): Package {
   const requires = p.summary.requires;
   if (requires === "late") return p;
-  const summary: PackageSummary = { ...p.summary, requires: [...requires, ...extra.filter((r) => !requires.includes(r))] };
+  const summary: PackageSummary = {
+    ...p.summary,
+    requires: [...requires, ...extra.filter((r) => !requires.includes(r))],
+  };
   return new Package(summary, p.name, p.version, p.repository, p.base, () => p.definition);
 }
 
 /** A `@late()` requires hook that also returns the package's `add_requires`. */
-export function overrideLateRequires(hook: LateRequiresHook | undefined, config: RepairConfig): LateRequiresHook | undefined {
+export function overrideLateRequires(
+  hook: LateRequiresHook | undefined,
+  config: RepairConfig,
+): LateRequiresHook | undefined {
   const added = addRequiresByName(config);
   if (!hook || added.size === 0) return hook;
   return (pkg, ctx) => {
@@ -205,7 +225,11 @@ export interface RepairPlan {
   unresolved: UnresolvedRepair[];
 }
 
-export const EMPTY_REPAIR_PLAN: RepairPlan = Object.freeze({ layerFiles: [], envAdditions: [], unresolved: [] }) as RepairPlan;
+export const EMPTY_REPAIR_PLAN: RepairPlan = Object.freeze({
+  layerFiles: [],
+  envAdditions: [],
+  unresolved: [],
+});
 
 export function repairDir(packageName: string): string {
   return `${REPAIR_ROOT}/${packageName}/lib`;
@@ -294,13 +318,23 @@ export function donorLibrary(dirs: readonly string[], name: string): LibrarySour
  * package's) or else in the base image, plus whatever those libraries need
  * that the image does not otherwise provide, from the same places.
  */
-export function planRepairs(config: RepairConfig | undefined, resolve: WorkflowResolve, base: BaseImage, opts: PlanRepairsOptions = {}): RepairPlan {
+export function planRepairs(
+  config: RepairConfig | undefined,
+  resolve: WorkflowResolve,
+  base: BaseImage,
+  opts: PlanRepairsOptions = {},
+): RepairPlan {
   const baseFs = baseFsOf(base);
   const wanted: { pkg: string; name: string; soname: string; donors: string[] }[] = [];
   for (const v of resolve.variants) {
     const s = packageSettings(config, v.package);
     for (const lib of s.systemLibraries) {
-      wanted.push({ pkg: v.package.qualifiedName, name: v.name, soname: lib.soname, donors: [...(opts.donorDirs ?? []), ...s.donorDirs] });
+      wanted.push({
+        pkg: v.package.qualifiedName,
+        name: v.name,
+        soname: lib.soname,
+        donors: [...(opts.donorDirs ?? []), ...s.donorDirs],
+      });
     }
   }
   if (wanted.length === 0) return EMPTY_REPAIR_PLAN;
@@ -317,14 +351,19 @@ export function planRepairs(config: RepairConfig | undefined, resolve: WorkflowR
     placed.add(`${dir}\0${soname}`);
     return f;
   };
-  const lookup = (w: (typeof wanted)[number], soname: string): LibrarySource | null => donorLibrary(w.donors, soname) ?? fromBase(base, baseFs, soname);
+  const lookup = (w: (typeof wanted)[number], soname: string): LibrarySource | null =>
+    donorLibrary(w.donors, soname) ?? fromBase(base, baseFs, soname);
 
   const roots: { w: (typeof wanted)[number]; file: RepairFile }[] = [];
   for (const w of wanted) {
     if (placed.has(`${repairDir(w.name)}\0${w.soname}`)) continue;
     const found = lookup(w, w.soname);
     if (!found) {
-      unresolved.push({ package: w.pkg, soname: w.soname, reason: `not in ${[...w.donors, "the base image"].join(", ")}` });
+      unresolved.push({
+        package: w.pkg,
+        soname: w.soname,
+        reason: `not in ${[...w.donors, "the base image"].join(", ")}`,
+      });
       continue;
     }
     roots.push({ w, file: place(w, w.soname, found) });
@@ -333,7 +372,11 @@ export function planRepairs(config: RepairConfig | undefined, resolve: WorkflowR
   // Copy along the needs of the repaired libraries the image cannot meet, until none is left.
   for (let round = 0; round < 16; round++) {
     const image = planImage(base, resolve.variants, { rootMap: opts.rootMap, repairFiles: files });
-    const linker = new Linker(image.fs, { profile: base.profile, cache: readLdCacheOnce(image.fs), ldLibraryPath: [opts.ldLibraryPath ?? "", ...dirs].filter(Boolean).join(":") });
+    const linker = new Linker(image.fs, {
+      profile: base.profile,
+      cache: readLdCacheOnce(image.fs),
+      ldLibraryPath: [opts.ldLibraryPath ?? "", ...dirs].filter(Boolean).join(":"),
+    });
     let added = 0;
     for (const r of [...roots]) {
       const tree = linker.resolve(r.file.imagePath);
@@ -343,7 +386,11 @@ export function planRepairs(config: RepairConfig | undefined, resolve: WorkflowR
         const found = lookup(r.w, res.name);
         if (!found) {
           if (!unresolved.some((u) => u.package === r.w.pkg && u.soname === res.name)) {
-            unresolved.push({ package: r.w.pkg, soname: res.name, reason: `needed by ${r.file.soname}, not in ${[...r.w.donors, "the base image"].join(", ")}` });
+            unresolved.push({
+              package: r.w.pkg,
+              soname: res.name,
+              reason: `needed by ${r.file.soname}, not in ${[...r.w.donors, "the base image"].join(", ")}`,
+            });
           }
           continue;
         }
@@ -353,12 +400,16 @@ export function planRepairs(config: RepairConfig | undefined, resolve: WorkflowR
     }
     if (added === 0) break;
   }
-  const envAdditions: EnvAddition[] = dirs.length > 0 ? [{ name: "LD_LIBRARY_PATH", append: dirs, separator: ":" }] : [];
+  const envAdditions: EnvAddition[] =
+    dirs.length > 0 ? [{ name: "LD_LIBRARY_PATH", append: dirs, separator: ":" }] : [];
   return { layerFiles: files, envAdditions, unresolved };
 }
 
 /** The environment with the repairs' additions applied. */
-export function applyEnvAdditions(environ: Readonly<Record<string, string>>, additions: readonly EnvAddition[]): Record<string, string> {
+export function applyEnvAdditions(
+  environ: Readonly<Record<string, string>>,
+  additions: readonly EnvAddition[],
+): Record<string, string> {
   const out = { ...environ };
   for (const a of additions) {
     const existing = out[a.name];

@@ -52,7 +52,13 @@ export function formatAuditReport(audits: readonly WorkflowAudit[], suggestions?
     const failing = audits.filter((a) => a.errors > 0).map((a) => a.workflow);
     parts.push(
       `${audits.length} workflows: ${failing.length === 0 ? "all clean" : `${failing.length} with errors (${failing.join(", ")})`}, ` +
-        `${plural(sum(audits, (a) => a.errors), "error")}, ${plural(sum(audits, (a) => a.warnings), "warning")}, ${sum(audits, (a) => a.ignored)} ignored\n`,
+        `${plural(
+          sum(audits, (a) => a.errors),
+          "error",
+        )}, ${plural(
+          sum(audits, (a) => a.warnings),
+          "warning",
+        )}, ${sum(audits, (a) => a.ignored)} ignored\n`,
     );
   }
   if (suggestions) parts.push(formatSuggestions(suggestions));
@@ -65,7 +71,9 @@ function plural(n: number, word: string): string {
 
 function formatWorkflow(a: WorkflowAudit): string {
   const lines: string[] = [];
-  lines.push(`Workflow ${a.workflow}: ${a.audited} ELF objects audited among ${a.files} files of ${a.packages.length} packages (${a.seconds} s)`);
+  lines.push(
+    `Workflow ${a.workflow}: ${a.audited} ELF objects audited among ${a.files} files of ${a.packages.length} packages (${a.seconds} s)`,
+  );
   lines.push(`  base: ${a.base}; ld.so profile ${a.profile}${a.repaired ? "" : "; repairs not applied"}`);
   const roots = new Map(a.packages.map((p) => [p.id, p.root]));
   const groups = new Map<string, AuditFinding[]>();
@@ -91,7 +99,8 @@ function formatWorkflow(a: WorkflowAudit): string {
   if (a.repairs.layerFiles.length > 0 || a.repairs.unresolved.length > 0) {
     lines.push("");
     lines.push("  repair layer:");
-    for (const f of a.repairs.layerFiles) lines.push(`    ${f.imagePath}  <- ${f.hostSource}  (${f.soname} for ${f.package})`);
+    for (const f of a.repairs.layerFiles)
+      lines.push(`    ${f.imagePath}  <- ${f.hostSource}  (${f.soname} for ${f.package})`);
     for (const u of a.repairs.unresolved) lines.push(`    cannot repair ${u.soname} for ${u.package}: ${u.reason}`);
     for (const e of a.repairs.envAdditions) lines.push(`    ${e.name} += ${e.append.join(e.separator)}`);
   }
@@ -104,7 +113,9 @@ function formatWorkflow(a: WorkflowAudit): string {
     );
     for (const s of a.pollution.switches) {
       const before = s.before ? `${s.before.path} (${s.before.via})` : "not found";
-      lines.push(`    ${s.package ?? "(base image)"}  ${displayPath(s.file, s.package ? roots.get(s.package) : undefined)}  ${s.name}: ${before} -> ${s.after.path}`);
+      lines.push(
+        `    ${s.package ?? "(base image)"}  ${displayPath(s.file, s.package ? roots.get(s.package) : undefined)}  ${s.name}: ${before} -> ${s.after.path}`,
+      );
     }
   }
   lines.push("");
@@ -122,7 +133,9 @@ function displayPath(file: string, root: string | undefined): string {
 
 function detail(f: AuditFinding, roots: Map<string, string>): string {
   const where = (ref: { path: string; package: string | null }) =>
-    ref.package === null ? `the base image (${ref.path})` : `${ref.package} (${displayPath(ref.path, roots.get(ref.package))})`;
+    ref.package === null
+      ? `the base image (${ref.path})`
+      : `${ref.package} (${displayPath(ref.path, roots.get(ref.package))})`;
   let text: string;
   switch (f.kind) {
     case "missing":
@@ -163,7 +176,8 @@ function formatSuggestions(suggestions: readonly Suggestion[]): string {
   if (suggestions.length === 0) lines.push("  nothing to suggest");
   for (const s of suggestions) {
     lines.push(`  ${s.workflow}: ${s.package} ${s.kind} ${s.soname}: ${s.note}`);
-    for (const p of s.providers.slice(0, 3)) lines.push(`    provided by ${p.package}${p.inResolve ? " (in the resolve)" : ""}: ${p.path}`);
+    for (const p of s.providers.slice(0, 3))
+      lines.push(`    provided by ${p.package}${p.inResolve ? " (in the resolve)" : ""}: ${p.path}`);
     if (s.baseFile) lines.push(`    in the base image: ${s.baseFile}`);
     if (s.donorFile) lines.push(`    in a donor directory: ${s.donorFile}`);
   }
@@ -171,7 +185,12 @@ function formatSuggestions(suggestions: readonly Suggestion[]): string {
   if (yaml) {
     lines.push("");
     lines.push("Add to tantalus.yaml:");
-    lines.push(...yaml.trimEnd().split("\n").map((l) => `  ${l}`));
+    lines.push(
+      ...yaml
+        .trimEnd()
+        .split("\n")
+        .map((l) => `  ${l}`),
+    );
   }
   return lines.join("\n") + "\n";
 }

@@ -87,7 +87,13 @@ export class SonameIndex {
           used[root] = entry;
           for (const rel of entry.files) {
             const name = rel.slice(rel.lastIndexOf("/") + 1);
-            const p: SonameProvider = { package: pkg.qualifiedName, family: pkg.name, version: pkg.version.toString(), variant: v.qualifiedName, path: path.join(root, rel) };
+            const p: SonameProvider = {
+              package: pkg.qualifiedName,
+              family: pkg.name,
+              version: pkg.version.toString(),
+              variant: v.qualifiedName,
+              path: path.join(root, rel),
+            };
             const list = this.byName.get(name);
             if (list) list.push(p);
             else this.byName.set(name, [p]);

@@ -77,9 +77,13 @@ export async function resolveBaseImage(store: OciStore, spec: string, opts: Base
   const base = await obtainBase(store, spec, opts);
   if (!opts.verify || base.kind === "demo") return base; // the demo layer is checked as a cached layer
   const bad = [];
-  for (const d of [base.image.manifest.config, ...base.image.manifest.layers]) if (!(await blobIsIntact(store, d))) bad.push(d.digest);
+  for (const d of [base.image.manifest.config, ...base.image.manifest.layers])
+    if (!(await blobIsIntact(store, d))) bad.push(d.digest);
   if (bad.length === 0) return base;
-  opts.onEvent({ type: "warning", message: `base ${spec}: ${bad.join(", ")} corrupted in the store: moved aside, fetching again` });
+  opts.onEvent({
+    type: "warning",
+    message: `base ${spec}: ${bad.join(", ")} corrupted in the store: moved aside, fetching again`,
+  });
   return obtainBase(store, spec, opts);
 }
 
@@ -88,10 +92,21 @@ async function obtainBase(store: OciStore, spec: string, opts: BaseOptions): Pro
   switch (base.kind) {
     case "demo":
       opts.onEvent({ type: "step", message: "base: demo (this host's shell and system libraries)" });
-      return { image: await demoBaseImage(store, { ...opts, libraries: opts.demoLibraries ?? [] }), name: "demo", kind: "demo" };
+      return {
+        image: await demoBaseImage(store, { ...opts, libraries: opts.demoLibraries ?? [] }),
+        name: "demo",
+        kind: "demo",
+      };
     case "local":
       opts.onEvent({ type: "step", message: `base: ${spec}` });
-      return { image: await importImage(store, opts.configDir !== undefined ? resolveLocalBase(base.reference, opts.configDir) : base.reference), name: spec, kind: "local" };
+      return {
+        image: await importImage(
+          store,
+          opts.configDir !== undefined ? resolveLocalBase(base.reference, opts.configDir) : base.reference,
+        ),
+        name: spec,
+        kind: "local",
+      };
     case "containers-storage":
       opts.onEvent({ type: "step", message: `base: ${spec} (copied out of podman's store with skopeo)` });
       return { image: await importContainersStorage(store, base.name), name: spec, kind: "local" };
@@ -113,7 +128,10 @@ async function registryBase(store: OciStore, spec: string, opts: BaseOptions): P
   } catch (err) {
     const stored = await store.resolve(tag);
     if (stored && err instanceof RegistryError && isUnreachable(err)) {
-      opts.onEvent({ type: "warning", message: `${err.message}; using the copy of ${spec} already in the store (${stored.digest})` });
+      opts.onEvent({
+        type: "warning",
+        message: `${err.message}; using the copy of ${spec} already in the store (${stored.digest})`,
+      });
       return store.loadImage(stored);
     }
     throw err;
@@ -121,9 +139,17 @@ async function registryBase(store: OciStore, spec: string, opts: BaseOptions): P
 }
 
 /** Pull a registry base into the store under its fully qualified tag, marked as a base (the audit's way to a base it lacks, too). */
-export async function pullBase(store: OciStore, reference: string, registry: RegistryOptions = {}): Promise<ResolvedImage> {
+export async function pullBase(
+  store: OciStore,
+  reference: string,
+  registry: RegistryOptions = {},
+): Promise<ResolvedImage> {
   const tag = storeTagFor(parseReference(reference));
-  const pulled = await pullIntoStore(store, reference, { ...registry, tag, annotations: { [BASE_ROLE_ANNOTATION]: "base" } });
+  const pulled = await pullIntoStore(store, reference, {
+    ...registry,
+    tag,
+    annotations: { [BASE_ROLE_ANNOTATION]: "base" },
+  });
   return store.loadImage(pulled.descriptor);
 }
 

@@ -45,13 +45,28 @@ import { expectedBaseLayers, rememberBaseLayers, resolveBaseImage, type BaseImag
 import { captureEnvironment, imageContextJson, workflowDefinitionYaml } from "./environment.js";
 import { ignoreEvents, type BuildEventSink, type LayerKind } from "./events.js";
 import { Label, imageLabels } from "./labels.js";
-import { defaultJobs, mapLimit, preparePackageLayers, writeOneLayer, writePackageLayers, type PackageLayerCounts, type WrittenLayer } from "./layers.js";
+import {
+  defaultJobs,
+  mapLimit,
+  preparePackageLayers,
+  writeOneLayer,
+  writePackageLayers,
+  type PackageLayerCounts,
+  type WrittenLayer,
+} from "./layers.js";
 import { AuditCache, auditCacheKey } from "./audit-cache.js";
 import { FingerprintingMeasurer } from "./fingerprint.js";
 import { StoreMemo, memoKey } from "./memo.js";
 import { planBuild, type BuildPlan } from "./plan.js";
 import { removeWorkflowStamp, stampKeyOf, writeWorkflowStamp } from "./stamp.js";
-import { implicitPackagesOf, openBuildRepositories, resolveWorkflow, workflowFromContext, type ResolveSettings, type WorkflowResolve } from "./resolve.js";
+import {
+  implicitPackagesOf,
+  openBuildRepositories,
+  resolveWorkflow,
+  workflowFromContext,
+  type ResolveSettings,
+  type WorkflowResolve,
+} from "./resolve.js";
 import { requireInstallRoots } from "../context/context.js";
 
 export const CONTEXT_PATH = `${TANTALUS_DIR}/context.json`;
@@ -165,7 +180,11 @@ export interface BuildReport {
 }
 
 /** Build `names` (empty: every workflow) into the store. */
-export async function buildWorkflows(config: LoadedConfig, names: readonly string[], opts: BuildOptions = {}): Promise<BuildReport> {
+export async function buildWorkflows(
+  config: LoadedConfig,
+  names: readonly string[],
+  opts: BuildOptions = {},
+): Promise<BuildReport> {
   const started = performance.now();
   const onEvent = opts.onEvent ?? ignoreEvents;
   const all = Object.keys(config.workflows).sort();
@@ -181,28 +200,41 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
   };
   // One workflow that failed is its own error, as without keepGoing.
   const noneLeft = () =>
-    failed.length === 1 ? firstError[0]! : new TantalusError(`no workflow could be built:\n${failed.map((f) => `${f.workflow}: ${f.message}`.replace(/\n/g, "\n  ")).join("\n")}`);
+    failed.length === 1
+      ? firstError[0]!
+      : new TantalusError(
+          `no workflow could be built:\n${failed.map((f) => `${f.workflow}: ${f.message}`.replace(/\n/g, "\n  ")).join("\n")}`,
+        );
   if (opts.contextFile !== undefined && targets.length !== 1) {
     throw new UsageError("--context builds one saved resolve: name exactly one WORKFLOW (its definition and tag)");
   }
   for (const t of targets) {
-    if (!isValidRefName(t)) throw new UsageError(`workflow name ${JSON.stringify(t)} cannot be an image tag: it must start with a letter or digit`);
+    if (!isValidRefName(t))
+      throw new UsageError(
+        `workflow name ${JSON.stringify(t)} cannot be an image tag: it must start with a letter or digit`,
+      );
   }
 
   // zstd is an optional package: say so before any work rather than from a layer worker.
   checkCompressionAvailable(
     opts.compression ?? config.config.image.compression,
-    opts.compression !== undefined ? `--compression ${opts.compression}` : `image.compression: ${config.config.image.compression} in ${config.displayFile}`,
+    opts.compression !== undefined
+      ? `--compression ${opts.compression}`
+      : `image.compression: ${config.config.image.compression} in ${config.displayFile}`,
   );
 
   // Opened before resolving: a store this user cannot write (a shared one) is refused before any work.
   const store = opts.store instanceof OciStore ? opts.store : await OciStore.open(opts.store ?? config.store);
 
   // Taken before resolving, so a configuration edited during the build fails the stamp next time.
-  const key = opts.packagePaths === undefined && opts.implicitPackages === undefined ? stampKeyOf(config.files) : undefined;
+  const key =
+    opts.packagePaths === undefined && opts.implicitPackages === undefined ? stampKeyOf(config.files) : undefined;
 
   // 1. Resolves: the targets, and every other workflow for the studio-wide plan.
-  onEvent({ type: "step", message: opts.contextFile ? `loading context ${opts.contextFile}` : `resolving ${all.length} workflow(s)` });
+  onEvent({
+    type: "step",
+    message: opts.contextFile ? `loading context ${opts.contextFile}` : `resolving ${all.length} workflow(s)`,
+  });
   const tResolve = performance.now();
   const implicit = implicitPackagesOf(config, opts);
   let repos: ReturnType<typeof openBuildRepositories> | undefined;
@@ -210,7 +242,10 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
   const resolves = new Map<string, WorkflowResolve>();
   for (const name of targets) {
     try {
-      const r = opts.contextFile !== undefined ? workflowFromContext(config, name, opts.contextFile) : resolveWorkflow(config, name, reposOnce(), implicit);
+      const r =
+        opts.contextFile !== undefined
+          ? workflowFromContext(config, name, opts.contextFile)
+          : resolveWorkflow(config, name, reposOnce(), implicit);
       // As --context refuses a lock whose roots are gone: an image without its payloads has empty package layers.
       requireInstallRoots(r.variants, `workflow ${name}`);
       resolves.set(name, r);
@@ -234,7 +269,10 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
   for (const name of targets) {
     const r = resolves.get(name)!;
     if (r.origin !== "resolved" && r.context.request.join(" ") !== r.definition.request.join(" ")) {
-      onEvent({ type: "warning", message: `${r.origin} was resolved for "${r.context.request.join(" ")}", workflow ${name} requests "${r.definition.request.join(" ")}"; building the context` });
+      onEvent({
+        type: "warning",
+        message: `${r.origin} was resolved for "${r.context.request.join(" ")}", workflow ${name} requests "${r.definition.request.join(" ")}"; building the context`,
+      });
     }
   }
   const resolveSeconds = (performance.now() - tResolve) / 1000;
@@ -246,10 +284,24 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
   const compression = opts.compression ?? config.config.image.compression;
   const rootMap = config.config.image.root_map;
   const mapPath = rootMapper(rootMap);
-  const layerOpts = { compression, ...(opts.level !== undefined ? { level: opts.level } : {}), mtime, jobs: opts.jobs ?? defaultJobs(), verify: opts.verify === true, workers: opts.workers !== false, onEvent };
+  const layerOpts = {
+    compression,
+    ...(opts.level !== undefined ? { level: opts.level } : {}),
+    mtime,
+    jobs: opts.jobs ?? defaultJobs(),
+    verify: opts.verify === true,
+    workers: opts.workers !== false,
+    onEvent,
+  };
   const baseSpec = config.config.base.image;
   const obtainBase = () =>
-    resolveBaseImage(store, baseSpec, { ...layerOpts, created, ...(opts.registry ? { registry: opts.registry } : {}), demoLibraries: config.config.audit.allow_system, configDir: config.dirOf(["base", "image"]) });
+    resolveBaseImage(store, baseSpec, {
+      ...layerOpts,
+      created,
+      ...(opts.registry ? { registry: opts.registry } : {}),
+      demoLibraries: config.config.audit.allow_system,
+      configDir: config.dirOf(["base", "image"]),
+    });
 
   // 3. The plan of every workflow together, and what the targets' package
   //    layers hold with their cache keys (a metadata walk, nothing read). The
@@ -264,7 +316,11 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
     const tPlan = performance.now();
     const plan = planBuild(
       config,
-      [...resolves.values()].map((r) => ({ name: r.name, variants: r.variants, ...(r.lateRequires ? { lateRequires: r.lateRequires } : {}) })),
+      [...resolves.values()].map((r) => ({
+        name: r.name,
+        variants: r.variants,
+        ...(r.lateRequires ? { lateRequires: r.lateRequires } : {}),
+      })),
       // Two layers above the plan (top, and a repair layer when the audit asks for one) whether or not
       // this build audits, so the plan, hence every image, is the same either way.
       { measurer: roots, baseLayers, reservedTop: 2 },
@@ -284,13 +340,20 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
     tLayers = performance.now();
     // Said once the layer cache was asked, so the numbers are those the summary adds up.
     const onCounts = (c: PackageLayerCounts) => {
-      const also = [c.reused > 0 ? `${c.reused} reused from the layer cache` : "", c.empty > 0 ? `${c.empty} left out (no files)` : ""].filter(Boolean);
+      const also = [
+        c.reused > 0 ? `${c.reused} reused from the layer cache` : "",
+        c.empty > 0 ? `${c.empty} left out (no files)` : "",
+      ].filter(Boolean);
       onEvent({
         type: "step",
         message: `writing ${c.toWrite} package layer(s) (${compression}${opts.level !== undefined ? ` level ${opts.level}` : ""}) into ${store.dir}${also.length ? `; ${also.join(", ")}` : ""}`,
       });
     };
-    const writing = writePackageLayers(store, planned.prepared, { ...layerOpts, signal: layersStopped.signal, onCounts }).then((w) => {
+    const writing = writePackageLayers(store, planned.prepared, {
+      ...layerOpts,
+      signal: layersStopped.signal,
+      onCounts,
+    }).then((w) => {
       layersSeconds = (performance.now() - tLayers) / 1000;
       return w;
     });
@@ -310,7 +373,8 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
   let base: BaseImage;
   try {
     base = await obtainBase();
-    if (base.image.manifest.layers.length !== expected) await rememberBaseLayers(store, baseSpec, base.image.manifest.layers.length);
+    if (base.image.manifest.layers.length !== expected)
+      await rememberBaseLayers(store, baseSpec, base.image.manifest.layers.length);
   } catch (e) {
     await stopLayers();
     throw e;
@@ -335,7 +399,12 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
     if (opts.audit) {
       onEvent({ type: "step", message: `auditing ${targets.length} image(s)` });
       const cache = new AuditCache(store);
-      const settings = { audit: config.config.audit, packages: config.config.packages, rootMap, gate: opts.audit.settings ?? null };
+      const settings = {
+        audit: config.config.audit,
+        packages: config.config.packages,
+        rootMap,
+        gate: opts.audit.settings ?? null,
+      };
       const refused: string[] = [];
       for (const name of targets) {
         const r = resolves.get(name)!;
@@ -348,13 +417,22 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
         });
         let outcome = await cache.get(key);
         if (!outcome) {
-          outcome = await opts.audit({ workflow: name, variants: r.variants, context: r.context, base: base.image, store, imagePath: mapPath });
+          outcome = await opts.audit({
+            workflow: name,
+            variants: r.variants,
+            context: r.context,
+            base: base.image,
+            store,
+            imagePath: mapPath,
+          });
           await cache.put(key, outcome);
         }
         audits.set(name, outcome);
         for (const w of outcome.warnings) onEvent({ type: "warning", message: `${name}: ${w}` });
         if (outcome.errors.length > 0) {
-          if (opts.allowAuditErrors) for (const e of outcome.errors) onEvent({ type: "warning", message: `${name}: ${e} (allowed by --allow-audit-errors)` });
+          if (opts.allowAuditErrors)
+            for (const e of outcome.errors)
+              onEvent({ type: "warning", message: `${name}: ${e} (allowed by --allow-audit-errors)` });
           else refused.push(`${name}:\n${outcome.errors.map((e) => `  ${e}`).join("\n")}`);
         }
       }
@@ -362,11 +440,16 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
         // The others are built; each refused one is reported with its errors.
         for (const text of refused) {
           const name = text.slice(0, text.indexOf(":\n"));
-          failed.push({ workflow: name, message: `the audit found errors, so its image was not written ("tantalus audit --suggest" prints the fix list):${text.slice(name.length + 1)}` });
+          failed.push({
+            workflow: name,
+            message: `the audit found errors, so its image was not written ("tantalus audit --suggest" prints the fix list):${text.slice(name.length + 1)}`,
+          });
         }
         targets = targets.filter((t) => !failed.some((f) => f.workflow === t));
       } else if (refused.length > 0) {
-        throw new TantalusError(`the audit found errors, so no image was written ("tantalus build --allow-audit-errors" writes them anyway; "tantalus audit --suggest" prints the fix list for tantalus.yaml that repairs them):\n${refused.join("\n")}`);
+        throw new TantalusError(
+          `the audit found errors, so no image was written ("tantalus build --allow-audit-errors" writes them anyway; "tantalus audit --suggest" prints the fix list for tantalus.yaml that repairs them):\n${refused.join("\n")}`,
+        );
       }
     }
   } catch (e) {
@@ -391,7 +474,13 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
     await mapLimit(targets, 4, async (name) => {
       const r = resolves.get(name)!;
       const audit = audits.get(name);
-      const top = await topLayer(r, { rootMap, created, epochSeconds: Math.floor(mtime.getTime() / 1000), append: audit?.environment ?? [], memo: topMemo });
+      const top = await topLayer(r, {
+        rootMap,
+        created,
+        epochSeconds: Math.floor(mtime.getTime() / 1000),
+        append: audit?.environment ?? [],
+        memo: topMemo,
+      });
       let repair: WrittenLayer | undefined;
       if (audit?.repair && audit.repair.spec.entries.length > 0) {
         repair = await writeOneLayer(store, audit.repair.spec, {
@@ -420,14 +509,22 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
     throw e;
   }
   const written = await packageLayers!;
-  const tagged = new Map((await store.readIndex()).manifests.map((d) => [d.annotations?.[Annotation.RefName], d.digest]));
+  const tagged = new Map(
+    (await store.readIndex()).manifests.map((d) => [d.annotations?.[Annotation.RefName], d.digest]),
+  );
 
   await mapLimit(targets, 4, async (name) => {
     const r = resolves.get(name)!;
     const audit = audits.get(name);
     const { top, repair, topWritten } = own.get(name)!;
     const imageLayers: NewLayer[] = [];
-    const built: BuiltLayer[] = base.image.manifest.layers.map((l) => ({ kind: "base", digest: l.digest, size: l.size, mediaType: l.mediaType, cached: false }));
+    const built: BuiltLayer[] = base.image.manifest.layers.map((l) => ({
+      kind: "base",
+      digest: l.digest,
+      size: l.size,
+      mediaType: l.mediaType,
+      cached: false,
+    }));
     const emptyLayers: string[][] = [];
     for (const key of plan.imageLayers.get(name) ?? []) {
       const w = written.get(key);
@@ -442,11 +539,19 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
     }
     if (repair) {
       extra.push(repair);
-      imageLayers.push({ layer: repair.descriptor, createdBy: "tantalus build: audit repairs", comment: repair.comment });
+      imageLayers.push({
+        layer: repair.descriptor,
+        createdBy: "tantalus build: audit repairs",
+        comment: repair.comment,
+      });
       built.push(describe(repair));
     }
     extra.push(topWritten);
-    imageLayers.push({ layer: topWritten.descriptor, createdBy: "tantalus build: workflow environment", comment: topWritten.comment });
+    imageLayers.push({
+      layer: topWritten.descriptor,
+      createdBy: "tantalus build: workflow environment",
+      comment: topWritten.comment,
+    });
     built.push(describe(topWritten));
 
     const labels = imageLabels({
@@ -471,9 +576,11 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
     const short = `${name}:${image.descriptor.digest.slice(7, 19)}`;
     for (const tag of [short, name]) {
       // An unchanged rebuild leaves the index alone: retagging costs a lock and a durable write.
-      if (tagged.get(tag) !== image.descriptor.digest) retag.push({ name: tag, descriptor: image.descriptor, annotations: { [StoreAnnotation.Workflow]: name } });
+      if (tagged.get(tag) !== image.descriptor.digest)
+        retag.push({ name: tag, descriptor: image.descriptor, annotations: { [StoreAnnotation.Workflow]: name } });
     }
-    const size = image.descriptor.size + image.configDescriptor.size + image.manifest.layers.reduce((a, l) => a + l.size, 0);
+    const size =
+      image.descriptor.size + image.configDescriptor.size + image.manifest.layers.reduce((a, l) => a + l.size, 0);
     byName.set(name, {
       workflow: name,
       tag: name,
@@ -483,7 +590,11 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
       size,
       layers: built,
       emptyLayers,
-      base: { name: base.name, digest: base.image.manifestDescriptor.digest, layers: base.image.manifest.layers.length },
+      base: {
+        name: base.name,
+        digest: base.image.manifestDescriptor.digest,
+        layers: base.image.manifest.layers.length,
+      },
       request: [...r.context.request],
       resolve: r.variants.map((v) => v.qualifiedName),
       context: r.context,
@@ -499,13 +610,30 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
     if (!store.readOnly) {
       if (key !== undefined && r.origin === "resolved" && r.observation) {
         // The roots' fingerprints from the planning walk, taken before any layer read them (the layer cache keys).
-        const payloads = r.variants.map((v) => ({ variant: v.qualifiedName, root: v.root, fingerprint: roots.fingerprint(v.root) }));
-        writeWorkflowStamp(store.metaDir, res.workflow, { ...key, manifest: res.digest, observation: r.observation, payloads });
+        const payloads = r.variants.map((v) => ({
+          variant: v.qualifiedName,
+          root: v.root,
+          fingerprint: roots.fingerprint(v.root),
+        }));
+        writeWorkflowStamp(store.metaDir, res.workflow, {
+          ...key,
+          manifest: res.digest,
+          observation: r.observation,
+          payloads,
+        });
       } else {
         removeWorkflowStamp(store.metaDir, res.workflow);
       }
     }
-    onEvent({ type: "image", workflow: res.workflow, tag: res.workflow, digest: res.digest, layers: res.layers.length, size: res.size, ...(res.emptyLayers.length ? { emptyLayers: res.emptyLayers } : {}) });
+    onEvent({
+      type: "image",
+      workflow: res.workflow,
+      tag: res.workflow,
+      digest: res.digest,
+      layers: res.layers.length,
+      size: res.size,
+      ...(res.emptyLayers.length ? { emptyLayers: res.emptyLayers } : {}),
+    });
   }
   const imagesSeconds = (performance.now() - tImages) / 1000;
 
@@ -529,7 +657,14 @@ export async function buildWorkflows(config: LoadedConfig, names: readonly strin
 }
 
 function describe(w: WrittenLayer): BuiltLayer {
-  return { kind: w.kind, digest: w.descriptor.digest, diffId: w.descriptor.diffId, size: w.descriptor.size, mediaType: w.descriptor.mediaType, cached: w.cached };
+  return {
+    kind: w.kind,
+    digest: w.descriptor.digest,
+    diffId: w.descriptor.diffId,
+    size: w.descriptor.size,
+    mediaType: w.descriptor.mediaType,
+    cached: w.cached,
+  };
 }
 
 interface TopLayer {
@@ -551,13 +686,25 @@ interface TopLayer {
  */
 async function topLayer(
   r: WorkflowResolve,
-  opts: { rootMap: Readonly<Record<string, string>>; created: string; epochSeconds: number; append: NonNullable<AuditOutcome["environment"]>; memo: StoreMemo<CapturedTop> },
+  opts: {
+    rootMap: Readonly<Record<string, string>>;
+    created: string;
+    epochSeconds: number;
+    append: NonNullable<AuditOutcome["environment"]>;
+    memo: StoreMemo<CapturedTop>;
+  },
 ): Promise<TopLayer> {
   const context = imageContextJson(r.context, opts.rootMap, opts.created);
   const wfEnv = Object.entries(r.definition.env).sort((a, b) => (a[0] < b[0] ? -1 : 1));
   // The script is a function of the lock (package definitions included, by digest) and these settings,
   // so an unchanged workflow does not run its packages' commands again.
-  const key = memoKey("top/v1", { context, rootMap: opts.rootMap, epochSeconds: opts.epochSeconds, wfEnv, append: opts.append });
+  const key = memoKey("top/v1", {
+    context,
+    rootMap: opts.rootMap,
+    epochSeconds: opts.epochSeconds,
+    wfEnv,
+    append: opts.append,
+  });
   let captured = await opts.memo.get(key);
   if (!captured || typeof captured.environment !== "string" || !Array.isArray(captured.configEnv)) {
     captured = captureTop(r, wfEnv, opts);
@@ -567,7 +714,12 @@ async function topLayer(
     entries: [
       ...entrypointLayerEntries(r.name, captured.environment),
       { type: "file", path: CONTEXT_PATH, content: context, mode: 0o644 },
-      { type: "file", path: WORKFLOW_DEFINITION_PATH, content: workflowDefinitionYaml(r.name, r.definition), mode: 0o644 },
+      {
+        type: "file",
+        path: WORKFLOW_DEFINITION_PATH,
+        content: workflowDefinitionYaml(r.name, r.definition),
+        mode: 0o644,
+      },
     ],
   };
   return { spec, environment: captured.environment, contextDigest: sha256(context), configEnv: captured.configEnv };
@@ -581,15 +733,33 @@ interface CapturedTop {
 function captureTop(
   r: WorkflowResolve,
   wfEnv: [string, string][],
-  opts: { rootMap: Readonly<Record<string, string>>; epochSeconds: number; append: NonNullable<AuditOutcome["environment"]> },
+  opts: {
+    rootMap: Readonly<Record<string, string>>;
+    epochSeconds: number;
+    append: NonNullable<AuditOutcome["environment"]>;
+  },
 ): CapturedTop {
-  const plain = captureEnvironment({ context: r.context, variants: r.variants, rootMap: opts.rootMap, epochSeconds: opts.epochSeconds });
+  const plain = captureEnvironment({
+    context: r.context,
+    variants: r.variants,
+    rootMap: opts.rootMap,
+    epochSeconds: opts.epochSeconds,
+  });
   const overrides = wfEnv.filter(([k]) => k in plain.environ);
-  const env = overrides.length > 0
-    ? captureEnvironment({ context: r.context, variants: r.variants, rootMap: opts.rootMap, epochSeconds: opts.epochSeconds, overrides })
-    : plain;
+  const env =
+    overrides.length > 0
+      ? captureEnvironment({
+          context: r.context,
+          variants: r.variants,
+          rootMap: opts.rootMap,
+          epochSeconds: opts.epochSeconds,
+          overrides,
+        })
+      : plain;
   // The audit's repair directories go after everything else: package directories keep precedence.
-  const appended = opts.append.map((a) => `export ${a.name}="\${${a.name}:+\$${a.name}${a.separator}}${a.append.join(a.separator)}"\n`).join("");
+  const appended = opts.append
+    .map((a) => `export ${a.name}="\${${a.name}:+\$${a.name}${a.separator}}${a.append.join(a.separator)}"\n`)
+    .join("");
   const environment = appended ? `${env.script}\n# repaired libraries (library audit)\n${appended}` : env.script;
   return { environment, configEnv: wfEnv.filter(([k]) => !(k in plain.environ)).map(([k, v]) => `${k}=${v}`) };
 }
@@ -619,4 +789,3 @@ function insideGitCheckout(dir: string): boolean {
 function redactUrl(url: string): string {
   return url.replace(/^([a-z+]+:\/\/)[^@/]+@/i, "$1");
 }
-

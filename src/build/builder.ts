@@ -18,7 +18,10 @@ import type { ImageBuilder } from "../run/image.js";
 import { buildWorkflows, type BuildOptions } from "./build.js";
 import { outOfDate, stampVerdict } from "./stamp.js";
 
-export function workflowImageBuilder(config: LoadedConfig, opts: Omit<BuildOptions, "store" | "contextFile"> = {}): ImageBuilder {
+export function workflowImageBuilder(
+  config: LoadedConfig,
+  opts: Omit<BuildOptions, "store" | "contextFile"> = {},
+): ImageBuilder {
   return {
     async ensureBuilt(workflow: string, store: OciStore, { noBuild, log }) {
       const verdict = await stampVerdict(store, workflow, config.files);

@@ -34,11 +34,34 @@ import { writeOneLayer } from "./layers.js";
 import { StoreMemo, memoKey } from "./memo.js";
 
 /** Libraries every studio binary may take from the system (glibc and the GCC runtime). */
-export const DEMO_BASE_LIBRARIES = ["libc.so.6", "libm.so.6", "libdl.so.2", "libpthread.so.0", "librt.so.1", "libstdc++.so.6", "libgcc_s.so.1"];
+export const DEMO_BASE_LIBRARIES = [
+  "libc.so.6",
+  "libm.so.6",
+  "libdl.so.2",
+  "libpthread.so.0",
+  "librt.so.1",
+  "libstdc++.so.6",
+  "libgcc_s.so.1",
+];
 
 const PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 /** Without busybox: what the entrypoint and a quick look around need. */
-const FALLBACK_TOOLS = ["env", "printenv", "cat", "ls", "id", "uname", "hostname", "mkdir", "rm", "cp", "ln", "readlink", "true", "false"];
+const FALLBACK_TOOLS = [
+  "env",
+  "printenv",
+  "cat",
+  "ls",
+  "id",
+  "uname",
+  "hostname",
+  "mkdir",
+  "rm",
+  "cp",
+  "ln",
+  "readlink",
+  "true",
+  "false",
+];
 
 export interface DemoBaseOptions {
   /** More SONAMEs to take from the host (non-glob entries of audit.allow_system). */
@@ -78,7 +101,8 @@ export async function demoBaseImage(store: OciStore, opts: DemoBaseOptions): Pro
       Labels: {
         [Label.Base]: "demo",
         [Annotation.Title]: "tantalus demo base",
-        [Annotation.Description]: "A shell and the build host's C/C++ runtime libraries, for trying Tantalus without a registry",
+        [Annotation.Description]:
+          "A shell and the build host's C/C++ runtime libraries, for trying Tantalus without a registry",
       },
     },
     created: opts.created,
@@ -136,7 +160,10 @@ export function demoBaseContent(extraLibraries: readonly string[] = []): DemoBas
   if (busybox) {
     const real = tree.addFile(busybox);
     const dir = posix.dirname(real);
-    const applets = execFileSync(busybox, ["--list"], { encoding: "utf8" }).split("\n").map((s) => s.trim()).filter((s) => s && !s.includes("/") && s !== "busybox");
+    const applets = execFileSync(busybox, ["--list"], { encoding: "utf8" })
+      .split("\n")
+      .map((s) => s.trim())
+      .filter((s) => s && !s.includes("/") && s !== "busybox");
     for (const a of applets.sort()) tree.symlinkIfFree(`${dir}/${a}`, "busybox");
     // Distribution builds of busybox leave some tools out (Debian's has no printenv): take the host's.
     for (const t of FALLBACK_TOOLS) {
@@ -153,7 +180,9 @@ export function demoBaseContent(extraLibraries: readonly string[] = []): DemoBas
     try {
       statSync(sh);
     } catch {
-      throw new TantalusError("cannot assemble the demo base: this host has neither busybox nor /bin/sh; set base.image to a real base image");
+      throw new TantalusError(
+        "cannot assemble the demo base: this host has neither busybox nor /bin/sh; set base.image to a real base image",
+      );
     }
     tree.addFile(sh);
     shell = posix.basename(tree.realPathOf(sh) ?? sh);
@@ -183,16 +212,32 @@ export function demoBaseContent(extraLibraries: readonly string[] = []): DemoBas
   }
   const entries: LayerSource[] = [
     ...tree.sources(),
-    ...["/dev", "/proc", "/sys", "/run", "/etc", "/home", "/usr/local/bin"].map((path): LayerSource => ({ type: "directory", path, mode: 0o755 })),
+    ...["/dev", "/proc", "/sys", "/run", "/etc", "/home", "/usr/local/bin"].map((path): LayerSource => ({
+      type: "directory",
+      path,
+      mode: 0o755,
+    })),
     { type: "directory", path: "/tmp", mode: 0o1777 },
     { type: "directory", path: "/var/tmp", mode: 0o1777 },
     { type: "directory", path: "/root", mode: 0o700 },
-    { type: "file", path: "/etc/passwd", content: "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n" },
+    {
+      type: "file",
+      path: "/etc/passwd",
+      content: "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n",
+    },
     { type: "file", path: "/etc/group", content: "root:x:0:\nnogroup:x:65534:\n" },
-    { type: "file", path: "/etc/nsswitch.conf", content: "passwd: files\ngroup: files\nshadow: files\nhosts: files dns\n" },
+    {
+      type: "file",
+      path: "/etc/nsswitch.conf",
+      content: "passwd: files\ngroup: files\nshadow: files\nhosts: files dns\n",
+    },
     { type: "file", path: "/etc/hosts", content: "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n" },
     { type: "file", path: "/etc/resolv.conf", content: "" },
-    { type: "file", path: "/etc/os-release", content: 'NAME="Tantalus demo base"\nID=tantalus-demo\nPRETTY_NAME="Tantalus demo base (build host libraries)"\n' },
+    {
+      type: "file",
+      path: "/etc/os-release",
+      content: 'NAME="Tantalus demo base"\nID=tantalus-demo\nPRETTY_NAME="Tantalus demo base (build host libraries)"\n',
+    },
   ];
   return { spec: { entries }, shell, warnings };
 }
@@ -273,7 +318,7 @@ class HostTree {
 function followLinks(path: string, linkAt: (prefix: string) => string | undefined): string | undefined {
   let parts = path.split("/").filter(Boolean);
   let cur = "";
-  for (let hops = 0; parts.length > 0; ) {
+  for (let hops = 0; parts.length > 0;) {
     const comp = parts.shift()!;
     if (comp === ".") continue;
     if (comp === "..") {
@@ -307,7 +352,14 @@ function findProgram(name: string): string | undefined {
 
 /** Where this host's loader looks by default: the multiarch directories (Debian), then lib64 (RHEL), then lib. */
 function libraryDirectories(): string[] {
-  const triplet = ({ x64: "x86_64-linux-gnu", arm64: "aarch64-linux-gnu", ppc64: "powerpc64le-linux-gnu", s390x: "s390x-linux-gnu" } as Record<string, string>)[process.arch];
+  const triplet = (
+    {
+      x64: "x86_64-linux-gnu",
+      arm64: "aarch64-linux-gnu",
+      ppc64: "powerpc64le-linux-gnu",
+      s390x: "s390x-linux-gnu",
+    } as Record<string, string>
+  )[process.arch];
   const dirs = triplet ? [`/lib/${triplet}`, `/usr/lib/${triplet}`] : [];
   return [...dirs, "/lib64", "/usr/lib64", "/lib", "/usr/lib"];
 }

@@ -45,10 +45,16 @@ export interface PushStoredOptions extends PushOptions {
 }
 
 /** Push store image `ref` (tag or digest) to `target` (REGISTRY/REPO[:TAG]). */
-export async function pushStoredImage(store: OciStore, ref: string, target: string | ImageReference, opts: PushStoredOptions = {}): Promise<PushResult> {
+export async function pushStoredImage(
+  store: OciStore,
+  ref: string,
+  target: string | ImageReference,
+  opts: PushStoredOptions = {},
+): Promise<PushResult> {
   const desc = await store.resolve(ref);
   if (!desc) throw new TantalusError(`no image ${JSON.stringify(ref)} in the store ${store.dir}`);
-  if (!isManifestMediaType(desc.mediaType)) throw new TantalusError(`${ref} is ${desc.mediaType}, not a single image manifest`);
+  if (!isManifestMediaType(desc.mediaType))
+    throw new TantalusError(`${ref} is ${desc.mediaType}, not a single image manifest`);
   const manifest = await store.readBlob(desc.digest);
   const dest = typeof target === "string" ? parseReference(target) : target;
   const name = formatReference(dest);
@@ -60,7 +66,15 @@ export async function pushStoredImage(store: OciStore, ref: string, target: stri
       mediaType: desc.mediaType,
       blobs: storeBlobSource(store),
       onProgress: (p) => {
-        if (p.type === "blob") onEvent?.({ type: "push-blob", reference: name, digest: p.digest, size: p.size, state: p.state, bytes: p.bytes });
+        if (p.type === "blob")
+          onEvent?.({
+            type: "push-blob",
+            reference: name,
+            digest: p.digest,
+            size: p.size,
+            state: p.state,
+            bytes: p.bytes,
+          });
       },
     },
     pushOpts,
@@ -90,7 +104,9 @@ export async function pushImages(
   const parsed = parseReference(target);
   const prefix = opts.prefix === true || images.length > 1;
   if (prefix && (parsed.tag !== undefined || parsed.digest !== undefined)) {
-    throw new UsageError(`--push ${target}: with ${images.length} images, give a repository prefix (each image goes to PREFIX/<workflow>:latest), not a tag`);
+    throw new UsageError(
+      `--push ${target}: with ${images.length} images, give a repository prefix (each image goes to PREFIX/<workflow>:latest), not a tag`,
+    );
   }
   const out: PushedImage[] = [];
   const pushedRepos: string[] = [];
@@ -99,11 +115,22 @@ export async function pushImages(
       ? { ...parsed, tag: parsed.tag ?? (parsed.digest === undefined ? "latest" : undefined) }
       : parseReference(`${parsed.registry}/${parsed.repository}/${img.workflow.toLowerCase()}:latest`);
     const { prefix: _prefix, ...pushOpts } = opts;
-    const result = await pushStoredImage(store, img.ref, dest, { ...pushOpts, mountFrom: [...(opts.mountFrom ?? []), ...pushedRepos] });
+    const result = await pushStoredImage(store, img.ref, dest, {
+      ...pushOpts,
+      mountFrom: [...(opts.mountFrom ?? []), ...pushedRepos],
+    });
     pushedRepos.push(dest.repository);
     const count = (o: string) => result.blobs.filter((b) => b.outcome === o).length;
     const name = formatReference(dest);
-    opts.onEvent?.({ type: "pushed", workflow: img.workflow, reference: name, digest: result.digest, uploaded: count("uploaded"), mounted: count("mounted"), existing: count("exists") });
+    opts.onEvent?.({
+      type: "pushed",
+      workflow: img.workflow,
+      reference: name,
+      digest: result.digest,
+      uploaded: count("uploaded"),
+      mounted: count("mounted"),
+      existing: count("exists"),
+    });
     out.push({ workflow: img.workflow, target: name, result });
   }
   return out;
@@ -124,7 +151,11 @@ export interface PulledIntoStore {
  * written, fully qualified). A Tantalus workflow image keeps its workflow
  * group, so `tantalus run` and `tantalus gc` see it as that workflow's.
  */
-export async function pullIntoStore(store: OciStore, reference: string, opts: PullOptions & { tag?: string; annotations?: Record<string, string> } = {}): Promise<PulledIntoStore> {
+export async function pullIntoStore(
+  store: OciStore,
+  reference: string,
+  opts: PullOptions & { tag?: string; annotations?: Record<string, string> } = {},
+): Promise<PulledIntoStore> {
   const ref = parseReference(reference);
   const { tag: tagOpt, annotations, ...pullOpts } = opts;
   const pulled = await pullImage(ref, storeBlobSink(store), pullOpts);
@@ -133,8 +164,19 @@ export async function pullIntoStore(store: OciStore, reference: string, opts: Pu
   const tag = tagOpt ?? storeTagFor(ref);
   const workflow = pulled.config.config?.Labels?.[Label.Workflow];
   // Marked as pulled: gc --keep counts and untags local builds only, unless told otherwise.
-  await store.tag(tag, descriptor, { ...(workflow ? { [StoreAnnotation.Workflow]: workflow } : {}), [StoreAnnotation.Pulled]: formatReference(ref), ...annotations });
-  return { tag, reference: formatReference(ref), descriptor, config: pulled.config, fetched: pulled.fetched, present: pulled.present };
+  await store.tag(tag, descriptor, {
+    ...(workflow ? { [StoreAnnotation.Workflow]: workflow } : {}),
+    [StoreAnnotation.Pulled]: formatReference(ref),
+    ...annotations,
+  });
+  return {
+    tag,
+    reference: formatReference(ref),
+    descriptor,
+    config: pulled.config,
+    fetched: pulled.fetched,
+    present: pulled.present,
+  };
 }
 
 /** The store tag of a registry reference: its fully qualified form ("docker.io/library/rockylinux:9"). */
@@ -147,10 +189,16 @@ export function storeTagFor(ref: ImageReference): string {
  * several images (tagged with their workflow unless one REF is given); an
  * archive holds exactly one.
  */
-export async function exportImages(store: OciStore, images: { workflow: string; ref: string }[], destination: string, onEvent?: BuildEventSink): Promise<void> {
+export async function exportImages(
+  store: OciStore,
+  images: { workflow: string; ref: string }[],
+  destination: string,
+  onEvent?: BuildEventSink,
+): Promise<void> {
   const dest = checkExportDestination(destination, images.length);
   for (const img of images) {
-    const name = dest.ref ?? (dest.transport === "docker-archive" ? `${img.workflow.toLowerCase()}:latest` : img.workflow);
+    const name =
+      dest.ref ?? (dest.transport === "docker-archive" ? `${img.workflow.toLowerCase()}:latest` : img.workflow);
     const target = `${dest.transport}:${dest.path}:${name}`;
     await exportImage(store, img.ref, target);
     onEvent?.({ type: "exported", workflow: img.workflow, destination: target });
@@ -168,15 +216,23 @@ export function checkExportDestination(destination: string, count: number): Loca
   try {
     dest = parseLocalReference(destination);
   } catch (e) {
-    if (e instanceof TantalusError) throw new UsageError(`--output ${destination}: expected oci:DIR[:TAG], oci-archive:FILE[:TAG] or docker-archive:FILE[:NAME:TAG]`);
+    if (e instanceof TantalusError)
+      throw new UsageError(
+        `--output ${destination}: expected oci:DIR[:TAG], oci-archive:FILE[:TAG] or docker-archive:FILE[:NAME:TAG]`,
+      );
     throw e;
   }
-  if (dest.transport === "rootfs") throw new UsageError(`--output ${destination}: expected oci:DIR, oci-archive:FILE or docker-archive:FILE`);
+  if (dest.transport === "rootfs")
+    throw new UsageError(`--output ${destination}: expected oci:DIR, oci-archive:FILE or docker-archive:FILE`);
   if (count > 1 && (dest.transport !== "oci" || dest.ref !== undefined)) {
-    throw new UsageError(`--output ${destination}: ${count} images cannot go into one ${dest.transport === "oci" ? "tag" : "archive"}; use oci:DIR (each image tagged with its workflow) or build one workflow`);
+    throw new UsageError(
+      `--output ${destination}: ${count} images cannot go into one ${dest.transport === "oci" ? "tag" : "archive"}; use oci:DIR (each image tagged with its workflow) or build one workflow`,
+    );
   }
   const st = statSync(dest.path, { throwIfNoEntry: false });
-  if (st && dest.transport !== "oci" && st.isDirectory()) throw new UsageError(`--output ${destination}: ${dest.path} is a directory; an archive is a file`);
-  if (st && dest.transport === "oci" && !st.isDirectory()) throw new UsageError(`--output ${destination}: ${dest.path} is a file; an OCI layout is a directory`);
+  if (st && dest.transport !== "oci" && st.isDirectory())
+    throw new UsageError(`--output ${destination}: ${dest.path} is a directory; an archive is a file`);
+  if (st && dest.transport === "oci" && !st.isDirectory())
+    throw new UsageError(`--output ${destination}: ${dest.path} is a file; an OCI layout is a directory`);
   return dest;
 }

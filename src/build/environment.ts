@@ -63,7 +63,11 @@ export function captureEnvironment(input: EnvironmentInput): CapturedEnvironment
 }
 
 /** The context as the image holds it: paths mapped through root_map, the image's epoch as its creation time. */
-export function imageContext(ctx: ResolvedContext, rootMap: Readonly<Record<string, string>>, created: string): ResolvedContext {
+export function imageContext(
+  ctx: ResolvedContext,
+  rootMap: Readonly<Record<string, string>>,
+  created: string,
+): ResolvedContext {
   const map = rootMapper(rootMap);
   return {
     ...ctx,
@@ -74,7 +78,11 @@ export function imageContext(ctx: ResolvedContext, rootMap: Readonly<Record<stri
 }
 
 /** /etc/tantalus/context.json, exactly as written into the image (its sha256 is the image's context label). */
-export function imageContextJson(ctx: ResolvedContext, rootMap: Readonly<Record<string, string>>, created: string): string {
+export function imageContextJson(
+  ctx: ResolvedContext,
+  rootMap: Readonly<Record<string, string>>,
+  created: string,
+): string {
   return JSON.stringify(imageContext(ctx, rootMap, created), null, 2) + "\n";
 }
 

@@ -30,7 +30,15 @@ export type BuildEvent =
       size: number;
       seconds: number;
     }
-  | { type: "image"; workflow: string; tag: string; digest: Digest; layers: number; size: number; emptyLayers?: string[][] }
+  | {
+      type: "image";
+      workflow: string;
+      tag: string;
+      digest: Digest;
+      layers: number;
+      size: number;
+      emptyLayers?: string[][];
+    }
   | {
       type: "push-blob";
       reference: string;
@@ -39,7 +47,15 @@ export type BuildEvent =
       state: "exists" | "mounted" | "uploading" | "uploaded";
       bytes: number;
     }
-  | { type: "pushed"; workflow: string; reference: string; digest: Digest; uploaded: number; mounted: number; existing: number }
+  | {
+      type: "pushed";
+      workflow: string;
+      reference: string;
+      digest: Digest;
+      uploaded: number;
+      mounted: number;
+      existing: number;
+    }
   | { type: "exported"; workflow: string; destination: string };
 
 export type BuildEventSink = (event: BuildEvent) => void;

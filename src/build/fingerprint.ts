@@ -66,9 +66,19 @@ export function fingerprintSpec(spec: LayerSpec, roots?: FingerprintingMeasurer)
       case "tree":
         return { t: "tree", path: s.path, fp: roots ? roots.fingerprint(s.source) : fingerprintPath(s.source) };
       case "hostFile":
-        return { t: "hostFile", path: s.path, mode: s.mode ?? null, fp: fingerprintPath(s.source, { followRoot: false }) };
+        return {
+          t: "hostFile",
+          path: s.path,
+          mode: s.mode ?? null,
+          fp: fingerprintPath(s.source, { followRoot: false }),
+        };
       case "file":
-        return { t: "file", path: s.path, mode: s.mode ?? null, content: sha256(typeof s.content === "string" ? Buffer.from(s.content) : s.content) };
+        return {
+          t: "file",
+          path: s.path,
+          mode: s.mode ?? null,
+          content: sha256(typeof s.content === "string" ? Buffer.from(s.content) : s.content),
+        };
       case "directory":
         return { t: "dir", path: s.path, mode: s.mode ?? null };
       case "symlink":

@@ -14,13 +14,42 @@ export type { BuildEvent, BuildEventSink, LayerKind } from "./events.js";
 export { ProgressDisplay, emptyLayerNote, formatBytes, type ProgressOptions, type ProgressStream } from "./progress.js";
 export type { AuditGate, AuditInput, AuditOutcome } from "./audit-gate.js";
 export { pullBase, resolveBaseImage, BASE_ROLE_ANNOTATION, type BaseImage, type BaseOptions } from "./base.js";
-export { demoBaseImage, demoBaseContent, DEMO_BASE_LIBRARIES, type DemoBaseOptions, type DemoBaseContent } from "./demo-base.js";
-export { captureEnvironment, imageContext, imageContextJson, workflowDefinitionYaml, type CapturedEnvironment, type EnvironmentInput } from "./environment.js";
+export {
+  demoBaseImage,
+  demoBaseContent,
+  DEMO_BASE_LIBRARIES,
+  type DemoBaseOptions,
+  type DemoBaseContent,
+} from "./demo-base.js";
+export {
+  captureEnvironment,
+  imageContext,
+  imageContextJson,
+  workflowDefinitionYaml,
+  type CapturedEnvironment,
+  type EnvironmentInput,
+} from "./environment.js";
 export { planBuild, type BuildPlan, type BuildLayer, type BuildPlanOptions, type PlanImageInput } from "./plan.js";
-export { packageLayerSpec, preparePackageLayers, writePackageLayers, writeOneLayer, layerCacheKey, blobIsIntact, type WrittenLayer, type PreparedLayer } from "./layers.js";
+export {
+  packageLayerSpec,
+  preparePackageLayers,
+  writePackageLayers,
+  writeOneLayer,
+  layerCacheKey,
+  blobIsIntact,
+  type WrittenLayer,
+  type PreparedLayer,
+} from "./layers.js";
 export { LayerWorkerPool, type LayerTask } from "./worker-pool.js";
 export { FingerprintingMeasurer, fingerprintPath, fingerprintSpec } from "./fingerprint.js";
-export { resolveWorkflow, workflowFromContext, openBuildRepositories, implicitPackagesOf, type WorkflowResolve, type ResolveSettings } from "./resolve.js";
+export {
+  resolveWorkflow,
+  workflowFromContext,
+  openBuildRepositories,
+  implicitPackagesOf,
+  type WorkflowResolve,
+  type ResolveSettings,
+} from "./resolve.js";
 export { Label, imageLabels, parseQualifiedVariant, type QualifiedVariant } from "./labels.js";
 export {
   pushImages,
@@ -47,4 +76,11 @@ export {
   type CollectReport,
 } from "./inventory.js";
 export { workflowImageBuilder } from "./builder.js";
-export { findStoredImage, tagStoredImage, inspectStoredImage, type StoredRef, type InspectedImage, type InspectedLayer } from "./stored.js";
+export {
+  findStoredImage,
+  tagStoredImage,
+  inspectStoredImage,
+  type StoredRef,
+  type InspectedImage,
+  type InspectedLayer,
+} from "./stored.js";

@@ -35,7 +35,8 @@ export interface StoredImage {
 export async function listStoredImages(store: OciStore): Promise<StoredImage[]> {
   const out: StoredImage[] = [];
   for (const e of await store.listImages()) {
-    const labels = isManifestMediaType(e.mediaType) && (await store.hasBlob(e.digest)) ? await imageLabelsOf(store, e.digest) : {};
+    const labels =
+      isManifestMediaType(e.mediaType) && (await store.hasBlob(e.digest)) ? await imageLabelsOf(store, e.digest) : {};
     const workflow = e.annotations[StoreAnnotation.Workflow] ?? labels[Label.Workflow];
     const item: StoredImage = {
       tag: e.tag,
@@ -53,7 +54,10 @@ export async function listStoredImages(store: OciStore): Promise<StoredImage[]> 
     if (e.problem) item.problem = `${e.problem}; ${repairHint(e.annotations, workflow)}`;
     out.push(item);
   }
-  return out.sort((a, b) => cmp(a.workflow ?? "\uffff", b.workflow ?? "\uffff") || cmp(b.tagged ?? "", a.tagged ?? "") || cmp(a.tag, b.tag));
+  return out.sort(
+    (a, b) =>
+      cmp(a.workflow ?? "\uffff", b.workflow ?? "\uffff") || cmp(b.tagged ?? "", a.tagged ?? "") || cmp(a.tag, b.tag),
+  );
 }
 
 /** Config labels, falling back to manifest annotations. */
@@ -68,7 +72,8 @@ async function imageLabelsOf(store: OciStore, digest: Digest): Promise<Record<st
 
 async function descriptorOf(store: OciStore, ref: string): Promise<Descriptor> {
   const d = await store.resolve(ref);
-  if (!d) throw new TantalusError(`no image ${JSON.stringify(ref)} in the store ${store.dir} (tantalus images lists them)`);
+  if (!d)
+    throw new TantalusError(`no image ${JSON.stringify(ref)} in the store ${store.dir} (tantalus images lists them)`);
   return d;
 }
 
@@ -104,7 +109,10 @@ export interface ImageDiff {
 }
 
 export async function diffImages(store: OciStore, refA: string, refB: string): Promise<ImageDiff> {
-  const [a, b] = [await store.loadImage(await descriptorOf(store, refA)), await store.loadImage(await descriptorOf(store, refB))];
+  const [a, b] = [
+    await store.loadImage(await descriptorOf(store, refA)),
+    await store.loadImage(await descriptorOf(store, refB)),
+  ];
   const la = labelsOf(a);
   const lb = labelsOf(b);
   const pa = packagesOf(splitList(la[Label.Resolve]));
@@ -130,10 +138,23 @@ export async function diffImages(store: OciStore, refA: string, refB: string): P
   const baseA = a.manifest.annotations?.[Annotation.BaseDigest];
   const baseB = b.manifest.annotations?.[Annotation.BaseDigest];
   return {
-    a: { ref: refA, digest: a.manifestDescriptor.digest, ...(la[Label.Workflow] ? { workflow: la[Label.Workflow] } : {}) },
-    b: { ref: refB, digest: b.manifestDescriptor.digest, ...(lb[Label.Workflow] ? { workflow: lb[Label.Workflow] } : {}) },
+    a: {
+      ref: refA,
+      digest: a.manifestDescriptor.digest,
+      ...(la[Label.Workflow] ? { workflow: la[Label.Workflow] } : {}),
+    },
+    b: {
+      ref: refB,
+      digest: b.manifestDescriptor.digest,
+      ...(lb[Label.Workflow] ? { workflow: lb[Label.Workflow] } : {}),
+    },
     identical: a.manifestDescriptor.digest === b.manifestDescriptor.digest,
-    packages: { added: added.sort(), removed: removed.sort(), changed: changed.sort((x, y) => cmp(x.name, y.name)), unchanged },
+    packages: {
+      added: added.sort(),
+      removed: removed.sort(),
+      changed: changed.sort((x, y) => cmp(x.name, y.name)),
+      unchanged,
+    },
     layers: {
       shared: layersA.filter((l) => inB.has(l.digest)),
       onlyA: layersA.filter((l) => !inB.has(l.digest)),
@@ -158,7 +179,11 @@ function packagesOf(resolve: string[]): Map<string, string> {
 
 function layerSummaries(img: ResolvedImage): LayerSummary[] {
   return img.manifest.layers.map((l) => {
-    const s: LayerSummary = { digest: l.digest, size: l.size, variants: splitList(l.annotations?.[Label.LayerVariants]) };
+    const s: LayerSummary = {
+      digest: l.digest,
+      size: l.size,
+      variants: splitList(l.annotations?.[Label.LayerVariants]),
+    };
     const kind = l.annotations?.[Label.LayerKind];
     if (kind) s.kind = kind;
     return s;

@@ -71,7 +71,9 @@ export function defaultJobs(): number {
 export function packageLayerSpec(layer: BuildLayer, rootMap: Readonly<Record<string, string>>): LayerSpec {
   const map = rootMapper(rootMap);
   return {
-    entries: layer.variants.filter((v) => existsSync(v.root)).map((v) => ({ type: "tree" as const, source: v.root, path: map(v.root) })),
+    entries: layer.variants
+      .filter((v) => existsSync(v.root))
+      .map((v) => ({ type: "tree" as const, source: v.root, path: map(v.root) })),
   };
 }
 
@@ -88,11 +90,20 @@ export interface PreparedLayer {
 }
 
 /** Specs and cache keys of planned layers: a walk of their roots (metadata only). */
-export function preparePackageLayers(layers: readonly BuildLayer[], rootMap: Readonly<Record<string, string>>, roots?: FingerprintingMeasurer): Map<string, PreparedLayer> {
+export function preparePackageLayers(
+  layers: readonly BuildLayer[],
+  rootMap: Readonly<Record<string, string>>,
+  roots?: FingerprintingMeasurer,
+): Map<string, PreparedLayer> {
   const out = new Map<string, PreparedLayer>();
   for (const layer of layers) {
     const spec = packageLayerSpec(layer, rootMap);
-    out.set(layer.key, spec.entries.length === 0 ? { layer, spec: null, cacheKey: "" } : { layer, spec, cacheKey: layerCacheKey("packages", spec, roots) });
+    out.set(
+      layer.key,
+      spec.entries.length === 0
+        ? { layer, spec: null, cacheKey: "" }
+        : { layer, spec, cacheKey: layerCacheKey("packages", spec, roots) },
+    );
   }
   return out;
 }
@@ -108,7 +119,8 @@ export async function writePackageLayers(
 ): Promise<Map<string, WrittenLayer | null>> {
   const out = new Map<string, WrittenLayer | null>();
   // Biggest first, so a large DCC layer does not start last and hold up the build alone.
-  const order = (a: PreparedLayer, b: PreparedLayer) => b.layer.bytes - a.layer.bytes || (a.layer.key < b.layer.key ? -1 : 1);
+  const order = (a: PreparedLayer, b: PreparedLayer) =>
+    b.layer.bytes - a.layer.bytes || (a.layer.key < b.layer.key ? -1 : 1);
   const queue = [...prepared.values()].sort(order);
   const jobs = opts.jobs ?? defaultJobs();
   // Workers pay off for real work only: starting one costs more than a few small layers.
@@ -189,7 +201,10 @@ export async function writeOneLayer(store: OciStore, spec: LayerSpec, opts: OneL
   const cacheKey = opts.cacheKey ?? layerCacheKey(opts.kind, spec);
   const first = await writeCached(store, spec, cacheKey, opts);
   if (!first.cached || !opts.verify || (await blobIsIntact(store, first.descriptor))) return first;
-  opts.onEvent({ type: "warning", message: `layer ${first.descriptor.digest} (${opts.label}) is corrupted in the store: moved aside, writing it again` });
+  opts.onEvent({
+    type: "warning",
+    message: `layer ${first.descriptor.digest} (${opts.label}) is corrupted in the store: moved aside, writing it again`,
+  });
   const { cacheEntry: _stale, ...again } = opts;
   return writeCached(store, spec, cacheKey, again);
 }
@@ -211,7 +226,12 @@ export async function blobIsIntact(store: OciStore, d: { digest: Digest; size: n
   }
 }
 
-async function writeCached(store: OciStore, spec: LayerSpec, cacheKey: string, opts: OneLayerOptions): Promise<WrittenLayer> {
+async function writeCached(
+  store: OciStore,
+  spec: LayerSpec,
+  cacheKey: string,
+  opts: OneLayerOptions,
+): Promise<WrittenLayer> {
   const t0 = performance.now();
   let started = false;
   let lastReport = 0;
@@ -229,7 +249,8 @@ async function writeCached(store: OciStore, spec: LayerSpec, cacheKey: string, o
   const onWarning = (message: string) => opts.onEvent({ type: "warning", message });
   let res: LayerResult;
   // A hit is looked up here unless the caller did; without a pool, writeLayer looks itself.
-  const entry = opts.cacheEntry !== undefined ? opts.cacheEntry : opts.pool ? await lookupCache(store, cacheKey, opts) : undefined;
+  const entry =
+    opts.cacheEntry !== undefined ? opts.cacheEntry : opts.pool ? await lookupCache(store, cacheKey, opts) : undefined;
   if (entry) res = cachedResult(entry, opts.annotations);
   else if (opts.pool) {
     res = await opts.pool.run(
@@ -268,18 +289,38 @@ async function writeCached(store: OciStore, spec: LayerSpec, cacheKey: string, o
     size: res.descriptor.size,
     seconds: (performance.now() - t0) / 1000,
   });
-  return { descriptor: res.descriptor, kind: opts.kind, cached: res.cached, uncompressedSize: res.uncompressedSize, comment: opts.comment };
+  return {
+    descriptor: res.descriptor,
+    kind: opts.kind,
+    cached: res.cached,
+    uncompressedSize: res.uncompressedSize,
+    comment: opts.comment,
+  };
 }
 
 /** Below this many bytes to archive, layers are written on this thread. */
 const WORKER_MIN_BYTES = 32 << 20;
 
-async function lookupCache(store: OciStore, key: string, opts: LayerWriteOptions): Promise<LayerCacheEntry | undefined> {
-  return new LayerCache(store).get({ key, compression: opts.compression, level: opts.level ?? DEFAULT_LEVEL[opts.compression], mtime: opts.mtime });
+async function lookupCache(
+  store: OciStore,
+  key: string,
+  opts: LayerWriteOptions,
+): Promise<LayerCacheEntry | undefined> {
+  return new LayerCache(store).get({
+    key,
+    compression: opts.compression,
+    level: opts.level ?? DEFAULT_LEVEL[opts.compression],
+    mtime: opts.mtime,
+  });
 }
 
 function cachedResult(entry: LayerCacheEntry, annotations: Record<string, string>): LayerResult {
-  const descriptor: LayerDescriptor = { mediaType: entry.mediaType, digest: entry.digest, size: entry.size, diffId: entry.diffId };
+  const descriptor: LayerDescriptor = {
+    mediaType: entry.mediaType,
+    digest: entry.digest,
+    size: entry.size,
+    diffId: entry.diffId,
+  };
   if (Object.keys(annotations).length > 0) descriptor.annotations = { ...annotations };
   return { descriptor, cached: true, entries: entry.entries, uncompressedSize: entry.uncompressedSize, warnings: [] };
 }

@@ -49,7 +49,11 @@ export interface BuildPlanOptions {
 }
 
 export function planBuild(config: LoadedConfig, images: readonly PlanImageInput[], opts: BuildPlanOptions): BuildPlan {
-  const prepared = planInputFor(config, images, { baseLayers: opts.baseLayers, reservedTop: opts.reservedTop, ...(opts.measurer ? { measurer: opts.measurer } : {}) });
+  const prepared = planInputFor(config, images, {
+    baseLayers: opts.baseLayers,
+    reservedTop: opts.reservedTop,
+    ...(opts.measurer ? { measurer: opts.measurer } : {}),
+  });
   const plan = planLayers(prepared.input);
   const layers = new Map<string, BuildLayer>();
   for (const l of plan.layers) {

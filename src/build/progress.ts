@@ -68,16 +68,25 @@ export class ProgressDisplay {
         if (e.cached) {
           if (this.showReused) this.line(`  reused   ${e.label}  ${formatBytes(e.size)}`);
         } else {
-          this.line(`  written  ${e.label}  ${formatBytes(e.uncompressedSize)} -> ${formatBytes(e.size)} in ${e.seconds.toFixed(1)} s`);
+          this.line(
+            `  written  ${e.label}  ${formatBytes(e.uncompressedSize)} -> ${formatBytes(e.size)} in ${e.seconds.toFixed(1)} s`,
+          );
         }
         return;
       case "image":
-        this.line(`image ${e.tag}  ${e.digest}  ${e.layers} layers  ${formatBytes(e.size)}${e.emptyLayers ? `  ${emptyLayerNote(e.emptyLayers)}` : ""}`);
+        this.line(
+          `image ${e.tag}  ${e.digest}  ${e.layers} layers  ${formatBytes(e.size)}${e.emptyLayers ? `  ${emptyLayerNote(e.emptyLayers)}` : ""}`,
+        );
         return;
       case "push-blob": {
         const key = `push:${e.reference}:${e.digest}`;
         if (e.state === "uploading") {
-          const item = this.active.get(key) ?? { label: `${e.digest.slice(7, 19)} -> ${e.reference}`, done: 0, total: e.size, verb: "pushing" };
+          const item = this.active.get(key) ?? {
+            label: `${e.digest.slice(7, 19)} -> ${e.reference}`,
+            done: 0,
+            total: e.size,
+            verb: "pushing",
+          };
           item.done = e.bytes;
           this.active.set(key, item);
           this.schedule();
@@ -90,7 +99,9 @@ export class ProgressDisplay {
         return;
       }
       case "pushed":
-        this.line(`pushed ${e.workflow} to ${e.reference}: ${e.uploaded} blob(s) uploaded, ${e.mounted} mounted, ${e.existing} already there`);
+        this.line(
+          `pushed ${e.workflow} to ${e.reference}: ${e.uploaded} blob(s) uploaded, ${e.mounted} mounted, ${e.existing} already there`,
+        );
         return;
       case "exported":
         this.line(`exported ${e.workflow} to ${e.destination}`);
@@ -134,7 +145,12 @@ export class ProgressDisplay {
     const width = Math.max(40, (this.out.columns ?? 100) - 1);
     const items = [...this.active.values()];
     const shown = items.slice(0, 8);
-    const lines = shown.map((i) => clip(`  ${i.verb.padEnd(9)} ${i.label}  ${formatBytes(i.done)}${i.total > 0 ? ` / ${formatBytes(i.total)}` : ""}`, width));
+    const lines = shown.map((i) =>
+      clip(
+        `  ${i.verb.padEnd(9)} ${i.label}  ${formatBytes(i.done)}${i.total > 0 ? ` / ${formatBytes(i.total)}` : ""}`,
+        width,
+      ),
+    );
     if (items.length > shown.length) lines.push(`  ... and ${items.length - shown.length} more`);
     this.out.write(lines.join("\n") + "\n");
     this.drawn = lines.length;

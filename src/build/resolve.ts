@@ -5,7 +5,13 @@
  */
 import type { LoadedConfig, WorkflowConfig } from "../config/index.js";
 import { getWorkflow } from "../config/index.js";
-import { contextProblems, loadContext, makeContext, variantsOfContext, type ResolvedContext } from "../context/context.js";
+import {
+  contextProblems,
+  loadContext,
+  makeContext,
+  variantsOfContext,
+  type ResolvedContext,
+} from "../context/context.js";
 import { InputError, TantalusError } from "../errors.js";
 import type { Package, Variant } from "../rez/package.js";
 import { Repositories, type RepositoryObservation } from "../rez/repository/index.js";
@@ -39,7 +45,10 @@ export interface ResolveSettings {
 export function openBuildRepositories(config: LoadedConfig, settings: ResolveSettings = {}): Repositories {
   const paths = settings.packagePaths ?? config.packagesPath;
   if (paths.length === 0) {
-    throw new InputError("no package repositories: set packages_path in the configuration (or TANTALUS_PACKAGES_PATH)", config.locate(["packages_path"]));
+    throw new InputError(
+      "no package repositories: set packages_path in the configuration (or TANTALUS_PACKAGES_PATH)",
+      config.locate(["packages_path"]),
+    );
   }
   // Observed, so each workflow's stamp can later tell with stats alone whether its resolve still holds.
   return new Repositories(paths, { observe: true });
@@ -50,7 +59,12 @@ export function implicitPackagesOf(config: LoadedConfig, settings: ResolveSettin
 }
 
 /** Solve a workflow's request; a failed resolve is an error naming the workflow. */
-export function resolveWorkflow(config: LoadedConfig, name: string, repos: Repositories, implicit: readonly string[]): WorkflowResolve {
+export function resolveWorkflow(
+  config: LoadedConfig,
+  name: string,
+  repos: Repositories,
+  implicit: readonly string[],
+): WorkflowResolve {
   const definition = getWorkflow(config, name);
   const evaluate = lateRequiresHook();
   const late = new Map<Package, readonly string[]>();
@@ -67,7 +81,10 @@ export function resolveWorkflow(config: LoadedConfig, name: string, repos: Repos
   });
   if (result.status !== "solved") {
     const why = result.failure?.explanation ?? result.failure?.description ?? result.status;
-    throw new TantalusError(`workflow ${name} does not resolve (${definition.request.join(" ")}): ${why}`, config.locate(["workflows", name, "request"]));
+    throw new TantalusError(
+      `workflow ${name} does not resolve (${definition.request.join(" ")}): ${why}`,
+      config.locate(["workflows", name, "request"]),
+    );
   }
   const context = makeContext({
     request: [...definition.request],
@@ -78,7 +95,15 @@ export function resolveWorkflow(config: LoadedConfig, name: string, repos: Repos
     ephemerals: result.ephemerals.map(String),
   });
   const observation = repos.observing ? repos.observation(result.families) : undefined;
-  return { name, definition, context, variants: result.resolved, origin: "resolved", lateRequires: late, ...(observation ? { observation } : {}) };
+  return {
+    name,
+    definition,
+    context,
+    variants: result.resolved,
+    origin: "resolved",
+    lateRequires: late,
+    ...(observation ? { observation } : {}),
+  };
 }
 
 /**

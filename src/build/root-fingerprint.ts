@@ -35,7 +35,9 @@ export interface Tally {
 export function hashEntry(h: Hash, path: string, rel: string, st: BigIntStats, tally?: Tally): void {
   const type = st.isDirectory() ? "d" : st.isFile() ? "f" : st.isSymbolicLink() ? "l" : "o";
   const link = type === "l" ? readlinkSync(path) : "";
-  h.update(`${rel}\0${type}\0${(st.mode & 0o7777n).toString(8)}\0${st.size}\0${st.mtimeNs}\0${st.ctimeNs}\0${st.ino}\0${link}\n`);
+  h.update(
+    `${rel}\0${type}\0${(st.mode & 0o7777n).toString(8)}\0${st.size}\0${st.mtimeNs}\0${st.ctimeNs}\0${st.ino}\0${link}\n`,
+  );
   if (tally && type === "f" && rel !== ".") {
     const id = `${st.dev}:${st.ino}`;
     if (st.nlink <= 1n || !tally.inodes.has(id)) {
@@ -52,4 +54,3 @@ export function hashEntry(h: Hash, path: string, rel: string, st: BigIntStats, t
     hashEntry(h, p, rel === "." ? name : `${rel}/${name}`, lstatSync(p, { bigint: true }), tally);
   }
 }
-

@@ -64,7 +64,8 @@ export type StampVerdict = { current: true; manifest: string } | { current: fals
 
 function stampFile(metaDir: string, workflow: string): string {
   // Workflow names are image tags ([A-Za-z0-9_][A-Za-z0-9._-]*); anything else must not name a path.
-  if (!/^[A-Za-z0-9_][A-Za-z0-9._-]*$/.test(workflow)) throw new Error(`not a workflow name: ${JSON.stringify(workflow)}`);
+  if (!/^[A-Za-z0-9_][A-Za-z0-9._-]*$/.test(workflow))
+    throw new Error(`not a workflow name: ${JSON.stringify(workflow)}`);
   return path.join(metaDir, "stamps", `${workflow}.json`);
 }
 
@@ -77,7 +78,10 @@ export function stampKey(configFiles: readonly string[], env: NodeJS.ProcessEnv 
   return stampKeyOf(configFiles, env)?.key;
 }
 
-export function stampKeyOf(configFiles: readonly string[], env: NodeJS.ProcessEnv = process.env): { key: string; inputs: StampInputs } | undefined {
+export function stampKeyOf(
+  configFiles: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): { key: string; inputs: StampInputs } | undefined {
   const config: [string, string][] = [];
   for (const file of configFiles) {
     try {
@@ -114,7 +118,13 @@ function keyChange(was: StampInputs | undefined, now: StampInputs): string {
 export function writeWorkflowStamp(
   metaDir: string,
   workflow: string,
-  stamp: { key: string; inputs: StampInputs; manifest: string; observation: RepositoryObservation; payloads: StampedPayload[] },
+  stamp: {
+    key: string;
+    inputs: StampInputs;
+    manifest: string;
+    observation: RepositoryObservation;
+    payloads: StampedPayload[];
+  },
 ): void {
   const file = stampFile(metaDir, workflow);
   const text = JSON.stringify({ format: 2, workflow, ...stamp } satisfies StampFile);
@@ -136,14 +146,30 @@ export function removeWorkflowStamp(metaDir: string, workflow: string): void {
  * made from the same inputs, the repositories still hold what its resolve
  * read and every install root still has its fingerprint; else why not.
  */
-export function stampedManifestVerdict(metaDir: string, workflow: string, configFiles: readonly string[], env: NodeJS.ProcessEnv = process.env): StampVerdict {
+export function stampedManifestVerdict(
+  metaDir: string,
+  workflow: string,
+  configFiles: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): StampVerdict {
   let stamp: StampFile;
   try {
     stamp = JSON.parse(fs.readFileSync(stampFile(metaDir, workflow), "utf8")) as StampFile;
   } catch {
-    return { current: false, reason: "no stamp: not built here by `tantalus build` or `tantalus run` (or built from a saved context)" };
+    return {
+      current: false,
+      reason: "no stamp: not built here by `tantalus build` or `tantalus run` (or built from a saved context)",
+    };
   }
-  if (stamp === null || typeof stamp !== "object" || stamp.format !== 2 || stamp.workflow !== workflow || typeof stamp.manifest !== "string" || !stamp.observation || !Array.isArray(stamp.payloads)) {
+  if (
+    stamp === null ||
+    typeof stamp !== "object" ||
+    stamp.format !== 2 ||
+    stamp.workflow !== workflow ||
+    typeof stamp.manifest !== "string" ||
+    !stamp.observation ||
+    !Array.isArray(stamp.payloads)
+  ) {
     return { current: false, reason: "the stamp is from an older tantalus" };
   }
   const now = stampKeyOf(configFiles, env);
@@ -158,19 +184,30 @@ export function stampedManifestVerdict(metaDir: string, workflow: string, config
     } catch {
       return { current: false, reason: `${p.variant}'s install root ${p.root} is gone` };
     }
-    if (fingerprint !== p.fingerprint) return { current: false, reason: `${p.variant} changed (files under ${p.root})` };
+    if (fingerprint !== p.fingerprint)
+      return { current: false, reason: `${p.variant} changed (files under ${p.root})` };
   }
   return { current: true, manifest: stamp.manifest };
 }
 
 /** The manifest digest the stamp vouches for, else undefined (resolve to know). */
-export function currentStampedManifest(metaDir: string, workflow: string, configFiles: readonly string[], env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function currentStampedManifest(
+  metaDir: string,
+  workflow: string,
+  configFiles: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): string | undefined {
   const v = stampedManifestVerdict(metaDir, workflow, configFiles, env);
   return v.current ? v.manifest : undefined;
 }
 
 /** Whether the store's `workflow` tag holds the image the workflow's stamp vouches for, and if not, why. */
-export async function stampVerdict(store: OciStore, workflow: string, configFiles: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<StampVerdict> {
+export async function stampVerdict(
+  store: OciStore,
+  workflow: string,
+  configFiles: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<StampVerdict> {
   const v = stampedManifestVerdict(store.metaDir, workflow, configFiles, env);
   if (!v.current) return v;
   const tagged = (await store.resolve(workflow))?.digest;
@@ -179,7 +216,12 @@ export async function stampVerdict(store: OciStore, workflow: string, configFile
 }
 
 /** True when the store's `workflow` tag holds the image the workflow's stamp vouches for. */
-export async function isStampedCurrent(store: OciStore, workflow: string, configFiles: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
+export async function isStampedCurrent(
+  store: OciStore,
+  workflow: string,
+  configFiles: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<boolean> {
   return (await stampVerdict(store, workflow, configFiles, env)).current;
 }
 

@@ -29,7 +29,9 @@ export async function findStoredImage(store: OciStore, what: string): Promise<St
   else ref = await findWorkflowImage(store, what);
   const descriptor = ref !== undefined ? await store.resolve(ref) : undefined;
   if (ref === undefined || !descriptor) {
-    throw new TantalusError(`no image ${JSON.stringify(what)} in the store ${store.dir}: expected a workflow, a store tag or a manifest digest (\`tantalus images\` lists them; \`tantalus build ${what}\` builds a workflow's)`);
+    throw new TantalusError(
+      `no image ${JSON.stringify(what)} in the store ${store.dir}: expected a workflow, a store tag or a manifest digest (\`tantalus images\` lists them; \`tantalus build ${what}\` builds a workflow's)`,
+    );
   }
   let workflow = descriptor.annotations?.[StoreAnnotation.Workflow];
   if (workflow === undefined) {
@@ -43,12 +45,23 @@ export async function findStoredImage(store: OciStore, what: string): Promise<St
 }
 
 /** Tag an existing image under a new store name, keeping the workflow it belongs to. */
-export async function tagStoredImage(store: OciStore, source: string, name: string): Promise<StoredRef & { tag: string }> {
-  if (!isValidRefName(name)) throw new UsageError(`invalid tag ${JSON.stringify(name)}: expected letters, digits and . _ - : / (no spaces, not starting with one of those)`);
+export async function tagStoredImage(
+  store: OciStore,
+  source: string,
+  name: string,
+): Promise<StoredRef & { tag: string }> {
+  if (!isValidRefName(name))
+    throw new UsageError(
+      `invalid tag ${JSON.stringify(name)}: expected letters, digits and . _ - : / (no spaces, not starting with one of those)`,
+    );
   if (isDigest(name)) throw new UsageError(`invalid tag ${JSON.stringify(name)}: a digest cannot be a tag`);
   const found = await findStoredImage(store, source);
   const d = found.descriptor;
-  await store.tag(name, { mediaType: d.mediaType, digest: d.digest, size: d.size }, found.workflow ? { [StoreAnnotation.Workflow]: found.workflow } : {});
+  await store.tag(
+    name,
+    { mediaType: d.mediaType, digest: d.digest, size: d.size },
+    found.workflow ? { [StoreAnnotation.Workflow]: found.workflow } : {},
+  );
   return { ...found, tag: name };
 }
 
@@ -108,7 +121,12 @@ export async function inspectStoredImage(store: OciStore, what: string): Promise
     env: img.config.config?.Env ?? [],
     labels,
     layers: img.manifest.layers.map((l) => {
-      const layer: InspectedLayer = { digest: l.digest, mediaType: l.mediaType, size: l.size, packages: splitList(l.annotations?.[Label.LayerVariants]) };
+      const layer: InspectedLayer = {
+        digest: l.digest,
+        mediaType: l.mediaType,
+        size: l.size,
+        packages: splitList(l.annotations?.[Label.LayerVariants]),
+      };
       const kind = l.annotations?.[Label.LayerKind];
       const tier = l.annotations?.[Label.LayerTier];
       if (kind) layer.kind = kind;
@@ -122,10 +140,10 @@ export async function inspectStoredImage(store: OciStore, what: string): Promise
   if (created) out.created = created;
   const baseName = img.manifest.annotations?.[Annotation.BaseName];
   const baseDigest = img.manifest.annotations?.[Annotation.BaseDigest];
-  if (baseName || baseDigest) out.base = { ...(baseName ? { name: baseName } : {}), ...(baseDigest ? { digest: baseDigest } : {}) };
+  if (baseName || baseDigest)
+    out.base = { ...(baseName ? { name: baseName } : {}), ...(baseDigest ? { digest: baseDigest } : {}) };
   const url = notes[Annotation.Source];
   const revision = notes[Annotation.Revision];
   if (url || revision) out.source = { ...(url ? { url } : {}), ...(revision ? { revision } : {}) };
   return out;
 }
-

@@ -51,7 +51,11 @@ export class LayerWorkerPool {
   constructor(private readonly size: number) {}
 
   /** Write one layer on a free worker (waits for one). */
-  async run(task: Omit<LayerTask, "id">, onProgress: (bytes: number) => void, onWarning: (message: string) => void): Promise<LayerResult> {
+  async run(
+    task: Omit<LayerTask, "id">,
+    onProgress: (bytes: number) => void,
+    onWarning: (message: string) => void,
+  ): Promise<LayerResult> {
     const slot = await this.acquire();
     const id = this.nextId++;
     try {
@@ -127,7 +131,8 @@ function workerThread(): Worker {
   if (existsSync(fileURLToPath(js))) return new Worker(js, { execArgv });
   const ts = new URL("./layer-worker.ts", import.meta.url).href;
   const tsx = import.meta.resolve("tsx/esm/api");
-  const boot = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(ts)}); })` +
+  const boot =
+    `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(ts)}); })` +
     `.catch((e) => { console.error(e); process.exit(1); });`;
   return new Worker(boot, { eval: true, execArgv });
 }

@@ -24,7 +24,9 @@ export function findConfig(opts: { config?: string; paths?: string; store?: stri
 export function openRepositories(opts: RepoOptions, repoOpts: { cache?: boolean } = {}): Repositories {
   const paths = findConfig(opts).packagesPath;
   if (paths.length === 0) {
-    throw new UsageError("no package search path: pass --paths A:B, set TANTALUS_PACKAGES_PATH, or use a tantalus.yaml with packages_path");
+    throw new UsageError(
+      "no package search path: pass --paths A:B, set TANTALUS_PACKAGES_PATH, or use a tantalus.yaml with packages_path",
+    );
   }
   return new Repositories(paths, repoOpts.cache === false ? { cache: false } : {});
 }

@@ -32,7 +32,8 @@ export async function runSettingsFor(workflow: string, opts: RunSettingsFlags, e
   const files = discover.discoverConfigFiles({ ...(opts.config !== undefined ? { config: opts.config } : {}), env });
   const configFiles = discover.configFileList(files);
   const cacheDir = cacheMod.runCacheDir(env, env.HOME || identity.home);
-  const fromConfig = configFiles.length > 0 ? await configMod.loadRunConfig(files, workflow, identity.home, env, cacheDir) : undefined;
+  const fromConfig =
+    configFiles.length > 0 ? await configMod.loadRunConfig(files, workflow, identity.home, env, cacheDir) : undefined;
   const settings = settingsMod.applyFlags(fromConfig?.settings ?? settingsMod.defaultRunSettings(), {
     runtime: opts.runtime,
     network: opts.network,
@@ -46,6 +47,7 @@ export async function runSettingsFor(workflow: string, opts: RunSettingsFlags, e
   const storeDir =
     opts.store !== undefined
       ? resolve(opts.store)
-      : (fromConfig?.storeDir ?? (await import("../config/index.js")).loadConfig(undefined, { files, env, required: false }).store);
+      : (fromConfig?.storeDir ??
+        (await import("../config/index.js")).loadConfig(undefined, { files, env, required: false }).store);
   return { env, identity, files, configFiles, cacheDir, fromConfig, settings, storeDir };
 }

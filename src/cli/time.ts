@@ -12,5 +12,7 @@ export function parseTime(text: string, now = Date.now()): number {
   if (rel) return Math.floor(now / 1000 - Number(rel[1]) * UNITS[rel[2]!]!);
   const ms = Date.parse(text);
   if (!Number.isNaN(ms) && /^\d{4}-\d{2}-\d{2}/.test(text)) return Math.floor(ms / 1000);
-  throw new UsageError(`--time '${text}': expected epoch seconds, a relative time like -10d or -5h, or an ISO date like 2024-05-01`);
+  throw new UsageError(
+    `--time '${text}': expected epoch seconds, a relative time like -10d or -5h, or an ISO date like 2024-05-01`,
+  );
 }

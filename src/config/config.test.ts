@@ -57,7 +57,11 @@ test("a valid tantalus.yaml loads with defaults filled in and paths resolved aga
   assert.equal(c.config.run.network, "host");
   assert.equal(c.config.run.display, true);
   const wf = getWorkflow(c, "rough_layout");
-  assert.deepEqual(wf.mounts, [{ source: "projects", target: "/studio/projects", readonly: true }], "as written: the definition goes into the image");
+  assert.deepEqual(
+    wf.mounts,
+    [{ source: "projects", target: "/studio/projects", readonly: true }],
+    "as written: the definition goes into the image",
+  );
   assert.equal(mountSource(c, wf.mounts[0]!, ["workflows", "rough_layout", "mounts"]), path.join(dir, "projects"));
   assert.equal(mountSource(c, c.config.run.mounts[0]!, ["run", "mounts"]), os.homedir());
   assert.deepEqual(c.locate(["workflows", "rough_layout", "request", 2]), { file: file, line: 23, column: 41 });
@@ -79,14 +83,24 @@ test("commands find their configuration with --config FILE, else ./tantalus.yaml
   fs.writeFileSync(path.join(dir, "tantalus.yaml"), "packages_path: [here]\n");
   fs.mkdirSync(path.join(dir, "other"));
   fs.writeFileSync(path.join(dir, "other", "studio.yaml"), "packages_path: [there]\n");
-  assert.deepEqual(loadConfig(undefined, { cwd: dir, env: { TANTALUS_SITE_CONFIG: "" } }).packagesPath, [path.join(dir, "here")]);
+  assert.deepEqual(loadConfig(undefined, { cwd: dir, env: { TANTALUS_SITE_CONFIG: "" } }).packagesPath, [
+    path.join(dir, "here"),
+  ]);
   const explicit = loadConfig("other/studio.yaml", { cwd: dir, env: { TANTALUS_SITE_CONFIG: "" } });
   assert.deepEqual(explicit.packagesPath, [path.join(dir, "other", "there")]);
   assert.equal(explicit.displayFile, "other/studio.yaml");
   const empty = tempDir();
   const env = { TANTALUS_SITE_CONFIG: "" };
-  assert.throws(() => loadConfig(undefined, { cwd: empty, env }), (e: unknown) => e instanceof UsageError && /no tantalus\.yaml in .* or a parent folder: pass --config FILE or set TANTALUS_CONFIG/.test(e.message));
-  assert.throws(() => loadConfig("missing.yaml", { cwd: empty, env }), (e: unknown) => e instanceof UsageError && e.exitCode === 2 && e.message === "--config missing.yaml: no such file");
+  assert.throws(
+    () => loadConfig(undefined, { cwd: empty, env }),
+    (e: unknown) =>
+      e instanceof UsageError &&
+      /no tantalus\.yaml in .* or a parent folder: pass --config FILE or set TANTALUS_CONFIG/.test(e.message),
+  );
+  assert.throws(
+    () => loadConfig("missing.yaml", { cwd: empty, env }),
+    (e: unknown) => e instanceof UsageError && e.exitCode === 2 && e.message === "--config missing.yaml: no such file",
+  );
 });
 
 function errorOf(text: string): ConfigError {
@@ -103,7 +117,10 @@ test("a value of the wrong type is reported at its file, line and column", () =>
   const e = errorOf(
     "workflows:\n  rough_layout:\n    request: [launch_app]\n    mounts:\n      - source: projects\n        target: /studio/projects\n        readonly: yes-please\n",
   );
-  assert.equal(e.message, 'tantalus.yaml:7:19: workflows.rough_layout.mounts[0].readonly: expected boolean, got string "yes-please"');
+  assert.equal(
+    e.message,
+    'tantalus.yaml:7:19: workflows.rough_layout.mounts[0].readonly: expected boolean, got string "yes-please"',
+  );
   assert.deepEqual(e.location, { file: "tantalus.yaml", line: 7, column: 19 });
   assert.ok(e instanceof InputError);
 });
@@ -158,13 +175,26 @@ test("YAML syntax errors and a non-mapping document are reported at their line",
 });
 
 test("an unknown workflow name lists the known ones and the closest", () => {
-  const c = parseConfig("workflows:\n  rough_layout: { request: [a] }\n  comp: { request: [b] }\n", "/x/tantalus.yaml", "tantalus.yaml");
-  assert.throws(() => getWorkflow(c, "rough_layot"), (e: unknown) => e instanceof UsageError && e.message === "no workflow 'rough_layot' in tantalus.yaml (did you mean rough_layout?); known: comp, rough_layout");
+  const c = parseConfig(
+    "workflows:\n  rough_layout: { request: [a] }\n  comp: { request: [b] }\n",
+    "/x/tantalus.yaml",
+    "tantalus.yaml",
+  );
+  assert.throws(
+    () => getWorkflow(c, "rough_layot"),
+    (e: unknown) =>
+      e instanceof UsageError &&
+      e.message ===
+        "no workflow 'rough_layot' in tantalus.yaml (did you mean rough_layout?); known: comp, rough_layout",
+  );
 });
 
 test("schema/tantalus.schema.json is up to date (node --import tsx scripts/write-config-schema.ts)", () => {
   assert.equal(fs.readFileSync(SCHEMA_FILE, "utf8"), renderConfigSchema());
-  const schema = configJsonSchema() as { properties: Record<string, { additionalProperties?: unknown }>; additionalProperties: unknown };
+  const schema = configJsonSchema() as {
+    properties: Record<string, { additionalProperties?: unknown }>;
+    additionalProperties: unknown;
+  };
   assert.equal(schema.additionalProperties, false);
   assert.equal(schema.properties.run!.additionalProperties, false);
   assert.ok("workflows" in schema.properties && "packages_path" in schema.properties);
@@ -172,8 +202,14 @@ test("schema/tantalus.schema.json is up to date (node --import tsx scripts/write
 
 test("a base image spelling Tantalus does not read is refused at its line with the spellings that exist", () => {
   const e = errorOf("packages_path: [p]\nbase:\n  image: docker-daemon:rockylinux:9\n");
-  assert.match(e.message, /^tantalus\.yaml:3:10: base\.image: docker-daemon: is not a transport Tantalus reads \(docker save NAME -o FILE\.tar, then docker-archive:FILE\.tar\); a base is one of: demo; .*containers-storage:NAME/);
+  assert.match(
+    e.message,
+    /^tantalus\.yaml:3:10: base\.image: docker-daemon: is not a transport Tantalus reads \(docker save NAME -o FILE\.tar, then docker-archive:FILE\.tar\); a base is one of: demo; .*containers-storage:NAME/,
+  );
   const ok = parseConfig("base: { image: 'containers-storage:localhost/vfx/base:2024' }\n", "/x/tantalus.yaml");
   assert.equal(ok.config.base.image, "containers-storage:localhost/vfx/base:2024", "a podman store name is not a path");
-  assert.equal(parseConfig("base: { image: 'docker://rockylinux:9' }\n", "/x/tantalus.yaml").config.base.image, "docker://rockylinux:9");
+  assert.equal(
+    parseConfig("base: { image: 'docker://rockylinux:9' }\n", "/x/tantalus.yaml").config.base.image,
+    "docker://rockylinux:9",
+  );
 });

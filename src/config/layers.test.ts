@@ -41,24 +41,47 @@ workflows:
 `;
 
 test("the project's file is --config, else TANTALUS_CONFIG, else ./tantalus.yaml or the nearest one in a parent folder", () => {
-  const root = tree({ "studio/tantalus.yaml": "", "studio/shots/a/.keep": "", "other/x.yaml": "", "elsewhere/.keep": "" });
+  const root = tree({
+    "studio/tantalus.yaml": "",
+    "studio/shots/a/.keep": "",
+    "other/x.yaml": "",
+    "elsewhere/.keep": "",
+  });
   const env = { TANTALUS_SITE_CONFIG: "" };
   const deep = path.join(root, "studio/shots/a");
-  assert.deepEqual(discoverConfigFiles({ cwd: deep, env }), { project: path.join(root, "studio/tantalus.yaml"), projectVia: "search" });
+  assert.deepEqual(discoverConfigFiles({ cwd: deep, env }), {
+    project: path.join(root, "studio/tantalus.yaml"),
+    projectVia: "search",
+  });
   const viaEnv = { ...env, TANTALUS_CONFIG: path.join(root, "other/x.yaml") };
-  assert.equal(discoverConfigFiles({ cwd: deep, env: viaEnv }).project, path.join(root, "other/x.yaml"), "TANTALUS_CONFIG wins over the search");
-  assert.equal(discoverConfigFiles({ cwd: deep, env: viaEnv, config: "../../tantalus.yaml" }).project, path.join(root, "studio/tantalus.yaml"), "--config wins over TANTALUS_CONFIG");
+  assert.equal(
+    discoverConfigFiles({ cwd: deep, env: viaEnv }).project,
+    path.join(root, "other/x.yaml"),
+    "TANTALUS_CONFIG wins over the search",
+  );
+  assert.equal(
+    discoverConfigFiles({ cwd: deep, env: viaEnv, config: "../../tantalus.yaml" }).project,
+    path.join(root, "studio/tantalus.yaml"),
+    "--config wins over TANTALUS_CONFIG",
+  );
   assert.deepEqual(discoverConfigFiles({ cwd: path.join(root, "elsewhere"), env }), {});
   assert.throws(
     () => discoverConfigFiles({ cwd: root, env: { ...env, TANTALUS_CONFIG: "gone.yaml" } }),
-    (e: unknown) => e instanceof UsageError && e.exitCode === 2 && e.message === "TANTALUS_CONFIG=gone.yaml: no such file",
+    (e: unknown) =>
+      e instanceof UsageError && e.exitCode === 2 && e.message === "TANTALUS_CONFIG=gone.yaml: no such file",
   );
-  assert.throws(() => discoverConfigFiles({ cwd: root, env: { TANTALUS_SITE_CONFIG: "site.yaml" } }), /TANTALUS_SITE_CONFIG=site\.yaml: no such file/);
+  assert.throws(
+    () => discoverConfigFiles({ cwd: root, env: { TANTALUS_SITE_CONFIG: "site.yaml" } }),
+    /TANTALUS_SITE_CONFIG=site\.yaml: no such file/,
+  );
 });
 
 test("layers merge key by key: the project's file over the site's, lists and scalars replaced whole, mappings merged", () => {
   const root = tree({ "site/tantalus.yaml": SITE, "studio/tantalus.yaml": PROJECT });
-  const c = loadConfig(undefined, { cwd: path.join(root, "studio"), env: { TANTALUS_SITE_CONFIG: path.join(root, "site/tantalus.yaml") } });
+  const c = loadConfig(undefined, {
+    cwd: path.join(root, "studio"),
+    env: { TANTALUS_SITE_CONFIG: path.join(root, "site/tantalus.yaml") },
+  });
   assert.deepEqual(c.files, [path.join(root, "site/tantalus.yaml"), path.join(root, "studio/tantalus.yaml")]);
   // The site's store, since the project sets none; relative to the site file.
   assert.equal(c.store, path.join(root, "site/stores/main"));
@@ -84,8 +107,16 @@ test("layers merge key by key: the project's file over the site's, lists and sca
   assert.equal(c.origin(["workflows", "rough_layout", "env", "DEPARTMENT"]).kind, "site");
   assert.equal(c.origin(["workflows", "rough_layout", "env", "SHOW"]).kind, "project");
   assert.deepEqual(c.origin(["layers", "budget"]), { kind: "default", source: "default" });
-  assert.deepEqual(c.origin(["run", "gpu"]), { kind: "default", source: "default" }, "a default inside a section a file writes is still a default");
-  assert.equal(c.locate(["workflows", "comp", "request", 0]).line, 14, "values are located in the file that wrote them");
+  assert.deepEqual(
+    c.origin(["run", "gpu"]),
+    { kind: "default", source: "default" },
+    "a default inside a section a file writes is still a default",
+  );
+  assert.equal(
+    c.locate(["workflows", "comp", "request", 0]).line,
+    14,
+    "values are located in the file that wrote them",
+  );
 
   // The project's own store wins over the site's.
   fs.appendFileSync(path.join(root, "studio/tantalus.yaml"), "store: ../my-store\n");
@@ -97,32 +128,54 @@ test("layers merge key by key: the project's file over the site's, lists and sca
 test("variables are over the files and flags over the variables; their relative paths are the working directory's", () => {
   const root = tree({ "site/tantalus.yaml": SITE, "studio/tantalus.yaml": PROJECT, "work/.keep": "" });
   const cwd = path.join(root, "work");
-  const env = { TANTALUS_SITE_CONFIG: path.join(root, "site/tantalus.yaml"), TANTALUS_CONFIG: path.join(root, "studio/tantalus.yaml"), TANTALUS_STORE: "env-store", TANTALUS_PACKAGES_PATH: `a${path.delimiter}/abs/b` };
+  const env = {
+    TANTALUS_SITE_CONFIG: path.join(root, "site/tantalus.yaml"),
+    TANTALUS_CONFIG: path.join(root, "studio/tantalus.yaml"),
+    TANTALUS_STORE: "env-store",
+    TANTALUS_PACKAGES_PATH: `a${path.delimiter}/abs/b`,
+  };
   const byEnv = loadConfig(undefined, { cwd, env });
   assert.equal(byEnv.store, path.join(cwd, "env-store"));
   assert.deepEqual(byEnv.packagesPath, [path.join(cwd, "a"), "/abs/b"]);
-  assert.deepEqual(byEnv.origin(["store"]), { kind: "environment", source: "TANTALUS_STORE", location: { file: "TANTALUS_STORE" } });
+  assert.deepEqual(byEnv.origin(["store"]), {
+    kind: "environment",
+    source: "TANTALUS_STORE",
+    location: { file: "TANTALUS_STORE" },
+  });
   const byFlag = loadConfig(undefined, { cwd, env, flags: { store: "/flag/store", paths: "p" } });
   assert.equal(byFlag.store, "/flag/store");
   assert.deepEqual(byFlag.packagesPath, [path.join(cwd, "p")]);
   assert.equal(byFlag.origin(["packages_path"]).source, "--paths");
-  assert.deepEqual(byFlag.sources.map((l) => `${l.kind} ${l.source}`), [
-    `site ${path.join(root, "site/tantalus.yaml")}`,
-    `project ${path.join(root, "studio/tantalus.yaml")}`,
-    "environment TANTALUS_PACKAGES_PATH",
-    "environment TANTALUS_STORE",
-    "flag --paths",
-    "flag --store",
-  ]);
+  assert.deepEqual(
+    byFlag.sources.map((l) => `${l.kind} ${l.source}`),
+    [
+      `site ${path.join(root, "site/tantalus.yaml")}`,
+      `project ${path.join(root, "studio/tantalus.yaml")}`,
+      "environment TANTALUS_PACKAGES_PATH",
+      "environment TANTALUS_STORE",
+      "flag --paths",
+      "flag --store",
+    ],
+  );
 });
 
 test("a site file alone is a configuration; an error in it names the site file and line", () => {
   const root = tree({ "site.yaml": SITE, "bad.yaml": "run:\n  network: hostt\n", "empty/.keep": "" });
-  const alone = loadConfig(undefined, { cwd: path.join(root, "empty"), env: { TANTALUS_SITE_CONFIG: path.join(root, "site.yaml") } });
+  const alone = loadConfig(undefined, {
+    cwd: path.join(root, "empty"),
+    env: { TANTALUS_SITE_CONFIG: path.join(root, "site.yaml") },
+  });
   assert.deepEqual(Object.keys(alone.workflows).sort(), ["comp", "rough_layout"]);
   assert.deepEqual(alone.packagesPath, [path.join(root, "site-packages")]);
   assert.throws(
-    () => loadConfig(undefined, { cwd: path.join(root, "empty"), env: { TANTALUS_SITE_CONFIG: path.join(root, "bad.yaml") } }),
-    (e: unknown) => e instanceof ConfigError && e.message === `${path.join(root, "bad.yaml")}:2:12: run.network: expected one of host, bridge, none, got string "hostt"`,
+    () =>
+      loadConfig(undefined, {
+        cwd: path.join(root, "empty"),
+        env: { TANTALUS_SITE_CONFIG: path.join(root, "bad.yaml") },
+      }),
+    (e: unknown) =>
+      e instanceof ConfigError &&
+      e.message ===
+        `${path.join(root, "bad.yaml")}:2:12: run.network: expected one of host, bridge, none, got string "hostt"`,
   );
 });

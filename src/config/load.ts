@@ -1,13 +1,29 @@
 import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { delimiter, dirname, isAbsolute, join, relative, resolve } from "node:path";
-import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, visit, type Document, type Node, type Pair } from "yaml";
+import {
+  LineCounter,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  parseDocument,
+  visit,
+  type Document,
+  type Node,
+} from "yaml";
 import type { z } from "zod";
 import { InputError, UsageError, formatLocation, type SourceLocation } from "../errors.js";
 import { defaultStoreDir } from "../locations.js";
 import { closestName } from "../util/suggest.js";
 import { CONFIG_FILENAME, discoverConfigFiles, type ConfigFiles } from "./discover.js";
-import { TantalusConfigSchema, type MountConfig, type PackageOverride, type TantalusConfig, type WorkflowConfig } from "./schema.js";
+import {
+  TantalusConfigSchema,
+  type MountConfig,
+  type PackageOverride,
+  type TantalusConfig,
+  type WorkflowConfig,
+} from "./schema.js";
 import { documentToJs } from "../util/yaml.js";
 
 export type ConfigPath = (string | number)[];
@@ -129,9 +145,16 @@ export function loadConfig(path?: string, opts: LoadOptions = {}): LoadedConfig 
   const env = opts.env ?? process.env;
   const files = opts.files ?? discoverConfigFiles({ ...(path !== undefined ? { config: path } : {}), cwd, env });
   if (opts.required !== false && files.site === undefined && files.project === undefined) {
-    throw new UsageError(`no ${CONFIG_FILENAME} in ${cwd} or a parent folder: pass --config FILE or set TANTALUS_CONFIG`);
+    throw new UsageError(
+      `no ${CONFIG_FILENAME} in ${cwd} or a parent folder: pass --config FILE or set TANTALUS_CONFIG`,
+    );
   }
-  const layers = configLayers(files, { cwd, env, flags: opts.flags ?? {}, ...(path !== undefined ? { given: path } : {}) });
+  const layers = configLayers(files, {
+    cwd,
+    env,
+    flags: opts.flags ?? {},
+    ...(path !== undefined ? { given: path } : {}),
+  });
   const top = files.project ?? files.site;
   const display = top === undefined ? CONFIG_FILENAME : (layers.find((l) => l.file === top)?.source ?? top);
   return mergeLayers(layers, { file: top ?? resolve(cwd, CONFIG_FILENAME), displayFile: display });
@@ -141,13 +164,19 @@ export function loadConfig(path?: string, opts: LoadOptions = {}): LoadedConfig 
  * The layers over the defaults, lowest first. Each variable and flag is a
  * layer of its own, so its origin names it.
  */
-export function configLayers(files: ConfigFiles, opts: { cwd: string; env: NodeJS.ProcessEnv; flags: ConfigFlags; given?: string }): ConfigLayer[] {
+export function configLayers(
+  files: ConfigFiles,
+  opts: { cwd: string; env: NodeJS.ProcessEnv; flags: ConfigFlags; given?: string },
+): ConfigLayer[] {
   const { cwd, env, flags } = opts;
   const layers: ConfigLayer[] = [];
   if (files.site !== undefined) layers.push(readConfigFile(files.site, "site", displayName(files.site, cwd)));
   // Issue 14: Rez's own configuration (rezconfig, REZ_*) goes here, under the project's file.
   if (files.project !== undefined) {
-    const shown = files.projectVia === "--config" && opts.given !== undefined && !isAbsolute(opts.given) ? opts.given : displayName(files.project, cwd);
+    const shown =
+      files.projectVia === "--config" && opts.given !== undefined && !isAbsolute(opts.given)
+        ? opts.given
+        : displayName(files.project, cwd);
     layers.push(readConfigFile(files.project, "project", shown));
   }
   const single = (kind: "environment" | "flag", source: string, data: Record<string, unknown>): ConfigLayer => ({
@@ -157,8 +186,14 @@ export function configLayers(files: ConfigFiles, opts: { cwd: string; env: NodeJ
     locate: () => ({ file: source }),
   });
   // Relative paths from a variable or a flag are relative to the working directory, as a shell user expects.
-  if (env.TANTALUS_PACKAGES_PATH) layers.push(single("environment", "TANTALUS_PACKAGES_PATH", { packages_path: splitSearchPath(env.TANTALUS_PACKAGES_PATH, cwd) }));
-  if (env.TANTALUS_STORE) layers.push(single("environment", "TANTALUS_STORE", { store: resolveConfigPath(cwd, env.TANTALUS_STORE) }));
+  if (env.TANTALUS_PACKAGES_PATH)
+    layers.push(
+      single("environment", "TANTALUS_PACKAGES_PATH", {
+        packages_path: splitSearchPath(env.TANTALUS_PACKAGES_PATH, cwd),
+      }),
+    );
+  if (env.TANTALUS_STORE)
+    layers.push(single("environment", "TANTALUS_STORE", { store: resolveConfigPath(cwd, env.TANTALUS_STORE) }));
   if (flags.paths) layers.push(single("flag", "--paths", { packages_path: splitSearchPath(flags.paths, cwd) }));
   if (flags.store) layers.push(single("flag", "--store", { store: resolveConfigPath(cwd, flags.store) }));
   return layers;
@@ -193,7 +228,12 @@ export function checkConfigFile(file: string, display: string = file): void {
 }
 
 /** Validates configuration text as a layer; `file` is its absolute path (relative paths in it resolve against its directory). */
-export function parseConfigLayer(text: string, file: string, kind: "site" | "project", displayFile: string = file): ConfigLayer {
+export function parseConfigLayer(
+  text: string,
+  file: string,
+  kind: "site" | "project",
+  displayFile: string = file,
+): ConfigLayer {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const at = (offset: number): SourceLocation => {
@@ -219,20 +259,30 @@ export function parseConfigLayer(text: string, file: string, kind: "site" | "pro
     if (!(e instanceof ReferenceError)) throw e;
     let offset = 0;
     visit(doc, { Alias: (_key, node) => ((offset = node.range?.[0] ?? 0), visit.BREAK) });
-    throw new ConfigError([{ path: [], message: `invalid YAML: ${(e as Error).message}`, location: at(offset) }]);
+    throw new ConfigError([{ path: [], message: `invalid YAML: ${(e).message}`, location: at(offset) }]);
   }
   data ??= {};
   const locate = (path: ConfigPath) => at(offsetOf(doc, path));
   if (typeof data !== "object" || data === null || Array.isArray(data)) {
-    throw new ConfigError([{ path: [], message: `expected a mapping of settings, got ${describe(data)}`, location: locate([]) }]);
+    throw new ConfigError([
+      { path: [], message: `expected a mapping of settings, got ${describe(data)}`, location: locate([]) },
+    ]);
   }
   const parsed = TantalusConfigSchema.safeParse(data);
   if (!parsed.success) {
     const issues = parsed.error.issues.flatMap((issue) => toIssues(issue, data, doc, at));
-    issues.sort((a, b) => (a.location.line ?? 0) - (b.location.line ?? 0) || (a.location.column ?? 0) - (b.location.column ?? 0));
+    issues.sort(
+      (a, b) => (a.location.line ?? 0) - (b.location.line ?? 0) || (a.location.column ?? 0) - (b.location.column ?? 0),
+    );
     throw new ConfigError(issues);
   }
-  return { kind, source: displayFile, file, data: absolutePaths(data as Record<string, unknown>, dirname(file)), locate };
+  return {
+    kind,
+    source: displayFile,
+    file,
+    data: absolutePaths(data as Record<string, unknown>, dirname(file)),
+    locate,
+  };
 }
 
 /** Validates configuration text as the only file (no site file, no variables); `file` is its absolute path. */
@@ -263,7 +313,8 @@ function absolutePaths(data: Record<string, unknown>, dir: string): Record<strin
   return out;
 }
 
-const isMapping = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const isMapping = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
 
 /**
  * Merges the layers key by key: a mapping merges with the one below at every
@@ -276,7 +327,12 @@ export function mergeLayers(layers: ConfigLayer[], top: { file: string; displayF
   // The layer of every value set whole (a scalar, a list), and of every mapping any layer writes into.
   const values = new Map<string, ConfigLayer>();
   const mappings = new Map<string, ConfigLayer>();
-  const mergeInto = (into: Record<string, unknown>, from: Record<string, unknown>, path: ConfigPath, layer: ConfigLayer) => {
+  const mergeInto = (
+    into: Record<string, unknown>,
+    from: Record<string, unknown>,
+    path: ConfigPath,
+    layer: ConfigLayer,
+  ) => {
     for (const [k, v] of Object.entries(from)) {
       const p = [...path, k];
       const key = pathKey(p);
@@ -289,7 +345,8 @@ export function mergeLayers(layers: ConfigLayer[], top: { file: string; displayF
       } else {
         into[k] = structuredClone(v);
         // What a replaced mapping held below is the replacing layer's now.
-        for (const m of [values, mappings]) for (const below of m.keys()) if (below.startsWith(key + "\u0000")) m.delete(below);
+        for (const m of [values, mappings])
+          for (const below of m.keys()) if (below.startsWith(key + "\u0000")) m.delete(below);
         mappings.delete(key);
         values.set(key, layer);
       }
@@ -347,7 +404,9 @@ export function mergeLayers(layers: ConfigLayer[], top: { file: string; displayF
     },
     origin(path) {
       const layer = originOf(path);
-      return layer ? { kind: layer.kind, source: layer.source, location: layer.locate(path) } : { kind: "default", source: "default" };
+      return layer
+        ? { kind: layer.kind, source: layer.source, location: layer.locate(path) }
+        : { kind: "default", source: "default" };
     },
   };
 }
@@ -376,7 +435,9 @@ export function getWorkflow(loaded: LoadedConfig, name: string): WorkflowConfig 
   const wf = loaded.workflows[name];
   if (wf) return wf;
   if (loaded.files.length === 0) {
-    throw new UsageError(`no workflow '${name}': no configuration file defines workflows here (pass --config FILE, set TANTALUS_CONFIG, or work in the studio's folder)`);
+    throw new UsageError(
+      `no workflow '${name}': no configuration file defines workflows here (pass --config FILE, set TANTALUS_CONFIG, or work in the studio's folder)`,
+    );
   }
   const known = Object.keys(loaded.workflows).sort();
   const near = closestName(name, known);
@@ -410,7 +471,11 @@ function toIssues(issue: ZodIssue, data: unknown, doc: Document, at: (o: number)
     return issue.keys.map((key) => {
       const near = closestName(key, allowed);
       const hint = near ? `; did you mean ${near}?` : allowed.length ? `; expected one of ${allowed.join(", ")}` : "";
-      return { path: [...path, key], message: `unknown key '${key}'${hint}`, location: at(offsetOf(doc, [...path, key], "key")) };
+      return {
+        path: [...path, key],
+        message: `unknown key '${key}'${hint}`,
+        location: at(offsetOf(doc, [...path, key], "key")),
+      };
     });
   }
   const value = valueAt(data, path);
@@ -441,12 +506,20 @@ function toIssues(issue: ZodIssue, data: unknown, doc: Document, at: (o: number)
       break;
     case "invalid_key":
       // The path ends with the key itself: point at it, not at its value.
-      return [{ path, message: issue.issues.map((i) => customOr(i.message, "invalid key")).join("; "), location: at(offsetOf(doc, path, "key")) }];
+      return [
+        {
+          path,
+          message: issue.issues.map((i) => customOr(i.message, "invalid key")).join("; "),
+          location: at(offsetOf(doc, path, "key")),
+        },
+      ];
     default:
       message = issue.message;
   }
   const missing = value === undefined && path.length > 0;
-  return [{ path, message, location: at(offsetOf(doc, missing ? path.slice(0, -1) : path, missing ? "key" : "value")) }];
+  return [
+    { path, message, location: at(offsetOf(doc, missing ? path.slice(0, -1) : path, missing ? "key" : "value")) },
+  ];
 }
 
 /** zod's default messages start with "Invalid"; ours (given with `error:`) are used as they are. */
@@ -484,7 +557,8 @@ function keysAt(path: ConfigPath): string[] {
     let cur = x as { _zod?: { def?: Record<string, unknown> } };
     for (;;) {
       const def = cur?._zod?.def;
-      if (def && ["default", "prefault", "optional", "nullable"].includes(def.type as string)) cur = def.innerType as typeof cur;
+      if (def && ["default", "prefault", "optional", "nullable"].includes(def.type as string))
+        cur = def.innerType as typeof cur;
       else return cur;
     }
   };
@@ -502,13 +576,15 @@ function keysAt(path: ConfigPath): string[] {
 
 /** Offset of the node at `path` (or of its key), stopping at the deepest node that exists. */
 function offsetOf(doc: Document, path: ConfigPath, want: "key" | "value" = "value"): number {
-  let node: Node | null = (doc.contents as Node | null) ?? null;
+  let node: Node | null = (doc.contents) ?? null;
   let keyNode: Node | null = null;
   for (const seg of path) {
     let next: Node | null = null;
     let nextKey: Node | null = null;
     if (isMap(node)) {
-      const pair = (node.items as Pair<unknown, unknown>[]).find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg));
+      const pair = (node.items).find(
+        (p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg),
+      );
       if (pair) {
         nextKey = pair.key as Node;
         next = (pair.value as Node | null) ?? null;

@@ -17,15 +17,24 @@ const ENV_PATTERN = /^[A-Za-z_*?][A-Za-z0-9_*?]*$/;
 const REQUIREMENT = /^[~!]?[a-zA-Z_0-9](\.?[a-zA-Z0-9_]+)*([-=<>+@#~^,.|!*A-Za-z0-9_]*)$/;
 const GLOB = /^[A-Za-z0-9_.*?[\]!-]+$/;
 /** Base image: "demo", a registry reference, or TRANSPORT:PATH for local images and root file systems. */
-const BASE_IMAGE = /^(demo|(oci|oci-archive|docker-archive|rootfs|containers-storage):.+|docker:\/\/.+|[a-z0-9][a-z0-9._\-/:@]*)$/;
+const BASE_IMAGE =
+  /^(demo|(oci|oci-archive|docker-archive|rootfs|containers-storage):.+|docker:\/\/.+|[a-z0-9][a-z0-9._\-/:@]*)$/;
 const SONAME = /^[A-Za-z0-9_+.*?[\]-]+$/;
 
-const requirement = z.string().regex(REQUIREMENT, { error: "expected a Rez requirement such as maya-2025 or ~os==Rocky-9.3" });
+const requirement = z
+  .string()
+  .regex(REQUIREMENT, { error: "expected a Rez requirement such as maya-2025 or ~os==Rocky-9.3" });
 const absolutePath = z.string().startsWith("/", { error: "expected an absolute path" });
 
 export const MountSchema = z.strictObject({
-  source: z.string().min(1).describe("Host path: absolute, relative to the configuration's directory, or starting with ~."),
-  target: z.string().regex(/^(\/|~)/, { error: "expected an absolute path or one starting with ~" }).describe("Container path: absolute, or starting with ~ (the home directory of the user inside)."),
+  source: z
+    .string()
+    .min(1)
+    .describe("Host path: absolute, relative to the configuration's directory, or starting with ~."),
+  target: z
+    .string()
+    .regex(/^(\/|~)/, { error: "expected an absolute path or one starting with ~" })
+    .describe("Container path: absolute, or starting with ~ (the home directory of the user inside)."),
   readonly: z.boolean().default(false),
 });
 
@@ -33,30 +42,47 @@ export const WorkflowSchema = z.strictObject({
   description: z.string().optional(),
   request: z.array(requirement).min(1, { error: "a workflow needs at least one requirement" }),
   mounts: z.array(MountSchema).default([]),
-  env: z.record(z.string().regex(ENV_NAME, { error: "expected an environment variable name" }), z.string()).default({}).describe("Variables set in the workflow's container, after the Rez environment."),
+  env: z
+    .record(z.string().regex(ENV_NAME, { error: "expected an environment variable name" }), z.string())
+    .default({})
+    .describe("Variables set in the workflow's container, after the Rez environment."),
 });
 
 export const TierSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, { error: "expected a tier name (letters, digits, _ and -)" }),
-  packages: z.array(z.string().regex(GLOB, { error: "expected a package name or glob" })).default([]).describe("Package-name globs; a package's own `tantalus = {\"layer\": ...}` takes precedence."),
+  packages: z
+    .array(z.string().regex(GLOB, { error: "expected a package name or glob" }))
+    .default([])
+    .describe('Package-name globs; a package\'s own `tantalus = {"layer": ...}` takes precedence.'),
 });
 
 export const LayersSchema = z
   .strictObject({
-    budget: z.int().min(1).max(125).default(100).describe("Most layers a workflow image may have, base layers included; at most 125, the layer count dockerd refuses beyond (moby layer_store maxLayerDepth)."),
+    budget: z
+      .int()
+      .min(1)
+      .max(125)
+      .default(100)
+      .describe(
+        "Most layers a workflow image may have, base layers included; at most 125, the layer count dockerd refuses beyond (moby layer_store maxLayerDepth).",
+      ),
     tiers: z.array(TierSchema).default([]),
   })
   .superRefine((layers, ctx) => {
     const seen = new Set<string>();
     layers.tiers.forEach((t, i) => {
-      if (seen.has(t.name)) ctx.addIssue({ code: "custom", path: ["tiers", i, "name"], message: `tier ${t.name} is defined twice` });
+      if (seen.has(t.name))
+        ctx.addIssue({ code: "custom", path: ["tiers", i, "name"], message: `tier ${t.name} is defined twice` });
       seen.add(t.name);
     });
   });
 
 export const ImageSchema = z.strictObject({
   compression: z.enum(["gzip", "zstd", "none"]).default("gzip"),
-  root_map: z.record(absolutePath, absolutePath).default({}).describe("Host repository root -> path inside the image, e.g. {\"/mnt/rez\": \"/studio/packages\"}."),
+  root_map: z
+    .record(absolutePath, absolutePath)
+    .default({})
+    .describe('Host repository root -> path inside the image, e.g. {"/mnt/rez": "/studio/packages"}.'),
 });
 
 export const AuditSchema = z.strictObject({
@@ -67,11 +93,20 @@ export const AuditSchema = z.strictObject({
 });
 
 export const PackageOverrideSchema = z.strictObject({
-  add_requires: z.array(requirement).default([]).describe("Requirements added to the package's own (a missing dependency declaration)."),
+  add_requires: z
+    .array(requirement)
+    .default([])
+    .describe("Requirements added to the package's own (a missing dependency declaration)."),
   repair: z
     .strictObject({
-      system_libraries: z.array(z.string().regex(SONAME, { error: "expected a SONAME" })).default([]).describe("Libraries taken from the base image (or a donor directory) into the repair layer."),
-      donor_dirs: z.array(z.string().min(1)).default([]).describe("Directories, relative to this file, searched for system_libraries before the base image."),
+      system_libraries: z
+        .array(z.string().regex(SONAME, { error: "expected a SONAME" }))
+        .default([])
+        .describe("Libraries taken from the base image (or a donor directory) into the repair layer."),
+      donor_dirs: z
+        .array(z.string().min(1))
+        .default([])
+        .describe("Directories, relative to this file, searched for system_libraries before the base image."),
     })
     .optional()
     .describe("Fixes applied while building images."),
@@ -84,7 +119,7 @@ export const PackageOverrideSchema = z.strictObject({
     )
     .default([])
     .describe("Findings the audit should not report for this package, each with a reason."),
-  layer: z.string().optional().describe("Layer tier of the package, as `tantalus = {\"layer\": ...}` in its package.py."),
+  layer: z.string().optional().describe('Layer tier of the package, as `tantalus = {"layer": ...}` in its package.py.'),
 });
 
 export const RunSchema = z.strictObject({
@@ -95,45 +130,86 @@ export const RunSchema = z.strictObject({
   network: z
     .enum(["host", "bridge", "none"])
     .default("host")
-    .describe("host shares the host network (licence servers reachable as on the workstation); bridge gives a private network with licence_servers added as hosts; none isolates."),
+    .describe(
+      "host shares the host network (licence servers reachable as on the workstation); bridge gives a private network with licence_servers added as hosts; none isolates.",
+    ),
   licence_servers: z
     .array(z.string().regex(/^[A-Za-z0-9.-]+(=[0-9a-fA-F:.]+)?$/, { error: "expected HOST or HOST=IP" }))
     .default([])
     .describe("Licence server hosts added to the container's /etc/hosts on a bridge network (HOST or HOST=IP)."),
   mounts: z.array(MountSchema).default([]).describe("Mounts of every workflow (each workflow may add its own)."),
-  env: z.array(z.string().regex(ENV_PATTERN, { error: "expected a variable name or glob" })).default([]).describe("Host variables passed into the container (names or globs), besides the licence variables."),
-  gpu: z.enum(["auto", "all", "none"]).default("auto").describe("GPU pass-through; auto passes the NVIDIA GPUs when the host has them."),
+  env: z
+    .array(z.string().regex(ENV_PATTERN, { error: "expected a variable name or glob" }))
+    .default([])
+    .describe("Host variables passed into the container (names or globs), besides the licence variables."),
+  gpu: z
+    .enum(["auto", "all", "none"])
+    .default("auto")
+    .describe("GPU pass-through; auto passes the NVIDIA GPUs when the host has them."),
   display: z.boolean().default(true).describe("Pass the X11/Wayland display through."),
 });
 
 export const TantalusConfigSchema = z.strictObject({
-  packages_path: z.array(z.string().min(1)).optional().describe("Rez repositories, relative to the file that sets them; TANTALUS_PACKAGES_PATH and --paths override."),
-  implicit_packages: z.array(requirement).optional().describe("Weak requests added to every request; absent means Rez's default (~platform, ~arch, ~os of the host)."),
+  packages_path: z
+    .array(z.string().min(1))
+    .optional()
+    .describe("Rez repositories, relative to the file that sets them; TANTALUS_PACKAGES_PATH and --paths override."),
+  implicit_packages: z
+    .array(requirement)
+    .optional()
+    .describe("Weak requests added to every request; absent means Rez's default (~platform, ~arch, ~os of the host)."),
   base: z
     .strictObject({
       image: z
         .string()
-        .regex(BASE_IMAGE, { error: "expected demo, an image reference, or docker://, containers-storage:, oci:, oci-archive:, docker-archive:, rootfs: followed by a name or path" })
+        .regex(BASE_IMAGE, {
+          error:
+            "expected demo, an image reference, or docker://, containers-storage:, oci:, oci-archive:, docker-archive:, rootfs: followed by a name or path",
+        })
         .check((ctx) => {
           // One complaint per value: the pattern's, when it fails.
           if (!BASE_IMAGE.test(ctx.value)) return;
           try {
             parseBaseReference(ctx.value);
           } catch (err) {
-            ctx.issues.push({ code: "custom", input: ctx.value, message: (err as Error).message.replace(/^base image "[^"]*": /, "") });
+            ctx.issues.push({
+              code: "custom",
+              input: ctx.value,
+              message: (err as Error).message.replace(/^base image "[^"]*": /, ""),
+            });
           }
         })
-        .describe("Image every workflow image is layered on: demo, a registry reference (or docker://REF), containers-storage:NAME (podman's store, via skopeo), oci:DIR[:REF], oci-archive:FILE[:REF], docker-archive:FILE[:NAME:TAG], rootfs:FILE or rootfs:DIR; paths relative to the file."),
+        .describe(
+          "Image every workflow image is layered on: demo, a registry reference (or docker://REF), containers-storage:NAME (podman's store, via skopeo), oci:DIR[:REF], oci-archive:FILE[:REF], docker-archive:FILE[:NAME:TAG], rootfs:FILE or rootfs:DIR; paths relative to the file.",
+        ),
     })
     .prefault({ image: "demo" }),
-  store: z.string().min(1).optional().describe("Image and blob store, relative to the file that sets it (a site file's store serves every project without its own); TANTALUS_STORE and --store override; default $XDG_CACHE_HOME/tantalus/store or ~/.cache/tantalus/store."),
-  registry: z.string().min(1).nullable().default(null).describe("Default push target, e.g. \"registry.studio.internal/tantalus\"."),
+  store: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "Image and blob store, relative to the file that sets it (a site file's store serves every project without its own); TANTALUS_STORE and --store override; default $XDG_CACHE_HOME/tantalus/store or ~/.cache/tantalus/store.",
+    ),
+  registry: z
+    .string()
+    .min(1)
+    .nullable()
+    .default(null)
+    .describe('Default push target, e.g. "registry.studio.internal/tantalus".'),
   image: ImageSchema.prefault({}),
   layers: LayersSchema.prefault({}),
   audit: AuditSchema.prefault({}),
-  packages: z.record(z.string().regex(PACKAGE_NAME, { error: "expected a Rez package name" }), PackageOverrideSchema).default({}),
+  packages: z
+    .record(z.string().regex(PACKAGE_NAME, { error: "expected a Rez package name" }), PackageOverrideSchema)
+    .default({}),
   run: RunSchema.prefault({}),
-  workflows: z.record(z.string().regex(WORKFLOW_NAME, { error: "expected a workflow name (letters, digits, _, . and -)" }), WorkflowSchema).default({}),
+  workflows: z
+    .record(
+      z.string().regex(WORKFLOW_NAME, { error: "expected a workflow name (letters, digits, _, . and -)" }),
+      WorkflowSchema,
+    )
+    .default({}),
 });
 
 /** tantalus.yaml after validation, with every default filled in (keys as in the file). */
@@ -148,7 +224,10 @@ export type LayersConfig = z.output<typeof LayersSchema>;
 
 /** JSON Schema (draft 2020-12) of what a user may write, for editors and CI validation. */
 export function configJsonSchema(): Record<string, unknown> {
-  const schema = z.toJSONSchema(TantalusConfigSchema, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
+  const schema = z.toJSONSchema(TantalusConfigSchema, { io: "input", unrepresentable: "any" }) as Record<
+    string,
+    unknown
+  >;
   return {
     $schema: schema.$schema,
     title: "tantalus.yaml",

@@ -165,7 +165,8 @@ function validateContext(data: unknown, file: string): ResolvedContext {
     }
     if (v.index !== null && typeof v.index !== "number") fail(`resolved[${i}].index must be a number or null`);
     if (!Array.isArray(v.requires)) fail(`resolved[${i}].requires must be an array`);
-    if (v.rootMissing !== undefined && v.rootMissing !== true) fail(`resolved[${i}].rootMissing must be true when present`);
+    if (v.rootMissing !== undefined && v.rootMissing !== true)
+      fail(`resolved[${i}].rootMissing must be true when present`);
   });
   return data as ResolvedContext;
 }
@@ -183,7 +184,9 @@ export interface ContextDrift {
 
 /** The variants whose install root does not exist on this machine (payloads not mounted, or removed). */
 export function missingInstallRoots(ctx: ResolvedContext): { variant: string; root: string }[] {
-  return ctx.resolved.filter((v) => !fs.existsSync(v.root)).map((v) => ({ variant: qualifiedVariantName(v), root: v.root }));
+  return ctx.resolved
+    .filter((v) => !fs.existsSync(v.root))
+    .map((v) => ({ variant: qualifiedVariantName(v), root: v.root }));
 }
 
 /**
@@ -213,13 +216,22 @@ export function verifyContext(ctx: ResolvedContext): ContextDrift[] {
       continue;
     }
     const now = "sha256:" + createHash("sha256").update(fs.readFileSync(v.file)).digest("hex");
-    if (now !== v.digest) drift.push({ variant: q, problem: `package definition ${v.file} changed (${v.digest} -> ${now})` });
+    if (now !== v.digest)
+      drift.push({ variant: q, problem: `package definition ${v.file} changed (${v.digest} -> ${now})` });
     // A missing root is drift whether or not it existed when the context was made:
     // `build --context` refuses both (requireInstallRoots), so `context verify` must not call them current.
     const exists = fs.existsSync(v.root);
     if (!exists && !v.rootMissing) drift.push({ variant: q, problem: `install root ${v.root} is gone` });
-    if (!exists && v.rootMissing) drift.push({ variant: q, problem: `install root ${v.root} is missing (it was missing when the context was made too)` });
-    if (exists && v.rootMissing) drift.push({ variant: q, problem: `install root ${v.root} appeared (it did not exist when the context was made)` });
+    if (!exists && v.rootMissing)
+      drift.push({
+        variant: q,
+        problem: `install root ${v.root} is missing (it was missing when the context was made too)`,
+      });
+    if (exists && v.rootMissing)
+      drift.push({
+        variant: q,
+        problem: `install root ${v.root} appeared (it did not exist when the context was made)`,
+      });
   }
   return drift;
 }
@@ -233,7 +245,12 @@ export function verifyContext(ctx: ResolvedContext): ContextDrift[] {
  */
 export function contextProblems(ctx: ResolvedContext, repos: (paths: string[]) => PackageSource): ContextDrift[] {
   if (ctx.status !== "solved") {
-    return [{ variant: "(context)", problem: `a failed resolve (${ctx.failure?.description ?? "no description"}): nothing to build` }];
+    return [
+      {
+        variant: "(context)",
+        problem: `a failed resolve (${ctx.failure?.description ?? "no description"}): nothing to build`,
+      },
+    ];
   }
   const drift = verifyContext(ctx);
   if (drift.length > 0) return drift;
@@ -248,7 +265,11 @@ export function contextProblems(ctx: ResolvedContext, repos: (paths: string[]) =
       out.push({ variant: qualifiedVariantName(cv), problem: e.message });
       continue;
     }
-    if (variant.root !== cv.root) out.push({ variant: qualifiedVariantName(cv), problem: `is now at ${variant.root}, the context says ${cv.root}` });
+    if (variant.root !== cv.root)
+      out.push({
+        variant: qualifiedVariantName(cv),
+        problem: `is now at ${variant.root}, the context says ${cv.root}`,
+      });
   }
   return out;
 }
@@ -258,12 +279,17 @@ export function variantsOfContext(ctx: ResolvedContext, source: PackageSource): 
   return ctx.resolved.map((cv) => {
     const family = source.family(cv.name);
     const version = Version.parse(cv.version);
-    const pkg = family?.find((p) => p.version.equals(version) && p.repository === cv.repository) ?? family?.find((p) => p.version.equals(version));
+    const pkg =
+      family?.find((p) => p.version.equals(version) && p.repository === cv.repository) ??
+      family?.find((p) => p.version.equals(version));
     if (!pkg) {
-      throw new TantalusError(`context variant ${qualifiedVariantName(cv)} is not in the package paths (${ctx.packagePaths.join(":")})`);
+      throw new TantalusError(
+        `context variant ${qualifiedVariantName(cv)} is not in the package paths (${ctx.packagePaths.join(":")})`,
+      );
     }
     const variant = pkg.variants.find((x) => x.index === cv.index);
-    if (!variant) throw new TantalusError(`package ${pkg.qualifiedName} has no variant [${cv.index ?? ""}] any more (${pkg.file})`);
+    if (!variant)
+      throw new TantalusError(`package ${pkg.qualifiedName} has no variant [${cv.index ?? ""}] any more (${pkg.file})`);
     return variant;
   });
 }

@@ -10,7 +10,11 @@ import type { ResolvedContext } from "./context.js";
  * request; `rank` > 1 (non-strict) adds `~name<next(version[:rank-1])` for
  * every resolved package not overridden, so only versions from that rank on may rise.
  */
-export function patchedRequest(ctx: Pick<ResolvedContext, "request" | "resolved">, patch: readonly string[], opts: { strict?: boolean; rank?: number } = {}): string[] {
+export function patchedRequest(
+  ctx: Pick<ResolvedContext, "request" | "resolved">,
+  patch: readonly string[],
+  opts: { strict?: boolean; rank?: number } = {},
+): string[] {
   let request: Requirement[] = opts.strict
     ? ctx.resolved.map((v) => Requirement.parse(v.version ? `${v.name}-${v.version}` : v.name))
     : ctx.request.map((r) => Requirement.parse(r));
@@ -43,7 +47,13 @@ export function patchedRequest(ctx: Pick<ResolvedContext, "request" | "resolved"
     for (const v of ctx.resolved) {
       if (overridden.has(v.name)) continue;
       const version = Version.parse(v.version);
-      if (version.length >= rank) out.push(`~${v.name}<${version.trim(rank - 1).next().toString()}`);
+      if (version.length >= rank)
+        out.push(
+          `~${v.name}<${version
+            .trim(rank - 1)
+            .next()
+            .toString()}`,
+        );
     }
   }
   return out;

@@ -51,12 +51,16 @@ export function toRxt(ctx: ResolvedContext): Record<string, unknown> {
     platform: os.platform(),
     requested_timestamp: ctx.timestamp,
     resolved_ephemerals: ctx.ephemerals,
-    resolved_packages: ctx.resolved.map(
-      (v): RxtVariantHandle => ({
-        key: "filesystem.variant",
-        variables: { index: v.index, location: v.repository, name: v.name, repository_type: "filesystem", version: v.version },
-      }),
-    ),
+    resolved_packages: ctx.resolved.map((v): RxtVariantHandle => ({
+      key: "filesystem.variant",
+      variables: {
+        index: v.index,
+        location: v.repository,
+        name: v.name,
+        repository_type: "filesystem",
+        version: v.version,
+      },
+    })),
     rez_path: `tantalus ${VERSION}`,
     rez_version: REZ_COMPAT_VERSION,
     serialize_version: RXT_SERIALIZE_VERSION,
@@ -92,7 +96,9 @@ export function importRxt(file: string, source: (paths: string[]) => PackageSour
   need("serialize_version");
   const status = need("status");
   if (status !== "solved" && status !== "failed") {
-    throw new InputError(`Rez context status is '${String(status)}'; only solved or failed contexts can be imported`, { file });
+    throw new InputError(`Rez context status is '${String(status)}'; only solved or failed contexts can be imported`, {
+      file,
+    });
   }
   const packagePaths = (need("package_paths") as string[]).map(String);
   const handles = need("resolved_packages") as RxtVariantHandle[];
@@ -100,9 +106,12 @@ export function importRxt(file: string, source: (paths: string[]) => PackageSour
   const repos = source(packagePaths.map((p) => (bundleDir && !path.isAbsolute(p) ? path.join(bundleDir, p) : p)));
   const resolved = handles.map((h, i) => {
     const vars = h?.variables;
-    if (!vars || typeof vars.name !== "string") throw new InputError(`resolved_packages[${i}] is not a variant handle`, { file });
+    if (!vars || typeof vars.name !== "string")
+      throw new InputError(`resolved_packages[${i}] is not a variant handle`, { file });
     if (h.key !== "filesystem.variant") {
-      throw new InputError(`resolved_packages[${i}]: repository type '${h.key}' is not supported (only filesystem)`, { file });
+      throw new InputError(`resolved_packages[${i}]: repository type '${h.key}' is not supported (only filesystem)`, {
+        file,
+      });
     }
     const location = bundleDir && !path.isAbsolute(vars.location) ? path.join(bundleDir, vars.location) : vars.location;
     const family = repos.family(vars.name);

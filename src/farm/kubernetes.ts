@@ -42,19 +42,31 @@ export interface ManifestOptions {
 
 /** A DNS-1123 name from the workflow and the digest: `tantalus-rough-layout-47dfd0c8`. */
 export function manifestName(workflow: string, digest: string): string {
-  const wf = workflow.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 40) || "workflow";
+  const wf =
+    workflow
+      .toLowerCase()
+      .replace(/[^a-z0-9-]+/g, "-")
+      .replace(/^-+|-+$/g, "")
+      .slice(0, 40) || "workflow";
   return `tantalus-${wf}-${digestHex(digest as `sha256:${string}`).slice(0, 8)}`;
 }
 
 /** A label value: at most 63 characters of [A-Za-z0-9._-], starting and ending alphanumeric. */
 function labelValue(v: string): string {
-  return v.replace(/[^A-Za-z0-9._-]+/g, "_").slice(0, 63).replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, "") || "x";
+  return (
+    v
+      .replace(/[^A-Za-z0-9._-]+/g, "_")
+      .slice(0, 63)
+      .replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, "") || "x"
+  );
 }
 
 export async function kubernetesManifest(opts: ManifestOptions): Promise<Record<string, unknown>> {
   const { reference, digest } = pinnedReference(opts.image);
   if (opts.user.uid === 0 && !opts.allowRoot) {
-    throw new UsageError("the pod would run as root (uid 0): pass --user UID:GID (the farm user), or --allow-root to mean it");
+    throw new UsageError(
+      "the pod would run as root (uid 0): pass --user UID:GID (the farm user), or --allow-root to mean it",
+    );
   }
   if (opts.command === undefined && (opts.argv === undefined || opts.argv.length === 0)) {
     throw new UsageError("a farm manifest needs something to run: -c COMMAND, or a program after --");
@@ -65,7 +77,14 @@ export async function kubernetesManifest(opts: ManifestOptions): Promise<Record<
     ...(opts.argv !== undefined ? { argv: opts.argv } : {}),
     // The display and host networking are the artist's machine's; GPUs are the cluster's to give.
     settings: { ...opts.settings, display: false, gpu: "none", network: "host" },
-    identity: { uid: opts.user.uid, gid: opts.user.gid, user: opts.user.name, home: opts.user.home, groups: [], viaSudo: false },
+    identity: {
+      uid: opts.user.uid,
+      gid: opts.user.gid,
+      user: opts.user.name,
+      home: opts.user.home,
+      groups: [],
+      viaSudo: false,
+    },
     env: opts.env,
     cwd: "/",
     tty: false,
@@ -77,7 +96,11 @@ export async function kubernetesManifest(opts: ManifestOptions): Promise<Record<
   // The submitting user's home is not the nodes': only the configured and -v mounts travel.
   const mounts = plan.mounts.filter((m) => !(m.source === opts.user.home && m.target === opts.user.home));
   const name = opts.name ?? manifestName(opts.workflow, digest);
-  const labels = { "app.kubernetes.io/name": "tantalus", "app.kubernetes.io/component": "farm-task", "io.tantalus.workflow": labelValue(opts.workflow) };
+  const labels = {
+    "app.kubernetes.io/name": "tantalus",
+    "app.kubernetes.io/component": "farm-task",
+    "io.tantalus.workflow": labelValue(opts.workflow),
+  };
   const annotations: Record<string, string> = { "io.tantalus.workflow": opts.workflow, "io.tantalus.image": reference };
   if (opts.resolve) annotations["io.tantalus.resolve"] = opts.resolve;
   if (opts.contextDigest) annotations["io.tantalus.context.digest"] = opts.contextDigest;
@@ -91,11 +114,17 @@ export async function kubernetesManifest(opts: ManifestOptions): Promise<Record<
     workingDir: mounts.some((m) => m.target === plan.workdir) ? plan.workdir : "/",
     securityContext: { allowPrivilegeEscalation: false },
   };
-  if (mounts.length > 0) container.volumeMounts = mounts.map((m, i) => ({ name: `mount-${i}`, mountPath: m.target, readOnly: m.readOnly }));
+  if (mounts.length > 0)
+    container.volumeMounts = mounts.map((m, i) => ({ name: `mount-${i}`, mountPath: m.target, readOnly: m.readOnly }));
   if (opts.gpus > 0) container.resources = { limits: { "nvidia.com/gpu": opts.gpus } };
   const podSpec: Record<string, unknown> = {
     restartPolicy: "Never",
-    securityContext: { runAsUser: opts.user.uid, runAsGroup: opts.user.gid, fsGroup: opts.user.gid, ...(opts.user.uid !== 0 ? { runAsNonRoot: true } : {}) },
+    securityContext: {
+      runAsUser: opts.user.uid,
+      runAsGroup: opts.user.gid,
+      fsGroup: opts.user.gid,
+      ...(opts.user.uid !== 0 ? { runAsNonRoot: true } : {}),
+    },
     containers: [container],
   };
   if (mounts.length > 0) podSpec.volumes = mounts.map((m, i) => ({ name: `mount-${i}`, hostPath: { path: m.source } }));

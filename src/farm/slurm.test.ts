@@ -26,10 +26,22 @@ const job = (over: Partial<SlurmJobSpec> = {}): SlurmJobSpec => ({
 test("the job script passes the command and the settings to the node unchanged through the shell", () => {
   const script = slurmScript(job({ array: "1-10%2", partition: "comp", sbatchOptions: ["--time=30"] }));
   // Run the script's last lines with `tantalus` replaced by printf, as sh on the node would.
-  const body = script.split("\n").filter((l) => l.startsWith("TANTALUS_NODE_STORE=") || l.startsWith("exec ")).join("\n").replace("exec /opt/tantalus/bin/tantalus", "exec printf '%s\\n'");
-  const node = (env: Record<string, string>) => spawnSync("sh", ["-c", body], { encoding: "utf8", env: { PATH: process.env.PATH!, SLURM_ARRAY_TASK_ID: "4", ...env } }).stdout.split("\n");
+  const body = script
+    .split("\n")
+    .filter((l) => l.startsWith("TANTALUS_NODE_STORE=") || l.startsWith("exec "))
+    .join("\n")
+    .replace("exec /opt/tantalus/bin/tantalus", "exec printf '%s\\n'");
+  const node = (env: Record<string, string>) =>
+    spawnSync("sh", ["-c", body], {
+      encoding: "utf8",
+      env: { PATH: process.env.PATH!, SLURM_ARRAY_TASK_ID: "4", ...env },
+    }).stdout.split("\n");
   const argv = node({});
-  assert.equal(argv[argv.indexOf("-c") + 1], "nuke -x 'shot 010.nk' -F $SLURM_ARRAY_TASK_ID", "expanded in the container, not by the job script");
+  assert.equal(
+    argv[argv.indexOf("-c") + 1],
+    "nuke -x 'shot 010.nk' -F $SLURM_ARRAY_TASK_ID",
+    "expanded in the container, not by the job script",
+  );
   const settings = JSON.parse(argv[argv.indexOf("--settings") + 1]!) as { display: boolean; runtime: string };
   assert.equal(settings.display, false);
   assert.equal(argv[argv.indexOf("--node-store") + 1], "/var/tmp/node store");

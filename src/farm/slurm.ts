@@ -36,7 +36,8 @@ export interface SlurmJobSpec {
 const ARRAY_RE = /^\d+(-\d+(:\d+)?)?(,\d+(-\d+(:\d+)?)?)*(%\d+)?$/;
 
 export function checkArraySpec(spec: string): string {
-  if (!ARRAY_RE.test(spec)) throw new UsageError(`--array ${JSON.stringify(spec)}: expected sbatch's syntax, e.g. 1-100, 1,3,5-7 or 0-99%10`);
+  if (!ARRAY_RE.test(spec))
+    throw new UsageError(`--array ${JSON.stringify(spec)}: expected sbatch's syntax, e.g. 1-100, 1,3,5-7 or 0-99%10`);
   return spec;
 }
 
@@ -47,13 +48,25 @@ export function slurmScript(job: SlurmJobSpec): string {
   if (job.partition !== undefined) lines.push(`#SBATCH --partition=${sbatchValue(job.partition)}`);
   if (job.output !== undefined) lines.push(`#SBATCH --output=${sbatchValue(job.output)}`);
   for (const o of job.sbatchOptions) {
-    if (!o.startsWith("-")) throw new UsageError(`sbatch option ${JSON.stringify(o)}: expected an option (-N 1, --time=10, --mem=8G...) after --`);
+    if (!o.startsWith("-"))
+      throw new UsageError(
+        `sbatch option ${JSON.stringify(o)}: expected an option (-N 1, --time=10, --mem=8G...) after --`,
+      );
     lines.push(`#SBATCH ${sbatchValue(o)}`);
   }
   for (const c of job.comments) lines.push(`# ${c.replace(/\n/g, " ")}`);
   // The task's own variables reach the command inside the container; -c is run there by /bin/sh.
   const settings = { ...job.settings, display: false, passthrough: [...job.settings.passthrough] };
-  const task = [...job.tantalus, "farm", "task", job.image, "--workflow", job.workflow, "--settings", JSON.stringify(settings)];
+  const task = [
+    ...job.tantalus,
+    "farm",
+    "task",
+    job.image,
+    "--workflow",
+    job.workflow,
+    "--settings",
+    JSON.stringify(settings),
+  ];
   if (job.insecure) task.push("--insecure");
   if (job.command !== undefined) task.push("-c", job.command);
   const args = job.argv !== undefined && job.command === undefined ? ["--", ...job.argv] : [];
@@ -76,7 +89,11 @@ export interface SlurmEnv {
   env?: NodeJS.ProcessEnv;
 }
 
-function slurmTool(argv: string[], input: string | undefined, opts: SlurmEnv): { status: number | null; stdout: string; stderr: string; missing: boolean } {
+function slurmTool(
+  argv: string[],
+  input: string | undefined,
+  opts: SlurmEnv,
+): { status: number | null; stdout: string; stderr: string; missing: boolean } {
   const r = spawnSync(argv[0]!, argv.slice(1), { input, encoding: "utf8", env: opts.env ?? process.env });
   const missing = (r.error as NodeJS.ErrnoException | undefined)?.code === "ENOENT";
   return { status: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? "", missing };
@@ -85,10 +102,17 @@ function slurmTool(argv: string[], input: string | undefined, opts: SlurmEnv): {
 /** Submit the script on stdin; returns the job ID. */
 export function submitSlurmScript(script: string, opts: SlurmEnv = {}): string {
   const r = slurmTool(["sbatch", "--parsable"], script, opts);
-  if (r.missing) throw new TantalusError("sbatch is not installed on this machine (Debian: apt-get install slurm-client; the cluster's slurm.conf must be readable)");
-  if (r.status !== 0) throw new TantalusError(`sbatch refused the job: ${r.stderr.trim().split("\n").pop() ?? `exit status ${r.status}`}`);
+  if (r.missing)
+    throw new TantalusError(
+      "sbatch is not installed on this machine (Debian: apt-get install slurm-client; the cluster's slurm.conf must be readable)",
+    );
+  if (r.status !== 0)
+    throw new TantalusError(
+      `sbatch refused the job: ${r.stderr.trim().split("\n").pop() ?? `exit status ${r.status}`}`,
+    );
   const id = r.stdout.trim().split(";")[0] ?? "";
-  if (!/^\d+$/.test(id)) throw new TantalusError(`sbatch gave no job ID (it printed ${JSON.stringify(r.stdout.trim())})`);
+  if (!/^\d+$/.test(id))
+    throw new TantalusError(`sbatch gave no job ID (it printed ${JSON.stringify(r.stdout.trim())})`);
   return id;
 }
 
@@ -105,7 +129,17 @@ export interface SlurmTaskStatus {
   reason?: string;
 }
 
-const FINISHED = new Set(["COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY", "PREEMPTED", "BOOT_FAIL", "DEADLINE"]);
+const FINISHED = new Set([
+  "COMPLETED",
+  "FAILED",
+  "CANCELLED",
+  "TIMEOUT",
+  "NODE_FAIL",
+  "OUT_OF_MEMORY",
+  "PREEMPTED",
+  "BOOT_FAIL",
+  "DEADLINE",
+]);
 
 export function isFinished(t: SlurmTaskStatus): boolean {
   return FINISHED.has(t.state.split(" ")[0]!);
@@ -130,7 +164,11 @@ export function parseScontrolJobs(text: string): SlurmTaskStatus[] {
     const array = f.get("ArrayJobId");
     const taskId = f.get("ArrayTaskId");
     const jobId = array ?? f.get("JobId") ?? "";
-    const t: SlurmTaskStatus = { id: taskId !== undefined ? `${jobId}_${taskId}` : jobId, jobId, state: f.get("JobState") ?? "UNKNOWN" };
+    const t: SlurmTaskStatus = {
+      id: taskId !== undefined ? `${jobId}_${taskId}` : jobId,
+      jobId,
+      state: f.get("JobState") ?? "UNKNOWN",
+    };
     if (taskId !== undefined) t.arrayTaskId = taskId;
     const exit = exitOf(f.get("ExitCode"));
     if (exit !== undefined && isFinished(t)) t.exitStatus = exit;
@@ -164,11 +202,17 @@ export function parseSacct(text: string): SlurmTaskStatus[] {
 
 /** Each task of job `jobId`: from slurmctld while it remembers the job, else from accounting. */
 export function slurmJobStatus(jobId: string, opts: SlurmEnv = {}): SlurmTaskStatus[] {
-  if (!/^\d+$/.test(jobId)) throw new UsageError(`job ${JSON.stringify(jobId)}: expected a Slurm job ID (a number, as farm submit printed)`);
+  if (!/^\d+$/.test(jobId))
+    throw new UsageError(`job ${JSON.stringify(jobId)}: expected a Slurm job ID (a number, as farm submit printed)`);
   const live = slurmTool(["scontrol", "show", "job", "-o", jobId], undefined, opts);
-  if (live.missing) throw new TantalusError("scontrol is not installed on this machine (Debian: apt-get install slurm-client)");
+  if (live.missing)
+    throw new TantalusError("scontrol is not installed on this machine (Debian: apt-get install slurm-client)");
   if (live.status === 0) return parseScontrolJobs(live.stdout);
-  const acct = slurmTool(["sacct", "-j", jobId, "-P", "-n", "-X", "-o", "JobID,State,ExitCode,NodeList"], undefined, opts);
+  const acct = slurmTool(
+    ["sacct", "-j", jobId, "-P", "-n", "-X", "-o", "JobID,State,ExitCode,NodeList"],
+    undefined,
+    opts,
+  );
   const found = acct.status === 0 ? parseSacct(acct.stdout) : [];
   if (found.length > 0) return found;
   throw new TantalusError(

@@ -49,7 +49,9 @@ export async function pinnedStoredImage(storeDir: string, workflow: string, regi
   const digest = img.manifestDescriptor.digest;
   const prefix = parseReference(registry);
   if (prefix.tag !== undefined || prefix.digest !== undefined) {
-    throw new UsageError(`registry ${JSON.stringify(registry)}: expected REGISTRY/PREFIX (the image goes to PREFIX/${workflow.toLowerCase()}@sha256:…), not a tag or digest`);
+    throw new UsageError(
+      `registry ${JSON.stringify(registry)}: expected REGISTRY/PREFIX (the image goes to PREFIX/${workflow.toLowerCase()}@sha256:…), not a tag or digest`,
+    );
   }
   const target = { registry: prefix.registry, repository: `${prefix.repository}/${workflow.toLowerCase()}`, digest };
   const labels: Record<string, string> = { ...img.manifest.annotations, ...img.config.config?.Labels };
@@ -68,7 +70,16 @@ export async function submitFarmJob(opts: FarmSubmitOptions): Promise<FarmSubmis
     await pushStoredImage(store, found.ref, target, { insecure: opts.insecure });
     pushed = true;
   }
-  const { engine: _engine, storeDir: _storeDir, registry: _registry, push: _push, dryRun: _dryRun, env: _env, log: _log, ...job } = opts;
+  const {
+    engine: _engine,
+    storeDir: _storeDir,
+    registry: _registry,
+    push: _push,
+    dryRun: _dryRun,
+    env: _env,
+    log: _log,
+    ...job
+  } = opts;
   const spec: SlurmJobSpec = {
     ...job,
     image,

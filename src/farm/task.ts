@@ -38,14 +38,30 @@ export interface FarmTaskOptions {
 }
 
 /** Variables of the scheduler that the task's command needs inside the container ($SLURM_ARRAY_TASK_ID…). */
-export const SCHEDULER_PASSTHROUGH = ["SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_JOB_ID", "SLURM_ARRAY_TASK_COUNT", "SLURM_ARRAY_TASK_MIN", "SLURM_ARRAY_TASK_MAX", "SLURM_JOB_ID", "SLURM_JOB_NAME", "SLURM_CPUS_ON_NODE", "SLURM_NODEID", "SLURMD_NODENAME"];
+export const SCHEDULER_PASSTHROUGH = [
+  "SLURM_ARRAY_TASK_ID",
+  "SLURM_ARRAY_JOB_ID",
+  "SLURM_ARRAY_TASK_COUNT",
+  "SLURM_ARRAY_TASK_MIN",
+  "SLURM_ARRAY_TASK_MAX",
+  "SLURM_JOB_ID",
+  "SLURM_JOB_NAME",
+  "SLURM_CPUS_ON_NODE",
+  "SLURM_NODEID",
+  "SLURMD_NODENAME",
+];
 
 export function pinnedReference(image: string): { reference: string; digest: Digest } {
   const ref = parseReference(image);
   if (ref.digest === undefined || !isDigest(ref.digest)) {
-    throw new UsageError(`farm image ${JSON.stringify(image)}: expected REGISTRY/REPO@sha256:… (farm jobs name images by digest, never by a tag)`);
+    throw new UsageError(
+      `farm image ${JSON.stringify(image)}: expected REGISTRY/REPO@sha256:… (farm jobs name images by digest, never by a tag)`,
+    );
   }
-  return { reference: formatReference({ registry: ref.registry, repository: ref.repository, digest: ref.digest }), digest: ref.digest };
+  return {
+    reference: formatReference({ registry: ref.registry, repository: ref.repository, digest: ref.digest }),
+    digest: ref.digest,
+  };
 }
 
 /** Make sure the node store holds the image, pulling it once per node under the lock; then prepare and launch. */
@@ -55,7 +71,9 @@ export async function runFarmTask(opts: FarmTaskOptions): Promise<number> {
   const { reference, digest } = pinnedReference(opts.image);
   const node = env.SLURMD_NODENAME || hostname();
   const store = await OciStore.open(opts.nodeStore);
-  const lock = await StoreLock.acquire(join(store.metaDir, "farm-node.lock"), store.tmpDir, { timeoutMs: opts.lockTimeoutMs ?? 3_600_000 });
+  const lock = await StoreLock.acquire(join(store.metaDir, "farm-node.lock"), store.tmpDir, {
+    timeoutMs: opts.lockTimeoutMs ?? 3_600_000,
+  });
   let run;
   try {
     // The manifest is stored after every blob it names, so its presence means the whole image is here.
@@ -63,10 +81,15 @@ export async function runFarmTask(opts: FarmTaskOptions): Promise<number> {
       log(`pulling ${reference} into the node store ${store.dir} on ${node}`);
       const { pullIntoStore } = await import("../build/distribution.js");
       try {
-        await pullIntoStore(store, reference, { insecure: opts.insecure === true, tag: `farm/${opts.workflow.toLowerCase()}:${digest.slice(7, 23)}` });
+        await pullIntoStore(store, reference, {
+          insecure: opts.insecure === true,
+          tag: `farm/${opts.workflow.toLowerCase()}:${digest.slice(7, 23)}`,
+        });
       } catch (e) {
         const why = e instanceof Error ? e.message : String(e);
-        throw new TantalusError(`farm task on ${node}: cannot pull ${reference} into the node store ${store.dir}: ${why}`);
+        throw new TantalusError(
+          `farm task on ${node}: cannot pull ${reference} into the node store ${store.dir}: ${why}`,
+        );
       }
     }
     // The runtime takes the image (podman load, SIF, unpack) under the same lock: once per node too.

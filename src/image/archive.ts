@@ -47,10 +47,14 @@ export async function openMaybeCompressed(file: string): Promise<Readable> {
  * over 255 bytes refuses the archive). `fn` must consume (or not touch) the
  * entry's body; unread bodies are drained.
  */
-export async function forEachMember(source: Readable, what: string, fn: (name: string, header: Header, body: Readable) => Promise<void>): Promise<void> {
+export async function forEachMember(
+  source: Readable,
+  what: string,
+  fn: (name: string, header: Header, body: Readable) => Promise<void>,
+): Promise<void> {
   const extract = tar.extract();
   source.on("error", (e) => extract.destroy(e));
-  source.pipe(extract as unknown as NodeJS.WritableStream);
+  source.pipe(extract);
   try {
     for await (const entry of extract) {
       const body = entry as unknown as Readable;
@@ -87,7 +91,10 @@ export class ArchiveWriter {
   /** Stream `size` bytes from `body` into member `name`. */
   stream(name: string, size: number, body: Readable): Promise<void> {
     return new Promise((resolve, reject) => {
-      const sink = this.pack.entry({ name, type: "file", mode: 0o100644, size, uid: 0, gid: 0, uname: "", gname: "", mtime: DEFAULT_LAYER_MTIME }, (err) => (err ? reject(err) : resolve()));
+      const sink = this.pack.entry(
+        { name, type: "file", mode: 0o100644, size, uid: 0, gid: 0, uname: "", gname: "", mtime: DEFAULT_LAYER_MTIME },
+        (err) => (err ? reject(err) : resolve()),
+      );
       pipeline(body, sink as unknown as NodeJS.WritableStream).catch(reject);
     });
   }

@@ -19,7 +19,12 @@ export async function copyBlob(from: OciStore, to: OciStore, d: Descriptor): Pro
  * `platform`) and return it as seen in the destination. The manifest bytes
  * are copied verbatim so its digest is unchanged.
  */
-export async function copyImage(from: OciStore, to: OciStore, desc: Descriptor, platform: Platform = hostPlatform()): Promise<ResolvedImage> {
+export async function copyImage(
+  from: OciStore,
+  to: OciStore,
+  desc: Descriptor,
+  platform: Platform = hostPlatform(),
+): Promise<ResolvedImage> {
   const img = await from.loadImage(desc, platform);
   for (const l of img.manifest.layers) await copyBlob(from, to, l);
   await copyBlob(from, to, img.manifest.config);

@@ -18,7 +18,9 @@ export function isDigest(value: unknown): value is Digest {
 /** Validate a digest string; `what` names where it came from for the error message. */
 export function parseDigest(value: unknown, what = "digest"): Digest {
   if (isDigest(value)) return value;
-  throw new TantalusError(`${what}: expected "sha256:" followed by 64 lowercase hex digits, got ${JSON.stringify(value)}`);
+  throw new TantalusError(
+    `${what}: expected "sha256:" followed by 64 lowercase hex digits, got ${JSON.stringify(value)}`,
+  );
 }
 
 /** The 64-hex part of a digest, the blob's file name under blobs/sha256/. */
@@ -31,7 +33,9 @@ export function sha256(data: Buffer | Uint8Array | string): Digest {
 }
 
 /** Hash a whole stream (consumes it). */
-export async function sha256Stream(source: AsyncIterable<Buffer | Uint8Array>): Promise<{ digest: Digest; size: number }> {
+export async function sha256Stream(
+  source: AsyncIterable<Buffer | Uint8Array>,
+): Promise<{ digest: Digest; size: number }> {
   const h = createHash("sha256");
   let size = 0;
   for await (const chunk of source) {
@@ -71,9 +75,12 @@ export class DigestMismatchError extends TantalusError {
     readonly expectedSize?: number,
     readonly actualSize?: number,
   ) {
-    const sizes = expectedSize !== undefined && actualSize !== undefined && expectedSize !== actualSize
-      ? ` (expected ${expectedSize} bytes, got ${actualSize})`
-      : "";
-    super(`${what}: content does not match its digest ${expected}: got ${actual}${sizes}; the blob is corrupted or truncated`);
+    const sizes =
+      expectedSize !== undefined && actualSize !== undefined && expectedSize !== actualSize
+        ? ` (expected ${expectedSize} bytes, got ${actualSize})`
+        : "";
+    super(
+      `${what}: content does not match its digest ${expected}: got ${actual}${sizes}; the blob is corrupted or truncated`,
+    );
   }
 }

@@ -11,7 +11,8 @@ import { TantalusError } from "../errors.js";
 export function sourceDateEpoch(env: NodeJS.ProcessEnv = process.env): Date | undefined {
   const raw = env.SOURCE_DATE_EPOCH;
   if (raw === undefined || raw === "") return undefined;
-  if (!/^\d{1,12}$/.test(raw)) throw new TantalusError(`SOURCE_DATE_EPOCH=${JSON.stringify(raw)}: expected whole seconds since 1970-01-01`);
+  if (!/^\d{1,12}$/.test(raw))
+    throw new TantalusError(`SOURCE_DATE_EPOCH=${JSON.stringify(raw)}: expected whole seconds since 1970-01-01`);
   return new Date(Number(raw) * 1000);
 }
 

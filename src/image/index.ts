@@ -29,9 +29,27 @@ export { DEFAULT_LEVEL, createCompressor, createDecompressor, sniffCompression }
 export { LayerCache, LAYER_FORMAT_VERSION, type LayerCacheEntry } from "./layer/cache.js";
 export { fingerprintTree, fingerprintLayerSpec } from "./layer/fingerprint.js";
 export { writeLayer, type LayerOptions, type LayerResult } from "./layer/writer.js";
-export { DEFAULT_CREATED, applyConfigChanges, assembleConfig, chainIds, ociLayerDescriptor, writeImage, type BuiltImage, type ConfigChanges, type ImageSpec, type NewLayer } from "./mutate.js";
+export {
+  DEFAULT_CREATED,
+  applyConfigChanges,
+  assembleConfig,
+  chainIds,
+  ociLayerDescriptor,
+  writeImage,
+  type BuiltImage,
+  type ConfigChanges,
+  type ImageSpec,
+  type NewLayer,
+} from "./mutate.js";
 export { copyBlob, copyImage } from "./copy.js";
 export { BASE_SPELLINGS, parseBaseReference, type BaseReference } from "./base-reference.js";
 export { parseLocalReference, formatLocalReference, type LocalReference, type LocalTransport } from "./reference.js";
 export * from "./sources/index.js";
-export { exportImage, exportOciLayout, exportOciArchive, exportDockerArchive, toDockerRepoTag, type ExportOptions } from "./sinks/index.js";
+export {
+  exportImage,
+  exportOciLayout,
+  exportOciArchive,
+  exportDockerArchive,
+  toDockerRepoTag,
+  type ExportOptions,
+} from "./sinks/index.js";

@@ -46,16 +46,23 @@ function checkPath(raw: string, archive: string, subject: string): string {
     if (part === "" || part === ".") continue;
     if (part === "..") refuse(archive, subject, 'climbs out of the root with ".."');
     const bytes = Buffer.byteLength(part, "utf8");
-    if (bytes > NAME_MAX) refuse(archive, subject, `has a ${bytes}-byte name component (file systems store at most ${NAME_MAX} bytes)`);
+    if (bytes > NAME_MAX)
+      refuse(archive, subject, `has a ${bytes}-byte name component (file systems store at most ${NAME_MAX} bytes)`);
     parts.push(part);
   }
   const name = parts.join("/");
-  if (Buffer.byteLength(name, "utf8") >= PATH_MAX) refuse(archive, subject, `is ${Buffer.byteLength(name, "utf8")} bytes long (paths are at most ${PATH_MAX - 1} bytes)`);
+  if (Buffer.byteLength(name, "utf8") >= PATH_MAX)
+    refuse(
+      archive,
+      subject,
+      `is ${Buffer.byteLength(name, "utf8")} bytes long (paths are at most ${PATH_MAX - 1} bytes)`,
+    );
   return name;
 }
 
 /** What an OCI whiteout member (image-spec layer.md) asks for, in the directory `dir` ("" for the root). */
-export type Whiteout = { kind: "opaque"; dir: string } | { kind: "remove"; dir: string; target: string } | { kind: "aufs-metadata" };
+export type Whiteout =
+  { kind: "opaque"; dir: string } | { kind: "remove"; dir: string; target: string } | { kind: "aufs-metadata" };
 
 const WH = ".wh.";
 const OPAQUE = ".wh..wh..opq";
@@ -75,6 +82,11 @@ export function whiteoutOf(name: string, archive: string, raw = name): Whiteout 
   if (base === OPAQUE) return { kind: "opaque", dir };
   if (base.startsWith(WH + WH)) return { kind: "aufs-metadata" };
   const target = base.slice(WH.length);
-  if (target === "" || target === "." || target === "..") refuse(archive, `member ${JSON.stringify(raw)}`, `is a whiteout of ${JSON.stringify(target)}, which names no file in its directory`);
+  if (target === "" || target === "." || target === "..")
+    refuse(
+      archive,
+      `member ${JSON.stringify(raw)}`,
+      `is a whiteout of ${JSON.stringify(target)}, which names no file in its directory`,
+    );
   return { kind: "remove", dir, target };
 }

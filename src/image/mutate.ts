@@ -74,7 +74,9 @@ export function assembleConfig(spec: ImageSpec): ImageConfig {
     config = structuredClone(base.config);
     const ids = config.rootfs?.diff_ids ?? [];
     if (ids.length !== base.manifest.layers.length) {
-      throw new TantalusError(`base image ${base.manifestDescriptor.digest}: config has ${ids.length} diff_ids but the manifest has ${base.manifest.layers.length} layers`);
+      throw new TantalusError(
+        `base image ${base.manifestDescriptor.digest}: config has ${ids.length} diff_ids but the manifest has ${base.manifest.layers.length} layers`,
+      );
     }
     config.rootfs = { type: "layers", diff_ids: [...ids] };
   } else {
@@ -121,14 +123,19 @@ export function applyConfigChanges(current: ContainerConfig, changes: ConfigChan
   if (changes.User !== undefined) out.User = changes.User;
   if (changes.WorkingDir !== undefined) out.WorkingDir = changes.WorkingDir;
   if (changes.StopSignal !== undefined) out.StopSignal = changes.StopSignal;
-  for (const k of Object.keys(out) as Array<keyof ContainerConfig>) if (out[k] === null || out[k] === undefined) delete out[k];
+  for (const k of Object.keys(out) as Array<keyof ContainerConfig>)
+    if (out[k] === null || out[k] === undefined) delete out[k];
   return out;
 }
 
 /** A base layer descriptor as it goes into our OCI manifest: same blob, OCI media type. */
 export function ociLayerDescriptor(d: Descriptor): Descriptor {
   const compression = layerCompression(d.mediaType);
-  const out: Descriptor = { mediaType: compression ? layerMediaType(compression) : d.mediaType, digest: d.digest, size: d.size };
+  const out: Descriptor = {
+    mediaType: compression ? layerMediaType(compression) : d.mediaType,
+    digest: d.digest,
+    size: d.size,
+  };
   if (d.urls) out.urls = d.urls;
   if (d.annotations) out.annotations = d.annotations;
   return out;
@@ -141,11 +148,19 @@ function plainDescriptor(l: LayerDescriptor): Descriptor {
 }
 
 /** Write config + manifest to the store (layers must already be there); optionally tag. */
-export async function writeImage(store: OciStore, spec: ImageSpec, opts: { tag?: string; tagAnnotations?: Record<string, string> } = {}): Promise<BuiltImage> {
+export async function writeImage(
+  store: OciStore,
+  spec: ImageSpec,
+  opts: { tag?: string; tagAnnotations?: Record<string, string> } = {},
+): Promise<BuiltImage> {
   const config = assembleConfig(spec);
-  const layers: Descriptor[] = [...(spec.base?.manifest.layers.map(ociLayerDescriptor) ?? []), ...spec.layers.map((l) => plainDescriptor(l.layer))];
+  const layers: Descriptor[] = [
+    ...(spec.base?.manifest.layers.map(ociLayerDescriptor) ?? []),
+    ...spec.layers.map((l) => plainDescriptor(l.layer)),
+  ];
   const missing = await store.firstMissingBlob(layers);
-  if (missing) throw new TantalusError(`layer ${missing.digest} (${missing.size} bytes) is not in the store ${store.dir}`);
+  if (missing)
+    throw new TantalusError(`layer ${missing.digest} (${missing.size} bytes) is not in the store ${store.dir}`);
   const configDescriptor = await store.putJson(config, MediaType.ImageConfig);
   const annotations: Record<string, string> = { [Annotation.Created]: config.created ?? DEFAULT_CREATED };
   if (spec.base) {
@@ -153,7 +168,13 @@ export async function writeImage(store: OciStore, spec: ImageSpec, opts: { tag?:
     if (spec.baseName) annotations[Annotation.BaseName] = spec.baseName;
   }
   Object.assign(annotations, spec.annotations);
-  const manifest: ImageManifest = { schemaVersion: 2, mediaType: MediaType.ImageManifest, config: configDescriptor, layers, annotations };
+  const manifest: ImageManifest = {
+    schemaVersion: 2,
+    mediaType: MediaType.ImageManifest,
+    config: configDescriptor,
+    layers,
+    annotations,
+  };
   const descriptor = await store.putManifest(manifest);
   if (opts.tag !== undefined) await store.tag(opts.tag, descriptor, opts.tagAnnotations);
   return { descriptor, manifest, config, configDescriptor };
@@ -168,4 +189,3 @@ export function chainIds(diffIds: Digest[]): Digest[] {
   }
   return out;
 }
-

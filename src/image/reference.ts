@@ -21,14 +21,17 @@ export function parseLocalReference(text: string): LocalReference {
   const colon = text.indexOf(":");
   const transport = colon > 0 ? text.slice(0, colon) : "";
   if (!TRANSPORTS.includes(transport as LocalTransport)) {
-    throw new UsageError(`image reference ${JSON.stringify(text)}: expected one of ${TRANSPORTS.map((t) => `${t}:PATH`).join(", ")}`);
+    throw new UsageError(
+      `image reference ${JSON.stringify(text)}: expected one of ${TRANSPORTS.map((t) => `${t}:PATH`).join(", ")}`,
+    );
   }
   const rest = text.slice(colon + 1);
   const sep = rest.indexOf(":");
   const path = sep >= 0 ? rest.slice(0, sep) : rest;
   const ref = sep >= 0 ? rest.slice(sep + 1) : undefined;
   if (path === "") throw new UsageError(`image reference ${JSON.stringify(text)}: missing path`);
-  if (transport === "rootfs" && ref !== undefined) throw new UsageError(`image reference ${JSON.stringify(text)}: rootfs: takes a file only`);
+  if (transport === "rootfs" && ref !== undefined)
+    throw new UsageError(`image reference ${JSON.stringify(text)}: rootfs: takes a file only`);
   const out: LocalReference = { transport: transport as LocalTransport, path };
   if (ref !== undefined && ref !== "") out.ref = ref;
   return out;

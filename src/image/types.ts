@@ -167,6 +167,13 @@ export function layerMediaType(compression: LayerCompression): string {
 
 /** Runtime platform of the host in OCI terms (GOARCH names). */
 export function hostPlatform(): Platform {
-  const arch: Record<string, string> = { x64: "amd64", arm64: "arm64", arm: "arm", ppc64: "ppc64le", s390x: "s390x", riscv64: "riscv64" };
+  const arch: Record<string, string> = {
+    x64: "amd64",
+    arm64: "arm64",
+    arm: "arm",
+    ppc64: "ppc64le",
+    s390x: "s390x",
+    riscv64: "riscv64",
+  };
   return { architecture: arch[process.arch] ?? process.arch, os: "linux" };
 }

@@ -1,6 +1,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { compareStrategies, planByPopularity, planPerTier, popularityContest, syntheticStudio, type PlanInput, type PlanVariant } from "./index.js";
+import {
+  compareStrategies,
+  planByPopularity,
+  planPerTier,
+  popularityContest,
+  syntheticStudio,
+  type PlanInput,
+  type PlanVariant,
+} from "./index.js";
 
 test("the popularity contest reproduces Nix's worked example", () => {
   // nixpkgs closure-graph.py: A→{B,G}, B→{C,E}, C→{D,E}, D→F, E→F.
@@ -21,12 +29,24 @@ test("the popularity contest reproduces Nix's worked example", () => {
 
 test("without requires, every variant is a root of popularity 1, ranked by id", () => {
   assert.deepEqual(
-    popularityContest([{ id: "b", requires: [] }, { id: "a", requires: [] }]).map((r) => [r.id, r.popularity]),
-    [["a", 1], ["b", 1]],
+    popularityContest([
+      { id: "b", requires: [] },
+      { id: "a", requires: [] },
+    ]).map((r) => [r.id, r.popularity]),
+    [
+      ["a", 1],
+      ["b", 1],
+    ],
   );
 });
 
-const node = (id: string, bytes: number, requires: string[] = []): PlanVariant => ({ id, family: id, tier: "rest", bytes, requires });
+const node = (id: string, bytes: number, requires: string[] = []): PlanVariant => ({
+  id,
+  family: id,
+  tier: "rest",
+  bytes,
+  requires,
+});
 
 test("popularity layering gives the most popular variants their own layers and merges the tail, image by image", () => {
   const libc = node("libc", 10);
@@ -58,7 +78,9 @@ test("one layer per tier shares a tier's layer only between images with identica
   });
   // Same tier, same share count, same size: the key decides, so compare the rest as a set.
   assert.deepEqual(
-    plan.layers.map((l) => [l.tier, l.variants, l.images]).sort((x, y) => JSON.stringify(x).localeCompare(JSON.stringify(y))),
+    plan.layers
+      .map((l) => [l.tier, l.variants, l.images])
+      .sort((x, y) => JSON.stringify(x).localeCompare(JSON.stringify(y))),
     [
       ["platform", ["py"], ["a", "b", "c"]],
       ["rest", ["t1", "t2"], ["c"]],

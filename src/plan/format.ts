@@ -42,14 +42,19 @@ export function renderImageLayers(plan: LayerPlan, only?: readonly string[]): st
     const layers = image.layers.map((k) => byKey.get(k)!);
     const bytes = layers.reduce((s, l) => s + l.bytes, 0);
     const count = image.baseLayers + layers.length + image.topLayers;
-    lines.push(`${image.name}: ${count} layers, ${formatBytes(bytes)} of packages (${formatBytes(image.packageBytes)} its own)`);
+    lines.push(
+      `${image.name}: ${count} layers, ${formatBytes(bytes)} of packages (${formatBytes(image.packageBytes)} its own)`,
+    );
     const tierWidth = Math.max(4, ...layers.map((l) => l.tier.length));
     let n = 0;
     const row = (tier: string, size: string, shared: string, what: string): void => {
-      lines.push(`  ${String(++n).padStart(3)}  ${tier.padEnd(tierWidth)}  ${size.padStart(9)}  ${shared.padStart(7)}  ${what}`);
+      lines.push(
+        `  ${String(++n).padStart(3)}  ${tier.padEnd(tierWidth)}  ${size.padStart(9)}  ${shared.padStart(7)}  ${what}`,
+      );
     };
     for (let b = 0; b < image.baseLayers; b++) row("base", "", "", b === 0 ? "base image" : "");
-    for (const l of layers) row(l.tier, formatBytes(l.bytes), `${l.images.length}/${total}`, `${l.key.slice(0, 12)}  ${summarize(l, 72)}`);
+    for (const l of layers)
+      row(l.tier, formatBytes(l.bytes), `${l.images.length}/${total}`, `${l.key.slice(0, 12)}  ${summarize(l, 72)}`);
     for (let t = 0; t < image.topLayers; t++) row("top", "", "", t === 0 ? "environment, entrypoint, context" : "");
     lines.push("");
   }
@@ -64,10 +69,22 @@ const STRATEGY_LABEL: Record<Strategy, string> = {
 
 /** The studio comparison table: Σ image sizes, unique bytes stored and their ratio to the packages' bytes. */
 export function renderComparison(results: Partial<Record<Strategy, StrategyResult>>): string {
-  const rows = (Object.keys(STRATEGY_LABEL) as Strategy[]).filter((s) => results[s]).map((s) => [s, results[s]!] as const);
+  const rows = (Object.keys(STRATEGY_LABEL) as Strategy[])
+    .filter((s) => results[s])
+    .map((s) => [s, results[s]!] as const);
   if (rows.length === 0) return "";
   const first = rows[0]![1].report;
-  const header = ["strategy", "Σ image sizes", "unused carried", "unique stored", "× packages", "layers/image", "distinct", "shared", "plan time"];
+  const header = [
+    "strategy",
+    "Σ image sizes",
+    "unused carried",
+    "unique stored",
+    "× packages",
+    "layers/image",
+    "distinct",
+    "shared",
+    "plan time",
+  ];
   const table = rows.map(([s, r]) => [
     STRATEGY_LABEL[s],
     formatBytes(r.report.imageBytes),
@@ -80,7 +97,8 @@ export function renderComparison(results: Partial<Record<Strategy, StrategyResul
     `${r.millis.toFixed(0)} ms`,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!.length)));
-  const fmt = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
+  const fmt = (cells: string[]): string =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
   return [
     `Studio: ${first.images.length} images, ${formatBytes(first.packageBytes)} of distinct packages`,
     fmt(header),

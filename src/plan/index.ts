@@ -11,7 +11,23 @@ export { syntheticStudio, SYNTHETIC_TIERS, type SyntheticOptions } from "./synth
 export { layerKey } from "./key.js";
 export { checkBudget } from "./input.js";
 export { planStudio, resolveStudio, planInputFor, variantIdFor } from "./studio.js";
-export type { PlanConfig, ResolvedImage, PlanInputOptions, StudioPlanInput, ResolveStudioOptions, StudioResolves, PlanStudioOptions, StudioPlan } from "./studio.js";
+export type {
+  PlanConfig,
+  ResolvedImage,
+  PlanInputOptions,
+  StudioPlanInput,
+  ResolveStudioOptions,
+  StudioResolves,
+  PlanStudioOptions,
+  StudioPlan,
+} from "./studio.js";
 export { RootMeasurer, type RootSize } from "./measure.js";
-export { TierAssigner, DEFAULT_TIERS, globRegex, type TierRule, type TierAssignment, type TierSource } from "./tiers.js";
+export {
+  TierAssigner,
+  DEFAULT_TIERS,
+  globRegex,
+  type TierRule,
+  type TierAssignment,
+  type TierSource,
+} from "./tiers.js";
 export { formatBytes, renderImageLayers, renderComparison } from "./format.js";

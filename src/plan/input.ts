@@ -47,7 +47,9 @@ export interface CanonicalImage {
 
 export function checkBudget(budget: number): void {
   if (!Number.isInteger(budget) || budget < 1) {
-    throw new TantalusError(`invalid layer budget ${budget}: expected a whole number of layers from 1 to ${MAX_BUDGET}`);
+    throw new TantalusError(
+      `invalid layer budget ${budget}: expected a whole number of layers from 1 to ${MAX_BUDGET}`,
+    );
   }
   if (budget > MAX_BUDGET) {
     throw new TantalusError(
@@ -61,9 +63,11 @@ export function canonicalize(input: PlanInput): CanonicalStudio {
   const budget = input.budget ?? DEFAULT_BUDGET;
   checkBudget(budget);
   const reservedTop = input.reservedTop ?? DEFAULT_RESERVED_TOP;
-  if (!Number.isInteger(reservedTop) || reservedTop < 0) throw new TantalusError(`invalid reservedTop ${reservedTop}: expected a whole number >= 0`);
+  if (!Number.isInteger(reservedTop) || reservedTop < 0)
+    throw new TantalusError(`invalid reservedTop ${reservedTop}: expected a whole number >= 0`);
   const bigLayerBytes = input.bigLayerBytes ?? DEFAULT_BIG_LAYER_BYTES;
-  if (!(bigLayerBytes > 0)) throw new TantalusError(`invalid bigLayerBytes ${bigLayerBytes}: expected a positive number of bytes`);
+  if (!(bigLayerBytes > 0))
+    throw new TantalusError(`invalid bigLayerBytes ${bigLayerBytes}: expected a positive number of bytes`);
 
   const tierIndex = new Map<string, number>();
   input.tiers.forEach((t, i) => {
@@ -84,14 +88,19 @@ export function canonicalize(input: PlanInput): CanonicalStudio {
       if (seen.has(v.id)) throw new TantalusError(`image '${image.name}' lists variant '${v.id}' twice`);
       seen.add(v.id);
       if (!tierIndex.has(v.tier)) {
-        throw new TantalusError(`variant '${v.id}' of image '${image.name}' is in tier '${v.tier}', which is not one of the tiers (${input.tiers.join(", ")})`);
+        throw new TantalusError(
+          `variant '${v.id}' of image '${image.name}' is in tier '${v.tier}', which is not one of the tiers (${input.tiers.join(", ")})`,
+        );
       }
-      if (!Number.isFinite(v.bytes) || v.bytes < 0) throw new TantalusError(`variant '${v.id}': invalid size ${v.bytes}`);
+      if (!Number.isFinite(v.bytes) || v.bytes < 0)
+        throw new TantalusError(`variant '${v.id}': invalid size ${v.bytes}`);
       const prior = byId.get(v.id);
       if (!prior) byId.set(v.id, v);
       else if (prior.bytes !== v.bytes || prior.tier !== v.tier || prior.family !== v.family) {
         // One id is one install root: two descriptions of it mean the caller measured or tiered it twice.
-        throw new TantalusError(`variant '${v.id}' is described differently in two images (bytes, tier or family differ)`);
+        throw new TantalusError(
+          `variant '${v.id}' is described differently in two images (bytes, tier or family differ)`,
+        );
       }
     }
   }
@@ -115,13 +124,24 @@ export function canonicalize(input: PlanInput): CanonicalStudio {
         .map((r) => {
           const n = number.get(r);
           if (n === undefined || !inImage.has(n)) {
-            throw new TantalusError(`variant '${v.id}' of image '${image.name}' requires '${r}', which is not in that image`);
+            throw new TantalusError(
+              `variant '${v.id}' of image '${image.name}' requires '${r}', which is not in that image`,
+            );
           }
           return n;
         });
-      requires.set(number.get(v.id)!, [...new Set(deps)].sort((a, b) => a - b));
+      requires.set(
+        number.get(v.id)!,
+        [...new Set(deps)].sort((a, b) => a - b),
+      );
     }
-    return { name: image.name, baseLayers: image.baseLayers, variants: nums, available: budget - image.baseLayers - reservedTop, requires };
+    return {
+      name: image.name,
+      baseLayers: image.baseLayers,
+      variants: nums,
+      available: budget - image.baseLayers - reservedTop,
+      requires,
+    };
   });
 
   return { budget, reservedTop, bigLayerBytes, tiers: [...input.tiers], variants, images };

@@ -48,11 +48,14 @@ test("a small studio gets exactly the plan worked out by hand", () => {
     ],
   );
   const report = studioReport(plan);
-  assert.deepEqual(report.images.map((i) => [i.name, i.layers, i.bytes, i.packageBytes]), [
-    ["A", 6, 1415, 1407],
-    ["B", 6, 1215, 1209],
-    ["C", 6, 1131, 1118],
-  ]);
+  assert.deepEqual(
+    report.images.map((i) => [i.name, i.layers, i.bytes, i.packageBytes]),
+    [
+      ["A", 6, 1415, 1407],
+      ["B", 6, 1215, 1209],
+      ["C", 6, 1131, 1118],
+    ],
+  );
   assert.equal(report.uniqueBytes, 2231);
   assert.equal(report.packageBytes, 2231);
   assert.equal(report.ratio, 1);
@@ -74,7 +77,10 @@ test("packages always used together share one layer", () => {
       { name: "b", baseLayers: 0, variants: [v("x", "rest", 1), v("y", "rest", 2)] },
     ],
   });
-  assert.deepEqual(plan.layers.map((l) => l.variants), [["x", "y"], ["z"]]);
+  assert.deepEqual(
+    plan.layers.map((l) => l.variants),
+    [["x", "y"], ["z"]],
+  );
 });
 
 test("a big layer stays alone while a merge of small layers can fit the image", () => {
@@ -91,24 +97,36 @@ test("a big layer stays alone while a merge of small layers can fit the image", 
   };
   // maya and plugin are used by the same images: merging them costs no bytes, but then
   // every plugin release would re-ship the DCC. Above the threshold maya is protected.
-  assert.deepEqual(planLayers({ ...input, bigLayerBytes: 500 }).layers.map((l) => l.variants), [["maya"], ["plugin", "tool"]]);
+  assert.deepEqual(
+    planLayers({ ...input, bigLayerBytes: 500 }).layers.map((l) => l.variants),
+    [["maya"], ["plugin", "tool"]],
+  );
   // Without the protection the byte-cheapest merge wins.
-  assert.deepEqual(planLayers({ ...input, bigLayerBytes: 1e12 }).layers.map((l) => l.variants), [["maya", "plugin"], ["tool"]]);
+  assert.deepEqual(
+    planLayers({ ...input, bigLayerBytes: 1e12 }).layers.map((l) => l.variants),
+    [["maya", "plugin"], ["tool"]],
+  );
 });
 
 test("a budget above dockerd's 125 layers is refused with the reason", () => {
-  assert.throws(() => planLayers({ ...small, budget: 126 }), (err: unknown) => {
-    assert.ok(err instanceof TantalusError);
-    assert.match(err.message, /layer budget 126 is above 125/);
-    assert.match(err.message, /max depth exceeded/);
-    return true;
-  });
+  assert.throws(
+    () => planLayers({ ...small, budget: 126 }),
+    (err: unknown) => {
+      assert.ok(err instanceof TantalusError);
+      assert.match(err.message, /layer budget 126 is above 125/);
+      assert.match(err.message, /max depth exceeded/);
+      return true;
+    },
+  );
   assert.throws(() => planLayers({ ...small, budget: 0 }), /invalid layer budget 0/);
   assert.equal(planLayers({ ...small, budget: 125 }).budget, 125);
 });
 
 test("an image whose tiers cannot fit the budget is refused, naming it", () => {
-  assert.throws(() => planLayers({ ...small, budget: 4 }), /image 'A' cannot fit in 4 layers: 1 base \+ 1 top leave 2, but its packages span 3 tier/);
+  assert.throws(
+    () => planLayers({ ...small, budget: 4 }),
+    /image 'A' cannot fit in 4 layers: 1 base \+ 1 top leave 2, but its packages span 3 tier/,
+  );
 });
 
 test("inconsistent input is refused", () => {
@@ -128,7 +146,11 @@ test("inconsistent input is refused", () => {
     /variant 'x' is described differently in two images/,
   );
   assert.throws(
-    () => planLayers({ tiers: ["rest"], images: [{ name: "a", baseLayers: 0, variants: [{ ...v("x", "rest", 1), requires: ["y"] }] }] }),
+    () =>
+      planLayers({
+        tiers: ["rest"],
+        images: [{ name: "a", baseLayers: 0, variants: [{ ...v("x", "rest", 1), requires: ["y"] }] }],
+      }),
     /requires 'y', which is not in that image/,
   );
 });

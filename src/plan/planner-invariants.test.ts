@@ -23,7 +23,9 @@ for (const seed of [1, 7, 42]) {
       if (budget <= 20) {
         // The tight budgets must actually force merging, or this test would prove nothing.
         assert.ok(input.images.some((i) => i.variants.length + i.baseLayers + 1 > budget));
-        assert.ok(plan.layers.some((l) => l.variants.length > 1 && new Set(l.variants.map((id) => id.split("-")[0])).size > 1));
+        assert.ok(
+          plan.layers.some((l) => l.variants.length > 1 && new Set(l.variants.map((id) => id.split("-")[0])).size > 1),
+        );
       }
     });
   }
@@ -52,7 +54,13 @@ test("images that resolve the same platform share the same platform layers as a 
   const plan = planLayers(input);
   const tierOf = new Map(plan.layers.map((l) => [l.key, l.tier]));
   const platformOf = (name: string): string =>
-    JSON.stringify(input.images.find((i) => i.name === name)!.variants.filter((v) => v.tier === "platform").map((v) => v.id).sort());
+    JSON.stringify(
+      input.images
+        .find((i) => i.name === name)!
+        .variants.filter((v) => v.tier === "platform")
+        .map((v) => v.id)
+        .sort(),
+    );
   let pairs = 0;
   for (const a of plan.images) {
     for (const b of plan.images) {

@@ -23,7 +23,8 @@ export function popularityContest(nodes: readonly PopularityNode[]): { id: strin
   const refs = new Map<string, string[]>();
   for (const n of nodes) refs.set(n.id, [...new Set(n.requires.filter((r) => r !== n.id && r !== undefined))]);
   for (const [id, rs] of refs) {
-    for (const r of rs) if (!refs.has(r)) throw new TantalusError(`'${id}' references '${r}', which is not in the graph`);
+    for (const r of rs)
+      if (!refs.has(r)) throw new TantalusError(`'${id}' references '${r}', which is not in the graph`);
   }
   const referenced = new Set<string>();
   for (const rs of refs.values()) for (const r of rs) referenced.add(r);

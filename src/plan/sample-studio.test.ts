@@ -28,7 +28,13 @@ function platformPrefixesAgree(result: StudioPlan): number {
   const tierOf = new Map(plan.layers.map((l) => [l.key, l.tier]));
   const firstTier = plan.tiers[0]!;
   const platformOf = (name: string): string =>
-    JSON.stringify(result.input.images.find((i) => i.name === name)!.variants.filter((v) => v.tier === firstTier).map((v) => v.id).sort());
+    JSON.stringify(
+      result.input.images
+        .find((i) => i.name === name)!
+        .variants.filter((v) => v.tier === firstTier)
+        .map((v) => v.id)
+        .sort(),
+    );
   let pairs = 0;
   for (const a of plan.images) {
     const prefix = a.layers.filter((k) => tierOf.get(k) === firstTier);
@@ -36,7 +42,11 @@ function platformPrefixesAgree(result: StudioPlan): number {
     for (const b of plan.images) {
       if (a.name >= b.name || platformOf(a.name) !== platformOf(b.name)) continue;
       pairs++;
-      assert.deepEqual(b.layers.slice(0, prefix.length), prefix, `${a.name} and ${b.name} resolve the same ${firstTier}: same leading layers`);
+      assert.deepEqual(
+        b.layers.slice(0, prefix.length),
+        prefix,
+        `${a.name} and ${b.name} resolve the same ${firstTier}: same leading layers`,
+      );
     }
   }
   return pairs;
@@ -44,11 +54,20 @@ function platformPrefixesAgree(result: StudioPlan): number {
 
 test("the sample studio: every workflow planned together stores each package once, with shared prefixes", () => {
   const result = planStudio(config, repos);
-  assert.deepEqual(result.input.images.map((i) => i.name), Object.keys(config.workflows).sort());
-  assert.deepEqual(result.input.tiers, config.layers.tiers.map((t) => t.name));
+  assert.deepEqual(
+    result.input.images.map((i) => i.name),
+    Object.keys(config.workflows).sort(),
+  );
+  assert.deepEqual(
+    result.input.tiers,
+    config.layers.tiers.map((t) => t.name),
+  );
   assertSharedPlanInvariants(result.input, result.strategies.shared.plan);
   const report = result.strategies.shared.report;
-  assert.ok(report.uniqueBytes <= 1.05 * report.packageBytes, `unique ${report.uniqueBytes} vs packages ${report.packageBytes}`);
+  assert.ok(
+    report.uniqueBytes <= 1.05 * report.packageBytes,
+    `unique ${report.uniqueBytes} vs packages ${report.packageBytes}`,
+  );
   assert.ok(report.sharedLayers > 0);
   assert.ok(platformPrefixesAgree(result) > 0, "some workflows share a platform");
   // The baselines store more: a per-tier layer differs as soon as one package does.
@@ -59,7 +78,10 @@ test("the sample studio under a tight budget still stores each package once and 
   const tiers = config.layers.tiers.length;
   const budget = 1 + tiers + 3 + 1; // base, one layer per tier, 3 spare, top
   const result = planStudio(config, repos, { budget });
-  assert.ok(result.input.images.some((i) => i.variants.length + 2 > budget), "the budget forces merging");
+  assert.ok(
+    result.input.images.some((i) => i.variants.length + 2 > budget),
+    "the budget forces merging",
+  );
   assertSharedPlanInvariants(result.input, result.strategies.shared.plan);
   assert.equal(result.strategies.shared.report.ratio, 1);
   platformPrefixesAgree(result);

@@ -26,7 +26,9 @@ test("planning a repository: tiers by precedence, sizes measured on disk, requir
     return fs.statSync(path.join(dir, "packages", family, version!, "package.py")).size;
   };
   assert.deepEqual(
-    [...byFamily.values()].map((v) => [v.family, v.tier, prepared.tierSources[v.id], v.bytes - py(v.family), (v.files ?? 0) - 1]).sort(),
+    [...byFamily.values()]
+      .map((v) => [v.family, v.tier, prepared.tierSources[v.id], v.bytes - py(v.family), (v.files ?? 0) - 1])
+      .sort(),
     [
       ["launcher", "rest", "config", 100, 1],
       ["maya", "apps", "pattern", 20000, 1],
@@ -43,12 +45,16 @@ test("planning a repository: tiers by precedence, sizes measured on disk, requir
   assert.ok(maya.id.endsWith(`@${path.join(dir, "packages")}`));
   // The launcher's @late requires were evaluated during the solve and are part of the graph.
   const launcher = layout.variants.find((v) => v.family === "launcher")!;
-  assert.deepEqual(launcher.requires!.map((r) => r.split("@")[0]), ["python-3.11[]"]);
+  assert.deepEqual(
+    launcher.requires!.map((r) => r.split("@")[0]),
+    ["python-3.11[]"],
+  );
 
   const result = planStudio(config, repos, { budget: 5 });
   // 1 base + 1 top leave 3 layers, one per tier: layout's two platform groups and two rest groups must merge.
   const shared = result.strategies.shared;
-  const families = (key: string): string[] => shared.plan.layers.find((l) => l.key === key)!.variants.map((id) => id.split("-")[0]!);
+  const families = (key: string): string[] =>
+    shared.plan.layers.find((l) => l.key === key)!.variants.map((id) => id.split("-")[0]!);
   assert.deepEqual(
     shared.plan.images.map((i) => [i.name, i.layers.map(families)]),
     [
@@ -73,10 +79,16 @@ test("a budget above 125 in tantalus.yaml is refused at its line", () => {
 test("a tier override naming an unknown tier is refused at its line", () => {
   const { dir } = fixtureStudio();
   const file = path.join(dir, "tantalus.yaml");
-  const config = parseConfig(fs.readFileSync(file, "utf8").replace("launcher: { layer: rest }", "launcher: { layer: tools }"), file);
+  const config = parseConfig(
+    fs.readFileSync(file, "utf8").replace("launcher: { layer: rest }", "launcher: { layer: tools }"),
+    file,
+  );
   assert.throws(
     () => planStudio(config, new Repositories(config.packagesPath)),
-    (err: unknown) => err instanceof InputError && err.location?.line === 10 && /packages.launcher.layer 'tools' is not a tier/.test(err.message),
+    (err: unknown) =>
+      err instanceof InputError &&
+      err.location?.line === 10 &&
+      /packages.launcher.layer 'tools' is not a tier/.test(err.message),
   );
 });
 
@@ -84,7 +96,11 @@ test("root sizes are cached per run and a missing root measures as empty", () =>
   const { repo } = fixtureStudio();
   const m = new RootMeasurer();
   const root = path.join(repo, "maya", "2025");
-  assert.deepEqual(m.measure(root), { bytes: 20000 + fs.statSync(path.join(root, "package.py")).size, files: 2, exists: true });
+  assert.deepEqual(m.measure(root), {
+    bytes: 20000 + fs.statSync(path.join(root, "package.py")).size,
+    files: 2,
+    exists: true,
+  });
   fs.writeFileSync(path.join(root, "more"), "x");
   assert.equal(m.measure(root).files, 2, "cached for the run");
   assert.deepEqual(new RootMeasurer().measure(path.join(repo, "absent")), { bytes: 0, files: 0, exists: false });
@@ -93,7 +109,9 @@ test("root sizes are cached per run and a missing root measures as empty", () =>
 test("variant ids name the repository as the image sees it (image.root_map), so plans do not depend on mounts", () => {
   const { dir } = fixtureStudio();
   const file = path.join(dir, "tantalus.yaml");
-  const text = fs.readFileSync(file, "utf8") + `image:\n  root_map: { ${JSON.stringify(path.join(dir, "packages"))}: /studio/packages }\n`;
+  const text =
+    fs.readFileSync(file, "utf8") +
+    `image:\n  root_map: { ${JSON.stringify(path.join(dir, "packages"))}: /studio/packages }\n`;
   const config = parseConfig(text, file);
   const result = planStudio(config, new Repositories(config.packagesPath));
   const ids = result.strategies.shared.plan.layers.flatMap((l) => l.variants);
@@ -104,12 +122,22 @@ test("variant ids name the repository as the image sees it (image.root_map), so 
 test("a workflow that does not resolve is left out with a warning, unless it is one the caller needs", () => {
   const { dir } = fixtureStudio();
   const file = path.join(dir, "tantalus.yaml");
-  const text = fs.readFileSync(file, "utf8").replace("workflows:\n", "workflows:\n  broken: { request: [maya-1999] }\n");
+  const text = fs
+    .readFileSync(file, "utf8")
+    .replace("workflows:\n", "workflows:\n  broken: { request: [maya-1999] }\n");
   const config = parseConfig(text, file);
   const repos = new Repositories(config.packagesPath);
   const result = planStudio(config, repos);
-  assert.deepEqual(result.input.images.map((i) => i.name), ["comp", "layout"]);
+  assert.deepEqual(
+    result.input.images.map((i) => i.name),
+    ["comp", "layout"],
+  );
   assert.equal(result.failed[0]!.workflow, "broken");
-  assert.ok(result.warnings.some((w) => /workflow broken does not resolve \(maya-1999\).*left out of the layer plan/.test(w)));
-  assert.throws(() => planStudio(config, repos, { required: ["broken"] }), (err: unknown) => err instanceof TantalusError && err.location?.line === 12);
+  assert.ok(
+    result.warnings.some((w) => /workflow broken does not resolve \(maya-1999\).*left out of the layer plan/.test(w)),
+  );
+  assert.throws(
+    () => planStudio(config, repos, { required: ["broken"] }),
+    (err: unknown) => err instanceof TantalusError && err.location?.line === 12,
+  );
 });

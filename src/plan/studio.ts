@@ -65,11 +65,18 @@ export function variantIdFor(rootMap: Readonly<Record<string, string>>): (v: Var
  * (regular files under its root), given its tier (tiers.ts), and linked to the variants
  * it requires in each image (late requires as evaluated, when given).
  */
-export function planInputFor(config: PlanConfig, images: readonly ResolvedImage[], opts: PlanInputOptions = {}): StudioPlanInput {
+export function planInputFor(
+  config: PlanConfig,
+  images: readonly ResolvedImage[],
+  opts: PlanInputOptions = {},
+): StudioPlanInput {
   const where = (path: (string | number)[]): SourceLocation => config.locate(path);
   const configBudget = config.layers.budget;
   if (opts.budget === undefined && configBudget > MAX_BUDGET) {
-    throw new InputError(`layers.budget ${configBudget} is above ${MAX_BUDGET}: dockerd refuses deeper layer chains ("max depth exceeded")`, where(["layers", "budget"]));
+    throw new InputError(
+      `layers.budget ${configBudget} is above ${MAX_BUDGET}: dockerd refuses deeper layer chains ("max depth exceeded")`,
+      where(["layers", "budget"]),
+    );
   }
   const tiers = tierAssigner(config, where);
   const idOf = variantIdFor(config.config.image.root_map);
@@ -131,7 +138,10 @@ function tierAssigner(config: PlanConfig, where: (path: (string | number)[]) => 
   for (const [name, settings] of Object.entries(config.packages)) {
     if (settings.layer === undefined) continue;
     if (!probe.tiers.includes(settings.layer)) {
-      throw new InputError(`packages.${name}.layer '${settings.layer}' is not a tier of layers.tiers (${probe.tiers.join(", ")})`, where(["packages", name, "layer"]));
+      throw new InputError(
+        `packages.${name}.layer '${settings.layer}' is not a tier of layers.tiers (${probe.tiers.join(", ")})`,
+        where(["packages", name, "layer"]),
+      );
     }
     overrides.set(name, settings.layer);
   }
@@ -153,7 +163,11 @@ export interface StudioResolves {
 }
 
 /** Resolves every workflow of the configuration, sorted by name. */
-export function resolveStudio(config: PlanConfig, repos: PackageSource, opts: ResolveStudioOptions = {}): StudioResolves {
+export function resolveStudio(
+  config: PlanConfig,
+  repos: PackageSource,
+  opts: ResolveStudioOptions = {},
+): StudioResolves {
   const names = Object.keys(config.workflows).sort();
   const implicit = config.implicitPackages ?? opts.implicitPackages ?? implicitPackagesFor(hostSystem());
   const evaluate = opts.lateRequires ?? lateRequiresHook();
@@ -197,12 +211,15 @@ export interface StudioPlan extends StudioPlanInput {
 export function planStudio(config: PlanConfig, repos: PackageSource, opts: PlanStudioOptions = {}): StudioPlan {
   for (const name of opts.required ?? []) {
     if (!config.workflows[name]) {
-      throw new UsageError(`no workflow '${name}' in the configuration (known: ${Object.keys(config.workflows).sort().join(", ") || "none"})`);
+      throw new UsageError(
+        `no workflow '${name}' in the configuration (known: ${Object.keys(config.workflows).sort().join(", ") || "none"})`,
+      );
     }
   }
   const resolves = resolveStudio(config, repos, opts);
   const requiredFailure = resolves.failed.find((f) => opts.required?.includes(f.workflow));
-  if (requiredFailure) throw new TantalusError(requiredFailure.message, config.locate(["workflows", requiredFailure.workflow, "request"]));
+  if (requiredFailure)
+    throw new TantalusError(requiredFailure.message, config.locate(["workflows", requiredFailure.workflow, "request"]));
   if (resolves.images.length === 0) {
     if (resolves.failed.length === 0) throw new UsageError("no workflow to plan: the configuration defines none");
     throw new TantalusError(`no workflow resolves:\n${resolves.failed.map((f) => `  ${f.message}`).join("\n")}`);

@@ -51,7 +51,26 @@ const PLATFORM: [string, number, boolean, string[], number][] = [
   ["osl", 60, false, ["oiio", "imath", "boost"], 1],
   ["qt", 600, false, ["zlib", "libpng", "freetype"], 1],
   ["pyside", 150, true, ["qt", "python"], 1],
-  ["usd", 350, true, ["boost", "tbb", "openexr", "imath", "oiio", "ocio", "alembic", "materialx", "openvdb", "opensubdiv", "python", "pyside"], 1],
+  [
+    "usd",
+    350,
+    true,
+    [
+      "boost",
+      "tbb",
+      "openexr",
+      "imath",
+      "oiio",
+      "ocio",
+      "alembic",
+      "materialx",
+      "openvdb",
+      "opensubdiv",
+      "python",
+      "pyside",
+    ],
+    1,
+  ],
   ["embree", 70, false, ["tbb"], 0.7],
   ["oidn", 150, false, ["tbb"], 0.7],
   ["ffmpeg", 80, false, ["zlib"], 0.5],
@@ -116,7 +135,8 @@ export function syntheticStudio(opts: SyntheticOptions): PlanInput {
   const rand = mulberry32(opts.seed);
   const int = (n: number): number => Math.floor(rand() * n);
   const normal = (): number => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
-  const around = (medianBytes: number, sigma: number): number => Math.max(512, Math.round(medianBytes * Math.exp(sigma * normal())));
+  const around = (medianBytes: number, sigma: number): number =>
+    Math.max(512, Math.round(medianBytes * Math.exp(sigma * normal())));
   const pythons = [...new Set(YEARS.map((y) => y.python))];
 
   const families = new Map<string, Family>();
@@ -128,7 +148,11 @@ export function syntheticStudio(opts: SyntheticOptions): PlanInput {
     const perYear: number[] = [];
     YEARS.forEach((y, yi) => {
       if (yi === 0 || rand() < change) {
-        f.versions.push({ version: `${1 + f.versions.length}.${int(10)}.${yi}`, bytes: around(mb * MB, 0.2), pythons: perPython ? pythons : [undefined] });
+        f.versions.push({
+          version: `${1 + f.versions.length}.${int(10)}.${yi}`,
+          bytes: around(mb * MB, 0.2),
+          pythons: perPython ? pythons : [undefined],
+        });
       }
       perYear.push(f.versions.length - 1);
       void y;
@@ -138,11 +162,19 @@ export function syntheticStudio(opts: SyntheticOptions): PlanInput {
   }
   for (const [name, mb, requires] of APPS) {
     const f: Family = { name, tier: "apps", versions: [], requires };
-    YEARS.forEach((y) => f.versions.push({ version: `${y.year}.${int(4)}`, bytes: around(mb * MB, 0.15), pythons: [undefined] }));
+    YEARS.forEach((y) =>
+      f.versions.push({ version: `${y.year}.${int(4)}`, bytes: around(mb * MB, 0.15), pythons: [undefined] }),
+    );
     families.set(name, f);
-    yearVersion.set(name, YEARS.map((_, i) => i));
+    yearVersion.set(
+      name,
+      YEARS.map((_, i) => i),
+    );
   }
-  const fixedVariants = [...families.values()].reduce((s, f) => s + f.versions.reduce((t, v) => t + v.pythons.length, 0), 0);
+  const fixedVariants = [...families.values()].reduce(
+    (s, f) => s + f.versions.reduce((t, v) => t + v.pythons.length, 0),
+    0,
+  );
 
   // Tools: 1-6 versions, a third built per python; ~3.9 variants per family on average.
   const toolCount = Math.max(10, Math.round((opts.variants - fixedVariants) / 3.9));
@@ -159,7 +191,11 @@ export function syntheticStudio(opts: SyntheticOptions): PlanInput {
     const nVersions = 1 + int(6);
     const median = 300 * 1024 * Math.exp(1.2 * normal());
     for (let v = 0; v < nVersions; v++) {
-      f.versions.push({ version: `${1 + int(3)}.${v}.${int(20)}`, bytes: Math.min(60 * MB, around(median, 0.1)), pythons: perPython ? pythons : [undefined] });
+      f.versions.push({
+        version: `${1 + int(3)}.${v}.${int(20)}`,
+        bytes: Math.min(60 * MB, around(median, 0.1)),
+        pythons: perPython ? pythons : [undefined],
+      });
     }
     families.set(name, f);
     tools.push(name);
@@ -198,7 +234,8 @@ export function syntheticStudio(opts: SyntheticOptions): PlanInput {
     for (const t of tools) if (rand() < 4 / toolCount) request.add(t);
     // Some workflows try a newer tool than the show's pin.
     const overrides = new Map<string, number>();
-    for (const t of request) if (families.get(t)!.tier === "rest" && rand() < 0.1) overrides.set(t, families.get(t)!.versions.length - 1);
+    for (const t of request)
+      if (families.get(t)!.tier === "rest" && rand() < 0.1) overrides.set(t, families.get(t)!.versions.length - 1);
 
     const resolved = new Map<string, PlanVariant>();
     const python = YEARS[show.year]!.python;
@@ -206,11 +243,19 @@ export function syntheticStudio(opts: SyntheticOptions): PlanInput {
       const known = resolved.get(family);
       if (known) return known.id;
       const f = families.get(family)!;
-      const vi = f.tier === "rest" ? (overrides.get(family) ?? show.pins.get(family)!) : yearVersion.get(family)![show.year]!;
+      const vi =
+        f.tier === "rest" ? (overrides.get(family) ?? show.pins.get(family)!) : yearVersion.get(family)![show.year]!;
       const version = f.versions[vi]!;
       const index = version.pythons.length > 1 ? version.pythons.indexOf(python) : -1;
       const id = `${family}-${version.version}[${index < 0 ? "" : index}]@/synthetic`;
-      const v: PlanVariant = { id, family, tier: f.tier, bytes: version.bytes, files: Math.max(1, Math.round(version.bytes / (256 * 1024))), requires: [] };
+      const v: PlanVariant = {
+        id,
+        family,
+        tier: f.tier,
+        bytes: version.bytes,
+        files: Math.max(1, Math.round(version.bytes / (256 * 1024))),
+        requires: [],
+      };
       resolved.set(family, v);
       v.requires = f.requires.map(visit);
       return id;

@@ -4,7 +4,11 @@ import { TierAssigner, globRegex } from "./tiers.js";
 import type { Package } from "../rez/package.js";
 
 const pkg = (name: string, layer?: unknown): Package =>
-  ({ name, file: `/repo/${name}/1/package.py`, tantalus: layer === undefined ? undefined : { layer } }) as unknown as Package;
+  ({
+    name,
+    file: `/repo/${name}/1/package.py`,
+    tantalus: layer === undefined ? undefined : { layer },
+  }) as unknown as Package;
 
 test("tier globs match whole package names as fnmatch does", () => {
   assert.ok(globRegex("pyside*").test("pyside2"));
@@ -31,7 +35,10 @@ test("tier precedence: tantalus.yaml override, then the package's hint, then glo
   assert.deepEqual(tiers.assign(pkg("launcher")), { tier: "rest", source: "default" });
   const odd = tiers.assign(pkg("python", "os"));
   assert.equal(odd.tier, "platform");
-  assert.match(odd.warning!, /\/repo\/python\/1\/package.py: tantalus.layer 'os' is not a configured tier \(platform, apps, rest\)/);
+  assert.match(
+    odd.warning!,
+    /\/repo\/python\/1\/package.py: tantalus.layer 'os' is not a configured tier \(platform, apps, rest\)/,
+  );
 });
 
 test("without configured tiers: platform, apps and rest, from packages' hints", () => {

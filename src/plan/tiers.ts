@@ -53,7 +53,9 @@ export class TierAssigner {
       warning = `${pkg.file}: tantalus.layer '${hint}' is not a configured tier (${this.tiers.join(", ")}); using the configuration's patterns`;
     }
     const byName = this.tierOfName(pkg.name);
-    const found: TierAssignment = byName ? { tier: byName, source: "pattern" } : { tier: this.tiers[this.tiers.length - 1]!, source: "default" };
+    const found: TierAssignment = byName
+      ? { tier: byName, source: "pattern" }
+      : { tier: this.tiers[this.tiers.length - 1]!, source: "default" };
     return warning ? { ...found, warning } : found;
   }
 

@@ -9,9 +9,12 @@ export function renderDotenv(environ: ReadonlyMap<string, string> | Readonly<Rec
   const entries = environ instanceof Map ? [...environ.entries()] : Object.entries(environ);
   let out = "";
   for (const [k, v] of entries) {
-    if (!/^[^\s=]+$/.test(k)) throw new TantalusError(`variable name ${JSON.stringify(k)} cannot be written to an env-file`);
+    if (!/^[^\s=]+$/.test(k))
+      throw new TantalusError(`variable name ${JSON.stringify(k)} cannot be written to an env-file`);
     if (/[\n\r]/.test(v)) {
-      throw new TantalusError(`variable ${k} has a line break in its value, which an env-file cannot carry; use the shell script (--shell) instead`);
+      throw new TantalusError(
+        `variable ${k} has a line break in its value, which an env-file cannot carry; use the shell script (--shell) instead`,
+      );
     }
     out += `${k}=${v}\n`;
   }

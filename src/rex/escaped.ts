@@ -78,7 +78,10 @@ export class EscapedString {
   }
 
   equals(other: EscapedString): boolean {
-    return this.parts.length === other.parts.length && this.parts.every((p, i) => p[0] === other.parts[i]![0] && p[1] === other.parts[i]![1]);
+    return (
+      this.parts.length === other.parts.length &&
+      this.parts.every((p, i) => p[0] === other.parts[i]![0] && p[1] === other.parts[i]![1])
+    );
   }
 
   /** `str.split(delimiter)` keeping the literal/expandable structure of each piece (Rez's EscapedString.split). */

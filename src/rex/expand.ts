@@ -54,12 +54,16 @@ function firstGroup(m: unknown[]): string {
 const EXPANDVARS_REF = /\$([\p{L}\p{N}_]+|\{[^}]*\})/gu;
 
 /** Rez's expandvars: replaces known variables, leaves unknown ones as written; inserted text is not rescanned. */
-export function expandvars(text: string, environ: ReadonlyMap<string, string> | Readonly<Record<string, string>>): string {
+export function expandvars(
+  text: string,
+  environ: ReadonlyMap<string, string> | Readonly<Record<string, string>>,
+): string {
   if (!text.includes("$")) return text;
   const get =
     environ instanceof Map
       ? (k: string) => (environ as ReadonlyMap<string, string>).get(k)
-      : (k: string) => (Object.prototype.hasOwnProperty.call(environ, k) ? (environ as Record<string, string>)[k] : undefined);
+      : (k: string) =>
+          Object.prototype.hasOwnProperty.call(environ, k) ? (environ as Record<string, string>)[k] : undefined;
   return text.replace(EXPANDVARS_REF, (whole: string, ref: string) => {
     const name = ref.startsWith("{") && ref.endsWith("}") ? ref.slice(1, -1) : ref;
     const v = get(name);

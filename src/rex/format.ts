@@ -30,7 +30,8 @@ export class NamespaceFormatter {
 
   /** Formats a template; `syntax` is the interpreter's variable syntax (pwsh also protects `$Env:X`). */
   format(template: string, syntax: RefSyntax = "generic", depth = 0): string {
-    if (depth > MAX_FIELD_DEPTH) throw new PyException("RecursionError", "maximum recursion depth exceeded while calling a Python object");
+    if (depth > MAX_FIELD_DEPTH)
+      throw new PyException("RecursionError", "maximum recursion depth exceeded while calling a Python object");
     // Most values (versions, names, plain paths) have nothing to format.
     if (!/[{}$]/.test(template)) return template;
     const protectedTemplate = protectEnvRefs(template, syntax);
@@ -78,11 +79,19 @@ export class NamespaceFormatter {
     const { first, rest } = splitFieldName(name);
     let key: string | number = first;
     if (first === "") {
-      if (state.mode === "manual") throw new PyException("ValueError", "cannot switch from manual field specification to automatic field numbering");
+      if (state.mode === "manual")
+        throw new PyException(
+          "ValueError",
+          "cannot switch from manual field specification to automatic field numbering",
+        );
       state.mode = "auto";
       key = state.auto++;
     } else if (/^\d+$/.test(first)) {
-      if (state.mode === "auto") throw new PyException("ValueError", "cannot switch from automatic field numbering to manual field specification");
+      if (state.mode === "auto")
+        throw new PyException(
+          "ValueError",
+          "cannot switch from automatic field numbering to manual field specification",
+        );
       state.mode = "manual";
       key = Number(first);
     }
@@ -152,9 +161,11 @@ function parseField(field: string): Field {
   }
   const name = field.slice(0, k);
   if (field[k] === "!") {
-    if (k + 1 >= field.length) throw new PyException("ValueError", "end of string while looking for conversion specifier");
+    if (k + 1 >= field.length)
+      throw new PyException("ValueError", "end of string while looking for conversion specifier");
     const conversion = field[k + 1]!;
-    if (k + 2 < field.length && field[k + 2] !== ":") throw new PyException("ValueError", "expected ':' after conversion specifier");
+    if (k + 2 < field.length && field[k + 2] !== ":")
+      throw new PyException("ValueError", "expected ':' after conversion specifier");
     return { name, conversion, spec: field.slice(k + 3) };
   }
   if (field[k] === ":") return { name, spec: field.slice(k + 1) };

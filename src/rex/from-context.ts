@@ -12,7 +12,14 @@ import { interpretContext, type InterpretOptions, type RexResult } from "./inter
 
 export type ContextInterpretOptions = Omit<
   InterpretOptions,
-  "request" | "implicitPackages" | "ephemerals" | "packagePaths" | "timestamp" | "requestedTimestamp" | "building" | "system"
+  | "request"
+  | "implicitPackages"
+  | "ephemerals"
+  | "packagePaths"
+  | "timestamp"
+  | "requestedTimestamp"
+  | "building"
+  | "system"
 > & {
   /** The target system; default: read from the context's implicit packages, else the host's. */
   system?: SystemInfo;
@@ -33,7 +40,11 @@ export function optionsFromContext(ctx: ResolvedContext): Omit<InterpretOptions,
   };
 }
 
-export function interpretResolvedContext(ctx: ResolvedContext, source: PackageSource, opts: ContextInterpretOptions = {}): RexResult {
+export function interpretResolvedContext(
+  ctx: ResolvedContext,
+  source: PackageSource,
+  opts: ContextInterpretOptions = {},
+): RexResult {
   const variants = variantsOfContext(ctx, source);
   const base = optionsFromContext(ctx);
   return interpretContext(variants, { ...base, ...opts, system: opts.system ?? base.system });

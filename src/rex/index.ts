@@ -9,9 +9,20 @@
  * For the environ Rez's `rez context --interpret -f json` prints, interpret
  * without `shell`.
  */
-export { interpretContext, rootMapper, RexCommandError, REZ_COMPAT_VERSION, REZ_ENV_VAR_SEPARATORS } from "./interpret.js";
+export {
+  interpretContext,
+  rootMapper,
+  RexCommandError,
+  REZ_COMPAT_VERSION,
+  REZ_ENV_VAR_SEPARATORS,
+} from "./interpret.js";
 export type { InterpretOptions, RexResult, RexMessage } from "./interpret.js";
-export { interpretResolvedContext, optionsFromContext, systemFromImplicits, type ContextInterpretOptions } from "./from-context.js";
+export {
+  interpretResolvedContext,
+  optionsFromContext,
+  systemFromImplicits,
+  type ContextInterpretOptions,
+} from "./from-context.js";
 export { renderShell, shlexQuote, isShellKind, SHELL_KINDS, type ShellKind, type RenderOptions } from "./shells.js";
 export { renderDotenv } from "./dotenv.js";
 export { lateRequiresHook } from "./late.js";

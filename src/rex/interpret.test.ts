@@ -36,7 +36,15 @@ function variants(repos: Repositories, ...names: string[]) {
 }
 
 function options(repos: Repositories, extra: Partial<InterpretOptions> = {}): InterpretOptions {
-  return { request: [], implicitPackages: [], packagePaths: repos.paths, system: SYSTEM, timestamp: 1700000000, home: "/home/artist", ...extra };
+  return {
+    request: [],
+    implicitPackages: [],
+    packagePaths: repos.paths,
+    system: SYSTEM,
+    timestamp: 1700000000,
+    home: "/home/artist",
+    ...extra,
+  };
 }
 
 test("without Rez, REZ_USED names Tantalus, REZ_USED_VERSION the Rez semantics reproduced, and the timestamp is the given one", () => {
@@ -51,7 +59,8 @@ test("without Rez, REZ_USED names Tantalus, REZ_USED_VERSION the Rez semantics r
 
 test("a construct outside the safe subset fails with the package, phase, file, line and reason", () => {
   const repos = repository({
-    "bad/2.0": "name = 'bad'\nversion = '2.0'\n\ndef commands():\n    env.A = 'fine'\n    import subprocess\n    env.B = subprocess.check_output(['id'])\n",
+    "bad/2.0":
+      "name = 'bad'\nversion = '2.0'\n\ndef commands():\n    env.A = 'fine'\n    import subprocess\n    env.B = subprocess.check_output(['id'])\n",
   });
   assert.throws(
     () => interpretContext(variants(repos, "bad"), options(repos)),
@@ -61,7 +70,10 @@ test("a construct outside the safe subset fails with the package, phase, file, l
       assert.equal(err.phase, "commands");
       assert.equal(err.location?.file, path.join(repos.paths[0]!, "bad/2.0/package.py"));
       assert.equal(err.location?.line, 6);
-      assert.match(err.reason, /'import subprocess' \(the module 'subprocess'\) is not evaluated by Tantalus's Python evaluator; .* 'python: cpython'/);
+      assert.match(
+        err.reason,
+        /'import subprocess' \(the module 'subprocess'\) is not evaluated by Tantalus's Python evaluator; .* 'python: cpython'/,
+      );
       return true;
     },
   );
@@ -69,7 +81,8 @@ test("a construct outside the safe subset fails with the package, phase, file, l
 
 test("info() and error() are reported as messages with the package and line; error() does not stop the context", () => {
   const repos = repository({
-    "loud/1.0": "name = 'loud'\nversion = '1.0'\n\ndef commands():\n    info('hello {this.name}')\n    error('careful: $HOME')\n    env.AFTER = 'set'\n",
+    "loud/1.0":
+      "name = 'loud'\nversion = '1.0'\n\ndef commands():\n    info('hello {this.name}')\n    error('careful: $HOME')\n    env.AFTER = 'set'\n",
   });
   const r = interpretContext(variants(repos, "loud"), options(repos));
   assert.equal(r.environ.AFTER, "set");
@@ -85,7 +98,8 @@ test("info() and error() are reported as messages with the package and line; err
 
 test("system gives platform, arch and os; other facts of the building machine are refused", () => {
   const repos = repository({
-    "sys/1.0": "name = 'sys'\nversion = '1.0'\n\ndef commands():\n    env.S = '{system.platform}-{system.arch}-{system.os}'\n",
+    "sys/1.0":
+      "name = 'sys'\nversion = '1.0'\n\ndef commands():\n    env.S = '{system.platform}-{system.arch}-{system.os}'\n",
     "host/1.0": "name = 'host'\nversion = '1.0'\n\ndef commands():\n    env.H = system.hostname\n",
   });
   assert.equal(interpretContext(variants(repos, "sys"), options(repos)).environ.S, "linux-x86_64-Rocky-9.3");
@@ -94,7 +108,8 @@ test("system gives platform, arch and os; other facts of the building machine ar
 
 test("unset() of a parent variable is listed, so a sourcing shell loses it too", () => {
   const repos = repository({
-    "clean/1.0": "name = 'clean'\nversion = '1.0'\n\ndef commands():\n    env.DROP.unset()\n    unsetenv('NEVER')\n    env.TEMP = 'x'\n    env.TEMP.unset()\n    env.BACK = 'a'\n    unsetenv('BACK')\n    env.BACK = 'b'\n",
+    "clean/1.0":
+      "name = 'clean'\nversion = '1.0'\n\ndef commands():\n    env.DROP.unset()\n    unsetenv('NEVER')\n    env.TEMP = 'x'\n    env.TEMP.unset()\n    env.BACK = 'a'\n    unsetenv('BACK')\n    env.BACK = 'b'\n",
   });
   const r = interpretContext(variants(repos, "clean"), options(repos, { parentEnv: { DROP: "1", KEEP: "2" } }));
   assert.deepEqual(r.unset, ["DROP", "NEVER", "TEMP"]);
@@ -103,7 +118,9 @@ test("unset() of a parent variable is listed, so a sourcing shell loses it too",
 });
 
 test("a lock interprets to the same script every time: the timestamp is the context's creation time", () => {
-  const repos = repository({ "tool/1.0": "name = 'tool'\nversion = '1.0'\n\ndef commands():\n    env.PATH.prepend('{root}/bin')\n" });
+  const repos = repository({
+    "tool/1.0": "name = 'tool'\nversion = '1.0'\n\ndef commands():\n    env.PATH.prepend('{root}/bin')\n",
+  });
   const ctx = makeContext({
     request: ["tool-1.0"],
     implicitPackages: ["~platform==linux", "~arch==aarch64", "~os==Rocky-9.3"],
@@ -143,5 +160,8 @@ test("an env-file carries the environ literally and refuses a value with a line 
 });
 
 test("JSON output is Python's json.dumps(sort_keys=True, indent=4): sorted by code point, non-ASCII escaped", () => {
-  assert.equal(renderEnvironJson({ b: "é", a: "😀", B: "x" }), '{\n    "B": "x",\n    "a": "\\ud83d\\ude00",\n    "b": "\\u00e9"\n}\n');
+  assert.equal(
+    renderEnvironJson({ b: "é", a: "😀", B: "x" }),
+    '{\n    "B": "x",\n    "a": "\\ud83d\\ude00",\n    "b": "\\u00e9"\n}\n',
+  );
 });

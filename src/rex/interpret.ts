@@ -18,9 +18,16 @@
 import path from "node:path";
 import type { Variant } from "../rez/package.js";
 import type { SystemInfo } from "../rez/system.js";
-import { Requirement, type Version } from "../rez/version/index.js";
+import { Requirement } from "../rez/version/index.js";
 import { Interpreter } from "../rez/python/interpreter.js";
-import { chainImporters, realPythonHost, stdlibImporter, targetPythonHost, type Importer, type PythonHost } from "../rez/python/modules.js";
+import {
+  chainImporters,
+  realPythonHost,
+  stdlibImporter,
+  targetPythonHost,
+  type Importer,
+  type PythonHost,
+} from "../rez/python/modules.js";
 import { rezImporter as rezModules } from "../rez/definition/rez-modules.js";
 import { INVALID_PACKAGE_ERROR } from "../rez/definition/package-py.js";
 import { reImporter } from "../rez/python/regex.js";
@@ -28,7 +35,16 @@ import { fromJS, type JSValue } from "../rez/python/convert.js";
 import { percentFormat } from "../rez/python/format.js";
 import { bindArgs } from "../rez/python/args.js";
 import { PythonError } from "../rez/python/errors.js";
-import { HostObject, PyBuiltin, PyDict, PyException, PyFunction, PyTuple, type CallContext, type PyValue } from "../rez/python/values.js";
+import {
+  HostObject,
+  PyBuiltin,
+  PyDict,
+  PyException,
+  PyFunction,
+  PyTuple,
+  type CallContext,
+  type PyValue,
+} from "../rez/python/values.js";
 import { InputError } from "../errors.js";
 import { VERSION } from "../version.js";
 import type { Action, RexPhase } from "./actions.js";
@@ -59,7 +75,10 @@ import {
 export const REZ_COMPAT_VERSION = "3.4.0";
 
 /** Rez's default env_var_separators. */
-export const REZ_ENV_VAR_SEPARATORS: Readonly<Record<string, string>> = { CMAKE_MODULE_PATH: ";", DOXYGEN_TAGFILES: " " };
+export const REZ_ENV_VAR_SEPARATORS: Readonly<Record<string, string>> = {
+  CMAKE_MODULE_PATH: ";",
+  DOXYGEN_TAGFILES: " ",
+};
 
 export interface InterpretOptions {
   /** The request as Rez keeps it (`_package_requests`): package requests, ephemerals included. */
@@ -166,7 +185,14 @@ function rexImporter(opts: InterpretOptions, parentEnv: Readonly<Record<string, 
       chain = chainImporters(
         stdlibImporter(host, report),
         reImporter,
-        rezModules({ early: notHere("early"), late: notHere("late"), include: notHere("include"), invalidPackageError: INVALID_PACKAGE_ERROR, system: () => opts.system, report }),
+        rezModules({
+          early: notHere("early"),
+          late: notHere("late"),
+          include: notHere("include"),
+          invalidPackageError: INVALID_PACKAGE_ERROR,
+          system: () => opts.system,
+          report,
+        }),
       );
     }
     return chain(name);
@@ -260,7 +286,13 @@ class ContextInterpreter {
     const unset = new Set<string>();
     for (const a of this.manager.actions) {
       if (a.kind === "info" || a.kind === "error") {
-        messages.push({ kind: a.kind, text: a.message.toString(), variant: a.origin?.variant, file: a.origin?.file, line: a.origin?.line });
+        messages.push({
+          kind: a.kind,
+          text: a.message.toString(),
+          variant: a.origin?.variant,
+          file: a.origin?.file,
+          line: a.origin?.line,
+        });
       } else if (a.kind === "unsetenv" && !this.manager.environ.has(a.expandedKey)) {
         unset.add(a.expandedKey);
       }
@@ -346,7 +378,8 @@ class ContextInterpreter {
       const reason = original instanceof PyException ? original.pyMessage : err.detail;
       return new RexCommandError(q, phase, reason, err.location?.file ?? p.file, err.location?.line);
     }
-    if (err instanceof PyException) return new RexCommandError(q, phase, err.pyMessage, err.location?.file ?? p.file, err.location?.line);
+    if (err instanceof PyException)
+      return new RexCommandError(q, phase, err.pyMessage, err.location?.file ?? p.file, err.location?.line);
     return err instanceof Error ? err : new Error(String(err));
   }
 
@@ -356,7 +389,12 @@ class ContextInterpreter {
     this.globals.set(name, value);
   }
 
-  private fn(name: string, params: string[], required: number, impl: (a: (PyValue | undefined)[], ctx: CallContext) => PyValue): void {
+  private fn(
+    name: string,
+    params: string[],
+    required: number,
+    impl: (a: (PyValue | undefined)[], ctx: CallContext) => PyValue,
+  ): void {
     this.bind(
       name,
       new PyBuiltin(name, (args, kwargs, ctx) => impl(bindRexArgs(name, args, kwargs, params, required), ctx)),
@@ -369,13 +407,23 @@ class ContextInterpreter {
     const input = rexInput;
     this.fn("format", ["value"], 1, ([v], ctx) => this.formatter.format(ctx.str(v!), this.syntax));
     this.fn("literal", ["value"], 1, ([v]) => new EscapedStringValue(EscapedString.literal(requireStr("literal", v!))));
-    this.fn("expandable", ["value"], 1, ([v]) => new EscapedStringValue(EscapedString.expandable(requireStr("expandable", v!))));
+    this.fn(
+      "expandable",
+      ["value"],
+      1,
+      ([v]) => new EscapedStringValue(EscapedString.expandable(requireStr("expandable", v!))),
+    );
     this.fn("optionvars", ["name", "default"], 1, ([n, d], ctx) => this.optionvar(ctx.str(n!), d ?? null));
     const env = new EnvironmentDict(m, Object.keys(parentEnv));
     this.bind("env", env);
 
     this.fn("setenv", ["key", "value"], 2, ([k, v], ctx) => (m.setenv(input(k!, ctx), input(v!, ctx)), null));
-    this.fn("resetenv", ["key", "value", "friends"], 2, ([k, v], ctx) => (m.setenv(input(k!, ctx), input(v!, ctx), "resetenv"), null));
+    this.fn(
+      "resetenv",
+      ["key", "value", "friends"],
+      2,
+      ([k, v], ctx) => (m.setenv(input(k!, ctx), input(v!, ctx), "resetenv"), null),
+    );
     this.fn("unsetenv", ["key"], 1, ([k], ctx) => (m.unsetenv(input(k!, ctx)), null));
     this.fn("prependenv", ["key", "value"], 2, ([k, v], ctx) => (m.prependenv(input(k!, ctx), input(v!, ctx)), null));
     this.fn("appendenv", ["key", "value"], 2, ([k, v], ctx) => (m.appendenv(input(k!, ctx), input(v!, ctx)), null));
@@ -396,7 +444,9 @@ class ContextInterpreter {
     this.fn("getenv", ["key"], 1, ([k], ctx) => m.getenv(input(k!, ctx)));
     this.fn("defined", ["key"], 1, ([k], ctx) => m.defined(input(k!, ctx)));
     this.fn("undefined", ["key"], 1, ([k], ctx) => m.undefined(input(k!, ctx)));
-    this.fn("expandvars", ["value", "format"], 1, ([v, f], ctx) => m.expandvars(input(v!, ctx), f === undefined ? true : truthy(f, ctx)));
+    this.fn("expandvars", ["value", "format"], 1, ([v, f], ctx) =>
+      m.expandvars(input(v!, ctx), f === undefined ? true : truthy(f, ctx)),
+    );
     this.bind("system", new SystemBinding(this.opts.system));
   }
 
@@ -412,11 +462,14 @@ class ContextInterpreter {
   }
 
   private optionvar(name: string, dflt: PyValue): PyValue {
-    let value: PyValue = fromJS((this.opts.optionvars ?? {}) as JSValue);
+    let value: PyValue = fromJS((this.opts.optionvars ?? {}));
     const parts = name.split(".");
     for (let i = 0; i < parts.length; i++) {
       if (!(value instanceof PyDict)) {
-        throw new PyException("RexError", `Optionvar '${name}' is invalid because '${parts.slice(0, i).join(".")}' is not a dict`);
+        throw new PyException(
+          "RexError",
+          `Optionvar '${name}' is invalid because '${parts.slice(0, i).join(".")}' is not a dict`,
+        );
       }
       const next: PyValue | undefined = value.get(parts[i]!);
       if (next === undefined) return dflt;
@@ -436,7 +489,7 @@ class ContextInterpreter {
     let packageBinding: PackageBinding | undefined;
     const facts: BoundVariantFacts = {
       name: v.name,
-      version: v.version as Version,
+      version: v.version,
       index: v.index,
       root,
       base,
@@ -450,7 +503,11 @@ class ContextInterpreter {
         if (cached !== undefined) return cached;
         return p.attribute(name, (fn) => {
           // Rez evaluates it on the package (the variant forwards to it): `this` is the Package, not this binding
-          packageBinding ??= new PackageBinding(v.package, (f, b) => self.evaluateLate(f, b), (x) => self.mapPath(x));
+          packageBinding ??= new PackageBinding(
+            v.package,
+            (f, b) => self.evaluateLate(f, b),
+            (x) => self.mapPath(x),
+          );
           const value = self.evaluateLate(fn, packageBinding);
           late.set(name, value);
           return value;
@@ -493,7 +550,8 @@ function commandValue(v: PyValue, ctx: CallContext): string | (string | EscapedS
     const items = Array.isArray(v) ? v : v.items;
     return items.map((x) => (x instanceof EscapedStringValue ? x.escaped : typeof x === "string" ? x : ctx.str(x)));
   }
-  if (v instanceof EscapedStringValue) throw new PyException("RexError", "The command does not accept use of 'literal' or 'expandable'");
+  if (v instanceof EscapedStringValue)
+    throw new PyException("RexError", "The command does not accept use of 'literal' or 'expandable'");
   return ctx.str(v);
 }
 

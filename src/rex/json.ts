@@ -7,7 +7,10 @@ export function renderEnvironJson(environ: Readonly<Record<string, string>>): st
   const sorted: Record<string, string> = {};
   // Python sorts str keys by code point; JS's default sort compares UTF-16 units, which differs above U+FFFF.
   for (const k of Object.keys(environ).sort(compareCodePoints)) sorted[k] = environ[k]!;
-  const text = JSON.stringify(sorted, null, 4).replace(/[\u0080-\uffff]/g, (c) => "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0"));
+  const text = JSON.stringify(sorted, null, 4).replace(
+    /[\u0080-\uffff]/g,
+    (c) => "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0"),
+  );
   return text + "\n";
 }
 

@@ -15,10 +15,35 @@ import { pyRepr } from "../rez/python/index.js";
 
 /** Package keys Rez's Package knows: absent ones read as None. */
 const PACKAGE_SCHEMA_KEYS = new Set([
-  "authors", "base", "build_requires", "cachable", "changelog", "commands", "config", "description", "has_plugins",
-  "hashed_variants", "help", "plugin_for", "post_commands", "pre_build_commands", "pre_commands", "pre_test_commands",
-  "previous_revision", "previous_version", "private_build_requires", "release_message", "relocatable", "requires",
-  "revision", "tests", "timestamp", "tools", "uuid", "variants", "vcs",
+  "authors",
+  "base",
+  "build_requires",
+  "cachable",
+  "changelog",
+  "commands",
+  "config",
+  "description",
+  "has_plugins",
+  "hashed_variants",
+  "help",
+  "plugin_for",
+  "post_commands",
+  "pre_build_commands",
+  "pre_commands",
+  "pre_test_commands",
+  "previous_revision",
+  "previous_version",
+  "private_build_requires",
+  "release_message",
+  "relocatable",
+  "requires",
+  "revision",
+  "tests",
+  "timestamp",
+  "tools",
+  "uuid",
+  "variants",
+  "vcs",
 ]);
 
 /**
@@ -104,13 +129,19 @@ export function lateRequiresHook(): LateRequiresHook {
       value = evaluate(fn, new PackageBinding(pkg, evaluate));
     } catch (err) {
       if (err instanceof PythonError) {
-        throw new InputError(`${pkg.qualifiedName}: @late() requires failed: ${err.detail}`, err.location ?? { file: pkg.file });
+        throw new InputError(
+          `${pkg.qualifiedName}: @late() requires failed: ${err.detail}`,
+          err.location ?? { file: pkg.file },
+        );
       }
       throw err;
     }
     const items = Array.isArray(value) ? value : value instanceof PyTuple ? value.items : undefined;
     if (!items || items.some((x) => typeof x !== "string")) {
-      throw new InputError(`${pkg.qualifiedName}: @late() requires must return a list of requirement strings`, { file: pkg.file, line: fn.line });
+      throw new InputError(`${pkg.qualifiedName}: @late() requires must return a list of requirement strings`, {
+        file: pkg.file,
+        line: fn.line,
+      });
     }
     return items as string[];
   };
@@ -125,12 +156,21 @@ export function lateAttributeEvaluator(): (pkg: Package, fn: PyFunction) => PyVa
   const python = new Interpreter();
   const notInContext = new PyBuiltin("in_context", () => false);
   const evaluate = (fn: PyFunction, self: PackageBinding): PyValue =>
-    python.callFunction(fn, [], new Map(), { globals: new Map<string, PyValue>([["in_context", notInContext], ["this", self]]) });
+    python.callFunction(fn, [], new Map(), {
+      globals: new Map<string, PyValue>([
+        ["in_context", notInContext],
+        ["this", self],
+      ]),
+    });
   return (pkg, fn) => {
     try {
       return evaluate(fn, new PackageBinding(pkg, evaluate));
     } catch (err) {
-      if (err instanceof PythonError) throw new InputError(`${pkg.qualifiedName}: @late() ${fn.name} failed: ${err.detail}`, err.location ?? { file: pkg.file });
+      if (err instanceof PythonError)
+        throw new InputError(
+          `${pkg.qualifiedName}: @late() ${fn.name} failed: ${err.detail}`,
+          err.location ?? { file: pkg.file },
+        );
       throw err;
     }
   };

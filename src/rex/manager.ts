@@ -130,7 +130,11 @@ export class ActionManager {
   }
 
   expandvars(value: RexInput, format = true): string {
-    const v: string | EscapedString = format ? String(this.format(value)) : value instanceof Stringified ? value.text : value;
+    const v: string | EscapedString = format
+      ? String(this.format(value))
+      : value instanceof Stringified
+        ? value.text
+        : value;
     return String(this.expand(v));
   }
 
@@ -163,13 +167,23 @@ export class ActionManager {
     const [uv, ev] = this.value(value);
     const pv = this.opts.parentVariables;
     if (!this.environ.has(ek) && (pv === true || pv.includes(ek))) {
-      this.environ.set(ek, Object.prototype.hasOwnProperty.call(this.opts.parentEnv, ek) ? this.opts.parentEnv[ek]! : "");
+      this.environ.set(
+        ek,
+        Object.prototype.hasOwnProperty.call(this.opts.parentEnv, ek) ? this.opts.parentEnv[ek]! : "",
+      );
       this.record({ kind: "saferefenv", key: uk });
     }
     const sep = this.separator(ek);
     const current = this.environ.get(ek);
     if (current === undefined) {
-      const a: EnvValueAction = { kind: "setenv", key: uk, expandedKey: ek, value: uv, expandedValue: ev, separator: sep };
+      const a: EnvValueAction = {
+        kind: "setenv",
+        key: uk,
+        expandedKey: ek,
+        value: uv,
+        expandedValue: ev,
+        separator: sep,
+      };
       this.record(a);
       this.environ.set(ek, String(ev));
       return;

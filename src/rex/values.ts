@@ -6,7 +6,15 @@
  * values and error messages follow Rez's, since commands branch on them.
  */
 import { bindArgs } from "../rez/python/args.js";
-import { HostObject, PyBuiltin, PyException, PyTuple, type BuiltinImpl, type CallContext, type PyValue } from "../rez/python/values.js";
+import {
+  HostObject,
+  PyBuiltin,
+  PyException,
+  PyTuple,
+  type BuiltinImpl,
+  type CallContext,
+  type PyValue,
+} from "../rez/python/values.js";
 import { strRepr } from "../rez/python/repr.js";
 import { Requirement, VersionRange, type Version } from "../rez/version/index.js";
 import { EscapedString } from "./escaped.js";
@@ -54,7 +62,8 @@ export class EscapedStringValue extends HostObject {
     const extend = (lit: boolean) =>
       method("EscapedString", name, (args, kwargs) => {
         const [v] = bindRexArgs(name, args, kwargs, ["value"], 1);
-        if (typeof v !== "string") throw new PyException("TypeError", `can only concatenate str (not "${pyTypeOf(v!)}") to str`);
+        if (typeof v !== "string")
+          throw new PyException("TypeError", `can only concatenate str (not "${pyTypeOf(v!)}") to str`);
         this.escaped = lit ? this.escaped.withLiteral(v) : this.escaped.withExpandable(v);
         return this;
       });
@@ -70,8 +79,10 @@ export class EscapedStringValue extends HostObject {
       case "split":
         return method("EscapedString", name, (args, kwargs) => {
           const [d] = bindRexArgs(name, args, kwargs, ["delimiter"], 0);
-          if (d !== undefined && d !== null && typeof d !== "string") throw new PyException("TypeError", "must be str or None");
-          if (typeof d !== "string") throw new PyException("ValueError", "EscapedString.split() needs a delimiter in Tantalus");
+          if (d !== undefined && d !== null && typeof d !== "string")
+            throw new PyException("TypeError", "must be str or None");
+          if (typeof d !== "string")
+            throw new PyException("ValueError", "EscapedString.split() needs a delimiter in Tantalus");
           return this.escaped.split(d).map((e) => new EscapedStringValue(e));
         });
       default:
@@ -381,10 +392,32 @@ export interface BoundVariantFacts {
 
 /** Package keys Rez's Variant knows: absent ones read as None rather than failing. */
 const VARIANT_SCHEMA_KEYS = new Set([
-  "authors", "build_requires", "cachable", "changelog", "commands", "config", "description", "has_plugins",
-  "hashed_variants", "help", "plugin_for", "post_commands", "pre_build_commands", "pre_commands",
-  "pre_test_commands", "previous_revision", "previous_version", "private_build_requires", "release_message",
-  "relocatable", "revision", "tests", "timestamp", "tools", "uuid", "vcs",
+  "authors",
+  "build_requires",
+  "cachable",
+  "changelog",
+  "commands",
+  "config",
+  "description",
+  "has_plugins",
+  "hashed_variants",
+  "help",
+  "plugin_for",
+  "post_commands",
+  "pre_build_commands",
+  "pre_commands",
+  "pre_test_commands",
+  "previous_revision",
+  "previous_version",
+  "private_build_requires",
+  "release_message",
+  "relocatable",
+  "revision",
+  "tests",
+  "timestamp",
+  "tools",
+  "uuid",
+  "vcs",
 ]);
 
 /** Rez's VariantBinding: `this` and `resolve.<pkg>`. */
@@ -400,7 +433,8 @@ export class VariantBinding extends HostObject {
 
   override setAttr(name: string, value: PyValue): void {
     // `root` is a property without a setter in Rez; everything else lands in the instance's __dict__.
-    if (name === "root") throw new PyException("AttributeError", "property 'root' of 'VariantBinding' object has no setter");
+    if (name === "root")
+      throw new PyException("AttributeError", "property 'root' of 'VariantBinding' object has no setter");
     (this.assigned ??= new Map()).set(name, value);
   }
 
@@ -671,7 +705,10 @@ export function intersects(obj: PyValue, rangeText: PyValue, ctx: CallContext): 
   } else if (obj instanceof VersionBinding) {
     range2 = VersionRange.parse(obj.version.toString());
   } else {
-    throw new PyException("RuntimeError", `Invalid type ${obj === null ? "<class 'NoneType'>" : `<class '${pyTypeOf(obj)}'>`} passed as first arg to 'intersects'`);
+    throw new PyException(
+      "RuntimeError",
+      `Invalid type ${obj === null ? "<class 'NoneType'>" : `<class '${pyTypeOf(obj)}'>`} passed as first arg to 'intersects'`,
+    );
   }
   return range1.intersects(range2);
 }

@@ -114,7 +114,15 @@ export class Package {
    * lists it, so that a resolve reaching it fails instead of picking another version.
    */
   static broken(failure: LoadFailure, name: string, version: Version, repository: string, base: string): Package {
-    const summary: PackageSummary = { file: failure.file, requires: [], buildRequires: [], variants: [], hashedVariants: false, lines: {}, broken: failure };
+    const summary: PackageSummary = {
+      file: failure.file,
+      requires: [],
+      buildRequires: [],
+      variants: [],
+      hashedVariants: false,
+      lines: {},
+      broken: failure,
+    };
     return new Package(summary, name, version, repository, base);
   }
 
@@ -276,7 +284,9 @@ function findShortlink(dir: string, target: string): string | undefined {
 
 /** sha1 of the Python repr of the requirement strings: Rez's `hashed_variants` directory. */
 export function hashedVariantDir(requires: string[]): string {
-  return createHash("sha1").update(pyRepr([...requires]), "utf8").digest("hex");
+  return createHash("sha1")
+    .update(pyRepr([...requires]), "utf8")
+    .digest("hex");
 }
 
 function parseRequirements(items: readonly string[], pkg: Package, field: string): Requirement[] {

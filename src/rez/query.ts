@@ -59,12 +59,19 @@ export function attributeJson(v: PyValue): unknown {
  * `lateValue` evaluates a `@late()` attribute as Rez does outside a context
  * (the rex stage has the evaluator; the core does not run Python on its own).
  */
-export function describePackage(pkg: Package, versions: string[], lateValue?: (pkg: Package, fn: PyFunction) => PyValue): PackageInfo {
+export function describePackage(
+  pkg: Package,
+  versions: string[],
+  lateValue?: (pkg: Package, fn: PyFunction) => PyValue,
+): PackageInfo {
   const def = pkg.definition;
   const rawTools = def.attributes.tools;
-  const toolsValue = rawTools instanceof PyFunction && rawTools.hasMark("late") && lateValue ? lateValue(pkg, rawTools) : rawTools;
+  const toolsValue =
+    rawTools instanceof PyFunction && rawTools.hasMark("late") && lateValue ? lateValue(pkg, rawTools) : rawTools;
   const toolList = toolsValue instanceof PyTuple ? toolsValue.items : toolsValue;
-  const tools = Array.isArray(toolList) ? toolList.map((t) => (typeof t === "string" ? t : String(attributeJson(t)))) : [];
+  const tools = Array.isArray(toolList)
+    ? toolList.map((t) => (typeof t === "string" ? t : String(attributeJson(t))))
+    : [];
   const attributes: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(def.attributes)) attributes[k] = attributeJson(v);
   attributes.base = pkg.base;
@@ -113,6 +120,9 @@ export function searchPackages(repos: Repositories, pattern: string): SearchResu
 }
 
 function globToRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+  const body = glob
+    .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+    .replace(/\*/g, ".*")
+    .replace(/\?/g, ".");
   return new RegExp(`^${body}$`);
 }

@@ -38,12 +38,17 @@ export async function settingsFromConfig(loaded: LoadedConfig, workflow: string,
   s.display = run.display;
   s.passthrough.push(...run.env);
   s.licenceServers.push(...run.licence_servers);
-  const toMount = (list: (string | number)[]) => (m: { source: string; target: string; readonly: boolean }): Mount => ({
-    source: mountSource(loaded, m, list),
-    target: m.target === "~" ? home : m.target.startsWith("~/") ? posix.join(home, m.target.slice(2)) : m.target,
-    readOnly: m.readonly,
-  });
-  s.mounts.push(...run.mounts.map(toMount(["run", "mounts"])), ...wf.mounts.map(toMount(["workflows", workflow, "mounts"])));
+  const toMount =
+    (list: (string | number)[]) =>
+    (m: { source: string; target: string; readonly: boolean }): Mount => ({
+      source: mountSource(loaded, m, list),
+      target: m.target === "~" ? home : m.target.startsWith("~/") ? posix.join(home, m.target.slice(2)) : m.target,
+      readOnly: m.readonly,
+    });
+  s.mounts.push(
+    ...run.mounts.map(toMount(["run", "mounts"])),
+    ...wf.mounts.map(toMount(["workflows", workflow, "mounts"])),
+  );
   s.env.push(...Object.entries(wf.env));
   if (loaded.config.registry) s.registry = loaded.config.registry;
   return s;
@@ -70,15 +75,35 @@ function cacheKey(files: ConfigFiles, workflow: string, home: string, env: NodeJ
     }
     identities.push([file, st.ino, st.size, st.mtimeMs, st.ctimeMs]);
   }
-  return createHash("sha256")
-    // The tool version too: another version may fill in other defaults from the same files;
-    // and the variables that are layers of the configuration.
-    .update(JSON.stringify([2, VERSION, identities, workflow, home, env.HOME ?? "", env.XDG_CACHE_HOME ?? "", env.TANTALUS_STORE ?? "", env.TANTALUS_PACKAGES_PATH ?? ""]))
-    .digest("hex");
+  return (
+    createHash("sha256")
+      // The tool version too: another version may fill in other defaults from the same files;
+      // and the variables that are layers of the configuration.
+      .update(
+        JSON.stringify([
+          2,
+          VERSION,
+          identities,
+          workflow,
+          home,
+          env.HOME ?? "",
+          env.XDG_CACHE_HOME ?? "",
+          env.TANTALUS_STORE ?? "",
+          env.TANTALUS_PACKAGES_PATH ?? "",
+        ]),
+      )
+      .digest("hex")
+  );
 }
 
 /** Settings and store for `workflow` from the configuration files (site and project), validated once per version of the files. */
-export async function loadRunConfig(files: ConfigFiles, workflow: string, home: string, env: NodeJS.ProcessEnv, cacheDir: string): Promise<RunConfig> {
+export async function loadRunConfig(
+  files: ConfigFiles,
+  workflow: string,
+  home: string,
+  env: NodeJS.ProcessEnv,
+  cacheDir: string,
+): Promise<RunConfig> {
   const key = cacheKey(files, workflow, home, env);
   const cached = key ? join(cacheDir, "settings", `${key}.json`) : undefined;
   if (cached) {

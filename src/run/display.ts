@@ -126,9 +126,14 @@ export function planDisplay(ctx: DisplayContext): DisplayPlan {
     if (!parsed) plan.notes.push(`DISPLAY=${display} is not host:number; passed as is`);
     else if (parsed.host === "") {
       if (existsSync(socketDir)) plan.mounts.push({ source: socketDir, target: "/tmp/.X11-unix", readOnly: true });
-      else plan.notes.push(`DISPLAY=${display} but ${socketDir} does not exist: the X server is not reachable from the container`);
+      else
+        plan.notes.push(
+          `DISPLAY=${display} but ${socketDir} does not exist: the X server is not reachable from the container`,
+        );
     } else if (!ctx.hostNetwork && (parsed.host === "localhost" || parsed.host.startsWith("127."))) {
-      plan.notes.push(`DISPLAY=${display} is a TCP display on this machine (ssh -X?): it is reachable only with the host network`);
+      plan.notes.push(
+        `DISPLAY=${display} is a TCP display on this machine (ssh -X?): it is reachable only with the host network`,
+      );
     }
     const authFile = ctx.env.XAUTHORITY || join(ctx.home, ".Xauthority");
     if (parsed && existsSync(authFile)) {
@@ -155,7 +160,10 @@ export function planDisplay(ctx: DisplayContext): DisplayPlan {
       plan.mounts.push({ source: socket, target: socket, readOnly: false });
       plan.env.push(["WAYLAND_DISPLAY", wayland]);
       if (runtimeDir) plan.env.push(["XDG_RUNTIME_DIR", runtimeDir]);
-    } else plan.notes.push(`WAYLAND_DISPLAY=${wayland} but its socket ${socket ?? "(XDG_RUNTIME_DIR unset)"} does not exist`);
+    } else
+      plan.notes.push(
+        `WAYLAND_DISPLAY=${wayland} but its socket ${socket ?? "(XDG_RUNTIME_DIR unset)"} does not exist`,
+      );
   }
   return plan;
 }

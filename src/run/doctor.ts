@@ -41,13 +41,24 @@ export interface DoctorOptions {
 export async function diagnoseMachine(opts: DoctorOptions = {}): Promise<DoctorReport> {
   const env = opts.env ?? process.env;
   const identity = currentIdentity(env);
-  const ctx: RunContext = { env, cacheDir: runCacheDir(env, env.HOME || identity.home), dryRun: true, log: () => undefined };
+  const ctx: RunContext = {
+    env,
+    cacheDir: runCacheDir(env, env.HOME || identity.home),
+    dryRun: true,
+    log: () => undefined,
+  };
   const order = opts.order ?? DEFAULT_RUNTIME_ORDER;
   const runtimes = await Promise.all(order.map((n) => RUNTIMES[n].diagnose(ctx)));
   const selected = runtimes.find((r) => r.available)?.name;
   const gpuInfo = detectGpu(env);
   const report: DoctorReport = {
-    identity: { uid: identity.uid, gid: identity.gid, user: identity.user, home: identity.home, groups: identity.groups },
+    identity: {
+      uid: identity.uid,
+      gid: identity.gid,
+      user: identity.user,
+      home: identity.home,
+      groups: identity.groups,
+    },
     runtimes,
     gpu: { ...gpuSection(gpuInfo, runtimes), info: gpuInfo },
     display: displaySection(env, identity.home),
@@ -74,7 +85,9 @@ function gpuSection(gpu: GpuInfo, runtimes: RuntimeInfo[]): Section {
   if (have("docker") && !gpu.containerToolkit) {
     s.ok = false;
     s.problems.push("docker --gpus needs the NVIDIA Container Toolkit");
-    s.fixes.push("install nvidia-container-toolkit, then: nvidia-ctk runtime configure --runtime=docker and restart dockerd");
+    s.fixes.push(
+      "install nvidia-container-toolkit, then: nvidia-ctk runtime configure --runtime=docker and restart dockerd",
+    );
   }
   return s;
 }
@@ -106,21 +119,30 @@ function displaySection(env: NodeJS.ProcessEnv, home: string): Section {
       } catch {
         cookies = 0;
       }
-      s.facts.xauthority = cookies > 0 ? `${auth} (cookie for :${parsed.number})` : `${auth} (no cookie for :${parsed.number})`;
-      if (cookies === 0) s.fixes.push(`without a cookie only an X server that allows the container's user (xhost +si:localuser:${env.USER ?? "USER"}) accepts it`);
+      s.facts.xauthority =
+        cookies > 0 ? `${auth} (cookie for :${parsed.number})` : `${auth} (no cookie for :${parsed.number})`;
+      if (cookies === 0)
+        s.fixes.push(
+          `without a cookie only an X server that allows the container's user (xhost +si:localuser:${env.USER ?? "USER"}) accepts it`,
+        );
     }
   }
   const wayland = env.WAYLAND_DISPLAY;
   s.facts.WAYLAND_DISPLAY = wayland ?? "unset";
   if (wayland) {
-    const sock = wayland.startsWith("/") ? wayland : env.XDG_RUNTIME_DIR ? join(env.XDG_RUNTIME_DIR, wayland) : undefined;
+    const sock = wayland.startsWith("/")
+      ? wayland
+      : env.XDG_RUNTIME_DIR
+        ? join(env.XDG_RUNTIME_DIR, wayland)
+        : undefined;
     if (!sock || !existsSync(sock)) {
       s.ok = false;
       s.problems.push(`the Wayland socket ${sock ?? "(XDG_RUNTIME_DIR unset)"} does not exist`);
       s.fixes.push("set XDG_RUNTIME_DIR and WAYLAND_DISPLAY to the running compositor's socket");
     }
   }
-  if (!display && !wayland) s.facts.note = "no display: GUI applications cannot open windows (batch work is unaffected)";
+  if (!display && !wayland)
+    s.facts.note = "no display: GUI applications cannot open windows (batch work is unaffected)";
   return s;
 }
 
@@ -140,7 +162,10 @@ async function registrySection(env: NodeJS.ProcessEnv, registry: string | undefi
     if (!existsSync(f)) continue;
     try {
       const data = JSON.parse(readFileSync(f, "utf8")) as AuthFileSummary;
-      const names = [...Object.keys(data.auths ?? {}), ...Object.keys(data.credHelpers ?? {}).map((h) => `${h} (helper)`)];
+      const names = [
+        ...Object.keys(data.auths ?? {}),
+        ...Object.keys(data.credHelpers ?? {}).map((h) => `${h} (helper)`),
+      ];
       if (data.credsStore) names.push(`* (credsStore ${data.credsStore})`);
       known.push(`${f}: ${names.join(", ") || "no entries"}`);
     } catch {
@@ -170,7 +195,9 @@ async function registrySection(env: NodeJS.ProcessEnv, registry: string | undefi
 export function formatDoctor(r: DoctorReport): string {
   const lines: string[] = [];
   const groups = r.identity.groups.map((g) => g.name ?? String(g.gid)).join(",");
-  lines.push(`user: ${r.identity.user} (uid ${r.identity.uid}, gid ${r.identity.gid}${groups ? `, groups ${groups}` : ""}), home ${r.identity.home}`);
+  lines.push(
+    `user: ${r.identity.user} (uid ${r.identity.uid}, gid ${r.identity.gid}${groups ? `, groups ${groups}` : ""}), home ${r.identity.home}`,
+  );
   lines.push("");
   lines.push(`runtimes (tried in this order by --runtime auto; it would use: ${r.selected ?? "none"}):`);
   for (const rt of r.runtimes) {

@@ -191,7 +191,12 @@ export function entrypointLayerEntries(workflow: string, environment?: string): 
   const out: LayerSource[] = [
     { type: "directory", path: TANTALUS_DIR, mode: 0o755 },
     { type: "directory", path: ZDOTDIR_PATH, mode: 0o755 },
-    ...entrypointFiles(workflow).map((f): LayerSource => ({ type: "file", path: f.path, content: f.content, mode: f.mode })),
+    ...entrypointFiles(workflow).map((f): LayerSource => ({
+      type: "file",
+      path: f.path,
+      content: f.content,
+      mode: f.mode,
+    })),
   ];
   if (environment !== undefined) out.push({ type: "file", path: ENVIRONMENT_PATH, content: environment, mode: 0o644 });
   return out;

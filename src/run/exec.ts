@@ -10,13 +10,20 @@ export interface Captured {
   stderr: string;
 }
 
-export function capture(argv: readonly string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<Captured> {
+export function capture(
+  argv: readonly string[],
+  opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<Captured> {
   return new Promise((resolve) => {
     let stdout = "";
     let stderr = "";
     let child;
     try {
-      child = spawn(argv[0]!, argv.slice(1), { env: opts.env ?? process.env, stdio: ["ignore", "pipe", "pipe"], timeout: opts.timeoutMs });
+      child = spawn(argv[0]!, argv.slice(1), {
+        env: opts.env ?? process.env,
+        stdio: ["ignore", "pipe", "pipe"],
+        timeout: opts.timeoutMs,
+      });
     } catch (e) {
       resolve({ status: null, signal: null, stdout: "", stderr: (e as Error).message });
       return;
@@ -33,7 +40,9 @@ export async function runStep(argv: readonly string[], what: string, env?: NodeJ
   const r = await capture(argv, { env });
   if (r.status !== 0) {
     const why = r.signal ? `killed by ${r.signal}` : `exit status ${r.status}`;
-    throw new TantalusError(`${what} failed (${why}): ${shellJoin(argv)}${r.stderr.trim() ? `\n${r.stderr.trim()}` : ""}`);
+    throw new TantalusError(
+      `${what} failed (${why}): ${shellJoin(argv)}${r.stderr.trim() ? `\n${r.stderr.trim()}` : ""}`,
+    );
   }
   return r.stdout;
 }

@@ -52,7 +52,11 @@ export function cdiNvidiaDevices(text: string): string[] | undefined {
   return (spec.devices ?? []).map((d) => String(d.name));
 }
 
-export function detectGpu(env: NodeJS.ProcessEnv = process.env, devDir = "/dev", cdiDirs: readonly string[] = CDI_DIRS): GpuInfo {
+export function detectGpu(
+  env: NodeJS.ProcessEnv = process.env,
+  devDir = "/dev",
+  cdiDirs: readonly string[] = CDI_DIRS,
+): GpuInfo {
   const nvidiaDevices = list(devDir)
     .filter((n) => /^nvidia(\d+|ctl|-uvm|-modeset)$/.test(n))
     .map((n) => join(devDir, n))
@@ -60,7 +64,9 @@ export function detectGpu(env: NodeJS.ProcessEnv = process.env, devDir = "/dev",
   const info: GpuInfo = { nvidiaDevices, cdiSpecs: [], cdiAll: false };
   if (list(join(devDir, "dri")).some((n) => n.startsWith("renderD"))) info.dri = join(devDir, "dri");
   for (const dir of cdiDirs) {
-    for (const f of list(dir).filter((n) => /\.(ya?ml|json)$/.test(n)).sort()) {
+    for (const f of list(dir)
+      .filter((n) => /\.(ya?ml|json)$/.test(n))
+      .sort()) {
       const file = join(dir, f);
       let names: string[] | undefined;
       try {
@@ -75,7 +81,10 @@ export function detectGpu(env: NodeJS.ProcessEnv = process.env, devDir = "/dev",
   }
   const ctk = which("nvidia-ctk", env);
   if (ctk) info.nvidiaCtk = ctk;
-  const toolkit = which("nvidia-container-runtime-hook", env) ?? which("nvidia-container-runtime", env) ?? which("nvidia-container-cli", env);
+  const toolkit =
+    which("nvidia-container-runtime-hook", env) ??
+    which("nvidia-container-runtime", env) ??
+    which("nvidia-container-cli", env);
   if (toolkit) info.containerToolkit = toolkit;
   return info;
 }

@@ -36,14 +36,16 @@ function safeRead(file: string): string | undefined {
 export function containersConfFiles(env: NodeJS.ProcessEnv, rootless: boolean): string[] {
   if (env.CONTAINERS_CONF) return [env.CONTAINERS_CONF];
   const files = ["/usr/share/containers/containers.conf", "/etc/containers/containers.conf"];
-  if (rootless) files.push(join(env.XDG_CONFIG_HOME || join(env.HOME || homedir(), ".config"), "containers", "containers.conf"));
+  if (rootless)
+    files.push(join(env.XDG_CONFIG_HOME || join(env.HOME || homedir(), ".config"), "containers", "containers.conf"));
   return files;
 }
 
 export function storageConfFiles(env: NodeJS.ProcessEnv, rootless: boolean): string[] {
   if (env.CONTAINERS_STORAGE_CONF) return [env.CONTAINERS_STORAGE_CONF];
   const files = ["/usr/share/containers/storage.conf", "/etc/containers/storage.conf"];
-  if (rootless) files.push(join(env.XDG_CONFIG_HOME || join(env.HOME || homedir(), ".config"), "containers", "storage.conf"));
+  if (rootless)
+    files.push(join(env.XDG_CONFIG_HOME || join(env.HOME || homedir(), ".config"), "containers", "storage.conf"));
   return files;
 }
 
@@ -69,7 +71,11 @@ export function tomlSetting(files: readonly string[], table: string, key: string
 }
 
 /** The OCI runtime podman will use: containers.conf's, else crun when installed (podman's default), else runc. */
-export function podmanOciRuntime(env: NodeJS.ProcessEnv, rootless: boolean, whichFn: (c: string) => string | undefined): string {
+export function podmanOciRuntime(
+  env: NodeJS.ProcessEnv,
+  rootless: boolean,
+  whichFn: (c: string) => string | undefined,
+): string {
   const configured = tomlSetting(containersConfFiles(env, rootless), "engine", "runtime");
   if (configured) return configured;
   return whichFn("crun") ? "crun" : "runc";
@@ -105,7 +111,8 @@ export function podmanHostFindings(ctx: PodmanHostContext): Finding[] {
   const conf = containersConfFiles(ctx.env, ctx.rootless);
   if (!ctx.rootless && !hasCapability(CAP_SYS_RESOURCE) && !tomlSetting(conf, "containers", "default_ulimits")) {
     out.push({
-      problem: "this machine has no CAP_SYS_RESOURCE, so rootful podman's default open-file limit (1048576) fails: `setrlimit RLIMIT_NOFILE: Operation not permitted`",
+      problem:
+        "this machine has no CAP_SYS_RESOURCE, so rootful podman's default open-file limit (1048576) fails: `setrlimit RLIMIT_NOFILE: Operation not permitted`",
       fix: 'in /etc/containers/containers.conf: [containers] default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"] (scripts/setup-host.sh writes it)',
     });
   }
@@ -117,7 +124,10 @@ export function podmanHostFindings(ctx: PodmanHostContext): Finding[] {
       fix: 'set [engine] runtime = "runc" in containers.conf, or move the controller to v1: mkdir /sys/fs/cgroup/hugetlb && mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb',
     });
   }
-  if (!existsSync("/run/systemd/system") && (tomlSetting(conf, "engine", "cgroup_manager") ?? "systemd") === "systemd") {
+  if (
+    !existsSync("/run/systemd/system") &&
+    (tomlSetting(conf, "engine", "cgroup_manager") ?? "systemd") === "systemd"
+  ) {
     out.push({
       problem: "no systemd on this machine, but podman's cgroup manager is systemd",
       fix: 'set [engine] cgroup_manager = "cgroupfs" and events_logger = "file" in containers.conf',
@@ -137,17 +147,29 @@ export function podmanHostFindings(ctx: PodmanHostContext): Finding[] {
         fix: "chmod 0666 /dev/net/tun (as udev would), or use --network host",
       });
     }
-    if (tomlSetting(storageConfFiles(ctx.env, true), "storage.options.overlay", "mount_program") && !usable("/dev/fuse")) {
-      out.push({ problem: "storage uses fuse-overlayfs but /dev/fuse is not usable by this user", fix: "chmod 0666 /dev/fuse" });
+    if (
+      tomlSetting(storageConfFiles(ctx.env, true), "storage.options.overlay", "mount_program") &&
+      !usable("/dev/fuse")
+    ) {
+      out.push({
+        problem: "storage uses fuse-overlayfs but /dev/fuse is not usable by this user",
+        fix: "chmod 0666 /dev/fuse",
+      });
     }
     if (!ctx.which("newuidmap") || !ctx.which("newgidmap")) {
-      out.push({ problem: "newuidmap/newgidmap are missing: rootless podman cannot map the user's subordinate IDs", fix: "apt-get install uidmap (dnf install shadow-utils)" });
+      out.push({
+        problem: "newuidmap/newgidmap are missing: rootless podman cannot map the user's subordinate IDs",
+        fix: "apt-get install uidmap (dnf install shadow-utils)",
+      });
     }
   }
   const mountinfo = safeRead("/proc/self/mountinfo");
   const rootLine = mountinfo?.split("\n").find((l) => l.split(" ")[4] === "/");
   if (ctx.rootless && rootLine && !/ shared:\d+/.test(rootLine)) {
-    out.push({ problem: '"/" is not a shared mount: podman warns on every rootless run', fix: "mount --make-rshared /" });
+    out.push({
+      problem: '"/" is not a shared mount: podman warns on every rootless run',
+      fix: "mount --make-rshared /",
+    });
   }
   return out;
 }

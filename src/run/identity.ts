@@ -58,7 +58,8 @@ export function parseIdOutput(text: string): IdOutput {
   const g = one("gid");
   const groupsText = /(?:^|\s)groups=(.*?)(?:\s+context=.*)?$/.exec(t)?.[1] ?? "";
   const groups: GroupRef[] = [];
-  for (const m of groupsText.matchAll(/(\d+)(?:\(([^)]*)\))?(?:,|$)/g)) groups.push(m[2] === undefined ? { gid: Number(m[1]) } : { gid: Number(m[1]), name: m[2] });
+  for (const m of groupsText.matchAll(/(\d+)(?:\(([^)]*)\))?(?:,|$)/g))
+    groups.push(m[2] === undefined ? { gid: Number(m[1]) } : { gid: Number(m[1]), name: m[2] });
   const out: IdOutput = { uid: u.gid, gid: g.gid, groups };
   if (u.name !== undefined) out.user = u.name;
   if (g.name !== undefined) out.group = g.name;
@@ -126,7 +127,8 @@ export function withGroupNames(id: Identity): Identity {
   if (!out) return id;
   const names = new Map(out.groups.map((g) => [g.gid, g.name]));
   if (out.group !== undefined) names.set(out.gid, out.group);
-  const named = (g: GroupRef): GroupRef => (g.name === undefined && names.get(g.gid) !== undefined ? { gid: g.gid, name: names.get(g.gid)! } : g);
+  const named = (g: GroupRef): GroupRef =>
+    g.name === undefined && names.get(g.gid) !== undefined ? { gid: g.gid, name: names.get(g.gid)! } : g;
   const copy: Identity = { ...id, groups: id.groups.map(named) };
   const primary = id.group ?? names.get(id.gid);
   if (primary !== undefined) copy.group = primary;
@@ -136,7 +138,10 @@ export function withGroupNames(id: Identity): Identity {
 function sudoIdentity(env: NodeJS.ProcessEnv, uid: number): Identity {
   const name = env.SUDO_USER;
   const id = runId(name ? [name] : [String(uid)]);
-  if (!id) throw new TantalusError(`running under sudo as uid ${uid}${name ? ` (${name})` : ""}, but \`id\` does not know that user`);
+  if (!id)
+    throw new TantalusError(
+      `running under sudo as uid ${uid}${name ? ` (${name})` : ""}, but \`id\` does not know that user`,
+    );
   const user = id.user ?? name ?? String(uid);
   const pw = passwdEntry(user);
   const gid = env.SUDO_GID && /^\d+$/.test(env.SUDO_GID) ? Number(env.SUDO_GID) : id.gid;

@@ -9,7 +9,14 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { ImageOutOfDateError, TantalusError } from "../errors.js";
 import { DigestMismatchError } from "../image/digest.js";
-import { BlobNotFoundError, OciStore, StoreAnnotation, defaultWorkflowOf, isReadOnlyStore, repairHint } from "../image/layout/store.js";
+import {
+  BlobNotFoundError,
+  OciStore,
+  StoreAnnotation,
+  defaultWorkflowOf,
+  isReadOnlyStore,
+  repairHint,
+} from "../image/layout/store.js";
 import { Annotation, type Descriptor } from "../image/types.js";
 import type { WorkflowImage } from "./runtimes/types.js";
 
@@ -20,7 +27,11 @@ import type { WorkflowImage } from "./runtimes/types.js";
  * it returns the tag when the image is current, else undefined.
  */
 export interface ImageBuilder {
-  ensureBuilt(workflow: string, store: OciStore, opts: { noBuild: boolean; log: (line: string) => void }): Promise<{ tag: string; built: boolean } | undefined>;
+  ensureBuilt(
+    workflow: string,
+    store: OciStore,
+    opts: { noBuild: boolean; log: (line: string) => void },
+  ): Promise<{ tag: string; built: boolean } | undefined>;
 }
 
 export interface ImageSource {
@@ -69,7 +80,11 @@ async function openStore(dir: string, write: boolean): Promise<OciStore | undefi
   return OciStore.open(dir, write ? {} : { readOnly: true });
 }
 
-export async function ensureImage(source: ImageSource, workflow: string, opts: EnsureImageOptions = {}): Promise<WorkflowImage> {
+export async function ensureImage(
+  source: ImageSource,
+  workflow: string,
+  opts: EnsureImageOptions = {},
+): Promise<WorkflowImage> {
   const log = opts.log ?? (() => undefined);
   // A dry run builds a stale image as a real run would: the command line it prints names the image that would run.
   const noBuild = opts.noBuild === true;
@@ -91,11 +106,16 @@ export async function ensureImage(source: ImageSource, workflow: string, opts: E
       if (!(sharedReadOnly && !noBuild && e instanceof ImageOutOfDateError)) throw e;
     }
     if (tag === undefined && opts.noBuild) {
-      throw new TantalusError(`the image of workflow ${workflow} is missing or out of date, and --no-build forbids building it (run \`tantalus build ${workflow}\`)`);
+      throw new TantalusError(
+        `the image of workflow ${workflow} is missing or out of date, and --no-build forbids building it (run \`tantalus build ${workflow}\`)`,
+      );
     }
     if (tag === undefined && sharedReadOnly) {
       tag = await findWorkflowImage(store, workflow);
-      if (tag !== undefined) log(`note: the store ${source.storeDir} is read-only here and its ${workflow} image is older than the configuration: running it as built (the host that writes the store rebuilds it)`);
+      if (tag !== undefined)
+        log(
+          `note: the store ${source.storeDir} is read-only here and its ${workflow} image is older than the configuration: running it as built (the host that writes the store rebuilds it)`,
+        );
     }
   }
   store ??= await openStore(source.storeDir, false);
@@ -107,7 +127,9 @@ export async function ensureImage(source: ImageSource, workflow: string, opts: E
   if (tag === undefined || !store) {
     const where = store ? `the store ${source.storeDir}` : `${source.storeDir} (no store there yet)`;
     const pull = source.registry ? "" : " or configure a registry to pull from";
-    throw new TantalusError(`no image of workflow ${workflow} in ${where}: build it with \`tantalus build ${workflow}\`${pull}`);
+    throw new TantalusError(
+      `no image of workflow ${workflow} in ${where}: build it with \`tantalus build ${workflow}\`${pull}`,
+    );
   }
   return { workflow, store, ref: tag, image: await resolveOrExplain(store, tag, workflow) };
 }
@@ -119,7 +141,9 @@ async function resolveOrExplain(store: OciStore, ref: string, workflow: string) 
   } catch (e) {
     if (!(e instanceof DigestMismatchError || e instanceof BlobNotFoundError)) throw e;
     const d = await store.resolve(ref).catch(() => undefined);
-    throw new TantalusError(`the image ${ref} in ${store.dir} cannot be used: ${e.message}; ${repairHint(d?.annotations ?? {}, workflow)}`);
+    throw new TantalusError(
+      `the image ${ref} in ${store.dir} cannot be used: ${e.message}; ${repairHint(d?.annotations ?? {}, workflow)}`,
+    );
   }
 }
 
@@ -139,7 +163,12 @@ export async function brokenImageError(image: WorkflowImage): Promise<TantalusEr
 }
 
 /** Pull `<registry>/<workflow>:latest` into the store and tag it `<workflow>:latest`. */
-export async function pullWorkflowImage(store: OciStore, source: ImageSource, workflow: string, log: (line: string) => void): Promise<string> {
+export async function pullWorkflowImage(
+  store: OciStore,
+  source: ImageSource,
+  workflow: string,
+  log: (line: string) => void,
+): Promise<string> {
   const { pullImage } = await import("../image/remote/pull.js");
   const remote = `${source.registry!.replace(/\/+$/, "")}/${workflow.toLowerCase()}:latest`;
   log(`pulling ${remote} into ${store.dir}`);
@@ -156,6 +185,10 @@ export async function pullWorkflowImage(store: OciStore, source: ImageSource, wo
   const manifest = await store.putBlob(pulled.manifestBytes, { digest: pulled.manifestDigest });
   const tag = `${workflow}:latest`;
   // Marked as pulled, as `tantalus pull` marks its tags: gc --keep leaves it to the user.
-  await store.tag(tag, { mediaType: pulled.mediaType, digest: manifest.digest, size: manifest.size }, { [StoreAnnotation.Workflow]: workflow, [StoreAnnotation.Pulled]: remote });
+  await store.tag(
+    tag,
+    { mediaType: pulled.mediaType, digest: manifest.digest, size: manifest.size },
+    { [StoreAnnotation.Workflow]: workflow, [StoreAnnotation.Pulled]: remote },
+  );
   return tag;
 }

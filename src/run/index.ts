@@ -1,14 +1,47 @@
 // Running workflows: the image's entrypoint, the runtimes, the launch plan, `tantalus run` and `tantalus doctor`.
 export * from "./entrypoint.js";
-export { runWorkflow, prepareRun, launch, exitStatus, type RunOptions, type PreparedRun, type LaunchOptions } from "./run.js";
-export { ensureImage, findWorkflowImage, pullWorkflowImage, type ImageBuilder, type ImageSource, type EnsureImageOptions } from "./image.js";
+export {
+  runWorkflow,
+  prepareRun,
+  launch,
+  exitStatus,
+  type RunOptions,
+  type PreparedRun,
+  type LaunchOptions,
+} from "./run.js";
+export {
+  ensureImage,
+  findWorkflowImage,
+  pullWorkflowImage,
+  type ImageBuilder,
+  type ImageSource,
+  type EnsureImageOptions,
+} from "./image.js";
 export { buildLaunchPlan, planGpu, type PlanInput } from "./plan.js";
-export { defaultRunSettings, applyFlags, parseRuntime, parseNetwork, parseGpu, GPU_MODES, type RunSettings, type RunFlags, type GpuMode } from "./settings.js";
+export {
+  defaultRunSettings,
+  applyFlags,
+  parseRuntime,
+  parseNetwork,
+  parseGpu,
+  GPU_MODES,
+  type RunSettings,
+  type RunFlags,
+  type GpuMode,
+} from "./settings.js";
 export { settingsFromConfig, loadRunConfig, type RunConfig } from "./config.js";
 export { currentIdentity, withGroupNames, parseIdOutput, type Identity, type GroupRef } from "./identity.js";
 export { parseVolume, finalizeMounts, containerPathOf, type Mount } from "./mounts.js";
 export { DEFAULT_PASSTHROUGH, LICENCE_VARIABLES, selectPassthrough, licenceHosts } from "./passthrough.js";
-export { planDisplay, parseDisplay, parseXauthority, serializeXauthority, cookiesForDisplay, type DisplayPlan, type XauthEntry } from "./display.js";
+export {
+  planDisplay,
+  parseDisplay,
+  parseXauthority,
+  serializeXauthority,
+  cookiesForDisplay,
+  type DisplayPlan,
+  type XauthEntry,
+} from "./display.js";
 export { detectGpu, hasNvidiaGpu, type GpuInfo } from "./gpu.js";
 export { unpackImage, ensureMountPoint } from "./unpack.js";
 export { mergePasswd, mergeGroup, imageAccountFiles, accountFilesFor, type AccountFiles } from "./passwd.js";

@@ -18,8 +18,11 @@ export interface LayerMember {
   stream: Readable;
 }
 
-
-export async function forEachLayerMember(store: OciStore, layer: Descriptor, fn: (m: LayerMember) => Promise<void>): Promise<void> {
+export async function forEachLayerMember(
+  store: OciStore,
+  layer: Descriptor,
+  fn: (m: LayerMember) => Promise<void>,
+): Promise<void> {
   const compression = layerCompression(layer.mediaType);
   if (!compression) throw new TantalusError(`layer ${layer.digest} has media type ${layer.mediaType}, not a tar layer`);
   const blob = await store.openBlob(layer.digest, { size: layer.size });
@@ -27,14 +30,18 @@ export async function forEachLayerMember(store: OciStore, layer: Descriptor, fn:
   const extract = tar.extract();
   blob.on("error", (e) => decompress.destroy(e));
   decompress.on("error", (e) => extract.destroy(e));
-  blob.pipe(decompress).pipe(extract as unknown as NodeJS.WritableStream);
+  blob.pipe(decompress).pipe(extract);
   // What broke the archive, rather than "Stream was destroyed" from the member being read when it broke.
   let broken: Error | undefined;
   extract.on("error", (e: Error) => (broken ??= e));
   try {
     for await (const entry of extract) {
       try {
-        await fn({ name: checkMemberName(entry.header.name, `layer ${layer.digest}`), header: entry.header, stream: entry as unknown as Readable });
+        await fn({
+          name: checkMemberName(entry.header.name, `layer ${layer.digest}`),
+          header: entry.header,
+          stream: entry as unknown as Readable,
+        });
       } finally {
         entry.resume();
       }
@@ -42,7 +49,11 @@ export async function forEachLayerMember(store: OciStore, layer: Descriptor, fn:
   } catch (e) {
     blob.destroy();
     if (e instanceof TantalusError) throw e;
-    throw new TantalusError(broken ? `layer ${layer.digest}: not a readable tar archive: ${broken.message}` : `layer ${layer.digest}: ${(e as Error).message}`);
+    throw new TantalusError(
+      broken
+        ? `layer ${layer.digest}: not a readable tar archive: ${broken.message}`
+        : `layer ${layer.digest}: ${(e as Error).message}`,
+    );
   }
 }
 

@@ -29,7 +29,8 @@ export function parseVolume(spec: string, cwd: string = process.cwd()): Mount {
   }
   const source = resolve(cwd, parts[0]!);
   const target = parts[1] ?? source;
-  if (!isAbsolute(target)) throw new UsageError(`-v ${JSON.stringify(spec)}: the container path ${JSON.stringify(target)} must be absolute`);
+  if (!isAbsolute(target))
+    throw new UsageError(`-v ${JSON.stringify(spec)}: the container path ${JSON.stringify(target)} must be absolute`);
   return { source, target: posix.normalize(target), readOnly };
 }
 

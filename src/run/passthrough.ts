@@ -26,7 +26,19 @@ export const TERMINAL_VARIABLES = ["TERM", "COLORTERM", "TZ"] as const;
 export const DEFAULT_PASSTHROUGH: readonly string[] = [...LICENCE_VARIABLES, ...TERMINAL_VARIABLES];
 
 /** Variables that describe the host or its identity, never passed from the host by a pattern (the plan sets them itself). */
-const NEVER_BY_PATTERN = new Set(["PATH", "HOME", "USER", "LOGNAME", "SHELL", "PWD", "OLDPWD", "LD_LIBRARY_PATH", "LD_PRELOAD", "HOSTNAME", "TANTALUS_WORKFLOW"]);
+const NEVER_BY_PATTERN = new Set([
+  "PATH",
+  "HOME",
+  "USER",
+  "LOGNAME",
+  "SHELL",
+  "PWD",
+  "OLDPWD",
+  "LD_LIBRARY_PATH",
+  "LD_PRELOAD",
+  "HOSTNAME",
+  "TANTALUS_WORKFLOW",
+]);
 
 function globToRegExp(glob: string): RegExp {
   return new RegExp("^" + glob.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*") + "$");

@@ -51,7 +51,11 @@ async function layerFacts(store: OciStore, image: ResolvedImage, index: number, 
 }
 
 /** The image's /etc/passwd and /etc/group (undefined when it has none). */
-export async function imageAccountFiles(store: OciStore, image: ResolvedImage, cacheDir: string): Promise<{ passwd?: string; group?: string }> {
+export async function imageAccountFiles(
+  store: OciStore,
+  image: ResolvedImage,
+  cacheDir: string,
+): Promise<{ passwd?: string; group?: string }> {
   const found: Partial<Record<EtcFile, string | null>> = {};
   for (let i = image.manifest.layers.length - 1; i >= 0 && FILES.some((f) => found[f] === undefined); i--) {
     const facts = await layerFacts(store, image, i, cacheDir);
@@ -123,7 +127,12 @@ export interface AccountFiles {
 }
 
 /** Generated files for this image and user, written once into the cache and reused. */
-export async function accountFilesFor(store: OciStore, image: ResolvedImage, id: Identity, cacheDir: string): Promise<AccountFiles> {
+export async function accountFilesFor(
+  store: OciStore,
+  image: ResolvedImage,
+  id: Identity,
+  cacheDir: string,
+): Promise<AccountFiles> {
   const key = createHash("sha256")
     .update(JSON.stringify([image.manifestDescriptor.digest, id.uid, id.gid, id.user, id.group, id.home, id.groups]))
     .digest("hex")

@@ -43,7 +43,12 @@ async function systemResolve(host: string): Promise<string | undefined> {
 }
 
 /** GPU flags for this runtime: "auto" uses what works, "all" insists and says what is missing. */
-export function planGpu(mode: RunSettings["gpu"], gpu: GpuInfo, runtime: RuntimeInfo, notes: string[]): LaunchPlan["gpu"] {
+export function planGpu(
+  mode: RunSettings["gpu"],
+  gpu: GpuInfo,
+  runtime: RuntimeInfo,
+  notes: string[],
+): LaunchPlan["gpu"] {
   if (mode === "none") return { nvidia: false };
   const out: LaunchPlan["gpu"] = { nvidia: false };
   if (gpu.dri && (runtime.name === "podman" || runtime.name === "docker")) out.dri = gpu.dri;
@@ -51,10 +56,13 @@ export function planGpu(mode: RunSettings["gpu"], gpu: GpuInfo, runtime: Runtime
   let missing: string | undefined;
   switch (runtime.name) {
     case "podman":
-      if (!gpu.cdiAll) missing = "podman needs a CDI spec for nvidia.com/gpu=all: nvidia-ctk cdi generate --output=/etc/cdi/nvidia.yaml (NVIDIA Container Toolkit ≥ 1.12)";
+      if (!gpu.cdiAll)
+        missing =
+          "podman needs a CDI spec for nvidia.com/gpu=all: nvidia-ctk cdi generate --output=/etc/cdi/nvidia.yaml (NVIDIA Container Toolkit ≥ 1.12)";
       break;
     case "docker":
-      if (!gpu.containerToolkit) missing = "docker --gpus needs the NVIDIA Container Toolkit (nvidia-container-toolkit), then restart dockerd";
+      if (!gpu.containerToolkit)
+        missing = "docker --gpus needs the NVIDIA Container Toolkit (nvidia-container-toolkit), then restart dockerd";
       break;
     case "apptainer":
       break;
@@ -76,7 +84,9 @@ export async function buildLaunchPlan(input: PlanInput): Promise<LaunchPlan> {
   const notes: string[] = [];
   const onceNotes: LaunchPlan["onceNotes"] = [];
   const hostNetwork = settings.network === "host";
-  const display = settings.display ? planDisplay({ env: input.env, home: id.home, uid: id.uid, cacheDir: input.cacheDir, hostNetwork }) : undefined;
+  const display = settings.display
+    ? planDisplay({ env: input.env, home: id.home, uid: id.uid, cacheDir: input.cacheDir, hostNetwork })
+    : undefined;
   if (display) notes.push(...display.notes);
 
   const wanted: Mount[] = [];
@@ -88,7 +98,10 @@ export async function buildLaunchPlan(input: PlanInput): Promise<LaunchPlan> {
   let workdir = containerPathOf(input.cwd, mounts);
   if (workdir === undefined) {
     workdir = mounts.some((m) => m.target === id.home) ? id.home : "/";
-    onceNotes.push({ key: "workdir-not-mounted", note: `the working directory ${input.cwd} is not mounted in the container: starting in ${workdir}` });
+    onceNotes.push({
+      key: "workdir-not-mounted",
+      note: `the working directory ${input.cwd} is not mounted in the container: starting in ${workdir}`,
+    });
   }
 
   const env: Array<[string, string]> = [

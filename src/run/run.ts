@@ -101,7 +101,12 @@ export async function prepareRun(opts: RunOptions): Promise<PreparedRun> {
   // `--gpu all` on a machine without one fails here, before the image is built or copied into the runtime.
   const gpu = detectGpu(env);
   planGpu(opts.settings.gpu, gpu, info, []);
-  const image = await ensureImage(opts.source, opts.workflow, { tag: opts.tag, noBuild: opts.noBuild, readOnly: opts.dryRun, log });
+  const image = await ensureImage(opts.source, opts.workflow, {
+    tag: opts.tag,
+    noBuild: opts.noBuild,
+    readOnly: opts.dryRun,
+    log,
+  });
   let prepared: PreparedImage;
   try {
     prepared = await runtime.prepare(image, info, ctx);
@@ -138,7 +143,8 @@ export async function runWorkflow(opts: RunOptions): Promise<number> {
   const log = opts.log ?? defaultLog;
   const run = await prepareRun(opts);
   for (const note of run.plan.notes) log(`note: ${note}`);
-  for (const { key, note } of run.plan.onceNotes) if (opts.dryRun || firstTimeShown(run.cacheDir, opts.workflow, key)) log(`note: ${note}`);
+  for (const { key, note } of run.plan.onceNotes)
+    if (opts.dryRun || firstTimeShown(run.cacheDir, opts.workflow, key)) log(`note: ${note}`);
   if (opts.dryRun) {
     const out = opts.out ?? ((t: string) => void process.stdout.write(t));
     for (const step of run.prepared.steps) out(`# first: ${step}\n`);

@@ -73,7 +73,12 @@ export function parseGpu(s: string): GpuMode {
 }
 
 export function applyFlags(base: RunSettings, flags: RunFlags, cwd: string = process.cwd()): RunSettings {
-  const out: RunSettings = { ...base, mounts: [...base.mounts], env: [...base.env], passthrough: [...base.passthrough] };
+  const out: RunSettings = {
+    ...base,
+    mounts: [...base.mounts],
+    env: [...base.env],
+    passthrough: [...base.passthrough],
+  };
   if (flags.runtime !== undefined) out.runtime = parseRuntime(flags.runtime);
   if (flags.network !== undefined) out.network = parseNetwork(flags.network);
   if (flags.gpu !== undefined) out.gpu = parseGpu(flags.gpu);
@@ -82,7 +87,8 @@ export function applyFlags(base: RunSettings, flags: RunFlags, cwd: string = pro
   for (const e of flags.env ?? []) {
     const eq = e.indexOf("=");
     const name = eq < 0 ? e : e.slice(0, eq);
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new UsageError(`-e ${JSON.stringify(e)}: expected NAME or NAME=VALUE`);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+      throw new UsageError(`-e ${JSON.stringify(e)}: expected NAME or NAME=VALUE`);
     if (eq < 0) out.passthrough.push(name);
     else out.env.push([name, e.slice(eq + 1)]);
   }

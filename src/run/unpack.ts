@@ -156,7 +156,12 @@ export async function unpackImage(store: OciStore, image: ResolvedImage, dest: s
   }
 }
 
-async function applyLayer(store: OciStore, layer: ResolvedImage["manifest"]["layers"][number], tree: Tree, stats: UnpackStats): Promise<void> {
+async function applyLayer(
+  store: OciStore,
+  layer: ResolvedImage["manifest"]["layers"][number],
+  tree: Tree,
+  stats: UnpackStats,
+): Promise<void> {
   const added = new Set<string>();
   const archive = `layer ${layer.digest}`;
   await forEachLayerMember(store, layer, async ({ name, header, stream }) => {
@@ -165,7 +170,8 @@ async function applyLayer(store: OciStore, layer: ResolvedImage["manifest"]["lay
     if (whiteout) {
       if (whiteout.kind === "aufs-metadata") return;
       const dir = tree.resolve(whiteout.dir, true);
-      if (dir !== tree.root && !dir.startsWith(tree.root + "/")) throw new TantalusError(`${archive}: member ${JSON.stringify(header.name)} resolves outside the image`);
+      if (dir !== tree.root && !dir.startsWith(tree.root + "/"))
+        throw new TantalusError(`${archive}: member ${JSON.stringify(header.name)} resolves outside the image`);
       if (whiteout.kind === "opaque") {
         for (const child of await readdir(dir).catch(() => [] as string[])) {
           const p = join(dir, child);
@@ -178,7 +184,8 @@ async function applyLayer(store: OciStore, layer: ResolvedImage["manifest"]["lay
       return;
     }
     const path = tree.place(name);
-    if (!path.startsWith(tree.root + "/")) throw new TantalusError(`${archive}: member ${JSON.stringify(header.name)} resolves outside the image`);
+    if (!path.startsWith(tree.root + "/"))
+      throw new TantalusError(`${archive}: member ${JSON.stringify(header.name)} resolves outside the image`);
     const mode = (header.mode ?? 0o644) & SAFE_MODE_BITS;
     const st = await existing(path);
     const replace = async () => {
@@ -219,7 +226,9 @@ async function applyLayer(store: OciStore, layer: ResolvedImage["manifest"]["lay
         const target = tree.place(checkLinkTarget(header.linkname ?? "", header.name, archive));
         const tst = target.startsWith(tree.root + "/") ? await existing(target) : undefined;
         if (!tst || tst.isDirectory()) {
-          throw new TantalusError(`${archive}: hard link ${JSON.stringify(header.name)} points to ${JSON.stringify(header.linkname)}, which is not a file earlier in the image`);
+          throw new TantalusError(
+            `${archive}: hard link ${JSON.stringify(header.name)} points to ${JSON.stringify(header.linkname)}, which is not a file earlier in the image`,
+          );
         }
         if (target === path) break; // a link to itself: already there
         await replace();

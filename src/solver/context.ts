@@ -116,7 +116,8 @@ export class FamilyState {
       if ((mask[i >>> 5]! & (1 << (i & 31))) === 0) continue;
       if (!this.visible(i)) continue;
       const broken = this.info.packages[i]!.broken;
-      if (broken) throw new BrokenPackageReachedError(this.info.packages[i]!, broken, Requirement.construct(this.name, range));
+      if (broken)
+        throw new BrokenPackageReachedError(this.info.packages[i]!, broken, Requirement.construct(this.name, range));
       const vs = this.variants(i);
       out.push(new Entry(i, vs, this.ctx.isKnownSorted(vs)));
     }
@@ -217,7 +218,8 @@ export class SolveContext {
   /** Rez `_get_variant_slice`: the visible packages of `name` in `range` (family must exist). */
   familyOrThrow(name: string): FamilyState {
     const f = this.family(name);
-    if (!f) throw new MissingFamilyError(`package family not found: ${name} (searched: ${this.searchedText()})`, name, []);
+    if (!f)
+      throw new MissingFamilyError(`package family not found: ${name} (searched: ${this.searchedText()})`, name, []);
     return f;
   }
 
@@ -225,9 +227,12 @@ export class SolveContext {
     let r = this.lateCache.get(pkg);
     if (r === undefined) {
       if (!this.lateHook) {
-        throw new InputError(`${pkg.qualifiedName}: 'requires' is a @late() function and no evaluator was given to run it`, {
-          file: pkg.file,
-        });
+        throw new InputError(
+          `${pkg.qualifiedName}: 'requires' is a @late() function and no evaluator was given to run it`,
+          {
+            file: pkg.file,
+          },
+        );
       }
       const strs = this.lateHook(pkg, { building: this.building, request: this.requestList.requirements });
       r = strs.map((s) => {
@@ -330,7 +335,10 @@ export class SolveContext {
       for (let i = 1; i < entries.length && inOrder; i++) if (entries[i]!.pkg > entries[i - 1]!.pkg) inOrder = false;
       return inOrder ? entries.slice() : [...entries].sort(latestFirst);
     }
-    const keyed = entries.map((e) => ({ e, k: versionSortKey(orderer, name, fam.info.packages[e.pkg]!.version, this.ordererFamilies) }));
+    const keyed = entries.map((e) => ({
+      e,
+      k: versionSortKey(orderer, name, fam.info.packages[e.pkg]!.version, this.ordererFamilies),
+    }));
     const arr = keyed.map((x) => x.e);
     pySortInPlace(
       arr,

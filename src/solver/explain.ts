@@ -33,7 +33,12 @@ export function explainFailure(reason: FailureReason, phase: Phase): SolveFailur
     return chain;
   };
   const chainsOfScope = (s: Scope): string[][] =>
-    s.origin.kind === "request" ? [] : s.origin.requesters.map((n) => byName.get(n)).filter((x): x is Scope => !!x).map(chainFrom);
+    s.origin.kind === "request"
+      ? []
+      : s.origin.requesters
+          .map((n) => byName.get(n))
+          .filter((x): x is Scope => !!x)
+          .map(chainFrom);
 
   const source = (req: Requirement, from: Provenance): RequirementSource => {
     if (from.kind === "request") return { requirement: req.toString(), requiredBy: [] };
@@ -56,12 +61,17 @@ export function explainFailure(reason: FailureReason, phase: Phase): SolveFailur
       const s = reason.reducedScope;
       const reductions = reason.reductions.map((r) => {
         const other = r.conflicting.scope;
-        const conflicting: RequirementSource = { requirement: requestOf(r.conflicting).toString(), requiredBy: chainsOfScope(other) };
+        const conflicting: RequirementSource = {
+          requirement: requestOf(r.conflicting).toString(),
+          requiredBy: chainsOfScope(other),
+        };
         return { variant: r.variant.str, dependency: r.dependency.toString(), conflicting };
       });
       const who = chainsOfScope(s);
       const whoText = who.length ? ` (required by ${who.map(chainText).join("; by ")})` : " (requested)";
-      const parts = reductions.map((r) => `${r.variant} requires ${r.dependency}, which conflicts with ${sourceText(r.conflicting)}`);
+      const parts = reductions.map(
+        (r) => `${r.variant} requires ${r.dependency}, which conflicts with ${sourceText(r.conflicting)}`,
+      );
       return {
         kind: "total-reduction",
         description,
@@ -72,7 +82,12 @@ export function explainFailure(reason: FailureReason, phase: Phase): SolveFailur
     case "cycle": {
       const p = reason.packages;
       const steps = p.map((x, i) => `${x} requires ${p[(i + 1) % p.length]}`);
-      return { kind: "cycle", description, explanation: `the packages depend on each other in a cycle: ${steps.join(", ")}`, cycle: [...p] };
+      return {
+        kind: "cycle",
+        description,
+        explanation: `the packages depend on each other in a cycle: ${steps.join(", ")}`,
+        cycle: [...p],
+      };
     }
   }
 }

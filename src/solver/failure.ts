@@ -62,7 +62,13 @@ export interface SolveFailure {
 
 /** What Rez records on a failed phase. */
 export type FailureReason =
-  | { type: "conflict"; dependency: Requirement; conflicting: Requirement; dependencyFrom: Provenance; conflictingFrom: Provenance }
+  | {
+      type: "conflict";
+      dependency: Requirement;
+      conflicting: Requirement;
+      dependencyFrom: Provenance;
+      conflictingFrom: Provenance;
+    }
   | { type: "reduction"; reductions: Reduction[]; reducedScope: Scope }
   | { type: "cycle"; packages: string[] };
 
@@ -70,7 +76,8 @@ export type FailureReason =
  * Where a requirement came from: the request, or the scopes whose common
  * dependency it is (by family name, looked up in the failing phase).
  */
-export type Provenance = { kind: "request" } | { kind: "scope"; scope: Scope } | { kind: "extracted"; requesters: readonly Scope[] };
+export type Provenance =
+  { kind: "request" } | { kind: "scope"; scope: Scope } | { kind: "extracted"; requesters: readonly Scope[] };
 
 export function reasonDescription(r: FailureReason): string {
   switch (r.type) {

@@ -151,13 +151,18 @@ export function parseFilterRule(text: string): FilterRule {
         return new TimestampRule(parseInt(ts, 10), family, label === "after");
       }
       default:
-        throw new InputError(`'${label}' is not a valid package filter type: expected glob, regex, range, before or after`, {
-          file: "package_filter",
-        });
+        throw new InputError(
+          `'${label}' is not a valid package filter type: expected glob, regex, range, before or after`,
+          {
+            file: "package_filter",
+          },
+        );
     }
   } catch (e) {
     if (e instanceof InputError) throw e;
-    throw new InputError(`error parsing package filter '${where}': ${(e as Error).message}`, { file: "package_filter" });
+    throw new InputError(`error parsing package filter '${where}': ${(e as Error).message}`, {
+      file: "package_filter",
+    });
   }
 }
 
@@ -235,7 +240,9 @@ function firstMatch(rules: FilterRule[] | undefined, pkg: Package): FilterRule |
 export class PackageFilterList {
   private filters: PackageFilter[] = [];
 
-  static fromPod(data: ReadonlyArray<{ excludes?: string[] | string; includes?: string[] | string }>): PackageFilterList {
+  static fromPod(
+    data: ReadonlyArray<{ excludes?: string[] | string; includes?: string[] | string }>,
+  ): PackageFilterList {
     const list = new PackageFilterList();
     for (const d of data) list.addFilter(PackageFilter.fromPod(d));
     return list;

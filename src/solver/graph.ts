@@ -106,7 +106,9 @@ function reachability(g: FamilyGraph, index: ReadonlyMap<string, number>): Uint3
   const n = g.nodes.length;
   const words = (n + 31) >>> 5;
   const reach: Array<Uint32Array | undefined> = new Array(n);
-  const succ = g.nodes.map((name) => (g.edges.get(name) ?? []).map((t) => index.get(t)).filter((t): t is number => t !== undefined));
+  const succ = g.nodes.map((name) =>
+    (g.edges.get(name) ?? []).map((t) => index.get(t)).filter((t): t is number => t !== undefined),
+  );
   // iterative post-order DFS: a node's set is its successors' sets plus itself
   for (let root = 0; root < n; root++) {
     if (reach[root]) continue;

@@ -126,7 +126,9 @@ export class InternalConflictError extends Error {
     readonly first: Requirement,
     readonly second: Requirement,
   ) {
-    super(`The package ${variant.str} has an internal requirements conflict: ${first.toString()} <--!--> ${second.toString()}`);
+    super(
+      `The package ${variant.str} has an internal requirements conflict: ${first.toString()} <--!--> ${second.toString()}`,
+    );
   }
 }
 

@@ -179,7 +179,9 @@ export class PerFamilyOrder extends PackageOrderer {
       groups.set(o, g);
     }
     const orderers = [...groups].map(([o, fams]) => ({ ...o.toPod(), packages: fams.sort() }));
-    return this.defaultOrder ? { type: this.type, orderers, default_order: this.defaultOrder.toPod() } : { type: this.type, orderers };
+    return this.defaultOrder
+      ? { type: this.type, orderers, default_order: this.defaultOrder.toPod() }
+      : { type: this.type, orderers };
   }
 }
 
@@ -202,7 +204,9 @@ export class OrdererList {
       for (const p of o.packages) if (!this.byPackage.has(p)) this.byPackage.set(p, o);
     }
     const raises = (o: PackageOrderer): boolean =>
-      o instanceof TimestampOrder || (o instanceof PerFamilyOrder && ([...o.orderDict.values()].some(raises) || (o.defaultOrder !== null && raises(o.defaultOrder))));
+      o instanceof TimestampOrder ||
+      (o instanceof PerFamilyOrder &&
+        ([...o.orderDict.values()].some(raises) || (o.defaultOrder !== null && raises(o.defaultOrder))));
     this.keysCanRaise = orderers.some(raises);
   }
 
@@ -219,14 +223,24 @@ export class OrdererList {
 }
 
 /** Rez's `sort_key(name, version)`: the orderer's key, falling back to the version. */
-export function versionSortKey(orderer: PackageOrderer, name: string, version: Version, families: OrdererFamilies): Fallback {
+export function versionSortKey(
+  orderer: PackageOrderer,
+  name: string,
+  version: Version,
+  families: OrdererFamilies,
+): Fallback {
   return new Fallback(orderer.keyOf(name, version, families), version);
 }
 
 const rangeKeys = new WeakMap<PackageOrderer, WeakMap<VersionRange, Map<string, PyValue>>>();
 
 /** Rez's `sort_key(name, range)`: per bound, ((key(lower), -2|-1), (key(upper), 2|1)); `0` for no range. */
-export function rangeSortKey(orderer: PackageOrderer, name: string, range: VersionRange | null, families: OrdererFamilies): PyValue {
+export function rangeSortKey(
+  orderer: PackageOrderer,
+  name: string,
+  range: VersionRange | null,
+  families: OrdererFamilies,
+): PyValue {
   if (range === null) return 0;
   let byRange = rangeKeys.get(orderer);
   if (byRange === undefined) {
@@ -246,7 +260,12 @@ export function rangeSortKey(orderer: PackageOrderer, name: string, range: Versi
   return key;
 }
 
-function computeRangeSortKey(orderer: PackageOrderer, name: string, range: VersionRange, families: OrdererFamilies): PyValue {
+function computeRangeSortKey(
+  orderer: PackageOrderer,
+  name: string,
+  range: VersionRange,
+  families: OrdererFamilies,
+): PyValue {
   return range.bounds.map((b: Bound) => [
     [versionSortKey(orderer, name, b.lower, families), b.lowerInclusive ? -2 : -1],
     [versionSortKey(orderer, name, b.upper, families), b.upperInclusive ? 2 : 1],
@@ -270,15 +289,18 @@ export function ordererFromPod(data: unknown, where = "orderer"): PackageOrderer
   const packages = d.packages as string[] | string | undefined;
   switch (d.type) {
     case "sorted":
-      if (typeof d.descending !== "boolean") throw new InputError(`${where}: 'sorted' needs 'descending: true|false'`, { file: where });
+      if (typeof d.descending !== "boolean")
+        throw new InputError(`${where}: 'sorted' needs 'descending: true|false'`, { file: where });
       return new SortedOrder(d.descending, packages);
     case "no_order":
       return new NullOrder(packages);
     case "version_split":
-      if (typeof d.first_version !== "string") throw new InputError(`${where}: 'version_split' needs 'first_version'`, { file: where });
+      if (typeof d.first_version !== "string")
+        throw new InputError(`${where}: 'version_split' needs 'first_version'`, { file: where });
       return new VersionSplitOrder(Version.parse(d.first_version), packages);
     case "soft_timestamp":
-      if (typeof d.timestamp !== "number") throw new InputError(`${where}: 'soft_timestamp' needs a numeric 'timestamp'`, { file: where });
+      if (typeof d.timestamp !== "number")
+        throw new InputError(`${where}: 'soft_timestamp' needs a numeric 'timestamp'`, { file: where });
       return new TimestampOrder(d.timestamp, typeof d.rank === "number" ? d.rank : 0, packages);
     case "per_family": {
       if (!Array.isArray(d.orderers)) throw new InputError(`${where}: 'per_family' needs 'orderers'`, { file: where });
@@ -295,8 +317,11 @@ export function ordererFromPod(data: unknown, where = "orderer"): PackageOrderer
       return new PerFamilyOrder(dict, def);
     }
     default:
-      throw new InputError(`${where}: unknown orderer type '${String(d.type)}': expected sorted, version_split, soft_timestamp, per_family or no_order`, {
-        file: where,
-      });
+      throw new InputError(
+        `${where}: unknown orderer type '${String(d.type)}': expected sorted, version_split, soft_timestamp, per_family or no_order`,
+        {
+          file: where,
+        },
+      );
   }
 }

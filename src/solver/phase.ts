@@ -160,8 +160,10 @@ export class Phase {
                 requesters,
               );
             }
-            if (e instanceof MissingVersionError) throw new MissingVersionError(e.requirement, from.requesters.map(labelOf));
-            if (e instanceof BrokenPackageReachedError) throw new BrokenPackageReachedError(e.pkg, e.failure, e.requirement, from.requesters.map(labelOf));
+            if (e instanceof MissingVersionError)
+              throw new MissingVersionError(e.requirement, from.requesters.map(labelOf));
+            if (e instanceof BrokenPackageReachedError)
+              throw new BrokenPackageReachedError(e.pkg, e.failure, e.requirement, from.requesters.map(labelOf));
             throw e;
           }
           if (!ownIndex) {
@@ -204,7 +206,10 @@ export class Phase {
       const first = this.scopes as Scope[];
       first[i] = s.withSlice(a);
       next[i] = s.withSlice(b);
-      return [new Phase(first, PhaseStatus.Pending, [i], null, this.index, i), new Phase(next, PhaseStatus.Pending, [i], null, this.index, i)];
+      return [
+        new Phase(first, PhaseStatus.Pending, [i], null, this.index, i),
+        new Phase(next, PhaseStatus.Pending, [i], null, this.index, i),
+      ];
     }
     throw new Error("unexpected solver state: an exhausted phase has no scope to split");
   }
@@ -266,7 +271,11 @@ export function labelOf(s: Scope): string {
   return `${s.name} (${versions.length} versions)`;
 }
 
-function requestersOf(name: string, extracted: readonly Requirement[], extractedBy: readonly Scope[]): Provenance & { kind: "extracted" } {
+function requestersOf(
+  name: string,
+  extracted: readonly Requirement[],
+  extractedBy: readonly Scope[],
+): Provenance & { kind: "extracted" } {
   const requesters: Scope[] = [];
   for (let i = 0; i < extracted.length; i++) if (extracted[i]!.name === name) requesters.push(extractedBy[i]!);
   return { kind: "extracted", requesters };
@@ -467,4 +476,3 @@ export class ScopeIndex {
     this.own!.set(name, i);
   }
 }
-

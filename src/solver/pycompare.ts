@@ -54,7 +54,10 @@ function typeName(v: PyValue): string {
 }
 
 function unsupported(op: string, a: PyValue, b: PyValue): PyCompareError {
-  return new PyCompareError(`'${op}' not supported between instances of '${typeName(a)}' and '${typeName(b)}'`, "TypeError");
+  return new PyCompareError(
+    `'${op}' not supported between instances of '${typeName(a)}' and '${typeName(b)}'`,
+    "TypeError",
+  );
 }
 
 function noTokens(b: PyValue): PyCompareError {
@@ -86,7 +89,7 @@ export function pyEq(a: PyValue, b: PyValue): boolean {
     return pyEq(a.main, b.main);
   }
   if (!Array.isArray(b) || b.length !== a.length) return false;
-  for (let i = 0; i < a.length; i++) if (!pyEq(a[i]!, b[i]!)) return false;
+  for (let i = 0; i < a.length; i++) if (!pyEq(a[i]!, b[i])) return false;
   return true;
 }
 
@@ -121,7 +124,7 @@ export function pyLt(a: PyValue, b: PyValue): boolean {
   if (!Array.isArray(b)) return reflectedGt(b, a, "<");
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) {
-    if (!pyEq(a[i]!, b[i]!)) return pyLt(a[i]!, b[i]!);
+    if (!pyEq(a[i]!, b[i])) return pyLt(a[i]!, b[i]);
   }
   return a.length < b.length;
 }

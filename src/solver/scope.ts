@@ -13,7 +13,8 @@ export interface Reduction {
 }
 
 /** What a scope asks of other scopes when they are reduced by it. */
-export type ScopeRequest = { kind: "versions"; scope: Scope } | { kind: "requirement"; requirement: Requirement; scope: Scope };
+export type ScopeRequest =
+  { kind: "versions"; scope: Scope } | { kind: "requirement"; requirement: Requirement; scope: Scope };
 
 /**
  * What only depends on which variants a slice holds. A slice made from another
@@ -192,7 +193,10 @@ export class Slice {
   get request(): Requirement {
     const f = this.facts;
     if (f.request === null) {
-      f.request = Requirement.construct(this.name, VersionRange.fromVersions(this.entries.map((e) => this.fam.info.packages[e.pkg]!.version)));
+      f.request = Requirement.construct(
+        this.name,
+        VersionRange.fromVersions(this.entries.map((e) => this.fam.info.packages[e.pkg]!.version)),
+      );
     }
     return f.request;
   }
@@ -228,7 +232,7 @@ export class Slice {
           firstAll = r.allNames;
           continue;
         }
-        if (uniform && (r.allNames !== firstAll) && !sameBits(r.allNames, firstAll!)) uniform = false;
+        if (uniform && r.allNames !== firstAll && !sameBits(r.allNames, firstAll!)) uniform = false;
         for (let w = 0; w < common.length; w++) common[w]! &= w < r.names.length ? r.names[w]! : 0;
         if (r.allNames.length > all!.length) {
           const grown = new Uint32Array(r.allNames.length);
@@ -350,7 +354,10 @@ export class Slice {
       for (let j = 0; j < vs.length; j++) {
         const v = vs[j]!;
         const req = v.requires.byLocal[id];
-        if (req !== undefined && (other.kind === "versions" ? conflictsVersions(req, other.scope.slice!) : conflicts(req, other))) {
+        if (
+          req !== undefined &&
+          (other.kind === "versions" ? conflictsVersions(req, other.scope.slice!) : conflicts(req, other))
+        ) {
           reductionsOut.push({ variant: v, dependency: req, conflicting: other });
           if (kept === null) kept = vs.slice(0, j);
         } else if (kept !== null) {
@@ -392,7 +399,7 @@ export class Slice {
    */
   split(ctx: SolveContext): [Slice, Slice] {
     this.sortVersions(ctx);
-    let fams: number[] = [];
+    const fams: number[] = [];
     if (this.length > 2) {
       const first = this.firstVariant(ctx).requires;
       for (const q of first.list) {
@@ -493,7 +500,13 @@ export class Scope {
   private readonly req: Requirement | null;
   readonly origin: ScopeOrigin;
 
-  private constructor(name: string, kind: ScopeKind, slice: Slice | null, req: Requirement | null, origin: ScopeOrigin) {
+  private constructor(
+    name: string,
+    kind: ScopeKind,
+    slice: Slice | null,
+    req: Requirement | null,
+    origin: ScopeOrigin,
+  ) {
     this.name = name;
     this.kind = kind;
     this.slice = slice;
@@ -522,7 +535,9 @@ export class Scope {
 
   /** What reductions test against. */
   asReducer(): ScopeRequest {
-    return this.slice ? { kind: "versions", scope: this } : { kind: "requirement", requirement: this.req!, scope: this };
+    return this.slice
+      ? { kind: "versions", scope: this }
+      : { kind: "requirement", requirement: this.req!, scope: this };
   }
 
   /** Rez `is_conflict` (a `!.foo` ephemeral counts too). */

@@ -63,7 +63,11 @@ export interface SolveResult {
  * and PackageNotFoundError become failures (kinds missing-family and
  * missing-version); a malformed requirement string throws InputError.
  */
-export function solve(request: readonly (string | Requirement)[], source: PackageSource, options: SolveOptions = {}): SolveResult {
+export function solve(
+  request: readonly (string | Requirement)[],
+  source: PackageSource,
+  options: SolveOptions = {},
+): SolveResult {
   const reqs = [...request, ...(options.implicitPackages ?? [])].map(toRequirement);
   const requestList = new RequirementList(reqs);
 
@@ -130,7 +134,13 @@ class Solver {
     }
     try {
       const scopes = requestList.requirements.map((r) => Scope.create(ctx, r, { kind: "request", requirement: r }));
-      this.stack.push(new Phase(scopes, PhaseStatus.Pending, scopes.map((_, i) => i)));
+      this.stack.push(
+        new Phase(
+          scopes,
+          PhaseStatus.Pending,
+          scopes.map((_, i) => i),
+        ),
+      );
       while (this.status() === "unsolved") {
         this.step();
         if (this.status() === "unsolved" && !this.callback()) break;
@@ -198,11 +208,21 @@ class Solver {
 
   private result(): SolveResult {
     const ctx = this.ctx;
-    const base = { request: [...ctx.requestList.requirements], steps: this.steps, fails: this.numFails, families: [...ctx.asked].sort() };
+    const base = {
+      request: [...ctx.requestList.requirements],
+      steps: this.steps,
+      fails: this.numFails,
+      families: [...ctx.asked].sort(),
+    };
     const st = this.status();
     if (st === "solved") {
       const final = this.stack[this.stack.length - 1]!;
-      return { ...base, status: "solved", resolved: final.solvedVariants(ctx).map((v) => v.variant), ephemerals: final.solvedEphemerals() };
+      return {
+        ...base,
+        status: "solved",
+        resolved: final.solvedVariants(ctx).map((v) => v.variant),
+        ephemerals: final.solvedEphemerals(),
+      };
     }
     if (st === "unsolved") {
       return {
@@ -210,7 +230,11 @@ class Solver {
         status: "aborted",
         resolved: [],
         ephemerals: [],
-        failure: { kind: "time-limit", description: this.abortReason ?? "", explanation: `the solve was stopped: ${this.abortReason}` },
+        failure: {
+          kind: "time-limit",
+          description: this.abortReason ?? "",
+          explanation: `the solve was stopped: ${this.abortReason}`,
+        },
       };
     }
     // Rez `_get_failed_phase`: the cycle (or the callback's) failure is the last one, otherwise the first
@@ -229,7 +253,15 @@ class Solver {
 
   /** Rez raises for these; they end the solve without backtracking. */
   private errorResult(e: unknown): SolveResult {
-    const base = { request: [...this.ctx.requestList.requirements], steps: this.steps, fails: this.numFails, families: [...this.ctx.asked].sort(), status: "failed" as const, resolved: [], ephemerals: [] };
+    const base = {
+      request: [...this.ctx.requestList.requirements],
+      steps: this.steps,
+      fails: this.numFails,
+      families: [...this.ctx.asked].sort(),
+      status: "failed" as const,
+      resolved: [],
+      ephemerals: [],
+    };
     if (e instanceof MissingFamilyError) {
       const chain = e.requiredBy.length ? ` (required by ${e.requiredBy.join(", ")})` : " (requested)";
       const where = this.ctx.paths.length ? ` in ${this.ctx.paths.join(", ")}` : "";
@@ -269,7 +301,12 @@ class Solver {
             `${f.file}${f.line !== undefined ? `:${f.line}` : ""}: ${f.message}; Rez refuses such a resolve too rather than pick another version: ` +
             `fix the definition, or hide the version with an .ignore${e.pkg.version.toString()} file in ${path.dirname(e.pkg.base)}`,
           missing: { requirement: e.requirement.toString(), requiredBy: e.requiredBy.map((n) => [n]) },
-          broken: { package: e.pkg.qualifiedName, file: f.file, ...(f.line !== undefined ? { line: f.line } : {}), message: f.message },
+          broken: {
+            package: e.pkg.qualifiedName,
+            file: f.file,
+            ...(f.line !== undefined ? { line: f.line } : {}),
+            message: f.message,
+          },
         },
       };
     }
@@ -285,7 +322,14 @@ class Solver {
     }
     if (e instanceof PyCompareError || e instanceof OrdererError) {
       // Rez itself crashes here (its orderers or sort keys raise); report what it raises
-      return { ...base, failure: { kind: "error", description: e.message, explanation: `Rez's solver raises an error here: ${e.message}` } };
+      return {
+        ...base,
+        failure: {
+          kind: "error",
+          description: e.message,
+          explanation: `Rez's solver raises an error here: ${e.message}`,
+        },
+      };
     }
     throw e;
   }

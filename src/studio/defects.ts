@@ -44,8 +44,20 @@ export const STUDIO_DEFECTS: StudioDefect[] = [
     needed: ["libIlmImf-2_5.so.25", "libHalf-2_5.so.25", "libDDImage.so"],
     runpath: ["$ORIGIN/../lib"],
     families: {
-      "OpenEXR 2": ["libIlmImf-2_5.so.25", "libHalf-2_5.so.25", "libIex-2_5.so.25", "libIlmThread-2_5.so.25", "libImath-2_5.so.25"],
-      "OpenEXR 3": ["libOpenEXR-3_1.so.30", "libOpenEXRCore-3_1.so.30", "libIex-3_1.so.30", "libIlmThread-3_1.so.30", "libImath-3_1.so.29"],
+      "OpenEXR 2": [
+        "libIlmImf-2_5.so.25",
+        "libHalf-2_5.so.25",
+        "libIex-2_5.so.25",
+        "libIlmThread-2_5.so.25",
+        "libImath-2_5.so.25",
+      ],
+      "OpenEXR 3": [
+        "libOpenEXR-3_1.so.30",
+        "libOpenEXRCore-3_1.so.30",
+        "libIex-3_1.so.30",
+        "libIlmThread-3_1.so.30",
+        "libImath-3_1.so.29",
+      ],
     },
     summary:
       "plugins/exrReaderLegacy.so loads its bundled OpenEXR 2.5 libIlmImf (and ilmbase 2.5) and, through Nuke's libDDImage.so, " +

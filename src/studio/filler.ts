@@ -86,13 +86,19 @@ export function textFiller(seed: string, size: number, style: TextStyle): string
     const k = rng.below(1000);
     switch (style) {
       case "python":
-        push(`\n\ndef ${a}_${b}(${c}, ${b}=None):\n    """${cap(a)} the ${b} of a ${c}."""\n    if ${b} is None:\n        ${b} = ${k}\n    return _${a}(${c}, ${b}) + ${rng.below(97)}\n`);
+        push(
+          `\n\ndef ${a}_${b}(${c}, ${b}=None):\n    """${cap(a)} the ${b} of a ${c}."""\n    if ${b} is None:\n        ${b} = ${k}\n    return _${a}(${c}, ${b}) + ${rng.below(97)}\n`,
+        );
         break;
       case "mel":
-        push(`\nglobal proc ${a}${cap(b)}(string $${c})\n{\n    int $${b} = ${k};\n    ${a}${cap(c)} -${b} $${b} $${c};\n}\n`);
+        push(
+          `\nglobal proc ${a}${cap(b)}(string $${c})\n{\n    int $${b} = ${k};\n    ${a}${cap(c)} -${b} $${b} $${c};\n}\n`,
+        );
         break;
       case "shader":
-        push(`\nshader ${a}_${b}(float ${c} = ${k / 1000}, color ${b} = color(${rng.below(100) / 100}), output color result = 0)\n{\n    result = ${b} * ${c};\n}\n`);
+        push(
+          `\nshader ${a}_${b}(float ${c} = ${k / 1000}, color ${b} = color(${rng.below(100) / 100}), output color result = 0)\n{\n    result = ${b} * ${c};\n}\n`,
+        );
         break;
       case "config":
         push(`${a}_${b}_${k}: ${c}\n`);
@@ -116,13 +122,76 @@ function cap(s: string): string {
 }
 
 const WORDS = [
-  "asset", "shot", "frame", "layer", "camera", "light", "mesh", "curve", "prim", "stage", "path", "value",
-  "render", "pass", "node", "graph", "plug", "attr", "matrix", "vector", "color", "image", "tile", "pixel",
-  "cache", "sample", "volume", "point", "shader", "texture", "channel", "buffer", "scene", "rig", "joint",
-  "bound", "range", "time", "unit", "scale", "offset", "token", "schema", "variant", "edit", "target",
+  "asset",
+  "shot",
+  "frame",
+  "layer",
+  "camera",
+  "light",
+  "mesh",
+  "curve",
+  "prim",
+  "stage",
+  "path",
+  "value",
+  "render",
+  "pass",
+  "node",
+  "graph",
+  "plug",
+  "attr",
+  "matrix",
+  "vector",
+  "color",
+  "image",
+  "tile",
+  "pixel",
+  "cache",
+  "sample",
+  "volume",
+  "point",
+  "shader",
+  "texture",
+  "channel",
+  "buffer",
+  "scene",
+  "rig",
+  "joint",
+  "bound",
+  "range",
+  "time",
+  "unit",
+  "scale",
+  "offset",
+  "token",
+  "schema",
+  "variant",
+  "edit",
+  "target",
 ];
 
 const SYMBOL_WORDS = [
-  "Imath", "Vec3", "Matrix44", "half", "Stage", "Prim", "Layer", "Token", "Image", "Buffer", "Spec", "Input",
-  "Output", "Processor", "Config", "Tree", "Grid", "Accessor", "Node", "Plug", "Attribute", "Shader", "Kernel",
+  "Imath",
+  "Vec3",
+  "Matrix44",
+  "half",
+  "Stage",
+  "Prim",
+  "Layer",
+  "Token",
+  "Image",
+  "Buffer",
+  "Spec",
+  "Input",
+  "Output",
+  "Processor",
+  "Config",
+  "Tree",
+  "Grid",
+  "Accessor",
+  "Node",
+  "Plug",
+  "Attribute",
+  "Shader",
+  "Kernel",
 ];

@@ -8,7 +8,15 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadConfig } from "../config/index.js";
 import { UsageError } from "../errors.js";
-import { DEFECTS_FILE, STUDIO_DEFECTS, STUDIO_MTIME, STUDIO_WORKFLOWS, generateStudio, type StudioDefect, type StudioSummary } from "./index.js";
+import {
+  DEFECTS_FILE,
+  STUDIO_DEFECTS,
+  STUDIO_MTIME,
+  STUDIO_WORKFLOWS,
+  generateStudio,
+  type StudioDefect,
+  type StudioSummary,
+} from "./index.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 let scratch: string;
@@ -48,7 +56,11 @@ function listing(root: string): Entry[] {
       else if (st.isDirectory()) {
         out.push({ path: rel, line: `d ${meta}` });
         walk(p);
-      } else out.push({ path: rel, line: `f ${meta} ${st.size} ${createHash("sha256").update(fs.readFileSync(p)).digest("hex")}` });
+      } else
+        out.push({
+          path: rel,
+          line: `f ${meta} ${st.size} ${createHash("sha256").update(fs.readFileSync(p)).digest("hex")}`,
+        });
     }
   };
   walk(root);
@@ -90,7 +102,10 @@ function dynamicSections(files: string[]): Map<string, Dynamic> {
   const out = new Map<string, Dynamic>();
   for (let i = 0; i < files.length; i += 200) {
     const batch = files.slice(i, i + 200);
-    const r = spawnSync("readelf", ["-d", "-W", ...batch, ...(batch.length === 1 ? batch : [])], { encoding: "utf8", maxBuffer: 64 << 20 });
+    const r = spawnSync("readelf", ["-d", "-W", ...batch, ...(batch.length === 1 ? batch : [])], {
+      encoding: "utf8",
+      maxBuffer: 64 << 20,
+    });
     assert.equal(r.status, 0, r.stderr);
     let cur: Dynamic | undefined;
     for (const line of r.stdout.split("\n")) {
@@ -139,7 +154,10 @@ test("the studio is byte-identical wherever it is written, from the object cache
   const b = listing(fresh);
   assert.equal(a.length, b.length);
   for (let i = 0; i < a.length; i++) assert.deepEqual(b[i], a[i]);
-  assert.ok(a.every((e) => e.line.split(" ")[2] === String(STUDIO_MTIME)), "every entry has the fixed mtime");
+  assert.ok(
+    a.every((e) => e.line.split(" ")[2] === String(STUDIO_MTIME)),
+    "every entry has the fixed mtime",
+  );
   // Nothing may embed where the studio was written.
   const r = spawnSync("grep", ["-rl", "--", path.join(scratch, "one"), studio], { encoding: "utf8" });
   assert.equal(r.stdout, "");
@@ -154,11 +172,15 @@ test("the small studio has its packages, variants and at least 8 workflows, unde
   assert.deepEqual(summary.warnings, []);
   const config = loadConfig(path.join(studio, "tantalus.yaml"));
   assert.deepEqual(config.packagesPath, [path.join(studio, "packages")]);
-  assert.deepEqual(Object.keys(config.workflows), STUDIO_WORKFLOWS.map((w) => w.name));
+  assert.deepEqual(
+    Object.keys(config.workflows),
+    STUDIO_WORKFLOWS.map((w) => w.name),
+  );
   for (const w of STUDIO_WORKFLOWS) assert.deepEqual(config.workflows[w.name]!.request, w.request);
   assert.deepEqual(config.implicitPackages, ["~platform==linux", "~arch==x86_64", "~os==Rocky-9.3"]);
   for (const wf of Object.values(config.workflows)) {
-    for (const m of wf.mounts) assert.ok(fs.existsSync(path.resolve(studio, m.source)), `mount source ${m.source} exists`);
+    for (const m of wf.mounts)
+      assert.ok(fs.existsSync(path.resolve(studio, m.source)), `mount source ${m.source} exists`);
   }
 });
 
@@ -166,10 +188,14 @@ test("packages are laid out as Rez installs them", () => {
   const pkgs = path.join(studio, "packages");
   const at = (...p: string[]) => path.join(pkgs, ...p);
   // rez-bind style system packages, the host's os and the pinned studio os.
-  for (const p of ["platform/linux", "arch/x86_64", "os/Debian-12", "os/Rocky-9.3"]) assert.ok(fs.existsSync(at(p, "package.py")), p);
+  for (const p of ["platform/linux", "arch/x86_64", "os/Debian-12", "os/Rocky-9.3"])
+    assert.ok(fs.existsSync(at(p, "package.py")), p);
   // Variant roots named from their requirements, with rez-build's variant.json.
   assert.ok(fs.existsSync(at("python/3.11.13/platform-linux/arch-x86_64/bin/python3.11")));
-  assert.deepEqual(JSON.parse(fs.readFileSync(at("boost/1.82.0/python-3.11/variant.json"), "utf8")), { index: 0, data: ["python-3.11"] });
+  assert.deepEqual(JSON.parse(fs.readFileSync(at("boost/1.82.0/python-3.11/variant.json"), "utf8")), {
+    index: 0,
+    data: ["python-3.11"],
+  });
   // Hashed variants: sha1 of str(list) and the _v shortlinks.
   for (const [i, reqs] of [
     ["a", "['houdini-20.5', 'python-3.10', 'openvdb-10.1']"],
@@ -192,7 +218,8 @@ test("every package.py is valid Python and uses the package features the studio 
     .filter((e) => e.path.endsWith("/package.py"))
     .map((e) => path.join(studio, "packages", e.path));
   assert.ok(files.length >= 60);
-  const script = "import ast, json, sys\nfor f in json.load(sys.stdin):\n    ast.parse(open(f).read(), f)\nprint('ok')\n";
+  const script =
+    "import ast, json, sys\nfor f in json.load(sys.stdin):\n    ast.parse(open(f).read(), f)\nprint('ok')\n";
   const r = spawnSync("python3", ["-c", script], { input: JSON.stringify(files), encoding: "utf8" });
   assert.equal(r.status, 0, r.stderr);
   const all = files.map((f) => fs.readFileSync(f, "utf8")).join("\n");
@@ -226,13 +253,19 @@ test("every ELF object is real: libraries carry their SONAME and their links res
   for (const f of files) {
     const d = dyn.get(f)!;
     assert.ok(d.needed.includes("libc.so.6"), `${f} needs libc`);
-    for (const rp of [...d.runpath, ...d.rpath]) assert.ok(rp.startsWith("$ORIGIN"), `${f}: RUNPATH ${rp} is relative to the object`);
+    for (const rp of [...d.runpath, ...d.rpath])
+      assert.ok(rp.startsWith("$ORIGIN"), `${f}: RUNPATH ${rp} is relative to the object`);
     if (d.soname && !f.includes("/plug")) libs++;
   }
   assert.ok(libs > 80);
   // Old-style DT_RPATH on the CentOS 7 era build, DT_RUNPATH elsewhere.
-  assert.deepEqual(dyn.get(path.join(studio, "packages/houdini/19.5.805/python-3.9/bin/houdini"))!.rpath, ["$ORIGIN/../dsolib"]);
-  assert.deepEqual(dyn.get(path.join(studio, "packages/python/3.11.13/platform-linux/arch-x86_64/bin/python3.11"))!.runpath, ["$ORIGIN/../lib"]);
+  assert.deepEqual(dyn.get(path.join(studio, "packages/houdini/19.5.805/python-3.9/bin/houdini"))!.rpath, [
+    "$ORIGIN/../dsolib",
+  ]);
+  assert.deepEqual(
+    dyn.get(path.join(studio, "packages/python/3.11.13/platform-linux/arch-x86_64/bin/python3.11"))!.runpath,
+    ["$ORIGIN/../lib"],
+  );
 });
 
 test("launch_app runs: it finds the show through show_config and prints the workflow, user and app", () => {
@@ -333,12 +366,16 @@ function auditWorkflow(name: string, wf: OracleWorkflow): string[] {
     const so = dyn.get(f)!.soname;
     if (so) providers.set(so, [...(providers.get(so) ?? []), { pkg: pkgOfFile.get(f)!, file: f }]);
   }
-  for (const [so, p] of providers) assert.equal(new Set(p.map((x) => x.pkg)).size, 1, `${name}: ${so} is provided by one package`);
-  const requiresOf = new Map(wf.resolved.map((v) => [v.name, v.requires.map((r) => r.replace(/^[~!]/, "").split(/[-=<>+@#~^,]/)[0]!)]));
+  for (const [so, p] of providers)
+    assert.equal(new Set(p.map((x) => x.pkg)).size, 1, `${name}: ${so} is provided by one package`);
+  const requiresOf = new Map(
+    wf.resolved.map((v) => [v.name, v.requires.map((r) => r.replace(/^[~!]/, "").split(/[-=<>+@#~^,]/)[0]!)]),
+  );
   const closure = (pkg: string): Set<string> => {
     const seen = new Set<string>([pkg]);
     const stack = [pkg];
-    while (stack.length) for (const r of requiresOf.get(stack.pop()!) ?? []) if (!seen.has(r)) (seen.add(r), stack.push(r));
+    while (stack.length)
+      for (const r of requiresOf.get(stack.pop()!) ?? []) if (!seen.has(r)) (seen.add(r), stack.push(r));
     return seen;
   };
   const rel = (f: string) => path.relative(studio, f);
@@ -358,13 +395,17 @@ function auditWorkflow(name: string, wf: OracleWorkflow): string[] {
       tree.add(n);
       for (const p of providers.get(n) ?? []) stack.push(...dyn.get(p.file)!.needed);
     }
-    if ([...tree].some((n) => EXR2.test(n)) && [...tree].some((n) => EXR3.test(n))) findings.push(`${name} mixed ${pkg} ${rel(f)}`);
+    if ([...tree].some((n) => EXR2.test(n)) && [...tree].some((n) => EXR3.test(n)))
+      findings.push(`${name} mixed ${pkg} ${rel(f)}`);
   }
   return findings;
 }
 
 test("an existing non-empty directory is kept unless forced", async () => {
-  await assert.rejects(generateStudio(studio, { scale: "small" }), (e: unknown) => e instanceof UsageError && /not empty/.test(e.message));
+  await assert.rejects(
+    generateStudio(studio, { scale: "small" }),
+    (e: unknown) => e instanceof UsageError && /not empty/.test(e.message),
+  );
   assert.ok(fs.existsSync(path.join(studio, "tantalus.yaml")));
   fs.writeFileSync(path.join(studio, "stray.txt"), "x");
   await generateStudio(studio, { scale: "small", force: true });

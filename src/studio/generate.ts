@@ -68,7 +68,9 @@ export async function generateStudio(dir: string, opts: GenerateOptions = {}): P
     const warnings: string[] = [];
     const toolchain = opts.compiler === "none" ? null : await findToolchain();
     if (!toolchain) {
-      warnings.push("gcc/ld not found: ELF payloads are copies of /bin/true, so SONAME, DT_NEEDED and RUNPATH do not match the catalog");
+      warnings.push(
+        "gcc/ld not found: ELF payloads are copies of /bin/true, so SONAME, DT_NEEDED and RUNPATH do not match the catalog",
+      );
     }
     const packages = studioPackages();
     const plan = planPackages(packages, scale);
@@ -77,7 +79,11 @@ export async function generateStudio(dir: string, opts: GenerateOptions = {}): P
       ...plan.elfs.map((e) => e.request),
       ...SYSTEM_LINK_STUBS.map((spec) => ({ spec, seed: `system/${spec.soname}`, fillerBytes: 0, linkOnly: true })),
     ];
-    const built = toolchain ? await buildElfs(requests, scratch, toolchain, { cacheDir: opts.cache === false ? null : (opts.cache ?? defaultElfCache()) }) : await copyHostElfs(requests, scratch);
+    const built = toolchain
+      ? await buildElfs(requests, scratch, toolchain, {
+          cacheDir: opts.cache === false ? null : (opts.cache ?? defaultElfCache()),
+        })
+      : await copyHostElfs(requests, scratch);
 
     const w = new TreeWriter(tmp);
     await writePackages(w, plan, built, scale);
@@ -214,7 +220,13 @@ async function writePackages(w: TreeWriter, plan: Plan, built: string[], scale: 
   }
 }
 
-async function writeItem(w: TreeWriter, v: PlannedVariant, item: PayloadItem, builtOf: Map<string, string>, scale: Scale): Promise<void> {
+async function writeItem(
+  w: TreeWriter,
+  v: PlannedVariant,
+  item: PayloadItem,
+  builtOf: Map<string, string>,
+  scale: Scale,
+): Promise<void> {
   const at = (p: string) => `${v.root}/${p}`;
   const seed = (p: string) => `${v.pkg.name}/${v.pkg.version}/${p}`;
   switch (item.type) {
@@ -256,7 +268,9 @@ function checkDefects(plan: Plan): void {
     const missing = d.needed.filter((n) => !elf.spec.needs.includes(n));
     const runpath = elf.spec.runpath ?? [];
     if (missing.length || runpath.join(":") !== d.runpath.join(":")) {
-      throw new TantalusError(`defect manifest: ${d.file} does not need ${missing.join(", ")} or has RUNPATH ${runpath.join(":")}`);
+      throw new TantalusError(
+        `defect manifest: ${d.file} does not need ${missing.join(", ")} or has RUNPATH ${runpath.join(":")}`,
+      );
     }
   }
 }
@@ -273,7 +287,10 @@ async function writeProjects(w: TreeWriter): Promise<void> {
       );
     }
     for (const shot of ["sq010_sh0010", "sq010_sh0020"]) {
-      await w.write(`projects/${show}/shots/${shot}/layout.usda`, `#usda 1.0\n(\n    startTimeCode = 1001\n    endTimeCode = 1100\n)\n`);
+      await w.write(
+        `projects/${show}/shots/${shot}/layout.usda`,
+        `#usda 1.0\n(\n    startTimeCode = 1001\n    endTimeCode = 1100\n)\n`,
+      );
     }
   }
 }

@@ -21,7 +21,9 @@ export function parseScale(value: string | number | undefined): Scale {
   }
   const n = typeof value === "number" ? value : Number(value);
   if (!Number.isFinite(n) || n <= 0 || n > 50 || (typeof value === "string" && value.trim() === "")) {
-    throw new UsageError(`invalid --scale ${JSON.stringify(String(value))}: expected small, default, large or a number in (0, 50]`);
+    throw new UsageError(
+      `invalid --scale ${JSON.stringify(String(value))}: expected small, default, large or a number in (0, 50]`,
+    );
   }
   return { name: String(n), factor: n };
 }

@@ -7,9 +7,29 @@ export const STUDIO_TIERS = [
   {
     name: "platform",
     packages: [
-      "platform", "arch", "os", "studio_base", "python", "boost", "tbb", "imath", "ilmbase", "openexr", "opencolorio",
-      "openimageio", "libtiff", "libjpeg_turbo", "libpng", "alembic", "materialx", "openvdb", "usd", "qt", "pyside*",
-      "numpy", "aces_ocio_config",
+      "platform",
+      "arch",
+      "os",
+      "studio_base",
+      "python",
+      "boost",
+      "tbb",
+      "imath",
+      "ilmbase",
+      "openexr",
+      "opencolorio",
+      "openimageio",
+      "libtiff",
+      "libjpeg_turbo",
+      "libpng",
+      "alembic",
+      "materialx",
+      "openvdb",
+      "usd",
+      "qt",
+      "pyside*",
+      "numpy",
+      "aces_ocio_config",
     ],
   },
   { name: "apps", packages: ["maya", "houdini", "nuke", "photon"] },
@@ -18,7 +38,14 @@ export const STUDIO_TIERS = [
 
 /** Libraries every base image has (glibc and the compiler runtime), never flagged by the audit. */
 export const STUDIO_ALLOW_SYSTEM = [
-  "libc.so.6", "libm.so.6", "libdl.so.2", "libpthread.so.0", "librt.so.1", "ld-linux-*.so.*", "libstdc++.so.6", "libgcc_s.so.1",
+  "libc.so.6",
+  "libm.so.6",
+  "libdl.so.2",
+  "libpthread.so.0",
+  "librt.so.1",
+  "ld-linux-*.so.*",
+  "libstdc++.so.6",
+  "libgcc_s.so.1",
 ];
 
 const flow = (value: unknown) => stringify(value, { collectionStyle: "flow", lineWidth: 0 }).trim();

@@ -84,7 +84,7 @@ function noProgress(): NodeJS.ErrnoException {
 
 /** write(2) until every byte of `bytes` is written, from the current position. */
 export function writeAllSync(fd: number, bytes: Uint8Array): void {
-  for (let off = 0; off < bytes.length; ) {
+  for (let off = 0; off < bytes.length;) {
     const n = fs.writeSync(fd, bytes, off, bytes.length - off);
     if (n <= 0) throw noProgress();
     off += n;
@@ -93,7 +93,7 @@ export function writeAllSync(fd: number, bytes: Uint8Array): void {
 
 /** write(2) until every byte of `bytes` is written, from the current position. */
 export async function writeAll(fh: FileHandle, bytes: Uint8Array): Promise<void> {
-  for (let off = 0; off < bytes.length; ) {
+  for (let off = 0; off < bytes.length;) {
     const { bytesWritten } = await fh.write(bytes, off, bytes.length - off);
     if (bytesWritten <= 0) throw noProgress();
     off += bytesWritten;
@@ -123,7 +123,11 @@ export async function writevAll(fh: FileHandle, bufs: readonly Uint8Array[]): Pr
 }
 
 /** Write `data` to `file` atomically (see the module comment). Throws WriteError. */
-export function writeFileAtomic(file: string, data: string | Uint8Array, modeOrOptions?: number | AtomicWriteOptions): void {
+export function writeFileAtomic(
+  file: string,
+  data: string | Uint8Array,
+  modeOrOptions?: number | AtomicWriteOptions,
+): void {
   const opts: AtomicWriteOptions = typeof modeOrOptions === "number" ? { mode: modeOrOptions } : (modeOrOptions ?? {});
   const tmp = tempPathFor(file, opts);
   try {
@@ -149,7 +153,11 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, modeOrO
 }
 
 /** The asynchronous form of writeFileAtomic (same steps, same errors). */
-export async function writeFileAtomicAsync(file: string, data: string | Uint8Array, opts: AtomicWriteOptions = {}): Promise<void> {
+export async function writeFileAtomicAsync(
+  file: string,
+  data: string | Uint8Array,
+  opts: AtomicWriteOptions = {},
+): Promise<void> {
   const tmp = tempPathFor(file, opts);
   try {
     if (opts.mkdir === true) await makeDirs(path.dirname(file));

@@ -16,8 +16,13 @@ import { TantalusError, systemErrorText } from "../errors.js";
 /** Why `dir` cannot be made, as a sentence, for a failure on `at` (dir itself or an ancestor); `why` is a phrase ("is not a directory") or an errno text. */
 function refusal(dir: string, at: string, why: string): TantalusError {
   const phrase = /^is /.test(why);
-  if (at === dir) return new TantalusError(phrase ? `cannot create directory ${dir}: it ${why}` : `cannot create directory ${dir}: ${why}`);
-  return new TantalusError(phrase ? `cannot create directory ${dir}: ${at} ${why}` : `cannot create directory ${dir}: ${at}: ${why}`);
+  if (at === dir)
+    return new TantalusError(
+      phrase ? `cannot create directory ${dir}: it ${why}` : `cannot create directory ${dir}: ${why}`,
+    );
+  return new TantalusError(
+    phrase ? `cannot create directory ${dir}: ${at} ${why}` : `cannot create directory ${dir}: ${at}: ${why}`,
+  );
 }
 
 function danglingText(at: string, target: string): string {
@@ -49,7 +54,8 @@ export function makeDirsSync(dir: string, mode?: number): void {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === "EEXIST") {
         const l = fs.lstatSync(p, { throwIfNoEntry: false });
-        if (l?.isSymbolicLink() && !fs.statSync(p, { throwIfNoEntry: false })) throw refusal(abs, p, danglingText(p, fs.readlinkSync(p)));
+        if (l?.isSymbolicLink() && !fs.statSync(p, { throwIfNoEntry: false }))
+          throw refusal(abs, p, danglingText(p, fs.readlinkSync(p)));
         if (fs.statSync(p, { throwIfNoEntry: false })?.isDirectory()) continue; // made meanwhile by another process
         throw refusal(abs, p, "is not a directory");
       }

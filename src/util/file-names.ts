@@ -23,7 +23,11 @@ export function describeRawName(raw: Buffer): string {
     const b = raw[i]!;
     const n = b < 0x80 ? 0 : b >= 0xc2 && b <= 0xdf ? 1 : b >= 0xe0 && b <= 0xef ? 2 : b >= 0xf0 && b <= 0xf4 ? 3 : -1;
     const seq = n >= 0 ? raw.subarray(i, i + n + 1) : undefined;
-    if (seq && seq.length === n + 1 && (n === 0 ? b >= 0x20 && b < 0x7f : Buffer.from(seq.toString("utf8"), "utf8").equals(seq))) {
+    if (
+      seq &&
+      seq.length === n + 1 &&
+      (n === 0 ? b >= 0x20 && b < 0x7f : Buffer.from(seq.toString("utf8"), "utf8").equals(seq))
+    ) {
       out += seq.toString("utf8");
       i += n + 1;
     } else {

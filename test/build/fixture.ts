@@ -69,24 +69,53 @@ export function missingTools(...names: string[]): string | false {
 }
 
 export function run(cmd: string, args: string[], opts: { cwd?: string } = {}): string {
-  return execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 256 << 20, ...opts });
+  return execFileSync(cmd, args, {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+    maxBuffer: 256 << 20,
+    ...opts,
+  });
 }
 
 /** Rootful podman with its own vfs storage under `root` (flags of shared research container-tools.md §2). */
 export function podman(root: string, args: string[]): string {
   return run("podman", [
-    "--root", join(root, "graph"), "--runroot", join(root, "run"), "--storage-driver", "vfs",
-    "--runtime", "runc", "--cgroup-manager", "cgroupfs", "--events-backend", "file",
+    "--root",
+    join(root, "graph"),
+    "--runroot",
+    join(root, "run"),
+    "--storage-driver",
+    "vfs",
+    "--runtime",
+    "runc",
+    "--cgroup-manager",
+    "cgroupfs",
+    "--events-backend",
+    "file",
     ...args,
   ]);
 }
 
-export const PODMAN_RUN_FLAGS = ["--rm", "--network", "none", "--ulimit", "nofile=20000:20000", "--ulimit", "nproc=32768:32768"];
+export const PODMAN_RUN_FLAGS = [
+  "--rm",
+  "--network",
+  "none",
+  "--ulimit",
+  "nofile=20000:20000",
+  "--ulimit",
+  "nproc=32768:32768",
+];
 
 /** Every blob of a layout, with whether its content matches its name. */
 export function blobIntegrity(layout: string): { digest: string; ok: boolean }[] {
   const dir = join(layout, "blobs", "sha256");
-  return readdirSync(dir).map((hex) => ({ digest: `sha256:${hex}`, ok: createHash("sha256").update(readFileSync(join(dir, hex))).digest("hex") === hex }));
+  return readdirSync(dir).map((hex) => ({
+    digest: `sha256:${hex}`,
+    ok:
+      createHash("sha256")
+        .update(readFileSync(join(dir, hex)))
+        .digest("hex") === hex,
+  }));
 }
 
 export function removeDir(dir: string): void {

@@ -30,10 +30,13 @@ function tool(name: string): string | undefined {
 
 /** Why the cluster cannot start here, or false. */
 export function slurmSkipReason(): string | false {
-  if ((process.getuid?.() ?? 1) !== 0) return "needs root (slurmd runs jobs as their users; munged runs as the munge user)";
+  if ((process.getuid?.() ?? 1) !== 0)
+    return "needs root (slurmd runs jobs as their users; munged runs as the munge user)";
   const missing = TOOLS.filter((t) => !tool(t));
-  if (missing.length > 0) return `needs slurm-wlm and munge (missing ${missing.join(", ")}; scripts/setup-host.sh installs them)`;
-  if (spawnSync("id", ["-u", "munge"], { stdio: "ignore" }).status !== 0) return "the munge user is missing (the munge package creates it)";
+  if (missing.length > 0)
+    return `needs slurm-wlm and munge (missing ${missing.join(", ")}; scripts/setup-host.sh installs them)`;
+  if (spawnSync("id", ["-u", "munge"], { stdio: "ignore" }).status !== 0)
+    return "the munge user is missing (the munge package creates it)";
   return false;
 }
 
@@ -87,12 +90,31 @@ export async function startSlurmCluster(): Promise<SlurmCluster> {
       const pid = pidOf(f);
       if (pid === undefined || !alive(pid)) continue;
       process.kill(pid, "SIGTERM");
-      await waitFor(`pid ${pid} did not stop`, () => !alive(pid), 20_000, () => "").catch(() => process.kill(pid, "SIGKILL"));
+      await waitFor(
+        `pid ${pid} did not stop`,
+        () => !alive(pid),
+        20_000,
+        () => "",
+      ).catch(() => process.kill(pid, "SIGKILL"));
     }
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    const munged = spawnSync("runuser", ["-u", "munge", "--", tool("munged")!, `--socket=${socket}`, `--pid-file=${pids.munged}`, `--log-file=${join(mungeDir, "munged.log")}`, `--seed-file=${join(mungeDir, "seed")}`, `--key-file=${key}`], { encoding: "utf8" });
+    const munged = spawnSync(
+      "runuser",
+      [
+        "-u",
+        "munge",
+        "--",
+        tool("munged")!,
+        `--socket=${socket}`,
+        `--pid-file=${pids.munged}`,
+        `--log-file=${join(mungeDir, "munged.log")}`,
+        `--seed-file=${join(mungeDir, "seed")}`,
+        `--key-file=${key}`,
+      ],
+      { encoding: "utf8" },
+    );
     if (munged.status !== 0) throw new Error(`munged did not start: ${munged.stderr}`);
     const [ctldPort, dPort] = [await freePort(), await freePort()];
     writeFileSync(
@@ -130,8 +152,22 @@ export async function startSlurmCluster(): Promise<SlurmCluster> {
       const r = spawnSync(tool(daemon)!, ["-f", conf], { encoding: "utf8", env });
       if (r.status !== 0) throw new Error(`${daemon} did not start: ${r.stderr}`);
     }
-    const logs = () => ["ctld.log", "d.log"].map((f) => { try { return readFileSync(join(dir, "log", f), "utf8").slice(-2000); } catch { return ""; } }).join("\n");
-    await waitFor("the node did not become idle", () => spawnSync("sinfo", ["-h", "-o", "%t"], { encoding: "utf8", env }).stdout.trim() === "idle", 60_000, logs);
+    const logs = () =>
+      ["ctld.log", "d.log"]
+        .map((f) => {
+          try {
+            return readFileSync(join(dir, "log", f), "utf8").slice(-2000);
+          } catch {
+            return "";
+          }
+        })
+        .join("\n");
+    await waitFor(
+      "the node did not become idle",
+      () => spawnSync("sinfo", ["-h", "-o", "%t"], { encoding: "utf8", env }).stdout.trim() === "idle",
+      60_000,
+      logs,
+    );
     return { dir, conf, env, node, stop };
   } catch (e) {
     await stop();

@@ -13,7 +13,12 @@ import { readElf } from "../../src/audit/elf.js";
 import { mutated, mutatedHead, params } from "./fuzz-kit.js";
 
 /** A real dynamically linked executable and a shared library: every structure the reader follows. */
-const SEEDS = ["/bin/true", "/lib/x86_64-linux-gnu/libc.so.6", "/usr/lib/x86_64-linux-gnu/libc.so.6", "/lib/ld-linux-aarch64.so.1"]
+const SEEDS = [
+  "/bin/true",
+  "/lib/x86_64-linux-gnu/libc.so.6",
+  "/usr/lib/x86_64-linux-gnu/libc.so.6",
+  "/lib/ld-linux-aarch64.so.1",
+]
   .map((p) => {
     try {
       return readFileSync(p);
@@ -26,7 +31,12 @@ const SEEDS = ["/bin/true", "/lib/x86_64-linux-gnu/libc.so.6", "/usr/lib/x86_64-
 
 function check(bytes: Uint8Array): void {
   const r = readElf(bytes);
-  if (!r.ok) assert.notEqual(r.code, "io", `an in-memory ELF was answered with an I/O failure (an internal error relabelled): ${r.reason}`);
+  if (!r.ok)
+    assert.notEqual(
+      r.code,
+      "io",
+      `an in-memory ELF was answered with an I/O failure (an internal error relabelled): ${r.reason}`,
+    );
   else {
     // Touch what the audit reads next.
     void r.dynamic?.needed?.length;
@@ -39,7 +49,10 @@ test("fuzz: readElf answers every damaged or crafted ELF file without an interna
   for (const seed of SEEDS) {
     assert.equal(readElf(seed).ok, true, "the seed itself reads");
     // The headers, program headers and dynamic section sit in the first pages: most edits go there.
-    fc.assert(fc.property(mutatedHead(seed, 8192), (b) => check(b)), params(1500));
+    fc.assert(
+      fc.property(mutatedHead(seed, 8192), (b) => check(b)),
+      params(1500),
+    );
   }
 });
 
@@ -56,5 +69,8 @@ test("fuzz: readElf on random bytes behind an ELF magic", () => {
 
 test("fuzz: truncations of a real ELF at every region", () => {
   const seed = SEEDS[0]!;
-  fc.assert(fc.property(mutated(seed, 2), (b) => check(b)), params(300));
+  fc.assert(
+    fc.property(mutated(seed, 2), (b) => check(b)),
+    params(300),
+  );
 });

@@ -36,7 +36,10 @@ export function mutated(base: Buffer, maxEdits = 8): fc.Arbitrary<Buffer> {
 
 /** Mutations aimed at the first `headerBytes` (where formats keep their offsets and counts), plus some anywhere. */
 export function mutatedHead(base: Buffer, headerBytes: number): fc.Arbitrary<Buffer> {
-  const edits = fc.array(fc.record({ at: fc.nat({ max: Math.min(headerBytes, base.length) - 1 }), byte: fc.integer({ min: 0, max: 255 }) }), { minLength: 1, maxLength: 12 });
+  const edits = fc.array(
+    fc.record({ at: fc.nat({ max: Math.min(headerBytes, base.length) - 1 }), byte: fc.integer({ min: 0, max: 255 }) }),
+    { minLength: 1, maxLength: 12 },
+  );
   return fc.oneof(
     edits.map((es) => {
       const b = Buffer.from(base);
@@ -50,7 +53,8 @@ export function mutatedHead(base: Buffer, headerBytes: number): fc.Arbitrary<Buf
 /** Rethrows anything that is not an expected user-facing error, so fast-check reports it as a crash. */
 export function onlyExpected(e: unknown, allowed: (new (...args: never[]) => Error)[] = [TantalusError]): void {
   if (allowed.some((c) => e instanceof c)) {
-    if (/^\s+at /m.test((e as Error).message)) throw new Error(`an expected error carries a stack trace in its message: ${(e as Error).message}`);
+    if (/^\s+at /m.test((e as Error).message))
+      throw new Error(`an expected error carries a stack trace in its message: ${(e as Error).message}`);
     return;
   }
   throw e;

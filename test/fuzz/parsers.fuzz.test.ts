@@ -8,11 +8,29 @@ import fc from "fast-check";
 import { test } from "node:test";
 import { ConfigError, parseConfig } from "../../src/config/index.js";
 import assert from "node:assert/strict";
-import { Requirement, RequirementList, Version, VersionRange, parsePackageRequest } from "../../src/rez/version/index.js";
+import {
+  Requirement,
+  RequirementList,
+  Version,
+  VersionRange,
+  parsePackageRequest,
+} from "../../src/rez/version/index.js";
 import { onlyExpected, params } from "./fuzz-kit.js";
 
 /** Characters Rez's grammars give meaning to, so random strings reach deep into the parsers. */
-const REZ_CHARS = [..."0123456789abcxyzAZ._-+<>=|~!@,*[]() \t^$#%/\\:'\"", "..", "==", "<=", ">=", "|", "~", "!", "+<", "-", "."];
+const REZ_CHARS = [
+  ..."0123456789abcxyzAZ._-+<>=|~!@,*[]() \t^$#%/\\:'\"",
+  "..",
+  "==",
+  "<=",
+  ">=",
+  "|",
+  "~",
+  "!",
+  "+<",
+  "-",
+  ".",
+];
 const rezText = fc.oneof(
   fc.array(fc.constantFrom(...REZ_CHARS), { maxLength: 40 }).map((a) => a.join("")),
   fc.string({ maxLength: 40 }),
@@ -34,7 +52,14 @@ test("fuzz: Version, VersionRange, Requirement and request parsing never crash",
       tryParse(() => VersionRange.parse(s).toString());
       tryParse(() => Requirement.parse(s).toString());
       tryParse(() => parsePackageRequest(s));
-      tryParse(() => new RequirementList(s.split(/\s+/).filter(Boolean).map((r) => Requirement.parse(r))).toString());
+      tryParse(() =>
+        new RequirementList(
+          s
+            .split(/\s+/)
+            .filter(Boolean)
+            .map((r) => Requirement.parse(r)),
+        ).toString(),
+      );
     }),
     params(4000),
   );
@@ -98,15 +123,54 @@ workflows:
       - { source: projects, target: /studio/projects, readonly: true }
 `;
 
-const YAML_TOKENS = [": ", "- ", "\n", "\n  ", "{", "}", "[", "]", ",", "&a ", "*a", "!!str ", "!!int ", "? ", "|", ">", "'", '"', "#", "~", "null", "1e999", "0x1", "<<: ", "---\n", "...\n", "workflows", "request", "packages", "layers", "budget", "run", "mounts"];
+const YAML_TOKENS = [
+  ": ",
+  "- ",
+  "\n",
+  "\n  ",
+  "{",
+  "}",
+  "[",
+  "]",
+  ",",
+  "&a ",
+  "*a",
+  "!!str ",
+  "!!int ",
+  "? ",
+  "|",
+  ">",
+  "'",
+  '"',
+  "#",
+  "~",
+  "null",
+  "1e999",
+  "0x1",
+  "<<: ",
+  "---\n",
+  "...\n",
+  "workflows",
+  "request",
+  "packages",
+  "layers",
+  "budget",
+  "run",
+  "mounts",
+];
 const yamlText = fc.oneof(
   fc.array(fc.constantFrom(...YAML_TOKENS), { maxLength: 60 }).map((a) => a.join("")),
   fc.string({ maxLength: 200 }),
-  fc.array(fc.record({ at: fc.nat(GOOD.length - 1), text: fc.constantFrom(...YAML_TOKENS, "", "x") }), { minLength: 1, maxLength: 6 }).map((edits) => {
-    let s = GOOD;
-    for (const e of edits) s = s.slice(0, e.at % (s.length || 1)) + e.text + s.slice((e.at % (s.length || 1)) + 1);
-    return s;
-  }),
+  fc
+    .array(fc.record({ at: fc.nat(GOOD.length - 1), text: fc.constantFrom(...YAML_TOKENS, "", "x") }), {
+      minLength: 1,
+      maxLength: 6,
+    })
+    .map((edits) => {
+      let s = GOOD;
+      for (const e of edits) s = s.slice(0, e.at % (s.length || 1)) + e.text + s.slice((e.at % (s.length || 1)) + 1);
+      return s;
+    }),
 );
 
 test("fuzz: tantalus.yaml loading never crashes, whatever the text", () => {
@@ -122,6 +186,7 @@ test("found by the fuzz pass: an alias without its anchor is a ConfigError at th
   const text = "packages_path: [packages]\nworkflows:\n  comp: { request: [*missing] }\n";
   assert.throws(
     () => parseConfig(text, "/studio/tantalus.yaml", "tantalus.yaml"),
-    (e: unknown) => e instanceof ConfigError && /^tantalus\.yaml:3:\d+: invalid YAML: Unresolved alias/.test((e as Error).message),
+    (e: unknown) =>
+      e instanceof ConfigError && /^tantalus\.yaml:3:\d+: invalid YAML: Unresolved alias/.test((e as Error).message),
   );
 });

@@ -37,8 +37,7 @@ export function freePort(): Promise<number> {
 }
 
 export type RegistryAuthConfig =
-  | { htpasswd: string }
-  | { token: { realm: string; service: string; issuer: string; rootCertBundle: string } };
+  { htpasswd: string } | { token: { realm: string; service: string; issuer: string; rootCertBundle: string } };
 
 export interface RunningRegistry {
   /** "127.0.0.1:PORT", as a reference's registry part. */
@@ -55,7 +54,10 @@ export interface RunningRegistry {
   restart(): Promise<void>;
 }
 
-export async function startRegistry(auth?: RegistryAuthConfig, opts: { relativeUrls?: boolean } = {}): Promise<RunningRegistry> {
+export async function startRegistry(
+  auth?: RegistryAuthConfig,
+  opts: { relativeUrls?: boolean } = {},
+): Promise<RunningRegistry> {
   const dir = tempDir("registry");
   // Another process may grab the port between our probe and the registry's bind: try a few.
   for (let attempt = 0; attempt < 5; attempt++) {
@@ -101,7 +103,12 @@ export async function startRegistry(auth?: RegistryAuthConfig, opts: { relativeU
   throw new Error("docker-registry: no free port after 5 attempts");
 }
 
-function registryConfig(dir: string, port: number, auth: RegistryAuthConfig | undefined, relativeUrls: boolean): string {
+function registryConfig(
+  dir: string,
+  port: number,
+  auth: RegistryAuthConfig | undefined,
+  relativeUrls: boolean,
+): string {
   const lines = [
     "version: 0.1",
     "log:",
@@ -196,10 +203,16 @@ export async function makeLayer(files: Record<string, Buffer | string>): Promise
   return { gz: gzipSync(tarBytes), diffId: sha256(tarBytes) };
 }
 
-export async function makeImage(layers: Record<string, Buffer | string>[], label = "test", flavour: "oci" | "docker" = "oci", labels: Record<string, string> = {}): Promise<TestImage> {
-  const types = flavour === "oci"
-    ? { manifest: MediaType.ImageManifest, config: MediaType.ImageConfig, layer: MediaType.LayerGzip }
-    : { manifest: MediaType.DockerManifest, config: MediaType.DockerConfig, layer: MediaType.DockerLayerGzip };
+export async function makeImage(
+  layers: Record<string, Buffer | string>[],
+  label = "test",
+  flavour: "oci" | "docker" = "oci",
+  labels: Record<string, string> = {},
+): Promise<TestImage> {
+  const types =
+    flavour === "oci"
+      ? { manifest: MediaType.ImageManifest, config: MediaType.ImageConfig, layer: MediaType.LayerGzip }
+      : { manifest: MediaType.DockerManifest, config: MediaType.DockerConfig, layer: MediaType.DockerLayerGzip };
   const blobs = new Map<string, Buffer>();
   const built = [];
   for (const files of layers) built.push(await makeLayer(files));
@@ -235,7 +248,10 @@ export class MemoryStore implements BlobSource, BlobSink {
   readonly blobs = new Map<string, Buffer>();
   puts = 0;
   /** Chunk size of streams handed out, to exercise multi-chunk reads. */
-  constructor(initial?: Map<string, Buffer>, private readonly readChunk = 16 * 1024) {
+  constructor(
+    initial?: Map<string, Buffer>,
+    private readonly readChunk = 16 * 1024,
+  ) {
     if (initial) for (const [k, v] of initial) this.blobs.set(k, v);
   }
 
@@ -263,7 +279,8 @@ export class MemoryStore implements BlobSource, BlobSink {
     for await (const c of stream) parts.push(c as Buffer);
     const bytes = Buffer.concat(parts);
     const actual = sha256(bytes);
-    if (actual !== digest || bytes.length !== size) throw new DigestMismatchError(`test store put`, digest, actual, size, bytes.length);
+    if (actual !== digest || bytes.length !== size)
+      throw new DigestMismatchError(`test store put`, digest, actual, size, bytes.length);
     this.blobs.set(digest, bytes);
   }
 }
@@ -287,7 +304,8 @@ export function countingFetch(): CountingFetch {
       requests.push(`${init?.method ?? "GET"} ${url.pathname}${url.searchParams.has("mount") ? "?mount" : ""}`);
       return fetch(input, init);
     },
-    count: (method, pattern) => requests.filter((r) => r.startsWith(`${method} `) && pattern.test(r.slice(method.length + 1))).length,
+    count: (method, pattern) =>
+      requests.filter((r) => r.startsWith(`${method} `) && pattern.test(r.slice(method.length + 1))).length,
     reset: () => {
       requests.length = 0;
     },
@@ -332,10 +350,19 @@ export async function startFlakyProxy(
     failAlways?: boolean;
   },
 ): Promise<FlakyProxy> {
-  const state: FlakyProxy = { host: "", failed: 0, forwarded: [], patchRanges: [], storageAuthorizations: [], close: async () => undefined };
+  const state: FlakyProxy = {
+    host: "",
+    failed: 0,
+    forwarded: [],
+    patchRanges: [],
+    storageAuthorizations: [],
+    close: async () => undefined,
+  };
   let patches = 0;
   let blobGets = 0;
-  const storage = opts.redirectBlobs ? await startBlobStorage(upstreamPort, opts.redirectBlobs.storageAuthorization, state) : undefined;
+  const storage = opts.redirectBlobs
+    ? await startBlobStorage(upstreamPort, opts.redirectBlobs.storageAuthorization, state)
+    : undefined;
   const perMethod = new Map<string, number>();
   const server = http.createServer((req, res) => {
     const seen = perMethod.get(req.method ?? "") ?? 0;
@@ -358,7 +385,10 @@ export async function startFlakyProxy(
       return;
     }
     state.forwarded.push(`${req.method} ${path}`);
-    const cut = isBlobGet && opts.cutBlobGet !== undefined && blobGets++ === opts.cutBlobGet.index ? opts.cutBlobGet.after : undefined;
+    const cut =
+      isBlobGet && opts.cutBlobGet !== undefined && blobGets++ === opts.cutBlobGet.index
+        ? opts.cutBlobGet.after
+        : undefined;
     if (req.method === "PATCH") state.patchRanges.push(String(req.headers["content-range"]));
     const upstream = http.request(
       { host: "127.0.0.1", port: upstreamPort, method: req.method, path: req.url, headers: req.headers },
@@ -424,10 +454,12 @@ async function startBlobStorage(
     state.storageAuthorizations.push(req.headers.authorization ?? "none");
     const path = new URL(req.url ?? "/", "http://x").pathname.replace(/^\/storage/, "");
     const headers: Record<string, string> = authorization ? { authorization } : {};
-    http.get({ host: "127.0.0.1", port: upstreamPort, path, headers }, (up) => {
-      res.writeHead(up.statusCode ?? 502, { "content-type": "application/octet-stream" });
-      up.pipe(res);
-    }).on("error", () => res.destroy());
+    http
+      .get({ host: "127.0.0.1", port: upstreamPort, path, headers }, (up) => {
+        res.writeHead(up.statusCode ?? 502, { "content-type": "application/octet-stream" });
+        up.pipe(res);
+      })
+      .on("error", () => res.destroy());
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
   return {
@@ -454,10 +486,25 @@ export interface SigningKey {
 export function makeSigningKey(dir: string): SigningKey {
   const keyFile = join(dir, "token.key");
   const certFile = join(dir, "token.crt");
-  execFileSync("openssl", [
-    "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", keyFile, "-out", certFile,
-    "-days", "2", "-subj", "/CN=tantalus-test-token-issuer",
-  ], { stdio: "ignore" });
+  execFileSync(
+    "openssl",
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-keyout",
+      keyFile,
+      "-out",
+      certFile,
+      "-days",
+      "2",
+      "-subj",
+      "/CN=tantalus-test-token-issuer",
+    ],
+    { stdio: "ignore" },
+  );
   const privateKey = createPrivateKey(readFileSync(keyFile));
   const spki = createPublicKey(privateKey).export({ type: "spki", format: "der" });
   return { keyFile, certFile, privateKey, kid: libtrustKeyId(spki) };

@@ -1,11 +1,26 @@
 /** Shared fixtures for the image tests: temp dirs, a tree with every entry kind, tree snapshots. */
 import { createHash } from "node:crypto";
 import { execFileSync, spawnSync } from "node:child_process";
-import { chmod, link, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, writeFile } from "node:fs/promises";
+import {
+  chmod,
+  link,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  readlink,
+  rm,
+  symlink,
+  writeFile,
+} from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-export async function tempDir(t: { after: (fn: () => Promise<void>) => void }, prefix = "tantalus-image-"): Promise<string> {
+export async function tempDir(
+  t: { after: (fn: () => Promise<void>) => void },
+  prefix = "tantalus-image-",
+): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
   t.after(() => rm(dir, { recursive: true, force: true }));
   return dir;
@@ -69,7 +84,13 @@ export async function snapshotTree(root: string): Promise<{ items: Record<string
       } else if (st.isSymbolicLink()) {
         items[r] = { type: "symlink", mode: 0o777, link: await readlink(p) };
       } else {
-        items[r] = { type: "file", mode: st.mode & 0o7777, sha: createHash("sha256").update(await readFile(p)).digest("hex") };
+        items[r] = {
+          type: "file",
+          mode: st.mode & 0o7777,
+          sha: createHash("sha256")
+            .update(await readFile(p))
+            .digest("hex"),
+        };
         if (st.nlink > 1) byIno.set(`${st.dev}:${st.ino}`, [...(byIno.get(`${st.dev}:${st.ino}`) ?? []), r]);
       }
     }
@@ -93,8 +114,20 @@ export async function makeBusyboxRootfs(dir: string): Promise<string> {
   await mkdir(join(root, "bin"), { recursive: true });
   await writeFile(join(root, "bin", "busybox"), await readFile("/bin/busybox"));
   await chmod(join(root, "bin", "busybox"), 0o755);
-  for (const applet of ["sh", "cat", "ls", "stat", "id", "env", "true", "readlink"]) await symlink("busybox", join(root, "bin", applet));
+  for (const applet of ["sh", "cat", "ls", "stat", "id", "env", "true", "readlink"])
+    await symlink("busybox", join(root, "bin", applet));
   const tarball = join(dir, "busybox-rootfs.tar.gz");
-  run("tar", ["--sort=name", "--owner=0", "--group=0", "--numeric-owner", "--mtime=@1", "-C", root, "-czf", tarball, "."]);
+  run("tar", [
+    "--sort=name",
+    "--owner=0",
+    "--group=0",
+    "--numeric-owner",
+    "--mtime=@1",
+    "-C",
+    root,
+    "-czf",
+    tarball,
+    ".",
+  ]);
   return tarball;
 }

@@ -14,7 +14,10 @@ import { tarOf, type Member } from "../hostile-tar.js";
 import { tempDir } from "./helpers.js";
 
 const refused = (archive: string, pattern: RegExp) => (e: unknown) =>
-  e instanceof TantalusError && e.message.startsWith(`${archive}: `) && pattern.test(e.message) && /; refusing the archive$/.test(e.message);
+  e instanceof TantalusError &&
+  e.message.startsWith(`${archive}: `) &&
+  pattern.test(e.message) &&
+  /; refusing the archive$/.test(e.message);
 
 test("a root-file-system tarball with a hostile member name is refused at import, naming the tarball and the member", async (t) => {
   const dir = await tempDir(t);
@@ -22,9 +25,21 @@ test("a root-file-system tarball with a hostile member name is refused at import
   const cases: [Member[], RegExp][] = [
     [[{ name: "etc/.wh..." }], /member "etc\/\.wh\.\.\." is a whiteout of "\.\."/],
     [[{ name: ".wh.." }], /member "\.wh\.\." is a whiteout of "\."/],
-    [[{ name: "usr/../../etc/shadow", body: "x" }], /member "usr\/\.\.\/\.\.\/etc\/shadow" climbs out of the root with "\.\."/],
-    [[{ name: "a", body: "a" }, { name: "h", type: "link", linkname: "../../etc/shadow" }], /hard link "h" → "\.\.\/\.\.\/etc\/shadow" climbs out of the root/],
-    [[{ name: `lib/${"x".repeat(300)}.so`, body: "x" }], /member "lib\/x{300}\.so" has a 303-byte name component \(file systems store at most 255 bytes\)/],
+    [
+      [{ name: "usr/../../etc/shadow", body: "x" }],
+      /member "usr\/\.\.\/\.\.\/etc\/shadow" climbs out of the root with "\.\."/,
+    ],
+    [
+      [
+        { name: "a", body: "a" },
+        { name: "h", type: "link", linkname: "../../etc/shadow" },
+      ],
+      /hard link "h" → "\.\.\/\.\.\/etc\/shadow" climbs out of the root/,
+    ],
+    [
+      [{ name: `lib/${"x".repeat(300)}.so`, body: "x" }],
+      /member "lib\/x{300}\.so" has a 303-byte name component \(file systems store at most 255 bytes\)/,
+    ],
   ];
   for (const [i, [members, pattern]] of cases.entries()) {
     const file = join(dir, `hostile-${i}.tar`);
@@ -43,11 +58,12 @@ async function layoutMembers(dir: string): Promise<Member[]> {
     { name: "oci-layout", body: await readFile(join(store.dir, "oci-layout")) },
     { name: "index.json", body: await readFile(join(store.dir, "index.json")) },
   ];
-  for (const hex of await readdir(join(store.dir, "blobs", "sha256"))) members.push({ name: `blobs/sha256/${hex}`, body: await readFile(join(store.dir, "blobs", "sha256", hex)) });
+  for (const hex of await readdir(join(store.dir, "blobs", "sha256")))
+    members.push({ name: `blobs/sha256/${hex}`, body: await readFile(join(store.dir, "blobs", "sha256", hex)) });
   return members;
 }
 
-test("an oci-archive whose member climbs out with \"..\" is refused, not read as the file it normalises to", async (t) => {
+test('an oci-archive whose member climbs out with ".." is refused, not read as the file it normalises to', async (t) => {
   const dir = await tempDir(t);
   const members = await layoutMembers(dir);
   const store = await OciStore.open(join(dir, "dst"));
@@ -55,13 +71,27 @@ test("an oci-archive whose member climbs out with \"..\" is refused, not read as
   await writeFile(good, await tarOf(members));
   await importImage(store, `oci-archive:${good}`);
 
-  const forged = JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: "application/vnd.oci.image.manifest.v1+json", digest: `sha256:${"0".repeat(64)}`, size: 2 }] });
+  const forged = JSON.stringify({
+    schemaVersion: 2,
+    manifests: [
+      { mediaType: "application/vnd.oci.image.manifest.v1+json", digest: `sha256:${"0".repeat(64)}`, size: 2 },
+    ],
+  });
   const file = join(dir, "hostile.tar");
   await writeFile(file, await tarOf([...members, { name: "blobs/sha256/../../index.json", body: forged }]));
-  await assert.rejects(importImage(store, `oci-archive:${file}`), refused(`oci-archive:${file}`, /member "blobs\/sha256\/\.\.\/\.\.\/index\.json" climbs out of the root with "\.\."/));
+  await assert.rejects(
+    importImage(store, `oci-archive:${file}`),
+    refused(
+      `oci-archive:${file}`,
+      /member "blobs\/sha256\/\.\.\/\.\.\/index\.json" climbs out of the root with "\.\."/,
+    ),
+  );
 
   await writeFile(file, await tarOf([...members, { name: `blobs/sha256/${"a".repeat(256)}`, body: "x" }]));
-  await assert.rejects(importImage(store, `oci-archive:${file}`), refused(`oci-archive:${file}`, /has a 256-byte name component/));
+  await assert.rejects(
+    importImage(store, `oci-archive:${file}`),
+    refused(`oci-archive:${file}`, /has a 256-byte name component/),
+  );
 });
 
 test("a docker-archive with a member or hard link that climbs out is refused", async (t) => {
@@ -69,7 +99,11 @@ test("a docker-archive with a member or hard link that climbs out is refused", a
   const store = await OciStore.open(join(dir, "s"));
   const layer = await tarOf([{ name: "etc/motd", body: "hi\n" }]);
   const { sha256 } = await import("../../src/image/index.js");
-  const config = JSON.stringify({ architecture: "amd64", os: "linux", rootfs: { type: "layers", diff_ids: [sha256(layer)] } });
+  const config = JSON.stringify({
+    architecture: "amd64",
+    os: "linux",
+    rootfs: { type: "layers", diff_ids: [sha256(layer)] },
+  });
   const manifest = JSON.stringify([{ Config: "config.json", RepoTags: ["x:1"], Layers: ["aaa/layer.tar"] }]);
   const honest: Member[] = [
     { name: "manifest.json", body: manifest },
@@ -82,9 +116,21 @@ test("a docker-archive with a member or hard link that climbs out is refused", a
 
   const file = join(dir, "hostile.tar");
   await writeFile(file, await tarOf([...honest, { name: "../../manifest.json", body: manifest }]));
-  await assert.rejects(importImage(store, `docker-archive:${file}`), refused(`docker-archive:${file}`, /member "\.\.\/\.\.\/manifest\.json" climbs out of the root/));
-  await writeFile(file, await tarOf([...honest, { name: "bbb/layer.tar", type: "link", linkname: "../../../etc/shadow" }]));
-  await assert.rejects(importImage(store, `docker-archive:${file}`), refused(`docker-archive:${file}`, /hard link "bbb\/layer\.tar" → "\.\.\/\.\.\/\.\.\/etc\/shadow" climbs out of the root/));
+  await assert.rejects(
+    importImage(store, `docker-archive:${file}`),
+    refused(`docker-archive:${file}`, /member "\.\.\/\.\.\/manifest\.json" climbs out of the root/),
+  );
+  await writeFile(
+    file,
+    await tarOf([...honest, { name: "bbb/layer.tar", type: "link", linkname: "../../../etc/shadow" }]),
+  );
+  await assert.rejects(
+    importImage(store, `docker-archive:${file}`),
+    refused(
+      `docker-archive:${file}`,
+      /hard link "bbb\/layer\.tar" → "\.\.\/\.\.\/\.\.\/etc\/shadow" climbs out of the root/,
+    ),
+  );
 });
 
 test("an OCI layout whose index.json is null or whose manifest has no layers list is one sentence, not a TypeError (found by the fuzz pass)", async (t) => {
@@ -92,13 +138,44 @@ test("an OCI layout whose index.json is null or whose manifest has no layers lis
   const store = await OciStore.open(join(dir, "dst"));
   const layout = await OciStore.open(join(dir, "layout"));
   const config = await layout.putBlob(Buffer.from("{}"));
-  const manifest = await layout.putBlob(Buffer.from(JSON.stringify({ schemaVersion: 2, config: { mediaType: "application/vnd.oci.image.config.v1+json", digest: config.digest, size: config.size } })));
+  const manifest = await layout.putBlob(
+    Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        config: { mediaType: "application/vnd.oci.image.config.v1+json", digest: config.digest, size: config.size },
+      }),
+    ),
+  );
   await writeFile(join(layout.dir, "index.json"), "null");
-  await assert.rejects(importImage(store, `oci:${layout.dir}`), (e: unknown) => e instanceof TantalusError && /index\.json: not an OCI image index/.test(e.message));
-  await writeFile(join(layout.dir, "index.json"), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: "application/vnd.oci.image.manifest.v1+json", digest: manifest.digest, size: manifest.size }] }));
-  await assert.rejects(importImage(store, `oci:${layout.dir}`), (e: unknown) => e instanceof TantalusError && e.message === `manifest ${manifest.digest}: layers is not a list`);
-  await writeFile(join(layout.dir, "index.json"), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: "application/vnd.oci.image.manifest.v1+json", digest: manifest.digest, size: "big" }] }));
-  await assert.rejects(importImage(store, `oci:${layout.dir}`), (e: unknown) => e instanceof TantalusError && /index\.json: manifests\[0\]\.size "big" is not a byte count/.test(e.message));
+  await assert.rejects(
+    importImage(store, `oci:${layout.dir}`),
+    (e: unknown) => e instanceof TantalusError && /index\.json: not an OCI image index/.test(e.message),
+  );
+  await writeFile(
+    join(layout.dir, "index.json"),
+    JSON.stringify({
+      schemaVersion: 2,
+      manifests: [
+        { mediaType: "application/vnd.oci.image.manifest.v1+json", digest: manifest.digest, size: manifest.size },
+      ],
+    }),
+  );
+  await assert.rejects(
+    importImage(store, `oci:${layout.dir}`),
+    (e: unknown) => e instanceof TantalusError && e.message === `manifest ${manifest.digest}: layers is not a list`,
+  );
+  await writeFile(
+    join(layout.dir, "index.json"),
+    JSON.stringify({
+      schemaVersion: 2,
+      manifests: [{ mediaType: "application/vnd.oci.image.manifest.v1+json", digest: manifest.digest, size: "big" }],
+    }),
+  );
+  await assert.rejects(
+    importImage(store, `oci:${layout.dir}`),
+    (e: unknown) =>
+      e instanceof TantalusError && /index\.json: manifests\[0\]\.size "big" is not a byte count/.test(e.message),
+  );
 });
 
 test("an OCI layout whose blob is a FIFO is refused at once, not read forever", async (t) => {
@@ -116,9 +193,16 @@ test("an OCI layout whose blob is a FIFO is refused at once, not read forever", 
   fifo(img.descriptor.digest);
   const store = await OciStore.open(join(dir, "dst"));
   let timer: NodeJS.Timeout | undefined;
-  const hang = new Promise((_, reject) => (timer = setTimeout(() => reject(new Error("the import never settled")), 10_000)));
+  const hang = new Promise(
+    (_, reject) => (timer = setTimeout(() => reject(new Error("the import never settled")), 10_000)),
+  );
   try {
-    await assert.rejects(Promise.race([importImage(store, `oci:${src.dir}`), hang]), (e: unknown) => e instanceof TantalusError && /blob .*\/blobs\/sha256\/[0-9a-f]{64} is not a regular file; refusing to read it/.test(e.message));
+    await assert.rejects(
+      Promise.race([importImage(store, `oci:${src.dir}`), hang]),
+      (e: unknown) =>
+        e instanceof TantalusError &&
+        /blob .*\/blobs\/sha256\/[0-9a-f]{64} is not a regular file; refusing to read it/.test(e.message),
+    );
   } finally {
     clearTimeout(timer);
   }

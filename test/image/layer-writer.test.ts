@@ -8,7 +8,14 @@ import { test } from "node:test";
 import { gunzipSync } from "node:zlib";
 import tar from "tar-stream";
 import { decompress as zstdDecompress } from "zstd-napi";
-import { OciStore, fingerprintLayerSpec, sha256, writeLayer, type LayerSpec, type PlannedEntry } from "../../src/image/index.js";
+import {
+  OciStore,
+  fingerprintLayerSpec,
+  sha256,
+  writeLayer,
+  type LayerSpec,
+  type PlannedEntry,
+} from "../../src/image/index.js";
 import { LONG_COMPONENT, LONG_DIRS, NON_ASCII, makeTree, run, snapshotTree, tempDir } from "./helpers.js";
 
 interface Member {
@@ -27,10 +34,21 @@ interface Member {
 async function members(tarBytes: Buffer): Promise<Member[]> {
   const out: Member[] = [];
   const extract = tar.extract();
-  Readable.from([tarBytes]).pipe(extract as unknown as NodeJS.WritableStream);
+  Readable.from([tarBytes]).pipe(extract);
   for await (const e of extract) {
     const h = e.header;
-    out.push({ name: h.name, type: h.type, mode: h.mode, uid: h.uid, gid: h.gid, uname: h.uname, gname: h.gname, mtime: h.mtime.getTime(), linkname: h.linkname ?? null, size: h.size });
+    out.push({
+      name: h.name,
+      type: h.type,
+      mode: h.mode,
+      uid: h.uid,
+      gid: h.gid,
+      uname: h.uname,
+      gname: h.gname,
+      mtime: h.mtime.getTime(),
+      linkname: h.linkname ?? null,
+      size: h.size,
+    });
     e.resume();
   }
   return out;
@@ -77,7 +95,10 @@ test("a layer keeps files, dirs, symlinks, hardlinks and modes with normalised h
   assert.ok(byName.has(`opt/pkg/${NON_ASCII}`), "non-ASCII name survives");
   // Sibling order is byte order at every level.
   const pkgChildren = names.filter((n) => /^opt\/pkg\/[^/]+\/?$/.test(n)).map((n) => n.replace(/\/$/, "").slice(8));
-  assert.deepEqual(pkgChildren, [...pkgChildren].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))));
+  assert.deepEqual(
+    pkgChildren,
+    [...pkgChildren].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))),
+  );
 
   // A real tar implementation reads it back to the same tree.
   const out = join(dir, "out");
@@ -158,12 +179,28 @@ test("a path provided by two sources is an error naming both", async (t) => {
   const dir = await tempDir(t);
   const store = await OciStore.open(join(dir, "store"));
   await assert.rejects(
-    writeLayer(store, { entries: [{ type: "file", path: "/etc/a", content: "1" }, { type: "symlink", path: "etc/a", linkTarget: "b" }] }),
+    writeLayer(store, {
+      entries: [
+        { type: "file", path: "/etc/a", content: "1" },
+        { type: "symlink", path: "etc/a", linkTarget: "b" },
+      ],
+    }),
     /\/etc\/a is provided twice: by generated file \/etc\/a and by symlink etc\/a -> b/,
   );
   await assert.rejects(writeLayer(store, { entries: [{ type: "file", path: "/x/.wh.y", content: "" }] }), /whiteout/);
-  await assert.rejects(writeLayer(store, { entries: [{ type: "file", path: "/../etc/passwd", content: "" }] }), /contains "\.\."/);
-  await assert.rejects(writeLayer(store, { entries: [{ type: "file", path: "/a", content: "" }, { type: "file", path: "/a/b", content: "" }] }), /\/a is a file/);
+  await assert.rejects(
+    writeLayer(store, { entries: [{ type: "file", path: "/../etc/passwd", content: "" }] }),
+    /contains "\.\."/,
+  );
+  await assert.rejects(
+    writeLayer(store, {
+      entries: [
+        { type: "file", path: "/a", content: "" },
+        { type: "file", path: "/a/b", content: "" },
+      ],
+    }),
+    /\/a is a file/,
+  );
 });
 
 test("sockets are skipped with a warning instead of failing the layer", async (t) => {
@@ -175,11 +212,17 @@ test("sockets are skipped with a warning instead of failing the layer", async (t
   t.after(() => new Promise<void>((r) => server.close(() => r())));
   const store = await OciStore.open(join(dir, "store"));
   const seen: string[] = [];
-  const res = await writeLayer(store, treeSpec(join(dir, "src"), "/x"), { compression: "none", onWarning: (m) => seen.push(m) });
+  const res = await writeLayer(store, treeSpec(join(dir, "src"), "/x"), {
+    compression: "none",
+    onWarning: (m) => seen.push(m),
+  });
   assert.equal(res.warnings.length, 1);
   assert.match(res.warnings[0]!, /skipped socket .*daemon\.sock/);
   assert.deepEqual(seen, res.warnings);
-  assert.deepEqual((await members(await store.readBlob(res.descriptor.digest))).map((m) => m.name), ["x/", "x/keep.txt"]);
+  assert.deepEqual(
+    (await members(await store.readBlob(res.descriptor.digest))).map((m) => m.name),
+    ["x/", "x/keep.txt"],
+  );
 });
 
 test("layer cache: a hit reads nothing, a changed file or a lost blob misses", async (t) => {
@@ -204,7 +247,11 @@ test("layer cache: a hit reads nothing, a changed file or a lost blob misses", a
   assert.equal(second.entries, first.entries);
 
   // Another compression is another cache entry.
-  const zs = await writeLayer(store, spec, { cacheKey: await fingerprintLayerSpec(spec), compression: "zstd", onEntry });
+  const zs = await writeLayer(store, spec, {
+    cacheKey: await fingerprintLayerSpec(spec),
+    compression: "zstd",
+    onEntry,
+  });
   assert.equal(zs.cached, false);
   assert.equal(zs.descriptor.diffId, first.descriptor.diffId);
 
@@ -248,14 +295,19 @@ async function snapshotBlobs(store: OciStore): Promise<string[]> {
   return readDirNames(store.blobsDir);
 }
 
-
 test("an invalid compression level is refused before anything is written", async (t) => {
   const dir = await tempDir(t);
   const src = join(dir, "src");
   await makeTree(src);
   const store = await OciStore.open(join(dir, "store"));
-  await assert.rejects(writeLayer(store, treeSpec(src), { compression: "zstd", level: 20 }), /zstd level must be 1\.\.19, got 20/);
-  await assert.rejects(writeLayer(store, treeSpec(src), { compression: "gzip", level: 0 }), /gzip level must be 1\.\.9, got 0/);
+  await assert.rejects(
+    writeLayer(store, treeSpec(src), { compression: "zstd", level: 20 }),
+    /zstd level must be 1\.\.19, got 20/,
+  );
+  await assert.rejects(
+    writeLayer(store, treeSpec(src), { compression: "gzip", level: 0 }),
+    /gzip level must be 1\.\.9, got 0/,
+  );
   assert.deepEqual(await snapshotBlobs(store), []);
   assert.deepEqual(await readDirNames(store.tmpDir), []);
 });
@@ -274,9 +326,13 @@ test("a zstd layer is the same bytes whether its context is fresh, reused, or re
   let n = 0;
   await assert.rejects(
     // Small chunks, so the compressor is mid-frame when the layer fails.
-    writeLayer(store, treeSpec(b), { ...zstd, chunkBytes: 4096, onEntry: () => {
-      if (++n === 12) throw new Error("interrupted mid-frame");
-    } }),
+    writeLayer(store, treeSpec(b), {
+      ...zstd,
+      chunkBytes: 4096,
+      onEntry: () => {
+        if (++n === 12) throw new Error("interrupted mid-frame");
+      },
+    }),
     /interrupted mid-frame/,
   );
   const again = await writeLayer(store, treeSpec(a), zstd);

@@ -15,9 +15,17 @@ import {
 import { makeBusyboxRootfs, run, tempDir } from "./helpers.js";
 
 test("local references split transport, path and ref like skopeo", () => {
-  assert.deepEqual(parseLocalReference("oci:/srv/layout:studio/comp:1"), { transport: "oci", path: "/srv/layout", ref: "studio/comp:1" });
+  assert.deepEqual(parseLocalReference("oci:/srv/layout:studio/comp:1"), {
+    transport: "oci",
+    path: "/srv/layout",
+    ref: "studio/comp:1",
+  });
   assert.deepEqual(parseLocalReference("oci-archive:img.tar"), { transport: "oci-archive", path: "img.tar" });
-  assert.deepEqual(parseLocalReference("docker-archive:/x/save.tar:busybox:latest"), { transport: "docker-archive", path: "/x/save.tar", ref: "busybox:latest" });
+  assert.deepEqual(parseLocalReference("docker-archive:/x/save.tar:busybox:latest"), {
+    transport: "docker-archive",
+    path: "/x/save.tar",
+    ref: "busybox:latest",
+  });
   assert.throws(() => parseLocalReference("docker://busybox"), /expected one of oci:PATH/);
   assert.throws(() => parseLocalReference("rootfs:/a.tar:tag"), /rootfs: takes a file only/);
   assert.throws(() => parseLocalReference("oci:"), /missing path/);
@@ -77,8 +85,16 @@ test("docker archives: compressed or not, deduplicated via symlinks, and with se
   const p = await importImage(other, `docker-archive:${join(dir, "plain.tar")}`);
   const g = await importImage(other, `docker-archive:${join(dir, "gz.tar")}:studio/a:1`);
   assert.deepEqual(p.config.rootfs.diff_ids, img.config.rootfs.diff_ids);
-  assert.deepEqual(g.manifest.layers.map((l) => l.digest), img.manifest.layers.map((l) => l.digest), "compressed layers keep their digests");
-  assert.deepEqual(p.manifest.layers.map((l) => l.digest), img.config.rootfs.diff_ids, "uncompressed layers: digest = diff_id");
+  assert.deepEqual(
+    g.manifest.layers.map((l) => l.digest),
+    img.manifest.layers.map((l) => l.digest),
+    "compressed layers keep their digests",
+  );
+  assert.deepEqual(
+    p.manifest.layers.map((l) => l.digest),
+    img.config.rootfs.diff_ids,
+    "uncompressed layers: digest = diff_id",
+  );
 
   // A hand-made `docker save` with two images sharing a layer through a symlink.
   const save = join(dir, "save");
@@ -90,27 +106,51 @@ test("docker archives: compressed or not, deduplicated via symlinks, and with se
   await mkdir(join(save, "bbb"), { recursive: true });
   await writeFile(join(save, "aaa", "layer.tar"), layerBytes);
   await symlink("../aaa/layer.tar", join(save, "bbb", "layer.tar"));
-  const cfg = (name: string, n: number) => JSON.stringify({ architecture: "amd64", os: "linux", config: { Env: [`NAME=${name}`] }, rootfs: { type: "layers", diff_ids: Array(n).fill(`sha256:${id}`) } });
+  const cfg = (name: string, n: number) =>
+    JSON.stringify({
+      architecture: "amd64",
+      os: "linux",
+      config: { Env: [`NAME=${name}`] },
+      rootfs: { type: "layers", diff_ids: Array(n).fill(`sha256:${id}`) },
+    });
   await writeFile(join(save, "c1.json"), cfg("one", 1));
   await writeFile(join(save, "c2.json"), cfg("two", 2));
-  await writeFile(join(save, "manifest.json"), JSON.stringify([
-    { Config: "c1.json", RepoTags: ["busybox:latest"], Layers: ["aaa/layer.tar"] },
-    { Config: "c2.json", RepoTags: ["registry.example.com/team/tool:2"], Layers: ["aaa/layer.tar", "bbb/layer.tar"] },
-  ]));
+  await writeFile(
+    join(save, "manifest.json"),
+    JSON.stringify([
+      { Config: "c1.json", RepoTags: ["busybox:latest"], Layers: ["aaa/layer.tar"] },
+      { Config: "c2.json", RepoTags: ["registry.example.com/team/tool:2"], Layers: ["aaa/layer.tar", "bbb/layer.tar"] },
+    ]),
+  );
   const saveTar = join(dir, "save.tar");
   run("tar", ["-C", save, "-cf", saveTar, "."]);
-  await assert.rejects(importImage(other, `docker-archive:${saveTar}`), /holds 2 images; name one with :NAME:TAG \(available: busybox:latest, registry\.example\.com\/team\/tool:2\)/);
+  await assert.rejects(
+    importImage(other, `docker-archive:${saveTar}`),
+    /holds 2 images; name one with :NAME:TAG \(available: busybox:latest, registry\.example\.com\/team\/tool:2\)/,
+  );
   const one = await importImage(other, `docker-archive:${saveTar}:busybox`);
   assert.deepEqual(one.config.config?.Env, ["NAME=one"]);
   const two = await importImage(other, `docker-archive:${saveTar}:registry.example.com/team/tool:2`);
-  assert.deepEqual(two.manifest.layers.map((l) => l.digest), [`sha256:${id}`, `sha256:${id}`]);
+  assert.deepEqual(
+    two.manifest.layers.map((l) => l.digest),
+    [`sha256:${id}`, `sha256:${id}`],
+  );
   assert.equal(two.manifest.config.mediaType, MediaType.ImageConfig);
 
   // diff_id mismatch between config and layer is refused.
-  await writeFile(join(save, "c1.json"), JSON.stringify({ architecture: "amd64", os: "linux", rootfs: { type: "layers", diff_ids: [sha256("other")] } }));
-  await writeFile(join(save, "manifest.json"), JSON.stringify([{ Config: "c1.json", RepoTags: null, Layers: ["aaa/layer.tar"] }]));
+  await writeFile(
+    join(save, "c1.json"),
+    JSON.stringify({ architecture: "amd64", os: "linux", rootfs: { type: "layers", diff_ids: [sha256("other")] } }),
+  );
+  await writeFile(
+    join(save, "manifest.json"),
+    JSON.stringify([{ Config: "c1.json", RepoTags: null, Layers: ["aaa/layer.tar"] }]),
+  );
   run("tar", ["-C", save, "-cf", saveTar, "."]);
-  await assert.rejects(importImage(other, `docker-archive:${saveTar}`), /has diff_id sha256:[0-9a-f]+ but the config expects/);
+  await assert.rejects(
+    importImage(other, `docker-archive:${saveTar}`),
+    /has diff_id sha256:[0-9a-f]+ but the config expects/,
+  );
 });
 
 test("an OCI layout with several images needs a ref; an unknown ref lists what exists", async (t) => {
@@ -121,8 +161,14 @@ test("an OCI layout with several images needs a ref; an unknown ref lists what e
     await writeImage(store, { layers: [{ layer: l.descriptor }] }, { tag: `img:${n}` });
   }
   const other = await OciStore.open(join(dir, "o"));
-  await assert.rejects(importImage(other, `oci:${store.dir}`), /holds 2 images; name one with :REF \(available: img:a, img:b\)/);
-  await assert.rejects(importImage(other, `oci:${store.dir}:img:c`), /no image named "img:c" \(available: img:a, img:b\)/);
+  await assert.rejects(
+    importImage(other, `oci:${store.dir}`),
+    /holds 2 images; name one with :REF \(available: img:a, img:b\)/,
+  );
+  await assert.rejects(
+    importImage(other, `oci:${store.dir}:img:c`),
+    /no image named "img:c" \(available: img:a, img:b\)/,
+  );
   const b = await importImage(other, `oci:${store.dir}:img:b`, { tag: "copied" });
   assert.equal((await other.resolveImage("copied")).manifestDescriptor.digest, b.manifestDescriptor.digest);
   assert.equal(sha256(await other.readBlob(b.manifest.layers[0]!.digest)), b.manifest.layers[0]!.digest);

@@ -12,19 +12,26 @@ const store = await OciStore.open(storeDir!, mode === "hold-lock" ? { lock: { st
 
 if (mode === "die-mid-layer") {
   let files = 0;
-  await writeLayer(store, { entries: [{ type: "tree", source: a!, path: "/pkg" }] }, {
-    onEntry: (e) => {
-      // Kill only after some compressed output has reached the temp blob file.
-      if (e.kind === "file" && ++files === 4) process.kill(process.pid, "SIGKILL");
+  await writeLayer(
+    store,
+    { entries: [{ type: "tree", source: a!, path: "/pkg" }] },
+    {
+      onEntry: (e) => {
+        // Kill only after some compressed output has reached the temp blob file.
+        if (e.kind === "file" && ++files === 4) process.kill(process.pid, "SIGKILL");
+      },
+      chunkBytes: 4096,
     },
-    chunkBytes: 4096,
-  });
+  );
   throw new Error("unreachable: should have been killed");
 } else if (mode === "tag-many") {
   const n = Number(b);
   for (let i = 0; i < n; i++) {
     const layer = await writeLayer(store, { entries: [{ type: "file", path: "/id", content: `${a}-${i}` }] });
-    const img = await writeImage(store, { layers: [{ layer: layer.descriptor }], config: { Labels: { who: `${a}-${i}` } } });
+    const img = await writeImage(store, {
+      layers: [{ layer: layer.descriptor }],
+      config: { Labels: { who: `${a}-${i}` } },
+    });
     await store.tag(`${a}:${i}`, img.descriptor);
   }
 } else if (mode === "hold-lock") {

@@ -27,7 +27,9 @@ test("a suspended holder keeps the store lock: a waiter times out naming it as s
   // old rule broke a live holder's lock once it stopped touching it.
   const store = await OciStore.open(storeDir, { lock: { timeoutMs: 2000, staleMs: 300 } });
   const img = await tinyImage(store, "x");
-  const holder = spawn(process.execPath, ["--import", "tsx", CHILD, "hold-lock", storeDir, "300"], { stdio: ["pipe", "pipe", "inherit"] });
+  const holder = spawn(process.execPath, ["--import", "tsx", CHILD, "hold-lock", storeDir, "300"], {
+    stdio: ["pipe", "pipe", "inherit"],
+  });
   t.after(() => {
     if (holder.exitCode === null) {
       holder.kill("SIGCONT");
@@ -35,18 +37,21 @@ test("a suspended holder keeps the store lock: a waiter times out naming it as s
     }
   });
   await new Promise<void>((resolve, reject) => {
-    holder.stdout!.on("data", (c: Buffer) => c.toString().includes("locked") && resolve());
+    holder.stdout.on("data", (c: Buffer) => c.toString().includes("locked") && resolve());
     holder.once("exit", (code) => reject(new Error(`holder exited early with ${code}`)));
   });
   holder.kill("SIGSTOP");
   await new Promise((r) => setTimeout(r, 1000)); // well past staleMs without a touch
 
-  await assert.rejects(store.tag("while-stopped", img.descriptor), new RegExp(`locked by pid ${holder.pid} .*which is stopped`));
+  await assert.rejects(
+    store.tag("while-stopped", img.descriptor),
+    new RegExp(`locked by pid ${holder.pid} .*which is stopped`),
+  );
   assert.deepEqual(await store.tags(), [], "nothing tagged while the holder owns the lock");
 
   holder.kill("SIGCONT");
   const exited = new Promise((resolve) => holder.once("exit", resolve));
-  holder.stdin!.end();
+  holder.stdin.end();
   await exited;
   await store.tag("after-release", img.descriptor);
   assert.deepEqual(await store.tags(), ["after-release"]);
@@ -69,7 +74,9 @@ test("gc's untagging is compare-and-swap: a tag set by another process after gc 
         // gc has read index.json. Another process now tags an image, as a
         // build would after its lock had been broken from another host.
         rmSync(join(store.metaDir, "lock"), { force: true });
-        const r = spawnSync(process.execPath, ["--import", "tsx", CHILD, "tag-many", storeDir, "layout", "1"], { encoding: "utf8" });
+        const r = spawnSync(process.execPath, ["--import", "tsx", CHILD, "tag-many", storeDir, "layout", "1"], {
+          encoding: "utf8",
+        });
         assert.equal(r.status, 0, r.stderr);
       }
       return tag.slice(0, tag.indexOf(":"));

@@ -52,7 +52,10 @@ test("a new store is a valid OCI layout and blobs round-trip with verification",
 
   await assert.rejects(store.putBlob(Buffer.from("other"), { digest: put.digest }), DigestMismatchError);
   const wrong = sha256("not this");
-  await assert.rejects(store.putBlob(Readable.from([Buffer.from("x")]), { digest: wrong }), (e: unknown) => e instanceof DigestMismatchError && e.message.includes(wrong));
+  await assert.rejects(
+    store.putBlob(Readable.from([Buffer.from("x")]), { digest: wrong }),
+    (e: unknown) => e instanceof DigestMismatchError && e.message.includes(wrong),
+  );
   assert.equal(await store.hasBlob(wrong), false);
   assert.deepEqual(await readdir(store.tmpDir), [], "a rejected blob leaves no temp file");
   await assert.rejects(store.openBlob(wrong), BlobNotFoundError);
@@ -105,10 +108,13 @@ test("tags: tag, resolve, list, retag, delete; bad names and missing blobs are r
   assert.deepEqual((await store.resolve(b.descriptor.digest))?.digest, b.descriptor.digest);
   assert.equal(await store.resolve("nope"), undefined);
   const list = await store.listImages();
-  assert.deepEqual(list.map((e) => [e.tag, e.digest, e.layers, e.created]), [
-    ["studio/comp:1", a.descriptor.digest, 1, "1970-01-01T00:00:01Z"],
-    ["studio/comp:2", b.descriptor.digest, 1, "1970-01-01T00:00:01Z"],
-  ]);
+  assert.deepEqual(
+    list.map((e) => [e.tag, e.digest, e.layers, e.created]),
+    [
+      ["studio/comp:1", a.descriptor.digest, 1, "1970-01-01T00:00:01Z"],
+      ["studio/comp:2", b.descriptor.digest, 1, "1970-01-01T00:00:01Z"],
+    ],
+  );
   assert.equal(list[0]!.size, a.descriptor.size + a.configDescriptor.size + a.manifest.layers[0]!.size);
   assert.equal(list[1]!.annotations[StoreAnnotation.Workflow], "comp");
   assert.ok(list[0]!.tagged && !Number.isNaN(Date.parse(list[0]!.tagged)));
@@ -147,7 +153,12 @@ test("gc removes only unreferenced blobs and keeps the newest images per workflo
   assert.deepEqual(report.removedTags, ["studio/comp:2"]);
   assert.deepEqual(await store.tags(), ["studio/comp:1", "studio/comp:3", "studio/lighting:1"]);
   const dropped = images[1]!;
-  const expectRemoved = [dropped.descriptor.digest, dropped.configDescriptor.digest, dropped.manifest.layers[1]!.digest, stray.digest].sort();
+  const expectRemoved = [
+    dropped.descriptor.digest,
+    dropped.configDescriptor.digest,
+    dropped.manifest.layers[1]!.digest,
+    stray.digest,
+  ].sort();
   assert.deepEqual(report.removedBlobs, expectRemoved);
   for (const keep of [images[0]!, images[2]!, other]) {
     for (const d of [keep.descriptor, keep.configDescriptor, ...keep.manifest.layers]) {
@@ -192,11 +203,15 @@ test("a layer that fails in-process removes its temp file and adds no blob", asy
   const store = await OciStore.open(join(dir, "s"));
   let n = 0;
   await assert.rejects(
-    writeLayer(store, { entries: [{ type: "tree", source: src, path: "/pkg" }] }, {
-      onEntry: () => {
-        if (++n === 6) throw new Error("interrupted");
+    writeLayer(
+      store,
+      { entries: [{ type: "tree", source: src, path: "/pkg" }] },
+      {
+        onEntry: () => {
+          if (++n === 6) throw new Error("interrupted");
+        },
       },
-    }),
+    ),
     /interrupted/,
   );
   assert.deepEqual(await readdir(store.tmpDir), []);
@@ -208,10 +223,15 @@ test("two processes tagging into one store at once lose no tag and keep index.js
   const storeDir = join(dir, "s");
   await OciStore.open(storeDir);
   const N = 15;
-  const [r1, r2] = await Promise.all([child(["tag-many", storeDir, "alpha", String(N)]), child(["tag-many", storeDir, "beta", String(N)])]);
+  const [r1, r2] = await Promise.all([
+    child(["tag-many", storeDir, "alpha", String(N)]),
+    child(["tag-many", storeDir, "beta", String(N)]),
+  ]);
   assert.equal(r1.code, 0, r1.stderr);
   assert.equal(r2.code, 0, r2.stderr);
-  const index = JSON.parse(await readFile(join(storeDir, "index.json"), "utf8")) as { manifests: Array<{ digest: Digest; annotations: Record<string, string> }> };
+  const index = JSON.parse(await readFile(join(storeDir, "index.json"), "utf8")) as {
+    manifests: Array<{ digest: Digest; annotations: Record<string, string> }>;
+  };
   const tags = index.manifests.map((m) => m.annotations["org.opencontainers.image.ref.name"]).sort();
   const expected = [...Array(N).keys()].flatMap((i) => [`alpha:${i}`, `beta:${i}`]).sort();
   assert.deepEqual(tags, expected);
@@ -236,7 +256,10 @@ test("a lock left by a dead process is broken; a live holder makes others wait, 
   await store.tag("after-stale-lock", img.descriptor);
   assert.deepEqual(await store.tags(), ["after-stale-lock"]);
 
-  await writeFile(lockFile, JSON.stringify({ host, pid: process.pid, acquired: "2020-01-01T00:00:00Z", token: "someone-else" }));
+  await writeFile(
+    lockFile,
+    JSON.stringify({ host, pid: process.pid, acquired: "2020-01-01T00:00:00Z", token: "someone-else" }),
+  );
   await assert.rejects(store.tag("blocked", img.descriptor), new RegExp(`locked by pid ${process.pid} on ${host}`));
 });
 
@@ -246,6 +269,21 @@ test("a directory that is not a layout is never adopted, and a malformed digest 
   await assert.rejects(OciStore.open(dir), /exists and is not an OCI image layout/);
   await assert.rejects(OciStore.open(join(dir, "missing"), { readOnly: true }), /not an OCI image layout/);
   const store = await OciStore.open(join(dir, "s"));
-  const evil = await store.putJson({ schemaVersion: 2, mediaType: "application/vnd.oci.image.manifest.v1+json", config: { mediaType: "application/vnd.oci.image.config.v1+json", digest: "sha256:../../../../etc/passwd", size: 1 }, layers: [] }, "application/vnd.oci.image.manifest.v1+json");
-  await assert.rejects(store.loadImage(evil), /config\.digest "sha256:\.\.\/\.\.\/\.\.\/\.\.\/etc\/passwd" is not a sha256 digest/);
+  const evil = await store.putJson(
+    {
+      schemaVersion: 2,
+      mediaType: "application/vnd.oci.image.manifest.v1+json",
+      config: {
+        mediaType: "application/vnd.oci.image.config.v1+json",
+        digest: "sha256:../../../../etc/passwd",
+        size: 1,
+      },
+      layers: [],
+    },
+    "application/vnd.oci.image.manifest.v1+json",
+  );
+  await assert.rejects(
+    store.loadImage(evil),
+    /config\.digest "sha256:\.\.\/\.\.\/\.\.\/\.\.\/etc\/passwd" is not a sha256 digest/,
+  );
 });

@@ -32,7 +32,7 @@ async function referenceTar(plan: LayerPlan, mtime: Date): Promise<Buffer> {
   const pack = tar.pack();
   const collected = (async () => {
     const parts: Buffer[] = [];
-    for await (const c of Readable.from(pack as unknown as AsyncIterable<Buffer>)) parts.push(c as Buffer);
+    for await (const c of Readable.from(pack)) parts.push(c as Buffer);
     return Buffer.concat(parts);
   })();
   for (const e of plan.entries) {
@@ -116,7 +116,10 @@ test("the tar of a host tree is the same whatever the chunk size, and chunks are
   const pool = new ChunkPool(1000);
   const small = encoded(plan, mtime, pool);
   assert.ok(small.bytes.equals(reference), "1000-byte chunks: the same bytes");
-  assert.ok(small.chunks.slice(0, -1).every((n) => n === 1000), "every chunk but the last is full");
+  assert.ok(
+    small.chunks.slice(0, -1).every((n) => n === 1000),
+    "every chunk but the last is full",
+  );
   assert.ok(small.chunks.length > 3000, "the 3 MiB file spans many chunks");
   // Handed back at once, the pool never needs more than the chunk being filled and the few one write
   // completes (the 1,024 zero bytes at the end span two 1,000-byte chunks): not one per chunk of the big file.

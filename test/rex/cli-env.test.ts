@@ -22,7 +22,9 @@ function withoutRezUsed(env: Record<string, string>): Record<string, string> {
 
 test("env --json resolves with Tantalus's solver and prints Rez's environ", () => {
   const vec = byName("no-implicit-packages");
-  const r = runCli(["env", "--paths", CORPUS_REPO, "--no-implicit", ...vec.request, "--json"], { env: { HOME: data.home } });
+  const r = runCli(["env", "--paths", CORPUS_REPO, "--no-implicit", ...vec.request, "--json"], {
+    env: { HOME: data.home },
+  });
   assert.equal(r.code, 0, r.stderr);
   const environ = JSON.parse(r.stdout) as Record<string, string>;
   assert.deepEqual(withoutRezUsed(environ), withoutRezUsed(vec.environ!));
@@ -57,7 +59,9 @@ test("the bash script, sourced in env -i, gives the same environment as --json",
   const args = ["env", "--paths", CORPUS_REPO, "--no-implicit", "setters", "python"];
   assert.equal(runCli([...args, "-o", script]).code, 0);
   const json = JSON.parse(runCli([...args, "--json"]).stdout) as Record<string, string>;
-  const p = spawnSync("/usr/bin/env", ["-i", "bash", "--norc", "--noprofile", "-c", `. ${script}; /usr/bin/env -0`], { encoding: "utf8" });
+  const p = spawnSync("/usr/bin/env", ["-i", "bash", "--norc", "--noprofile", "-c", `. ${script}; /usr/bin/env -0`], {
+    encoding: "utf8",
+  });
   const sourced = Object.fromEntries(
     p.stdout
       .split("\0")
@@ -71,7 +75,18 @@ test("the bash script, sourced in env -i, gives the same environment as --json",
 });
 
 test("env --root-map moves the repository in every value; --system-paths replaces the PATH tail", () => {
-  const r = runCli(["env", "--paths", CORPUS_REPO, "--no-implicit", "python", "--json", "--root-map", `${CORPUS_REPO}=/opt/pkgs`, "--system-paths", "/usr/bin:/bin"]);
+  const r = runCli([
+    "env",
+    "--paths",
+    CORPUS_REPO,
+    "--no-implicit",
+    "python",
+    "--json",
+    "--root-map",
+    `${CORPUS_REPO}=/opt/pkgs`,
+    "--system-paths",
+    "/usr/bin:/bin",
+  ]);
   assert.equal(r.code, 0, r.stderr);
   const env = JSON.parse(r.stdout) as Record<string, string>;
   assert.equal(env.PATH, "/opt/pkgs/python/3.11.4/platform-linux/arch-x86_64/bin:/usr/bin:/bin");
@@ -83,7 +98,18 @@ test("a context written by resolve gives the same script every time; a Rez .rxt 
   const dir = tempDir();
   const lock = path.join(dir, "ctx.json");
   const rxt = path.join(dir, "ctx.rxt");
-  const res = runCli(["resolve", "--paths", CORPUS_REPO, "--no-implicit", "phases_b", "python-3.9", "-o", lock, "--rxt", rxt]);
+  const res = runCli([
+    "resolve",
+    "--paths",
+    CORPUS_REPO,
+    "--no-implicit",
+    "phases_b",
+    "python-3.9",
+    "-o",
+    lock,
+    "--rxt",
+    rxt,
+  ]);
   assert.equal(res.code, 0, res.stderr);
   const a = runCli(["env", "--context", lock]);
   const b = runCli(["env", "--context", lock]);
@@ -102,7 +128,12 @@ test("a context written by resolve gives the same script every time; a Rez .rxt 
 test("a failing package command exits 1 naming the file, line and Rez's reason", () => {
   const r = runCli(["env", "--paths", CORPUS_REPO, "--no-implicit", "fail_stop"]);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, new RegExp(`${CORPUS_REPO}/fail_stop/1.0/package.py:8: Error in commands in package fail_stop-1.0\\[\\]: fail_stop 1.0 cannot run on linux`));
+  assert.match(
+    r.stderr,
+    new RegExp(
+      `${CORPUS_REPO}/fail_stop/1.0/package.py:8: Error in commands in package fail_stop-1.0\\[\\]: fail_stop 1.0 cannot run on linux`,
+    ),
+  );
   const usage = runCli(["env", "--paths", CORPUS_REPO, "python", "--shell", "fish"]);
   assert.equal(usage.code, 2);
   assert.match(usage.stderr, /--shell fish/);
@@ -110,7 +141,17 @@ test("a failing package command exits 1 naming the file, line and Rez's reason",
 
 test("shell -c runs a command in the environment, with aliases, and exits with its status", () => {
   for (const shell of ["bash", "sh", "zsh", "tcsh"]) {
-    const r = runCli(["shell", "--paths", CORPUS_REPO, "--no-implicit", "messages", "--shell", shell, "-c", "msgtool x\nprintenv MSG_DONE\nexit 3"]);
+    const r = runCli([
+      "shell",
+      "--paths",
+      CORPUS_REPO,
+      "--no-implicit",
+      "messages",
+      "--shell",
+      shell,
+      "-c",
+      "msgtool x\nprintenv MSG_DONE\nexit 3",
+    ]);
     assert.equal(r.code, 3, `${shell}: ${r.stderr}`);
     assert.match(r.stdout, /^msgtool --flag x\nyes\n/m, shell);
   }

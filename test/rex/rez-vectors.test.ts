@@ -8,10 +8,27 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { interpretContext, renderEnvironJson, renderShell, hostHomeResolver, REZ_SYSTEM_PATHS, RexCommandError, SHELL_KINDS } from "../../src/rex/index.js";
+import {
+  interpretContext,
+  renderEnvironJson,
+  renderShell,
+  hostHomeResolver,
+  REZ_SYSTEM_PATHS,
+  RexCommandError,
+  SHELL_KINDS,
+} from "../../src/rex/index.js";
 import type { Action, ShellKind } from "../../src/rex/index.js";
 import { EscapedString } from "../../src/rex/escaped.js";
-import { CORPUS_REPO, corpusRepositories, loadVectors, markedLine, optionsFor, variantsOf, type ActionJson, type Vector } from "./vectors.js";
+import {
+  CORPUS_REPO,
+  corpusRepositories,
+  loadVectors,
+  markedLine,
+  optionsFor,
+  variantsOf,
+  type ActionJson,
+  type Vector,
+} from "./vectors.js";
 
 const data = loadVectors();
 const repos = corpusRepositories();
@@ -19,12 +36,29 @@ const ok = data.vectors.filter((v) => v.environ);
 const failing = data.vectors.filter((v) => v.error);
 
 function interpret(vec: Vector, shell?: ShellKind, extra: Record<string, unknown> = {}) {
-  return interpretContext(variantsOf(vec, repos), { ...optionsFor(data, vec), ...(shell ? { shell, systemPaths: data.systemPaths[shell] } : {}), ...extra });
+  return interpretContext(variantsOf(vec, repos), {
+    ...optionsFor(data, vec),
+    ...(shell ? { shell, systemPaths: data.systemPaths[shell] } : {}),
+    ...extra,
+  });
 }
 
 test("the corpus has vectors for every kind of rex call, and failures", () => {
   const calls = new Set(ok.flatMap((v) => v.actions!.map((a) => a[0])));
-  for (const c of ["shebang", "setenv", "resetenv", "unsetenv", "prependenv", "appendenv", "alias", "info", "error", "command", "comment", "source"]) {
+  for (const c of [
+    "shebang",
+    "setenv",
+    "resetenv",
+    "unsetenv",
+    "prependenv",
+    "appendenv",
+    "alias",
+    "info",
+    "error",
+    "command",
+    "comment",
+    "source",
+  ]) {
     assert.ok(calls.has(c), `no vector records a ${c} action`);
   }
   assert.ok(failing.length >= 8);
@@ -47,7 +81,7 @@ test("the environ prints byte for byte as rez context --interpret -f json --no-e
 function partsOf(v: unknown): unknown {
   if (v instanceof EscapedString) return v.parts.map(([l, t]) => [l, t]);
   if (typeof v === "string") return [[false, v]];
-  if (v && typeof v === "object" && "escaped" in v) return (v as { escaped: unknown }).escaped;
+  if (v && typeof v === "object" && "escaped" in v) return (v).escaped;
   return v;
 }
 
@@ -112,7 +146,11 @@ test("actions carry the package, phase, file and line that made them", () => {
   const { actions } = interpret(vec);
   const alias = actions.find((a) => a.kind === "alias")!;
   const file = path.join(CORPUS_REPO, "messages/1.0/package.py");
-  const line = fs.readFileSync(file, "utf8").split("\n").findIndex((l) => l.includes("alias(")) + 1;
+  const line =
+    fs
+      .readFileSync(file, "utf8")
+      .split("\n")
+      .findIndex((l) => l.includes("alias(")) + 1;
   assert.deepEqual(alias.origin, { variant: "messages-1.0[]", phase: "commands", file, line });
   const used = actions.find((a) => a.kind === "setenv" && a.key === "REZ_USED")!;
   assert.deepEqual(used.origin, { phase: "system" });
@@ -139,7 +177,10 @@ for (const shell of SHELL_KINDS) {
       const rez = vec.shells[shell];
       if (typeof rez !== "string") continue;
       const result = interpret(vec, shell);
-      const ours = renderShell(result.actions, shell, { executable: data.shellExecutables[shell] ?? undefined, home: hostHomeResolver(data.home) });
+      const ours = renderShell(result.actions, shell, {
+        executable: data.shellExecutables[shell] ?? undefined,
+        home: hostHomeResolver(data.home),
+      });
       assert.equal(ours, expectedText(rez, shell, vec.environ!), `${vec.name} (${shell})`);
       compared++;
     }
@@ -152,7 +193,10 @@ test("resetenv: Rez's shell plugins fail on it; Tantalus writes the setenv line"
   const vec = ok.find((v) => v.name === "resetenv")!;
   for (const shell of SHELL_KINDS) {
     const rez = vec.shells[shell];
-    assert.ok(typeof rez === "object" && rez.error.type === "TypeError", `Rez ${shell} no longer fails on resetenv: drop the fix`);
+    assert.ok(
+      typeof rez === "object" && rez.error.type === "TypeError",
+      `Rez ${shell} no longer fails on resetenv: drop the fix`,
+    );
   }
   const bash = renderShell(interpret(vec, "bash").actions, "bash", { home: hostHomeResolver(data.home) });
   assert.match(bash, new RegExp(`^export RESET_FUNC="${CORPUS_REPO}/resetter/1.0/reset"$`, "m"));
@@ -164,7 +208,10 @@ test("resetenv: Rez's shell plugins fail on it; Tantalus writes the setenv line"
 test("command() with arguments: Rez's pwsh plugin fails on it; Tantalus quotes the arguments", () => {
   const vec = ok.find((v) => v.name === "command-list")!;
   const rez = vec.shells.pwsh;
-  assert.ok(typeof rez === "object" && rez.error.type === "TypeError", "Rez's pwsh no longer fails on command lists: drop the fix");
+  assert.ok(
+    typeof rez === "object" && rez.error.type === "TypeError",
+    "Rez's pwsh no longer fails on command lists: drop the fix",
+  );
   const pwsh = renderShell(interpret(vec, "pwsh").actions, "pwsh", { home: hostHomeResolver(data.home) });
   assert.match(pwsh, /^echo "list form" "`\$LIT" "\$REZ_COMMAND_LIST_VERSION"$/m);
 });
@@ -186,11 +233,15 @@ test("a failing command gives Rez's reason, with the package, phase, file and li
       assert.equal(caught.reason, reason, vec.name);
       assert.equal(caught.location?.file, file, vec.name);
       assert.equal(caught.location?.line, markedLine(file!), vec.name);
-      assert.ok(vec.resolved.some((q) => q === caught.variant), `${vec.name}: ${caught.variant}`);
+      assert.ok(
+        vec.resolved.some((q) => q === caught.variant),
+        `${vec.name}: ${caught.variant}`,
+      );
       assert.ok(caught.message.startsWith(`${file}:${markedLine(file!)}: `), caught.message);
     }
     // Rez fails the same way for every shell.
-    for (const s of SHELL_KINDS) assert.equal((vec.shells[s] as { error: { message: string } }).error.message, vec.error!.message);
+    for (const s of SHELL_KINDS)
+      assert.equal((vec.shells[s] as { error: { message: string } }).error.message, vec.error!.message);
   }
 });
 
@@ -202,7 +253,10 @@ test("the system paths appended to PATH are the ones Rez detects for each shell"
   assert.equal(environ.PATH, vec.environ!.PATH);
   const none = interpretContext(variantsOf(vec, repos), { ...optionsFor(data, vec), appendSystemPaths: false }).environ;
   assert.equal(none.PATH, `${CORPUS_REPO}/python/3.11.4/platform-linux/arch-x86_64/bin`);
-  const image = interpretContext(variantsOf(vec, repos), { ...optionsFor(data, vec), systemPaths: ["/usr/bin", "/bin"] }).environ;
+  const image = interpretContext(variantsOf(vec, repos), {
+    ...optionsFor(data, vec),
+    systemPaths: ["/usr/bin", "/bin"],
+  }).environ;
   assert.equal(image.PATH, `${CORPUS_REPO}/python/3.11.4/platform-linux/arch-x86_64/bin:/usr/bin:/bin`);
 });
 
@@ -210,13 +264,13 @@ test("a root map moves every value derived from the repository, consistently", (
   const image = "/opt/studio/packages";
   for (const vec of ok) {
     const { environ, actions } = interpret(vec, undefined, { rootMap: { [CORPUS_REPO]: image } });
-    const expected = Object.fromEntries(Object.entries(vec.environ!).map(([k, v]) => [k, v.replaceAll(CORPUS_REPO, image)]));
-    assert.deepEqual(environ, expected, vec.name);
-    const script = renderShell(
-      interpret(vec, "bash", { rootMap: { [CORPUS_REPO]: image } }).actions,
-      "bash",
-      { home: hostHomeResolver(data.home) },
+    const expected = Object.fromEntries(
+      Object.entries(vec.environ!).map(([k, v]) => [k, v.replaceAll(CORPUS_REPO, image)]),
     );
+    assert.deepEqual(environ, expected, vec.name);
+    const script = renderShell(interpret(vec, "bash", { rootMap: { [CORPUS_REPO]: image } }).actions, "bash", {
+      home: hostHomeResolver(data.home),
+    });
     assert.ok(!script.includes(CORPUS_REPO), `${vec.name}: the script still names ${CORPUS_REPO}`);
     assert.ok(actions.length > 0);
   }

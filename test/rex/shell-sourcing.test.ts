@@ -45,10 +45,14 @@ function run(sh: ShellUnderTest, script: string, env: Record<string, string>, di
   fs.writeFileSync(file, script);
   fs.rmSync(out, { force: true });
   const envArgs = Object.entries(env).map(([k, v]) => `${k}=${v}`);
-  const p = spawnSync("/usr/bin/env", ["-i", ...envArgs, sh.program, ...sh.args, "-c", `${sh.source} ${file}; /usr/bin/env -0 > ${out}`], {
-    cwd: dir,
-    encoding: "utf8",
-  });
+  const p = spawnSync(
+    "/usr/bin/env",
+    ["-i", ...envArgs, sh.program, ...sh.args, "-c", `${sh.source} ${file}; /usr/bin/env -0 > ${out}`],
+    {
+      cwd: dir,
+      encoding: "utf8",
+    },
+  );
   if (p.error) throw p.error;
   assert.ok(fs.existsSync(out), `${sh.kind} did not get to the end of the script:\n${p.stderr}`);
   const environ: Record<string, string> = {};

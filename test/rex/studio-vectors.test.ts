@@ -15,7 +15,14 @@ import { spawnSync } from "node:child_process";
 import { generateStudio } from "../../src/studio/index.js";
 import { Repositories } from "../../src/rez/repository/index.js";
 import { solve } from "../../src/solver/index.js";
-import { interpretContext, lateRequiresHook, renderEnvironJson, renderShell, hostHomeResolver, type ShellKind } from "../../src/rex/index.js";
+import {
+  interpretContext,
+  lateRequiresHook,
+  renderEnvironJson,
+  renderShell,
+  hostHomeResolver,
+  type ShellKind,
+} from "../../src/rex/index.js";
 import { runCli } from "../helpers.js";
 import { STUDIO_VECTORS_FILE, loadVectorFile, optionsFor, variantsOf, type VectorData } from "./vectors.js";
 
@@ -38,9 +45,16 @@ after(() => fs.rmSync(scratch, { recursive: true, force: true }));
 test("every workflow resolves to Rez's resolve and interprets to Rez's environ and JSON text", () => {
   assert.ok(data.vectors.length >= 10);
   for (const vec of data.vectors) {
-    const solved = solve(vec.request, repos, { implicitPackages: data.studio!.implicitPackages, lateRequires: lateRequiresHook() });
+    const solved = solve(vec.request, repos, {
+      implicitPackages: data.studio!.implicitPackages,
+      lateRequires: lateRequiresHook(),
+    });
     assert.equal(solved.status, "solved", vec.name);
-    assert.deepEqual(solved.resolved.map((v) => v.qualifiedName), vec.resolved, `${vec.name}: resolve`);
+    assert.deepEqual(
+      solved.resolved.map((v) => v.qualifiedName),
+      vec.resolved,
+      `${vec.name}: resolve`,
+    );
     const { environ } = interpretContext(solved.resolved, optionsFor(data, vec));
     assert.deepEqual(environ, vec.environ, vec.name);
     assert.equal(renderEnvironJson(environ), vec.cliJson, `${vec.name}: JSON text`);
@@ -50,8 +64,15 @@ test("every workflow resolves to Rez's resolve and interprets to Rez's environ a
 test("the workflows' bash, tcsh and pwsh code is Rez's, line for line", () => {
   for (const vec of data.vectors) {
     for (const shell of ["bash", "tcsh", "pwsh"] as ShellKind[]) {
-      const result = interpretContext(variantsOf(vec, repos), { ...optionsFor(data, vec), shell, systemPaths: data.systemPaths[shell] });
-      const ours = renderShell(result.actions, shell, { executable: data.shellExecutables[shell] ?? undefined, home: hostHomeResolver(data.home) });
+      const result = interpretContext(variantsOf(vec, repos), {
+        ...optionsFor(data, vec),
+        shell,
+        systemPaths: data.systemPaths[shell],
+      });
+      const ours = renderShell(result.actions, shell, {
+        executable: data.shellExecutables[shell] ?? undefined,
+        home: hostHomeResolver(data.home),
+      });
       assert.equal(ours, vec.shells[shell], `${vec.name} (${shell})`);
     }
   }
@@ -83,14 +104,22 @@ test("sourced by bash, dash, zsh, tcsh and csh, the workflows' scripts give Rez'
   const dir = fs.mkdtempSync(path.join(scratch, "sourcing-"));
   for (const sh of SHELLS) {
     for (const vec of data.vectors) {
-      const result = interpretContext(variantsOf(vec, repos), { ...optionsFor(data, vec), shell: sh.kind, systemPaths: data.systemPaths.bash });
+      const result = interpretContext(variantsOf(vec, repos), {
+        ...optionsFor(data, vec),
+        shell: sh.kind,
+        systemPaths: data.systemPaths.bash,
+      });
       // The studio's houdini sources houdini_setup_bash, as SideFX's package does: a bash script csh cannot read.
       if ((sh.kind === "tcsh" || sh.kind === "csh") && result.actions.some((a) => a.kind === "source")) continue;
       const file = path.join(dir, `ctx.${sh.kind}`);
       const out = path.join(dir, "environ");
       fs.writeFileSync(file, renderShell(result.actions, sh.kind, { home: hostHomeResolver(data.home) }));
       fs.rmSync(out, { force: true });
-      const p = spawnSync("/usr/bin/env", ["-i", sh.program, ...sh.args, "-c", `${sh.source} ${file}; /usr/bin/env -0 > ${out}`], { cwd: dir, encoding: "utf8" });
+      const p = spawnSync(
+        "/usr/bin/env",
+        ["-i", sh.program, ...sh.args, "-c", `${sh.source} ${file}; /usr/bin/env -0 > ${out}`],
+        { cwd: dir, encoding: "utf8" },
+      );
       assert.ok(fs.existsSync(out), `${vec.name} in ${sh.program}: ${p.stderr}`);
       const actual = new Map(
         fs
@@ -100,7 +129,8 @@ test("sourced by bash, dash, zsh, tcsh and csh, the workflows' scripts give Rez'
           .map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)] as const),
       );
       // Every variable Rez computes has Rez's value; scripts a package sources (houdini_setup_bash) may add more.
-      for (const [k, v] of Object.entries(vec.environ!)) assert.equal(actual.get(k), v, `${vec.name} in ${sh.program}: ${k}`);
+      for (const [k, v] of Object.entries(vec.environ!))
+        assert.equal(actual.get(k), v, `${vec.name} in ${sh.program}: ${k}`);
     }
   }
 });

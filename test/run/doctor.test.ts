@@ -20,10 +20,16 @@ function temp(t: { after: (fn: () => void) => void }): string {
 
 test("TOML settings are read per table, the last file winning, comments ignored", (t) => {
   const dir = temp(t);
-  writeFileSync(join(dir, "a.conf"), '[engine]\nruntime = "crun"  # default\n[containers]\ndefault_ulimits = ["nofile=1:1"]\n');
+  writeFileSync(
+    join(dir, "a.conf"),
+    '[engine]\nruntime = "crun"  # default\n[containers]\ndefault_ulimits = ["nofile=1:1"]\n',
+  );
   writeFileSync(join(dir, "b.conf"), '# runtime = "x"\n[engine]\nruntime = "runc"\n');
   assert.equal(tomlSetting([join(dir, "a.conf"), join(dir, "b.conf")], "engine", "runtime"), "runc");
-  assert.equal(tomlSetting([join(dir, "a.conf"), join(dir, "missing.conf")], "containers", "default_ulimits"), '["nofile=1:1"]');
+  assert.equal(
+    tomlSetting([join(dir, "a.conf"), join(dir, "missing.conf")], "containers", "default_ulimits"),
+    '["nofile=1:1"]',
+  );
   assert.equal(tomlSetting([join(dir, "b.conf")], "containers", "runtime"), undefined);
 });
 
@@ -37,21 +43,40 @@ test("rootful podman without CAP_SYS_RESOURCE needs default_ulimits in container
   const bare = join(dir, "bare.conf");
   writeFileSync(bare, '[engine]\nruntime = "runc"\ncgroup_manager = "cgroupfs"\n');
   const fixed = join(dir, "fixed.conf");
-  writeFileSync(fixed, '[containers]\ndefault_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]\n[engine]\nruntime = "runc"\ncgroup_manager = "cgroupfs"\n');
-  const findings = (conf: string) => podmanHostFindings({ env: { CONTAINERS_CONF: conf }, rootless: false, which: (c) => which(c) }).map((f) => f.problem + " => " + f.fix);
+  writeFileSync(
+    fixed,
+    '[containers]\ndefault_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]\n[engine]\nruntime = "runc"\ncgroup_manager = "cgroupfs"\n',
+  );
+  const findings = (conf: string) =>
+    podmanHostFindings({ env: { CONTAINERS_CONF: conf }, rootless: false, which: (c) => which(c) }).map(
+      (f) => f.problem + " => " + f.fix,
+    );
   const ulimit = /RLIMIT_NOFILE.*default_ulimits/;
-  if (hasCapability(24)) assert.ok(!findings(bare).some((f) => ulimit.test(f)), "a machine with CAP_SYS_RESOURCE needs no ulimit fix");
-  else assert.ok(findings(bare).some((f) => ulimit.test(f)), findings(bare).join("\n"));
+  if (hasCapability(24))
+    assert.ok(!findings(bare).some((f) => ulimit.test(f)), "a machine with CAP_SYS_RESOURCE needs no ulimit fix");
+  else
+    assert.ok(
+      findings(bare).some((f) => ulimit.test(f)),
+      findings(bare).join("\n"),
+    );
   assert.ok(!findings(fixed).some((f) => ulimit.test(f)));
   const systemdManaged = join(dir, "systemd.conf");
   writeFileSync(systemdManaged, '[engine]\ncgroup_manager = "systemd"\n');
   const hasSystemd = spawnSync("test", ["-d", "/run/systemd/system"]).status === 0;
-  assert.equal(findings(systemdManaged).some((f) => /cgroup_manager = "cgroupfs"/.test(f)), !hasSystemd);
+  assert.equal(
+    findings(systemdManaged).some((f) => /cgroup_manager = "cgroupfs"/.test(f)),
+    !hasSystemd,
+  );
 });
 
 test("tantalus doctor --json lists every runtime in order with what to install, and the configured registry's credentials without secrets", (t) => {
   const dir = temp(t);
-  writeFileSync(join(dir, "auth.json"), JSON.stringify({ auths: { "registry.studio:5000": { auth: Buffer.from("artist:s3cret-pass").toString("base64") } } }));
+  writeFileSync(
+    join(dir, "auth.json"),
+    JSON.stringify({
+      auths: { "registry.studio:5000": { auth: Buffer.from("artist:s3cret-pass").toString("base64") } },
+    }),
+  );
   writeFileSync(join(dir, "tantalus.yaml"), "registry: registry.studio:5000/tantalus\n");
   const r = spawnSync(process.execPath, ["--import", TSX, join(HERE, "cli.ts"), "doctor", "--json"], {
     cwd: dir,
@@ -66,7 +91,10 @@ test("tantalus doctor --json lists every runtime in order with what to install, 
     display: { ok: boolean; problems: string[] };
     registry: { facts: Record<string, string> };
   };
-  assert.deepEqual(report.runtimes.map((x) => x.name), ["podman", "docker", "apptainer", "ch-run"]);
+  assert.deepEqual(
+    report.runtimes.map((x) => x.name),
+    ["podman", "docker", "apptainer", "ch-run"],
+  );
   for (const rt of report.runtimes) {
     const exe = rt.name === "apptainer" ? (which("apptainer") ?? which("singularity")) : which(rt.name);
     if (!exe) {

@@ -49,14 +49,21 @@ export function hostProgramEntries(program: string): LayerSource[] {
   return out;
 }
 
-export async function buildFixtureImage(storeDir: string, opts: { workflow?: string; extra?: LayerSource[] } = {}): Promise<FixtureImage> {
+export async function buildFixtureImage(
+  storeDir: string,
+  opts: { workflow?: string; extra?: LayerSource[] } = {},
+): Promise<FixtureImage> {
   const workflow = opts.workflow ?? "rough_layout";
   const store = await OciStore.open(storeDir);
   const base: LayerSource[] = [
     { type: "file", path: "/bin/busybox", content: readFileSync("/bin/busybox"), mode: 0o755 },
     ...applets().map((a): LayerSource => ({ type: "symlink", path: `/bin/${a}`, linkTarget: "busybox" })),
     ...hostProgramEntries("/bin/bash"),
-    { type: "file", path: "/etc/passwd", content: "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n" },
+    {
+      type: "file",
+      path: "/etc/passwd",
+      content: "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n",
+    },
     { type: "file", path: "/etc/group", content: "root:x:0:\nnogroup:x:65534:\n" },
     { type: "file", path: "/etc/hosts", content: "127.0.0.1 localhost\n" },
     { type: "file", path: "/etc/resolv.conf", content: "" },
@@ -78,5 +85,11 @@ export async function buildFixtureImage(storeDir: string, opts: { workflow?: str
     },
     { tag },
   );
-  return { storeDir: store.dir, tag, workflow, manifestDigest: img.descriptor.digest, configDigest: img.configDescriptor.digest };
+  return {
+    storeDir: store.dir,
+    tag,
+    workflow,
+    manifestDigest: img.descriptor.digest,
+    configDigest: img.configDescriptor.digest,
+  };
 }

@@ -29,7 +29,11 @@ async function tempDir(t: { after: (fn: () => Promise<void>) => void }): Promise
 }
 
 const NO_GPU: GpuInfo = { nvidiaDevices: [], cdiSpecs: [], cdiAll: false };
-const NVIDIA_CDI: GpuInfo = { nvidiaDevices: ["/dev/nvidia0", "/dev/nvidiactl"], cdiSpecs: ["/etc/cdi/nvidia.yaml"], cdiAll: true };
+const NVIDIA_CDI: GpuInfo = {
+  nvidiaDevices: ["/dev/nvidia0", "/dev/nvidiactl"],
+  cdiSpecs: ["/etc/cdi/nvidia.yaml"],
+  cdiAll: true,
+};
 
 function info(name: RuntimeInfo["name"], extra: Partial<RuntimeInfo> = {}): RuntimeInfo {
   return { name, available: true, path: `/usr/bin/${name}`, problems: [], fixes: [], details: {}, ...extra };
@@ -41,13 +45,34 @@ async function setup(t: { after: (fn: () => Promise<void>) => void }) {
   const shows = join(dir, "shows");
   await mkdir(join(home, "shots", "sh010"), { recursive: true });
   await mkdir(shows, { recursive: true });
-  const identity: Identity = { uid: 1234, gid: 1234, user: "alice", group: "alice", home, shell: "/bin/zsh", groups: [{ gid: 2001, name: "dragon" }], viaSudo: false };
+  const identity: Identity = {
+    uid: 1234,
+    gid: 1234,
+    user: "alice",
+    group: "alice",
+    home,
+    shell: "/bin/zsh",
+    groups: [{ gid: 2001, name: "dragon" }],
+    viaSudo: false,
+  };
   const input = (over: Partial<PlanInput> = {}): PlanInput => ({
     workflow: "rough_layout",
     command: "launch_app -show=dragon",
-    settings: applyFlags(defaultRunSettings(), { volumes: [`${shows}:/shows:ro`], env: ["STUDIO=dragon", "EXTRA_FROM_HOST"] }),
+    settings: applyFlags(defaultRunSettings(), {
+      volumes: [`${shows}:/shows:ro`],
+      env: ["STUDIO=dragon", "EXTRA_FROM_HOST"],
+    }),
     identity,
-    env: { HOME: home, PATH: "/usr/bin", LD_LIBRARY_PATH: "/opt/leak", foundry_LICENSE: "4101@lic1.studio", redshift_LICENSE: "5054@lic2.studio", EXTRA_FROM_HOST: "yes", TERM: "xterm-256color", SECRET: "no" },
+    env: {
+      HOME: home,
+      PATH: "/usr/bin",
+      LD_LIBRARY_PATH: "/opt/leak",
+      foundry_LICENSE: "4101@lic1.studio",
+      redshift_LICENSE: "5054@lic2.studio",
+      EXTRA_FROM_HOST: "yes",
+      TERM: "xterm-256color",
+      SECRET: "no",
+    },
     cwd: join(home, "shots", "sh010"),
     tty: false,
     cacheDir: join(dir, "cache"),
@@ -112,13 +137,23 @@ test("a bridged network adds host entries for the licence servers named by the l
 });
 
 test("licence values name hosts as port@host lists, bare hosts and never paths or ports", () => {
-  assert.deepEqual(licenceHosts(["27000@lic-a:27000@lic-b", "/opt/flexlm/license.dat", "lic-c", "5053@10.1.2.3;4101@lic-d", "27000"]), ["lic-a", "lic-b", "lic-c", "lic-d"]);
+  assert.deepEqual(
+    licenceHosts(["27000@lic-a:27000@lic-b", "/opt/flexlm/license.dat", "lic-c", "5053@10.1.2.3;4101@lic-d", "27000"]),
+    ["lic-a", "lic-b", "lic-c", "lic-d"],
+  );
 });
 
 test("passthrough patterns select licence variables but never the host's PATH or identity", () => {
   const env = { FOO_LICENSE: "1@a", PATH: "/x", HOME: "/h", LC_ALL: "C", ADSKFLEX_LICENSE_FILE: "2@b", OTHER: "o" };
-  assert.deepEqual(selectPassthrough(env, ["*_LICENSE", "*_LICENSE_FILE", "LC_*", "*"]).map(([k]) => k), ["FOO_LICENSE", "LC_ALL", "ADSKFLEX_LICENSE_FILE", "OTHER"]);
-  assert.deepEqual(selectPassthrough(env, ["PATH"]).map(([k]) => k), ["PATH"], "an exact name is the user's explicit choice");
+  assert.deepEqual(
+    selectPassthrough(env, ["*_LICENSE", "*_LICENSE_FILE", "LC_*", "*"]).map(([k]) => k),
+    ["FOO_LICENSE", "LC_ALL", "ADSKFLEX_LICENSE_FILE", "OTHER"],
+  );
+  assert.deepEqual(
+    selectPassthrough(env, ["PATH"]).map(([k]) => k),
+    ["PATH"],
+    "an exact name is the user's explicit choice",
+  );
 });
 
 test("-v parses SRC[:DST][:ro] like docker and podman; the container path is translated through the longest mount", () => {
@@ -142,7 +177,11 @@ test("id output with and without names gives the identity's numbers and groups",
     user: "alice",
     gid: 1001,
     group: "alice",
-    groups: [{ gid: 1001, name: "alice" }, { gid: 27, name: "sudo" }, { gid: 2001, name: "dragon show" }],
+    groups: [
+      { gid: 1001, name: "alice" },
+      { gid: 27, name: "sudo" },
+      { gid: 2001, name: "dragon show" },
+    ],
   });
   assert.deepEqual(parseIdOutput("uid=1234 gid=1234 groups=1234"), { uid: 1234, gid: 1234, groups: [{ gid: 1234 }] });
 });
@@ -153,18 +192,51 @@ test("rootless podman: keep-id identity, supplementary groups with crun, host ne
   const plan = await buildLaunchPlan(input({ runtime: rt, gpu: NVIDIA_CDI }));
   const argv = RUNTIMES.podman.command(plan, { ref: "abc123", steps: [], loaded: false }, rt);
   assert.deepEqual(argv, [
-    "/usr/bin/podman", "run", "--rm", "--init", "--interactive",
-    "--entrypoint", "/etc/tantalus/entrypoint.sh",
-    "--security-opt", "label=disable",
-    "--userns=keep-id", "--group-add", "keep-groups",
-    "--network=host", "--tz=local",
-    "--volume", `${home}:${home}`, "--volume", `${shows}:/shows:ro`,
-    "--env", `HOME=${home}`, "--env", "USER=alice", "--env", "LOGNAME=alice", "--env", "SHELL=/bin/zsh", "--env", "TANTALUS_WORKFLOW=rough_layout",
-    "--env", "foundry_LICENSE=4101@lic1.studio", "--env", "redshift_LICENSE=5054@lic2.studio", "--env", "EXTRA_FROM_HOST=yes", "--env", "TERM=xterm-256color",
-    "--env", "STUDIO=dragon",
-    "--workdir", join(home, "shots", "sh010"),
-    "--device", "nvidia.com/gpu=all",
-    "abc123", "-c", "launch_app -show=dragon",
+    "/usr/bin/podman",
+    "run",
+    "--rm",
+    "--init",
+    "--interactive",
+    "--entrypoint",
+    "/etc/tantalus/entrypoint.sh",
+    "--security-opt",
+    "label=disable",
+    "--userns=keep-id",
+    "--group-add",
+    "keep-groups",
+    "--network=host",
+    "--tz=local",
+    "--volume",
+    `${home}:${home}`,
+    "--volume",
+    `${shows}:/shows:ro`,
+    "--env",
+    `HOME=${home}`,
+    "--env",
+    "USER=alice",
+    "--env",
+    "LOGNAME=alice",
+    "--env",
+    "SHELL=/bin/zsh",
+    "--env",
+    "TANTALUS_WORKFLOW=rough_layout",
+    "--env",
+    "foundry_LICENSE=4101@lic1.studio",
+    "--env",
+    "redshift_LICENSE=5054@lic2.studio",
+    "--env",
+    "EXTRA_FROM_HOST=yes",
+    "--env",
+    "TERM=xterm-256color",
+    "--env",
+    "STUDIO=dragon",
+    "--workdir",
+    join(home, "shots", "sh010"),
+    "--device",
+    "nvidia.com/gpu=all",
+    "abc123",
+    "-c",
+    "launch_app -show=dragon",
   ]);
   assert.equal(shellJoin(argv.slice(-3)), "abc123 -c 'launch_app -show=dragon'");
 });
@@ -172,14 +244,20 @@ test("rootless podman: keep-id identity, supplementary groups with crun, host ne
 test("rootful podman for a non-root user and docker run --user with generated accounts and the user's groups", async (t) => {
   const { input } = await setup(t);
   const accounts = { passwd: "/cache/accounts/k/passwd", group: "/cache/accounts/k/group" };
-  for (const [name, rt] of [["podman", info("podman", { rootless: false })], ["docker", info("docker", { rootless: false })]] as const) {
+  for (const [name, rt] of [
+    ["podman", info("podman", { rootless: false })],
+    ["docker", info("docker", { rootless: false })],
+  ] as const) {
     const plan: LaunchPlan = { ...(await buildLaunchPlan(input({ runtime: rt, tty: true }))), accounts };
     assert.ok(RUNTIMES[name].needsAccountFiles(rt, plan.identity));
     const argv = RUNTIMES[name].command(plan, { ref: "sha256:abc", steps: [], loaded: false }, rt);
     const s = argv.join(" ");
     assert.match(s, / --tty /);
     assert.match(s, / --user 1234:1234 --group-add 2001 /);
-    assert.match(s, / --volume \/cache\/accounts\/k\/passwd:\/etc\/passwd:ro --volume \/cache\/accounts\/k\/group:\/etc\/group:ro/);
+    assert.match(
+      s,
+      / --volume \/cache\/accounts\/k\/passwd:\/etc\/passwd:ro --volume \/cache\/accounts\/k\/group:\/etc\/group:ro/,
+    );
     assert.ok(!s.includes("keep-id"));
   }
 });
@@ -189,7 +267,11 @@ test("docker asks for all NVIDIA driver capabilities with --gpus; a bridged netw
   const rt = info("docker", { rootless: false });
   const gpu: GpuInfo = { ...NVIDIA_CDI, containerToolkit: "/usr/bin/nvidia-container-runtime-hook" };
   const base = input({ runtime: rt, gpu });
-  const plan = await buildLaunchPlan({ ...base, settings: { ...base.settings, network: "bridge" }, resolveHost: async () => "10.9.9.9" });
+  const plan = await buildLaunchPlan({
+    ...base,
+    settings: { ...base.settings, network: "bridge" },
+    resolveHost: async () => "10.9.9.9",
+  });
   const s = RUNTIMES.docker.command(plan, { ref: "sha256:abc", steps: [], loaded: false }, rt).join(" ");
   assert.match(s, / --network=bridge --add-host lic1.studio:10.9.9.9 --add-host lic2.studio:10.9.9.9 /);
   assert.match(s, / --gpus all --env NVIDIA_DRIVER_CAPABILITIES=all sha256:abc /);
@@ -202,25 +284,48 @@ test("apptainer binds with -B, keeps the host environment out and adds --nv; ch-
   const a = RUNTIMES.apptainer.command(p1, { ref: "/c/x.sif", steps: [], loaded: false }, app);
   assert.deepEqual(a.slice(0, 5), ["/usr/bin/apptainer", "exec", "--cleanenv", "--home", home]);
   assert.ok(a.includes(`${shows}:/shows:ro`));
-  assert.deepEqual(a.slice(-7), ["--pwd", join(home, "shots", "sh010"), "--nv", "/c/x.sif", "/etc/tantalus/entrypoint.sh", "-c", "launch_app -show=dragon"]);
+  assert.deepEqual(a.slice(-7), [
+    "--pwd",
+    join(home, "shots", "sh010"),
+    "--nv",
+    "/c/x.sif",
+    "/etc/tantalus/entrypoint.sh",
+    "-c",
+    "launch_app -show=dragon",
+  ]);
   const ch = info("ch-run", { rootless: true });
   const p2 = await buildLaunchPlan(input({ runtime: ch }));
   const c = RUNTIMES["ch-run"].command(p2, { ref: "/c/img", steps: [], loaded: false }, ch);
-  assert.deepEqual(c.slice(0, 5), ["/usr/bin/ch-run", "--unset-env=*", "--env-no-expand", "--set-env=PATH=/usr/bin:/bin", "--set-env=TANTALUS_WORKFLOW=rough_layout"]);
+  assert.deepEqual(c.slice(0, 5), [
+    "/usr/bin/ch-run",
+    "--unset-env=*",
+    "--env-no-expand",
+    "--set-env=PATH=/usr/bin:/bin",
+    "--set-env=TANTALUS_WORKFLOW=rough_layout",
+  ]);
   assert.ok(c.includes(`--bind=${shows}:/shows`));
   assert.deepEqual(c.slice(-5), ["/c/img", "--", "/etc/tantalus/entrypoint.sh", "-c", "launch_app -show=dragon"]);
-  await assert.rejects(buildLaunchPlan({ ...input({ runtime: ch, gpu: NVIDIA_CDI }), settings: { ...input().settings, gpu: "all" } }), /ch-run cannot give containers the NVIDIA driver/);
+  await assert.rejects(
+    buildLaunchPlan({ ...input({ runtime: ch, gpu: NVIDIA_CDI }), settings: { ...input().settings, gpu: "all" } }),
+    /ch-run cannot give containers the NVIDIA driver/,
+  );
 });
 
 test("--gpu all fails with what to install; auto passes the GPU only where the runtime can", () => {
   const notes: string[] = [];
   assert.throws(() => planGpu("all", NO_GPU, info("podman"), notes), /no NVIDIA GPU/);
-  assert.throws(() => planGpu("all", { ...NVIDIA_CDI, cdiAll: false }, info("podman"), notes), /nvidia-ctk cdi generate/);
+  assert.throws(
+    () => planGpu("all", { ...NVIDIA_CDI, cdiAll: false }, info("podman"), notes),
+    /nvidia-ctk cdi generate/,
+  );
   assert.deepEqual(planGpu("auto", { ...NVIDIA_CDI, cdiAll: false }, info("podman"), notes), { nvidia: false });
   assert.match(notes.join(), /not passing the NVIDIA GPU/);
   assert.deepEqual(planGpu("auto", NVIDIA_CDI, info("podman"), []), { nvidia: true });
   assert.deepEqual(planGpu("none", NVIDIA_CDI, info("podman"), []), { nvidia: false });
-  assert.deepEqual(planGpu("auto", { ...NO_GPU, dri: "/dev/dri" }, info("docker"), []), { nvidia: false, dri: "/dev/dri" });
+  assert.deepEqual(planGpu("auto", { ...NO_GPU, dri: "/dev/dri" }, info("docker"), []), {
+    nvidia: false,
+    dri: "/dev/dri",
+  });
 });
 
 test("CDI specs declaring nvidia.com/gpu=all are found in the CDI directories", async (t) => {
@@ -230,7 +335,10 @@ test("CDI specs declaring nvidia.com/gpu=all are found in the CDI directories", 
   await writeFile(join(dir, "dev", "nvidia0"), "");
   await writeFile(join(dir, "dev", "nvidiactl"), "");
   await mkdir(join(dir, "cdi"));
-  await writeFile(join(dir, "cdi", "nvidia.yaml"), "cdiVersion: 0.5.0\nkind: nvidia.com/gpu\ndevices:\n  - name: \"0\"\n  - name: all\ncontainerEdits: {}\n");
+  await writeFile(
+    join(dir, "cdi", "nvidia.yaml"),
+    'cdiVersion: 0.5.0\nkind: nvidia.com/gpu\ndevices:\n  - name: "0"\n  - name: all\ncontainerEdits: {}\n',
+  );
   await writeFile(join(dir, "cdi", "other.yaml"), "cdiVersion: 0.5.0\nkind: vendor.com/fpga\ndevices: [{name: all}]\n");
   const gpu = detectGpu({ PATH: "" }, join(dir, "dev"), [join(dir, "cdi")]);
   assert.deepEqual(gpu.nvidiaDevices, [join(dir, "dev", "nvidia0"), join(dir, "dev", "nvidiactl")]);

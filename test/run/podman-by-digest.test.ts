@@ -16,7 +16,11 @@ import { buildFixtureImage } from "./fixture.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
-const skip = !which("podman") ? "podman is not installed" : (process.getuid?.() ?? 1) !== 0 ? "needs root (rootful podman; the rootless case is in real-runtimes.test.ts)" : false;
+const skip = !which("podman")
+  ? "podman is not installed"
+  : (process.getuid?.() ?? 1) !== 0
+    ? "needs root (rootful podman; the rootless case is in real-runtimes.test.ts)"
+    : false;
 
 test("podman runs an image of the store named by its manifest digest", { skip, timeout: 180_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "tantalus-run-digest-"));
@@ -30,7 +34,24 @@ test("podman runs an image of the store named by its manifest digest", { skip, t
   const env = { PATH: process.env.PATH, HOME: home, USER: "root", TANTALUS_CACHE_DIR: join(dir, "cache") };
   const r = spawnSync(
     process.execPath,
-    ["--import", TSX, join(HERE, "cli.ts"), "run", img.workflow, "--store", join(dir, "store"), "--tag", img.manifestDigest, "--runtime", "podman", "--no-display", "--gpu", "none", "-c", "echo from-$TANTALUS_WORKFLOW; exit 4"],
+    [
+      "--import",
+      TSX,
+      join(HERE, "cli.ts"),
+      "run",
+      img.workflow,
+      "--store",
+      join(dir, "store"),
+      "--tag",
+      img.manifestDigest,
+      "--runtime",
+      "podman",
+      "--no-display",
+      "--gpu",
+      "none",
+      "-c",
+      "echo from-$TANTALUS_WORKFLOW; exit 4",
+    ],
     { cwd: home, env, encoding: "utf8" },
   );
   assert.equal(r.status, 4, r.stderr);

@@ -31,7 +31,11 @@ let assets: string;
 let user: { name: string; uid: number; gid: number; home: string } | undefined;
 let userSkip: string | false = false;
 
-function sh(cmd: string, args: string[], opts: SpawnOptions = {}): { status: number | null; stdout: string; stderr: string } {
+function sh(
+  cmd: string,
+  args: string[],
+  opts: SpawnOptions = {},
+): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(cmd, args, { encoding: "utf8", ...opts });
   return { status: r.status, stdout: String(r.stdout ?? ""), stderr: String(r.stderr ?? "") };
 }
@@ -66,7 +70,10 @@ after(() => {
   if (ROOT && fixture) sh("podman", ["rmi", "--force", fixture.configDigest.slice("sha256:".length)]);
   if (user) {
     // Rootless podman leaves a pause process per user; stop exactly that one.
-    for (const pidFile of [`/tmp/podman-run-${user.uid}/libpod/tmp/pause.pid`, `/run/user/${user.uid}/libpod/tmp/pause.pid`]) {
+    for (const pidFile of [
+      `/tmp/podman-run-${user.uid}/libpod/tmp/pause.pid`,
+      `/run/user/${user.uid}/libpod/tmp/pause.pid`,
+    ]) {
       if (!existsSync(pidFile)) continue;
       const pid = Number(readFileSync(pidFile, "utf8").trim());
       if (pid > 1) {
@@ -113,10 +120,17 @@ function cliArgv(as: As, args: string[]): string[] {
   return as.user ? ["runuser", "-u", as.user.name, "--", ...inner] : inner;
 }
 
-function cli(as: As, args: string[], input?: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
+function cli(
+  as: As,
+  args: string[],
+  input?: string,
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const argv = cliArgv(as, args);
-    const child = spawn(argv[0]!, argv.slice(1), { cwd: as.cwd, stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
+    const child = spawn(argv[0]!, argv.slice(1), {
+      cwd: as.cwd,
+      stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+    });
     if (input !== undefined) child.stdin!.end(input);
     let stdout = "";
     let stderr = "";
@@ -126,10 +140,24 @@ function cli(as: As, args: string[], input?: string): Promise<{ status: number |
   });
 }
 
-const CHECK = 'id -u; echo "$HOME"; echo "$STUDIO_SHOW_ROOT"; cat /assets/x; pwd; touch "$HOME/made-by-$R"; (touch /assets/y 2>/dev/null && echo rw || echo ro)';
+const CHECK =
+  'id -u; echo "$HOME"; echo "$STUDIO_SHOW_ROOT"; cat /assets/x; pwd; touch "$HOME/made-by-$R"; (touch /assets/y 2>/dev/null && echo rw || echo ro)';
 
 async function checkCommand(as: As, runtime: string, expectUid: number, roEnforced = true): Promise<void> {
-  const args = ["run", fixture.workflow, "--runtime", runtime, "--store", fixture.storeDir, "-v", `${assets}:/assets:ro`, "-e", `R=${runtime}`, "-c", CHECK];
+  const args = [
+    "run",
+    fixture.workflow,
+    "--runtime",
+    runtime,
+    "--store",
+    fixture.storeDir,
+    "-v",
+    `${assets}:/assets:ro`,
+    "-e",
+    `R=${runtime}`,
+    "-c",
+    CHECK,
+  ];
   const r = await cli(as, args);
   assert.equal(r.status, 0, `stdout: ${r.stdout}\nstderr: ${r.stderr}`);
   const lines = r.stdout.trim().split("\n");
@@ -152,7 +180,7 @@ async function checkProgramAndScript(as: As, runtime: string): Promise<void> {
   const direct = await cli(as, [...base, "--", "env"]);
   assert.equal(direct.status, 0, direct.stderr);
   assert.match(direct.stdout, /^STUDIO_SHOW_ROOT=\/shows$/m);
-  const piped = await cli(as, base, 'layout_hello piped\nexit 6\n');
+  const piped = await cli(as, base, "layout_hello piped\nexit 6\n");
   assert.equal(piped.status, 6, piped.stderr);
   assert.equal(piped.stdout.trim(), "hello from rough_layout piped");
 }
@@ -198,45 +226,84 @@ function rootAs(): As {
 describe("tantalus run with real runtimes", { concurrency: true }, () => {
   const podmanSkip = !ROOT ? "the rootful checks need root" : !which("podman") ? "podman is not installed" : false;
 
-  test("rootful podman runs the workflow as the calling user with home, assets, environment, exit statuses and a terminal", { skip: podmanSkip, timeout: 300_000 }, async () => {
-    const as = rootAs();
-    await checkCommand(as, "podman", 0);
-    await checkExitStatuses(as, "podman");
-    await checkProgramAndScript(as, "podman");
-    await checkTerminal(as, "podman");
-  });
+  test(
+    "rootful podman runs the workflow as the calling user with home, assets, environment, exit statuses and a terminal",
+    { skip: podmanSkip, timeout: 300_000 },
+    async () => {
+      const as = rootAs();
+      await checkCommand(as, "podman", 0);
+      await checkExitStatuses(as, "podman");
+      await checkProgramAndScript(as, "podman");
+      await checkTerminal(as, "podman");
+    },
+  );
 
-  test("rootful podman under sudo runs as the user who ran sudo, with their home and generated accounts", { skip: podmanSkip || userSkip, timeout: 120_000 }, async () => {
-    const u = user!;
-    const as: As = { home: u.home, cwd: join(u.home, "shots"), env: { SUDO_UID: String(u.uid), SUDO_GID: String(u.gid), SUDO_USER: u.name, HOME: "/root", TANTALUS_CACHE_DIR: join(work, "root-cache") } };
-    const r = await cli(as, ["run", fixture.workflow, "--runtime", "podman", "--store", fixture.storeDir, "-c", 'id -u; whoami; echo "$HOME"; touch "$HOME/made-under-sudo"']);
-    assert.equal(r.status, 0, r.stderr);
-    assert.deepEqual(r.stdout.trim().split("\n"), [String(u.uid), u.name, u.home]);
-    assert.equal(statSync(join(u.home, "made-under-sudo")).uid, u.uid);
-    rmSync(join(u.home, "made-under-sudo"));
-  });
+  test(
+    "rootful podman under sudo runs as the user who ran sudo, with their home and generated accounts",
+    { skip: podmanSkip || userSkip, timeout: 120_000 },
+    async () => {
+      const u = user!;
+      const as: As = {
+        home: u.home,
+        cwd: join(u.home, "shots"),
+        env: {
+          SUDO_UID: String(u.uid),
+          SUDO_GID: String(u.gid),
+          SUDO_USER: u.name,
+          HOME: "/root",
+          TANTALUS_CACHE_DIR: join(work, "root-cache"),
+        },
+      };
+      const r = await cli(as, [
+        "run",
+        fixture.workflow,
+        "--runtime",
+        "podman",
+        "--store",
+        fixture.storeDir,
+        "-c",
+        'id -u; whoami; echo "$HOME"; touch "$HOME/made-under-sudo"',
+      ]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.deepEqual(r.stdout.trim().split("\n"), [String(u.uid), u.name, u.home]);
+      assert.equal(statSync(join(u.home, "made-under-sudo")).uid, u.uid);
+      rmSync(join(u.home, "made-under-sudo"));
+    },
+  );
 
-  test("rootless podman runs the workflow as the test user (keep-id) with the same checks", { skip: podmanSkip || userSkip, timeout: 300_000 }, async () => {
-    const u = user!;
-    const as: As = { user: u, home: u.home, cwd: join(u.home, "shots") };
-    await checkCommand(as, "podman", u.uid);
-    await checkExitStatuses(as, "podman");
-    await checkTerminal(as, "podman");
-  });
+  test(
+    "rootless podman runs the workflow as the test user (keep-id) with the same checks",
+    { skip: podmanSkip || userSkip, timeout: 300_000 },
+    async () => {
+      const u = user!;
+      const as: As = { user: u, home: u.home, cwd: join(u.home, "shots") };
+      await checkCommand(as, "podman", u.uid);
+      await checkExitStatuses(as, "podman");
+      await checkTerminal(as, "podman");
+    },
+  );
 
-  const chSkip = !which("ch-run") ? "charliecloud's ch-run is not installed (apt-get install charliecloud-runtime)" : !ROOT ? "the checks need root to prepare their directories" : false;
+  const chSkip = !which("ch-run")
+    ? "charliecloud's ch-run is not installed (apt-get install charliecloud-runtime)"
+    : !ROOT
+      ? "the checks need root to prepare their directories"
+      : false;
 
-  test("ch-run runs the workflow unprivileged with the same checks (its binds cannot be read-only)", { skip: chSkip, timeout: 300_000 }, async () => {
-    const as = rootAs();
-    await checkCommand(as, "ch-run", 0, false);
-    await checkExitStatuses(as, "ch-run");
-    await checkProgramAndScript(as, "ch-run");
-    await checkTerminal(as, "ch-run");
-    if (user) {
-      const u: As = { user, home: user.home, cwd: join(user.home, "shots") };
-      await checkCommand(u, "ch-run", user.uid, false);
-    }
-  });
+  test(
+    "ch-run runs the workflow unprivileged with the same checks (its binds cannot be read-only)",
+    { skip: chSkip, timeout: 300_000 },
+    async () => {
+      const as = rootAs();
+      await checkCommand(as, "ch-run", 0, false);
+      await checkExitStatuses(as, "ch-run");
+      await checkProgramAndScript(as, "ch-run");
+      await checkTerminal(as, "ch-run");
+      if (user) {
+        const u: As = { user, home: user.home, cwd: join(user.home, "shots") };
+        await checkCommand(u, "ch-run", user.uid, false);
+      }
+    },
+  );
 
   /** A private dockerd, as in the research notes: its own data root, exec root and socket. */
   async function startDockerd(): Promise<{ host: string; stop: () => Promise<void> } | string> {
@@ -245,9 +312,22 @@ describe("tantalus run with real runtimes", { concurrency: true }, () => {
     const dir = mkdtempSync(join(tmpdir(), "tantalus-dockerd-"));
     const socket = join(dir, "docker.sock");
     const log = join(dir, "dockerd.log");
-    const child = spawn("dockerd", ["--data-root", join(dir, "root"), "--exec-root", join(dir, "exec"), "--pidfile", join(dir, "dockerd.pid"), "-H", `unix://${socket}`], {
-      stdio: ["ignore", "ignore", "pipe"],
-    });
+    const child = spawn(
+      "dockerd",
+      [
+        "--data-root",
+        join(dir, "root"),
+        "--exec-root",
+        join(dir, "exec"),
+        "--pidfile",
+        join(dir, "dockerd.pid"),
+        "-H",
+        `unix://${socket}`,
+      ],
+      {
+        stdio: ["ignore", "ignore", "pipe"],
+      },
+    );
     let output = "";
     child.stderr.setEncoding("utf8").on("data", (d: string) => (output += d));
     const exited = new Promise<void>((r) => child.on("exit", () => r()));
@@ -256,46 +336,90 @@ describe("tantalus run with real runtimes", { concurrency: true }, () => {
       await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000))]);
       writeFileSync(log, output);
       // dockerd may leave its network namespace file bind-mounted under the exec root.
-      const mounts = readFileSync("/proc/self/mountinfo", "utf8").split("\n").map((l) => l.split(" ")[4] ?? "").filter((m) => m.startsWith(dir + "/"));
+      const mounts = readFileSync("/proc/self/mountinfo", "utf8")
+        .split("\n")
+        .map((l) => l.split(" ")[4] ?? "")
+        .filter((m) => m.startsWith(dir + "/"));
       for (const m of mounts.reverse()) sh("umount", ["-l", m]);
       rmSync(dir, { recursive: true, force: true });
     };
     for (let i = 0; i < 120; i++) {
       if (child.exitCode !== null) break;
-      if (existsSync(socket) && sh("docker", ["-H", `unix://${socket}`, "version", "--format", "{{.Server.Version}}"]).status === 0) return { host: `unix://${socket}`, stop };
+      if (
+        existsSync(socket) &&
+        sh("docker", ["-H", `unix://${socket}`, "version", "--format", "{{.Server.Version}}"]).status === 0
+      )
+        return { host: `unix://${socket}`, stop };
       await new Promise((r) => setTimeout(r, 250));
     }
     await stop();
     return `dockerd did not start: ${output.trim().split("\n").slice(-3).join(" | ")}`;
   }
 
-  test("docker runs the workflow with --user and generated accounts, with the same checks", { timeout: 300_000 }, async (t) => {
-    const daemon = await startDockerd();
-    if (typeof daemon === "string") {
-      t.skip(daemon);
-      return;
-    }
-    try {
-      const as: As = { ...rootAs(), env: { DOCKER_HOST: daemon.host } };
-      await checkCommand(as, "docker", 0);
-      await checkExitStatuses(as, "docker");
-      await checkTerminal(as, "docker");
-      if (user) {
-        const u = user;
-        const sudo: As = { home: u.home, cwd: join(u.home, "shots"), env: { DOCKER_HOST: daemon.host, SUDO_UID: String(u.uid), SUDO_GID: String(u.gid), SUDO_USER: u.name, HOME: "/root", TANTALUS_CACHE_DIR: join(work, "root-cache") } };
-        const r = await cli(sudo, ["run", fixture.workflow, "--runtime", "docker", "--store", fixture.storeDir, "-c", 'id -u; whoami; echo "$HOME"; grep "^root:" /etc/passwd']);
-        assert.equal(r.status, 0, r.stderr);
-        assert.deepEqual(r.stdout.trim().split("\n"), [String(u.uid), u.name, u.home, "root:x:0:0:root:/root:/bin/sh"], "the generated passwd keeps the image's entries");
+  test(
+    "docker runs the workflow with --user and generated accounts, with the same checks",
+    { timeout: 300_000 },
+    async (t) => {
+      const daemon = await startDockerd();
+      if (typeof daemon === "string") {
+        t.skip(daemon);
+        return;
       }
-    } finally {
-      await daemon.stop();
-    }
-  });
+      try {
+        const as: As = { ...rootAs(), env: { DOCKER_HOST: daemon.host } };
+        await checkCommand(as, "docker", 0);
+        await checkExitStatuses(as, "docker");
+        await checkTerminal(as, "docker");
+        if (user) {
+          const u = user;
+          const sudo: As = {
+            home: u.home,
+            cwd: join(u.home, "shots"),
+            env: {
+              DOCKER_HOST: daemon.host,
+              SUDO_UID: String(u.uid),
+              SUDO_GID: String(u.gid),
+              SUDO_USER: u.name,
+              HOME: "/root",
+              TANTALUS_CACHE_DIR: join(work, "root-cache"),
+            },
+          };
+          const r = await cli(sudo, [
+            "run",
+            fixture.workflow,
+            "--runtime",
+            "docker",
+            "--store",
+            fixture.storeDir,
+            "-c",
+            'id -u; whoami; echo "$HOME"; grep "^root:" /etc/passwd',
+          ]);
+          assert.equal(r.status, 0, r.stderr);
+          assert.deepEqual(
+            r.stdout.trim().split("\n"),
+            [String(u.uid), u.name, u.home, "root:x:0:0:root:/root:/bin/sh"],
+            "the generated passwd keeps the image's entries",
+          );
+        }
+      } finally {
+        await daemon.stop();
+      }
+    },
+  );
 
   const apptainer = which("apptainer") ?? which("singularity");
-  test("apptainer runs the workflow from a SIF built once from the store", { skip: apptainer ? false : "apptainer/singularity is not installed (Debian 12 has no package; see research container-tools.md §5)", timeout: 600_000 }, async () => {
-    const as = rootAs();
-    await checkCommand(as, "apptainer", 0);
-    await checkExitStatuses(as, "apptainer");
-  });
+  test(
+    "apptainer runs the workflow from a SIF built once from the store",
+    {
+      skip: apptainer
+        ? false
+        : "apptainer/singularity is not installed (Debian 12 has no package; see research container-tools.md §5)",
+      timeout: 600_000,
+    },
+    async () => {
+      const as = rootAs();
+      await checkCommand(as, "apptainer", 0);
+      await checkExitStatuses(as, "apptainer");
+    },
+  );
 });

@@ -41,7 +41,11 @@ async function scene(t: { after: (fn: () => Promise<void>) => void }): Promise<S
 }
 
 function assertUntouched(s: Scene): void {
-  assert.equal(readFileSync(join(s.sibling, "etc", "keep"), "utf8"), "sibling\n", "the sibling unpacked image is intact");
+  assert.equal(
+    readFileSync(join(s.sibling, "etc", "keep"), "utf8"),
+    "sibling\n",
+    "the sibling unpacked image is intact",
+  );
   assert.equal(readFileSync(join(s.outside, "victim"), "utf8"), "outside\n", "the folder outside the cache is intact");
   assert.deepEqual(readdirSync(s.outside).sort(), ["victim"], "nothing was added outside the root");
 }
@@ -59,8 +63,16 @@ for (const member of [".wh...", "etc/.wh...", ".wh..", "etc/.wh..", ".wh.", "etc
   test(`a whiteout named ${JSON.stringify(member)} is refused and removes nothing, in the tree or above it`, async (t) => {
     const s = await scene(t);
     await assert.rejects(
-      unpackLayers(s, [[{ name: "etc/", type: "directory" }, { name: "etc/passwd", body: "root\n" }], [{ name: member }]]),
-      (e: unknown) => e instanceof TantalusError && /layer sha256:[0-9a-f]{64}: member ".*\.wh\..*" is a whiteout of .*; refusing the archive/.test(e.message),
+      unpackLayers(s, [
+        [
+          { name: "etc/", type: "directory" },
+          { name: "etc/passwd", body: "root\n" },
+        ],
+        [{ name: member }],
+      ]),
+      (e: unknown) =>
+        e instanceof TantalusError &&
+        /layer sha256:[0-9a-f]{64}: member ".*\.wh\..*" is a whiteout of .*; refusing the archive/.test(e.message),
     );
     assertUntouched(s);
     assert.deepEqual(await readdir(s.cache), ["other-image"], "no half-unpacked tree is left behind");
@@ -84,19 +96,39 @@ test("the tree unpacked for ch-run keeps no setuid, setgid, sticky or group/worl
   assertUntouched(s);
 });
 
-const refusal = (pattern: RegExp) => (e: unknown) => e instanceof TantalusError && /^layer sha256:[0-9a-f]{64}: /.test(e.message) && pattern.test(e.message);
+const refusal = (pattern: RegExp) => (e: unknown) =>
+  e instanceof TantalusError && /^layer sha256:[0-9a-f]{64}: /.test(e.message) && pattern.test(e.message);
 
-for (const member of ["../outside/victim", "etc/../../outside/victim", "./../outside/victim", "/../outside/victim", "etc/../../../outside/"]) {
+for (const member of [
+  "../outside/victim",
+  "etc/../../outside/victim",
+  "./../outside/victim",
+  "/../outside/victim",
+  "etc/../../../outside/",
+]) {
   test(`a member named ${JSON.stringify(member)} is refused, naming the layer and the member`, async (t) => {
     const s = await scene(t);
-    await assert.rejects(unpackLayers(s, [[{ name: "etc/", type: "directory" }, { name: member, body: "pwned\n" }]]), refusal(/member ".*" climbs out of the root with "\.\."; refusing the archive/));
+    await assert.rejects(
+      unpackLayers(s, [
+        [
+          { name: "etc/", type: "directory" },
+          { name: member, body: "pwned\n" },
+        ],
+      ]),
+      refusal(/member ".*" climbs out of the root with "\.\."; refusing the archive/),
+    );
     assertUntouched(s);
   });
 }
 
 test("an absolute member name lands inside the root, never at that host path", async (t) => {
   const s = await scene(t);
-  const root = await unpackLayers(s, [[{ name: join(s.outside, "victim"), body: "pwned\n" }, { name: join(s.outside, "added"), body: "pwned\n" }]]);
+  const root = await unpackLayers(s, [
+    [
+      { name: join(s.outside, "victim"), body: "pwned\n" },
+      { name: join(s.outside, "added"), body: "pwned\n" },
+    ],
+  ]);
   assert.equal(readFileSync(join(root, s.outside, "victim"), "utf8"), "pwned\n");
   assertUntouched(s);
 });
@@ -131,17 +163,44 @@ test("a hard link reaches only files earlier in the image", async (t) => {
   const s = await scene(t);
   const outsideVictim = join(s.outside, "victim");
   const cases: [Member[], RegExp][] = [
-    [[{ name: "h", type: "link", linkname: "../outside/victim" }], /hard link "h" → "\.\.\/outside\/victim" climbs out of the root with "\.\."/],
-    [[{ name: "h", type: "link", linkname: outsideVictim }], /hard link "h" points to ".*victim", which is not a file earlier in the image/],
-    [[{ name: "x", type: "symlink", linkname: s.outside }, { name: "h", type: "link", linkname: "x/victim" }], /hard link "h" points to "x\/victim", which is not a file earlier in the image/],
-    [[{ name: "d/", type: "directory" }, { name: "h", type: "link", linkname: "d" }], /hard link "h" points to "d", which is not a file earlier in the image/],
+    [
+      [{ name: "h", type: "link", linkname: "../outside/victim" }],
+      /hard link "h" → "\.\.\/outside\/victim" climbs out of the root with "\.\."/,
+    ],
+    [
+      [{ name: "h", type: "link", linkname: outsideVictim }],
+      /hard link "h" points to ".*victim", which is not a file earlier in the image/,
+    ],
+    [
+      [
+        { name: "x", type: "symlink", linkname: s.outside },
+        { name: "h", type: "link", linkname: "x/victim" },
+      ],
+      /hard link "h" points to "x\/victim", which is not a file earlier in the image/,
+    ],
+    [
+      [
+        { name: "d/", type: "directory" },
+        { name: "h", type: "link", linkname: "d" },
+      ],
+      /hard link "h" points to "d", which is not a file earlier in the image/,
+    ],
   ];
   for (const [members, pattern] of cases) {
-    await assert.rejects(unpackLayers(s, [members], `img-${members.length}-${String(members.at(-1)!.linkname).length}`), refusal(pattern));
+    await assert.rejects(
+      unpackLayers(s, [members], `img-${members.length}-${String(members.at(-1)!.linkname).length}`),
+      refusal(pattern),
+    );
     assertUntouched(s);
   }
   // A hard link to a planted symlink links the symlink, never its target.
-  const root = await unpackLayers(s, [[{ name: "s", type: "symlink", linkname: outsideVictim }, { name: "h", type: "link", linkname: "s" }], [{ name: "h", body: "pwned\n" }]]);
+  const root = await unpackLayers(s, [
+    [
+      { name: "s", type: "symlink", linkname: outsideVictim },
+      { name: "h", type: "link", linkname: "s" },
+    ],
+    [{ name: "h", body: "pwned\n" }],
+  ]);
   assertUntouched(s);
   assert.equal(readFileSync(join(root, "h"), "utf8"), "pwned\n");
 });
@@ -149,9 +208,15 @@ test("a hard link reaches only files earlier in the image", async (t) => {
 test("a name component over 255 bytes is refused with the layer and member named", async (t) => {
   const s = await scene(t);
   const long = "n".repeat(256);
-  await assert.rejects(unpackLayers(s, [[{ name: `usr/${long}`, body: "x" }]]), refusal(/member "usr\/n{256}" has a 256-byte name component \(file systems store at most 255 bytes\)/));
+  await assert.rejects(
+    unpackLayers(s, [[{ name: `usr/${long}`, body: "x" }]]),
+    refusal(/member "usr\/n{256}" has a 256-byte name component \(file systems store at most 255 bytes\)/),
+  );
   const multibyte = "é".repeat(128); // 256 bytes in 128 characters
-  await assert.rejects(unpackLayers(s, [[{ name: `usr/${multibyte}`, body: "x" }]]), refusal(/has a 256-byte name component/));
+  await assert.rejects(
+    unpackLayers(s, [[{ name: `usr/${multibyte}`, body: "x" }]]),
+    refusal(/has a 256-byte name component/),
+  );
   const root = await unpackLayers(s, [[{ name: `usr/${"n".repeat(255)}`, body: "x" }]], "ok");
   assert.equal(readFileSync(join(root, "usr", "n".repeat(255)), "utf8"), "x", "255 bytes is allowed");
   assertUntouched(s);
@@ -161,15 +226,28 @@ test("a layer that breaks off inside a file is an error naming the layer, not an
   const s = await scene(t);
   const { tarOf } = await import("../hostile-tar.js");
   const { MediaType, sha256 } = await import("../../src/image/index.js");
-  const whole = await tarOf([{ name: "etc/", type: "directory" }, { name: "etc/os-release", body: "ID=debian\n" }, { name: "usr/lib/libx.so.1", body: "x".repeat(700) }]);
+  const whole = await tarOf([
+    { name: "etc/", type: "directory" },
+    { name: "etc/os-release", body: "ID=debian\n" },
+    { name: "usr/lib/libx.so.1", body: "x".repeat(700) },
+  ]);
   const cut = whole.subarray(0, 512 * 5 + 300); // etc/, os-release (header + body), libx's header, 300 of its 700 bytes
   const { digest, size } = await s.store.putBlob(cut);
-  const built = await writeImage(s.store, { layers: [{ layer: { mediaType: MediaType.Layer, digest, size, diffId: sha256(cut) } }] });
+  const built = await writeImage(s.store, {
+    layers: [{ layer: { mediaType: MediaType.Layer, digest, size, diffId: sha256(cut) } }],
+  });
   const image = await s.store.loadImage(built.descriptor);
   let timer: NodeJS.Timeout | undefined;
-  const hang = new Promise((_, reject) => (timer = setTimeout(() => reject(new Error("the unpack never settled")), 10_000)));
+  const hang = new Promise(
+    (_, reject) => (timer = setTimeout(() => reject(new Error("the unpack never settled")), 10_000)),
+  );
   try {
-    await assert.rejects(Promise.race([unpackImage(s.store, image, join(s.cache, "cut")), hang]), (e: unknown) => e instanceof TantalusError && e.message === `layer ${digest}: not a readable tar archive: Unexpected end of data`);
+    await assert.rejects(
+      Promise.race([unpackImage(s.store, image, join(s.cache, "cut")), hang]),
+      (e: unknown) =>
+        e instanceof TantalusError &&
+        e.message === `layer ${digest}: not a readable tar archive: Unexpected end of data`,
+    );
   } finally {
     clearTimeout(timer);
   }

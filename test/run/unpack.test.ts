@@ -9,7 +9,14 @@ import tar from "tar-stream";
 import { MediaType, OciStore, sha256, writeImage, type LayerDescriptor } from "../../src/image/index.js";
 import { unpackImage } from "../../src/run/index.js";
 
-type E = { name: string; type?: "file" | "directory" | "symlink" | "link" | "fifo"; body?: string; mode?: number; linkname?: string; mtime?: Date };
+type E = {
+  name: string;
+  type?: "file" | "directory" | "symlink" | "link" | "fifo";
+  body?: string;
+  mode?: number;
+  linkname?: string;
+  mtime?: Date;
+};
 
 async function tarOf(entries: E[]): Promise<Buffer> {
   const pack = tar.pack();
@@ -20,7 +27,17 @@ async function tarOf(entries: E[]): Promise<Buffer> {
   for (const e of entries) {
     const type = e.type ?? "file";
     await new Promise<void>((resolve, reject) =>
-      pack.entry({ name: e.name, type, mode: e.mode ?? (type === "directory" ? 0o755 : 0o644), linkname: e.linkname, mtime: e.mtime ?? new Date(1000) }, type === "file" ? (e.body ?? "") : "", (err) => (err ? reject(err) : resolve())),
+      pack.entry(
+        {
+          name: e.name,
+          type,
+          mode: e.mode ?? (type === "directory" ? 0o755 : 0o644),
+          linkname: e.linkname,
+          mtime: e.mtime ?? new Date(1000),
+        },
+        type === "file" ? (e.body ?? "") : "",
+        (err) => (err ? reject(err) : resolve()),
+      ),
     );
   }
   pack.finalize();
@@ -87,10 +104,20 @@ test("unpacking applies layers in order with OCI whiteouts, keeps links and mtim
   assert.equal(existsSync("/tmp/pwned"), false);
   assert.equal(statSync(join(root, "usr/bin/tool")).ino, statSync(join(root, "usr/bin/tool2")).ino, "hard link");
   assert.equal(statSync(join(root, "usr/bin/tool")).mode & 0o777, 0o755);
-  assert.equal(statSync(join(root, "usr/bin/tool")).mtime.toISOString(), "2020-01-02T03:04:05.000Z", "mtimes kept (Python .pyc checks)");
+  assert.equal(
+    statSync(join(root, "usr/bin/tool")).mtime.toISOString(),
+    "2020-01-02T03:04:05.000Z",
+    "mtimes kept (Python .pyc checks)",
+  );
   assert.equal(statSync(join(root, "ro")).mode & 0o777, 0o755, "directories stay writable by their owner");
   assert.equal(read("ro/new"), "n");
-  for (const d of ["dev", "proc", "sys", "home", "tmp"]) assert.ok(lstatSync(join(root, d)).isDirectory(), `${d} exists for ch-run to bind over`);
-  for (const f of ["etc/group", "etc/resolv.conf"]) assert.ok(lstatSync(join(root, f)).isFile(), `${f} exists for ch-run to bind over`);
-  assert.equal(read("etc/passwd"), "", "the lower passwd was hidden by the opaque etc/; an empty one is created for ch-run");
+  for (const d of ["dev", "proc", "sys", "home", "tmp"])
+    assert.ok(lstatSync(join(root, d)).isDirectory(), `${d} exists for ch-run to bind over`);
+  for (const f of ["etc/group", "etc/resolv.conf"])
+    assert.ok(lstatSync(join(root, f)).isFile(), `${f} exists for ch-run to bind over`);
+  assert.equal(
+    read("etc/passwd"),
+    "",
+    "the lower passwd was hidden by the opaque etc/; an empty one is created for ch-run",
+  );
 });

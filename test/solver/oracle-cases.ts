@@ -74,23 +74,30 @@ export function compareCase(c: OracleCase, r: SolveResult = runCase(c)): string[
   const f = r.failure;
   if (e.status === "error") {
     const kind = ERROR_KINDS[e.errorType!] ?? "?";
-    if (r.status !== "failed" || f?.kind !== kind) diffs.push(`expected ${e.errorType} (${kind}), got ${r.status} ${f?.kind ?? ""}`);
-    else if (f.description !== e.errorMessage) diffs.push(`message: expected ${JSON.stringify(e.errorMessage)}, got ${JSON.stringify(f.description)}`);
+    if (r.status !== "failed" || f?.kind !== kind)
+      diffs.push(`expected ${e.errorType} (${kind}), got ${r.status} ${f?.kind ?? ""}`);
+    else if (f.description !== e.errorMessage)
+      diffs.push(`message: expected ${JSON.stringify(e.errorMessage)}, got ${JSON.stringify(f.description)}`);
     return diffs;
   }
-  if (r.status !== e.status) diffs.push(`status: expected ${e.status}, got ${r.status} (${f?.kind ?? ""}: ${f?.description ?? ""})`);
+  if (r.status !== e.status)
+    diffs.push(`status: expected ${e.status}, got ${r.status} (${f?.kind ?? ""}: ${f?.description ?? ""})`);
   if (e.steps !== undefined && r.steps !== e.steps) diffs.push(`steps: expected ${e.steps}, got ${r.steps}`);
   if (e.status === "solved") {
     const got = r.resolved.map((v) => v.qualifiedName);
-    if (JSON.stringify(got) !== JSON.stringify(e.resolved)) diffs.push(`resolve: expected ${e.resolved!.join(" ")}, got ${got.join(" ")}`);
+    if (JSON.stringify(got) !== JSON.stringify(e.resolved))
+      diffs.push(`resolve: expected ${e.resolved!.join(" ")}, got ${got.join(" ")}`);
     const eph = r.ephemerals.map(String);
-    if (JSON.stringify(eph) !== JSON.stringify(e.ephemerals ?? [])) diffs.push(`ephemerals: expected ${(e.ephemerals ?? []).join(" ")}, got ${eph.join(" ")}`);
+    if (JSON.stringify(eph) !== JSON.stringify(e.ephemerals ?? []))
+      diffs.push(`ephemerals: expected ${(e.ephemerals ?? []).join(" ")}, got ${eph.join(" ")}`);
   } else if (e.status === "failed" && r.status === "failed") {
     if (e.cyclic) {
       // Rez walks its graph in hash order, so which cycle it prints varies; the kind must agree
       if (f?.kind !== "cycle") diffs.push(`expected a cycle, got ${f?.kind}: ${f?.description}`);
     } else if (f?.description !== e.failureDescription) {
-      diffs.push(`description: expected ${JSON.stringify(e.failureDescription)}, got ${JSON.stringify(f?.description)}`);
+      diffs.push(
+        `description: expected ${JSON.stringify(e.failureDescription)}, got ${JSON.stringify(f?.description)}`,
+      );
     }
   }
   return diffs;

@@ -30,11 +30,25 @@ import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { isDeepStrictEqual } from "node:util";
 import { readPackageFile } from "../../../src/rez/definition/index.js";
-import { HostObject, PyDict, PyFloat, PyFunction, PyTuple, floatRepr, type PyValue } from "../../../src/rez/python/index.js";
+import {
+  HostObject,
+  PyDict,
+  PyFloat,
+  PyFunction,
+  PyTuple,
+  floatRepr,
+  type PyValue,
+} from "../../../src/rez/python/index.js";
 import { Repositories } from "../../../src/rez/repository/index.js";
 import { solve } from "../../../src/solver/index.js";
 import { hostSystem, implicitPackagesFor } from "../../../src/rez/system.js";
-import { interpretContext, lateRequiresHook, renderShell, hostHomeResolver, type InterpretOptions } from "../../../src/rex/index.js";
+import {
+  interpretContext,
+  lateRequiresHook,
+  renderShell,
+  hostHomeResolver,
+  type InterpretOptions,
+} from "../../../src/rex/index.js";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, "../../..");
@@ -52,8 +66,21 @@ interface RezFile {
   attributes?: Attrs;
   error?: { type: string; message: string };
 }
-interface Laid { repo: string; key: number; name: string; version: string; as: "loaded" | "refused"; target: string }
-interface RezVariant { name: string; version: string; index: number | null; qualified: string; root: string }
+interface Laid {
+  repo: string;
+  key: number;
+  name: string;
+  version: string;
+  as: "loaded" | "refused";
+  target: string;
+}
+interface RezVariant {
+  name: string;
+  version: string;
+  index: number | null;
+  qualified: string;
+  root: string;
+}
 interface RezRequest {
   repo: string;
   key: number;
@@ -104,9 +131,14 @@ function constructOf(detail: string): string {
   if (/^invalid Python syntax/.test(detail)) return "syntax error";
   if (/^'variants' must be/.test(detail)) return "invalid variants";
   if (/^missing the required attribute/.test(detail)) return "missing attribute";
-  const req = /^variants\[\d+\]: invalid requirement '([^']*)'/.exec(detail) ?? /^requires\[\d+\]: invalid requirement '([^']*)'/.exec(detail);
+  const req =
+    /^variants\[\d+\]: invalid requirement '([^']*)'/.exec(detail) ??
+    /^requires\[\d+\]: invalid requirement '([^']*)'/.exec(detail);
   if (req) return `invalid requirement '${req[1]!.replace(/^[^-@#]*/, "NAME")}' in ${detail.split("[")[0]}`;
-  return detail.replace(/'[^']*'/g, "'…'").replace(/\d+/g, "N").slice(0, 80);
+  return detail
+    .replace(/'[^']*'/g, "'…'")
+    .replace(/\d+/g, "N")
+    .slice(0, 80);
 }
 
 function errorDetail(err: unknown): string {
@@ -114,7 +146,10 @@ function errorDetail(err: unknown): string {
   return (e.detail ?? e.message ?? String(err)).split("\n")[0]!;
 }
 
-function readWithTantalus(file: string, mode: "auto" | "full"): { attrs?: Attrs; error?: string; line?: number; name?: string; version?: string } {
+function readWithTantalus(
+  file: string,
+  mode: "auto" | "full",
+): { attrs?: Attrs; error?: string; line?: number; name?: string; version?: string } {
   const cwd = process.cwd();
   process.chdir(path.dirname(file)); // as run.py loads it: relative paths are the file's directory
   try {
@@ -148,8 +183,14 @@ function attributeDiff(ours: Attrs, rez: Attrs): string[] {
  * parse requirements; the repository does, and a package it refuses vanishes
  * from resolves, so this is where Tantalus really accepts or refuses a file.
  */
-function repositoryError(file: string, key: number, name: string | undefined, version: string | undefined): { error: string; line?: number } | undefined {
-  if (!name || !/^[a-zA-Z_0-9](\.?[a-zA-Z0-9_]+)*$/.test(name)) return { error: "no usable name for a repository layout" };
+function repositoryError(
+  file: string,
+  key: number,
+  name: string | undefined,
+  version: string | undefined,
+): { error: string; line?: number } | undefined {
+  if (!name || !/^[a-zA-Z_0-9](\.?[a-zA-Z0-9_]+)*$/.test(name))
+    return { error: "no usable name for a repository layout" };
   const dir = path.join(CORPUS, "single", String(key));
   fs.rmSync(dir, { recursive: true, force: true });
   const target = version ? path.join(dir, name, version, "package.py") : path.join(dir, name, "package.py");
@@ -191,25 +232,47 @@ function compareLoads(files: RezFile[]): FileResult[] {
     const distinct = !seen.has(f.sha256);
     seen.add(f.sha256);
     const rezLoads = f.loaded === true && f.schema === "ok";
-    const rez = rezLoads ? "loads" : f.loaded ? `schema: ${f.schema!.split(" did not validate")[0]!.slice(0, 60)}` : `${f.error!.type}`;
+    const rez = rezLoads
+      ? "loads"
+      : f.loaded
+        ? `schema: ${f.schema!.split(" did not validate")[0]!.slice(0, 60)}`
+        : `${f.error!.type}`;
     const auto = readWithTantalus(f.file, "auto");
     const full = readWithTantalus(f.file, "full");
     const base = { key, repository: f.repository, path: f.path, sha256: f.sha256, distinct, rez };
     let fullPathDisagrees: string | undefined;
-    if (!isDeepStrictEqual(auto, full)) fullPathDisagrees = auto.error ?? full.error ?? attributeDiff(auto.attrs!, full.attrs!).join(", ");
+    if (!isDeepStrictEqual(auto, full))
+      fullPathDisagrees = auto.error ?? full.error ?? attributeDiff(auto.attrs!, full.attrs!).join(", ");
     const extra = fullPathDisagrees ? { fullPathDisagrees } : {};
     if (auto.error !== undefined) {
-      const t = { tantalus: auto.error, construct: constructOf(auto.error), ...(auto.line ? { line: auto.line } : {}), ...extra };
-      return { ...base, ...t, category: rezLoads ? "rezOnly" : "bothRefuse" } as FileResult;
+      const t = {
+        tantalus: auto.error,
+        construct: constructOf(auto.error),
+        ...(auto.line ? { line: auto.line } : {}),
+        ...extra,
+      };
+      return { ...base, ...t, category: rezLoads ? "rezOnly" : "bothRefuse" };
     }
     const repoErr = repositoryError(f.file, key, auto.name, auto.version);
     if (repoErr) {
-      const t = { tantalus: `repository: ${repoErr.error}`, construct: `repository: ${constructOf(repoErr.error)}`, ...(repoErr.line ? { line: repoErr.line } : {}), ...extra };
-      return { ...base, ...t, category: rezLoads ? "rezOnly" : "bothRefuse" } as FileResult;
+      const t = {
+        tantalus: `repository: ${repoErr.error}`,
+        construct: `repository: ${constructOf(repoErr.error)}`,
+        ...(repoErr.line ? { line: repoErr.line } : {}),
+        ...extra,
+      };
+      return { ...base, ...t, category: rezLoads ? "rezOnly" : "bothRefuse" };
     }
     if (!rezLoads) return { ...base, tantalus: "loads", category: "tantalusOnly", ...extra };
-    if (isDeepStrictEqual(auto.attrs, f.attributes)) return { ...base, tantalus: "loads", category: "identical", ...extra };
-    return { ...base, tantalus: "loads", category: "differ", attributes: attributeDiff(auto.attrs!, f.attributes!), ...extra };
+    if (isDeepStrictEqual(auto.attrs, f.attributes))
+      return { ...base, tantalus: "loads", category: "identical", ...extra };
+    return {
+      ...base,
+      tantalus: "loads",
+      category: "differ",
+      attributes: attributeDiff(auto.attrs!, f.attributes!),
+      ...extra,
+    };
   });
 }
 
@@ -228,7 +291,14 @@ interface ResolveResult {
   request: string;
   rez: string;
   tantalus: string;
-  outcome: "same-failure" | "identical" | "resolve-differs" | "status-differs" | "environ-differs" | "bash-differs" | "skipped";
+  outcome:
+    | "same-failure"
+    | "identical"
+    | "resolve-differs"
+    | "status-differs"
+    | "environ-differs"
+    | "bash-differs"
+    | "skipped";
   detail?: string;
   /** Why it differs, when a known cause explains it (see explain()). */
   reason?: string;
@@ -240,7 +310,8 @@ function firstLineDiff(a: string, b: string): string {
   const x = a.split("\n");
   const y = b.split("\n");
   for (let i = 0; i < Math.max(x.length, y.length); i++) {
-    if (x[i] !== y[i]) return `line ${i + 1}: tantalus ${JSON.stringify(x[i] ?? null)} / rez ${JSON.stringify(y[i] ?? null)}`;
+    if (x[i] !== y[i])
+      return `line ${i + 1}: tantalus ${JSON.stringify(x[i] ?? null)} / rez ${JSON.stringify(y[i] ?? null)}`;
   }
   return "";
 }
@@ -266,11 +337,21 @@ function explain(x: ResolveResult, r: RezRequest, refusedDirs: Map<string, FileR
   const viaRez = (r.resolved ?? []).map((v) => packageDir(v.root)).find((d) => d !== undefined);
   if (viaRez) return `Rez's resolve uses a package file Tantalus refuses (\`${refusedDirs.get(viaRez)!.construct}\`)`;
   const m = /package family not found: (\w+)/.exec(x.detail ?? "");
-  if (m && [...refusedDirs.values()].some((f) => f.repository === r.repo.replace("+", "/") && f.path.length > 0 && refusedFamily(refusedDirs, r.repo, m[1]!)))
+  if (
+    m &&
+    [...refusedDirs.values()].some(
+      (f) =>
+        f.repository === r.repo.replace("+", "/") && f.path.length > 0 && refusedFamily(refusedDirs, r.repo, m[1]!),
+    )
+  )
     return "a family whose every file Tantalus refuses is reported as missing";
   if (r.error && ["ResourceError", "PackageMetadataError"].includes(r.error.type) && x.tantalus === "solved")
     return `Rez fails loading a package the resolve reaches (${r.error.type}); Tantalus resolves around it`;
-  if (r.failure === undefined && r.error === undefined && /is not allowed in a package definition/.test(x.detail ?? "")) {
+  if (
+    r.failure === undefined &&
+    r.error === undefined &&
+    /is not allowed in a package definition/.test(x.detail ?? "")
+  ) {
     const c = /'([^']*)' is not allowed/.exec(x.detail!)![1]!;
     return `commands use a construct Tantalus refuses (\`${constructOf(`'${c}' is not allowed in a package definition`)}\`)`;
   }
@@ -284,7 +365,11 @@ function refusedFamily(refusedDirs: Map<string, FileResult>, repo: string, famil
   return [...refusedDirs.keys()].some((d) => d.startsWith(prefix) || d === prefix.slice(0, -1));
 }
 
-function compareResolves(data: RezResolveData, bothLoad: Set<number>, refusedDirs: Map<string, FileResult>): ResolveResult[] {
+function compareResolves(
+  data: RezResolveData,
+  bothLoad: Set<number>,
+  refusedDirs: Map<string, FileResult>,
+): ResolveResult[] {
   const repoCache = new Map<string, Repositories>();
   const lateRequires = lateRequiresHook();
   const out: ResolveResult[] = [];
@@ -292,7 +377,12 @@ function compareResolves(data: RezResolveData, bothLoad: Set<number>, refusedDir
     const rezStatus = r.status ?? `error ${r.error?.type ?? "?"}`;
     const base = { repo: r.repo, request: r.request, rez: rezStatus };
     if (!bothLoad.has(r.key)) {
-      out.push({ ...base, tantalus: "-", outcome: "skipped", detail: "Tantalus does not load the requested package's file" });
+      out.push({
+        ...base,
+        tantalus: "-",
+        outcome: "skipped",
+        detail: "Tantalus does not load the requested package's file",
+      });
       continue;
     }
     const key = r.paths.join(":");
@@ -307,19 +397,30 @@ function compareResolves(data: RezResolveData, bothLoad: Set<number>, refusedDir
       solved = solve([r.request], repos, { implicitPackages: implicit, lateRequires });
     } catch (err) {
       const t = `error: ${errorDetail(err)}`;
-      out.push({ ...base, tantalus: t, outcome: rezStatus === "solved" ? "status-differs" : "same-failure", detail: rezStatus === "solved" ? t : `rez: ${r.failure ?? r.error?.message}`, kinds: `rez ${rezStatus} / tantalus error` });
+      out.push({
+        ...base,
+        tantalus: t,
+        outcome: rezStatus === "solved" ? "status-differs" : "same-failure",
+        detail: rezStatus === "solved" ? t : `rez: ${r.failure ?? r.error?.message}`,
+        kinds: `rez ${rezStatus} / tantalus error`,
+      });
       continue;
     }
     const tStatus = solved.status === "solved" ? "solved" : "failed";
     const rezSolved = r.status === "solved";
     if (!rezSolved || tStatus !== "solved") {
       const same = !rezSolved && tStatus !== "solved";
-      const t = tStatus === "solved" ? `solved ${solved.resolved.map((v) => v.qualifiedName).join(" ")}` : `failed: ${solved.failure?.description ?? ""}`;
+      const t =
+        tStatus === "solved"
+          ? `solved ${solved.resolved.map((v) => v.qualifiedName).join(" ")}`
+          : `failed: ${solved.failure?.description ?? ""}`;
       out.push({
         ...base,
         tantalus: tStatus,
         outcome: same ? "same-failure" : "status-differs",
-        detail: same ? undefined : `tantalus ${t.slice(0, 300)} / rez ${(r.failure ?? r.error?.message ?? "solved " + r.resolved!.map((v) => v.qualified).join(" ")).slice(0, 300)}`,
+        detail: same
+          ? undefined
+          : `tantalus ${t.slice(0, 300)} / rez ${(r.failure ?? r.error?.message ?? "solved " + r.resolved!.map((v) => v.qualified).join(" ")).slice(0, 300)}`,
         ...(same ? { kinds: `rez ${rezStatus} / tantalus ${solved.failure?.kind ?? "failed"}` } : {}),
       });
       continue;
@@ -327,7 +428,12 @@ function compareResolves(data: RezResolveData, bothLoad: Set<number>, refusedDir
     const ours = solved.resolved.map((v) => [v.qualifiedName, v.root]);
     const theirs = r.resolved!.map((v) => [v.qualified, v.root]);
     if (!isDeepStrictEqual(ours, theirs)) {
-      out.push({ ...base, tantalus: "solved", outcome: "resolve-differs", detail: `tantalus ${JSON.stringify(ours)} / rez ${JSON.stringify(theirs)}` });
+      out.push({
+        ...base,
+        tantalus: "solved",
+        outcome: "resolve-differs",
+        detail: `tantalus ${JSON.stringify(ours)} / rez ${JSON.stringify(theirs)}`,
+      });
       continue;
     }
     const opts: InterpretOptions = {
@@ -359,7 +465,11 @@ function compareResolves(data: RezResolveData, bothLoad: Set<number>, refusedDir
         tantalus: environErr ? "environ error" : "solved",
         outcome: same ? "same-failure" : "environ-differs",
         detail: `tantalus ${environErr ?? "interprets"} / rez ${r.environError ? `${r.environError.type}: ${r.environError.message.split("\n")[0]}` : "interprets"}`,
-        ...(same ? { kinds: `commands: rez ${r.environError!.type} / tantalus ${/is not allowed/.test(environErr!) ? `\`${constructOf(/'([^']*)' is not allowed/.test(environErr!) ? `'${/'([^']*)' is not allowed/.exec(environErr!)![1]}' is not allowed in a package definition` : environErr!)}\`` : environErr!.replace(/^Error in \w+ in package \S+: /, "").slice(0, 60)}` } : {}),
+        ...(same
+          ? {
+              kinds: `commands: rez ${r.environError!.type} / tantalus ${/is not allowed/.test(environErr!) ? `\`${constructOf(/'([^']*)' is not allowed/.test(environErr!) ? `'${/'([^']*)' is not allowed/.exec(environErr!)![1]}' is not allowed in a package definition` : environErr!)}\`` : environErr!.replace(/^Error in \w+ in package \S+: /, "").slice(0, 60)}`,
+            }
+          : {}),
       });
       continue;
     }
@@ -370,7 +480,10 @@ function compareResolves(data: RezResolveData, bothLoad: Set<number>, refusedDir
     let bash: string;
     try {
       const result = interpretContext(solved.resolved, { ...opts, shell: "bash", systemPaths: data.systemPaths.bash });
-      bash = renderShell(result.actions, "bash", { executable: data.shellExecutables.bash ?? undefined, home: hostHomeResolver(data.home) });
+      bash = renderShell(result.actions, "bash", {
+        executable: data.shellExecutables.bash ?? undefined,
+        home: hostHomeResolver(data.home),
+      });
     } catch (err) {
       out.push({ ...base, tantalus: "bash error", outcome: "bash-differs", detail: errorDetail(err) });
       continue;
@@ -398,11 +511,21 @@ function checkCli(data: RezResolveData, resolves: ResolveResult[], n: number): {
   for (const r of picked) {
     // No implicit packages are given: the CLI's default (the host's) must be Rez's.
     const common = ["--paths", r.paths.join(":"), r.request];
-    const res = spawnSync(process.execPath, [bin, "resolve", "--json", ...common], { encoding: "utf8", env: { ...process.env, TANTALUS_NO_CACHE: "1" } });
-    const got = res.status === 0 ? (JSON.parse(res.stdout) as { resolved: string[] }).resolved : [`exit ${res.status}: ${res.stderr.trim()}`];
+    const res = spawnSync(process.execPath, [bin, "resolve", "--json", ...common], {
+      encoding: "utf8",
+      env: { ...process.env, TANTALUS_NO_CACHE: "1" },
+    });
+    const got =
+      res.status === 0
+        ? (JSON.parse(res.stdout) as { resolved: string[] }).resolved
+        : [`exit ${res.status}: ${res.stderr.trim()}`];
     const want = r.resolved!.map((v) => v.qualified);
-    if (!isDeepStrictEqual(got, want)) problems.push(`${r.repo} ${r.request}: resolve --json ${JSON.stringify(got)} / rez ${JSON.stringify(want)}`);
-    const env = spawnSync(process.execPath, [bin, "env", "--json", "--home", data.home, ...common], { encoding: "utf8", env: { ...process.env, TANTALUS_NO_CACHE: "1" } });
+    if (!isDeepStrictEqual(got, want))
+      problems.push(`${r.repo} ${r.request}: resolve --json ${JSON.stringify(got)} / rez ${JSON.stringify(want)}`);
+    const env = spawnSync(process.execPath, [bin, "env", "--json", "--home", data.home, ...common], {
+      encoding: "utf8",
+      env: { ...process.env, TANTALUS_NO_CACHE: "1" },
+    });
     if (env.status !== 0) {
       problems.push(`${r.repo} ${r.request}: env --json exit ${env.status}: ${env.stderr.trim()}`);
       continue;
@@ -413,7 +536,8 @@ function checkCli(data: RezResolveData, resolves: ResolveResult[], n: number): {
       delete ours[k];
       delete theirs[k];
     }
-    if (!isDeepStrictEqual(ours, theirs)) problems.push(`${r.repo} ${r.request}: env --json: ${environDiff(ours, theirs)}`);
+    if (!isDeepStrictEqual(ours, theirs))
+      problems.push(`${r.repo} ${r.request}: env --json: ${environDiff(ours, theirs)}`);
   }
   return { checked: picked.length, problems };
 }
@@ -428,16 +552,32 @@ function ref(f: { repository: string; path: string }): string {
   return `${f.repository}:${f.path}`;
 }
 
-function report(files: RezFile[], loads: FileResult[], resolves: ResolveResult[], cli: { checked: number; problems: string[] } | undefined, manifest: { files: { repository: string; commit: string }[] }, rezVersion: string): string {
+function report(
+  files: RezFile[],
+  loads: FileResult[],
+  resolves: ResolveResult[],
+  cli: { checked: number; problems: string[] } | undefined,
+  manifest: { files: { repository: string; commit: string }[] },
+  rezVersion: string,
+): string {
   const L: string[] = [];
   const distinct = loads.filter((x) => x.distinct);
   const repos = count(files, (f) => f.repository);
   const commits = new Map(manifest.files.map((f) => [f.repository, f.commit]));
   L.push("# Tantalus against real Rez on public studios' package repositories", "");
-  L.push("Generated by `scripts/rez-oracle/real-repos/compare.ts` from what `run.py` recorded with Rez " + rezVersion + ". Do not edit; rerun (see README.md).", "");
-  L.push(`${repos.length} repositories, ${files.length} package.py files, ${distinct.length} distinct by content (sha256). Counts below are of distinct files unless marked "files".`, "");
+  L.push(
+    "Generated by `scripts/rez-oracle/real-repos/compare.ts` from what `run.py` recorded with Rez " +
+      rezVersion +
+      ". Do not edit; rerun (see README.md).",
+    "",
+  );
+  L.push(
+    `${repos.length} repositories, ${files.length} package.py files, ${distinct.length} distinct by content (sha256). Counts below are of distinct files unless marked "files".`,
+    "",
+  );
   L.push("| repository | commit | files | distinct |", "|---|---|---:|---:|");
-  for (const [r, n] of repos) L.push(`| ${r} | ${commits.get(r)!.slice(0, 12)} | ${n} | ${distinct.filter((x) => x.repository === r).length} |`);
+  for (const [r, n] of repos)
+    L.push(`| ${r} | ${commits.get(r)!.slice(0, 12)} | ${n} | ${distinct.filter((x) => x.repository === r).length} |`);
   L.push("", "## Loading", "");
   const cats: [Category, string][] = [
     ["identical", "both load, identical attributes"],
@@ -447,17 +587,31 @@ function report(files: RezFile[], loads: FileResult[], resolves: ResolveResult[]
     ["bothRefuse", "both refuse"],
   ];
   L.push("| outcome | distinct | files |", "|---|---:|---:|");
-  for (const [c, label] of cats) L.push(`| ${label} | ${distinct.filter((x) => x.category === c).length} | ${loads.filter((x) => x.category === c).length} |`);
-  const rezLoads = distinct.filter((x) => x.category === "identical" || x.category === "differ" || x.category === "rezOnly");
+  for (const [c, label] of cats)
+    L.push(
+      `| ${label} | ${distinct.filter((x) => x.category === c).length} | ${loads.filter((x) => x.category === c).length} |`,
+    );
+  const rezLoads = distinct.filter(
+    (x) => x.category === "identical" || x.category === "differ" || x.category === "rezOnly",
+  );
   const ident = distinct.filter((x) => x.category === "identical").length;
-  L.push("", `Of the ${rezLoads.length} distinct files Rez loads, ${ident} (${((100 * ident) / Math.max(1, rezLoads.length)).toFixed(1)}%) load identically in Tantalus (goal: 99%).`, "");
+  L.push(
+    "",
+    `Of the ${rezLoads.length} distinct files Rez loads, ${ident} (${((100 * ident) / Math.max(1, rezLoads.length)).toFixed(1)}%) load identically in Tantalus (goal: 99%).`,
+    "",
+  );
 
   L.push("### Rez loads, Tantalus refuses: first refused construct", "");
   L.push("| construct | distinct | files |", "|---|---:|---:|");
   const rezOnly = loads.filter((x) => x.category === "rezOnly");
-  for (const [c, n] of count(rezOnly.filter((x) => x.distinct), (x) => x.construct!)) L.push(`| \`${c}\` | ${n} | ${rezOnly.filter((x) => x.construct === c).length} |`);
+  for (const [c, n] of count(
+    rezOnly.filter((x) => x.distinct),
+    (x) => x.construct!,
+  ))
+    L.push(`| \`${c}\` | ${n} | ${rezOnly.filter((x) => x.construct === c).length} |`);
   L.push("", "<details><summary>files (repository:path, line of the refusal)</summary>", "");
-  for (const x of rezOnly.filter((x) => x.distinct)) L.push(`- ${ref(x)}${x.line ? `:${x.line}` : ""} — \`${x.construct}\``);
+  for (const x of rezOnly.filter((x) => x.distinct))
+    L.push(`- ${ref(x)}${x.line ? `:${x.line}` : ""} — \`${x.construct}\``);
   L.push("", "</details>", "");
 
   L.push("### Both load, attributes differ", "");
@@ -468,39 +622,69 @@ function report(files: RezFile[], loads: FileResult[], resolves: ResolveResult[]
   const tOnly = distinct.filter((x) => x.category === "tantalusOnly");
   if (!tOnly.length) L.push("None.", "");
   L.push("| Rez's refusal | distinct | files |", "|---|---:|---:|");
-  for (const [c, n] of count(tOnly, (x) => x.rez)) L.push(`| ${c} | ${n} | ${loads.filter((x) => x.category === "tantalusOnly" && x.rez === c).length} |`);
+  for (const [c, n] of count(tOnly, (x) => x.rez))
+    L.push(`| ${c} | ${n} | ${loads.filter((x) => x.category === "tantalusOnly" && x.rez === c).length} |`);
   L.push("", "<details><summary>files</summary>", "");
   for (const x of tOnly) L.push(`- ${ref(x)} — Rez: ${x.rez}`);
   L.push("", "</details>", "", "### Both refuse", "");
   L.push("| Rez | Tantalus | distinct |", "|---|---|---:|");
-  for (const [c, n] of count(distinct.filter((x) => x.category === "bothRefuse"), (x) => `${x.rez} | \`${x.construct}\``)) L.push(`| ${c} | ${n} |`);
+  for (const [c, n] of count(
+    distinct.filter((x) => x.category === "bothRefuse"),
+    (x) => `${x.rez} | \`${x.construct}\``,
+  ))
+    L.push(`| ${c} | ${n} |`);
   L.push("");
   const fullDis = distinct.filter((x) => x.fullPathDisagrees);
   L.push(`Fast path and full evaluator disagree on ${fullDis.length} distinct files.`);
   for (const x of fullDis) L.push(`- ${ref(x)}: ${x.fullPathDisagrees}`);
 
   L.push("", "## Resolving `NAME==VERSION` and interpreting the environment", "");
-  L.push("Each repository laid out as Rez lays packages out (NAME/VERSION/package.py), with stub packages (name and version only) for the requirement families the repository does not provide; Rez's default implicit packages; environ in an empty parent environment and the bash script, with HOME, the timestamp and bash's system paths pinned as Rez had them.", "");
+  L.push(
+    "Each repository laid out as Rez lays packages out (NAME/VERSION/package.py), with stub packages (name and version only) for the requirement families the repository does not provide; Rez's default implicit packages; environ in an empty parent environment and the bash script, with HOME, the timestamp and bash's system paths pinned as Rez had them.",
+    "",
+  );
   L.push("| outcome | requests |", "|---|---:|");
   for (const [c, n] of count(resolves, (x) => x.outcome)) L.push(`| ${c} | ${n} |`);
   L.push("", "`skipped`: Tantalus does not load the requested package's own file (counted under loading).", "");
-  L.push("Failures on both sides, by what each side gave (`commands`: the resolve is the same, both fail to interpret it):", "");
+  L.push(
+    "Failures on both sides, by what each side gave (`commands`: the resolve is the same, both fail to interpret it):",
+    "",
+  );
   L.push("| kinds | requests |", "|---|---:|");
-  for (const [c, n] of count(resolves.filter((x) => x.outcome === "same-failure"), (x) => x.kinds ?? "?")) L.push(`| ${c} | ${n} |`);
+  for (const [c, n] of count(
+    resolves.filter((x) => x.outcome === "same-failure"),
+    (x) => x.kinds ?? "?",
+  ))
+    L.push(`| ${c} | ${n} |`);
   L.push("");
-  const diffs = resolves.filter((x) => x.outcome !== "identical" && x.outcome !== "same-failure" && x.outcome !== "skipped");
+  const diffs = resolves.filter(
+    (x) => x.outcome !== "identical" && x.outcome !== "same-failure" && x.outcome !== "skipped",
+  );
   L.push("### Differences with a known cause", "");
   L.push("| cause | outcome | requests |", "|---|---|---:|");
-  for (const [c, n] of count(diffs.filter((x) => x.reason), (x) => `${x.reason} | ${x.outcome}`)) L.push(`| ${c} | ${n} |`);
+  for (const [c, n] of count(
+    diffs.filter((x) => x.reason),
+    (x) => `${x.reason} | ${x.outcome}`,
+  ))
+    L.push(`| ${c} | ${n} |`);
   L.push("", "### Every other difference", "");
   const other = diffs.filter((x) => !x.reason);
   if (!other.length) L.push("None.");
-  for (const x of other) L.push(`- ${x.repo} \`${x.request}\`: ${x.outcome}: ${(x.detail ?? "").replace(/\/work\/rez-corpus\/[^ "'\],]*/g, "…").slice(0, 400)}`);
+  for (const x of other)
+    L.push(
+      `- ${x.repo} \`${x.request}\`: ${x.outcome}: ${(x.detail ?? "").replace(/\/work\/rez-corpus\/[^ "'\],]*/g, "…").slice(0, 400)}`,
+    );
   L.push("", "<details><summary>requests</summary>", "");
   for (const x of diffs.filter((x) => x.reason)) L.push(`- ${x.repo} \`${x.request}\`: ${x.outcome} — ${x.reason}`);
   L.push("", "</details>", "");
   if (cli) {
-    L.push("## CLI", "", cli.problems.length ? "The CLI disagrees with the library:" : `\`tantalus resolve --json\` and \`tantalus env --json\` (the host's default implicit packages) give Rez's resolve and environ (REZ_USED and REZ_USED_TIMESTAMP aside) for the ${cli.checked} requests checked.`);
+    L.push(
+      "## CLI",
+      "",
+      cli.problems.length
+        ? "The CLI disagrees with the library:"
+        : `\`tantalus resolve --json\` and \`tantalus env --json\` (the host's default implicit packages) give Rez's resolve and environ (REZ_USED and REZ_USED_TIMESTAMP aside) for the ${cli.checked} requests checked.`,
+    );
     for (const p of cli.problems) L.push(`- ${p}`);
     L.push("");
   }
@@ -508,11 +692,17 @@ function report(files: RezFile[], loads: FileResult[], resolves: ResolveResult[]
 }
 
 function main(): void {
-  const loadData = JSON.parse(fs.readFileSync(path.join(CORPUS, "rez-load.json"), "utf8")) as { rez: string; files: RezFile[]; layout: Laid[] };
+  const loadData = JSON.parse(fs.readFileSync(path.join(CORPUS, "rez-load.json"), "utf8")) as {
+    rez: string;
+    files: RezFile[];
+    layout: Laid[];
+  };
   const resolveData = JSON.parse(fs.readFileSync(path.join(CORPUS, "rez-resolve.json"), "utf8")) as RezResolveData;
   const manifest = JSON.parse(fs.readFileSync(path.join(HERE, "manifest.json"), "utf8"));
   const loads = compareLoads(loadData.files);
-  const bothLoad = new Set(loads.filter((x) => x.category === "identical" || x.category === "differ").map((x) => x.key));
+  const bothLoad = new Set(
+    loads.filter((x) => x.category === "identical" || x.category === "differ").map((x) => x.key),
+  );
   // The package directories of the laid-out repositories whose file Tantalus refuses.
   const refusedDirs = new Map<string, FileResult>();
   for (const l of loadData.layout) {
@@ -529,7 +719,9 @@ function main(): void {
   const n = (c: Category) => loads.filter((x) => x.distinct && x.category === c).length;
   process.stdout.write(
     `loading (distinct): identical ${n("identical")}, differ ${n("differ")}, rez-only ${n("rezOnly")}, tantalus-only ${n("tantalusOnly")}, both refuse ${n("bothRefuse")}\n` +
-      `resolves: ${count(resolves, (x) => x.outcome).map(([k, v]) => `${k} ${v}`).join(", ")}\n` +
+      `resolves: ${count(resolves, (x) => x.outcome)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(", ")}\n` +
       `wrote ${path.relative(ROOT, REPORT)}\n`,
   );
 }

@@ -45,7 +45,11 @@ export function compile(out: string, opts: CompileOptions = {}): string {
   const src = path.join(path.dirname(out), `.src-${process.pid}-${counter++}.c`);
   const source =
     opts.source ??
-    (opts.shared ? `int f_${counter}(void) { return ${counter}; }\n` : opts.nostdlib ? "void _start(void) { for (;;) ; }\n" : "int main(void) { return 0; }\n");
+    (opts.shared
+      ? `int f_${counter}(void) { return ${counter}; }\n`
+      : opts.nostdlib
+        ? "void _start(void) { for (;;) ; }\n"
+        : "int main(void) { return 0; }\n");
   fs.writeFileSync(src, source);
   const args = ["-o", out, src, "-Wl,--no-as-needed"];
   if (opts.shared) args.push("-shared", "-fPIC");
@@ -89,7 +93,10 @@ export function traceOutputLines(stdout: string): string[] {
 }
 
 /** Runs `exe` with LD_TRACE_LOADED_OBJECTS=1 (what ldd does): the kernel executes it, ld.so lists. */
-export function traceLoadedObjects(exe: string, env: Record<string, string> = {}): { lines: string[]; stderr: string; status: number | null } {
+export function traceLoadedObjects(
+  exe: string,
+  env: Record<string, string> = {},
+): { lines: string[]; stderr: string; status: number | null } {
   const p = spawnSync(exe, [], { env: { LD_TRACE_LOADED_OBJECTS: "1", ...env }, encoding: "utf8" });
   return { lines: traceOutputLines(p.stdout ?? ""), stderr: p.stderr ?? "", status: p.status };
 }
@@ -101,7 +108,11 @@ export function hostInterpreter(): string {
 }
 
 /** Runs a command as root: directly when we are root, else in a user namespace (unshare -r). */
-export function asRoot(cmd: string, args: string[], env?: Record<string, string>): { stdout: string; stderr: string; status: number | null } {
+export function asRoot(
+  cmd: string,
+  args: string[],
+  env?: Record<string, string>,
+): { stdout: string; stderr: string; status: number | null } {
   const uid = process.getuid?.() ?? 0;
   const [c, a] = uid === 0 ? [cmd, args] : ["unshare", ["-r", cmd, ...args]];
   const p = spawnSync(c, a, { encoding: "utf8", env: env ?? process.env });
@@ -109,7 +120,10 @@ export function asRoot(cmd: string, args: string[], env?: Record<string, string>
 }
 
 /** `ldconfig -r root` with a cache file and configuration inside the root; no links are created. */
-export function ldconfigInRoot(root: string, opts: { format?: "new" | "old" | "compat"; cache?: string; conf?: string } = {}): void {
+export function ldconfigInRoot(
+  root: string,
+  opts: { format?: "new" | "old" | "compat"; cache?: string; conf?: string } = {},
+): void {
   const args = ["-r", root, "-X", "-C", opts.cache ?? "/etc/ld.so.cache", "-f", opts.conf ?? "/etc/ld.so.conf"];
   if (opts.format) args.push("-c", opts.format);
   const r = asRoot("ldconfig", args);
@@ -126,7 +140,12 @@ export function ldconfigInRoot(root: string, opts: { format?: "new" | "old" | "c
 export function probeHostProfile(dir: string, base: LinkerProfile): LinkerProfile {
   const exe = compile(path.join(dir, "ld-probe"), {
     rpath: "/tantalus-probe-lib/$LIB:/tantalus-probe-platform/$PLATFORM",
-    link: [compile(path.join(dir, "probe-lib", "libtantalus-probe.so.1"), { shared: true, soname: "libtantalus-probe.so.1" })],
+    link: [
+      compile(path.join(dir, "probe-lib", "libtantalus-probe.so.1"), {
+        shared: true,
+        soname: "libtantalus-probe.so.1",
+      }),
+    ],
   });
   const p = spawnSync(exe, [], { env: { LD_DEBUG: "libs" }, encoding: "utf8" });
   const out = `${p.stdout}\n${p.stderr}`;
@@ -140,6 +159,8 @@ export function probeHostProfile(dir: string, base: LinkerProfile): LinkerProfil
     searchSubdirs: system.searchSubdirs,
     lib: rpath.dirs[0]!.slice("/tantalus-probe-lib/".length),
     platform: rpath.dirs[1]!.slice("/tantalus-probe-platform/".length),
-    cacheHwcaps: system.searchSubdirs.filter((s) => s.startsWith("glibc-hwcaps/")).map((s) => s.slice("glibc-hwcaps/".length)),
+    cacheHwcaps: system.searchSubdirs
+      .filter((s) => s.startsWith("glibc-hwcaps/"))
+      .map((s) => s.slice("glibc-hwcaps/".length)),
   };
 }

@@ -45,7 +45,14 @@ import { imageBasename, resolveImagePath } from "../imagefs.js";
 import { readLdCache } from "../ldcache.js";
 import { Linker, type LoadTree, type ResolveOptions } from "../linker.js";
 import { pollutionCheck, type LoadSwitch } from "../pollute.js";
-import { matchIgnore, packageSettings, planRepairs, EMPTY_REPAIR_PLAN, type RepairPlan, type SettingSource } from "../repair.js";
+import {
+  matchIgnore,
+  packageSettings,
+  planRepairs,
+  EMPTY_REPAIR_PLAN,
+  type RepairPlan,
+  type SettingSource,
+} from "../repair.js";
 import { loadBaseImage, type BaseImage } from "./base.js";
 import { captureEnvironment, environmentLeaks, mountTargets, type CapturedEnvironment } from "./environment.js";
 import { planImage, type PlannedImage } from "./image.js";
@@ -139,18 +146,35 @@ export type AuditConfig = Pick<
   "workflows" | "implicitPackages" | "packagesPath" | "packages" | "dir" | "displayFile" | "config" | "store" | "dirOf"
 >;
 
-export async function auditWorkflow(config: AuditConfig, workflow: string, opts: AuditWorkflowOptions = {}): Promise<WorkflowAudit> {
-  const base = opts.base ?? (await loadBaseImage(config.config.base.image, { store: config.store, configDir: config.dirOf(["base", "image"]), demoLibraries: config.config.audit.allow_system }));
+export async function auditWorkflow(
+  config: AuditConfig,
+  workflow: string,
+  opts: AuditWorkflowOptions = {},
+): Promise<WorkflowAudit> {
+  const base =
+    opts.base ??
+    (await loadBaseImage(config.config.base.image, {
+      store: config.store,
+      configDir: config.dirOf(["base", "image"]),
+      demoLibraries: config.config.audit.allow_system,
+    }));
   const resolve = resolveWorkflow(config, workflow, { ...opts, overrides: opts.repairs ?? true });
   return auditResolve(config, resolve, base, opts);
 }
 
 /** Every workflow of the configuration, sharing the base image (and the repositories, when given). */
 export async function auditAll(config: AuditConfig, opts: AuditWorkflowOptions = {}): Promise<WorkflowAudit[]> {
-  const base = opts.base ?? (await loadBaseImage(config.config.base.image, { store: config.store, configDir: config.dirOf(["base", "image"]), demoLibraries: config.config.audit.allow_system }));
+  const base =
+    opts.base ??
+    (await loadBaseImage(config.config.base.image, {
+      store: config.store,
+      configDir: config.dirOf(["base", "image"]),
+      demoLibraries: config.config.audit.allow_system,
+    }));
   const repos = opts.repos ?? new Repositories(config.packagesPath);
   const out: WorkflowAudit[] = [];
-  for (const name of Object.keys(config.workflows).sort()) out.push(await auditWorkflow(config, name, { ...opts, base, repos }));
+  for (const name of Object.keys(config.workflows).sort())
+    out.push(await auditWorkflow(config, name, { ...opts, base, repos }));
   return out;
 }
 
@@ -177,9 +201,14 @@ const PY_EXT = /\.(cpython-\d+[a-z]*(-[A-Za-z0-9_]+)*|abi3|pypy\d*-\d+[A-Za-z0-9
 type RootKind = "executable" | "library" | "python-module" | "module";
 
 function rootKind(elf: ElfInfo, file: string, pythonDirs: readonly string[]): RootKind {
-  if (elf.interpreter !== undefined || elf.type === ET.EXEC || ((elf.dynamic?.flags1 ?? 0) & DF_1.PIE) !== 0) return "executable";
+  if (elf.interpreter !== undefined || elf.type === ET.EXEC || ((elf.dynamic?.flags1 ?? 0) & DF_1.PIE) !== 0)
+    return "executable";
   const base = imageBasename(file);
-  if (PY_EXT.test(base) || /\/(site-packages|dist-packages|lib-dynload)\//.test(file) || pythonDirs.some((d) => file.startsWith(d))) {
+  if (
+    PY_EXT.test(base) ||
+    /\/(site-packages|dist-packages|lib-dynload)\//.test(file) ||
+    pythonDirs.some((d) => file.startsWith(d))
+  ) {
     return "python-module";
   }
   return elf.dynamic?.soname ? "library" : "module";
@@ -212,16 +241,32 @@ export function planWorkflow(
   const before = captureEnvironment(resolve, { rootMap, workflowEnv });
   const repairs =
     (opts.repairs ?? true)
-      ? planRepairs(config, resolve, base, { donorDirs: opts.donorDirs, rootMap, ldLibraryPath: before.environ.LD_LIBRARY_PATH })
+      ? planRepairs(config, resolve, base, {
+          donorDirs: opts.donorDirs,
+          rootMap,
+          ldLibraryPath: before.environ.LD_LIBRARY_PATH,
+        })
       : EMPTY_REPAIR_PLAN;
-  const environment = repairs.envAdditions.length > 0 ? captureEnvironment(resolve, { rootMap, workflowEnv, additions: repairs.envAdditions }) : before;
+  const environment =
+    repairs.envAdditions.length > 0
+      ? captureEnvironment(resolve, { rootMap, workflowEnv, additions: repairs.envAdditions })
+      : before;
   const image = planImage(base, resolve.variants, { rootMap, repairFiles: repairs.layerFiles });
-  const linker = new Linker(image.fs, { profile: base.profile, cache: readLdCache(image.fs), ldLibraryPath: environment.environ.LD_LIBRARY_PATH ?? "" });
+  const linker = new Linker(image.fs, {
+    profile: base.profile,
+    cache: readLdCache(image.fs),
+    ldLibraryPath: environment.environ.LD_LIBRARY_PATH ?? "",
+  });
   return { image, environment, repairs, linker };
 }
 
 /** Audits a resolve in its planned image. */
-export function auditResolve(config: AuditConfig | undefined, resolve: WorkflowResolve, base: BaseImage, opts: ResolveAuditOptions = {}): WorkflowAudit {
+export function auditResolve(
+  config: AuditConfig | undefined,
+  resolve: WorkflowResolve,
+  base: BaseImage,
+  opts: ResolveAuditOptions = {},
+): WorkflowAudit {
   const started = performance.now();
   const repairsOn = opts.repairs ?? true;
   const { image, environment: env, repairs, linker } = planWorkflow(config, resolve, base, opts);
@@ -259,7 +304,13 @@ export function auditResolve(config: AuditConfig | undefined, resolve: WorkflowR
     workflow: resolve.workflow,
     base: base.description,
     profile: base.profile.name,
-    packages: image.packages.map((p) => ({ id: p.id, name: p.name, version: p.version, variant: p.variant.qualifiedName, root: p.imageRoot })),
+    packages: image.packages.map((p) => ({
+      id: p.id,
+      name: p.name,
+      version: p.version,
+      variant: p.variant.qualifiedName,
+      root: p.imageRoot,
+    })),
     files,
     audited: roots.length,
     ldLibraryPath,
@@ -284,7 +335,10 @@ function collectRoots(
   findings: Finding[],
 ): { roots: Root[]; files: number } {
   const profile = linker.options.profile;
-  const pythonDirs = (environ.PYTHONPATH ?? "").split(":").filter((d) => d.startsWith("/")).map((d) => (d.endsWith("/") ? d : d + "/"));
+  const pythonDirs = (environ.PYTHONPATH ?? "")
+    .split(":")
+    .filter((d) => d.startsWith("/"))
+    .map((d) => (d.endsWith("/") ? d : d + "/"));
   const roots: Root[] = [];
   const executables = new Map<string, string[]>();
   let files = 0;
@@ -295,7 +349,8 @@ function collectRoots(
       if (image.ownerOf(p) !== pkg.id) continue;
       const elf = linker.fileFacts(p).elf;
       if (!elf.ok) {
-        if (elf.code !== "not-elf") findings.push({ kind: "unreadable", package: pkg.id, file: p, root: p, message: `${p}: ${elf.reason}` });
+        if (elf.code !== "not-elf")
+          findings.push({ kind: "unreadable", package: pkg.id, file: p, root: p, message: `${p}: ${elf.reason}` });
         continue;
       }
       if (!elf.dynamic || (elf.type !== ET.DYN && elf.type !== ET.EXEC)) continue;
@@ -333,7 +388,12 @@ function collectRoots(
 }
 
 /** The first of `names` that is an ELF program in a directory of PATH, inside the image. */
-function findOnPath(image: PlannedImage, linker: Linker, pathValue: string, names: readonly string[]): string | undefined {
+function findOnPath(
+  image: PlannedImage,
+  linker: Linker,
+  pathValue: string,
+  names: readonly string[],
+): string | undefined {
   for (const dir of pathValue.split(":")) {
     if (!dir.startsWith("/")) continue;
     for (const n of names) {
@@ -356,11 +416,15 @@ function pluginHost(
   hostTrees: Map<string, LoadTree>,
 ): string | undefined {
   const alone = linker.resolve(r.path);
-  const missing = new Set(alone.resolutions.filter((x) => x.status === "missing" && x.from === alone.rootIndex).map((x) => x.name));
+  const missing = new Set(
+    alone.resolutions.filter((x) => x.status === "missing" && x.from === alone.rootIndex).map((x) => x.name),
+  );
   if (missing.size === 0) return undefined;
   const closure = closures.get(r.owner) ?? new Set([r.owner]);
   // The module's own package first, then its requirements in resolve order.
-  const candidates = [r.owner, ...order.filter((id) => id !== r.owner && closure.has(id))].flatMap((id) => executables.get(id) ?? []);
+  const candidates = [r.owner, ...order.filter((id) => id !== r.owner && closure.has(id))].flatMap(
+    (id) => executables.get(id) ?? [],
+  );
   let best: string | undefined;
   let bestScore = 0;
   for (const exe of candidates) {
@@ -381,13 +445,21 @@ function pluginHost(
 }
 
 /** Merges duplicates (one finding per fault, with the roots that showed it), sets severities and applies ignore rules. */
-function settle(raw: readonly Finding[], resolve: WorkflowResolve, config: AuditConfig | undefined, keepRoots: number): AuditFinding[] {
+function settle(
+  raw: readonly Finding[],
+  resolve: WorkflowResolve,
+  config: AuditConfig | undefined,
+  keepRoots: number,
+): AuditFinding[] {
   const packages = new Map(resolve.variants.map((v) => [v.package.qualifiedName, v]));
   const byKey = new Map<string, AuditFinding>();
   for (const f of raw) {
     // A package's copy of a library hiding the base OS's copy is the package pinning it: not a fault.
     if (f.kind === "conflict" && f.name !== undefined && (f.others ?? []).every((o) => o.package === null)) continue;
-    const othersKey = (f.others ?? []).map((o) => o.path).sort().join(",");
+    const othersKey = (f.others ?? [])
+      .map((o) => o.path)
+      .sort()
+      .join(",");
     const key = [f.kind, f.package ?? "", f.file, f.name ?? "", f.provider?.path ?? "", othersKey].join("\0");
     let a = byKey.get(key);
     if (!a) {
@@ -420,7 +492,11 @@ function settle(raw: readonly Finding[], resolve: WorkflowResolve, config: Audit
   }
   out.sort(
     (a, b) =>
-      cmp(a.package ?? "", b.package ?? "") || cmp(a.file, b.file) || cmp(a.kind, b.kind) || cmp(a.name ?? "", b.name ?? "") || cmp(a.message, b.message),
+      cmp(a.package ?? "", b.package ?? "") ||
+      cmp(a.file, b.file) ||
+      cmp(a.kind, b.kind) ||
+      cmp(a.name ?? "", b.name ?? "") ||
+      cmp(a.message, b.message),
   );
   return out;
 }
@@ -467,9 +543,15 @@ function pollute(
     const key = `${s.file}\0${s.name}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    switches.push({ package: image.ownerOf(s.file), file: s.file, name: s.name, root: s.root, before: s.before, after: s.after });
+    switches.push({
+      package: image.ownerOf(s.file),
+      file: s.file,
+      name: s.name,
+      root: s.root,
+      before: s.before,
+      after: s.after,
+    });
   }
   switches.sort((a, b) => cmp(a.package ?? "", b.package ?? "") || cmp(a.file, b.file) || cmp(a.name, b.name));
   return { decoyDir: report.decoyDir, decoys: report.decoys.length, switches };
 }
-

@@ -47,7 +47,13 @@ function hostType(p: string): EntryType | null {
  */
 export class SpecLayer implements Layer {
   readonly at = "/";
-  private readonly entries = new Map<string, { type: "host"; source: string } | { type: "data"; data: Buffer } | { type: "symlink"; target: string } | { type: "dir" }>();
+  private readonly entries = new Map<
+    string,
+    | { type: "host"; source: string }
+    | { type: "data"; data: Buffer }
+    | { type: "symlink"; target: string }
+    | { type: "dir" }
+  >();
   private readonly dirs = new Map<string, Map<string, EntryType>>([["", new Map()]]);
 
   constructor(
@@ -182,7 +188,9 @@ export function detectProfile(image: ImageFs): LinkerProfile {
   const aarch64 = exists(image, DEBIAN_AARCH64.interpreter) && !exists(image, DEBIAN_X86_64.interpreter);
   if (aarch64) {
     if (!exists(image, "/usr/lib/aarch64-linux-gnu") && !ids.has("debian") && !ids.has("ubuntu")) {
-      throw new TantalusError("the base image is an arm64 distribution Tantalus has no ld.so profile for (only Debian-like arm64 bases are supported)");
+      throw new TantalusError(
+        "the base image is an arm64 distribution Tantalus has no ld.so profile for (only Debian-like arm64 bases are supported)",
+      );
     }
     return DEBIAN_AARCH64;
   }
@@ -195,11 +203,18 @@ export function detectProfile(image: ImageFs): LinkerProfile {
  * or by digest); when it is not there, `opts.fetch` (the CLI's: a pull, as the
  * build does) brings it.
  */
-async function registryImage(store: import("../../image/index.js").OciStore, ref: string, reference: string, opts: LoadBaseOptions) {
+async function registryImage(
+  store: import("../../image/index.js").OciStore,
+  ref: string,
+  reference: string,
+  opts: LoadBaseOptions,
+) {
   const { formatReference, parseReference } = await import("../../image/remote/reference.js");
   const parsed = parseReference(ref);
   // The tag the build stores a registry base under (build/distribution.ts storeTagFor).
-  const tag = formatReference(parsed.tag === undefined && parsed.digest === undefined ? { ...parsed, tag: "latest" } : parsed);
+  const tag = formatReference(
+    parsed.tag === undefined && parsed.digest === undefined ? { ...parsed, tag: "latest" } : parsed,
+  );
   for (const name of [tag, ref]) {
     try {
       return await store.resolveImage(name);
@@ -208,7 +223,9 @@ async function registryImage(store: import("../../image/index.js").OciStore, ref
     }
   }
   if (opts.fetch) return opts.fetch(ref);
-  throw new TantalusError(`base image ${reference} is not in the image store ${opts.store} and this audit has no way to fetch it`);
+  throw new TantalusError(
+    `base image ${reference} is not in the image store ${opts.store} and this audit has no way to fetch it`,
+  );
 }
 
 export interface LoadBaseOptions {
@@ -260,7 +277,11 @@ export function recordAuditCopy(dest: string, storeDir: string): void {
  * image in it. A copy other stores also recorded only loses this store's
  * record. Returns the manifest digests of the copies removed (or that would be).
  */
-export async function removeUnusedAuditCopies(store: OciStore, dryRun: boolean, env: NodeJS.ProcessEnv = process.env): Promise<string[]> {
+export async function removeUnusedAuditCopies(
+  store: OciStore,
+  dryRun: boolean,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<string[]> {
   const dir = path.join(auditCacheDir(env), "rootfs");
   let names: string[];
   try {

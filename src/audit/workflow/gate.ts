@@ -72,7 +72,10 @@ function directoryFingerprint(dir: string): { dir: string; files: [string, numbe
 export async function unpackedBase(store: OciStore, image: ResolvedImage): Promise<BaseImage> {
   const digest = image.manifestDescriptor.digest;
   const { dest } = await unpackForAudit(store, image);
-  return directoryBase(dest, `${image.manifestDescriptor.annotations?.["org.opencontainers.image.ref.name"] ?? "base image"} ${digest.slice(0, 19)}`);
+  return directoryBase(
+    dest,
+    `${image.manifestDescriptor.annotations?.["org.opencontainers.image.ref.name"] ?? "base image"} ${digest.slice(0, 19)}`,
+  );
 }
 
 /** The build's resolve as the audit needs it; late requires are evaluated again (a context does not record them). */
@@ -85,7 +88,8 @@ function resolveOf(input: AuditInput, late?: LateRequiresHook): WorkflowResolve 
     let pkgReqs = v.package.requires;
     if (v.package.hasLateRequires) {
       let e = evaluated.get(v.package);
-      if (!e) evaluated.set(v.package, (e = hook(v.package, { building: false, request }).map((s) => Requirement.parse(s))));
+      if (!e)
+        evaluated.set(v.package, (e = hook(v.package, { building: false, request }).map((s) => Requirement.parse(s))));
       pkgReqs = e;
     }
     requires.set(v.name, [...pkgReqs, ...v.variantRequires]);
@@ -120,7 +124,12 @@ export function outcomeOf(audit: WorkflowAudit): LibraryAuditOutcome {
 /** The repair layer's entries (one file per repaired library) and its history comment. */
 export function repairLayer(plan: RepairPlan): AuditOutcome["repair"] {
   if (plan.layerFiles.length === 0) return undefined;
-  const entries: LayerSource[] = plan.layerFiles.map((f) => ({ type: "hostFile", source: f.hostSource, path: f.imagePath, mode: 0o755 }));
+  const entries: LayerSource[] = plan.layerFiles.map((f) => ({
+    type: "hostFile",
+    source: f.hostSource,
+    path: f.imagePath,
+    mode: 0o755,
+  }));
   const what = plan.layerFiles.map((f) => `${f.soname} for ${f.package}`).join(", ");
   return { spec: { entries }, comment: `repaired libraries: ${what}` };
 }

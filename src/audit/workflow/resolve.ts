@@ -36,9 +36,16 @@ export interface ResolveWorkflowOptions {
   overrides?: boolean;
 }
 
-export type ResolveConfig = Pick<LoadedConfig, "workflows" | "implicitPackages" | "packagesPath" | "packages" | "dir" | "displayFile">;
+export type ResolveConfig = Pick<
+  LoadedConfig,
+  "workflows" | "implicitPackages" | "packagesPath" | "packages" | "dir" | "displayFile"
+>;
 
-export function resolveWorkflow(config: ResolveConfig, name: string, opts: ResolveWorkflowOptions = {}): WorkflowResolve {
+export function resolveWorkflow(
+  config: ResolveConfig,
+  name: string,
+  opts: ResolveWorkflowOptions = {},
+): WorkflowResolve {
   const wf = getWorkflow(config as LoadedConfig, name);
   const repos = opts.repos ?? new Repositories(config.packagesPath);
   const overrides = opts.overrides ?? true;
@@ -55,7 +62,9 @@ export function resolveWorkflow(config: ResolveConfig, name: string, opts: Resol
   };
   const result = solve(wf.request, source, { implicitPackages: implicit, lateRequires: recording, paths: repos.paths });
   if (result.status !== "solved") {
-    throw new TantalusError(`workflow '${name}' does not resolve: ${result.failure?.explanation ?? result.failure?.description ?? result.status}`);
+    throw new TantalusError(
+      `workflow '${name}' does not resolve: ${result.failure?.explanation ?? result.failure?.description ?? result.status}`,
+    );
   }
   // Without the payloads there is nothing to audit, and "clean" would be a lie.
   requireInstallRoots(result.resolved, `workflow '${name}'`);
@@ -93,7 +102,8 @@ export function requirementClosures(resolve: WorkflowResolve): Map<string, Set<s
   for (const id of direct.keys()) {
     const seen = new Set<string>([id]);
     const stack = [id];
-    while (stack.length > 0) for (const d of direct.get(stack.pop()!) ?? []) if (!seen.has(d)) (seen.add(d), stack.push(d));
+    while (stack.length > 0)
+      for (const d of direct.get(stack.pop()!) ?? []) if (!seen.has(d)) (seen.add(d), stack.push(d));
     closures.set(id, seen);
   }
   return closures;

@@ -27,21 +27,44 @@ export function register(program: Command): void {
     .argument("[workflow]", "workflow of tantalus.yaml to audit")
     .option("--all", "audit every workflow")
     .option("--json", "print the findings as JSON")
-    .option("--suggest", "say which package or base-OS file provides each missing library, and print tantalus.yaml entries that repair it")
-    .option("--pollute", "also plant decoy libraries in the base OS directories and report every load that would switch to one")
+    .option(
+      "--suggest",
+      "say which package or base-OS file provides each missing library, and print tantalus.yaml entries that repair it",
+    )
+    .option(
+      "--pollute",
+      "also plant decoy libraries in the base OS directories and report every load that would switch to one",
+    )
     .option("--no-repair", "audit the image without the configured repairs (add_requires, repair layer)")
-    .option("--donor <dir>", "directory to take repaired system libraries from, before the base image (repeatable)", (v: string, prev: string[]) => [...prev, v], [] as string[])
-    .option("--base <image>", "base image instead of the configuration's base.image (demo, a registry reference or docker://REF, containers-storage:NAME, oci:DIR, oci-archive:FILE, docker-archive:FILE, rootfs:FILE or rootfs:DIR)")
+    .option(
+      "--donor <dir>",
+      "directory to take repaired system libraries from, before the base image (repeatable)",
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
+    .option(
+      "--base <image>",
+      "base image instead of the configuration's base.image (demo, a registry reference or docker://REF, containers-storage:NAME, oci:DIR, oci-archive:FILE, docker-archive:FILE, rootfs:FILE or rootfs:DIR)",
+    )
     .option("--insecure", "allow plain HTTP to the registry of a base the store lacks")
-    .option("--fail-fast", "with --all: stop at the first workflow that cannot be audited (default: audit every other one, report each failure, exit 1)")
-    .option("--config <file>", "configuration file (default: TANTALUS_CONFIG, else ./tantalus.yaml or the nearest in a parent folder)")
-    .option("--paths <paths>", "package search paths, colon-separated (default: TANTALUS_PACKAGES_PATH, then tantalus.yaml)")
+    .option(
+      "--fail-fast",
+      "with --all: stop at the first workflow that cannot be audited (default: audit every other one, report each failure, exit 1)",
+    )
+    .option(
+      "--config <file>",
+      "configuration file (default: TANTALUS_CONFIG, else ./tantalus.yaml or the nearest in a parent folder)",
+    )
+    .option(
+      "--paths <paths>",
+      "package search paths, colon-separated (default: TANTALUS_PACKAGES_PATH, then tantalus.yaml)",
+    )
     .action(async (workflow: string | undefined, opts: AuditOpts) => {
       if (opts.all && workflow) throw new UsageError("give a workflow or --all, not both");
       if (!opts.all && !workflow) throw new UsageError("nothing to audit: give a workflow or --all");
       const audit = await import("../../audit/workflow/index.js");
       const { auditExitCode, auditJson, formatAuditReport } = await import("../../audit/report.js");
-      const config = findConfig(opts, true)!;
+      const config = findConfig(opts, true);
       const repos = openRepositories(opts);
       const base = await audit.loadBaseImage(opts.base ?? config.config.base.image, {
         store: config.store,
@@ -49,7 +72,10 @@ export function register(program: Command): void {
         demoLibraries: config.config.audit.allow_system,
         // A registry base the store lacks is pulled, as the build would.
         fetch: async (reference) => {
-          const [{ OciStore }, { pullBase }] = await Promise.all([import("../../image/layout/store.js"), import("../../build/index.js")]);
+          const [{ OciStore }, { pullBase }] = await Promise.all([
+            import("../../image/layout/store.js"),
+            import("../../build/index.js"),
+          ]);
           return pullBase(await OciStore.open(config.store), reference, { insecure: opts.insecure === true });
         },
       });

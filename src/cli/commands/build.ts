@@ -26,7 +26,8 @@ const COMPRESSIONS: LayerCompression[] = ["gzip", "zstd", "none"];
 function wholeNumber(flag: string, text: string | undefined, min: number, max: number): number | undefined {
   if (text === undefined) return undefined;
   const n = Number(text);
-  if (!/^\d+$/.test(text.trim()) || n < min || n > max) throw new UsageError(`invalid ${flag} '${text}': expected a whole number from ${min} to ${max}`);
+  if (!/^\d+$/.test(text.trim()) || n < min || n > max)
+    throw new UsageError(`invalid ${flag} '${text}': expected a whole number from ${min} to ${max}`);
   return n;
 }
 
@@ -39,20 +40,41 @@ export function register(program: Command): void {
     )
     .argument("[workflow...]", "workflows of tantalus.yaml to build")
     .option("--all", "build every workflow")
-    .option("--context <file>", "build exactly this saved resolve (tantalus resolve -o FILE) for the one WORKFLOW named")
+    .option(
+      "--context <file>",
+      "build exactly this saved resolve (tantalus resolve -o FILE) for the one WORKFLOW named",
+    )
     .option("--compression <kind>", "layer compression: gzip, zstd or none (default: image.compression, else gzip)")
     .option("--level <n>", "compression level: gzip 1-9 (default 6), zstd 1-19 (default 3)")
     .option("--jobs <n>", "layers archived and compressed at once (default: CPUs, at most 4)")
     .option("--output <dest>", "also export: oci:DIR[:TAG], oci-archive:FILE[:TAG] or docker-archive:FILE[:NAME:TAG]")
-    .option("--push [ref]", "push to a registry: REGISTRY/REPO[:TAG] for one image, REGISTRY/PREFIX for several (each to PREFIX/<workflow>:latest); without REF, to the configuration's registry as a prefix")
-    .option("--insecure", "allow plain HTTP to the registry (a local registry without TLS), for the push and a registry base image")
+    .option(
+      "--push [ref]",
+      "push to a registry: REGISTRY/REPO[:TAG] for one image, REGISTRY/PREFIX for several (each to PREFIX/<workflow>:latest); without REF, to the configuration's registry as a prefix",
+    )
+    .option(
+      "--insecure",
+      "allow plain HTTP to the registry (a local registry without TLS), for the push and a registry base image",
+    )
     .option("--allow-audit-errors", "write images even when the library audit finds errors")
-    .option("--verify", "read back every blob reused from the store and check its digest (a corrupted one is moved aside and rebuilt)")
-    .option("--store <dir>", "image store (default: TANTALUS_STORE, else the configuration's store, else ~/.cache/tantalus/store)")
-    .option("--config <file>", "configuration file (default: TANTALUS_CONFIG, else ./tantalus.yaml or the nearest in a parent folder)")
+    .option(
+      "--verify",
+      "read back every blob reused from the store and check its digest (a corrupted one is moved aside and rebuilt)",
+    )
+    .option(
+      "--store <dir>",
+      "image store (default: TANTALUS_STORE, else the configuration's store, else ~/.cache/tantalus/store)",
+    )
+    .option(
+      "--config <file>",
+      "configuration file (default: TANTALUS_CONFIG, else ./tantalus.yaml or the nearest in a parent folder)",
+    )
     .option("--no-progress", "no progress lines on stderr")
     .option("--json", "print the result (images, digests, layers, timings) as JSON")
-    .option("--fail-fast", "stop at the first workflow that cannot be built (default: build every other one, report each failure, exit 1)")
+    .option(
+      "--fail-fast",
+      "stop at the first workflow that cannot be built (default: build every other one, report each failure, exit 1)",
+    )
     .action(async (workflows, opts: BuildOpts) => {
       if (opts.all && workflows.length > 0) throw new UsageError("give WORKFLOW names or --all, not both");
       if (!opts.all && workflows.length === 0) throw new UsageError("name the workflows to build, or pass --all");
@@ -61,9 +83,10 @@ export function register(program: Command): void {
       }
       const level = wholeNumber("--level", opts.level, 1, 19);
       const jobs = wholeNumber("--jobs", opts.jobs, 1, 64);
-      const config = findConfig(opts, true)!;
+      const config = findConfig(opts, true);
       const pushTarget = opts.push === undefined ? undefined : opts.push === true ? config.config.registry : opts.push;
-      if (opts.push === true && !pushTarget) throw new UsageError("--push without a reference needs `registry:` in the configuration");
+      if (opts.push === true && !pushTarget)
+        throw new UsageError("--push without a reference needs `registry:` in the configuration");
       // Everything the command line says is checked before the build starts, not after it wrote every layer.
       const count = opts.all ? Object.keys(config.workflows).length : new Set(workflows).size;
       if (pushTarget) {
@@ -71,11 +94,16 @@ export function register(program: Command): void {
         const { parseReference } = await import("../../image/remote/reference.js");
         const parsed = parseReference(pushTarget);
         if ((opts.push === true || count > 1) && (parsed.tag !== undefined || parsed.digest !== undefined)) {
-          throw new UsageError(`--push ${pushTarget}: with ${count} images, give a repository prefix (each image goes to PREFIX/<workflow>:latest), not a tag`);
+          throw new UsageError(
+            `--push ${pushTarget}: with ${count} images, give a repository prefix (each image goes to PREFIX/<workflow>:latest), not a tag`,
+          );
         }
       }
 
-      const [build, { libraryAuditGate }] = await Promise.all([import("../../build/index.js"), import("../../audit/workflow/gate.js")]);
+      const [build, { libraryAuditGate }] = await Promise.all([
+        import("../../build/index.js"),
+        import("../../audit/workflow/gate.js"),
+      ]);
       if (opts.output) build.checkExportDestination(opts.output, count);
       const display = opts.progress === false ? undefined : new build.ProgressDisplay(process.stderr);
       // Without the display, warnings still reach stderr (only the progress lines go).
@@ -106,7 +134,11 @@ export function register(program: Command): void {
         if (opts.output) await build.exportImages(report.store, images, opts.output, onEvent);
         step = `pushing to ${pushTarget}`;
         const pushed = pushTarget
-          ? await build.pushImages(report.store, images, pushTarget, { insecure: opts.insecure === true, prefix: opts.push === true, onEvent })
+          ? await build.pushImages(report.store, images, pushTarget, {
+              insecure: opts.insecure === true,
+              prefix: opts.push === true,
+              onEvent,
+            })
           : [];
         display?.close();
         if (report.failed.length > 0) process.exitCode = 1;
@@ -121,11 +153,22 @@ export function register(program: Command): void {
               size: r.size,
               request: r.request,
               resolve: r.resolve,
-              layers: r.layers.map((l) => ({ kind: l.kind, digest: l.digest, size: l.size, cached: l.cached, ...(l.variants ? { variants: l.variants, tier: l.tier } : {}) })),
+              layers: r.layers.map((l) => ({
+                kind: l.kind,
+                digest: l.digest,
+                size: l.size,
+                cached: l.cached,
+                ...(l.variants ? { variants: l.variants, tier: l.tier } : {}),
+              })),
               emptyLayers: r.emptyLayers,
               ...(r.audit ? { audit: r.audit } : {}),
             })),
-            pushed: pushed.map((p) => ({ workflow: p.workflow, reference: p.target, digest: p.result.digest, blobs: p.result.blobs })),
+            pushed: pushed.map((p) => ({
+              workflow: p.workflow,
+              reference: p.target,
+              digest: p.result.digest,
+              blobs: p.result.blobs,
+            })),
             failed: report.failed,
             stats: report.stats,
           });
@@ -140,13 +183,19 @@ export function register(program: Command): void {
         ];
         const width = Math.max(...report.results.map((r) => r.workflow.length));
         for (const r of report.results) {
-          lines.push(`  ${r.workflow.padEnd(width)}  ${r.digest}  ${String(r.layers.length).padStart(3)} layers  ${fmt(r.size)}${r.emptyLayers.length ? `  ${build.emptyLayerNote(r.emptyLayers)}` : ""}`);
+          lines.push(
+            `  ${r.workflow.padEnd(width)}  ${r.digest}  ${String(r.layers.length).padStart(3)} layers  ${fmt(r.size)}${r.emptyLayers.length ? `  ${build.emptyLayerNote(r.emptyLayers)}` : ""}`,
+          );
         }
         for (const p of pushed) lines.push(`pushed ${p.workflow} -> ${p.target}@${p.result.digest}`);
         process.stdout.write(lines.join("\n") + "\n");
         for (const f of report.failed) process.stderr.write(`tantalus: error: ${f.workflow} not built: ${f.message}\n`);
       } catch (err) {
-        const system = describeSystemError(err, step, step.startsWith("exporting") ? opts.output : `into the image store ${opts.store ?? config.store}`);
+        const system = describeSystemError(
+          err,
+          step,
+          step.startsWith("exporting") ? opts.output : `into the image store ${opts.store ?? config.store}`,
+        );
         throw system === undefined ? err : new TantalusError(system);
       } finally {
         display?.close();

@@ -1,6 +1,13 @@
 import path from "node:path";
 import type { Command } from "@commander-js/extra-typings";
-import { checkConfigFile, formatConfigPath, loadConfig, type ConfigPath, type LoadedConfig, type ValueOrigin } from "../../config/index.js";
+import {
+  checkConfigFile,
+  formatConfigPath,
+  loadConfig,
+  type ConfigPath,
+  type LoadedConfig,
+  type ValueOrigin,
+} from "../../config/index.js";
 import { formatLocation } from "../../errors.js";
 import { printJson } from "../common.js";
 
@@ -36,7 +43,8 @@ export function effectiveValues(loaded: LoadedConfig): EffectiveValue[] {
   };
   walk(loaded.config, []);
   // The store's default is computed, not written in the schema: shown as the value used.
-  if (!out.some((v) => v.key === "store")) out.push({ key: "store", value: loaded.store, origin: { kind: "default", source: "default" } });
+  if (!out.some((v) => v.key === "store"))
+    out.push({ key: "store", value: loaded.store, origin: { kind: "default", source: "default" } });
   return out;
 }
 
@@ -64,7 +72,10 @@ export function register(program: Command): void {
     )
     .option("--json", "print the layers, the effective configuration and each value's origin as JSON")
     .option("--check <file>", "validate this one file on its own: each problem with its line; exit 1 when there is one")
-    .option("--config <file>", "configuration file (default: TANTALUS_CONFIG, else ./tantalus.yaml or the nearest in a parent folder)")
+    .option(
+      "--config <file>",
+      "configuration file (default: TANTALUS_CONFIG, else ./tantalus.yaml or the nearest in a parent folder)",
+    )
     .option("--paths <paths>", "package search paths, colon-separated (the flag layer)")
     .option("--store <dir>", "image store (the flag layer)")
     .action((opts: ConfigOpts) => {
@@ -78,20 +89,34 @@ export function register(program: Command): void {
       const values = effectiveValues(loaded);
       const layers = [
         { kind: "default", source: "default" },
-        ...loaded.sources.map((l) => ({ kind: l.kind, source: l.source, ...(l.file !== undefined ? { file: l.file } : {}) })),
+        ...loaded.sources.map((l) => ({
+          kind: l.kind,
+          source: l.source,
+          ...(l.file !== undefined ? { file: l.file } : {}),
+        })),
       ];
       if (opts.json) {
         printJson({
           layers,
           config: { ...loaded.config, store: loaded.store },
-          values: values.map((v) => ({ key: v.key, value: v.value, origin: { ...v.origin, label: originLabel(v.origin) } })),
+          values: values.map((v) => ({
+            key: v.key,
+            value: v.value,
+            origin: { ...v.origin, label: originLabel(v.origin) },
+          })),
         });
         return;
       }
-      const lines = [`# layers, lowest first: ${layers.map((l) => (l.kind === "default" ? "default" : `${l.kind} ${l.source}`)).join(" < ")}`];
+      const lines = [
+        `# layers, lowest first: ${layers.map((l) => (l.kind === "default" ? "default" : `${l.kind} ${l.source}`)).join(" < ")}`,
+      ];
       const labels = values.map((v) => originLabel(v.origin));
       const width = Math.max(...labels.map((l) => l.length));
-      values.forEach((v, i) => lines.push(`${labels[i]!.padEnd(width)}  ${v.key}=${typeof v.value === "string" ? v.value : JSON.stringify(v.value)}`));
+      values.forEach((v, i) =>
+        lines.push(
+          `${labels[i]!.padEnd(width)}  ${v.key}=${typeof v.value === "string" ? v.value : JSON.stringify(v.value)}`,
+        ),
+      );
       process.stdout.write(lines.join("\n") + "\n");
     });
 }

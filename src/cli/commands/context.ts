@@ -15,8 +15,13 @@ export function register(program: Command): void {
     .action((file, opts) => {
       const c = loadContext(file);
       if (opts.json) return printJson(c);
-      const lines = [`request: ${[...c.request, ...c.implicitPackages].join(" ")}`, `status: ${c.status}`, `created: ${c.created} by ${c.tool.name} ${c.tool.version}${c.importedBy ? ` (imported from a .rxt by tantalus ${c.importedBy.version})` : ""}`];
-      if (c.timestamp !== null) lines.push(`time filter: ${c.timestamp} (${new Date(c.timestamp * 1000).toISOString()})`);
+      const lines = [
+        `request: ${[...c.request, ...c.implicitPackages].join(" ")}`,
+        `status: ${c.status}`,
+        `created: ${c.created} by ${c.tool.name} ${c.tool.version}${c.importedBy ? ` (imported from a .rxt by tantalus ${c.importedBy.version})` : ""}`,
+      ];
+      if (c.timestamp !== null)
+        lines.push(`time filter: ${c.timestamp} (${new Date(c.timestamp * 1000).toISOString()})`);
       lines.push(`resolved packages (${c.resolved.length}):`);
       for (const v of c.resolved) lines.push(`  ${qualifiedVariantName(v)}  ${v.root}`);
       process.stdout.write(lines.join("\n") + "\n");
@@ -24,7 +29,9 @@ export function register(program: Command): void {
 
   ctx
     .command("verify")
-    .description("check that `tantalus build --context` can rebuild the context exactly: a solved resolve, every definition unchanged, every variant still in the context's search paths at the same install root")
+    .description(
+      "check that `tantalus build --context` can rebuild the context exactly: a solved resolve, every definition unchanged, every variant still in the context's search paths at the same install root",
+    )
     .argument("<file>", "a Tantalus context (JSON)")
     .option("--json", "print the drift as JSON")
     .action((file, opts) => {

@@ -11,14 +11,25 @@ interface DiffOpts {
 export function register(program: Command): void {
   program
     .command("diff")
-    .description("compare two images of the store: packages added, removed and changed, layers shared and different; exit 1 when they differ, as diff(1)")
+    .description(
+      "compare two images of the store: packages added, removed and changed, layers shared and different; exit 1 when they differ, as diff(1)",
+    )
     .argument("<a>", "a tag or manifest digest in the store")
     .argument("<b>", "another tag or manifest digest")
-    .option("--store <dir>", "image store (default: TANTALUS_STORE, else the configuration's store, else ~/.cache/tantalus/store)")
-    .option("--config <file>", "configuration file (default: TANTALUS_CONFIG, else ./tantalus.yaml or the nearest in a parent folder)")
+    .option(
+      "--store <dir>",
+      "image store (default: TANTALUS_STORE, else the configuration's store, else ~/.cache/tantalus/store)",
+    )
+    .option(
+      "--config <file>",
+      "configuration file (default: TANTALUS_CONFIG, else ./tantalus.yaml or the nearest in a parent folder)",
+    )
     .option("--json", "print the comparison as JSON")
     .action(async (a, b, opts: DiffOpts) => {
-      const [{ OciStore }, build] = await Promise.all([import("../../image/layout/store.js"), import("../../build/index.js")]);
+      const [{ OciStore }, build] = await Promise.all([
+        import("../../image/layout/store.js"),
+        import("../../build/index.js"),
+      ]);
       const store = await OciStore.open(storeDirOf(opts), { readOnly: true });
       const d = await build.diffImages(store, a, b);
       // As diff(1): 0 when the images are the same, 1 when they differ (2, usage, stays for errors).
@@ -34,19 +45,28 @@ export function register(program: Command): void {
         process.stdout.write(out.join("\n") + "\n");
         return;
       }
-      out.push("", `packages: ${d.packages.added.length} added, ${d.packages.removed.length} removed, ${d.packages.changed.length} changed, ${d.packages.unchanged} unchanged`);
+      out.push(
+        "",
+        `packages: ${d.packages.added.length} added, ${d.packages.removed.length} removed, ${d.packages.changed.length} changed, ${d.packages.unchanged} unchanged`,
+      );
       for (const p of d.packages.added) out.push(`  + ${p}`);
       for (const p of d.packages.removed) out.push(`  - ${p}`);
       for (const c of d.packages.changed) out.push(`  ~ ${c.from} -> ${c.to}`);
       const layerLine = (sign: string, l: { digest: string; size: number; kind?: string; variants: string[] }) =>
         `  ${sign} ${l.digest.slice(7, 19)}  ${fmt(l.size).padStart(9)}  ${l.kind ?? "base"}${l.variants.length ? `: ${l.variants.join(" ")}` : ""}`;
-      out.push("", `layers: ${d.layers.shared.length} shared, ${d.layers.onlyA.length} only in ${a}, ${d.layers.onlyB.length} only in ${b} (${fmt(d.layers.bytesToFetch)} to fetch for ${b} when ${a} is present)`);
+      out.push(
+        "",
+        `layers: ${d.layers.shared.length} shared, ${d.layers.onlyA.length} only in ${a}, ${d.layers.onlyB.length} only in ${b} (${fmt(d.layers.bytesToFetch)} to fetch for ${b} when ${a} is present)`,
+      );
       for (const l of d.layers.onlyA) out.push(layerLine("-", l));
       for (const l of d.layers.onlyB) out.push(layerLine("+", l));
       if (!d.base.same) out.push("", `base: ${d.base.a ?? "(none)"} -> ${d.base.b ?? "(none)"}`);
       const env = d.env;
       if (env.added.length + env.removed.length + env.changed.length > 0) {
-        out.push("", `config Env: ${[...env.added.map((k) => `+${k}`), ...env.removed.map((k) => `-${k}`), ...env.changed.map((k) => `~${k}`)].join(" ")}`);
+        out.push(
+          "",
+          `config Env: ${[...env.added.map((k) => `+${k}`), ...env.removed.map((k) => `-${k}`), ...env.changed.map((k) => `~${k}`)].join(" ")}`,
+        );
       }
       process.stdout.write(out.join("\n") + "\n");
     });

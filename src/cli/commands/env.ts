@@ -46,10 +46,19 @@ export interface ContextSourceOpts {
 /** The options `resolve`, `env` and `shell` share with rez-env. */
 export function addRezEnvOptions<C extends { option: (flags: string, description: string) => C }>(cmd: C): C {
   return cmd
-    .option("--exclude <rules...>", "exclude packages, as rez-env --exclude: 'foo-2+', '*.beta', 'regex(...)', 'before(TIME)' (repeatable)")
-    .option("-p, --patch", "patch the current context (--context FILE, else $REZ_RXT_FILE): the request overrides its requests of the same name and kind, '^foo' removes foo")
+    .option(
+      "--exclude <rules...>",
+      "exclude packages, as rez-env --exclude: 'foo-2+', '*.beta', 'regex(...)', 'before(TIME)' (repeatable)",
+    )
+    .option(
+      "-p, --patch",
+      "patch the current context (--context FILE, else $REZ_RXT_FILE): the request overrides its requests of the same name and kind, '^foo' removes foo",
+    )
     .option("--strict", "with --patch: start from the resolved packages rather than the request")
-    .option("--patch-rank <n>", "with --patch: versions of packages not named may rise only from this rank on (3 = patch numbers)");
+    .option(
+      "--patch-rank <n>",
+      "with --patch: versions of packages not named may rise only from this rank on (3 = patch numbers)",
+    );
 }
 
 /** rez-env --exclude as a package filter (Rez adds each rule with Rule.parse_rule and add_exclusion). */
@@ -73,13 +82,17 @@ export function excludeFilter(rules: readonly string[] | undefined): PackageFilt
  */
 export function patchRequest(request: string[], opts: ContextSourceOpts): string[] {
   const file = opts.context ?? process.env.REZ_RXT_FILE;
-  if (!file) throw new UsageError("cannot patch: not in a context (give --context FILE, or run inside `tantalus shell`)");
+  if (!file)
+    throw new UsageError("cannot patch: not in a context (give --context FILE, or run inside `tantalus shell`)");
   const abs = path.resolve(file);
-  const base = isRxt(abs) ? importRxt(abs, (paths) => (opts.paths ? openRepositories(opts) : new Repositories(paths))) : loadContext(abs);
+  const base = isRxt(abs)
+    ? importRxt(abs, (paths) => (opts.paths ? openRepositories(opts) : new Repositories(paths)))
+    : loadContext(abs);
   let rank = 0;
   if (opts.patchRank !== undefined) {
     rank = Number(opts.patchRank);
-    if (!Number.isInteger(rank) || rank < 0) throw new UsageError(`--patch-rank ${opts.patchRank}: expected a whole number`);
+    if (!Number.isInteger(rank) || rank < 0)
+      throw new UsageError(`--patch-rank ${opts.patchRank}: expected a whole number`);
   }
   return patchedRequest(base, request, { strict: opts.strict === true, rank });
 }
@@ -99,7 +112,8 @@ export function acquireContext(request: string[], opts: ContextSourceOpts): Acqu
     opts = { ...opts, context: undefined };
   }
   if (opts.context) {
-    if (request.length > 0 || opts.workflow) throw new UsageError("--context takes the resolve from the file; give no request");
+    if (request.length > 0 || opts.workflow)
+      throw new UsageError("--context takes the resolve from the file; give no request");
     const file = path.resolve(opts.context);
     const repoFor = (paths: string[]) => (opts.paths ? openRepositories(opts) : new Repositories(paths));
     if (isRxt(file)) {
@@ -116,9 +130,16 @@ export function acquireContext(request: string[], opts: ContextSourceOpts): Acqu
   // No request is an empty context (the implicit packages only), as rez-env with no packages gives.
   const implicit = opts.implicit === false ? [] : (config?.implicitPackages ?? implicitPackagesFor(hostSystem()));
   const timestamp = opts.time ? parseTime(opts.time) : undefined;
-  const result = solve(req, repos, { implicitPackages: implicit, timestamp, lateRequires: lateRequiresHook(), packageFilter: excludeFilter(opts.exclude) });
+  const result = solve(req, repos, {
+    implicitPackages: implicit,
+    timestamp,
+    lateRequires: lateRequiresHook(),
+    packageFilter: excludeFilter(opts.exclude),
+  });
   if (result.status !== "solved") {
-    throw new TantalusError(`resolve failed: ${result.failure?.explanation ?? result.failure?.description ?? result.status}`);
+    throw new TantalusError(
+      `resolve failed: ${result.failure?.explanation ?? result.failure?.description ?? result.status}`,
+    );
   }
   const ctx = makeContext({
     request: req,
@@ -182,13 +203,22 @@ export function register(program: Command): void {
     )
     .argument("[request...]", "requirements to resolve, e.g. maya-2024 'python-3.11'")
     .option("--paths <paths>", "package search paths, colon-separated")
-    .option("--config <file>", "configuration file (default: TANTALUS_CONFIG, else ./tantalus.yaml or the nearest in a parent folder)")
+    .option(
+      "--config <file>",
+      "configuration file (default: TANTALUS_CONFIG, else ./tantalus.yaml or the nearest in a parent folder)",
+    )
     .option("--context <file>", "interpret this resolved context (a Tantalus lock or a Rez .rxt) instead of resolving")
-    .option("-w, --workflow <name>", "resolve a workflow's request from tantalus.yaml (extra requirements are appended)")
+    .option(
+      "-w, --workflow <name>",
+      "resolve a workflow's request from tantalus.yaml (extra requirements are appended)",
+    )
     .option("--no-implicit", "do not add the implicit packages (~platform, ~arch, ~os)")
     .option("--time <time>", "ignore packages released after this time: epoch seconds, an ISO date, or relative (-10d)")
     .option("--shell <shell>", `shell of the script: ${SHELL_KINDS.join(", ")} (default: bash)`)
-    .option("--json", "print the environ as JSON, as `rez context --interpret -f json --no-env` does (same as --format json)")
+    .option(
+      "--json",
+      "print the environ as JSON, as `rez context --interpret -f json --no-env` does (same as --format json)",
+    )
     .option("--format <format>", `${FORMATS.join(", ")} (default: script)`)
     .option("-o, --output <file>", "write to this file instead of standard output")
     .option(
@@ -197,35 +227,49 @@ export function register(program: Command): void {
       (v: string, prev: string[]) => [...prev, v],
       [] as string[],
     )
-    .option("--system-paths <paths>", "colon-separated paths appended to PATH at the end (default: what Rez finds for the shell; '' for none)")
-    .option("--inherit-env", "interpret in this process's environment (as rez-env does) instead of an empty one (as in an image)")
+    .option(
+      "--system-paths <paths>",
+      "colon-separated paths appended to PATH at the end (default: what Rez finds for the shell; '' for none)",
+    )
+    .option(
+      "--inherit-env",
+      "interpret in this process's environment (as rez-env does) instead of an empty one (as in an image)",
+    )
     .option("--home <dir>", "home directory for '~' in values (default: $HOME)");
-  addRezEnvOptions(cmd)
-    .action((request, opts: EnvOpts) => {
-      const format = opts.json ? "json" : (opts.format ?? "script");
-      if (!(FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format ${format}: expected one of ${FORMATS.join(", ")}`);
-      if (opts.json && opts.format && opts.format !== "json") throw new UsageError("--json and --format " + opts.format + " disagree");
-      const shell = shellOption(opts.shell, "bash");
-      if (format !== "script" && opts.shell) throw new UsageError(`--shell applies to scripts only, not to --format ${format}`);
+  addRezEnvOptions(cmd).action((request, opts: EnvOpts) => {
+    const format = opts.json ? "json" : (opts.format ?? "script");
+    if (!(FORMATS as readonly string[]).includes(format))
+      throw new UsageError(`--format ${format}: expected one of ${FORMATS.join(", ")}`);
+    if (opts.json && opts.format && opts.format !== "json")
+      throw new UsageError("--json and --format " + opts.format + " disagree");
+    const shell = shellOption(opts.shell, "bash");
+    if (format !== "script" && opts.shell)
+      throw new UsageError(`--shell applies to scripts only, not to --format ${format}`);
 
-      const acquired = acquireContext(request, opts);
-      const interpretOpts: ContextInterpretOptions = {
-        parentEnv: opts.inheritEnv ? definedEnv(process.env) : {},
-        rootMap: parseRootMap(opts.rootMap),
-        home: opts.home,
-        ...(opts.systemPaths !== undefined ? { systemPaths: opts.systemPaths.split(":").filter((p) => p.length > 0) } : {}),
-      };
-      let text: string;
-      if (format === "script") {
-        const result = interpretResolvedContext(acquired.ctx, acquired.repos, { ...interpretOpts, shell, rxtFile: acquired.rxtFile });
-        text = renderShell(result.actions, shell, { home: hostHomeResolver(opts.home) });
-      } else {
-        const result: RexResult = interpretResolvedContext(acquired.ctx, acquired.repos, interpretOpts);
-        text = format === "json" ? renderEnvironJson(result.environ) : renderDotenv(result.environ);
-      }
-      if (opts.output) writeFileAtomic(opts.output, text);
-      else process.stdout.write(text);
-    });
+    const acquired = acquireContext(request, opts);
+    const interpretOpts: ContextInterpretOptions = {
+      parentEnv: opts.inheritEnv ? definedEnv(process.env) : {},
+      rootMap: parseRootMap(opts.rootMap),
+      home: opts.home,
+      ...(opts.systemPaths !== undefined
+        ? { systemPaths: opts.systemPaths.split(":").filter((p) => p.length > 0) }
+        : {}),
+    };
+    let text: string;
+    if (format === "script") {
+      const result = interpretResolvedContext(acquired.ctx, acquired.repos, {
+        ...interpretOpts,
+        shell,
+        rxtFile: acquired.rxtFile,
+      });
+      text = renderShell(result.actions, shell, { home: hostHomeResolver(opts.home) });
+    } else {
+      const result: RexResult = interpretResolvedContext(acquired.ctx, acquired.repos, interpretOpts);
+      text = format === "json" ? renderEnvironJson(result.environ) : renderDotenv(result.environ);
+    }
+    if (opts.output) writeFileAtomic(opts.output, text);
+    else process.stdout.write(text);
+  });
 }
 
 export function definedEnv(env: NodeJS.ProcessEnv): Record<string, string> {

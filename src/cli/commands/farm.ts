@@ -54,15 +54,24 @@ function collect(value: string, previous: string[]): string[] {
 }
 
 export function register(program: Command): void {
-  const farm = program.command("farm").description("run workflows on a render farm: the image travels through the studio's registry by digest and runs as scheduler jobs, launched as `tantalus run` launches");
+  const farm = program
+    .command("farm")
+    .description(
+      "run workflows on a render farm: the image travels through the studio's registry by digest and runs as scheduler jobs, launched as `tantalus run` launches",
+    );
 
   farm
     .command("submit")
-    .description("push the workflow's built image to the registry by digest and submit a scheduler job whose tasks run it with each node's runtime (-- then scheduler options)")
+    .description(
+      "push the workflow's built image to the registry by digest and submit a scheduler job whose tasks run it with each node's runtime (-- then scheduler options)",
+    )
     .argument("<workflow>", "workflow name (tantalus.yaml); its image must be built (tantalus build)")
     .argument("[schedulerOptions...]", "after --: options for the scheduler (sbatch: --time=10 --mem=8G ...)")
     .requiredOption("--engine <engine>", "the scheduler: slurm")
-    .option("-c, --command <command>", "what each task runs with /bin/sh in the workflow's environment ($SLURM_ARRAY_TASK_ID is set)")
+    .option(
+      "-c, --command <command>",
+      "what each task runs with /bin/sh in the workflow's environment ($SLURM_ARRAY_TASK_ID is set)",
+    )
     .option("--array <spec>", "an array job: 1-100, 1,3,5-7, 0-99%10")
     .option("--partition <name>", "the partition (queue) to submit to")
     .option("--output <pattern>", "each task's stdout/stderr file (sbatch patterns: %A job, %a task)")
@@ -70,7 +79,10 @@ export function register(program: Command): void {
     .option("--registry <prefix>", "REGISTRY/PREFIX to push to and pull from (default: the configuration's registry)")
     .option("--insecure", "plain HTTP to the registry, for the push and the nodes' pulls")
     .option("--no-push", "the registry already has the image (tantalus push); only submit")
-    .option("--node-store <dir>", "each node's local image store, shared by its tasks ($TANTALUS_NODE_STORE on a node wins)")
+    .option(
+      "--node-store <dir>",
+      "each node's local image store, shared by its tasks ($TANTALUS_NODE_STORE on a node wins)",
+    )
     .option("--tantalus <command>", "how nodes run tantalus (default: this installation, by absolute path)")
     .option("--runtime <runtime>", "auto (each node's choice), podman, docker, apptainer or ch-run")
     .option("-v, --volume <SRC[:DST][:ro]>", "bind-mount a path of the nodes (repeatable)", collect, [] as string[])
@@ -83,12 +95,20 @@ export function register(program: Command): void {
     .action(async (workflow, schedulerOptions, opts: SubmitOpts) => {
       const farmMod = await import("../../farm/index.js");
       if (!(farmMod.FARM_ENGINES as readonly string[]).includes(opts.engine ?? "")) {
-        throw new UsageError(`--engine ${JSON.stringify(opts.engine)}: expected slurm (for Kubernetes: tantalus farm manifest --engine kubernetes)`);
+        throw new UsageError(
+          `--engine ${JSON.stringify(opts.engine)}: expected slurm (for Kubernetes: tantalus farm manifest --engine kubernetes)`,
+        );
       }
       const { settings, storeDir, registry } = await runSettingsFor(workflow, opts);
       const reg = opts.registry ?? registry;
-      if (!reg) throw new UsageError("no registry: pass --registry REGISTRY/PREFIX or set `registry:` in the configuration (farm nodes pull the image from it)");
-      const tantalusCmd = opts.tantalus !== undefined ? opts.tantalus.split(/\s+/).filter(Boolean) : [process.execPath, resolve(process.argv[1]!)];
+      if (!reg)
+        throw new UsageError(
+          "no registry: pass --registry REGISTRY/PREFIX or set `registry:` in the configuration (farm nodes pull the image from it)",
+        );
+      const tantalusCmd =
+        opts.tantalus !== undefined
+          ? opts.tantalus.split(/\s+/).filter(Boolean)
+          : [process.execPath, resolve(process.argv[1]!)];
       const submission = await farmMod.submitFarmJob({
         engine: "slurm",
         workflow,
@@ -116,12 +136,16 @@ export function register(program: Command): void {
         return;
       }
       process.stdout.write(`${submission.jobId}\n`);
-      process.stderr.write(`tantalus: submitted job ${submission.jobId} running ${submission.image}; \`tantalus farm status ${submission.jobId}\` gives each task's exit status\n`);
+      process.stderr.write(
+        `tantalus: submitted job ${submission.jobId} running ${submission.image}; \`tantalus farm status ${submission.jobId}\` gives each task's exit status\n`,
+      );
     });
 
   farm
     .command("manifest")
-    .description("print a Kubernetes Pod or Job that runs the workflow's image by digest, with the run's variables and mounts, as the submitting user (push the image first: tantalus push)")
+    .description(
+      "print a Kubernetes Pod or Job that runs the workflow's image by digest, with the run's variables and mounts, as the submitting user (push the image first: tantalus push)",
+    )
     .argument("<workflow>", "workflow name (tantalus.yaml); its image must be built (tantalus build)")
     .argument("[program...]", "after --: a program and its arguments instead of -c")
     .requiredOption("--engine <engine>", "kubernetes")
@@ -130,22 +154,49 @@ export function register(program: Command): void {
     .option("--registry <prefix>", "REGISTRY/PREFIX the image is in (default: the configuration's registry)")
     .option("--user <uid:gid>", "run as this farm user (default: the submitting user; never root unless --allow-root)")
     .option("--allow-root", "allow the pod to run as root")
-    .option("--image-pull-secret <name>", "a Secret with the registry's credentials (repeatable)", collect, [] as string[])
+    .option(
+      "--image-pull-secret <name>",
+      "a Secret with the registry's credentials (repeatable)",
+      collect,
+      [] as string[],
+    )
     .option("--gpus <n>", "NVIDIA GPUs per pod (nvidia.com/gpu limit)", "0")
     .option("--name <name>", "the object's name (default: tantalus-<workflow>-<digest prefix>)")
     .option("-v, --volume <SRC[:DST][:ro]>", "a hostPath mount of the nodes (repeatable)", collect, [] as string[])
-    .option("-e, --env <NAME[=VALUE]>", "set a variable, or pass this machine's NAME (repeatable)", collect, [] as string[])
+    .option(
+      "-e, --env <NAME[=VALUE]>",
+      "set a variable, or pass this machine's NAME (repeatable)",
+      collect,
+      [] as string[],
+    )
     .option("--config <file>", "configuration file (default: ./tantalus.yaml)")
     .option("--store <dir>", "image store (default: the configuration's store)")
     .action(async (workflow, programArgs, opts: ManifestOpts) => {
-      if (opts.engine !== "kubernetes") throw new UsageError(`--engine ${JSON.stringify(opts.engine)}: expected kubernetes (Slurm jobs: tantalus farm submit --engine slurm)`);
-      const [farmMod, { stringify }, identityMod] = await Promise.all([import("../../farm/index.js"), import("yaml"), import("../../run/identity.js")]);
-      if (!(farmMod.MANIFEST_KINDS as readonly string[]).includes(opts.kind)) throw new UsageError(`--kind ${JSON.stringify(opts.kind)}: expected Job or Pod`);
-      if (!/^\d+$/.test(opts.gpus)) throw new UsageError(`--gpus ${JSON.stringify(opts.gpus)}: expected a whole number`);
-      if (opts.command !== undefined && programArgs.length > 0) throw new UsageError("give either -c COMMAND or a program after --, not both");
-      const { settings, storeDir, registry } = await runSettingsFor(workflow, { ...opts, volume: opts.volume, env: opts.env });
+      if (opts.engine !== "kubernetes")
+        throw new UsageError(
+          `--engine ${JSON.stringify(opts.engine)}: expected kubernetes (Slurm jobs: tantalus farm submit --engine slurm)`,
+        );
+      const [farmMod, { stringify }, identityMod] = await Promise.all([
+        import("../../farm/index.js"),
+        import("yaml"),
+        import("../../run/identity.js"),
+      ]);
+      if (!(farmMod.MANIFEST_KINDS as readonly string[]).includes(opts.kind))
+        throw new UsageError(`--kind ${JSON.stringify(opts.kind)}: expected Job or Pod`);
+      if (!/^\d+$/.test(opts.gpus))
+        throw new UsageError(`--gpus ${JSON.stringify(opts.gpus)}: expected a whole number`);
+      if (opts.command !== undefined && programArgs.length > 0)
+        throw new UsageError("give either -c COMMAND or a program after --, not both");
+      const { settings, storeDir, registry } = await runSettingsFor(workflow, {
+        ...opts,
+        volume: opts.volume,
+        env: opts.env,
+      });
       const reg = opts.registry ?? registry;
-      if (!reg) throw new UsageError("no registry: pass --registry REGISTRY/PREFIX or set `registry:` in the configuration (the cluster pulls the image from it)");
+      if (!reg)
+        throw new UsageError(
+          "no registry: pass --registry REGISTRY/PREFIX or set `registry:` in the configuration (the cluster pulls the image from it)",
+        );
       const me = identityMod.currentIdentity(process.env);
       let user = { uid: me.uid, gid: me.gid, name: me.user, home: me.home };
       if (opts.user !== undefined) {
@@ -167,7 +218,9 @@ export function register(program: Command): void {
         imagePullSecrets: opts.imagePullSecret,
         gpus: Number(opts.gpus),
         ...(pinned.labels["io.tantalus.resolve"] ? { resolve: pinned.labels["io.tantalus.resolve"] } : {}),
-        ...(pinned.labels["io.tantalus.context.digest"] ? { contextDigest: pinned.labels["io.tantalus.context.digest"] } : {}),
+        ...(pinned.labels["io.tantalus.context.digest"]
+          ? { contextDigest: pinned.labels["io.tantalus.context.digest"] }
+          : {}),
         ...(opts.name !== undefined ? { name: opts.name } : {}),
       });
       process.stdout.write(stringify(manifest));
@@ -192,7 +245,13 @@ export function register(program: Command): void {
         printJson(tasks);
         return;
       }
-      const rows = tasks.map((t) => [t.id, t.state, t.exitStatus === undefined ? "-" : String(t.exitStatus), t.node ?? "-", t.reason ?? t.output ?? ""]);
+      const rows = tasks.map((t) => [
+        t.id,
+        t.state,
+        t.exitStatus === undefined ? "-" : String(t.exitStatus),
+        t.node ?? "-",
+        t.reason ?? t.output ?? "",
+      ]);
       const header = ["TASK", "STATE", "EXIT", "NODE", "OUTPUT/REASON"];
       const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
       const line = (r: string[]) => r.map((v, c) => (c === r.length - 1 ? v : v.padEnd(widths[c]!))).join("  ");
@@ -201,7 +260,9 @@ export function register(program: Command): void {
 
   farm
     .command("task")
-    .description("(on a farm node, from a job script) pull the image into the node store once per node, then run the task as `tantalus run` would")
+    .description(
+      "(on a farm node, from a job script) pull the image into the node store once per node, then run the task as `tantalus run` would",
+    )
     .argument("<image>", "REGISTRY/REPO@sha256:...")
     .argument("[program...]", "after --: a program and its arguments instead of -c")
     .requiredOption("--workflow <name>", "the workflow")
@@ -230,7 +291,10 @@ export function register(program: Command): void {
 }
 
 /** The run settings as `tantalus run` computes them (src/cli/run-settings.ts): the configuration's, then the flags. */
-async function runSettingsFor(workflow: string, opts: Pick<SubmitOpts, "config" | "store" | "runtime" | "network" | "gpu" | "volume" | "env">) {
+async function runSettingsFor(
+  workflow: string,
+  opts: Pick<SubmitOpts, "config" | "store" | "runtime" | "network" | "gpu" | "volume" | "env">,
+) {
   const { settings, storeDir } = await (await import("../run-settings.js")).runSettingsFor(workflow, opts);
   return { settings, storeDir, registry: settings.registry };
 }

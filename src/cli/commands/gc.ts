@@ -22,7 +22,10 @@ function collect(value: string, previous: string[]): string[] {
 /** "0", "90s", "30m", "12h", "7d" → milliseconds. */
 export function parseAge(text: string): number {
   const m = /^(\d+)([smhd]?)$/.exec(text.trim());
-  if (!m) throw new UsageError(`invalid --min-age '${text}': expected a number with an optional unit s, m, h or d (e.g. 24h)`);
+  if (!m)
+    throw new UsageError(
+      `invalid --min-age '${text}': expected a number with an optional unit s, m, h or d (e.g. 24h)`,
+    );
   const unit = { "": 1000, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as "" | "s" | "m" | "h" | "d"];
   return Number(m[1]) * unit;
 }
@@ -39,21 +42,41 @@ export function register(program: Command): void {
     .option("--include-pulled", "with --keep, count and untag images fetched with `tantalus pull` like local builds")
     .option("--dry-run", "show what would be removed, remove nothing")
     .option("--min-age <age>", "keep unreferenced blobs younger than this, for builds in flight (default 24h)")
-    .option("--store <dir>", "image store (default: TANTALUS_STORE, else the configuration's store, else ~/.cache/tantalus/store)")
-    .option("--config <file>", "configuration file (default: TANTALUS_CONFIG, else ./tantalus.yaml or the nearest in a parent folder)")
+    .option(
+      "--store <dir>",
+      "image store (default: TANTALUS_STORE, else the configuration's store, else ~/.cache/tantalus/store)",
+    )
+    .option(
+      "--config <file>",
+      "configuration file (default: TANTALUS_CONFIG, else ./tantalus.yaml or the nearest in a parent folder)",
+    )
     .option("--json", "print the report as JSON")
     .action(async (opts: GcOpts) => {
       let keep: number | undefined;
       if (opts.keep !== undefined) {
         keep = Number(opts.keep);
-        if (!/^\d+$/.test(opts.keep) || keep < 1) throw new UsageError(`invalid --keep '${opts.keep}': expected a whole number of images, at least 1`);
+        if (!/^\d+$/.test(opts.keep) || keep < 1)
+          throw new UsageError(`invalid --keep '${opts.keep}': expected a whole number of images, at least 1`);
       }
       const minAgeMs = opts.minAge !== undefined ? parseAge(opts.minAge) : undefined;
-      const [{ OciStore }, build] = await Promise.all([import("../../image/layout/store.js"), import("../../build/index.js")]);
+      const [{ OciStore }, build] = await Promise.all([
+        import("../../image/layout/store.js"),
+        import("../../build/index.js"),
+      ]);
       const dir = storeDirOf(opts);
       if (!existsSync(`${dir}/oci-layout`)) {
         // Nothing was built with this store yet: nothing to collect, and not an error (gc may be a new user's first command).
-        if (opts.json) printJson({ dryRun: opts.dryRun === true, removedTags: [], removedBlobs: [], freedBytes: 0, keptBlobs: 0, pinned: [], runtimeCopies: [], auditCopies: [] });
+        if (opts.json)
+          printJson({
+            dryRun: opts.dryRun === true,
+            removedTags: [],
+            removedBlobs: [],
+            freedBytes: 0,
+            keptBlobs: 0,
+            pinned: [],
+            runtimeCopies: [],
+            auditCopies: [],
+          });
         else process.stdout.write(`no image store at ${dir} yet: nothing to collect\n`);
         return;
       }
@@ -79,8 +102,18 @@ export function register(program: Command): void {
       const lines = [
         `${would} ${report.removedTags.length} tag(s) and ${report.removedBlobs.length} blob(s), ${build.formatBytes(report.freedBytes)}; ${report.keptBlobs} blob(s) kept`,
         ...report.removedTags.map((t) => `  untagged ${t}`),
-        ...(auditCopies.length ? [`${would} ${auditCopies.length} unpacked base(s) of the audit that no image uses`, ...auditCopies.map((d) => `  ${d}`)] : []),
-        ...(runtimeCopies.length ? [`${would} ${runtimeCopies.length} podman image name(s) of images no longer in the store`, ...runtimeCopies.map((n) => `  ${n}`)] : []),
+        ...(auditCopies.length
+          ? [
+              `${would} ${auditCopies.length} unpacked base(s) of the audit that no image uses`,
+              ...auditCopies.map((d) => `  ${d}`),
+            ]
+          : []),
+        ...(runtimeCopies.length
+          ? [
+              `${would} ${runtimeCopies.length} podman image name(s) of images no longer in the store`,
+              ...runtimeCopies.map((n) => `  ${n}`),
+            ]
+          : []),
       ];
       process.stdout.write(lines.join("\n") + "\n");
     });

@@ -19,11 +19,20 @@ export function register(program: Command): void {
     .command("images")
     .description("list the images in the local store: workflow, tag, digest, size, when built here, and the resolve")
     .argument("[workflow...]", "list only the images of these workflows")
-    .option("--store <dir>", "image store (default: TANTALUS_STORE, else the configuration's store, else ~/.cache/tantalus/store)")
-    .option("--config <file>", "configuration file (default: TANTALUS_CONFIG, else ./tantalus.yaml or the nearest in a parent folder)")
+    .option(
+      "--store <dir>",
+      "image store (default: TANTALUS_STORE, else the configuration's store, else ~/.cache/tantalus/store)",
+    )
+    .option(
+      "--config <file>",
+      "configuration file (default: TANTALUS_CONFIG, else ./tantalus.yaml or the nearest in a parent folder)",
+    )
     .option("--json", "print the images as JSON")
     .action(async (workflows: string[], opts: ImagesOpts) => {
-      const [{ OciStore }, build] = await Promise.all([import("../../image/layout/store.js"), import("../../build/index.js")]);
+      const [{ OciStore }, build] = await Promise.all([
+        import("../../image/layout/store.js"),
+        import("../../build/index.js"),
+      ]);
       const dir = storeDirOf(opts);
       if (!existsSync(`${dir}/oci-layout`)) {
         if (opts.json) printJson([]);
@@ -34,8 +43,10 @@ export function register(program: Command): void {
       const all = await build.listStoredImages(store);
       // A name no image carries and the configuration does not know is a typo: say which names exist.
       const config = workflows.length > 0 ? findConfig(opts) : undefined;
-      for (const w of workflows) if (config && config.files.length > 0 && !all.some((i) => i.workflow === w)) getWorkflow(config, w);
-      const images = workflows.length > 0 ? all.filter((i) => i.workflow !== undefined && workflows.includes(i.workflow)) : all;
+      for (const w of workflows)
+        if (config && config.files.length > 0 && !all.some((i) => i.workflow === w)) getWorkflow(config, w);
+      const images =
+        workflows.length > 0 ? all.filter((i) => i.workflow !== undefined && workflows.includes(i.workflow)) : all;
       // A broken image is reported and the others are listed; the exit status says something is wrong.
       const broken = images.filter((i) => i.problem !== undefined);
       if (broken.length > 0) process.exitCode = 1;
@@ -45,7 +56,9 @@ export function register(program: Command): void {
         return;
       }
       if (images.length === 0) {
-        process.stdout.write(workflows.length > 0 ? `no images of ${workflows.join(", ")} in ${dir}\n` : `no images in ${dir}\n`);
+        process.stdout.write(
+          workflows.length > 0 ? `no images of ${workflows.join(", ")} in ${dir}\n` : `no images in ${dir}\n`,
+        );
         return;
       }
       const rows = images.map((i) => [

@@ -11,13 +11,18 @@ interface InspectOpts {
 export function register(program: Command): void {
   program
     .command("inspect")
-    .description("show an image of the store: labels, packages, layers with the packages in each, environment, base, created, source")
+    .description(
+      "show an image of the store: labels, packages, layers with the packages in each, environment, base, created, source",
+    )
     .argument("<image>", "a workflow (its newest image), a store tag or a manifest digest")
     .option("--store <dir>", "image store (default: the configuration's store, else ~/.cache/tantalus/store)")
     .option("--config <file>", "configuration file (default: ./tantalus.yaml)")
     .option("--json", "print everything as JSON")
     .action(async (image, opts: InspectOpts) => {
-      const [{ OciStore }, build] = await Promise.all([import("../../image/layout/store.js"), import("../../build/index.js")]);
+      const [{ OciStore }, build] = await Promise.all([
+        import("../../image/layout/store.js"),
+        import("../../build/index.js"),
+      ]);
       const store = await OciStore.open(storeDirOf(opts), { readOnly: true });
       const i = await build.inspectStoredImage(store, image);
       if (opts.json) {
@@ -42,13 +47,18 @@ export function register(program: Command): void {
         ...i.packages.map((p) => `  ${p}`),
         "",
         "layers:",
-        ...i.layers.map((l) => `  ${l.digest.slice(7, 19)}  ${fmt(l.size).padStart(9)}  ${l.kind ?? "-"}${l.tier ? ` (${l.tier})` : ""}${l.packages.length ? `: ${l.packages.join(" ")}` : ""}`),
+        ...i.layers.map(
+          (l) =>
+            `  ${l.digest.slice(7, 19)}  ${fmt(l.size).padStart(9)}  ${l.kind ?? "-"}${l.tier ? ` (${l.tier})` : ""}${l.packages.length ? `: ${l.packages.join(" ")}` : ""}`,
+        ),
         "",
         "environment:",
         ...i.env.map((e) => `  ${e}`),
         "",
         "labels:",
-        ...Object.entries(i.labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => `  ${k}=${v}`),
+        ...Object.entries(i.labels)
+          .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+          .map(([k, v]) => `  ${k}=${v}`),
       ];
       process.stdout.write(out.join("\n") + "\n");
     });

@@ -44,7 +44,8 @@ async function baseLayersOf(config: LoadedConfig): Promise<{ count: number; sour
     try {
       const store = await OciStore.open(config.store, { readOnly: true });
       const desc = await store.resolve(storeTagFor(parseReference(base.reference)));
-      if (desc) return { count: (await store.loadImage(desc)).manifest.layers.length, source: `${spec} in ${config.store}` };
+      if (desc)
+        return { count: (await store.loadImage(desc)).manifest.layers.length, source: `${spec} in ${config.store}` };
     } catch {
       // An unreadable store is the build's problem; the plan falls back to an assumption.
     }
@@ -61,17 +62,26 @@ export function register(program: Command): void {
     )
     .argument("[workflow...]", "workflows whose layers to show (all are planned together either way)")
     .option("--all", "show every workflow's layers (the default without WORKFLOW)")
-    .option("--budget <n>", `most layers per image, base and top included (default: layers.budget, else 100; at most ${MAX_BUDGET})`)
-    .option("--base-layers <n>", "layers of the base image (default: 1 for the demo base, else read from the store when the base is there)")
+    .option(
+      "--budget <n>",
+      `most layers per image, base and top included (default: layers.budget, else 100; at most ${MAX_BUDGET})`,
+    )
+    .option(
+      "--base-layers <n>",
+      "layers of the base image (default: 1 for the demo base, else read from the store when the base is there)",
+    )
     .option("--summary", "print only the studio summary, not each image's layers")
     .option("--paths <paths>", "package search paths, colon-separated")
-    .option("--config <file>", "configuration file (default: TANTALUS_CONFIG, else ./tantalus.yaml or the nearest in a parent folder)")
+    .option(
+      "--config <file>",
+      "configuration file (default: TANTALUS_CONFIG, else ./tantalus.yaml or the nearest in a parent folder)",
+    )
     .option("--json", "print the plan, the per-image layers and the strategy reports as JSON")
     .action(async (workflows, opts: PlanOpts) => {
       if (opts.all && workflows.length > 0) throw new UsageError("give WORKFLOW names or --all, not both");
       const budget = wholeNumber("--budget", opts.budget, 1, MAX_BUDGET);
       const given = wholeNumber("--base-layers", opts.baseLayers, 0, MAX_BUDGET);
-      const config = findConfig(opts, true)!;
+      const config = findConfig(opts, true);
       const repos = openRepositories(opts);
       const base = given !== undefined ? { count: given, source: "--base-layers" } : await baseLayersOf(config);
       const result = planStudio(config, repos, { budget, baseLayers: base.count, required: workflows });
@@ -89,7 +99,10 @@ export function register(program: Command): void {
           layers: shared.layers,
           images: shared.images.filter((i) => shown.includes(i.name)),
           reports: Object.fromEntries(
-            (Object.keys(result.strategies) as Strategy[]).map((s) => [s, { ...result.strategies[s].report, millis: result.strategies[s].millis }]),
+            (Object.keys(result.strategies) as Strategy[]).map((s) => [
+              s,
+              { ...result.strategies[s].report, millis: result.strategies[s].millis },
+            ]),
           ),
           failed: result.failed,
           resolveSeconds: result.resolveSeconds,

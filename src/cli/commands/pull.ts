@@ -19,12 +19,21 @@ export function register(program: Command): void {
     .option("--tag <name>", "store tag (default: the reference, fully qualified)")
     .option("--insecure", "allow plain HTTP (a local registry without TLS)")
     .option("--platform <os/arch>", "platform to pick from a multi-platform image (default: this machine's)")
-    .option("--store <dir>", "image store (default: TANTALUS_STORE, else the configuration's store, else ~/.cache/tantalus/store)")
-    .option("--config <file>", "configuration file (default: TANTALUS_CONFIG, else ./tantalus.yaml or the nearest in a parent folder)")
+    .option(
+      "--store <dir>",
+      "image store (default: TANTALUS_STORE, else the configuration's store, else ~/.cache/tantalus/store)",
+    )
+    .option(
+      "--config <file>",
+      "configuration file (default: TANTALUS_CONFIG, else ./tantalus.yaml or the nearest in a parent folder)",
+    )
     .option("--json", "print the result as JSON")
     .action(async (reference, opts: PullOpts) => {
       await checkRegistryReference("pull", reference);
-      const [{ OciStore }, build] = await Promise.all([import("../../image/layout/store.js"), import("../../build/index.js")]);
+      const [{ OciStore }, build] = await Promise.all([
+        import("../../image/layout/store.js"),
+        import("../../build/index.js"),
+      ]);
       const store = await OciStore.open(storeDirOf(opts));
       const pulled = await build.pullIntoStore(store, reference, {
         insecure: opts.insecure === true,
@@ -32,7 +41,14 @@ export function register(program: Command): void {
         ...(opts.platform !== undefined ? { platform: opts.platform } : {}),
       });
       if (opts.json) {
-        printJson({ tag: pulled.tag, reference: pulled.reference, digest: pulled.descriptor.digest, fetched: pulled.fetched, present: pulled.present, store: store.dir });
+        printJson({
+          tag: pulled.tag,
+          reference: pulled.reference,
+          digest: pulled.descriptor.digest,
+          fetched: pulled.fetched,
+          present: pulled.present,
+          store: store.dir,
+        });
         return;
       }
       process.stdout.write(

@@ -7,11 +7,20 @@ export function register(program: Command): void {
   repo
     .command("check")
     .description("load every package and variant, and report each error with its file and line")
-    .option("--paths <paths>", "package search paths, colon-separated (default: TANTALUS_PACKAGES_PATH, then tantalus.yaml)")
-    .option("--config <file>", "configuration file (default: TANTALUS_CONFIG, else ./tantalus.yaml or the nearest in a parent folder)")
+    .option(
+      "--paths <paths>",
+      "package search paths, colon-separated (default: TANTALUS_PACKAGES_PATH, then tantalus.yaml)",
+    )
+    .option(
+      "--config <file>",
+      "configuration file (default: TANTALUS_CONFIG, else ./tantalus.yaml or the nearest in a parent folder)",
+    )
     .option("--json", "print the counts and problems as JSON")
     .option("--no-cache", "read every package file, ignoring the index cache")
-    .option("--verbose", "also list the packages whose definition asked the host (platform, environment, file system), and what they asked")
+    .option(
+      "--verbose",
+      "also list the packages whose definition asked the host (platform, environment, file system), and what they asked",
+    )
     .action((opts) => {
       const repos = openRepositories(opts, { cache: opts.cache });
       const t0 = performance.now();
@@ -22,17 +31,29 @@ export function register(program: Command): void {
       const warnings = all.filter((p) => p.warning);
       const asked = repos.hostDependent;
       if (opts.json) {
-        printJson({ paths: repos.paths, ...counts, errors: problems, warnings, ...(opts.verbose ? { hostQueries: asked } : {}), seconds });
+        printJson({
+          paths: repos.paths,
+          ...counts,
+          errors: problems,
+          warnings,
+          ...(opts.verbose ? { hostQueries: asked } : {}),
+          seconds,
+        });
       } else {
         if (opts.verbose) {
           // Their attributes hold for this host (or the configured target); elsewhere they may load differently.
           for (const { file, queries } of asked) {
-            process.stdout.write(`${file}: asks the host (${queries.length} question${queries.length === 1 ? "" : "s"}):\n`);
-            for (const q of queries) process.stdout.write(`  line ${q.line ?? "?"}: ${q.query} -> ${JSON.stringify(q.answer)} (${q.kind})\n`);
+            process.stdout.write(
+              `${file}: asks the host (${queries.length} question${queries.length === 1 ? "" : "s"}):\n`,
+            );
+            for (const q of queries)
+              process.stdout.write(`  line ${q.line ?? "?"}: ${q.query} -> ${JSON.stringify(q.answer)} (${q.kind})\n`);
           }
         }
         for (const p of all) {
-          process.stderr.write(`${formatLocation({ file: p.file, line: p.line })}: ${p.warning ? "warning" : "error"}: ${p.message}\n`);
+          process.stderr.write(
+            `${formatLocation({ file: p.file, line: p.line })}: ${p.warning ? "warning" : "error"}: ${p.message}\n`,
+          );
         }
         process.stdout.write(
           `${counts.families} families, ${counts.packages} packages, ${counts.variants} variants, ` +

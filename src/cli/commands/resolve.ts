@@ -36,52 +36,78 @@ export function register(program: Command): void {
     .description("resolve a request with Rez's semantics, like rez-env, and optionally write the context (lock)")
     .argument("[request...]", "requirements, e.g. maya-2024 'python-3.11' '~openexr-3'")
     .option("--paths <paths>", "package search paths, colon-separated")
-    .option("--config <file>", "configuration file (default: TANTALUS_CONFIG, else ./tantalus.yaml or the nearest in a parent folder)")
-    .option("-w, --workflow <name>", "resolve a workflow's request from tantalus.yaml (extra requirements are appended)")
+    .option(
+      "--config <file>",
+      "configuration file (default: TANTALUS_CONFIG, else ./tantalus.yaml or the nearest in a parent folder)",
+    )
+    .option(
+      "-w, --workflow <name>",
+      "resolve a workflow's request from tantalus.yaml (extra requirements are appended)",
+    )
     .option("--no-implicit", "do not add the implicit packages (~platform, ~arch, ~os)")
-    .option("--time <time>", "ignore packages released after this time: epoch seconds, an ISO date, or relative (-10d, -5h)")
+    .option(
+      "--time <time>",
+      "ignore packages released after this time: epoch seconds, an ISO date, or relative (-10d, -5h)",
+    )
     .option("--json", "print the result as JSON")
     .option("-o, --output <file>", "write the resolved context (Tantalus lock, JSON)")
     .option("--rxt <file>", "also write the context as a Rez .rxt file (rez-env --input accepts it)")
-    .option("--batch <requests.json>", "resolve every request of a JSON array of requests, loading the repositories once")
+    .option(
+      "--batch <requests.json>",
+      "resolve every request of a JSON array of requests, loading the repositories once",
+    )
     .addHelpText("after", "\nWith no request (and no --workflow), the resolve is empty, as rez-env with no packages.");
-  addRezEnvOptions(cmd)
-    .action((request, opts: ResolveOpts) => {
-      checkRequestArgs(request, { patch: opts.patch === true });
-      const repos = openRepositories(opts);
-      const config = findConfig(opts);
-      const implicit = opts.implicit === false ? [] : (config?.implicitPackages ?? implicitPackagesFor(hostSystem()));
-      const timestamp = opts.time ? parseTime(opts.time) : undefined;
+  addRezEnvOptions(cmd).action((request, opts: ResolveOpts) => {
+    checkRequestArgs(request, { patch: opts.patch === true });
+    const repos = openRepositories(opts);
+    const config = findConfig(opts);
+    const implicit = opts.implicit === false ? [] : (config?.implicitPackages ?? implicitPackagesFor(hostSystem()));
+    const timestamp = opts.time ? parseTime(opts.time) : undefined;
 
-      if (opts.batch) {
-        if (request.length > 0) throw new UsageError("--batch takes its requests from the file; give no request arguments");
-        if (opts.patch) throw new UsageError("--batch and --patch do not go together");
-        runBatch(opts.batch, repos, implicit, timestamp, excludeFilter(opts.exclude));
-        return;
-      }
-      let req = opts.patch ? patchRequest(request, opts) : request;
-      if (opts.workflow) req = [...getWorkflow(config, opts.workflow).request, ...request];
-      // An empty request is valid, as in rez-env: a context of the implicit packages alone (usually empty).
-      // Names are checked as rez-env checks them, so a typo is an error, not a missing family.
-      for (const r of req) parsePackageRequest(r);
+    if (opts.batch) {
+      if (request.length > 0)
+        throw new UsageError("--batch takes its requests from the file; give no request arguments");
+      if (opts.patch) throw new UsageError("--batch and --patch do not go together");
+      runBatch(opts.batch, repos, implicit, timestamp, excludeFilter(opts.exclude));
+      return;
+    }
+    let req = opts.patch ? patchRequest(request, opts) : request;
+    if (opts.workflow) req = [...getWorkflow(config, opts.workflow).request, ...request];
+    // An empty request is valid, as in rez-env: a context of the implicit packages alone (usually empty).
+    // Names are checked as rez-env checks them, so a typo is an error, not a missing family.
+    for (const r of req) parsePackageRequest(r);
 
-      const t0 = performance.now();
-      const result = solve(req, repos, { implicitPackages: implicit, timestamp, lateRequires: lateRequiresHook(), packageFilter: excludeFilter(opts.exclude) });
-      const seconds = (performance.now() - t0) / 1000;
-      const ctx = contextOf(req, implicit, repos, timestamp, result);
-      repos.saveCaches();
-      if (opts.output) saveContext(opts.output, ctx);
-      if (opts.rxt) saveRxt(opts.rxt, ctx);
-      if (opts.json) printJson({ ...jsonResult(result), seconds });
-      else printHuman(req, implicit, ctx, result);
-      if (result.status !== "solved") {
-        if (opts.json) process.stderr.write(`tantalus: resolve failed: ${result.failure?.explanation ?? result.failure?.description}\n`);
-        process.exitCode = 1;
-      }
+    const t0 = performance.now();
+    const result = solve(req, repos, {
+      implicitPackages: implicit,
+      timestamp,
+      lateRequires: lateRequiresHook(),
+      packageFilter: excludeFilter(opts.exclude),
     });
+    const seconds = (performance.now() - t0) / 1000;
+    const ctx = contextOf(req, implicit, repos, timestamp, result);
+    repos.saveCaches();
+    if (opts.output) saveContext(opts.output, ctx);
+    if (opts.rxt) saveRxt(opts.rxt, ctx);
+    if (opts.json) printJson({ ...jsonResult(result), seconds });
+    else printHuman(req, implicit, ctx, result);
+    if (result.status !== "solved") {
+      if (opts.json)
+        process.stderr.write(
+          `tantalus: resolve failed: ${result.failure?.explanation ?? result.failure?.description}\n`,
+        );
+      process.exitCode = 1;
+    }
+  });
 }
 
-function contextOf(request: string[], implicit: string[], repos: Repositories, timestamp: number | undefined, r: SolveResult): ResolvedContext {
+function contextOf(
+  request: string[],
+  implicit: string[],
+  repos: Repositories,
+  timestamp: number | undefined,
+  r: SolveResult,
+): ResolvedContext {
   return makeContext({
     request,
     implicitPackages: implicit,
@@ -90,7 +116,9 @@ function contextOf(request: string[], implicit: string[], repos: Repositories, t
     status: r.status === "solved" ? "solved" : "failed",
     resolved: r.status === "solved" ? r.resolved : [],
     ephemerals: r.ephemerals.map(String),
-    ...(r.failure ? { failure: { kind: r.failure.kind, description: r.failure.description, explanation: r.failure.explanation } } : {}),
+    ...(r.failure
+      ? { failure: { kind: r.failure.kind, description: r.failure.description, explanation: r.failure.explanation } }
+      : {}),
   });
 }
 
@@ -101,7 +129,14 @@ function jsonResult(r: SolveResult): Record<string, unknown> {
     // `resolved` (qualified names) stays for the scripts that read it; `variants` is the structured form.
     resolved: solved ? r.resolved.map((v) => v.qualifiedName) : [],
     variants: solved
-      ? r.resolved.map((v) => ({ name: v.name, version: v.version.toString(), index: v.index, root: v.root, qualifiedName: v.qualifiedName, file: v.package.file }))
+      ? r.resolved.map((v) => ({
+          name: v.name,
+          version: v.version.toString(),
+          index: v.index,
+          root: v.root,
+          qualifiedName: v.qualifiedName,
+          file: v.package.file,
+        }))
       : [],
     ...(r.ephemerals.length ? { ephemerals: r.ephemerals.map(String) } : {}),
     ...(r.failure
@@ -117,7 +152,13 @@ function jsonResult(r: SolveResult): Record<string, unknown> {
   };
 }
 
-function runBatch(file: string, repos: Repositories, implicit: string[], timestamp: number | undefined, packageFilter: PackageFilterList | null): void {
+function runBatch(
+  file: string,
+  repos: Repositories,
+  implicit: string[],
+  timestamp: number | undefined,
+  packageFilter: PackageFilterList | null,
+): void {
   let requests: unknown;
   try {
     requests = JSON.parse(fs.readFileSync(file, "utf8"));
@@ -137,7 +178,11 @@ function runBatch(file: string, repos: Repositories, implicit: string[], timesta
       entry = jsonResult(solve(req, repos, { implicitPackages: implicit, timestamp, lateRequires, packageFilter }));
     } catch (err) {
       // A malformed requirement fails that request only; the batch goes on.
-      entry = { status: "failed", resolved: [], failure: { kind: "invalid-request", description: (err as Error).message } };
+      entry = {
+        status: "failed",
+        resolved: [],
+        failure: { kind: "invalid-request", description: (err as Error).message },
+      };
     }
     out.push({ ...entry, seconds: (performance.now() - t0) / 1000 });
   }

@@ -24,24 +24,45 @@ function collect(value: string, previous: string[]): string[] {
 export function register(program: Command): void {
   program
     .command("run")
-    .description("start a workflow's image with this machine's container runtime, as yourself, with your files, licences, GPU and display; run COMMAND or get a shell")
+    .description(
+      "start a workflow's image with this machine's container runtime, as yourself, with your files, licences, GPU and display; run COMMAND or get a shell",
+    )
     .argument("<workflow>", "workflow name (tantalus.yaml)")
     .argument("[program...]", "after --: a program and its arguments to run directly instead of -c/the shell")
-    .option("-c, --command <command>", "run COMMAND with /bin/sh in the workflow's environment (default: an interactive shell)")
-    .option("--runtime <runtime>", "auto, podman, docker, apptainer or ch-run (default: run.runtime, else auto: podman > docker > apptainer > ch-run)")
-    .option("--no-build", "never build the image; fail if it is missing or its stamp does not show it current (tantalus.yaml, a package definition or payload changed)")
-    .option("--dry-run", "print the exact runtime command line instead of running it (an out-of-date image is built first, as a real run would)")
+    .option(
+      "-c, --command <command>",
+      "run COMMAND with /bin/sh in the workflow's environment (default: an interactive shell)",
+    )
+    .option(
+      "--runtime <runtime>",
+      "auto, podman, docker, apptainer or ch-run (default: run.runtime, else auto: podman > docker > apptainer > ch-run)",
+    )
+    .option(
+      "--no-build",
+      "never build the image; fail if it is missing or its stamp does not show it current (tantalus.yaml, a package definition or payload changed)",
+    )
+    .option(
+      "--dry-run",
+      "print the exact runtime command line instead of running it (an out-of-date image is built first, as a real run would)",
+    )
     .option("-v, --volume <SRC[:DST][:ro]>", "bind-mount a host path (repeatable)", collect, [] as string[])
     .option("-e, --env <NAME[=VALUE]>", "set a variable, or pass the host's NAME (repeatable)", collect, [] as string[])
     .option("--network <mode>", "host (default), bridge (licence servers added as hosts) or none")
     .option("--gpu <mode>", "auto (default), all (fail without one) or none")
     .option("--no-display", "do not pass the X11/Wayland display")
-    .option("--config <file>", "configuration file (default: TANTALUS_CONFIG, else ./tantalus.yaml or the nearest in a parent folder)")
-    .option("--store <dir>", "image store (default: TANTALUS_STORE, else the configuration's store, else ~/.cache/tantalus/store)")
+    .option(
+      "--config <file>",
+      "configuration file (default: TANTALUS_CONFIG, else ./tantalus.yaml or the nearest in a parent folder)",
+    )
+    .option(
+      "--store <dir>",
+      "image store (default: TANTALUS_STORE, else the configuration's store, else ~/.cache/tantalus/store)",
+    )
     .option("--tag <tag>", "run this store tag or manifest digest instead of the workflow's current image")
     .option("--norc", "the interactive shell does not read your startup file (~/.bashrc, ~/.zshrc), as rez-env --norc")
     .action(async (workflow, programArgs, opts: RunOpts) => {
-      if (opts.command !== undefined && programArgs.length > 0) throw new UsageError("give either -c COMMAND or a program after --, not both");
+      if (opts.command !== undefined && programArgs.length > 0)
+        throw new UsageError("give either -c COMMAND or a program after --, not both");
       // Only what a launch needs is loaded: `tantalus run` is on the artist's critical path.
       const [run, { runSettingsFor }] = await Promise.all([import("../../run/run.js"), import("../run-settings.js")]);
       const { env, identity, files, configFiles, settings, storeDir } = await runSettingsFor(workflow, opts);
@@ -58,7 +79,10 @@ export function register(program: Command): void {
             if (verdict.current) return { tag: wf, built: false };
             if (o.noBuild) throw outOfDate(wf, verdict.reason);
             o.log(`building ${wf}: ${verdict.reason}`);
-            const [{ loadConfig }, { buildWorkflowImage }] = await Promise.all([import("../../config/index.js"), import("../../build/builder.js")]);
+            const [{ loadConfig }, { buildWorkflowImage }] = await Promise.all([
+              import("../../config/index.js"),
+              import("../../build/builder.js"),
+            ]);
             return buildWorkflowImage(loadConfig(undefined, { files, env }), wf, store, o.log);
           },
         };

@@ -10,7 +10,10 @@ export function register(program: Command): void {
     .description("find package families and versions by name pattern, like rez-search")
     .argument("[pattern]", "family glob, optionally with a version range: 'open*', 'usd-24+', 'py*<3.11'", "*")
     .option("--paths <paths>", "package search paths, colon-separated")
-    .option("--config <file>", "configuration file (default: TANTALUS_CONFIG, else ./tantalus.yaml or the nearest in a parent folder)")
+    .option(
+      "--config <file>",
+      "configuration file (default: TANTALUS_CONFIG, else ./tantalus.yaml or the nearest in a parent folder)",
+    )
     .option("--versions", "list every matching package version, not just families")
     .option("--json", "print as JSON")
     .action((pattern, opts) => {
@@ -20,7 +23,10 @@ export function register(program: Command): void {
         hits = searchPackages(repos, pattern);
       } catch (e) {
         // The range part of the pattern is parsed under a stand-in name: report the pattern the user typed.
-        if (e instanceof RequirementError) throw new UsageError(`invalid search pattern '${pattern}': ${e.message.replace(/^invalid requirement '[^']*': /, "")}`);
+        if (e instanceof RequirementError)
+          throw new UsageError(
+            `invalid search pattern '${pattern}': ${e.message.replace(/^invalid requirement '[^']*': /, "")}`,
+          );
         throw e;
       }
       const listVersions = opts.versions || hits.ranged;
@@ -29,7 +35,9 @@ export function register(program: Command): void {
       const broken = hits.families.flatMap((f) => f.packages.filter((p) => p.broken));
       for (const p of broken) {
         const b = p.broken!;
-        process.stderr.write(`${formatLocation({ file: b.file, line: b.line })}: error: ${p.qualifiedName} cannot be loaded: ${b.message}\n`);
+        process.stderr.write(
+          `${formatLocation({ file: b.file, line: b.line })}: error: ${p.qualifiedName} cannot be loaded: ${b.message}\n`,
+        );
       }
       if (broken.length) process.exitCode = 1;
       if (opts.json) {

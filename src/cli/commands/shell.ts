@@ -3,7 +3,14 @@ import os from "node:os";
 import path from "node:path";
 import { spawnSync } from "node:child_process";
 import type { Command } from "@commander-js/extra-typings";
-import { interpretResolvedContext, isShellKind, renderShell, hostHomeResolver, SHELL_KINDS, type ShellKind } from "../../rex/index.js";
+import {
+  interpretResolvedContext,
+  isShellKind,
+  renderShell,
+  hostHomeResolver,
+  SHELL_KINDS,
+  type ShellKind,
+} from "../../rex/index.js";
 import { TantalusError, UsageError } from "../../errors.js";
 import { saveRxt } from "../../context/rxt.js";
 import { acquireContext, addRezEnvOptions, definedEnv, shellOption, type ContextSourceOpts } from "./env.js";
@@ -33,51 +40,68 @@ export function register(program: Command): void {
     .description("open a sub-shell on this host with the environment of a resolve, like rez-env (no container)")
     .argument("[request...]", "requirements to resolve")
     .option("--paths <paths>", "package search paths, colon-separated")
-    .option("--config <file>", "configuration file (default: TANTALUS_CONFIG, else ./tantalus.yaml or the nearest in a parent folder)")
+    .option(
+      "--config <file>",
+      "configuration file (default: TANTALUS_CONFIG, else ./tantalus.yaml or the nearest in a parent folder)",
+    )
     .option("--context <file>", "use this resolved context (a Tantalus lock or a Rez .rxt) instead of resolving")
     .option("-w, --workflow <name>", "resolve a workflow's request from tantalus.yaml")
     .option("--no-implicit", "do not add the implicit packages (~platform, ~arch, ~os)")
     .option("--time <time>", "ignore packages released after this time")
     .option("--shell <shell>", `${SHELL_KINDS.join(", ")} (default: $SHELL when supported, else bash)`)
-    .option("-c, --command <command>", "run this command in the environment and exit with its status, instead of an interactive shell")
+    .option(
+      "-c, --command <command>",
+      "run this command in the environment and exit with its status, instead of an interactive shell",
+    )
     .option("--norc", "do not read the shell's startup files (~/.bashrc, ~/.zshrc...), as rez-env --norc")
-    .addHelpText("after", "\nAfter --, a command and its arguments run in the environment, as `rez-env REQ -- cmd args`.");
+    .addHelpText(
+      "after",
+      "\nAfter --, a command and its arguments run in the environment, as `rez-env REQ -- cmd args`.",
+    );
   addRezEnvOptions(cmd).action((request, opts: ShellOpts, self) => {
-      // Commander gives the words after `--` as more request words: split them off (rez-env's extra arg group).
-      const dashed = afterDoubleDash((self.parent as unknown as { rawArgs?: string[] } | null)?.rawArgs ?? [], request);
-      if (dashed !== null) {
-        if (opts.command !== undefined) throw new UsageError("give either -c COMMAND or a command after --, not both");
-        if (dashed.length === 0) throw new UsageError("nothing after --: give a command, or leave out --");
-        request = request.slice(0, request.length - dashed.length);
-        opts = { ...opts, command: dashed.map(shellQuote(shellOption(opts.shell, defaultShell()))).join(" ") };
+    // Commander gives the words after `--` as more request words: split them off (rez-env's extra arg group).
+    const dashed = afterDoubleDash((self.parent as unknown as { rawArgs?: string[] } | null)?.rawArgs ?? [], request);
+    if (dashed !== null) {
+      if (opts.command !== undefined) throw new UsageError("give either -c COMMAND or a command after --, not both");
+      if (dashed.length === 0) throw new UsageError("nothing after --: give a command, or leave out --");
+      request = request.slice(0, request.length - dashed.length);
+      opts = { ...opts, command: dashed.map(shellQuote(shellOption(opts.shell, defaultShell()))).join(" ") };
+    }
+    const shell = shellOption(opts.shell, defaultShell());
+    const acquired = acquireContext(request, opts);
+    const parentEnv = definedEnv(process.env);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tantalus-shell-"));
+    try {
+      // As rez-env, the shell knows its context (REZ_RXT_FILE): `tantalus shell --patch` inside it patches this one.
+      let rxtFile = acquired.rxtFile;
+      if (!rxtFile) {
+        rxtFile = path.join(dir, "context.rxt");
+        saveRxt(rxtFile, acquired.ctx);
       }
-      const shell = shellOption(opts.shell, defaultShell());
-      const acquired = acquireContext(request, opts);
-      const parentEnv = definedEnv(process.env);
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tantalus-shell-"));
-      try {
-        // As rez-env, the shell knows its context (REZ_RXT_FILE): `tantalus shell --patch` inside it patches this one.
-        let rxtFile = acquired.rxtFile;
-        if (!rxtFile) {
-          rxtFile = path.join(dir, "context.rxt");
-          saveRxt(rxtFile, acquired.ctx);
-        }
-        const result = interpretResolvedContext(acquired.ctx, acquired.repos, { parentEnv, shell, rxtFile });
-        const contextFile = path.join(dir, `context.${extension(shell)}`);
-        fs.writeFileSync(contextFile, renderShell(result.actions, shell, { home: hostHomeResolver() }));
-        const norc = opts.norc === true;
-        const launch = opts.command !== undefined ? commandLaunch(shell, contextFile, opts.command, dir) : interactiveLaunch(shell, contextFile, dir, norc);
-        const p = spawnSync(launch.program, launch.args, {
-          stdio: "inherit",
-          // REZ_ENV_PROMPT grows by one mark per nested shell, as Rez's executor sets it
-          env: { ...parentEnv, ...launch.env, REZ_CONTEXT_FILE: contextFile, REZ_ENV_PROMPT: `${parentEnv.REZ_ENV_PROMPT ?? ""}${PROMPT_MARK}` },
-        });
-        if (p.error) throw new TantalusError(`cannot start ${launch.program}: ${p.error.message}`);
-        process.exitCode = p.status ?? 1;
-      } finally {
-        fs.rmSync(dir, { recursive: true, force: true });
-      }
-    });
+      const result = interpretResolvedContext(acquired.ctx, acquired.repos, { parentEnv, shell, rxtFile });
+      const contextFile = path.join(dir, `context.${extension(shell)}`);
+      fs.writeFileSync(contextFile, renderShell(result.actions, shell, { home: hostHomeResolver() }));
+      const norc = opts.norc === true;
+      const launch =
+        opts.command !== undefined
+          ? commandLaunch(shell, contextFile, opts.command, dir)
+          : interactiveLaunch(shell, contextFile, dir, norc);
+      const p = spawnSync(launch.program, launch.args, {
+        stdio: "inherit",
+        // REZ_ENV_PROMPT grows by one mark per nested shell, as Rez's executor sets it
+        env: {
+          ...parentEnv,
+          ...launch.env,
+          REZ_CONTEXT_FILE: contextFile,
+          REZ_ENV_PROMPT: `${parentEnv.REZ_ENV_PROMPT ?? ""}${PROMPT_MARK}`,
+        },
+      });
+      if (p.error) throw new TantalusError(`cannot start ${launch.program}: ${p.error.message}`);
+      process.exitCode = p.status ?? 1;
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 }
 
 /** The words after a `--` in the command line, when it has one (they end `request`). */
@@ -138,7 +162,12 @@ function commandLaunch(shell: ShellKind, contextFile: string, command: string, d
  * kept once in REZ_STORED_PROMPT_SH and prefixed with $REZ_ENV_PROMPT in bold.
  */
 function promptLines(shell: ShellKind): string {
-  const mark = shell === "zsh" ? "%{%B%}$REZ_ENV_PROMPT%{%b%}" : shell === "bash" ? "\\[\\e[1m\\]$REZ_ENV_PROMPT\\[\\e[0m\\]" : "$REZ_ENV_PROMPT";
+  const mark =
+    shell === "zsh"
+      ? "%{%B%}$REZ_ENV_PROMPT%{%b%}"
+      : shell === "bash"
+        ? "\\[\\e[1m\\]$REZ_ENV_PROMPT\\[\\e[0m\\]"
+        : "$REZ_ENV_PROMPT";
   return `if [ -z "$REZ_STORED_PROMPT_SH" ]; then export REZ_STORED_PROMPT_SH="$PS1"; fi\nexport PS1="${mark} $REZ_STORED_PROMPT_SH"\n`;
 }
 
@@ -153,7 +182,10 @@ function interactiveLaunch(shell: ShellKind, contextFile: string, dir: string, n
     }
     case "zsh": {
       // zsh reads $ZDOTDIR/.zshrc: ours sources the context, then the user's.
-      fs.writeFileSync(path.join(dir, ".zshrc"), `${src}\nunset ZDOTDIR\n${norc ? "" : "[ -f ~/.zshrc ] && . ~/.zshrc\n"}${promptLines(shell)}`);
+      fs.writeFileSync(
+        path.join(dir, ".zshrc"),
+        `${src}\nunset ZDOTDIR\n${norc ? "" : "[ -f ~/.zshrc ] && . ~/.zshrc\n"}${promptLines(shell)}`,
+      );
       return { program: "zsh", args: norc ? ["-i", "--no-globalrcs"] : ["-i"], env: { ZDOTDIR: dir } };
     }
     case "tcsh":
@@ -164,7 +196,13 @@ function interactiveLaunch(shell: ShellKind, contextFile: string, dir: string, n
       return { program: shell, args: ["-i"], env: { HOME: dir } };
     }
     case "pwsh":
-      return { program: "pwsh", args: norc ? ["-NoLogo", "-NoProfile", "-NoExit", "-File", contextFile] : ["-NoLogo", "-NoExit", "-File", contextFile], env: {} };
+      return {
+        program: "pwsh",
+        args: norc
+          ? ["-NoLogo", "-NoProfile", "-NoExit", "-File", contextFile]
+          : ["-NoLogo", "-NoExit", "-File", contextFile],
+        env: {},
+      };
     default: {
       // sh reads only $ENV when interactive: ours, which never sources the user's (so --norc changes nothing).
       const env = path.join(dir, "env.sh");

@@ -10,16 +10,26 @@ export function register(program: Command): void {
 
   studio
     .command("generate")
-    .description("write the sample studio (DIR/packages, DIR/tantalus.yaml, the defect manifest); deterministic for a given scale")
+    .description(
+      "write the sample studio (DIR/packages, DIR/tantalus.yaml, the defect manifest); deterministic for a given scale",
+    )
     .argument("<dir>", "directory to create (must be empty or absent unless --force)")
     .option("--scale <scale>", "small (< 20 MB), default (~200 MB), large, or a size factor", "default")
     .option("--force", "replace DIR if it is not empty")
     .option("--no-cache", "compile every object instead of reusing ~/.cache/tantalus/studio-elf")
     .option("--json", "print the summary as JSON")
     .action(async (dir, opts) => {
-      const s = await generateStudio(dir, { scale: opts.scale, force: opts.force ?? false, cache: opts.cache ? undefined : false }).catch((err: unknown) => {
+      const s = await generateStudio(dir, {
+        scale: opts.scale,
+        force: opts.force ?? false,
+        cache: opts.cache ? undefined : false,
+      }).catch((err: unknown) => {
         // A write on an open file names no path: say which tree it was for.
-        const system = describeSystemError(err, undefined, `the sample studio ${path.resolve(dir)} (written beside it, then renamed)`);
+        const system = describeSystemError(
+          err,
+          undefined,
+          `the sample studio ${path.resolve(dir)} (written beside it, then renamed)`,
+        );
         throw system === undefined ? err : new TantalusError(system);
       });
       for (const w of s.warnings) process.stderr.write(`tantalus: warning: ${w}\n`);

@@ -15,7 +15,10 @@ export function register(program: Command): void {
     .option("--store <dir>", "image store (default: the configuration's store, else ~/.cache/tantalus/store)")
     .option("--config <file>", "configuration file (default: ./tantalus.yaml)")
     .action(async (source, tag, opts: TagOpts) => {
-      const [{ OciStore }, build] = await Promise.all([import("../../image/layout/store.js"), import("../../build/index.js")]);
+      const [{ OciStore }, build] = await Promise.all([
+        import("../../image/layout/store.js"),
+        import("../../build/index.js"),
+      ]);
       const store = await OciStore.open(storeDirOf(opts));
       const tagged = await build.tagStoredImage(store, source, tag);
       process.stdout.write(`tagged ${tagged.descriptor.digest} (${tagged.ref}) as ${tagged.tag}\n`);

@@ -43,7 +43,15 @@ export class LayerCache {
   }
 
   static cacheId(parts: LayerCacheKeyParts): Digest {
-    return sha256(canonicalJson({ v: LAYER_FORMAT_VERSION, key: parts.key, compression: parts.compression, level: parts.compression === "none" ? 0 : parts.level, mtime: parts.mtime.toISOString() }));
+    return sha256(
+      canonicalJson({
+        v: LAYER_FORMAT_VERSION,
+        key: parts.key,
+        compression: parts.compression,
+        level: parts.compression === "none" ? 0 : parts.level,
+        mtime: parts.mtime.toISOString(),
+      }),
+    );
   }
 
   async get(parts: LayerCacheKeyParts): Promise<LayerCacheEntry | undefined> {
@@ -56,7 +64,12 @@ export class LayerCache {
       await rm(file, { force: true }); // unreadable entry: treat as a miss
       return undefined;
     }
-    if (entry.key !== parts.key || !isDigest(entry.digest) || !isDigest(entry.diffId) || !(await this.store.hasBlob(entry.digest, entry.size))) {
+    if (
+      entry.key !== parts.key ||
+      !isDigest(entry.digest) ||
+      !isDigest(entry.diffId) ||
+      !(await this.store.hasBlob(entry.digest, entry.size))
+    ) {
       await rm(file, { force: true });
       return undefined;
     }
@@ -64,10 +77,26 @@ export class LayerCache {
     return entry;
   }
 
-  async put(parts: LayerCacheKeyParts, layer: LayerDescriptor, stats: { entries: number; uncompressedSize: number }): Promise<void> {
+  async put(
+    parts: LayerCacheKeyParts,
+    layer: LayerDescriptor,
+    stats: { entries: number; uncompressedSize: number },
+  ): Promise<void> {
     await makeDirs(this.dir);
-    const entry: LayerCacheEntry = { key: parts.key, diffId: layer.diffId, digest: layer.digest, size: layer.size, mediaType: layer.mediaType, ...stats };
+    const entry: LayerCacheEntry = {
+      key: parts.key,
+      diffId: layer.diffId,
+      digest: layer.digest,
+      size: layer.size,
+      mediaType: layer.mediaType,
+      ...stats,
+    };
     // Not fsynced: get() checks every entry against its key and its blob (the blob itself is durable).
-    await writeFileAtomic(join(this.dir, `${digestHex(LayerCache.cacheId(parts))}.json`), canonicalJson(entry), this.store.tmpDir, { durable: false });
+    await writeFileAtomic(
+      join(this.dir, `${digestHex(LayerCache.cacheId(parts))}.json`),
+      canonicalJson(entry),
+      this.store.tmpDir,
+      { durable: false },
+    );
   }
 }

@@ -39,7 +39,11 @@ declare namespace zstd {
   interface CCtx {
     setParameter(param: number, value: number): void;
     reset(directive: number): void;
-    compressStream2(out: Uint8Array, input: Uint8Array, op: number): [remaining: number, produced: number, consumed: number];
+    compressStream2(
+      out: Uint8Array,
+      input: Uint8Array,
+      op: number,
+    ): [remaining: number, produced: number, consumed: number];
   }
 }
 interface ZstdBinding {
@@ -60,7 +64,10 @@ function loadZstd(purpose: string): { binding: ZstdBinding; module: ZstdModule }
   if (zstdLoaded === undefined) {
     const require = createRequire(import.meta.url);
     try {
-      zstdLoaded = { binding: require("zstd-napi/binding.js") as ZstdBinding, module: require("zstd-napi") as ZstdModule };
+      zstdLoaded = {
+        binding: require("zstd-napi/binding.js") as ZstdBinding,
+        module: require("zstd-napi") as ZstdModule,
+      };
     } catch (e) {
       zstdLoaded = e as Error;
     }
@@ -79,7 +86,10 @@ function firstLine(text: string): string {
 }
 
 /** Whether `compression` can be written and read here; throws the one-sentence explanation otherwise. */
-export function checkCompressionAvailable(compression: LayerCompression, purpose = `${compression} layer compression`): void {
+export function checkCompressionAvailable(
+  compression: LayerCompression,
+  purpose = `${compression} layer compression`,
+): void {
   if (compression === "zstd") loadZstd(purpose);
 }
 
@@ -89,10 +99,14 @@ const LEVELS: Record<Exclude<LayerCompression, "none">, [number, number]> = { gz
 
 function checkLevel(compression: Exclude<LayerCompression, "none">, level: number): void {
   const [min, max] = LEVELS[compression];
-  if (!Number.isInteger(level) || level < min || level > max) throw new TantalusError(`${compression} level must be ${min}..${max}, got ${level}`);
+  if (!Number.isInteger(level) || level < min || level > max)
+    throw new TantalusError(`${compression} level must be ${min}..${max}, got ${level}`);
 }
 
-export function createCompressor(compression: LayerCompression, level = DEFAULT_LEVEL[compression]): Transform | undefined {
+export function createCompressor(
+  compression: LayerCompression,
+  level = DEFAULT_LEVEL[compression],
+): Transform | undefined {
   switch (compression) {
     case "none":
       return undefined;
@@ -124,7 +138,11 @@ export interface ChunkCompressor {
 }
 
 /** The chunk compressor of `compression` (none for "none"): the same bytes createCompressor writes. */
-export function createChunkCompressor(compression: LayerCompression, level: number, out: (piece: Buffer) => void): ChunkCompressor | undefined {
+export function createChunkCompressor(
+  compression: LayerCompression,
+  level: number,
+  out: (piece: Buffer) => void,
+): ChunkCompressor | undefined {
   switch (compression) {
     case "none":
       return undefined;

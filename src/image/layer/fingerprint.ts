@@ -33,12 +33,15 @@ export async function fingerprintTree(dir: string, opts: { followRoot?: boolean 
 async function hashEntry(h: Hash, path: string, rel: string, st: BigIntStats): Promise<void> {
   const type = st.isDirectory() ? "d" : st.isFile() ? "f" : st.isSymbolicLink() ? "l" : "o";
   const link = type === "l" ? await readlink(path) : "";
-  h.update(`${rel}\0${type}\0${(st.mode & 0o7777n).toString(8)}\0${st.size}\0${st.mtimeNs}\0${st.ctimeNs}\0${st.ino}\0${link}\n`);
+  h.update(
+    `${rel}\0${type}\0${(st.mode & 0o7777n).toString(8)}\0${st.size}\0${st.mtimeNs}\0${st.ctimeNs}\0${st.ino}\0${link}\n`,
+  );
   if (type !== "d") return;
   const names = (await readdir(path)).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
   checkUtf8Names(path, names);
   const stats = await Promise.all(names.map((n) => lstat(join(path, n), { bigint: true })));
-  for (let i = 0; i < names.length; i++) await hashEntry(h, join(path, names[i]!), rel === "." ? names[i]! : `${rel}/${names[i]}`, stats[i]!);
+  for (let i = 0; i < names.length; i++)
+    await hashEntry(h, join(path, names[i]!), rel === "." ? names[i]! : `${rel}/${names[i]}`, stats[i]!);
 }
 
 /** A cache key for a whole LayerSpec: tree fingerprints, generated content hashes, modes and image paths, in spec order. */
@@ -50,10 +53,20 @@ export async function fingerprintLayerSpec(spec: LayerSpec): Promise<string> {
         parts.push({ t: "tree", path: s.path, fp: await fingerprintTree(s.source) });
         break;
       case "hostFile":
-        parts.push({ t: "hostFile", path: s.path, mode: s.mode, fp: await fingerprintTree(s.source, { followRoot: false }) });
+        parts.push({
+          t: "hostFile",
+          path: s.path,
+          mode: s.mode,
+          fp: await fingerprintTree(s.source, { followRoot: false }),
+        });
         break;
       case "file":
-        parts.push({ t: "file", path: s.path, mode: s.mode ?? null, content: sha256(typeof s.content === "string" ? Buffer.from(s.content) : s.content) });
+        parts.push({
+          t: "file",
+          path: s.path,
+          mode: s.mode ?? null,
+          content: sha256(typeof s.content === "string" ? Buffer.from(s.content) : s.content),
+        });
         break;
       case "directory":
         parts.push({ t: "dir", path: s.path, mode: s.mode ?? null });

@@ -72,7 +72,15 @@ export function planLayer(spec: LayerSpec, onWarning?: (msg: string) => void): L
     warnings.push(msg);
     onWarning?.(msg);
   };
-  const root: Node = { name: "", kind: "directory", mode: DEFAULT_DIR_MODE, size: 0, origin: "root", explicit: true, children: new Map() };
+  const root: Node = {
+    name: "",
+    kind: "directory",
+    mode: DEFAULT_DIR_MODE,
+    size: 0,
+    origin: "root",
+    explicit: true,
+    children: new Map(),
+  };
   for (const source of spec.entries) addSource(root, source, warn);
 
   const entries: PlannedEntry[] = [];
@@ -115,22 +123,43 @@ function addSource(root: Node, source: LayerSource, warn: (m: string) => void): 
   switch (source.type) {
     case "file": {
       const content = typeof source.content === "string" ? Buffer.from(source.content, "utf8") : source.content;
-      insert(root, normalizeImagePath(source.path, origin), { kind: "file", mode: (source.mode ?? DEFAULT_FILE_MODE) & 0o7777, size: content.length, content, origin, explicit: true });
+      insert(root, normalizeImagePath(source.path, origin), {
+        kind: "file",
+        mode: (source.mode ?? DEFAULT_FILE_MODE) & 0o7777,
+        size: content.length,
+        content,
+        origin,
+        explicit: true,
+      });
       return;
     }
     case "directory":
-      insert(root, normalizeImagePath(source.path, origin), { kind: "directory", mode: (source.mode ?? DEFAULT_DIR_MODE) & 0o7777, size: 0, origin, explicit: true });
+      insert(root, normalizeImagePath(source.path, origin), {
+        kind: "directory",
+        mode: (source.mode ?? DEFAULT_DIR_MODE) & 0o7777,
+        size: 0,
+        origin,
+        explicit: true,
+      });
       return;
     case "symlink":
       if (source.linkTarget.length === 0) throw new TantalusError(`${origin}: empty symlink target`);
-      insert(root, normalizeImagePath(source.path, origin), { kind: "symlink", mode: 0o777, size: 0, linkTarget: source.linkTarget, origin, explicit: true });
+      insert(root, normalizeImagePath(source.path, origin), {
+        kind: "symlink",
+        mode: 0o777,
+        size: 0,
+        linkTarget: source.linkTarget,
+        origin,
+        explicit: true,
+      });
       return;
     case "hostFile": {
       const st = lstatOrThrow(source.source, origin);
       const name = normalizeImagePath(source.path, origin);
       const node = hostNode(source.source, st, origin, warn);
       if (!node) return;
-      if (node.kind === "directory") throw new TantalusError(`${origin}: ${source.source} is a directory; use a "tree" source`);
+      if (node.kind === "directory")
+        throw new TantalusError(`${origin}: ${source.source} is a directory; use a "tree" source`);
       if (source.mode !== undefined && node.kind === "file") node.mode = source.mode & 0o7777;
       insert(root, name, node);
       return;
@@ -144,7 +173,13 @@ function addSource(root: Node, source: LayerSource, warn: (m: string) => void): 
         throw new TantalusError(`${origin}: cannot read ${source.source}: ${(e as Error).message}`);
       }
       if (!st.isDirectory()) throw new TantalusError(`${origin}: ${source.source} is not a directory`);
-      const dirNode = insert(root, name, { kind: "directory", mode: st.mode & 0o7777, size: 0, origin, explicit: true });
+      const dirNode = insert(root, name, {
+        kind: "directory",
+        mode: st.mode & 0o7777,
+        size: 0,
+        origin,
+        explicit: true,
+      });
       walkInto(dirNode, source.source, origin, warn);
       return;
     }
@@ -162,7 +197,10 @@ function walkInto(dir: Node, hostDir: string, origin: string, warn: (m: string) 
   for (const n of names) {
     const hostPath = join(hostDir, n);
     const st = lstatOrThrow(hostPath, origin);
-    if (n.startsWith(".wh.")) throw new TantalusError(`${origin}: ${hostPath}: names starting with ".wh." are OCI whiteouts and cannot be stored in a layer`);
+    if (n.startsWith(".wh."))
+      throw new TantalusError(
+        `${origin}: ${hostPath}: names starting with ".wh." are OCI whiteouts and cannot be stored in a layer`,
+      );
     const node = hostNode(hostPath, st, origin, warn);
     if (!node) continue;
     const child = insert(dir, n, node, dir.name);
@@ -170,11 +208,24 @@ function walkInto(dir: Node, hostDir: string, origin: string, warn: (m: string) 
   }
 }
 
-function hostNode(hostPath: string, st: Stats, origin: string, warn: (m: string) => void): Omit<Node, "name"> | undefined {
+function hostNode(
+  hostPath: string,
+  st: Stats,
+  origin: string,
+  warn: (m: string) => void,
+): Omit<Node, "name"> | undefined {
   const mode = st.mode & 0o7777;
   if (st.isDirectory()) return { kind: "directory", mode, size: 0, origin, explicit: true, hostPath };
   if (st.isFile()) {
-    const node: Omit<Node, "name"> = { kind: "file", mode, size: st.size, hostPath, mtimeMs: st.mtimeMs, origin, explicit: true };
+    const node: Omit<Node, "name"> = {
+      kind: "file",
+      mode,
+      size: st.size,
+      hostPath,
+      mtimeMs: st.mtimeMs,
+      origin,
+      explicit: true,
+    };
     if (st.nlink > 1) node.inode = `${st.dev}:${st.ino}`;
     return node;
   }
@@ -187,7 +238,15 @@ function hostNode(hostPath: string, st: Stats, origin: string, warn: (m: string)
     }
     return { kind: "symlink", mode: 0o777, size: 0, linkTarget: target, origin, explicit: true };
   }
-  const what = st.isSocket() ? "socket" : st.isFIFO() ? "fifo" : st.isCharacterDevice() ? "character device" : st.isBlockDevice() ? "block device" : "special file";
+  const what = st.isSocket()
+    ? "socket"
+    : st.isFIFO()
+      ? "fifo"
+      : st.isCharacterDevice()
+        ? "character device"
+        : st.isBlockDevice()
+          ? "block device"
+          : "special file";
   warn(`${origin}: skipped ${what} ${hostPath}`);
   return undefined;
 }
@@ -206,7 +265,8 @@ function lstatOrThrow(path: string, origin: string): Stats {
  */
 function insert(parent: Node, relPath: string, node: Omit<Node, "name">, base = parent.name): Node {
   if (relPath === "") {
-    if (node.kind !== "directory") throw new TantalusError(`${node.origin}: cannot place a ${node.kind} at the image root`);
+    if (node.kind !== "directory")
+      throw new TantalusError(`${node.origin}: cannot place a ${node.kind} at the image root`);
     return parent;
   }
   const parts = relPath.split("/");
@@ -216,7 +276,9 @@ function insert(parent: Node, relPath: string, node: Omit<Node, "name">, base = 
     const part = parts[i]!;
     const name = curName === "" ? part : `${curName}/${part}`;
     if (cur.kind !== "directory" || !cur.children) {
-      throw new TantalusError(`${node.origin}: /${curName} is a ${cur.kind} (from ${cur.origin}), cannot place /${name} below it`);
+      throw new TantalusError(
+        `${node.origin}: /${curName} is a ${cur.kind} (from ${cur.origin}), cannot place /${name} below it`,
+      );
     }
     const last = i === parts.length - 1;
     const existing = cur.children.get(part);
@@ -224,7 +286,15 @@ function insert(parent: Node, relPath: string, node: Omit<Node, "name">, base = 
       if (existing) {
         cur = existing;
       } else {
-        const implied: Node = { name, kind: "directory", mode: DEFAULT_DIR_MODE, size: 0, origin: node.origin, explicit: false, children: new Map() };
+        const implied: Node = {
+          name,
+          kind: "directory",
+          mode: DEFAULT_DIR_MODE,
+          size: 0,
+          origin: node.origin,
+          explicit: false,
+          children: new Map(),
+        };
         cur.children.set(part, implied);
         cur = implied;
       }

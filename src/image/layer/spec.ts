@@ -29,11 +29,15 @@ export interface LayerSpec {
 export function normalizeImagePath(p: string, what: string): string {
   if (p.length === 0) throw new TantalusError(`${what}: empty image path`);
   if (p.includes("\0")) throw new TantalusError(`${what}: image path contains a NUL byte`);
-  if (p.split("/").includes("..")) throw new TantalusError(`${what}: image path ${JSON.stringify(p)} contains "..", which could escape the root`);
+  if (p.split("/").includes(".."))
+    throw new TantalusError(`${what}: image path ${JSON.stringify(p)} contains "..", which could escape the root`);
   const norm = posix.normalize("/" + p);
   const rel = norm === "/" ? "" : norm.replace(/^\/+/, "").replace(/\/+$/, "");
   for (const part of rel.split("/")) {
-    if (part.startsWith(".wh.")) throw new TantalusError(`${what}: ${JSON.stringify(p)} has a component starting with ".wh.", which OCI runtimes treat as a whiteout`);
+    if (part.startsWith(".wh."))
+      throw new TantalusError(
+        `${what}: ${JSON.stringify(p)} has a component starting with ".wh.", which OCI runtimes treat as a whiteout`,
+      );
   }
   return rel;
 }

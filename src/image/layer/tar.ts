@@ -55,7 +55,8 @@ export class ChunkPool {
 
   /** Hand back a chunk from take() (or a view of its start) that nobody reads any more. */
   give(chunk: Buffer): void {
-    if (chunk.byteOffset === 0 && chunk.buffer.byteLength === this.size) this.free.push(Buffer.from(chunk.buffer, 0, this.size));
+    if (chunk.byteOffset === 0 && chunk.buffer.byteLength === this.size)
+      this.free.push(Buffer.from(chunk.buffer, 0, this.size));
   }
 }
 
@@ -215,7 +216,9 @@ function* readHostFile(out: ChunkFiller, e: PlannedEntry): Generator<Buffer, voi
 }
 
 function changed(path: string, planned: number, actual: number): TantalusError {
-  return new TantalusError(`${path} changed while it was being archived (size ${planned} when listed, ${actual} now); rebuild the layer`);
+  return new TantalusError(
+    `${path} changed while it was being archived (size ${planned} when listed, ${actual} now); rebuild the layer`,
+  );
 }
 
 /** Chunks of the pool filled in place; full ones wait to be taken. */

@@ -62,8 +62,14 @@ export async function writeLayer(store: OciStore, spec: LayerSpec, opts: LayerOp
   if (cache) {
     const hit = await cache.get(cacheParts);
     if (hit) {
-      const descriptor: LayerDescriptor = { mediaType: hit.mediaType, digest: hit.digest, size: hit.size, diffId: hit.diffId };
-      if (opts.annotations && Object.keys(opts.annotations).length > 0) descriptor.annotations = { ...opts.annotations };
+      const descriptor: LayerDescriptor = {
+        mediaType: hit.mediaType,
+        digest: hit.digest,
+        size: hit.size,
+        diffId: hit.diffId,
+      };
+      if (opts.annotations && Object.keys(opts.annotations).length > 0)
+        descriptor.annotations = { ...opts.annotations };
       return { descriptor, cached: true, entries: hit.entries, uncompressedSize: hit.uncompressedSize, warnings: [] };
     }
   }

@@ -42,13 +42,22 @@ export class HashingFileSink extends Writable {
   override _final(cb: (e?: Error | null) => void): void {
     this.flush((err) => {
       if (err) return cb(err);
-      this.fh.sync().then(() => this.fh.close()).then(() => cb(), (e: unknown) => cb(this.failed(e)));
+      this.fh
+        .sync()
+        .then(() => this.fh.close())
+        .then(
+          () => cb(),
+          (e: unknown) => cb(this.failed(e)),
+        );
     });
   }
 
   override _destroy(err: Error | null, cb: (e?: Error | null) => void): void {
     // close() is idempotent enough: a second close rejects, which we ignore.
-    this.fh.close().catch(() => undefined).finally(() => cb(err));
+    this.fh
+      .close()
+      .catch(() => undefined)
+      .finally(() => cb(err));
   }
 
   /**
@@ -89,9 +98,11 @@ export class HashingFileSink extends Writable {
     const bufs = this.pending;
     this.pending = [];
     this.pendingBytes = 0;
-    writevAll(this.fh, bufs).then(() => cb(), (e: unknown) => cb(this.failed(e)));
+    writevAll(this.fh, bufs).then(
+      () => cb(),
+      (e: unknown) => cb(this.failed(e)),
+    );
   }
 }
 
 const FLUSH_BYTES = 1 << 20;
-

@@ -53,7 +53,12 @@ export function ownerIsGone(owner: TempOwner): boolean {
  * a build writes one per layer, and waiting on the disk for each cost more
  * than compressing a small layer.
  */
-export function writeFileAtomic(dest: string, data: Buffer | string, tmpDir: string, opts: { durable?: boolean } = {}): Promise<void> {
+export function writeFileAtomic(
+  dest: string,
+  data: Buffer | string,
+  tmpDir: string,
+  opts: { durable?: boolean } = {},
+): Promise<void> {
   return writeFileAtomicAsync(dest, data, { tmpPath: join(tmpDir, tempName(".write")), durable: opts.durable });
 }
 

@@ -60,7 +60,14 @@ export class StoreLock {
     const started = processStartTime(process.pid);
     // The subcommand only: enough to tell a gc from a build, and no argument can leak through the lock file.
     const command = ["tantalus", ...process.argv.slice(2, 3)].join(" ");
-    const info: LockInfo = { host: thisHost(), pid: process.pid, ...(started ? { started } : {}), command, acquired: new Date().toISOString(), token };
+    const info: LockInfo = {
+      host: thisHost(),
+      pid: process.pid,
+      ...(started ? { started } : {}),
+      command,
+      acquired: new Date().toISOString(),
+      token,
+    };
     const deadline = Date.now() + timeoutMs;
     let delay = 5;
     for (;;) {
@@ -71,10 +78,13 @@ export class StoreLock {
         } finally {
           await fh.close();
         }
-        const timer = setInterval(() => {
-          const now = new Date();
-          utimes(path, now, now).catch(() => undefined);
-        }, Math.max(1000, Math.floor(staleMs / 3)));
+        const timer = setInterval(
+          () => {
+            const now = new Date();
+            utimes(path, now, now).catch(() => undefined);
+          },
+          Math.max(1000, Math.floor(staleMs / 3)),
+        );
         timer.unref();
         return new StoreLock(path, token, timer);
       } catch (e) {
@@ -86,7 +96,9 @@ export class StoreLock {
         continue;
       }
       if (Date.now() > deadline) {
-        throw new TantalusError(`${path}: store is locked by ${describeHolder(holder)}; gave up after ${Math.round(timeoutMs / 1000)} s`);
+        throw new TantalusError(
+          `${path}: store is locked by ${describeHolder(holder)}; gave up after ${Math.round(timeoutMs / 1000)} s`,
+        );
       }
       await sleep(delay + Math.floor(Math.random() * delay));
       delay = Math.min(delay * 2, 200);

@@ -70,7 +70,10 @@ export interface ExpectedBlob {
 export type BlobSource = Buffer | Uint8Array | Readable | AsyncIterable<Buffer | Uint8Array>;
 
 export class BlobNotFoundError extends TantalusError {
-  constructor(readonly digest: Digest, store: string) {
+  constructor(
+    readonly digest: Digest,
+    store: string,
+  ) {
     super(`blob ${digest} is not in the store ${store}`);
   }
 }
@@ -185,7 +188,10 @@ export class OciStore {
       } catch {
         throw new TantalusError(`${layoutFile}: not valid JSON`);
       }
-      if (version !== "1.0.0") throw new TantalusError(`${layoutFile}: unsupported imageLayoutVersion ${JSON.stringify(version)}, expected "1.0.0"`);
+      if (version !== "1.0.0")
+        throw new TantalusError(
+          `${layoutFile}: unsupported imageLayoutVersion ${JSON.stringify(version)}, expected "1.0.0"`,
+        );
     } else if (readOnly || opts.create === false) {
       throw new TantalusError(`${abs}: not an OCI image layout (no oci-layout file)`);
     } else {
@@ -197,7 +203,9 @@ export class OciStore {
       // Tantalus 0.1's audit left in a store it ran on before any build (its caches now live
       // in the user's cache): such a folder is ours, so it becomes the layout it was meant to be.
       if (existing.some((n) => n !== "blobs" && n !== "index.json" && n !== ".tantalus" && n !== "audit")) {
-        throw new TantalusError(`${abs}: exists and is not an OCI image layout (no oci-layout file); use an empty or new directory`);
+        throw new TantalusError(
+          `${abs}: exists and is not an OCI image layout (no oci-layout file); use an empty or new directory`,
+        );
       }
     }
     if (!readOnly && layout !== undefined && !(await isWritableDir(abs))) {
@@ -209,13 +217,18 @@ export class OciStore {
     if (!readOnly) {
       await makeDirs(store.blobsDir);
       await makeDirs(store.tmpDir);
-      if (layout === undefined) await writeFileAtomic(layoutFile, JSON.stringify({ imageLayoutVersion: "1.0.0" }), store.tmpDir);
+      if (layout === undefined)
+        await writeFileAtomic(layoutFile, JSON.stringify({ imageLayoutVersion: "1.0.0" }), store.tmpDir);
       try {
         await stat(join(abs, "index.json"));
       } catch (e) {
         if (!isErrno(e, "ENOENT")) throw e;
         // Several processes may race here; they all write the same empty index.
-        await writeFileAtomic(join(abs, "index.json"), serializeIndex({ schemaVersion: 2, mediaType: MediaType.ImageIndex, manifests: [] }), store.tmpDir);
+        await writeFileAtomic(
+          join(abs, "index.json"),
+          serializeIndex({ schemaVersion: 2, mediaType: MediaType.ImageIndex, manifests: [] }),
+          store.tmpDir,
+        );
       }
       await store.cleanTemp(false);
     }
@@ -226,7 +239,10 @@ export class OciStore {
 
   /** Every blob access goes through here, so a malformed digest from a foreign manifest can never name a path outside blobs/. */
   blobPath(digest: Digest): string {
-    if (!isDigest(digest)) throw new TantalusError(`${this.dir}: invalid blob digest ${JSON.stringify(digest)}: expected sha256:<64 lowercase hex>`);
+    if (!isDigest(digest))
+      throw new TantalusError(
+        `${this.dir}: invalid blob digest ${JSON.stringify(digest)}: expected sha256:<64 lowercase hex>`,
+      );
     return join(this.blobsDir, digestHex(digest));
   }
 
@@ -288,7 +304,13 @@ export class OciStore {
       }
     }
     if (isBuffer) {
-      const buf = Buffer.isBuffer(source) ? source : Buffer.from((source as Uint8Array).buffer, (source as Uint8Array).byteOffset, (source as Uint8Array).byteLength);
+      const buf = Buffer.isBuffer(source)
+        ? source
+        : Buffer.from(
+            (source).buffer,
+            (source).byteOffset,
+            (source).byteLength,
+          );
       const digest = sha256(buf);
       checkExpected("blob", expected, digest, buf.length);
       // A present blob is compared with the bytes in hand (manifests and
@@ -441,7 +463,10 @@ export class OciStore {
    * tool from silently dropping tags it never saw. `fn` must be safe to
    * apply again to a fresh index. Bounded: after 5 changes in a row, fail.
    */
-  private async swapIndex<T>(fn: (index: ImageIndex) => T | Promise<T>, opts: { write?: boolean } = {}): Promise<{ result: T; index: ImageIndex }> {
+  private async swapIndex<T>(
+    fn: (index: ImageIndex) => T | Promise<T>,
+    opts: { write?: boolean } = {},
+  ): Promise<{ result: T; index: ImageIndex }> {
     const file = join(this.dir, "index.json");
     for (let attempt = 1; ; attempt++) {
       const before = await readIndexText(file);
@@ -453,7 +478,8 @@ export class OciStore {
         await writeFileAtomic(file, text, this.tmpDir);
         return { result, index };
       }
-      if (attempt >= 5) throw new TantalusError(`${file}: changed by another process during each of ${attempt} updates; try again`);
+      if (attempt >= 5)
+        throw new TantalusError(`${file}: changed by another process during each of ${attempt} updates; try again`);
     }
   }
 
@@ -462,24 +488,41 @@ export class OciStore {
    * store). A previous image under that name loses the tag and becomes
    * collectable unless something else references it.
    */
-  async tag(name: string, descriptor: Descriptor, annotations: Record<string, string> = {}, opts: { recordTime?: boolean } = {}): Promise<void> {
+  async tag(
+    name: string,
+    descriptor: Descriptor,
+    annotations: Record<string, string> = {},
+    opts: { recordTime?: boolean } = {},
+  ): Promise<void> {
     await this.tagMany([{ name, descriptor, annotations }], opts);
   }
 
   /** Several tags in one update of index.json: one lock and one durable write instead of one each. */
-  async tagMany(tags: readonly { name: string; descriptor: Descriptor; annotations?: Record<string, string> }[], opts: { recordTime?: boolean } = {}): Promise<void> {
+  async tagMany(
+    tags: readonly { name: string; descriptor: Descriptor; annotations?: Record<string, string> }[],
+    opts: { recordTime?: boolean } = {},
+  ): Promise<void> {
     for (const { name } of tags) {
-      if (!isValidRefName(name)) throw new TantalusError(`invalid tag ${JSON.stringify(name)}: expected components of [A-Za-z0-9] joined by one of - . _ : @ + -- and separated by /`);
+      if (!isValidRefName(name))
+        throw new TantalusError(
+          `invalid tag ${JSON.stringify(name)}: expected components of [A-Za-z0-9] joined by one of - . _ : @ + -- and separated by /`,
+        );
     }
     // Each manifest once: a build tags each image twice.
-    const missing = await this.firstMissingBlob([...new Map(tags.map((t) => [t.descriptor.digest, t.descriptor])).values()]);
+    const missing = await this.firstMissingBlob([
+      ...new Map(tags.map((t) => [t.descriptor.digest, t.descriptor])).values(),
+    ]);
     if (missing) throw new BlobNotFoundError(missing.digest, this.dir);
     if (tags.length === 0) return;
     await this.updateIndex((index) => {
-      const tagged: Record<string, string> = opts.recordTime === false ? {} : { [StoreAnnotation.Tagged]: new Date().toISOString() };
+      const tagged: Record<string, string> =
+        opts.recordTime === false ? {} : { [StoreAnnotation.Tagged]: new Date().toISOString() };
       for (const { name, descriptor, annotations } of tags) {
         index.manifests = index.manifests.filter((d) => d.annotations?.[Annotation.RefName] !== name);
-        index.manifests.push({ ...descriptor, annotations: { ...descriptor.annotations, ...annotations, [Annotation.RefName]: name, ...tagged } });
+        index.manifests.push({
+          ...descriptor,
+          annotations: { ...descriptor.annotations, ...annotations, [Annotation.RefName]: name, ...tagged },
+        });
       }
       sortIndex(index);
     });
@@ -502,7 +545,11 @@ export class OciStore {
       const st = await this.statBlob(ref);
       if (!st) return undefined;
       const doc = await this.readJsonBlob<{ mediaType?: string; layers?: unknown }>(ref);
-      return { mediaType: doc.mediaType ?? (doc.layers ? MediaType.ImageManifest : MediaType.ImageIndex), digest: ref, size: st.size };
+      return {
+        mediaType: doc.mediaType ?? (doc.layers ? MediaType.ImageManifest : MediaType.ImageIndex),
+        digest: ref,
+        size: st.size,
+      };
     }
     return index.manifests.find((d) => d.annotations?.[Annotation.RefName] === ref);
   }
@@ -513,20 +560,29 @@ export class OciStore {
    */
   async resolveImage(ref: string, platform: Platform = hostPlatform()): Promise<ResolvedImage> {
     const desc = await this.resolve(ref);
-    if (!desc) throw new TantalusError(`${this.dir}: no image ${JSON.stringify(ref)} (known tags: ${(await this.tags()).join(", ") || "none"})`);
+    if (!desc)
+      throw new TantalusError(
+        `${this.dir}: no image ${JSON.stringify(ref)} (known tags: ${(await this.tags()).join(", ") || "none"})`,
+      );
     return this.loadImage(desc, platform, ref);
   }
 
-  async loadImage(desc: Descriptor, platform: Platform = hostPlatform(), what: string = desc.digest): Promise<ResolvedImage> {
+  async loadImage(
+    desc: Descriptor,
+    platform: Platform = hostPlatform(),
+    what: string = desc.digest,
+  ): Promise<ResolvedImage> {
     const named = what === desc.digest ? `manifest ${desc.digest}` : `${what}: manifest ${desc.digest}`;
     const doc = checkImageDocument(await this.readJsonBlob<unknown>(desc.digest), named);
     const mt = doc.mediaType ?? desc.mediaType;
     if (isIndexMediaType(mt) || (!doc.layers && Array.isArray(doc.manifests))) {
-      const child = selectPlatform(doc as ImageIndex, platform);
-      if (!child) throw new TantalusError(`${what}: image index has no manifest for ${platform.os}/${platform.architecture}`);
+      const child = selectPlatform(doc, platform);
+      if (!child)
+        throw new TantalusError(`${what}: image index has no manifest for ${platform.os}/${platform.architecture}`);
       return this.loadImage(child, platform, what);
     }
-    if (!isManifestMediaType(mt) && !doc.layers) throw new TantalusError(`${what}: ${desc.digest} is not an image manifest (mediaType ${mt})`);
+    if (!isManifestMediaType(mt) && !doc.layers)
+      throw new TantalusError(`${what}: ${desc.digest} is not an image manifest (mediaType ${mt})`);
     const manifest = checkManifest(doc, named);
     const configBytes = await this.readBlob(manifest.config.digest);
     let config: ImageConfig;
@@ -536,7 +592,12 @@ export class OciStore {
       throw new TantalusError(`${what}: config blob ${manifest.config.digest} is not valid JSON`);
     }
     checkConfig(config, `${what}: config ${manifest.config.digest}`);
-    return { manifestDescriptor: { mediaType: mt ?? MediaType.ImageManifest, digest: desc.digest, size: desc.size }, manifest, config, configBytes };
+    return {
+      manifestDescriptor: { mediaType: mt ?? MediaType.ImageManifest, digest: desc.digest, size: desc.size },
+      manifest,
+      config,
+      configBytes,
+    };
   }
 
   /**
@@ -549,7 +610,11 @@ export class OciStore {
     const blobs = [
       { digest: d.digest, size: d.size, what: "manifest" },
       { digest: image.manifest.config.digest, size: image.manifest.config.size, what: "config" },
-      ...image.manifest.layers.map((l, i) => ({ digest: l.digest, size: l.size, what: `layer ${i + 1} of ${image.manifest.layers.length}` })),
+      ...image.manifest.layers.map((l, i) => ({
+        digest: l.digest,
+        size: l.size,
+        what: `layer ${i + 1} of ${image.manifest.layers.length}`,
+      })),
     ];
     for (const b of blobs) {
       try {
@@ -558,7 +623,8 @@ export class OciStore {
           // reading is the check
         }
       } catch (e) {
-        if (e instanceof DigestMismatchError) return { digest: b.digest, what: b.what, problem: "does not match its digest" };
+        if (e instanceof DigestMismatchError)
+          return { digest: b.digest, what: b.what, problem: "does not match its digest" };
         if (e instanceof BlobNotFoundError) return { digest: b.digest, what: b.what, problem: "is missing" };
         throw e;
       }
@@ -568,7 +634,10 @@ export class OciStore {
 
   async tags(): Promise<string[]> {
     const index = await this.readIndex();
-    return index.manifests.map((d) => d.annotations?.[Annotation.RefName]).filter((t): t is string => t !== undefined).sort();
+    return index.manifests
+      .map((d) => d.annotations?.[Annotation.RefName])
+      .filter((t): t is string => t !== undefined)
+      .sort();
   }
 
   /**
@@ -582,7 +651,13 @@ export class OciStore {
     for (const d of index.manifests) {
       const tag = d.annotations?.[Annotation.RefName];
       if (tag === undefined) continue;
-      const entry: ImageEntry = { tag, digest: d.digest, mediaType: d.mediaType, size: d.size, annotations: { ...d.annotations } };
+      const entry: ImageEntry = {
+        tag,
+        digest: d.digest,
+        mediaType: d.mediaType,
+        size: d.size,
+        annotations: { ...d.annotations },
+      };
       const tagged = d.annotations?.[StoreAnnotation.Tagged];
       if (tagged) entry.tagged = tagged;
       try {
@@ -679,14 +754,16 @@ export class OciStore {
       );
       const live = new Map<Digest, number>();
       for (const d of index.manifests) await this.collectReferences(d, live, true);
-      for (const p of pinned) if (isDigest(p) && (await this.hasBlob(p))) await this.collectReferences(await this.resolve(p) as Descriptor, live, true);
+      for (const p of pinned)
+        if (isDigest(p) && (await this.hasBlob(p)))
+          await this.collectReferences((await this.resolve(p)) as Descriptor, live, true);
 
       const removedBlobs: Digest[] = [];
       let freedBytes = 0;
       let keptBlobs = 0;
       const now = Date.now();
       for (const name of await readdir(this.blobsDir)) {
-        const digest = `sha256:${name}` as Digest;
+        const digest = `sha256:${name}`;
         if (!isDigest(digest) || live.has(digest)) {
           keptBlobs++;
           continue;
@@ -801,7 +878,9 @@ class VerifyingStream extends Transform {
   override _flush(cb: TransformCallback): void {
     const actual: Digest = `sha256:${this.hash.digest("hex")}`;
     if (actual === this.expected) return cb();
-    this.onCorrupt(this.expected).finally(() => cb(new DigestMismatchError(`blob ${this.path}`, this.expected, actual)));
+    this.onCorrupt(this.expected).finally(() =>
+      cb(new DigestMismatchError(`blob ${this.path}`, this.expected, actual)),
+    );
   }
 }
 
@@ -810,7 +889,10 @@ function notRegular(path: string): TantalusError {
 }
 
 function checkExpected(what: string, expected: ExpectedBlob, digest: Digest, size: number): void {
-  if ((expected.digest !== undefined && expected.digest !== digest) || (expected.size !== undefined && expected.size !== size)) {
+  if (
+    (expected.digest !== undefined && expected.digest !== digest) ||
+    (expected.size !== undefined && expected.size !== size)
+  ) {
     throw new DigestMismatchError(what, expected.digest ?? digest, digest, expected.size, size);
   }
 }
@@ -828,8 +910,11 @@ function sortIndex(index: ImageIndex): void {
 function describeBlobProblem(e: TantalusError, image: Descriptor): string {
   const digest = e instanceof DigestMismatchError ? e.expected : e instanceof BlobNotFoundError ? e.digest : undefined;
   if (digest === undefined) return e.message;
-  const what = digest === image.digest ? "manifest" : isIndexMediaType(image.mediaType) ? "child manifest or config" : "config";
-  return e instanceof DigestMismatchError ? `its ${what} ${digest} is corrupted (the content does not match the digest)` : `its ${what} ${digest} is missing from the store`;
+  const what =
+    digest === image.digest ? "manifest" : isIndexMediaType(image.mediaType) ? "child manifest or config" : "config";
+  return e instanceof DigestMismatchError
+    ? `its ${what} ${digest} is corrupted (the content does not match the digest)`
+    : `its ${what} ${digest} is missing from the store`;
 }
 
 /** The command that puts a broken image's blobs right: build it again, checking every reused blob, or pull it again. */
@@ -847,10 +932,19 @@ export function defaultWorkflowOf(tag: string): string {
 }
 
 export function selectPlatform(index: ImageIndex, platform: Platform): Descriptor | undefined {
-  const candidates = index.manifests.filter((m) => isManifestMediaType(m.mediaType) || isIndexMediaType(m.mediaType) || m.mediaType === undefined);
-  const exact = candidates.find((m) => m.platform?.os === platform.os && m.platform?.architecture === platform.architecture && (platform.variant === undefined || m.platform?.variant === platform.variant));
+  const candidates = index.manifests.filter(
+    (m) => isManifestMediaType(m.mediaType) || isIndexMediaType(m.mediaType) || m.mediaType === undefined,
+  );
+  const exact = candidates.find(
+    (m) =>
+      m.platform?.os === platform.os &&
+      m.platform?.architecture === platform.architecture &&
+      (platform.variant === undefined || m.platform?.variant === platform.variant),
+  );
   if (exact) return exact;
-  const loose = candidates.find((m) => m.platform?.os === platform.os && m.platform?.architecture === platform.architecture);
+  const loose = candidates.find(
+    (m) => m.platform?.os === platform.os && m.platform?.architecture === platform.architecture,
+  );
   if (loose) return loose;
   // An index without platform fields (e.g. a layout written by us with one image) → the only manifest.
   const unlabelled = candidates.filter((m) => !m.platform);
@@ -875,11 +969,13 @@ function parseIndex(raw: string | undefined, file: string): ImageIndex {
   } catch {
     throw new TantalusError(`${file}: not valid JSON`);
   }
-  if (index === null || typeof index !== "object" || index.schemaVersion !== 2 || !Array.isArray(index.manifests)) throw new TantalusError(`${file}: not an OCI image index (schemaVersion 2 with manifests[])`);
+  if (index === null || typeof index !== "object" || index.schemaVersion !== 2 || !Array.isArray(index.manifests))
+    throw new TantalusError(`${file}: not an OCI image index (schemaVersion 2 with manifests[])`);
   // Every entry a well-formed descriptor (checkImageDocument): a crafted index.json is one sentence, not a TypeError later.
   checkImageDocument(index, file);
   for (const [i, d] of index.manifests.entries()) {
-    if (!isDigest(d.digest)) throw new TantalusError(`${file}: manifests[${i}].digest ${JSON.stringify(d.digest)} is not a sha256 digest`);
+    if (!isDigest(d.digest))
+      throw new TantalusError(`${file}: manifests[${i}].digest ${JSON.stringify(d.digest)} is not a sha256 digest`);
   }
   return index;
 }

@@ -56,7 +56,7 @@ export class Authenticator {
   }
 
   get scheme(): string | undefined {
-    return this.challenge === undefined ? undefined : this.challenge?.scheme ?? "none";
+    return this.challenge === undefined ? undefined : (this.challenge?.scheme ?? "none");
   }
 
   /** Record what the registry's `GET /v2/` answered. */
@@ -67,11 +67,12 @@ export class Authenticator {
 
   credential(): Promise<Credential | undefined> {
     if (this.credentialPromise === undefined) {
-      this.credentialPromise = this.opts.credential === null
-        ? Promise.resolve(undefined)
-        : this.opts.credential !== undefined
-          ? Promise.resolve(this.opts.credential)
-          : findCredential(this.registry, this.opts.repository, this.opts.credentialLookup);
+      this.credentialPromise =
+        this.opts.credential === null
+          ? Promise.resolve(undefined)
+          : this.opts.credential !== undefined
+            ? Promise.resolve(this.opts.credential)
+            : findCredential(this.registry, this.opts.repository, this.opts.credentialLookup);
     }
     return this.credentialPromise;
   }
@@ -102,7 +103,9 @@ export class Authenticator {
       const entries = await readErrorEntries(res);
       throw new RegistryAuthError(
         `registry ${this.registry}: HTTP 401 without a WWW-Authenticate challenge${entries.length ? `: ${describeEntries(entries)}` : ""}`,
-        this.registry, 401, entries,
+        this.registry,
+        401,
+        entries,
       );
     }
     await res.body?.cancel().catch(() => undefined);
@@ -112,12 +115,17 @@ export class Authenticator {
       const cred = await this.credential();
       if (!cred) throw await this.noCredentialsError();
       if (cred.kind !== "basic") {
-        throw new RegistryAuthError(`registry ${this.registry} wants a username and password, but the ${cred.describe()} is a token`, this.registry, 401);
+        throw new RegistryAuthError(
+          `registry ${this.registry} wants a username and password, but the ${cred.describe()} is a token`,
+          this.registry,
+          401,
+        );
       }
       if (sentAuthorization && previous?.scheme === "basic") {
         throw new RegistryAuthError(
           `registry ${this.registry}: authentication failed with ${cred.describe()}: wrong username or password`,
-          this.registry, 401,
+          this.registry,
+          401,
         );
       }
       return [...scopes];
@@ -129,21 +137,33 @@ export class Authenticator {
       this.tokens.delete(scopeKey(merged));
       return merged;
     }
-    throw new RegistryAuthError(`registry ${this.registry} asks for unsupported authentication scheme "${ch.scheme}"`, this.registry, 401);
+    throw new RegistryAuthError(
+      `registry ${this.registry} asks for unsupported authentication scheme "${ch.scheme}"`,
+      this.registry,
+      401,
+    );
   }
 
   /** The error for a request that is still 401/403 after authenticating as well as we could. */
-  async deniedError(what: string, status: number, res: Response, scopes: readonly string[]): Promise<RegistryAuthError> {
+  async deniedError(
+    what: string,
+    status: number,
+    res: Response,
+    scopes: readonly string[],
+  ): Promise<RegistryAuthError> {
     const entries = await readErrorEntries(res);
     const cred = await this.credential();
     const who = cred ? `with ${cred.describe()}` : "anonymously (no credentials found)";
     const ch = pickChallenge(res.headers.get("www-authenticate"));
-    const hint = ch?.params.error === "insufficient_scope" || status === 403
-      ? `; the account is not allowed ${scopes.join(" ")}`
-      : "";
+    const hint =
+      ch?.params.error === "insufficient_scope" || status === 403
+        ? `; the account is not allowed ${scopes.join(" ")}`
+        : "";
     return new RegistryAuthError(
       `registry ${this.registry}: ${what} denied ${who} (HTTP ${status}${entries.length ? `: ${describeEntries(entries)}` : ""})${hint}`,
-      this.registry, status, entries,
+      this.registry,
+      status,
+      entries,
     );
   }
 
@@ -152,7 +172,8 @@ export class Authenticator {
     return new RegistryAuthError(
       `registry ${this.registry} requires authentication and no credentials were found (looked in ${files.join(", ")}); ` +
         "log in with `podman login`/`docker login` or give credentials explicitly",
-      this.registry, 401,
+      this.registry,
+      401,
     );
   }
 
@@ -174,12 +195,17 @@ export class Authenticator {
   private async requestToken(scopes: string[]): Promise<CachedToken> {
     const ch = this.challenge;
     const realm = ch?.params.realm;
-    if (!ch || !realm) throw new RegistryAuthError(`registry ${this.registry}: bearer challenge without a realm`, this.registry, 401);
+    if (!ch || !realm)
+      throw new RegistryAuthError(`registry ${this.registry}: bearer challenge without a realm`, this.registry, 401);
     let url: URL;
     try {
       url = new URL(realm);
     } catch {
-      throw new RegistryAuthError(`registry ${this.registry}: token realm ${JSON.stringify(realm)} is not a URL`, this.registry, 401);
+      throw new RegistryAuthError(
+        `registry ${this.registry}: token realm ${JSON.stringify(realm)} is not a URL`,
+        this.registry,
+        401,
+      );
     }
     const service = ch.params.service;
     const cred = await this.credential();
@@ -187,15 +213,24 @@ export class Authenticator {
     let res: Response;
     const what = `token request to ${url.origin}${url.pathname}`;
     if (cred?.kind === "identity-token") {
-      const form = new URLSearchParams({ grant_type: "refresh_token", refresh_token: cred.secret, client_id: CLIENT_ID });
+      const form = new URLSearchParams({
+        grant_type: "refresh_token",
+        refresh_token: cred.secret,
+        client_id: CLIENT_ID,
+      });
       if (service) form.set("service", service);
       if (scopes.length) form.set("scope", scopes.join(" "));
-      res = await this.tokenFetch(url, { method: "POST", body: form.toString(), headers: { "content-type": "application/x-www-form-urlencoded" } }, what);
+      res = await this.tokenFetch(
+        url,
+        { method: "POST", body: form.toString(), headers: { "content-type": "application/x-www-form-urlencoded" } },
+        what,
+      );
     } else {
       if (service) url.searchParams.set("service", service);
       for (const s of scopes) url.searchParams.append("scope", s);
       const headers: Record<string, string> = {};
-      if (cred?.kind === "basic") headers.authorization = `Basic ${Buffer.from(`${cred.username ?? ""}:${cred.secret}`).toString("base64")}`;
+      if (cred?.kind === "basic")
+        headers.authorization = `Basic ${Buffer.from(`${cred.username ?? ""}:${cred.secret}`).toString("base64")}`;
       res = await this.tokenFetch(url, { method: "GET", headers }, what);
     }
     if (res.status !== 200) {
@@ -203,21 +238,37 @@ export class Authenticator {
       const who = cred ? cred.describe() : "an anonymous request (no credentials found)";
       throw new RegistryAuthError(
         `registry ${this.registry}: the token server ${url.origin}${url.pathname} rejected ${who} (HTTP ${res.status}${entries.length ? `: ${describeEntries(entries)}` : ""})`,
-        this.registry, res.status, entries,
+        this.registry,
+        res.status,
+        entries,
       );
     }
     let body: { token?: unknown; access_token?: unknown; expires_in?: unknown; issued_at?: unknown };
     try {
       body = (await res.json()) as typeof body;
     } catch {
-      throw new RegistryAuthError(`registry ${this.registry}: the token server ${url.origin}${url.pathname} did not answer with JSON`, this.registry, 200);
+      throw new RegistryAuthError(
+        `registry ${this.registry}: the token server ${url.origin}${url.pathname} did not answer with JSON`,
+        this.registry,
+        200,
+      );
     }
     const token = typeof body.token === "string" && body.token !== "" ? body.token : body.access_token;
     if (typeof token !== "string" || token === "") {
-      throw new RegistryAuthError(`registry ${this.registry}: the token server ${url.origin}${url.pathname} returned no token`, this.registry, 200);
+      throw new RegistryAuthError(
+        `registry ${this.registry}: the token server ${url.origin}${url.pathname} returned no token`,
+        this.registry,
+        200,
+      );
     }
-    const seconds = typeof body.expires_in === "number" && body.expires_in >= DEFAULT_TOKEN_SECONDS ? body.expires_in : DEFAULT_TOKEN_SECONDS;
-    const issued = typeof body.issued_at === "string" && !Number.isNaN(Date.parse(body.issued_at)) ? Math.min(Date.parse(body.issued_at), Date.now()) : Date.now();
+    const seconds =
+      typeof body.expires_in === "number" && body.expires_in >= DEFAULT_TOKEN_SECONDS
+        ? body.expires_in
+        : DEFAULT_TOKEN_SECONDS;
+    const issued =
+      typeof body.issued_at === "string" && !Number.isNaN(Date.parse(body.issued_at))
+        ? Math.min(Date.parse(body.issued_at), Date.now())
+        : Date.now();
     // Ask again a little before expiry so a long upload does not start with a token about to lapse.
     return { token, refreshAt: issued + seconds * 1000 - Math.min(30_000, seconds * 100) };
   }

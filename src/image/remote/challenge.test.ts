@@ -11,12 +11,18 @@ describe("WWW-Authenticate challenges", () => {
     assert.equal(rest.length, 0);
     assert.deepEqual(ch, {
       scheme: "bearer",
-      params: { realm: "https://auth.docker.io/token", service: "registry.docker.io", scope: "repository:library/ubuntu:pull,push" },
+      params: {
+        realm: "https://auth.docker.io/token",
+        service: "registry.docker.io",
+        scope: "repository:library/ubuntu:pull,push",
+      },
     });
   });
 
   it("reads basic, case-insensitive schemes and names, escapes, and several challenges in one header", () => {
-    const chs = parseWwwAuthenticate('BASIC Realm="a \\"quoted\\" realm", Bearer realm="https://t/x", error=invalid_token');
+    const chs = parseWwwAuthenticate(
+      'BASIC Realm="a \\"quoted\\" realm", Bearer realm="https://t/x", error=invalid_token',
+    );
     assert.deepEqual(chs, [
       { scheme: "basic", params: { realm: 'a "quoted" realm' } },
       { scheme: "bearer", params: { realm: "https://t/x", error: "invalid_token" } },

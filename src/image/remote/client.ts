@@ -11,7 +11,14 @@
  */
 import { VERSION } from "../../version.js";
 import { Authenticator, type AuthenticatorOptions } from "./auth.js";
-import { RegistryError, errorFromResponse, isRetryableStatus, networkErrorMessage, describeRequest, unreachableReason } from "./errors.js";
+import {
+  RegistryError,
+  errorFromResponse,
+  isRetryableStatus,
+  networkErrorMessage,
+  describeRequest,
+  unreachableReason,
+} from "./errors.js";
 import { endpointHost, type ImageReference } from "./reference.js";
 import { parseRetryAfter, retryDelay, retryPolicy, sleep, type RetryPolicy } from "./retry.js";
 
@@ -128,7 +135,9 @@ export class RegistryClient {
       } catch (err) {
         const cause = err instanceof RegistryError ? (err as { cause?: unknown }).cause : err;
         const why = unreachableReason(cause);
-        failures.push(`${scheme}: ${why !== undefined ? `${why}, ` : ""}${cause !== undefined ? networkErrorMessage(cause) : (err as Error).message}`);
+        failures.push(
+          `${scheme}: ${why !== undefined ? `${why}, ` : ""}${cause !== undefined ? networkErrorMessage(cause) : (err as Error).message}`,
+        );
         continue;
       }
       if (res.status === 200 || res.status === 401) {
@@ -139,11 +148,20 @@ export class RegistryClient {
       }
       const err = await errorFromResponse(this.registry, "API version check", "GET", url, res);
       if (err.retryable) {
-        throw new RegistryError(`${err.message}; gave up after ${this.policy.retries + 1} attempts`, this.registry, res.status, err.codes, false);
+        throw new RegistryError(
+          `${err.message}; gave up after ${this.policy.retries + 1} attempts`,
+          this.registry,
+          res.status,
+          err.codes,
+          false,
+        );
       }
       throw new RegistryError(
         `${err.message}; ${url.origin} does not look like an OCI distribution (registry API v2) endpoint`,
-        this.registry, res.status, err.codes, err.retryable,
+        this.registry,
+        res.status,
+        err.codes,
+        err.retryable,
       );
     }
     // Only a TLS-level failure suggests the server speaks plain HTTP; a refused connection does not.
@@ -180,7 +198,7 @@ export class RegistryClient {
           init.body = req.body;
           headers["content-length"] = String(req.body.length);
         } else {
-          init.body = req.body.stream() as unknown as RequestInit["body"];
+          init.body = req.body.stream();
           init.duplex = "half";
           if (req.body.length !== undefined) headers["content-length"] = String(req.body.length);
         }
@@ -198,7 +216,11 @@ export class RegistryClient {
         // Already retried here: only a one-shot stream is worth retrying higher up (by resuming).
         throw new RegistryError(
           `registry ${this.registry}: ${req.what} failed (${describeRequest(req.method, url)}): ${reason}${replayable ? `; gave up after ${attempt + 1} attempts` : ""}`,
-          this.registry, undefined, [], !replayable, { cause: err },
+          this.registry,
+          undefined,
+          [],
+          !replayable,
+          { cause: err },
         );
       }
       if (res.status === 401 && !authRetried && !req.expect.includes(401)) {
@@ -206,7 +228,13 @@ export class RegistryClient {
         scopes = await this.auth.onUnauthorized(res, scopes, authorization !== undefined);
         if (!replayable) {
           // The stream is spent; the caller restarts this step with fresh credentials.
-          throw new RegistryError(`registry ${this.registry}: ${req.what}: credentials expired during the request`, this.registry, 401, [], true);
+          throw new RegistryError(
+            `registry ${this.registry}: ${req.what}: credentials expired during the request`,
+            this.registry,
+            401,
+            [],
+            true,
+          );
         }
         attempt--; // re-authenticating is not a failure of the registry
         continue;
@@ -223,7 +251,13 @@ export class RegistryClient {
       }
       const err = await errorFromResponse(this.registry, req.what, req.method, url, res);
       if (isRetryableStatus(res.status) && replayable) {
-        throw new RegistryError(`${err.message}; gave up after ${attempt + 1} attempts`, this.registry, res.status, err.codes, false);
+        throw new RegistryError(
+          `${err.message}; gave up after ${attempt + 1} attempts`,
+          this.registry,
+          res.status,
+          err.codes,
+          false,
+        );
       }
       throw err;
     }
@@ -234,12 +268,22 @@ export class RegistryClient {
     for (let attempt = 0; ; attempt++) {
       let res: Response;
       try {
-        res = await this.fetchOnce(url, { ...init, headers: { "user-agent": this.userAgent(), ...(init.headers as Record<string, string>) } });
+        res = await this.fetchOnce(url, {
+          ...init,
+          headers: { "user-agent": this.userAgent(), ...(init.headers as Record<string, string>) },
+        });
       } catch (err) {
         if (this.opts.signal?.aborted) throw err;
         const unreachable = unreachableReason(err);
         if (unreachable !== undefined) {
-          throw new RegistryError(`registry ${this.registry}: ${what} failed: ${unreachable}: ${networkErrorMessage(err)}`, this.registry, undefined, [], false, { cause: err });
+          throw new RegistryError(
+            `registry ${this.registry}: ${what} failed: ${unreachable}: ${networkErrorMessage(err)}`,
+            this.registry,
+            undefined,
+            [],
+            false,
+            { cause: err },
+          );
         }
         if (attempt < this.policy.retries) {
           await this.backoff(what, attempt, networkErrorMessage(err));
@@ -247,7 +291,11 @@ export class RegistryClient {
         }
         throw new RegistryError(
           `registry ${this.registry}: ${what} failed: ${networkErrorMessage(err)}; gave up after ${attempt + 1} attempts`,
-          this.registry, undefined, [], false, { cause: err },
+          this.registry,
+          undefined,
+          [],
+          false,
+          { cause: err },
         );
       }
       if (isRetryableStatus(res.status) && attempt < this.policy.retries) {
@@ -283,7 +331,13 @@ export class RegistryClient {
     else outer?.addEventListener("abort", onOuter, { once: true });
     const release = (): void => outer?.removeEventListener("abort", onOuter);
     const stalled = (phase: string): RegistryStallError =>
-      new RegistryStallError(`registry ${this.registry}: no data for ${Math.round(timeoutMs / 100) / 10} s ${phase} (${describeRequest(String(init.method ?? "GET"), url)})`, this.registry, undefined, [], true);
+      new RegistryStallError(
+        `registry ${this.registry}: no data for ${Math.round(timeoutMs / 100) / 10} s ${phase} (${describeRequest(String(init.method ?? "GET"), url)})`,
+        this.registry,
+        undefined,
+        [],
+        true,
+      );
     // Until the answer's headers: the body we send must keep moving (the
     // registry keeps reading it), and once it is all sent the answer must
     // come, each within the timeout.
@@ -298,15 +352,21 @@ export class RegistryClient {
     let current = url;
     let currentInit: RequestInit & { duplex?: "half" } = { ...init, redirect: "manual", signal: controller.signal };
     if (hasBody) {
-      currentInit.body = watchUpload(init.body as Uint8Array | AsyncIterable<Uint8Array>, () => arm("while sending"), () => arm("waiting for the answer")) as unknown as RequestInit["body"];
+      currentInit.body = watchUpload(
+        init.body as Uint8Array | AsyncIterable<Uint8Array>,
+        () => arm("while sending"),
+        () => arm("waiting for the answer"),
+      );
       currentInit.duplex = "half";
     }
     try {
       for (let hop = 0; ; hop++) {
         const res = await this.fetchFn(current, currentInit);
-        if (!redirectBase || !REDIRECT_STATUSES.has(res.status)) return watchBody(res, timeoutMs, () => controller.abort(stalled("in the middle of the answer")), release);
+        if (!redirectBase || !REDIRECT_STATUSES.has(res.status))
+          return watchBody(res, timeoutMs, () => controller.abort(stalled("in the middle of the answer")), release);
         const location = res.headers.get("location");
-        if (!location || hop >= MAX_REDIRECTS) return watchBody(res, timeoutMs, () => controller.abort(stalled("in the middle of the answer")), release);
+        if (!location || hop >= MAX_REDIRECTS)
+          return watchBody(res, timeoutMs, () => controller.abort(stalled("in the middle of the answer")), release);
         await res.body?.cancel().catch(() => undefined);
         const next = new URL(location, current);
         const headers = { ...(currentInit.headers as Record<string, string>) };
@@ -331,7 +391,10 @@ export class RegistryClient {
 export function clientFor(target: ImageReference, opts: RegistryOptions & { client?: RegistryClient }): RegistryClient {
   if (opts.client) {
     if (opts.client.registry !== target.registry) {
-      throw new RegistryError(`the client given is for registry ${opts.client.registry}, not ${target.registry}`, target.registry);
+      throw new RegistryError(
+        `the client given is for registry ${opts.client.registry}, not ${target.registry}`,
+        target.registry,
+      );
     }
     return opts.client;
   }
@@ -378,7 +441,11 @@ function watchBody(res: Response, timeoutMs: number, onStall: () => void, done: 
  * piece is taken by the connection, `onEnd` once all is sent. Bytes in hand
  * are cut into pieces so a registry that stops reading is noticed.
  */
-async function* watchUpload(body: Uint8Array | AsyncIterable<Uint8Array>, onChunk: () => void, onEnd: () => void): AsyncGenerator<Uint8Array> {
+async function* watchUpload(
+  body: Uint8Array | AsyncIterable<Uint8Array>,
+  onChunk: () => void,
+  onEnd: () => void,
+): AsyncGenerator<Uint8Array> {
   const PIECE = 256 * 1024;
   if (body instanceof Uint8Array) {
     for (let off = 0; off < body.length; off += PIECE) {

@@ -30,7 +30,9 @@ const b64 = (s: string): string => Buffer.from(s).toString("base64");
 describe("registry credentials from docker and podman files", () => {
   it("consults REGISTRY_AUTH_FILE alone, else podman's files before docker's", () => {
     const { home, env, runtime } = sandbox();
-    assert.deepEqual(credentialFiles({ env: { ...env, REGISTRY_AUTH_FILE: "/x/auth.json" }, homeDir: home }), ["/x/auth.json"]);
+    assert.deepEqual(credentialFiles({ env: { ...env, REGISTRY_AUTH_FILE: "/x/auth.json" }, homeDir: home }), [
+      "/x/auth.json",
+    ]);
     assert.deepEqual(credentialFiles({ env, homeDir: home }), [
       join(runtime, "containers/auth.json"),
       join(home, ".config/containers/auth.json"),
@@ -42,14 +44,22 @@ describe("registry credentials from docker and podman files", () => {
   it("decodes a base64 auth entry from $DOCKER_CONFIG/config.json", async () => {
     const { home, env } = sandbox();
     const dockerConfig = join(home, "dockercfg");
-    writeJson(join(dockerConfig, "config.json"), { auths: { "127.0.0.1:5000": { auth: b64("artist:s3cret:with:colons") } } });
-    const cred = await findCredential("127.0.0.1:5000", "vfx/base", { env: { ...env, DOCKER_CONFIG: dockerConfig }, homeDir: home });
+    writeJson(join(dockerConfig, "config.json"), {
+      auths: { "127.0.0.1:5000": { auth: b64("artist:s3cret:with:colons") } },
+    });
+    const cred = await findCredential("127.0.0.1:5000", "vfx/base", {
+      env: { ...env, DOCKER_CONFIG: dockerConfig },
+      homeDir: home,
+    });
     assert.ok(cred);
     assert.equal(cred.kind, "basic");
     assert.equal(cred.username, "artist");
     assert.equal(cred.secret, "s3cret:with:colons");
     assert.equal(cred.source, join(dockerConfig, "config.json"));
-    assert.equal(await findCredential("other.io", undefined, { env: { ...env, DOCKER_CONFIG: dockerConfig }, homeDir: home }), undefined);
+    assert.equal(
+      await findCredential("other.io", undefined, { env: { ...env, DOCKER_CONFIG: dockerConfig }, homeDir: home }),
+      undefined,
+    );
   });
 
   it("maps docker's Hub key https://index.docker.io/v1/ and URL-style keys to registries", async () => {
@@ -57,7 +67,9 @@ describe("registry credentials from docker and podman files", () => {
     assert.equal(normalizeRegistryKey("http://registry.studio:5000/v2/"), "registry.studio:5000");
     assert.equal(normalizeRegistryKey("registry.studio/team"), "registry.studio/team");
     const { home, env } = sandbox();
-    writeJson(join(home, ".docker/config.json"), { auths: { "https://index.docker.io/v1/": { username: "hubuser", password: "hubpass" } } });
+    writeJson(join(home, ".docker/config.json"), {
+      auths: { "https://index.docker.io/v1/": { username: "hubuser", password: "hubpass" } },
+    });
     const cred = await findCredential("docker.io", "library/rockylinux", { env, homeDir: home });
     assert.equal(cred?.username, "hubuser");
   });
@@ -65,7 +77,11 @@ describe("registry credentials from docker and podman files", () => {
   it("prefers podman's most specific namespace key, and podman's file over docker's", async () => {
     const { home, env, runtime } = sandbox();
     writeJson(join(runtime, "containers/auth.json"), {
-      auths: { "reg.io": { auth: b64("general:p1") }, "reg.io/team": { auth: b64("team:p2") }, "reg.io/team/app": { auth: b64("app:p3") } },
+      auths: {
+        "reg.io": { auth: b64("general:p1") },
+        "reg.io/team": { auth: b64("team:p2") },
+        "reg.io/team/app": { auth: b64("app:p3") },
+      },
     });
     writeJson(join(home, ".docker/config.json"), { auths: { "reg.io": { auth: b64("docker:p4") } } });
     const lookup = { env, homeDir: home };
@@ -101,7 +117,9 @@ describe("registry credentials from docker and podman files", () => {
     const { home, env, bin } = sandbox();
     const helper = join(bin, "docker-credential-studio");
     // Answers for the server URL read on stdin, like the real helpers do.
-    writeFileSync(helper, `#!/bin/sh
+    writeFileSync(
+      helper,
+      `#!/bin/sh
 [ "$1" = get ] || exit 3
 read server
 case "$server" in
@@ -109,7 +127,8 @@ case "$server" in
   https://index.docker.io/v1/) printf '{"ServerURL":"%s","Username":"<token>","Secret":"hub-identity"}' "$server" ;;
   *) echo "credentials not found in native keychain"; exit 1 ;;
 esac
-`);
+`,
+    );
     chmodSync(helper, 0o755);
     writeJson(join(home, ".docker/config.json"), {
       credHelpers: { "helped.io": "studio" },
@@ -135,8 +154,14 @@ esac
     const broken = join(bin, "docker-credential-broken");
     writeFileSync(broken, "#!/bin/sh\necho 'keychain locked' >&2\nexit 2\n");
     chmodSync(broken, 0o755);
-    await assert.rejects(findCredential("a.io", undefined, { env, homeDir: home }), /docker-credential-absent is not on PATH/);
-    await assert.rejects(findCredential("b.io", undefined, { env, homeDir: home }), /docker-credential-broken failed for b\.io \(exit 2\): keychain locked/);
+    await assert.rejects(
+      findCredential("a.io", undefined, { env, homeDir: home }),
+      /docker-credential-absent is not on PATH/,
+    );
+    await assert.rejects(
+      findCredential("b.io", undefined, { env, homeDir: home }),
+      /docker-credential-broken failed for b\.io \(exit 2\): keychain locked/,
+    );
   });
 
   it("never shows a secret when printed, serialised, or when the file is malformed", async () => {

@@ -124,7 +124,8 @@ async function readAuthFile(file: string): Promise<AuthFile | undefined> {
   try {
     text = await readFile(file, "utf8");
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT" || (err as NodeJS.ErrnoException).code === "ENOTDIR") return undefined;
+    if ((err as NodeJS.ErrnoException).code === "ENOENT" || (err as NodeJS.ErrnoException).code === "ENOTDIR")
+      return undefined;
     throw new TantalusError(`cannot read registry credentials file ${file}: ${(err as Error).message}`);
   }
   if (text.trim() === "") return undefined;
@@ -139,7 +140,7 @@ async function readAuthFile(file: string): Promise<AuthFile | undefined> {
   if (typeof data !== "object" || data === null || Array.isArray(data)) {
     throw new TantalusError(`${file}: expected a JSON object with "auths", "credHelpers" or "credsStore"`);
   }
-  return data as AuthFile;
+  return data;
 }
 
 /** Registry host as a config key names it: scheme and path dropped, Docker Hub's aliases folded. */
@@ -151,7 +152,8 @@ export function normalizeRegistryKey(key: string): string {
   if (hadScheme) return host;
   const slash = host.indexOf("/");
   const h = slash === -1 ? host : host.slice(0, slash);
-  if (h === "index.docker.io" || h === "registry-1.docker.io") return DOCKER_HUB + (slash === -1 ? "" : host.slice(slash));
+  if (h === "index.docker.io" || h === "registry-1.docker.io")
+    return DOCKER_HUB + (slash === -1 ? "" : host.slice(slash));
   return host;
 }
 
@@ -221,13 +223,24 @@ function helperServerUrl(registry: string): string {
  * `docker-credential-<helper> get` reads the server URL on stdin and prints
  * {"ServerURL","Username","Secret"}; a Username of "<token>" marks an identity token.
  */
-export async function runCredentialHelper(helper: string, registry: string, opts: CredentialLookupOptions = {}): Promise<Credential | undefined> {
+export async function runCredentialHelper(
+  helper: string,
+  registry: string,
+  opts: CredentialLookupOptions = {},
+): Promise<Credential | undefined> {
   const program = `docker-credential-${helper}`;
-  const { code, stdout, stderr } = await runWithInput(program, ["get"], helperServerUrl(registry), opts.env ?? process.env);
+  const { code, stdout, stderr } = await runWithInput(
+    program,
+    ["get"],
+    helperServerUrl(registry),
+    opts.env ?? process.env,
+  );
   if (code !== 0) {
     if (/credentials not found/i.test(stdout + stderr)) return undefined;
-    const why = code === undefined ? stderr : (stderr.trim() || stdout.trim()).split("\n")[0]?.slice(0, 200) ?? "";
-    throw new TantalusError(`credential helper ${program} failed for ${registry}${code === undefined ? "" : ` (exit ${code})`}: ${why}`);
+    const why = code === undefined ? stderr : ((stderr.trim() || stdout.trim()).split("\n")[0]?.slice(0, 200) ?? "");
+    throw new TantalusError(
+      `credential helper ${program} failed for ${registry}${code === undefined ? "" : ` (exit ${code})`}: ${why}`,
+    );
   }
   let data: { Username?: unknown; Secret?: unknown };
   try {

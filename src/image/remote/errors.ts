@@ -55,8 +55,15 @@ export async function readErrorEntries(res: Response): Promise<RegistryErrorEntr
     const body = JSON.parse(text) as { errors?: unknown };
     if (Array.isArray(body.errors)) {
       return body.errors
-        .filter((e): e is Record<string, unknown> => typeof e === "object" && e !== null && typeof (e as { code?: unknown }).code === "string")
-        .map((e) => ({ code: e.code as string, message: typeof e.message === "string" ? e.message : undefined, detail: e.detail }));
+        .filter(
+          (e): e is Record<string, unknown> =>
+            typeof e === "object" && e !== null && typeof (e as { code?: unknown }).code === "string",
+        )
+        .map((e) => ({
+          code: e.code as string,
+          message: typeof e.message === "string" ? e.message : undefined,
+          detail: e.detail,
+        }));
     }
   } catch {
     // not JSON: fall through to a one-line summary
@@ -66,7 +73,9 @@ export async function readErrorEntries(res: Response): Promise<RegistryErrorEntr
 }
 
 export function describeEntries(entries: readonly RegistryErrorEntry[]): string {
-  return entries.map((e) => (e.code === "HTTP" ? e.message ?? "" : e.message ? `${e.code}: ${e.message}` : e.code)).join("; ");
+  return entries
+    .map((e) => (e.code === "HTTP" ? (e.message ?? "") : e.message ? `${e.code}: ${e.message}` : e.code))
+    .join("; ");
 }
 
 /** "PUT /v2/vfx/base/manifests/2024" without query strings (upload URLs carry opaque state). */
@@ -75,7 +84,13 @@ export function describeRequest(method: string, url: URL): string {
 }
 
 /** Build the error for an unexpected response, consuming its body. */
-export async function errorFromResponse(registry: string, what: string, method: string, url: URL, res: Response): Promise<RegistryError> {
+export async function errorFromResponse(
+  registry: string,
+  what: string,
+  method: string,
+  url: URL,
+  res: Response,
+): Promise<RegistryError> {
   const entries = await readErrorEntries(res);
   const detail = entries.length > 0 ? `: ${describeEntries(entries)}` : "";
   const msg = `registry ${registry}: ${what} failed (${describeRequest(method, url)} → HTTP ${res.status}${detail})`;
@@ -92,7 +107,11 @@ export function networkErrorMessage(err: unknown): string {
   let text = inner.message.split("\n")[0] ?? "";
   // OpenSSL's "805C…:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:../deps/…" → the reason
   const ssl = /SSL routines:[^:]*:([^:]+)/.exec(text);
-  if (ssl) text = ssl[1] === "wrong version number" ? "TLS handshake failed (the server does not speak HTTPS)" : `TLS error: ${ssl[1]}`;
+  if (ssl)
+    text =
+      ssl[1] === "wrong version number"
+        ? "TLS handshake failed (the server does not speak HTTPS)"
+        : `TLS error: ${ssl[1]}`;
   return code && !text.includes(code) ? `${text} (${code})` : text;
 }
 

@@ -14,7 +14,14 @@ export {
   DOCKER_HUB,
   type ImageReference,
 } from "./reference.js";
-export { Credential, findCredential, credentialFiles, runCredentialHelper, type CredentialKind, type CredentialLookupOptions } from "./credentials.js";
+export {
+  Credential,
+  findCredential,
+  credentialFiles,
+  runCredentialHelper,
+  type CredentialKind,
+  type CredentialLookupOptions,
+} from "./credentials.js";
 export { RegistryClient, type RegistryOptions, type RetryEvent, type FetchFunction } from "./client.js";
 export { RegistryError, RegistryAuthError, type RegistryErrorEntry } from "./errors.js";
 export { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./retry.js";
@@ -28,7 +35,16 @@ export {
   type BlobProgress,
   type UploadOptions,
 } from "./upload.js";
-export { pushImage, pushManifest, DEFAULT_PUSH_JOBS, type PushImageInput, type PushOptions, type PushResult, type PushProgress, type PushedBlob } from "./push.js";
+export {
+  pushImage,
+  pushManifest,
+  DEFAULT_PUSH_JOBS,
+  type PushImageInput,
+  type PushOptions,
+  type PushResult,
+  type PushProgress,
+  type PushedBlob,
+} from "./push.js";
 export {
   pullImage,
   selectManifest,

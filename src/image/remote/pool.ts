@@ -3,7 +3,11 @@
  * order. The first failure rejects (the other in-flight calls still finish
  * before it does, so no upload is left running behind the caller's back).
  */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   if (!(limit >= 1)) throw new RangeError(`concurrency limit must be at least 1, got ${limit}`);
   const results = new Array<R>(items.length);
   let next = 0;

@@ -5,10 +5,16 @@
  */
 import { createHash, type Hash } from "node:crypto";
 import { Readable, Transform, pipeline, type TransformCallback } from "node:stream";
-import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { TantalusError } from "../../errors.js";
 import { DigestMismatchError, parseDigest, sha256, type Digest } from "../digest.js";
-import { hostPlatform, type Descriptor, type ImageConfig, type ImageIndex, type ImageManifest, type Platform } from "../types.js";
+import {
+  hostPlatform,
+  type Descriptor,
+  type ImageConfig,
+  type ImageIndex,
+  type ImageManifest,
+  type Platform,
+} from "../types.js";
 import { repositoryScope } from "./auth.js";
 import { clientFor, type RegistryClient, type RegistryOptions } from "./client.js";
 import { RegistryError, networkErrorMessage } from "./errors.js";
@@ -63,7 +69,11 @@ const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 const MAX_CONFIG_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_PULL_JOBS = 3;
 
-export async function pullImage(ref: ImageReference | string, sink: BlobSink, opts: PullOptions = {}): Promise<PulledImage> {
+export async function pullImage(
+  ref: ImageReference | string,
+  sink: BlobSink,
+  opts: PullOptions = {},
+): Promise<PulledImage> {
   const source = typeof ref === "string" ? parseReference(ref) : ref;
   const client = clientFor(source, opts);
   const scopes = [repositoryScope(source.repository, ["pull"])];
@@ -74,14 +84,27 @@ export async function pullImage(ref: ImageReference | string, sink: BlobSink, op
   let chosen = top;
   let index: PulledImage["index"];
   if (top.parsed.kind === "index") {
-    const want = typeof opts.platform === "string" ? parsePlatform(opts.platform) : opts.platform ?? hostPlatform();
+    const want = typeof opts.platform === "string" ? parsePlatform(opts.platform) : (opts.platform ?? hostPlatform());
     const desc = selectManifest(top.parsed.index, want, name);
     index = { digest: top.digest, mediaType: top.parsed.mediaType, bytes: top.bytes };
-    chosen = await fetchManifest(client, source.repository, desc.digest, scopes, `${name} (${formatPlatform(want)})`, desc.digest, desc.size);
-    if (chosen.parsed.kind !== "manifest") throw new RegistryError(`registry ${source.registry}: ${name}: the ${formatPlatform(want)} entry is itself an index`, source.registry);
+    chosen = await fetchManifest(
+      client,
+      source.repository,
+      desc.digest,
+      scopes,
+      `${name} (${formatPlatform(want)})`,
+      desc.digest,
+      desc.size,
+    );
+    if (chosen.parsed.kind !== "manifest")
+      throw new RegistryError(
+        `registry ${source.registry}: ${name}: the ${formatPlatform(want)} entry is itself an index`,
+        source.registry,
+      );
     opts.onProgress?.({ type: "manifest", digest: chosen.digest, mediaType: chosen.parsed.mediaType });
   }
-  if (chosen.parsed.kind !== "manifest") throw new RegistryError(`registry ${source.registry}: ${name} is not an image manifest`, source.registry);
+  if (chosen.parsed.kind !== "manifest")
+    throw new RegistryError(`registry ${source.registry}: ${name} is not an image manifest`, source.registry);
   const manifest = chosen.parsed.manifest;
   const blobs = manifestBlobs(manifest, name);
   const configDesc = blobs[0]!;
@@ -99,7 +122,10 @@ export async function pullImage(ref: ImageReference | string, sink: BlobSink, op
   try {
     config = JSON.parse(configBytes.toString("utf8")) as ImageConfig;
   } catch {
-    throw new RegistryError(`registry ${source.registry}: config ${configDesc.digest} of ${name} is not JSON`, source.registry);
+    throw new RegistryError(
+      `registry ${source.registry}: config ${configDesc.digest} of ${name} is not JSON`,
+      source.registry,
+    );
   }
 
   const layers = blobs.slice(1);
@@ -157,7 +183,10 @@ async function fetchManifest(
     return { res, bytes: await readLimited(res, MAX_MANIFEST_BYTES, client.registry, `manifest of ${name}`) };
   });
   if (expectedSize !== undefined && bytes.length !== expectedSize) {
-    throw new RegistryError(`registry ${client.registry}: manifest of ${name} is ${bytes.length} bytes, its descriptor says ${expectedSize}`, client.registry);
+    throw new RegistryError(
+      `registry ${client.registry}: manifest of ${name} is ${bytes.length} bytes, its descriptor says ${expectedSize}`,
+      client.registry,
+    );
   }
   // By digest: the bytes must hash to it. By tag: they must hash to what the registry says they do.
   const claimed = expectedDigest ?? res.headers.get("docker-content-digest") ?? undefined;
@@ -166,13 +195,24 @@ async function fetchManifest(
     try {
       actual = digestWith(algorithmOf(claimed), bytes);
     } catch {
-      throw new RegistryError(`registry ${client.registry}: manifest of ${name} has digest ${claimed} with an unsupported algorithm`, client.registry);
+      throw new RegistryError(
+        `registry ${client.registry}: manifest of ${name} has digest ${claimed} with an unsupported algorithm`,
+        client.registry,
+      );
     }
     if (actual !== claimed) {
-      throw new RegistryError(`registry ${client.registry}: manifest of ${name} does not match its digest ${claimed} (got ${actual})`, client.registry);
+      throw new RegistryError(
+        `registry ${client.registry}: manifest of ${name} does not match its digest ${claimed} (got ${actual})`,
+        client.registry,
+      );
     }
   }
-  const parsed = parseManifestBytes(bytes, res.headers.get("content-type") ?? undefined, client.registry, `manifest of ${name}`);
+  const parsed = parseManifestBytes(
+    bytes,
+    res.headers.get("content-type") ?? undefined,
+    client.registry,
+    `manifest of ${name}`,
+  );
   return { digest: sha256(bytes), bytes, parsed };
 }
 
@@ -180,7 +220,10 @@ async function readLimited(res: Response, limit: number, registry: string, what:
   const declared = Number(res.headers.get("content-length") ?? NaN);
   if (declared > limit) {
     await res.body?.cancel().catch(() => undefined);
-    throw new RegistryError(`registry ${registry}: ${what} is ${declared} bytes, more than the ${limit} allowed`, registry);
+    throw new RegistryError(
+      `registry ${registry}: ${what} is ${declared} bytes, more than the ${limit} allowed`,
+      registry,
+    );
   }
   const parts: Buffer[] = [];
   let total = 0;
@@ -188,13 +231,21 @@ async function readLimited(res: Response, limit: number, registry: string, what:
     try {
       for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
         total += chunk.length;
-        if (total > limit) throw new RegistryError(`registry ${registry}: ${what} is more than the ${limit} bytes allowed`, registry);
+        if (total > limit)
+          throw new RegistryError(`registry ${registry}: ${what} is more than the ${limit} bytes allowed`, registry);
         parts.push(Buffer.from(chunk));
       }
     } catch (err) {
       if (err instanceof RegistryError) throw err;
       // The connection dropped mid-body: worth another request.
-      throw new RegistryError(`registry ${registry}: reading ${what} failed: ${networkErrorMessage(err)}`, registry, undefined, [], true, { cause: err });
+      throw new RegistryError(
+        `registry ${registry}: reading ${what} failed: ${networkErrorMessage(err)}`,
+        registry,
+        undefined,
+        [],
+        true,
+        { cause: err },
+      );
     }
   }
   return Buffer.concat(parts, total);
@@ -227,7 +278,11 @@ export function selectManifest(index: ImageIndex, want: Platform, name = "image"
     return wantVariant === undefined || normalizeVariant(p.architecture, p.variant) === wantVariant;
   });
   // Without a variant asked for, prefer the architecture's baseline (arm64 → v8, arm → v7).
-  const preferred = candidates.find((d) => normalizeVariant(d.platform!.architecture, d.platform!.variant) === normalizeVariant(want.architecture, undefined));
+  const preferred = candidates.find(
+    (d) =>
+      normalizeVariant(d.platform!.architecture, d.platform!.variant) ===
+      normalizeVariant(want.architecture, undefined),
+  );
   const pick = preferred ?? candidates[0];
   if (!pick) {
     const offered = index.manifests.map((d) => (d.platform ? formatPlatform(d.platform) : "(no platform)")).join(", ");
@@ -240,7 +295,9 @@ export function selectManifest(index: ImageIndex, want: Platform, name = "image"
 export function parsePlatform(s: string): Platform {
   const parts = s.split("/");
   if (parts.length < 2 || parts.length > 3 || parts.some((p) => p === "")) {
-    throw new TantalusError(`invalid platform ${JSON.stringify(s)}: expected os/architecture[/variant], e.g. linux/amd64`);
+    throw new TantalusError(
+      `invalid platform ${JSON.stringify(s)}: expected os/architecture[/variant], e.g. linux/amd64`,
+    );
   }
   const [os, architecture, variant] = parts as [string, string, string | undefined];
   return variant === undefined ? { os, architecture } : { os, architecture, variant };
@@ -259,7 +316,12 @@ function normalizeVariant(arch: string, variant: string | undefined): string {
   return v;
 }
 
-async function fetchBlobResponse(client: RegistryClient, repository: string, digest: Digest, scopes: readonly string[]): Promise<Response> {
+async function fetchBlobResponse(
+  client: RegistryClient,
+  repository: string,
+  digest: Digest,
+  scopes: readonly string[],
+): Promise<Response> {
   return client.send({
     method: "GET",
     url: blobPath(repository, digest),
@@ -270,9 +332,17 @@ async function fetchBlobResponse(client: RegistryClient, repository: string, dig
   });
 }
 
-async function fetchBlobBytes(client: RegistryClient, repository: string, blob: { digest: Digest; size: number }, scopes: readonly string[]): Promise<Buffer> {
+async function fetchBlobBytes(
+  client: RegistryClient,
+  repository: string,
+  blob: { digest: Digest; size: number },
+  scopes: readonly string[],
+): Promise<Buffer> {
   if (blob.size > MAX_CONFIG_BYTES) {
-    throw new RegistryError(`registry ${client.registry}: config ${blob.digest} is ${blob.size} bytes by its descriptor, more than the ${MAX_CONFIG_BYTES} an image config may have`, client.registry);
+    throw new RegistryError(
+      `registry ${client.registry}: config ${blob.digest} is ${blob.size} bytes by its descriptor, more than the ${MAX_CONFIG_BYTES} an image config may have`,
+      client.registry,
+    );
   }
   const bytes = await withBodyRetries(client, `get blob ${blob.digest}`, async () => {
     const res = await fetchBlobResponse(client, repository, blob.digest, scopes);
@@ -281,7 +351,13 @@ async function fetchBlobBytes(client: RegistryClient, repository: string, blob: 
   });
   const actual = sha256(bytes);
   if (actual !== blob.digest || bytes.length !== blob.size) {
-    throw new DigestMismatchError(`blob ${blob.digest} from ${client.registry}`, blob.digest, actual, blob.size, bytes.length);
+    throw new DigestMismatchError(
+      `blob ${blob.digest} from ${client.registry}`,
+      blob.digest,
+      actual,
+      blob.size,
+      bytes.length,
+    );
   }
   return bytes;
 }
@@ -301,11 +377,21 @@ async function fetchBlobInto(
   for (let attempt = 0; ; attempt++) {
     const res = await fetchBlobResponse(client, repository, blob.digest, scopes);
     refuseOversize(res, client.registry, blob);
-    if (!res.body) throw new RegistryError(`registry ${client.registry}: blob ${blob.digest} came without a body`, client.registry, res.status);
-    const body = Readable.fromWeb(res.body as unknown as WebReadableStream<Uint8Array>);
+    if (!res.body)
+      throw new RegistryError(
+        `registry ${client.registry}: blob ${blob.digest} came without a body`,
+        client.registry,
+        res.status,
+      );
+    const body = Readable.fromWeb(res.body);
     let transportError: Error | undefined;
     body.once("error", (e) => (transportError = e));
-    const verifier = new VerifyingStream(`blob ${blob.digest} from ${client.registry}`, blob.digest, blob.size, onBytes);
+    const verifier = new VerifyingStream(
+      `blob ${blob.digest} from ${client.registry}`,
+      blob.digest,
+      blob.size,
+      onBytes,
+    );
     const verified = pipeline(body, verifier, () => undefined);
     try {
       await sink.put(blob.digest, blob.size, verified);
@@ -317,7 +403,14 @@ async function fetchBlobInto(
       body.destroy();
       if (!transportError || verifier.mismatch || attempt >= client.retryPolicy.retries) {
         if (transportError && !verifier.mismatch) {
-          throw new RegistryError(`registry ${client.registry}: download of blob ${blob.digest} failed: ${transportError.message}`, client.registry, undefined, [], true, { cause: err });
+          throw new RegistryError(
+            `registry ${client.registry}: download of blob ${blob.digest} failed: ${transportError.message}`,
+            client.registry,
+            undefined,
+            [],
+            true,
+            { cause: err },
+          );
         }
         throw err;
       }
@@ -336,7 +429,11 @@ function refuseOversize(res: Response, registry: string, blob: { digest: Digest;
   const declared = Number(res.headers.get("content-length") ?? NaN);
   if (declared > blob.size) {
     void res.body?.cancel().catch(() => undefined);
-    throw new RegistryError(`registry ${registry}: blob ${blob.digest} is sent as ${declared} bytes, but the manifest says ${blob.size}; refused`, registry, res.status);
+    throw new RegistryError(
+      `registry ${registry}: blob ${blob.digest} is sent as ${declared} bytes, but the manifest says ${blob.size}; refused`,
+      registry,
+      res.status,
+    );
   }
 }
 
@@ -361,7 +458,11 @@ class VerifyingStream extends Transform {
     this.bytes += chunk.length;
     if (this.bytes > this.size) {
       this.mismatch = true;
-      cb(new TantalusError(`${this.what}: more than the ${this.size} bytes its descriptor says; the registry sent a different blob`));
+      cb(
+        new TantalusError(
+          `${this.what}: more than the ${this.size} bytes its descriptor says; the registry sent a different blob`,
+        ),
+      );
       return;
     }
     this.hash.update(chunk);

@@ -15,8 +15,7 @@ import { formatReference, parseReference, parseRepositoryName, type ImageReferen
 import { pushBlob, pushScopes, type BlobProgress, type BlobSource } from "./upload.js";
 
 export type PushProgress =
-  | ({ type: "blob" } & BlobProgress)
-  | { type: "manifest"; digest: string; size: number; state: "uploaded" };
+  ({ type: "blob" } & BlobProgress) | { type: "manifest"; digest: string; size: number; state: "uploaded" };
 
 export interface PushImageInput {
   /** The manifest exactly as it will be stored (its digest is the image's). */
@@ -55,7 +54,11 @@ export interface PushResult {
 
 export const DEFAULT_PUSH_JOBS = 3;
 
-export async function pushImage(ref: ImageReference | string, image: PushImageInput, opts: PushOptions = {}): Promise<PushResult> {
+export async function pushImage(
+  ref: ImageReference | string,
+  image: PushImageInput,
+  opts: PushOptions = {},
+): Promise<PushResult> {
   const target = typeof ref === "string" ? parseReference(ref) : ref;
   if (!isManifestMediaType(image.mediaType)) {
     const why = isIndexMediaType(image.mediaType)
@@ -66,7 +69,9 @@ export async function pushImage(ref: ImageReference | string, image: PushImageIn
   const what = `manifest for ${formatReference(target)}`;
   const parsed = parseManifestBytes(image.manifest, image.mediaType, target.registry, what);
   if (parsed.kind !== "manifest" || parsed.mediaType !== image.mediaType) {
-    throw new TantalusError(`${what}: its mediaType field says ${parsed.mediaType}, but it is being pushed as ${image.mediaType}`);
+    throw new TantalusError(
+      `${what}: its mediaType field says ${parsed.mediaType}, but it is being pushed as ${image.mediaType}`,
+    );
   }
   const digest = sha256(image.manifest);
   if (target.digest !== undefined && target.digest !== digest) {
@@ -78,7 +83,10 @@ export async function pushImage(ref: ImageReference | string, image: PushImageIn
   // Check sizes before talking to the registry: a store/manifest disagreement is a local bug.
   for (const b of blobs) {
     const { size } = await image.blobs.stat(b.digest);
-    if (size !== b.size) throw new TantalusError(`${what}: blob ${b.digest} is ${size} bytes in the local store, but the manifest says ${b.size}`);
+    if (size !== b.size)
+      throw new TantalusError(
+        `${what}: blob ${b.digest} is ${size} bytes in the local store, but the manifest says ${b.size}`,
+      );
   }
 
   const client = clientFor(target, opts);
@@ -133,23 +141,34 @@ async function putManifest(
   scopes: readonly string[],
 ): Promise<void> {
   const tagOrDigest = target.tag ?? target.digest ?? "latest";
-  const res = await client.send({
-    method: "PUT",
-    url: `/v2/${target.repository}/manifests/${tagOrDigest}`,
-    scopes,
-    headers: { "content-type": mediaType },
-    body: manifest,
-    expect: [200, 201, 202],
-    what: `push manifest ${formatReference(target)}`,
-  }).catch((err: unknown) => {
-    if (err instanceof RegistryError && err.hasCode("MANIFEST_BLOB_UNKNOWN")) {
-      throw new RegistryError(`${err.message}; the registry does not have every blob the manifest names`, err.registry, err.status, err.codes);
-    }
-    throw err;
-  });
+  const res = await client
+    .send({
+      method: "PUT",
+      url: `/v2/${target.repository}/manifests/${tagOrDigest}`,
+      scopes,
+      headers: { "content-type": mediaType },
+      body: manifest,
+      expect: [200, 201, 202],
+      what: `push manifest ${formatReference(target)}`,
+    })
+    .catch((err: unknown) => {
+      if (err instanceof RegistryError && err.hasCode("MANIFEST_BLOB_UNKNOWN")) {
+        throw new RegistryError(
+          `${err.message}; the registry does not have every blob the manifest names`,
+          err.registry,
+          err.status,
+          err.codes,
+        );
+      }
+      throw err;
+    });
   await res.body?.cancel().catch(() => undefined);
   const stored = res.headers.get("docker-content-digest");
   if (stored && stored !== digest) {
-    throw new RegistryError(`registry ${client.registry} stored the manifest for ${formatReference(target)} under ${stored}, expected ${digest}`, client.registry, res.status);
+    throw new RegistryError(
+      `registry ${client.registry} stored the manifest for ${formatReference(target)} under ${stored}, expected ${digest}`,
+      client.registry,
+      res.status,
+    );
   }
 }

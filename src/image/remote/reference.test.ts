@@ -82,12 +82,15 @@ describe("invalid references are rejected with the reason", () => {
   ];
   for (const [input, reason] of bad) {
     it(`rejects ${JSON.stringify(input.length > 40 ? `${input.slice(0, 40)}…` : input)}`, () => {
-      assert.throws(() => parseReference(input), (err: unknown) => {
-        assert.ok(err instanceof InvalidReferenceError, String(err));
-        assert.match(err.message, reason);
-        assert.ok(err.message.includes(JSON.stringify(input)), err.message);
-        return true;
-      });
+      assert.throws(
+        () => parseReference(input),
+        (err: unknown) => {
+          assert.ok(err instanceof InvalidReferenceError, String(err));
+          assert.match(err.message, reason);
+          assert.ok(err.message.includes(JSON.stringify(input)), err.message);
+          return true;
+        },
+      );
     });
   }
 });

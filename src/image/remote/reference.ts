@@ -18,7 +18,10 @@ export interface ImageReference {
 }
 
 export class InvalidReferenceError extends TantalusError {
-  constructor(readonly reference: string, reason: string) {
+  constructor(
+    readonly reference: string,
+    reason: string,
+  ) {
     super(`invalid image reference ${JSON.stringify(reference)}: ${reason}`);
   }
 }
@@ -55,9 +58,13 @@ const DIGEST_HEX_LENGTH: Record<string, number> = { sha256: 64, sha384: 96, sha5
  * registry is docker.io, where one-component names live under "library/".
  */
 export function parseReference(input: string): ImageReference {
-  if (input === "") throw new InvalidReferenceError(input, "it is empty; expected [registry/]repository[:tag][@digest]");
+  if (input === "")
+    throw new InvalidReferenceError(input, "it is empty; expected [registry/]repository[:tag][@digest]");
   if (IDENTIFIER_RE.test(input)) {
-    throw new InvalidReferenceError(input, "a bare 64-hex-digit string is an image ID, not a repository name; write sha256:… after an '@'");
+    throw new InvalidReferenceError(
+      input,
+      "a bare 64-hex-digit string is an image ID, not a repository name; write sha256:… after an '@'",
+    );
   }
   const slash = input.indexOf("/");
   let registry: string;
@@ -84,11 +91,15 @@ export function parseReference(input: string): ImageReference {
   if (!m) throw new InvalidReferenceError(input, explainMismatch(registry, remainder));
   const [, fullName, tagPart, digestPart] = m as unknown as [string, string, string | undefined, string | undefined];
   if (fullName.length > NAME_TOTAL_LENGTH_MAX) {
-    throw new InvalidReferenceError(input, `the repository name is ${fullName.length} characters long; at most ${NAME_TOTAL_LENGTH_MAX} are allowed`);
+    throw new InvalidReferenceError(
+      input,
+      `the repository name is ${fullName.length} characters long; at most ${NAME_TOTAL_LENGTH_MAX} are allowed`,
+    );
   }
   // The grammar could also read an invalid host ("re_g.io") as a path component: insist on the split we made.
   const nm = ANCHORED_NAME_RE.exec(fullName);
-  if (!nm || nm[1] !== registry) throw new InvalidReferenceError(input, `"${registry}" is not a valid registry host[:port]`);
+  if (!nm || nm[1] !== registry)
+    throw new InvalidReferenceError(input, `"${registry}" is not a valid registry host[:port]`);
   const repository = nm[2]!;
   if (digestPart !== undefined) validateDigest(input, digestPart);
   return {
@@ -106,7 +117,8 @@ function validateDigest(input: string, d: string): void {
   if (want === undefined) {
     throw new InvalidReferenceError(input, `unsupported digest algorithm "${alg}" (expected sha256, sha384 or sha512)`);
   }
-  if (hex.length !== want) throw new InvalidReferenceError(input, `a ${alg} digest has ${want} hex digits, this one has ${hex.length}`);
+  if (hex.length !== want)
+    throw new InvalidReferenceError(input, `a ${alg} digest has ${want} hex digits, this one has ${hex.length}`);
   if (!/^[a-f0-9]+$/.test(hex)) throw new InvalidReferenceError(input, "digest hex digits must be lowercase");
 }
 
@@ -153,9 +165,10 @@ export function formatReference(ref: ImageReference): string {
 export function familiarReference(ref: ImageReference): string {
   let namePart = `${ref.registry}/${ref.repository}`;
   if (ref.registry === DOCKER_HUB) {
-    namePart = ref.repository.startsWith("library/") && ref.repository.split("/").length === 2
-      ? ref.repository.slice("library/".length)
-      : ref.repository;
+    namePart =
+      ref.repository.startsWith("library/") && ref.repository.split("/").length === 2
+        ? ref.repository.slice("library/".length)
+        : ref.repository;
   }
   let s = namePart;
   if (ref.tag !== undefined) s += `:${ref.tag}`;

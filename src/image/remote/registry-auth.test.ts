@@ -22,7 +22,14 @@ import {
   type TestImage,
   type TokenServer,
 } from "../../../test/image-remote/harness.js";
-import { Credential, RegistryAuthError, pullImage, pushImage, type CredentialLookupOptions, type PushOptions } from "./index.js";
+import {
+  Credential,
+  RegistryAuthError,
+  pullImage,
+  pushImage,
+  type CredentialLookupOptions,
+  type PushOptions,
+} from "./index.js";
 
 const dir = tempDir("registry-auth");
 const USER = "artist";
@@ -37,7 +44,11 @@ before(async () => {
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 function push(ref: string, opts: PushOptions) {
-  return pushImage(ref, { manifest: image.manifest, mediaType: image.mediaType, blobs: new MemoryStore(image.blobs) }, { insecure: true, ...fast, ...opts });
+  return pushImage(
+    ref,
+    { manifest: image.manifest, mediaType: image.mediaType, blobs: new MemoryStore(image.blobs) },
+    { insecure: true, ...fast, ...opts },
+  );
 }
 
 let sandboxes = 0;
@@ -59,25 +70,38 @@ describe("HTTP Basic authentication (htpasswd)", () => {
     const cred = Credential.basic(USER, PASSWORD);
     const pushed = await push(`${reg.host}/basic/img:1`, { credential: cred });
     assert.equal(pushed.digest, image.manifestDigest);
-    const pulled = await pullImage(`${reg.host}/basic/img:1`, new MemoryStore(), { insecure: true, credential: cred, ...fast });
+    const pulled = await pullImage(`${reg.host}/basic/img:1`, new MemoryStore(), {
+      insecure: true,
+      credential: cred,
+      ...fast,
+    });
     assert.equal(pulled.manifestDigest, image.manifestDigest);
   });
 
   it("says the password is wrong, naming the user but not the password", async () => {
-    await assert.rejects(push(`${reg.host}/basic/img:2`, { credential: Credential.basic(USER, WRONG) }), (err: unknown) => {
-      assert.ok(err instanceof RegistryAuthError, String(err));
-      assert.equal(err.status, 401);
-      assert.match(err.message, /authentication failed with basic credentials for user "artist" from explicit credentials: wrong username or password/);
-      assert.doesNotMatch(err.message + String(err.stack), new RegExp(WRONG));
-      return true;
-    });
+    await assert.rejects(
+      push(`${reg.host}/basic/img:2`, { credential: Credential.basic(USER, WRONG) }),
+      (err: unknown) => {
+        assert.ok(err instanceof RegistryAuthError, String(err));
+        assert.equal(err.status, 401);
+        assert.match(
+          err.message,
+          /authentication failed with basic credentials for user "artist" from explicit credentials: wrong username or password/,
+        );
+        assert.doesNotMatch(err.message + String(err.stack), new RegExp(WRONG));
+        return true;
+      },
+    );
   });
 
   it("says where it looked when there are no credentials", async () => {
     const lookup = emptyLookup();
     await assert.rejects(push(`${reg.host}/basic/img:3`, { credentialLookup: lookup }), (err: unknown) => {
       assert.ok(err instanceof RegistryAuthError);
-      assert.match(err.message, /requires authentication and no credentials were found \(looked in .*\.docker\/config\.json\)/);
+      assert.match(
+        err.message,
+        /requires authentication and no credentials were found \(looked in .*\.docker\/config\.json\)/,
+      );
       assert.ok(err.message.includes(join(lookup.home, ".config/containers/auth.json")));
       return true;
     });
@@ -86,16 +110,26 @@ describe("HTTP Basic authentication (htpasswd)", () => {
   it("uses credentials from $DOCKER_CONFIG/config.json", async () => {
     const dockerConfig = join(dir, "docker-config");
     mkdirSync(dockerConfig, { recursive: true });
-    writeFileSync(join(dockerConfig, "config.json"), JSON.stringify({
-      auths: { [reg.host]: { auth: Buffer.from(`${USER}:${PASSWORD}`).toString("base64") } },
-    }));
-    const pushed = await push(`${reg.host}/basic/fromconfig:1`, { credentialLookup: emptyLookup({ DOCKER_CONFIG: dockerConfig }) });
+    writeFileSync(
+      join(dockerConfig, "config.json"),
+      JSON.stringify({
+        auths: { [reg.host]: { auth: Buffer.from(`${USER}:${PASSWORD}`).toString("base64") } },
+      }),
+    );
+    const pushed = await push(`${reg.host}/basic/fromconfig:1`, {
+      credentialLookup: emptyLookup({ DOCKER_CONFIG: dockerConfig }),
+    });
     assert.equal(pushed.digest, image.manifestDigest);
   });
 
   it("uses credentials from podman's auth.json via REGISTRY_AUTH_FILE", async () => {
     const authFile = join(dir, "podman-auth.json");
-    writeFileSync(authFile, JSON.stringify({ auths: { [`${reg.host}/basic`]: { auth: Buffer.from(`${USER}:${PASSWORD}`).toString("base64") } } }));
+    writeFileSync(
+      authFile,
+      JSON.stringify({
+        auths: { [`${reg.host}/basic`]: { auth: Buffer.from(`${USER}:${PASSWORD}`).toString("base64") } },
+      }),
+    );
     const pulled = await pullImage(`${reg.host}/basic/img:1`, new MemoryStore(), {
       insecure: true,
       credentialLookup: emptyLookup({ REGISTRY_AUTH_FILE: authFile }),
@@ -109,7 +143,11 @@ describe("HTTP Basic authentication (htpasswd)", () => {
     const front = await startFlakyProxy(reg.port, { redirectBlobs: { storageAuthorization: basic } });
     try {
       const sink = new MemoryStore();
-      const pulled = await pullImage(`${front.host}/basic/img:1`, sink, { insecure: true, credential: Credential.basic(USER, PASSWORD), ...fast });
+      const pulled = await pullImage(`${front.host}/basic/img:1`, sink, {
+        insecure: true,
+        credential: Credential.basic(USER, PASSWORD),
+        ...fast,
+      });
       assert.equal(pulled.manifestDigest, image.manifestDigest);
       for (const [d, bytes] of image.blobs) assert.deepEqual(sink.blobs.get(d), bytes);
       assert.deepEqual(front.storageAuthorizations, ["none", "none", "none"]);
@@ -123,10 +161,16 @@ describe("HTTP Basic authentication (htpasswd)", () => {
     const bin = join(lookup.home, "bin");
     mkdirSync(bin);
     const helper = join(bin, "docker-credential-tantalus-test");
-    writeFileSync(helper, `#!/bin/sh\nread server\n[ "$server" = "${reg.host}" ] || { echo "credentials not found in native keychain"; exit 1; }\nprintf '{"ServerURL":"%s","Username":"${USER}","Secret":"${PASSWORD}"}' "$server"\n`);
+    writeFileSync(
+      helper,
+      `#!/bin/sh\nread server\n[ "$server" = "${reg.host}" ] || { echo "credentials not found in native keychain"; exit 1; }\nprintf '{"ServerURL":"%s","Username":"${USER}","Secret":"${PASSWORD}"}' "$server"\n`,
+    );
     chmodSync(helper, 0o755);
     mkdirSync(join(lookup.home, ".docker"));
-    writeFileSync(join(lookup.home, ".docker/config.json"), JSON.stringify({ credHelpers: { [reg.host]: "tantalus-test" } }));
+    writeFileSync(
+      join(lookup.home, ".docker/config.json"),
+      JSON.stringify({ credHelpers: { [reg.host]: "tantalus-test" } }),
+    );
     lookup.env = { ...lookup.env, PATH: `${bin}:${process.env.PATH}` };
     const pushed = await push(`${reg.host}/basic/fromhelper:1`, { credentialLookup: lookup });
     assert.equal(pushed.digest, image.manifestDigest);
@@ -140,7 +184,9 @@ describe("bearer token authentication", () => {
   before(async () => {
     const key = makeSigningKey(dir);
     tokens = await startTokenServer(key, { [USER]: PASSWORD }, { [REFRESH]: USER });
-    reg = await startRegistry({ token: { realm: tokens.realm, service: tokens.service, issuer: tokens.issuer, rootCertBundle: key.certFile } });
+    reg = await startRegistry({
+      token: { realm: tokens.realm, service: tokens.service, issuer: tokens.issuer, rootCertBundle: key.certFile },
+    });
   });
   after(async () => {
     await reg?.stop();
@@ -150,7 +196,10 @@ describe("bearer token authentication", () => {
   it("fetches one token for a whole push and sends it to every request", async () => {
     tokens.requests.length = 0;
     const counter = countingFetch();
-    const pushed = await push(`${reg.host}/tok/img:1`, { credential: Credential.basic(USER, PASSWORD), fetch: counter.fetch });
+    const pushed = await push(`${reg.host}/tok/img:1`, {
+      credential: Credential.basic(USER, PASSWORD),
+      fetch: counter.fetch,
+    });
     assert.equal(pushed.digest, image.manifestDigest);
     assert.deepEqual(tokens.requests, [{ user: USER, scopes: ["repository:tok/img:pull,push"] }]);
     assert.equal(counter.count("GET", /^\/token$/), 1);
@@ -161,15 +210,27 @@ describe("bearer token authentication", () => {
 
   it("asks for pull on the source repository too when mounting, and mounts", async () => {
     tokens.requests.length = 0;
-    const pushed = await push(`${reg.host}/tok/other:1`, { credential: Credential.basic(USER, PASSWORD), mountFrom: ["tok/img"] });
-    assert.deepEqual(pushed.blobs.map((b) => b.outcome), ["mounted", "mounted", "mounted"]);
-    assert.deepEqual(tokens.requests, [{ user: USER, scopes: ["repository:tok/img:pull", "repository:tok/other:pull,push"] }]);
+    const pushed = await push(`${reg.host}/tok/other:1`, {
+      credential: Credential.basic(USER, PASSWORD),
+      mountFrom: ["tok/img"],
+    });
+    assert.deepEqual(
+      pushed.blobs.map((b) => b.outcome),
+      ["mounted", "mounted", "mounted"],
+    );
+    assert.deepEqual(tokens.requests, [
+      { user: USER, scopes: ["repository:tok/img:pull", "repository:tok/other:pull,push"] },
+    ]);
   });
 
   it("gets a new token when the registry rejects an expired one", async () => {
     tokens.requests.length = 0;
     tokens.expireNext(1);
-    const pulled = await pullImage(`${reg.host}/tok/img:1`, new MemoryStore(), { insecure: true, credential: Credential.basic(USER, PASSWORD), ...fast });
+    const pulled = await pullImage(`${reg.host}/tok/img:1`, new MemoryStore(), {
+      insecure: true,
+      credential: Credential.basic(USER, PASSWORD),
+      ...fast,
+    });
     assert.equal(pulled.manifestDigest, image.manifestDigest);
     assert.equal(tokens.requests.length, 2);
   });
@@ -178,16 +239,23 @@ describe("bearer token authentication", () => {
     tokens.requests.length = 0;
     const lookup = emptyLookup();
     mkdirSync(join(lookup.home, ".docker"));
-    writeFileSync(join(lookup.home, ".docker/config.json"), JSON.stringify({
-      auths: { [reg.host]: { auth: Buffer.from(`${USER}:`).toString("base64"), identitytoken: REFRESH } },
-    }));
+    writeFileSync(
+      join(lookup.home, ".docker/config.json"),
+      JSON.stringify({
+        auths: { [reg.host]: { auth: Buffer.from(`${USER}:`).toString("base64"), identitytoken: REFRESH } },
+      }),
+    );
     const pushed = await push(`${reg.host}/tok/oauth:1`, { credentialLookup: lookup });
     assert.equal(pushed.digest, image.manifestDigest);
     assert.deepEqual(tokens.requests, [{ user: USER, scopes: ["repository:tok/oauth:pull,push"] }]);
   });
 
   it("pulls anonymously when the token server allows it, and explains a denied anonymous push", async () => {
-    const pulled = await pullImage(`${reg.host}/tok/img:1`, new MemoryStore(), { insecure: true, credential: null, ...fast });
+    const pulled = await pullImage(`${reg.host}/tok/img:1`, new MemoryStore(), {
+      insecure: true,
+      credential: null,
+      ...fast,
+    });
     assert.equal(pulled.manifestDigest, image.manifestDigest);
     await assert.rejects(push(`${reg.host}/tok/anon:1`, { credential: null }), (err: unknown) => {
       assert.ok(err instanceof RegistryAuthError, String(err));
@@ -198,11 +266,19 @@ describe("bearer token authentication", () => {
   });
 
   it("reports a token server that rejects the password without echoing it", async () => {
-    await assert.rejects(push(`${reg.host}/tok/img:2`, { credential: Credential.basic(USER, WRONG) }), (err: unknown) => {
-      assert.ok(err instanceof RegistryAuthError, String(err));
-      assert.match(err.message, new RegExp(`the token server ${tokens.realm.replace(/[.:/]/g, "\\$&")} rejected basic credentials for user "artist" from explicit credentials \\(HTTP 401: UNAUTHORIZED: invalid username or password\\)`));
-      assert.doesNotMatch(err.message, new RegExp(WRONG));
-      return true;
-    });
+    await assert.rejects(
+      push(`${reg.host}/tok/img:2`, { credential: Credential.basic(USER, WRONG) }),
+      (err: unknown) => {
+        assert.ok(err instanceof RegistryAuthError, String(err));
+        assert.match(
+          err.message,
+          new RegExp(
+            `the token server ${tokens.realm.replace(/[.:/]/g, "\\$&")} rejected basic credentials for user "artist" from explicit credentials \\(HTTP 401: UNAUTHORIZED: invalid username or password\\)`,
+          ),
+        );
+        assert.doesNotMatch(err.message, new RegExp(WRONG));
+        return true;
+      },
+    );
   });
 });

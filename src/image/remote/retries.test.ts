@@ -52,11 +52,20 @@ describe("retries against a flaky registry", () => {
     // GET, HEAD, POST, PUT and PATCH each failed twice and were each retried.
     assert.equal(p.failed, 10);
     assert.ok(retries.length >= 10, `only ${retries.length} retries reported`);
-    assert.ok(retries.every((r) => /HTTP 503/.test(r.reason)), retries.map((r) => r.reason).join("\n"));
-    assert.ok(retries.some((r) => /upload blob/.test(r.what)), "a streamed chunk was retried at the upload level");
+    assert.ok(
+      retries.every((r) => /HTTP 503/.test(r.reason)),
+      retries.map((r) => r.reason).join("\n"),
+    );
+    assert.ok(
+      retries.some((r) => /upload blob/.test(r.what)),
+      "a streamed chunk was retried at the upload level",
+    );
 
     const sink = new MemoryStore();
-    const pulled = await pullImage(`${p.host}/flaky/push:1`, sink, { insecure: true, retry: { retries: 4, baseDelayMs: 5 } });
+    const pulled = await pullImage(`${p.host}/flaky/push:1`, sink, {
+      insecure: true,
+      retry: { retries: 4, baseDelayMs: 5 },
+    });
     assert.equal(pulled.manifestDigest, img.manifestDigest);
     for (const [d, bytes] of img.blobs) assert.deepEqual(sink.blobs.get(d), bytes);
   });
@@ -72,17 +81,28 @@ describe("retries against a flaky registry", () => {
       { insecure: true, retry: { retries: 3, baseDelayMs: 10_000 }, onRetry: (e) => retries.push(e) },
     );
     assert.equal(retries.length, 3);
-    assert.deepEqual(retries.map((r) => [r.reason, r.delayMs]), [["HTTP 429", 0], ["HTTP 429", 0], ["HTTP 429", 0]]);
+    assert.deepEqual(
+      retries.map((r) => [r.reason, r.delayMs]),
+      [
+        ["HTTP 429", 0],
+        ["HTTP 429", 0],
+        ["HTTP 429", 0],
+      ],
+    );
   });
 
   it("gives up after the configured number of retries with the registry's status", async () => {
     const p = await proxy({ failAlways: true });
     const img = await makeImage([{ "x.txt": "never" }]);
     await assert.rejects(
-      pushImage(`${p.host}/flaky/down:1`, { manifest: img.manifest, mediaType: img.mediaType, blobs: new MemoryStore(img.blobs) }, {
-        insecure: true,
-        retry: { retries: 2, baseDelayMs: 1 },
-      }),
+      pushImage(
+        `${p.host}/flaky/down:1`,
+        { manifest: img.manifest, mediaType: img.mediaType, blobs: new MemoryStore(img.blobs) },
+        {
+          insecure: true,
+          retry: { retries: 2, baseDelayMs: 1 },
+        },
+      ),
       (err: unknown) => {
         assert.ok(err instanceof RegistryError);
         assert.match(err.message, /HTTP 503/);
@@ -95,7 +115,11 @@ describe("retries against a flaky registry", () => {
 
   it("downloads a blob again when the connection drops mid-stream, storing nothing partial", async () => {
     const img = await makeImage([{ "one.bin": randomBytes(90 * 1024) }, { "two.bin": randomBytes(90 * 1024) }]);
-    await pushImage(`${reg.host}/flaky/download:1`, { manifest: img.manifest, mediaType: img.mediaType, blobs: new MemoryStore(img.blobs) }, { insecure: true });
+    await pushImage(
+      `${reg.host}/flaky/download:1`,
+      { manifest: img.manifest, mediaType: img.mediaType, blobs: new MemoryStore(img.blobs) },
+      { insecure: true },
+    );
     // Blob GET 0 is the config; cut the first layer's download part-way.
     const p = await proxy({ cutBlobGet: { index: 1, after: 30 * 1024 } });
     const retries: RetryEvent[] = [];
@@ -120,19 +144,35 @@ describe("retries against a flaky registry", () => {
     const pushed = await pushImage(
       `${p.host}/flaky/resume:1`,
       { manifest: img.manifest, mediaType: img.mediaType, blobs: new MemoryStore(img.blobs) },
-      { insecure: true, retry: { retries: 3, baseDelayMs: 5 }, monolithicMaxBytes: 16 * 1024, chunkSize: 64 * 1024, onRetry: (e) => retries.push(e) },
+      {
+        insecure: true,
+        retry: { retries: 3, baseDelayMs: 5 },
+        monolithicMaxBytes: 16 * 1024,
+        chunkSize: 64 * 1024,
+        onRetry: (e) => retries.push(e),
+      },
     );
     assert.equal(pushed.digest, img.manifestDigest);
     assert.equal(retries.length, 1);
     assert.match(retries[0]!.what, /upload blob/);
     // The registry was asked where the upload stood instead of starting over.
-    assert.ok(p.forwarded.some((r) => /^GET \/v2\/flaky\/resume\/blobs\/uploads\/[0-9a-f-]+$/.test(r)), p.forwarded.join("\n"));
-    assert.equal(p.forwarded.filter((r) => r.startsWith("POST ")).length, 2, "one session for the config, one for the layer");
+    assert.ok(
+      p.forwarded.some((r) => /^GET \/v2\/flaky\/resume\/blobs\/uploads\/[0-9a-f-]+$/.test(r)),
+      p.forwarded.join("\n"),
+    );
+    assert.equal(
+      p.forwarded.filter((r) => r.startsWith("POST ")).length,
+      2,
+      "one session for the config, one for the layer",
+    );
     // The second chunk was cut; the upload went on from what the registry held, not from byte 0.
     assert.deepEqual(p.patchRanges.slice(0, 2), ["0-65535", "65536-131071"]);
     const resumedAt = Number(p.patchRanges[2]?.split("-")[0]);
     assert.ok(resumedAt >= 65536 && resumedAt <= 65536 + 20 * 1024, p.patchRanges.join(" "));
-    assert.ok(p.patchRanges.slice(2).every((r) => !r.startsWith("0-")), p.patchRanges.join(" "));
+    assert.ok(
+      p.patchRanges.slice(2).every((r) => !r.startsWith("0-")),
+      p.patchRanges.join(" "),
+    );
     const sink = new MemoryStore();
     await pullImage(`${p.host}/flaky/resume:1`, sink, { insecure: true });
     assert.deepEqual(sink.blobs.get(img.layerDigests[0]!), img.blobs.get(img.layerDigests[0]!));

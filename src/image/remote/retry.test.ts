@@ -14,11 +14,26 @@ describe("retry back-off", () => {
 
   it("doubles the delay per attempt within ±20 % jitter and caps it", () => {
     const p = retryPolicy({ baseDelayMs: 100, maxDelayMs: 1000 });
-    assert.equal(retryDelay(p, 0, undefined, () => 0.5), 100);
-    assert.equal(retryDelay(p, 2, undefined, () => 0.5), 400);
-    assert.equal(retryDelay(p, 2, undefined, () => 1), 480);
-    assert.equal(retryDelay(p, 2, undefined, () => 0), 320);
-    assert.equal(retryDelay(p, 10, undefined, () => 0.5), 1000);
+    assert.equal(
+      retryDelay(p, 0, undefined, () => 0.5),
+      100,
+    );
+    assert.equal(
+      retryDelay(p, 2, undefined, () => 0.5),
+      400,
+    );
+    assert.equal(
+      retryDelay(p, 2, undefined, () => 1),
+      480,
+    );
+    assert.equal(
+      retryDelay(p, 2, undefined, () => 0),
+      320,
+    );
+    assert.equal(
+      retryDelay(p, 10, undefined, () => 0.5),
+      1000,
+    );
   });
 
   it("lets the server's Retry-After win, capped by maxDelayMs", () => {

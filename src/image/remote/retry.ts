@@ -17,7 +17,8 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = { retries: 4, baseDelayMs: 500,
 
 export function retryPolicy(overrides: Partial<RetryPolicy> | undefined): RetryPolicy {
   const p = { ...DEFAULT_RETRY_POLICY, ...overrides };
-  if (!Number.isInteger(p.retries) || p.retries < 0) throw new RangeError(`retries must be a non-negative integer, got ${p.retries}`);
+  if (!Number.isInteger(p.retries) || p.retries < 0)
+    throw new RangeError(`retries must be a non-negative integer, got ${p.retries}`);
   return p;
 }
 
@@ -39,7 +40,12 @@ export function parseRetryAfter(value: string | null | undefined, now = Date.now
  * Retry-After if it gave one, else base·2^attempt with ±20 % jitter so that
  * parallel uploads do not hammer the registry in lock-step.
  */
-export function retryDelay(policy: RetryPolicy, attempt: number, retryAfterMs?: number, random: () => number = Math.random): number {
+export function retryDelay(
+  policy: RetryPolicy,
+  attempt: number,
+  retryAfterMs?: number,
+  random: () => number = Math.random,
+): number {
   if (retryAfterMs !== undefined) return Math.min(retryAfterMs, policy.maxDelayMs);
   const exp = policy.baseDelayMs * 2 ** attempt;
   const jitter = exp * 0.2 * (random() * 2 - 1);

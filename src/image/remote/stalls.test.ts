@@ -32,7 +32,13 @@ before(async () => {
     if (!m) return void res.writeHead(404).end();
     const [, mode, kind, ref] = m as unknown as [string, LayerMode, string, string];
     if (kind === "manifests") {
-      return void res.writeHead(200, { "content-type": img.mediaType, "docker-content-digest": img.manifestDigest, "content-length": img.manifest.length }).end(img.manifest);
+      return void res
+        .writeHead(200, {
+          "content-type": img.mediaType,
+          "docker-content-digest": img.manifestDigest,
+          "content-length": img.manifest.length,
+        })
+        .end(img.manifest);
     }
     const blob = img.blobs.get(ref);
     if (!blob) return void res.writeHead(404).end();
@@ -77,7 +83,13 @@ function pushStall(req: http.IncomingMessage, res: http.ServerResponse): void {
   res.on("close", () => open.delete(res));
   const url = req.url ?? "";
   if (req.method === "HEAD") return void res.writeHead(404).end();
-  if (req.method === "POST") return void res.writeHead(202, { location: `/v2/push-stall/img/blobs/uploads/${requests.size}-${Date.now()}`, "content-length": 0 }).end();
+  if (req.method === "POST")
+    return void res
+      .writeHead(202, {
+        location: `/v2/push-stall/img/blobs/uploads/${requests.size}-${Date.now()}`,
+        "content-length": 0,
+      })
+      .end();
   if (req.method === "PUT" && url.includes("/blobs/uploads/")) {
     requests.set("push-put", (requests.get("push-put") ?? 0) + 1);
     req.resume(); // read it all, answer nothing
@@ -132,14 +144,22 @@ describe("pulling from a registry that stalls or lies", () => {
 
   it("a layer that stalls every time fails after the bounded retries, with a sentence", async () => {
     const p = pull("stall-always", 2);
-    await assert.rejects(p.result, /^RegistryError: registry 127\.0\.0\.1:\d+: download of blob sha256:[0-9a-f]{64} failed: .*no data for 0\.3 s in the middle of the answer/);
+    await assert.rejects(
+      p.result,
+      /^RegistryError: registry 127\.0\.0\.1:\d+: download of blob sha256:[0-9a-f]{64} failed: .*no data for 0\.3 s in the middle of the answer/,
+    );
     assert.equal(requests.get("stall-always"), 3, "the first try and two retries");
     assert.ok(p.elapsed() < 10_000, `bounded in time (${p.elapsed()} ms)`);
   });
 
   it("an answer announcing a terabyte for the layer is refused before reading it", async () => {
     const p = pull("claims-terabyte");
-    await assert.rejects(p.result, new RegExp(`blob ${img.layerDigests[0]} is sent as 1099511627776 bytes, but the manifest says ${layerSize()}; refused`));
+    await assert.rejects(
+      p.result,
+      new RegExp(
+        `blob ${img.layerDigests[0]} is sent as 1099511627776 bytes, but the manifest says ${layerSize()}; refused`,
+      ),
+    );
     assert.equal(requests.get("claims-terabyte"), 1, "not retried: the registry sends another blob");
   });
 
@@ -156,13 +176,17 @@ describe("pushing to a registry that stops answering", () => {
     const retried: RetryEvent[] = [];
     const started = Date.now();
     await assert.rejects(
-      pushImage(`${host}/push-stall/img:1`, { manifest: img.manifest, mediaType: img.mediaType, blobs: new MemoryStore(img.blobs) }, {
-        insecure: true,
-        jobs: 1,
-        readTimeoutMs: 300,
-        retry: { retries: 2, baseDelayMs: 10 },
-        onRetry: (e) => retried.push(e),
-      }),
+      pushImage(
+        `${host}/push-stall/img:1`,
+        { manifest: img.manifest, mediaType: img.mediaType, blobs: new MemoryStore(img.blobs) },
+        {
+          insecure: true,
+          jobs: 1,
+          readTimeoutMs: 300,
+          retry: { retries: 2, baseDelayMs: 10 },
+          onRetry: (e) => retried.push(e),
+        },
+      ),
       /finish upload of blob sha256:[0-9a-f]{64} failed \(PUT \/v2\/push-stall\/img\/blobs\/uploads\/[^)]*\): registry 127\.0\.0\.1:\d+: no data for 0\.3 s waiting for the answer/,
     );
     assert.ok(Date.now() - started < 10_000, "bounded in time");

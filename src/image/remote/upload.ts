@@ -54,7 +54,10 @@ interface UploadSession {
 
 /** Token scopes for pushing to `repository` and mounting from `mountFrom`. */
 export function pushScopes(repository: string, mountFrom: readonly string[]): string[] {
-  return [repositoryScope(repository, ["pull", "push"]), ...mountFrom.filter((r) => r !== repository).map((r) => repositoryScope(r, ["pull"]))];
+  return [
+    repositoryScope(repository, ["pull", "push"]),
+    ...mountFrom.filter((r) => r !== repository).map((r) => repositoryScope(r, ["pull"])),
+  ];
 }
 
 export function blobPath(repository: string, digest: string): string {
@@ -62,7 +65,12 @@ export function blobPath(repository: string, digest: string): string {
 }
 
 /** HEAD the blob: true if the repository already has it (with the right size). */
-export async function blobExists(client: RegistryClient, repository: string, digest: string, scopes: readonly string[]): Promise<boolean> {
+export async function blobExists(
+  client: RegistryClient,
+  repository: string,
+  digest: string,
+  scopes: readonly string[],
+): Promise<boolean> {
   const res = await client.send({
     method: "HEAD",
     url: blobPath(repository, digest),
@@ -135,7 +143,8 @@ export async function pushBlob(
       if (err instanceof BlobSourceError || !isRetryable(err) || attempt >= client.retryPolicy.retries) throw err;
       await client.backoff(`upload blob ${digest}`, attempt, (err as Error).message);
       // Find out what the registry kept: resume the session, or learn the blob made it after all.
-      session = session && !(err instanceof UploadRestartError) ? await uploadStatus(client, session, scopes) : undefined;
+      session =
+        session && !(err instanceof UploadRestartError) ? await uploadStatus(client, session, scopes) : undefined;
       if (!session && (await blobExists(client, repository, digest, scopes).catch(() => false))) {
         // (A registry still unreachable here is met again by the next attempt's own retries.)
         report("uploaded", size);
@@ -156,8 +165,18 @@ class UploadRestartError extends RegistryError {}
  * upload can (pushBlob counts it as one of its bounded retries).
  */
 function restartIfSessionLost(err: unknown): never {
-  if (err instanceof RegistryError && !(err instanceof RegistryAuthError) && (err.status === 404 || err.hasCode("BLOB_UPLOAD_INVALID") || err.hasCode("BLOB_UPLOAD_UNKNOWN"))) {
-    throw new UploadRestartError(`${err.message}; the registry lost the upload session`, err.registry, err.status, err.codes, true);
+  if (
+    err instanceof RegistryError &&
+    !(err instanceof RegistryAuthError) &&
+    (err.status === 404 || err.hasCode("BLOB_UPLOAD_INVALID") || err.hasCode("BLOB_UPLOAD_UNKNOWN"))
+  ) {
+    throw new UploadRestartError(
+      `${err.message}; the registry lost the upload session`,
+      err.registry,
+      err.status,
+      err.codes,
+      true,
+    );
   }
   throw err;
 }
@@ -212,7 +231,12 @@ async function startUpload(
 async function locationOf(client: RegistryClient, res: Response, requestPath: string | URL): Promise<URL> {
   const loc = res.headers.get("location");
   await res.body?.cancel().catch(() => undefined);
-  if (!loc) throw new RegistryError(`registry ${client.registry}: upload response has no Location header`, client.registry, res.status);
+  if (!loc)
+    throw new RegistryError(
+      `registry ${client.registry}: upload response has no Location header`,
+      client.registry,
+      res.status,
+    );
   return new URL(loc, await client.resolve(requestPath));
 }
 
@@ -244,7 +268,13 @@ async function patchChunk(
     .catch(restartIfSessionLost);
   if (res.status === 416) {
     await res.body?.cancel().catch(() => undefined);
-    throw new UploadRestartError(`registry ${client.registry}: refused chunk ${start}-${end} of ${digest} (HTTP 416)`, client.registry, 416, [], true);
+    throw new UploadRestartError(
+      `registry ${client.registry}: refused chunk ${start}-${end} of ${digest} (HTTP 416)`,
+      client.registry,
+      416,
+      [],
+      true,
+    );
   }
   const location = await locationOf(client, res, session.location);
   const range = parseRange(res.headers.get("range"));
@@ -252,14 +282,23 @@ async function patchChunk(
   if (range !== undefined && range !== end + 1 && !(end === 0 && range === 0)) {
     throw new UploadRestartError(
       `registry ${client.registry}: after chunk ${start}-${end} of ${digest} the registry holds ${range} bytes`,
-      client.registry, 202, [], true,
+      client.registry,
+      202,
+      [],
+      true,
     );
   }
   return { location, offset: end + 1 };
 }
 
 /** PUT <location>?digest=…, with the whole blob (monolithic) or nothing (after PATCHes). */
-async function finishUpload(client: RegistryClient, location: URL, digest: string, scopes: readonly string[], bytes?: Buffer): Promise<void> {
+async function finishUpload(
+  client: RegistryClient,
+  location: URL,
+  digest: string,
+  scopes: readonly string[],
+  bytes?: Buffer,
+): Promise<void> {
   const url = new URL(location);
   // Append rather than rebuild the query: the opaque upload state must be sent back byte for byte.
   url.search = `${url.search ? `${url.search}&` : "?"}digest=${encodeURIComponent(digest)}`;
@@ -277,15 +316,29 @@ async function finishUpload(client: RegistryClient, location: URL, digest: strin
   await res.body?.cancel().catch(() => undefined);
   const stored = res.headers.get("docker-content-digest");
   if (stored && stored !== digest) {
-    throw new RegistryError(`registry ${client.registry} stored blob ${digest} as ${stored}`, client.registry, res.status);
+    throw new RegistryError(
+      `registry ${client.registry} stored blob ${digest} as ${stored}`,
+      client.registry,
+      res.status,
+    );
   }
 }
 
 /** GET <location>: how many bytes the registry holds for an unfinished upload; undefined if it lost it. */
-async function uploadStatus(client: RegistryClient, session: UploadSession, scopes: readonly string[]): Promise<UploadSession | undefined> {
+async function uploadStatus(
+  client: RegistryClient,
+  session: UploadSession,
+  scopes: readonly string[],
+): Promise<UploadSession | undefined> {
   let res: Response;
   try {
-    res = await client.send({ method: "GET", url: session.location, scopes, expect: [204, 404], what: "check upload status" });
+    res = await client.send({
+      method: "GET",
+      url: session.location,
+      scopes,
+      expect: [204, 404],
+      what: "check upload status",
+    });
   } catch {
     return undefined;
   }

@@ -19,7 +19,15 @@ import { DigestMismatchError, digestHex, isDigest, sha256Stream, DigestingStream
 import { createDecompressor } from "../layer/compress.js";
 import { isValidRefName, OciStore } from "../layout/store.js";
 import { parseLocalReference } from "../reference.js";
-import { Annotation, MediaType, hostPlatform, layerCompression, type Descriptor, type Platform, type ResolvedImage } from "../types.js";
+import {
+  Annotation,
+  MediaType,
+  hostPlatform,
+  layerCompression,
+  type Descriptor,
+  type Platform,
+  type ResolvedImage,
+} from "../types.js";
 import { pipeline, type Readable } from "node:stream";
 
 export interface ExportOptions {
@@ -29,7 +37,12 @@ export interface ExportOptions {
 }
 
 /** Export store image `ref` (tag or digest) to `destination` (see module comment). */
-export async function exportImage(store: OciStore, ref: string, destination: string, opts: ExportOptions = {}): Promise<ResolvedImage> {
+export async function exportImage(
+  store: OciStore,
+  ref: string,
+  destination: string,
+  opts: ExportOptions = {},
+): Promise<ResolvedImage> {
   const dest = parseLocalReference(destination);
   switch (dest.transport) {
     case "oci":
@@ -49,12 +62,18 @@ function defaultName(ref: string): string | undefined {
   return isDigest(ref) ? undefined : ref;
 }
 
-export async function exportOciLayout(store: OciStore, ref: string, dir: string, opts: ExportOptions & { tag?: string } = {}): Promise<ResolvedImage> {
+export async function exportOciLayout(
+  store: OciStore,
+  ref: string,
+  dir: string,
+  opts: ExportOptions & { tag?: string } = {},
+): Promise<ResolvedImage> {
   const img = await store.resolveImage(ref, opts.platform ?? hostPlatform());
   const same = resolvePath(dir) === store.dir;
   const target = same ? store : await OciStore.open(dir);
   try {
-    for (const d of [...img.manifest.layers, img.manifest.config, img.manifestDescriptor]) await copyBlob(store, target, d);
+    for (const d of [...img.manifest.layers, img.manifest.config, img.manifestDescriptor])
+      await copyBlob(store, target, d);
     const tag = opts.tag ?? (isDigest(ref) ? undefined : ref);
     if (tag !== undefined) await target.tag(tag, plain(img.manifestDescriptor), {}, { recordTime: same });
     return img;
@@ -63,7 +82,12 @@ export async function exportOciLayout(store: OciStore, ref: string, dir: string,
   }
 }
 
-export async function exportOciArchive(store: OciStore, ref: string, file: string, opts: ExportOptions & { tag?: string; dockerManifest?: boolean } = {}): Promise<ResolvedImage> {
+export async function exportOciArchive(
+  store: OciStore,
+  ref: string,
+  file: string,
+  opts: ExportOptions & { tag?: string; dockerManifest?: boolean } = {},
+): Promise<ResolvedImage> {
   const img = await store.resolveImage(ref, opts.platform ?? hostPlatform());
   const tag = opts.tag ?? (isDigest(ref) ? undefined : ref);
   if (tag !== undefined && !isValidRefName(tag)) throw new TantalusError(`invalid tag ${JSON.stringify(tag)}`);
@@ -76,11 +100,18 @@ export async function exportOciArchive(store: OciStore, ref: string, file: strin
     await out.bytes("oci-layout", JSON.stringify({ imageLayoutVersion: "1.0.0" }));
     await out.dir("blobs");
     await out.dir("blobs/sha256");
-    for (const d of blobs) await out.stream(`blobs/sha256/${digestHex(d.digest)}`, d.size, await store.openBlob(d.digest, { size: d.size }));
+    for (const d of blobs)
+      await out.stream(`blobs/sha256/${digestHex(d.digest)}`, d.size, await store.openBlob(d.digest, { size: d.size }));
     await out.bytes("index.json", JSON.stringify(index));
     if (opts.dockerManifest !== false) {
       const repoTag = tag !== undefined ? toDockerRepoTag(tag) : undefined;
-      const dm = [{ Config: `blobs/sha256/${digestHex(img.manifest.config.digest)}`, RepoTags: repoTag ? [repoTag] : [], Layers: img.manifest.layers.map((l) => `blobs/sha256/${digestHex(l.digest)}`) }];
+      const dm = [
+        {
+          Config: `blobs/sha256/${digestHex(img.manifest.config.digest)}`,
+          RepoTags: repoTag ? [repoTag] : [],
+          Layers: img.manifest.layers.map((l) => `blobs/sha256/${digestHex(l.digest)}`),
+        },
+      ];
       await out.bytes("manifest.json", JSON.stringify(dm));
     }
     await out.close();
@@ -91,7 +122,12 @@ export async function exportOciArchive(store: OciStore, ref: string, file: strin
   return img;
 }
 
-export async function exportDockerArchive(store: OciStore, ref: string, file: string, opts: ExportOptions & { repoTags?: string[] } = {}): Promise<ResolvedImage> {
+export async function exportDockerArchive(
+  store: OciStore,
+  ref: string,
+  file: string,
+  opts: ExportOptions & { repoTags?: string[] } = {},
+): Promise<ResolvedImage> {
   const img = await store.resolveImage(ref, opts.platform ?? hostPlatform());
   const repoTags: string[] = [];
   for (const t of opts.repoTags ?? []) {
@@ -104,13 +140,18 @@ export async function exportDockerArchive(store: OciStore, ref: string, file: st
   const layerNames: string[] = [];
   const out = new ArchiveWriter(file);
   try {
-    await out.stream(configName, img.manifest.config.size, await store.openBlob(img.manifest.config.digest, { size: img.manifest.config.size }));
+    await out.stream(
+      configName,
+      img.manifest.config.size,
+      await store.openBlob(img.manifest.config.digest, { size: img.manifest.config.size }),
+    );
     const written = new Set<string>();
     for (const [i, layer] of img.manifest.layers.entries()) {
       const diffId = diffIds[i];
       if (!diffId) throw new TantalusError(`${ref}: config has fewer diff_ids than the manifest has layers`);
       const compression = layerCompression(layer.mediaType);
-      if (!compression) throw new TantalusError(`${ref}: layer ${layer.digest} has media type ${layer.mediaType}, not a tar layer`);
+      if (!compression)
+        throw new TantalusError(`${ref}: layer ${layer.digest} has media type ${layer.mediaType}, not a tar layer`);
       const keep = compression === "none" || opts.compressedLayers === true;
       const name = `${digestHex(keep ? layer.digest : diffId)}/layer.tar`;
       layerNames.push(name);
@@ -124,7 +165,8 @@ export async function exportDockerArchive(store: OciStore, ref: string, file: st
         const size = await checkedUncompressedSize(store, layer, diffId, compression);
         const verify = new DigestingStream();
         await out.stream(name, size, await decompressed(store, layer, compression, verify));
-        if (verify.digest() !== diffId) throw new DigestMismatchError(`layer ${layer.digest} (uncompressed)`, diffId, verify.digest());
+        if (verify.digest() !== diffId)
+          throw new DigestMismatchError(`layer ${layer.digest} (uncompressed)`, diffId, verify.digest());
       }
     }
     const manifest = [{ Config: configName, RepoTags: repoTags, Layers: layerNames }];
@@ -146,7 +188,12 @@ export async function exportDockerArchive(store: OciStore, ref: string, file: st
   return img;
 }
 
-async function decompressed(store: OciStore, layer: Descriptor, compression: "gzip" | "zstd", tap?: DigestingStream): Promise<Readable> {
+async function decompressed(
+  store: OciStore,
+  layer: Descriptor,
+  compression: "gzip" | "zstd",
+  tap?: DigestingStream,
+): Promise<Readable> {
   const blob = await store.openBlob(layer.digest, { size: layer.size });
   const d = createDecompressor(compression);
   // Callback pipeline: errors and early close propagate along the whole chain.
@@ -154,7 +201,12 @@ async function decompressed(store: OciStore, layer: Descriptor, compression: "gz
   return pipeline(blob, d, () => undefined);
 }
 
-async function checkedUncompressedSize(store: OciStore, layer: Descriptor, diffId: Digest, compression: "gzip" | "zstd"): Promise<number> {
+async function checkedUncompressedSize(
+  store: OciStore,
+  layer: Descriptor,
+  diffId: Digest,
+  compression: "gzip" | "zstd",
+): Promise<number> {
   const { digest, size } = await sha256Stream(await decompressed(store, layer, compression));
   if (digest !== diffId) throw new DigestMismatchError(`layer ${layer.digest} (uncompressed)`, diffId, digest);
   return size;

@@ -14,7 +14,12 @@ import type { OciStore } from "../layout/store.js";
 import { hostPlatform, type Platform, type ResolvedImage } from "../types.js";
 import { importOciLayout } from "./oci-layout.js";
 
-export async function importContainersStorage(store: OciStore, name: string, platform: Platform = hostPlatform(), env: NodeJS.ProcessEnv = process.env): Promise<ResolvedImage> {
+export async function importContainersStorage(
+  store: OciStore,
+  name: string,
+  platform: Platform = hostPlatform(),
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ResolvedImage> {
   const dir = await mkdtemp(join(tmpdir(), "tantalus-containers-storage-"));
   try {
     const layout = join(dir, "layout");
@@ -41,9 +46,19 @@ function skopeo(args: string[], env: NodeJS.ProcessEnv, name: string): Promise<v
     );
     p.on("close", (code) => {
       if (code === 0) return resolve();
-      const why = stderr.trim().split("\n").pop()?.replace(/^time=".*?" level=\w+ msg="?/, "").replace(/"$/, "") ?? "";
-      const hint = /does not resolve to an image ID|identifier is not an image|image not known/i.test(stderr) ? ` (podman images lists the names this user's podman has)` : "";
-      reject(new TantalusError(`base image containers-storage:${name}: skopeo copy failed: ${why || `exit ${code}`}${hint}`));
+      const why =
+        stderr
+          .trim()
+          .split("\n")
+          .pop()
+          ?.replace(/^time=".*?" level=\w+ msg="?/, "")
+          .replace(/"$/, "") ?? "";
+      const hint = /does not resolve to an image ID|identifier is not an image|image not known/i.test(stderr)
+        ? ` (podman images lists the names this user's podman has)`
+        : "";
+      reject(
+        new TantalusError(`base image containers-storage:${name}: skopeo copy failed: ${why || `exit ${code}`}${hint}`),
+      );
     });
   });
 }

@@ -13,7 +13,15 @@ import { checkLinkTarget } from "../member-name.js";
 import { sha256Stream, type Digest } from "../digest.js";
 import { createDecompressor, sniffCompression } from "../layer/compress.js";
 import type { BlobInfo, OciStore } from "../layout/store.js";
-import { MediaType, layerMediaType, type Descriptor, type ImageConfig, type ImageManifest, type LayerCompression, type ResolvedImage } from "../types.js";
+import {
+  MediaType,
+  layerMediaType,
+  type Descriptor,
+  type ImageConfig,
+  type ImageManifest,
+  type LayerCompression,
+  type ResolvedImage,
+} from "../types.js";
 import { readAll } from "./oci-layout.js";
 
 interface DockerManifestEntry {
@@ -47,33 +55,48 @@ export async function importDockerArchive(store: OciStore, file: string, ref?: s
       manifestJson = parseJson(await readAll(body), `${what}: manifest.json`) as DockerManifestEntry[];
       return;
     }
-    if (name === "repositories" || name === "index.json" || name === "oci-layout" || name.endsWith("/VERSION") || name.endsWith("/json")) return;
+    if (
+      name === "repositories" ||
+      name === "index.json" ||
+      name === "oci-layout" ||
+      name.endsWith("/VERSION") ||
+      name.endsWith("/json")
+    )
+      return;
     // Anything else may be a config or a layer: store it, sniffing compression from the first chunk.
     let head: Buffer | undefined;
     const info = await store.putBlob(tapFirstChunk(body, (c) => (head = c)));
     members.set(name, { ...info, compression: sniffCompression(head ?? Buffer.alloc(0)) });
   });
-  if (!manifestJson || !Array.isArray(manifestJson) || manifestJson.length === 0) throw new TantalusError(`${what}: no manifest.json (not a docker-archive)`);
+  if (!manifestJson || !Array.isArray(manifestJson) || manifestJson.length === 0)
+    throw new TantalusError(`${what}: no manifest.json (not a docker-archive)`);
 
   const entry = pickEntry(manifestJson, ref, what);
   const lookup = (name: string, role: string): Member => {
     let n = memberPath(name);
     for (let hops = 0; aliases.has(n) && hops < 16; hops++) n = aliases.get(n)!;
     const m = members.get(n);
-    if (!m) throw new TantalusError(`${what}: manifest.json names ${role} ${JSON.stringify(name)}, which is not in the archive`);
+    if (!m)
+      throw new TantalusError(
+        `${what}: manifest.json names ${role} ${JSON.stringify(name)}, which is not in the archive`,
+      );
     return m;
   };
   const cfgMember = lookup(entry.Config, "config");
   const configBytes = await store.readBlob(cfgMember.digest);
   const config = parseJson(configBytes, `${what}: ${entry.Config}`) as ImageConfig;
   const diffIds = config.rootfs?.diff_ids ?? [];
-  if (diffIds.length !== entry.Layers.length) throw new TantalusError(`${what}: config lists ${diffIds.length} diff_ids but manifest.json lists ${entry.Layers.length} layers`);
+  if (diffIds.length !== entry.Layers.length)
+    throw new TantalusError(
+      `${what}: config lists ${diffIds.length} diff_ids but manifest.json lists ${entry.Layers.length} layers`,
+    );
 
   const layers: Descriptor[] = [];
   for (const [i, name] of entry.Layers.entries()) {
     const m = lookup(name, "layer");
     const diffId = m.compression === "none" ? m.digest : await uncompressedDigest(store, m);
-    if (diffId !== diffIds[i]) throw new TantalusError(`${what}: layer ${name} has diff_id ${diffId} but the config expects ${diffIds[i]}`);
+    if (diffId !== diffIds[i])
+      throw new TantalusError(`${what}: layer ${name} has diff_id ${diffId} but the config expects ${diffIds[i]}`);
     layers.push({ mediaType: layerMediaType(m.compression), digest: m.digest, size: m.size });
   }
   const manifest: ImageManifest = {
@@ -89,11 +112,18 @@ export async function importDockerArchive(store: OciStore, file: string, ref?: s
 function pickEntry(entries: DockerManifestEntry[], ref: string | undefined, what: string): DockerManifestEntry {
   if (ref === undefined) {
     if (entries.length === 1) return entries[0]!;
-    throw new TantalusError(`${what}: holds ${entries.length} images; name one with :NAME:TAG (available: ${entries.flatMap((e) => e.RepoTags ?? []).join(", ")})`);
+    throw new TantalusError(
+      `${what}: holds ${entries.length} images; name one with :NAME:TAG (available: ${entries.flatMap((e) => e.RepoTags ?? []).join(", ")})`,
+    );
   }
   const want = normalizeDockerRef(ref);
-  const hit = entries.find((e) => (e.RepoTags ?? []).some((t) => t === ref || normalizeDockerRef(t) === want || t === `localhost/${ref}`));
-  if (!hit) throw new TantalusError(`${what}: no image tagged ${JSON.stringify(ref)} (available: ${entries.flatMap((e) => e.RepoTags ?? []).join(", ") || "untagged images only"})`);
+  const hit = entries.find((e) =>
+    (e.RepoTags ?? []).some((t) => t === ref || normalizeDockerRef(t) === want || t === `localhost/${ref}`),
+  );
+  if (!hit)
+    throw new TantalusError(
+      `${what}: no image tagged ${JSON.stringify(ref)} (available: ${entries.flatMap((e) => e.RepoTags ?? []).join(", ") || "untagged images only"})`,
+    );
   return hit;
 }
 
@@ -124,7 +154,11 @@ async function* tapFirstChunk(body: AsyncIterable<Buffer>, onFirst: (chunk: Buff
 
 /** A path inside the archive as manifest.json or a link names it: `./a/b` → `a/b`. */
 function memberPath(name: string): string {
-  return posix.normalize(name).replace(/^(\.\/)+/, "").replace(/^\/+/, "").replace(/\/+$/, "");
+  return posix
+    .normalize(name)
+    .replace(/^(\.\/)+/, "")
+    .replace(/^\/+/, "")
+    .replace(/\/+$/, "");
 }
 
 function parseJson(buf: Buffer, what: string): unknown {

@@ -19,7 +19,11 @@ export interface ImportOptions {
 }
 
 /** `oci:DIR[:REF]`, `oci-archive:FILE[:REF]`, `docker-archive:FILE[:NAME:TAG]` or `rootfs:FILE`. */
-export async function importImage(store: OciStore, reference: string, opts: ImportOptions = {}): Promise<ResolvedImage> {
+export async function importImage(
+  store: OciStore,
+  reference: string,
+  opts: ImportOptions = {},
+): Promise<ResolvedImage> {
   const ref = parseLocalReference(reference);
   const platform = opts.platform ?? hostPlatform();
   let img: ResolvedImage;
@@ -54,4 +58,10 @@ function isDirectory(path: string): boolean {
 export { importContainersStorage } from "./containers-storage.js";
 export { importDockerArchive } from "./docker-archive.js";
 export { importOciArchive, importOciLayout, pickManifest } from "./oci-layout.js";
-export { DEFAULT_PATH_ENV, importRootfsDirectory, importRootfsLayer, importRootfsTarball, type RootfsOptions } from "./rootfs.js";
+export {
+  DEFAULT_PATH_ENV,
+  importRootfsDirectory,
+  importRootfsLayer,
+  importRootfsTarball,
+  type RootfsOptions,
+} from "./rootfs.js";

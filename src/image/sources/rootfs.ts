@@ -18,7 +18,14 @@ import { createCompressor, createDecompressor, sniffCompression } from "../layer
 import type { OciStore } from "../layout/store.js";
 import { DEFAULT_CREATED, writeImage } from "../mutate.js";
 import { writeLayer } from "../layer/writer.js";
-import { hostPlatform, layerMediaType, type LayerCompression, type LayerDescriptor, type Platform, type ResolvedImage } from "../types.js";
+import {
+  hostPlatform,
+  layerMediaType,
+  type LayerCompression,
+  type LayerDescriptor,
+  type Platform,
+  type ResolvedImage,
+} from "../types.js";
 
 export interface RootfsOptions {
   platform?: Platform;
@@ -32,7 +39,11 @@ export interface RootfsOptions {
 
 export const DEFAULT_PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-export async function importRootfsTarball(store: OciStore, file: string, opts: RootfsOptions = {}): Promise<ResolvedImage> {
+export async function importRootfsTarball(
+  store: OciStore,
+  file: string,
+  opts: RootfsOptions = {},
+): Promise<ResolvedImage> {
   const layer = await importRootfsLayer(store, file, opts);
   const built = await writeImage(store, {
     layers: [{ layer, createdBy: "tantalus: root filesystem tarball" }],
@@ -51,9 +62,17 @@ export async function importRootfsTarball(store: OciStore, file: string, opts: R
  * layer. Device nodes, FIFOs and sockets are skipped with a warning, as in
  * package layers (a runtime provides /dev).
  */
-export async function importRootfsDirectory(store: OciStore, dir: string, opts: RootfsOptions & { onWarning?: (msg: string) => void } = {}): Promise<ResolvedImage> {
+export async function importRootfsDirectory(
+  store: OciStore,
+  dir: string,
+  opts: RootfsOptions & { onWarning?: (msg: string) => void } = {},
+): Promise<ResolvedImage> {
   const compression = opts.compression ?? "gzip";
-  const { descriptor } = await writeLayer(store, { entries: [{ type: "tree", source: dir, path: "/" }] }, { compression, level: opts.level, onWarning: opts.onWarning });
+  const { descriptor } = await writeLayer(
+    store,
+    { entries: [{ type: "tree", source: dir, path: "/" }] },
+    { compression, level: opts.level, onWarning: opts.onWarning },
+  );
   const built = await writeImage(store, {
     layers: [{ layer: descriptor, createdBy: "tantalus: root filesystem directory" }],
     config: { Env: opts.env ?? [DEFAULT_PATH_ENV] },
@@ -64,7 +83,11 @@ export async function importRootfsDirectory(store: OciStore, dir: string, opts: 
 }
 
 /** Store the tarball as a layer blob and return its descriptor with diff_id. */
-export async function importRootfsLayer(store: OciStore, file: string, opts: RootfsOptions = {}): Promise<LayerDescriptor> {
+export async function importRootfsLayer(
+  store: OciStore,
+  file: string,
+  opts: RootfsOptions = {},
+): Promise<LayerDescriptor> {
   const what = `rootfs:${file}`;
   let head: Buffer;
   try {
@@ -100,7 +123,7 @@ export async function importRootfsLayer(store: OciStore, file: string, opts: Roo
 
 async function countTarMembers(source: Readable, what: string): Promise<number> {
   const extract = tar.extract();
-  source.pipe(extract as unknown as NodeJS.WritableStream);
+  source.pipe(extract);
   let n = 0;
   try {
     for await (const entry of extract) {
@@ -111,7 +134,8 @@ async function countTarMembers(source: Readable, what: string): Promise<number> 
       entry.resume();
     }
   } catch (e) {
-    const err = e instanceof TantalusError ? e : new TantalusError(`${what}: not a tar archive: ${(e as Error).message}`);
+    const err =
+      e instanceof TantalusError ? e : new TantalusError(`${what}: not a tar archive: ${(e as Error).message}`);
     source.destroy(err);
     throw err;
   }

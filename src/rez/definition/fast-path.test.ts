@@ -21,11 +21,23 @@ function bothPaths(source: string, file = "pkg/package.py") {
 
 const LITERAL_SOURCES: [string, string][] = [
   ["comments, blank lines and a coding line", "# -*- coding: utf-8 -*-\n\n# comment\nname = 'a'  # trailing\n\n\n"],
-  ["every literal", "name = 'a'\ni = 42\nz = 0\nneg = -7\npos = +3\nf = 1.5\ng = .5\nh = 5.\ne = 1e-3\nE = 2E+10\nbig = 123456789012345678901234567890\nnbig = -9007199254740993\nhexa = 0x1F\noct = 0o17\nbin = 0b101\ngrouped = 1_000_000\nfgrouped = 1_0.5e1_0\nt = True\nn = None\nfl = False\nnegz = -0.0\nnegi = -0\n"],
-  ["nested containers with comments and trailing commas", "name = 'a'\nx = [  # first\n  [1, 2,],\n  ('a', 'b'),  # a tuple\n  {'k': [None, True], 'l': {},},\n  (),\n  ('one',),\n  ('paren'),\n]\n"],
+  [
+    "every literal",
+    "name = 'a'\ni = 42\nz = 0\nneg = -7\npos = +3\nf = 1.5\ng = .5\nh = 5.\ne = 1e-3\nE = 2E+10\nbig = 123456789012345678901234567890\nnbig = -9007199254740993\nhexa = 0x1F\noct = 0o17\nbin = 0b101\ngrouped = 1_000_000\nfgrouped = 1_0.5e1_0\nt = True\nn = None\nfl = False\nnegz = -0.0\nnegi = -0\n",
+  ],
+  [
+    "nested containers with comments and trailing commas",
+    "name = 'a'\nx = [  # first\n  [1, 2,],\n  ('a', 'b'),  # a tuple\n  {'k': [None, True], 'l': {},},\n  (),\n  ('one',),\n  ('paren'),\n]\n",
+  ],
   ["line continuations", "name = \\\n  'a'\nv = [\\\n 'x']\nw = 1 \\\n\n"],
-  ["triple-quoted strings", "name = 'a'\ndescription = '''\n  multi\n  line \"quoted\"\n'''\nother = \"\"\"x\ny\"\"\"\nafter = 1\n"],
-  ["dict with duplicate and equal keys", "name = 'a'\nd = {'k': 1, 'j': 2, 'k': 3, 1: 'int', True: 'bool', 1.0: 'float'}\n"],
+  [
+    "triple-quoted strings",
+    "name = 'a'\ndescription = '''\n  multi\n  line \"quoted\"\n'''\nother = \"\"\"x\ny\"\"\"\nafter = 1\n",
+  ],
+  [
+    "dict with duplicate and equal keys",
+    "name = 'a'\nd = {'k': 1, 'j': 2, 'k': 3, 1: 'int', True: 'bool', 1.0: 'float'}\n",
+  ],
   ["reassignment keeps the first position and the last value", "name = 'a'\nv = 1\nw = 2\nv = 3\n"],
   ["unicode text", "name = 'a'\nd = 'naïve ☃ 𝄞'\n"],
   ["tabs", "name\t=\t'a'\nx = [\n\t1,\n\t2]\n"],
@@ -106,14 +118,28 @@ for (const [what, source, expected] of NON_LITERAL_SOURCES) {
   test(`fast path hands over to the full evaluator: ${what}`, () => {
     assert.equal(readPackageSource(source, "pkg/package.py", "py", { mode: "fast" }), undefined);
     const def = readPackageSource(source, "pkg/package.py", "py")!;
-    const key = expected === "commands" ? "commands" : "v" in def.attributes ? "v" : expected.startsWith("['b']") ? "requires" : "config";
+    const key =
+      expected === "commands"
+        ? "commands"
+        : "v" in def.attributes
+          ? "v"
+          : expected.startsWith("['b']")
+            ? "requires"
+            : "config";
     const value = def.attributes[key]!;
     assert.equal(key === "commands" ? (value as { name: string }).name : pyStr(value), expected);
   });
 }
 
 test("files the full evaluator rejects are never accepted by the fast path", () => {
-  for (const source of ["name = 'a'\n  version = '1'\n", "name = 'a'\nif = 1\n", "name = 'a'\nv = 'unterminated\n", "name = 'a'\nv = [1, 2\n", "name = 'a'\nv = {[1]: 2}\n", "name = 'a'\nv = 012\n"]) {
+  for (const source of [
+    "name = 'a'\n  version = '1'\n",
+    "name = 'a'\nif = 1\n",
+    "name = 'a'\nv = 'unterminated\n",
+    "name = 'a'\nv = [1, 2\n",
+    "name = 'a'\nv = {[1]: 2}\n",
+    "name = 'a'\nv = 012\n",
+  ]) {
     assert.equal(readPackageSource(source, "pkg/package.py", "py", { mode: "fast" }), undefined, source);
     assert.throws(() => readPackageSource(source, "pkg/package.py", "py"), /pkg\/package\.py:\d+: /, source);
   }

@@ -21,9 +21,41 @@ export interface LiteralAssignments {
 }
 
 const KEYWORDS = new Set([
-  "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue", "def", "del",
-  "elif", "else", "except", "finally", "for", "from", "global", "if", "import", "in", "is", "lambda", "nonlocal",
-  "not", "or", "pass", "raise", "return", "try", "while", "with", "yield",
+  "False",
+  "None",
+  "True",
+  "and",
+  "as",
+  "assert",
+  "async",
+  "await",
+  "break",
+  "class",
+  "continue",
+  "def",
+  "del",
+  "elif",
+  "else",
+  "except",
+  "finally",
+  "for",
+  "from",
+  "global",
+  "if",
+  "import",
+  "in",
+  "is",
+  "lambda",
+  "nonlocal",
+  "not",
+  "or",
+  "pass",
+  "raise",
+  "return",
+  "try",
+  "while",
+  "with",
+  "yield",
 ]);
 
 const BAIL = Symbol("bail");
@@ -296,7 +328,12 @@ class Scanner {
     while (this.pos < this.n) {
       const c = t.charCodeAt(this.pos);
       if (isIdentChar(c) || c === 46) this.pos++;
-      else if ((c === 43 || c === 45) && (t.charCodeAt(this.pos - 1) | 32) === 101 /* e/E */ && !/^0[xX]/.test(t.slice(start, this.pos))) this.pos++;
+      else if (
+        (c === 43 || c === 45) &&
+        (t.charCodeAt(this.pos - 1) | 32) === 101 /* e/E */ &&
+        !/^0[xX]/.test(t.slice(start, this.pos))
+      )
+        this.pos++;
       else break;
     }
     const v = parseNumberLiteral(t.slice(start, this.pos));

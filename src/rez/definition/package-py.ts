@@ -22,13 +22,28 @@ import {
   type PyValue,
 } from "../python/index.js";
 import { ScopeContext } from "./scope.js";
-import { MODULE_FUNCTIONS, PyModule, chainImporters, realPythonHost, stdlibImporter, type HostQuery, type Importer, type PythonHost } from "../python/modules.js";
+import {
+  MODULE_FUNCTIONS,
+  PyModule,
+  chainImporters,
+  realPythonHost,
+  stdlibImporter,
+  type HostQuery,
+  type Importer,
+  type PythonHost,
+} from "../python/modules.js";
 import { rezImporter } from "./rez-modules.js";
 import { reImporter } from "../python/regex.js";
 import { hostSystem, type SystemInfo } from "../system.js";
 
 /** Attributes holding rex code (Rez's package_rex_keys). */
-export const REX_KEYS: ReadonlySet<string> = new Set(["pre_commands", "commands", "post_commands", "pre_build_commands", "pre_test_commands"]);
+export const REX_KEYS: ReadonlySet<string> = new Set([
+  "pre_commands",
+  "commands",
+  "post_commands",
+  "pre_build_commands",
+  "pre_test_commands",
+]);
 
 /** Globals Rez provides to package.py, which never become attributes. */
 const INJECTED = new Set(["scope", "InvalidPackageError", "__builtins__", "early", "late", "include", "ModifyList"]);
@@ -68,16 +83,22 @@ export interface RawAttributes {
 /** A decorator factory: `@early()`, `@late()`, `@include("mod")`. */
 function decoratorFactory(name: "early" | "late" | "include"): PyBuiltin {
   return new PyBuiltin(name, (args, kwargs) => {
-    if (kwargs.size > 0) throw new PyException("TypeError", `${name}() got an unexpected keyword argument '${[...kwargs.keys()][0]}'`);
+    if (kwargs.size > 0)
+      throw new PyException("TypeError", `${name}() got an unexpected keyword argument '${[...kwargs.keys()][0]}'`);
     if (name === "include") {
-      if (args.length === 0) throw new PyException("TypeError", "include() missing 1 required positional argument: 'module_name'");
+      if (args.length === 0)
+        throw new PyException("TypeError", "include() missing 1 required positional argument: 'module_name'");
     } else if (args.length > 0) {
-      throw new PyException("TypeError", `${name}() takes 0 positional arguments but ${args.length} ${args.length === 1 ? "was" : "were"} given (write @${name}(), with parentheses)`);
+      throw new PyException(
+        "TypeError",
+        `${name}() takes 0 positional arguments but ${args.length} ${args.length === 1 ? "was" : "were"} given (write @${name}(), with parentheses)`,
+      );
     }
     return new PyBuiltin("decorated", (fargs) => {
       const fn = fargs[0];
       if (!(fn instanceof PyFunction)) throw new PyException("TypeError", `@${name}() can only decorate a function`);
-      if (name === "late" && REX_KEYS.has(fn.name)) throw new PyException("ValueError", `Cannot use @late decorator on function '${fn.name}'`);
+      if (name === "late" && REX_KEYS.has(fn.name))
+        throw new PyException("ValueError", `Cannot use @late decorator on function '${fn.name}'`);
       fn.marks.push({ name, args });
       return fn;
     });
@@ -155,7 +176,9 @@ const MODIFY_LIST = new PyBuiltin("ModifyList", (args, kwargs, ctx) => {
     if (i < 0) throw new PyException("TypeError", `ModifyList() got an unexpected keyword argument '${k}'`);
     slots[i] = v;
   }
-  for (const v of slots) if (v !== null && !Array.isArray(v)) throw new PyException("ValueError", `Expected list in ModifyList, not ${ctx.repr(v)}`);
+  for (const v of slots)
+    if (v !== null && !Array.isArray(v))
+      throw new PyException("ValueError", `Expected list in ModifyList, not ${ctx.repr(v)}`);
   return new ModifyList(slots[0]!, slots[1]!);
 });
 
@@ -214,7 +237,12 @@ export function packageImporter(
       chain = chainImporters(
         stdlibImporter(options.host ?? realPythonHost, report),
         reImporter,
-        rezImporter({ ...decorators, invalidPackageError: INVALID_PACKAGE_ERROR, system: () => options.system ?? hostSystem(), report }),
+        rezImporter({
+          ...decorators,
+          invalidPackageError: INVALID_PACKAGE_ERROR,
+          system: () => options.system ?? hostSystem(),
+          report,
+        }),
       );
     }
     return chain(name);
@@ -235,7 +263,10 @@ class EarlyThis extends HostObject {
     const v = this.data.get(name);
     if (v === undefined) throw new PyException("AttributeError", `No such package attribute '${name}'`);
     if (v instanceof PyFunction && (v.hasMark("early") || v.hasMark("late"))) {
-      throw new PyException("ValueError", `An early binding function cannot refer to another early or late binding function: '${name}'`);
+      throw new PyException(
+        "ValueError",
+        `An early binding function cannot refer to another early or late binding function: '${name}'`,
+      );
     }
     return v;
   }
@@ -307,7 +338,15 @@ export function processAttributes(raw: RawAttributes, file: string, options: Eva
 /** Most packages hold only plain data with public names: nothing to do. */
 function needsProcessing(data: Map<string, PyValue>): boolean {
   for (const [k, v] of data) {
-    if (v instanceof PyFunction || v instanceof PyDict || v instanceof HostObject || v instanceof PyBuiltin || k.charCodeAt(0) === 95 /* _ */ || INJECTED.has(k)) return true;
+    if (
+      v instanceof PyFunction ||
+      v instanceof PyDict ||
+      v instanceof HostObject ||
+      v instanceof PyBuiltin ||
+      k.charCodeAt(0) === 95 /* _ */ ||
+      INJECTED.has(k)
+    )
+      return true;
   }
   return false;
 }
@@ -321,9 +360,20 @@ function runEarly(
   line: number | undefined,
 ): PyValue {
   const params = fn.node?.args;
-  const nparams = params ? params.posonlyargs.length + params.args.length + params.kwonlyargs.length + (params.vararg ? 1 : 0) + (params.kwarg ? 1 : 0) : 0;
+  const nparams = params
+    ? params.posonlyargs.length +
+      params.args.length +
+      params.kwonlyargs.length +
+      (params.vararg ? 1 : 0) +
+      (params.kwarg ? 1 : 0)
+    : 0;
   if (nparams > 1) {
-    throw new PythonError("ResourceError: @early decorated function must take zero or one args only", { file, line: line ?? fn.line }, "ResourceError", "exception");
+    throw new PythonError(
+      "ResourceError: @early decorated function must take zero or one args only",
+      { file, line: line ?? fn.line },
+      "ResourceError",
+      "exception",
+    );
   }
   const globals = new Map(fn.globals);
   globals.set("this", new EarlyThis(data));

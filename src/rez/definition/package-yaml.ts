@@ -122,7 +122,10 @@ export function readPackageYaml(text: string, file: string): RawAttributes & { b
   const contents = doc.contents;
   if (contents === null) return { values, lines, blockScalars };
   if (!YAML.isMap(contents)) {
-    throw new InputError("package.yaml must be a mapping of attribute names to values", { file, line: lineCounter.linePos(contents.range?.[0] ?? 0).line });
+    throw new InputError("package.yaml must be a mapping of attribute names to values", {
+      file,
+      line: lineCounter.linePos(contents.range?.[0] ?? 0).line,
+    });
   }
   const js = documentToJs(doc, lineCounter, file, { mapAsMap: true }) as Map<unknown, unknown>;
   for (const [k, v] of js) {

@@ -15,7 +15,18 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { readPackageFile } from "./index.js";
-import { HostObject, Interpreter, PyDict, PyExceptionType, PyFloat, PyFunction, PySet, PyTuple, floatRepr, type PyValue } from "../python/index.js";
+import {
+  HostObject,
+  Interpreter,
+  PyDict,
+  PyExceptionType,
+  PyFloat,
+  PyFunction,
+  PySet,
+  PyTuple,
+  floatRepr,
+  type PyValue,
+} from "../python/index.js";
 import type { PythonHost } from "../python/modules.js";
 import { Repositories } from "../repository/index.js";
 import { interpretContext } from "../../rex/index.js";
@@ -56,7 +67,14 @@ const host: PythonHost = {
   version: () => h.version,
   processor: () => h.processor,
   sysPlatform: () => h.sys_platform,
-  python: () => ({ major: h.python[0], minor: h.python[1], micro: h.python[2], releaselevel: h.python[3], serial: h.python[4], version: h.python_version }),
+  python: () => ({
+    major: h.python[0],
+    minor: h.python[1],
+    micro: h.python[2],
+    releaselevel: h.python[3],
+    serial: h.python[4],
+    version: h.python_version,
+  }),
   environ: () => h.environ,
   cwd: () => unscrub(h.cwd),
 };
@@ -74,7 +92,8 @@ function encode(v: PyValue): unknown {
   if (v instanceof PySet) return { $set: [...v].map(encode).sort() };
   if (Array.isArray(v)) return v.map(encode);
   if (v instanceof PyDict) return { $dict: [...v.entries()].map(([k, x]) => [encode(k), encode(x)]) };
-  if (v instanceof HostObject && v.pyTypeName === "type") return { $function: (v as unknown as { name: string }).name, late: false };
+  if (v instanceof HostObject && v.pyTypeName === "type")
+    return { $function: (v as unknown as { name: string }).name, late: false };
   if (v instanceof HostObject) return { $repr: REPR.repr(v) };
   if (typeof v === "string") return v.replaceAll(ROOT, "@ROOT@");
   return v;
@@ -129,7 +148,11 @@ for (const [request, expected] of Object.entries(rez.contexts)) {
       home: h.environ.HOME!,
       pythonHost: host,
     });
-    const ours = Object.fromEntries(Object.entries(environ).filter(([k]) => !k.startsWith("REZ_") && k !== "PATH").sort(([a], [b]) => (a < b ? -1 : 1)));
+    const ours = Object.fromEntries(
+      Object.entries(environ)
+        .filter(([k]) => !k.startsWith("REZ_") && k !== "PATH")
+        .sort(([a], [b]) => (a < b ? -1 : 1)),
+    );
     assert.deepEqual(ours, Object.fromEntries(Object.entries(expected.environ).map(([k, v]) => [k, unscrub(v)])));
   });
 }
@@ -141,7 +164,8 @@ for (const [file, expected] of Object.entries(rez.broken)) {
       (err: Error & { location?: { line?: number } }) => {
         assert.equal(err.location?.line, expected.line, err.message);
         // Python's message where the tokenizer finds the error; py-ast words parser errors its own way.
-        if (expected.message !== "invalid syntax") assert.ok(err.message.endsWith(`: ${expected.type}: ${expected.message}`), err.message);
+        if (expected.message !== "invalid syntax")
+          assert.ok(err.message.endsWith(`: ${expected.type}: ${expected.message}`), err.message);
         return true;
       },
     );

@@ -3,7 +3,17 @@ import assert from "node:assert/strict";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { checkLateValue, includedModules, readPackageFile, readPackageSource } from "./index.js";
-import { HostObject, Interpreter, PyDict, PyFloat, PyFunction, PyTuple, pyStr, type CallContext, type PyValue } from "../python/index.js";
+import {
+  HostObject,
+  Interpreter,
+  PyDict,
+  PyFloat,
+  PyFunction,
+  PyTuple,
+  pyStr,
+  type CallContext,
+  type PyValue,
+} from "../python/index.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../test/fixtures/packages");
 const fixture = (rel: string) => path.join(ROOT, rel);
@@ -56,7 +66,10 @@ test("a literal package.py: every literal kind, comments, coding line, continuat
   assert.equal(def.name, "literal");
   assert.equal(def.version, "1.0.0");
   assert.equal(def.lines.version, 60, "the last assignment wins");
-  assert.equal(def.description, "A package whose definition is made of literals only.\nSecond line, indented like the first.");
+  assert.equal(
+    def.description,
+    "A package whose definition is made of literals only.\nSecond line, indented like the first.",
+  );
   assert.deepEqual(def.authors, ["Jane Doe", "John O'Brien"]);
   assert.deepEqual(def.requires, ["python-3.9+<4", "~numpy-1.2", "!badpkg"]);
   assert.deepEqual(def.build_requires, ["cmake-3.20+"]);
@@ -82,7 +95,11 @@ test("a literal package.py: every literal kind, comments, coding line, continuat
   assert.deepEqual(a.empty_tuple, new PyTuple([]));
   assert.deepEqual(a.one_tuple, new PyTuple(["only"]));
   assert.equal(a.grouped, "not a tuple");
-  assert.equal(pyStr(a.nested!), "{'key': [1, 2.0, {'deep': None}], 'flag': True, 'tuple': (1, 'a')}", "__ keys dropped in nested dicts too");
+  assert.equal(
+    pyStr(a.nested!),
+    "{'key': [1, 2.0, {'deep': None}], 'flag': True, 'tuple': (1, 'a')}",
+    "__ keys dropped in nested dicts too",
+  );
   assert.equal(a.unicode_text, "café ☕");
   assert.deepEqual(def.tantalus, {
     image: { base: "debian:12-slim", layers: ["python", "literal"] },
@@ -108,7 +125,10 @@ test("a full package.py: expressions, f-strings, % and .format, @early, @late, r
   ]);
   const a = def.attributes;
   assert.equal(pyStr(a.numbers!), "{'total': 21, 'ratio': 2.5, 'floor': -4, 'mod': 2, 'power': 1099511627776}");
-  assert.equal(pyStr(a.strings!), `['x-full', 'ratio=002.5', "    'full'|3.14|002", 'tab\\tand\\\\backslash', 'quote \\' and "double"']`);
+  assert.equal(
+    pyStr(a.strings!),
+    `['x-full', 'ratio=002.5', "    'full'|3.14|002", 'tab\\tand\\\\backslash', 'quote \\' and "double"']`,
+  );
   assert.equal(a.conditional, "big");
   assert.equal(a.joined, "0, 1, 2");
   assert.equal(a.doubled, 42);
@@ -128,7 +148,9 @@ test("a full package.py: expressions, f-strings, % and .format, @early, @late, r
   const late = a.resolved_label;
   assert.ok(late instanceof PyFunction && late.hasMark("late"));
   assert.equal(def.lines.resolved_label, 79);
-  const value = new Interpreter().callFunction(late, [], new Map(), { globals: new Map([["this", new VariantThis({ version: "2.1.0" })]]) });
+  const value = new Interpreter().callFunction(late, [], new Map(), {
+    globals: new Map([["this", new VariantThis({ version: "2.1.0" })]]),
+  });
   assert.equal(value, "full-2.1.0");
 
   // Rex functions: kept with their source, run later in a rex namespace.
@@ -164,7 +186,9 @@ test("@early() functions see `this`, `building` and Rez's other early objects; @
   assert.ok(def.tools instanceof PyFunction && def.tools.hasMark("late"));
   assert.ok(def.private_build_requires instanceof PyFunction);
   assert.equal(pyStr(def.attributes.nested!), "{'made_early': 'early functions in a dict run too, with earlylate'}");
-  const building = readPackageFile(fixture("earlylate/3.0/package.py"), { earlyObjects: new Map([["building", true]]) });
+  const building = readPackageFile(fixture("earlylate/3.0/package.py"), {
+    earlyObjects: new Map([["building", true]]),
+  });
   assert.deepEqual(building.requires, ["python-3", "cmake"]);
 });
 
@@ -217,7 +241,13 @@ test("package.yaml: YAML 1.1 scalars as PyYAML reads them, and a `commands: |` b
     "code lines are file lines",
   );
   const env = new RecordingEnv();
-  new Interpreter().runBody(def.commands!, new Map<string, PyValue>([["env", env], ["building", true]]));
+  new Interpreter().runBody(
+    def.commands!,
+    new Map<string, PyValue>([
+      ["env", env],
+      ["building", true],
+    ]),
+  );
   assert.deepEqual(env.log, ["setenv YAMLPKG_ROOT {root}", "setenv YAMLPKG_BUILD 1"]);
 });
 
@@ -227,7 +257,11 @@ test("an error in YAML rex code is reported at the line of the YAML file", () =>
     () => readPackageSource(yaml, "y/package.yaml", "yaml"),
     (err: Error) => err.message === "y/package.yaml:4: SyntaxError: '(' was never closed",
   );
-  const def = readPackageSource("name: y\ncommands: |\n  env.A = 1\n  env.B = undefined_name\n", "y/package.yaml", "yaml")!;
+  const def = readPackageSource(
+    "name: y\ncommands: |\n  env.A = 1\n  env.B = undefined_name\n",
+    "y/package.yaml",
+    "yaml",
+  )!;
   assert.throws(
     () => new Interpreter().runBody(def.commands!, new Map([["env", new RecordingEnv()]])),
     (err: Error) => err.message === "y/package.yaml:4: NameError: name 'undefined_name' is not defined (in commands())",
@@ -240,26 +274,37 @@ test("rex code with forbidden constructs still loads; it fails when run, at its 
   const env = new RecordingEnv();
   assert.throws(
     () => new Interpreter().runBody(def.commands!, new Map([["env", env]])),
-    (err: Error) => err.message.startsWith("x/package.py:5: 'import subprocess' (the module 'subprocess') is not evaluated"),
+    (err: Error) =>
+      err.message.startsWith("x/package.py:5: 'import subprocess' (the module 'subprocess') is not evaluated"),
   );
   assert.deepEqual(env.log, ["setenv A fine"]);
 });
 
 test("@include(...) functions load; the included module is reported as unavailable when used", () => {
-  const src = "name = 'x'\n\n@late()\n@include('studio_utils')\ndef tools():\n    return studio_utils.tools_for(this)\n";
+  const src =
+    "name = 'x'\n\n@late()\n@include('studio_utils')\ndef tools():\n    return studio_utils.tools_for(this)\n";
   const def = readPackageSource(src, "x/package.py", "py")!;
   const fn = def.tools as PyFunction;
-  assert.deepEqual(fn.marks.map((m) => m.name), ["include", "late"]);
+  assert.deepEqual(
+    fn.marks.map((m) => m.name),
+    ["include", "late"],
+  );
   const globals = new Map<string, PyValue>([["this", new VariantThis({})], ...includedModules(fn)]);
   assert.throws(
     () => new Interpreter().callFunction(fn, [], new Map(), { globals }),
     (err: Error & { kind?: string }) =>
-      err.message.startsWith("x/package.py:6: 'studio_utils.tools_for': the module 'studio_utils' comes from @include('studio_utils')") && err.kind === "not-allowed",
+      err.message.startsWith(
+        "x/package.py:6: 'studio_utils.tools_for': the module 'studio_utils' comes from @include('studio_utils')",
+      ) && err.kind === "not-allowed",
   );
 });
 
 test("the value of a @late() function is checked against Rez's schema for its attribute", () => {
-  const def = readPackageSource("name = 'x'\n\n@late()\ndef requires():\n    return 'python' if building else ['python']\n", "x/package.py", "py")!;
+  const def = readPackageSource(
+    "name = 'x'\n\n@late()\ndef requires():\n    return 'python' if building else ['python']\n",
+    "x/package.py",
+    "py",
+  )!;
   const fn = def.requires as PyFunction;
   const interp = new Interpreter();
   const ok = interp.callFunction(fn, [], new Map(), { globals: new Map<string, PyValue>([["building", false]]) });
@@ -267,6 +312,7 @@ test("the value of a @late() function is checked against Rez's schema for its at
   const bad = interp.callFunction(fn, [], new Map(), { globals: new Map<string, PyValue>([["building", true]]) });
   assert.throws(
     () => checkLateValue(def, "requires", bad),
-    (err: Error) => err.message === "x/package.py:4: 'requires' must be a list of requirement strings, not a str ('python')",
+    (err: Error) =>
+      err.message === "x/package.py:4: 'requires' must be a list of requirement strings, not a str ('python')",
   );
 });

@@ -37,13 +37,21 @@ export function decodePythonSource(bytes: Uint8Array, file: string): string {
   const encoding = codingDeclaration(body);
   if (encoding === undefined || /^utf[-_]?8(?:[-_]sig)?$/.test(encoding)) return decodeUtf8(body, file);
   if (bom) throw new InputError(`encoding problem: ${encoding} with BOM`, { file, line: 1 });
-  if (/^(?:latin[-_]?1|iso[-_]?8859[-_]?1|l1|cp819|iso[-_]?ir[-_]?100)$/.test(encoding)) return Buffer.from(body).toString("latin1");
+  if (/^(?:latin[-_]?1|iso[-_]?8859[-_]?1|l1|cp819|iso[-_]?ir[-_]?100)$/.test(encoding))
+    return Buffer.from(body).toString("latin1");
   if (/^(?:ascii|us[-_]ascii|646)$/.test(encoding)) {
     const bad = body.findIndex((b) => b > 0x7f);
-    if (bad >= 0) throw new InputError(`byte 0x${body[bad]!.toString(16)} is not ASCII, but the file declares coding ${encoding}`, { file, line: lineOfOffset(body, bad) });
+    if (bad >= 0)
+      throw new InputError(`byte 0x${body[bad]!.toString(16)} is not ASCII, but the file declares coding ${encoding}`, {
+        file,
+        line: lineOfOffset(body, bad),
+      });
     return Buffer.from(body).toString("latin1");
   }
-  throw new InputError(`unsupported source encoding '${encoding}' (declared by a coding line); use UTF-8`, { file, line: 1 });
+  throw new InputError(`unsupported source encoding '${encoding}' (declared by a coding line); use UTF-8`, {
+    file,
+    line: 1,
+  });
 }
 
 let scratch = Buffer.allocUnsafe(1 << 16);
@@ -170,10 +178,13 @@ export function checkRegularFile(file: string): void {
       } catch {
         target = undefined;
       }
-      if (target !== undefined) throw new InputError(`the package definition is a link to ${target}, which does not exist`, { file });
+      if (target !== undefined)
+        throw new InputError(`the package definition is a link to ${target}, which does not exist`, { file });
       throw new InputError("cannot read package definition: no such file", { file });
     }
-    throw new InputError(`cannot read package definition: ${e.code === "EACCES" ? "permission denied" : e.message}`, { file });
+    throw new InputError(`cannot read package definition: ${e.code === "EACCES" ? "permission denied" : e.message}`, {
+      file,
+    });
   }
   if (st.isFile()) return;
   const kind = KIND.find(([is]) => is(st))?.[1] ?? "not a file";
@@ -181,14 +192,23 @@ export function checkRegularFile(file: string): void {
 }
 
 /** As readPackageFile, from text already in memory. Undefined only with mode "fast" when the fast path gives up. */
-export function readPackageSource(text: string, file: string, format: "py" | "yaml", options: ReadOptions = {}): PackageDefinition | undefined {
+export function readPackageSource(
+  text: string,
+  file: string,
+  format: "py" | "yaml",
+  options: ReadOptions = {},
+): PackageDefinition | undefined {
   if (format === "yaml") {
     const raw = readPackageYaml(text, file);
     return buildDefinition(file, "yaml", raw, raw.blockScalars);
   }
   const source = text.includes("\r") ? text.replace(/\r\n?/g, "\n") : text;
   const nul = source.indexOf("\0");
-  if (nul >= 0) throw new InputError("source code cannot contain null bytes", { file, line: source.slice(0, nul).split("\n").length });
+  if (nul >= 0)
+    throw new InputError("source code cannot contain null bytes", {
+      file,
+      line: source.slice(0, nul).split("\n").length,
+    });
   const mode = options.mode ?? "auto";
   let raw: RawAttributes | undefined;
   if (mode !== "full") raw = scanLiteralAssignments(source);

@@ -23,16 +23,25 @@ test("exec_command and exec_python in @early are refused at their line, naming t
     "from rez.package_py_utils import exec_command, exec_python\nname = 'p'\n\n@early()\ndef version():\n    return exec_command('version', ['git', 'describe'])[0]\n",
   );
   assert.equal(err.location?.line, 6);
-  assert.match(err.detail, /^exec_command\(\) for 'version' \(it runs a process\) is not evaluated by Tantalus's Python evaluator; .*'python: cpython'/);
+  assert.match(
+    err.detail,
+    /^exec_command\(\) for 'version' \(it runs a process\) is not evaluated by Tantalus's Python evaluator; .*'python: cpython'/,
+  );
   const py = refusal("from rez.package_py_utils import exec_python\nname = 'p'\nx = exec_python('x', ['print(1)'])\n");
   assert.equal(py.location?.line, 3);
   assert.match(py.detail, /^exec_python\(\) for 'x' \(it runs a process\)/);
 });
 
 test("expand_requires passes plain requests through and refuses wildcards, which search the repositories", () => {
-  const def = readPackageSource("from rez.package_py_utils import expand_requires\nname = 'p'\nrequires = expand_requires('a-1.2', 'b')\n", "/p/package.py", "py")!;
+  const def = readPackageSource(
+    "from rez.package_py_utils import expand_requires\nname = 'p'\nrequires = expand_requires('a-1.2', 'b')\n",
+    "/p/package.py",
+    "py",
+  )!;
   assert.deepEqual(def.requires, ["a-1.2", "b"]);
-  const err = refusal("from rez.package_py_utils import expand_requires\nname = 'p'\nrequires = expand_requires('a-1.*')\n");
+  const err = refusal(
+    "from rez.package_py_utils import expand_requires\nname = 'p'\nrequires = expand_requires('a-1.*')\n",
+  );
   assert.equal(err.location?.line, 3);
   assert.match(err.detail, /expand_requires\('a-1\.\*'\) with a wildcard/);
 });

@@ -12,7 +12,14 @@ import {
   typeName,
   type PyValue,
 } from "../python/index.js";
-import { MODULE_FUNCTIONS, PyModule, moduleFunction, outsideSubset, type HostQuery, type Importer } from "../python/modules.js";
+import {
+  MODULE_FUNCTIONS,
+  PyModule,
+  moduleFunction,
+  outsideSubset,
+  type HostQuery,
+  type Importer,
+} from "../python/modules.js";
 import type { SystemInfo } from "../system.js";
 
 /** Rez's `system` singleton as package code sees it: the platform the package is loaded for. */
@@ -68,7 +75,10 @@ class RezPlatform extends HostObject {
 
   override repr(): string {
     // Rez's platform_ is an instance of the host platform's subclass.
-    const cls = ({ linux: "LinuxPlatform", osx: "OSXPlatform", windows: "WindowsPlatform" } as Record<string, string>)[this.info().platform] ?? "Platform";
+    const cls =
+      ({ linux: "LinuxPlatform", osx: "OSXPlatform", windows: "WindowsPlatform" } as Record<string, string>)[
+        this.info().platform
+      ] ?? "Platform";
     return `<rez.utils.platform_.${cls} object>`;
   }
 }
@@ -81,7 +91,14 @@ function rezExceptions(invalidPackageError: PyExceptionType): PyModule {
   const content = new PyExceptionType("ResourceContentError", resource);
   members.ResourceContentError = content;
   members.PackageMetadataError = new PyExceptionType("PackageMetadataError", content);
-  for (const n of ["PackageRequestError", "PackageNotFoundError", "PackageFamilyNotFoundError", "PackageCommandError", "ConfigurationError", "RexError"]) {
+  for (const n of [
+    "PackageRequestError",
+    "PackageNotFoundError",
+    "PackageFamilyNotFoundError",
+    "PackageCommandError",
+    "ConfigurationError",
+    "RexError",
+  ]) {
     members[n] = new PyExceptionType(n, rezError);
   }
   return new PyModule("rez.exceptions", members);
@@ -119,10 +136,13 @@ export function rezImporter(o: RezModuleOptions): Importer {
         throw outsideSubset(`${fname}()${attr} (it runs a process)`);
       });
     const expandRequirement = (r: PyValue): PyValue => {
-      if (typeof r !== "string") throw new PyException("TypeError", `expected a requirement string, not ${typeName(r)}`);
+      if (typeof r !== "string")
+        throw new PyException("TypeError", `expected a requirement string, not ${typeName(r)}`);
       // Without wildcards Rez returns the request unchanged; with them it asks the repositories for the latest match.
       if (!r.includes("*")) return r;
-      throw outsideSubset(`expand_requires('${r}') with a wildcard (it searches the package repositories while the file loads)`);
+      throw outsideSubset(
+        `expand_requires('${r}') with a wildcard (it searches the package repositories while the file loads)`,
+      );
     };
     const pyUtils = new PyModule("rez.package_py_utils", {
       expand_requirement: moduleFunction("expand_requirement", (args) => expandRequirement(args[0] ?? null)),

@@ -13,7 +13,10 @@ import { readPackageFile } from "./index.js";
 import { HostObject, PyDict, PyFloat, PyFunction, PyTuple, floatRepr, type PyValue } from "../python/index.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../test/fixtures/packages");
-const rez = JSON.parse(readFileSync(path.join(ROOT, "rez-loaded.json"), "utf8")) as Record<string, { attributes: [string, unknown][]; schema: string }>;
+const rez = JSON.parse(readFileSync(path.join(ROOT, "rez-loaded.json"), "utf8")) as Record<
+  string,
+  { attributes: [string, unknown][]; schema: string }
+>;
 
 /** The JSON encoding the oracle script uses for Rez's values. */
 function encode(v: PyValue): unknown {

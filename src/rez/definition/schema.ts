@@ -5,7 +5,16 @@
  * Rez expects, instead of Rez's opaque schema dump.
  */
 import { InputError } from "../../errors.js";
-import { PyDict, PyFunction, parseModule, pyRepr, toJS, typeName, type JSValue, type PyValue } from "../python/index.js";
+import {
+  PyDict,
+  PyFunction,
+  parseModule,
+  pyRepr,
+  toJS,
+  typeName,
+  type JSValue,
+  type PyValue,
+} from "../python/index.js";
 import { REX_KEYS, type RawAttributes } from "./package-py.js";
 import type { LateBound, PackageDefinition, RexCode } from "./types.js";
 
@@ -28,7 +37,7 @@ export function dedent(text: string): string {
     }
   }
   if (!margin) return lines.join("\n");
-  return lines.map((l) => (l.startsWith(margin!) ? l.slice(margin!.length) : l)).join("\n");
+  return lines.map((l) => (l.startsWith(margin) ? l.slice(margin.length) : l)).join("\n");
 }
 
 /** Rez's `large_string_dict`: dedent, then strip. */
@@ -64,7 +73,8 @@ class Checker {
   strList(attr: string, v: PyValue, what = "string"): string[] {
     if (!Array.isArray(v)) this.fail(attr, `'${attr}' must be a list of ${what}s, not ${describe(v)}`);
     v.forEach((x, i) => {
-      if (typeof x !== "string") this.fail(attr, `'${attr}' must be a list of ${what}s, but item ${i} is ${describe(x)}`);
+      if (typeof x !== "string")
+        this.fail(attr, `'${attr}' must be a list of ${what}s, but item ${i} is ${describe(x)}`);
     });
     return v as string[];
   }
@@ -80,7 +90,8 @@ class Checker {
   }
 
   optionalBool(attr: string, v: PyValue): boolean | null {
-    if (v !== null && typeof v !== "boolean") this.fail(attr, `'${attr}' must be True, False or None, not ${describe(v)}`);
+    if (v !== null && typeof v !== "boolean")
+      this.fail(attr, `'${attr}' must be True, False or None, not ${describe(v)}`);
     return v;
   }
 
@@ -91,14 +102,23 @@ class Checker {
   }
 
   variants(v: PyValue): string[][] {
-    if (v instanceof PyFunction && v.hasMark("late")) this.fail("variants", "'variants' cannot be a @late() function (Rez does not allow late-bound variants)");
-    if (!Array.isArray(v)) this.fail("variants", `'variants' must be a list of lists of requirement strings, not ${describe(v)}`);
+    if (v instanceof PyFunction && v.hasMark("late"))
+      this.fail("variants", "'variants' cannot be a @late() function (Rez does not allow late-bound variants)");
+    if (!Array.isArray(v))
+      this.fail("variants", `'variants' must be a list of lists of requirement strings, not ${describe(v)}`);
     return v.map((variant, i) => {
       if (!Array.isArray(variant)) {
-        this.fail("variants", `'variants' must be a list of lists of requirement strings, but variant ${i} is ${describe(variant)}`);
+        this.fail(
+          "variants",
+          `'variants' must be a list of lists of requirement strings, but variant ${i} is ${describe(variant)}`,
+        );
       }
       return variant.map((x, j) => {
-        if (typeof x !== "string") this.fail("variants", `'variants' item ${i} must be a list of requirement strings, but its item ${j} is ${describe(x)}`);
+        if (typeof x !== "string")
+          this.fail(
+            "variants",
+            `'variants' item ${i} must be a list of requirement strings, but its item ${j} is ${describe(x)}`,
+          );
         return x;
       });
     });
@@ -106,7 +126,8 @@ class Checker {
 
   help(v: PyValue): string | string[][] {
     if (typeof v === "string") return v;
-    if (Array.isArray(v) && v.every((e) => Array.isArray(e) && e.every((x) => typeof x === "string"))) return v as string[][];
+    if (Array.isArray(v) && v.every((e) => Array.isArray(e) && e.every((x) => typeof x === "string")))
+      return v;
     return this.fail("help", `'help' must be a string or a list of [label, url] string lists, not ${describe(v)}`);
   }
 
@@ -117,7 +138,10 @@ class Checker {
     }
     if (typeof v === "string") return this.codeFromString(attr, v, blockScalar);
     if (Array.isArray(v) && v.every((x) => typeof x === "string")) {
-      this.fail(attr, `'${attr}' is a list of strings: old-style (rez-1) commands are not supported; write Python rex code`);
+      this.fail(
+        attr,
+        `'${attr}' is a list of strings: old-style (rez-1) commands are not supported; write Python rex code`,
+      );
     }
     return this.fail(attr, `'${attr}' must be a function or a string of rex code, not ${describe(v)}`);
   }
@@ -127,7 +151,15 @@ class Checker {
     const line = this.lines.get(attr) ?? 1;
     const code = dedent(source);
     const mod = parseModule(code, this.file, { lineOffset: line - 1 + (blockScalar ? 1 : 0) });
-    return new PyFunction({ name: attr, kind: "code", body: mod.node.body, globals: new Map(), module: mod, line: line + (blockScalar ? 1 : 0), source: code });
+    return new PyFunction({
+      name: attr,
+      kind: "code",
+      body: mod.node.body,
+      globals: new Map(),
+      module: mod,
+      line: line + (blockScalar ? 1 : 0),
+      source: code,
+    });
   }
 
   dict(attr: string, v: PyValue): PyDict {
@@ -140,7 +172,10 @@ class Checker {
     try {
       return toJS(d, attr) as { [key: string]: JSValue };
     } catch (err) {
-      return this.fail(attr, `'${attr}' must hold plain data (strings, numbers, booleans, lists, dicts with string keys): ${(err as Error).message}`);
+      return this.fail(
+        attr,
+        `'${attr}' must hold plain data (strings, numbers, booleans, lists, dicts with string keys): ${(err as Error).message}`,
+      );
     }
   }
 }
@@ -169,7 +204,11 @@ export function buildDefinition(
       case "name":
         break;
       case "version":
-        def.version = c.str("version", v, typeof v !== "string" && format === "yaml" ? " (quote it in YAML: version: '1.0')" : "");
+        def.version = c.str(
+          "version",
+          v,
+          typeof v !== "string" && format === "yaml" ? " (quote it in YAML: version: '1.0')" : "",
+        );
         break;
       case "description":
         v = def.description = largeString(c.str(attr, v));
@@ -244,7 +283,6 @@ export function buildDefinition(
   }
   return def;
 }
-
 
 /**
  * Checks the value a `@late()` function returned against Rez's schema for that

@@ -138,7 +138,8 @@ export class ScopeContext extends HostObject {
       scope = new Scope(name, this);
       this.scopes.set(path, scope);
     }
-    if (this.stack.length === 1 && !this.lines.has(name) && ctx.location.line !== undefined) this.lines.set(name, ctx.location.line);
+    if (this.stack.length === 1 && !this.lines.has(name) && ctx.location.line !== undefined)
+      this.lines.set(name, ctx.location.line);
     this.stack.push(scope);
     return scope;
   }

@@ -38,7 +38,8 @@ export function bindArgs(
     slots[idx] = v;
   }
   for (let i = 0; i < required; i++) {
-    if (slots[i] === undefined) throw new PyException("TypeError", `${fname}() missing required argument '${names[i]}' (pos ${i + 1})`);
+    if (slots[i] === undefined)
+      throw new PyException("TypeError", `${fname}() missing required argument '${names[i]}' (pos ${i + 1})`);
   }
   return slots;
 }
@@ -52,6 +53,9 @@ export function noKwargs(fname: string, kwargs: ReadonlyMap<string, PyValue>): v
 export function arity(fname: string, args: readonly PyValue[], min: number, max: number): void {
   if (args.length < min || args.length > max) {
     const expected = min === max ? `exactly ${min}` : args.length < min ? `at least ${min}` : `at most ${max}`;
-    throw new PyException("TypeError", `${fname}() takes ${expected} argument${(min === max ? min : args.length < min ? min : max) === 1 ? "" : "s"} (${args.length} given)`);
+    throw new PyException(
+      "TypeError",
+      `${fname}() takes ${expected} argument${(min === max ? min : args.length < min ? min : max) === 1 ? "" : "s"} (${args.length} given)`,
+    );
   }
 }

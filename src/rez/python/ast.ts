@@ -64,7 +64,8 @@ export function parseModule(source: string, file: string, options: ParseOptions 
   if (text.includes("\f")) text = text.replace(/^[ \t\f]*\f/gm, "");
   // Tokenizer errors: a TabError needs a tab, and every other one also makes py-ast fail, so the
   // scan only runs for files with tabs or that do not parse (nearly every file skips it).
-  const tokenizerFailure = (e: TokenizerError) => new InputError(`${e.pyType}: ${e.message}`, { file, line: e.line + lineOffset });
+  const tokenizerFailure = (e: TokenizerError) =>
+    new InputError(`${e.pyType}: ${e.message}`, { file, line: e.line + lineOffset });
   const early = text.includes("\t") ? tokenizerError(text) : undefined;
   if (early && !early.unclosed) throw tokenizerFailure(early);
   let node: Module;
@@ -77,7 +78,8 @@ export function parseModule(source: string, file: string, options: ParseOptions 
     const at = parserError.location?.line;
     // CPython names the unclosed bracket when the parser failed on a later line, or ran into the end of the file.
     const lastLine = text.split("\n").length - (text.endsWith("\n") ? 1 : 0) + lineOffset;
-    if (tokError && (at === undefined || at > tokError.line + lineOffset || at >= lastLine)) throw tokenizerFailure(tokError);
+    if (tokError && (at === undefined || at > tokError.line + lineOffset || at >= lastLine))
+      throw tokenizerFailure(tokError);
     throw parserError;
   }
   const lines = text.split("\n");
@@ -93,11 +95,17 @@ function syntaxError(err: unknown, file: string, lineOffset: number): InputError
   const m = /^(.*?)(?: at line (\d+)(?:, column \d+)?)?$/s.exec(raw);
   const detail = (m?.[1] ?? raw).trim();
   const line = e.lineno ?? (m?.[2] ? Number(m[2]) : undefined);
-  return new InputError(`invalid Python syntax: ${detail}`, { file, line: line === undefined ? undefined : line + lineOffset });
+  return new InputError(`invalid Python syntax: ${detail}`, {
+    file,
+    line: line === undefined ? undefined : line + lineOffset,
+  });
 }
 
 /** The source text of a node, from its line/column span (columns are UTF-8 byte offsets, as in CPython). */
-function sourceSegment(lines: readonly string[], n: { lineno: number; col_offset: number; end_lineno?: number; end_col_offset?: number }): string {
+function sourceSegment(
+  lines: readonly string[],
+  n: { lineno: number; col_offset: number; end_lineno?: number; end_col_offset?: number },
+): string {
   const endLine = n.end_lineno ?? n.lineno;
   const endCol = n.end_col_offset ?? n.col_offset;
   if (endLine === n.lineno) return sliceBytes(lines[n.lineno - 1] ?? "", n.col_offset, endCol);
@@ -135,8 +143,9 @@ function annotateConstants(root: Module, lines: readonly string[], file: string,
       const v = node[key];
       if (v === null || typeof v !== "object") continue;
       if (Array.isArray(v)) {
-        for (const item of v) if (item && typeof item === "object" && "nodeType" in item) visit(item as AnyNode, fstring);
-      } else if ("nodeType" in (v as object)) {
+        for (const item of v)
+          if (item && typeof item === "object" && "nodeType" in item) visit(item as AnyNode, fstring);
+      } else if ("nodeType" in (v)) {
         // A format spec is itself a JoinedStr; its parts are literal text too.
         visit(v as AnyNode, false);
       }
@@ -181,7 +190,9 @@ function annotate(node: ConstantNode, lines: readonly string[], file: string, li
     const parsed = parseNumberLiteral(text);
     if (parsed === undefined) {
       // py-ast is more lenient than CPython here (e.g. `012`).
-      const why = /^0\d/.test(text) ? "leading zeros in decimal integer literals are not permitted" : `invalid number literal '${text}'`;
+      const why = /^0\d/.test(text)
+        ? "leading zeros in decimal integer literals are not permitted"
+        : `invalid number literal '${text}'`;
       throw new InputError(`invalid Python syntax: ${why}`, { file, line: node.lineno + lineOffset });
     }
     node.pyValue = parsed;
@@ -192,14 +203,14 @@ function annotate(node: ConstantNode, lines: readonly string[], file: string, li
 
 function shiftLines(root: Module, offset: number): void {
   const visit = (node: AnyNode): void => {
-    if (typeof node.lineno === "number") node.lineno = (node.lineno as number) + offset;
-    if (typeof node.end_lineno === "number") node.end_lineno = (node.end_lineno as number) + offset;
+    if (typeof node.lineno === "number") node.lineno = (node.lineno) + offset;
+    if (typeof node.end_lineno === "number") node.end_lineno = (node.end_lineno) + offset;
     for (const key in node) {
       const v = node[key];
       if (v === null || typeof v !== "object") continue;
       if (Array.isArray(v)) {
         for (const item of v) if (item && typeof item === "object" && "nodeType" in item) visit(item as AnyNode);
-      } else if ("nodeType" in (v as object)) visit(v as AnyNode);
+      } else if ("nodeType" in (v)) visit(v as AnyNode);
     }
   };
   visit(root as unknown as AnyNode);

@@ -83,11 +83,16 @@ export function exceptionType(name: string): PyExceptionType {
 /** str() of an exception built from args, as BaseException.__str__ (KeyError shows the repr of its key). */
 export function exceptionMessage(type: PyExceptionType, args: readonly PyValue[], ctx: CallContext): string {
   if (args.length === 0) return "";
-  if (args.length === 1) return type.isSubclassOf(EXCEPTION_TYPES.get("KeyError")!) ? ctx.repr(args[0]!) : ctx.str(args[0]!);
+  if (args.length === 1)
+    return type.isSubclassOf(EXCEPTION_TYPES.get("KeyError")!) ? ctx.repr(args[0]!) : ctx.str(args[0]!);
   return ctx.repr(new PyTuple(args));
 }
 
-export function instantiateException(type: PyExceptionType, args: readonly PyValue[], ctx: CallContext): PyExceptionValue {
+export function instantiateException(
+  type: PyExceptionType,
+  args: readonly PyValue[],
+  ctx: CallContext,
+): PyExceptionValue {
   return new PyExceptionValue(type, args, exceptionMessage(type, args, ctx));
 }
 
@@ -147,10 +152,14 @@ export function toInt(v: PyValue, base: PyValue | undefined): number | bigint {
     return Number.isSafeInteger(t) ? (t === 0 ? 0 : t) : normInt(BigInt(t));
   }
   if (typeof v === "string") return intFromString(v, 10);
-  throw new PyException("TypeError", `int() argument must be a string, a bytes-like object or a real number, not '${typeName(v)}'`);
+  throw new PyException(
+    "TypeError",
+    `int() argument must be a string, a bytes-like object or a real number, not '${typeName(v)}'`,
+  );
 }
 
-const FLOAT_TEXT = /^[+-]?(?:(?:\d(?:_?\d)*)?\.\d(?:_?\d)*(?:[eE][+-]?\d(?:_?\d)*)?|\d(?:_?\d)*\.?(?:[eE][+-]?\d(?:_?\d)*)?)$/;
+const FLOAT_TEXT =
+  /^[+-]?(?:(?:\d(?:_?\d)*)?\.\d(?:_?\d)*(?:[eE][+-]?\d(?:_?\d)*)?|\d(?:_?\d)*\.?(?:[eE][+-]?\d(?:_?\d)*)?)$/;
 
 export function toFloat(v: PyValue): number {
   if (v instanceof PyFloat) return v.value;
@@ -281,7 +290,8 @@ export const TYPES = {
     "type",
     (args, kwargs) => {
       noKwargs("type", kwargs);
-      if (args.length !== 1) throw new PyException("TypeError", "type() takes 1 argument here: creating classes is not supported");
+      if (args.length !== 1)
+        throw new PyException("TypeError", "type() takes 1 argument here: creating classes is not supported");
       return typeOf(args[0]!);
     },
     (v) => v instanceof PyType || v instanceof PyExceptionType,
@@ -346,7 +356,8 @@ function isInstance(v: PyValue, t: PyValue): boolean {
 
 function minMax(name: "min" | "max", args: PyValue[], kwargs: Map<string, PyValue>, ctx: CallContext): PyValue {
   for (const k of kwargs.keys()) {
-    if (k !== "key" && k !== "default") throw new PyException("TypeError", `${name}() got an unexpected keyword argument '${k}'`);
+    if (k !== "key" && k !== "default")
+      throw new PyException("TypeError", `${name}() got an unexpected keyword argument '${k}'`);
   }
   const key = kwargs.get("key");
   const dflt = kwargs.get("default");
@@ -354,7 +365,8 @@ function minMax(name: "min" | "max", args: PyValue[], kwargs: Map<string, PyValu
   let items: Iterable<PyValue>;
   if (args.length === 1) items = iterate(args[0]!, ctx);
   else {
-    if (dflt !== undefined) throw new PyException("TypeError", `Cannot specify a default for ${name}() with multiple positional arguments`);
+    if (dflt !== undefined)
+      throw new PyException("TypeError", `Cannot specify a default for ${name}() with multiple positional arguments`);
     items = args;
   }
   let best: PyValue | undefined;
@@ -395,7 +407,10 @@ function* zipGen(iters: Iterator<PyValue>[], strict: boolean): Generator<PyValue
       const r = iters[i]!.next();
       if (r.done) {
         if (strict && (i > 0 || iters.slice(1).some((it) => !it.next().done))) {
-          throw new PyException("ValueError", `zip() argument ${i > 0 ? i + 1 : 2} is ${i > 0 ? "shorter" : "longer"} than argument${i > 1 ? "s 1-" + i : " 1"}`);
+          throw new PyException(
+            "ValueError",
+            `zip() argument ${i > 0 ? i + 1 : 2} is ${i > 0 ? "shorter" : "longer"} than argument${i > 1 ? "s 1-" + i : " 1"}`,
+          );
         }
         return;
       }
@@ -429,7 +444,8 @@ function reversedOf(v: PyValue, ctx: CallContext): PyIterator {
   if (Array.isArray(v)) items = v.slice().reverse();
   else if (v instanceof PyTuple) items = [...v.items].reverse();
   else if (typeof v === "string") items = Array.from(v).reverse();
-  else if (v instanceof PyRange || v instanceof PyDict || v instanceof PyDictView) items = [...iterate(v, ctx)].reverse();
+  else if (v instanceof PyRange || v instanceof PyDict || v instanceof PyDictView)
+    items = [...iterate(v, ctx)].reverse();
   else throw new PyException("TypeError", `'${typeName(v)}' object is not reversible`);
   return new PyIterator("reversed", items[Symbol.iterator]());
 }
@@ -454,11 +470,12 @@ function roundBuiltin(args: PyValue[], kwargs: Map<string, PyValue>): PyValue {
     return new PyFloat(roundFloat(v, n));
   }
   const i = numericValue(x!);
-  if (i === undefined || x instanceof PyFloat) throw new PyException("TypeError", `type ${typeName(x!)} doesn't define __round__ method`);
-  if (n === undefined || n >= 0) return typeof x === "boolean" ? (x ? 1 : 0) : (i as number | bigint);
+  if (i === undefined || x instanceof PyFloat)
+    throw new PyException("TypeError", `type ${typeName(x!)} doesn't define __round__ method`);
+  if (n === undefined || n >= 0) return typeof x === "boolean" ? (x ? 1 : 0) : (i);
   // Round an int to tens, hundreds...: half to even.
   const pow = 10n ** BigInt(-n);
-  const bi = BigInt(i as number | bigint);
+  const bi = BigInt(i);
   const [q, r] = [bi / pow - (bi % pow < 0n ? 1n : 0n), ((bi % pow) + pow) % pow];
   let rounded = q;
   if (r * 2n > pow || (r * 2n === pow && q % 2n !== 0n)) rounded = q + 1n;
@@ -481,8 +498,9 @@ function absBuiltin(v: PyValue, ctx: CallContext): PyValue {
 
 function radix(v: PyValue, base: 2 | 8 | 16, prefix: string): string {
   const n = numericValue(v);
-  if (n === undefined || v instanceof PyFloat) throw new PyException("TypeError", `'${typeName(v)}' object cannot be interpreted as an integer`);
-  const b = BigInt(n as number | bigint);
+  if (n === undefined || v instanceof PyFloat)
+    throw new PyException("TypeError", `'${typeName(v)}' object cannot be interpreted as an integer`);
+  const b = BigInt(n);
   return (b < 0n ? "-" : "") + prefix + (b < 0n ? -b : b).toString(base);
 }
 
@@ -515,7 +533,8 @@ function powBuiltin(args: PyValue[], kwargs: Map<string, PyValue>, ctx: CallCont
 function sumBuiltin(args: PyValue[], kwargs: Map<string, PyValue>, ctx: CallContext): PyValue {
   const [items, start] = bindArgs("sum", args, kwargs, ["iterable", "start"], 1, { positionalOnly: 1 });
   let total: PyValue = start ?? 0;
-  if (typeof total === "string") throw new PyException("TypeError", "sum() can't sum strings [use ''.join(seq) instead]");
+  if (typeof total === "string")
+    throw new PyException("TypeError", "sum() can't sum strings [use ''.join(seq) instead]");
   for (const v of iterate(items!, ctx)) {
     ctx.step();
     total = binaryOp("Add", total, v, ctx);
@@ -576,7 +595,8 @@ const FUNCTIONS: [string, PyBuiltin][] = [
     noKwargs("format", kwargs);
     arity("format", args, 1, 2);
     const spec = args[1] ?? "";
-    if (typeof spec !== "string") throw new PyException("TypeError", `format() argument 2 must be str, not ${typeName(spec)}`);
+    if (typeof spec !== "string")
+      throw new PyException("TypeError", `format() argument 2 must be str, not ${typeName(spec)}`);
     return formatValue(args[0]!, spec, ctx);
   }),
   fn("sorted", (args, kwargs, ctx) => {
@@ -594,7 +614,8 @@ const FUNCTIONS: [string, PyBuiltin][] = [
   fn("enumerate", (args, kwargs, ctx) => {
     const [items, start] = bindArgs("enumerate", args, kwargs, ["iterable", "start"], 1);
     const s = start === undefined ? 0 : numericValue(start);
-    if (s === undefined || start instanceof PyFloat) throw new PyException("TypeError", `'${typeName(start!)}' object cannot be interpreted as an integer`);
+    if (s === undefined || start instanceof PyFloat)
+      throw new PyException("TypeError", `'${typeName(start!)}' object cannot be interpreted as an integer`);
     return new PyIterator("enumerate", enumerateGen(iterate(items!, ctx), s));
   }),
   fn("zip", (args, kwargs, ctx) => {
@@ -666,7 +687,13 @@ const FUNCTIONS: [string, PyBuiltin][] = [
     noKwargs("callable", kwargs);
     arity("callable", args, 1, 1);
     const v = args[0]!;
-    return v instanceof PyFunction || v instanceof PyBuiltin || v instanceof PyType || v instanceof PyExceptionType || v instanceof HostObject;
+    return (
+      v instanceof PyFunction ||
+      v instanceof PyBuiltin ||
+      v instanceof PyType ||
+      v instanceof PyExceptionType ||
+      v instanceof HostObject
+    );
   }),
   fn("getattr", getattrBuiltin),
   fn("hasattr", hasattrBuiltin),
@@ -674,9 +701,11 @@ const FUNCTIONS: [string, PyBuiltin][] = [
     noKwargs("ord", kwargs);
     arity("ord", args, 1, 1);
     const s = args[0];
-    if (typeof s !== "string") throw new PyException("TypeError", `ord() expected string of length 1, but ${typeName(s!)} found`);
+    if (typeof s !== "string")
+      throw new PyException("TypeError", `ord() expected string of length 1, but ${typeName(s!)} found`);
     const cps = Array.from(s);
-    if (cps.length !== 1) throw new PyException("TypeError", `ord() expected a character, but string of length ${cps.length} found`);
+    if (cps.length !== 1)
+      throw new PyException("TypeError", `ord() expected a character, but string of length ${cps.length} found`);
     return cps[0]!.codePointAt(0)!;
   }),
   fn("chr", (args, kwargs) => {
@@ -691,7 +720,9 @@ const FUNCTIONS: [string, PyBuiltin][] = [
   fn("bin", (args) => (arity("bin", args, 1, 1), radix(args[0]!, 2, "0b"))),
   fn("print", (args, kwargs, ctx) => {
     const [sep, end] = bindArgs("print", [], kwargs, ["sep", "end", "file", "flush"]);
-    const text = args.map((a) => ctx.str(a)).join(sep === undefined || sep === null ? " " : ctx.str(sep)) + (end === undefined || end === null ? "\n" : ctx.str(end));
+    const text =
+      args.map((a) => ctx.str(a)).join(sep === undefined || sep === null ? " " : ctx.str(sep)) +
+      (end === undefined || end === null ? "\n" : ctx.str(end));
     ctx.output?.(text);
     return null;
   }),
@@ -746,4 +777,3 @@ export const BUILTINS: ReadonlyMap<string, PyValue> = new Map<string, PyValue>([
   ["False", false],
   ["None", null],
 ]);
-

@@ -24,13 +24,20 @@ export function toJS(v: PyValue, path = "value"): JSValue {
   if (Array.isArray(v)) return v.map((x, i) => toJS(x, `${path}[${i}]`));
   if (v instanceof PyTuple) return v.items.map((x, i) => toJS(x, `${path}[${i}]`));
   if (v instanceof PySet || v instanceof PyRange || v instanceof PyDictView) {
-    return [...(v instanceof PyRange ? Array.from({ length: v.length }, (_, i) => v.at(i)) : v)].map((x, i) => toJS(x, `${path}[${i}]`));
+    return [...(v instanceof PyRange ? Array.from({ length: v.length }, (_, i) => v.at(i)) : v)].map((x, i) =>
+      toJS(x, `${path}[${i}]`),
+    );
   }
   if (v instanceof PyDict) {
     const out: { [key: string]: JSValue } = {};
     for (const [k, x] of v.entries()) {
       if (typeof k !== "string") throw new TypeError(`${path}: dict key ${pyRepr(k)} is not a string`);
-      Object.defineProperty(out, k, { value: toJS(x, `${path}[${pyRepr(k)}]`), enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(out, k, {
+        value: toJS(x, `${path}[${pyRepr(k)}]`),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
     return out;
   }
@@ -40,7 +47,8 @@ export function toJS(v: PyValue, path = "value"): JSValue {
 /** Plain data -> Python value: integral numbers become int, other numbers float, objects dicts. */
 export function fromJS(v: JSValue | undefined): PyValue {
   if (v === undefined || v === null) return null;
-  if (typeof v === "number") return Number.isSafeInteger(v) ? v : Number.isInteger(v) && Number.isFinite(v) ? BigInt(v) : new PyFloat(v);
+  if (typeof v === "number")
+    return Number.isSafeInteger(v) ? v : Number.isInteger(v) && Number.isFinite(v) ? BigInt(v) : new PyFloat(v);
   if (typeof v === "string" || typeof v === "boolean" || typeof v === "bigint") return v;
   if (Array.isArray(v)) return v.map(fromJS);
   const d = new PyDict();

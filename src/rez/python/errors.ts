@@ -10,7 +10,8 @@ import { InputError, TantalusError, type SourceLocation } from "../../errors.js"
 const SUBSET_NOTE = "(only a safe subset of Python is evaluated)";
 
 /** The way out for Python the evaluator does not run: Rez runs it with CPython. */
-export const CPYTHON_HINT = "a definition that needs it can only be loaded by CPython (the opt-in 'python: cpython' setting, planned but not implemented yet)";
+export const CPYTHON_HINT =
+  "a definition that needs it can only be loaded by CPython (the opt-in 'python: cpython' setting, planned but not implemented yet)";
 
 /** The message for a construct outside the subset, e.g. `'open()' is not allowed ...`. */
 export function notAllowedMessage(construct: string, plural = false): string {

@@ -100,7 +100,13 @@ function roundDigits(digits: string, decpt: number, keep: number): { digits: str
  * code: 'e', 'f', 'g' or 'r'; precision as Python passes it; addDot0 for the
  * "no type" spec; alt for '#'.
  */
-function formatFloatAbs(x: number, code: "e" | "f" | "g" | "r", precision: number, addDot0: boolean, alt: boolean): string {
+function formatFloatAbs(
+  x: number,
+  code: "e" | "f" | "g" | "r",
+  precision: number,
+  addDot0: boolean,
+  alt: boolean,
+): string {
   let digits: string;
   let decpt: number;
   if (x === 0) {
@@ -174,7 +180,18 @@ interface Spec {
 function parseSpec(spec: string, forType: string): Spec {
   const chars = [...spec];
   let i = 0;
-  const s: Spec = { fill: " ", align: "", sign: "", z: false, alt: false, zero: false, width: -1, grouping: "", precision: -1, type: "" };
+  const s: Spec = {
+    fill: " ",
+    align: "",
+    sign: "",
+    z: false,
+    alt: false,
+    zero: false,
+    width: -1,
+    grouping: "",
+    precision: -1,
+    type: "",
+  };
   const isAlign = (c: string | undefined): c is Spec["align"] => c === "<" || c === ">" || c === "^" || c === "=";
   if (chars.length >= 2 && isAlign(chars[1])) {
     s.fill = chars[0]!;
@@ -201,7 +218,7 @@ function parseSpec(spec: string, forType: string): Spec {
   while (i < chars.length && chars[i]! >= "0" && chars[i]! <= "9") w += chars[i++];
   if (w) s.width = Number(w);
   if (chars[i] === "," || chars[i] === "_") s.grouping = chars[i++] as Spec["grouping"];
-  if (chars[i] === "." ) {
+  if (chars[i] === ".") {
     i++;
     let p = "";
     while (i < chars.length && chars[i]! >= "0" && chars[i]! <= "9") p += chars[i++];
@@ -209,7 +226,8 @@ function parseSpec(spec: string, forType: string): Spec {
     s.precision = Number(p);
   }
   if (i < chars.length) {
-    if (chars.length - i > 1) throw new PyException("ValueError", `Invalid format specifier '${spec}' for object of type '${forType}'`);
+    if (chars.length - i > 1)
+      throw new PyException("ValueError", `Invalid format specifier '${spec}' for object of type '${forType}'`);
     s.type = chars[i]!;
   }
   if (s.zero && s.align === "") {
@@ -352,7 +370,10 @@ function formatFloat(x: number, spec: Spec, original: string): string {
   if (Number.isNaN(x)) body = "nan";
   else if (abs === Infinity) body = "inf";
   else if (type === "") {
-    body = spec.precision < 0 ? formatFloatAbs(abs, "r", 0, true, spec.alt) : formatFloatAbs(abs, "g", spec.precision, true, spec.alt);
+    body =
+      spec.precision < 0
+        ? formatFloatAbs(abs, "r", 0, true, spec.alt)
+        : formatFloatAbs(abs, "g", spec.precision, true, spec.alt);
   } else {
     const code = (type === "%" ? "f" : type.toLowerCase()) as "e" | "f" | "g";
     body = formatFloatAbs(abs, code, spec.precision < 0 ? 6 : spec.precision, false, spec.alt);
@@ -383,9 +404,12 @@ function formatStr(s: string, spec: Spec): string {
 /** Python's format(value, spec): also what f-string `{value:spec}` fields do. */
 export function formatValue(v: PyValue, spec: string, ctx: CallContext): string {
   if (typeof v === "string") return spec === "" ? v : formatStr(v, parseSpec(spec, "str"));
-  if (typeof v === "number" || typeof v === "bigint") return spec === "" ? intStr(v) : formatInt(v, parseSpec(spec, "int"), "int");
-  if (typeof v === "boolean") return spec === "" ? (v ? "True" : "False") : formatInt(v ? 1 : 0, parseSpec(spec, "bool"), "bool");
-  if (v instanceof PyFloat) return spec === "" ? floatRepr(v.value) : formatFloat(v.value, parseSpec(spec, "float"), "float");
+  if (typeof v === "number" || typeof v === "bigint")
+    return spec === "" ? intStr(v) : formatInt(v, parseSpec(spec, "int"), "int");
+  if (typeof v === "boolean")
+    return spec === "" ? (v ? "True" : "False") : formatInt(v ? 1 : 0, parseSpec(spec, "bool"), "bool");
+  if (v instanceof PyFloat)
+    return spec === "" ? floatRepr(v.value) : formatFloat(v.value, parseSpec(spec, "float"), "float");
   if (v instanceof HostObject) {
     const r = v.format(spec, ctx);
     if (r !== undefined) return r;
@@ -529,7 +553,8 @@ function renderField(
     conversion = field[k + 1] ?? "";
     if (conversion === "") throw new PyException("ValueError", "end of string while looking for conversion specifier");
     const after = field[k + 2];
-    if (after !== undefined && after !== ":") throw new PyException("ValueError", "expected ':' after conversion specifier");
+    if (after !== undefined && after !== ":")
+      throw new PyException("ValueError", "expected ':' after conversion specifier");
     spec = after === ":" ? field.slice(k + 3) : "";
   } else if (field[k] === ":") {
     spec = field.slice(k + 1);
@@ -550,11 +575,13 @@ function resolveFieldName(
   let rest = m[2]!;
   let value: PyValue;
   if (first === "") {
-    if (state.mode === "manual") throw new PyException("ValueError", "cannot switch from manual field specification to automatic field numbering");
+    if (state.mode === "manual")
+      throw new PyException("ValueError", "cannot switch from manual field specification to automatic field numbering");
     state.mode = "auto";
     value = lookup(state.auto++);
   } else if (/^\d+$/.test(first)) {
-    if (state.mode === "auto") throw new PyException("ValueError", "cannot switch from automatic field numbering to manual field specification");
+    if (state.mode === "auto")
+      throw new PyException("ValueError", "cannot switch from automatic field numbering to manual field specification");
     state.mode = "manual";
     value = lookup(Number(first));
   } else {
@@ -587,7 +614,8 @@ function resolveFieldName(
 export function argsLookup(args: readonly PyValue[], kwargs: ReadonlyMap<string, PyValue> | PyDict): FieldLookup {
   return (key) => {
     if (typeof key === "number") {
-      if (key >= args.length) throw new PyException("IndexError", `Replacement index ${key} out of range for positional args tuple`);
+      if (key >= args.length)
+        throw new PyException("IndexError", `Replacement index ${key} out of range for positional args tuple`);
       return args[key]!;
     }
     const v = kwargs instanceof PyDict ? kwargs.get(key) : kwargs.get(key);
@@ -726,7 +754,11 @@ function percentOne(
       if (typeof arg === "number" || typeof arg === "bigint") iv = BigInt(arg);
       else if (typeof arg === "boolean") iv = arg ? 1n : 0n;
       else if (arg instanceof PyFloat && "diu".includes(type)) {
-        if (!Number.isFinite(arg.value)) throw new PyException(Number.isNaN(arg.value) ? "ValueError" : "OverflowError", "cannot convert float to integer");
+        if (!Number.isFinite(arg.value))
+          throw new PyException(
+            Number.isNaN(arg.value) ? "ValueError" : "OverflowError",
+            "cannot convert float to integer",
+          );
         iv = BigInt(Math.trunc(arg.value));
       } else {
         const what = "diu".includes(type) ? "a real number is required" : "an integer is required";
@@ -734,7 +766,14 @@ function percentOne(
       }
       const neg = iv < 0n;
       const abs = neg ? -iv : iv;
-      let digits = type === "o" ? abs.toString(8) : type === "x" ? abs.toString(16) : type === "X" ? abs.toString(16).toUpperCase() : abs.toString();
+      let digits =
+        type === "o"
+          ? abs.toString(8)
+          : type === "x"
+            ? abs.toString(16)
+            : type === "X"
+              ? abs.toString(16).toUpperCase()
+              : abs.toString();
       if (precision >= 0 && digits.length < precision) digits = "0".repeat(precision - digits.length) + digits;
       const prefix = flags.alt ? (type === "o" ? "0o" : type === "x" ? "0x" : type === "X" ? "0X" : "") : "";
       sign = (neg ? "-" : flags.plus ? "+" : flags.space ? " " : "") + prefix;
@@ -759,7 +798,14 @@ function percentOne(
       if (Number.isNaN(x) || abs === Infinity) {
         body = Number.isNaN(x) ? "nan" : "inf";
         numeric = false;
-      } else body = formatFloatAbs(abs, type.toLowerCase() as "e" | "f" | "g", precision < 0 ? 6 : precision, false, flags.alt);
+      } else
+        body = formatFloatAbs(
+          abs,
+          type.toLowerCase() as "e" | "f" | "g",
+          precision < 0 ? 6 : precision,
+          false,
+          flags.alt,
+        );
       if (type === "E" || type === "F" || type === "G") body = body.toUpperCase();
       sign = neg && !Number.isNaN(x) ? "-" : flags.plus ? "+" : flags.space ? " " : "";
       break;

@@ -31,7 +31,10 @@ test("by default the host answers, as Rez answers", () => {
 
 test("a target platform answers platform.system(), machine() and sys.platform; the kernel stays the host's", () => {
   const host = targetPythonHost({ platform: "windows", arch: "AMD64" });
-  const def = readPackageSource(SOURCE, "/t/package.py", "py", { host, system: { platform: "windows", arch: "AMD64", os: "windows-10" } })!;
+  const def = readPackageSource(SOURCE, "/t/package.py", "py", {
+    host,
+    system: { platform: "windows", arch: "AMD64", os: "windows-10" },
+  })!;
   assert.deepEqual(def.attributes.seen, ["Windows", "AMD64", "win32", realPythonHost.release()]);
   assert.deepEqual(def.requires, ["winlib"]);
   assert.equal(def.attributes.rez_os, "windows-10");
@@ -46,7 +49,9 @@ test("a target platform answers platform.system(), machine() and sys.platform; t
       [8, "platform.system()", "Windows"],
     ],
   );
-  const linux = readPackageSource(SOURCE, "/t/package.py", "py", { host: targetPythonHost({ platform: "linux", arch: "aarch64" }) })!;
+  const linux = readPackageSource(SOURCE, "/t/package.py", "py", {
+    host: targetPythonHost({ platform: "linux", arch: "aarch64" }),
+  })!;
   assert.deepEqual((linux.attributes.seen as string[]).slice(0, 3), ["Linux", "aarch64", "linux"]);
   assert.deepEqual(linux.requires, ["unixlib"]);
 });

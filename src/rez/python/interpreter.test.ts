@@ -14,7 +14,11 @@ import {
 } from "./index.js";
 
 /** Runs source as a module and returns its globals. */
-function run(source: string, globals: Map<string, PyValue> = new Map(), interpreter = new Interpreter()): Map<string, PyValue> {
+function run(
+  source: string,
+  globals: Map<string, PyValue> = new Map(),
+  interpreter = new Interpreter(),
+): Map<string, PyValue> {
   interpreter.execModule(parseModule(source, "pkg/package.py"), globals);
   return globals;
 }
@@ -98,7 +102,8 @@ class FakeVersion extends HostObject {
     return i < 0 ? undefined : (this.tokens[i] ?? "");
   }
   override getItem(key: PyValue): PyValue {
-    if (typeof key !== "number" || key >= this.tokens.length) throw new PyException("IndexError", "version token index out of range");
+    if (typeof key !== "number" || key >= this.tokens.length)
+      throw new PyException("IndexError", "version token index out of range");
     return this.tokens[key]!;
   }
   override str(): string {
@@ -170,7 +175,7 @@ test("str.format and f-strings read attributes and items of host objects", () =>
 });
 
 test("an error thrown inside a host callback is reported at the package.py line that triggered it", () => {
-  const err = failure(() => run('x = 1\n\nvalue = env.MISSING.get()\n', new Map([["env", new FakeEnv()]])));
+  const err = failure(() => run("x = 1\n\nvalue = env.MISSING.get()\n", new Map([["env", new FakeEnv()]])));
   assert.equal(err.location?.line, 3);
   assert.equal(err.location?.file, "pkg/package.py");
   assert.equal(err.kind, "host");
@@ -179,7 +184,10 @@ test("an error thrown inside a host callback is reported at the package.py line 
 });
 
 test("a PyException from a host callback can be caught by package code; uncaught it names the Python type", () => {
-  const g = run('try:\n    v = env["NOPE"]\nexcept KeyError as e:\n    v = "missing " + str(e)\n', new Map([["env", new FakeEnv()]]));
+  const g = run(
+    'try:\n    v = env["NOPE"]\nexcept KeyError as e:\n    v = "missing " + str(e)\n',
+    new Map([["env", new FakeEnv()]]),
+  );
   assert.equal(g.get("v"), "missing 'NOPE'");
   const err = failure(() => run('x = 1\nv = env["NOPE"]\n', new Map([["env", new FakeEnv()]])));
   assert.equal(err.pyType, "KeyError");
@@ -187,7 +195,9 @@ test("a PyException from a host callback can be caught by package code; uncaught
 });
 
 test("host errors and forbidden constructs cannot be swallowed by try/except", () => {
-  const host = failure(() => run("try:\n    env.X.get()\nexcept Exception:\n    pass\n", new Map([["env", new FakeEnv()]])));
+  const host = failure(() =>
+    run("try:\n    env.X.get()\nexcept Exception:\n    pass\n", new Map([["env", new FakeEnv()]])),
+  );
   assert.equal(host.kind, "host");
   const forbidden = failure(() => run("try:\n    import os\nexcept:\n    pass\n"));
   assert.equal(forbidden.kind, "not-allowed");
@@ -225,7 +235,7 @@ test("Python-exact str() of values built by package code", () => {
       "b = str((1, 'a', None, True, 2.0, 1e16, 0.1 + 0.2))",
       "c = str({'k': [1, (2,)], 3: {}})",
       "d = str(1.0) + str(10 ** 20) + str(-0.0)",
-      "e = repr(\"it's\")",
+      'e = repr("it\'s")',
     ].join("\n"),
   );
   assert.equal(g.get("a"), "['python-3.11', 'foo-1.2']");
@@ -254,7 +264,11 @@ test("%-formatting and str.format follow Python", () => {
 
 test("constructs outside the subset are refused with the construct, file and line", () => {
   const cases: [string, number, string][] = [
-    ["x = 1\nimport subprocess\n", 2, "'import subprocess' (the module 'subprocess') is not evaluated by Tantalus's Python evaluator"],
+    [
+      "x = 1\nimport subprocess\n",
+      2,
+      "'import subprocess' (the module 'subprocess') is not evaluated by Tantalus's Python evaluator",
+    ],
     ["from os import path\n", 1, "'from os import path' (the module 'os') is not evaluated"],
     ["x = open('/etc/passwd')\n", 1, "'open()' is not allowed"],
     ["exec('x = 1')\n", 1, "'exec()' is not allowed"],
@@ -285,7 +299,10 @@ test("an endless loop stops at the step limit with a clear error", () => {
 });
 
 test("functions are kept with their syntax tree and source, and can be called later with fresh globals", () => {
-  const g = run("import_me = 1\n\n@deco\ndef late_value(suffix='!'):\n    return this.name + suffix\n", new Map([["deco", new PyBuiltin("deco", (a) => a[0]!)]]));
+  const g = run(
+    "import_me = 1\n\n@deco\ndef late_value(suffix='!'):\n    return this.name + suffix\n",
+    new Map([["deco", new PyBuiltin("deco", (a) => a[0]!)]]),
+  );
   const fn = g.get("late_value");
   assert.ok(fn instanceof PyFunction);
   assert.equal(fn.line, 4);
@@ -299,7 +316,9 @@ test("functions are kept with their syntax tree and source, and can be called la
 });
 
 test("runBody executes a function body as module code: its assignments land in the given namespace", () => {
-  const g = run("def commands():\n    rr = 'test'\n    env.RR = '{rr}'.format(rr=rr)\n    if building:\n        return\n    env.AFTER = 'yes'\n");
+  const g = run(
+    "def commands():\n    rr = 'test'\n    env.RR = '{rr}'.format(rr=rr)\n    if building:\n        return\n    env.AFTER = 'yes'\n",
+  );
   const fn = g.get("commands") as PyFunction;
   const env = new FakeEnv();
   const ns = new Map<string, PyValue>([

@@ -38,7 +38,6 @@ import {
   truthy,
   unaryOp,
   type BinaryOperator,
-  type CompareOperator,
 } from "./ops.js";
 import { pyRepr, pyStr } from "./repr.js";
 import {
@@ -177,7 +176,12 @@ export class Interpreter {
    * PyFunction runs against that namespace instead of the one it was defined
    * in: that is how Rez evaluates `@late()` functions with `this` bound.
    */
-  callFunction(fn: PyValue, args: PyValue[] = [], kwargs: Map<string, PyValue> = new Map(), options: { globals?: Map<string, PyValue> } = {}): PyValue {
+  callFunction(
+    fn: PyValue,
+    args: PyValue[] = [],
+    kwargs: Map<string, PyValue> = new Map(),
+    options: { globals?: Map<string, PyValue> } = {},
+  ): PyValue {
     const where = fn instanceof PyFunction ? fn.module : undefined;
     const f = new Frame(options.globals ?? new Map(), new Map(), null, null, where ?? placeholderModule, null, false);
     f.line = fn instanceof PyFunction ? fn.line : 0;
@@ -280,7 +284,7 @@ export class Interpreter {
         return NORMAL;
       }
       case "AugAssign":
-        this.augAssign(s.target, s.op.nodeType as BinaryOperator, s.value, f);
+        this.augAssign(s.target, s.op.nodeType, s.value, f);
         return NORMAL;
       case "AnnAssign":
         if (s.value) this.assign(s.target, this.eval(s.value, f), f);
@@ -385,7 +389,9 @@ export class Interpreter {
         continue;
       }
       // A submodule (`from os import path`) or a member.
-      const v = mod.has(a.name) ? mod.getAttr(a.name) : (this.importer?.(`${s.module}.${a.name}`) ?? mod.getAttr(a.name));
+      const v = mod.has(a.name)
+        ? mod.getAttr(a.name)
+        : (this.importer?.(`${s.module}.${a.name}`) ?? mod.getAttr(a.name));
       this.store(a.asname ?? a.name, v, f);
     }
   }
@@ -460,7 +466,8 @@ export class Interpreter {
       const t = this.eval(h.type, f);
       const types = t instanceof PyTuple ? t.items : [t];
       for (const x of types) {
-        if (!(x instanceof PyExceptionType)) throw new PyException("TypeError", "catching classes that do not inherit from BaseException is not allowed");
+        if (!(x instanceof PyExceptionType))
+          throw new PyException("TypeError", "catching classes that do not inherit from BaseException is not allowed");
         if (errType.isSubclassOf(x)) return h;
       }
     }
@@ -557,13 +564,19 @@ export class Interpreter {
   }
 
   /** Calls a Python-defined function: binds arguments, runs the body in a new frame. */
-  private invoke(fn: PyFunction, args: PyValue[], kwargs: Map<string, PyValue>, globals?: Map<string, PyValue>): PyValue {
+  private invoke(
+    fn: PyFunction,
+    args: PyValue[],
+    kwargs: Map<string, PyValue>,
+    globals?: Map<string, PyValue>,
+  ): PyValue {
     if (this.depth >= this.maxCallDepth) throw new PyException("RecursionError", "maximum recursion depth exceeded");
     this.tick();
     const info = functionInfo(fn);
     const locals = new Map<string, PyValue>();
     if (fn.node) bindParameters(fn, fn.node.args, args, kwargs, locals);
-    else if (args.length || kwargs.size) throw new PyException("TypeError", `${fn.name}() takes 0 positional arguments but ${args.length} were given`);
+    else if (args.length || kwargs.size)
+      throw new PyException("TypeError", `${fn.name}() takes 0 positional arguments but ${args.length} were given`);
     const f = new Frame(globals ?? fn.globals, locals, info, fn.closure, fn.module, fn.name, false);
     f.line = fn.line;
     const saved = this.frame;
@@ -602,14 +615,20 @@ export class Interpreter {
         const v = f.vars.get(name);
         if (v !== undefined) return v;
         if (f.isComprehension) throw new PyException("NameError", `name '${name}' is not defined`);
-        throw new PyException("UnboundLocalError", `cannot access local variable '${name}' where it is not associated with a value`);
+        throw new PyException(
+          "UnboundLocalError",
+          `cannot access local variable '${name}' where it is not associated with a value`,
+        );
       }
       if (!f.info || !f.info.globalNames.has(name)) {
         for (let s = f.parent; s; s = s.parent) {
           if (s.localNames.has(name)) {
             const v = s.vars.get(name);
             if (v !== undefined) return v;
-            throw new PyException("NameError", `cannot access free variable '${name}' where it is not associated with a value in enclosing scope`);
+            throw new PyException(
+              "NameError",
+              `cannot access free variable '${name}' where it is not associated with a value in enclosing scope`,
+            );
           }
         }
       }
@@ -662,7 +681,11 @@ export class Interpreter {
         f.line = target.lineno;
         checkAttrName(target.attr, obj);
         if (obj instanceof HostObject) obj.setAttr(target.attr, v, this.ctx);
-        else throw new PyException("AttributeError", `'${typeName(obj)}' object has no attribute '${target.attr}' (only host objects accept attribute assignment)`);
+        else
+          throw new PyException(
+            "AttributeError",
+            `'${typeName(obj)}' object has no attribute '${target.attr}' (only host objects accept attribute assignment)`,
+          );
         return;
       }
       case "Subscript": {
@@ -691,17 +714,29 @@ export class Interpreter {
     }
     const star = targets.findIndex((t) => t.nodeType === "Starred");
     if (star < 0) {
-      if (items.length > targets.length) throw new PyException("ValueError", `too many values to unpack (expected ${targets.length})`);
-      if (items.length < targets.length) throw new PyException("ValueError", `not enough values to unpack (expected ${targets.length}, got ${items.length})`);
+      if (items.length > targets.length)
+        throw new PyException("ValueError", `too many values to unpack (expected ${targets.length})`);
+      if (items.length < targets.length)
+        throw new PyException(
+          "ValueError",
+          `not enough values to unpack (expected ${targets.length}, got ${items.length})`,
+        );
       targets.forEach((t, i) => this.assign(t, items[i]!, f));
       return;
     }
     const after = targets.length - star - 1;
     if (items.length < targets.length - 1) {
-      throw new PyException("ValueError", `not enough values to unpack (expected at least ${targets.length - 1}, got ${items.length})`);
+      throw new PyException(
+        "ValueError",
+        `not enough values to unpack (expected at least ${targets.length - 1}, got ${items.length})`,
+      );
     }
     for (let i = 0; i < star; i++) this.assign(targets[i]!, items[i]!, f);
-    this.assign((targets[star] as Extract<ExprNode, { nodeType: "Starred" }>).value, items.slice(star, items.length - after), f);
+    this.assign(
+      (targets[star] as Extract<ExprNode, { nodeType: "Starred" }>).value,
+      items.slice(star, items.length - after),
+      f,
+    );
     for (let i = 0; i < after; i++) this.assign(targets[star + 1 + i]!, items[items.length - after + i]!, f);
   }
 
@@ -721,7 +756,8 @@ export class Interpreter {
         f.line = target.lineno;
         const r = inplaceOp(op, cur, v, this.ctx);
         if (obj instanceof HostObject) obj.setAttr(target.attr, r, this.ctx);
-        else throw new PyException("AttributeError", `'${typeName(obj)}' object attribute '${target.attr}' is read-only`);
+        else
+          throw new PyException("AttributeError", `'${typeName(obj)}' object attribute '${target.attr}' is read-only`);
         return;
       }
       case "Subscript": {
@@ -773,13 +809,20 @@ export class Interpreter {
   getAttr(obj: PyValue, name: string): PyValue {
     if (name === "__name__") {
       // type(x).__name__, f.__name__, module.__name__: the name, nothing else of the object.
-      if (obj instanceof PyType || obj instanceof PyExceptionType || obj instanceof PyFunction || obj instanceof PyBuiltin) return obj.name;
+      if (
+        obj instanceof PyType ||
+        obj instanceof PyExceptionType ||
+        obj instanceof PyFunction ||
+        obj instanceof PyBuiltin
+      )
+        return obj.name;
       if (obj instanceof HostObject && obj.pyTypeName === "module") return (obj as unknown as { name: string }).name;
     }
     checkAttrName(name, obj);
     if (obj instanceof HostObject) {
       const v = obj.getAttr(name, this.ctx);
-      if (v === undefined) throw new PyException("AttributeError", `'${obj.pyTypeName}' object has no attribute '${name}'`);
+      if (v === undefined)
+        throw new PyException("AttributeError", `'${obj.pyTypeName}' object has no attribute '${name}'`);
       return v;
     }
     const m = builtinMethod(obj, name);
@@ -824,7 +867,7 @@ export class Interpreter {
         const a = this.eval(node.left, f);
         const b = this.eval(node.right, f);
         f.line = node.lineno;
-        return binaryOp(node.op.nodeType as BinaryOperator, a, b, this.ctx);
+        return binaryOp(node.op.nodeType, a, b, this.ctx);
       }
       case "UnaryOp":
         return unaryOp(node.op.nodeType, this.eval(node.operand, f), this.ctx);
@@ -842,7 +885,7 @@ export class Interpreter {
         for (let i = 0; i < node.ops.length; i++) {
           const right = this.eval(node.comparators[i]!, f);
           f.line = node.lineno;
-          if (!compareOp(node.ops[i]!.nodeType as CompareOperator, left, right, this.ctx)) return false;
+          if (!compareOp(node.ops[i]!.nodeType, left, right, this.ctx)) return false;
           left = right;
         }
         return true;
@@ -885,7 +928,8 @@ export class Interpreter {
         const v = this.eval(node.value, f);
         let target = f;
         while (target.isComprehension && target.outer) target = target.outer;
-        if (node.target.nodeType !== "Name") throw new PyException("SyntaxError", "cannot use assignment expressions with this target");
+        if (node.target.nodeType !== "Name")
+          throw new PyException("SyntaxError", "cannot use assignment expressions with this target");
         this.store(node.target.id, v, target);
         return v;
       }
@@ -955,7 +999,9 @@ export class Interpreter {
 
   private evalFormatted(node: Extract<ExprNode, { nodeType: "FormattedValue" }>, f: Frame): string {
     const v = this.eval(node.value, f);
-    const spec = node.format_spec ? this.evalJoinedStr(node.format_spec as Extract<ExprNode, { nodeType: "JoinedStr" }>, f) : "";
+    const spec = node.format_spec
+      ? this.evalJoinedStr(node.format_spec as Extract<ExprNode, { nodeType: "JoinedStr" }>, f)
+      : "";
     const conv = node.conversion === 115 ? "s" : node.conversion === 114 ? "r" : node.conversion === 97 ? "a" : "";
     f.line = node.lineno;
     return formatField(v, conv, spec, this.ctx);
@@ -978,14 +1024,23 @@ export class Interpreter {
     for (const k of keywords) {
       const v = this.eval(k.value, f);
       if (k.arg === undefined || k.arg === null) {
-        if (!(v instanceof PyDict)) throw new PyException("TypeError", `argument after ** must be a mapping, not ${typeName(v)}`);
+        if (!(v instanceof PyDict))
+          throw new PyException("TypeError", `argument after ** must be a mapping, not ${typeName(v)}`);
         for (const [kk, vv] of v.entries()) {
           if (typeof kk !== "string") throw new PyException("TypeError", "keywords must be strings");
-          if (kwargs.has(kk)) throw new PyException("TypeError", `${callableName(fn)}() got multiple values for keyword argument '${kk}'`);
+          if (kwargs.has(kk))
+            throw new PyException(
+              "TypeError",
+              `${callableName(fn)}() got multiple values for keyword argument '${kk}'`,
+            );
           kwargs.set(kk, vv);
         }
       } else {
-        if (kwargs.has(k.arg)) throw new PyException("TypeError", `${callableName(fn)}() got multiple values for keyword argument '${k.arg}'`);
+        if (kwargs.has(k.arg))
+          throw new PyException(
+            "TypeError",
+            `${callableName(fn)}() got multiple values for keyword argument '${k.arg}'`,
+          );
         kwargs.set(k.arg, v);
       }
     }
@@ -1084,13 +1139,15 @@ function notAllowed(construct: string): FatalPythonError {
  * names up in their own maps, so it reaches them.
  */
 function checkAttrName(name: string, obj: PyValue): void {
-  if (name.startsWith("__") && (name.endsWith("__") || !(obj instanceof HostObject))) throw notAllowed(`access to the attribute '${name}'`);
+  if (name.startsWith("__") && (name.endsWith("__") || !(obj instanceof HostObject)))
+    throw notAllowed(`access to the attribute '${name}'`);
 }
 
 /** globals(): the namespace the code runs in (the package's module, or the rex bindings in commands). */
 function globalsBuiltin(globals: Map<string, PyValue>): PyBuiltin {
   return new PyBuiltin("globals", (args, kwargs) => {
-    if (args.length || kwargs.size) throw new PyException("TypeError", `globals() takes no arguments (${args.length + kwargs.size} given)`);
+    if (args.length || kwargs.size)
+      throw new PyException("TypeError", `globals() takes no arguments (${args.length + kwargs.size} given)`);
     return new GlobalsDict(globals);
   });
 }
@@ -1129,7 +1186,10 @@ class GlobalsDict extends HostObject {
     const vars = this.vars;
     switch (name) {
       case "get":
-        return new PyBuiltin("get", (args) => (typeof args[0] === "string" ? vars.get(args[0]) : undefined) ?? args[1] ?? null);
+        return new PyBuiltin(
+          "get",
+          (args) => (typeof args[0] === "string" ? vars.get(args[0]) : undefined) ?? args[1] ?? null,
+        );
       case "keys":
         return new PyBuiltin("keys", () => [...vars.keys()]);
       case "items":
@@ -1158,7 +1218,8 @@ class GlobalsDict extends HostObject {
 }
 
 function callableName(fn: PyValue): string {
-  if (fn instanceof PyFunction || fn instanceof PyBuiltin || fn instanceof PyType || fn instanceof PyExceptionType) return fn.name;
+  if (fn instanceof PyFunction || fn instanceof PyBuiltin || fn instanceof PyType || fn instanceof PyExceptionType)
+    return fn.name;
   return typeName(fn);
 }
 
@@ -1387,7 +1448,11 @@ function bindParameters(
     if (i >= firstDefault) locals.set(p.arg, fn.defaults[i - firstDefault]!);
     else missing.push(p.arg);
   });
-  if (missing.length) throw new PyException("TypeError", `${name}() missing ${missing.length} required positional argument${missing.length === 1 ? "" : "s"}: ${listNames(missing)}`);
+  if (missing.length)
+    throw new PyException(
+      "TypeError",
+      `${name}() missing ${missing.length} required positional argument${missing.length === 1 ? "" : "s"}: ${listNames(missing)}`,
+    );
   const missingKw: string[] = [];
   for (const p of a.kwonlyargs) {
     if (locals.has(p.arg)) continue;
@@ -1395,7 +1460,11 @@ function bindParameters(
     if (d !== undefined) locals.set(p.arg, d);
     else missingKw.push(p.arg);
   }
-  if (missingKw.length) throw new PyException("TypeError", `${name}() missing ${missingKw.length} required keyword-only argument${missingKw.length === 1 ? "" : "s"}: ${listNames(missingKw)}`);
+  if (missingKw.length)
+    throw new PyException(
+      "TypeError",
+      `${name}() missing ${missingKw.length} required keyword-only argument${missingKw.length === 1 ? "" : "s"}: ${listNames(missingKw)}`,
+    );
   if (a.vararg) locals.set(a.vararg.arg, new PyTuple(extra));
   if (a.kwarg) locals.set(a.kwarg.arg, kwExtra ?? new PyDict());
 }

@@ -7,7 +7,9 @@ import { PyFloat, normInt } from "./values.js";
 const DEC_INT = /^(?:[1-9](?:_?[0-9])*|0(?:_?0)*)$/;
 const PREFIXED_INT = /^0(?:[xX](?:_?[0-9a-fA-F])+|[oO](?:_?[0-7])+|[bB](?:_?[01])+)$/;
 const DIGITS = "[0-9](?:_?[0-9])*";
-const FLOAT = new RegExp(`^(?:(?:${DIGITS})?\\.${DIGITS}|${DIGITS}\\.)(?:[eE][+-]?${DIGITS})?$|^${DIGITS}[eE][+-]?${DIGITS}$`);
+const FLOAT = new RegExp(
+  `^(?:(?:${DIGITS})?\\.${DIGITS}|${DIGITS}\\.)(?:[eE][+-]?${DIGITS})?$|^${DIGITS}[eE][+-]?${DIGITS}$`,
+);
 
 /** The value of a Python int or float literal, or undefined when the text is not one. */
 export function parseNumberLiteral(text: string): number | bigint | PyFloat | undefined {

@@ -48,7 +48,9 @@ test("padding to a huge width is refused before the string is built", () => {
 });
 
 test("the MemoryError cannot be caught by the package (it would just loop around it)", () => {
-  const err = loadError("try:\n    x = [[0] * 10000000 for i in range(100)]\nexcept MemoryError:\n    x = []\nname = 'p'\n");
+  const err = loadError(
+    "try:\n    x = [[0] * 10000000 for i in range(100)]\nexcept MemoryError:\n    x = []\nname = 'p'\n",
+  );
   assert.equal(err.location?.line, 2);
 });
 

@@ -29,7 +29,8 @@ const IS_WS = new RegExp(`^[${WS}]+$`, "u");
 const LINE_BREAK = /\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]/;
 
 function str(v: PyValue | undefined, fname: string, argn = 1): string {
-  if (typeof v !== "string") throw new PyException("TypeError", `${fname}() argument ${argn} must be str, not ${typeName(v ?? null)}`);
+  if (typeof v !== "string")
+    throw new PyException("TypeError", `${fname}() argument ${argn} must be str, not ${typeName(v ?? null)}`);
   return v;
 }
 
@@ -55,7 +56,11 @@ function range(len: number, start: PyValue | undefined, end: PyValue | undefined
   return [a, b];
 }
 
-function subRange(s: string, start: PyValue | undefined, end: PyValue | undefined): { text: string; offset: number; cps?: string[]; valid: boolean } {
+function subRange(
+  s: string,
+  start: PyValue | undefined,
+  end: PyValue | undefined,
+): { text: string; offset: number; cps?: string[]; valid: boolean } {
   const cps = codePoints(s);
   const len = cps ? cps.length : s.length;
   const [a, b] = range(len, start, end);
@@ -154,10 +159,18 @@ function rsplitSep(s: string, sep: string, maxsplit: number): string[] {
 
 /** Characters whose titlecase differs from their uppercase (the DŽ, LJ, NJ, DZ digraphs). */
 const TITLECASE: Record<string, string> = {
-  "\u01c4": "\u01c5", "\u01c5": "\u01c5", "\u01c6": "\u01c5",
-  "\u01c7": "\u01c8", "\u01c8": "\u01c8", "\u01c9": "\u01c8",
-  "\u01ca": "\u01cb", "\u01cb": "\u01cb", "\u01cc": "\u01cb",
-  "\u01f1": "\u01f2", "\u01f2": "\u01f2", "\u01f3": "\u01f2",
+  "\u01c4": "\u01c5",
+  "\u01c5": "\u01c5",
+  "\u01c6": "\u01c5",
+  "\u01c7": "\u01c8",
+  "\u01c8": "\u01c8",
+  "\u01c9": "\u01c8",
+  "\u01ca": "\u01cb",
+  "\u01cb": "\u01cb",
+  "\u01cc": "\u01cb",
+  "\u01f1": "\u01f2",
+  "\u01f2": "\u01f2",
+  "\u01f3": "\u01f2",
 };
 
 function toTitle(ch: string): string {
@@ -172,7 +185,8 @@ function justify(s: string, args: PyValue[], fname: string, where: "l" | "r" | "
   arity(fname, args, 1, 2);
   const width = optInt(args[0], 0);
   const fill = args[1] === undefined ? " " : str(args[1], fname, 2);
-  if (strLength(fill) !== 1) throw new PyException("TypeError", "The fill character must be exactly one character long");
+  if (strLength(fill) !== 1)
+    throw new PyException("TypeError", "The fill character must be exactly one character long");
   const len = strLength(s);
   if (width <= len) return s;
   const n = width - len;
@@ -188,7 +202,8 @@ function joinItems(sep: string, iterable: PyValue, ctx: CallContext): string {
   const parts: string[] = [];
   let i = 0;
   for (const item of iterate(iterable, ctx)) {
-    if (typeof item !== "string") throw new PyException("TypeError", `sequence item ${i}: expected str instance, ${typeName(item)} found`);
+    if (typeof item !== "string")
+      throw new PyException("TypeError", `sequence item ${i}: expected str instance, ${typeName(item)} found`);
     parts.push(item);
     i++;
   }
@@ -219,7 +234,9 @@ const STR_METHODS: Record<string, Method<string>> = {
   rsplit(s, args, kwargs) {
     const [sep, max] = bindArgs("rsplit", args, kwargs, ["sep", "maxsplit"]);
     const maxsplit = optInt(max, -1);
-    return sep === undefined || sep === null ? rsplitWhitespace(s, maxsplit) : rsplitSep(s, str(sep, "rsplit"), maxsplit);
+    return sep === undefined || sep === null
+      ? rsplitWhitespace(s, maxsplit)
+      : rsplitSep(s, str(sep, "rsplit"), maxsplit);
   },
   splitlines(s, args, kwargs) {
     const [keep] = bindArgs("splitlines", args, kwargs, ["keepends"]);
@@ -231,7 +248,11 @@ const STR_METHODS: Record<string, Method<string>> = {
         out.push(rest);
         break;
       }
-      out.push(keep === true || (typeof keep === "number" && keep !== 0) ? rest.slice(0, m.index + m[0].length) : rest.slice(0, m.index));
+      out.push(
+        keep === true || (typeof keep === "number" && keep !== 0)
+          ? rest.slice(0, m.index + m[0].length)
+          : rest.slice(0, m.index),
+      );
       rest = rest.slice(m.index + m[0].length);
     }
     return out;
@@ -248,7 +269,8 @@ const STR_METHODS: Record<string, Method<string>> = {
     const rep = str(args[1], "replace", 2);
     const count = optInt(args[2], -1);
     if (count < 0) {
-      if (old === "") return (codePoints(s) ?? [...s]).length === 0 ? rep : rep + (codePoints(s) ?? s.split("")).join(rep) + rep;
+      if (old === "")
+        return (codePoints(s) ?? [...s]).length === 0 ? rep : rep + (codePoints(s) ?? s.split("")).join(rep) + rep;
       return s.split(old).join(rep);
     }
     if (old === "") {
@@ -513,7 +535,12 @@ const TUPLE_METHODS: Record<string, Method<PyTuple>> = {
 };
 
 /** dict.update(other, **kw) / dict(other, **kw). */
-export function updateDict(d: PyDict, other: PyValue | undefined, kwargs: ReadonlyMap<string, PyValue>, ctx: CallContext): void {
+export function updateDict(
+  d: PyDict,
+  other: PyValue | undefined,
+  kwargs: ReadonlyMap<string, PyValue>,
+  ctx: CallContext,
+): void {
   if (other !== undefined) {
     if (other instanceof PyDict) for (const [k, v] of other.entries()) d.set(k, v);
     else updateDictFromPairs(d, other, ctx);
@@ -684,14 +711,13 @@ export function builtinMethod(obj: PyValue, name: string): PyBuiltin | undefined
   return undefined;
 }
 
-
 const TYPE_TABLES: Record<string, [Record<string, Method<never>>, (v: PyValue) => boolean]> = {
-  str: [STR_METHODS as Record<string, Method<never>>, (v) => typeof v === "string"],
-  list: [LIST_METHODS as Record<string, Method<never>>, (v) => Array.isArray(v)],
-  dict: [DICT_METHODS as Record<string, Method<never>>, (v) => v instanceof PyDict],
-  set: [SET_METHODS as Record<string, Method<never>>, (v) => v instanceof PySet],
-  tuple: [TUPLE_METHODS as Record<string, Method<never>>, (v) => v instanceof PyTuple],
-  float: [FLOAT_METHODS as Record<string, Method<never>>, (v) => v instanceof PyFloat],
+  str: [STR_METHODS, (v) => typeof v === "string"],
+  list: [LIST_METHODS, (v) => Array.isArray(v)],
+  dict: [DICT_METHODS, (v) => v instanceof PyDict],
+  set: [SET_METHODS, (v) => v instanceof PySet],
+  tuple: [TUPLE_METHODS, (v) => v instanceof PyTuple],
+  float: [FLOAT_METHODS, (v) => v instanceof PyFloat],
 };
 
 /** An unbound method looked up on a type (`str.lower`, `dict.fromkeys`): self is the first argument. */
@@ -711,9 +737,13 @@ export function typeMethod(typeName_: string, name: string): PyBuiltin | undefin
   const m = table[name] as unknown as Method<PyValue>;
   return new PyBuiltin(name, (args, kwargs, ctx) => {
     const self = args[0];
-    if (self === undefined) throw new PyException("TypeError", `unbound method ${typeName_}.${name}() needs an argument`);
+    if (self === undefined)
+      throw new PyException("TypeError", `unbound method ${typeName_}.${name}() needs an argument`);
     if (!accepts(self)) {
-      throw new PyException("TypeError", `descriptor '${name}' for '${typeName_}' objects doesn't apply to a '${typeName(self)}' object`);
+      throw new PyException(
+        "TypeError",
+        `descriptor '${name}' for '${typeName_}' objects doesn't apply to a '${typeName(self)}' object`,
+      );
     }
     return m(self, args.slice(1), kwargs, ctx);
   });

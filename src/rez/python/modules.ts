@@ -159,11 +159,19 @@ let hostPython: ReturnType<PythonHost["python"]> | undefined;
 /** The Python on PATH (what Rez runs in when started as `rez`), asked once, and only when a package asks. */
 function askHostPython(): ReturnType<PythonHost["python"]> {
   if (hostPython) return hostPython;
-  const p = spawnSync("python3", ["-c", "import sys, json; print(json.dumps([list(sys.version_info), sys.version]))"], { encoding: "utf8" });
+  const p = spawnSync("python3", ["-c", "import sys, json; print(json.dumps([list(sys.version_info), sys.version]))"], {
+    encoding: "utf8",
+  });
   if (p.status !== 0 || !p.stdout) {
-    throw new FatalPythonError("host", "sys.version_info: no python3 on this host to answer for the Python Rez would run in");
+    throw new FatalPythonError(
+      "host",
+      "sys.version_info: no python3 on this host to answer for the Python Rez would run in",
+    );
   }
-  const [[major, minor, micro, releaselevel, serial], version] = JSON.parse(p.stdout) as [[number, number, number, string, number], string];
+  const [[major, minor, micro, releaselevel, serial], version] = JSON.parse(p.stdout) as [
+    [number, number, number, string, number],
+    string,
+  ];
   hostPython = { major, minor, micro, releaselevel, serial, version };
   return hostPython;
 }
@@ -175,7 +183,7 @@ export const realPythonHost: PythonHost = {
   system: () => os.type(),
   machine: () => os.machine(),
   release: () => os.release(),
-  node: () => os.hostname().split(".")[0] === os.hostname() ? os.hostname() : os.hostname(),
+  node: () => (os.hostname().split(".")[0] === os.hostname() ? os.hostname() : os.hostname()),
   version: () => os.version(),
   // CPython on Linux reads `uname -p`, which is "unknown" there and reported as "".
   processor: () => (os.platform() === "linux" ? "" : os.machine()),
@@ -191,7 +199,10 @@ export const realPythonHost: PythonHost = {
  * sys.platform answer for the target. The kernel (release(), version()) is the
  * host's, as it is inside a container; everything else falls through to `base`.
  */
-export function targetPythonHost(target: { platform: string; arch: string }, base: PythonHost = realPythonHost): PythonHost {
+export function targetPythonHost(
+  target: { platform: string; arch: string },
+  base: PythonHost = realPythonHost,
+): PythonHost {
   const sysPlatform = target.platform === "windows" ? "win32" : target.platform === "osx" ? "darwin" : target.platform;
   return {
     ...base,
@@ -218,7 +229,10 @@ export type HostQueryListener = (q: HostQuery) => void;
 /** Functions of the modules here: Rez drops them from package attributes (`from os.path import join`). */
 export const MODULE_FUNCTIONS = new WeakSet<PyBuiltin>();
 
-export function moduleFunction(name: string, impl: (args: PyValue[], kwargs: Map<string, PyValue>, ctx: CallContext) => PyValue): PyBuiltin {
+export function moduleFunction(
+  name: string,
+  impl: (args: PyValue[], kwargs: Map<string, PyValue>, ctx: CallContext) => PyValue,
+): PyBuiltin {
   const b = new PyBuiltin(name, impl);
   MODULE_FUNCTIONS.add(b);
   return b;
@@ -277,7 +291,11 @@ class Environ extends HostObject {
     if (name === "keys" || name === "items" || name === "values") {
       return fn(name, () => {
         const d = PyDict.from(this.all());
-        return name === "keys" ? [...d.keys()] : name === "values" ? [...d.values()] : [...d.entries()].map(([k, v]) => new PyTuple([k, v]));
+        return name === "keys"
+          ? [...d.keys()]
+          : name === "values"
+            ? [...d.values()]
+            : [...d.entries()].map(([k, v]) => new PyTuple([k, v]));
       });
     }
     return undefined;
@@ -377,7 +395,8 @@ export function pathNormpath(p: string): string {
   const out: string[] = [];
   for (const comp of p.split("/")) {
     if (comp === "" || comp === ".") continue;
-    if (comp !== ".." || (!initial && out.length === 0) || (out.length > 0 && out[out.length - 1] === "..")) out.push(comp);
+    if (comp !== ".." || (!initial && out.length === 0) || (out.length > 0 && out[out.length - 1] === ".."))
+      out.push(comp);
     else if (out.length > 0) out.pop();
   }
   const joined = "/".repeat(initial) + out.join("/");
@@ -388,7 +407,10 @@ export function pathNormpath(p: string): string {
 // The standard-library modules
 
 /** Builds the modules for one evaluation; `report` receives each host query with the line that asked. */
-export function stdlibImporter(host: PythonHost, report: (kind: HostQuery["kind"], query: string, answer: string) => void): Importer {
+export function stdlibImporter(
+  host: PythonHost,
+  report: (kind: HostQuery["kind"], query: string, answer: string) => void,
+): Importer {
   const modules = new Map<string, PyModule>();
   const platformQuery = (name: string, get: () => string) =>
     fn(name, (args, kwargs) => {
@@ -404,7 +426,11 @@ export function stdlibImporter(host: PythonHost, report: (kind: HostQuery["kind"
     try {
       // A relative path is relative to the working directory of the process Rez runs in.
       const p = rel.startsWith("/") ? rel : pathJoin(host.cwd(), [rel]);
-      st = p.includes("\0") ? undefined : follow ? fs.statSync(p, { throwIfNoEntry: false }) : fs.lstatSync(p, { throwIfNoEntry: false });
+      st = p.includes("\0")
+        ? undefined
+        : follow
+          ? fs.statSync(p, { throwIfNoEntry: false })
+          : fs.lstatSync(p, { throwIfNoEntry: false });
     } catch {
       st = undefined; // Python's exists()/isdir() are False on any OSError
     }
@@ -422,7 +448,10 @@ export function stdlibImporter(host: PythonHost, report: (kind: HostQuery["kind"
     report("filesystem", "os.getcwd()", c);
     return c;
   };
-  const environ = new Environ(() => host.environ(), (q, a) => report("environment", q, a));
+  const environ = new Environ(
+    () => host.environ(),
+    (q, a) => report("environment", q, a),
+  );
   const expanduser = (p: string): string => {
     if (!p.startsWith("~")) return p;
     let i = p.indexOf("/", 1);
@@ -444,22 +473,42 @@ export function stdlibImporter(host: PythonHost, report: (kind: HostQuery["kind"
       noKwargs("join", kwargs);
       if (args.length === 0) throw new PyException("TypeError", "join() missing 1 required positional argument: 'a'");
       const parts = args.map((a) => {
-        if (typeof a !== "string") throw new PyException("TypeError", `join() argument must be str, bytes, or os.PathLike object, not '${typeName(a)}'`);
+        if (typeof a !== "string")
+          throw new PyException(
+            "TypeError",
+            `join() argument must be str, bytes, or os.PathLike object, not '${typeName(a)}'`,
+          );
         return a;
       });
       return pathJoin(parts[0]!, parts.slice(1));
     }),
-    dirname: fn("dirname", (args, kwargs) => pathSplit(strArg("dirname", bindArgs("dirname", args, kwargs, ["p"], 1)[0]))[0]),
-    basename: fn("basename", (args, kwargs) => pathSplit(strArg("basename", bindArgs("basename", args, kwargs, ["p"], 1)[0]))[1]),
-    split: fn("split", (args, kwargs) => new PyTuple(pathSplit(strArg("split", bindArgs("split", args, kwargs, ["p"], 1)[0])))),
-    splitext: fn("splitext", (args, kwargs) => new PyTuple(pathSplitext(strArg("splitext", bindArgs("splitext", args, kwargs, ["p"], 1)[0])))),
-    normpath: fn("normpath", (args, kwargs) => pathNormpath(strArg("normpath", bindArgs("normpath", args, kwargs, ["path"], 1)[0]))),
+    dirname: fn(
+      "dirname",
+      (args, kwargs) => pathSplit(strArg("dirname", bindArgs("dirname", args, kwargs, ["p"], 1)[0]))[0],
+    ),
+    basename: fn(
+      "basename",
+      (args, kwargs) => pathSplit(strArg("basename", bindArgs("basename", args, kwargs, ["p"], 1)[0]))[1],
+    ),
+    split: fn(
+      "split",
+      (args, kwargs) => new PyTuple(pathSplit(strArg("split", bindArgs("split", args, kwargs, ["p"], 1)[0]))),
+    ),
+    splitext: fn(
+      "splitext",
+      (args, kwargs) => new PyTuple(pathSplitext(strArg("splitext", bindArgs("splitext", args, kwargs, ["p"], 1)[0]))),
+    ),
+    normpath: fn("normpath", (args, kwargs) =>
+      pathNormpath(strArg("normpath", bindArgs("normpath", args, kwargs, ["path"], 1)[0])),
+    ),
     isabs: fn("isabs", (args, kwargs) => strArg("isabs", bindArgs("isabs", args, kwargs, ["s"], 1)[0]).startsWith("/")),
     abspath: fn("abspath", (args, kwargs) => {
       const p = strArg("abspath", bindArgs("abspath", args, kwargs, ["path"], 1)[0]);
       return pathNormpath(p.startsWith("/") ? p : pathJoin(cwd(), [p]));
     }),
-    expanduser: fn("expanduser", (args, kwargs) => expanduser(strArg("expanduser", bindArgs("expanduser", args, kwargs, ["path"], 1)[0]))),
+    expanduser: fn("expanduser", (args, kwargs) =>
+      expanduser(strArg("expanduser", bindArgs("expanduser", args, kwargs, ["path"], 1)[0])),
+    ),
     exists: fsTest("exists", (st) => st !== undefined),
     lexists: fsTest("lexists", (st) => st !== undefined, false),
     isfile: fsTest("isfile", (st) => st?.isFile() ?? false),
@@ -562,7 +611,10 @@ export function stdlibImporter(host: PythonHost, report: (kind: HostQuery["kind"
     PurePosixPath: new PathClass("PurePosixPath", pathOps),
   });
   modules.set("pathlib", pathModule);
-  modules.set("json", new PyModule("json", { loads: JSON_LOADS, dumps: JSON_DUMPS, JSONDecodeError: JSON_DECODE_ERROR }));
+  modules.set(
+    "json",
+    new PyModule("json", { loads: JSON_LOADS, dumps: JSON_DUMPS, JSONDecodeError: JSON_DECODE_ERROR }),
+  );
 
   return (name) => modules.get(name);
 }
@@ -620,7 +672,8 @@ class PosixPath extends HostObject {
     const parts: string[] = [];
     for (const seg of segments) {
       const s = seg instanceof PosixPath ? seg.path : seg;
-      if (typeof s !== "string") throw new PyException("TypeError", `expected str, bytes or os.PathLike object, not ${typeName(seg)}`);
+      if (typeof s !== "string")
+        throw new PyException("TypeError", `expected str, bytes or os.PathLike object, not ${typeName(seg)}`);
       if (s.startsWith("/")) {
         root = s.startsWith("//") && !s.startsWith("///") ? "//" : "/";
         parts.length = 0;
@@ -664,7 +717,11 @@ class PosixPath extends HostObject {
       case "suffixes": {
         const n = this.name;
         if (n.endsWith(".")) return [];
-        return n.replace(/^\.+/, "").split(".").slice(1).map((x) => "." + x);
+        return n
+          .replace(/^\.+/, "")
+          .split(".")
+          .slice(1)
+          .map((x) => "." + x);
       }
       case "parent":
         return this.parts.length ? this.with(this.parts.slice(0, -1)) : this;
@@ -684,14 +741,16 @@ class PosixPath extends HostObject {
       case "with_name":
         return fn("with_name", (args) => {
           const n = args[0];
-          if (typeof n !== "string" || !n || n.includes("/") || n === ".") throw new PyException("ValueError", `Invalid name ${typeof n === "string" ? `'${n}'` : ""}`.trim());
+          if (typeof n !== "string" || !n || n.includes("/") || n === ".")
+            throw new PyException("ValueError", `Invalid name ${typeof n === "string" ? `'${n}'` : ""}`.trim());
           if (!this.name) throw new PyException("ValueError", `PosixPath('${this.path}') has an empty name`);
           return this.with([...this.parts.slice(0, -1), n]);
         });
       case "with_suffix":
         return fn("with_suffix", (args) => {
           const sfx = args[0];
-          if (typeof sfx !== "string" || sfx.includes("/") || (sfx && (!sfx.startsWith(".") || sfx === "."))) throw new PyException("ValueError", `Invalid suffix '${String(sfx)}'`);
+          if (typeof sfx !== "string" || sfx.includes("/") || (sfx && (!sfx.startsWith(".") || sfx === ".")))
+            throw new PyException("ValueError", `Invalid suffix '${String(sfx)}'`);
           if (!this.name) throw new PyException("ValueError", `PosixPath('${this.path}') has an empty name`);
           const cur = this.suffix;
           const stem = cur ? this.name.slice(0, -cur.length) : this.name;
@@ -706,7 +765,11 @@ class PosixPath extends HostObject {
       case "absolute":
         return fn("absolute", () => (this.root ? this : PosixPath.of([this.ops.cwd(), this], this.ops)));
       case "expanduser":
-        return fn("expanduser", () => (this.parts[0] === "~" && !this.root ? PosixPath.of([this.ops.home(), ...this.parts.slice(1)], this.ops) : this));
+        return fn("expanduser", () =>
+          this.parts[0] === "~" && !this.root
+            ? PosixPath.of([this.ops.home(), ...this.parts.slice(1)], this.ops)
+            : this,
+        );
       default:
         return undefined;
     }
@@ -743,7 +806,10 @@ class PosixPath extends HostObject {
 // ast.literal_eval
 
 function malformed(node: ExprNode): PyException {
-  return new PyException("ValueError", `malformed node or string on line ${node.lineno}: <ast.${node.nodeType} object>`);
+  return new PyException(
+    "ValueError",
+    `malformed node or string on line ${node.lineno}: <ast.${node.nodeType} object>`,
+  );
 }
 
 function literalValue(node: ExprNode, ctx: CallContext): PyValue {
@@ -769,12 +835,21 @@ function literalValue(node: ExprNode, ctx: CallContext): PyValue {
     }
     case "Call":
       // set() is the only call literal_eval accepts.
-      if (node.func.nodeType === "Name" && node.func.id === "set" && node.args.length === 0 && node.keywords.length === 0) return new PySet();
+      if (
+        node.func.nodeType === "Name" &&
+        node.func.id === "set" &&
+        node.args.length === 0 &&
+        node.keywords.length === 0
+      )
+        return new PySet();
       throw malformed(node);
     case "UnaryOp": {
       const v = literalValue(node.operand, ctx);
       const op = node.op.nodeType;
-      if ((op === "USub" || op === "UAdd") && (typeof v === "number" || typeof v === "bigint" || v instanceof PyFloat)) {
+      if (
+        (op === "USub" || op === "UAdd") &&
+        (typeof v === "number" || typeof v === "bigint" || v instanceof PyFloat)
+      ) {
         if (op === "UAdd") return v;
         if (v instanceof PyFloat) return new PyFloat(-v.value);
         return typeof v === "bigint" ? -v : v === 0 ? 0 : -v;
@@ -788,17 +863,21 @@ function literalValue(node: ExprNode, ctx: CallContext): PyValue {
 
 const LITERAL_EVAL = fn("literal_eval", (args, kwargs, ctx) => {
   const [src] = bindArgs("literal_eval", args, kwargs, ["node_or_string"], 1);
-  if (typeof src !== "string") throw outsideSubset(`ast.literal_eval of a ${typeName(src ?? null)} (only a string is evaluated)`);
+  if (typeof src !== "string")
+    throw outsideSubset(`ast.literal_eval of a ${typeName(src ?? null)} (only a string is evaluated)`);
   const text = src.replace(/^[ \t]+/, "");
   let mod;
   try {
     mod = parseModule(text, "<unknown>");
   } catch (err) {
-    throw new PyException("SyntaxError", err instanceof Error ? err.message.replace(/^<unknown>:\d+: /, "") : String(err));
+    throw new PyException(
+      "SyntaxError",
+      err instanceof Error ? err.message.replace(/^<unknown>:\d+: /, "") : String(err),
+    );
   }
   const body = mod.node.body.filter((s) => s.nodeType !== "Comment");
   if (body.length !== 1 || body[0]!.nodeType !== "Expr") throw new PyException("SyntaxError", "invalid syntax");
-  return literalValue(body[0]!.value, ctx);
+  return literalValue(body[0].value, ctx);
 });
 
 // ---------------------------------------------------------------------------
@@ -828,7 +907,14 @@ class JsonReader {
     if (c === "{") return this.object();
     if (c === "[") return this.array();
     if (c === '"') return this.string();
-    for (const [word, v] of [["null", null], ["true", true], ["false", false], ["NaN", new PyFloat(NaN)], ["Infinity", new PyFloat(Infinity)], ["-Infinity", new PyFloat(-Infinity)]] as const) {
+    for (const [word, v] of [
+      ["null", null],
+      ["true", true],
+      ["false", false],
+      ["NaN", new PyFloat(NaN)],
+      ["Infinity", new PyFloat(Infinity)],
+      ["-Infinity", new PyFloat(-Infinity)],
+    ] as const) {
       if (this.s.startsWith(word, this.i)) {
         this.i += word.length;
         return v;
@@ -857,7 +943,16 @@ class JsonReader {
       }
       if (c === "\\") {
         const e = this.s[this.i + 1];
-        const simple: Record<string, string> = { '"': '"', "\\": "\\", "/": "/", b: "\b", f: "\f", n: "\n", r: "\r", t: "\t" };
+        const simple: Record<string, string> = {
+          '"': '"',
+          "\\": "\\",
+          "/": "/",
+          b: "\b",
+          f: "\f",
+          n: "\n",
+          r: "\r",
+          t: "\t",
+        };
         if (e !== undefined && simple[e] !== undefined) {
           out += simple[e];
           this.i += 2;
@@ -920,7 +1015,8 @@ class JsonReader {
 
 const JSON_LOADS = fn("loads", (args, kwargs) => {
   const [s] = bindArgs("loads", args, kwargs, ["s"], 1);
-  if (typeof s !== "string") throw new PyException("TypeError", `the JSON object must be str, bytes or bytearray, not ${typeName(s ?? null)}`);
+  if (typeof s !== "string")
+    throw new PyException("TypeError", `the JSON object must be str, bytes or bytearray, not ${typeName(s ?? null)}`);
   const r = new JsonReader(s);
   const v = r.value();
   r.ws();
@@ -958,22 +1054,52 @@ const JSON_DUMPS = fn("dumps", (args, kwargs, ctx) => {
     "dumps",
     args,
     kwargs,
-    ["obj", "skipkeys", "ensure_ascii", "check_circular", "allow_nan", "cls", "default", "indent", "separators", "default_", "sort_keys"],
+    [
+      "obj",
+      "skipkeys",
+      "ensure_ascii",
+      "check_circular",
+      "allow_nan",
+      "cls",
+      "default",
+      "indent",
+      "separators",
+      "default_",
+      "sort_keys",
+    ],
     1,
-    { keywordOnly: ["skipkeys", "ensure_ascii", "check_circular", "allow_nan", "cls", "default", "indent", "separators", "default_", "sort_keys"] },
+    {
+      keywordOnly: [
+        "skipkeys",
+        "ensure_ascii",
+        "check_circular",
+        "allow_nan",
+        "cls",
+        "default",
+        "indent",
+        "separators",
+        "default_",
+        "sort_keys",
+      ],
+    },
   );
-  for (const k of kwargs.keys()) if (["skipkeys", "check_circular", "allow_nan", "cls", "default", "default_"].includes(k)) throw outsideSubset(`json.dumps(${k}=...)`);
-  const ensureAscii = ensureAsciiArg === undefined ? true : ctx.str(ensureAsciiArg) !== "False" && ensureAsciiArg !== false;
+  for (const k of kwargs.keys())
+    if (["skipkeys", "check_circular", "allow_nan", "cls", "default", "default_"].includes(k))
+      throw outsideSubset(`json.dumps(${k}=...)`);
+  const ensureAscii =
+    ensureAsciiArg === undefined ? true : ctx.str(ensureAsciiArg) !== "False" && ensureAsciiArg !== false;
   const sortKeys = sortKeysArg === true;
   let indent: string | undefined;
   if (typeof indentArg === "number") indent = " ".repeat(Math.max(0, indentArg));
   else if (typeof indentArg === "string") indent = indentArg;
-  else if (indentArg !== undefined && indentArg !== null) throw outsideSubset(`json.dumps(indent=${ctx.repr(indentArg)})`);
+  else if (indentArg !== undefined && indentArg !== null)
+    throw outsideSubset(`json.dumps(indent=${ctx.repr(indentArg)})`);
   let itemSep = indent === undefined ? ", " : ",";
   let keySep = ": ";
   if (separatorsArg instanceof PyTuple || Array.isArray(separatorsArg)) {
     const items = separatorsArg instanceof PyTuple ? separatorsArg.items : separatorsArg;
-    if (items.length !== 2 || typeof items[0] !== "string" || typeof items[1] !== "string") throw new PyException("ValueError", "separators must be a (item_separator, key_separator) tuple");
+    if (items.length !== 2 || typeof items[0] !== "string" || typeof items[1] !== "string")
+      throw new PyException("ValueError", "separators must be a (item_separator, key_separator) tuple");
     [itemSep, keySep] = [items[0], items[1]];
   }
   const key = (k: PyValue): string => {
@@ -1011,7 +1137,12 @@ const JSON_DUMPS = fn("dumps", (args, kwargs, ctx) => {
       seen.add(v);
       let entries = [...v.entries()].map(([k, x]) => [key(k), x] as const);
       if (sortKeys) entries = entries.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-      const s = "{" + nl + entries.map(([k, x]) => jsonString(k, ensureAscii) + keySep + enc(x, level + 1)).join(itemSep + nl) + close + "}";
+      const s =
+        "{" +
+        nl +
+        entries.map(([k, x]) => jsonString(k, ensureAscii) + keySep + enc(x, level + 1)).join(itemSep + nl) +
+        close +
+        "}";
       seen.delete(v);
       return s;
     }

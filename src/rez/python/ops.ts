@@ -188,7 +188,8 @@ export function length(v: PyValue, ctx: CallContext): number {
 
 export function contains(container: PyValue, item: PyValue, ctx: CallContext): boolean {
   if (typeof container === "string") {
-    if (typeof item !== "string") throw new PyException("TypeError", `'in <string>' requires string as left operand, not ${typeName(item)}`);
+    if (typeof item !== "string")
+      throw new PyException("TypeError", `'in <string>' requires string as left operand, not ${typeName(item)}`);
     return container.includes(item);
   }
   if (Array.isArray(container)) return container.some((x) => pyEquals(x, item));
@@ -198,7 +199,8 @@ export function contains(container: PyValue, item: PyValue, ctx: CallContext): b
   if (container instanceof PyRange) {
     const n = numericValue(item);
     if (typeof n !== "number" || !Number.isInteger(n)) return false;
-    if (container.step > 0 ? n < container.start || n >= container.stop : n > container.start || n <= container.stop) return false;
+    if (container.step > 0 ? n < container.start || n >= container.stop : n > container.start || n <= container.stop)
+      return false;
     return (n - container.start) % container.step === 0;
   }
   if (container instanceof PyDictView) {
@@ -247,7 +249,11 @@ export function intMul(a: number | bigint, b: number | bigint): number | bigint 
 
 function intFloorDivMod(a: number | bigint, b: number | bigint, what: "//" | "%"): [number | bigint, number | bigint] {
   const bb = big(b);
-  if (bb === 0n) throw new PyException("ZeroDivisionError", what === "//" ? "integer division or modulo by zero" : "integer modulo by zero");
+  if (bb === 0n)
+    throw new PyException(
+      "ZeroDivisionError",
+      what === "//" ? "integer division or modulo by zero" : "integer modulo by zero",
+    );
   const ab = big(a);
   let q = ab / bb;
   let r = ab % bb;
@@ -271,7 +277,8 @@ function intPow(a: number | bigint, b: number | bigint): PyValue {
   if (base === 0n || base === 1n) return normInt(exp === 0n ? 1n : base);
   if (base === -1n) return exp % 2n === 0n ? 1 : -1;
   const bits = (base < 0n ? -base : base).toString(2).length;
-  if (Number(exp) * bits > MAX_POW_BITS) throw new PyException("OverflowError", "integer result too large for a package definition");
+  if (Number(exp) * bits > MAX_POW_BITS)
+    throw new PyException("OverflowError", "integer result too large for a package definition");
   return normInt(base ** exp);
 }
 
@@ -303,7 +310,10 @@ function floatDivMod(a: number, b: number): [number, number] {
 function floatPow(x: number, y: number): PyFloat {
   if (x === 0 && y < 0) throw new PyException("ZeroDivisionError", "0.0 cannot be raised to a negative power");
   if (x < 0 && !Number.isInteger(y) && Number.isFinite(y)) {
-    throw new PyException("ValueError", "a negative number raised to a fractional power gives a complex number, which is not supported");
+    throw new PyException(
+      "ValueError",
+      "a negative number raised to a fractional power gives a complex number, which is not supported",
+    );
   }
   if (x === 1 || y === 0) return new PyFloat(1);
   return new PyFloat(Math.pow(x, y));
@@ -313,7 +323,10 @@ function floatPow(x: number, y: number): PyFloat {
 // Binary operators
 
 function unsupported(op: BinaryOperator, a: PyValue, b: PyValue): PyException {
-  return new PyException("TypeError", `unsupported operand type(s) for ${OPERATOR_SYMBOL[op]}: '${typeName(a)}' and '${typeName(b)}'`);
+  return new PyException(
+    "TypeError",
+    `unsupported operand type(s) for ${OPERATOR_SYMBOL[op]}: '${typeName(a)}' and '${typeName(b)}'`,
+  );
 }
 
 function repeatCount(n: PyValue): number | undefined {
@@ -327,7 +340,8 @@ const MAX_REPEAT_LENGTH = 10_000_000;
 
 function repeatSeq<T>(items: readonly T[], n: number): T[] {
   if (n <= 0 || items.length === 0) return [];
-  if (items.length * n > MAX_REPEAT_LENGTH) throw new PyException("MemoryError", "sequence repetition too large for a package definition");
+  if (items.length * n > MAX_REPEAT_LENGTH)
+    throw new PyException("MemoryError", "sequence repetition too large for a package definition");
   allocate(items.length * n);
   const out: T[] = [];
   for (let i = 0; i < n; i++) for (const x of items) out.push(x);
@@ -336,7 +350,8 @@ function repeatSeq<T>(items: readonly T[], n: number): T[] {
 
 function repeatStr(s: string, n: number): string {
   if (n <= 0) return "";
-  if (s.length * n > MAX_REPEAT_LENGTH) throw new PyException("MemoryError", "string repetition too large for a package definition");
+  if (s.length * n > MAX_REPEAT_LENGTH)
+    throw new PyException("MemoryError", "string repetition too large for a package definition");
   allocate(s.length * n);
   return s.repeat(n);
 }
@@ -391,7 +406,10 @@ export function binaryOp(op: BinaryOperator, a: PyValue, b: PyValue, ctx: CallCo
         if (seq instanceof PyTuple) return new PyTuple(repeatSeq(seq.items, count));
       }
       if (typeof seq === "string" || Array.isArray(seq) || seq instanceof PyTuple) {
-        throw new PyException("TypeError", `can't multiply sequence by non-int of type '${typeName(na !== undefined ? a : b)}'`);
+        throw new PyException(
+          "TypeError",
+          `can't multiply sequence by non-int of type '${typeName(na !== undefined ? a : b)}'`,
+        );
       }
       break;
     }
@@ -414,7 +432,10 @@ export function binaryOp(op: BinaryOperator, a: PyValue, b: PyValue, ctx: CallCo
       break;
     case "BitXor":
       if (isSetLike(a) && isSetLike(b)) {
-        return new PySet([...[...setItems(a)].filter((x) => !setHas(b, x)), ...[...setItems(b)].filter((x) => !setHas(a, x))]);
+        return new PySet([
+          ...[...setItems(a)].filter((x) => !setHas(b, x)),
+          ...[...setItems(b)].filter((x) => !setHas(a, x)),
+        ]);
       }
       break;
     default:
@@ -462,7 +483,8 @@ function intOp(op: BinaryOperator, a: number | bigint, b: number | bigint, ra: P
       return intPow(a, b);
     case "LShift": {
       if (big(b) < 0n) throw new PyException("ValueError", "negative shift count");
-      if (big(b) > BigInt(MAX_POW_BITS)) throw new PyException("OverflowError", "shift count too large for a package definition");
+      if (big(b) > BigInt(MAX_POW_BITS))
+        throw new PyException("OverflowError", "shift count too large for a package definition");
       return normInt(big(a) << big(b));
     }
     case "RShift":
@@ -562,7 +584,8 @@ export function inplaceOp(op: BinaryOperator, a: PyValue, b: PyValue, ctx: CallC
       return a;
     }
     if (op === "BitXor") {
-      for (const x of [...b]) if (a.has(x)) a.delete(x);
+      for (const x of [...b])
+        if (a.has(x)) a.delete(x);
         else a.add(x);
       return a;
     }
@@ -576,7 +599,10 @@ export function updateDictFromPairs(d: PyDict, pairs: PyValue, ctx: CallContext)
   for (const item of iterate(pairs, ctx)) {
     const kv = [...iterate(item, ctx)];
     if (kv.length !== 2) {
-      throw new PyException("ValueError", `dictionary update sequence element #${i} has length ${kv.length}; 2 is required`);
+      throw new PyException(
+        "ValueError",
+        `dictionary update sequence element #${i} has length ${kv.length}; 2 is required`,
+      );
     }
     d.set(kv[0]!, kv[1]!);
     i++;
@@ -598,7 +624,7 @@ export function unaryOp(op: "UAdd" | "USub" | "Invert" | "Not", v: PyValue, ctx:
     if (op === "Invert") throw new PyException("TypeError", "bad operand type for unary ~: 'float'");
     return op === "UAdd" ? v : new PyFloat(-v.value);
   }
-  const i = n as number | bigint;
+  const i = n;
   if (op === "UAdd") return i;
   if (op === "USub") return typeof i === "number" ? (i === 0 ? 0 : -i) : normInt(-i);
   return typeof i === "number" ? -i - 1 : normInt(-i - 1n);
@@ -807,7 +833,10 @@ export function setItem(obj: PyValue, key: PyValue | PySlice, value: PyValue, ct
         return;
       }
       if (items.length !== count) {
-        throw new PyException("ValueError", `attempt to assign sequence of size ${items.length} to extended slice of size ${count}`);
+        throw new PyException(
+          "ValueError",
+          `attempt to assign sequence of size ${items.length} to extended slice of size ${count}`,
+        );
       }
       for (let i = 0, j = start; i < count; i++, j += step) obj[j] = items[i]!;
       return;

@@ -15,7 +15,9 @@ interface OracleCase {
   error?: { type: string; message: string };
 }
 
-const oracle = JSON.parse(readFileSync(new URL("./testdata/oracle.json", import.meta.url), "utf8")) as { cases: OracleCase[] };
+const oracle = JSON.parse(readFileSync(new URL("./testdata/oracle.json", import.meta.url), "utf8")) as {
+  cases: OracleCase[];
+};
 
 for (const c of oracle.cases) {
   test(`matches CPython: ${c.name}`, () => {

@@ -29,11 +29,19 @@ test("constructs JavaScript cannot match exactly are refused with the construct 
 });
 
 test("re.ASCII makes \\w exact on any text, as it is ASCII-only in both", () => {
-  const def = readPackageSource(`import re\nname = 'r'\nx = re.findall(r"\\w+", "caf\\u00e9 ok", re.A)\n`, "/r/package.py", "py")!;
+  const def = readPackageSource(
+    `import re\nname = 'r'\nx = re.findall(r"\\w+", "caf\\u00e9 ok", re.A)\n`,
+    "/r/package.py",
+    "py",
+  )!;
   assert.deepEqual(def.attributes.x, ["caf", "ok"]);
 });
 
 test("a bad pattern is re.error, catchable as in Python", () => {
-  const def = readPackageSource(`import re\nname = 'r'\ntry:\n    re.compile("(")\n    x = 'no'\nexcept re.error:\n    x = 'yes'\n`, "/r/package.py", "py")!;
+  const def = readPackageSource(
+    `import re\nname = 'r'\ntry:\n    re.compile("(")\n    x = 'no'\nexcept re.error:\n    x = 'yes'\n`,
+    "/r/package.py",
+    "py",
+  )!;
   assert.equal(def.attributes.x, "yes");
 });

@@ -66,7 +66,7 @@ export function compilePattern(pattern: string, flagsIn: number): Compiled {
   for (;;) {
     const m = /^\(\?([aiLmsux]+)\)/.exec(p);
     if (!m) break;
-    for (const c of m[1]!) flags |= { a: A, i: I, L, m: M, s: S, u: U, x: X }[c as "a"]!;
+    for (const c of m[1]!) flags |= { a: A, i: I, L, m: M, s: S, u: U, x: X }[c as "a"];
     p = p.slice(m[0].length);
   }
   if (flags & X) throw outsideSubset("a verbose regular expression (re.X / re.VERBOSE)");
@@ -143,9 +143,14 @@ export function compilePattern(pattern: string, flagsIn: number): Compiled {
           if (Number(num) > groups) throw reError(`invalid group reference ${num}`);
           return `(?:\\${num})`;
         }
-        if (/[A-Za-z]/.test(c)) throw c === "N" || c === "U" ? outsideSubset(`'\\${c}' in a regular expression`) : reError(`bad escape \\${c}`);
+        if (/[A-Za-z]/.test(c))
+          throw c === "N" || c === "U"
+            ? outsideSubset(`'\\${c}' in a regular expression`)
+            : reError(`bad escape \\${c}`);
         // Any other escaped character stands for itself.
-        return /[\^$\\.*+?()[\]{}|/-]/.test(c) ? "\\" + c : c.replace(/[^\x20-\x7e]/g, (x) => `\\u${x.charCodeAt(0).toString(16).padStart(4, "0")}`);
+        return /[\^$\\.*+?()[\]{}|/-]/.test(c)
+          ? "\\" + c
+          : c.replace(/[^\x20-\x7e]/g, (x) => `\\u${x.charCodeAt(0).toString(16).padStart(4, "0")}`);
     }
   };
   let lastAtom = false;
@@ -168,7 +173,8 @@ export function compilePattern(pattern: string, flagsIn: number): Compiled {
         i++;
       }
       for (;;) {
-        if (i >= n) throw reError(`unterminated character set at position ${pattern.length - p.length + pattern.indexOf("[")}`);
+        if (i >= n)
+          throw reError(`unterminated character set at position ${pattern.length - p.length + pattern.indexOf("[")}`);
         const d = p[i]!;
         if (d === "]") {
           i++;
@@ -216,7 +222,9 @@ export function compilePattern(pattern: string, flagsIn: number): Compiled {
           i = end + 1;
           continue;
         } else {
-          throw outsideSubset(`the regular-expression group '(?${rest.slice(0, 3)}...' (scoped flags, conditionals and atomic groups have no exact JavaScript equivalent)`);
+          throw outsideSubset(
+            `the regular-expression group '(?${rest.slice(0, 3)}...' (scoped flags, conditionals and atomic groups have no exact JavaScript equivalent)`,
+          );
         }
       } else {
         groups++;
@@ -284,12 +292,14 @@ export function compilePattern(pattern: string, flagsIn: number): Compiled {
       continue;
     }
     if (c === "/" || c === "}" || c === "]") out += "\\" + c;
-    else if (c.charCodeAt(0) > 0x7e || c.charCodeAt(0) < 0x20) out += `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
+    else if (c.charCodeAt(0) > 0x7e || c.charCodeAt(0) < 0x20)
+      out += `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
     else out += c;
     i++;
     lastAtom = true;
   }
-  if (/[\ud800-\udfff]/.test(pattern)) throw outsideSubset("a regular expression with characters outside the Basic Multilingual Plane");
+  if (/[\ud800-\udfff]/.test(pattern))
+    throw outsideSubset("a regular expression with characters outside the Basic Multilingual Plane");
   const jsFlags = "dg" + (flags & I ? "i" : "");
   let regex: RegExp;
   try {
@@ -297,7 +307,16 @@ export function compilePattern(pattern: string, flagsIn: number): Compiled {
   } catch (err) {
     throw reError((err as Error).message);
   }
-  const compiled: Compiled = { pattern, flags: flagsIn | (flags & ~flagsIn) | (flags & A ? 0 : U), source: out, jsFlags, groups, names, asciiOnly, regex };
+  const compiled: Compiled = {
+    pattern,
+    flags: flagsIn | (flags & ~flagsIn) | (flags & A ? 0 : U),
+    source: out,
+    jsFlags,
+    groups,
+    names,
+    asciiOnly,
+    regex,
+  };
   if (cache.size > 256) cache.clear();
   cache.set(key, compiled);
   return compiled;
@@ -392,14 +411,18 @@ class Match extends HostObject {
 }
 
 function checkText(re: Compiled, s: string): void {
-  if (/[\ud800-\udfff]/.test(s)) throw outsideSubset("a regular expression applied to characters outside the Basic Multilingual Plane");
+  if (/[\ud800-\udfff]/.test(s))
+    throw outsideSubset("a regular expression applied to characters outside the Basic Multilingual Plane");
   // eslint-disable-next-line no-control-regex
-  if (re.asciiOnly && /[^\x00-\x7f]/.test(s)) throw outsideSubset(`the regular expression ${JSON.stringify(re.pattern)} on non-ASCII text (Python's Unicode \\d, \\w, \\b and re.I differ from JavaScript's)`);
+  if (re.asciiOnly && /[^\x00-\x7f]/.test(s))
+    throw outsideSubset(
+      `the regular expression ${JSON.stringify(re.pattern)} on non-ASCII text (Python's Unicode \\d, \\w, \\b and re.I differ from JavaScript's)`,
+    );
 }
 
 function spansOf(m: RegExpExecArray, groups: number): ([number, number] | undefined)[] {
   const out: ([number, number] | undefined)[] = [];
-  for (let g = 0; g <= groups; g++) out.push(m.indices![g] as [number, number] | undefined);
+  for (let g = 0; g <= groups; g++) out.push(m.indices![g]);
   return out;
 }
 
@@ -465,7 +488,16 @@ function expandTemplate(template: string, m: Match): string {
       }
       out += m.group(Number(num)) ?? "";
     } else {
-      const simple: Record<string, string> = { n: "\n", t: "\t", r: "\r", f: "\f", v: "\v", a: "\x07", b: "\b", "\\": "\\" };
+      const simple: Record<string, string> = {
+        n: "\n",
+        t: "\t",
+        r: "\r",
+        f: "\f",
+        v: "\v",
+        a: "\x07",
+        b: "\b",
+        "\\": "\\",
+      };
       if (simple[d] !== undefined) out += simple[d];
       else if (/[A-Za-z]/.test(d)) throw reError(`bad escape \\${d}`);
       else out += "\\" + d;
@@ -503,7 +535,7 @@ class Pattern extends HostObject {
     const out: PyValue[] = [];
     for (const m of allMatches(this.re, s, ctx)) {
       const spans = spansOf(m, this.re.groups);
-      const text = (g: number) => (spans[g] ? s.slice(spans[g]![0], spans[g]![1]) : "");
+      const text = (g: number) => (spans[g] ? s.slice(spans[g][0], spans[g][1]) : "");
       if (this.re.groups === 0) out.push(text(0));
       else if (this.re.groups === 1) out.push(text(1));
       else out.push(new PyTuple(Array.from({ length: this.re.groups }, (_, k) => text(k + 1))));
@@ -607,7 +639,14 @@ class Pattern extends HostObject {
   }
 
   override repr(ctx: CallContext): string {
-    const names: [number, string][] = [[I, "IGNORECASE"], [L, "LOCALE"], [M, "MULTILINE"], [S, "DOTALL"], [X, "VERBOSE"], [A, "ASCII"]];
+    const names: [number, string][] = [
+      [I, "IGNORECASE"],
+      [L, "LOCALE"],
+      [M, "MULTILINE"],
+      [S, "DOTALL"],
+      [X, "VERBOSE"],
+      [A, "ASCII"],
+    ];
     const shown = names.filter(([f]) => this.re.flags & f).map(([, n]) => `re.${n}`);
     return `re.compile(${ctx.repr(this.re.pattern)}${shown.length ? ", " + shown.join("|") : ""})`;
   }
@@ -619,10 +658,12 @@ class Pattern extends HostObject {
 
 function patternOf(p: PyValue | undefined, flags: PyValue | undefined, fname: string): Pattern {
   if (p instanceof Pattern) {
-    if (intArg(flags, 0) !== 0) throw new PyException("ValueError", "cannot process flags argument with a compiled pattern");
+    if (intArg(flags, 0) !== 0)
+      throw new PyException("ValueError", "cannot process flags argument with a compiled pattern");
     return p;
   }
-  if (typeof p !== "string") throw new PyException("TypeError", `${fname}(): first argument must be string or compiled pattern`);
+  if (typeof p !== "string")
+    throw new PyException("TypeError", `${fname}(): first argument must be string or compiled pattern`);
   return new Pattern(compilePattern(p, intArg(flags, 0)));
 }
 
@@ -671,12 +712,29 @@ export function reModule(): PyModule {
       return patternOf(p, flags, "finditer").finditer(strArg("finditer", s, "argument 'string'"), ctx);
     }),
     sub: fn("sub", (args, kwargs, ctx) => {
-      const [p, repl, s, count, flags] = bindArgs("sub", args, kwargs, ["pattern", "repl", "string", "count", "flags"], 3);
+      const [p, repl, s, count, flags] = bindArgs(
+        "sub",
+        args,
+        kwargs,
+        ["pattern", "repl", "string", "count", "flags"],
+        3,
+      );
       return patternOf(p, flags, "sub").sub(repl!, strArg("sub", s, "argument 'string'"), intArg(count, 0), ctx)[0];
     }),
     subn: fn("subn", (args, kwargs, ctx) => {
-      const [p, repl, s, count, flags] = bindArgs("subn", args, kwargs, ["pattern", "repl", "string", "count", "flags"], 3);
-      const [r, k] = patternOf(p, flags, "subn").sub(repl!, strArg("subn", s, "argument 'string'"), intArg(count, 0), ctx);
+      const [p, repl, s, count, flags] = bindArgs(
+        "subn",
+        args,
+        kwargs,
+        ["pattern", "repl", "string", "count", "flags"],
+        3,
+      );
+      const [r, k] = patternOf(p, flags, "subn").sub(
+        repl!,
+        strArg("subn", s, "argument 'string'"),
+        intArg(count, 0),
+        ctx,
+      );
       return new PyTuple([r, k]);
     }),
     split: fn("split", (args, kwargs, ctx) => {

@@ -54,7 +54,7 @@ export function intStr(v: number | bigint): string {
 // Characters Python's str.isprintable() rejects (besides ASCII controls): Unicode
 // categories Cc, Cf, Cs, Co, Cn, Zl, Zp and Zs other than the space.
 const NON_PRINTABLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Zs}]/u;
-// eslint-disable-next-line no-control-regex
+ 
 const PLAIN_ASCII = /^[\x20-\x26\x28-\x5b\x5d-\x7e]*$/;
 
 export function isPrintable(ch: string): boolean {
@@ -161,13 +161,15 @@ function reprInner(v: PyValue, ctx: CallContext, seen: Set<object>): string {
     seen.delete(v);
     return `{${parts.join(", ")}}`;
   }
-  if (v instanceof PyRange) return v.step === 1 ? `range(${v.start}, ${v.stop})` : `range(${v.start}, ${v.stop}, ${v.step})`;
+  if (v instanceof PyRange)
+    return v.step === 1 ? `range(${v.start}, ${v.stop})` : `range(${v.start}, ${v.stop}, ${v.step})`;
   if (v instanceof PyDictView) {
     return `${v.kind}(${reprInner([...v], ctx, seen)})`;
   }
   if (v instanceof PyIterator) return v.kind === "generator" ? "<generator object <genexpr>>" : `<${v.kind} object>`;
   if (v instanceof PyFunction) return `<function ${v.name}>`;
-  if (v instanceof PyBuiltin) return v.owner ? `<built-in method ${v.name} of ${v.owner} object>` : `<built-in function ${v.name}>`;
+  if (v instanceof PyBuiltin)
+    return v.owner ? `<built-in method ${v.name} of ${v.owner} object>` : `<built-in function ${v.name}>`;
   if (v instanceof PyType) return `<class '${v.name}'>`;
   if (v instanceof PyExceptionType) return `<class '${v.name}'>`;
   if (v instanceof PyExceptionValue) {

@@ -69,7 +69,11 @@ export function tokenizerError(text: string): TokenizerError | undefined {
               altIndents.pop();
             }
             if (col !== indents[indents.length - 1]) {
-              return { pyType: "IndentationError", message: "unindent does not match any outer indentation level", line };
+              return {
+                pyType: "IndentationError",
+                message: "unindent does not match any outer indentation level",
+                line,
+              };
             }
             if (alt !== altIndents[altIndents.length - 1]) return tabError(line);
           }
@@ -107,7 +111,11 @@ export function tokenizerError(text: string): TokenizerError | undefined {
       if (!open) return { pyType: "SyntaxError", message: `unmatched '${c}'`, line };
       if (open.ch !== CLOSERS[c]) {
         const where = open.line === line ? "" : ` on line ${open.line}`;
-        return { pyType: "SyntaxError", message: `closing parenthesis '${c}' does not match opening parenthesis '${open.ch}'${where}`, line };
+        return {
+          pyType: "SyntaxError",
+          message: `closing parenthesis '${c}' does not match opening parenthesis '${open.ch}'${where}`,
+          line,
+        };
       }
       i++;
       continue;
@@ -120,8 +128,16 @@ export function tokenizerError(text: string): TokenizerError | undefined {
       for (;;) {
         if (i >= n) {
           return triple
-            ? { pyType: "SyntaxError", message: `unterminated triple-quoted string literal (detected at line ${lastLine})`, line: start }
-            : { pyType: "SyntaxError", message: `unterminated string literal (detected at line ${start})`, line: start };
+            ? {
+                pyType: "SyntaxError",
+                message: `unterminated triple-quoted string literal (detected at line ${lastLine})`,
+                line: start,
+              }
+            : {
+                pyType: "SyntaxError",
+                message: `unterminated string literal (detected at line ${start})`,
+                line: start,
+              };
         }
         const d = text[i]!;
         if (d === "\\") {
@@ -130,7 +146,12 @@ export function tokenizerError(text: string): TokenizerError | undefined {
           continue;
         }
         if (d === "\n") {
-          if (!triple) return { pyType: "SyntaxError", message: `unterminated string literal (detected at line ${start})`, line: start };
+          if (!triple)
+            return {
+              pyType: "SyntaxError",
+              message: `unterminated string literal (detected at line ${start})`,
+              line: start,
+            };
           line++;
           i++;
           continue;

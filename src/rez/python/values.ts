@@ -156,10 +156,10 @@ function tupleKeyPart(k: unknown): string {
   }
   if (k === null) return "N";
   if (typeof k === "object") {
-    let id = identities.get(k as object);
+    let id = identities.get(k);
     if (id === undefined) {
       id = ++identityCounter;
-      identities.set(k as object, id);
+      identities.set(k, id);
     }
     return "o" + id;
   }
@@ -664,7 +664,8 @@ export function pyEquals(a: PyValue, b: PyValue): boolean {
     return la === 1 || a.step === b.step;
   }
   // Key and item views compare like sets (with each other and with sets).
-  const setLike = (x: PyValue): x is PySet | PyDictView => x instanceof PySet || (x instanceof PyDictView && x.kind !== "dict_values");
+  const setLike = (x: PyValue): x is PySet | PyDictView =>
+    x instanceof PySet || (x instanceof PyDictView && x.kind !== "dict_values");
   if ((a instanceof PyDictView || b instanceof PyDictView) && setLike(a) && setLike(b)) {
     return pyEquals(a instanceof PySet ? a : new PySet(a), b instanceof PySet ? b : new PySet(b));
   }

@@ -48,7 +48,10 @@ export class FilesystemRepository {
    * use, or false for none; `observe` keeps the stamps of what each family's
    * load read (see observation.ts).
    */
-  constructor(root: string, opts: { read?: DefinitionReader; cache?: RepositoryIndexCache | false; observe?: boolean } = {}) {
+  constructor(
+    root: string,
+    opts: { read?: DefinitionReader; cache?: RepositoryIndexCache | false; observe?: boolean } = {},
+  ) {
     this.root = path.resolve(root);
     this.read = opts.read ?? readPackageFile;
     this.cache = opts.cache === false ? undefined : opts.cache;
@@ -150,12 +153,21 @@ export class FilesystemRepository {
     return packages;
   }
 
-  private loadPackage(name: string, versionStr: string, base: string, file: string, building = false): Package | undefined {
+  private loadPackage(
+    name: string,
+    versionStr: string,
+    base: string,
+    file: string,
+    building = false,
+  ): Package | undefined {
     let version: Version;
     try {
       version = Version.parse(versionStr);
     } catch (err) {
-      this.problems.push({ file: base, message: `directory name is not a valid Rez version: ${(err as Error).message}` });
+      this.problems.push({
+        file: base,
+        message: `directory name is not a valid Rez version: ${(err as Error).message}`,
+      });
       return undefined;
     }
     if (this.cache) {
@@ -175,7 +187,12 @@ export class FilesystemRepository {
         // A version still being installed has no definition yet: Rez skips it silently.
         if (building) return undefined;
         // Rez lists the version and raises PackageDefinitionFileMissing when a resolve reaches it.
-        return this.broken({ file: base, message: "version directory has no package.py or package.yaml" }, name, version, base);
+        return this.broken(
+          { file: base, message: "version directory has no package.py or package.yaml" },
+          name,
+          version,
+          base,
+        );
       }
       if (err instanceof TantalusError) {
         return this.broken({ file, line: err.location?.line, message: err.detail }, name, version, base);
@@ -187,7 +204,12 @@ export class FilesystemRepository {
     // dropping it would let resolves pick another version, so it is a warning.
     if (def.name !== undefined && def.name !== name) {
       clean = false;
-      this.problems.push({ file, line: def.lines?.name, message: `name '${def.name}' does not match the family directory '${name}' (Rez uses the directory)`, warning: true });
+      this.problems.push({
+        file,
+        line: def.lines?.name,
+        message: `name '${def.name}' does not match the family directory '${name}' (Rez uses the directory)`,
+        warning: true,
+      });
     }
     // Rez takes the version from the directory; a `version` attribute that says otherwise is worth a warning.
     if (def.version !== undefined && versionStr !== "" && def.version !== versionStr) {
@@ -199,7 +221,12 @@ export class FilesystemRepository {
       }
       if (!same) {
         clean = false;
-        this.problems.push({ file, line: def.lines?.version, message: `version '${def.version}' does not match the directory '${versionStr}' (Rez uses the directory)`, warning: true });
+        this.problems.push({
+          file,
+          line: def.lines?.version,
+          message: `version '${def.version}' does not match the directory '${versionStr}' (Rez uses the directory)`,
+          warning: true,
+        });
       }
     }
     const pkg = this.validated(new Package(def, name, version, this.root, base, this.read));
@@ -222,7 +249,12 @@ export class FilesystemRepository {
       for (const v of pkg.variants) void v.requires;
     } catch (err) {
       if (err instanceof InputError) {
-        return this.broken({ file: pkg.file, line: err.location?.line, message: err.detail }, pkg.name, pkg.version, pkg.base);
+        return this.broken(
+          { file: pkg.file, line: err.location?.line, message: err.detail },
+          pkg.name,
+          pkg.version,
+          pkg.base,
+        );
       }
       throw err;
     }
@@ -236,7 +268,11 @@ export class FilesystemRepository {
    * resolves silently pick another version.
    */
   private broken(failure: LoadFailure, name: string, version: Version, base: string): Package {
-    this.problems.push({ file: failure.file, ...(failure.line !== undefined ? { line: failure.line } : {}), message: failure.message });
+    this.problems.push({
+      file: failure.file,
+      ...(failure.line !== undefined ? { line: failure.line } : {}),
+      message: failure.message,
+    });
     return Package.broken(failure, name, version, this.root, base);
   }
 }
@@ -267,4 +303,3 @@ function isDirectory(parent: string, ent: fs.Dirent): boolean {
     return false;
   }
 }
-

@@ -8,7 +8,16 @@ import type { RepositoryObservation } from "./observation.js";
 export { FilesystemRepository, type LoadProblem, type DefinitionReader } from "./filesystem.js";
 export { isValidPackageName } from "./names.js";
 export { RepositoryIndexCache, defaultCacheDir } from "./index-cache.js";
-export { observationHolds, pathStamp, sameStamp, stampOf, type FileStamp, type PathStamp, type FamilyObservation, type RepositoryObservation } from "./observation.js";
+export {
+  observationHolds,
+  pathStamp,
+  sameStamp,
+  stampOf,
+  type FileStamp,
+  type PathStamp,
+  type FamilyObservation,
+  type RepositoryObservation,
+} from "./observation.js";
 
 /** What the solver needs from repositories: every package of a family (any order), or undefined when none exists. */
 export interface PackageSource {
@@ -48,7 +57,9 @@ export class Repositories implements PackageSource {
       const abs = path.resolve(p);
       if (seen.has(abs)) continue;
       seen.add(abs);
-      const cache = useCache ? RepositoryIndexCache.open(abs, typeof opts.cache === "string" ? opts.cache : undefined) : false;
+      const cache = useCache
+        ? RepositoryIndexCache.open(abs, typeof opts.cache === "string" ? opts.cache : undefined)
+        : false;
       this.repositories.push(new FilesystemRepository(abs, { read: opts.read, cache, observe: opts.observe === true }));
     }
   }
@@ -96,7 +107,8 @@ export class Repositories implements PackageSource {
    */
   observation(families: Iterable<string>): RepositoryObservation {
     const out: RepositoryObservation = { roots: this.paths, families: {} };
-    for (const name of [...new Set(families)].sort()) out.families[name] = this.repositories.map((r) => r.observation(name));
+    for (const name of [...new Set(families)].sort())
+      out.families[name] = this.repositories.map((r) => r.observation(name));
     return out;
   }
 

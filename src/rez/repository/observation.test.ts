@@ -41,7 +41,11 @@ test("an observation holds while the repositories are untouched and fails on eve
   const before = fresh();
   assert.equal(observationHolds(before), true);
   assert.deepEqual(Object.keys(before.families), ["maya", "python", "usd"]);
-  assert.equal(before.families.usd![1]!.dir, null, "a family the resolve asked for and did not find is observed as absent");
+  assert.equal(
+    before.families.usd![1]!.dir,
+    null,
+    "a family the resolve asked for and did not find is observed as absent",
+  );
 
   // A definition edited in place (same size, new time).
   writeFileSync(maya, `name = 'maya'\nversion = '2024.1'\nrequires = ['python-3.11']\n`);

@@ -70,12 +70,15 @@ export function observationChange(obs: RepositoryObservation): string | undefine
     for (let i = 0; i < perRoot.length; i++) {
       const famDir = `${obs.roots[i]}/${family}`;
       const o = perRoot[i]!;
-      if (!sameStamp(o.dir, pathStamp(famDir))) return `versions of ${family} were added, removed or hidden in ${obs.roots[i]}`;
+      if (!sameStamp(o.dir, pathStamp(famDir)))
+        return `versions of ${family} were added, removed or hidden in ${obs.roots[i]}`;
       for (const [rel, stamp] of Object.entries(o.files)) {
         if (sameStamp(stamp, pathStamp(`${famDir}/${rel}`))) continue;
         // "2.3.1/package.py" is version 2.3.1's definition; "package.py" the unversioned package's.
         const slash = rel.lastIndexOf("/");
-        return slash > 0 ? `${family}-${rel.slice(0, slash)} changed (${famDir}/${rel})` : `${family} changed (${famDir}/${rel})`;
+        return slash > 0
+          ? `${family}-${rel.slice(0, slash)} changed (${famDir}/${rel})`
+          : `${family} changed (${famDir}/${rel})`;
       }
     }
   }

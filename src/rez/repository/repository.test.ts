@@ -21,7 +21,11 @@ const pkg = (name: string, version: string, extra = "") => `name = '${name}'\nve
 
 test("variants get roots named from their requirements", () => {
   const root = tree({
-    "bar/1.0/package.py": pkg("bar", "1.0", "requires = ['foo-1']\nvariants = [['python-3.9'], ['python-3.11', 'arch-x86_64']]\n"),
+    "bar/1.0/package.py": pkg(
+      "bar",
+      "1.0",
+      "requires = ['foo-1']\nvariants = [['python-3.9'], ['python-3.11', 'arch-x86_64']]\n",
+    ),
   });
   const repos = new Repositories([root], { cache: false });
   const [bar] = repos.family("bar")!;
@@ -108,7 +112,10 @@ test("broken packages are reported with file and line and loading goes on", () =
 test("a version being installed (.building) without a definition is skipped silently", () => {
   const root = tree({ "foo/1/package.py": pkg("foo", "1"), "foo/2/payload": "", "foo/.building2": "" });
   const repos = new Repositories([root], { cache: false });
-  assert.deepEqual(repos.family("foo")!.map((p) => p.version.toString()), ["1"]);
+  assert.deepEqual(
+    repos.family("foo")!.map((p) => p.version.toString()),
+    ["1"],
+  );
   assert.equal(repos.problems.length, 0);
 });
 

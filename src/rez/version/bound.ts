@@ -54,7 +54,9 @@ export class Bound {
 /** Rez `_UpperBound.__init__`: an exclusive upper bound on the empty version (or inf) is an error. */
 export function checkUpper(version: Version, inclusive: boolean): void {
   if (version.tokens.length === 0 && !inclusive) {
-    throw new VersionError(`invalid upper bound '<${version.isInf ? "[INF]" : version.toString()}': nothing is below the empty version`);
+    throw new VersionError(
+      `invalid upper bound '<${version.isInf ? "[INF]" : version.toString()}': nothing is below the empty version`,
+    );
   }
 }
 

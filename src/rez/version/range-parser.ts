@@ -70,7 +70,12 @@ function optionalVersionToEnd(s: string, i: number): string | null | undefined {
 /** Optional V from i: [text or null, end]; a regex `V?` tries the V first. */
 function optionalVersions(s: string, i: number): Array<[string | null, number]> {
   const e = versionEnd(s, i);
-  return e < 0 ? [[null, i]] : [[s.slice(i, e), e], [null, i]];
+  return e < 0
+    ? [[null, i]]
+    : [
+        [s.slice(i, e), e],
+        [null, i],
+      ];
 }
 
 function matchInclusive(p: string): Part | null {
@@ -169,13 +174,7 @@ function matchPart(part: string): Part | null {
     const version = optionalVersionToEnd(p, 2);
     if (version !== undefined) return { kind: "exact", version };
   }
-  return (
-    matchInclusive(p) ??
-    matchLower(p) ??
-    matchUpper(p) ??
-    matchAscending(p) ??
-    matchDescending(p)
-  );
+  return matchInclusive(p) ?? matchLower(p) ?? matchUpper(p) ?? matchAscending(p) ?? matchDescending(p);
 }
 
 function version(text: string | null): Version {
@@ -255,4 +254,3 @@ export function parseRangeBounds(text: string): Bound[] {
   }
   return bounds;
 }
-

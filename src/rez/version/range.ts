@@ -87,7 +87,8 @@ export class VersionRange {
         break;
       case "<":
       case "lt":
-        if (v.tokens.length === 0) throw new VersionError("invalid upper bound '<': nothing is below the empty version");
+        if (v.tokens.length === 0)
+          throw new VersionError("invalid upper bound '<': nothing is below the empty version");
         bound = new Bound(Version.EMPTY, true, v, false);
         break;
       case "<=":
@@ -178,7 +179,8 @@ export class VersionRange {
 
   intersects(other: VersionRange): boolean {
     // Rez puts the shorter list first (a stable sort by length).
-    const [a, b] = this.bounds.length <= other.bounds.length ? [this.bounds, other.bounds] : [other.bounds, this.bounds];
+    const [a, b] =
+      this.bounds.length <= other.bounds.length ? [this.bounds, other.bounds] : [other.bounds, this.bounds];
     if (b.length < 5) {
       for (const x of a) for (const y of b) if (boundsIntersect(x, y)) return true;
       return false;
@@ -220,7 +222,9 @@ export class VersionRange {
   span(): VersionRange {
     const first = this.bounds[0]!;
     const last = this.bounds[this.bounds.length - 1]!;
-    return new VersionRange(Object.freeze([new Bound(first.lower, first.lowerInclusive, last.upper, last.upperInclusive)]));
+    return new VersionRange(
+      Object.freeze([new Bound(first.lower, first.lowerInclusive, last.upper, last.upperInclusive)]),
+    );
   }
 
   /** The contiguous parts, one range each. */
@@ -230,7 +234,9 @@ export class VersionRange {
 
   /** The versions of the `==v` parts, or null when there are none (Rez `to_versions`). */
   toVersions(): Version[] | null {
-    const out = this.bounds.filter((b) => b.lowerInclusive && b.upperInclusive && b.lower.equals(b.upper)).map((b) => b.lower);
+    const out = this.bounds
+      .filter((b) => b.lowerInclusive && b.upperInclusive && b.lower.equals(b.upper))
+      .map((b) => b.lower);
     return out.length ? out : null;
   }
 

@@ -198,7 +198,10 @@ export function parsePackageRequest(s: string): Requirement {
   const req = Requirement.parse(s);
   const name = s.startsWith(".") ? req.name.slice(1) : req.name;
   if (!isValidPackageName(name)) {
-    throw new RequirementError(s, `'${name}' is not a valid package name: expected [a-zA-Z0-9_] words joined by single dots`);
+    throw new RequirementError(
+      s,
+      `'${name}' is not a valid package name: expected [a-zA-Z0-9_] words joined by single dots`,
+    );
   }
   return req;
 }

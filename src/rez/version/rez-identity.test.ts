@@ -7,7 +7,16 @@
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Bound, Requirement, RequirementError, RequirementList, Version, VersionError, VersionRange, parsePackageRequest } from "./index.js";
+import {
+  Bound,
+  Requirement,
+  RequirementError,
+  RequirementList,
+  Version,
+  VersionError,
+  VersionRange,
+  parsePackageRequest,
+} from "./index.js";
 
 const ERROR = "!error";
 type Row = Record<string, unknown>;
@@ -106,7 +115,10 @@ test("version comparisons agree with Rez", () => {
 test("version lists sort as Rez sorts them", () => {
   replay(cases.sorts, (row) => ({
     versions: row.versions,
-    sorted: (row.versions as string[]).map(v).sort((a, b) => a.compare(b)).map(String),
+    sorted: (row.versions as string[])
+      .map(v)
+      .sort((a, b) => a.compare(b))
+      .map(String),
   }));
 });
 

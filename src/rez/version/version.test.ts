@@ -75,7 +75,10 @@ test("token(i) gives major, minor and patch as written", () => {
 
 test("malformed versions are rejected with an InputError naming the text", () => {
   for (const bad of ["1..2", ".1", "1.", " 1", "é", "1\n"]) {
-    assert.throws(() => v(bad), (e: unknown) => e instanceof VersionError && e instanceof InputError && e.message.includes(bad));
+    assert.throws(
+      () => v(bad),
+      (e: unknown) => e instanceof VersionError && e instanceof InputError && e.message.includes(bad),
+    );
   }
   // Rez accepts any single character between tokens
   assert.equal(v("1+2").toString(), "1+2");
@@ -208,7 +211,8 @@ test("bad requirement ranges raise a RequirementError quoting the requirement", 
   for (const bad of ["foo--1", "foo-3+<2", "foo-2..", "foo-*"]) {
     assert.throws(
       () => q(bad),
-      (e: unknown) => e instanceof RequirementError && e instanceof InputError && e.text === bad && e.message.includes("expected"),
+      (e: unknown) =>
+        e instanceof RequirementError && e instanceof InputError && e.text === bad && e.message.includes("expected"),
     );
   }
 });

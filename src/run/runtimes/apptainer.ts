@@ -31,7 +31,15 @@ export class Apptainer implements Runtime {
         "install apptainer from its release packages (https://github.com/apptainer/apptainer/releases); Debian 12 has no package",
       );
     }
-    return { name: "apptainer", available: true, path, rootless: true, problems: [], fixes: [], details: { flavour: path.endsWith("singularity") ? "singularity" : "apptainer" } };
+    return {
+      name: "apptainer",
+      available: true,
+      path,
+      rootless: true,
+      problems: [],
+      fixes: [],
+      details: { flavour: path.endsWith("singularity") ? "singularity" : "apptainer" },
+    };
   }
 
   async diagnose(ctx: RunContext): Promise<RuntimeInfo> {
@@ -75,7 +83,10 @@ export class Apptainer implements Runtime {
   }
 
   command(plan: LaunchPlan, prepared: PreparedImage, info: RuntimeInfo): string[] {
-    if (plan.network === "bridge") throw new UsageError("apptainer cannot give an unprivileged user a bridged network; use --network host or none, or podman/docker");
+    if (plan.network === "bridge")
+      throw new UsageError(
+        "apptainer cannot give an unprivileged user a bridged network; use --network host or none, or podman/docker",
+      );
     const argv = [info.path ?? "apptainer", "exec", "--cleanenv", "--home", plan.identity.home];
     if (plan.network === "none") argv.push("--net", "--network", "none");
     for (const m of plan.mounts) {

@@ -30,14 +30,25 @@ export class Charliecloud implements Runtime {
 
   detect(ctx: RunContext): RuntimeInfo {
     const path = which("ch-run", ctx.env);
-    if (!path) return unavailable("ch-run", "charliecloud's ch-run is not installed", "apt-get install charliecloud-runtime");
-    const info: RuntimeInfo = { name: "ch-run", available: true, path, rootless: true, problems: [], fixes: [], details: {} };
+    if (!path)
+      return unavailable("ch-run", "charliecloud's ch-run is not installed", "apt-get install charliecloud-runtime");
+    const info: RuntimeInfo = {
+      name: "ch-run",
+      available: true,
+      path,
+      rootless: true,
+      problems: [],
+      fixes: [],
+      details: {},
+    };
     const clone = readNumber("/proc/sys/kernel/unprivileged_userns_clone");
     const max = readNumber("/proc/sys/user/max_user_namespaces");
     if (clone === 0 || max === 0) {
       info.available = false;
       info.problems.push("unprivileged user namespaces are disabled on this machine");
-      info.fixes.push(clone === 0 ? "sysctl kernel.unprivileged_userns_clone=1" : "sysctl user.max_user_namespaces=15000");
+      info.fixes.push(
+        clone === 0 ? "sysctl kernel.unprivileged_userns_clone=1" : "sysctl user.max_user_namespaces=15000",
+      );
     }
     return info;
   }
@@ -82,8 +93,12 @@ export class Charliecloud implements Runtime {
   }
 
   command(plan: LaunchPlan, prepared: PreparedImage, info: RuntimeInfo): string[] {
-    if (plan.network !== "host") throw new UsageError(`ch-run always shares the host network; --network ${plan.network} needs podman or docker`);
-    if (plan.gpu.nvidia) throw new UsageError("ch-run cannot give the container the NVIDIA driver (it needs `ch-fromhost --nvidia` on the image); use podman, docker or apptainer, or --gpu none");
+    if (plan.network !== "host")
+      throw new UsageError(`ch-run always shares the host network; --network ${plan.network} needs podman or docker`);
+    if (plan.gpu.nvidia)
+      throw new UsageError(
+        "ch-run cannot give the container the NVIDIA driver (it needs `ch-fromhost --nvidia` on the image); use podman, docker or apptainer, or --gpu none",
+      );
     const argv = [info.path ?? "ch-run", "--unset-env=*", "--env-no-expand"];
     const imageEnv = plan.imageEnv.map((e): [string, string] => {
       const eq = e.indexOf("=");

@@ -12,7 +12,8 @@ export function unavailable(name: RuntimeName, problem: string, fix: string): Ru
 /** `-v SRC:DST[:ro]` (podman, docker, apptainer's -B): the syntax cannot carry ":" or "," in paths. */
 export function volumeArg(m: Mount, ro = ":ro"): string {
   for (const p of [m.source, m.target]) {
-    if (p.includes(":") || p.includes(",")) throw new UsageError(`cannot bind ${JSON.stringify(p)}: paths with ":" or "," cannot be passed to the runtime`);
+    if (p.includes(":") || p.includes(","))
+      throw new UsageError(`cannot bind ${JSON.stringify(p)}: paths with ":" or "," cannot be passed to the runtime`);
   }
   return `${m.source}:${m.target}${m.readOnly ? ro : ""}`;
 }

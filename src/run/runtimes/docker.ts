@@ -35,7 +35,12 @@ export class Docker implements Runtime {
 
   detect(ctx: RunContext): RuntimeInfo {
     const path = which("docker", ctx.env);
-    if (!path) return unavailable("docker", "docker is not installed", "apt-get install docker.io (or Docker CE), then start dockerd");
+    if (!path)
+      return unavailable(
+        "docker",
+        "docker is not installed",
+        "apt-get install docker.io (or Docker CE), then start dockerd",
+      );
     const info: RuntimeInfo = { name: "docker", available: true, path, problems: [], fixes: [], details: {} };
     const socket = dockerSocket(ctx.env);
     info.details.host = ctx.env.DOCKER_HOST ?? "unix:///var/run/docker.sock";
@@ -62,7 +67,10 @@ export class Docker implements Runtime {
   async diagnose(ctx: RunContext): Promise<RuntimeInfo> {
     const info = this.detect(ctx);
     if (!info.path) return info;
-    const v = await capture([info.path, "version", "--format", "{{.Client.Version}}\t{{.Server.Version}}"], { env: ctx.env, timeoutMs: 10_000 });
+    const v = await capture([info.path, "version", "--format", "{{.Client.Version}}\t{{.Server.Version}}"], {
+      env: ctx.env,
+      timeoutMs: 10_000,
+    });
     const [client, server] = firstLine(v.stdout).split("\t");
     if (client) info.version = client;
     if (v.status === 0 && server) info.details.serverVersion = server;
@@ -72,7 +80,9 @@ export class Docker implements Runtime {
       info.fixes.push("start dockerd, or fix DOCKER_HOST");
     }
     if (info.available) {
-      const rt = await capture([info.path, "info", "--format", "{{json .Runtimes}}\t{{json .SecurityOptions}}"], { env: ctx.env });
+      const rt = await capture([info.path, "info", "--format", "{{json .Runtimes}}\t{{json .SecurityOptions}}"], {
+        env: ctx.env,
+      });
       if (rt.status === 0) {
         const [runtimes, security] = firstLine(rt.stdout).split("\t");
         info.details.runtimes = Object.keys(JSON.parse(runtimes || "{}") as object).join(",");
@@ -99,7 +109,9 @@ export class Docker implements Runtime {
     ctx.log(`loading ${image.workflow} (${image.ref}) into docker`);
     const { exportOciArchive } = await import("../../image/sinks/index.js");
     try {
-      await exportOciArchive(image.store, image.ref, archive, { tag: podmanImageName(image).replace(/^localhost\//, "") });
+      await exportOciArchive(image.store, image.ref, archive, {
+        tag: podmanImageName(image).replace(/^localhost\//, ""),
+      });
       await runStep(load, "docker load", ctx.env);
     } finally {
       rmSync(archive, { force: true });
@@ -116,7 +128,13 @@ export class Docker implements Runtime {
     if (!info.rootless) {
       argv.push("--user", `${id.uid}:${id.gid}`);
       for (const g of id.groups) argv.push("--group-add", String(g.gid));
-      if (plan.accounts) argv.push("--volume", `${plan.accounts.passwd}:/etc/passwd:ro`, "--volume", `${plan.accounts.group}:/etc/group:ro`);
+      if (plan.accounts)
+        argv.push(
+          "--volume",
+          `${plan.accounts.passwd}:/etc/passwd:ro`,
+          "--volume",
+          `${plan.accounts.group}:/etc/group:ro`,
+        );
     }
     argv.push(`--network=${plan.network}`);
     for (const h of plan.addHosts) argv.push("--add-host", `${h.host}:${h.address}`);
@@ -127,7 +145,8 @@ export class Docker implements Runtime {
     if (plan.gpu.nvidia) {
       argv.push("--gpus", "all");
       // The toolkit exposes only "utility" without this; DCCs need graphics and display too.
-      if (!plan.env.some(([k]) => k === "NVIDIA_DRIVER_CAPABILITIES")) argv.push("--env", "NVIDIA_DRIVER_CAPABILITIES=all");
+      if (!plan.env.some(([k]) => k === "NVIDIA_DRIVER_CAPABILITIES"))
+        argv.push("--env", "NVIDIA_DRIVER_CAPABILITIES=all");
     }
     if (plan.gpu.dri) argv.push("--device", plan.gpu.dri);
     argv.push(prepared.ref, ...plan.args);

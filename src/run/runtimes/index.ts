@@ -34,7 +34,11 @@ export interface SelectedRuntime {
   info: RuntimeInfo;
 }
 
-export function selectRuntime(requested: RuntimeName | "auto", order: readonly RuntimeName[], ctx: RunContext): SelectedRuntime {
+export function selectRuntime(
+  requested: RuntimeName | "auto",
+  order: readonly RuntimeName[],
+  ctx: RunContext,
+): SelectedRuntime {
   const names = requested === "auto" ? order : [requested];
   const tried: RuntimeInfo[] = [];
   for (const name of names) {
@@ -46,16 +50,22 @@ export function selectRuntime(requested: RuntimeName | "auto", order: readonly R
     if (ctx.dryRun && requested !== "auto") return { runtime, info: dryRunInfo(info, ctx) };
     tried.push(info);
   }
-  const lines = tried.map((i) => `  ${i.name}: ${i.problems.join("; ")}${i.fixes.length ? ` (fix: ${i.fixes.join("; ")})` : ""}`);
-  const what = requested === "auto" ? `no usable container runtime (tried ${names.join(", ")})` : `${requested} cannot run here`;
+  const lines = tried.map(
+    (i) => `  ${i.name}: ${i.problems.join("; ")}${i.fixes.length ? ` (fix: ${i.fixes.join("; ")})` : ""}`,
+  );
+  const what =
+    requested === "auto" ? `no usable container runtime (tried ${names.join(", ")})` : `${requested} cannot run here`;
   throw new TantalusError(`${what}:\n${lines.join("\n")}\n(\`tantalus doctor\` explains what this machine has)`);
 }
 
 /** The runtime as a machine that has it would run it: found on PATH by name. */
 function dryRunInfo(info: RuntimeInfo, ctx: RunContext): RuntimeInfo {
-  ctx.log(`note: ${info.name} cannot run on this machine (${info.problems.join("; ")}); printing the command line for a machine that has it`);
+  ctx.log(
+    `note: ${info.name} cannot run on this machine (${info.problems.join("; ")}); printing the command line for a machine that has it`,
+  );
   // podman/docker run as the user who runs them: rootless unless that is root.
-  const rootless = info.rootless ?? (info.name === "podman" ? (process.getuid?.() ?? 0) !== 0 : info.name === "docker" ? false : true);
+  const rootless =
+    info.rootless ?? (info.name === "podman" ? (process.getuid?.() ?? 0) !== 0 : info.name === "docker" ? false : true);
   return { ...info, path: info.path ?? info.name, rootless, details: { ...info.details } };
 }
 

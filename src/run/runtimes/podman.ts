@@ -35,7 +35,11 @@ import { envArgs, firstLine, hasSubordinateRange, unavailable, volumeArg } from 
 import type { LaunchPlan, PreparedImage, RunContext, Runtime, RuntimeInfo, WorkflowImage } from "./types.js";
 
 /** Where podman looks for its init when containers.conf sets no init_path. */
-const PODMAN_INIT_PATHS = ["/usr/libexec/podman/catatonit", "/usr/local/libexec/podman/catatonit", "/usr/lib/podman/catatonit"];
+const PODMAN_INIT_PATHS = [
+  "/usr/libexec/podman/catatonit",
+  "/usr/local/libexec/podman/catatonit",
+  "/usr/lib/podman/catatonit",
+];
 
 interface StorageFacts {
   graphRoot: string;
@@ -64,7 +68,11 @@ export const RUNTIME_NAME_PREFIX = "localhost/tantalus/";
  * of the same name never move each other's names and leave no `<none>` images behind.
  */
 export function podmanImageName(image: WorkflowImage): string {
-  const wf = image.workflow.toLowerCase().replace(/[^a-z0-9._-]/g, "-").replace(/^[._-]+/, "") || "workflow";
+  const wf =
+    image.workflow
+      .toLowerCase()
+      .replace(/[^a-z0-9._-]/g, "-")
+      .replace(/^[._-]+/, "") || "workflow";
   return `${RUNTIME_NAME_PREFIX}${storeId(image.store.dir)}/${wf}:${digestHex(image.image.manifestDescriptor.digest).slice(0, 16)}`;
 }
 
@@ -73,12 +81,19 @@ export class Podman implements Runtime {
 
   detect(ctx: RunContext): RuntimeInfo {
     const path = which("podman", ctx.env);
-    if (!path) return unavailable("podman", "podman is not installed", "apt-get install podman uidmap slirp4netns (dnf install podman)");
+    if (!path)
+      return unavailable(
+        "podman",
+        "podman is not installed",
+        "apt-get install podman uidmap slirp4netns (dnf install podman)",
+      );
     const rootless = (process.getuid?.() ?? 0) !== 0;
     const info: RuntimeInfo = { name: "podman", available: true, path, rootless, problems: [], fixes: [], details: {} };
     info.details.ociRuntime = podmanOciRuntime(ctx.env, rootless, (c) => which(c, ctx.env));
     // --init (signals reach the application, `kill $$` works, zombies are reaped) needs podman's init binary.
-    const init = tomlSetting(containersConfFiles(ctx.env, rootless), "containers", "init_path") ?? PODMAN_INIT_PATHS.find((p) => existsSync(p));
+    const init =
+      tomlSetting(containersConfFiles(ctx.env, rootless), "containers", "init_path") ??
+      PODMAN_INIT_PATHS.find((p) => existsSync(p));
     if (!init || !existsSync(init)) {
       info.available = false;
       info.problems.push("podman's container init (catatonit) is missing: `podman run --init` fails");
@@ -102,11 +117,24 @@ export class Podman implements Runtime {
     if (!info.path) return info;
     const v = await capture([info.path, "--version"], { env: ctx.env });
     if (v.status === 0) info.version = firstLine(v.stdout).replace(/^podman version\s*/, "");
-    for (const f of podmanHostFindings({ env: ctx.env, rootless: info.rootless ?? false, which: (c) => which(c, ctx.env), bridge: true })) {
+    for (const f of podmanHostFindings({
+      env: ctx.env,
+      rootless: info.rootless ?? false,
+      which: (c) => which(c, ctx.env),
+      bridge: true,
+    })) {
       info.problems.push(f.problem);
       info.fixes.push(f.fix);
     }
-    const facts = await capture([info.path, "info", "--format", "{{.Store.GraphRoot}}\t{{.Store.GraphDriverName}}\t{{.Host.OCIRuntime.Name}}\t{{.Host.CgroupsVersion}}"], { env: ctx.env });
+    const facts = await capture(
+      [
+        info.path,
+        "info",
+        "--format",
+        "{{.Store.GraphRoot}}\t{{.Store.GraphDriverName}}\t{{.Host.OCIRuntime.Name}}\t{{.Host.CgroupsVersion}}",
+      ],
+      { env: ctx.env },
+    );
     if (facts.status === 0) {
       const [graphRoot, driver, oci, cgroups] = firstLine(facts.stdout).split("\t");
       info.details.graphRoot = graphRoot ?? "";
@@ -128,15 +156,24 @@ export class Podman implements Runtime {
   async prepare(image: WorkflowImage, info: RuntimeInfo, ctx: RunContext): Promise<PreparedImage> {
     const id = digestHex(image.image.manifest.config.digest);
     const facts = readStorageFacts(ctx);
-    if (facts && existsSync(join(facts.graphRoot, `${facts.driver}-images`, id))) return { ref: id, steps: [], loaded: false };
+    if (facts && existsSync(join(facts.graphRoot, `${facts.driver}-images`, id)))
+      return { ref: id, steps: [], loaded: false };
     const podman = info.path!;
     const name = podmanImageName(image);
     // skopeo's oci: transport names images by tag only; an image named by digest goes through podman load.
     const skopeo = isDigest(image.ref) ? undefined : which("skopeo", ctx.env);
     const archive = join(ctx.cacheDir, `podman-load-${process.pid}.tar`);
-    const copy = [skopeo ?? "skopeo", "copy", "--quiet", `oci:${image.store.dir}:${image.ref}`, `containers-storage:${name}`];
+    const copy = [
+      skopeo ?? "skopeo",
+      "copy",
+      "--quiet",
+      `oci:${image.store.dir}:${image.ref}`,
+      `containers-storage:${name}`,
+    ];
     const load = [podman, "load", "--quiet", "--input", archive];
-    const steps = skopeo ? [shellJoin(copy)] : [`export ${image.ref} from ${image.store.dir} to oci-archive ${archive}`, shellJoin(load)];
+    const steps = skopeo
+      ? [shellJoin(copy)]
+      : [`export ${image.ref} from ${image.store.dir} to oci-archive ${archive}`, shellJoin(load)];
     if (!facts) {
       // Maybe podman has it but we never learnt where its storage is.
       const exists = await capture([podman, "image", "exists", id], { env: ctx.env });
@@ -163,7 +200,11 @@ export class Podman implements Runtime {
   }
 
   private async learnStorage(podman: string, ctx: RunContext): Promise<void> {
-    const out = await runStep([podman, "info", "--format", "{{.Store.GraphRoot}}\t{{.Store.GraphDriverName}}"], "podman info", ctx.env);
+    const out = await runStep(
+      [podman, "info", "--format", "{{.Store.GraphRoot}}\t{{.Store.GraphDriverName}}"],
+      "podman info",
+      ctx.env,
+    );
     const [graphRoot, driver] = firstLine(out).split("\t");
     if (!graphRoot || !driver) throw new TantalusError(`podman info gave no storage location: ${JSON.stringify(out)}`);
     writeFileAtomic(storageCacheFile(ctx), JSON.stringify({ graphRoot, driver } satisfies StorageFacts));
@@ -184,7 +225,12 @@ export class Podman implements Runtime {
       for (const g of id.groups) argv.push("--group-add", String(g.gid));
       if (plan.accounts) {
         argv.push("--passwd=false");
-        argv.push("--volume", `${plan.accounts.passwd}:/etc/passwd:ro`, "--volume", `${plan.accounts.group}:/etc/group:ro`);
+        argv.push(
+          "--volume",
+          `${plan.accounts.passwd}:/etc/passwd:ro`,
+          "--volume",
+          `${plan.accounts.group}:/etc/group:ro`,
+        );
       }
     }
     if (plan.network === "bridge") argv.push(info.rootless ? "--network=slirp4netns" : "--network=bridge");
@@ -211,14 +257,22 @@ export class Podman implements Runtime {
  * store. Removing a name removes the image when no other name or container
  * holds it. Returns the names removed (or that would be, with dryRun).
  */
-export async function removeUnreferencedPodmanCopies(store: { dir: string; readIndex(): Promise<{ manifests: { digest: string }[] }> }, env: NodeJS.ProcessEnv, dryRun: boolean): Promise<string[]> {
+export async function removeUnreferencedPodmanCopies(
+  store: { dir: string; readIndex(): Promise<{ manifests: { digest: string }[] }> },
+  env: NodeJS.ProcessEnv,
+  dryRun: boolean,
+): Promise<string[]> {
   const podman = which("podman", env);
   if (!podman) return [];
   const listed = await capture([podman, "images", "--format", "{{.Repository}}:{{.Tag}}"], { env });
   if (listed.status !== 0) return [];
   const prefix = `${RUNTIME_NAME_PREFIX}${storeId(store.dir)}/`;
-  const present = new Set((await store.readIndex()).manifests.map((d) => digestHex(d.digest as `sha256:${string}`).slice(0, 16)));
-  const stale = [...new Set(listed.stdout.split("\n").filter((n) => n.startsWith(prefix)))].filter((n) => !present.has(n.slice(n.lastIndexOf(":") + 1)));
+  const present = new Set(
+    (await store.readIndex()).manifests.map((d) => digestHex(d.digest as `sha256:${string}`).slice(0, 16)),
+  );
+  const stale = [...new Set(listed.stdout.split("\n").filter((n) => n.startsWith(prefix)))].filter(
+    (n) => !present.has(n.slice(n.lastIndexOf(":") + 1)),
+  );
   if (!dryRun) for (const name of stale) await capture([podman, "rmi", name], { env });
   return stale.sort();
 }

@@ -52,7 +52,19 @@ export interface ObjOptions {
 }
 
 export function exe(path: string, ident: string, needs: string[], o: ObjOptions = {}): PayloadItem {
-  return { type: "elf", elf: { kind: "exe", path, needs, ident, program: o.program ?? "generic", runpath: o.runpath, oldRpath: o.oldRpath, weight: o.weight } };
+  return {
+    type: "elf",
+    elf: {
+      kind: "exe",
+      path,
+      needs,
+      ident,
+      program: o.program ?? "generic",
+      runpath: o.runpath,
+      oldRpath: o.oldRpath,
+      weight: o.weight,
+    },
+  };
 }
 
 /** A dlopen()ed object without SONAME: a Python extension or an application plugin. */
@@ -60,7 +72,16 @@ export function mod(path: string, ident: string, needs: string[], o: ObjOptions 
   const base = path.slice(path.lastIndexOf("/") + 1).replace(/\..*$/, "");
   return {
     type: "elf",
-    elf: { kind: "module", path, needs, ident, entry: o.entry ?? `PyInit_${base}`, runpath: o.runpath, oldRpath: o.oldRpath, weight: o.weight },
+    elf: {
+      kind: "module",
+      path,
+      needs,
+      ident,
+      entry: o.entry ?? `PyInit_${base}`,
+      runpath: o.runpath,
+      oldRpath: o.oldRpath,
+      weight: o.weight,
+    },
   };
 }
 
@@ -80,7 +101,14 @@ export function filler(path: string, weight: number): PayloadItem {
   return { type: "filler", path, weight };
 }
 
-export function sources(dir: string, stem: string, ext: string, count: number, weight: number, style: "python" | "mel" | "shader" | "config"): PayloadItem {
+export function sources(
+  dir: string,
+  stem: string,
+  ext: string,
+  count: number,
+  weight: number,
+  style: "python" | "mel" | "shader" | "config",
+): PayloadItem {
   return { type: "sources", dir, stem, ext, count, weight, style };
 }
 

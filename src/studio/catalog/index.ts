@@ -17,5 +17,11 @@ export function studioPackages(): PackageSpec[] {
  * them, exactly like a binary linked on a workstation whose OS had them.
  */
 export const SYSTEM_LINK_STUBS: ElfSpec[] = [
-  { kind: "lib", path: "libtiff.so.5", soname: "libtiff.so.5", needs: [], ident: "libtiff 4.0.9 from the workstation OS (link stub, not installed)" },
+  {
+    kind: "lib",
+    path: "libtiff.so.5",
+    soname: "libtiff.so.5",
+    needs: [],
+    ident: "libtiff 4.0.9 from the workstation OS (link stub, not installed)",
+  },
 ];

@@ -14,8 +14,20 @@ const PLATFORM_HINT = { layer: "platform" };
 
 export function platformPackages(): PackageSpec[] {
   const pkgs: PackageSpec[] = [
-    { name: "platform", version: "linux", description: "Operating system family (rez-bind platform).", tantalus: PLATFORM_HINT, released: "2022-01-10" },
-    { name: "arch", version: "x86_64", description: "CPU architecture (rez-bind arch).", tantalus: PLATFORM_HINT, released: "2022-01-10" },
+    {
+      name: "platform",
+      version: "linux",
+      description: "Operating system family (rez-bind platform).",
+      tantalus: PLATFORM_HINT,
+      released: "2022-01-10",
+    },
+    {
+      name: "arch",
+      version: "x86_64",
+      description: "CPU architecture (rez-bind arch).",
+      tantalus: PLATFORM_HINT,
+      released: "2022-01-10",
+    },
   ];
   for (const os of OS_VERSIONS) {
     pkgs.push({

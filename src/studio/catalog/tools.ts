@@ -55,7 +55,11 @@ env.PYTHONPATH.append("{root}/python")
 env.STUDIO_CORE_VERSION = "{version}"`,
     released: "2024-01-22",
     payload: () => [
-      lib("lib", STUDIO_CORE, `studio_core-${v} libstudio_core`, { real: `libstudio_core.so.${v}`, program: "studio_core", weight: 40 * KB }),
+      lib("lib", STUDIO_CORE, `studio_core-${v} libstudio_core`, {
+        real: `libstudio_core.so.${v}`,
+        program: "studio_core",
+        weight: 40 * KB,
+      }),
       text("python/studio_core/__init__.py", `"""Studio core ${v}."""\n__version__ = "${v}"\n`),
       sources("python/studio_core", "core", ".py", 10, 120 * KB, "python"),
     ],
@@ -131,8 +135,16 @@ env.STUDIO_ASSET_RESOLVER = "studioAssetResolver"`,
     payload: (vi) => {
       const abi = py(vi);
       return [
-        mod("plugin/usd/studioAssetResolver.so", `studio_assets-${v} USD asset resolver (python ${abi.mm})`, ["libusd_ar.so", "libusd_sdf.so", "libusd_tf.so", "libAlembic.so.1.8", STUDIO_CORE], { entry: "studioAssetResolver_register", weight: 120 * KB }),
-        text("plugin/usd/plugInfo.json", `{\n    "Plugins": [ { "Name": "studioAssetResolver", "Type": "library", "LibraryPath": "studioAssetResolver.so" } ]\n}\n`),
+        mod(
+          "plugin/usd/studioAssetResolver.so",
+          `studio_assets-${v} USD asset resolver (python ${abi.mm})`,
+          ["libusd_ar.so", "libusd_sdf.so", "libusd_tf.so", "libAlembic.so.1.8", STUDIO_CORE],
+          { entry: "studioAssetResolver_register", weight: 120 * KB },
+        ),
+        text(
+          "plugin/usd/plugInfo.json",
+          `{\n    "Plugins": [ { "Name": "studioAssetResolver", "Type": "library", "LibraryPath": "studioAssetResolver.so" } ]\n}\n`,
+        ),
         text("python/studio_assets/__init__.py", `"""Studio asset API ${v}."""\n`),
         sources("python/studio_assets", "assets", ".py", 25, 300 * KB, "python"),
       ];
@@ -163,8 +175,15 @@ env.PYTHONPATH.append("{root}/python")`,
         needs: ["libusd_usd.so", "libusd_usdGeom.so", "libAlembic.so.1.8", STUDIO_CORE],
         weight: 150 * KB,
       }),
-      exe("bin/layout_publish", `layout_tools-${v} layout_publish`, ["liblayout_core.so.2", STUDIO_CORE], { runpath: ["$ORIGIN/../lib"] }),
-      mod("plug-ins/layoutTools.so", `layout_tools-${v} Maya plug-in (${vi.requires[0]})`, ["liblayout_core.so.2", "libOpenMaya.so"], { ...MAYA_PLUGIN, runpath: ["$ORIGIN/../lib"] }),
+      exe("bin/layout_publish", `layout_tools-${v} layout_publish`, ["liblayout_core.so.2", STUDIO_CORE], {
+        runpath: ["$ORIGIN/../lib"],
+      }),
+      mod(
+        "plug-ins/layoutTools.so",
+        `layout_tools-${v} Maya plug-in (${vi.requires[0]})`,
+        ["liblayout_core.so.2", "libOpenMaya.so"],
+        { ...MAYA_PLUGIN, runpath: ["$ORIGIN/../lib"] },
+      ),
       sources("python/layout_tools", "layout", ".py", 20, 200 * KB, "python"),
     ],
   };
@@ -185,7 +204,12 @@ env.MAYA_SCRIPT_PATH.append("{root}/scripts")
 env.PYTHONPATH.append("{root}/python")`,
     released: "2024-07-08",
     payload: (vi) => [
-      mod("plug-ins/animTools.so", `anim_tools-${v} Maya plug-in (${vi.requires[0]})`, ["libOpenMayaAnim.so", "libOpenMaya.so", STUDIO_CORE], { ...MAYA_PLUGIN, weight: 100 * KB }),
+      mod(
+        "plug-ins/animTools.so",
+        `anim_tools-${v} Maya plug-in (${vi.requires[0]})`,
+        ["libOpenMayaAnim.so", "libOpenMaya.so", STUDIO_CORE],
+        { ...MAYA_PLUGIN, weight: 100 * KB },
+      ),
       sources("scripts", "anim", ".mel", 30, 300 * KB, "mel"),
       sources("python/anim_tools", "anim", ".py", 20, 200 * KB, "python"),
     ],
@@ -206,7 +230,12 @@ function modelingTools(): PackageSpec {
 env.PYTHONPATH.append("{root}/python")`,
     released: "2024-02-26",
     payload: (vi) => [
-      mod("plug-ins/modelingTools.so", `modeling_tools-${v} Maya plug-in (${vi.requires[0]})`, ["libOpenMaya.so", "libFoundation.so", STUDIO_CORE], { ...MAYA_PLUGIN, weight: 80 * KB }),
+      mod(
+        "plug-ins/modelingTools.so",
+        `modeling_tools-${v} Maya plug-in (${vi.requires[0]})`,
+        ["libOpenMaya.so", "libFoundation.so", STUDIO_CORE],
+        { ...MAYA_PLUGIN, weight: 80 * KB },
+      ),
       sources("python/modeling_tools", "modeling", ".py", 15, 150 * KB, "python"),
     ],
   };
@@ -226,7 +255,18 @@ env.PYTHONPATH.append("{root}/python")
 env.MATERIALX_SEARCH_PATH.append("{root}/mtlx")`,
     released: "2024-08-19",
     payload: () => [
-      mod("plug-ins/lookdevTools.so", `lookdev_tools-${v} Maya plug-in`, ["libOpenMaya.so", "libphoton.so.4", materialxSoname("Core", "1.39.1"), materialxSoname("GenShader", "1.39.1"), STUDIO_CORE], { ...MAYA_PLUGIN, weight: 100 * KB }),
+      mod(
+        "plug-ins/lookdevTools.so",
+        `lookdev_tools-${v} Maya plug-in`,
+        [
+          "libOpenMaya.so",
+          "libphoton.so.4",
+          materialxSoname("Core", "1.39.1"),
+          materialxSoname("GenShader", "1.39.1"),
+          STUDIO_CORE,
+        ],
+        { ...MAYA_PLUGIN, weight: 100 * KB },
+      ),
       sources("mtlx", "studio_material", ".mtlx", 15, 150 * KB, "config"),
       sources("python/lookdev_tools", "lookdev", ".py", 15, 150 * KB, "python"),
     ],
@@ -246,7 +286,12 @@ function lightingTools(): PackageSpec {
 env.PYTHONPATH.append("{root}/python")`,
     released: "2024-09-02",
     payload: () => [
-      mod("houdini/dso/lightingTools.so", `lighting_tools-${v} Houdini DSO`, ["libHoudiniOPZ.so", "libHoudiniUT.so", "libphoton.so.4", STUDIO_CORE], { entry: "newSopOperator", weight: 100 * KB }),
+      mod(
+        "houdini/dso/lightingTools.so",
+        `lighting_tools-${v} Houdini DSO`,
+        ["libHoudiniOPZ.so", "libHoudiniUT.so", "libphoton.so.4", STUDIO_CORE],
+        { entry: "newSopOperator", weight: 100 * KB },
+      ),
       filler("houdini/otls/studio_lighting.hda", 300 * KB),
       sources("python/lighting_tools", "lighting", ".py", 15, 150 * KB, "python"),
     ],
@@ -275,7 +320,12 @@ env.PYTHONPATH.append("{root}/python")`,
       const abi = py(vi);
       const vdb = vi.requires.find((r) => r.startsWith("openvdb-"))!.slice("openvdb-".length);
       return [
-        mod("houdini/dso/fxTools.so", `fx_tools-${v} Houdini DSO (python ${abi.mm})`, ["libHoudiniGEO.so", "libHoudiniUT.so", openvdbSoname(`${vdb}.0`), "libtbb.so.2", STUDIO_CORE], { entry: "newSopOperator", weight: 150 * KB }),
+        mod(
+          "houdini/dso/fxTools.so",
+          `fx_tools-${v} Houdini DSO (python ${abi.mm})`,
+          ["libHoudiniGEO.so", "libHoudiniUT.so", openvdbSoname(`${vdb}.0`), "libtbb.so.2", STUDIO_CORE],
+          { entry: "newSopOperator", weight: 150 * KB },
+        ),
         filler("houdini/otls/studio_fx.hda", 400 * KB),
         text("variant.txt", `${vi.requires.join(" ")}\n`),
         sources("python/fx_tools", "fx", ".py", 15, 150 * KB, "python"),
@@ -301,7 +351,12 @@ function compTools(): PackageSpec {
 env.NUKE_PATH.append("{root}/gizmos")`,
     released: "2024-10-01",
     payload: (vi) => [
-      mod("plugins/compTools.so", `comp_tools-${v} Nuke plug-in (${vi.requires[0]})`, ["libDDImage.so", oiioSoname("2.4.17.0"), STUDIO_CORE], { entry: "DDImage_plugin_init", weight: 120 * KB }),
+      mod(
+        "plugins/compTools.so",
+        `comp_tools-${v} Nuke plug-in (${vi.requires[0]})`,
+        ["libDDImage.so", oiioSoname("2.4.17.0"), STUDIO_CORE],
+        { entry: "DDImage_plugin_init", weight: 120 * KB },
+      ),
       sources("gizmos", "studio", ".gizmo", 25, 250 * KB, "config"),
     ],
   };
@@ -347,7 +402,19 @@ function flipbook(): PackageSpec {
     commands: `env.PATH.prepend("{root}/bin")`,
     released: "2024-04-29",
     payload: () => [
-      exe("bin/flipbook", `flipbook-${v}`, ["libtiff.so.5", ocioSoname("2.3.2"), qtSoname("Widgets", "6.5.6"), qtSoname("Gui", "6.5.6"), qtSoname("Core", "6.5.6"), STUDIO_CORE], { weight: 300 * KB }),
+      exe(
+        "bin/flipbook",
+        `flipbook-${v}`,
+        [
+          "libtiff.so.5",
+          ocioSoname("2.3.2"),
+          qtSoname("Widgets", "6.5.6"),
+          qtSoname("Gui", "6.5.6"),
+          qtSoname("Core", "6.5.6"),
+          STUDIO_CORE,
+        ],
+        { weight: 300 * KB },
+      ),
     ],
   };
 }
@@ -372,10 +439,15 @@ info("legacy_exr_plugin {version}: OpenEXR 2.5 reader for Nuke {resolve.nuke.ver
         dev: false,
         weight: 300 * KB,
       }),
-      mod("plugins/exrReaderLegacy.so", `legacy_exr_plugin-${v} exrReaderLegacy`, ["libIlmImf-2_5.so.25", "libHalf-2_5.so.25", "libDDImage.so"], {
-        entry: "DDImage_plugin_init",
-        runpath: ["$ORIGIN/../lib"],
-      }),
+      mod(
+        "plugins/exrReaderLegacy.so",
+        `legacy_exr_plugin-${v} exrReaderLegacy`,
+        ["libIlmImf-2_5.so.25", "libHalf-2_5.so.25", "libDDImage.so"],
+        {
+          entry: "DDImage_plugin_init",
+          runpath: ["$ORIGIN/../lib"],
+        },
+      ),
     ],
   };
 }

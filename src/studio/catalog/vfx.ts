@@ -41,9 +41,46 @@ interface Year {
 }
 
 export const YEARS: Year[] = [
-  { cy: 2022, python: "3.9.15", boost: "1.76.0", imath: "3.1.5", openexr: "3.1.5", ocio: "2.1.1", oiio: "2.4.5.0", usd: "22.11", qt: "5.15.2", numpy: "1.20.3" },
-  { cy: 2023, python: "3.10.20", boost: "1.80.0", imath: "3.1.12", openexr: "3.1.13", ocio: "2.2.1", oiio: "2.4.17.0", usd: "23.08", materialx: "1.38.7", openvdb: "10.1.0", qt: "5.15.2", numpy: "1.23.5" },
-  { cy: 2024, python: "3.11.13", boost: "1.82.0", imath: "3.1.12", openexr: "3.2.9", ocio: "2.3.2", oiio: "2.5.19.1", usd: "24.08", materialx: "1.39.1", openvdb: "11.0.0", qt: "6.5.6", numpy: "1.24.3" },
+  {
+    cy: 2022,
+    python: "3.9.15",
+    boost: "1.76.0",
+    imath: "3.1.5",
+    openexr: "3.1.5",
+    ocio: "2.1.1",
+    oiio: "2.4.5.0",
+    usd: "22.11",
+    qt: "5.15.2",
+    numpy: "1.20.3",
+  },
+  {
+    cy: 2023,
+    python: "3.10.20",
+    boost: "1.80.0",
+    imath: "3.1.12",
+    openexr: "3.1.13",
+    ocio: "2.2.1",
+    oiio: "2.4.17.0",
+    usd: "23.08",
+    materialx: "1.38.7",
+    openvdb: "10.1.0",
+    qt: "5.15.2",
+    numpy: "1.23.5",
+  },
+  {
+    cy: 2024,
+    python: "3.11.13",
+    boost: "1.82.0",
+    imath: "3.1.12",
+    openexr: "3.2.9",
+    ocio: "2.3.2",
+    oiio: "2.5.19.1",
+    usd: "24.08",
+    materialx: "1.39.1",
+    openvdb: "11.0.0",
+    qt: "6.5.6",
+    numpy: "1.24.3",
+  },
 ];
 
 const mmOf = (v: string) => v.split(".").slice(0, 2).join(".");
@@ -61,7 +98,8 @@ export const ocioSoname = (v: string) => `libOpenColorIO.so.${mmOf(v)}`;
 export const oiioSoname = (v: string) => `libOpenImageIO.so.${mmOf(v)}`;
 export const materialxSoname = (lib: string, v: string) => `libMaterialX${lib}.so.${v}`;
 export const openvdbSoname = (v: string) => `libopenvdb.so.${mmOf(v)}`;
-export const qtSoname = (mod: string, qtVersion: string) => `libQt${qtVersion.split(".")[0]}${mod}.so.${qtVersion.split(".")[0]}`;
+export const qtSoname = (mod: string, qtVersion: string) =>
+  `libQt${qtVersion.split(".")[0]}${mod}.so.${qtVersion.split(".")[0]}`;
 
 export function vfxPackages(): PackageSpec[] {
   const out: PackageSpec[] = [];
@@ -102,14 +140,21 @@ env.PYTHONNOUSERSITE = "1"
 setenv("PYTHONDONTWRITEBYTECODE", "1")`,
     released: `${y.cy - 1}-12-01`,
     payload: () => [
-      exe(`bin/${exe_}`, `Python ${y.python}`, [libpython(abi)], { runpath: ["$ORIGIN/../lib"], program: "python", weight: 40 * KB }),
+      exe(`bin/${exe_}`, `Python ${y.python}`, [libpython(abi)], {
+        runpath: ["$ORIGIN/../lib"],
+        program: "python",
+        weight: 40 * KB,
+      }),
       link("bin/python3", exe_),
       link("bin/python", exe_),
       lib("lib", libpython(abi), `python-${y.python} libpython${abi.mm}`, { needs: ["libm.so.6"], weight: 1400 * KB }),
       lib("lib", "libpython3.so", `python-${y.python} stable ABI`, { needs: [libpython(abi)], dev: false }),
       mod(`lib/python${abi.mm}/lib-dynload/math${extSuffix(abi)}`, `python-${y.python} math`, ["libm.so.6"]),
       sources(`lib/python${abi.mm}`, "stdlib", ".py", 160, 2600 * KB, "python"),
-      text(`include/python${abi.mm}/Python.h`, `/* Python ${y.python} API header (sample studio stand-in) */\n#define PY_VERSION "${y.python}"\n`),
+      text(
+        `include/python${abi.mm}/Python.h`,
+        `/* Python ${y.python} API header (sample studio stand-in) */\n#define PY_VERSION "${y.python}"\n`,
+      ),
     ],
   };
 }
@@ -128,9 +173,18 @@ function boost(y: Year): PackageSpec {
 env.BOOST_ROOT = "{root}"`,
     released: `${y.cy - 1}-12-10`,
     payload: () => [
-      lib("lib", `libboost_python${abi.tag}.so.${v}`, `boost-${v} boost_python${abi.tag}`, { needs: [libpython(abi)], weight: 300 * KB }),
+      lib("lib", `libboost_python${abi.tag}.so.${v}`, `boost-${v} boost_python${abi.tag}`, {
+        needs: [libpython(abi)],
+        weight: 300 * KB,
+      }),
       lib("lib", `libboost_iostreams.so.${v}`, `boost-${v} boost_iostreams`, { weight: 150 * KB }),
-      text("include/boost/version.hpp", `#define BOOST_VERSION ${v.split(".").map((p, i) => Number(p) * [100000, 100, 1][i]!).reduce((a, b) => a + b)}\n`),
+      text(
+        "include/boost/version.hpp",
+        `#define BOOST_VERSION ${v
+          .split(".")
+          .map((p, i) => Number(p) * [100000, 100, 1][i]!)
+          .reduce((a, b) => a + b)}\n`,
+      ),
       sources("include/boost", "header", ".hpp", 40, 800 * KB, "config"),
     ],
   };
@@ -172,8 +226,15 @@ ${SITE_PACKAGES_COMMAND}`,
       const abi = py(v);
       const pyimath = `libPyImath_Python${abi.mm.replace(".", "_")}-3_1.so.29`;
       return [
-        lib("lib", IMATH_SONAME, `imath-${version} libImath`, { real: `${IMATH_SONAME}.${patch}.0`, needs: ["libm.so.6"], weight: 120 * KB }),
-        lib("lib", pyimath, `imath-${version} PyImath for python ${abi.mm}`, { real: `${pyimath}.${patch}.0`, needs: [IMATH_SONAME, boostPython(abi), libpython(abi)] }),
+        lib("lib", IMATH_SONAME, `imath-${version} libImath`, {
+          real: `${IMATH_SONAME}.${patch}.0`,
+          needs: ["libm.so.6"],
+          weight: 120 * KB,
+        }),
+        lib("lib", pyimath, `imath-${version} PyImath for python ${abi.mm}`, {
+          real: `${pyimath}.${patch}.0`,
+          needs: [IMATH_SONAME, boostPython(abi), libpython(abi)],
+        }),
       ];
     },
   };
@@ -182,7 +243,8 @@ ${SITE_PACKAGES_COMMAND}`,
 /** IlmBase 2.5: Half, Iex, IlmThread and Imath before they moved into Imath/OpenEXR 3. */
 function ilmbase(): PackageSpec {
   const v = "2.5.5";
-  const l = (name: string, needs: string[]) => lib("lib", `lib${name}-2_5.so.25`, `ilmbase-${v} lib${name}`, { real: `lib${name}-2_5.so.25.0.4`, needs });
+  const l = (name: string, needs: string[]) =>
+    lib("lib", `lib${name}-2_5.so.25`, `ilmbase-${v} lib${name}`, { real: `lib${name}-2_5.so.25.0.4`, needs });
   return {
     name: "ilmbase",
     version: v,
@@ -228,7 +290,8 @@ function openexr3(y: Year): PackageSpec {
   const v = y.openexr;
   const so = (l: string) => exrSoname(l, v);
   const real = (l: string) => `${so(l)}.${v}`;
-  const l = (name: string, needs: string[], weight?: number) => lib("lib", so(name), `openexr-${v} lib${name}`, { real: real(name), needs, weight });
+  const l = (name: string, needs: string[], weight?: number) =>
+    lib("lib", so(name), `openexr-${v} lib${name}`, { real: real(name), needs, weight });
   return {
     name: "openexr",
     version: v,
@@ -269,8 +332,17 @@ ${SITE_PACKAGES_COMMAND}`,
     payload: (vi) => {
       const abi = py(vi);
       return [
-        lib("lib", ocioSoname(v), `opencolorio-${v} libOpenColorIO`, { real: `libOpenColorIO.so.${v}`, needs: [IMATH_SONAME], weight: 600 * KB }),
-        mod(`${sitePackages(abi)}/PyOpenColorIO.so`, `opencolorio-${v} PyOpenColorIO`, [ocioSoname(v), libpython(abi)], { entry: "PyInit_PyOpenColorIO" }),
+        lib("lib", ocioSoname(v), `opencolorio-${v} libOpenColorIO`, {
+          real: `libOpenColorIO.so.${v}`,
+          needs: [IMATH_SONAME],
+          weight: 600 * KB,
+        }),
+        mod(
+          `${sitePackages(abi)}/PyOpenColorIO.so`,
+          `opencolorio-${v} PyOpenColorIO`,
+          [ocioSoname(v), libpython(abi)],
+          { entry: "PyInit_PyOpenColorIO" },
+        ),
         exe("bin/ociocheck", `opencolorio-${v} ociocheck`, [ocioSoname(v)]),
       ];
     },
@@ -305,7 +377,13 @@ function libpng(): PackageSpec {
     tantalus: PLATFORM,
     commands: `env.LD_LIBRARY_PATH.prepend("{root}/lib")`,
     released: "2023-06-21",
-    payload: () => [lib("lib", "libpng16.so.16", `libpng-${v} libpng16`, { real: "libpng16.so.16.40.0", needs: ["libm.so.6"], weight: 100 * KB })],
+    payload: () => [
+      lib("lib", "libpng16.so.16", `libpng-${v} libpng16`, {
+        real: "libpng16.so.16.40.0",
+        needs: ["libm.so.6"],
+        weight: 100 * KB,
+      }),
+    ],
   };
 }
 
@@ -322,7 +400,11 @@ function libtiff(): PackageSpec {
 env.LD_LIBRARY_PATH.prepend("{root}/lib")`,
     released: "2023-06-13",
     payload: () => [
-      lib("lib", "libtiff.so.6", `libtiff-${v} libtiff`, { real: "libtiff.so.6.0.1", needs: ["libjpeg.so.62", "libm.so.6"], weight: 200 * KB }),
+      lib("lib", "libtiff.so.6", `libtiff-${v} libtiff`, {
+        real: "libtiff.so.6.0.1",
+        needs: ["libjpeg.so.62", "libm.so.6"],
+        weight: 200 * KB,
+      }),
       exe("bin/tiffinfo", `libtiff-${v} tiffinfo`, ["libtiff.so.6"]),
     ],
   };
@@ -337,7 +419,14 @@ function openimageio(y: Year): PackageSpec {
     version: v,
     description: `OpenImageIO ${v} (CY${y.cy}).`,
     authors: ["Academy Software Foundation"],
-    requires: [`openexr-${mmOf(y.openexr)}`, "imath-3.1", `opencolorio-${mmOf(y.ocio)}`, "libtiff-4.5", "libjpeg_turbo-2", "libpng-1.6"],
+    requires: [
+      `openexr-${mmOf(y.openexr)}`,
+      "imath-3.1",
+      `opencolorio-${mmOf(y.ocio)}`,
+      "libtiff-4.5",
+      "libjpeg_turbo-2",
+      "libpng-1.6",
+    ],
     variants: [[`python-${abiMm}`]],
     tools: ["oiiotool", "maketx"],
     tantalus: PLATFORM,
@@ -350,13 +439,31 @@ ${SITE_PACKAGES_COMMAND}`,
       const core = oiioSoname(v);
       const ver3 = v.split(".").slice(0, 3).join(".");
       return [
-        lib("lib", util, `openimageio-${v} libOpenImageIO_Util`, { real: `libOpenImageIO_Util.so.${ver3}`, needs: ["libm.so.6"], weight: 300 * KB }),
+        lib("lib", util, `openimageio-${v} libOpenImageIO_Util`, {
+          real: `libOpenImageIO_Util.so.${ver3}`,
+          needs: ["libm.so.6"],
+          weight: 300 * KB,
+        }),
         lib("lib", core, `openimageio-${v} libOpenImageIO`, {
           real: `libOpenImageIO.so.${ver3}`,
-          needs: [util, exrSoname("OpenEXR", y.openexr), exrSoname("OpenEXRCore", y.openexr), IMATH_SONAME, ocioSoname(y.ocio), "libtiff.so.6", "libjpeg.so.62", "libpng16.so.16"],
+          needs: [
+            util,
+            exrSoname("OpenEXR", y.openexr),
+            exrSoname("OpenEXRCore", y.openexr),
+            IMATH_SONAME,
+            ocioSoname(y.ocio),
+            "libtiff.so.6",
+            "libjpeg.so.62",
+            "libpng16.so.16",
+          ],
           weight: 1200 * KB,
         }),
-        mod(`${sitePackages(abi)}/OpenImageIO/OpenImageIO${extSuffix(abi)}`, `openimageio-${v} python module`, [core, util, libpython(abi)], { entry: "PyInit_OpenImageIO" }),
+        mod(
+          `${sitePackages(abi)}/OpenImageIO/OpenImageIO${extSuffix(abi)}`,
+          `openimageio-${v} python module`,
+          [core, util, libpython(abi)],
+          { entry: "PyInit_OpenImageIO" },
+        ),
         text(`${sitePackages(abi)}/OpenImageIO/__init__.py`, "from .OpenImageIO import *  # noqa: F401,F403\n"),
         exe("bin/oiiotool", `openimageio-${v} oiiotool`, [core, util]),
         exe("bin/maketx", `openimageio-${v} maketx`, [core, util]),
@@ -379,7 +486,11 @@ function alembic(): PackageSpec {
 env.LD_LIBRARY_PATH.prepend("{root}/lib")`,
     released: "2023-12-08",
     payload: () => [
-      lib("lib", "libAlembic.so.1.8", `alembic-${v} libAlembic`, { real: `libAlembic.so.${v}`, needs: [IMATH_SONAME], weight: 500 * KB }),
+      lib("lib", "libAlembic.so.1.8", `alembic-${v} libAlembic`, {
+        real: `libAlembic.so.${v}`,
+        needs: [IMATH_SONAME],
+        weight: 500 * KB,
+      }),
       exe("bin/abcls", `alembic-${v} abcls`, ["libAlembic.so.1.8"]),
     ],
   };
@@ -403,10 +514,26 @@ env.MATERIALX_SEARCH_PATH = "{root}/libraries"`,
     payload: (vi) => {
       const abi = py(vi);
       return [
-        lib("lib", so("Core"), `materialx-${v} MaterialXCore`, { needs: [], weight: 250 * KB, dev: `libMaterialXCore.so` }),
-        lib("lib", so("Format"), `materialx-${v} MaterialXFormat`, { needs: [so("Core")], dev: `libMaterialXFormat.so` }),
-        lib("lib", so("GenShader"), `materialx-${v} MaterialXGenShader`, { needs: [so("Core"), so("Format")], weight: 200 * KB, dev: `libMaterialXGenShader.so` }),
-        mod(`python/MaterialX/PyMaterialXCore${extSuffix(abi)}`, `materialx-${v} PyMaterialXCore`, [so("Core"), libpython(abi)], { entry: "PyInit_PyMaterialXCore" }),
+        lib("lib", so("Core"), `materialx-${v} MaterialXCore`, {
+          needs: [],
+          weight: 250 * KB,
+          dev: `libMaterialXCore.so`,
+        }),
+        lib("lib", so("Format"), `materialx-${v} MaterialXFormat`, {
+          needs: [so("Core")],
+          dev: `libMaterialXFormat.so`,
+        }),
+        lib("lib", so("GenShader"), `materialx-${v} MaterialXGenShader`, {
+          needs: [so("Core"), so("Format")],
+          weight: 200 * KB,
+          dev: `libMaterialXGenShader.so`,
+        }),
+        mod(
+          `python/MaterialX/PyMaterialXCore${extSuffix(abi)}`,
+          `materialx-${v} PyMaterialXCore`,
+          [so("Core"), libpython(abi)],
+          { entry: "PyInit_PyMaterialXCore" },
+        ),
         text("python/MaterialX/__init__.py", "from .PyMaterialXCore import *  # noqa: F401,F403\n"),
         sources("libraries/stdlib", "stdlib_defs", ".mtlx", 20, 400 * KB, "config"),
       ];
@@ -434,8 +561,16 @@ ${SITE_PACKAGES_COMMAND}`,
       const abi = py(vi);
       const so = openvdbSoname(v);
       return [
-        lib("lib", so, `openvdb-${v} libopenvdb`, { real: `libopenvdb.so.${v}`, needs: ["libtbb.so.2", IMATH_SONAME, `libboost_iostreams.so.${y.boost}`], weight: 900 * KB }),
-        mod(`${sitePackages(abi)}/pyopenvdb${extSuffix(abi)}`, `openvdb-${v} pyopenvdb`, [so, boostPython(abi), libpython(abi)]),
+        lib("lib", so, `openvdb-${v} libopenvdb`, {
+          real: `libopenvdb.so.${v}`,
+          needs: ["libtbb.so.2", IMATH_SONAME, `libboost_iostreams.so.${y.boost}`],
+          weight: 900 * KB,
+        }),
+        mod(`${sitePackages(abi)}/pyopenvdb${extSuffix(abi)}`, `openvdb-${v} pyopenvdb`, [
+          so,
+          boostPython(abi),
+          libpython(abi),
+        ]),
         exe("bin/vdb_print", `openvdb-${v} vdb_print`, [so]),
       ];
     },
@@ -466,7 +601,8 @@ if "python" in resolve:
     payload: (vi) => {
       const abi = py(vi);
       const u = (n: string) => `libusd_${n}.so`;
-      const l = (n: string, needs: string[], weight?: number) => lib("lib", u(n), `usd-${v} ${n}`, { needs, weight, dev: false });
+      const l = (n: string, needs: string[], weight?: number) =>
+        lib("lib", u(n), `usd-${v} ${n}`, { needs, weight, dev: false });
       const items = [
         l("tf", [boostPython(abi), libpython(abi), "libtbb.so.2", "libm.so.6"], 700 * KB),
         l("vt", [u("tf")], 400 * KB),
@@ -475,20 +611,48 @@ if "python" in resolve:
         l("usd", [u("tf"), u("vt"), u("ar"), u("sdf"), "libtbb.so.2"], 1100 * KB),
         l("usdGeom", [u("tf"), u("vt"), u("sdf"), u("usd")], 600 * KB),
         l("usdShade", [u("tf"), u("sdf"), u("usd")], 300 * KB),
-        mod(`lib/python/pxr/Usd/_usd.so`, `usd-${v} pxr.Usd`, [u("usd"), u("sdf"), u("tf"), boostPython(abi), libpython(abi)], { entry: "PyInit__usd" }),
-        mod(`lib/python/pxr/UsdGeom/_usdGeom.so`, `usd-${v} pxr.UsdGeom`, [u("usdGeom"), u("usd"), u("tf"), boostPython(abi), libpython(abi)], { entry: "PyInit__usdGeom" }),
+        mod(
+          `lib/python/pxr/Usd/_usd.so`,
+          `usd-${v} pxr.Usd`,
+          [u("usd"), u("sdf"), u("tf"), boostPython(abi), libpython(abi)],
+          { entry: "PyInit__usd" },
+        ),
+        mod(
+          `lib/python/pxr/UsdGeom/_usdGeom.so`,
+          `usd-${v} pxr.UsdGeom`,
+          [u("usdGeom"), u("usd"), u("tf"), boostPython(abi), libpython(abi)],
+          { entry: "PyInit__usdGeom" },
+        ),
         text("lib/python/pxr/__init__.py", ""),
         text("lib/python/pxr/Usd/__init__.py", "from . import _usd\n"),
         text("lib/python/pxr/UsdGeom/__init__.py", "from . import _usdGeom\n"),
         exe("bin/usdcat", `usd-${v} usdcat`, [u("usd"), u("sdf"), u("tf")]),
-        text("bin/usdview", `#!/usr/bin/env python${abi.mm}\n# usdview ${v} launcher\nimport sys\nfrom pxr.Usdviewq import Launcher\nsys.exit(Launcher().Run())\n`, 0o755),
+        text(
+          "bin/usdview",
+          `#!/usr/bin/env python${abi.mm}\n# usdview ${v} launcher\nimport sys\nfrom pxr.Usdviewq import Launcher\nsys.exit(Launcher().Run())\n`,
+          0o755,
+        ),
         text("bin/usdedit", `#!/usr/bin/env python${abi.mm}\n# usdedit ${v}\nimport sys\nfrom pxr import Usd\n`, 0o755),
         text("lib/usd/plugInfo.json", `{\n    "Includes": [ "*/resources/" ]\n}\n`),
-        text("lib/usd/usd/resources/plugInfo.json", `{\n    "Plugins": [ { "Name": "usd", "Type": "library", "LibraryPath": "../../libusd_usd.so" } ]\n}\n`),
+        text(
+          "lib/usd/usd/resources/plugInfo.json",
+          `{\n    "Plugins": [ { "Name": "usd", "Type": "library", "LibraryPath": "../../libusd_usd.so" } ]\n}\n`,
+        ),
       ];
       if (mtlx) {
         items.push(
-          l("usdMtlx", [u("tf"), u("sdf"), u("usd"), u("usdShade"), materialxSoname("Core", mtlx), materialxSoname("Format", mtlx)], 200 * KB),
+          l(
+            "usdMtlx",
+            [
+              u("tf"),
+              u("sdf"),
+              u("usd"),
+              u("usdShade"),
+              materialxSoname("Core", mtlx),
+              materialxSoname("Format", mtlx),
+            ],
+            200 * KB,
+          ),
         );
       }
       items.push(sources("lib/python/pxr/Usdviewq", "usdviewq", ".py", 40, 600 * KB, "python"));
@@ -500,7 +664,8 @@ if "python" in resolve:
 function qt(v: string, released: string): PackageSpec {
   const major = v.split(".")[0]!;
   const so = (m: string) => qtSoname(m, v);
-  const l = (m: string, needs: string[], weight: number) => lib("lib", so(m), `qt-${v} Qt${major}${m}`, { real: `libQt${major}${m}.so.${v}`, needs, weight });
+  const l = (m: string, needs: string[], weight: number) =>
+    lib("lib", so(m), `qt-${v} Qt${major}${m}`, { real: `libQt${major}${m}.so.${v}`, needs, weight });
   return {
     name: "qt",
     version: v,
@@ -518,7 +683,10 @@ env.PATH.append("{root}/bin")`,
       l("Gui", [so("Core")], 1800 * KB),
       l("Widgets", [so("Gui"), so("Core")], 1600 * KB),
       l("XcbQpa", [so("Gui"), so("Core")], 300 * KB),
-      mod("plugins/platforms/libqxcb.so", `qt-${v} xcb platform plugin`, [so("XcbQpa"), so("Gui"), so("Core")], { entry: "qt_plugin_instance", runpath: ["$ORIGIN/../../lib"] }),
+      mod("plugins/platforms/libqxcb.so", `qt-${v} xcb platform plugin`, [so("XcbQpa"), so("Gui"), so("Core")], {
+        entry: "qt_plugin_instance",
+        runpath: ["$ORIGIN/../../lib"],
+      }),
       exe("bin/uic", `qt-${v} uic`, [so("Core")], { runpath: ["$ORIGIN/../lib"] }),
       sources("translations", "qtbase", ".qm", 30, 900 * KB, "config"),
     ],
@@ -547,10 +715,25 @@ env.PYTHONPATH.append("{root}/lib/python{resolve.python.version.major}.{resolve.
       const abi = py(vi);
       const site = `${sitePackages(abi)}/PySide${n}`;
       return [
-        lib("lib", shiboken, `pyside${n}-${v} shiboken${n}`, { real: `libshiboken${n}.abi3.so.${v}`, weight: 200 * KB }),
-        lib("lib", pysideLib, `pyside${n}-${v} pyside${n}`, { real: `libpyside${n}.abi3.so.${v}`, needs: [shiboken, qtSoname("Core", v)], weight: 300 * KB }),
-        mod(`${site}/QtCore.abi3.so`, `pyside${n}-${v} QtCore`, [pysideLib, shiboken, qtSoname("Core", v)], { entry: "PyInit_QtCore", weight: 400 * KB }),
-        mod(`${site}/QtWidgets.abi3.so`, `pyside${n}-${v} QtWidgets`, [pysideLib, shiboken, qtSoname("Widgets", v), qtSoname("Gui", v), qtSoname("Core", v)], { entry: "PyInit_QtWidgets", weight: 400 * KB }),
+        lib("lib", shiboken, `pyside${n}-${v} shiboken${n}`, {
+          real: `libshiboken${n}.abi3.so.${v}`,
+          weight: 200 * KB,
+        }),
+        lib("lib", pysideLib, `pyside${n}-${v} pyside${n}`, {
+          real: `libpyside${n}.abi3.so.${v}`,
+          needs: [shiboken, qtSoname("Core", v)],
+          weight: 300 * KB,
+        }),
+        mod(`${site}/QtCore.abi3.so`, `pyside${n}-${v} QtCore`, [pysideLib, shiboken, qtSoname("Core", v)], {
+          entry: "PyInit_QtCore",
+          weight: 400 * KB,
+        }),
+        mod(
+          `${site}/QtWidgets.abi3.so`,
+          `pyside${n}-${v} QtWidgets`,
+          [pysideLib, shiboken, qtSoname("Widgets", v), qtSoname("Gui", v), qtSoname("Core", v)],
+          { entry: "PyInit_QtWidgets", weight: 400 * KB },
+        ),
         text(`${site}/__init__.py`, `__version__ = "${v}"\n`),
       ];
     },
@@ -573,8 +756,12 @@ function numpy(y: Year): PackageSpec {
       const abi = py(vi);
       const site = `${sitePackages(abi)}/numpy`;
       return [
-        mod(`${site}/core/_multiarray_umath${extSuffix(abi)}`, `numpy-${v} _multiarray_umath`, ["libm.so.6"], { weight: 900 * KB }),
-        mod(`${site}/linalg/_umath_linalg${extSuffix(abi)}`, `numpy-${v} _umath_linalg`, ["libm.so.6"], { weight: 300 * KB }),
+        mod(`${site}/core/_multiarray_umath${extSuffix(abi)}`, `numpy-${v} _multiarray_umath`, ["libm.so.6"], {
+          weight: 900 * KB,
+        }),
+        mod(`${site}/linalg/_umath_linalg${extSuffix(abi)}`, `numpy-${v} _umath_linalg`, ["libm.so.6"], {
+          weight: 300 * KB,
+        }),
         text(`${site}/__init__.py`, `__version__ = "${v}"\n`),
         sources(site, "numpy_module", ".py", 50, 700 * KB, "python"),
       ];
@@ -593,7 +780,10 @@ function acesConfig(v: string, released: string): PackageSpec {
     commands: `env.OCIO = "{root}/config.ocio"`,
     released,
     payload: () => [
-      text("config.ocio", `ocio_profile_version: 2\n# ACES ${v} studio config (sample studio)\nsearch_path: luts\nroles:\n  scene_linear: ACES - ACEScg\n  rendering: ACES - ACEScg\n`),
+      text(
+        "config.ocio",
+        `ocio_profile_version: 2\n# ACES ${v} studio config (sample studio)\nsearch_path: luts\nroles:\n  scene_linear: ACES - ACEScg\n  rendering: ACES - ACEScg\n`,
+      ),
       sources("luts", "aces_lut", ".spi3d", 12, 600 * KB, "config"),
       filler("luts/aces_display.lut", 200 * KB),
     ],

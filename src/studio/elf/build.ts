@@ -51,7 +51,12 @@ export function defaultElfCache(): string {
  * key covering the toolchain, the whole unit text, the link line and the keys
  * of the dependencies, so a cache hit is byte-for-byte what a build would give.
  */
-export async function buildElfs(requests: ElfRequest[], scratch: string, tc: Toolchain, opts: BuildOptions): Promise<string[]> {
+export async function buildElfs(
+  requests: ElfRequest[],
+  scratch: string,
+  tc: Toolchain,
+  opts: BuildOptions,
+): Promise<string[]> {
   await Promise.all(["obj", "fill", "out", "link"].map((d) => makeDirs(join(scratch, d))));
 
   const jobs: Job[] = [];
@@ -60,7 +65,16 @@ export async function buildElfs(requests: ElfRequest[], scratch: string, tc: Too
     const content = contentKey(r);
     let job = byContent.get(content);
     if (!job) {
-      job = { id: `e${jobs.length}`, req: r, level: -1, deps: [], unit: undefined as unknown as Unit, snippet: undefined as unknown as Snippet, key: "", cached: false };
+      job = {
+        id: `e${jobs.length}`,
+        req: r,
+        level: -1,
+        deps: [],
+        unit: undefined as unknown as Unit,
+        snippet: undefined as unknown as Snippet,
+        key: "",
+        cached: false,
+      };
       byContent.set(content, job);
       jobs.push(job);
     }
@@ -98,7 +112,7 @@ export async function buildElfs(requests: ElfRequest[], scratch: string, tc: Too
     job.snippet = elfSnippet(job.req.spec, job.id, job.req.fillerBytes > 0 ? `fill/${job.id}.bin` : null);
     const n = Math.floor((i * unitCount) / jobs.length);
     if (!units[n]) units[n] = { name: `u${n}`, jobs: [], text: "" };
-    units[n]!.jobs.push(job);
+    units[n].jobs.push(job);
     job.unit = units[n]!;
   });
   for (const u of units) u.text = TU_PRELUDE + u.jobs.map((j) => j.snippet.code).join("\n");
@@ -106,7 +120,17 @@ export async function buildElfs(requests: ElfRequest[], scratch: string, tc: Too
   const byLevel = [...jobs].sort((a, b) => a.level - b.level);
   for (const job of byLevel) {
     job.key = createHash("sha256")
-      .update(JSON.stringify([tc.version, tc.ld, job.id, job.unit.text, job.unit.jobs.map((j) => [j.req.seed, j.req.fillerBytes]), linkArgs(job, tc), job.deps.map((d) => d.key)]))
+      .update(
+        JSON.stringify([
+          tc.version,
+          tc.ld,
+          job.id,
+          job.unit.text,
+          job.unit.jobs.map((j) => [j.req.seed, j.req.fillerBytes]),
+          linkArgs(job, tc),
+          job.deps.map((d) => d.key),
+        ]),
+      )
       .digest("hex");
   }
   if (opts.cacheDir) {
@@ -129,12 +153,24 @@ export async function buildElfs(requests: ElfRequest[], scratch: string, tc: Too
     await writeFile(join(scratch, "obj", `${u.name}.c`), u.text);
     await run(
       tc.gcc,
-      ["-c", "-O1", "-g0", "-fPIC", "-ffunction-sections", "-fdata-sections", `-ffile-prefix-map=${scratch}=.`, "-o", `obj/${u.name}.o`, `obj/${u.name}.c`],
+      [
+        "-c",
+        "-O1",
+        "-g0",
+        "-fPIC",
+        "-ffunction-sections",
+        "-fdata-sections",
+        `-ffile-prefix-map=${scratch}=.`,
+        "-o",
+        `obj/${u.name}.o`,
+        `obj/${u.name}.c`,
+      ],
       { cwd: scratch },
     );
   });
 
-  if (tc.cxaFinalizeVersion && jobs.some((j) => !j.cached && !callsLibc(j.req.spec))) await buildLibcStub(scratch, tc, tc.cxaFinalizeVersion);
+  if (tc.cxaFinalizeVersion && jobs.some((j) => !j.cached && !callsLibc(j.req.spec)))
+    await buildLibcStub(scratch, tc, tc.cxaFinalizeVersion);
   const maxLevel = Math.max(0, ...jobs.map((j) => j.level));
   for (let level = 0; level <= maxLevel; level++) {
     const here = jobs.filter((j) => j.level === level);
@@ -143,7 +179,8 @@ export async function buildElfs(requests: ElfRequest[], scratch: string, tc: Too
       async (j) => {
         await link(j, scratch, tc);
         // Objects heavy with filler are cheap to link again; caching them would only fill the disk.
-        if (opts.cacheDir && j.req.fillerBytes <= CACHE_MAX_FILLER) await storeInCache(opts.cacheDir, j.key, join(scratch, "out", j.id));
+        if (opts.cacheDir && j.req.fillerBytes <= CACHE_MAX_FILLER)
+          await storeInCache(opts.cacheDir, j.key, join(scratch, "out", j.id));
       },
     );
     // Publish this level's SONAMEs for the next level to link against.
@@ -176,12 +213,33 @@ interface Unit {
 
 function contentKey(r: ElfRequest): string {
   const s = r.spec;
-  return JSON.stringify([s.kind, s.soname, s.needs, s.runpath, s.oldRpath, s.program, s.entry, s.ident, r.seed, r.fillerBytes]);
+  return JSON.stringify([
+    s.kind,
+    s.soname,
+    s.needs,
+    s.runpath,
+    s.oldRpath,
+    s.program,
+    s.entry,
+    s.ident,
+    r.seed,
+    r.fillerBytes,
+  ]);
 }
 
 function linkArgs(job: Job, tc: Toolchain): string[] {
   const spec = job.req.spec;
-  const args = ["--hash-style=gnu", "--eh-frame-hdr", "-z", "relro", "-z", "noexecstack", "--build-id=sha1", "--gc-sections", "--strip-all"];
+  const args = [
+    "--hash-style=gnu",
+    "--eh-frame-hdr",
+    "-z",
+    "relro",
+    "-z",
+    "noexecstack",
+    "--build-id=sha1",
+    "--gc-sections",
+    "--strip-all",
+  ];
   const deps = spec.needs.filter((n) => n !== "libc.so.6").map((n) => (n === "libm.so.6" ? tc.libm : `link/${n}`));
   if (spec.kind === "exe") {
     // Other programs of the unit call libraries this one does not link: those calls are
@@ -196,7 +254,8 @@ function linkArgs(job: Job, tc: Toolchain): string[] {
   for (const e of job.snippet.exports) args.push(`--defsym=${e.name}=${e.internal}`);
   args.push(...deps, libcFor(spec, tc), tc.crt.crtendS, tc.crt.crtn);
   if (spec.runpath?.length) {
-    if (spec.runpath.some((r) => !r.startsWith("$ORIGIN"))) throw new Error(`${job.req.seed}: RUNPATH must be $ORIGIN-relative`);
+    if (spec.runpath.some((r) => !r.startsWith("$ORIGIN")))
+      throw new Error(`${job.req.seed}: RUNPATH must be $ORIGIN-relative`);
     args.push("-rpath", spec.runpath.join(":"), spec.oldRpath ? "--disable-new-dtags" : "--enable-new-dtags");
   }
   return args;
@@ -217,7 +276,21 @@ async function buildLibcStub(scratch: string, tc: Toolchain, version: string): P
   await makeDirs(join(scratch, "stub"));
   await writeFile(join(scratch, "stub", "libc.c"), "void __cxa_finalize(void *d) { (void)d; }\n");
   await writeFile(join(scratch, "stub", "libc.map"), `${version} {\n  global: __cxa_finalize;\n  local: *;\n};\n`);
-  await run(tc.gcc, ["-shared", "-nostdlib", "-fPIC", "-O1", "-Wl,-soname,libc.so.6", "-Wl,--version-script,stub/libc.map", "-o", LIBC_STUB, "stub/libc.c"], { cwd: scratch });
+  await run(
+    tc.gcc,
+    [
+      "-shared",
+      "-nostdlib",
+      "-fPIC",
+      "-O1",
+      "-Wl,-soname,libc.so.6",
+      "-Wl,--version-script,stub/libc.map",
+      "-o",
+      LIBC_STUB,
+      "stub/libc.c",
+    ],
+    { cwd: scratch },
+  );
 }
 
 async function link(job: Job, scratch: string, tc: Toolchain): Promise<void> {
@@ -245,7 +318,11 @@ async function storeInCache(dir: string, key: string, file: string): Promise<voi
 }
 
 /** Runs `fn` over `items`, a few at a time (process start-up bound, so a little over the core count). */
-export async function pool<T>(items: T[], fn: (item: T) => Promise<unknown>, width = availableParallelism() + 1): Promise<void> {
+export async function pool<T>(
+  items: T[],
+  fn: (item: T) => Promise<unknown>,
+  width = availableParallelism() + 1,
+): Promise<void> {
   let next = 0;
   let failure: { err: unknown } | null = null;
   const workers = Array.from({ length: Math.min(width, items.length) }, async () => {
