@@ -23,7 +23,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { BuildEvent, BuildReport } from "../src/build/index.js";
+import type { BuildEvent, BuildReport } from "../src/builder/index.js";
 import type { LoadedConfig } from "../src/config/index.js";
 import type { LayerCompression } from "../src/image/index.js";
 import { generateStudio } from "../src/studio/index.js";
@@ -35,7 +35,7 @@ import { cpuNow, option, shell } from "./common.js";
  * on the fly in each worker (which costs a second per worker under tsx).
  */
 const root = fileURLToPath(new URL("..", import.meta.url));
-type BuildLib = typeof import("../src/build/index.js");
+type BuildLib = typeof import("../src/builder/index.js");
 type ConfigLib = typeof import("../src/config/index.js");
 let lib: { buildWorkflows: BuildLib["buildWorkflows"]; loadConfig: ConfigLib["loadConfig"] };
 

@@ -15,7 +15,7 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { buildWorkflows } from "../src/build/index.js";
+import { buildWorkflows } from "../src/builder/index.js";
 import { loadConfig, type LoadedConfig } from "../src/config/index.js";
 import { Repositories } from "../src/rez/repository/index.js";
 import { ET } from "../src/audit/elf.js";
@@ -23,7 +23,7 @@ import { Linker, traceLines } from "../src/audit/linker.js";
 import { walkImageFiles } from "../src/audit/audit.js";
 import { traceOutputLines } from "../src/audit/testkit/toolchain.js";
 import { demoBase, libraryAuditGate, planWorkflow, resolveWorkflow } from "../src/audit/workflow/index.js";
-import { PODMAN_RUN_FLAGS, missingTools, removeDir, sampleStudio, type Studio } from "./build/fixture.js";
+import { PODMAN_RUN_FLAGS, missingTools, removeDir, sampleStudio, type Studio } from "./builder/fixture.js";
 import { makeLibtiffDonor } from "./donor.js";
 
 const skip = missingTools("podman", "runc");

@@ -23,7 +23,7 @@ import {
   tantalus,
   tantalusOk,
   type Studio,
-} from "./build/fixture.js";
+} from "./builder/fixture.js";
 
 interface BuildJson {
   base: { name: string; digest: string };

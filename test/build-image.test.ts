@@ -12,7 +12,7 @@ import { after, before, describe, it } from "node:test";
 import { createGunzip } from "node:zlib";
 import { createReadStream } from "node:fs";
 import tar from "tar-stream";
-import { buildWorkflows, type BuildEvent } from "../src/build/index.js";
+import { buildWorkflows, type BuildEvent } from "../src/builder/index.js";
 import { loadConfig } from "../src/config/index.js";
 import type { ImageConfig } from "../src/image/index.js";
 import {
@@ -28,7 +28,7 @@ import {
   tantalus,
   tantalusOk,
   type Studio,
-} from "./build/fixture.js";
+} from "./builder/fixture.js";
 
 interface BuildJson {
   store: string;

@@ -9,9 +9,9 @@ import { chmodSync, linkSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, write
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { FingerprintingMeasurer, LayerWorkerPool, ProgressDisplay, fingerprintPath } from "../src/build/index.js";
+import { FingerprintingMeasurer, LayerWorkerPool, ProgressDisplay, fingerprintPath } from "../src/builder/index.js";
 import { OciStore, fingerprintTree, writeLayer } from "../src/image/index.js";
-import { withoutModuleHooks } from "../src/build/worker-pool.js";
+import { withoutModuleHooks } from "../src/builder/worker-pool.js";
 import { RootMeasurer } from "../src/plan/measure.js";
 
 const scratch = mkdtempSync(join(tmpdir(), "tantalus-build-layers-"));

@@ -21,7 +21,7 @@ import {
   tantalus,
   tantalusOk,
   type Studio,
-} from "./build/fixture.js";
+} from "./builder/fixture.js";
 
 interface PushJson {
   images: { workflow: string; digest: string }[];

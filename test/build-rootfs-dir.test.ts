@@ -18,7 +18,7 @@ import {
   tantalus,
   tantalusOk,
   type Studio,
-} from "./build/fixture.js";
+} from "./builder/fixture.js";
 import { makeBusyboxRootfs } from "./image/helpers.js";
 
 let scratch: string;

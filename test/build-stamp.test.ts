@@ -11,11 +11,11 @@ import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { parseDocument } from "yaml";
-import { workflowImageBuilder } from "../src/build/index.js";
-import { currentStampedManifest } from "../src/build/stamp.js";
+import { workflowImageBuilder } from "../src/builder/index.js";
+import { currentStampedManifest } from "../src/builder/stamp.js";
 import { loadConfig } from "../src/config/index.js";
 import { OciStore } from "../src/image/index.js";
-import { removeDir, sampleStudio, scratchDir, setImageOption, tantalusOk, type Studio } from "./build/fixture.js";
+import { removeDir, sampleStudio, scratchDir, setImageOption, tantalusOk, type Studio } from "./builder/fixture.js";
 import { makeLibtiffDonor } from "./donor.js";
 
 let scratch: string;

@@ -21,7 +21,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { buildWorkflows, type AuditGate, type BuildEvent } from "../src/build/index.js";
+import { buildWorkflows, type AuditGate, type BuildEvent } from "../src/builder/index.js";
 import { loadConfig } from "../src/config/index.js";
 import { OciStore, writeImage, writeLayer, type Digest } from "../src/image/index.js";
 import { projectRoot } from "./helpers.js";
@@ -37,7 +37,7 @@ import {
   tantalus,
   tantalusOk,
   type Studio,
-} from "./build/fixture.js";
+} from "./builder/fixture.js";
 import { makeBusyboxRootfs } from "./image/helpers.js";
 
 let scratch: string;

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { sampleStudio, scratchDir, tantalus, tantalusOk, type Studio } from "./build/fixture.js";
+import { sampleStudio, scratchDir, tantalus, tantalusOk, type Studio } from "./builder/fixture.js";
 
 describe("a TD's everyday commands", () => {
   let scratch: string;

@@ -9,7 +9,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { which } from "../src/run/which.js";
-import { sampleStudio, scratchDir, tantalus, type Studio } from "./build/fixture.js";
+import { sampleStudio, scratchDir, tantalus, type Studio } from "./builder/fixture.js";
 
 const SITE = `# the studio's site file: one store for every project, the audit's repair
 store: stores/main

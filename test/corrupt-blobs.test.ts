@@ -22,7 +22,7 @@ import {
   tantalus,
   tantalusOk,
   type Studio,
-} from "./build/fixture.js";
+} from "./builder/fixture.js";
 
 let scratch: string;
 let studio: Studio;

@@ -21,7 +21,7 @@ import {
   tantalus,
   tantalusOk,
   type Studio,
-} from "./build/fixture.js";
+} from "./builder/fixture.js";
 
 const skip = missingTools("docker-registry", "podman");
 let scratch: string;

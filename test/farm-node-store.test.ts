@@ -12,7 +12,7 @@ import { after, before, it } from "node:test";
 import { runFarmTask } from "../src/farm/index.js";
 import { defaultRunSettings } from "../src/run/settings.js";
 import { startRegistry, type RunningRegistry } from "./image-remote/harness.js";
-import { missingTools, removeDir, sampleStudio, scratchDir, tantalusOk } from "./build/fixture.js";
+import { missingTools, removeDir, sampleStudio, scratchDir, tantalusOk } from "./builder/fixture.js";
 
 const skip = missingTools("docker-registry", "ch-run");
 let scratch: string;

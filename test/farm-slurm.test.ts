@@ -23,7 +23,7 @@ import {
   tantalus,
   tantalusOk,
   type Studio,
-} from "./build/fixture.js";
+} from "./builder/fixture.js";
 import { slurmSkipReason, startSlurmCluster, type SlurmCluster } from "./farm/slurm-cluster.js";
 
 const skip = slurmSkipReason() || missingTools("docker-registry", "skopeo", "podman");

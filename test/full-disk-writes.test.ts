@@ -8,7 +8,7 @@ import path from "node:path";
 import { runCli, tempDir } from "./helpers.js";
 import { writeFileAtomic, writeFileAtomicAsync } from "../src/util/atomic.js";
 import { OciStore } from "../src/image/layout/store.js";
-import { sampleStudio } from "./build/fixture.js";
+import { sampleStudio } from "./builder/fixture.js";
 
 const isRoot = process.getuid?.() === 0;
 const skip = isRoot ? false : "mounting a small tmpfs needs root";

@@ -10,7 +10,7 @@ import { after, before, test } from "node:test";
 import { MemoryStore, makeImage, startRegistry, type RunningRegistry } from "./image-remote/harness.js";
 import { pushImage } from "../src/image/remote/index.js";
 import { OciStore, StoreAnnotation, writeImage, writeLayer } from "../src/image/index.js";
-import { missingTools, removeDir, scratchDir, tantalusOk } from "./build/fixture.js";
+import { missingTools, removeDir, scratchDir, tantalusOk } from "./builder/fixture.js";
 
 const skip = missingTools("docker-registry");
 let scratch: string;

@@ -9,7 +9,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
-import { fingerprintPath } from "../src/build/fingerprint.js";
+import { fingerprintPath } from "../src/builder/fingerprint.js";
 import { TantalusError } from "../src/errors.js";
 import { OciStore, writeLayer } from "../src/image/index.js";
 import { fingerprintTree } from "../src/image/layer/fingerprint.js";

@@ -11,7 +11,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import { looksLikeStackTrace, runCliBounded, tempDir, tinyRepository } from "./helpers.js";
-import { missingTools } from "./build/fixture.js";
+import { missingTools } from "./builder/fixture.js";
 
 let dir: string;
 let studio: string;

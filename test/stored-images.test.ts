@@ -19,7 +19,7 @@ import {
   tantalus,
   tantalusOk,
   type Studio,
-} from "./build/fixture.js";
+} from "./builder/fixture.js";
 
 const skip = missingTools("docker-registry", "skopeo");
 let scratch: string;

@@ -8,7 +8,7 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { parseDocument } from "yaml";
 import { projectRoot, tempDir, type CliResult } from "./helpers.js";
-import { sampleStudio, setImageOption, type Studio } from "./build/fixture.js";
+import { sampleStudio, setImageOption, type Studio } from "./builder/fixture.js";
 
 let work: string;
 let withoutZstd: string;

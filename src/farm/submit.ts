@@ -7,9 +7,9 @@
 import { TantalusError, UsageError } from "../errors.js";
 import { OciStore } from "../image/layout/store.js";
 import { formatReference, parseReference } from "../image/remote/reference.js";
-import { Label } from "../build/labels.js";
-import { findStoredImage } from "../build/stored.js";
-import { pushStoredImage } from "../build/distribution.js";
+import { Label } from "../builder/labels.js";
+import { findStoredImage } from "../builder/stored.js";
+import { pushStoredImage } from "../builder/distribution.js";
 import { SCHEDULER_PASSTHROUGH } from "./task.js";
 import { slurmScript, submitSlurmScript, type SlurmJobSpec } from "./slurm.js";
 

@@ -79,7 +79,7 @@ export async function runFarmTask(opts: FarmTaskOptions): Promise<number> {
     // The manifest is stored after every blob it names, so its presence means the whole image is here.
     if (!(await store.hasBlob(digest))) {
       log(`pulling ${reference} into the node store ${store.dir} on ${node}`);
-      const { pullIntoStore } = await import("../build/distribution.js");
+      const { pullIntoStore } = await import("../builder/distribution.js");
       try {
         await pullIntoStore(store, reference, {
           insecure: opts.insecure === true,

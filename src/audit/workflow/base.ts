@@ -16,7 +16,7 @@ import { writeFileAtomic } from "../../util/atomic.js";
 import type { EntryType, ImageFs, Layer } from "../imagefs.js";
 import { HostDirLayer, LayeredImageFs, normalizeImagePath, resolveImagePath } from "../imagefs.js";
 import { BufferSource, FileSource, type ByteSource } from "../bytesource.js";
-import { demoBaseContent } from "../../build/demo-base.js";
+import { demoBaseContent } from "../../builder/demo-base.js";
 import { parseBaseReference } from "../../image/base-reference.js";
 import type { LayerSpec } from "../../image/layer/spec.js";
 import type { ResolvedImage } from "../../image/types.js";

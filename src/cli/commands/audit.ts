@@ -74,7 +74,7 @@ export function register(program: Command): void {
         fetch: async (reference) => {
           const [{ OciStore }, { pullBase }] = await Promise.all([
             import("../../image/layout/store.js"),
-            import("../../build/index.js"),
+            import("../../builder/index.js"),
           ]);
           return pullBase(await OciStore.open(config.store), reference, { insecure: opts.insecure === true });
         },

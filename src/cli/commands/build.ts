@@ -101,17 +101,17 @@ export function register(program: Command): void {
       }
 
       const [build, { libraryAuditGate }] = await Promise.all([
-        import("../../build/index.js"),
+        import("../../builder/index.js"),
         import("../../audit/workflow/gate.js"),
       ]);
       if (opts.output) build.checkExportDestination(opts.output, count);
       const display = opts.progress === false ? undefined : new build.ProgressDisplay(process.stderr);
       // Without the display, warnings still reach stderr (only the progress lines go).
-      const show: (e: import("../../build/index.js").BuildEvent) => void =
+      const show: (e: import("../../builder/index.js").BuildEvent) => void =
         display?.event ?? ((e) => e.type === "warning" && process.stderr.write(`tantalus: warning: ${e.message}\n`));
       // The step a failing file operation belongs to, for its message ("... while writing 3 package layer(s)").
       let step = "resolving";
-      const onEvent = (e: import("../../build/index.js").BuildEvent): void => {
+      const onEvent = (e: import("../../builder/index.js").BuildEvent): void => {
         if (e.type === "step") step = e.message;
         show(e);
       };

@@ -28,7 +28,7 @@ export function register(program: Command): void {
     .action(async (a, b, opts: DiffOpts) => {
       const [{ OciStore }, build] = await Promise.all([
         import("../../image/layout/store.js"),
-        import("../../build/index.js"),
+        import("../../builder/index.js"),
       ]);
       const store = await OciStore.open(storeDirOf(opts), { readOnly: true });
       const d = await build.diffImages(store, a, b);

@@ -25,7 +25,7 @@ export function register(program: Command): void {
     .action(async (image, destination, opts: ExportOpts) => {
       const [{ OciStore }, build] = await Promise.all([
         import("../../image/layout/store.js"),
-        import("../../build/index.js"),
+        import("../../builder/index.js"),
       ]);
       const store = await OciStore.open(storeDirOf(opts), { readOnly: true });
       const found = await build.findStoredImage(store, image);

@@ -61,7 +61,7 @@ export function register(program: Command): void {
       const minAgeMs = opts.minAge !== undefined ? parseAge(opts.minAge) : undefined;
       const [{ OciStore }, build] = await Promise.all([
         import("../../image/layout/store.js"),
-        import("../../build/index.js"),
+        import("../../builder/index.js"),
       ]);
       const dir = storeDirOf(opts);
       if (!existsSync(`${dir}/oci-layout`)) {

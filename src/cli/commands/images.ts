@@ -31,7 +31,7 @@ export function register(program: Command): void {
     .action(async (workflows: string[], opts: ImagesOpts) => {
       const [{ OciStore }, build] = await Promise.all([
         import("../../image/layout/store.js"),
-        import("../../build/index.js"),
+        import("../../builder/index.js"),
       ]);
       const dir = storeDirOf(opts);
       if (!existsSync(`${dir}/oci-layout`)) {

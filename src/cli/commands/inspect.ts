@@ -21,7 +21,7 @@ export function register(program: Command): void {
     .action(async (image, opts: InspectOpts) => {
       const [{ OciStore }, build] = await Promise.all([
         import("../../image/layout/store.js"),
-        import("../../build/index.js"),
+        import("../../builder/index.js"),
       ]);
       const store = await OciStore.open(storeDirOf(opts), { readOnly: true });
       const i = await build.inspectStoredImage(store, image);

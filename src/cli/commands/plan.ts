@@ -7,7 +7,7 @@ import { UsageError } from "../../errors.js";
 import { OciStore } from "../../image/layout/store.js";
 import { parseReference } from "../../image/remote/reference.js";
 import { parseBaseReference } from "../../image/base-reference.js";
-import { storeTagFor } from "../../build/distribution.js";
+import { storeTagFor } from "../../builder/distribution.js";
 import { planStudio } from "../../plan/studio.js";
 import { renderComparison, renderImageLayers } from "../../plan/format.js";
 import { MAX_BUDGET, type Strategy } from "../../plan/types.js";

@@ -32,7 +32,7 @@ export function register(program: Command): void {
       await checkRegistryReference("pull", reference);
       const [{ OciStore }, build] = await Promise.all([
         import("../../image/layout/store.js"),
-        import("../../build/index.js"),
+        import("../../builder/index.js"),
       ]);
       const store = await OciStore.open(storeDirOf(opts));
       const pulled = await build.pullIntoStore(store, reference, {

@@ -74,14 +74,14 @@ export function register(program: Command): void {
           async ensureBuilt(wf, store, o) {
             // The stamp answers "nothing changed" with stat calls and a metadata walk of the payloads;
             // only a failed stamp pays for a resolve, and one line says why.
-            const { outOfDate, stampVerdict } = await import("../../build/stamp.js");
+            const { outOfDate, stampVerdict } = await import("../../builder/stamp.js");
             const verdict = await stampVerdict(store, wf, configFiles);
             if (verdict.current) return { tag: wf, built: false };
             if (o.noBuild) throw outOfDate(wf, verdict.reason);
             o.log(`building ${wf}: ${verdict.reason}`);
             const [{ loadConfig }, { buildWorkflowImage }] = await Promise.all([
               import("../../config/index.js"),
-              import("../../build/builder.js"),
+              import("../../builder/builder.js"),
             ]);
             return buildWorkflowImage(loadConfig(undefined, { files, env }), wf, store, o.log);
           },

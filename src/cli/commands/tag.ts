@@ -17,7 +17,7 @@ export function register(program: Command): void {
     .action(async (source, tag, opts: TagOpts) => {
       const [{ OciStore }, build] = await Promise.all([
         import("../../image/layout/store.js"),
-        import("../../build/index.js"),
+        import("../../builder/index.js"),
       ]);
       const store = await OciStore.open(storeDirOf(opts));
       const tagged = await build.tagStoredImage(store, source, tag);

@@ -1,6 +1,6 @@
 /**
  * What a build reports while it works. The library only emits events; the
- * CLI turns them into a live display (src/build/progress.ts), tests count
+ * CLI turns them into a live display (src/builder/progress.ts), tests count
  * them, and `--json` leaves them out of stdout.
  */
 import type { Digest } from "../image/digest.js";
