@@ -1,17 +1,7 @@
 import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { delimiter, dirname, isAbsolute, join, relative, resolve } from "node:path";
-import {
-  LineCounter,
-  isMap,
-  isPair,
-  isScalar,
-  isSeq,
-  parseDocument,
-  visit,
-  type Document,
-  type Node,
-} from "yaml";
+import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, visit, type Document, type Node } from "yaml";
 import type { z } from "zod";
 import { InputError, UsageError, formatLocation, type SourceLocation } from "../errors.js";
 import { defaultStoreDir } from "../locations.js";
@@ -259,7 +249,7 @@ export function parseConfigLayer(
     if (!(e instanceof ReferenceError)) throw e;
     let offset = 0;
     visit(doc, { Alias: (_key, node) => ((offset = node.range?.[0] ?? 0), visit.BREAK) });
-    throw new ConfigError([{ path: [], message: `invalid YAML: ${(e).message}`, location: at(offset) }]);
+    throw new ConfigError([{ path: [], message: `invalid YAML: ${e.message}`, location: at(offset) }]);
   }
   data ??= {};
   const locate = (path: ConfigPath) => at(offsetOf(doc, path));
@@ -576,15 +566,13 @@ function keysAt(path: ConfigPath): string[] {
 
 /** Offset of the node at `path` (or of its key), stopping at the deepest node that exists. */
 function offsetOf(doc: Document, path: ConfigPath, want: "key" | "value" = "value"): number {
-  let node: Node | null = (doc.contents) ?? null;
+  let node: Node | null = doc.contents ?? null;
   let keyNode: Node | null = null;
   for (const seg of path) {
     let next: Node | null = null;
     let nextKey: Node | null = null;
     if (isMap(node)) {
-      const pair = (node.items).find(
-        (p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg),
-      );
+      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg));
       if (pair) {
         nextKey = pair.key as Node;
         next = (pair.value as Node | null) ?? null;

@@ -462,7 +462,7 @@ class ContextInterpreter {
   }
 
   private optionvar(name: string, dflt: PyValue): PyValue {
-    let value: PyValue = fromJS((this.opts.optionvars ?? {}));
+    let value: PyValue = fromJS(this.opts.optionvars ?? {});
     const parts = name.split(".");
     for (let i = 0; i < parts.length; i++) {
       if (!(value instanceof PyDict)) {

@@ -81,7 +81,7 @@ test("the environ prints byte for byte as rez context --interpret -f json --no-e
 function partsOf(v: unknown): unknown {
   if (v instanceof EscapedString) return v.parts.map(([l, t]) => [l, t]);
   if (typeof v === "string") return [[false, v]];
-  if (v && typeof v === "object" && "escaped" in v) return (v).escaped;
+  if (v && typeof v === "object" && "escaped" in v) return v.escaped;
   return v;
 }
 

@@ -304,13 +304,7 @@ export class OciStore {
       }
     }
     if (isBuffer) {
-      const buf = Buffer.isBuffer(source)
-        ? source
-        : Buffer.from(
-            (source).buffer,
-            (source).byteOffset,
-            (source).byteLength,
-          );
+      const buf = Buffer.isBuffer(source) ? source : Buffer.from(source.buffer, source.byteOffset, source.byteLength);
       const digest = sha256(buf);
       checkExpected("blob", expected, digest, buf.length);
       // A present blob is compared with the bytes in hand (manifests and

@@ -126,8 +126,7 @@ class Checker {
 
   help(v: PyValue): string | string[][] {
     if (typeof v === "string") return v;
-    if (Array.isArray(v) && v.every((e) => Array.isArray(e) && e.every((x) => typeof x === "string")))
-      return v;
+    if (Array.isArray(v) && v.every((e) => Array.isArray(e) && e.every((x) => typeof x === "string"))) return v;
     return this.fail("help", `'help' must be a string or a list of [label, url] string lists, not ${describe(v)}`);
   }
 

@@ -145,7 +145,7 @@ function annotateConstants(root: Module, lines: readonly string[], file: string,
       if (Array.isArray(v)) {
         for (const item of v)
           if (item && typeof item === "object" && "nodeType" in item) visit(item as AnyNode, fstring);
-      } else if ("nodeType" in (v)) {
+      } else if ("nodeType" in v) {
         // A format spec is itself a JoinedStr; its parts are literal text too.
         visit(v as AnyNode, false);
       }
@@ -203,14 +203,14 @@ function annotate(node: ConstantNode, lines: readonly string[], file: string, li
 
 function shiftLines(root: Module, offset: number): void {
   const visit = (node: AnyNode): void => {
-    if (typeof node.lineno === "number") node.lineno = (node.lineno) + offset;
-    if (typeof node.end_lineno === "number") node.end_lineno = (node.end_lineno) + offset;
+    if (typeof node.lineno === "number") node.lineno = node.lineno + offset;
+    if (typeof node.end_lineno === "number") node.end_lineno = node.end_lineno + offset;
     for (const key in node) {
       const v = node[key];
       if (v === null || typeof v !== "object") continue;
       if (Array.isArray(v)) {
         for (const item of v) if (item && typeof item === "object" && "nodeType" in item) visit(item as AnyNode);
-      } else if ("nodeType" in (v)) visit(v as AnyNode);
+      } else if ("nodeType" in v) visit(v as AnyNode);
     }
   };
   visit(root as unknown as AnyNode);

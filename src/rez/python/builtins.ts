@@ -472,7 +472,7 @@ function roundBuiltin(args: PyValue[], kwargs: Map<string, PyValue>): PyValue {
   const i = numericValue(x!);
   if (i === undefined || x instanceof PyFloat)
     throw new PyException("TypeError", `type ${typeName(x!)} doesn't define __round__ method`);
-  if (n === undefined || n >= 0) return typeof x === "boolean" ? (x ? 1 : 0) : (i);
+  if (n === undefined || n >= 0) return typeof x === "boolean" ? (x ? 1 : 0) : i;
   // Round an int to tens, hundreds...: half to even.
   const pow = 10n ** BigInt(-n);
   const bi = BigInt(i);

@@ -54,7 +54,7 @@ export function intStr(v: number | bigint): string {
 // Characters Python's str.isprintable() rejects (besides ASCII controls): Unicode
 // categories Cc, Cf, Cs, Co, Cn, Zl, Zp and Zs other than the space.
 const NON_PRINTABLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Zs}]/u;
- 
+
 const PLAIN_ASCII = /^[\x20-\x26\x28-\x5b\x5d-\x7e]*$/;
 
 export function isPrintable(ch: string): boolean {
