@@ -20,6 +20,16 @@ export {
   type ImageEntry,
   type OpenOptions,
 } from "./layout/store.js";
+export type {
+  BlobIngester,
+  BlobReader,
+  ImageReader,
+  PrivateArea,
+  StoreLocation,
+  StoreMaintenance,
+  Tagger,
+  TagRequest,
+} from "./layout/interfaces.js";
 export type { LockOptions } from "./layout/lock.js";
 export type { LayerSource, LayerSpec } from "./layer/spec.js";
 export { normalizeImagePath } from "./layer/spec.js";
