@@ -24,6 +24,7 @@ export type {
   BlobIngester,
   BlobReader,
   ImageReader,
+  ImageStore,
   PrivateArea,
   StoreLocation,
   StoreMaintenance,

@@ -110,6 +110,13 @@ export interface StoreMaintenance extends StoreLocation {
 }
 
 /**
+ * Every seam but upkeep: what writes whole images uses (blobs both ways,
+ * images, tags, and the private area for the layer cache), as
+ * go-containerregistry's `layout.Path` is the one type its writers take.
+ */
+export type ImageStore = BlobReader & BlobIngester & ImageReader & Tagger & PrivateArea;
+
+/**
  * The store's private area, `.tantalus/` beside the layout: the layer cache,
  * the build's memos, stamps and node locks keep their files there, and write
  * them through `tmpDir` (same file system, so the rename is atomic).
