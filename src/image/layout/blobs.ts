@@ -19,19 +19,7 @@ import { MediaType, type Descriptor, type ImageIndex, type ImageManifest } from 
 import { makeDirs } from "../../util/dirs.js";
 import { HashingFileSink } from "./blob-writer.js";
 import { isErrno, tempName, writeFileAtomic } from "./fsutil.js";
-import type { BlobIngester, BlobReader } from "./interfaces.js";
-
-export interface BlobInfo {
-  digest: Digest;
-  size: number;
-}
-
-export interface ExpectedBlob {
-  digest?: Digest;
-  size?: number;
-}
-
-export type BlobSource = Buffer | Uint8Array | Readable | AsyncIterable<Buffer | Uint8Array>;
+import type { BlobInfo, BlobIngester, BlobReader, BlobSource, ExpectedBlob, PendingBlob } from "./interfaces.js";
 
 export class BlobNotFoundError extends TantalusError {
   constructor(
@@ -250,7 +238,7 @@ export class LayoutBlobs implements BlobReader, BlobIngester {
 }
 
 /** A blob being written: pipe bytes into `stream`, then `commit` (or `abort` on failure). */
-export class BlobWriter {
+export class BlobWriter implements PendingBlob {
   private done = false;
 
   constructor(

@@ -16,52 +16,12 @@ import {
   type Descriptor,
   type ImageIndex,
   type ImageManifest,
-  type Platform,
 } from "../types.js";
 import { BlobNotFoundError, type LayoutBlobs } from "./blobs.js";
 import { isErrno, ownerIsGone, parseTempName } from "./fsutil.js";
 import type { LayoutImages } from "./images.js";
-import type { StoreMaintenance } from "./interfaces.js";
+import type { GcOptions, GcReport, ImageEntry, StoreMaintenance } from "./interfaces.js";
 import { StoreAnnotation, type LayoutRefs } from "./refs.js";
-
-export interface ImageEntry {
-  tag: string;
-  digest: Digest;
-  mediaType: string;
-  /** Bytes of the manifest, its config and its layers (as stored, i.e. compressed). */
-  size: number;
-  /** The image config's `created` (fixed for reproducible images). */
-  created?: string;
-  /** When the tag was last set in this store. */
-  tagged?: string;
-  layers?: number;
-  platform?: Platform;
-  annotations: Record<string, string>;
-  /** Why the image cannot be used (its manifest or config is missing, corrupted or unreadable). */
-  problem?: string;
-}
-
-export interface GcOptions {
-  /** Keep only the N most recently tagged images of each workflow (tags are otherwise all kept). */
-  keepPerWorkflow?: number;
-  /** Tags or manifest digests that are never untagged. */
-  pinned?: string[];
-  /** Unreferenced blobs younger than this are kept: a concurrent build may not have tagged them yet (default 24 h). */
-  minAgeMs?: number;
-  /** Report what would be removed without removing it. */
-  dryRun?: boolean;
-  /** Let keepPerWorkflow untag images pulled from a registry too (by default they are neither counted nor untagged). */
-  includePulled?: boolean;
-  /** Override how a tag maps to its workflow group. */
-  workflowOf?: (tag: string, descriptor: Descriptor) => string;
-}
-
-export interface GcReport {
-  removedTags: string[];
-  removedBlobs: Digest[];
-  freedBytes: number;
-  keptBlobs: number;
-}
 
 export class LayoutGc implements StoreMaintenance {
   constructor(

@@ -17,11 +17,73 @@
  * `OciStore` (./store.ts) implements them all, composed of the parts that do
  * each job: ./blobs.ts, ./refs.ts, ./images.ts, ./gc.ts.
  */
-import type { Readable } from "node:stream";
+// The data types the interfaces speak are defined here too, so this module
+// imports nothing of the layout's and each implementation imports only it.
+import type { Readable, Writable } from "node:stream";
 import type { Digest } from "../digest.js";
 import type { Descriptor, ImageIndex, ImageManifest, Platform, ResolvedImage } from "../types.js";
-import type { BlobInfo, BlobSource, BlobWriter, ExpectedBlob } from "./blobs.js";
-import type { GcOptions, GcReport, ImageEntry } from "./gc.js";
+
+export interface BlobInfo {
+  digest: Digest;
+  size: number;
+}
+
+export interface ExpectedBlob {
+  digest?: Digest;
+  size?: number;
+}
+
+export type BlobSource = Buffer | Uint8Array | Readable | AsyncIterable<Buffer | Uint8Array>;
+
+/** A blob being written (`BlobIngester.createBlobWriter`): pipe bytes into `stream`, then `commit` (or `abort` on failure). */
+export interface PendingBlob {
+  readonly stream: Writable & { digest(): Digest; size: number; writeSync(chunk: Buffer): void };
+  /** The digest of what was written (valid once `stream` has finished). */
+  readonly digest: Digest;
+  readonly size: number;
+  /** Verify against `expected` and rename into place; a mismatch removes the temporary file. */
+  commit(expected?: ExpectedBlob): Promise<BlobInfo>;
+  abort(): Promise<void>;
+}
+
+export interface ImageEntry {
+  tag: string;
+  digest: Digest;
+  mediaType: string;
+  /** Bytes of the manifest, its config and its layers (as stored, i.e. compressed). */
+  size: number;
+  /** The image config's `created` (fixed for reproducible images). */
+  created?: string;
+  /** When the tag was last set in this store. */
+  tagged?: string;
+  layers?: number;
+  platform?: Platform;
+  annotations: Record<string, string>;
+  /** Why the image cannot be used (its manifest or config is missing, corrupted or unreadable). */
+  problem?: string;
+}
+
+export interface GcOptions {
+  /** Keep only the N most recently tagged images of each workflow (tags are otherwise all kept). */
+  keepPerWorkflow?: number;
+  /** Tags or manifest digests that are never untagged. */
+  pinned?: string[];
+  /** Unreferenced blobs younger than this are kept: a concurrent build may not have tagged them yet (default 24 h). */
+  minAgeMs?: number;
+  /** Report what would be removed without removing it. */
+  dryRun?: boolean;
+  /** Let keepPerWorkflow untag images pulled from a registry too (by default they are neither counted nor untagged). */
+  includePulled?: boolean;
+  /** Override how a tag maps to its workflow group. */
+  workflowOf?: (tag: string, descriptor: Descriptor) => string;
+}
+
+export interface GcReport {
+  removedTags: string[];
+  removedBlobs: Digest[];
+  freedBytes: number;
+  keptBlobs: number;
+}
 
 /** Which store this is: for messages, and to tell two stores apart (a copy onto itself). */
 export interface StoreLocation {
@@ -51,7 +113,7 @@ export interface BlobReader extends StoreLocation {
 /** Adding blobs, each verified before it is renamed into place (go-containerregistry: `layout.Path.WriteBlob`). */
 export interface BlobIngester extends StoreLocation {
   /** Start writing a blob whose digest is not known yet (a compressed layer as it is produced). */
-  createBlobWriter(): Promise<BlobWriter>;
+  createBlobWriter(): Promise<PendingBlob>;
   /** Store bytes; with `expected.digest` the content is verified, and a present blob is not read again. */
   putBlob(source: BlobSource, expected?: ExpectedBlob): Promise<BlobInfo>;
   /** Store a JSON document in canonical form and describe it. */

@@ -29,11 +29,17 @@ import type { Readable } from "node:stream";
 import { TantalusError } from "../../errors.js";
 import type { Digest } from "../digest.js";
 import type { Descriptor, ImageIndex, ImageManifest, Platform, ResolvedImage } from "../types.js";
-import { LayoutBlobs, type BlobInfo, type BlobSource, type BlobWriter, type ExpectedBlob } from "./blobs.js";
+import { LayoutBlobs, type BlobWriter } from "./blobs.js";
 import { isErrno, writeFileAtomic } from "./fsutil.js";
-import { LayoutGc, type GcOptions, type GcReport, type ImageEntry } from "./gc.js";
+import { LayoutGc } from "./gc.js";
 import { LayoutImages } from "./images.js";
 import type {
+  BlobInfo,
+  BlobSource,
+  ExpectedBlob,
+  GcOptions,
+  GcReport,
+  ImageEntry,
   BlobIngester,
   BlobReader,
   ImageReader,
@@ -47,8 +53,8 @@ import { LayoutRefs } from "./refs.js";
 import { makeDirs } from "../../util/dirs.js";
 
 // What callers imported from this module before it was split keeps its name and place.
-export { BlobNotFoundError, BlobWriter, type BlobInfo, type BlobSource, type ExpectedBlob } from "./blobs.js";
-export { defaultWorkflowOf, repairHint, type GcOptions, type GcReport, type ImageEntry } from "./gc.js";
+export { BlobNotFoundError, BlobWriter } from "./blobs.js";
+export { defaultWorkflowOf, repairHint } from "./gc.js";
 export { selectPlatform } from "./images.js";
 export { StoreAnnotation, isValidRefName } from "./refs.js";
 export type * from "./interfaces.js";
