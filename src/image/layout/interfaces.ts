@@ -12,13 +12,14 @@
  * `PrivateArea`. Callers that need two say so with an intersection
  * (`BlobReader & BlobIngester`), which shows at the signature what a
  * function may do to the store: an unpacker that cannot tag, an audit that
- * cannot write, a test double that implements five methods, not thirty.
+ * cannot write, a test double that implements a handful of methods, not
+ * thirty. `ImageStore` names every seam but upkeep, for whole-image writers.
  *
  * `OciStore` (./store.ts) implements them all, composed of the parts that do
  * each job: ./blobs.ts, ./refs.ts, ./images.ts, ./gc.ts.
  */
 // The data types the interfaces speak are defined here too, so this module
-// imports nothing of the layout's and each implementation imports only it.
+// imports nothing of the layout's: the seams are the bottom of the folder.
 import type { Readable, Writable } from "node:stream";
 import type { Digest } from "../digest.js";
 import type { Descriptor, ImageIndex, ImageManifest, Platform, ResolvedImage } from "../types.js";
