@@ -8,7 +8,7 @@
  * of unchanged workflows costs no audit.
  */
 import type { Digest } from "../image/digest.js";
-import type { OciStore } from "../image/layout/store.js";
+import type { PrivateArea } from "../image/layout/interfaces.js";
 import type { AuditOutcome } from "./audit-gate.js";
 import { StoreMemo, memoKey } from "./memo.js";
 
@@ -29,7 +29,7 @@ export function auditCacheKey(parts: AuditKeyParts): Digest {
 export class AuditCache {
   private readonly memo: StoreMemo<AuditOutcome>;
 
-  constructor(store: OciStore) {
+  constructor(store: PrivateArea) {
     this.memo = new StoreMemo(store, "audit-cache");
   }
 

@@ -8,7 +8,7 @@
  */
 import type { ResolvedContext } from "../context/context.js";
 import type { LayerSpec } from "../image/layer/spec.js";
-import type { OciStore } from "../image/layout/store.js";
+import type { BlobReader } from "../image/layout/interfaces.js";
 import type { ResolvedImage } from "../image/types.js";
 import type { Variant } from "../rez/package.js";
 
@@ -17,7 +17,8 @@ export interface AuditInput {
   variants: readonly Variant[];
   context: ResolvedContext;
   base: ResolvedImage;
-  store: OciStore;
+  /** Where the base is read from (to unpack it for the audit): read only. */
+  store: BlobReader;
   /** Host path -> path inside the image (image.root_map). */
   imagePath(hostPath: string): string;
 }

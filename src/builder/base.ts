@@ -12,7 +12,14 @@
  */
 import { TantalusError } from "../errors.js";
 import { isDigest } from "../image/digest.js";
-import type { OciStore } from "../image/layout/store.js";
+import type {
+  BlobIngester,
+  BlobReader,
+  ImageReader,
+  ImageStore,
+  PrivateArea,
+  Tagger,
+} from "../image/layout/interfaces.js";
 import { RegistryError } from "../image/remote/errors.js";
 import { parseReference } from "../image/remote/reference.js";
 import type { RegistryOptions } from "../image/remote/client.js";
@@ -58,22 +65,22 @@ export const BASE_ROLE_ANNOTATION = "io.tantalus.role";
  * layers) and writes them while it obtains the base; a wrong guess costs a
  * second plan, never a wrong one.
  */
-export async function expectedBaseLayers(store: OciStore, spec: string): Promise<number | undefined> {
+export async function expectedBaseLayers(store: PrivateArea, spec: string): Promise<number | undefined> {
   if (spec === "demo") return 1;
   const seen = await baseLayerCounts(store).get(memoKey("base-layers/v1", spec));
   return typeof seen === "number" ? seen : undefined;
 }
 
 /** Record the base's layer count for the next build (the caller writes it only when it differs from the expected one). */
-export async function rememberBaseLayers(store: OciStore, spec: string, layers: number): Promise<void> {
+export async function rememberBaseLayers(store: PrivateArea, spec: string, layers: number): Promise<void> {
   if (spec !== "demo") await baseLayerCounts(store).put(memoKey("base-layers/v1", spec), layers);
 }
 
-function baseLayerCounts(store: OciStore): StoreMemo<number> {
+function baseLayerCounts(store: PrivateArea): StoreMemo<number> {
   return new StoreMemo<number>(store, "base-layers");
 }
 
-export async function resolveBaseImage(store: OciStore, spec: string, opts: BaseOptions): Promise<BaseImage> {
+export async function resolveBaseImage(store: ImageStore, spec: string, opts: BaseOptions): Promise<BaseImage> {
   const base = await obtainBase(store, spec, opts);
   if (!opts.verify || base.kind === "demo") return base; // the demo layer is checked as a cached layer
   const bad = [];
@@ -87,7 +94,7 @@ export async function resolveBaseImage(store: OciStore, spec: string, opts: Base
   return obtainBase(store, spec, opts);
 }
 
-async function obtainBase(store: OciStore, spec: string, opts: BaseOptions): Promise<BaseImage> {
+async function obtainBase(store: ImageStore, spec: string, opts: BaseOptions): Promise<BaseImage> {
   const base = parseBaseReference(spec);
   switch (base.kind) {
     case "demo":
@@ -115,7 +122,11 @@ async function obtainBase(store: OciStore, spec: string, opts: BaseOptions): Pro
   }
 }
 
-async function registryBase(store: OciStore, spec: string, opts: BaseOptions): Promise<ResolvedImage> {
+async function registryBase(
+  store: BlobReader & BlobIngester & ImageReader & Tagger,
+  spec: string,
+  opts: BaseOptions,
+): Promise<ResolvedImage> {
   const ref = parseReference(spec);
   const tag = storeTagFor(ref);
   if (ref.digest !== undefined && isDigest(ref.digest) && (await store.hasBlob(ref.digest))) {
@@ -140,7 +151,7 @@ async function registryBase(store: OciStore, spec: string, opts: BaseOptions): P
 
 /** Pull a registry base into the store under its fully qualified tag, marked as a base (the audit's way to a base it lacks, too). */
 export async function pullBase(
-  store: OciStore,
+  store: BlobReader & BlobIngester & ImageReader & Tagger,
   reference: string,
   registry: RegistryOptions = {},
 ): Promise<ResolvedImage> {
@@ -158,7 +169,7 @@ function isUnreachable(err: RegistryError): boolean {
   return err.status === undefined || err.status >= 500;
 }
 
-async function descriptorOf(store: OciStore, digest: string, what: string) {
+async function descriptorOf(store: ImageReader, digest: string, what: string) {
   const desc = await store.resolve(digest);
   if (!desc) throw new TantalusError(`base image ${what}: ${digest} is not in the store`);
   return desc;

@@ -24,7 +24,7 @@ import { posix } from "node:path";
 import { readElf } from "../audit/elf.js";
 import { TantalusError } from "../errors.js";
 import type { LayerSource, LayerSpec } from "../image/layer/spec.js";
-import type { OciStore } from "../image/layout/store.js";
+import type { ImageStore, PrivateArea } from "../image/layout/interfaces.js";
 import { writeImage } from "../image/mutate.js";
 import { Annotation, type LayerCompression, type ResolvedImage } from "../image/types.js";
 import type { BuildEventSink } from "./events.js";
@@ -81,7 +81,7 @@ export interface DemoBaseContent {
 }
 
 /** The demo base in the store (its layer from the cache when the host files did not change). */
-export async function demoBaseImage(store: OciStore, opts: DemoBaseOptions): Promise<ResolvedImage> {
+export async function demoBaseImage(store: ImageStore, opts: DemoBaseOptions): Promise<ResolvedImage> {
   const content = await rememberedContent(store, opts.libraries ?? []);
   for (const message of content.warnings) opts.onEvent({ type: "warning", message });
   const layer = await writeOneLayer(store, content.spec, {
@@ -121,7 +121,7 @@ interface RememberedContent extends DemoBaseContent {
  * reads every ELF file's dynamic section. The entry is used while the host
  * files it names (and the candidates it would look for) are unchanged.
  */
-async function rememberedContent(store: OciStore, libraries: readonly string[]): Promise<DemoBaseContent> {
+async function rememberedContent(store: PrivateArea, libraries: readonly string[]): Promise<DemoBaseContent> {
   const wanted = [...new Set([...DEMO_BASE_LIBRARIES, ...libraries.filter((l) => !/[*?[]/.test(l))])].sort();
   const dirs = libraryDirectories();
   const candidates = {

@@ -6,7 +6,8 @@
  */
 import { statSync } from "node:fs";
 import { TantalusError, UsageError } from "../errors.js";
-import { StoreAnnotation, BlobNotFoundError, type OciStore } from "../image/layout/store.js";
+import type { BlobIngester, BlobReader, ImageReader, Tagger } from "../image/layout/interfaces.js";
+import { StoreAnnotation, BlobNotFoundError } from "../image/layout/store.js";
 import { exportImage } from "../image/sinks/index.js";
 import { parseLocalReference, type LocalReference } from "../image/reference.js";
 import type { Digest } from "../image/digest.js";
@@ -19,7 +20,7 @@ import type { BuildEventSink } from "./events.js";
 import { Label } from "./labels.js";
 
 /** The store as the registry client reads it: sizes from disk, contents verified as they stream. */
-export function storeBlobSource(store: OciStore): BlobSource {
+export function storeBlobSource(store: BlobReader): BlobSource {
   return {
     async stat(digest: Digest) {
       const st = await store.statBlob(digest);
@@ -31,7 +32,7 @@ export function storeBlobSource(store: OciStore): BlobSource {
 }
 
 /** The store as the registry client writes into it: each blob verified before it is renamed into place. */
-export function storeBlobSink(store: OciStore): BlobSink {
+export function storeBlobSink(store: BlobReader & BlobIngester): BlobSink {
   return {
     has: (digest) => store.hasBlob(digest),
     put: async (digest, size, stream) => {
@@ -46,7 +47,7 @@ export interface PushStoredOptions extends PushOptions {
 
 /** Push store image `ref` (tag or digest) to `target` (REGISTRY/REPO[:TAG]). */
 export async function pushStoredImage(
-  store: OciStore,
+  store: BlobReader & ImageReader,
   ref: string,
   target: string | ImageReference,
   opts: PushStoredOptions = {},
@@ -96,7 +97,7 @@ export interface PushedImage {
  * shares with the earlier ones instead of uploading them again.
  */
 export async function pushImages(
-  store: OciStore,
+  store: BlobReader & ImageReader,
   images: { workflow: string; ref: string }[],
   target: string,
   opts: PushStoredOptions & { prefix?: boolean } = {},
@@ -152,7 +153,7 @@ export interface PulledIntoStore {
  * group, so `tantalus run` and `tantalus gc` see it as that workflow's.
  */
 export async function pullIntoStore(
-  store: OciStore,
+  store: BlobReader & BlobIngester & Tagger,
   reference: string,
   opts: PullOptions & { tag?: string; annotations?: Record<string, string> } = {},
 ): Promise<PulledIntoStore> {
@@ -190,7 +191,7 @@ export function storeTagFor(ref: ImageReference): string {
  * archive holds exactly one.
  */
 export async function exportImages(
-  store: OciStore,
+  store: BlobReader & ImageReader & Tagger,
   images: { workflow: string; ref: string }[],
   destination: string,
   onEvent?: BuildEventSink,

@@ -7,7 +7,8 @@
  */
 import { TantalusError } from "../errors.js";
 import type { Digest } from "../image/digest.js";
-import { StoreAnnotation, repairHint, type GcReport, type OciStore } from "../image/layout/store.js";
+import type { BlobReader, ImageReader, StoreMaintenance } from "../image/layout/interfaces.js";
+import { StoreAnnotation, repairHint, type GcReport } from "../image/layout/store.js";
 import { Annotation, isManifestMediaType, type Descriptor, type ResolvedImage } from "../image/types.js";
 import { BASE_ROLE_ANNOTATION } from "./base.js";
 import { Label, parseQualifiedVariant, splitList } from "./labels.js";
@@ -32,7 +33,7 @@ export interface StoredImage {
   problem?: string;
 }
 
-export async function listStoredImages(store: OciStore): Promise<StoredImage[]> {
+export async function listStoredImages(store: BlobReader & ImageReader & StoreMaintenance): Promise<StoredImage[]> {
   const out: StoredImage[] = [];
   for (const e of await store.listImages()) {
     const labels =
@@ -61,7 +62,7 @@ export async function listStoredImages(store: OciStore): Promise<StoredImage[]> 
 }
 
 /** Config labels, falling back to manifest annotations. */
-async function imageLabelsOf(store: OciStore, digest: Digest): Promise<Record<string, string>> {
+async function imageLabelsOf(store: ImageReader, digest: Digest): Promise<Record<string, string>> {
   try {
     const img = await store.loadImage(await descriptorOf(store, digest));
     return { ...img.manifest.annotations, ...img.config.config?.Labels };
@@ -70,7 +71,7 @@ async function imageLabelsOf(store: OciStore, digest: Digest): Promise<Record<st
   }
 }
 
-async function descriptorOf(store: OciStore, ref: string): Promise<Descriptor> {
+async function descriptorOf(store: ImageReader, ref: string): Promise<Descriptor> {
   const d = await store.resolve(ref);
   if (!d)
     throw new TantalusError(`no image ${JSON.stringify(ref)} in the store ${store.dir} (tantalus images lists them)`);
@@ -108,7 +109,7 @@ export interface ImageDiff {
   env: { added: string[]; removed: string[]; changed: string[] };
 }
 
-export async function diffImages(store: OciStore, refA: string, refB: string): Promise<ImageDiff> {
+export async function diffImages(store: ImageReader, refA: string, refB: string): Promise<ImageDiff> {
   const [a, b] = [
     await store.loadImage(await descriptorOf(store, refA)),
     await store.loadImage(await descriptorOf(store, refB)),
@@ -226,7 +227,10 @@ export interface CollectReport extends GcReport {
  * pulled from a registry are kept unless `includePulled`); then
  * delete blobs no remaining tag references.
  */
-export async function collectGarbage(store: OciStore, opts: CollectOptions = {}): Promise<CollectReport> {
+export async function collectGarbage(
+  store: ImageReader & StoreMaintenance,
+  opts: CollectOptions = {},
+): Promise<CollectReport> {
   if (opts.keep !== undefined && (!Number.isInteger(opts.keep) || opts.keep < 1)) {
     throw new TantalusError(`--keep ${opts.keep}: expected a whole number of images, at least 1`);
   }

@@ -8,7 +8,7 @@
  */
 import { availableParallelism } from "node:os";
 import { DigestMismatchError, type Digest } from "../image/digest.js";
-import type { OciStore } from "../image/layout/store.js";
+import type { BlobIngester, BlobReader, PrivateArea } from "../image/layout/interfaces.js";
 import type { LayerSpec } from "../image/layer/spec.js";
 import { LayerCache, type LayerCacheEntry } from "../image/layer/cache.js";
 import { DEFAULT_LEVEL } from "../image/layer/compress.js";
@@ -113,7 +113,7 @@ export function preparePackageLayers(
  * layer whose variants have no files at all (it is left out).
  */
 export async function writePackageLayers(
-  store: OciStore,
+  store: BlobReader & BlobIngester & PrivateArea,
   prepared: ReadonlyMap<string, PreparedLayer>,
   opts: LayerWriteOptions & { onCounts?: (counts: PackageLayerCounts) => void },
 ): Promise<Map<string, WrittenLayer | null>> {
@@ -145,7 +145,7 @@ export async function writePackageLayers(
 }
 
 async function writeQueue(
-  store: OciStore,
+  store: BlobReader & BlobIngester & PrivateArea,
   queue: readonly PreparedLayer[],
   jobs: number,
   pool: LayerWorkerPool | undefined,
@@ -197,7 +197,11 @@ export interface OneLayerOptions extends LayerWriteOptions {
 }
 
 /** One layer through the cache, with progress events. */
-export async function writeOneLayer(store: OciStore, spec: LayerSpec, opts: OneLayerOptions): Promise<WrittenLayer> {
+export async function writeOneLayer(
+  store: BlobReader & BlobIngester & PrivateArea,
+  spec: LayerSpec,
+  opts: OneLayerOptions,
+): Promise<WrittenLayer> {
   const cacheKey = opts.cacheKey ?? layerCacheKey(opts.kind, spec);
   const first = await writeCached(store, spec, cacheKey, opts);
   if (!first.cached || !opts.verify || (await blobIsIntact(store, first.descriptor))) return first;
@@ -213,7 +217,7 @@ export async function writeOneLayer(store: OciStore, spec: LayerSpec, opts: OneL
  * Read a blob through the store's digest check. False when it does not match
  * (the store has then moved it to .tantalus/corrupt, so it is never used again).
  */
-export async function blobIsIntact(store: OciStore, d: { digest: Digest; size: number }): Promise<boolean> {
+export async function blobIsIntact(store: BlobReader, d: { digest: Digest; size: number }): Promise<boolean> {
   try {
     const stream = await store.openBlob(d.digest, { size: d.size });
     for await (const _chunk of stream) {
@@ -227,7 +231,7 @@ export async function blobIsIntact(store: OciStore, d: { digest: Digest; size: n
 }
 
 async function writeCached(
-  store: OciStore,
+  store: BlobReader & BlobIngester & PrivateArea,
   spec: LayerSpec,
   cacheKey: string,
   opts: OneLayerOptions,
@@ -302,7 +306,7 @@ async function writeCached(
 const WORKER_MIN_BYTES = 32 << 20;
 
 async function lookupCache(
-  store: OciStore,
+  store: BlobReader & BlobIngester & PrivateArea,
   key: string,
   opts: LayerWriteOptions,
 ): Promise<LayerCacheEntry | undefined> {

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { canonicalJson } from "../image/canonical-json.js";
 import { digestHex, sha256, type Digest } from "../image/digest.js";
 import { writeFileAtomic } from "../image/layout/fsutil.js";
-import type { OciStore } from "../image/layout/store.js";
+import type { PrivateArea } from "../image/layout/interfaces.js";
 import { VERSION } from "../version.js";
 import { makeDirs } from "../util/dirs.js";
 
@@ -22,7 +22,7 @@ export class StoreMemo<T> {
   private readonly dir: string;
 
   constructor(
-    private readonly store: OciStore,
+    private readonly store: PrivateArea,
     name: string,
   ) {
     this.dir = join(store.metaDir, name);

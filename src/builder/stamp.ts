@@ -26,7 +26,7 @@ import os from "node:os";
 import path from "node:path";
 import { observationChange, pathStamp, type RepositoryObservation } from "../rez/repository/observation.js";
 import { fingerprintPath } from "./root-fingerprint.js";
-import type { OciStore } from "../image/layout/store.js";
+import type { ImageReader, PrivateArea } from "../image/layout/interfaces.js";
 import { writeFileAtomic } from "../util/atomic.js";
 import { VERSION } from "../version.js";
 import { ImageOutOfDateError } from "../errors.js";
@@ -203,7 +203,7 @@ export function currentStampedManifest(
 
 /** Whether the store's `workflow` tag holds the image the workflow's stamp vouches for, and if not, why. */
 export async function stampVerdict(
-  store: OciStore,
+  store: ImageReader & PrivateArea,
   workflow: string,
   configFiles: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
@@ -217,7 +217,7 @@ export async function stampVerdict(
 
 /** True when the store's `workflow` tag holds the image the workflow's stamp vouches for. */
 export async function isStampedCurrent(
-  store: OciStore,
+  store: ImageReader & PrivateArea,
   workflow: string,
   configFiles: readonly string[],
   env: NodeJS.ProcessEnv = process.env,

@@ -6,7 +6,8 @@
  */
 import { TantalusError, UsageError } from "../errors.js";
 import { isDigest, type Digest } from "../image/digest.js";
-import { isValidRefName, StoreAnnotation, type OciStore } from "../image/layout/store.js";
+import type { ImageReader, Tagger } from "../image/layout/interfaces.js";
+import { isValidRefName, StoreAnnotation } from "../image/layout/store.js";
 import { Annotation, type Descriptor } from "../image/types.js";
 import { findWorkflowImage } from "../run/image.js";
 import { Label, splitList } from "./labels.js";
@@ -23,7 +24,7 @@ export interface StoredRef {
  * `what` is a manifest digest, a store tag, or a workflow (its most recently
  * tagged image), tried in that order so an exact tag always wins.
  */
-export async function findStoredImage(store: OciStore, what: string): Promise<StoredRef> {
+export async function findStoredImage(store: ImageReader, what: string): Promise<StoredRef> {
   let ref: string | undefined;
   if (isDigest(what) || (await store.resolve(what))) ref = what;
   else ref = await findWorkflowImage(store, what);
@@ -46,7 +47,7 @@ export async function findStoredImage(store: OciStore, what: string): Promise<St
 
 /** Tag an existing image under a new store name, keeping the workflow it belongs to. */
 export async function tagStoredImage(
-  store: OciStore,
+  store: ImageReader & Tagger,
   source: string,
   name: string,
 ): Promise<StoredRef & { tag: string }> {
@@ -98,7 +99,7 @@ export interface InspectedImage {
   tags: string[];
 }
 
-export async function inspectStoredImage(store: OciStore, what: string): Promise<InspectedImage> {
+export async function inspectStoredImage(store: ImageReader, what: string): Promise<InspectedImage> {
   const found = await findStoredImage(store, what);
   const img = await store.loadImage(found.descriptor, undefined, what);
   const labels = { ...img.config.config?.Labels };

@@ -2,10 +2,10 @@
  * Copy one image (manifest, config, layers) between two layouts, verifying
  * every blob on the way; blobs the destination already has are not read.
  */
-import type { OciStore } from "./layout/store.js";
+import type { BlobIngester, BlobReader, ImageReader } from "./layout/interfaces.js";
 import { hostPlatform, type Descriptor, type Platform, type ResolvedImage } from "./types.js";
 
-export async function copyBlob(from: OciStore, to: OciStore, d: Descriptor): Promise<void> {
+export async function copyBlob(from: BlobReader, to: BlobReader & BlobIngester, d: Descriptor): Promise<void> {
   if (from.dir === to.dir) return;
   if (await to.hasBlob(d.digest, d.size)) {
     await to.touchBlob(d.digest);
@@ -20,8 +20,8 @@ export async function copyBlob(from: OciStore, to: OciStore, d: Descriptor): Pro
  * are copied verbatim so its digest is unchanged.
  */
 export async function copyImage(
-  from: OciStore,
-  to: OciStore,
+  from: BlobReader & ImageReader,
+  to: BlobReader & BlobIngester & ImageReader,
   desc: Descriptor,
   platform: Platform = hostPlatform(),
 ): Promise<ResolvedImage> {

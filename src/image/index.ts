@@ -20,6 +20,17 @@ export {
   type ImageEntry,
   type OpenOptions,
 } from "./layout/store.js";
+export type {
+  BlobIngester,
+  BlobReader,
+  ImageReader,
+  ImageStore,
+  PrivateArea,
+  StoreLocation,
+  StoreMaintenance,
+  Tagger,
+  TagRequest,
+} from "./layout/interfaces.js";
 export type { LockOptions } from "./layout/lock.js";
 export type { LayerSource, LayerSpec } from "./layer/spec.js";
 export { normalizeImagePath } from "./layer/spec.js";

@@ -6,7 +6,7 @@
  */
 import { TantalusError } from "../errors.js";
 import { sha256 as sha256Str, type Digest } from "./digest.js";
-import type { OciStore } from "./layout/store.js";
+import type { BlobIngester, BlobReader, Tagger } from "./layout/interfaces.js";
 import {
   Annotation,
   MediaType,
@@ -149,7 +149,7 @@ function plainDescriptor(l: LayerDescriptor): Descriptor {
 
 /** Write config + manifest to the store (layers must already be there); optionally tag. */
 export async function writeImage(
-  store: OciStore,
+  store: BlobReader & BlobIngester & Tagger,
   spec: ImageSpec,
   opts: { tag?: string; tagAnnotations?: Record<string, string> } = {},
 ): Promise<BuiltImage> {

@@ -17,6 +17,7 @@ import {
   isReadOnlyStore,
   repairHint,
 } from "../image/layout/store.js";
+import type { BlobIngester, BlobReader, ImageReader, Tagger } from "../image/layout/interfaces.js";
 import { Annotation, type Descriptor } from "../image/types.js";
 import type { WorkflowImage } from "./runtimes/types.js";
 
@@ -63,7 +64,7 @@ function belongsTo(d: Descriptor, workflow: string): boolean {
 }
 
 /** The workflow's most recently tagged image in the store, by tag. */
-export async function findWorkflowImage(store: OciStore, workflow: string): Promise<string | undefined> {
+export async function findWorkflowImage(store: ImageReader, workflow: string): Promise<string | undefined> {
   const index = await store.readIndex();
   let best: { tag: string; tagged: string } | undefined;
   for (const d of index.manifests) {
@@ -135,7 +136,7 @@ export async function ensureImage(
 }
 
 /** The image under `ref`; a missing or corrupted manifest or config is named with the command that repairs it. */
-async function resolveOrExplain(store: OciStore, ref: string, workflow: string) {
+async function resolveOrExplain(store: ImageReader, ref: string, workflow: string) {
   try {
     return await store.resolveImage(ref);
   } catch (e) {
@@ -164,7 +165,7 @@ export async function brokenImageError(image: WorkflowImage): Promise<TantalusEr
 
 /** Pull `<registry>/<workflow>:latest` into the store and tag it `<workflow>:latest`. */
 export async function pullWorkflowImage(
-  store: OciStore,
+  store: BlobReader & BlobIngester & Tagger,
   source: ImageSource,
   workflow: string,
   log: (line: string) => void,

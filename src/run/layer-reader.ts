@@ -6,7 +6,7 @@
 import type { Readable } from "node:stream";
 import tar, { type Header } from "tar-stream";
 import { TantalusError } from "../errors.js";
-import type { OciStore } from "../image/layout/store.js";
+import type { BlobReader } from "../image/layout/interfaces.js";
 import { createDecompressor } from "../image/layer/compress.js";
 import { checkMemberName } from "../image/member-name.js";
 import { layerCompression, type Descriptor } from "../image/types.js";
@@ -19,7 +19,7 @@ export interface LayerMember {
 }
 
 export async function forEachLayerMember(
-  store: OciStore,
+  store: BlobReader,
   layer: Descriptor,
   fn: (m: LayerMember) => Promise<void>,
 ): Promise<void> {

@@ -13,7 +13,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { OciStore } from "../image/layout/store.js";
+import type { BlobReader } from "../image/layout/interfaces.js";
 import { digestHex } from "../image/digest.js";
 import type { ResolvedImage } from "../image/types.js";
 import { writeFileAtomic } from "../util/atomic.js";
@@ -27,7 +27,12 @@ type EtcFile = (typeof FILES)[number];
 /** What one layer does to a file: sets its content, deletes it, or (absent) leaves it. */
 type LayerFacts = Partial<Record<EtcFile, { content: string } | { deleted: true }>>;
 
-async function layerFacts(store: OciStore, image: ResolvedImage, index: number, cacheDir: string): Promise<LayerFacts> {
+async function layerFacts(
+  store: BlobReader,
+  image: ResolvedImage,
+  index: number,
+  cacheDir: string,
+): Promise<LayerFacts> {
   const layer = image.manifest.layers[index]!;
   const file = join(cacheSubdir(cacheDir, "layer-etc"), `${digestHex(layer.digest)}.json`);
   if (existsSync(file)) return JSON.parse(readFileSync(file, "utf8")) as LayerFacts;
@@ -52,7 +57,7 @@ async function layerFacts(store: OciStore, image: ResolvedImage, index: number, 
 
 /** The image's /etc/passwd and /etc/group (undefined when it has none). */
 export async function imageAccountFiles(
-  store: OciStore,
+  store: BlobReader,
   image: ResolvedImage,
   cacheDir: string,
 ): Promise<{ passwd?: string; group?: string }> {
@@ -128,7 +133,7 @@ export interface AccountFiles {
 
 /** Generated files for this image and user, written once into the cache and reused. */
 export async function accountFilesFor(
-  store: OciStore,
+  store: BlobReader,
   image: ResolvedImage,
   id: Identity,
   cacheDir: string,

@@ -32,7 +32,7 @@ import { pipeline } from "node:stream/promises";
 import { randomBytes } from "node:crypto";
 import { TantalusError } from "../errors.js";
 import { makeDirs } from "../util/dirs.js";
-import type { OciStore } from "../image/layout/store.js";
+import type { BlobReader } from "../image/layout/interfaces.js";
 import type { ResolvedImage } from "../image/types.js";
 import { forEachLayerMember } from "./layer-reader.js";
 import { checkLinkTarget, whiteoutOf } from "../image/member-name.js";
@@ -131,7 +131,7 @@ async function ensureDir(path: string, root: string): Promise<void> {
 }
 
 /** Apply the image's layers into `dest`, which must not exist yet; the tree appears there complete or not at all. */
-export async function unpackImage(store: OciStore, image: ResolvedImage, dest: string): Promise<UnpackStats> {
+export async function unpackImage(store: BlobReader, image: ResolvedImage, dest: string): Promise<UnpackStats> {
   const tmp = join(dirname(dest), `.${basename(dest)}.unpack-${process.pid}-${randomBytes(4).toString("hex")}`);
   // Owner-only while it fills; opened up (still under an owner-only parent) once complete.
   await makeDirs(tmp, 0o700);
@@ -157,7 +157,7 @@ export async function unpackImage(store: OciStore, image: ResolvedImage, dest: s
 }
 
 async function applyLayer(
-  store: OciStore,
+  store: BlobReader,
   layer: ResolvedImage["manifest"]["layers"][number],
   tree: Tree,
   stats: UnpackStats,

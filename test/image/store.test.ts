@@ -7,6 +7,7 @@ import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import {
   BlobNotFoundError,
+  exportImage,
   DigestMismatchError,
   OciStore,
   StoreAnnotation,
@@ -286,4 +287,28 @@ test("a directory that is not a layout is never adopted, and a malformed digest 
     store.loadImage(evil),
     /config\.digest "sha256:\.\.\/\.\.\/\.\.\/\.\.\/etc\/passwd" is not a sha256 digest/,
   );
+});
+
+test("exporting to oci: of the store itself only adds the tag; to another layout it copies every blob, tag without a time", async (t) => {
+  const dir = await tempDir(t);
+  const store = await OciStore.open(join(dir, "s"));
+  const img = await tinyImage(store, "exported", "studio/comp:1");
+  const blobsBefore = (await readdir(store.blobsDir)).sort();
+
+  await exportImage(store, "studio/comp:1", `oci:${store.dir}:studio/comp:copy`);
+  assert.deepEqual((await readdir(store.blobsDir)).sort(), blobsBefore, "no blob written into the store itself");
+  const self = (await store.readIndex()).manifests.find(
+    (d) => d.annotations?.["org.opencontainers.image.ref.name"] === "studio/comp:copy",
+  );
+  assert.equal(self?.digest, img.descriptor.digest);
+  assert.ok(self?.annotations?.[StoreAnnotation.Tagged], "a tag in the store records when it was set");
+
+  const other = join(dir, "other");
+  await exportImage(store, "studio/comp:1", `oci:${other}:comp`);
+  const target = await OciStore.open(other, { readOnly: true });
+  assert.deepEqual((await readdir(target.blobsDir)).sort(), blobsBefore, "manifest, config and layer copied");
+  const [entry] = (await target.readIndex()).manifests;
+  assert.equal(entry?.digest, img.descriptor.digest);
+  assert.deepEqual(entry?.annotations, { "org.opencontainers.image.ref.name": "comp" }, "no store-private annotation");
+  assert.deepEqual((await readdir(other)).sort(), ["blobs", "index.json", "oci-layout"], "no .tantalus left behind");
 });

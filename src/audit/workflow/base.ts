@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { TantalusError } from "../../errors.js";
 import { cachePath, storeId } from "../../locations.js";
-import type { OciStore } from "../../image/layout/store.js";
+import type { BlobReader, ImageReader } from "../../image/layout/interfaces.js";
 import { writeFileAtomic } from "../../util/atomic.js";
 import type { EntryType, ImageFs, Layer } from "../imagefs.js";
 import { HostDirLayer, LayeredImageFs, normalizeImagePath, resolveImagePath } from "../imagefs.js";
@@ -203,12 +203,7 @@ export function detectProfile(image: ImageFs): LinkerProfile {
  * or by digest); when it is not there, `opts.fetch` (the CLI's: a pull, as the
  * build does) brings it.
  */
-async function registryImage(
-  store: import("../../image/index.js").OciStore,
-  ref: string,
-  reference: string,
-  opts: LoadBaseOptions,
-) {
+async function registryImage(store: ImageReader, ref: string, reference: string, opts: LoadBaseOptions) {
   const { formatReference, parseReference } = await import("../../image/remote/reference.js");
   const parsed = parseReference(ref);
   // The tag the build stores a registry base under (build/distribution.ts storeTagFor).
@@ -278,7 +273,7 @@ export function recordAuditCopy(dest: string, storeDir: string): void {
  * record. Returns the manifest digests of the copies removed (or that would be).
  */
 export async function removeUnusedAuditCopies(
-  store: OciStore,
+  store: BlobReader & ImageReader,
   dryRun: boolean,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<string[]> {
@@ -366,7 +361,7 @@ export async function loadBaseImage(reference: string, opts: LoadBaseOptions): P
  * owner-only (0700) on every use, so no other local user can reach a tree,
  * including one unpacked by an older Tantalus that kept those bits.
  */
-export async function unpackForAudit(store: OciStore, image: ResolvedImage): Promise<{ dest: string }> {
+export async function unpackForAudit(store: BlobReader, image: ResolvedImage): Promise<{ dest: string }> {
   const dest = auditRootfsDir(image.manifestDescriptor.digest);
   const parent = path.dirname(dest);
   const { unpackImage, makeOwnerOnly } = await import("../../run/unpack.js");

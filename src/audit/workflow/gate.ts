@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { AuditGate, AuditInput, AuditOutcome } from "../../builder/audit-gate.js";
 import type { ResolvedImage } from "../../image/types.js";
-import type { OciStore } from "../../image/layout/store.js";
+import type { BlobReader } from "../../image/layout/interfaces.js";
 import type { LayerSource } from "../../image/layer/spec.js";
 import type { Package } from "../../rez/package.js";
 import { Requirement } from "../../rez/version/index.js";
@@ -69,7 +69,7 @@ function directoryFingerprint(dir: string): { dir: string; files: [string, numbe
 }
 
 /** A stored image unpacked once under <cache>/audit/rootfs/<manifest digest>. */
-export async function unpackedBase(store: OciStore, image: ResolvedImage): Promise<BaseImage> {
+export async function unpackedBase(store: BlobReader, image: ResolvedImage): Promise<BaseImage> {
   const digest = image.manifestDescriptor.digest;
   const { dest } = await unpackForAudit(store, image);
   return directoryBase(

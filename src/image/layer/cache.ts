@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { canonicalJson } from "../canonical-json.js";
 import { digestHex, isDigest, sha256, type Digest } from "../digest.js";
 import { isErrno, writeFileAtomic } from "../layout/fsutil.js";
-import type { OciStore } from "../layout/store.js";
+import type { BlobIngester, BlobReader, PrivateArea } from "../layout/interfaces.js";
 import type { LayerCompression, LayerDescriptor } from "../types.js";
 import { makeDirs } from "../../util/dirs.js";
 
@@ -38,7 +38,7 @@ export interface LayerCacheEntry {
 export class LayerCache {
   private readonly dir: string;
 
-  constructor(private readonly store: OciStore) {
+  constructor(private readonly store: BlobReader & BlobIngester & PrivateArea) {
     this.dir = join(store.metaDir, "layer-cache");
   }
 

@@ -13,7 +13,7 @@
 import { createHash } from "node:crypto";
 import { once } from "node:events";
 import type { Digest } from "../digest.js";
-import type { OciStore } from "../layout/store.js";
+import type { BlobIngester, BlobReader, PrivateArea } from "../layout/interfaces.js";
 import { layerMediaType, type LayerCompression, type LayerDescriptor } from "../types.js";
 import { LayerCache } from "./cache.js";
 import { DEFAULT_LEVEL, createChunkCompressor, type ChunkCompressor } from "./compress.js";
@@ -52,7 +52,11 @@ export interface LayerResult {
   warnings: string[];
 }
 
-export async function writeLayer(store: OciStore, spec: LayerSpec, opts: LayerOptions = {}): Promise<LayerResult> {
+export async function writeLayer(
+  store: BlobReader & BlobIngester & PrivateArea,
+  spec: LayerSpec,
+  opts: LayerOptions = {},
+): Promise<LayerResult> {
   const compression = opts.compression ?? "gzip";
   const level = opts.level ?? DEFAULT_LEVEL[compression];
   const mtime = opts.mtime ?? DEFAULT_LAYER_MTIME;

@@ -17,6 +17,7 @@ import { ArchiveWriter } from "../archive.js";
 import { copyBlob } from "../copy.js";
 import { DigestMismatchError, digestHex, isDigest, sha256Stream, DigestingStream, type Digest } from "../digest.js";
 import { createDecompressor } from "../layer/compress.js";
+import type { BlobReader, ImageReader, PrivateArea, Tagger } from "../layout/interfaces.js";
 import { isValidRefName, OciStore } from "../layout/store.js";
 import { parseLocalReference } from "../reference.js";
 import {
@@ -36,9 +37,12 @@ export interface ExportOptions {
   compressedLayers?: boolean;
 }
 
-/** Export store image `ref` (tag or digest) to `destination` (see module comment). */
+/**
+ * Export store image `ref` (tag or digest) to `destination` (see module
+ * comment). Reads the store; tags it only when `oci:` names the store itself.
+ */
 export async function exportImage(
-  store: OciStore,
+  store: BlobReader & ImageReader & Tagger,
   ref: string,
   destination: string,
   opts: ExportOptions = {},
@@ -63,27 +67,31 @@ function defaultName(ref: string): string | undefined {
 }
 
 export async function exportOciLayout(
-  store: OciStore,
+  store: BlobReader & ImageReader & Tagger,
   ref: string,
   dir: string,
   opts: ExportOptions & { tag?: string } = {},
 ): Promise<ResolvedImage> {
   const img = await store.resolveImage(ref, opts.platform ?? hostPlatform());
-  const same = resolvePath(dir) === store.dir;
-  const target = same ? store : await OciStore.open(dir);
+  const tag = opts.tag ?? (isDigest(ref) ? undefined : ref);
+  if (resolvePath(dir) === store.dir) {
+    // Into the store itself: its blobs are there already, only the tag is new.
+    if (tag !== undefined) await store.tag(tag, plain(img.manifestDescriptor), {}, { recordTime: true });
+    return img;
+  }
+  const target = await OciStore.open(dir);
   try {
     for (const d of [...img.manifest.layers, img.manifest.config, img.manifestDescriptor])
       await copyBlob(store, target, d);
-    const tag = opts.tag ?? (isDigest(ref) ? undefined : ref);
-    if (tag !== undefined) await target.tag(tag, plain(img.manifestDescriptor), {}, { recordTime: same });
+    if (tag !== undefined) await target.tag(tag, plain(img.manifestDescriptor), {}, { recordTime: false });
     return img;
   } finally {
-    if (!same) await removeEmptyPrivateDirs(target);
+    await removeEmptyPrivateDirs(target);
   }
 }
 
 export async function exportOciArchive(
-  store: OciStore,
+  store: BlobReader & ImageReader,
   ref: string,
   file: string,
   opts: ExportOptions & { tag?: string; dockerManifest?: boolean } = {},
@@ -123,7 +131,7 @@ export async function exportOciArchive(
 }
 
 export async function exportDockerArchive(
-  store: OciStore,
+  store: BlobReader & ImageReader,
   ref: string,
   file: string,
   opts: ExportOptions & { repoTags?: string[] } = {},
@@ -189,7 +197,7 @@ export async function exportDockerArchive(
 }
 
 async function decompressed(
-  store: OciStore,
+  store: BlobReader,
   layer: Descriptor,
   compression: "gzip" | "zstd",
   tap?: DigestingStream,
@@ -202,7 +210,7 @@ async function decompressed(
 }
 
 async function checkedUncompressedSize(
-  store: OciStore,
+  store: BlobReader,
   layer: Descriptor,
   diffId: Digest,
   compression: "gzip" | "zstd",
@@ -238,7 +246,7 @@ function uniqueSorted(ds: Descriptor[]): Descriptor[] {
 }
 
 /** An export target should not keep our private state dir if it holds nothing. */
-async function removeEmptyPrivateDirs(target: OciStore): Promise<void> {
+async function removeEmptyPrivateDirs(target: PrivateArea): Promise<void> {
   for (const dir of [target.tmpDir, target.metaDir]) {
     try {
       if ((await readdir(dir)).length === 0) await rmdir(dir);

@@ -10,12 +10,12 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TantalusError } from "../../errors.js";
-import type { OciStore } from "../layout/store.js";
+import type { BlobIngester, BlobReader, ImageReader } from "../layout/interfaces.js";
 import { hostPlatform, type Platform, type ResolvedImage } from "../types.js";
 import { importOciLayout } from "./oci-layout.js";
 
 export async function importContainersStorage(
-  store: OciStore,
+  store: BlobReader & BlobIngester & ImageReader,
   name: string,
   platform: Platform = hostPlatform(),
   env: NodeJS.ProcessEnv = process.env,

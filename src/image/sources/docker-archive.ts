@@ -12,7 +12,8 @@ import { forEachMember, openMaybeCompressed } from "../archive.js";
 import { checkLinkTarget } from "../member-name.js";
 import { sha256Stream, type Digest } from "../digest.js";
 import { createDecompressor, sniffCompression } from "../layer/compress.js";
-import type { BlobInfo, OciStore } from "../layout/store.js";
+import type { BlobIngester, BlobReader, ImageReader } from "../layout/interfaces.js";
+import type { BlobInfo } from "../layout/store.js";
 import {
   MediaType,
   layerMediaType,
@@ -34,7 +35,11 @@ interface Member extends BlobInfo {
   compression: LayerCompression;
 }
 
-export async function importDockerArchive(store: OciStore, file: string, ref?: string): Promise<ResolvedImage> {
+export async function importDockerArchive(
+  store: BlobReader & BlobIngester & ImageReader,
+  file: string,
+  ref?: string,
+): Promise<ResolvedImage> {
   const what = `docker-archive:${file}`;
   const members = new Map<string, Member>();
   const aliases = new Map<string, string>();
@@ -138,7 +143,7 @@ export function normalizeDockerRef(ref: string): string {
   return name;
 }
 
-async function uncompressedDigest(store: OciStore, m: Member): Promise<Digest> {
+async function uncompressedDigest(store: BlobReader, m: Member): Promise<Digest> {
   const blob = await store.openBlob(m.digest, { size: m.size });
   return (await sha256Stream(pipeline(blob, createDecompressor(m.compression), () => undefined))).digest;
 }

@@ -3,7 +3,7 @@
  * Registry pulls live in ../remote.
  */
 import { statSync } from "node:fs";
-import type { OciStore } from "../layout/store.js";
+import type { ImageStore } from "../layout/interfaces.js";
 import { parseLocalReference } from "../reference.js";
 import { hostPlatform, type Platform, type ResolvedImage } from "../types.js";
 import { importDockerArchive } from "./docker-archive.js";
@@ -20,7 +20,7 @@ export interface ImportOptions {
 
 /** `oci:DIR[:REF]`, `oci-archive:FILE[:REF]`, `docker-archive:FILE[:NAME:TAG]` or `rootfs:FILE`. */
 export async function importImage(
-  store: OciStore,
+  store: ImageStore,
   reference: string,
   opts: ImportOptions = {},
 ): Promise<ResolvedImage> {

@@ -7,6 +7,7 @@ import { TantalusError } from "../../errors.js";
 import { forEachMember, openMaybeCompressed } from "../archive.js";
 import { copyImage } from "../copy.js";
 import { isDigest, type Digest } from "../digest.js";
+import type { BlobIngester, BlobReader, ImageReader } from "../layout/interfaces.js";
 import { OciStore } from "../layout/store.js";
 import {
   Annotation,
@@ -39,7 +40,7 @@ function describeRefs(index: ImageIndex): string {
 }
 
 export async function importOciLayout(
-  store: OciStore,
+  store: BlobReader & BlobIngester & ImageReader,
   dir: string,
   ref?: string,
   platform: Platform = hostPlatform(),
@@ -50,7 +51,7 @@ export async function importOciLayout(
 }
 
 export async function importOciArchive(
-  store: OciStore,
+  store: BlobReader & BlobIngester & ImageReader,
   file: string,
   ref?: string,
   platform: Platform = hostPlatform(),

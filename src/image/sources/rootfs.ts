@@ -15,7 +15,7 @@ import { readHead } from "../archive.js";
 import { checkLinkTarget, checkMemberName, whiteoutOf } from "../member-name.js";
 import { DigestingStream, type Digest } from "../digest.js";
 import { createCompressor, createDecompressor, sniffCompression } from "../layer/compress.js";
-import type { OciStore } from "../layout/store.js";
+import type { BlobIngester, BlobReader, ImageReader, ImageStore, Tagger } from "../layout/interfaces.js";
 import { DEFAULT_CREATED, writeImage } from "../mutate.js";
 import { writeLayer } from "../layer/writer.js";
 import {
@@ -40,7 +40,7 @@ export interface RootfsOptions {
 export const DEFAULT_PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 export async function importRootfsTarball(
-  store: OciStore,
+  store: BlobReader & BlobIngester & ImageReader & Tagger,
   file: string,
   opts: RootfsOptions = {},
 ): Promise<ResolvedImage> {
@@ -63,7 +63,7 @@ export async function importRootfsTarball(
  * package layers (a runtime provides /dev).
  */
 export async function importRootfsDirectory(
-  store: OciStore,
+  store: ImageStore,
   dir: string,
   opts: RootfsOptions & { onWarning?: (msg: string) => void } = {},
 ): Promise<ResolvedImage> {
@@ -84,7 +84,7 @@ export async function importRootfsDirectory(
 
 /** Store the tarball as a layer blob and return its descriptor with diff_id. */
 export async function importRootfsLayer(
-  store: OciStore,
+  store: BlobIngester,
   file: string,
   opts: RootfsOptions = {},
 ): Promise<LayerDescriptor> {

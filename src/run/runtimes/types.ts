@@ -3,7 +3,7 @@
  * make a workflow image available to it, and turn a runtime-neutral
  * LaunchPlan into its exact command line.
  */
-import type { OciStore } from "../../image/layout/store.js";
+import type { BlobReader, ImageReader } from "../../image/layout/interfaces.js";
 import type { ResolvedImage } from "../../image/types.js";
 import type { Identity } from "../identity.js";
 import type { Mount } from "../mounts.js";
@@ -36,7 +36,8 @@ export interface RuntimeInfo {
 /** The image as the run layer gets it from ensureImage: in our store, resolved. */
 export interface WorkflowImage {
   workflow: string;
-  store: OciStore;
+  /** Read only: runtimes export or unpack the image, never change the store. */
+  store: BlobReader & ImageReader;
   /** The tag in the store (or the manifest digest). */
   ref: string;
   image: ResolvedImage;
