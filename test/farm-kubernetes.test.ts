@@ -229,6 +229,11 @@ describe("Kubernetes manifests", { skip, timeout: 600_000 }, () => {
       {},
     );
     new Job(parse(job.stdout) as Record<string, never>).validate();
+    assert.match(
+      job.stderr,
+      /^tantalus: note: podman kube play \(podman 4\.3\) does not run Jobs; to try the task on this machine, print the Pod form \(--kind Pod\) and play that$/m,
+      "where the user meets the Job form, they learn podman cannot play it",
+    );
     const podOut = manifestWith(
       config,
       "--kind",
@@ -241,6 +246,7 @@ describe("Kubernetes manifests", { skip, timeout: 600_000 }, () => {
       "render -frame 7",
     );
     assert.equal(podOut.code, 0, podOut.stderr);
+    assert.doesNotMatch(podOut.stderr, /does not run Jobs/);
     const pod = parse(podOut.stdout) as Record<string, never>;
     new Pod(pod).validate();
     const spec = (pod as unknown as { spec: PodSpec }).spec;

@@ -149,7 +149,7 @@ export function register(program: Command): void {
     .argument("<workflow>", "workflow name (tantalus.yaml); its image must be built (tantalus build)")
     .argument("[program...]", "after --: a program and its arguments instead of -c")
     .requiredOption("--engine <engine>", "kubernetes")
-    .option("--kind <kind>", "Job (default) or Pod", "Job")
+    .option("--kind <kind>", "Job (default; podman 4.3's kube play cannot run Jobs) or Pod", "Job")
     .option("-c, --command <command>", "what the task runs with /bin/sh in the workflow's environment")
     .option("--registry <prefix>", "REGISTRY/PREFIX the image is in (default: the configuration's registry)")
     .option(
@@ -251,6 +251,10 @@ export function register(program: Command): void {
         ...(opts.name !== undefined ? { name: opts.name } : {}),
       });
       process.stdout.write(stringify(manifest));
+      if (opts.kind === "Job")
+        process.stderr.write(
+          "tantalus: note: podman kube play (podman 4.3) does not run Jobs; to try the task on this machine, print the Pod form (--kind Pod) and play that\n",
+        );
     });
 
   farm
