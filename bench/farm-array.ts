@@ -3,7 +3,7 @@
  * command, on the one-node cluster the farm tests start (test/farm/slurm-cluster.ts:
  * slurmctld + slurmd on 127.0.0.1, CPUs=2, so two tasks run at a time).
  *
- *   npm run bench -- farm-array [--tasks 50]
+ *   npm run bench -- farm-array [--tasks 50] [--slurm-conf LINE]...   (LINE: more slurm.conf, e.g. SchedulerParameters=...)
  *
  * The sample studio's rough_layout is built, pushed by digest to a
  * docker-registry on 127.0.0.1, and submitted with `tantalus farm submit
@@ -25,7 +25,8 @@
  * reference's spawn→first-output median, measured in the same run. The
  * wrapper also notes each task's end, which gives Slurm's own share: how long
  * a CPU freed by one task waits for the next to start, and the whole array's
- * time against the reference's N runs.
+ * time against the reference's N runs; an array of plain shell tasks that do
+ * nothing else gives Slurm's own floor for that wait on this node.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -93,6 +94,16 @@ function timedFirstOutput(argv: string[]): Promise<number> {
   });
 }
 
+/**
+ * Slurm's own share: a CPU freed by a task's end waits this long for the next task to start
+ * (the i-th start after the first two takes the slot of the (i-2)-th end, both in time order).
+ */
+function slotGaps(starts: number[], ends: number[]): number[] {
+  const s = [...starts].sort((a, b) => a - b);
+  const e = [...ends].sort((a, b) => a - b);
+  return s.slice(2).map((start, i) => start - e[i]!);
+}
+
 async function pool<T>(items: T[], jobs: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   await Promise.all(
@@ -109,7 +120,7 @@ export async function run(args: string[]): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "tantalus-bench-farm-array-"));
   chmodSync(dir, 0o755);
   const reg = await startRegistry();
-  const cluster = await startSlurmCluster();
+  const cluster = await startSlurmCluster(args.flatMap((a, i) => (args[i - 1] === "--slurm-conf" ? [a] : [])));
   let imageId: string | undefined;
   try {
     const studio = join(dir, "studio");
@@ -212,11 +223,7 @@ export async function run(args: string[]): Promise<void> {
         fromSubmit.push(first - submitted);
         fromStart.push(first - start);
       }
-      // Slurm's own share: a CPU freed by a task's end waits this long for the next task to start
-      // (the i-th start after the first two takes the slot of the (i-2)-th end, both in time order).
-      startTimes.sort((a, b) => a - b);
-      endTimes.sort((a, b) => a - b);
-      const gaps = startTimes.slice(2).map((start, i) => start - endTimes[i]!);
+      const gaps = slotGaps(startTimes, endTimes);
       return {
         job,
         submitSeconds: (submitted - t0) / 1000,
@@ -248,6 +255,30 @@ export async function run(args: string[]): Promise<void> {
     const bareHost = await reference(["--network", "host"]);
     const warm = slurmArray("warm");
 
+    // Slurm's floor on this node: the same array of tasks that only note their start and end.
+    const plain = (() => {
+      const submitted = spawnSync("sbatch", ["--parsable", "--output=/dev/null", `--array=1-${tasks}`], {
+        encoding: "utf8",
+        env: cluster.env,
+        input: [
+          "#!/bin/sh",
+          `read t _ </proc/uptime; echo $t > ${starts}/plain-$SLURM_ARRAY_TASK_ID.start`,
+          `read t _ </proc/uptime; echo $t > ${starts}/plain-$SLURM_ARRAY_TASK_ID.end`,
+          "",
+        ].join("\n"),
+      });
+      if (submitted.status !== 0) throw new Error(`sbatch: ${submitted.stderr}`);
+      tantalusOk(["farm", "status", submitted.stdout.trim().split(";")[0]!, "--wait", "--json"], cluster.env);
+      const read = (n: number, what: string) => uptimeMs(readFileSync(join(starts, `plain-${n}.${what}`), "utf8"));
+      const ns = Array.from({ length: tasks }, (_, i) => i + 1);
+      return figures(
+        slotGaps(
+          ns.map((n) => read(n, "start")),
+          ns.map((n) => read(n, "end")),
+        ),
+      );
+    })();
+
     const load = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
     process.stdout.write(
       [
@@ -265,6 +296,7 @@ export async function run(args: string[]): Promise<void> {
             `    a freed CPU waits for the next task: ${fmt(x.slotGap)}`,
           ].join("\n");
         }),
+        `  slurm alone, an array of ${tasks} tasks that only note their start and end: a freed CPU waits ${fmt(plain)}`,
         `  bare podman run --rm IMAGE -c CMD, 2 at a time:                 spawn → first output: ${fmt(bare)}; all ${tasks} in ${bare.wholeArray.toFixed(1)} s`,
         `  bare podman run --rm --network host IMAGE -c CMD, 2 at a time:  spawn → first output: ${fmt(bareHost)}; all ${tasks} in ${bareHost.wholeArray.toFixed(1)} s`,
         `  ratio of medians, farm task start → first output / bare podman run: cold ${(cold.fromStart.median / bare.median).toFixed(2)}×, warm ${(warm.fromStart.median / bare.median).toFixed(2)}× (against --network host: ${(warm.fromStart.median / bareHost.median).toFixed(2)}×)`,
