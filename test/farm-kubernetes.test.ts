@@ -306,6 +306,20 @@ describe("Kubernetes manifests", { skip, timeout: 600_000 }, () => {
       assert.match(r.stderr.trim().split("\n")[0]!, expected);
       assert.doesNotMatch(r.stderr, /\n\s+at /, "no stack trace");
     }
+    // The flags that name Kubernetes objects are checked as such too, before anything is printed.
+    for (const [flag, value, expected] of [
+      [
+        "--image-pull-secret",
+        "Studio_Registry",
+        /^tantalus: error: --image-pull-secret "Studio_Registry": expected a Kubernetes object name/,
+      ],
+      ["--name", "Frame 7", /^tantalus: error: --name "Frame 7": expected a Kubernetes name of at most 63/],
+    ] as const) {
+      const r = manifest("--kind", "Pod", "--user", "1000:1000", flag, value, "-c", "true");
+      assert.equal(r.code, 2, r.stderr);
+      assert.equal(r.stdout, "");
+      assert.match(r.stderr, expected);
+    }
     // The line named is the volume's.
     const config = withFarmSection("  volumes:\n    - { target: /shots, pvc: shots, host_path: /mnt/shots }\n");
     const line =

@@ -195,6 +195,16 @@ export function register(program: Command): void {
         throw new UsageError(`--gpus ${JSON.stringify(opts.gpus)}: expected a whole number`);
       if (opts.command !== undefined && programArgs.length > 0)
         throw new UsageError("give either -c COMMAND or a program after --, not both");
+      // Checked here, where the flag is named: the cluster would refuse them only at kubectl apply.
+      for (const secret of opts.imagePullSecret)
+        if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(secret))
+          throw new UsageError(
+            `--image-pull-secret ${JSON.stringify(secret)}: expected a Kubernetes object name (lower-case letters, digits, - and .)`,
+          );
+      if (opts.name !== undefined && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(opts.name))
+        throw new UsageError(
+          `--name ${JSON.stringify(opts.name)}: expected a Kubernetes name of at most 63 lower-case letters, digits and -`,
+        );
       const { settings, storeDir, registry, files } = await runSettingsFor(workflow, {
         ...opts,
         volume: opts.volume,
