@@ -9,6 +9,7 @@ export {
   type PackageOverride,
   type RunConfig,
   type LayersConfig,
+  type FarmConfig,
 } from "./schema.js";
 export {
   CONFIG_FILENAME,

@@ -149,6 +149,45 @@ export const RunSchema = z.strictObject({
   display: z.boolean().default(true).describe("Pass the X11/Wayland display through."),
 });
 
+/** A Kubernetes object name (DNS-1123 subdomain): a PersistentVolumeClaim or a Secret. */
+const K8S_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+const k8sName = z
+  .string()
+  .regex(K8S_NAME, { error: "expected a Kubernetes object name (lower-case letters, digits, - and .)" });
+
+export const FarmVolumeSchema = z
+  .strictObject({
+    target: absolutePath.describe("Path inside the farm task's container."),
+    host_path: absolutePath.optional().describe("A path of every node (hostPath)."),
+    nfs: z
+      .strictObject({ server: z.string().min(1), path: absolutePath })
+      .optional()
+      .describe("An NFS export the pod mounts itself: { server, path }."),
+    pvc: k8sName.optional().describe("A PersistentVolumeClaim of the job's namespace."),
+    sub_path: z.string().min(1).optional().describe("Mount only this folder of the volume."),
+    readonly: z.boolean().default(true),
+  })
+  .refine((v) => [v.host_path, v.nfs, v.pvc].filter((x) => x !== undefined).length === 1, {
+    error: "expected exactly one of host_path, nfs or pvc",
+  });
+
+export const FarmSchema = z.strictObject({
+  user: z
+    .strictObject({
+      uid: z.int().min(0),
+      gid: z.int().min(0),
+      fs_group: z.int().min(0).optional().describe("Group owning the pod's volumes (default: gid)."),
+      home: absolutePath.default("/tmp").describe("HOME of the farm user inside the container."),
+    })
+    .optional()
+    .describe("Who farm pods run as (default: the submitting user); --user overrides."),
+  volumes: z
+    .array(FarmVolumeSchema)
+    .default([])
+    .describe("How the cluster reaches shared paths; a run mount with the same target uses it instead of hostPath."),
+  image_pull_secrets: z.array(k8sName).default([]).describe("Secrets with the registry's credentials."),
+});
+
 export const TantalusConfigSchema = z.strictObject({
   packages_path: z
     .array(z.string().min(1))
@@ -204,6 +243,7 @@ export const TantalusConfigSchema = z.strictObject({
     .record(z.string().regex(PACKAGE_NAME, { error: "expected a Rez package name" }), PackageOverrideSchema)
     .default({}),
   run: RunSchema.prefault({}),
+  farm: FarmSchema.prefault({}).describe("Kubernetes farm jobs (tantalus farm manifest)."),
   workflows: z
     .record(
       z.string().regex(WORKFLOW_NAME, { error: "expected a workflow name (letters, digits, _, . and -)" }),
@@ -221,6 +261,7 @@ export type MountConfig = z.output<typeof MountSchema>;
 export type PackageOverride = z.output<typeof PackageOverrideSchema>;
 export type RunConfig = z.output<typeof RunSchema>;
 export type LayersConfig = z.output<typeof LayersSchema>;
+export type FarmConfig = z.output<typeof FarmSchema>;
 
 /** JSON Schema (draft 2020-12) of what a user may write, for editors and CI validation. */
 export function configJsonSchema(): Record<string, unknown> {

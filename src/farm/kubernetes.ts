@@ -3,15 +3,21 @@
  * digest through its entrypoint. The variables, asset mounts and command
  * come from buildLaunchPlan (src/run), the code that plans `tantalus run`;
  * the cluster then does what a runtime's flags do elsewhere: securityContext
- * for the identity (never root unless asked), hostPath volumes for the
- * mounts, `nvidia.com/gpu` limits for GPUs, imagePullSecrets for the
- * registry.
+ * for the identity (never root unless asked), volumes for the mounts,
+ * `nvidia.com/gpu` limits for GPUs, imagePullSecrets for the registry.
+ *
+ * A node of a cluster reaches the studio's shares its own way: the farm
+ * section of tantalus.yaml names, per container path, an NFS export, a
+ * PersistentVolumeClaim or a node path. A run mount (run.mounts, the
+ * workflow's mounts, -v) whose target one of them names uses it; any other
+ * mount is a hostPath of the same path, as on the artist's machine.
  */
 import { UsageError } from "../errors.js";
 import { digestHex } from "../image/digest.js";
 import { ENTRYPOINT_PATH } from "../run/entrypoint.js";
 import { buildLaunchPlan } from "../run/plan.js";
 import type { RunSettings } from "../run/settings.js";
+import type { FarmConfig } from "../config/schema.js";
 import { pinnedReference } from "./task.js";
 
 export const MANIFEST_KINDS = ["Job", "Pod"] as const;
@@ -25,8 +31,12 @@ export interface ManifestOptions {
   settings: RunSettings;
   command?: string;
   argv?: string[];
-  /** Who the container runs as: the submitting user or the configured farm user. */
-  user: { uid: number; gid: number; name: string; home: string };
+  /** Who the container runs as: the submitting user or the configured farm user (fsGroup: default gid). */
+  user: { uid: number; gid: number; name: string; home: string; fsGroup?: number };
+  /** The submitting user's home: `~` mounts of the configuration point there, and it is not the nodes'. */
+  submitterHome?: string;
+  /** How the cluster reaches shared paths (tantalus.yaml's farm.volumes). */
+  volumes?: FarmConfig["volumes"];
   /** Allow uid 0 (never the default). */
   allowRoot?: boolean;
   /** The submitting side's environment: licence and passthrough variables are taken from it. */
@@ -93,8 +103,11 @@ export async function kubernetesManifest(opts: ManifestOptions): Promise<Record<
     imageEnv: [],
     gpu: { nvidiaDevices: [], cdiSpecs: [], cdiAll: false },
   });
-  // The submitting user's home is not the nodes': only the configured and -v mounts travel.
-  const mounts = plan.mounts.filter((m) => !(m.source === opts.user.home && m.target === opts.user.home));
+  // The submitting user's home is not the nodes' (nor is the farm user's on this machine): only the
+  // configured and -v mounts travel.
+  const homes = new Set([opts.user.home, opts.submitterHome]);
+  const mounts = plan.mounts.filter((m) => !(homes.has(m.source) && m.target === m.source));
+  const { volumes, volumeMounts } = podVolumes(mounts, opts.volumes ?? [], plan.env, opts.user.home);
   const name = opts.name ?? manifestName(opts.workflow, digest);
   const labels = {
     "app.kubernetes.io/name": "tantalus",
@@ -111,23 +124,22 @@ export async function kubernetesManifest(opts: ManifestOptions): Promise<Record<
     command: [ENTRYPOINT_PATH],
     args: plan.args,
     env: plan.env.map(([n, value]) => ({ name: n, value })),
-    workingDir: mounts.some((m) => m.target === plan.workdir) ? plan.workdir : "/",
+    workingDir: volumeMounts.some((m) => m.mountPath === plan.workdir) ? plan.workdir : "/",
     securityContext: { allowPrivilegeEscalation: false },
   };
-  if (mounts.length > 0)
-    container.volumeMounts = mounts.map((m, i) => ({ name: `mount-${i}`, mountPath: m.target, readOnly: m.readOnly }));
+  if (volumeMounts.length > 0) container.volumeMounts = volumeMounts;
   if (opts.gpus > 0) container.resources = { limits: { "nvidia.com/gpu": opts.gpus } };
   const podSpec: Record<string, unknown> = {
     restartPolicy: "Never",
     securityContext: {
       runAsUser: opts.user.uid,
       runAsGroup: opts.user.gid,
-      fsGroup: opts.user.gid,
+      fsGroup: opts.user.fsGroup ?? opts.user.gid,
       ...(opts.user.uid !== 0 ? { runAsNonRoot: true } : {}),
     },
     containers: [container],
   };
-  if (mounts.length > 0) podSpec.volumes = mounts.map((m, i) => ({ name: `mount-${i}`, hostPath: { path: m.source } }));
+  if (volumes.length > 0) podSpec.volumes = volumes;
   if (opts.imagePullSecrets.length > 0) podSpec.imagePullSecrets = opts.imagePullSecrets.map((n) => ({ name: n }));
   const metadata = { name, labels, annotations };
   if (opts.kind === "Pod") return { apiVersion: "v1", kind: "Pod", metadata, spec: podSpec };
@@ -137,4 +149,51 @@ export async function kubernetesManifest(opts: ManifestOptions): Promise<Record<
     metadata,
     spec: { backoffLimit: 0, template: { metadata: { labels, annotations }, spec: podSpec } },
   };
+}
+
+interface VolumeMount {
+  name: string;
+  mountPath: string;
+  readOnly: boolean;
+  subPath?: string;
+}
+
+/**
+ * The pod's volumes: every configured farm volume (NFS, PVC or node path),
+ * then the run's mounts that none of them covers, as hostPaths; read-only
+ * when either the mount or the volume says so. HOME gets an emptyDir when no
+ * volume holds it and it is not /tmp: the farm user's home exists nowhere in
+ * the image, and applications write their preferences there.
+ */
+function podVolumes(
+  mounts: { source: string; target: string; readOnly: boolean }[],
+  configured: FarmConfig["volumes"],
+  env: Array<[string, string]>,
+  home: string,
+): { volumes: Record<string, unknown>[]; volumeMounts: VolumeMount[] } {
+  const volumes: Record<string, unknown>[] = [];
+  const volumeMounts: VolumeMount[] = [];
+  const add = (source: Record<string, unknown>, mount: Omit<VolumeMount, "name">) => {
+    const name = `volume-${volumes.length}`;
+    volumes.push({ name, ...source });
+    volumeMounts.push({ name, ...mount });
+  };
+  for (const v of configured) {
+    const readOnly = v.readonly || mounts.some((m) => m.target === v.target && m.readOnly);
+    const source =
+      v.nfs !== undefined
+        ? { nfs: { server: v.nfs.server, path: v.nfs.path, readOnly } }
+        : v.pvc !== undefined
+          ? { persistentVolumeClaim: { claimName: v.pvc, readOnly } }
+          : { hostPath: { path: v.host_path } };
+    add(source, { mountPath: v.target, readOnly, ...(v.sub_path !== undefined ? { subPath: v.sub_path } : {}) });
+  }
+  for (const m of mounts) {
+    if (configured.some((v) => v.target === m.target)) continue;
+    add({ hostPath: { path: m.source } }, { mountPath: m.target, readOnly: m.readOnly });
+  }
+  const homeVar = env.find(([n]) => n === "HOME")?.[1] ?? home;
+  if (homeVar !== "/tmp" && !volumeMounts.some((m) => m.mountPath === homeVar))
+    add({ emptyDir: {} }, { mountPath: homeVar, readOnly: false });
+  return { volumes, volumeMounts };
 }

@@ -66,7 +66,8 @@ async function waitFor(what: string, check: () => boolean, timeoutMs: number, lo
   }
 }
 
-export async function startSlurmCluster(): Promise<SlurmCluster> {
+/** `extraConf`: more slurm.conf lines (e.g. SchedulerParameters), after the generated ones. */
+export async function startSlurmCluster(extraConf: string[] = []): Promise<SlurmCluster> {
   const dir = mkdtempSync(join(tmpdir(), "tantalus-slurm-"));
   chmodSync(dir, 0o755); // munged (the munge user) reaches its socket folder through it
   const mungeDir = join(dir, "munge");
@@ -144,6 +145,7 @@ export async function startSlurmCluster(): Promise<SlurmCluster> {
         "MinJobAge=3600",
         `NodeName=${node} NodeAddr=127.0.0.1 CPUs=2 RealMemory=4000 State=UNKNOWN`,
         "PartitionName=farm Nodes=ALL Default=YES MaxTime=INFINITE State=UP",
+        ...extraConf,
         "",
       ].join("\n"),
     );

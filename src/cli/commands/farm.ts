@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import type { Command } from "@commander-js/extra-typings";
-import { UsageError } from "../../errors.js";
+import { InputError, UsageError } from "../../errors.js";
 import { printJson } from "../common.js";
 
 interface SubmitOpts {
@@ -149,10 +149,13 @@ export function register(program: Command): void {
     .argument("<workflow>", "workflow name (tantalus.yaml); its image must be built (tantalus build)")
     .argument("[program...]", "after --: a program and its arguments instead of -c")
     .requiredOption("--engine <engine>", "kubernetes")
-    .option("--kind <kind>", "Job (default) or Pod", "Job")
+    .option("--kind <kind>", "Job (default; podman 4.3's kube play cannot run Jobs) or Pod", "Job")
     .option("-c, --command <command>", "what the task runs with /bin/sh in the workflow's environment")
     .option("--registry <prefix>", "REGISTRY/PREFIX the image is in (default: the configuration's registry)")
-    .option("--user <uid:gid>", "run as this farm user (default: the submitting user; never root unless --allow-root)")
+    .option(
+      "--user <uid:gid>",
+      "run as UID:GID (default: tantalus.yaml's farm.user, else the submitting user; never root unless --allow-root)",
+    )
     .option("--allow-root", "allow the pod to run as root")
     .option(
       "--image-pull-secret <name>",
@@ -162,7 +165,12 @@ export function register(program: Command): void {
     )
     .option("--gpus <n>", "NVIDIA GPUs per pod (nvidia.com/gpu limit)", "0")
     .option("--name <name>", "the object's name (default: tantalus-<workflow>-<digest prefix>)")
-    .option("-v, --volume <SRC[:DST][:ro]>", "a hostPath mount of the nodes (repeatable)", collect, [] as string[])
+    .option(
+      "-v, --volume <SRC[:DST][:ro]>",
+      "a mount of the nodes: a hostPath, or the farm.volumes entry of that target (repeatable)",
+      collect,
+      [] as string[],
+    )
     .option(
       "-e, --env <NAME[=VALUE]>",
       "set a variable, or pass this machine's NAME (repeatable)",
@@ -187,7 +195,17 @@ export function register(program: Command): void {
         throw new UsageError(`--gpus ${JSON.stringify(opts.gpus)}: expected a whole number`);
       if (opts.command !== undefined && programArgs.length > 0)
         throw new UsageError("give either -c COMMAND or a program after --, not both");
-      const { settings, storeDir, registry } = await runSettingsFor(workflow, {
+      // Checked here, where the flag is named: the cluster would refuse them only at kubectl apply.
+      for (const secret of opts.imagePullSecret)
+        if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(secret))
+          throw new UsageError(
+            `--image-pull-secret ${JSON.stringify(secret)}: expected a Kubernetes object name (lower-case letters, digits, - and .)`,
+          );
+      if (opts.name !== undefined && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(opts.name))
+        throw new UsageError(
+          `--name ${JSON.stringify(opts.name)}: expected a Kubernetes name of at most 63 lower-case letters, digits and -`,
+        );
+      const { settings, storeDir, registry, files } = await runSettingsFor(workflow, {
         ...opts,
         volume: opts.volume,
         env: opts.env,
@@ -197,12 +215,29 @@ export function register(program: Command): void {
         throw new UsageError(
           "no registry: pass --registry REGISTRY/PREFIX or set `registry:` in the configuration (the cluster pulls the image from it)",
         );
+      // The farm section (user, volumes, pull secrets) is read here only: `tantalus run` never needs it.
+      const { loadConfig } = await import("../../config/index.js");
+      const loaded = loadConfig(undefined, { files, env: process.env, required: false });
+      const farmConfig = loaded.config.farm;
+      if (farmConfig.user?.uid === 0 && opts.user === undefined && !opts.allowRoot)
+        throw new InputError(
+          "farm.user.uid: 0 is root, and farm pods never run as root unless asked: set the farm user's uid, or pass --allow-root to mean it",
+          loaded.locate(["farm", "user", "uid"]),
+        );
       const me = identityMod.currentIdentity(process.env);
-      let user = { uid: me.uid, gid: me.gid, name: me.user, home: me.home };
+      let user: import("../../farm/index.js").ManifestOptions["user"] = farmConfig.user
+        ? {
+            uid: farmConfig.user.uid,
+            gid: farmConfig.user.gid,
+            fsGroup: farmConfig.user.fs_group ?? farmConfig.user.gid,
+            name: "farm",
+            home: farmConfig.user.home,
+          }
+        : { uid: me.uid, gid: me.gid, name: me.user, home: me.home };
       if (opts.user !== undefined) {
         const m = /^(\d+):(\d+)$/.exec(opts.user);
         if (!m) throw new UsageError(`--user ${JSON.stringify(opts.user)}: expected UID:GID, e.g. 1000:1000`);
-        user = { uid: Number(m[1]), gid: Number(m[2]), name: `farm${m[1]}`, home: "/tmp" };
+        user = { uid: Number(m[1]), gid: Number(m[2]), name: "farm", home: farmConfig.user?.home ?? "/tmp" };
       }
       const pinned = await farmMod.pinnedStoredImage(storeDir, workflow, reg);
       const manifest = await farmMod.kubernetesManifest({
@@ -215,7 +250,9 @@ export function register(program: Command): void {
         user,
         allowRoot: opts.allowRoot === true,
         env: process.env,
-        imagePullSecrets: opts.imagePullSecret,
+        imagePullSecrets: [...new Set([...farmConfig.image_pull_secrets, ...opts.imagePullSecret])],
+        volumes: farmConfig.volumes,
+        submitterHome: me.home,
         gpus: Number(opts.gpus),
         ...(pinned.labels["io.tantalus.resolve"] ? { resolve: pinned.labels["io.tantalus.resolve"] } : {}),
         ...(pinned.labels["io.tantalus.context.digest"]
@@ -224,6 +261,10 @@ export function register(program: Command): void {
         ...(opts.name !== undefined ? { name: opts.name } : {}),
       });
       process.stdout.write(stringify(manifest));
+      if (opts.kind === "Job")
+        process.stderr.write(
+          "tantalus: note: podman kube play (podman 4.3) does not run Jobs; to try the task on this machine, print the Pod form (--kind Pod) and play that\n",
+        );
     });
 
   farm
@@ -295,6 +336,6 @@ async function runSettingsFor(
   workflow: string,
   opts: Pick<SubmitOpts, "config" | "store" | "runtime" | "network" | "gpu" | "volume" | "env">,
 ) {
-  const { settings, storeDir } = await (await import("../run-settings.js")).runSettingsFor(workflow, opts);
-  return { settings, storeDir, registry: settings.registry };
+  const { settings, storeDir, files } = await (await import("../run-settings.js")).runSettingsFor(workflow, opts);
+  return { settings, storeDir, registry: settings.registry, files };
 }
