@@ -2,11 +2,14 @@
  * `npm run test:unit` runs the files this prints: the tests beside the code
  * (src/**\/*.test.ts) that start no process and open no socket.
  *
- * The rule is read from the imports, so it holds for tests added later: a test
+ * The rule is read from the files, so it holds for tests added later: a test
  * file is left out when it, or test code it imports (another test file,
  * anything under test/ or a testkit/ folder), imports node:child_process or a
- * network module. Integration tests (podman, registries, the CLI as a
- * subprocess, gcc) are under test/ or use such helpers; `npm test` runs all.
+ * network module, or when it says `// integration: WHY` on a line of its own
+ * (for a test whose code under test starts processes itself). Integration tests
+ * (podman, registries, the CLI as a subprocess, gcc) are under test/ or use such
+ * helpers; `npm test` runs all. unit-tests-guard.mjs, loaded into the unit run,
+ * fails a test that starts a process or opens a connection anyway.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -39,7 +42,10 @@ function resolveRelative(from: string, spec: string): string | undefined {
 export function impurity(file: string, root: string, seen = new Set<string>()): string | null {
   if (seen.has(file)) return null;
   seen.add(file);
-  for (const spec of importsOf(fs.readFileSync(file, "utf8"))) {
+  const source = fs.readFileSync(file, "utf8");
+  const marked = /^\/\/ integration: (.+)$/m.exec(source);
+  if (marked) return `${path.relative(root, file)} says: integration: ${marked[1]}`;
+  for (const spec of importsOf(source)) {
     const builtin = spec.replace(/^node:/, "");
     if (IMPURE_MODULES.has(builtin)) return `${path.relative(root, file)} imports ${spec}`;
     if (!spec.startsWith(".")) continue;
