@@ -28,7 +28,7 @@ function listFiles(dir: string): string[] {
   return out;
 }
 
-export async function run(args: string[]): Promise<void> {
+export function run(args: string[]): void {
   const dir = args[0] ?? "/usr/lib";
   const t0 = process.hrtime.bigint();
   const files = listFiles(dir);

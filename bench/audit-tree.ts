@@ -10,7 +10,7 @@ import { directoryImageFs } from "../src/audit/imagefs.js";
 import { readLdCache } from "../src/audit/ldcache.js";
 import { DEBIAN_X86_64 } from "../src/audit/profile.js";
 
-export async function run(args: string[]): Promise<void> {
+export function run(args: string[]): void {
   const dir = args[0] ?? "/usr";
   const max = Number(args[1] ?? 50_000);
   const image = directoryImageFs("/");

@@ -12,7 +12,7 @@ import { median } from "./common.js";
 const here = path.dirname(fileURLToPath(import.meta.url));
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 
-export async function run(args: string[]): Promise<void> {
+export function run(args: string[]): void {
   const repo = args[0] ?? extractBenchmark();
   const dist = path.join(here, "..", "dist", "rez", "repository", "index.js");
   if (!fs.existsSync(dist)) throw new Error("run `npm run build` first: the benchmark times the compiled code");
@@ -46,16 +46,22 @@ export async function run(args: string[]): Promise<void> {
   for (let i = 0; i < RUNS; i++) {
     // Interleaved, so that load on the shared machine affects both alike.
     dropCaches();
-    const r = JSON.parse(node(["-e", reference]));
-    ref.push(r.loadMs);
-    refCpu.push(r.cpuMs);
+    const r = JSON.parse(node(["-e", reference])) as Record<string, number>;
+    ref.push(r.loadMs!);
+    refCpu.push(r.cpuMs!);
     dropCaches();
-    last = JSON.parse(node(["--input-type=module", "-e", loader], { TANTALUS_NO_CACHE: "1" }));
+    last = JSON.parse(node(["--input-type=module", "-e", loader], { TANTALUS_NO_CACHE: "1" })) as Record<
+      string,
+      number
+    >;
     ours.push(last.loadMs! + last.importMs!);
     oursCpu.push(last.cpuMs!);
     // The first cached run fills the index cache; the figure is for the runs after it.
-    const c = JSON.parse(node(["--input-type=module", "-e", loader], { TANTALUS_CACHE_DIR: cacheDir }));
-    if (i > 0 || RUNS === 1) cached.push(c.loadMs + c.importMs);
+    const c = JSON.parse(node(["--input-type=module", "-e", loader], { TANTALUS_CACHE_DIR: cacheDir })) as Record<
+      string,
+      number
+    >;
+    if (i > 0 || RUNS === 1) cached.push(c.loadMs! + c.importMs!);
   }
   const m = median(ours);
   const r = median(ref);

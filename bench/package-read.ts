@@ -34,7 +34,7 @@ function listDefinitions(repo: string): string[] {
   return files;
 }
 
-export async function run(args: string[]): Promise<void> {
+export function run(args: string[]): void {
   const full = args.includes("--full");
   const repo = args.find((a) => !a.startsWith("--")) ?? "/tmp/bench/packages";
   if (!existsSync(repo)) {
@@ -65,4 +65,4 @@ export async function run(args: string[]): Promise<void> {
   );
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await run(process.argv.slice(2));
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) run(process.argv.slice(2));

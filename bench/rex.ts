@@ -46,7 +46,7 @@ def commands():
 `;
 }
 
-export async function run(args: string[]): Promise<void> {
+export function run(args: string[]): void {
   const count = Number(option(args, "--packages") ?? 300) || 300;
   const runs = Number(option(args, "--runs") ?? 30) || 30;
   const repoDir = fs.mkdtempSync(path.join(os.tmpdir(), "tantalus-bench-rex-"));
@@ -105,4 +105,4 @@ export async function run(args: string[]): Promise<void> {
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) await run(process.argv.slice(2));
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) run(process.argv.slice(2));

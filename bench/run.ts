@@ -4,5 +4,5 @@ if (!name) {
   process.stderr.write("usage: npm run bench -- <solve|load|...> [args]\n");
   process.exit(2);
 }
-const mod = (await import(`./${name}.ts`)) as { run(args: string[]): Promise<void> };
+const mod = (await import(`./${name}.ts`)) as { run(args: string[]): void | Promise<void> };
 await mod.run(args);

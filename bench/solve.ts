@@ -21,7 +21,7 @@ interface Row {
   ok: boolean;
 }
 
-export async function run(args: string[]): Promise<void> {
+export function run(args: string[]): void {
   let repo: string | undefined;
   let rezCount = 10;
   let cache = false;

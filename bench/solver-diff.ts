@@ -4,7 +4,7 @@
 import fs from "node:fs";
 import { compareCase, runCase, type OracleFile } from "../test/solver/oracle-cases.js";
 
-export async function run(args: string[]): Promise<void> {
+export function run(args: string[]): void {
   let show = 20;
   const files: string[] = [];
   for (let i = 0; i < args.length; i++) {
@@ -35,7 +35,7 @@ export async function run(args: string[]): Promise<void> {
       try {
         diffs = compareCase(c, runCase(c));
       } catch (e) {
-        diffs = [`threw: ${(e as Error).stack ?? e}`];
+        diffs = [`threw: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`];
       }
       if (diffs.length === 0) agreed++;
       else

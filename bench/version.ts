@@ -10,7 +10,7 @@ function lcg(seed: number): () => number {
   return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
 }
 
-export async function run(_args: string[]): Promise<void> {
+export function run(_args: string[]): void {
   const rand = lcg(42);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
   const tokens = ["0", "1", "2", "3", "10", "11", "01", "a", "beta", "rc1", "2b"];

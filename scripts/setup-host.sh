@@ -27,27 +27,8 @@ if [ "${#missing[@]}" -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-mkdir -p /etc/containers
-if ! grep -q tantalus /etc/containers/containers.conf 2>/dev/null; then
-  cat > /etc/containers/containers.conf <<'CONF'
-# written by tantalus scripts/setup-host.sh
-[containers]
-default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
-[engine]
-runtime = "runc"
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-CONF
-fi
-if ! grep -q tantalus /etc/containers/storage.conf 2>/dev/null; then
-  cat > /etc/containers/storage.conf <<'CONF'
-# written by tantalus scripts/setup-host.sh
-[storage]
-driver = "overlay"
-runroot = "/run/containers/storage"
-graphroot = "/var/lib/containers/storage"
-CONF
-fi
+# Podman's settings for these machines, as drop-ins beside the host's own files.
+bash "$(dirname "$0")/podman-config.sh" /etc/containers
 # Rootless runtimes need these device nodes usable (no udev on these machines).
 [ -e /dev/net/tun ] && chmod 0666 /dev/net/tun || true
 [ -e /dev/fuse ] && chmod 0666 /dev/fuse || true

@@ -78,10 +78,27 @@ before(async () => {
 
 after(() => fs.rmSync(scratch, { recursive: true, force: true }));
 
+/** A workflow of tantalus.yaml, as far as these tests edit it. */
+interface WorkflowYaml {
+  request: string[];
+  mounts?: unknown;
+  env?: Record<string, string>;
+}
+
+/** The parts of the studio's tantalus.yaml these tests edit; the rest is written back as read. */
+interface StudioYaml {
+  packages_path: string[];
+  packages?: Record<string, unknown>;
+  workflows: Record<string, WorkflowYaml> & Record<"rough_layout" | "review", WorkflowYaml>;
+}
+
 /** The studio's tantalus.yaml changed by `edit`, written beside it (relative paths keep working). */
-function configWith(name: string, edit: (doc: Record<string, any>) => void): LoadedConfig {
-  const doc = parse(fs.readFileSync(path.join(studio, "tantalus.yaml"), "utf8")) as Record<string, any>;
-  doc.packages ??= {};
+function configWith(
+  name: string,
+  edit: (doc: StudioYaml & { packages: Record<string, unknown> }) => void,
+): LoadedConfig {
+  const read = parse(fs.readFileSync(path.join(studio, "tantalus.yaml"), "utf8")) as StudioYaml;
+  const doc = { ...read, packages: read.packages ?? {} };
   edit(doc);
   const file = path.join(studio, `tantalus-${name}.yaml`);
   fs.writeFileSync(file, stringify(doc));

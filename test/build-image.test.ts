@@ -331,7 +331,7 @@ describe("reproducibility and the layer cache", () => {
       );
   });
 
-  it("keeps pinned tags through gc", async () => {
+  it("keeps pinned tags through gc", () => {
     const pinned = built.images[0]!.tags.find((t) => t.includes(":"))!;
     const gc = JSON.parse(
       tantalusOk(["gc", "--keep", "1", "--pin", pinned, "--min-age", "0", "--json", "--store", store]).stdout,

@@ -204,6 +204,7 @@ describe("the progress display", () => {
     d.event(events[3]);
     assert.match(
       out,
+      // eslint-disable-next-line no-control-regex -- the terminal's escape sequences are what is checked
       /\x1b\[1A\r\x1b\[0J {2}written {2}apps: maya-2025\.1\[\]/,
       "the live line is erased before the finished line",
     );

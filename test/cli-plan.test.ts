@@ -6,6 +6,14 @@ import { fixtureStudio, removeFixtures } from "./plan-fixture.js";
 
 after(removeFixtures);
 
+/** The part of `plan --json` these tests read. */
+interface PlanJson {
+  budget: number;
+  images: { name: string; layers: string[] }[];
+  layers: { key: string; images: string[] }[];
+  reports: Record<"shared" | "per-tier", { ratio: number; uniqueBytes: number; packageBytes: number }>;
+}
+
 test("plan shows each image's layers with tiers, sizes and sharing, then the studio comparison", () => {
   const { dir } = fixtureStudio();
   const r = runCli(["plan", "--budget", "5", "--config", path.join(dir, "tantalus.yaml")]);
@@ -33,17 +41,17 @@ test("plan WORKFLOW shows that image only, planned with the whole studio; --json
 
   const json = runCli(["plan", "comp", "--json", "--budget", "5", "--config", config]);
   assert.equal(json.code, 0, json.stderr);
-  const data = JSON.parse(json.stdout);
+  const data = JSON.parse(json.stdout) as PlanJson;
   assert.equal(data.budget, 5);
   assert.deepEqual(
-    data.images.map((i: { name: string }) => i.name),
+    data.images.map((i) => i.name),
     ["comp"],
   );
   assert.equal(data.reports.shared.ratio, 1);
   assert.equal(data.reports.shared.uniqueBytes, data.reports.shared.packageBytes);
   assert.ok(data.reports["per-tier"].uniqueBytes > data.reports.shared.uniqueBytes);
-  const layers = new Map(data.layers.map((l: { key: string; images: string[] }) => [l.key, l]));
-  for (const key of data.images[0].layers) assert.ok(layers.has(key));
+  const layers = new Map(data.layers.map((l) => [l.key, l]));
+  for (const key of data.images[0]!.layers) assert.ok(layers.has(key));
 });
 
 test("plan refuses a budget above 125 and unknown workflows as usage errors", () => {

@@ -25,22 +25,22 @@ test("repo check --json reports counts and exits non-zero with file:line errors"
   assert.match(human.stderr, new RegExp(`${path.join(repo, "broken", "2", "package.py")}:\\d+: error: .*requires`));
   const json = runCli(["repo", "check", "--json", "--paths", repo]);
   assert.equal(json.code, 1);
-  const data = JSON.parse(json.stdout);
+  const data = JSON.parse(json.stdout) as { packages: number; errors: { file: string; line: number }[] };
   assert.equal(data.packages, 1);
   assert.equal(data.errors.length, 1);
-  assert.equal(data.errors[0].file, path.join(repo, "broken", "2", "package.py"));
-  assert.equal(typeof data.errors[0].line, "number");
+  assert.equal(data.errors[0]!.file, path.join(repo, "broken", "2", "package.py"));
+  assert.equal(typeof data.errors[0]!.line, "number");
 });
 
 test("info shows versions, requirements and variant roots; search finds families and versions", () => {
   const repo = benchmarkRepository();
   const info = runCli(["info", "cope", "--json", "--paths", repo]);
   assert.equal(info.code, 0, info.stderr);
-  const d = JSON.parse(info.stdout);
+  const d = JSON.parse(info.stdout) as { name: string; versions: string[]; variants: { root: string }[] };
   assert.equal(d.name, "cope");
   assert.ok(d.versions.includes("3.79.3"));
   assert.ok(d.variants.length >= 1);
-  assert.ok(d.variants.every((v: { root: string }) => v.root.startsWith(path.join(repo, "cope"))));
+  assert.ok(d.variants.every((v) => v.root.startsWith(path.join(repo, "cope"))));
   const human = runCli(["info", "cope-3.79.3", "--paths", repo]);
   assert.equal(human.code, 0, human.stderr);
   assert.match(human.stdout, /cope-3\.79\.3\n/);
@@ -91,9 +91,11 @@ test("repo check --verbose lists the packages whose definition asked the host, w
     assert.match(r.stdout, / {2}line 9: os\.path\.isdir\("\/"\) -> "directory" \(filesystem\)\n/);
     assert.ok(!r.stdout.includes("plain"), r.stdout);
   }
-  const json = JSON.parse(runCli(["repo", "check", "--verbose", "--json", "--paths", repo]).stdout);
+  const json = JSON.parse(runCli(["repo", "check", "--verbose", "--json", "--paths", repo]).stdout) as {
+    hostQueries: { queries: { query: string; line: number }[] }[];
+  };
   assert.deepEqual(
-    json.hostQueries[0].queries.map((q: { query: string; line: number }) => [q.query, q.line]),
+    json.hostQueries[0]!.queries.map((q) => [q.query, q.line]),
     // In evaluation order: the module body first, then its @early functions.
     [
       ['os.path.isdir("/")', 9],

@@ -14,6 +14,20 @@ const reference = JSON.parse(
   ),
 ) as { request: string[]; status: string; resolved_packages: string[] | null }[];
 
+/** The part of `resolve --json` these tests read. */
+interface ResolveJson {
+  status: string;
+  resolved: string[];
+  seconds: number;
+}
+
+/** The part of a Rez context file (.rxt) these tests read. */
+interface RxtJson {
+  serialize_version: string;
+  package_requests: string[];
+  resolved_packages: { key: string; variables: { name: string; version: string; index: number | null } }[];
+}
+
 /** Rez's benchmark URI `wave/2.7.13/package.py[0]` as a qualified variant name `wave-2.7.13[0]`. */
 function qualified(uri: string): string {
   const m = /^([^/]+)\/(.*)\/package\.py\[(\d*)\]$/.exec(uri)!;
@@ -24,7 +38,7 @@ test("resolve --json prints Rez's ordered variant list for a benchmark request",
   const ref = reference[0]!;
   const r = runCli(["resolve", "--no-implicit", "--json", "--paths", benchmarkRepository(), ...ref.request]);
   assert.equal(r.code, 0, r.stderr);
-  const out = JSON.parse(r.stdout);
+  const out = JSON.parse(r.stdout) as ResolveJson;
   assert.equal(out.status, "solved");
   assert.deepEqual(out.resolved, (ref.resolved_packages ?? []).map(qualified));
   assert.equal(typeof out.seconds, "number");
@@ -93,7 +107,7 @@ test("resolve -o writes a context that names every variant with its definition d
   assert.deepEqual(verifyContext(ctx), []);
 
   // The Rez context names the same variants through filesystem handles.
-  const rxt = JSON.parse(fs.readFileSync(rxtFile, "utf8"));
+  const rxt = JSON.parse(fs.readFileSync(rxtFile, "utf8")) as RxtJson;
   assert.equal(rxt.serialize_version, "4.9");
   assert.deepEqual(rxt.package_requests, ["bar"]);
   assert.deepEqual(rxt.resolved_packages[2], {
@@ -124,9 +138,9 @@ test("resolve --time ignores packages released after the time", () => {
     fs.writeFileSync(path.join(repo, "tool", v, "package.py"), `name = 'tool'\nversion = '${v}'\ntimestamp = ${t}\n`);
   }
   const now = runCli(["resolve", "--no-implicit", "--json", "--paths", repo, "tool"]);
-  assert.deepEqual(JSON.parse(now.stdout).resolved, ["tool-2.0[]"]);
+  assert.deepEqual((JSON.parse(now.stdout) as ResolveJson).resolved, ["tool-2.0[]"]);
   const past = runCli(["resolve", "--no-implicit", "--json", "--time", "1500", "--paths", repo, "tool"]);
-  assert.deepEqual(JSON.parse(past.stdout).resolved, ["tool-1.0[]"]);
+  assert.deepEqual((JSON.parse(past.stdout) as ResolveJson).resolved, ["tool-1.0[]"]);
   const bad = runCli(["resolve", "--time", "yesterday-ish", "--paths", repo, "tool"]);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--time 'yesterday-ish': expected epoch seconds/);
@@ -167,20 +181,17 @@ test("a context written by real Rez imports, shows, verifies and exports back", 
   const ctxFile = path.join(dir, "ctx.json");
   const imp = runCli(["context", "import", rezRxt, "-o", ctxFile]);
   assert.equal(imp.code, 0, imp.stderr);
-  const rez = JSON.parse(fs.readFileSync(rezRxt, "utf8"));
+  const rez = JSON.parse(fs.readFileSync(rezRxt, "utf8")) as RxtJson;
   const ctx = loadContext(ctxFile);
   assert.deepEqual(ctx.request, rez.package_requests);
   assert.deepEqual(
     ctx.resolved.map((v) => `${v.name}-${v.version}[${v.index ?? ""}]`),
-    rez.resolved_packages.map(
-      (h: { variables: { name: string; version: string; index: number | null } }) =>
-        `${h.variables.name}-${h.variables.version}[${h.variables.index ?? ""}]`,
-    ),
+    rez.resolved_packages.map((h) => `${h.variables.name}-${h.variables.version}[${h.variables.index ?? ""}]`),
   );
   // The same request resolved by Tantalus gives the same list.
   const again = runCli(["resolve", "--no-implicit", "--json", "--paths", repo, ...rez.package_requests]);
   assert.deepEqual(
-    JSON.parse(again.stdout).resolved,
+    (JSON.parse(again.stdout) as ResolveJson).resolved,
     ctx.resolved.map((v) => `${v.name}-${v.version}[${v.index ?? ""}]`),
   );
   const show = runCli(["context", "show", ctxFile]);
@@ -198,7 +209,7 @@ test("a context written by real Rez imports, shows, verifies and exports back", 
     assert.match(d.problem, /^install root \S+ is missing \(it was missing when the context was made too\)$/);
   const out = path.join(dir, "back.rxt");
   assert.equal(runCli(["context", "export", ctxFile, "-o", out]).code, 0);
-  assert.deepEqual(JSON.parse(fs.readFileSync(out, "utf8")).resolved_packages, rez.resolved_packages);
+  assert.deepEqual((JSON.parse(fs.readFileSync(out, "utf8")) as RxtJson).resolved_packages, rez.resolved_packages);
   const broken = path.join(dir, "broken.rxt");
   fs.writeFileSync(broken, '{"status": "solved"}');
   const bad = runCli(["context", "import", broken, "-o", path.join(dir, "x.json")]);

@@ -9,7 +9,6 @@ import { projectRoot, runCli } from "./helpers.js";
 // recorded by scripts/rez-oracle/rez_env_habits.py over test/fixtures/rez-env-habits.
 
 const ROOT = path.join(projectRoot, "test", "fixtures", "rez-env-habits");
-const rez = JSON.parse(fs.readFileSync(path.join(projectRoot, "test", "data", "rez-env-habits.json"), "utf8"));
 
 interface JsonVariant {
   name: string;
@@ -17,6 +16,37 @@ interface JsonVariant {
   index: number | null;
   root: string;
 }
+
+/** What scripts/rez-oracle/rez_env_habits.py recorded from real Rez. */
+interface RezHabits {
+  empty: Record<"no_implicit" | "implicit", { status: string; resolved: string[]; environ: Record<string, string> }>;
+  use_variant_shortlinks: boolean;
+  variants: { request: string[]; variants: JsonVariant[] }[];
+  exclude: { request: string[]; exclude: string[]; status: string; resolved?: string[] | null; message?: string }[];
+  patch: {
+    request: string[];
+    patch: string[];
+    strict?: boolean;
+    rank?: number;
+    original: string[];
+    resolved: string[] | null;
+  }[];
+  prompt: Record<"once" | "nested" | "norc", { REZ_ENV_PROMPT: string; PS1: string }>;
+  late: { request: string[]; LATE_FACTS: string; LATE_SHOUT: string }[];
+  info: { request: string; attributes: Record<string, unknown>; tools: string[] | null }[];
+}
+
+/** The part of `resolve --json` these tests read. */
+interface ResolveJson {
+  status: string;
+  resolved: string[];
+  variants: JsonVariant[];
+  failure?: { description: string };
+}
+
+const rez = JSON.parse(
+  fs.readFileSync(path.join(projectRoot, "test", "data", "rez-env-habits.json"), "utf8"),
+) as RezHabits;
 
 test("an empty request resolves to an empty context, as rez-env with no packages", () => {
   for (const [label, flags] of [
@@ -26,24 +56,24 @@ test("an empty request resolves to an empty context, as rez-env with no packages
     const want = rez.empty[label];
     const r = runCli(["resolve", "--json", "--paths", ROOT, ...flags]);
     assert.equal(r.code, 0, r.stderr);
-    const d = JSON.parse(r.stdout);
+    const d = JSON.parse(r.stdout) as ResolveJson;
     assert.equal(d.status, want.status);
     assert.deepEqual(d.resolved, want.resolved);
     assert.deepEqual(d.variants, []);
     const env = runCli(["env", "--json", "--paths", ROOT, ...flags]);
     assert.equal(env.code, 0, env.stderr);
-    const environ = JSON.parse(env.stdout);
+    const environ = JSON.parse(env.stdout) as Record<string, string>;
     for (const [k, v] of Object.entries(want.environ)) assert.equal(environ[k], v, k);
   }
 });
 
 test("resolve --json gives structured variants (name, version, index, root) with Rez's roots, hashed shortlinks included", () => {
   assert.equal(rez.use_variant_shortlinks, true);
-  for (const c of rez.variants as { request: string[]; variants: JsonVariant[] }[]) {
+  for (const c of rez.variants) {
     const r = runCli(["resolve", "--json", "--no-implicit", "--paths", ROOT, ...c.request]);
     assert.equal(r.code, 0, r.stderr);
-    const d = JSON.parse(r.stdout);
-    const got = (d.variants as JsonVariant[]).map((v) => ({
+    const d = JSON.parse(r.stdout) as ResolveJson;
+    const got = d.variants.map((v) => ({
       name: v.name,
       version: v.version,
       index: v.index,
@@ -80,15 +110,9 @@ test("shell REQ -- cmd args runs the command in the environment, each argument k
 });
 
 test("--exclude hides packages from the resolve as rez-env --exclude does", () => {
-  for (const c of rez.exclude as {
-    request: string[];
-    exclude: string[];
-    status: string;
-    resolved?: string[] | null;
-    message?: string;
-  }[]) {
+  for (const c of rez.exclude) {
     const r = runCli(["resolve", "--json", "--no-implicit", "--paths", ROOT, ...c.request, "--exclude", ...c.exclude]);
-    const d = JSON.parse(r.stdout);
+    const d = JSON.parse(r.stdout) as ResolveJson;
     const label = `${c.request.join(" ")} --exclude ${c.exclude.join(" ")}`;
     if (c.status === "solved") {
       assert.equal(r.code, 0, `${label}: ${r.stderr}`);
@@ -96,7 +120,7 @@ test("--exclude hides packages from the resolve as rez-env --exclude does", () =
     } else {
       // Rez raises PackageNotFoundError: the same words, and a failed resolve
       assert.equal(r.code, 1, label);
-      assert.equal(d.failure.description, c.message, label);
+      assert.equal(d.failure?.description, c.message, label);
     }
   }
   const sh = runCli([
@@ -117,23 +141,16 @@ test("--exclude hides packages from the resolve as rez-env --exclude does", () =
 
 test("--patch resolves the current context's request patched as rez-env --patch does", () => {
   const dir = fs.mkdtempSync(path.join(process.env.TMPDIR ?? "/tmp", "tantalus-patch-"));
-  for (const c of rez.patch as {
-    request: string[];
-    patch: string[];
-    strict?: boolean;
-    rank?: number;
-    original: string[];
-    resolved: string[] | null;
-  }[]) {
+  for (const c of rez.patch) {
     const label = `${c.request.join(" ")} --patch ${c.patch.join(" ")}${c.strict ? " --strict" : ""}${c.rank ? ` --patch-rank ${c.rank}` : ""}`;
     const rxt = path.join(dir, "base.rxt");
     const base = runCli(["resolve", "--json", "--no-implicit", "--paths", ROOT, "--rxt", rxt, ...c.request]);
-    assert.deepEqual(JSON.parse(base.stdout).resolved, c.original, label);
+    assert.deepEqual((JSON.parse(base.stdout) as ResolveJson).resolved, c.original, label);
     const flags = [...(c.strict ? ["--strict"] : []), ...(c.rank ? ["--patch-rank", String(c.rank)] : [])];
     const r = runCli(["resolve", "--json", "--no-implicit", "--paths", ROOT, "--patch", ...flags, ...c.patch], {
       env: { REZ_RXT_FILE: rxt },
     });
-    const d = JSON.parse(r.stdout);
+    const d = JSON.parse(r.stdout) as ResolveJson;
     if (c.resolved === null) {
       assert.equal(r.code, 1, label);
       assert.equal(d.status, "failed", label);
@@ -165,7 +182,11 @@ test("--patch resolves the current context's request patched as rez-env --patch 
     "python-3.11",
   ]);
   assert.equal(nested.code, 0, nested.stderr);
-  assert.deepEqual(JSON.parse(nested.stdout).resolved, ["python-3.11.4[]", "foo-1.2.3[]", "bar-1.1[]"]);
+  assert.deepEqual((JSON.parse(nested.stdout) as ResolveJson).resolved, [
+    "python-3.11.4[]",
+    "foo-1.2.3[]",
+    "bar-1.1[]",
+  ]);
 });
 
 const hasScript = spawnSync("script", ["--version"]).status === 0;
@@ -218,20 +239,20 @@ test(
 );
 
 test("`this` in a @late function that commands read is the Package, as Rez binds it", () => {
-  for (const c of rez.late as { request: string[]; LATE_FACTS: string; LATE_SHOUT: string }[]) {
+  for (const c of rez.late) {
     const r = runCli(["env", "--json", "--no-implicit", "--paths", ROOT, ...c.request]);
     assert.equal(r.code, 0, r.stderr);
-    const environ = JSON.parse(r.stdout);
+    const environ = JSON.parse(r.stdout) as Record<string, string>;
     assert.equal(environ.LATE_FACTS, c.LATE_FACTS.replace("<root>", ROOT), c.request.join(" "));
     assert.equal(environ.LATE_SHOUT, c.LATE_SHOUT);
   }
 });
 
 test("info --json shows every attribute Rez shows and evaluates @late tools as Rez reads them", () => {
-  for (const c of rez.info as { request: string; attributes: Record<string, unknown>; tools: string[] | null }[]) {
+  for (const c of rez.info) {
     const r = runCli(["info", c.request, "--json", "--paths", ROOT]);
     assert.equal(r.code, 0, r.stderr);
-    const d = JSON.parse(r.stdout);
+    const d = JSON.parse(r.stdout) as { attributes: Record<string, unknown> & { base: string }; tools: string[] };
     const attributes = { ...d.attributes, base: path.relative(ROOT, d.attributes.base) };
     assert.deepEqual(attributes, c.attributes, c.request);
     assert.deepEqual(d.tools, c.tools ?? [], c.request);

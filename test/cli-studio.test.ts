@@ -8,7 +8,7 @@ test("studio generate writes the studio and its tantalus.yaml, and refuses a non
   const dir = path.join(tempDir(), "studio");
   const r = runCli(["studio", "generate", dir, "--scale", "small", "--json"]);
   assert.equal(r.code, 0, r.stderr);
-  const s = JSON.parse(r.stdout);
+  const s = JSON.parse(r.stdout) as { dir: string; scale: string; workflows: unknown[]; defects: unknown[] };
   assert.equal(s.dir, dir);
   assert.equal(s.scale, "small");
   assert.ok(s.workflows.length >= 8);

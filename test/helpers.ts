@@ -39,7 +39,7 @@ export function benchmarkRepository(): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tantalus-benchrepo-"));
     const tarball = path.join(sharedDir, "data", "rez-benchmark", "packages.tar.gz");
     const p = spawnSync("tar", ["xzf", tarball, "-C", dir]);
-    if (p.status !== 0) throw new Error(`cannot extract ${tarball}: ${p.stderr}`);
+    if (p.status !== 0) throw new Error(`cannot extract ${tarball}: ${p.stderr.toString()}`);
     benchRepo = path.join(dir, "packages");
   }
   return benchRepo;

@@ -24,6 +24,11 @@ interface OracleCase {
   loading?: string;
 }
 
+/** The part of a failed `resolve --json` these tests read. */
+interface FailedResolveJson {
+  failure: { kind: string; description: string; broken: { file: string; line: number; message: string } };
+}
+
 const oracle = JSON.parse(
   fs.readFileSync(path.join(projectRoot, "test", "data", "rez-broken-packages.json"), "utf8"),
 ) as { cases: OracleCase[] };
@@ -97,11 +102,11 @@ test("resolve through the CLI fails with the file, line and reason, and exits 1"
   const file = path.join(ROOT, "foo", "2.0.0", "package.py").replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
   // The terminal gets the failure once, standing alone (file:line, reason, how to hide the version); --json keeps Rez's wording.
   assert.match(out, new RegExp(`foo-2\\.0\\.0 .*does not load: ${file}:3: `));
-  const fooJson = JSON.parse(runCli(["resolve", "foo", "--json", "--paths", ROOT]).stdout);
+  const fooJson = JSON.parse(runCli(["resolve", "foo", "--json", "--paths", ROOT]).stdout) as FailedResolveJson;
   assert.match(fooJson.failure.description, new RegExp(`Problem loading ${file}: .*\\(package\\.py, line 3\\)`));
   const json = runCli(["resolve", "bar", "--json", "--paths", ROOT]);
   assert.equal(json.code, 1);
-  const d = JSON.parse(json.stdout);
+  const d = JSON.parse(json.stdout) as FailedResolveJson;
   assert.equal(d.failure.kind, "broken-package");
   assert.equal(d.failure.broken.file, path.join(ROOT, "bar", "2.0", "package.py"));
   assert.equal(d.failure.broken.line, 3);
@@ -111,7 +116,7 @@ test("resolve through the CLI fails with the file, line and reason, and exits 1"
   // a `name` that disagrees with its directory is loaded, as in Rez, under the directory's name
   const misnamed = runCli(["env", "--json", "--no-implicit", "misname", "--paths", ROOT]);
   assert.equal(misnamed.code, 0, misnamed.stderr);
-  assert.equal(JSON.parse(misnamed.stdout).MISNAME_NAME, "misname");
+  assert.equal((JSON.parse(misnamed.stdout) as Record<string, string>).MISNAME_NAME, "misname");
 });
 
 test("repo check lists every broken definition; search and info name them", () => {

@@ -181,7 +181,7 @@ export function buildElf(spec: ElfSpec): Buffer {
   let i = 0;
   if (interpBytes) phdr(i++, PT.INTERP, interpOff, interpBytes.length, 4, 1);
   phdr(i++, PT.LOAD, 0, total, 6, 0x1000);
-  phdr(i++, PT.DYNAMIC, dynOff, dyn.length * dynent, 6, word);
+  phdr(i, PT.DYNAMIC, dynOff, dyn.length * dynent, 6, word);
 
   if (interpBytes) interpBytes.copy(w.buf, interpOff);
   strtab.copy(w.buf, strOff);

@@ -222,7 +222,7 @@ describe("a module loaded by its host program", () => {
     const tree = new Linker(image, options).resolve(plugin, { dlopenFrom: `${PREFIX}/app/bin/app` });
     assert.equal(tree.objects[tree.rootIndex!]!.realPath, plugin);
     // app does not require dup-b here: were the dlopen a need of app, it would be "undeclared".
-    const strict: PackageModel = { ownerOf: model.ownerOf, requires: (pkg, dep) => pkg === dep };
+    const strict: PackageModel = { ownerOf: (p) => model.ownerOf(p), requires: (pkg, dep) => pkg === dep };
     const findings = classifyLoadTree(tree, strict);
     assert.ok(
       findings.some((f) => f.kind === "undeclared" && f.package === "app"),

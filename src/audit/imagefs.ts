@@ -208,7 +208,7 @@ export class LayeredImageFs implements ImageFs {
     readonly layers: readonly Layer[],
     opts: LayeredImageFsOptions = {},
   ) {
-    this.layerLists = layers.map(() => new Map());
+    this.layerLists = layers.map(() => new Map<string, ReadonlyMap<string, EntryType> | null>());
     this.whiteouts = opts.ociWhiteouts ?? false;
   }
 

@@ -71,7 +71,7 @@ export class SonameIndex {
     for (const family of this.repos.familyNames()) {
       for (const pkg of this.repos.family(family) ?? []) {
         if (pkg.broken) continue;
-        let mtimeMs = 0;
+        let mtimeMs: number;
         try {
           mtimeMs = fs.statSync(pkg.file).mtimeMs;
         } catch {

@@ -758,7 +758,7 @@ function captureTop(
       : plain;
   // The audit's repair directories go after everything else: package directories keep precedence.
   const appended = opts.append
-    .map((a) => `export ${a.name}="\${${a.name}:+\$${a.name}${a.separator}}${a.append.join(a.separator)}"\n`)
+    .map((a) => `export ${a.name}="\${${a.name}:+$${a.name}${a.separator}}${a.append.join(a.separator)}"\n`)
     .join("");
   const environment = appended ? `${env.script}\n# repaired libraries (library audit)\n${appended}` : env.script;
   return { environment, configEnv: wfEnv.filter(([k]) => !(k in plain.environ)).map(([k, v]) => `${k}=${v}`) };

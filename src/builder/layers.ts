@@ -349,5 +349,6 @@ export async function mapLimit<T>(items: readonly T[], limit: number, fn: (item:
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  // eslint-disable-next-line @typescript-eslint/only-throw-error -- the first failure, rethrown as fn threw it
   if (failure !== undefined) throw failure;
 }

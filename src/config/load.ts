@@ -292,13 +292,15 @@ export function parseConfig(text: string, file: string, displayFile: string = fi
  * of the file that wrote them (LoadedConfig.dirOf).
  */
 function absolutePaths(data: Record<string, unknown>, dir: string): Record<string, unknown> {
-  const out = structuredClone(data) as Record<string, any>;
+  const out = structuredClone(data) as Record<string, unknown> & {
+    packages?: Record<string, { repair?: { donor_dirs?: unknown } } | null>;
+  };
   const abs = (p: string) => (p === "~" || p.startsWith("~/") || isAbsolute(p) ? p : resolve(dir, p));
   if (Array.isArray(out.packages_path)) out.packages_path = out.packages_path.map(abs);
   if (typeof out.store === "string") out.store = abs(out.store);
   for (const pkg of Object.values(out.packages ?? {})) {
-    const donors = (pkg as any)?.repair?.donor_dirs;
-    if (Array.isArray(donors)) (pkg as any).repair.donor_dirs = donors.map(abs);
+    const repair = pkg?.repair;
+    if (Array.isArray(repair?.donor_dirs)) repair.donor_dirs = repair.donor_dirs.map(abs);
   }
   return out;
 }
@@ -528,7 +530,8 @@ function describe(v: unknown): string {
   if (typeof v === "object") return "a mapping";
   if (typeof v === "string") return `string ${JSON.stringify(v)}`;
   if (typeof v === "number") return Number.isInteger(v) ? `integer ${v}` : `number ${v}`;
-  return `${typeof v} ${String(v)}`;
+  if (typeof v === "boolean" || typeof v === "bigint") return `${typeof v} ${v}`;
+  return typeof v;
 }
 
 function valueAt(data: unknown, path: ConfigPath): unknown {

@@ -12,7 +12,16 @@ const data = JSON.parse(
     path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "test", "data", "rez-env-habits.json"),
     "utf8",
   ),
-);
+) as {
+  patch: {
+    request: string[];
+    patch: string[];
+    strict?: boolean;
+    rank?: number;
+    original: string[];
+    patched: string[];
+  }[];
+};
 
 function variantOf(qualified: string): ContextVariant {
   const m = /^([^-]+)-(.*)\[(\d*)\]$/.exec(qualified)!;
@@ -28,14 +37,7 @@ function variantOf(qualified: string): ContextVariant {
   };
 }
 
-for (const c of data.patch as {
-  request: string[];
-  patch: string[];
-  strict?: boolean;
-  rank?: number;
-  original: string[];
-  patched: string[];
-}[]) {
+for (const c of data.patch) {
   test(`patched request: ${c.request.join(" ")} + ${c.patch.join(" ") || "(nothing)"}${c.strict ? " strict" : ""}${c.rank ? ` rank ${c.rank}` : ""} is Rez's`, () => {
     const ctx = { request: c.request, resolved: c.original.map(variantOf) };
     assert.deepEqual(patchedRequest(ctx, c.patch, { strict: c.strict, rank: c.rank }), c.patched);

@@ -138,7 +138,11 @@ export function importRxt(file: string, source: (paths: string[]) => PackageSour
     timestamp: typeof requested === "number" && requested > 0 ? requested : null,
     building: Boolean(d.building),
     status,
-    ...(status === "failed" ? { failure: { kind: "rez", description: String(d.failure_description ?? "") } } : {}),
+    ...(status === "failed"
+      ? {
+          failure: { kind: "rez", description: typeof d.failure_description === "string" ? d.failure_description : "" },
+        }
+      : {}),
     resolved,
     ephemerals: ((d.resolved_ephemerals as string[] | undefined) ?? []).map(String),
     created,

@@ -95,7 +95,8 @@ function slurmTool(
   opts: SlurmEnv,
 ): { status: number | null; stdout: string; stderr: string; missing: boolean } {
   const r = spawnSync(argv[0]!, argv.slice(1), { input, encoding: "utf8", env: opts.env ?? process.env });
-  const missing = (r.error as NodeJS.ErrnoException | undefined)?.code === "ENOENT";
+  const error: NodeJS.ErrnoException | undefined = r.error;
+  const missing = error?.code === "ENOENT";
   return { status: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? "", missing };
 }
 

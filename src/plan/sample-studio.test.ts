@@ -9,6 +9,8 @@ import { Repositories } from "../rez/repository/index.js";
 import { planStudio, type StudioPlan } from "./studio.js";
 import { assertSharedPlanInvariants } from "../../test/plan-invariants.js";
 
+// integration: generates the sample studio, whose ELF payloads gcc compiles
+
 let scratch: string;
 let config: LoadedConfig;
 let repos: Repositories;

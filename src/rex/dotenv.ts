@@ -6,7 +6,7 @@
 import { TantalusError } from "../errors.js";
 
 export function renderDotenv(environ: ReadonlyMap<string, string> | Readonly<Record<string, string>>): string {
-  const entries = environ instanceof Map ? [...environ.entries()] : Object.entries(environ);
+  const entries = isMap(environ) ? [...environ.entries()] : Object.entries(environ);
   let out = "";
   for (const [k, v] of entries) {
     if (!/^[^\s=]+$/.test(k))
@@ -19,4 +19,11 @@ export function renderDotenv(environ: ReadonlyMap<string, string> | Readonly<Rec
     out += `${k}=${v}\n`;
   }
   return out;
+}
+
+/** `instanceof Map` alone would widen the entries to `any`. */
+function isMap(
+  environ: ReadonlyMap<string, string> | Readonly<Record<string, string>>,
+): environ is ReadonlyMap<string, string> {
+  return environ instanceof Map;
 }

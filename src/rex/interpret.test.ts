@@ -19,6 +19,8 @@ import {
   type InterpretOptions,
 } from "./index.js";
 
+// integration: one test lets the host answer platform questions, through lsb_release
+
 const SYSTEM = { platform: "linux", arch: "x86_64", os: "Rocky-9.3" };
 
 /** A repository of package.py files written for one test. */

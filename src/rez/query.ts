@@ -70,7 +70,7 @@ export function describePackage(
     rawTools instanceof PyFunction && rawTools.hasMark("late") && lateValue ? lateValue(pkg, rawTools) : rawTools;
   const toolList = toolsValue instanceof PyTuple ? toolsValue.items : toolsValue;
   const tools = Array.isArray(toolList)
-    ? toolList.map((t) => (typeof t === "string" ? t : String(attributeJson(t))))
+    ? toolList.map((t: PyValue) => (typeof t === "string" ? t : String(attributeJson(t))))
     : [];
   const attributes: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(def.attributes)) attributes[k] = attributeJson(v);

@@ -113,7 +113,7 @@ function displaySection(env: NodeJS.ProcessEnv, home: string): Section {
         }
       } else s.facts.tcp = `${parsed.host}:${6000 + Number(parsed.number)} (needs --network host when on this machine)`;
       const auth = env.XAUTHORITY || join(home, ".Xauthority");
-      let cookies = 0;
+      let cookies: number;
       try {
         cookies = cookiesForDisplay(parseXauthority(readFileSync(auth)), parsed.number).length;
       } catch {

@@ -6,7 +6,7 @@
  * device nodes rootless networking and fuse need are root-only; without a
  * storage.conf rootless podman falls back to the slow vfs driver.
  */
-import { accessSync, constants, existsSync, readFileSync, statSync } from "node:fs";
+import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 
@@ -32,12 +32,34 @@ function safeRead(file: string): string | undefined {
   }
 }
 
-/** containers.conf files podman reads, lowest priority first. */
+/** The `*.conf` files of a drop-in folder in the order podman reads them (by name), none when it is absent. */
+function dropIns(dir: string): string[] {
+  try {
+    return readdirSync(dir)
+      .filter((f) => f.endsWith(".conf"))
+      .sort()
+      .map((f) => join(dir, f));
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * containers.conf files podman reads, lowest priority first: each file, then its
+ * `.d` drop-in folder (containers-common 0.50, podman 4.3; scripts/setup-host.sh
+ * writes its settings as /etc/containers/containers.conf.d/tantalus.conf).
+ */
 export function containersConfFiles(env: NodeJS.ProcessEnv, rootless: boolean): string[] {
   if (env.CONTAINERS_CONF) return [env.CONTAINERS_CONF];
-  const files = ["/usr/share/containers/containers.conf", "/etc/containers/containers.conf"];
-  if (rootless)
-    files.push(join(env.XDG_CONFIG_HOME || join(env.HOME || homedir(), ".config"), "containers", "containers.conf"));
+  const files = [
+    "/usr/share/containers/containers.conf",
+    "/etc/containers/containers.conf",
+    ...dropIns("/etc/containers/containers.conf.d"),
+  ];
+  if (rootless) {
+    const user = join(env.XDG_CONFIG_HOME || join(env.HOME || homedir(), ".config"), "containers", "containers.conf");
+    files.push(user, ...dropIns(`${user}.d`));
+  }
   return files;
 }
 
@@ -113,7 +135,7 @@ export function podmanHostFindings(ctx: PodmanHostContext): Finding[] {
     out.push({
       problem:
         "this machine has no CAP_SYS_RESOURCE, so rootful podman's default open-file limit (1048576) fails: `setrlimit RLIMIT_NOFILE: Operation not permitted`",
-      fix: 'in /etc/containers/containers.conf: [containers] default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"] (scripts/setup-host.sh writes it)',
+      fix: 'in /etc/containers/containers.conf or a drop-in in /etc/containers/containers.conf.d/: [containers] default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"] (scripts/setup-host.sh writes it)',
     });
   }
   const runtime = podmanOciRuntime(ctx.env, ctx.rootless, ctx.which);

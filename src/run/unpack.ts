@@ -79,7 +79,7 @@ class Tree {
         break;
       }
       const abs = join(this.root, ...cur, part);
-      let isLink = false;
+      let isLink: boolean;
       try {
         isLink = lstatSync(abs).isSymbolicLink();
       } catch {

@@ -69,7 +69,7 @@ export class FamilyState {
     this.info = info;
     this.ctx = ctx;
     this.visibility = new Uint8Array(info.size);
-    this.variantLists = new Array(info.size);
+    this.variantLists = new Array<VariantInfo[] | undefined>(info.size);
   }
 
   get name(): string {

@@ -105,7 +105,7 @@ export function dependencyOrder(g: FamilyGraph, requestOrder: readonly string[])
 function reachability(g: FamilyGraph, index: ReadonlyMap<string, number>): Uint32Array[] {
   const n = g.nodes.length;
   const words = (n + 31) >>> 5;
-  const reach: Array<Uint32Array | undefined> = new Array(n);
+  const reach = new Array<Uint32Array | undefined>(n);
   const succ = g.nodes.map((name) =>
     (g.edges.get(name) ?? []).map((t) => index.get(t)).filter((t): t is number => t !== undefined),
   );

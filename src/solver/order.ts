@@ -131,7 +131,7 @@ export class TimestampOrder extends PackageOrderer {
     if (!isValidPackageName(name)) throw new OrdererError(`Not a valid package name: '${name}'`);
     const desc = [...families.versionsOf(name)].sort((a, b) => b.version.compare(a.version));
     let firstAfter: Version | null = null;
-    let i = -1;
+    let i: number;
     for (i = 0; i < desc.length; i++) {
       const p = desc[i]!;
       if (!p.timestamp) continue;

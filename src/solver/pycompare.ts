@@ -33,6 +33,9 @@ export type PyTuple = readonly PyValue[];
 
 export type PyValue = number | string | Version | Reversed | Fallback | TokenList | PyTuple;
 
+/** Array.isArray, without widening a readonly tuple's items to `any`. */
+const isTuple = (v: PyValue): v is PyTuple => Array.isArray(v);
+
 /** Python raised while comparing: the sort, hence the whole solve, fails with this. */
 export class PyCompareError extends Error {
   constructor(
@@ -88,8 +91,8 @@ export function pyEq(a: PyValue, b: PyValue): boolean {
     if (!(b instanceof Fallback)) return false;
     return pyEq(a.main, b.main);
   }
-  if (!Array.isArray(b) || b.length !== a.length) return false;
-  for (let i = 0; i < a.length; i++) if (!pyEq(a[i]!, b[i])) return false;
+  if (!isTuple(b) || b.length !== a.length) return false;
+  for (let i = 0; i < a.length; i++) if (!pyEq(a[i]!, b[i]!)) return false;
   return true;
 }
 
@@ -121,10 +124,10 @@ export function pyLt(a: PyValue, b: PyValue): boolean {
     if (b instanceof TokenList) return a.asVersion.compare(b.asVersion) < 0;
     return reflectedGt(b, a, "<");
   }
-  if (!Array.isArray(b)) return reflectedGt(b, a, "<");
+  if (!isTuple(b)) return reflectedGt(b, a, "<");
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) {
-    if (!pyEq(a[i]!, b[i])) return pyLt(a[i]!, b[i]);
+    if (!pyEq(a[i]!, b[i]!)) return pyLt(a[i]!, b[i]!);
   }
   return a.length < b.length;
 }

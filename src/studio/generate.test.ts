@@ -375,7 +375,11 @@ function auditWorkflow(name: string, wf: OracleWorkflow): string[] {
     const seen = new Set<string>([pkg]);
     const stack = [pkg];
     while (stack.length)
-      for (const r of requiresOf.get(stack.pop()!) ?? []) if (!seen.has(r)) (seen.add(r), stack.push(r));
+      for (const r of requiresOf.get(stack.pop()!) ?? [])
+        if (!seen.has(r)) {
+          seen.add(r);
+          stack.push(r);
+        }
     return seen;
   };
   const rel = (f: string) => path.relative(studio, f);

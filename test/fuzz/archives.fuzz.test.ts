@@ -63,7 +63,7 @@ function file(bytes: Buffer, ext: string): string {
   return p;
 }
 
-async function expectOnlyTantalusErrors(fn: () => Promise<unknown>): Promise<void> {
+async function expectOnlyTantalusErrors(fn: () => unknown): Promise<void> {
   try {
     await fn();
   } catch (e) {
@@ -169,10 +169,10 @@ test("fuzz: an OCI layout whose index.json, manifest and config are arbitrary JS
         writeFileSync(join(layout, "index.json"), text);
         await expectOnlyTantalusErrors(() => importImage(store, `oci:${layout}`));
       }
-      await expectOnlyTantalusErrors(async () =>
+      await expectOnlyTantalusErrors(() =>
         parseManifestBytes(Buffer.from(JSON.stringify(manifest)), MediaType.ImageManifest, "registry.example", "fuzz"),
       );
-      await expectOnlyTantalusErrors(async () =>
+      await expectOnlyTantalusErrors(() =>
         parseManifestBytes(Buffer.from(JSON.stringify(index)), undefined, "registry.example", "fuzz"),
       );
       rmSync(layout, { recursive: true, force: true });

@@ -255,22 +255,21 @@ export class MemoryStore implements BlobSource, BlobSink {
     if (initial) for (const [k, v] of initial) this.blobs.set(k, v);
   }
 
-  async stat(digest: string): Promise<{ size: number }> {
+  stat(digest: string): Promise<{ size: number }> {
     const b = this.blobs.get(digest);
-    if (!b) throw new Error(`no blob ${digest}`);
-    return { size: b.length };
+    return b ? Promise.resolve({ size: b.length }) : Promise.reject(new Error(`no blob ${digest}`));
   }
 
-  async open(digest: string): Promise<Readable> {
+  open(digest: string): Promise<Readable> {
     const b = this.blobs.get(digest);
-    if (!b) throw new Error(`no blob ${digest}`);
+    if (!b) return Promise.reject(new Error(`no blob ${digest}`));
     const chunks: Buffer[] = [];
     for (let i = 0; i < b.length; i += this.readChunk) chunks.push(b.subarray(i, i + this.readChunk));
-    return Readable.from(chunks);
+    return Promise.resolve(Readable.from(chunks));
   }
 
-  async has(digest: Digest): Promise<boolean> {
-    return this.blobs.has(digest);
+  has(digest: Digest): Promise<boolean> {
+    return Promise.resolve(this.blobs.has(digest));
   }
 
   async put(digest: Digest, size: number, stream: Readable): Promise<void> {
@@ -356,7 +355,7 @@ export async function startFlakyProxy(
     forwarded: [],
     patchRanges: [],
     storageAuthorizations: [],
-    close: async () => undefined,
+    close: () => Promise.resolve(),
   };
   let patches = 0;
   let blobGets = 0;
@@ -553,7 +552,7 @@ export async function startTokenServer(
   const issuer = "tantalus-test-issuer";
   let expired = 0;
   const requests: TokenServer["requests"] = [];
-  const server = http.createServer(async (req, res) => {
+  const answer = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     let url = new URL(req.url ?? "/", "http://x");
     const auth = req.headers.authorization;
     let user = "anonymous";
@@ -606,7 +605,8 @@ export async function startTokenServer(
     // The OAuth2 endpoint answers with access_token, the classic one with token.
     const tokenField = req.method === "POST" ? "access_token" : "token";
     res.end(JSON.stringify({ [tokenField]: token, expires_in: 300, issued_at: new Date().toISOString() }));
-  });
+  };
+  const server = http.createServer((req, res) => void answer(req, res));
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
   const port = (server.address() as net.AddressInfo).port;
   return {

@@ -39,7 +39,10 @@ test("a new store is a valid OCI layout and blobs round-trip with verification",
   const dir = await tempDir(t);
   const store = await OciStore.open(join(dir, "s"));
   assert.deepEqual(JSON.parse(await readFile(join(dir, "s", "oci-layout"), "utf8")), { imageLayoutVersion: "1.0.0" });
-  assert.deepEqual(JSON.parse(await readFile(join(dir, "s", "index.json"), "utf8")).manifests, []);
+  assert.deepEqual(
+    (JSON.parse(await readFile(join(dir, "s", "index.json"), "utf8")) as { manifests: unknown[] }).manifests,
+    [],
+  );
 
   const data = Buffer.from("hello blob");
   const put = await store.putBlob(data);

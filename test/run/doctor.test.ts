@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { hasCapability, podmanHostFindings, tomlSetting } from "../../src/run/host-checks.js";
+import { containersConfFiles, hasCapability, podmanHostFindings, tomlSetting } from "../../src/run/host-checks.js";
 import { which } from "../../src/run/which.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -31,6 +31,18 @@ test("TOML settings are read per table, the last file winning, comments ignored"
     '["nofile=1:1"]',
   );
   assert.equal(tomlSetting([join(dir, "b.conf")], "containers", "runtime"), undefined);
+});
+
+test("containers.conf drop-ins are read after their file, by name, as podman reads them", (t) => {
+  const dir = temp(t);
+  const conf = join(dir, "containers", "containers.conf");
+  mkdirSync(`${conf}.d`, { recursive: true });
+  writeFileSync(join(`${conf}.d`, "50-site.conf"), '[engine]\nruntime = "crun"\n');
+  writeFileSync(join(`${conf}.d`, "tantalus.conf"), '[engine]\nruntime = "runc"\n');
+  writeFileSync(join(`${conf}.d`, "notes.txt"), '[engine]\nruntime = "ignored"\n');
+  const files = containersConfFiles({ XDG_CONFIG_HOME: dir }, true);
+  assert.deepEqual(files.slice(-3), [conf, join(`${conf}.d`, "50-site.conf"), join(`${conf}.d`, "tantalus.conf")]);
+  assert.equal(tomlSetting(files, "engine", "runtime"), "runc");
 });
 
 test("the bounding set decides whether CAP_SYS_RESOURCE is there", () => {

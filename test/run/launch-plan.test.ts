@@ -124,9 +124,9 @@ test("a bridged network adds host entries for the licence servers named by the l
   const plan = await buildLaunchPlan({
     ...base,
     settings: { ...base.settings, network: "bridge", licenceServers: ["27000@flex.studio"] },
-    resolveHost: async (h) => {
+    resolveHost: (h) => {
       resolved.push(h);
-      return h === "nowhere.studio" ? undefined : `10.0.0.${resolved.length}`;
+      return Promise.resolve(h === "nowhere.studio" ? undefined : `10.0.0.${resolved.length}`);
     },
   });
   assert.deepEqual(plan.addHosts, [
@@ -270,7 +270,7 @@ test("docker asks for all NVIDIA driver capabilities with --gpus; a bridged netw
   const plan = await buildLaunchPlan({
     ...base,
     settings: { ...base.settings, network: "bridge" },
-    resolveHost: async () => "10.9.9.9",
+    resolveHost: () => Promise.resolve("10.9.9.9"),
   });
   const s = RUNTIMES.docker.command(plan, { ref: "sha256:abc", steps: [], loaded: false }, rt).join(" ");
   assert.match(s, / --network=bridge --add-host lic1.studio:10.9.9.9 --add-host lic2.studio:10.9.9.9 /);

@@ -698,7 +698,9 @@ function main(): void {
     layout: Laid[];
   };
   const resolveData = JSON.parse(fs.readFileSync(path.join(CORPUS, "rez-resolve.json"), "utf8")) as RezResolveData;
-  const manifest = JSON.parse(fs.readFileSync(path.join(HERE, "manifest.json"), "utf8"));
+  const manifest = JSON.parse(fs.readFileSync(path.join(HERE, "manifest.json"), "utf8")) as {
+    files: { repository: string; commit: string }[];
+  };
   const loads = compareLoads(loadData.files);
   const bothLoad = new Set(
     loads.filter((x) => x.category === "identical" || x.category === "differ").map((x) => x.key),

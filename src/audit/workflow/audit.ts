@@ -273,7 +273,7 @@ export function auditResolve(
   const ldLibraryPath = env.environ.LD_LIBRARY_PATH ?? "";
   const closures = requirementClosures(resolve);
   const model: PackageModel = {
-    ownerOf: image.ownerOf,
+    ownerOf: (p) => image.ownerOf(p),
     requires: (pkg, dep) => pkg === dep || (closures.get(pkg)?.has(dep) ?? false),
   };
   const classify: ClassifyOptions = {

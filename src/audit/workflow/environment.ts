@@ -43,7 +43,7 @@ export function captureEnvironment(resolve: WorkflowResolve, opts: CaptureOption
     const pkg = a.origin?.variant ? pkgOfVariant.get(a.origin.variant) : undefined;
     if (!pkg) continue;
     let m = origins.get(a.expandedKey);
-    if (!m) origins.set(a.expandedKey, (m = new Map()));
+    if (!m) origins.set(a.expandedKey, (m = new Map<string, string>()));
     for (const e of a.expandedValue.toString().split(a.separator)) if (e && !m.has(e)) m.set(e, pkg);
   }
   const environ = applyEnvAdditions({ ...result.environ, ...(opts.workflowEnv ?? {}) }, opts.additions ?? []);

@@ -103,7 +103,11 @@ export function requirementClosures(resolve: WorkflowResolve): Map<string, Set<s
     const seen = new Set<string>([id]);
     const stack = [id];
     while (stack.length > 0)
-      for (const d of direct.get(stack.pop()!) ?? []) if (!seen.has(d)) (seen.add(d), stack.push(d));
+      for (const d of direct.get(stack.pop()!) ?? [])
+        if (!seen.has(d)) {
+          seen.add(d);
+          stack.push(d);
+        }
     closures.set(id, seen);
   }
   return closures;

@@ -35,19 +35,17 @@ import type { LayerCompression } from "../types.js";
  * The part of zstd-napi used here, declared locally so that type-checking
  * does not need the optional package either.
  */
-declare namespace zstd {
-  interface CCtx {
-    setParameter(param: number, value: number): void;
-    reset(directive: number): void;
-    compressStream2(
-      out: Uint8Array,
-      input: Uint8Array,
-      op: number,
-    ): [remaining: number, produced: number, consumed: number];
-  }
+interface ZstdCCtx {
+  setParameter(param: number, value: number): void;
+  reset(directive: number): void;
+  compressStream2(
+    out: Uint8Array,
+    input: Uint8Array,
+    op: number,
+  ): [remaining: number, produced: number, consumed: number];
 }
 interface ZstdBinding {
-  CCtx: new () => zstd.CCtx;
+  CCtx: new () => ZstdCCtx;
   cStreamOutSize(): number;
   CParameter: { compressionLevel: number; nbWorkers: number; checksumFlag: number };
   EndDirective: { continue: number; end: number };
@@ -160,9 +158,9 @@ export function createChunkCompressor(
  * the same frame as a fresh one (zstd invalidates the old tables by index,
  * not by content); the build's digest tests would see otherwise.
  */
-const idleContexts = new Map<number, zstd.CCtx[]>();
+const idleContexts = new Map<number, ZstdCCtx[]>();
 
-function takeContext(level: number): zstd.CCtx {
+function takeContext(level: number): ZstdCCtx {
   const idle = idleContexts.get(level)?.pop();
   if (idle) return idle;
   const zstd = loadZstd("writing a zstd layer").binding;
@@ -173,7 +171,7 @@ function takeContext(level: number): zstd.CCtx {
   return cctx;
 }
 
-function giveContext(level: number, cctx: zstd.CCtx): void {
+function giveContext(level: number, cctx: ZstdCCtx): void {
   const zstd = loadZstd("writing a zstd layer").binding;
   cctx.reset(zstd.ResetDirective.sessionOnly); // parameters stay, any unfinished frame is dropped
   const idle = idleContexts.get(level) ?? [];
@@ -183,7 +181,7 @@ function giveContext(level: number, cctx: zstd.CCtx): void {
 
 class ZstdChunks implements ChunkCompressor {
   private readonly zstd: ZstdBinding;
-  private readonly cctx: zstd.CCtx;
+  private readonly cctx: ZstdCCtx;
   private readonly buf: Buffer;
   private done = false;
 

@@ -298,9 +298,9 @@ class VerifyingStream extends Transform {
   override _flush(cb: TransformCallback): void {
     const actual: Digest = `sha256:${this.hash.digest("hex")}`;
     if (actual === this.expected) return cb();
-    void this.onCorrupt(this.expected).finally(() =>
-      cb(new DigestMismatchError(`blob ${this.path}`, this.expected, actual)),
-    );
+    // The mismatch is the error to report, whether or not setting the blob aside worked.
+    const fail = () => cb(new DigestMismatchError(`blob ${this.path}`, this.expected, actual));
+    this.onCorrupt(this.expected).then(fail, fail);
   }
 }
 

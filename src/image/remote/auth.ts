@@ -113,7 +113,7 @@ export class Authenticator {
     this.challenge = ch;
     if (ch.scheme === "basic") {
       const cred = await this.credential();
-      if (!cred) throw await this.noCredentialsError();
+      if (!cred) throw this.noCredentialsError();
       if (cred.kind !== "basic") {
         throw new RegistryAuthError(
           `registry ${this.registry} wants a username and password, but the ${cred.describe()} is a token`,
@@ -167,7 +167,7 @@ export class Authenticator {
     );
   }
 
-  private async noCredentialsError(): Promise<RegistryAuthError> {
+  private noCredentialsError(): RegistryAuthError {
     const files = credentialFiles(this.opts.credentialLookup);
     return new RegistryAuthError(
       `registry ${this.registry} requires authentication and no credentials were found (looked in ${files.join(", ")}); ` +

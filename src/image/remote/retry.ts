@@ -55,6 +55,7 @@ export function retryDelay(
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the abort's own reason, as node:timers/promises gives it
       reject(signal.reason);
       return;
     }
@@ -64,6 +65,7 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     }, ms);
     const onAbort = (): void => {
       clearTimeout(timer);
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the abort's own reason, as node:timers/promises gives it
       reject(signal!.reason);
     };
     signal?.addEventListener("abort", onAbort, { once: true });

@@ -24,7 +24,7 @@ export function bindArgs(
         : `${fname}() takes at most ${positionalNames.length} argument${positionalNames.length === 1 ? "" : "s"} (${args.length} given)`,
     );
   }
-  const slots: (PyValue | undefined)[] = new Array(names.length).fill(undefined);
+  const slots = new Array<PyValue | undefined>(names.length).fill(undefined);
   for (let i = 0; i < args.length; i++) slots[names.indexOf(positionalNames[i]!)] = args[i];
   const positionalOnly = options.positionalOnly ?? 0;
   for (const [k, v] of kwargs) {

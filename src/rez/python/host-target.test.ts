@@ -10,6 +10,8 @@ import os from "node:os";
 import { readPackageSource } from "../definition/index.js";
 import { realPythonHost, targetPythonHost } from "./index.js";
 
+// integration: the host answers through lsb_release, as it does to Rez
+
 const SOURCE = [
   "import platform, sys",
   "from rez.system import system",

@@ -183,7 +183,15 @@ export class Interpreter {
     options: { globals?: Map<string, PyValue> } = {},
   ): PyValue {
     const where = fn instanceof PyFunction ? fn.module : undefined;
-    const f = new Frame(options.globals ?? new Map(), new Map(), null, null, where ?? placeholderModule, null, false);
+    const f = new Frame(
+      options.globals ?? new Map<string, PyValue>(),
+      new Map(),
+      null,
+      null,
+      where ?? placeholderModule,
+      null,
+      false,
+    );
     f.line = fn instanceof PyFunction ? fn.line : 0;
     return this.enter(f, () => {
       if (fn instanceof PyFunction) return this.invoke(fn, args, kwargs, options.globals);
@@ -239,7 +247,7 @@ export class Interpreter {
       get location(): SourceLocation {
         return self.frame ? self.frame.location : { file: "<python>" };
       },
-      call: (fn, args, kwargs) => this.callValue(fn, args, kwargs ?? new Map()),
+      call: (fn, args, kwargs) => this.callValue(fn, args, kwargs ?? new Map<string, PyValue>()),
       str: (v) => pyStr(v, this.ctx),
       repr: (v) => pyRepr(v, this.ctx),
       getAttr: (obj, name) => this.getAttr(obj, name),
@@ -1158,20 +1166,20 @@ class GlobalsDict extends HostObject {
   constructor(private readonly vars: Map<string, PyValue>) {
     super();
   }
-  private key(k: PyValue): string {
-    if (typeof k !== "string") throw new PyException("KeyError", String(k));
+  private key(k: PyValue, ctx: CallContext): string {
+    if (typeof k !== "string") throw new PyException("KeyError", ctx.repr(k));
     return k;
   }
   override getItem(k: PyValue, ctx: CallContext): PyValue {
-    const v = this.vars.get(this.key(k));
+    const v = this.vars.get(this.key(k, ctx));
     if (v === undefined) throw new PyException("KeyError", ctx.repr(k));
     return v;
   }
-  override setItem(k: PyValue, v: PyValue): void {
-    this.vars.set(this.key(k), v);
+  override setItem(k: PyValue, v: PyValue, ctx: CallContext): void {
+    this.vars.set(this.key(k, ctx), v);
   }
   override delItem(k: PyValue, ctx: CallContext): void {
-    if (!this.vars.delete(this.key(k))) throw new PyException("KeyError", ctx.repr(k));
+    if (!this.vars.delete(this.key(k, ctx))) throw new PyException("KeyError", ctx.repr(k));
   }
   override contains(k: PyValue): boolean {
     return typeof k === "string" && this.vars.has(k);
@@ -1197,14 +1205,14 @@ class GlobalsDict extends HostObject {
       case "values":
         return new PyBuiltin("values", () => [...vars.values()]);
       case "setdefault":
-        return new PyBuiltin("setdefault", (args) => {
-          const k = this.key(args[0] ?? null);
+        return new PyBuiltin("setdefault", (args, _kwargs, ctx) => {
+          const k = this.key(args[0] ?? null, ctx);
           if (!vars.has(k)) vars.set(k, args[1] ?? null);
           return vars.get(k)!;
         });
       case "update":
-        return new PyBuiltin("update", (args, kwargs) => {
-          if (args[0] instanceof PyDict) for (const [k, v] of args[0].entries()) vars.set(this.key(k), v);
+        return new PyBuiltin("update", (args, kwargs, ctx) => {
+          if (args[0] instanceof PyDict) for (const [k, v] of args[0].entries()) vars.set(this.key(k, ctx), v);
           for (const [k, v] of kwargs) vars.set(k, v);
           return null;
         });

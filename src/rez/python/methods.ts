@@ -26,6 +26,7 @@ type Method<T> = (self: T, args: PyValue[], kwargs: Map<string, PyValue>, ctx: C
 const WS = "\\t\\n\\v\\f\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
 const WS_RUN = new RegExp(`[${WS}]+`, "u");
 const IS_WS = new RegExp(`^[${WS}]+$`, "u");
+// eslint-disable-next-line no-control-regex -- Python's str.splitlines() breaks at these control characters
 const LINE_BREAK = /\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]/;
 
 function str(v: PyValue | undefined, fname: string, argn = 1): string {

@@ -354,7 +354,7 @@ class VersionInfo extends HostObject {
   }
   override repr(ctx: CallContext): string {
     const [a, b, c, d, e] = this.items;
-    return `sys.version_info(major=${a}, minor=${b}, micro=${c}, releaselevel=${ctx.repr(d!)}, serial=${e})`;
+    return `sys.version_info(major=${ctx.repr(a!)}, minor=${ctx.repr(b!)}, micro=${ctx.repr(c!)}, releaselevel=${ctx.repr(d!)}, serial=${ctx.repr(e!)})`;
   }
 }
 
@@ -750,7 +750,7 @@ class PosixPath extends HostObject {
         return fn("with_suffix", (args) => {
           const sfx = args[0];
           if (typeof sfx !== "string" || sfx.includes("/") || (sfx && (!sfx.startsWith(".") || sfx === ".")))
-            throw new PyException("ValueError", `Invalid suffix '${String(sfx)}'`);
+            throw new PyException("ValueError", `Invalid suffix ${typeof sfx === "string" ? `'${sfx}'` : ""}`.trim());
           if (!this.name) throw new PyException("ValueError", `PosixPath('${this.path}') has an empty name`);
           const cur = this.suffix;
           const stem = cur ? this.name.slice(0, -cur.length) : this.name;

@@ -341,6 +341,11 @@ class Match extends HostObject {
   }
 
   group(g: PyValue): PyValue {
+    return this.groupText(g);
+  }
+
+  /** The group's text, or null when it did not take part in the match. */
+  groupText(g: PyValue): string | null {
     const s = this.spans[this.index(g)];
     return s ? this.string.slice(s[0], s[1]) : null;
   }
@@ -477,7 +482,7 @@ function expandTemplate(template: string, m: Match): string {
       const mm = /^<([^>]*)>/.exec(template.slice(i + 1));
       if (!mm) throw reError("missing <");
       const g = /^\d+$/.test(mm[1]!) ? Number(mm[1]) : mm[1]!;
-      out += m.group(g) ?? "";
+      out += m.groupText(g) ?? "";
       i += mm[0].length;
     } else if (/[0-9]/.test(d)) {
       if (d === "0") throw outsideSubset("an octal escape in a replacement string");
@@ -486,7 +491,7 @@ function expandTemplate(template: string, m: Match): string {
         num += template[i + 1];
         i++;
       }
-      out += m.group(Number(num)) ?? "";
+      out += m.groupText(Number(num)) ?? "";
     } else {
       const simple: Record<string, string> = {
         n: "\n",

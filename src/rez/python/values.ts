@@ -151,19 +151,22 @@ function tupleKeyPart(k: unknown): string {
       return "n" + String(k);
     case "bigint":
       return "n" + k.toString();
+    case "boolean":
+    case "undefined":
+      return "?" + String(k);
+    case "symbol":
+      return "?" + k.toString();
     default:
       break;
   }
   if (k === null) return "N";
-  if (typeof k === "object") {
-    let id = identities.get(k);
-    if (id === undefined) {
-      id = ++identityCounter;
-      identities.set(k, id);
-    }
-    return "o" + id;
+  // Objects and functions: by identity.
+  let id = identities.get(k as object);
+  if (id === undefined) {
+    id = ++identityCounter;
+    identities.set(k as object, id);
   }
-  return "?" + String(k);
+  return "o" + id;
 }
 
 /** A Python dict: insertion-ordered, keys compared with Python equality. */
@@ -405,8 +408,7 @@ export class PyExceptionType {
   ) {}
 
   isSubclassOf(other: PyExceptionType): boolean {
-    for (let t: PyExceptionType | null = this; t; t = t.base) if (t === other) return true;
-    return false;
+    return this === other || (this.base?.isSubclassOf(other) ?? false);
   }
 }
 

@@ -213,7 +213,7 @@ export class FilesystemRepository {
     }
     // Rez takes the version from the directory; a `version` attribute that says otherwise is worth a warning.
     if (def.version !== undefined && versionStr !== "" && def.version !== versionStr) {
-      let same = false;
+      let same: boolean;
       try {
         same = Version.parse(def.version).equals(version);
       } catch {

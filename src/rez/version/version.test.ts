@@ -13,9 +13,9 @@ import {
   VersionRange,
 } from "./index.js";
 
-const v = Version.parse;
-const r = VersionRange.parse;
-const q = Requirement.parse;
+const v = (s: string) => Version.parse(s);
+const r = (s: string) => VersionRange.parse(s);
+const q = (s: string) => Requirement.parse(s);
 const sorted = (...xs: string[]): string[] => xs.map(v).sort(compareVersions).map(String);
 
 test("01 sorts before 1, and 001 before 01, but 0 sorts before 00", () => {

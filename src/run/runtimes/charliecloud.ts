@@ -81,7 +81,7 @@ export class Charliecloud implements Runtime {
   async beforeLaunch(plan: LaunchPlan, prepared: PreparedImage): Promise<void> {
     const { ensureMountPoint } = await import("../unpack.js");
     for (const m of plan.mounts) {
-      let file = false;
+      let file: boolean;
       try {
         file = !statSync(m.source).isDirectory();
       } catch {

@@ -302,7 +302,7 @@ async function link(job: Job, scratch: string, tc: Toolchain): Promise<void> {
     await run(tc.ld, linkArgs(job, tc), { cwd: scratch });
   } catch (err) {
     const e = err as { stderr?: string; message: string };
-    throw new Error(`linking ${job.req.seed} failed: ${e.stderr || e.message}`);
+    throw new Error(`linking ${job.req.seed} failed: ${e.stderr || e.message}`, { cause: err });
   }
 }
 

@@ -17,7 +17,7 @@ export function pyRepr(value: unknown): string {
     const entries = Object.entries(value as Record<string, unknown>);
     return `{${entries.map(([k, v]) => `${pyStr(k)}: ${pyRepr(v)}`).join(", ")}}`;
   }
-  throw new Error(`pyRepr: unsupported value ${String(value)}`);
+  throw new Error(`pyRepr: unsupported value of type ${typeof value}`);
 }
 
 export function pyStr(s: string): string {
