@@ -29,6 +29,7 @@ export * as studio from "./studio/index.js";
 export * as plan from "./plan/index.js";
 export * as image from "./image/index.js";
 export * as remote from "./image/remote/index.js";
+export * as linker from "./linker/index.js";
 export * as audit from "./audit/index.js";
 export * as build from "./builder/index.js";
 export * as run from "./run/index.js";

@@ -21,7 +21,7 @@
 import { execFileSync } from "node:child_process";
 import { lstatSync, readlinkSync, statSync } from "node:fs";
 import { posix } from "node:path";
-import { readElf } from "../audit/elf.js";
+import { readElf } from "../linker/elf.js";
 import { TantalusError } from "../errors.js";
 import type { LayerSource, LayerSpec } from "../image/layer/spec.js";
 import type { OciStore } from "../image/layout/store.js";

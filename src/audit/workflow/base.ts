@@ -13,14 +13,14 @@ import { TantalusError } from "../../errors.js";
 import { cachePath, storeId } from "../../locations.js";
 import type { OciStore } from "../../image/layout/store.js";
 import { writeFileAtomic } from "../../util/atomic.js";
-import type { EntryType, ImageFs, Layer } from "../imagefs.js";
-import { HostDirLayer, LayeredImageFs, normalizeImagePath, resolveImagePath } from "../imagefs.js";
-import { BufferSource, FileSource, type ByteSource } from "../bytesource.js";
+import type { EntryType, ImageFs, Layer } from "../../linker/imagefs.js";
+import { HostDirLayer, LayeredImageFs, normalizeImagePath, resolveImagePath } from "../../linker/imagefs.js";
+import { BufferSource, FileSource, type ByteSource } from "../../linker/bytesource.js";
 import { demoBaseContent } from "../../builder/demo-base.js";
 import { parseBaseReference } from "../../image/base-reference.js";
 import type { LayerSpec } from "../../image/layer/spec.js";
 import type { ResolvedImage } from "../../image/types.js";
-import { DEBIAN_AARCH64, DEBIAN_X86_64, RHEL_X86_64, type LinkerProfile } from "../profile.js";
+import { DEBIAN_AARCH64, DEBIAN_X86_64, RHEL_X86_64, type LinkerProfile } from "../../linker/profile.js";
 
 export interface BaseImage {
   /** What the base is, for reports ("demo base: this host's system libraries"). */
