@@ -42,6 +42,8 @@ export {
   type NewLayer,
 } from "./mutate.js";
 export { copyBlob, copyImage } from "./copy.js";
+export { unpackImage, ensureMountPoint, makeOwnerOnly, type UnpackStats } from "./unpack.js";
+export { forEachLayerMember, type LayerMember } from "./layer/reader.js";
 export { BASE_SPELLINGS, parseBaseReference, type BaseReference } from "./base-reference.js";
 export { parseLocalReference, formatLocalReference, type LocalReference, type LocalTransport } from "./reference.js";
 export * from "./sources/index.js";

@@ -43,7 +43,6 @@ export {
   type XauthEntry,
 } from "./display.js";
 export { detectGpu, hasNvidiaGpu, type GpuInfo } from "./gpu.js";
-export { unpackImage, ensureMountPoint } from "./unpack.js";
 export { mergePasswd, mergeGroup, imageAccountFiles, accountFilesFor, type AccountFiles } from "./passwd.js";
 export { diagnoseMachine, formatDoctor, type DoctorReport, type DoctorOptions } from "./doctor.js";
 export { runCacheDir } from "./cache.js";

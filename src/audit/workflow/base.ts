@@ -369,7 +369,7 @@ export async function loadBaseImage(reference: string, opts: LoadBaseOptions): P
 export async function unpackForAudit(store: OciStore, image: ResolvedImage): Promise<{ dest: string }> {
   const dest = auditRootfsDir(image.manifestDescriptor.digest);
   const parent = path.dirname(dest);
-  const { unpackImage, makeOwnerOnly } = await import("../../run/unpack.js");
+  const { unpackImage, makeOwnerOnly } = await import("../../image/unpack.js");
   await makeOwnerOnly(parent);
   if (hostType(dest) !== "dir") await unpackImage(store, image, dest);
   recordAuditCopy(dest, store.dir);

@@ -3,7 +3,7 @@
  * runs an image directory in a user namespace as the calling user, with the
  * host's network and /dev, binding copies of the host's passwd and group.
  *
- * Image: unpacked by us (src/run/unpack.ts) from the store into the run
+ * Image: unpacked by us (src/image/unpack.ts) from the store into the run
  * cache, once per manifest digest. Bind targets must exist in the image for
  * ch-run, so they are created in the unpacked tree before each launch.
  * Environment: `--unset-env='*'` then the image's Env and ours, in that
@@ -73,13 +73,13 @@ export class Charliecloud implements Runtime {
     const steps = [`unpack ${image.ref} from ${image.store.dir} into ${dir}`];
     if (ctx.dryRun) return { ref: dir, steps, loaded: true };
     ctx.log(`unpacking ${image.workflow} (${image.ref}) for ch-run into ${dir}; once per image`);
-    const { unpackImage } = await import("../unpack.js");
+    const { unpackImage } = await import("../../image/unpack.js");
     await unpackImage(image.store, image.image, dir);
     return { ref: dir, steps, loaded: true };
   }
 
   async beforeLaunch(plan: LaunchPlan, prepared: PreparedImage): Promise<void> {
-    const { ensureMountPoint } = await import("../unpack.js");
+    const { ensureMountPoint } = await import("../../image/unpack.js");
     for (const m of plan.mounts) {
       let file = false;
       try {

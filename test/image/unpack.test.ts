@@ -6,8 +6,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { gzipSync } from "node:zlib";
 import tar from "tar-stream";
-import { MediaType, OciStore, sha256, writeImage, type LayerDescriptor } from "../../src/image/index.js";
-import { unpackImage } from "../../src/run/index.js";
+import { MediaType, OciStore, sha256, unpackImage, writeImage, type LayerDescriptor } from "../../src/image/index.js";
 
 type E = {
   name: string;

@@ -32,10 +32,10 @@ import { pipeline } from "node:stream/promises";
 import { randomBytes } from "node:crypto";
 import { TantalusError } from "../errors.js";
 import { makeDirs } from "../util/dirs.js";
-import type { OciStore } from "../image/layout/store.js";
-import type { ResolvedImage } from "../image/types.js";
-import { forEachLayerMember } from "./layer-reader.js";
-import { checkLinkTarget, whiteoutOf } from "../image/member-name.js";
+import type { OciStore } from "./layout/store.js";
+import type { ResolvedImage } from "./types.js";
+import { forEachLayerMember } from "./layer/reader.js";
+import { checkLinkTarget, whiteoutOf } from "./member-name.js";
 
 /** Permission bits an unpacked tree keeps: rwx for the owner, r-x for others; never s, t or g/o w. */
 export const SAFE_MODE_BITS = 0o755;
