@@ -21,6 +21,7 @@ export { hostSystem, implicitPackagesFor, type SystemInfo } from "./rez/system.j
 export { solve, type SolveOptions, type SolveResult } from "./solver/index.js";
 export * from "./context/context.js";
 export { toRxt, saveRxt, importRxt } from "./context/rxt.js";
+export { rootMapper } from "./context/root-map.js";
 
 export * as python from "./rez/python/index.js";
 export * as rex from "./rex/index.js";

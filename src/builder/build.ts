@@ -37,7 +37,7 @@ import { OciStore, StoreAnnotation, isValidRefName } from "../image/layout/store
 import { DEFAULT_CREATED, writeImage, type NewLayer } from "../image/mutate.js";
 import type { RegistryOptions } from "../image/remote/client.js";
 import { Annotation, type Descriptor, type LayerCompression } from "../image/types.js";
-import { rootMapper } from "../rex/interpret.js";
+import { rootMapper } from "../context/root-map.js";
 import { ENVIRONMENT_PATH, TANTALUS_DIR, entrypointConfig, entrypointLayerEntries } from "../run/entrypoint.js";
 import type { ResolvedContext } from "../context/context.js";
 import type { AuditGate, AuditOutcome } from "./audit-gate.js";

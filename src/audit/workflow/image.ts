@@ -6,7 +6,7 @@
  */
 import * as fs from "node:fs";
 import type { Variant } from "../../rez/package.js";
-import { rootMapper } from "../../rex/index.js";
+import { rootMapper } from "../../context/root-map.js";
 import { FileSource, type ByteSource } from "../../linker/bytesource.js";
 import type { EntryType, Layer } from "../../linker/imagefs.js";
 import { HostDirLayer, LayeredImageFs, imageDirname, indexPath, normalizeImagePath } from "../../linker/imagefs.js";
