@@ -28,7 +28,7 @@ import type { OciStore } from "../image/layout/store.js";
 import { writeImage } from "../image/mutate.js";
 import { Annotation, type LayerCompression, type ResolvedImage } from "../image/types.js";
 import type { BuildEventSink } from "./events.js";
-import { Label } from "./labels.js";
+import { Label } from "../image/contract.js";
 import { fingerprintPath } from "./fingerprint.js";
 import { writeOneLayer } from "./layers.js";
 import { StoreMemo, memoKey } from "./memo.js";

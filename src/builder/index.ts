@@ -2,8 +2,6 @@
 // and what follows (push, pull, export, listing, diff, garbage collection).
 export {
   buildWorkflows,
-  CONTEXT_PATH,
-  WORKFLOW_DEFINITION_PATH,
   type BuildOptions,
   type BuildReport,
   type BuildResult,
@@ -50,7 +48,8 @@ export {
   type WorkflowResolve,
   type ResolveSettings,
 } from "./resolve.js";
-export { Label, imageLabels, parseQualifiedVariant, type QualifiedVariant } from "./labels.js";
+export { imageLabels, parseQualifiedVariant, type QualifiedVariant } from "./labels.js";
+export * from "./entrypoint.js";
 export {
   pushImages,
   pushStoredImage,

@@ -18,7 +18,7 @@ import { existsSync } from "node:fs";
 import { rootMapper } from "../context/root-map.js";
 import type { BuildEventSink, LayerKind } from "./events.js";
 import { fingerprintSpec, type FingerprintingMeasurer } from "./fingerprint.js";
-import { Label } from "./labels.js";
+import { Label } from "../image/contract.js";
 import type { BuildLayer } from "./plan.js";
 import { LayerWorkerPool } from "./worker-pool.js";
 

@@ -9,7 +9,8 @@ import { isDigest, type Digest } from "../image/digest.js";
 import { isValidRefName, StoreAnnotation, type OciStore } from "../image/layout/store.js";
 import { Annotation, type Descriptor } from "../image/types.js";
 import { findWorkflowImage } from "../run/image.js";
-import { Label, splitList } from "./labels.js";
+import { Label } from "../image/contract.js";
+import { splitList } from "./labels.js";
 
 export interface StoredRef {
   /** What the store resolves: a tag or a manifest digest. */

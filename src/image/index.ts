@@ -1,6 +1,7 @@
 // Daemonless OCI image core: types, the content-addressed store, the layer
 // writer, image assembly, local sources and sinks. Registry I/O is in ./remote.
 export * from "./types.js";
+export * from "./contract.js";
 export * from "./digest.js";
 export { canonicalJson } from "./canonical-json.js";
 export { rfc3339, sourceDateEpoch } from "./epoch.js";

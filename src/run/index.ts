@@ -1,5 +1,4 @@
-// Running workflows: the image's entrypoint, the runtimes, the launch plan, `tantalus run` and `tantalus doctor`.
-export * from "./entrypoint.js";
+// Running workflows: the runtimes, the launch plan, `tantalus run` and `tantalus doctor`.
 export {
   runWorkflow,
   prepareRun,

@@ -19,7 +19,7 @@ import { join } from "node:path";
 import { UsageError } from "../../errors.js";
 import { digestHex } from "../../image/digest.js";
 import { cacheSubdir } from "../cache.js";
-import { ENTRYPOINT_PATH } from "../entrypoint.js";
+import { ENTRYPOINT_PATH } from "../../image/contract.js";
 import { capture } from "../exec.js";
 import { which } from "../which.js";
 import { dedupeEnv, firstLine, unavailable } from "./common.js";
