@@ -8,7 +8,7 @@ import { TantalusError, UsageError } from "../errors.js";
 import { isDigest, type Digest } from "../image/digest.js";
 import { isValidRefName, StoreAnnotation, type OciStore } from "../image/layout/store.js";
 import { Annotation, type Descriptor } from "../image/types.js";
-import { findWorkflowImage } from "../run/image.js";
+import { findWorkflowImage } from "../image/workflow-image.js";
 import { Label } from "../image/contract.js";
 import { splitList } from "./labels.js";
 

@@ -2,6 +2,7 @@
 // writer, image assembly, local sources and sinks. Registry I/O is in ./remote.
 export * from "./types.js";
 export * from "./contract.js";
+export { findWorkflowImage, type ImageBuilder } from "./workflow-image.js";
 export * from "./digest.js";
 export { canonicalJson } from "./canonical-json.js";
 export { rfc3339, sourceDateEpoch } from "./epoch.js";

@@ -10,9 +10,7 @@ export {
 } from "./run.js";
 export {
   ensureImage,
-  findWorkflowImage,
   pullWorkflowImage,
-  type ImageBuilder,
   type ImageSource,
   type EnsureImageOptions,
 } from "./image.js";
