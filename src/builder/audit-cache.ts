@@ -9,7 +9,7 @@
  */
 import type { Digest } from "../image/digest.js";
 import type { OciStore } from "../image/layout/store.js";
-import type { AuditOutcome } from "./audit-gate.js";
+import type { AuditOutcome } from "../audit/build-gate.js";
 import { StoreMemo, memoKey } from "./memo.js";
 
 export interface AuditKeyParts {

@@ -41,7 +41,7 @@ import { rootMapper } from "../context/root-map.js";
 import { CONTEXT_PATH, ENVIRONMENT_PATH, Label, WORKFLOW_DEFINITION_PATH } from "../image/contract.js";
 import { entrypointConfig, entrypointLayerEntries } from "./entrypoint.js";
 import type { ResolvedContext } from "../context/context.js";
-import type { AuditGate, AuditOutcome } from "./audit-gate.js";
+import type { AuditGate, AuditOutcome } from "../audit/build-gate.js";
 import { expectedBaseLayers, rememberBaseLayers, resolveBaseImage, type BaseImage } from "./base.js";
 import { captureEnvironment, imageContextJson, workflowDefinitionYaml } from "./environment.js";
 import { ignoreEvents, type BuildEventSink, type LayerKind } from "./events.js";
@@ -87,7 +87,7 @@ export interface BuildOptions extends ResolveSettings {
   verify?: boolean;
   /** For a registry base image (insecure, credentials). */
   registry?: RegistryOptions;
-  /** The library audit (see audit-gate.ts); none when omitted. */
+  /** The library audit (see src/audit/build-gate.ts); none when omitted. */
   audit?: AuditGate;
   /** Write images whose audit found errors. */
   allowAuditErrors?: boolean;

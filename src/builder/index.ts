@@ -10,15 +10,9 @@ export {
 } from "./build.js";
 export type { BuildEvent, BuildEventSink, LayerKind } from "./events.js";
 export { ProgressDisplay, emptyLayerNote, formatBytes, type ProgressOptions, type ProgressStream } from "./progress.js";
-export type { AuditGate, AuditInput, AuditOutcome } from "./audit-gate.js";
+export type { AuditGate, AuditInput, AuditOutcome } from "../audit/build-gate.js";
 export { pullBase, resolveBaseImage, BASE_ROLE_ANNOTATION, type BaseImage, type BaseOptions } from "./base.js";
-export {
-  demoBaseImage,
-  demoBaseContent,
-  DEMO_BASE_LIBRARIES,
-  type DemoBaseOptions,
-  type DemoBaseContent,
-} from "./demo-base.js";
+export { demoBaseImage, type DemoBaseOptions } from "./demo-base.js";
 export {
   captureEnvironment,
   imageContext,

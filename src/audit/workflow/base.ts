@@ -16,7 +16,7 @@ import { writeFileAtomic } from "../../util/atomic.js";
 import type { EntryType, ImageFs, Layer } from "../../linker/imagefs.js";
 import { HostDirLayer, LayeredImageFs, normalizeImagePath, resolveImagePath } from "../../linker/imagefs.js";
 import { BufferSource, FileSource, type ByteSource } from "../../linker/bytesource.js";
-import { demoBaseContent } from "../../builder/demo-base.js";
+import { demoBaseContent } from "../../image/demo-base.js";
 import { parseBaseReference } from "../../image/base-reference.js";
 import type { LayerSpec } from "../../image/layer/spec.js";
 import type { ResolvedImage } from "../../image/types.js";
