@@ -26,8 +26,9 @@ const core = {
   linker: ["errors", "util"],
   // the demo base's content follows the host's ELF dependencies (src/image/demo-base.ts)
   image: ["linker", "errors", "util", "version"],
-  // base.image is checked with the image's reference grammar; the store path comes from locations
-  config: ["image", "errors", "util", "locations"],
+  // base.image is checked with the image's reference grammar; the store path comes from locations;
+  // Rez's own settings (rezconfig.py, read with rez/python) become the solver's orderers and filters
+  config: ["image", "rez", "solver", "errors", "util", "locations"],
 };
 
 /**
