@@ -1,6 +1,6 @@
 /**
  * Imports run one way: the CLI calls the stages, the stages call the core,
- * nothing calls back up (docs/ARCHITECTURE.md, "Import rule"). `npm run
+ * nothing calls back up (docs/ARCHITECTURE.md, "The import rule"). `npm run
  * check:imports` holds src/ to it; .ci/run runs that before the tests.
  *
  * Every module under src/ is listed below with the modules it may import.
