@@ -45,7 +45,7 @@ export {
   type NewLayer,
 } from "./mutate.js";
 export { copyBlob, copyImage } from "./copy.js";
-export { unpackImage, ensureMountPoint, makeOwnerOnly, type UnpackStats } from "./unpack.js";
+export { unpackImage, ensureMountPoint, makeOwnerOnly, type MountPoints, type UnpackStats } from "./unpack.js";
 export { forEachLayerMember, type LayerMember } from "./layer/reader.js";
 export { BASE_SPELLINGS, parseBaseReference, type BaseReference } from "./base-reference.js";
 export { parseLocalReference, formatLocalReference, type LocalReference, type LocalTransport } from "./reference.js";

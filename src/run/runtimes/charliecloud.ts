@@ -25,6 +25,12 @@ import { which } from "../which.js";
 import { dedupeEnv, firstLine, unavailable } from "./common.js";
 import type { LaunchPlan, PreparedImage, RunContext, Runtime, RuntimeInfo, WorkflowImage } from "./types.js";
 
+/** What ch-run needs to exist in the image to bind over it (ch-run 0.31: "can't bind: destination not found"). */
+export const CHARLIECLOUD_MOUNT_POINTS = {
+  directories: ["dev", "proc", "sys", "tmp", "home", "mnt"],
+  files: ["etc/passwd", "etc/group", "etc/hosts", "etc/resolv.conf"],
+} as const;
+
 export class Charliecloud implements Runtime {
   readonly name = "ch-run" as const;
 
@@ -74,7 +80,7 @@ export class Charliecloud implements Runtime {
     if (ctx.dryRun) return { ref: dir, steps, loaded: true };
     ctx.log(`unpacking ${image.workflow} (${image.ref}) for ch-run into ${dir}; once per image`);
     const { unpackImage } = await import("../../image/unpack.js");
-    await unpackImage(image.store, image.image, dir);
+    await unpackImage(image.store, image.image, dir, CHARLIECLOUD_MOUNT_POINTS);
     return { ref: dir, steps, loaded: true };
   }
 
