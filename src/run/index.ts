@@ -8,12 +8,7 @@ export {
   type PreparedRun,
   type LaunchOptions,
 } from "./run.js";
-export {
-  ensureImage,
-  pullWorkflowImage,
-  type ImageSource,
-  type EnsureImageOptions,
-} from "./image.js";
+export { ensureImage, pullWorkflowImage, type ImageSource, type EnsureImageOptions } from "./image.js";
 export { buildLaunchPlan, planGpu, type PlanInput } from "./plan.js";
 export {
   defaultRunSettings,
