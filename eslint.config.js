@@ -4,6 +4,8 @@ import tseslint from "typescript-eslint";
 
 export default tseslint.config(
   { ignores: ["dist/**", "node_modules/**", "demo-studio/**", "bin/**", "eslint.config.js"] },
+  // the import rules (.dependency-cruiser.cjs) are CommonJS outside the TypeScript project
+  { ignores: [".dependency-cruiser.cjs"] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

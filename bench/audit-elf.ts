@@ -6,7 +6,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { readElf } from "../src/audit/elf.js";
+import { readElf } from "../src/linker/elf.js";
 
 function listFiles(dir: string): string[] {
   const out: string[] = [];

@@ -6,9 +6,9 @@
  * Run: npm run bench -- audit-tree [DIR] [MAX_FILES]
  */
 import { auditFiles, walkImageFiles } from "../src/audit/audit.js";
-import { directoryImageFs } from "../src/audit/imagefs.js";
-import { readLdCache } from "../src/audit/ldcache.js";
-import { DEBIAN_X86_64 } from "../src/audit/profile.js";
+import { directoryImageFs } from "../src/linker/imagefs.js";
+import { readLdCache } from "../src/linker/ldcache.js";
+import { DEBIAN_X86_64 } from "../src/linker/profile.js";
 
 export function run(args: string[]): void {
   const dir = args[0] ?? "/usr";

@@ -5,7 +5,7 @@
  * two). Each package has 20 shared libraries (needing each other and, for
  * the first three, the same library of a dependency), 5 programs, 5 Python extension
  * modules and 5 plug-ins, all real ELF objects (minimal, from
- * src/audit/elfwrite), the rest Python sources; the packages' commands put
+ * src/linker/elfwrite), the rest Python sources; the packages' commands put
  * their lib/ on LD_LIBRARY_PATH. The audit runs over the demo base, as
  * `tantalus audit` does: resolve, environment, repair plan, a walk of every
  * file, a load tree per ELF object, findings. The reference, measured in the
@@ -18,8 +18,8 @@ import os from "node:os";
 import path from "node:path";
 import { loadConfig } from "../src/config/index.js";
 import { Repositories } from "../src/rez/repository/index.js";
-import { buildElf } from "../src/audit/elfwrite.js";
-import { EM, ET } from "../src/audit/elf.js";
+import { buildElf } from "../src/linker/elfwrite.js";
+import { EM, ET } from "../src/linker/elf.js";
 import { auditWorkflow, demoBase } from "../src/audit/workflow/index.js";
 
 const LIBS = 20;

@@ -21,6 +21,7 @@ export { hostSystem, implicitPackagesFor, type SystemInfo } from "./rez/system.j
 export { solve, type SolveOptions, type SolveResult } from "./solver/index.js";
 export * from "./context/context.js";
 export { toRxt, saveRxt, importRxt } from "./context/rxt.js";
+export { rootMapper } from "./context/root-map.js";
 
 export * as python from "./rez/python/index.js";
 export * as rex from "./rex/index.js";
@@ -29,6 +30,7 @@ export * as studio from "./studio/index.js";
 export * as plan from "./plan/index.js";
 export * as image from "./image/index.js";
 export * as remote from "./image/remote/index.js";
+export * as linker from "./linker/index.js";
 export * as audit from "./audit/index.js";
 export * as build from "./builder/index.js";
 export * as run from "./run/index.js";

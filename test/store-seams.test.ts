@@ -20,6 +20,7 @@ const OPENERS = new Set([
   "src/builder/build.ts",
   "src/builder/builder.ts",
   "src/builder/layer-worker.ts",
+  "src/image/workflow-image.ts",
   "src/run/image.ts",
 ]);
 

@@ -13,12 +13,12 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { directoryImageFs } from "./imagefs.js";
-import { readLdCache, type LdCache } from "./ldcache.js";
-import { synthesizeLdCache } from "./ldconfig.js";
-import { Linker, traceLines, type LoadTree } from "./linker.js";
+import { directoryImageFs } from "../linker/imagefs.js";
+import { readLdCache, type LdCache } from "../linker/ldcache.js";
+import { synthesizeLdCache } from "../linker/ldconfig.js";
+import { Linker, traceLines, type LoadTree } from "../linker/linker.js";
 import { pollutionCheck } from "./pollute.js";
-import { DEBIAN_X86_64, type LinkerProfile } from "./profile.js";
+import { DEBIAN_X86_64, type LinkerProfile } from "../linker/profile.js";
 import {
   asRoot,
   compile,
@@ -27,7 +27,7 @@ import {
   removeDir,
   tempDir,
   traceOutputLines,
-} from "./testkit/toolchain.js";
+} from "../linker/testkit/toolchain.js";
 
 let T: string;
 let ROOT: string;

@@ -5,11 +5,11 @@
  * like ELF but cannot be read get one "unreadable" finding each and the
  * audit goes on. One Linker is shared, so headers and searches are cached.
  */
-import { ET } from "./elf.js";
+import { ET } from "../linker/elf.js";
 import { classifyLoadTree, dedupeFindings, type ClassifyOptions, type Finding, type PackageModel } from "./findings.js";
-import type { ImageFs } from "./imagefs.js";
-import { resolveImagePath } from "./imagefs.js";
-import { Linker, type LinkerOptions, type LoadTree } from "./linker.js";
+import type { ImageFs } from "../linker/imagefs.js";
+import { resolveImagePath } from "../linker/imagefs.js";
+import { Linker, type LinkerOptions, type LoadTree } from "../linker/linker.js";
 
 export interface AuditOptions extends LinkerOptions {
   model: PackageModel;

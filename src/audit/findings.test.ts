@@ -8,8 +8,8 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { auditFiles, walkImageFiles } from "./audit.js";
-import { EM } from "./elf.js";
-import { buildElf } from "./elfwrite.js";
+import { EM } from "../linker/elf.js";
+import { buildElf } from "../linker/elfwrite.js";
 import {
   classifyLoadTree,
   dedupeFindings,
@@ -19,12 +19,12 @@ import {
   type Finding,
   type PackageModel,
 } from "./findings.js";
-import { HostDirLayer, LayeredImageFs } from "./imagefs.js";
-import { readLdCache } from "./ldcache.js";
-import { Linker, type LinkerOptions } from "./linker.js";
+import { HostDirLayer, LayeredImageFs } from "../linker/imagefs.js";
+import { readLdCache } from "../linker/ldcache.js";
+import { Linker, type LinkerOptions } from "../linker/linker.js";
 import { pollutionCheck } from "./pollute.js";
-import { DEBIAN_X86_64, type LinkerProfile } from "./profile.js";
-import { compile, probeHostProfile, removeDir, tempDir } from "./testkit/toolchain.js";
+import { DEBIAN_X86_64, type LinkerProfile } from "../linker/profile.js";
+import { compile, probeHostProfile, removeDir, tempDir } from "../linker/testkit/toolchain.js";
 
 const PREFIX = "/opt/rez";
 /** Package name -> its requirement closure (itself included). */

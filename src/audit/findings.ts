@@ -4,9 +4,9 @@
  * closure), so this module does not depend on Rez: the integration plugs in
  * resolved packages and their requirement closures.
  */
-import type { ImageFs } from "./imagefs.js";
-import { imageBasename, resolveImagePath } from "./imagefs.js";
-import type { LoadTree, LoadedObject, SearchDir } from "./linker.js";
+import type { ImageFs } from "../linker/imagefs.js";
+import { imageBasename, resolveImagePath } from "../linker/imagefs.js";
+import type { LoadTree, LoadedObject, SearchDir } from "../linker/linker.js";
 
 export type FindingKind =
   | "missing"

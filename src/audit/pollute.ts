@@ -8,12 +8,12 @@
  * LD_LIBRARY_PATH to package directories do not move; loads that relied on
  * the default search do.
  */
-import { buildElf } from "./elfwrite.js";
-import type { ImageFs } from "./imagefs.js";
-import { ImageLayer, LayeredImageFs, MemoryLayer, imageBasename, resolveImagePath } from "./imagefs.js";
-import { withExtraEntries, type LdCacheEntry } from "./ldcache.js";
-import { synthesizeLdCache } from "./ldconfig.js";
-import { Linker, type LinkerOptions, type LoadTree, type ResolveOptions, type SearchRule } from "./linker.js";
+import { buildElf } from "../linker/elfwrite.js";
+import type { ImageFs } from "../linker/imagefs.js";
+import { ImageLayer, LayeredImageFs, MemoryLayer, imageBasename, resolveImagePath } from "../linker/imagefs.js";
+import { withExtraEntries, type LdCacheEntry } from "../linker/ldcache.js";
+import { synthesizeLdCache } from "../linker/ldconfig.js";
+import { Linker, type LinkerOptions, type LoadTree, type ResolveOptions, type SearchRule } from "../linker/linker.js";
 
 export interface PollutionOptions {
   /** OS directory the decoys go to (default: the profile's first system directory). */

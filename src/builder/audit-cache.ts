@@ -9,7 +9,7 @@
  */
 import type { Digest } from "../image/digest.js";
 import type { PrivateArea } from "../image/layout/interfaces.js";
-import type { AuditOutcome } from "./audit-gate.js";
+import type { AuditOutcome } from "../audit/build-gate.js";
 import { StoreMemo, memoKey } from "./memo.js";
 
 export interface AuditKeyParts {

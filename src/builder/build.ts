@@ -37,14 +37,15 @@ import { OciStore, StoreAnnotation, isValidRefName } from "../image/layout/store
 import { DEFAULT_CREATED, writeImage, type NewLayer } from "../image/mutate.js";
 import type { RegistryOptions } from "../image/remote/client.js";
 import { Annotation, type Descriptor, type LayerCompression } from "../image/types.js";
-import { rootMapper } from "../rex/interpret.js";
-import { ENVIRONMENT_PATH, TANTALUS_DIR, entrypointConfig, entrypointLayerEntries } from "../run/entrypoint.js";
+import { rootMapper } from "../context/root-map.js";
+import { CONTEXT_PATH, ENVIRONMENT_PATH, Label, WORKFLOW_DEFINITION_PATH } from "../image/contract.js";
+import { entrypointConfig, entrypointLayerEntries } from "./entrypoint.js";
 import type { ResolvedContext } from "../context/context.js";
-import type { AuditGate, AuditOutcome } from "./audit-gate.js";
+import type { AuditGate, AuditOutcome } from "../audit/build-gate.js";
 import { expectedBaseLayers, rememberBaseLayers, resolveBaseImage, type BaseImage } from "./base.js";
 import { captureEnvironment, imageContextJson, workflowDefinitionYaml } from "./environment.js";
 import { ignoreEvents, type BuildEventSink, type LayerKind } from "./events.js";
-import { Label, imageLabels } from "./labels.js";
+import { imageLabels } from "./labels.js";
 import {
   defaultJobs,
   mapLimit,
@@ -69,9 +70,6 @@ import {
 } from "./resolve.js";
 import { requireInstallRoots } from "../context/context.js";
 
-export const CONTEXT_PATH = `${TANTALUS_DIR}/context.json`;
-export const WORKFLOW_DEFINITION_PATH = `${TANTALUS_DIR}/workflow.yaml`;
-
 export interface BuildOptions extends ResolveSettings {
   /** Build exactly this saved resolve (one workflow only). */
   contextFile?: string;
@@ -89,7 +87,7 @@ export interface BuildOptions extends ResolveSettings {
   verify?: boolean;
   /** For a registry base image (insecure, credentials). */
   registry?: RegistryOptions;
-  /** The library audit (see audit-gate.ts); none when omitted. */
+  /** The library audit (see src/audit/build-gate.ts); none when omitted. */
   audit?: AuditGate;
   /** Write images whose audit found errors. */
   allowAuditErrors?: boolean;
@@ -677,7 +675,7 @@ interface TopLayer {
 
 /**
  * The image's own layer: /etc/tantalus with the environment script, the
- * entrypoint and shell rc files (src/run/entrypoint.ts), the context and the
+ * entrypoint and shell rc files (entrypoint.ts), the context and the
  * workflow definition.
  *
  * Workflow variables (tantalus.yaml `env`) go in the config's Env, where a

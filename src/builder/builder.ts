@@ -1,5 +1,5 @@
 /**
- * `tantalus run`'s way to the build (src/run/image.ts ImageBuilder): make sure
+ * `tantalus run`'s way to the build (the ImageBuilder of src/image/workflow-image.ts): make sure
  * the store holds the workflow's current image. First the workflow's stamp
  * (stamp.ts: metadata only, no resolve); when it fails, building is cheap if nothing
  * changed (every layer comes from the cache, the manifest comes out
@@ -14,7 +14,7 @@
 import { libraryAuditGate } from "../audit/workflow/gate.js";
 import type { LoadedConfig } from "../config/index.js";
 import type { OciStore } from "../image/layout/store.js";
-import type { ImageBuilder } from "../run/image.js";
+import type { ImageBuilder } from "../image/workflow-image.js";
 import { buildWorkflows, type BuildOptions } from "./build.js";
 import { outOfDate, stampVerdict } from "./stamp.js";
 

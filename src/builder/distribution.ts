@@ -17,7 +17,7 @@ import { formatReference, parseReference, type ImageReference } from "../image/r
 import type { BlobSource } from "../image/remote/upload.js";
 import { isManifestMediaType, type Descriptor, type ImageConfig } from "../image/types.js";
 import type { BuildEventSink } from "./events.js";
-import { Label } from "./labels.js";
+import { Label } from "../image/contract.js";
 
 /** The store as the registry client reads it: sizes from disk, contents verified as they stream. */
 export function storeBlobSource(store: BlobReader): BlobSource {

@@ -2,8 +2,6 @@
 // and what follows (push, pull, export, listing, diff, garbage collection).
 export {
   buildWorkflows,
-  CONTEXT_PATH,
-  WORKFLOW_DEFINITION_PATH,
   type BuildOptions,
   type BuildReport,
   type BuildResult,
@@ -12,15 +10,9 @@ export {
 } from "./build.js";
 export type { BuildEvent, BuildEventSink, LayerKind } from "./events.js";
 export { ProgressDisplay, emptyLayerNote, formatBytes, type ProgressOptions, type ProgressStream } from "./progress.js";
-export type { AuditGate, AuditInput, AuditOutcome } from "./audit-gate.js";
+export type { AuditGate, AuditInput, AuditOutcome } from "../audit/build-gate.js";
 export { pullBase, resolveBaseImage, BASE_ROLE_ANNOTATION, type BaseImage, type BaseOptions } from "./base.js";
-export {
-  demoBaseImage,
-  demoBaseContent,
-  DEMO_BASE_LIBRARIES,
-  type DemoBaseOptions,
-  type DemoBaseContent,
-} from "./demo-base.js";
+export { demoBaseImage, type DemoBaseOptions } from "./demo-base.js";
 export {
   captureEnvironment,
   imageContext,
@@ -50,7 +42,8 @@ export {
   type WorkflowResolve,
   type ResolveSettings,
 } from "./resolve.js";
-export { Label, imageLabels, parseQualifiedVariant, type QualifiedVariant } from "./labels.js";
+export { imageLabels, parseQualifiedVariant, type QualifiedVariant } from "./labels.js";
+export * from "./entrypoint.js";
 export {
   pushImages,
   pushStoredImage,

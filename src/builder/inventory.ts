@@ -11,7 +11,8 @@ import type { BlobReader, ImageReader, StoreMaintenance } from "../image/layout/
 import { StoreAnnotation, repairHint, type GcReport } from "../image/layout/store.js";
 import { Annotation, isManifestMediaType, type Descriptor, type ResolvedImage } from "../image/types.js";
 import { BASE_ROLE_ANNOTATION } from "./base.js";
-import { Label, parseQualifiedVariant, splitList } from "./labels.js";
+import { Label } from "../image/contract.js";
+import { parseQualifiedVariant, splitList } from "./labels.js";
 
 export interface StoredImage {
   tag: string;

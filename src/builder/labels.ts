@@ -1,28 +1,11 @@
 /**
- * What a workflow image says about itself, readable without Tantalus
- * (`skopeo inspect`, `docker inspect`): OCI labels in the config, the same
- * keys as manifest annotations, and per-layer annotations naming the Rez
- * variants each layer holds. Every value is a function of the build's
+ * The labels a workflow image carries (their keys are part of the image
+ * contract, src/image/contract.ts): OCI labels in the config, the same
+ * keys as manifest annotations. Every value is a function of the build's
  * inputs, never of the machine or the time of the build.
  */
+import { Label } from "../image/contract.js";
 import { Annotation } from "../image/types.js";
-
-export const Label = {
-  Workflow: "io.tantalus.workflow",
-  /** The request as written in the workflow (space-separated Rez requirements). */
-  Request: "io.tantalus.request",
-  ImplicitPackages: "io.tantalus.implicit-packages",
-  /** The resolve: qualified variant names (name-version[index]), space-separated, in resolve order. */
-  Resolve: "io.tantalus.resolve",
-  /** sha256 of /etc/tantalus/context.json: equal for equal resolves of equal package definitions. */
-  Context: "io.tantalus.context.digest",
-  /** On the demo base ("demo"); inherited by images built on it. */
-  Base: "io.tantalus.base",
-  /** Layer annotations. */
-  LayerKind: "io.tantalus.layer.kind",
-  LayerTier: "io.tantalus.layer.tier",
-  LayerVariants: "io.tantalus.layer.variants",
-} as const;
 
 export interface ImageLabelInput {
   workflow: string;

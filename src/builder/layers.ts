@@ -15,10 +15,10 @@ import { DEFAULT_LEVEL } from "../image/layer/compress.js";
 import { writeLayer, type LayerResult } from "../image/layer/writer.js";
 import type { LayerCompression, LayerDescriptor } from "../image/types.js";
 import { existsSync } from "node:fs";
-import { rootMapper } from "../rex/interpret.js";
+import { rootMapper } from "../context/root-map.js";
 import type { BuildEventSink, LayerKind } from "./events.js";
 import { fingerprintSpec, type FingerprintingMeasurer } from "./fingerprint.js";
-import { Label } from "./labels.js";
+import { Label } from "../image/contract.js";
 import type { BuildLayer } from "./plan.js";
 import { LayerWorkerPool } from "./worker-pool.js";
 

@@ -9,8 +9,9 @@ import { isDigest, type Digest } from "../image/digest.js";
 import type { ImageReader, Tagger } from "../image/layout/interfaces.js";
 import { isValidRefName, StoreAnnotation } from "../image/layout/store.js";
 import { Annotation, type Descriptor } from "../image/types.js";
-import { findWorkflowImage } from "../run/image.js";
-import { Label, splitList } from "./labels.js";
+import { findWorkflowImage } from "../image/workflow-image.js";
+import { Label } from "../image/contract.js";
+import { splitList } from "./labels.js";
 
 export interface StoredRef {
   /** What the store resolves: a tag or a manifest digest. */

@@ -40,7 +40,7 @@ export async function runSettingsFor(workflow: string, opts: RunSettingsFlags, e
     gpu: opts.gpu,
     display: opts.display,
     volumes: opts.volume,
-    // the image's entrypoint skips the user's rc file when TANTALUS_NORC is set (src/run/entrypoint.ts)
+    // the image's entrypoint skips the user's rc file when TANTALUS_NORC is set (src/builder/entrypoint.ts)
     env: opts.norc ? [...opts.env, "TANTALUS_NORC=1"] : opts.env,
   });
   // Without a file, the layers are the defaults and TANTALUS_STORE: still one way to the store.

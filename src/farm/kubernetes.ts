@@ -14,7 +14,7 @@
  */
 import { UsageError } from "../errors.js";
 import { digestHex } from "../image/digest.js";
-import { ENTRYPOINT_PATH } from "../run/entrypoint.js";
+import { ENTRYPOINT_PATH } from "../image/contract.js";
 import { buildLaunchPlan } from "../run/plan.js";
 import type { RunSettings } from "../run/settings.js";
 import type { FarmConfig } from "../config/schema.js";

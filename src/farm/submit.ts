@@ -7,7 +7,7 @@
 import { TantalusError, UsageError } from "../errors.js";
 import { OciStore } from "../image/layout/store.js";
 import { formatReference, parseReference } from "../image/remote/reference.js";
-import { Label } from "../builder/labels.js";
+import { Label } from "../image/contract.js";
 import { findStoredImage } from "../builder/stored.js";
 import { pushStoredImage } from "../builder/distribution.js";
 import { SCHEDULER_PASSTHROUGH } from "./task.js";

@@ -1,6 +1,9 @@
 // Daemonless OCI image core: types, the content-addressed store, the layer
 // writer, image assembly, local sources and sinks. Registry I/O is in ./remote.
 export * from "./types.js";
+export * from "./contract.js";
+export { findWorkflowImage, type ImageBuilder } from "./workflow-image.js";
+export { demoBaseContent, DEMO_BASE_LIBRARIES, type DemoBaseContent } from "./demo-base.js";
 export * from "./digest.js";
 export { canonicalJson } from "./canonical-json.js";
 export { rfc3339, sourceDateEpoch } from "./epoch.js";
@@ -53,6 +56,8 @@ export {
   type NewLayer,
 } from "./mutate.js";
 export { copyBlob, copyImage } from "./copy.js";
+export { unpackImage, ensureMountPoint, makeOwnerOnly, type MountPoints, type UnpackStats } from "./unpack.js";
+export { forEachLayerMember, type LayerMember } from "./layer/reader.js";
 export { BASE_SPELLINGS, parseBaseReference, type BaseReference } from "./base-reference.js";
 export { parseLocalReference, formatLocalReference, type LocalReference, type LocalTransport } from "./reference.js";
 export * from "./sources/index.js";

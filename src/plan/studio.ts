@@ -4,7 +4,7 @@ import type { Package, Variant } from "../rez/package.js";
 import { hostSystem, implicitPackagesFor } from "../rez/system.js";
 import { Requirement } from "../rez/version/index.js";
 import { lateRequiresHook } from "../rex/index.js";
-import { rootMapper } from "../rex/interpret.js";
+import { rootMapper } from "../context/root-map.js";
 import { solve, type LateRequiresHook, type PackageSource } from "../solver/index.js";
 import { RootMeasurer } from "./measure.js";
 import { compareStrategies, type StrategyResult } from "./report.js";

@@ -9,13 +9,7 @@
  * For the environ Rez's `rez context --interpret -f json` prints, interpret
  * without `shell`.
  */
-export {
-  interpretContext,
-  rootMapper,
-  RexCommandError,
-  REZ_COMPAT_VERSION,
-  REZ_ENV_VAR_SEPARATORS,
-} from "./interpret.js";
+export { interpretContext, RexCommandError, REZ_COMPAT_VERSION, REZ_ENV_VAR_SEPARATORS } from "./interpret.js";
 export type { InterpretOptions, RexResult, RexMessage } from "./interpret.js";
 export {
   interpretResolvedContext,

@@ -13,7 +13,6 @@ import {
   renderEnvironJson,
   renderShell,
   hostHomeResolver,
-  rootMapper,
   systemFromImplicits,
   RexCommandError,
   type InterpretOptions,
@@ -145,15 +144,6 @@ test("the target system is read from the context's implicit packages", () => {
     os: "Rocky-9.3",
   });
   assert.equal(systemFromImplicits(["~os==Alma-9"]).os, "Alma-9");
-});
-
-test("root maps match whole path components, longest first", () => {
-  const map = rootMapper({ "/studio/pkgs": "/opt/pkgs", "/studio/pkgs/int": "/opt/int", "/net/": "/" });
-  assert.equal(map("/studio/pkgs/maya/2024"), "/opt/pkgs/maya/2024");
-  assert.equal(map("/studio/pkgs/int/tool/1"), "/opt/int/tool/1");
-  assert.equal(map("/studio/pkgs"), "/opt/pkgs");
-  assert.equal(map("/studio/pkgs2/x"), "/studio/pkgs2/x");
-  assert.equal(map("/net/x"), "/x");
 });
 
 test("an env-file carries the environ literally and refuses a value with a line break", () => {

@@ -15,7 +15,6 @@
  * semantics are reproduced (3.4.0), and REZ_USED_TIMESTAMP is the context's
  * creation time (not "now"), so the same lock always gives the same script.
  */
-import path from "node:path";
 import type { Variant } from "../rez/package.js";
 import type { SystemInfo } from "../rez/system.js";
 import { Requirement } from "../rez/version/index.js";
@@ -47,6 +46,7 @@ import {
 } from "../rez/python/values.js";
 import { InputError } from "../errors.js";
 import { VERSION } from "../version.js";
+import { rootMapper } from "../context/root-map.js";
 import type { Action, RexPhase } from "./actions.js";
 import { EscapedString } from "./escaped.js";
 import { hostHomeResolver, type HomeResolver, type RefSyntax } from "./expand.js";
@@ -553,19 +553,4 @@ function commandValue(v: PyValue, ctx: CallContext): string | (string | EscapedS
   if (v instanceof EscapedStringValue)
     throw new PyException("RexError", "The command does not accept use of 'literal' or 'expandable'");
   return ctx.str(v);
-}
-
-/** Maps host repository paths to image paths: the longest matching prefix (on a path boundary) wins. */
-export function rootMapper(map: Readonly<Record<string, string>>): (p: string) => string {
-  const entries = Object.entries(map)
-    .map(([from, to]) => [path.resolve(from), to.replace(/\/+$/, "") || "/"] as const)
-    .sort((a, b) => b[0].length - a[0].length);
-  if (entries.length === 0) return (p) => p;
-  return (p: string) => {
-    for (const [from, to] of entries) {
-      if (p === from) return to;
-      if (p.startsWith(from.endsWith("/") ? from : from + "/")) return (to === "/" ? "" : to) + p.slice(from.length);
-    }
-    return p;
-  };
 }

@@ -1,39 +1,18 @@
 /**
  * Where `tantalus run` gets the workflow's image: from the local store,
  * built first when it is missing or when the workflow's resolve changed
- * (the build pipeline decides that, through the ImageBuilder seam), or
- * pulled from the configured registry. Everything after this point only
+ * (the build pipeline decides that, through the ImageBuilder seam of
+ * src/image/workflow-image.ts), or pulled from the configured registry. Everything after this point only
  * sees a WorkflowImage: an image resolved in the store.
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { ImageOutOfDateError, TantalusError } from "../errors.js";
 import { DigestMismatchError } from "../image/digest.js";
-import {
-  BlobNotFoundError,
-  OciStore,
-  StoreAnnotation,
-  defaultWorkflowOf,
-  isReadOnlyStore,
-  repairHint,
-} from "../image/layout/store.js";
+import { BlobNotFoundError, OciStore, StoreAnnotation, isReadOnlyStore, repairHint } from "../image/layout/store.js";
+import { findWorkflowImage, type ImageBuilder } from "../image/workflow-image.js";
 import type { BlobIngester, BlobReader, ImageReader, Tagger } from "../image/layout/interfaces.js";
-import { Annotation, type Descriptor } from "../image/types.js";
 import type { WorkflowImage } from "./runtimes/types.js";
-
-/**
- * The seam to the build pipeline (`tantalus build`): given a workflow, make
- * sure the store holds its current image, building it when it is missing or
- * stale, and say which tag it is under. With `noBuild` it must not build:
- * it returns the tag when the image is current, else undefined.
- */
-export interface ImageBuilder {
-  ensureBuilt(
-    workflow: string,
-    store: OciStore,
-    opts: { noBuild: boolean; log: (line: string) => void },
-  ): Promise<{ tag: string; built: boolean } | undefined>;
-}
 
 export interface ImageSource {
   /** The OCI store (a layout directory). */
@@ -53,27 +32,6 @@ export interface EnsureImageOptions {
   /** No pull and no new store (for --dry-run); a builder still builds a stale image, as the real run would. */
   readOnly?: boolean;
   log?: (line: string) => void;
-}
-
-/** Is this store entry an image of `workflow`? By our annotation, else by the tag's repository (its last component too). */
-function belongsTo(d: Descriptor, workflow: string): boolean {
-  const tag = d.annotations?.[Annotation.RefName];
-  if (tag === undefined) return false;
-  const group = d.annotations?.[StoreAnnotation.Workflow] ?? defaultWorkflowOf(tag);
-  return group === workflow || group.slice(group.lastIndexOf("/") + 1) === workflow;
-}
-
-/** The workflow's most recently tagged image in the store, by tag. */
-export async function findWorkflowImage(store: ImageReader, workflow: string): Promise<string | undefined> {
-  const index = await store.readIndex();
-  let best: { tag: string; tagged: string } | undefined;
-  for (const d of index.manifests) {
-    if (!belongsTo(d, workflow)) continue;
-    const tag = d.annotations![Annotation.RefName]!;
-    const tagged = d.annotations?.[StoreAnnotation.Tagged] ?? "";
-    if (!best || tagged >= best.tagged) best = { tag, tagged };
-  }
-  return best?.tag;
 }
 
 async function openStore(dir: string, write: boolean): Promise<OciStore | undefined> {

@@ -1,5 +1,4 @@
-// Running workflows: the image's entrypoint, the runtimes, the launch plan, `tantalus run` and `tantalus doctor`.
-export * from "./entrypoint.js";
+// Running workflows: the runtimes, the launch plan, `tantalus run` and `tantalus doctor`.
 export {
   runWorkflow,
   prepareRun,
@@ -9,14 +8,7 @@ export {
   type PreparedRun,
   type LaunchOptions,
 } from "./run.js";
-export {
-  ensureImage,
-  findWorkflowImage,
-  pullWorkflowImage,
-  type ImageBuilder,
-  type ImageSource,
-  type EnsureImageOptions,
-} from "./image.js";
+export { ensureImage, pullWorkflowImage, type ImageSource, type EnsureImageOptions } from "./image.js";
 export { buildLaunchPlan, planGpu, type PlanInput } from "./plan.js";
 export {
   defaultRunSettings,
@@ -43,7 +35,6 @@ export {
   type XauthEntry,
 } from "./display.js";
 export { detectGpu, hasNvidiaGpu, type GpuInfo } from "./gpu.js";
-export { unpackImage, ensureMountPoint } from "./unpack.js";
 export { mergePasswd, mergeGroup, imageAccountFiles, accountFilesFor, type AccountFiles } from "./passwd.js";
 export { diagnoseMachine, formatDoctor, type DoctorReport, type DoctorOptions } from "./doctor.js";
 export { runCacheDir } from "./cache.js";

@@ -19,7 +19,7 @@ import type { ResolvedImage } from "../image/types.js";
 import { writeFileAtomic } from "../util/atomic.js";
 import { cacheSubdir } from "./cache.js";
 import type { Identity } from "./identity.js";
-import { forEachLayerMember, readAll } from "./layer-reader.js";
+import { forEachLayerMember, readAll } from "../image/layer/reader.js";
 
 const FILES = ["etc/passwd", "etc/group"] as const;
 type EtcFile = (typeof FILES)[number];

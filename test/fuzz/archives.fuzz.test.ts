@@ -17,7 +17,7 @@ import { gzipSync } from "node:zlib";
 import { forEachMember } from "../../src/image/archive.js";
 import { MediaType, OciStore, exportImage, importImage, writeImage, writeLayer } from "../../src/image/index.js";
 import { parseManifestBytes } from "../../src/image/remote/manifest.js";
-import { unpackImage } from "../../src/run/index.js";
+import { unpackImage } from "../../src/image/index.js";
 import { tarOf } from "../hostile-tar.js";
 import { mutated, onlyExpected, params } from "./fuzz-kit.js";
 

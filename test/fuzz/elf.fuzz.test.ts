@@ -1,5 +1,5 @@
 /**
- * Fuzz pass over the ELF reader (src/audit/elf.ts), which the audit runs on
+ * Fuzz pass over the ELF reader (src/linker/elf.ts), which the audit runs on
  * every file of every package and base: readElf documents that it never
  * throws for bad contents and answers { ok: false, code, reason }. An "io"
  * answer for bytes already in memory would be an internal failure caught
@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { readElf } from "../../src/audit/elf.js";
+import { readElf } from "../../src/linker/elf.js";
 import { mutated, mutatedHead, params } from "./fuzz-kit.js";
 
 /** A real dynamically linked executable and a shared library: every structure the reader follows. */

@@ -29,7 +29,7 @@
  */
 import type { LoadedConfig } from "../../config/index.js";
 import { Repositories } from "../../rez/repository/index.js";
-import { DF_1, ET, type ElfInfo } from "../elf.js";
+import { DF_1, ET, type ElfInfo } from "../../linker/elf.js";
 import {
   DEFAULT_SYSTEM_ALLOW,
   classifyLoadTree,
@@ -41,9 +41,9 @@ import {
   type PackageModel,
 } from "../findings.js";
 import { walkImageFiles } from "../audit.js";
-import { imageBasename, resolveImagePath } from "../imagefs.js";
-import { readLdCache } from "../ldcache.js";
-import { Linker, type LoadTree, type ResolveOptions } from "../linker.js";
+import { imageBasename, resolveImagePath } from "../../linker/imagefs.js";
+import { readLdCache } from "../../linker/ldcache.js";
+import { Linker, type LoadTree, type ResolveOptions } from "../../linker/linker.js";
 import { pollutionCheck, type LoadSwitch } from "../pollute.js";
 import {
   matchIgnore,

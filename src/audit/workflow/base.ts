@@ -13,14 +13,14 @@ import { TantalusError } from "../../errors.js";
 import { cachePath, storeId } from "../../locations.js";
 import type { BlobReader, ImageReader } from "../../image/layout/interfaces.js";
 import { writeFileAtomic } from "../../util/atomic.js";
-import type { EntryType, ImageFs, Layer } from "../imagefs.js";
-import { HostDirLayer, LayeredImageFs, normalizeImagePath, resolveImagePath } from "../imagefs.js";
-import { BufferSource, FileSource, type ByteSource } from "../bytesource.js";
-import { demoBaseContent } from "../../builder/demo-base.js";
+import type { EntryType, ImageFs, Layer } from "../../linker/imagefs.js";
+import { HostDirLayer, LayeredImageFs, normalizeImagePath, resolveImagePath } from "../../linker/imagefs.js";
+import { BufferSource, FileSource, type ByteSource } from "../../linker/bytesource.js";
+import { demoBaseContent } from "../../image/demo-base.js";
 import { parseBaseReference } from "../../image/base-reference.js";
 import type { LayerSpec } from "../../image/layer/spec.js";
 import type { ResolvedImage } from "../../image/types.js";
-import { DEBIAN_AARCH64, DEBIAN_X86_64, RHEL_X86_64, type LinkerProfile } from "../profile.js";
+import { DEBIAN_AARCH64, DEBIAN_X86_64, RHEL_X86_64, type LinkerProfile } from "../../linker/profile.js";
 
 export interface BaseImage {
   /** What the base is, for reports ("demo base: this host's system libraries"). */
@@ -364,7 +364,7 @@ export async function loadBaseImage(reference: string, opts: LoadBaseOptions): P
 export async function unpackForAudit(store: BlobReader, image: ResolvedImage): Promise<{ dest: string }> {
   const dest = auditRootfsDir(image.manifestDescriptor.digest);
   const parent = path.dirname(dest);
-  const { unpackImage, makeOwnerOnly } = await import("../../run/unpack.js");
+  const { unpackImage, makeOwnerOnly } = await import("../../image/unpack.js");
   await makeOwnerOnly(parent);
   if (hostType(dest) !== "dir") await unpackImage(store, image, dest);
   recordAuditCopy(dest, store.dir);

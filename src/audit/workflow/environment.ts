@@ -8,7 +8,7 @@
 import { getWorkflow, type LoadedConfig } from "../../config/index.js";
 import { interpretContext, systemFromImplicits, REZ_SYSTEM_PATHS } from "../../rex/index.js";
 import type { Finding } from "../findings.js";
-import { resolveImagePath } from "../imagefs.js";
+import { resolveImagePath } from "../../linker/imagefs.js";
 import { applyEnvAdditions, type EnvAddition } from "../repair.js";
 import type { PlannedImage } from "./image.js";
 import type { WorkflowResolve } from "./resolve.js";

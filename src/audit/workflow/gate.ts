@@ -1,5 +1,5 @@
 /**
- * The library audit as the build runs it (src/builder/audit-gate.ts): the
+ * The library audit as the build runs it (src/audit/build-gate.ts): the
  * build's own resolve and base image go through the same audit as
  * `tantalus audit`; counted errors refuse the image, the repair plan becomes
  * the repair layer, and the repair directories must be appended to the
@@ -7,7 +7,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { AuditGate, AuditInput, AuditOutcome } from "../../builder/audit-gate.js";
+import type { AuditGate, AuditInput, AuditOutcome } from "../build-gate.js";
 import type { ResolvedImage } from "../../image/types.js";
 import type { BlobReader } from "../../image/layout/interfaces.js";
 import type { LayerSource } from "../../image/layer/spec.js";

@@ -6,10 +6,10 @@
  */
 import * as fs from "node:fs";
 import type { Variant } from "../../rez/package.js";
-import { rootMapper } from "../../rex/index.js";
-import { FileSource, type ByteSource } from "../bytesource.js";
-import type { EntryType, Layer } from "../imagefs.js";
-import { HostDirLayer, LayeredImageFs, imageDirname, indexPath, normalizeImagePath } from "../imagefs.js";
+import { rootMapper } from "../../context/root-map.js";
+import { FileSource, type ByteSource } from "../../linker/bytesource.js";
+import type { EntryType, Layer } from "../../linker/imagefs.js";
+import { HostDirLayer, LayeredImageFs, imageDirname, indexPath, normalizeImagePath } from "../../linker/imagefs.js";
 import type { BaseImage } from "./base.js";
 
 /** A resolved variant placed in the image. */

@@ -25,9 +25,8 @@ import type {
   Alias,
 } from "py-ast";
 import { InputError } from "../../errors.js";
-import { parseNumberLiteral } from "./literals.js";
+import { parseNumberLiteral, type LiteralValue } from "./literals.js";
 import { tokenizerError, type TokenizerError } from "./tokens.js";
-import type { PyValue } from "./values.js";
 
 export type { Arguments, ExprNode, Keyword, StmtNode, Comprehension, WithItem, ExceptHandler, Arg, Alias };
 export type ModuleNode = Module;
@@ -35,7 +34,7 @@ export type FunctionNode = FunctionDef;
 export type LambdaNode = Extract<ExprNode, { nodeType: "Lambda" }>;
 export type ConstantNode = Constant & {
   /** The exact Python value of the literal. */
-  pyValue?: PyValue;
+  pyValue?: LiteralValue;
   /** Set instead of pyValue for literals outside the subset (bytes, complex, Ellipsis). */
   unsupported?: string;
 };

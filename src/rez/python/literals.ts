@@ -1,8 +1,27 @@
 /**
  * Python numeric literals, read exactly as CPython reads them. Shared by the
  * parser adapter and the package.py fast path, so both give the same values.
+ *
+ * The values a literal can be (LiteralValue) are defined here rather than in
+ * values.ts, which imports the parser's node types: the parser attaches a
+ * literal's value to its node, and a function value keeps its node, so
+ * defining both in one place or the other would make the two modules import
+ * each other.
  */
-import { PyFloat, normInt } from "./values.js";
+
+/** A Python float (kept apart from int, so `1.0` prints as Python prints it). */
+export class PyFloat {
+  constructor(readonly value: number) {}
+}
+
+/** Canonical int: a number when it is a safe integer, else a bigint. */
+export function normInt(v: bigint): number | bigint {
+  if (v >= -9007199254740991n && v <= 9007199254740991n) return Number(v);
+  return v;
+}
+
+/** What a literal evaluates to: None, bool, str, int, float (a subset of PyValue). */
+export type LiteralValue = null | boolean | string | number | bigint | PyFloat;
 
 const DEC_INT = /^(?:[1-9](?:_?[0-9])*|0(?:_?0)*)$/;
 const PREFIXED_INT = /^0(?:[xX](?:_?[0-9a-fA-F])+|[oO](?:_?[0-7])+|[bB](?:_?[01])+)$/;

@@ -15,6 +15,11 @@
  */
 import type { FunctionNode, LambdaNode, ParsedModule, StmtNode } from "./ast.js";
 import type { SourceLocation } from "../../errors.js";
+import { PyFloat, normInt } from "./literals.js";
+
+// The literal values are defined with the literal reader, which the parser uses: values.ts
+// imports the parser's node types, so the parser must not import values.ts.
+export { PyFloat, normInt };
 
 export type PyValue =
   | null
@@ -35,10 +40,6 @@ export type PyValue =
   | PyExceptionType
   | PyExceptionValue
   | HostObject;
-
-export class PyFloat {
-  constructor(readonly value: number) {}
-}
 
 export class PyTuple {
   constructor(readonly items: readonly PyValue[]) {}
@@ -612,12 +613,6 @@ export function typeName(v: PyValue): string {
   if (v instanceof PyExceptionValue) return v.type.name;
   if (v instanceof HostObject) return v.pyTypeName;
   return "object";
-}
-
-/** Canonical int: a number when it is a safe integer, else a bigint. */
-export function normInt(v: bigint): number | bigint {
-  if (v >= -9007199254740991n && v <= 9007199254740991n) return Number(v);
-  return v;
 }
 
 export function isInt(v: PyValue): v is number | bigint {

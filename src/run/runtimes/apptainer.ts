@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { UsageError } from "../../errors.js";
 import { digestHex } from "../../image/digest.js";
 import { cacheSubdir } from "../cache.js";
-import { ENTRYPOINT_PATH } from "../entrypoint.js";
+import { ENTRYPOINT_PATH } from "../../image/contract.js";
 import { capture, runStep } from "../exec.js";
 import { shellJoin } from "../quote.js";
 import { which } from "../which.js";

@@ -3,7 +3,7 @@
  * runs an image directory in a user namespace as the calling user, with the
  * host's network and /dev, binding copies of the host's passwd and group.
  *
- * Image: unpacked by us (src/run/unpack.ts) from the store into the run
+ * Image: unpacked by us (src/image/unpack.ts) from the store into the run
  * cache, once per manifest digest. Bind targets must exist in the image for
  * ch-run, so they are created in the unpacked tree before each launch.
  * Environment: `--unset-env='*'` then the image's Env and ours, in that
@@ -19,11 +19,17 @@ import { join } from "node:path";
 import { UsageError } from "../../errors.js";
 import { digestHex } from "../../image/digest.js";
 import { cacheSubdir } from "../cache.js";
-import { ENTRYPOINT_PATH } from "../entrypoint.js";
+import { ENTRYPOINT_PATH } from "../../image/contract.js";
 import { capture } from "../exec.js";
 import { which } from "../which.js";
 import { dedupeEnv, firstLine, unavailable } from "./common.js";
 import type { LaunchPlan, PreparedImage, RunContext, Runtime, RuntimeInfo, WorkflowImage } from "./types.js";
+
+/** What ch-run needs to exist in the image to bind over it (ch-run 0.31: "can't bind: destination not found"). */
+export const CHARLIECLOUD_MOUNT_POINTS = {
+  directories: ["dev", "proc", "sys", "tmp", "home", "mnt"],
+  files: ["etc/passwd", "etc/group", "etc/hosts", "etc/resolv.conf"],
+} as const;
 
 export class Charliecloud implements Runtime {
   readonly name = "ch-run" as const;
@@ -73,13 +79,13 @@ export class Charliecloud implements Runtime {
     const steps = [`unpack ${image.ref} from ${image.store.dir} into ${dir}`];
     if (ctx.dryRun) return { ref: dir, steps, loaded: true };
     ctx.log(`unpacking ${image.workflow} (${image.ref}) for ch-run into ${dir}; once per image`);
-    const { unpackImage } = await import("../unpack.js");
-    await unpackImage(image.store, image.image, dir);
+    const { unpackImage } = await import("../../image/unpack.js");
+    await unpackImage(image.store, image.image, dir, CHARLIECLOUD_MOUNT_POINTS);
     return { ref: dir, steps, loaded: true };
   }
 
   async beforeLaunch(plan: LaunchPlan, prepared: PreparedImage): Promise<void> {
-    const { ensureMountPoint } = await import("../unpack.js");
+    const { ensureMountPoint } = await import("../../image/unpack.js");
     for (const m of plan.mounts) {
       let file: boolean;
       try {

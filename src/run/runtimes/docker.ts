@@ -14,7 +14,7 @@
 import { accessSync, constants, existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { digestHex } from "../../image/digest.js";
-import { ENTRYPOINT_PATH } from "../entrypoint.js";
+import { ENTRYPOINT_PATH } from "../../image/contract.js";
 import { capture, runStep } from "../exec.js";
 import type { Identity } from "../identity.js";
 import { shellJoin } from "../quote.js";

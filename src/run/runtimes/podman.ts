@@ -24,7 +24,7 @@ import { digestHex, isDigest } from "../../image/digest.js";
 import { storeId } from "../../locations.js";
 import { writeFileAtomic } from "../../util/atomic.js";
 import { cacheSubdir } from "../cache.js";
-import { ENTRYPOINT_PATH } from "../entrypoint.js";
+import { ENTRYPOINT_PATH } from "../../image/contract.js";
 import { capture, runStep } from "../exec.js";
 import { NVIDIA_CDI_ALL } from "../gpu.js";
 import { containersConfFiles, podmanHostFindings, podmanOciRuntime, tomlSetting } from "../host-checks.js";

@@ -1,6 +1,6 @@
 /**
  * Hostile layers against the unpacker that serves ch-run and the audit
- * (src/run/unpack.ts): whatever a layer holds, nothing outside the unpack
+ * (src/image/unpack.ts): whatever a layer holds, nothing outside the unpack
  * root changes, and a name that tries gets one sentence naming the layer
  * and the member.
  */
@@ -10,9 +10,8 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { OciStore, writeImage } from "../../src/image/index.js";
+import { OciStore, unpackImage, writeImage } from "../../src/image/index.js";
 import { TantalusError } from "../../src/errors.js";
-import { unpackImage } from "../../src/run/index.js";
 import { layerOf, type Member } from "../hostile-tar.js";
 
 interface Scene {

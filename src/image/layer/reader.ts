@@ -5,11 +5,11 @@
  */
 import type { Readable } from "node:stream";
 import tar, { type Header } from "tar-stream";
-import { TantalusError } from "../errors.js";
-import type { BlobReader } from "../image/layout/interfaces.js";
-import { createDecompressor } from "../image/layer/compress.js";
-import { checkMemberName } from "../image/member-name.js";
-import { layerCompression, type Descriptor } from "../image/types.js";
+import { TantalusError } from "../../errors.js";
+import type { BlobReader } from "../layout/interfaces.js";
+import { createDecompressor } from "./compress.js";
+import { checkMemberName } from "../member-name.js";
+import { layerCompression, type Descriptor } from "../types.js";
 
 export interface LayerMember {
   /** Relative, checked and normalised by checkMemberName: no "..", no leading "./" or "/", no trailing "/". "" is the root. */

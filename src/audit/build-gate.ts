@@ -1,10 +1,11 @@
 /**
- * The seam between the build and the library audit (src/audit): before any
- * layer is written, each workflow image is audited on the planned content
- * (base image + variant roots at their image paths). Errors refuse the image
- * unless the build allows them; a repair layer the audit plans (system
- * libraries copied in, see packages.<name>.repair in tantalus.yaml) goes
- * under the top layer.
+ * What the build asks of the library audit: src/builder calls it, the
+ * audit's workflow/gate.ts answers, and the audit imports nothing of the
+ * build. Before any layer is written, each workflow image is audited on the
+ * planned content (base image + variant roots at their image paths). Errors
+ * refuse the image unless the build allows them; a repair layer the audit
+ * plans (system libraries copied in, see packages.<name>.repair in
+ * tantalus.yaml) goes under the top layer.
  */
 import type { ResolvedContext } from "../context/context.js";
 import type { LayerSpec } from "../image/layer/spec.js";

@@ -1,13 +1,8 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { test } from "node:test";
-import {
-  ENTRYPOINT_PATH,
-  ENVIRONMENT_PATH,
-  entrypointConfig,
-  entrypointFiles,
-  entrypointLayerEntries,
-} from "../../src/run/index.js";
+import { entrypointConfig, entrypointFiles, entrypointLayerEntries } from "../../src/builder/entrypoint.js";
+import { ENTRYPOINT_PATH, ENVIRONMENT_PATH } from "../../src/image/contract.js";
 import { which } from "../../src/run/which.js";
 
 const SHELLS: Array<[string, string[]]> = [

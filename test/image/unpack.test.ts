@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
-import { existsSync, lstatSync, readFileSync, readlinkSync, statSync } from "node:fs";
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { gzipSync } from "node:zlib";
 import tar from "tar-stream";
-import { MediaType, OciStore, sha256, writeImage, type LayerDescriptor } from "../../src/image/index.js";
-import { unpackImage } from "../../src/run/index.js";
+import { MediaType, OciStore, sha256, unpackImage, writeImage, type LayerDescriptor } from "../../src/image/index.js";
+import { CHARLIECLOUD_MOUNT_POINTS } from "../../src/run/runtimes/charliecloud.js";
 
 type E = {
   name: string;
@@ -86,7 +86,7 @@ test("unpacking applies layers in order with OCI whiteouts, keeps links and mtim
   const built = await writeImage(store, { layers: [{ layer: l1 }, { layer: l2 }, { layer: l3 }] });
   const image = await store.loadImage(built.descriptor);
   const root = join(dir, "rootfs");
-  const stats = await unpackImage(store, image, root);
+  const stats = await unpackImage(store, image, root, CHARLIECLOUD_MOUNT_POINTS);
   const read = (p: string) => readFileSync(join(root, p), "utf8");
 
   assert.equal(stats.layers, 3);
@@ -120,4 +120,19 @@ test("unpacking applies layers in order with OCI whiteouts, keeps links and mtim
     "",
     "the lower passwd was hidden by the opaque etc/; an empty one is created for ch-run",
   );
+});
+
+test("an unpacked tree holds the image's content and only that, unless mount points are asked for", async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), "tantalus-run-unpack-"));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const store = await OciStore.open(join(dir, "store"));
+  const l1 = await layer(store, [{ name: "usr/lib/libx.so", body: "x" }]);
+  const image = await store.loadImage((await writeImage(store, { layers: [{ layer: l1 }] })).descriptor);
+  const root = join(dir, "rootfs");
+  await unpackImage(store, image, root);
+  assert.deepEqual(readdirSync(root).sort(), ["usr"], "no ch-run mount points in a tree the audit reads");
+  const withPoints = join(dir, "with-points");
+  await unpackImage(store, image, withPoints, { directories: ["proc"], files: ["etc/hosts"] });
+  assert.deepEqual(readdirSync(withPoints).sort(), ["etc", "proc", "usr"]);
+  assert.equal(readFileSync(join(withPoints, "etc/hosts"), "utf8"), "");
 });

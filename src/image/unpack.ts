@@ -32,10 +32,10 @@ import { pipeline } from "node:stream/promises";
 import { randomBytes } from "node:crypto";
 import { TantalusError } from "../errors.js";
 import { makeDirs } from "../util/dirs.js";
-import type { BlobReader } from "../image/layout/interfaces.js";
-import type { ResolvedImage } from "../image/types.js";
-import { forEachLayerMember } from "./layer-reader.js";
-import { checkLinkTarget, whiteoutOf } from "../image/member-name.js";
+import type { BlobReader } from "./layout/interfaces.js";
+import type { ResolvedImage } from "./types.js";
+import { forEachLayerMember } from "./layer/reader.js";
+import { checkLinkTarget, whiteoutOf } from "./member-name.js";
 
 /** Permission bits an unpacked tree keeps: rwx for the owner, r-x for others; never s, t or g/o w. */
 export const SAFE_MODE_BITS = 0o755;
@@ -49,9 +49,15 @@ export async function makeOwnerOnly(dir: string): Promise<void> {
   await chmod(dir, 0o700);
 }
 
-/** What ch-run needs to exist in the image to bind over it (ch-run 0.31: "can't bind: destination not found"). */
-export const CHARLIECLOUD_DIRS = ["dev", "proc", "sys", "tmp", "home", "mnt"] as const;
-export const CHARLIECLOUD_FILES = ["etc/passwd", "etc/group", "etc/hosts", "etc/resolv.conf"] as const;
+/**
+ * Paths a runtime binds over, created (empty) in the tree when the image
+ * lacks them, before the tree appears at its destination: a runtime that
+ * runs the directory (ch-run) refuses a bind whose destination is missing.
+ */
+export interface MountPoints {
+  directories: readonly string[];
+  files: readonly string[];
+}
 
 export interface UnpackStats {
   layers: number;
@@ -130,8 +136,16 @@ async function ensureDir(path: string, root: string): Promise<void> {
   await mkdir(path, { mode: 0o755 });
 }
 
-/** Apply the image's layers into `dest`, which must not exist yet; the tree appears there complete or not at all. */
-export async function unpackImage(store: BlobReader, image: ResolvedImage, dest: string): Promise<UnpackStats> {
+/**
+ * Apply the image's layers into `dest`, which must not exist yet; the tree
+ * appears there complete (with `mountPoints`) or not at all.
+ */
+export async function unpackImage(
+  store: BlobReader,
+  image: ResolvedImage,
+  dest: string,
+  mountPoints: MountPoints = { directories: [], files: [] },
+): Promise<UnpackStats> {
   const tmp = join(dirname(dest), `.${basename(dest)}.unpack-${process.pid}-${randomBytes(4).toString("hex")}`);
   // Owner-only while it fills; opened up (still under an owner-only parent) once complete.
   await makeDirs(tmp, 0o700);
@@ -142,7 +156,7 @@ export async function unpackImage(store: BlobReader, image: ResolvedImage, dest:
       await applyLayer(store, layer, tree, stats);
       stats.layers++;
     }
-    await addRuntimeMountPoints(tree);
+    await addMountPoints(tree, mountPoints);
     await chmod(tmp, 0o755);
     await rename(tmp, dest).catch(async (e: NodeJS.ErrnoException) => {
       // Another run unpacked the same image first: keep theirs.
@@ -248,12 +262,12 @@ async function* chunksOf(stream: AsyncIterable<Buffer>): AsyncGenerator<Buffer> 
   for await (const chunk of stream) yield chunk;
 }
 
-async function addRuntimeMountPoints(tree: Tree): Promise<void> {
-  for (const d of CHARLIECLOUD_DIRS) {
+async function addMountPoints(tree: Tree, mountPoints: MountPoints): Promise<void> {
+  for (const d of mountPoints.directories) {
     const p = tree.resolve(d, true);
     if (!(await existing(p))) await mkdir(p, { recursive: true, mode: 0o755 });
   }
-  for (const f of CHARLIECLOUD_FILES) {
+  for (const f of mountPoints.files) {
     const p = tree.resolve(f, true);
     if (await existing(p)) continue;
     await mkdir(dirname(p), { recursive: true });
