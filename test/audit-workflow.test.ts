@@ -19,7 +19,8 @@ import { buildElf } from "../src/audit/elfwrite.js";
 import { compile } from "../src/audit/testkit/toolchain.js";
 import { EM } from "../src/audit/elf.js";
 import { RHEL_X86_64 } from "../src/audit/profile.js";
-import { applyPackageOverrides, baseLibrary } from "../src/audit/repair.js";
+import { baseLibrary } from "../src/audit/repair.js";
+import { applyPackageOverrides } from "../src/workflow/overrides.js";
 import { SonameIndex, suggestRepairs, suggestionsYaml } from "../src/audit/suggest.js";
 import { auditExitCode } from "../src/audit/report.js";
 import {

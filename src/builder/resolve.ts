@@ -18,7 +18,7 @@ import { Repositories, type RepositoryObservation } from "../rez/repository/inde
 import { hostSystem, implicitPackagesFor } from "../rez/system.js";
 import { lateRequiresHook } from "../rex/late.js";
 import { solve, type LateRequiresHook } from "../solver/index.js";
-import { applyPackageOverrides, overrideLateRequires } from "../audit/repair.js";
+import { applyPackageOverrides, overrideLateRequires } from "../workflow/overrides.js";
 
 export interface WorkflowResolve {
   name: string;

@@ -13,7 +13,7 @@ import { hostSystem, implicitPackagesFor } from "../../rez/system.js";
 import { Requirement } from "../../rez/version/index.js";
 import { solve, type LateRequiresHook, type PackageSource } from "../../solver/index.js";
 import { lateRequiresHook } from "../../rex/index.js";
-import { applyPackageOverrides, overrideLateRequires } from "../repair.js";
+import { applyPackageOverrides, overrideLateRequires } from "../../workflow/overrides.js";
 import { requireInstallRoots } from "../../context/context.js";
 
 export interface WorkflowResolve {
