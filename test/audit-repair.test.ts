@@ -10,7 +10,8 @@ import { InputError } from "../src/errors.js";
 import { parseConfig } from "../src/config/index.js";
 import { Package, type PackageSummary } from "../src/rez/package.js";
 import { Version } from "../src/rez/version/index.js";
-import { applyEnvAdditions, matchIgnore, packageSettings } from "../src/audit/repair.js";
+import { matchIgnore, packageSettings } from "../src/audit/repair.js";
+import { applyEnvAdditions } from "../src/workflow/environment.js";
 import { applyPackageOverrides, overrideLateRequires } from "../src/workflow/overrides.js";
 
 function pkg(name: string, summary: Partial<PackageSummary>): Package {

@@ -21,6 +21,7 @@ import { EM } from "../src/audit/elf.js";
 import { RHEL_X86_64 } from "../src/audit/profile.js";
 import { baseLibrary } from "../src/audit/repair.js";
 import { applyPackageOverrides } from "../src/workflow/overrides.js";
+import { resolveWorkflow } from "../src/workflow/resolve.js";
 import { SonameIndex, suggestRepairs, suggestionsYaml } from "../src/audit/suggest.js";
 import { auditExitCode } from "../src/audit/report.js";
 import {
@@ -28,7 +29,6 @@ import {
   demoBase,
   directoryBase,
   requirementClosures,
-  resolveWorkflow,
   type AuditFinding,
   type BaseImage,
   type WorkflowAudit,

@@ -26,7 +26,8 @@ import { lookupLdCache, readLdCache } from "./ldcache.js";
 import { Linker } from "./linker.js";
 import type { BaseImage } from "./workflow/base.js";
 import { planImage, type RepairFile } from "./workflow/image.js";
-import type { WorkflowResolve } from "./workflow/resolve.js";
+import type { EnvAddition } from "../workflow/environment.js";
+import type { WorkflowResolve } from "../workflow/resolve.js";
 
 /** Where repaired libraries go in the image. */
 export const REPAIR_ROOT = "/opt/tantalus/repair";
@@ -132,13 +133,6 @@ export function matchIgnore(settings: PackageSettings, sonames: readonly string[
 
 // ---------------------------------------------------------------------------
 // The repair layer
-
-export interface EnvAddition {
-  name: string;
-  /** Elements appended, in order, after the Rez environment and the workflow's own variables. */
-  append: string[];
-  separator: string;
-}
 
 export interface UnresolvedRepair {
   package: string;
@@ -333,19 +327,4 @@ export function planRepairs(
   const envAdditions: EnvAddition[] =
     dirs.length > 0 ? [{ name: "LD_LIBRARY_PATH", append: dirs, separator: ":" }] : [];
   return { layerFiles: files, envAdditions, unresolved };
-}
-
-/** The environment with the repairs' additions applied. */
-export function applyEnvAdditions(
-  environ: Readonly<Record<string, string>>,
-  additions: readonly EnvAddition[],
-): Record<string, string> {
-  const out = { ...environ };
-  for (const a of additions) {
-    const existing = out[a.name];
-    const parts = existing ? existing.split(a.separator) : [];
-    for (const e of a.append) if (!parts.includes(e)) parts.push(e);
-    out[a.name] = parts.join(a.separator);
-  }
-  return out;
 }

@@ -42,7 +42,7 @@ import { ENVIRONMENT_PATH, TANTALUS_DIR, entrypointConfig, entrypointLayerEntrie
 import type { ResolvedContext } from "../context/context.js";
 import type { AuditGate, AuditOutcome } from "./audit-gate.js";
 import { expectedBaseLayers, rememberBaseLayers, resolveBaseImage, type BaseImage } from "./base.js";
-import { captureEnvironment, imageContextJson, workflowDefinitionYaml } from "./environment.js";
+import { imageContextJson, workflowDefinitionYaml } from "./environment.js";
 import { ignoreEvents, type BuildEventSink, type LayerKind } from "./events.js";
 import { Label, imageLabels } from "./labels.js";
 import {
@@ -59,20 +59,25 @@ import { FingerprintingMeasurer } from "./fingerprint.js";
 import { StoreMemo, memoKey } from "./memo.js";
 import { planBuild, type BuildPlan } from "./plan.js";
 import { removeWorkflowStamp, stampKeyOf, writeWorkflowStamp } from "./stamp.js";
+import { requireInstallRoots } from "../context/context.js";
+import type { Repositories } from "../rez/repository/index.js";
+import { captureEnvironment } from "../workflow/environment.js";
 import {
   implicitPackagesOf,
-  openBuildRepositories,
+  openWorkflowRepositories,
   resolveWorkflow,
   workflowFromContext,
-  type ResolveSettings,
   type WorkflowResolve,
-} from "./resolve.js";
-import { requireInstallRoots } from "../context/context.js";
+} from "../workflow/resolve.js";
 
 export const CONTEXT_PATH = `${TANTALUS_DIR}/context.json`;
 export const WORKFLOW_DEFINITION_PATH = `${TANTALUS_DIR}/workflow.yaml`;
 
-export interface BuildOptions extends ResolveSettings {
+export interface BuildOptions {
+  /** Package search paths; default: the configuration's packages_path (TANTALUS_PACKAGES_PATH and --paths are layers of it). */
+  packagePaths?: string[];
+  /** Default: the configuration's implicit_packages, else the host's ~platform/~arch/~os. */
+  implicitPackages?: string[];
   /** Build exactly this saved resolve (one workflow only). */
   contextFile?: string;
   /** The store, or its directory; default the configuration's store. */
@@ -236,16 +241,21 @@ export async function buildWorkflows(
     message: opts.contextFile ? `loading context ${opts.contextFile}` : `resolving ${all.length} workflow(s)`,
   });
   const tResolve = performance.now();
-  const implicit = implicitPackagesOf(config, opts);
-  let repos: ReturnType<typeof openBuildRepositories> | undefined;
-  const reposOnce = () => (repos ??= openBuildRepositories(config, opts));
+  const implicit = implicitPackagesOf(config, opts.implicitPackages);
+  let repos: Repositories | undefined;
+  // Observed, so each workflow's stamp can later tell with stats alone whether its resolve still holds.
+  const reposOnce = () =>
+    (repos ??= openWorkflowRepositories(config, {
+      ...(opts.packagePaths ? { packagePaths: opts.packagePaths } : {}),
+      observe: true,
+    }));
   const resolves = new Map<string, WorkflowResolve>();
   for (const name of targets) {
     try {
       const r =
         opts.contextFile !== undefined
           ? workflowFromContext(config, name, opts.contextFile)
-          : resolveWorkflow(config, name, reposOnce(), implicit);
+          : resolveWorkflow(config, name, { repos: reposOnce(), implicitPackages: implicit });
       // As --context refuses a lock whose roots are gone: an image without its payloads has empty package layers.
       requireInstallRoots(r.variants, `workflow ${name}`);
       resolves.set(name, r);
@@ -260,7 +270,7 @@ export async function buildWorkflows(
   for (const name of all) {
     if (resolves.has(name) || failed.some((f) => f.workflow === name)) continue;
     try {
-      resolves.set(name, resolveWorkflow(config, name, reposOnce(), implicit));
+      resolves.set(name, resolveWorkflow(config, name, { repos: reposOnce(), implicitPackages: implicit }));
     } catch (e) {
       onEvent({ type: "warning", message: `${(e as Error).message} (left out of the layer plan)` });
     }
@@ -316,11 +326,7 @@ export async function buildWorkflows(
     const tPlan = performance.now();
     const plan = planBuild(
       config,
-      [...resolves.values()].map((r) => ({
-        name: r.name,
-        variants: r.variants,
-        ...(r.lateRequires ? { lateRequires: r.lateRequires } : {}),
-      })),
+      [...resolves.values()],
       // Two layers above the plan (top, and a repair layer when the audit asks for one) whether or not
       // this build audits, so the plan, hence every image, is the same either way.
       { measurer: roots, baseLayers, reservedTop: 2 },
@@ -419,11 +425,11 @@ export async function buildWorkflows(
         if (!outcome) {
           outcome = await opts.audit({
             workflow: name,
-            variants: r.variants,
-            context: r.context,
+            resolve: r,
             base: base.image,
             store,
             imagePath: mapPath,
+            epochSeconds: Math.floor(mtime.getTime() / 1000),
           });
           await cache.put(key, outcome);
         }
@@ -695,19 +701,24 @@ async function topLayer(
   },
 ): Promise<TopLayer> {
   const context = imageContextJson(r.context, opts.rootMap, opts.created);
-  const wfEnv = Object.entries(r.definition.env).sort((a, b) => (a[0] < b[0] ? -1 : 1));
   // The script is a function of the lock (package definitions included, by digest) and these settings,
   // so an unchanged workflow does not run its packages' commands again.
-  const key = memoKey("top/v1", {
+  const key = memoKey("top/v2", {
     context,
     rootMap: opts.rootMap,
     epochSeconds: opts.epochSeconds,
-    wfEnv,
+    wfEnv: Object.entries(r.definition.env).sort((a, b) => (a[0] < b[0] ? -1 : 1)),
     append: opts.append,
   });
   let captured = await opts.memo.get(key);
   if (!captured || typeof captured.environment !== "string" || !Array.isArray(captured.configEnv)) {
-    captured = captureTop(r, wfEnv, opts);
+    // The environment the audit checked: the same capture, with the repair directories the audit asked for.
+    const env = captureEnvironment(r, {
+      rootMap: opts.rootMap,
+      epochSeconds: opts.epochSeconds,
+      additions: opts.append,
+    });
+    captured = { environment: env.script, configEnv: env.configEnv };
     await opts.memo.put(key, captured);
   }
   const spec: LayerSpec = {
@@ -728,40 +739,6 @@ async function topLayer(
 interface CapturedTop {
   environment: string;
   configEnv: string[];
-}
-
-function captureTop(
-  r: WorkflowResolve,
-  wfEnv: [string, string][],
-  opts: {
-    rootMap: Readonly<Record<string, string>>;
-    epochSeconds: number;
-    append: NonNullable<AuditOutcome["environment"]>;
-  },
-): CapturedTop {
-  const plain = captureEnvironment({
-    context: r.context,
-    variants: r.variants,
-    rootMap: opts.rootMap,
-    epochSeconds: opts.epochSeconds,
-  });
-  const overrides = wfEnv.filter(([k]) => k in plain.environ);
-  const env =
-    overrides.length > 0
-      ? captureEnvironment({
-          context: r.context,
-          variants: r.variants,
-          rootMap: opts.rootMap,
-          epochSeconds: opts.epochSeconds,
-          overrides,
-        })
-      : plain;
-  // The audit's repair directories go after everything else: package directories keep precedence.
-  const appended = opts.append
-    .map((a) => `export ${a.name}="\${${a.name}:+\$${a.name}${a.separator}}${a.append.join(a.separator)}"\n`)
-    .join("");
-  const environment = appended ? `${env.script}\n# repaired libraries (library audit)\n${appended}` : env.script;
-  return { environment, configEnv: wfEnv.filter(([k]) => !(k in plain.environ)).map(([k, v]) => `${k}=${v}`) };
 }
 
 /** The git remote and commit of the configuration's checkout, when it is one. */

@@ -21,15 +21,8 @@ export {
   type DemoBaseOptions,
   type DemoBaseContent,
 } from "./demo-base.js";
-export {
-  captureEnvironment,
-  imageContext,
-  imageContextJson,
-  workflowDefinitionYaml,
-  type CapturedEnvironment,
-  type EnvironmentInput,
-} from "./environment.js";
-export { planBuild, type BuildPlan, type BuildLayer, type BuildPlanOptions, type PlanImageInput } from "./plan.js";
+export { imageContext, imageContextJson, workflowDefinitionYaml } from "./environment.js";
+export { planBuild, type BuildPlan, type BuildLayer, type BuildPlanOptions } from "./plan.js";
 export {
   packageLayerSpec,
   preparePackageLayers,
@@ -42,14 +35,6 @@ export {
 } from "./layers.js";
 export { LayerWorkerPool, type LayerTask } from "./worker-pool.js";
 export { FingerprintingMeasurer, fingerprintPath, fingerprintSpec } from "./fingerprint.js";
-export {
-  resolveWorkflow,
-  workflowFromContext,
-  openBuildRepositories,
-  implicitPackagesOf,
-  type WorkflowResolve,
-  type ResolveSettings,
-} from "./resolve.js";
 export { Label, imageLabels, parseQualifiedVariant, type QualifiedVariant } from "./labels.js";
 export {
   pushImages,
