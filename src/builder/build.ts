@@ -327,9 +327,8 @@ export async function buildWorkflows(
     const plan = planBuild(
       config,
       [...resolves.values()],
-      // Two layers above the plan (top, and a repair layer when the audit asks for one) whether or not
-      // this build audits, so the plan, hence every image, is the same either way.
-      { measurer: roots, baseLayers, reservedTop: 2 },
+      // IMAGE_TOP_LAYERS above the plan, as `tantalus plan` reserves them (src/plan/studio.ts).
+      { measurer: roots, baseLayers },
     );
     for (const message of plan.warnings) onEvent({ type: "warning", message });
     const needed = new Set(targets.flatMap((t) => plan.imageLayers.get(t) ?? []));

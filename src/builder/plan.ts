@@ -37,15 +37,16 @@ export interface BuildPlanOptions {
   /** Measures each variant root once (and fingerprints it for the layer cache, see fingerprint.ts). */
   measurer?: RootMeasurer;
   baseLayers: number;
-  /** Layers above the planned ones (top, repair). */
-  reservedTop: number;
 }
 
-/** The workflows' resolves (src/workflow), as `tantalus plan` plans them. */
+/**
+ * The plan `tantalus plan` shows, for the same resolves: planInputFor with
+ * its defaults (IMAGE_TOP_LAYERS reserved above the packages), only the base's
+ * layer count is the build's own.
+ */
 export function planBuild(config: LoadedConfig, images: readonly PlannedResolve[], opts: BuildPlanOptions): BuildPlan {
   const prepared = planInputFor(config, images, {
     baseLayers: opts.baseLayers,
-    reservedTop: opts.reservedTop,
     ...(opts.measurer ? { measurer: opts.measurer } : {}),
   });
   const plan = planLayers(prepared.input);

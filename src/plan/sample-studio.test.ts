@@ -77,7 +77,7 @@ test("the sample studio: every workflow planned together stores each package onc
 
 test("the sample studio under a tight budget still stores each package once and keeps every image within it", () => {
   const tiers = config.layers.tiers.length;
-  const budget = 1 + tiers + 3 + 1; // base, one layer per tier, 3 spare, top
+  const budget = 1 + tiers + 3 + 2; // base, one layer per tier, 3 spare, top and repair
   const result = planStudio(config, resolveWorkflows(config, undefined, { repos }), { budget });
   assert.ok(
     result.input.images.some((i) => i.variants.length + 2 > budget),

@@ -57,8 +57,8 @@ test("planning a repository: tiers by precedence, sizes measured on disk, requir
     ["python-3.11[]"],
   );
 
-  const result = plan(config, repos, { budget: 5 });
-  // 1 base + 1 top leave 3 layers, one per tier: layout's two platform groups and two rest groups must merge.
+  const result = plan(config, repos, { budget: 6 });
+  // 1 base + 2 top (the top layer, room for a repair layer) leave 3 layers, one per tier: layout's two platform groups and two rest groups must merge.
   const shared = result.strategies.shared;
   const families = (key: string): string[] =>
     shared.plan.layers.find((l) => l.key === key)!.variants.map((id) => id.split("-")[0]!);

@@ -16,6 +16,15 @@ export type PlanConfig = Pick<LoadedConfig, "workflows" | "implicitPackages" | "
 /** What the planner reads of a workflow's resolve (src/workflow): its variants and their requirements as solved. */
 export type PlannedResolve = Pick<WorkflowResolve, "name" | "variants" | "requires">;
 
+/**
+ * Layers above the planned ones in every workflow image: the top layer
+ * (environment, entrypoint, context, workflow) and room for the repair layer
+ * the audit may ask for. Reserved whether or not an image gets a repair
+ * layer, and whether or not the build audits, so the plan, hence every
+ * image, is the same either way, and `tantalus plan` shows what `build` writes.
+ */
+export const IMAGE_TOP_LAYERS = 2;
+
 export interface PlanInputOptions {
   /** Overrides the configuration's layers.budget. */
   budget?: number;
@@ -24,7 +33,7 @@ export interface PlanInputOptions {
    * base manifest; without it the demo base's single layer is assumed (default 1).
    */
   baseLayers?: number;
-  /** Layers above the planned ones (default 1: environment, entrypoint, context). */
+  /** Layers above the planned ones (default IMAGE_TOP_LAYERS: the top layer and the repair layer). */
   reservedTop?: number;
   bigLayerBytes?: number;
   /** Shared across calls to measure each root once. */
@@ -111,7 +120,7 @@ export function planInputFor(
       images: planImages,
       tiers: tiers.tiers,
       budget: opts.budget ?? configBudget,
-      reservedTop: opts.reservedTop,
+      reservedTop: opts.reservedTop ?? IMAGE_TOP_LAYERS,
       bigLayerBytes: opts.bigLayerBytes,
     },
     variants: new Map([...known].map(([id, h]) => [id, h.variant])),
