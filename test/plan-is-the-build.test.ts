@@ -206,3 +206,22 @@ test("add_requires: [openvdb] on layout_tools puts openvdb in rough_layout's pla
   const sample = planBuildAudit("sample", configuration("sample"));
   assert.ok(!has(plannedLayers(sample.plan).get("rough_layout")));
 });
+
+test("resolve -w and env -w apply the configuration's add_requires, as the build does", () => {
+  const c = configuration("openvdb-added", (doc) => (smallBudget(doc), openvdbAdded(doc)));
+  const resolved = cli(c, ["resolve", "-w", "rough_layout", "--json"]);
+  assert.equal(resolved.code, 0, resolved.stderr);
+  const names = (JSON.parse(resolved.stdout) as { resolved: string[] }).resolved;
+  assert.ok(
+    names.some((n) => n.startsWith("openvdb-")),
+    names.join(" "),
+  );
+  const env = cli(c, ["env", "-w", "rough_layout", "--json"]);
+  assert.equal(env.code, 0, env.stderr);
+  const environ = JSON.parse(env.stdout) as Record<string, string>;
+  assert.match(environ.REZ_USED_RESOLVE!, /(^| )openvdb-/);
+  // The same workflow's image was built with it (the configuration's earlier test built every image).
+  const { build } = planBuildAudit("openvdb-added", c);
+  const image = build.images.find((i) => i.workflow === "rough_layout")!;
+  assert.ok(image.layers.some((l) => (l.variants ?? []).some((v) => v.startsWith("openvdb-"))));
+});
