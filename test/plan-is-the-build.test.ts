@@ -225,3 +225,14 @@ test("resolve -w and env -w apply the configuration's add_requires, as the build
   const image = build.images.find((i) => i.workflow === "rough_layout")!;
   assert.ok(image.layers.some((l) => (l.variants ?? []).some((v) => v.startsWith("openvdb-"))));
 });
+
+test("a saved context of a @late() package repaired with add_requires builds: the gate sees the repair (regression)", () => {
+  const c = configuration("late-repaired", (doc) => (smallBudget(doc), lateRepaired(doc)));
+  const context = path.join(scratch, "rough_layout-late.json");
+  const saved = cli(c, ["resolve", "-w", "rough_layout", "-o", context]);
+  assert.equal(saved.code, 0, saved.stderr);
+  // The lock does not record what the @late() requires evaluated to: the build evaluates it again, with the repair.
+  const build = cli(c, ["build", "rough_layout", "--context", context, "--json", "--no-progress"]);
+  assert.equal(build.code, 0, build.stderr);
+  assert.deepEqual((JSON.parse(build.stdout) as BuildJson).images[0]!.audit!.errors, []);
+});
