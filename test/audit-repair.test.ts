@@ -99,7 +99,7 @@ test("add_requires extends plain requires in the source and @late requires throu
     applyPackageOverrides(repos, config),
     "one overridden source per repositories and configuration, so resolves share the solver's cache",
   );
-  const hook = overrideLateRequires(() => ["python-3"], config)!;
+  const hook = overrideLateRequires(() => ["python-3"], config);
   assert.deepEqual(hook(pkg("viewer", { requires: "late" }), { building: false, request: [] }), [
     "python-3",
     "libtiff-4",
