@@ -47,7 +47,7 @@ async function loadDist(): Promise<void> {
   );
   if (tsc.status !== 0) throw new Error(`building dist/ failed:\n${tsc.stdout}${tsc.stderr}`);
   const dist = (p: string) => new URL(`../dist/${p}`, import.meta.url).href;
-  const build = (await import(dist("build/index.js"))) as BuildLib;
+  const build = (await import(dist("builder/index.js"))) as BuildLib;
   const config = (await import(dist("config/index.js"))) as ConfigLib;
   lib = { buildWorkflows: build.buildWorkflows, loadConfig: config.loadConfig };
 }

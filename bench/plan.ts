@@ -12,6 +12,7 @@ import { generateStudio } from "../src/studio/index.js";
 import { loadConfig } from "../src/config/index.js";
 import { Repositories } from "../src/rez/repository/index.js";
 import { planStudio } from "../src/plan/studio.js";
+import { resolveWorkflows } from "../src/workflow/resolve.js";
 import { compareStrategies, syntheticStudio } from "../src/plan/index.js";
 import { renderComparison } from "../src/plan/format.js";
 import { option } from "./common.js";
@@ -37,7 +38,7 @@ export async function run(args: string[]): Promise<void> {
     // so at 100 layers even one layer per variant fits.
     for (const b of [budget, 12]) {
       const t0 = performance.now();
-      const studio = planStudio(config, repos, { budget: b });
+      const studio = planStudio(config, resolveWorkflows(config, undefined, { repos }), { budget: b });
       console.log(
         `\n== sample studio, budget ${b}: resolve ${studio.resolveSeconds.toFixed(2)} s, measure ${studio.measureSeconds.toFixed(2)} s, ` +
           `total ${((performance.now() - t0) / 1000).toFixed(2)} s`,

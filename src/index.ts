@@ -27,6 +27,7 @@ export * as python from "./rez/python/index.js";
 export * as rex from "./rex/index.js";
 export * as config from "./config/index.js";
 export * as studio from "./studio/index.js";
+export * as workflow from "./workflow/index.js";
 export * as plan from "./plan/index.js";
 export * as image from "./image/index.js";
 export * as remote from "./image/remote/index.js";

@@ -22,7 +22,8 @@ import { ET } from "../src/linker/elf.js";
 import { Linker, traceLines } from "../src/linker/linker.js";
 import { walkImageFiles } from "../src/audit/audit.js";
 import { traceOutputLines } from "../src/linker/testkit/toolchain.js";
-import { demoBase, libraryAuditGate, planWorkflow, resolveWorkflow } from "../src/audit/workflow/index.js";
+import { demoBase, libraryAuditGate, planWorkflow } from "../src/audit/workflow/index.js";
+import { resolveWorkflow } from "../src/workflow/resolve.js";
 import { PODMAN_RUN_FLAGS, missingTools, removeDir, sampleStudio, type Studio } from "./builder/fixture.js";
 import { makeLibtiffDonor } from "./donor.js";
 

@@ -10,13 +10,9 @@ import { InputError } from "../src/errors.js";
 import { parseConfig } from "../src/config/index.js";
 import { Package, type PackageSummary } from "../src/rez/package.js";
 import { Version } from "../src/rez/version/index.js";
-import {
-  applyEnvAdditions,
-  applyPackageOverrides,
-  matchIgnore,
-  overrideLateRequires,
-  packageSettings,
-} from "../src/audit/repair.js";
+import { matchIgnore, packageSettings } from "../src/audit/repair.js";
+import { applyEnvAdditions } from "../src/workflow/environment.js";
+import { applyPackageOverrides, overrideLateRequires } from "../src/workflow/overrides.js";
 
 function pkg(name: string, summary: Partial<PackageSummary>): Package {
   const full: PackageSummary = {
@@ -103,7 +99,7 @@ test("add_requires extends plain requires in the source and @late requires throu
     applyPackageOverrides(repos, config),
     "one overridden source per repositories and configuration, so resolves share the solver's cache",
   );
-  const hook = overrideLateRequires(() => ["python-3"], config)!;
+  const hook = overrideLateRequires(() => ["python-3"], config);
   assert.deepEqual(hook(pkg("viewer", { requires: "late" }), { building: false, request: [] }), [
     "python-3",
     "libtiff-4",

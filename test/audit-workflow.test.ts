@@ -19,7 +19,9 @@ import { buildElf } from "../src/linker/elfwrite.js";
 import { compile } from "../src/linker/testkit/toolchain.js";
 import { EM } from "../src/linker/elf.js";
 import { RHEL_X86_64 } from "../src/linker/profile.js";
-import { applyPackageOverrides, baseLibrary } from "../src/audit/repair.js";
+import { baseLibrary } from "../src/audit/repair.js";
+import { applyPackageOverrides } from "../src/workflow/overrides.js";
+import { resolveWorkflow } from "../src/workflow/resolve.js";
 import { SonameIndex, suggestRepairs, suggestionsYaml } from "../src/audit/suggest.js";
 import { auditExitCode } from "../src/audit/report.js";
 import {
@@ -27,7 +29,6 @@ import {
   demoBase,
   directoryBase,
   requirementClosures,
-  resolveWorkflow,
   type AuditFinding,
   type BaseImage,
   type WorkflowAudit,

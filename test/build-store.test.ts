@@ -430,10 +430,10 @@ describe("the audit seam", () => {
     const audit: AuditGate = async (input) => {
       seen.push(input.workflow);
       await aLayerIsDone;
-      assert.ok(input.variants.length > 0);
+      assert.ok(input.resolve.variants.length > 0);
       assert.equal(
-        input.imagePath(input.variants[0]!.root),
-        input.variants[0]!.root,
+        input.imagePath(input.resolve.variants[0]!.root),
+        input.resolve.variants[0]!.root,
         "no root_map: image paths are host paths",
       );
       return input.workflow === "review"

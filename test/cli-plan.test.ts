@@ -16,10 +16,11 @@ interface PlanJson {
 
 test("plan shows each image's layers with tiers, sizes and sharing, then the studio comparison", () => {
   const { dir } = fixtureStudio();
-  const r = runCli(["plan", "--budget", "5", "--config", path.join(dir, "tantalus.yaml")]);
+  const r = runCli(["plan", "--budget", "6", "--config", path.join(dir, "tantalus.yaml")]);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /at most 5 layers each/);
-  assert.match(r.stdout, /^layout: 5 layers/m);
+  assert.match(r.stdout, /at most 6 layers each/);
+  // Base, one layer per tier, the top layer, and room for the repair layer the build reserves beside it.
+  assert.match(r.stdout, /^layout: 5 layers \(\+1 reserved for a repair layer\)/m);
   // Two images share the platform and rest layers, maya's layer is layout's alone.
   assert.match(r.stdout, /platform\s+\S+ \S+\s+2\/2\s+[0-9a-f]{12}\s+python-3\.11\[\] usd-24\.08\[\]/);
   assert.match(r.stdout, /apps\s+\S+ \S+\s+1\/2\s+[0-9a-f]{12}\s+maya-2025\[\]/);
@@ -33,16 +34,16 @@ test("plan shows each image's layers with tiers, sizes and sharing, then the stu
 test("plan WORKFLOW shows that image only, planned with the whole studio; --json gives the data", () => {
   const { dir } = fixtureStudio();
   const config = path.join(dir, "tantalus.yaml");
-  const human = runCli(["plan", "comp", "--budget", "5", "--config", config]);
+  const human = runCli(["plan", "comp", "--budget", "6", "--config", config]);
   assert.equal(human.code, 0, human.stderr);
   assert.match(human.stdout, /^comp: /m);
   assert.doesNotMatch(human.stdout, /^layout: /m);
   assert.match(human.stdout, /2 images/);
 
-  const json = runCli(["plan", "comp", "--json", "--budget", "5", "--config", config]);
+  const json = runCli(["plan", "comp", "--json", "--budget", "6", "--config", config]);
   assert.equal(json.code, 0, json.stderr);
   const data = JSON.parse(json.stdout) as PlanJson;
-  assert.equal(data.budget, 5);
+  assert.equal(data.budget, 6);
   assert.deepEqual(
     data.images.map((i) => i.name),
     ["comp"],

@@ -7,17 +7,18 @@
  * plans (system libraries copied in, see packages.<name>.repair in
  * tantalus.yaml) goes under the top layer.
  */
-import type { ResolvedContext } from "../context/context.js";
 import type { LayerSpec } from "../image/layer/spec.js";
 import type { BlobReader } from "../image/layout/interfaces.js";
 import type { ResolvedImage } from "../image/types.js";
-import type { Variant } from "../rez/package.js";
+import type { WorkflowResolve } from "../workflow/resolve.js";
 
 export interface AuditInput {
   workflow: string;
-  variants: readonly Variant[];
-  context: ResolvedContext;
+  /** The build's resolve of the workflow: the gate audits exactly what the image is built from. */
+  resolve: WorkflowResolve;
   base: ResolvedImage;
+  /** The image's epoch (REZ_USED_TIMESTAMP of the environment it ships). */
+  epochSeconds: number;
   /** Where the base is read from (to unpack it for the audit): read only. */
   store: BlobReader;
   /** Host path -> path inside the image (image.root_map). */

@@ -1,8 +1,7 @@
 /**
- * Repairs from configuration, for packages that cannot be edited:
- *  - `add_requires`: requirements added to a package before resolving, so
- *    the solver pulls in what the package forgot to declare (a wrapper
- *    PackageSource the solver reads instead of the repositories);
+ * Repairs from configuration, for packages that cannot be edited (the
+ * third, `add_requires`, is applied where workflows are resolved:
+ * src/workflow/overrides.ts):
  *  - `repair.system_libraries`: libraries copied from donor directories or
  *    the base image into a repair layer, one directory per package,
  *    REPAIR_ROOT/<package>/lib, appended to LD_LIBRARY_PATH. Appended, so
@@ -20,15 +19,15 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { InputError } from "../errors.js";
 import type { LoadedConfig } from "../config/index.js";
-import { Package, type PackageSummary } from "../rez/package.js";
-import type { LateRequiresHook, PackageSource } from "../solver/index.js";
+import type { Package } from "../rez/package.js";
 import { globToRegExp } from "./findings.js";
 import { resolveImagePath, type LayeredImageFs } from "../linker/imagefs.js";
 import { lookupLdCache, readLdCache } from "../linker/ldcache.js";
 import { Linker } from "../linker/linker.js";
 import type { BaseImage } from "./workflow/base.js";
 import { planImage, type RepairFile } from "./workflow/image.js";
-import type { WorkflowResolve } from "./workflow/resolve.js";
+import type { EnvAddition } from "../workflow/environment.js";
+import type { WorkflowResolve } from "../workflow/resolve.js";
 
 /** Where repaired libraries go in the image. */
 export const REPAIR_ROOT = "/opt/tantalus/repair";
@@ -132,83 +131,8 @@ export function matchIgnore(settings: PackageSettings, sonames: readonly string[
   return undefined;
 }
 
-function addRequiresByName(config: RepairConfig): Map<string, string[]> {
-  const m = new Map<string, string[]>();
-  for (const [name, o] of Object.entries(config.packages)) if (o.add_requires.length > 0) m.set(name, o.add_requires);
-  return m;
-}
-
-/** One overridden source per (repositories, configuration): the solver shares its family cache per source object. */
-const overriddenSources = new WeakMap<PackageSource, WeakMap<RepairConfig, PackageSource>>();
-
-/**
- * The repositories as the solver should see them with `add_requires`
- * applied: the named packages' requirements include the added ones, without
- * touching their files. A package whose requires is a `@late()` function
- * gets the additions from `overrideLateRequires` instead. The same source
- * and configuration always give the same object, so the resolves of one
- * build (every workflow) share the solver's family cache.
- */
-export function applyPackageOverrides(source: PackageSource, config: RepairConfig): PackageSource {
-  let byConfig = overriddenSources.get(source);
-  const known = byConfig?.get(config);
-  if (known) return known;
-  const added = addRequiresByName(config);
-  if (added.size === 0) return source;
-  const overridden = overrideSource(source, added);
-  if (!byConfig) overriddenSources.set(source, (byConfig = new WeakMap()));
-  byConfig.set(config, overridden);
-  return overridden;
-}
-
-function overrideSource(source: PackageSource, added: ReadonlyMap<string, readonly string[]>): PackageSource {
-  const memo = new Map<string, Package[] | undefined>();
-  return {
-    paths: (source as { paths?: readonly string[] }).paths,
-    family(name: string): Package[] | undefined {
-      if (memo.has(name)) return memo.get(name);
-      const pkgs = source.family(name);
-      const extra = added.get(name);
-      const out = pkgs && extra ? pkgs.map((p) => withAddedRequires(p, extra)) : pkgs;
-      memo.set(name, out);
-      return out;
-    },
-  };
-}
-
-function withAddedRequires(p: Package, extra: readonly string[]): Package {
-  const requires = p.summary.requires;
-  if (requires === "late") return p;
-  const summary: PackageSummary = {
-    ...p.summary,
-    requires: [...requires, ...extra.filter((r) => !requires.includes(r))],
-  };
-  return new Package(summary, p.name, p.version, p.repository, p.base, () => p.definition);
-}
-
-/** A `@late()` requires hook that also returns the package's `add_requires`. */
-export function overrideLateRequires(
-  hook: LateRequiresHook | undefined,
-  config: RepairConfig,
-): LateRequiresHook | undefined {
-  const added = addRequiresByName(config);
-  if (!hook || added.size === 0) return hook;
-  return (pkg, ctx) => {
-    const base = hook(pkg, ctx);
-    const extra = added.get(pkg.name);
-    return extra ? [...base, ...extra.filter((r) => !base.includes(r))] : base;
-  };
-}
-
 // ---------------------------------------------------------------------------
 // The repair layer
-
-export interface EnvAddition {
-  name: string;
-  /** Elements appended, in order, after the Rez environment and the workflow's own variables. */
-  append: string[];
-  separator: string;
-}
 
 export interface UnresolvedRepair {
   package: string;
@@ -403,19 +327,4 @@ export function planRepairs(
   const envAdditions: EnvAddition[] =
     dirs.length > 0 ? [{ name: "LD_LIBRARY_PATH", append: dirs, separator: ":" }] : [];
   return { layerFiles: files, envAdditions, unresolved };
-}
-
-/** The environment with the repairs' additions applied. */
-export function applyEnvAdditions(
-  environ: Readonly<Record<string, string>>,
-  additions: readonly EnvAddition[],
-): Record<string, string> {
-  const out = { ...environ };
-  for (const a of additions) {
-    const existing = out[a.name];
-    const parts = existing ? existing.split(a.separator) : [];
-    for (const e of a.append) if (!parts.includes(e)) parts.push(e);
-    out[a.name] = parts.join(a.separator);
-  }
-  return out;
 }

@@ -1,10 +1,12 @@
 /**
  * `tantalus build`: workflows of tantalus.yaml → OCI images in the local store.
  *
- *   resolve (or load a saved context) → layer plan of all workflows
- *   together → package layers (through the layer cache, on worker threads)
- *   ‖ base image → audit → per-image repair and top layers
- *   → config + manifest → tags
+ *   resolve (src/workflow, or load a saved context) → layer plan of all
+ *   workflows together → package layers (through the layer cache, on worker
+ *   threads) ‖ base image → audit gate → capture, per-image repair and top
+ *   layers → config + manifest → tags → stamps
+ *
+ * buildWorkflows runs these as named steps, one function each below.
  *
  * The package layers are written while this thread obtains the base, audits
  * and captures environments (docs/ARCHITECTURE.md, "How a build spends its
@@ -43,7 +45,7 @@ import { entrypointConfig, entrypointLayerEntries } from "./entrypoint.js";
 import type { ResolvedContext } from "../context/context.js";
 import type { AuditGate, AuditOutcome } from "../audit/build-gate.js";
 import { expectedBaseLayers, rememberBaseLayers, resolveBaseImage, type BaseImage } from "./base.js";
-import { captureEnvironment, imageContextJson, workflowDefinitionYaml } from "./environment.js";
+import { imageContextJson, workflowDefinitionYaml } from "./environment.js";
 import { ignoreEvents, type BuildEventSink, type LayerKind } from "./events.js";
 import { imageLabels } from "./labels.js";
 import {
@@ -53,6 +55,7 @@ import {
   writeOneLayer,
   writePackageLayers,
   type PackageLayerCounts,
+  type PreparedLayer,
   type WrittenLayer,
 } from "./layers.js";
 import { AuditCache, auditCacheKey } from "./audit-cache.js";
@@ -60,17 +63,24 @@ import { FingerprintingMeasurer } from "./fingerprint.js";
 import { StoreMemo, memoKey } from "./memo.js";
 import { planBuild, type BuildPlan } from "./plan.js";
 import { removeWorkflowStamp, stampKeyOf, writeWorkflowStamp } from "./stamp.js";
+import { requireInstallRoots } from "../context/context.js";
+import type { Repositories } from "../rez/repository/index.js";
+import { captureEnvironment } from "../workflow/environment.js";
 import {
   implicitPackagesOf,
-  openBuildRepositories,
+  openWorkflowRepositories,
+  resolveNames,
   resolveWorkflow,
+  resolveWorkflows,
   workflowFromContext,
-  type ResolveSettings,
   type WorkflowResolve,
-} from "./resolve.js";
-import { requireInstallRoots } from "../context/context.js";
+} from "../workflow/resolve.js";
 
-export interface BuildOptions extends ResolveSettings {
+export interface BuildOptions {
+  /** Package search paths; default: the configuration's packages_path (TANTALUS_PACKAGES_PATH and --paths are layers of it). */
+  packagePaths?: string[];
+  /** Default: the configuration's implicit_packages, else the host's ~platform/~arch/~os. */
+  implicitPackages?: string[];
   /** Build exactly this saved resolve (one workflow only). */
   contextFile?: string;
   /** The store, or its directory; default the configuration's store. */
@@ -177,32 +187,102 @@ export interface BuildReport {
   base: BaseImage;
 }
 
-/** Build `names` (empty: every workflow) into the store. */
+/**
+ * Build `names` (empty: every workflow) into the store: the pipeline of
+ * docs/ARCHITECTURE.md ("How a build spends its time"), one named step each.
+ * The package layers are written on worker threads from the plan on, while
+ * this thread obtains the base, audits, and writes each image's own layers.
+ */
 export async function buildWorkflows(
   config: LoadedConfig,
   names: readonly string[],
   opts: BuildOptions = {},
 ): Promise<BuildReport> {
+  const run = await prepareBuild(config, names, opts);
+  const resolves = resolveStep(run);
+  const roots = new FingerprintingMeasurer();
+  const layers = await planAndStartPackageLayers(run, resolves, roots);
+  const { plan, base } = layers;
+  const audits = await layers.whileWriting(() => auditGateStep(run, resolves, layers));
+  // The images' own layers overlap the package layers, so "images" time overlaps "layers" time.
+  const tImages = performance.now();
+  const own = await layers.whileWriting(() => imageOwnLayersStep(run, resolves, audits));
+  const written = await layers.written();
+  const built = await assembleImagesStep(run, resolves, audits, own, layers, written);
+  await run.store.tagMany(built.retag); // step 7, tag: every tag of the build in one update of index.json
+  stampStep(run, resolves, built, roots);
+  run.seconds.images = (performance.now() - tImages) / 1000;
+  const extra = [...own.values()].flatMap((o) => (o.repair ? [o.repair, o.topWritten] : [o.topWritten]));
+  return {
+    store: run.store,
+    results: built.results,
+    failed: run.failed,
+    stats: statsOf(run, written, extra),
+    plan,
+    base,
+  };
+}
+
+/** What every step of one build shares: its settings, where it writes, what failed so far, and the time spent. */
+interface BuildRun {
+  config: LoadedConfig;
+  opts: BuildOptions;
+  onEvent: BuildEventSink;
+  started: number;
+  /** Every workflow of the configuration (all are planned together). */
+  all: string[];
+  /** The workflows to build; a step that leaves one out (keepGoing) removes it and records why in `failed`. */
+  targets: string[];
+  failed: BuildFailure[];
+  /** The error of each workflow left out, so that a build with a single failure fails with that error itself. */
+  errors: TantalusError[];
+  store: OciStore;
+  /** The stamp key (configuration bytes, variables, host), taken before resolving; none for builds a stamp cannot vouch for. */
+  stampKey: ReturnType<typeof stampKeyOf> | undefined;
+  created: string;
+  mtime: Date;
+  rootMap: Readonly<Record<string, string>>;
+  layerOpts: {
+    compression: LayerCompression;
+    level?: number;
+    mtime: Date;
+    jobs: number;
+    verify: boolean;
+    workers: boolean;
+    onEvent: BuildEventSink;
+  };
+  seconds: { resolve: number; base: number; plan: number; audit: number; layers: number; images: number };
+}
+
+/** With keepGoing, `name` is reported and left out; else the build stops with `err`. */
+function leaveOut(run: BuildRun, name: string, err: unknown): void {
+  if (!run.opts.keepGoing || !(err instanceof TantalusError) || err instanceof UsageError) throw err;
+  run.failed.push({ workflow: name, message: err.message });
+  run.errors.push(err);
+  run.targets = run.targets.filter((t) => t !== name);
+}
+
+/** The build's error once no target is left: one workflow that failed is its own error, as without keepGoing. */
+function noneLeft(run: BuildRun): TantalusError {
+  return run.failed.length === 1
+    ? run.errors[0]!
+    : new TantalusError(
+        `no workflow could be built:\n${run.failed.map((f) => `${f.workflow}: ${f.message}`.replace(/\n/g, "\n  ")).join("\n")}`,
+      );
+}
+
+/**
+ * Step 0, before any work: everything the command line and the configuration
+ * say is checked (names, --context, compression), and the store is opened,
+ * so a store this user cannot write (a shared one) is refused before a single
+ * resolve, and a missing optional compressor is one sentence rather than a
+ * layer worker's failure.
+ */
+async function prepareBuild(config: LoadedConfig, names: readonly string[], opts: BuildOptions): Promise<BuildRun> {
   const started = performance.now();
-  const onEvent = opts.onEvent ?? ignoreEvents;
   const all = Object.keys(config.workflows).sort();
   if (all.length === 0) throw new UsageError(`${config.displayFile} defines no workflows`);
-  let targets = names.length > 0 ? [...new Set(names)] : all;
-  const failed: BuildFailure[] = [];
-  const firstError: TantalusError[] = [];
-  /** With keepGoing, `name` is reported and left out; else the build stops. */
-  const fail = (name: string, err: unknown) => {
-    if (!opts.keepGoing || !(err instanceof TantalusError) || err instanceof UsageError) throw err;
-    failed.push({ workflow: name, message: err.message });
-    firstError.push(err);
-  };
-  // One workflow that failed is its own error, as without keepGoing.
-  const noneLeft = () =>
-    failed.length === 1
-      ? firstError[0]!
-      : new TantalusError(
-          `no workflow could be built:\n${failed.map((f) => `${f.workflow}: ${f.message}`.replace(/\n/g, "\n  ")).join("\n")}`,
-        );
+  const targets = names.length > 0 ? [...new Set(names)] : all;
   if (opts.contextFile !== undefined && targets.length !== 1) {
     throw new UsageError("--context builds one saved resolve: name exactly one WORKFLOW (its definition and tag)");
   }
@@ -212,59 +292,92 @@ export async function buildWorkflows(
         `workflow name ${JSON.stringify(t)} cannot be an image tag: it must start with a letter or digit`,
       );
   }
-
-  // zstd is an optional package: say so before any work rather than from a layer worker.
+  const compression = opts.compression ?? config.config.image.compression;
   checkCompressionAvailable(
-    opts.compression ?? config.config.image.compression,
+    compression,
     opts.compression !== undefined
       ? `--compression ${opts.compression}`
       : `image.compression: ${config.config.image.compression} in ${config.displayFile}`,
   );
-
-  // Opened before resolving: a store this user cannot write (a shared one) is refused before any work.
   const store = opts.store instanceof OciStore ? opts.store : await OciStore.open(opts.store ?? config.store);
-
   // Taken before resolving, so a configuration edited during the build fails the stamp next time.
-  const key =
+  const stampKey =
     opts.packagePaths === undefined && opts.implicitPackages === undefined ? stampKeyOf(config.files) : undefined;
+  const epoch = sourceDateEpoch();
+  const mtime = epoch ?? DEFAULT_LAYER_MTIME;
+  const onEvent = opts.onEvent ?? ignoreEvents;
+  return {
+    config,
+    opts,
+    onEvent,
+    started,
+    all,
+    targets,
+    failed: [],
+    errors: [],
+    store,
+    stampKey,
+    created: epoch ? rfc3339(epoch) : DEFAULT_CREATED,
+    mtime,
+    rootMap: config.config.image.root_map,
+    layerOpts: {
+      compression,
+      ...(opts.level !== undefined ? { level: opts.level } : {}),
+      mtime,
+      jobs: opts.jobs ?? defaultJobs(),
+      verify: opts.verify === true,
+      workers: opts.workers !== false,
+      onEvent,
+    },
+    seconds: { resolve: 0, base: 0, plan: 0, audit: 0, layers: 0, images: 0 },
+  };
+}
 
-  // 1. Resolves: the targets, and every other workflow for the studio-wide plan.
+/**
+ * Step 1, resolve: the targets (or the saved context), then every other
+ * workflow, because the layer plan is studio-wide: a group of variants is the
+ * same layer in every image that carries it only if every image is planned.
+ * Each workflow is resolved once, by the workflow stage, and that resolve is
+ * what the plan, the audit gate, the environment and the stamp all read.
+ */
+function resolveStep(run: BuildRun): Map<string, WorkflowResolve> {
+  const { config, opts, onEvent } = run;
   onEvent({
     type: "step",
-    message: opts.contextFile ? `loading context ${opts.contextFile}` : `resolving ${all.length} workflow(s)`,
+    message: opts.contextFile ? `loading context ${opts.contextFile}` : `resolving ${run.all.length} workflow(s)`,
   });
-  const tResolve = performance.now();
-  const implicit = implicitPackagesOf(config, opts);
-  let repos: ReturnType<typeof openBuildRepositories> | undefined;
-  const reposOnce = () => (repos ??= openBuildRepositories(config, opts));
+  const t0 = performance.now();
+  const implicitPackages = implicitPackagesOf(config, opts.implicitPackages);
+  let repos: Repositories | undefined;
+  // Observed, so each workflow's stamp can later tell with stats alone whether its resolve still holds.
+  const reposOnce = () =>
+    (repos ??= openWorkflowRepositories(config, {
+      ...(opts.packagePaths ? { packagePaths: opts.packagePaths } : {}),
+      observe: true,
+    }));
   const resolves = new Map<string, WorkflowResolve>();
-  for (const name of targets) {
+  for (const name of run.targets) {
     try {
       const r =
         opts.contextFile !== undefined
           ? workflowFromContext(config, name, opts.contextFile)
-          : resolveWorkflow(config, name, reposOnce(), implicit);
+          : resolveWorkflow(config, name, { repos: reposOnce(), implicitPackages });
       // As --context refuses a lock whose roots are gone: an image without its payloads has empty package layers.
       requireInstallRoots(r.variants, `workflow ${name}`);
       resolves.set(name, r);
     } catch (e) {
-      fail(name, e);
+      leaveOut(run, name, e);
     }
   }
-  if (failed.length > 0) {
-    targets = targets.filter((t) => resolves.has(t));
-    if (targets.length === 0) throw noneLeft();
-  }
-  for (const name of all) {
-    if (resolves.has(name) || failed.some((f) => f.workflow === name)) continue;
-    try {
-      resolves.set(name, resolveWorkflow(config, name, reposOnce(), implicit));
-    } catch (e) {
-      onEvent({ type: "warning", message: `${(e as Error).message} (left out of the layer plan)` });
-    }
+  if (run.targets.length === 0) throw noneLeft(run);
+  const others = run.all.filter((n) => !resolves.has(n) && !run.failed.some((f) => f.workflow === n));
+  if (others.length > 0) {
+    const rest = resolveWorkflows(config, others, { repos: reposOnce(), implicitPackages });
+    for (const [name, r] of rest.resolves) resolves.set(name, r);
+    for (const f of rest.failed) onEvent({ type: "warning", message: `${f.message} (left out of the layer plan)` });
   }
   repos?.saveCaches();
-  for (const name of targets) {
+  for (const name of run.targets) {
     const r = resolves.get(name)!;
     if (r.origin !== "resolved" && r.context.request.join(" ") !== r.definition.request.join(" ")) {
       onEvent({
@@ -273,245 +386,300 @@ export async function buildWorkflows(
       });
     }
   }
-  const resolveSeconds = (performance.now() - tResolve) / 1000;
+  run.seconds.resolve = (performance.now() - t0) / 1000;
+  return resolves;
+}
 
-  // 2. Store, times, compression.
-  const epoch = sourceDateEpoch();
-  const mtime = epoch ?? DEFAULT_LAYER_MTIME;
-  const created = epoch ? rfc3339(epoch) : DEFAULT_CREATED;
-  const compression = opts.compression ?? config.config.image.compression;
-  const rootMap = config.config.image.root_map;
-  const mapPath = rootMapper(rootMap);
-  const layerOpts = {
-    compression,
-    ...(opts.level !== undefined ? { level: opts.level } : {}),
-    mtime,
-    jobs: opts.jobs ?? defaultJobs(),
-    verify: opts.verify === true,
-    workers: opts.workers !== false,
-    onEvent,
-  };
+/** The plan and what the targets' package layers hold, with their layer cache keys. */
+interface PlannedLayers {
+  plan: BuildPlan;
+  prepared: Map<string, PreparedLayer>;
+}
+
+/**
+ * Step 2, plan: every workflow's layers together (src/plan through
+ * planBuild, the plan `tantalus plan` shows), then what the targets' package
+ * layers hold and their cache keys: a metadata walk of the roots, nothing
+ * read. The budget counts the base's layers, so the plan is made for a count.
+ */
+function planStep(
+  run: BuildRun,
+  resolves: ReadonlyMap<string, WorkflowResolve>,
+  baseLayers: number,
+  roots: FingerprintingMeasurer,
+): PlannedLayers {
+  run.onEvent({ type: "step", message: `planning layers of ${resolves.size} workflow image(s)` });
+  const t0 = performance.now();
+  const plan = planBuild(run.config, [...resolves.values()], { measurer: roots, baseLayers });
+  for (const message of plan.warnings) run.onEvent({ type: "warning", message });
+  const needed = new Set(run.targets.flatMap((t) => plan.imageLayers.get(t) ?? []));
+  const neededLayers = plan.plan.layers.filter((l) => needed.has(l.key)).map((l) => plan.layers.get(l.key)!);
+  const prepared = preparePackageLayers(neededLayers, run.rootMap, roots);
+  run.seconds.plan += (performance.now() - t0) / 1000;
+  return { plan, prepared };
+}
+
+type WrittenPackageLayers = Awaited<ReturnType<typeof writePackageLayers>>;
+
+/** The package layers being written on worker threads while this thread goes on with the other steps. */
+interface PackageLayersInFlight extends PlannedLayers {
+  base: BaseImage;
+  /** Runs `step` on this thread; when it fails, no further layer is started and those being written finish first. */
+  whileWriting<T>(step: () => Promise<T>): Promise<T>;
+  written(): Promise<WrittenPackageLayers>;
+}
+
+/**
+ * Step 3, write the package layers, and meanwhile obtain the base. When the
+ * base's layer count is known beforehand (the demo base has one; another
+ * base as many as the last build with this store saw), the package layers
+ * are planned and started first, and the base is obtained while the layer
+ * workers write them; a wrong guess plans again, and the layers written
+ * meanwhile stay in the layer cache for the plan that reuses those it shares.
+ */
+async function planAndStartPackageLayers(
+  run: BuildRun,
+  resolves: ReadonlyMap<string, WorkflowResolve>,
+  roots: FingerprintingMeasurer,
+): Promise<PackageLayersInFlight> {
+  const { store, config, opts } = run;
   const baseSpec = config.config.base.image;
-  const obtainBase = () =>
-    resolveBaseImage(store, baseSpec, {
-      ...layerOpts,
-      created,
-      ...(opts.registry ? { registry: opts.registry } : {}),
-      demoLibraries: config.config.audit.allow_system,
-      configDir: config.dirOf(["base", "image"]),
-    });
-
-  // 3. The plan of every workflow together, and what the targets' package
-  //    layers hold with their cache keys (a metadata walk, nothing read). The
-  //    budget counts the base's layers: when that count is known beforehand
-  //    (the demo base has one; another base as many as last time), the
-  //    package layers are planned and started first, and the base is obtained
-  //    while the layer workers write them.
-  const roots = new FingerprintingMeasurer();
-  let planSeconds = 0;
-  const planFor = (baseLayers: number) => {
-    onEvent({ type: "step", message: `planning layers of ${resolves.size} workflow image(s)` });
-    const tPlan = performance.now();
-    const plan = planBuild(
-      config,
-      [...resolves.values()].map((r) => ({
-        name: r.name,
-        variants: r.variants,
-        ...(r.lateRequires ? { lateRequires: r.lateRequires } : {}),
-      })),
-      // Two layers above the plan (top, and a repair layer when the audit asks for one) whether or not
-      // this build audits, so the plan, hence every image, is the same either way.
-      { measurer: roots, baseLayers, reservedTop: 2 },
-    );
-    for (const message of plan.warnings) onEvent({ type: "warning", message });
-    const needed = new Set(targets.flatMap((t) => plan.imageLayers.get(t) ?? []));
-    const neededLayers = plan.plan.layers.filter((l) => needed.has(l.key)).map((l) => plan.layers.get(l.key)!);
-    const prepared = preparePackageLayers(neededLayers, rootMap, roots);
-    planSeconds += (performance.now() - tPlan) / 1000;
-    return { plan, neededLayers, prepared };
-  };
-  let tLayers = 0;
-  let layersSeconds = 0;
   // When the build fails meanwhile (the base, the audit), no further layer is started.
-  const layersStopped = new AbortController();
-  const startLayers = (planned: ReturnType<typeof planFor>) => {
-    tLayers = performance.now();
+  const stopped = new AbortController();
+  let writing: Promise<WrittenPackageLayers> | undefined;
+  const start = (planned: PlannedLayers) => {
+    const t0 = performance.now();
     // Said once the layer cache was asked, so the numbers are those the summary adds up.
     const onCounts = (c: PackageLayerCounts) => {
       const also = [
         c.reused > 0 ? `${c.reused} reused from the layer cache` : "",
         c.empty > 0 ? `${c.empty} left out (no files)` : "",
       ].filter(Boolean);
-      onEvent({
+      run.onEvent({
         type: "step",
-        message: `writing ${c.toWrite} package layer(s) (${compression}${opts.level !== undefined ? ` level ${opts.level}` : ""}) into ${store.dir}${also.length ? `; ${also.join(", ")}` : ""}`,
+        message: `writing ${c.toWrite} package layer(s) (${run.layerOpts.compression}${opts.level !== undefined ? ` level ${opts.level}` : ""}) into ${store.dir}${also.length ? `; ${also.join(", ")}` : ""}`,
       });
     };
-    const writing = writePackageLayers(store, planned.prepared, {
-      ...layerOpts,
-      signal: layersStopped.signal,
+    writing = writePackageLayers(store, planned.prepared, {
+      ...run.layerOpts,
+      signal: stopped.signal,
       onCounts,
     }).then((w) => {
-      layersSeconds = (performance.now() - tLayers) / 1000;
+      run.seconds.layers = (performance.now() - t0) / 1000;
       return w;
     });
-    writing.catch(() => undefined); // awaited below, also when something on this thread fails first
-    return writing;
+    writing.catch(() => undefined); // awaited later, also when something on this thread fails first
+  };
+  const stop = async () => {
+    stopped.abort();
+    await Promise.allSettled([writing]);
   };
 
   const expected = await expectedBaseLayers(store, baseSpec);
-  let planned = expected !== undefined ? planFor(expected) : undefined;
-  let packageLayers = planned ? startLayers(planned) : undefined;
-  /** When this thread fails: no further layer is started, and those being written finish first. */
-  const stopLayers = async () => {
-    layersStopped.abort();
-    await Promise.allSettled([packageLayers]);
-  };
-  const tBase = performance.now();
+  let planned = expected !== undefined ? planStep(run, resolves, expected, roots) : undefined;
+  if (planned) start(planned);
+  const t0 = performance.now();
   let base: BaseImage;
   try {
-    base = await obtainBase();
+    base = await resolveBaseImage(store, baseSpec, {
+      ...run.layerOpts,
+      created: run.created,
+      ...(opts.registry ? { registry: opts.registry } : {}),
+      demoLibraries: config.config.audit.allow_system,
+      configDir: config.dirOf(["base", "image"]),
+    });
     if (base.image.manifest.layers.length !== expected)
       await rememberBaseLayers(store, baseSpec, base.image.manifest.layers.length);
   } catch (e) {
-    await stopLayers();
+    await stop();
     throw e;
   }
-  const baseSeconds = (performance.now() - tBase) / 1000;
+  run.seconds.base = (performance.now() - t0) / 1000;
   if (!planned || base.image.manifest.layers.length !== expected) {
-    // Planned for another count (the base changed since the last build): the layers written meanwhile
-    // stay in the layer cache, and the plan for the real count reuses those it shares.
-    await Promise.allSettled([packageLayers]);
-    planned = planFor(base.image.manifest.layers.length);
-    packageLayers = startLayers(planned);
+    await Promise.allSettled([writing]);
+    planned = planStep(run, resolves, base.image.manifest.layers.length, roots);
+    start(planned);
   }
-  const { plan, prepared } = planned;
+  return {
+    ...planned,
+    base,
+    async whileWriting<T>(step: () => Promise<T>): Promise<T> {
+      try {
+        return await step();
+      } catch (e) {
+        await stop();
+        throw e;
+      }
+    },
+    written: () => writing!,
+  };
+}
 
-  // 4. The audit, while the package layers are written: a refused image is
-  //    not tagged, no further layer is started, and those written stay in the
-  //    layer cache for the build that follows the fix. An image whose content
-  //    did not change keeps its earlier outcome.
-  const tAudit = performance.now();
+/**
+ * Step 4, the audit gate: each target's image, as planned, through the
+ * library audit (opts.audit, src/audit/workflow/gate.ts) on the build's own
+ * resolve, so its verdict is `tantalus audit`'s. A refused image is not
+ * tagged, no further layer is started, and those written stay in the layer
+ * cache for the build that follows the fix. An image whose content did not
+ * change keeps its earlier outcome (the audit cache).
+ */
+async function auditGateStep(
+  run: BuildRun,
+  resolves: ReadonlyMap<string, WorkflowResolve>,
+  layers: PackageLayersInFlight,
+): Promise<Map<string, AuditOutcome>> {
+  const { opts, onEvent, store, rootMap, created } = run;
   const audits = new Map<string, AuditOutcome>();
-  try {
-    if (opts.audit) {
-      onEvent({ type: "step", message: `auditing ${targets.length} image(s)` });
-      const cache = new AuditCache(store);
-      const settings = {
-        audit: config.config.audit,
-        packages: config.config.packages,
-        rootMap,
-        gate: opts.audit.settings ?? null,
-      };
-      const refused: string[] = [];
-      for (const name of targets) {
-        const r = resolves.get(name)!;
-        const key = auditCacheKey({
-          workflow: name,
-          baseDigest: base.image.manifestDescriptor.digest,
-          layerKeys: (plan.imageLayers.get(name) ?? []).map((k) => prepared.get(k)?.cacheKey ?? ""),
-          contextDigest: sha256(imageContextJson(r.context, rootMap, created)),
-          settings,
-        });
-        let outcome = await cache.get(key);
-        if (!outcome) {
-          outcome = await opts.audit({
-            workflow: name,
-            variants: r.variants,
-            context: r.context,
-            base: base.image,
-            store,
-            imagePath: mapPath,
-          });
-          await cache.put(key, outcome);
-        }
-        audits.set(name, outcome);
-        for (const w of outcome.warnings) onEvent({ type: "warning", message: `${name}: ${w}` });
-        if (outcome.errors.length > 0) {
-          if (opts.allowAuditErrors)
-            for (const e of outcome.errors)
-              onEvent({ type: "warning", message: `${name}: ${e} (allowed by --allow-audit-errors)` });
-          else refused.push(`${name}:\n${outcome.errors.map((e) => `  ${e}`).join("\n")}`);
-        }
-      }
-      if (refused.length > 0 && opts.keepGoing && refused.length < targets.length) {
-        // The others are built; each refused one is reported with its errors.
-        for (const text of refused) {
-          const name = text.slice(0, text.indexOf(":\n"));
-          failed.push({
-            workflow: name,
-            message: `the audit found errors, so its image was not written ("tantalus audit --suggest" prints the fix list):${text.slice(name.length + 1)}`,
-          });
-        }
-        targets = targets.filter((t) => !failed.some((f) => f.workflow === t));
-      } else if (refused.length > 0) {
-        throw new TantalusError(
-          `the audit found errors, so no image was written ("tantalus build --allow-audit-errors" writes them anyway; "tantalus audit --suggest" prints the fix list for tantalus.yaml that repairs them):\n${refused.join("\n")}`,
-        );
-      }
-    }
-  } catch (e) {
-    await stopLayers();
-    throw e;
-  }
-  const auditSeconds = (performance.now() - tAudit) / 1000;
-
-  // 5. Per image, still while the package layers are written: the captured
-  // environment, the repair and top layers; then, once the package layers are
-  // there, config, manifest, tags. Images are independent, so several go at
-  // once: each is a chain of small file operations that would otherwise wait
-  // on each other.
-  const tImages = performance.now();
-  const byName = new Map<string, BuildResult>();
-  const extra: WrittenLayer[] = [];
-  const source = opts.source === false ? undefined : (opts.source ?? gitSource(config.dir));
-  const topMemo = new StoreMemo<CapturedTop>(store, "environment-cache");
-  const own = new Map<string, { top: TopLayer; repair?: WrittenLayer; topWritten: WrittenLayer }>();
-  const retag: { name: string; descriptor: Descriptor; annotations: Record<string, string> }[] = [];
-  try {
-    await mapLimit(targets, 4, async (name) => {
-      const r = resolves.get(name)!;
-      const audit = audits.get(name);
-      const top = await topLayer(r, {
-        rootMap,
-        created,
-        epochSeconds: Math.floor(mtime.getTime() / 1000),
-        append: audit?.environment ?? [],
-        memo: topMemo,
-      });
-      let repair: WrittenLayer | undefined;
-      if (audit?.repair && audit.repair.spec.entries.length > 0) {
-        repair = await writeOneLayer(store, audit.repair.spec, {
-          ...layerOpts,
-          id: `repair:${name}`,
-          kind: "repair",
-          label: `${name}: repairs`,
-          expectedBytes: 0,
-          annotations: { [Label.LayerKind]: "repair" },
-          comment: audit.repair.comment,
-        });
-      }
-      const topWritten = await writeOneLayer(store, top.spec, {
-        ...layerOpts,
-        id: `top:${name}`,
-        kind: "top",
-        label: `${name}: environment, entrypoint, context`,
-        expectedBytes: 0,
-        annotations: { [Label.LayerKind]: "top" },
-        comment: `${ENVIRONMENT_PATH}, entrypoint and context of workflow ${name}`,
-      });
-      own.set(name, { top, ...(repair ? { repair } : {}), topWritten });
+  if (!opts.audit) return audits;
+  const t0 = performance.now();
+  onEvent({ type: "step", message: `auditing ${run.targets.length} image(s)` });
+  const cache = new AuditCache(store);
+  const settings = {
+    audit: run.config.config.audit,
+    packages: run.config.config.packages,
+    rootMap,
+    gate: opts.audit.settings ?? null,
+  };
+  const mapPath = rootMapper(rootMap);
+  const refused: { name: string; errors: string[] }[] = [];
+  for (const name of run.targets) {
+    const r = resolves.get(name)!;
+    const key = auditCacheKey({
+      workflow: name,
+      baseDigest: layers.base.image.manifestDescriptor.digest,
+      layerKeys: (layers.plan.imageLayers.get(name) ?? []).map((k) => layers.prepared.get(k)?.cacheKey ?? ""),
+      contextDigest: sha256(imageContextJson(r.context, rootMap, created)),
+      settings,
     });
-  } catch (e) {
-    await stopLayers();
-    throw e;
+    let outcome = await cache.get(key);
+    if (!outcome) {
+      outcome = await opts.audit({
+        workflow: name,
+        resolve: r,
+        base: layers.base.image,
+        store,
+        imagePath: mapPath,
+        epochSeconds: epochSecondsOf(run),
+      });
+      await cache.put(key, outcome);
+    }
+    audits.set(name, outcome);
+    for (const w of outcome.warnings) onEvent({ type: "warning", message: `${name}: ${w}` });
+    if (outcome.errors.length === 0) continue;
+    if (opts.allowAuditErrors)
+      for (const e of outcome.errors)
+        onEvent({ type: "warning", message: `${name}: ${e} (allowed by --allow-audit-errors)` });
+    else refused.push({ name, errors: outcome.errors });
   }
-  const written = await packageLayers!;
+  run.seconds.audit = (performance.now() - t0) / 1000;
+  const lines = (errors: string[]) => errors.map((e) => `  ${e}`).join("\n");
+  if (refused.length > 0 && opts.keepGoing && refused.length < run.targets.length) {
+    // The others are built; each refused one is reported with its errors.
+    for (const { name, errors } of refused) {
+      run.failed.push({
+        workflow: name,
+        message: `the audit found errors, so its image was not written ("tantalus audit --suggest" prints the fix list):\n${lines(errors)}`,
+      });
+    }
+    run.targets = run.targets.filter((t) => !refused.some((r) => r.name === t));
+  } else if (refused.length > 0) {
+    throw new TantalusError(
+      `the audit found errors, so no image was written ("tantalus build --allow-audit-errors" writes them anyway; "tantalus audit --suggest" prints the fix list for tantalus.yaml that repairs them):\n${refused.map((r) => `${r.name}:\n${lines(r.errors)}`).join("\n")}`,
+    );
+  }
+  return audits;
+}
+
+/** REZ_USED_TIMESTAMP of the images: their epoch, not the time of the build. */
+function epochSecondsOf(run: BuildRun): number {
+  return Math.floor(run.mtime.getTime() / 1000);
+}
+
+/** An image's own layers: its top layer, and its repair layer when the audit asked for one. */
+interface OwnLayers {
+  top: TopLayer;
+  repair?: WrittenLayer;
+  topWritten: WrittenLayer;
+}
+
+/**
+ * Step 5, capture and the image's own layers, still while the package layers
+ * are written: the environment (captured by the workflow stage, as the audit
+ * checked it, with the repair directories appended), the repair layer and
+ * the top layer. Images are independent, so several go at once: each is a
+ * chain of small file operations that would otherwise wait on each other.
+ */
+async function imageOwnLayersStep(
+  run: BuildRun,
+  resolves: ReadonlyMap<string, WorkflowResolve>,
+  audits: ReadonlyMap<string, AuditOutcome>,
+): Promise<Map<string, OwnLayers>> {
+  const memo = new StoreMemo<CapturedTop>(run.store, "environment-cache");
+  const own = new Map<string, OwnLayers>();
+  await mapLimit(run.targets, 4, async (name) => {
+    const audit = audits.get(name);
+    const top = await topLayer(resolves.get(name)!, {
+      rootMap: run.rootMap,
+      created: run.created,
+      epochSeconds: epochSecondsOf(run),
+      append: audit?.environment ?? [],
+      memo,
+    });
+    let repair: WrittenLayer | undefined;
+    if (audit?.repair && audit.repair.spec.entries.length > 0) {
+      repair = await writeOneLayer(run.store, audit.repair.spec, {
+        ...run.layerOpts,
+        id: `repair:${name}`,
+        kind: "repair",
+        label: `${name}: repairs`,
+        expectedBytes: 0,
+        annotations: { [Label.LayerKind]: "repair" },
+        comment: audit.repair.comment,
+      });
+    }
+    const topWritten = await writeOneLayer(run.store, top.spec, {
+      ...run.layerOpts,
+      id: `top:${name}`,
+      kind: "top",
+      label: `${name}: environment, entrypoint, context`,
+      expectedBytes: 0,
+      annotations: { [Label.LayerKind]: "top" },
+      comment: `${ENVIRONMENT_PATH}, entrypoint and context of workflow ${name}`,
+    });
+    own.set(name, { top, ...(repair ? { repair } : {}), topWritten });
+  });
+  return own;
+}
+
+/** The images written, in target order, and the tags that must move. */
+interface BuiltImages {
+  results: BuildResult[];
+  retag: { name: string; descriptor: Descriptor; annotations: Record<string, string> }[];
+}
+
+/**
+ * Step 6, once the package layers are there: each image's config and
+ * manifest over base + planned package layers + repair + top, with its
+ * labels. A planned layer whose variants have no files is left out (an empty
+ * tar would only cost a layer) and reported.
+ */
+async function assembleImagesStep(
+  run: BuildRun,
+  resolves: ReadonlyMap<string, WorkflowResolve>,
+  audits: ReadonlyMap<string, AuditOutcome>,
+  own: ReadonlyMap<string, OwnLayers>,
+  layers: PackageLayersInFlight,
+  written: WrittenPackageLayers,
+): Promise<BuiltImages> {
+  const { store, created } = run;
+  const { plan, base } = layers;
+  const source = run.opts.source === false ? undefined : (run.opts.source ?? gitSource(run.config.dir));
   const tagged = new Map(
     (await store.readIndex()).manifests.map((d) => [d.annotations?.[Annotation.RefName], d.digest]),
   );
-
-  await mapLimit(targets, 4, async (name) => {
+  const byName = new Map<string, BuildResult>();
+  const retag: BuiltImages["retag"] = [];
+  await mapLimit(run.targets, 4, async (name) => {
     const r = resolves.get(name)!;
     const audit = audits.get(name);
     const { top, repair, topWritten } = own.get(name)!;
@@ -526,17 +694,15 @@ export async function buildWorkflows(
     const emptyLayers: string[][] = [];
     for (const key of plan.imageLayers.get(name) ?? []) {
       const w = written.get(key);
+      const pl = plan.layers.get(key)!;
       if (!w) {
-        // Its variants have no files (their install roots do not exist): an empty tar would only cost a layer.
-        emptyLayers.push(plan.layers.get(key)!.variants.map((v) => v.qualifiedName));
+        emptyLayers.push(pl.variants.map((v) => v.qualifiedName));
         continue;
       }
-      const pl = plan.layers.get(key)!;
       imageLayers.push({ layer: w.descriptor, createdBy: "tantalus build: rez variants", comment: w.comment });
       built.push({ ...describe(w), variants: pl.variants.map((v) => v.qualifiedName), tier: pl.tier });
     }
     if (repair) {
-      extra.push(repair);
       imageLayers.push({
         layer: repair.descriptor,
         createdBy: "tantalus build: audit repairs",
@@ -544,7 +710,6 @@ export async function buildWorkflows(
       });
       built.push(describe(repair));
     }
-    extra.push(topWritten);
     imageLayers.push({
       layer: topWritten.descriptor,
       createdBy: "tantalus build: workflow environment",
@@ -557,7 +722,7 @@ export async function buildWorkflows(
       description: r.definition.description,
       request: r.context.request,
       implicitPackages: r.context.implicitPackages,
-      resolve: r.variants.map((v) => v.qualifiedName),
+      resolve: resolveNames(r),
       contextDigest: top.contextDigest,
       created,
       source,
@@ -594,27 +759,40 @@ export async function buildWorkflows(
         layers: base.image.manifest.layers.length,
       },
       request: [...r.context.request],
-      resolve: r.variants.map((v) => v.qualifiedName),
+      resolve: resolveNames(r),
       context: r.context,
       environment: top.environment,
       ...(audit ? { audit: { errors: audit.errors, warnings: audit.warnings } } : {}),
     });
   });
-  // Every tag of the build in one update of index.json.
-  await store.tagMany(retag);
-  const results = targets.map((t) => byName.get(t)!);
-  for (const res of results) {
+  return { results: run.targets.map((t) => byName.get(t)!), retag };
+}
+
+/**
+ * Step 8, stamp: for each image tagged, what `tantalus run` checks with stats
+ * alone before it trusts the image (stamp.ts): the configuration's key, the
+ * repositories' observation and the install roots' fingerprints from the
+ * planning walk, taken before any layer read them. A build a stamp cannot
+ * vouch for (a saved context, other search paths) removes the old stamp.
+ */
+function stampStep(
+  run: BuildRun,
+  resolves: ReadonlyMap<string, WorkflowResolve>,
+  built: BuiltImages,
+  roots: FingerprintingMeasurer,
+): void {
+  const { store, stampKey, onEvent } = run;
+  for (const res of built.results) {
     const r = resolves.get(res.workflow)!;
     if (!store.readOnly) {
-      if (key !== undefined && r.origin === "resolved" && r.observation) {
-        // The roots' fingerprints from the planning walk, taken before any layer read them (the layer cache keys).
+      if (stampKey !== undefined && r.origin === "resolved" && r.observation) {
         const payloads = r.variants.map((v) => ({
           variant: v.qualifiedName,
           root: v.root,
           fingerprint: roots.fingerprint(v.root),
         }));
         writeWorkflowStamp(store.metaDir, res.workflow, {
-          ...key,
+          ...stampKey,
           manifest: res.digest,
           observation: r.observation,
           payloads,
@@ -633,25 +811,26 @@ export async function buildWorkflows(
       ...(res.emptyLayers.length ? { emptyLayers: res.emptyLayers } : {}),
     });
   }
-  const imagesSeconds = (performance.now() - tImages) / 1000;
+}
 
-  const all_written = [...[...written.values()].filter((w): w is WrittenLayer => w !== null), ...extra];
-  const fresh = all_written.filter((w) => !w.cached);
-  const stats: BuildStats = {
-    layers: all_written.length,
+/** What the build wrote and reused, and where its time went. */
+function statsOf(run: BuildRun, written: WrittenPackageLayers, extra: readonly WrittenLayer[]): BuildStats {
+  const all = [...[...written.values()].filter((w): w is WrittenLayer => w !== null), ...extra];
+  const fresh = all.filter((w) => !w.cached);
+  return {
+    layers: all.length,
     layersWritten: fresh.length,
-    layersReused: all_written.length - fresh.length,
+    layersReused: all.length - fresh.length,
     bytesArchived: fresh.reduce((a, w) => a + w.uncompressedSize, 0),
     bytesStored: fresh.reduce((a, w) => a + w.descriptor.size, 0),
-    seconds: (performance.now() - started) / 1000,
-    resolveSeconds,
-    baseSeconds,
-    planSeconds,
-    auditSeconds,
-    layersSeconds,
-    imagesSeconds,
+    seconds: (performance.now() - run.started) / 1000,
+    resolveSeconds: run.seconds.resolve,
+    baseSeconds: run.seconds.base,
+    planSeconds: run.seconds.plan,
+    auditSeconds: run.seconds.audit,
+    layersSeconds: run.seconds.layers,
+    imagesSeconds: run.seconds.images,
   };
-  return { store, results, failed, stats, plan, base };
 }
 
 function describe(w: WrittenLayer): BuiltLayer {
@@ -693,19 +872,24 @@ async function topLayer(
   },
 ): Promise<TopLayer> {
   const context = imageContextJson(r.context, opts.rootMap, opts.created);
-  const wfEnv = Object.entries(r.definition.env).sort((a, b) => (a[0] < b[0] ? -1 : 1));
   // The script is a function of the lock (package definitions included, by digest) and these settings,
   // so an unchanged workflow does not run its packages' commands again.
-  const key = memoKey("top/v1", {
+  const key = memoKey("top/v2", {
     context,
     rootMap: opts.rootMap,
     epochSeconds: opts.epochSeconds,
-    wfEnv,
+    wfEnv: Object.entries(r.definition.env).sort((a, b) => (a[0] < b[0] ? -1 : 1)),
     append: opts.append,
   });
   let captured = await opts.memo.get(key);
   if (!captured || typeof captured.environment !== "string" || !Array.isArray(captured.configEnv)) {
-    captured = captureTop(r, wfEnv, opts);
+    // The environment the audit checked: the same capture, with the repair directories the audit asked for.
+    const env = captureEnvironment(r, {
+      rootMap: opts.rootMap,
+      epochSeconds: opts.epochSeconds,
+      additions: opts.append,
+    });
+    captured = { environment: env.script, configEnv: env.configEnv };
     await opts.memo.put(key, captured);
   }
   const spec: LayerSpec = {
@@ -726,40 +910,6 @@ async function topLayer(
 interface CapturedTop {
   environment: string;
   configEnv: string[];
-}
-
-function captureTop(
-  r: WorkflowResolve,
-  wfEnv: [string, string][],
-  opts: {
-    rootMap: Readonly<Record<string, string>>;
-    epochSeconds: number;
-    append: NonNullable<AuditOutcome["environment"]>;
-  },
-): CapturedTop {
-  const plain = captureEnvironment({
-    context: r.context,
-    variants: r.variants,
-    rootMap: opts.rootMap,
-    epochSeconds: opts.epochSeconds,
-  });
-  const overrides = wfEnv.filter(([k]) => k in plain.environ);
-  const env =
-    overrides.length > 0
-      ? captureEnvironment({
-          context: r.context,
-          variants: r.variants,
-          rootMap: opts.rootMap,
-          epochSeconds: opts.epochSeconds,
-          overrides,
-        })
-      : plain;
-  // The audit's repair directories go after everything else: package directories keep precedence.
-  const appended = opts.append
-    .map((a) => `export ${a.name}="\${${a.name}:+$${a.name}${a.separator}}${a.append.join(a.separator)}"\n`)
-    .join("");
-  const environment = appended ? `${env.script}\n# repaired libraries (library audit)\n${appended}` : env.script;
-  return { environment, configEnv: wfEnv.filter(([k]) => !(k in plain.environ)).map(([k, v]) => `${k}=${v}`) };
 }
 
 /** The git remote and commit of the configuration's checkout, when it is one. */

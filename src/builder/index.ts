@@ -13,15 +13,8 @@ export { ProgressDisplay, emptyLayerNote, formatBytes, type ProgressOptions, typ
 export type { AuditGate, AuditInput, AuditOutcome } from "../audit/build-gate.js";
 export { pullBase, resolveBaseImage, BASE_ROLE_ANNOTATION, type BaseImage, type BaseOptions } from "./base.js";
 export { demoBaseImage, type DemoBaseOptions } from "./demo-base.js";
-export {
-  captureEnvironment,
-  imageContext,
-  imageContextJson,
-  workflowDefinitionYaml,
-  type CapturedEnvironment,
-  type EnvironmentInput,
-} from "./environment.js";
-export { planBuild, type BuildPlan, type BuildLayer, type BuildPlanOptions, type PlanImageInput } from "./plan.js";
+export { imageContext, imageContextJson, workflowDefinitionYaml } from "./environment.js";
+export { planBuild, type BuildPlan, type BuildLayer, type BuildPlanOptions } from "./plan.js";
 export {
   packageLayerSpec,
   preparePackageLayers,
@@ -34,14 +27,6 @@ export {
 } from "./layers.js";
 export { LayerWorkerPool, type LayerTask } from "./worker-pool.js";
 export { FingerprintingMeasurer, fingerprintPath, fingerprintSpec } from "./fingerprint.js";
-export {
-  resolveWorkflow,
-  workflowFromContext,
-  openBuildRepositories,
-  implicitPackagesOf,
-  type WorkflowResolve,
-  type ResolveSettings,
-} from "./resolve.js";
 export { imageLabels, parseQualifiedVariant, type QualifiedVariant } from "./labels.js";
 export * from "./entrypoint.js";
 export {

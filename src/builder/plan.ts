@@ -8,10 +8,10 @@
 import type { LoadedConfig } from "../config/index.js";
 import { TantalusError } from "../errors.js";
 import { planLayers } from "../plan/shared.js";
-import { planInputFor } from "../plan/studio.js";
+import { planInputFor, type PlannedResolve } from "../plan/studio.js";
 import type { LayerPlan } from "../plan/types.js";
 import type { RootMeasurer } from "../plan/measure.js";
-import type { Package, Variant } from "../rez/package.js";
+import type { Variant } from "../rez/package.js";
 
 export interface BuildLayer {
   /** The planner's key (equal keys are equal layers). */
@@ -33,25 +33,20 @@ export interface BuildPlan {
   warnings: string[];
 }
 
-export interface PlanImageInput {
-  name: string;
-  variants: readonly Variant[];
-  /** `@late()` requires as evaluated during the solve (the requires graph needs them). */
-  lateRequires?: ReadonlyMap<Package, readonly string[]>;
-}
-
 export interface BuildPlanOptions {
   /** Measures each variant root once (and fingerprints it for the layer cache, see fingerprint.ts). */
   measurer?: RootMeasurer;
   baseLayers: number;
-  /** Layers above the planned ones (top, repair). */
-  reservedTop: number;
 }
 
-export function planBuild(config: LoadedConfig, images: readonly PlanImageInput[], opts: BuildPlanOptions): BuildPlan {
+/**
+ * The plan `tantalus plan` shows, for the same resolves: planInputFor with
+ * its defaults (IMAGE_TOP_LAYERS reserved above the packages), only the base's
+ * layer count is the build's own.
+ */
+export function planBuild(config: LoadedConfig, images: readonly PlannedResolve[], opts: BuildPlanOptions): BuildPlan {
   const prepared = planInputFor(config, images, {
     baseLayers: opts.baseLayers,
-    reservedTop: opts.reservedTop,
     ...(opts.measurer ? { measurer: opts.measurer } : {}),
   });
   const plan = planLayers(prepared.input);

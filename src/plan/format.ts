@@ -41,9 +41,13 @@ export function renderImageLayers(plan: LayerPlan, only?: readonly string[]): st
     if (only && only.length > 0 && !only.includes(image.name)) continue;
     const layers = image.layers.map((k) => byKey.get(k)!);
     const bytes = layers.reduce((s, l) => s + l.bytes, 0);
-    const count = image.baseLayers + layers.length + image.topLayers;
+    // The top layer is always there; the layers reserved beside it (a repair layer) only when the audit asks.
+    const top = Math.min(image.topLayers, 1);
+    const reserved = image.topLayers - top;
+    const count = image.baseLayers + layers.length + top;
     lines.push(
-      `${image.name}: ${count} layers, ${formatBytes(bytes)} of packages (${formatBytes(image.packageBytes)} its own)`,
+      `${image.name}: ${count} layers${reserved > 0 ? ` (+${reserved} reserved for a repair layer)` : ""}, ` +
+        `${formatBytes(bytes)} of packages (${formatBytes(image.packageBytes)} its own)`,
     );
     const tierWidth = Math.max(4, ...layers.map((l) => l.tier.length));
     let n = 0;
@@ -55,7 +59,7 @@ export function renderImageLayers(plan: LayerPlan, only?: readonly string[]): st
     for (let b = 0; b < image.baseLayers; b++) row("base", "", "", b === 0 ? "base image" : "");
     for (const l of layers)
       row(l.tier, formatBytes(l.bytes), `${l.images.length}/${total}`, `${l.key.slice(0, 12)}  ${summarize(l, 72)}`);
-    for (let t = 0; t < image.topLayers; t++) row("top", "", "", t === 0 ? "environment, entrypoint, context" : "");
+    if (top > 0) row("top", "", "", "environment, entrypoint, context");
     lines.push("");
   }
   return lines.join("\n");

@@ -10,14 +10,12 @@ export { studioReport, compareStrategies, type StudioReport, type ImageReport, t
 export { syntheticStudio, SYNTHETIC_TIERS, type SyntheticOptions } from "./synthetic.js";
 export { layerKey } from "./key.js";
 export { checkBudget } from "./input.js";
-export { planStudio, resolveStudio, planInputFor, variantIdFor } from "./studio.js";
+export { planStudio, planInputFor, variantIdFor, IMAGE_TOP_LAYERS } from "./studio.js";
 export type {
   PlanConfig,
-  ResolvedImage,
+  PlannedResolve,
   PlanInputOptions,
   StudioPlanInput,
-  ResolveStudioOptions,
-  StudioResolves,
   PlanStudioOptions,
   StudioPlan,
 } from "./studio.js";

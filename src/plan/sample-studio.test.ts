@@ -7,6 +7,7 @@ import { generateStudio } from "../studio/index.js";
 import { loadConfig, type LoadedConfig } from "../config/index.js";
 import { Repositories } from "../rez/repository/index.js";
 import { planStudio, type StudioPlan } from "./studio.js";
+import { resolveWorkflows } from "../workflow/resolve.js";
 import { assertSharedPlanInvariants } from "../../test/plan-invariants.js";
 
 // integration: generates the sample studio, whose ELF payloads gcc compiles
@@ -55,7 +56,7 @@ function platformPrefixesAgree(result: StudioPlan): number {
 }
 
 test("the sample studio: every workflow planned together stores each package once, with shared prefixes", () => {
-  const result = planStudio(config, repos);
+  const result = planStudio(config, resolveWorkflows(config, undefined, { repos }));
   assert.deepEqual(
     result.input.images.map((i) => i.name),
     Object.keys(config.workflows).sort(),
@@ -78,8 +79,8 @@ test("the sample studio: every workflow planned together stores each package onc
 
 test("the sample studio under a tight budget still stores each package once and keeps every image within it", () => {
   const tiers = config.layers.tiers.length;
-  const budget = 1 + tiers + 3 + 1; // base, one layer per tier, 3 spare, top
-  const result = planStudio(config, repos, { budget });
+  const budget = 1 + tiers + 3 + 2; // base, one layer per tier, 3 spare, top and repair
+  const result = planStudio(config, resolveWorkflows(config, undefined, { repos }), { budget });
   assert.ok(
     result.input.images.some((i) => i.variants.length + 2 > budget),
     "the budget forces merging",

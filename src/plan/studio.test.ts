@@ -4,21 +4,28 @@ import fs from "node:fs";
 import path from "node:path";
 import { parseConfig } from "../config/index.js";
 import { Repositories } from "../rez/repository/index.js";
-import { planInputFor, planStudio, resolveStudio } from "./studio.js";
+import { planInputFor, planStudio, type PlanStudioOptions } from "./studio.js";
+import { resolveWorkflows } from "../workflow/resolve.js";
+import type { LoadedConfig } from "../config/index.js";
 import { RootMeasurer } from "./measure.js";
 import { InputError, TantalusError } from "../errors.js";
 import { fixtureStudio, removeFixtures } from "../../test/plan-fixture.js";
 
 after(removeFixtures);
 
+/** The plan command's way: every workflow resolved by the workflow stage, then planned together. */
+function plan(config: LoadedConfig, repos: Repositories, opts: PlanStudioOptions = {}) {
+  return planStudio(config, resolveWorkflows(config, undefined, { repos }), opts);
+}
+
 test("planning a repository: tiers by precedence, sizes measured on disk, requires graph kept", () => {
   const { dir } = fixtureStudio();
   const file = path.join(dir, "tantalus.yaml");
   const config = parseConfig(fs.readFileSync(file, "utf8"), file);
   const repos = new Repositories(config.packagesPath);
-  const resolves = resolveStudio(config, repos);
+  const resolves = resolveWorkflows(config, undefined, { repos });
   assert.deepEqual(resolves.failed, []);
-  const prepared = planInputFor(config, resolves.images);
+  const prepared = planInputFor(config, [...resolves.resolves.values()]);
   const byFamily = new Map(prepared.input.images.flatMap((i) => i.variants).map((v) => [v.family, v]));
   // A package without variants has its base as root: package.py is part of it.
   const py = (family: string): number => {
@@ -50,8 +57,8 @@ test("planning a repository: tiers by precedence, sizes measured on disk, requir
     ["python-3.11[]"],
   );
 
-  const result = planStudio(config, repos, { budget: 5 });
-  // 1 base + 1 top leave 3 layers, one per tier: layout's two platform groups and two rest groups must merge.
+  const result = plan(config, repos, { budget: 6 });
+  // 1 base + 2 top (the top layer, room for a repair layer) leave 3 layers, one per tier: layout's two platform groups and two rest groups must merge.
   const shared = result.strategies.shared;
   const families = (key: string): string[] =>
     shared.plan.layers.find((l) => l.key === key)!.variants.map((id) => id.split("-")[0]!);
@@ -84,7 +91,7 @@ test("a tier override naming an unknown tier is refused at its line", () => {
     file,
   );
   assert.throws(
-    () => planStudio(config, new Repositories(config.packagesPath)),
+    () => plan(config, new Repositories(config.packagesPath)),
     (err: unknown) =>
       err instanceof InputError &&
       err.location?.line === 10 &&
@@ -113,7 +120,7 @@ test("variant ids name the repository as the image sees it (image.root_map), so 
     fs.readFileSync(file, "utf8") +
     `image:\n  root_map: { ${JSON.stringify(path.join(dir, "packages"))}: /studio/packages }\n`;
   const config = parseConfig(text, file);
-  const result = planStudio(config, new Repositories(config.packagesPath));
+  const result = plan(config, new Repositories(config.packagesPath));
   const ids = result.strategies.shared.plan.layers.flatMap((l) => l.variants);
   assert.ok(ids.length > 0 && ids.every((id) => id.endsWith("@/studio/packages")), ids.join(" "));
   assert.equal(result.variants.get("maya-2025[]@/studio/packages")!.root, path.join(dir, "packages", "maya", "2025"));
@@ -127,7 +134,7 @@ test("a workflow that does not resolve is left out with a warning, unless it is 
     .replace("workflows:\n", "workflows:\n  broken: { request: [maya-1999] }\n");
   const config = parseConfig(text, file);
   const repos = new Repositories(config.packagesPath);
-  const result = planStudio(config, repos);
+  const result = plan(config, repos);
   assert.deepEqual(
     result.input.images.map((i) => i.name),
     ["comp", "layout"],
@@ -137,7 +144,7 @@ test("a workflow that does not resolve is left out with a warning, unless it is 
     result.warnings.some((w) => /workflow broken does not resolve \(maya-1999\).*left out of the layer plan/.test(w)),
   );
   assert.throws(
-    () => planStudio(config, repos, { required: ["broken"] }),
+    () => plan(config, repos, { required: ["broken"] }),
     (err: unknown) => err instanceof TantalusError && err.location?.line === 12,
   );
 });

@@ -1,11 +1,8 @@
 import type { LoadedConfig } from "../config/index.js";
 import { InputError, TantalusError, UsageError, type SourceLocation } from "../errors.js";
-import type { Package, Variant } from "../rez/package.js";
-import { hostSystem, implicitPackagesFor } from "../rez/system.js";
-import { Requirement } from "../rez/version/index.js";
-import { lateRequiresHook } from "../rex/index.js";
+import type { Variant } from "../rez/package.js";
 import { rootMapper } from "../context/root-map.js";
-import { solve, type LateRequiresHook, type PackageSource } from "../solver/index.js";
+import type { WorkflowResolve, ResolvedWorkflows } from "../workflow/resolve.js";
 import { RootMeasurer } from "./measure.js";
 import { compareStrategies, type StrategyResult } from "./report.js";
 import { TierAssigner, type TierSource } from "./tiers.js";
@@ -16,14 +13,17 @@ export type PlanConfig = Pick<LoadedConfig, "workflows" | "implicitPackages" | "
   config: { image: { root_map: Record<string, string> } };
 };
 
-/** One workflow's resolve, as the planner needs it. */
-export interface ResolvedImage {
-  name: string;
-  /** Resolved variants in Rez's order. */
-  variants: readonly Variant[];
-  /** Requirements evaluated for `@late()` requires during the solve, by package: the requires graph needs them. */
-  lateRequires?: ReadonlyMap<Package, readonly string[]>;
-}
+/** What the planner reads of a workflow's resolve (src/workflow): its variants and their requirements as solved. */
+export type PlannedResolve = Pick<WorkflowResolve, "name" | "variants" | "requires">;
+
+/**
+ * Layers above the planned ones in every workflow image: the top layer
+ * (environment, entrypoint, context, workflow) and room for the repair layer
+ * the audit may ask for. Reserved whether or not an image gets a repair
+ * layer, and whether or not the build audits, so the plan, hence every
+ * image, is the same either way, and `tantalus plan` shows what `build` writes.
+ */
+export const IMAGE_TOP_LAYERS = 2;
 
 export interface PlanInputOptions {
   /** Overrides the configuration's layers.budget. */
@@ -33,7 +33,7 @@ export interface PlanInputOptions {
    * base manifest; without it the demo base's single layer is assumed (default 1).
    */
   baseLayers?: number;
-  /** Layers above the planned ones (default 1: environment, entrypoint, context). */
+  /** Layers above the planned ones (default IMAGE_TOP_LAYERS: the top layer and the repair layer). */
   reservedTop?: number;
   bigLayerBytes?: number;
   /** Shared across calls to measure each root once. */
@@ -63,11 +63,11 @@ export function variantIdFor(rootMap: Readonly<Record<string, string>>): (v: Var
 /**
  * The planner's input for resolved workflow images: each variant measured on disk
  * (regular files under its root), given its tier (tiers.ts), and linked to the variants
- * it requires in each image (late requires as evaluated, when given).
+ * it requires in each image (as the solve saw them: late requires evaluated, add_requires applied).
  */
 export function planInputFor(
   config: PlanConfig,
-  images: readonly ResolvedImage[],
+  images: readonly PlannedResolve[],
   opts: PlanInputOptions = {},
 ): StudioPlanInput {
   const where = (path: (string | number)[]): SourceLocation => config.locate(path);
@@ -108,8 +108,7 @@ export function planInputFor(
         known.set(id, hit);
       }
       // The requires graph is per image: Nix ranks popularity within one closure.
-      const late = image.lateRequires?.get(v.package);
-      const reqs = late ? [...late.map((s) => Requirement.parse(s)), ...v.variantRequires] : v.requires;
+      const reqs = image.requires.get(v.name) ?? v.requires;
       const requires = reqs.filter((r) => !r.conflict && !r.weak && ids.has(r.name)).map((r) => ids.get(r.name)!);
       return { ...hit.pv, requires: [...new Set(requires)] };
     });
@@ -121,7 +120,7 @@ export function planInputFor(
       images: planImages,
       tiers: tiers.tiers,
       budget: opts.budget ?? configBudget,
-      reservedTop: opts.reservedTop,
+      reservedTop: opts.reservedTop ?? IMAGE_TOP_LAYERS,
       bigLayerBytes: opts.bigLayerBytes,
     },
     variants: new Map([...known].map(([id, h]) => [id, h.variant])),
@@ -148,67 +147,25 @@ function tierAssigner(config: PlanConfig, where: (path: (string | number)[]) => 
   return new TierAssigner(config.layers.tiers, overrides);
 }
 
-export interface ResolveStudioOptions {
-  /** Evaluates `@late()` requires (default: rex's evaluator, as Rez runs them during a solve). */
-  lateRequires?: LateRequiresHook;
-  /** Implicit packages when the configuration has none (default: the host's ~platform, ~arch, ~os). */
-  implicitPackages?: readonly string[];
-}
-
-export interface StudioResolves {
-  images: ResolvedImage[];
-  /** Workflows that do not resolve: left out of the plan, as a build leaves them out. */
-  failed: { workflow: string; message: string }[];
-  resolveSeconds: number;
-}
-
-/** Resolves every workflow of the configuration, sorted by name. */
-export function resolveStudio(
-  config: PlanConfig,
-  repos: PackageSource,
-  opts: ResolveStudioOptions = {},
-): StudioResolves {
-  const names = Object.keys(config.workflows).sort();
-  const implicit = config.implicitPackages ?? opts.implicitPackages ?? implicitPackagesFor(hostSystem());
-  const evaluate = opts.lateRequires ?? lateRequiresHook();
-  const images: ResolvedImage[] = [];
-  const failed: StudioResolves["failed"] = [];
-  const t0 = performance.now();
-  for (const name of names) {
-    const late = new Map<Package, readonly string[]>();
-    const recording: LateRequiresHook = (pkg, ctx) => {
-      const r = evaluate(pkg, ctx);
-      late.set(pkg, r);
-      return r;
-    };
-    const request = config.workflows[name]!.request;
-    const result = solve(request, repos, { implicitPackages: implicit, lateRequires: recording });
-    if (result.status === "solved") images.push({ name, variants: result.resolved, lateRequires: late });
-    else {
-      const why = result.failure?.explanation ?? result.failure?.description ?? result.status;
-      failed.push({ workflow: name, message: `workflow ${name} does not resolve (${request.join(" ")}): ${why}` });
-    }
-  }
-  return { images, failed, resolveSeconds: (performance.now() - t0) / 1000 };
-}
-
-export interface PlanStudioOptions extends PlanInputOptions, ResolveStudioOptions {
+export interface PlanStudioOptions extends PlanInputOptions {
   /** Workflows that must resolve (those the caller shows); the others are planned when they resolve. */
   required?: readonly string[];
 }
 
 export interface StudioPlan extends StudioPlanInput {
   strategies: Record<Strategy, StrategyResult>;
-  failed: StudioResolves["failed"];
+  failed: { workflow: string; message: string }[];
   resolveSeconds: number;
 }
 
 /**
- * Resolves every workflow, then plans their images together (the studio plan) and
- * with the two baselines. A workflow that does not resolve is left out with a warning,
- * as a build leaves it out, unless it is one of `required`.
+ * Plans the images of the resolved workflows together (the studio plan) and
+ * with the two baselines. The resolves are the workflow stage's (every
+ * workflow, as the build resolves them for its plan); a workflow that does
+ * not resolve is left out with a warning, as a build leaves it out, unless it
+ * is one of `required`.
  */
-export function planStudio(config: PlanConfig, repos: PackageSource, opts: PlanStudioOptions = {}): StudioPlan {
+export function planStudio(config: PlanConfig, resolved: ResolvedWorkflows, opts: PlanStudioOptions = {}): StudioPlan {
   for (const name of opts.required ?? []) {
     if (!config.workflows[name]) {
       throw new UsageError(
@@ -216,20 +173,20 @@ export function planStudio(config: PlanConfig, repos: PackageSource, opts: PlanS
       );
     }
   }
-  const resolves = resolveStudio(config, repos, opts);
-  const requiredFailure = resolves.failed.find((f) => opts.required?.includes(f.workflow));
-  if (requiredFailure)
-    throw new TantalusError(requiredFailure.message, config.locate(["workflows", requiredFailure.workflow, "request"]));
-  if (resolves.images.length === 0) {
-    if (resolves.failed.length === 0) throw new UsageError("no workflow to plan: the configuration defines none");
-    throw new TantalusError(`no workflow resolves:\n${resolves.failed.map((f) => `  ${f.message}`).join("\n")}`);
+  const failed = resolved.failed.map((f) => ({ workflow: f.workflow, message: f.message }));
+  const requiredFailure = resolved.failed.find((f) => opts.required?.includes(f.workflow));
+  if (requiredFailure) throw requiredFailure.error;
+  const images = [...resolved.resolves.values()];
+  if (images.length === 0) {
+    if (failed.length === 0) throw new UsageError("no workflow to plan: the configuration defines none");
+    throw new TantalusError(`no workflow resolves:\n${failed.map((f) => `  ${f.message}`).join("\n")}`);
   }
-  const prepared = planInputFor(config, resolves.images, opts);
+  const prepared = planInputFor(config, images, opts);
   return {
     ...prepared,
-    warnings: [...resolves.failed.map((f) => `${f.message} (left out of the layer plan)`), ...prepared.warnings],
+    warnings: [...failed.map((f) => `${f.message} (left out of the layer plan)`), ...prepared.warnings],
     strategies: compareStrategies(prepared.input),
-    failed: resolves.failed,
-    resolveSeconds: resolves.resolveSeconds,
+    failed,
+    resolveSeconds: resolved.seconds,
   };
 }

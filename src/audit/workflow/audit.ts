@@ -1,6 +1,6 @@
 /**
- * The audit of a workflow: resolve it (with the configured add_requires),
- * plan its image (base, packages, repair layer), capture its environment,
+ * The audit of a workflow: take its resolve (src/workflow, with the
+ * configured add_requires, as every command resolves it), plan its image (base, packages, repair layer), capture its environment,
  * then resolve the load tree of every dynamically linked ELF object of every
  * resolved package inside that image and classify what the trees show.
  *
@@ -28,7 +28,15 @@
  * error too: the check was asked for to find exactly those.
  */
 import type { LoadedConfig } from "../../config/index.js";
-import { Repositories } from "../../rez/repository/index.js";
+import { requireInstallRoots } from "../../context/context.js";
+import {
+  captureEnvironment,
+  openWorkflowRepositories,
+  resolveWorkflow,
+  type CapturedEnvironment,
+  type WorkflowResolve,
+  type ResolveWorkflowOptions,
+} from "../../workflow/index.js";
 import { DF_1, ET, type ElfInfo } from "../../linker/elf.js";
 import {
   DEFAULT_SYSTEM_ALLOW,
@@ -54,9 +62,9 @@ import {
   type SettingSource,
 } from "../repair.js";
 import { loadBaseImage, type BaseImage } from "./base.js";
-import { captureEnvironment, environmentLeaks, mountTargets, type CapturedEnvironment } from "./environment.js";
+import { environmentLeaks, mountTargets } from "./environment.js";
 import { planImage, type PlannedImage } from "./image.js";
-import { requirementClosures, resolveWorkflow, type ResolveWorkflowOptions, type WorkflowResolve } from "./resolve.js";
+import { requirementClosures } from "./closures.js";
 
 export type Severity = "error" | "warning";
 
@@ -137,13 +145,25 @@ export interface ResolveAuditOptions {
   allowSystem?: readonly string[];
   /** Audited objects kept per finding (default 5). */
   rootsPerFinding?: number;
+  /** REZ_USED_TIMESTAMP of the captured environment (the build passes its image's epoch). */
+  epochSeconds?: number;
 }
 
-export type AuditWorkflowOptions = ResolveAuditOptions & Omit<ResolveWorkflowOptions, "overrides">;
+export type AuditWorkflowOptions = ResolveAuditOptions & Pick<ResolveWorkflowOptions, "repos" | "lateRequires">;
 
 export type AuditConfig = Pick<
   LoadedConfig,
-  "workflows" | "implicitPackages" | "packagesPath" | "packages" | "dir" | "displayFile" | "config" | "store" | "dirOf"
+  | "workflows"
+  | "implicitPackages"
+  | "packagesPath"
+  | "packages"
+  | "dir"
+  | "displayFile"
+  | "files"
+  | "locate"
+  | "config"
+  | "store"
+  | "dirOf"
 >;
 
 export async function auditWorkflow(
@@ -158,6 +178,7 @@ export async function auditWorkflow(
       configDir: config.dirOf(["base", "image"]),
       demoLibraries: config.config.audit.allow_system,
     }));
+  // Without repairs, the configuration's add_requires are not applied either: the audit of the package as it is.
   const resolve = resolveWorkflow(config, workflow, { ...opts, overrides: opts.repairs ?? true });
   return auditResolve(config, resolve, base, opts);
 }
@@ -171,7 +192,7 @@ export async function auditAll(config: AuditConfig, opts: AuditWorkflowOptions =
       configDir: config.dirOf(["base", "image"]),
       demoLibraries: config.config.audit.allow_system,
     }));
-  const repos = opts.repos ?? new Repositories(config.packagesPath);
+  const repos = opts.repos ?? openWorkflowRepositories(config);
   const out: WorkflowAudit[] = [];
   for (const name of Object.keys(config.workflows).sort())
     out.push(await auditWorkflow(config, name, { ...opts, base, repos }));
@@ -234,11 +255,12 @@ export function planWorkflow(
   config: AuditConfig | undefined,
   resolve: WorkflowResolve,
   base: BaseImage,
-  opts: Pick<ResolveAuditOptions, "repairs" | "donorDirs"> = {},
+  opts: Pick<ResolveAuditOptions, "repairs" | "donorDirs" | "epochSeconds"> = {},
 ): PlannedWorkflow {
   const rootMap = config?.config.image.root_map ?? {};
-  const workflowEnv = config?.workflows[resolve.workflow]?.env ?? {};
-  const before = captureEnvironment(resolve, { rootMap, workflowEnv });
+  const epoch = opts.epochSeconds !== undefined ? { epochSeconds: opts.epochSeconds } : {};
+  // The environment the image ships (the build captures it with the same function), before and after the repairs.
+  const before = captureEnvironment(resolve, { rootMap, ...epoch });
   const repairs =
     (opts.repairs ?? true)
       ? planRepairs(config, resolve, base, {
@@ -249,7 +271,7 @@ export function planWorkflow(
       : EMPTY_REPAIR_PLAN;
   const environment =
     repairs.envAdditions.length > 0
-      ? captureEnvironment(resolve, { rootMap, workflowEnv, additions: repairs.envAdditions })
+      ? captureEnvironment(resolve, { rootMap, ...epoch, additions: repairs.envAdditions })
       : before;
   const image = planImage(base, resolve.variants, { rootMap, repairFiles: repairs.layerFiles });
   const linker = new Linker(image.fs, {
@@ -268,6 +290,8 @@ export function auditResolve(
   opts: ResolveAuditOptions = {},
 ): WorkflowAudit {
   const started = performance.now();
+  // Without the payloads there is nothing to audit, and "clean" would be a lie.
+  requireInstallRoots(resolve.variants, `workflow '${resolve.name}'`);
   const repairsOn = opts.repairs ?? true;
   const { image, environment: env, repairs, linker } = planWorkflow(config, resolve, base, opts);
   const ldLibraryPath = env.environ.LD_LIBRARY_PATH ?? "";
@@ -290,7 +314,7 @@ export function auditResolve(
       raw.push(f);
     }
   }
-  const mounts = config ? mountTargets(config, resolve.workflow) : [];
+  const mounts = config ? mountTargets(config, resolve.name) : [];
   raw.push(...environmentLeaks(env, image, mounts));
 
   const findings = settle(raw, resolve, config, opts.rootsPerFinding ?? 5);
@@ -301,7 +325,7 @@ export function auditResolve(
   }
   const live = findings.filter((f) => !f.ignored);
   return {
-    workflow: resolve.workflow,
+    workflow: resolve.name,
     base: base.description,
     profile: base.profile.name,
     packages: image.packages.map((p) => ({

@@ -1,9 +1,10 @@
 /**
  * The library audit as the build runs it (src/audit/build-gate.ts): the
- * build's own resolve and base image go through the same audit as
- * `tantalus audit`; counted errors refuse the image, the repair plan becomes
- * the repair layer, and the repair directories must be appended to the
- * workflow's environment (`environment` of the outcome).
+ * build's own resolve (src/workflow, made once for the whole build) and base
+ * image go through the same audit as `tantalus audit`; counted errors refuse
+ * the image, the repair plan becomes the repair layer, and the repair
+ * directories must be appended to the workflow's environment (`environment`
+ * of the outcome).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -11,14 +12,10 @@ import type { AuditGate, AuditInput, AuditOutcome } from "../build-gate.js";
 import type { ResolvedImage } from "../../image/types.js";
 import type { BlobReader } from "../../image/layout/interfaces.js";
 import type { LayerSource } from "../../image/layer/spec.js";
-import type { Package } from "../../rez/package.js";
-import { Requirement } from "../../rez/version/index.js";
-import { lateRequiresHook } from "../../rex/index.js";
-import type { LateRequiresHook } from "../../solver/index.js";
-import type { EnvAddition, RepairPlan } from "../repair.js";
+import type { EnvAddition } from "../../workflow/environment.js";
+import type { RepairPlan } from "../repair.js";
 import { directoryBase, unpackForAudit, type BaseImage } from "./base.js";
 import { auditResolve, type AuditConfig, type AuditFinding, type WorkflowAudit } from "./audit.js";
-import type { WorkflowResolve } from "./resolve.js";
 
 /** What the gate returns beyond the build's AuditOutcome: the repairs' environment, and the audit itself. */
 export interface LibraryAuditOutcome extends AuditOutcome {
@@ -30,7 +27,6 @@ export interface LibraryAuditOutcome extends AuditOutcome {
 export interface LibraryAuditGateOptions {
   /** Donor directories for every package's system_libraries, searched before the base image. */
   donorDirs?: readonly string[];
-  lateRequires?: LateRequiresHook;
 }
 
 export function libraryAuditGate(config: AuditConfig, opts: LibraryAuditGateOptions = {}): AuditGate {
@@ -39,8 +35,12 @@ export function libraryAuditGate(config: AuditConfig, opts: LibraryAuditGateOpti
     const digest = input.base.manifestDescriptor.digest;
     let base = bases.get(digest);
     if (!base) bases.set(digest, (base = unpackedBase(input.store, input.base)));
-    const resolve = resolveOf(input, opts.lateRequires);
-    const audit = auditResolve(config, resolve, await base, { donorDirs: opts.donorDirs });
+    // The build's own resolve, as the stage made it (add_requires and @late requires included): the
+    // verdict is the one `tantalus audit` gives, over the environment the image ships.
+    const audit = auditResolve(config, input.resolve, await base, {
+      donorDirs: opts.donorDirs,
+      epochSeconds: input.epochSeconds,
+    });
     return outcomeOf(audit);
   };
   // The build caches outcomes by image content; donor directories are an input too.
@@ -76,32 +76,6 @@ export async function unpackedBase(store: BlobReader, image: ResolvedImage): Pro
     dest,
     `${image.manifestDescriptor.annotations?.["org.opencontainers.image.ref.name"] ?? "base image"} ${digest.slice(0, 19)}`,
   );
-}
-
-/** The build's resolve as the audit needs it; late requires are evaluated again (a context does not record them). */
-function resolveOf(input: AuditInput, late?: LateRequiresHook): WorkflowResolve {
-  const hook = late ?? lateRequiresHook();
-  const request = input.context.request.map((r) => Requirement.parse(r));
-  const requires = new Map<string, Requirement[]>();
-  const evaluated = new Map<Package, Requirement[]>();
-  for (const v of input.variants) {
-    let pkgReqs = v.package.requires;
-    if (v.package.hasLateRequires) {
-      let e = evaluated.get(v.package);
-      if (!e)
-        evaluated.set(v.package, (e = hook(v.package, { building: false, request }).map((s) => Requirement.parse(s))));
-      pkgReqs = e;
-    }
-    requires.set(v.name, [...pkgReqs, ...v.variantRequires]);
-  }
-  return {
-    workflow: input.workflow,
-    request: [...input.context.request],
-    implicitPackages: [...input.context.implicitPackages],
-    packagePaths: [...input.context.packagePaths],
-    variants: [...input.variants],
-    requires,
-  };
 }
 
 function line(f: AuditFinding): string {

@@ -2,7 +2,7 @@
 // the findings, repairs and pollution check over every ELF object in it.
 export * from "./base.js";
 export * from "./image.js";
-export * from "./resolve.js";
+export * from "./closures.js";
 export * from "./environment.js";
 export * from "./audit.js";
 export * from "./gate.js";

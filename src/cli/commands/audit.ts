@@ -84,9 +84,12 @@ export function register(program: Command): void {
       // --all audits every workflow it can: one that does not resolve (or whose roots are missing) is reported, not a stop.
       const failed: { workflow: string; message: string }[] = [];
       const audits: Awaited<ReturnType<typeof audit.auditWorkflow>>[] = [];
+      const { resolveWorkflow } = await import("../../workflow/resolve.js");
       for (const name of opts.all ? Object.keys(config.workflows).sort() : [workflow!]) {
         try {
-          audits.push(await audit.auditWorkflow(config, name, common));
+          // Resolved as the build resolves it; --no-repair leaves the configured add_requires out too.
+          const resolve = resolveWorkflow(config, name, { repos, overrides: opts.repair });
+          audits.push(audit.auditResolve(config, resolve, base, common));
         } catch (e) {
           if (!opts.all || opts.failFast || !(e instanceof TantalusError) || e instanceof UsageError) throw e;
           failed.push({ workflow: name, message: e.message });

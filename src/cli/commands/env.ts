@@ -2,7 +2,6 @@ import fs from "node:fs";
 import path from "node:path";
 import type { Command } from "@commander-js/extra-typings";
 import { checkRequestArgs, findConfig, openRepositories } from "../common.js";
-import { getWorkflow } from "../../config/index.js";
 import { parseTime } from "../time.js";
 import { solve } from "../../solver/index.js";
 import { hostSystem, implicitPackagesFor } from "../../rez/system.js";
@@ -26,6 +25,7 @@ import { InputError, TantalusError, UsageError } from "../../errors.js";
 import { writeFileAtomic } from "../../util/atomic.js";
 import { PackageFilterList, parseFilterRule } from "../../solver/filter.js";
 import { patchedRequest } from "../../context/patch.js";
+import { resolveWorkflow } from "../../workflow/resolve.js";
 
 /** What `env` and `shell` share: where the context comes from. */
 export interface ContextSourceOpts {
@@ -125,16 +125,26 @@ export function acquireContext(request: string[], opts: ContextSourceOpts): Acqu
   }
   const repos = openRepositories(opts);
   const config = findConfig(opts);
-  let req = request;
-  if (opts.workflow) req = [...getWorkflow(config, opts.workflow).request, ...request];
   // No request is an empty context (the implicit packages only), as rez-env with no packages gives.
   const implicit = opts.implicit === false ? [] : (config?.implicitPackages ?? implicitPackagesFor(hostSystem()));
   const timestamp = opts.time ? parseTime(opts.time) : undefined;
-  const result = solve(req, repos, {
+  const packageFilter = excludeFilter(opts.exclude);
+  if (opts.workflow) {
+    // The workflow as every command resolves it (src/workflow): its request, add_requires, @late requires.
+    const resolve = resolveWorkflow(config, opts.workflow, {
+      repos,
+      implicitPackages: implicit,
+      extraRequest: request,
+      ...(timestamp !== undefined ? { timestamp } : {}),
+      packageFilter,
+    });
+    return { ctx: resolve.context, repos };
+  }
+  const result = solve(request, repos, {
     implicitPackages: implicit,
     timestamp,
     lateRequires: lateRequiresHook(),
-    packageFilter: excludeFilter(opts.exclude),
+    packageFilter,
   });
   if (result.status !== "solved") {
     throw new TantalusError(
@@ -142,7 +152,7 @@ export function acquireContext(request: string[], opts: ContextSourceOpts): Acqu
     );
   }
   const ctx = makeContext({
-    request: req,
+    request,
     implicitPackages: implicit,
     packagePaths: repos.paths,
     timestamp: timestamp ?? null,

@@ -9,6 +9,7 @@ import { parseReference } from "../../image/remote/reference.js";
 import { parseBaseReference } from "../../image/base-reference.js";
 import { storeTagFor } from "../../builder/distribution.js";
 import { planStudio } from "../../plan/studio.js";
+import { resolveWorkflows } from "../../workflow/resolve.js";
 import { renderComparison, renderImageLayers } from "../../plan/format.js";
 import { MAX_BUDGET, type Strategy } from "../../plan/types.js";
 
@@ -84,7 +85,10 @@ export function register(program: Command): void {
       const config = findConfig(opts, true);
       const repos = openRepositories(opts);
       const base = given !== undefined ? { count: given, source: "--base-layers" } : await baseLayersOf(config);
-      const result = planStudio(config, repos, { budget, baseLayers: base.count, required: workflows });
+      // Every workflow resolved as the build resolves it (add_requires, @late requires), once, for the plan.
+      const resolves = resolveWorkflows(config, undefined, { repos });
+      repos.saveCaches();
+      const result = planStudio(config, resolves, { budget, baseLayers: base.count, required: workflows });
       for (const w of result.warnings) process.stderr.write(`tantalus: warning: ${w}\n`);
       // As audit --all and build --all: every other workflow is planned and shown, and the command still fails.
       if (result.failed.length > 0) process.exitCode = 1;

@@ -1,7 +1,6 @@
 import fs from "node:fs";
 import type { Command } from "@commander-js/extra-typings";
 import { checkRequestArgs, findConfig, openRepositories, printJson } from "../common.js";
-import { getWorkflow } from "../../config/index.js";
 import { solve, type SolveResult } from "../../solver/index.js";
 import { hostSystem, implicitPackagesFor } from "../../rez/system.js";
 import { makeContext, qualifiedVariantName, saveContext, type ResolvedContext } from "../../context/context.js";
@@ -13,6 +12,7 @@ import { parseTime } from "../time.js";
 import type { Repositories } from "../../rez/repository/index.js";
 import type { PackageFilterList } from "../../solver/filter.js";
 import { addRezEnvOptions, excludeFilter, patchRequest } from "./env.js";
+import { solveWorkflow } from "../../workflow/resolve.js";
 
 interface ResolveOpts {
   paths?: string;
@@ -72,20 +72,34 @@ export function register(program: Command): void {
       return;
     }
     let req = opts.patch ? patchRequest(request, opts) : request;
-    if (opts.workflow) req = [...getWorkflow(config, opts.workflow).request, ...request];
-    // An empty request is valid, as in rez-env: a context of the implicit packages alone (usually empty).
-    // Names are checked as rez-env checks them, so a typo is an error, not a missing family.
-    for (const r of req) parsePackageRequest(r);
-
     const t0 = performance.now();
-    const result = solve(req, repos, {
-      implicitPackages: implicit,
-      timestamp,
-      lateRequires: lateRequiresHook(),
-      packageFilter: excludeFilter(opts.exclude),
-    });
+    let result: SolveResult;
+    let ctx: ResolvedContext;
+    if (opts.workflow) {
+      // The workflow as every command resolves it (src/workflow): its request, add_requires, @late requires.
+      const solved = solveWorkflow(config, opts.workflow, {
+        repos,
+        implicitPackages: implicit,
+        extraRequest: request,
+        ...(timestamp !== undefined ? { timestamp } : {}),
+        packageFilter: excludeFilter(opts.exclude),
+      });
+      req = solved.request;
+      result = solved.result;
+      ctx = solved.resolve?.context ?? contextOf(req, implicit, repos, timestamp, result);
+    } else {
+      // An empty request is valid, as in rez-env: a context of the implicit packages alone (usually empty).
+      // Names are checked as rez-env checks them, so a typo is an error, not a missing family.
+      for (const r of req) parsePackageRequest(r);
+      result = solve(req, repos, {
+        implicitPackages: implicit,
+        timestamp,
+        lateRequires: lateRequiresHook(),
+        packageFilter: excludeFilter(opts.exclude),
+      });
+      ctx = contextOf(req, implicit, repos, timestamp, result);
+    }
     const seconds = (performance.now() - t0) / 1000;
-    const ctx = contextOf(req, implicit, repos, timestamp, result);
     repos.saveCaches();
     if (opts.output) saveContext(opts.output, ctx);
     if (opts.rxt) saveRxt(opts.rxt, ctx);

@@ -1,0 +1,122 @@
+/**
+ * The environment a workflow's programs start with inside its image, captured
+ * once for everyone who needs it: the build writes its script into the top
+ * layer, the audit searches libraries with its LD_LIBRARY_PATH and PATH and
+ * looks for host paths in its values. One function, so the audit checks the
+ * environment that ships, not a second interpretation of its own.
+ *
+ * The resolved packages' commands are interpreted as Rez does, from an empty
+ * parent environment (an image inherits none) with repository roots mapped to
+ * image paths and `~` left to the shell that sources the script; then come the
+ * workflow's own variables (tantalus.yaml `env`), then the repairs' directories.
+ * The script depends only on the resolve, the package definitions, root_map
+ * and the epoch, never on where the repositories are on the build machine or
+ * on the time.
+ */
+import { optionsFromContext } from "../rex/from-context.js";
+import { interpretContext } from "../rex/interpret.js";
+import { renderShell } from "../rex/shells.js";
+import type { HomeResolver } from "../rex/expand.js";
+import type { WorkflowResolve } from "./resolve.js";
+
+/**
+ * `~` in the packages' values means the home of whoever runs the image, so it
+ * is written as $HOME, which the sourcing shell expands (values Rez marks
+ * expandable are double-quoted). `~user` stays as written.
+ */
+const IMAGE_HOME: HomeResolver = { home: "${HOME}", userHome: () => undefined };
+
+/** Directories appended to a variable after everything else (the audit's repair directories). */
+export interface EnvAddition {
+  name: string;
+  /** Elements appended, in order, after the Rez environment and the workflow's own variables. */
+  append: string[];
+  separator: string;
+}
+
+export interface CaptureOptions {
+  /** Host repository root -> image path (image.root_map). */
+  rootMap?: Readonly<Record<string, string>>;
+  /** REZ_USED_TIMESTAMP: the image's epoch, not the time of the build (default: the context's creation time). */
+  epochSeconds?: number;
+  /** Appended last (the repair layer's library directories). */
+  additions?: readonly EnvAddition[];
+}
+
+export interface CapturedEnvironment {
+  /** The sh script (`#!/bin/sh` …) for /etc/tantalus/environment.sh. */
+  script: string;
+  /** Every variable the image's programs see, expanded: the packages', the workflow's, the repairs'. */
+  environ: Record<string, string>;
+  /**
+   * Workflow variables for the image config's Env ("KEY=value"): those no
+   * package sets, so a runtime's `-e` can still override them. Those a
+   * package also sets must come after the Rez environment, so they are in
+   * the script instead.
+   */
+  configEnv: string[];
+  /** Package (qualified name) whose commands put each element into each variable. */
+  origins: Map<string, Map<string, string>>;
+}
+
+export function captureEnvironment(resolve: WorkflowResolve, opts: CaptureOptions = {}): CapturedEnvironment {
+  const base = optionsFromContext(resolve.context);
+  const result = interpretContext(resolve.variants, {
+    ...base,
+    ...(opts.epochSeconds !== undefined ? { timestamp: opts.epochSeconds } : {}),
+    shell: "sh",
+    parentEnv: {},
+    rootMap: opts.rootMap ?? {},
+    home: IMAGE_HOME,
+  });
+  let script = renderShell(result.actions, "sh", { home: IMAGE_HOME });
+  const workflowEnv = Object.entries(resolve.definition.env).sort((a, b) => (a[0] < b[0] ? -1 : 1));
+  const inScript = workflowEnv.filter(([k]) => k in result.environ);
+  if (inScript.length > 0) {
+    const lines = ["", "# workflow variables (tantalus.yaml), after the packages' own"];
+    for (const [k, v] of inScript) lines.push(`export ${k}=${shQuote(v)}`);
+    script += lines.join("\n") + "\n";
+  }
+  const additions = opts.additions ?? [];
+  // The repair directories go after everything else: package directories keep precedence.
+  const appended = additions
+    .map((a) => `export ${a.name}="\${${a.name}:+$${a.name}${a.separator}}${a.append.join(a.separator)}"\n`)
+    .join("");
+  if (appended) script += `\n# repaired libraries (library audit)\n${appended}`;
+
+  const pkgOfVariant = new Map(resolve.variants.map((v) => [v.qualifiedName, v.package.qualifiedName]));
+  const origins = new Map<string, Map<string, string>>();
+  for (const a of result.actions) {
+    if (a.kind !== "setenv" && a.kind !== "resetenv" && a.kind !== "prependenv" && a.kind !== "appendenv") continue;
+    const pkg = a.origin?.variant ? pkgOfVariant.get(a.origin.variant) : undefined;
+    if (!pkg) continue;
+    let m = origins.get(a.expandedKey);
+    if (!m) origins.set(a.expandedKey, (m = new Map<string, string>()));
+    for (const e of a.expandedValue.toString().split(a.separator)) if (e && !m.has(e)) m.set(e, pkg);
+  }
+  return {
+    script,
+    environ: applyEnvAdditions({ ...result.environ, ...Object.fromEntries(workflowEnv) }, additions),
+    configEnv: workflowEnv.filter(([k]) => !(k in result.environ)).map(([k, v]) => `${k}=${v}`),
+    origins,
+  };
+}
+
+/** The environment with the additions applied (an element already there is not added twice). */
+export function applyEnvAdditions(
+  environ: Readonly<Record<string, string>>,
+  additions: readonly EnvAddition[],
+): Record<string, string> {
+  const out = { ...environ };
+  for (const a of additions) {
+    const existing = out[a.name];
+    const parts = existing ? existing.split(a.separator) : [];
+    for (const e of a.append) if (!parts.includes(e)) parts.push(e);
+    out[a.name] = parts.join(a.separator);
+  }
+  return out;
+}
+
+function shQuote(s: string): string {
+  return `'${s.replace(/'/g, `'"'"'`)}'`;
+}

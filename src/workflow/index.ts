@@ -1,0 +1,24 @@
+// The workflow stage: a workflow of tantalus.yaml resolved once per command (request, implicit packages,
+// add_requires, @late requires, filters, time, repositories) and the environment its image ships.
+export {
+  resolveWorkflow,
+  resolveWorkflows,
+  solveWorkflow,
+  workflowFromContext,
+  openWorkflowRepositories,
+  implicitPackagesOf,
+  resolveNames,
+  type WorkflowResolve,
+  type ResolvedWorkflows,
+  type ResolveWorkflowOptions,
+  type WorkflowSolve,
+  type WorkflowStageConfig,
+} from "./resolve.js";
+export { applyPackageOverrides, overrideLateRequires, type OverrideConfig } from "./overrides.js";
+export {
+  captureEnvironment,
+  applyEnvAdditions,
+  type CaptureOptions,
+  type CapturedEnvironment,
+  type EnvAddition,
+} from "./environment.js";
