@@ -23,8 +23,13 @@ export function requirementClosures(resolve: WorkflowResolve): Map<string, Set<s
   for (const id of direct.keys()) {
     const seen = new Set<string>([id]);
     const stack = [id];
-    while (stack.length > 0)
-      for (const d of direct.get(stack.pop()!) ?? []) if (!seen.has(d)) (seen.add(d), stack.push(d));
+    while (stack.length > 0) {
+      for (const d of direct.get(stack.pop()!) ?? []) {
+        if (seen.has(d)) continue;
+        seen.add(d);
+        stack.push(d);
+      }
+    }
     closures.set(id, seen);
   }
   return closures;
