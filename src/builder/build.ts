@@ -25,6 +25,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
+import { userInfo } from "node:os";
 import { dirname, join, resolve as resolvePath } from "node:path";
 import type { LoadedConfig } from "../config/index.js";
 import { TantalusError, UsageError } from "../errors.js";
@@ -60,6 +61,7 @@ import { StoreMemo, memoKey } from "./memo.js";
 import { planBuild, type BuildPlan } from "./plan.js";
 import { removeWorkflowStamp, stampKeyOf, writeWorkflowStamp } from "./stamp.js";
 import {
+  differsFromConfigured,
   implicitPackagesOf,
   openBuildRepositories,
   resolveWorkflow,
@@ -68,6 +70,7 @@ import {
   type WorkflowResolve,
 } from "./resolve.js";
 import { requireInstallRoots } from "../context/context.js";
+import { DEV_ANNOTATION, devTag, shortHash } from "../run/dev-tag.js";
 
 export const CONTEXT_PATH = `${TANTALUS_DIR}/context.json`;
 export const WORKFLOW_DEFINITION_PATH = `${TANTALUS_DIR}/workflow.yaml`;
@@ -100,6 +103,13 @@ export interface BuildOptions extends ResolveSettings {
    * When none can be built, the build fails either way.
    */
   keepGoing?: boolean;
+  /**
+   * Build for this developer: each image is tagged only WORKFLOW:dev-<user>-<hash of its resolve>
+   * (src/run/dev-tag.ts), never the workflow's own tags, and no stamp is written or removed. Implied
+   * (with the current user) by a resolve that differs from the configured one (packagePaths,
+   * implicitPackages, timestamp): such an image must never become what artists run.
+   */
+  devUser?: string;
   /** org.opencontainers.image.source/revision; default: the configuration's git checkout, if any; false: none. */
   source?: { url?: string; revision?: string } | false;
   onEvent?: BuildEventSink;
@@ -120,7 +130,11 @@ export interface BuiltLayer {
 
 export interface BuildResult {
   workflow: string;
-  /** The workflow's current tag ("rough_layout") and the image's own ("rough_layout:1a2b3c4d5e6f"). */
+  /**
+   * The tag to run it by: the workflow's ("rough_layout"), or for a dev build its dev tag
+   * ("rough_layout:dev-ana-1a2b3c4d5e6f"). `tags`: the workflow's and the image's own
+   * ("rough_layout:1a2b3c4d5e6f"), or the dev tag alone.
+   */
   tag: string;
   tags: string[];
   digest: Digest;
@@ -226,9 +240,10 @@ export async function buildWorkflows(
   // Opened before resolving: a store this user cannot write (a shared one) is refused before any work.
   const store = opts.store instanceof OciStore ? opts.store : await OciStore.open(opts.store ?? config.store);
 
+  // A resolve other than the configured one gets a dev tag, and leaves the workflow's tags and stamp alone.
+  const devUser = opts.devUser ?? (differsFromConfigured(opts) ? currentUserName() : undefined);
   // Taken before resolving, so a configuration edited during the build fails the stamp next time.
-  const key =
-    opts.packagePaths === undefined && opts.implicitPackages === undefined ? stampKeyOf(config.files) : undefined;
+  const key = devUser === undefined ? stampKeyOf(config.files) : undefined;
 
   // 1. Resolves: the targets, and every other workflow for the studio-wide plan.
   onEvent({
@@ -245,7 +260,7 @@ export async function buildWorkflows(
       const r =
         opts.contextFile !== undefined
           ? workflowFromContext(config, name, opts.contextFile)
-          : resolveWorkflow(config, name, reposOnce(), implicit);
+          : resolveWorkflow(config, name, reposOnce(), implicit, opts.timestamp);
       // As --context refuses a lock whose roots are gone: an image without its payloads has empty package layers.
       requireInstallRoots(r.variants, `workflow ${name}`);
       resolves.set(name, r);
@@ -260,7 +275,7 @@ export async function buildWorkflows(
   for (const name of all) {
     if (resolves.has(name) || failed.some((f) => f.workflow === name)) continue;
     try {
-      resolves.set(name, resolveWorkflow(config, name, reposOnce(), implicit));
+      resolves.set(name, resolveWorkflow(config, name, reposOnce(), implicit, opts.timestamp));
     } catch (e) {
       onEvent({ type: "warning", message: `${(e as Error).message} (left out of the layer plan)` });
     }
@@ -574,17 +589,29 @@ export async function buildWorkflows(
       annotations: labels,
     });
     const short = `${name}:${image.descriptor.digest.slice(7, 19)}`;
-    for (const tag of [short, name]) {
+    // A dev build's tag names its resolve (variants, roots, definitions), so another resolve gets another tag.
+    const dev =
+      devUser === undefined
+        ? undefined
+        : devTag(
+            name,
+            devUser,
+            shortHash(r.context.resolved.map((v) => [v.name, v.version, v.index, v.root, v.digest])),
+          );
+    const ownTags = dev !== undefined ? [dev] : [short, name];
+    const annotations: Record<string, string> = { [StoreAnnotation.Workflow]: name };
+    if (devUser !== undefined) annotations[DEV_ANNOTATION] = devUser;
+    for (const tag of ownTags) {
       // An unchanged rebuild leaves the index alone: retagging costs a lock and a durable write.
       if (tagged.get(tag) !== image.descriptor.digest)
-        retag.push({ name: tag, descriptor: image.descriptor, annotations: { [StoreAnnotation.Workflow]: name } });
+        retag.push({ name: tag, descriptor: image.descriptor, annotations });
     }
     const size =
       image.descriptor.size + image.configDescriptor.size + image.manifest.layers.reduce((a, l) => a + l.size, 0);
     byName.set(name, {
       workflow: name,
-      tag: name,
-      tags: [name, short],
+      tag: ownTags[ownTags.length - 1]!,
+      tags: dev !== undefined ? [dev] : [name, short],
       digest: image.descriptor.digest,
       descriptor: image.descriptor,
       size,
@@ -607,7 +634,8 @@ export async function buildWorkflows(
   const results = targets.map((t) => byName.get(t)!);
   for (const res of results) {
     const r = resolves.get(res.workflow)!;
-    if (!store.readOnly) {
+    // A dev build leaves the workflow's stamp as it is: it vouches for the workflow's own tag, which did not move.
+    if (!store.readOnly && devUser === undefined) {
       if (key !== undefined && r.origin === "resolved" && r.observation) {
         // The roots' fingerprints from the planning walk, taken before any layer read them (the layer cache keys).
         const payloads = r.variants.map((v) => ({
@@ -628,7 +656,7 @@ export async function buildWorkflows(
     onEvent({
       type: "image",
       workflow: res.workflow,
-      tag: res.workflow,
+      tag: res.tag,
       digest: res.digest,
       layers: res.layers.length,
       size: res.size,
@@ -654,6 +682,17 @@ export async function buildWorkflows(
     imagesSeconds,
   };
   return { store, results, failed, stats, plan, base };
+}
+
+/** Who a dev build is for: the login name (sudo's user under sudo), as the run's identity names it. */
+function currentUserName(): string {
+  const sudo = process.getuid?.() === 0 ? process.env.SUDO_USER : undefined;
+  if (sudo) return sudo;
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? "user";
+  }
 }
 
 function describe(w: WrittenLayer): BuiltLayer {

@@ -39,6 +39,19 @@ export interface ResolveSettings {
   packagePaths?: string[];
   /** Default: the configuration's implicit_packages, else the host's ~platform/~arch/~os. */
   implicitPackages?: string[];
+  /** Ignore packages released after this time (epoch seconds), as `resolve --time` / rez-env --time. */
+  timestamp?: number;
+}
+
+/**
+ * Does this resolve differ from the workflow's configured one (search paths,
+ * implicit packages or time given on the command line)? Its image must then
+ * never move the workflow's tag (src/run/dev-tag.ts).
+ */
+export function differsFromConfigured(settings: ResolveSettings): boolean {
+  return (
+    settings.packagePaths !== undefined || settings.implicitPackages !== undefined || settings.timestamp !== undefined
+  );
 }
 
 /** The repositories a configuration reads, opened once per build. */
@@ -64,6 +77,7 @@ export function resolveWorkflow(
   name: string,
   repos: Repositories,
   implicit: readonly string[],
+  timestamp?: number,
 ): WorkflowResolve {
   const definition = getWorkflow(config, name);
   const evaluate = lateRequiresHook();
@@ -78,6 +92,7 @@ export function resolveWorkflow(
     implicitPackages: [...implicit],
     lateRequires: overrideLateRequires(recording, config),
     paths: repos.paths,
+    ...(timestamp !== undefined ? { timestamp } : {}),
   });
   if (result.status !== "solved") {
     const why = result.failure?.explanation ?? result.failure?.description ?? result.status;
@@ -90,6 +105,7 @@ export function resolveWorkflow(
     request: [...definition.request],
     implicitPackages: [...implicit],
     packagePaths: repos.paths,
+    timestamp: timestamp ?? null,
     status: "solved",
     resolved: result.resolved,
     ephemerals: result.ephemerals.map(String),

@@ -19,6 +19,7 @@ import {
 } from "../image/layout/store.js";
 import { Annotation, type Descriptor } from "../image/types.js";
 import type { WorkflowImage } from "./runtimes/types.js";
+import { isDevEntry } from "./dev-tag.js";
 
 /**
  * The seam to the build pipeline (`tantalus build`): given a workflow, make
@@ -57,7 +58,8 @@ export interface EnsureImageOptions {
 /** Is this store entry an image of `workflow`? By our annotation, else by the tag's repository (its last component too). */
 function belongsTo(d: Descriptor, workflow: string): boolean {
   const tag = d.annotations?.[Annotation.RefName];
-  if (tag === undefined) return false;
+  // A developer's image (run --dev, build --paths) is never the workflow's image, however recent.
+  if (tag === undefined || isDevEntry(d.annotations)) return false;
   const group = d.annotations?.[StoreAnnotation.Workflow] ?? defaultWorkflowOf(tag);
   return group === workflow || group.slice(group.lastIndexOf("/") + 1) === workflow;
 }

@@ -15,6 +15,7 @@ interface RunOpts {
   store?: string;
   tag?: string;
   norc?: boolean;
+  paths?: string;
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -59,6 +60,10 @@ export function register(program: Command): void {
       "image store (default: TANTALUS_STORE, else the configuration's store, else ~/.cache/tantalus/store)",
     )
     .option("--tag <tag>", "run this store tag or manifest digest instead of the workflow's current image")
+    .option(
+      "--paths <paths>",
+      "package search paths, colon-separated, instead of the configured ones: runs an image built for them, tagged WORKFLOW:dev-<user>-<hash> (the workflow's tag never moves)",
+    )
     .option("--norc", "the interactive shell does not read your startup file (~/.bashrc, ~/.zshrc), as rez-env --norc")
     .action(async (workflow, programArgs, opts: RunOpts) => {
       if (opts.command !== undefined && programArgs.length > 0)
@@ -68,7 +73,24 @@ export function register(program: Command): void {
       const { env, identity, files, configFiles, settings, storeDir } = await runSettingsFor(workflow, opts);
       const source: import("../../run/image.js").ImageSource = { storeDir };
       if (settings.registry) source.registry = settings.registry;
-      if (configFiles.length > 0) {
+      if (opts.paths !== undefined) {
+        if (opts.tag !== undefined) throw new UsageError("give either --tag or --paths, not both");
+        // Another search path is another resolve: built (through the layer cache) into a dev tag, never the workflow's.
+        const { findConfig } = await import("../common.js");
+        const packagePaths = findConfig({ config: opts.config, paths: opts.paths }).packagesPath;
+        if (packagePaths.length === 0)
+          throw new UsageError(`--paths ${JSON.stringify(opts.paths)} names no package repository`);
+        source.builder = {
+          async ensureBuilt(wf, store, o) {
+            if (o.noBuild) return undefined;
+            const [{ loadConfig }, { buildWorkflowImage }] = await Promise.all([
+              import("../../config/index.js"),
+              import("../../builder/builder.js"),
+            ]);
+            return buildWorkflowImage(loadConfig(undefined, { files, env }), wf, store, o.log, { packagePaths });
+          },
+        };
+      } else if (configFiles.length > 0) {
         // The build pipeline is loaded only when the image has to be checked or built.
         source.builder = {
           async ensureBuilt(wf, store, o) {
