@@ -149,6 +149,20 @@ export const RunSchema = z.strictObject({
   display: z.boolean().default(true).describe("Pass the X11/Wayland display through."),
 });
 
+export const DevSchema = z.strictObject({
+  paths: z
+    .array(z.string().min(1))
+    .default([])
+    .describe(
+      "Developers' package repositories `tantalus run WORKFLOW --dev` searches first, relative to the file that sets them; default Rez's local packages path, ~/packages.",
+    ),
+  retention: z
+    .string()
+    .regex(/^\d+[smhd]?$/, { error: "expected a number with an optional unit s, m, h or d (e.g. 7d)" })
+    .default("7d")
+    .describe("How long `tantalus gc` keeps images built for a developer (tags WORKFLOW:dev-<user>-<hash>)."),
+});
+
 export const TantalusConfigSchema = z.strictObject({
   packages_path: z
     .array(z.string().min(1))
@@ -204,6 +218,7 @@ export const TantalusConfigSchema = z.strictObject({
     .record(z.string().regex(PACKAGE_NAME, { error: "expected a Rez package name" }), PackageOverrideSchema)
     .default({}),
   run: RunSchema.prefault({}),
+  dev: DevSchema.prefault({}),
   workflows: z
     .record(
       z.string().regex(WORKFLOW_NAME, { error: "expected a workflow name (letters, digits, _, . and -)" }),

@@ -18,8 +18,8 @@ export const DEV_ANNOTATION = "io.tantalus.dev";
 /** The repository of ad-hoc request images (`run --request`). */
 export const REQUEST_REPOSITORY = "request";
 
-/** Default time a dev tag survives `tantalus gc` (dev.retention). */
-export const DEFAULT_DEV_RETENTION = "7d";
+/** Default time a dev tag survives `tantalus gc` (dev.retention in the configuration, 7d). */
+export const DEFAULT_DEV_RETENTION_MS = 7 * 86_400_000;
 
 /** A user name as a tag component: [A-Za-z0-9_.-], at most 32 characters. */
 export function tagSafeUser(user: string): string {

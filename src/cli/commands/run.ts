@@ -16,6 +16,7 @@ interface RunOpts {
   tag?: string;
   norc?: boolean;
   paths?: string;
+  dev?: string[] | true;
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -64,6 +65,10 @@ export function register(program: Command): void {
       "--paths <paths>",
       "package search paths, colon-separated, instead of the configured ones: runs an image built for them, tagged WORKFLOW:dev-<user>-<hash> (the workflow's tag never moves)",
     )
+    .option(
+      "--dev [path...]",
+      "run the workflow's current image with the packages of these dev repositories (default: dev.paths, else ~/packages) mounted in, resolved first; nothing is built, the store is not written",
+    )
     .option("--norc", "the interactive shell does not read your startup file (~/.bashrc, ~/.zshrc), as rez-env --norc")
     .action(async (workflow, programArgs, opts: RunOpts) => {
       if (opts.command !== undefined && programArgs.length > 0)
@@ -72,6 +77,33 @@ export function register(program: Command): void {
       const [run, { runSettingsFor }] = await Promise.all([import("../../run/run.js"), import("../run-settings.js")]);
       const { env, identity, files, configFiles, settings, storeDir } = await runSettingsFor(workflow, opts);
       const source: import("../../run/image.js").ImageSource = { storeDir };
+      if (opts.dev !== undefined) {
+        if (opts.tag !== undefined || opts.paths !== undefined)
+          throw new UsageError("--dev runs the workflow's current image: give neither --tag nor --paths with it");
+        const dev = await import("../dev-run.js");
+        const launch = await dev.devLaunchFor(workflow, opts.dev === true ? [] : opts.dev, {
+          storeDir,
+          files,
+          configFiles,
+          env,
+          home: identity.home,
+          noBuild: opts.build === false,
+        });
+        settings.mounts.push(...launch.mounts);
+        settings.env.push(...launch.env);
+        process.exitCode = await run.runWorkflow({
+          workflow,
+          command: opts.command,
+          argv: programArgs.length > 0 ? programArgs : undefined,
+          settings,
+          source,
+          tag: launch.ref,
+          dryRun: opts.dryRun === true,
+          env,
+          identity,
+        });
+        return;
+      }
       if (settings.registry) source.registry = settings.registry;
       if (opts.paths !== undefined) {
         if (opts.tag !== undefined) throw new UsageError("give either --tag or --paths, not both");
