@@ -33,14 +33,19 @@ function developer(name: string): NodeJS.ProcessEnv {
     HOME: home,
     TANTALUS_CACHE_DIR: path.join(home, ".cache", "tantalus"),
     XDG_CACHE_HOME: undefined,
-    TANTALUS_STORE: undefined,
+    TANTALUS_STORE: store,
     TANTALUS_CONFIG: undefined,
     TANTALUS_PACKAGES_PATH: undefined,
   };
 }
 
 function cli(env: NodeJS.ProcessEnv, ...args: string[]) {
-  const r = runCliBounded([...args, "--store", store], { cwd: studio, env, timeoutMs: 240_000 });
+  // audit reads the store of the configuration (it has no --store): TANTALUS_STORE points it at this one.
+  const r = runCliBounded(args[0] === "audit" ? args : [...args, "--store", store], {
+    cwd: studio,
+    env,
+    timeoutMs: 240_000,
+  });
   assert.ok(!looksLikeStackTrace(r.stderr), r.stderr);
   return r;
 }
@@ -86,7 +91,6 @@ function storeChecksums(): Map<string, string> {
 const TOOL = "layout_publish; echo CHANNEL=$LAYOUT_TOOLS_CHANNEL";
 
 before(() => {
-  if (missing) return;
   dir = tempDir("tantalus-devrun-");
   studio = path.join(dir, "studio");
   store = path.join(dir, "store");
@@ -216,5 +220,24 @@ describe("run --dev on the sample studio (podman)", { skip: missing }, () => {
     assert.match(gc.stdout, new RegExp(`untagged ${tag.replace(/[.]/g, "\\.")}`));
     assert.equal(tagOf(tag), undefined);
     assert.equal(tagOf("rough_layout")!.digest, released);
+  });
+});
+
+describe("audit --dev", () => {
+  test("audits the resolve run --dev would run: a dev package's missing library is an error before it reaches artists", () => {
+    const eve = developer("eve");
+    const repo = path.join(dir, "dev-eve");
+    const root = devLayoutTools(repo, "2.4.0", "eve");
+    // The plug-in's library, left out of the dev package (a forgotten install step).
+    fs.rmSync(path.join(root, "maya-2025", "lib", "liblayout_core.so.2"));
+    const released = cli(eve, "audit", "rough_layout");
+    assert.equal(released.code, 0, released.stdout + released.stderr);
+    const dev = cli(eve, "audit", "rough_layout", "--dev", repo);
+    assert.equal(dev.code, 1, dev.stdout + dev.stderr);
+    assert.match(
+      dev.stdout,
+      /layout_tools-2\.4\.0\n\s+ERROR\s+missing\s+plug-ins\/layoutTools\.so\s+liblayout_core\.so\.2\s+not found/,
+    );
+    assert.match(dev.stderr, new RegExp(`dev: auditing with ${repo} searched first`));
   });
 });
