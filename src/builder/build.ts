@@ -428,7 +428,9 @@ export async function buildWorkflows(
           baseDigest: base.image.manifestDescriptor.digest,
           layerKeys: (plan.imageLayers.get(name) ?? []).map((k) => prepared.get(k)?.cacheKey ?? ""),
           contextDigest: sha256(imageContextJson(r.context, rootMap, created)),
-          settings,
+          // The mount targets too: the host-leak check accepts paths under them, so a mount added to
+          // tantalus.yaml must not find the refusal remembered from before it.
+          settings: { ...settings, mounts: [...r.definition.mounts, ...config.config.run.mounts].map((m) => m.target) },
         });
         let outcome = await cache.get(key);
         if (!outcome) {
