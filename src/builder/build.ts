@@ -110,6 +110,8 @@ export interface BuildOptions extends ResolveSettings {
    * implicitPackages, timestamp): such an image must never become what artists run.
    */
   devUser?: string;
+  /** Tag the image only as this (an ad-hoc request's image, `run --request`), annotated as a developer's image. */
+  adHocTag?: string;
   /** org.opencontainers.image.source/revision; default: the configuration's git checkout, if any; false: none. */
   source?: { url?: string; revision?: string } | false;
   onEvent?: BuildEventSink;
@@ -241,7 +243,8 @@ export async function buildWorkflows(
   const store = opts.store instanceof OciStore ? opts.store : await OciStore.open(opts.store ?? config.store);
 
   // A resolve other than the configured one gets a dev tag, and leaves the workflow's tags and stamp alone.
-  const devUser = opts.devUser ?? (differsFromConfigured(opts) ? currentUserName() : undefined);
+  const devUser =
+    opts.devUser ?? (differsFromConfigured(opts) || opts.adHocTag !== undefined ? currentUserName() : undefined);
   // Taken before resolving, so a configuration edited during the build fails the stamp next time.
   const key = devUser === undefined ? stampKeyOf(config.files) : undefined;
 
@@ -595,11 +598,12 @@ export async function buildWorkflows(
     const dev =
       devUser === undefined
         ? undefined
-        : devTag(
+        : (opts.adHocTag ??
+          devTag(
             name,
             devUser,
             shortHash(r.context.resolved.map((v) => [v.name, v.version, v.index, v.root, v.digest])),
-          );
+          ));
     const ownTags = dev !== undefined ? [dev] : [short, name];
     const annotations: Record<string, string> = { [StoreAnnotation.Workflow]: name };
     if (devUser !== undefined) annotations[DEV_ANNOTATION] = devUser;

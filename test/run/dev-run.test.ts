@@ -221,6 +221,45 @@ describe("run --dev on the sample studio (podman)", { skip: missing }, () => {
     assert.equal(tagOf(tag), undefined);
     assert.equal(tagOf("rough_layout")!.digest, released);
   });
+  test("run --request: an ad-hoc request runs in an unnamed image tagged request:<hash>, through the same layer cache; a mount added to tantalus.yaml lifts the audit's host-leak refusal", () => {
+    const fay = developer("fay");
+    const index = () =>
+      (
+        JSON.parse(fs.readFileSync(path.join(store, "index.json"), "utf8")) as {
+          manifests: { digest: string; annotations: Record<string, string> }[];
+        }
+      ).manifests.map((m) => [m.annotations["org.opencontainers.image.ref.name"], m.digest] as const);
+    const before = new Map(index());
+    const adHoc = () =>
+      cli(fay, "run", "--runtime", "podman", "--request", "maya-2025 layout_tools", "--", "maya", "-batch");
+
+    // studio_base sets STUDIO_PROJECTS=/studio/projects, which only the workflows mount: the audit refuses the request.
+    const refused = adHoc();
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.match(
+      refused.stderr,
+      /request-[0-9a-f]{12}:\n\s+studio_base-\S+: host-leak: STUDIO_PROJECTS contains \/studio\/projects/,
+    );
+    // Mounted for every workflow (run.mounts), the same image content passes: the remembered refusal must not stand.
+    const config = path.join(studio, "tantalus.yaml");
+    const doc = parseDocument(fs.readFileSync(config, "utf8"));
+    doc.addIn(["run", "mounts"], { source: "projects", target: "/studio/projects", readonly: true });
+    fs.writeFileSync(config, doc.toString());
+
+    const r = adHoc();
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^maya-2025\.1 maya\.bin$/m, "maya ran with its arguments");
+    assert.match(r.stderr, /\d+ reused from the layer cache/, "the workflows' layers serve the request too");
+    const after = new Map(index());
+    const tags = [...after.keys()].filter((t) => /^request:[0-9a-f]{12}$/.test(t ?? ""));
+    assert.equal(tags.length, 1, [...after.keys()].join(" "));
+    assert.equal(after.get("rough_layout"), before.get("rough_layout"), "no workflow tag moved");
+    assert.match(cli(fay, "images").stdout, new RegExp(`^request-[0-9a-f]{12}\\s+${tags[0]}\\s`, "m"));
+
+    const gc = cli(fay, "gc", "--dev-retention", "0", "--min-age", "0");
+    assert.match(gc.stdout, new RegExp(`untagged ${tags[0]}`));
+    assert.equal(new Map(index()).get(tags[0]), undefined);
+  });
 });
 
 describe("audit --dev", () => {

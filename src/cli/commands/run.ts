@@ -17,6 +17,7 @@ interface RunOpts {
   norc?: boolean;
   paths?: string;
   dev?: string[] | true;
+  request?: string;
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -29,7 +30,7 @@ export function register(program: Command): void {
     .description(
       "start a workflow's image with this machine's container runtime, as yourself, with your files, licences, GPU and display; run COMMAND or get a shell",
     )
-    .argument("<workflow>", "workflow name (tantalus.yaml)")
+    .argument("[workflow]", "workflow name (tantalus.yaml); none with --request")
     .argument("[program...]", "after --: a program and its arguments to run directly instead of -c/the shell")
     .option(
       "-c, --command <command>",
@@ -69,8 +70,37 @@ export function register(program: Command): void {
       "--dev [path...]",
       "run the workflow's current image with the packages of these dev repositories (default: dev.paths, else ~/packages) mounted in, resolved first; nothing is built, the store is not written",
     )
+    .option(
+      "--request <requirements>",
+      'run an ad-hoc request instead of a workflow ("maya-2025 layout_tools"): built like one, through the same layer cache, tagged request:<hash>',
+    )
     .option("--norc", "the interactive shell does not read your startup file (~/.bashrc, ~/.zshrc), as rez-env --norc")
-    .action(async (workflow, programArgs, opts: RunOpts) => {
+    .action(async (workflowArg, programArgs, opts: RunOpts) => {
+      if (opts.request !== undefined) {
+        // No workflow: everything after -- is the program (commander took its first word for WORKFLOW).
+        const argv = workflowArg !== undefined ? [workflowArg, ...programArgs] : programArgs;
+        if (opts.command !== undefined && argv.length > 0)
+          throw new UsageError("give either -c COMMAND or a program after --, not both");
+        if (opts.dev !== undefined || opts.paths !== undefined || opts.tag !== undefined)
+          throw new UsageError("--request runs its own image: give no --dev, --paths or --tag with it");
+        const [run, adHoc] = await Promise.all([import("../../run/run.js"), import("../adhoc-run.js")]);
+        const request = await adHoc.adHocRequest(opts.request);
+        const { env, identity, settings, source } = await adHoc.adHocRunSettings(request, opts);
+        process.exitCode = await run.runWorkflow({
+          workflow: request.name,
+          command: opts.command,
+          argv: argv.length > 0 ? argv : undefined,
+          settings,
+          source,
+          noBuild: opts.build === false,
+          dryRun: opts.dryRun === true,
+          env,
+          identity,
+        });
+        return;
+      }
+      if (workflowArg === undefined) throw new UsageError("name the workflow to run (or give --request REQUIREMENTS)");
+      const workflow = workflowArg;
       if (opts.command !== undefined && programArgs.length > 0)
         throw new UsageError("give either -c COMMAND or a program after --, not both");
       // Only what a launch needs is loaded: `tantalus run` is on the artist's critical path.
