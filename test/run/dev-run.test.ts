@@ -173,6 +173,31 @@ describe("run --dev on the sample studio (podman)", { skip: missing }, () => {
     assert.match(prompt.stdout, /^PROMPT=\[rough_layout dev: layout_tools-2\.4\.0\] /m);
   });
 
+  test("a non-dev package the dev resolve changes (an older show_config, of a family the image has) is mounted from its repository too: no build, no store change", () => {
+    const gus = developer("gus");
+    const repo = path.join(dir, "dev-gus");
+    devLayoutTools(repo, "2.4.0", "gus", "show_config-2023");
+    const sums = storeChecksums();
+    const r = cli(
+      gus,
+      "run",
+      "rough_layout",
+      "--runtime",
+      "podman",
+      "--dev",
+      repo,
+      "-c",
+      'echo "ROOT=$SHOW_CONFIG_ROOT"; ls "$SHOW_CONFIG_ROOT"',
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^show_config 2023\.11\.0: shows /m, "the dev resolve's show_config, its commands() run");
+    const root = path.join(studio, "packages", "show_config", "2023.11.0");
+    assert.match(r.stdout, new RegExp(`^ROOT=${root}$`, "m"));
+    assert.match(r.stdout, /^shows$/m, "its install root is there, mounted from the studio's repository");
+    assert.doesNotMatch(r.stderr, /throwaway|building/);
+    assert.deepEqual(storeChecksums(), sums);
+  });
+
   test("a dev package that needs a family the image lacks gets a throwaway WORKFLOW:dev-<user>-<hash> image; the workflow's tag stays; gc removes it after the retention", () => {
     const dee = developer("dee");
     const repo = path.join(dir, "dev-dee");
