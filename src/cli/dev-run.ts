@@ -92,6 +92,10 @@ export async function devLaunchFor(workflow: string, pathArgs: string[], ctx: De
           import("../builder/dev-resolve.js"),
           import("../run/identity.js"),
         ]);
+        if (ctx.noBuild)
+          throw new TantalusError(
+            `the dev resolve of ${workflow} needs packages its image lacks, and --no-build forbids building its throwaway image`,
+          );
         if (await (await import("../image/layout/store.js")).isReadOnlyStore(readOnlyStore.dir))
           throw new TantalusError(
             `the dev resolve of ${workflow} needs packages its image lacks, and the store ${readOnlyStore.dir} is read-only here: no throwaway image can be built (use --store with a store of your own)`,
