@@ -130,3 +130,24 @@ test("run --paths runs the dev resolve's image; plain run still the released one
   assert.doesNotMatch(plain.stderr, /building/, "the dev build did not make the released image stale");
   assert.equal(tags().get("one")!.digest, released);
 });
+
+test("plan, audit and env take --paths as resolve does: the dev repository's version is the one planned, audited and set", () => {
+  const paths = `${devRepo}:packages`;
+  // These read the store of the configuration (no --store): TANTALUS_STORE names this one.
+  const bare = (...args: string[]) =>
+    runCliBounded(args, {
+      cwd: studio,
+      timeoutMs: 120_000,
+      env: { TANTALUS_PACKAGES_PATH: undefined, TANTALUS_STORE: store },
+    });
+  const plan = bare("plan", "one", "--paths", paths);
+  assert.equal(plan.code, 0, plan.stderr);
+  assert.match(plan.stdout, /tool-2\.0\[\]/);
+  assert.doesNotMatch(bare("plan", "one").stdout, /tool-2\.0/);
+  const audit = bare("audit", "one", "--json", "--paths", paths);
+  assert.equal(audit.code, 0, audit.stderr);
+  assert.match(audit.stdout, /tool-2\.0/);
+  const env = bare("env", "-w", "one", "--paths", paths, "--format", "json");
+  assert.equal(env.code, 0, env.stderr);
+  assert.equal((JSON.parse(env.stdout) as Record<string, string>).TOOL_CHANNEL, "dev");
+});
