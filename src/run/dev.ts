@@ -282,8 +282,15 @@ function writeDevFiles(cacheDir: string, files: [string, string][]): string {
     writeFileSync(path, content, { mode: 0o644 });
   }
   writeFileSync(join(tmp, ".complete"), "");
+  // A half-written folder (a launch killed before its .complete) is replaced; equal content from a
+  // concurrent launch that renamed first is kept (the rename then fails and ours is dropped).
   rmSync(dir, { recursive: true, force: true });
-  renameSync(tmp, dir);
+  try {
+    renameSync(tmp, dir);
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    if (!existsSync(join(dir, ".complete"))) throw e;
+  }
   return dir;
 }
 
