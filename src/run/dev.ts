@@ -39,7 +39,7 @@ import type { OciStore } from "../image/layout/store.js";
 import { Annotation } from "../image/types.js";
 import { storeId } from "../locations.js";
 import { observationChange, type RepositoryObservation } from "../rez/repository/observation.js";
-import { writeFileAtomic } from "../util/atomic.js";
+import { describeFsError, writeFileAtomic } from "../util/atomic.js";
 import {
   BASHRC_PATH,
   ENVIRONMENT_PATH,
@@ -227,7 +227,14 @@ export async function prepareDevLaunch(input: DevRunInput): Promise<DevLaunch> {
     const repair = imageEnv?.includes(REPAIR_MARK) ? imageEnv.slice(imageEnv.indexOf(REPAIR_MARK)) : "";
     files.push([ENVIRONMENT_PATH, `${r.environment}${repair}`], [CONTEXT_PATH, r.contextJson]);
   }
-  const dir = writeDevFiles(input.cacheDir, files);
+  let dir: string;
+  try {
+    dir = writeDevFiles(input.cacheDir, files);
+  } catch (e) {
+    throw new TantalusError(
+      `cannot write the dev environment into ${join(input.cacheDir, "dev", "files")}: ${describeFsError(e)}`,
+    );
+  }
   for (const [target] of files) mounts.push({ source: join(dir, target), target, readOnly: true });
 
   const launch: DevState["launch"] = {
