@@ -12,7 +12,7 @@ import { openSync, readSync, writeSync, closeSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { OciStore, writeImage, writeLayer } from "../src/image/index.js";
-import { entrypointConfig } from "../src/builder/entrypoint.js";
+import { entrypointConfig } from "../src/image/entrypoint.js";
 import { which } from "../src/run/which.js";
 import {
   blobIntegrity,

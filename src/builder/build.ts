@@ -27,6 +27,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
+import { userInfo } from "node:os";
 import { dirname, join, resolve as resolvePath } from "node:path";
 import type { LoadedConfig } from "../config/index.js";
 import { TantalusError, UsageError } from "../errors.js";
@@ -41,7 +42,7 @@ import type { RegistryOptions } from "../image/remote/client.js";
 import { Annotation, type Descriptor, type LayerCompression } from "../image/types.js";
 import { rootMapper } from "../context/root-map.js";
 import { CONTEXT_PATH, ENVIRONMENT_PATH, Label, WORKFLOW_DEFINITION_PATH } from "../image/contract.js";
-import { entrypointConfig, entrypointLayerEntries } from "./entrypoint.js";
+import { entrypointConfig, entrypointLayerEntries } from "../image/entrypoint.js";
 import type { ResolvedContext } from "../context/context.js";
 import type { AuditGate, AuditOutcome } from "../audit/build-gate.js";
 import { expectedBaseLayers, rememberBaseLayers, resolveBaseImage, type BaseImage } from "./base.js";
@@ -70,17 +71,21 @@ import {
   implicitPackagesOf,
   openWorkflowRepositories,
   resolveNames,
+  differsFromConfigured,
   resolveWorkflow,
   resolveWorkflows,
   workflowFromContext,
   type WorkflowResolve,
 } from "../workflow/resolve.js";
+import { DEV_ANNOTATION, devTag, shortHash } from "../image/dev-tag.js";
 
 export interface BuildOptions {
   /** Package search paths; default: the configuration's packages_path (TANTALUS_PACKAGES_PATH and --paths are layers of it). */
   packagePaths?: string[];
   /** Default: the configuration's implicit_packages, else the host's ~platform/~arch/~os. */
   implicitPackages?: string[];
+  /** Ignore packages released after this time (epoch seconds), as `resolve --time` / rez-env --time. */
+  timestamp?: number;
   /** Build exactly this saved resolve (one workflow only). */
   contextFile?: string;
   /** The store, or its directory; default the configuration's store. */
@@ -108,6 +113,15 @@ export interface BuildOptions {
    * When none can be built, the build fails either way.
    */
   keepGoing?: boolean;
+  /**
+   * Build for this developer: each image is tagged only WORKFLOW:dev-<user>-<hash of its resolve>
+   * (src/image/dev-tag.ts), never the workflow's own tags, and no stamp is written or removed. Implied
+   * (with the current user) by a resolve that differs from the configured one (packagePaths,
+   * implicitPackages, timestamp): such an image must never become what artists run.
+   */
+  devUser?: string;
+  /** Tag the image only as this (an ad-hoc request's image, `run --request`), annotated as a developer's image. */
+  adHocTag?: string;
   /** org.opencontainers.image.source/revision; default: the configuration's git checkout, if any; false: none. */
   source?: { url?: string; revision?: string } | false;
   onEvent?: BuildEventSink;
@@ -128,7 +142,11 @@ export interface BuiltLayer {
 
 export interface BuildResult {
   workflow: string;
-  /** The workflow's current tag ("rough_layout") and the image's own ("rough_layout:1a2b3c4d5e6f"). */
+  /**
+   * The tag to run it by: the workflow's ("rough_layout"), or for a dev build its dev tag
+   * ("rough_layout:dev-ana-1a2b3c4d5e6f"). `tags`: the workflow's and the image's own
+   * ("rough_layout:1a2b3c4d5e6f"), or the dev tag alone.
+   */
   tag: string;
   tags: string[];
   digest: Digest;
@@ -239,6 +257,8 @@ interface BuildRun {
   store: OciStore;
   /** The stamp key (configuration bytes, variables, host), taken before resolving; none for builds a stamp cannot vouch for. */
   stampKey: ReturnType<typeof stampKeyOf> | undefined;
+  /** Whom a build of a resolve other than the configured one is for (its images get dev tags only). */
+  devUser: string | undefined;
   created: string;
   mtime: Date;
   rootMap: Readonly<Record<string, string>>;
@@ -300,9 +320,11 @@ async function prepareBuild(config: LoadedConfig, names: readonly string[], opts
       : `image.compression: ${config.config.image.compression} in ${config.displayFile}`,
   );
   const store = opts.store instanceof OciStore ? opts.store : await OciStore.open(opts.store ?? config.store);
+  // A resolve other than the configured one gets a dev tag, and leaves the workflow's tags and stamp alone.
+  const devUser =
+    opts.devUser ?? (differsFromConfigured(opts) || opts.adHocTag !== undefined ? currentUserName() : undefined);
   // Taken before resolving, so a configuration edited during the build fails the stamp next time.
-  const stampKey =
-    opts.packagePaths === undefined && opts.implicitPackages === undefined ? stampKeyOf(config.files) : undefined;
+  const stampKey = devUser === undefined ? stampKeyOf(config.files) : undefined;
   const epoch = sourceDateEpoch();
   const mtime = epoch ?? DEFAULT_LAYER_MTIME;
   const onEvent = opts.onEvent ?? ignoreEvents;
@@ -317,6 +339,7 @@ async function prepareBuild(config: LoadedConfig, names: readonly string[], opts
     errors: [],
     store,
     stampKey,
+    devUser,
     created: epoch ? rfc3339(epoch) : DEFAULT_CREATED,
     mtime,
     rootMap: config.config.image.root_map,
@@ -361,7 +384,11 @@ function resolveStep(run: BuildRun): Map<string, WorkflowResolve> {
       const r =
         opts.contextFile !== undefined
           ? workflowFromContext(config, name, opts.contextFile)
-          : resolveWorkflow(config, name, { repos: reposOnce(), implicitPackages });
+          : resolveWorkflow(config, name, {
+              repos: reposOnce(),
+              implicitPackages,
+              ...(opts.timestamp !== undefined ? { timestamp: opts.timestamp } : {}),
+            });
       // As --context refuses a lock whose roots are gone: an image without its payloads has empty package layers.
       requireInstallRoots(r.variants, `workflow ${name}`);
       resolves.set(name, r);
@@ -372,7 +399,11 @@ function resolveStep(run: BuildRun): Map<string, WorkflowResolve> {
   if (run.targets.length === 0) throw noneLeft(run);
   const others = run.all.filter((n) => !resolves.has(n) && !run.failed.some((f) => f.workflow === n));
   if (others.length > 0) {
-    const rest = resolveWorkflows(config, others, { repos: reposOnce(), implicitPackages });
+    const rest = resolveWorkflows(config, others, {
+      repos: reposOnce(),
+      implicitPackages,
+      ...(opts.timestamp !== undefined ? { timestamp: opts.timestamp } : {}),
+    });
     for (const [name, r] of rest.resolves) resolves.set(name, r);
     for (const f of rest.failed) onEvent({ type: "warning", message: `${f.message} (left out of the layer plan)` });
   }
@@ -549,7 +580,12 @@ async function auditGateStep(
       baseDigest: layers.base.image.manifestDescriptor.digest,
       layerKeys: (layers.plan.imageLayers.get(name) ?? []).map((k) => layers.prepared.get(k)?.cacheKey ?? ""),
       contextDigest: sha256(imageContextJson(r.context, rootMap, created)),
-      settings,
+      // The mount targets too: the host-leak check accepts paths under them, so a mount added to
+      // tantalus.yaml must not find the refusal remembered from before it.
+      settings: {
+        ...settings,
+        mounts: [...r.definition.mounts, ...run.config.config.run.mounts].map((m) => m.target),
+      },
     });
     let outcome = await cache.get(key);
     if (!outcome) {
@@ -737,17 +773,30 @@ async function assembleImagesStep(
       annotations: labels,
     });
     const short = `${name}:${image.descriptor.digest.slice(7, 19)}`;
-    for (const tag of [short, name]) {
+    // A dev build's tag names its resolve (variants, roots, definitions), so another resolve gets another tag.
+    const dev =
+      run.devUser === undefined
+        ? undefined
+        : (run.opts.adHocTag ??
+          devTag(
+            name,
+            run.devUser,
+            shortHash(r.context.resolved.map((v) => [v.name, v.version, v.index, v.root, v.digest])),
+          ));
+    const ownTags = dev !== undefined ? [dev] : [short, name];
+    const annotations: Record<string, string> = { [StoreAnnotation.Workflow]: name };
+    if (run.devUser !== undefined) annotations[DEV_ANNOTATION] = run.devUser;
+    for (const tag of ownTags) {
       // An unchanged rebuild leaves the index alone: retagging costs a lock and a durable write.
       if (tagged.get(tag) !== image.descriptor.digest)
-        retag.push({ name: tag, descriptor: image.descriptor, annotations: { [StoreAnnotation.Workflow]: name } });
+        retag.push({ name: tag, descriptor: image.descriptor, annotations });
     }
     const size =
       image.descriptor.size + image.configDescriptor.size + image.manifest.layers.reduce((a, l) => a + l.size, 0);
     byName.set(name, {
       workflow: name,
-      tag: name,
-      tags: [name, short],
+      tag: ownTags[ownTags.length - 1]!,
+      tags: dev !== undefined ? [dev] : [name, short],
       digest: image.descriptor.digest,
       descriptor: image.descriptor,
       size,
@@ -784,7 +833,8 @@ function stampStep(
   const { store, stampKey, onEvent } = run;
   for (const res of built.results) {
     const r = resolves.get(res.workflow)!;
-    if (!store.readOnly) {
+    // A dev build leaves the workflow's stamp as it is: it vouches for the workflow's own tag, which did not move.
+    if (!store.readOnly && run.devUser === undefined) {
       if (stampKey !== undefined && r.origin === "resolved" && r.observation) {
         const payloads = r.variants.map((v) => ({
           variant: v.qualifiedName,
@@ -804,7 +854,7 @@ function stampStep(
     onEvent({
       type: "image",
       workflow: res.workflow,
-      tag: res.workflow,
+      tag: res.tag,
       digest: res.digest,
       layers: res.layers.length,
       size: res.size,
@@ -831,6 +881,17 @@ function statsOf(run: BuildRun, written: WrittenPackageLayers, extra: readonly W
     layersSeconds: run.seconds.layers,
     imagesSeconds: run.seconds.images,
   };
+}
+
+/** Who a dev build is for: the login name (sudo's user under sudo), as the run's identity names it. */
+function currentUserName(): string {
+  const sudo = process.getuid?.() === 0 ? process.env.SUDO_USER : undefined;
+  if (sudo) return sudo;
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? "user";
+  }
 }
 
 function describe(w: WrittenLayer): BuiltLayer {

@@ -28,7 +28,6 @@ export {
 export { LayerWorkerPool, type LayerTask } from "./worker-pool.js";
 export { FingerprintingMeasurer, fingerprintPath, fingerprintSpec } from "./fingerprint.js";
 export { imageLabels, parseQualifiedVariant, type QualifiedVariant } from "./labels.js";
-export * from "./entrypoint.js";
 export {
   pushImages,
   pushStoredImage,

@@ -7,12 +7,13 @@
  */
 import { TantalusError } from "../errors.js";
 import type { Digest } from "../image/digest.js";
-import type { BlobReader, ImageReader, StoreMaintenance } from "../image/layout/interfaces.js";
+import type { BlobReader, ImageReader, StoreMaintenance, Tagger } from "../image/layout/interfaces.js";
 import { StoreAnnotation, repairHint, type GcReport } from "../image/layout/store.js";
 import { Annotation, isManifestMediaType, type Descriptor, type ResolvedImage } from "../image/types.js";
 import { BASE_ROLE_ANNOTATION } from "./base.js";
 import { Label } from "../image/contract.js";
 import { parseQualifiedVariant, splitList } from "./labels.js";
+import { DEFAULT_DEV_RETENTION_MS, isDevEntry } from "../image/dev-tag.js";
 
 export interface StoredImage {
   tag: string;
@@ -215,6 +216,13 @@ export interface CollectOptions {
   minAgeMs?: number;
   /** With `keep`, count and untag images fetched with `tantalus pull` too (by default they are kept). */
   includePulled?: boolean;
+  /**
+   * Untag developers' images (dev tags, src/image/dev-tag.ts) tagged longer ago than this (dev.retention,
+   * default 7 days). Younger ones are neither untagged nor counted by `keep`.
+   */
+  devRetentionMs?: number;
+  /** The clock, for tests (default Date.now()). */
+  now?: number;
 }
 
 export interface CollectReport extends GcReport {
@@ -229,7 +237,7 @@ export interface CollectReport extends GcReport {
  * delete blobs no remaining tag references.
  */
 export async function collectGarbage(
-  store: ImageReader & StoreMaintenance,
+  store: ImageReader & StoreMaintenance & Tagger,
   opts: CollectOptions = {},
 ): Promise<CollectReport> {
   if (opts.keep !== undefined && (!Number.isInteger(opts.keep) || opts.keep < 1)) {
@@ -242,15 +250,29 @@ export async function collectGarbage(
       return tag !== undefined && tag === d.annotations?.[StoreAnnotation.Workflow];
     })
     .map((d) => d.annotations![Annotation.RefName]!);
+  // Dev tags live by their retention alone: the expired ones go first, the others are pinned for `keep`.
+  const retention = opts.devRetentionMs ?? DEFAULT_DEV_RETENTION_MS;
+  const now = opts.now ?? Date.now();
+  const expired: string[] = [];
+  const youngDev: string[] = [];
+  for (const d of index.manifests) {
+    const tag = d.annotations?.[Annotation.RefName];
+    if (tag === undefined || !isDevEntry(d.annotations) || (opts.pins ?? []).includes(tag)) continue;
+    const tagged = Date.parse(d.annotations?.[StoreAnnotation.Tagged] ?? "");
+    // A tag without a time (written by hand) is treated as old: dev tags are throwaway by definition.
+    if (!Number.isFinite(tagged) || now - tagged >= retention) expired.push(tag);
+    else youngDev.push(tag);
+  }
+  if (!opts.dryRun) for (const tag of expired) await store.deleteTag(tag);
   const pinned = [...new Set([...(opts.pins ?? []), ...current])].sort();
   const report = await store.gc({
     ...(opts.keep !== undefined ? { keepPerWorkflow: opts.keep } : {}),
-    pinned,
+    pinned: [...pinned, ...youngDev],
     dryRun: opts.dryRun ?? false,
     includePulled: opts.includePulled ?? false,
     ...(opts.minAgeMs !== undefined ? { minAgeMs: opts.minAgeMs } : {}),
   });
-  return { ...report, pinned };
+  return { ...report, removedTags: [...expired, ...report.removedTags].sort(), pinned };
 }
 
 function cmp(a: string, b: string): number {

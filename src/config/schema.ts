@@ -188,6 +188,20 @@ export const FarmSchema = z.strictObject({
   image_pull_secrets: z.array(k8sName).default([]).describe("Secrets with the registry's credentials."),
 });
 
+export const DevSchema = z.strictObject({
+  paths: z
+    .array(z.string().min(1))
+    .default([])
+    .describe(
+      "Developers' package repositories `tantalus run WORKFLOW --dev` searches first, relative to the file that sets them; default Rez's local packages path, ~/packages.",
+    ),
+  retention: z
+    .string()
+    .regex(/^\d+[smhd]?$/, { error: "expected a number with an optional unit s, m, h or d (e.g. 7d)" })
+    .default("7d")
+    .describe("How long `tantalus gc` keeps images built for a developer (tags WORKFLOW:dev-<user>-<hash>)."),
+});
+
 export const TantalusConfigSchema = z.strictObject({
   packages_path: z
     .array(z.string().min(1))
@@ -244,6 +258,7 @@ export const TantalusConfigSchema = z.strictObject({
     .default({}),
   run: RunSchema.prefault({}),
   farm: FarmSchema.prefault({}).describe("Kubernetes farm jobs (tantalus farm manifest)."),
+  dev: DevSchema.prefault({}),
   workflows: z
     .record(
       z.string().regex(WORKFLOW_NAME, { error: "expected a workflow name (letters, digits, _, . and -)" }),

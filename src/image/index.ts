@@ -3,6 +3,7 @@
 export * from "./types.js";
 export * from "./contract.js";
 export { findWorkflowImage, type ImageBuilder } from "./workflow-image.js";
+export * from "./entrypoint.js";
 export { demoBaseContent, DEMO_BASE_LIBRARIES, type DemoBaseContent } from "./demo-base.js";
 export * from "./digest.js";
 export { canonicalJson } from "./canonical-json.js";

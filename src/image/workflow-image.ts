@@ -7,6 +7,7 @@
  */
 import type { OciStore } from "./layout/store.js";
 import type { ImageReader } from "./layout/interfaces.js";
+import { isDevEntry } from "./dev-tag.js";
 import { StoreAnnotation, defaultWorkflowOf } from "./layout/store.js";
 import { Annotation, type Descriptor } from "./types.js";
 
@@ -27,7 +28,8 @@ export interface ImageBuilder {
 /** Is this store entry an image of `workflow`? By our annotation, else by the tag's repository (its last component too). */
 function belongsTo(d: Descriptor, workflow: string): boolean {
   const tag = d.annotations?.[Annotation.RefName];
-  if (tag === undefined) return false;
+  // A developer's image (run --dev, build --paths) is never the workflow's image, however recent.
+  if (tag === undefined || isDevEntry(d.annotations)) return false;
   const group = d.annotations?.[StoreAnnotation.Workflow] ?? defaultWorkflowOf(tag);
   return group === workflow || group.slice(group.lastIndexOf("/") + 1) === workflow;
 }

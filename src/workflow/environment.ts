@@ -24,6 +24,9 @@ import type { WorkflowResolve } from "./resolve.js";
  * is written as $HOME, which the sourcing shell expands (values Rez marks
  * expandable are double-quoted). `~user` stays as written.
  */
+/** The line that starts the repairs' directories in the script (a dev run keeps the image's repair lines from it). */
+export const REPAIR_MARK = "\n# repaired libraries (library audit)\n";
+
 const IMAGE_HOME: HomeResolver = { home: "${HOME}", userHome: () => undefined };
 
 /** Directories appended to a variable after everything else (the audit's repair directories). */
@@ -82,7 +85,7 @@ export function captureEnvironment(resolve: WorkflowResolve, opts: CaptureOption
   const appended = additions
     .map((a) => `export ${a.name}="\${${a.name}:+$${a.name}${a.separator}}${a.append.join(a.separator)}"\n`)
     .join("");
-  if (appended) script += `\n# repaired libraries (library audit)\n${appended}`;
+  if (appended) script += `${REPAIR_MARK}${appended}`;
 
   const pkgOfVariant = new Map(resolve.variants.map((v) => [v.qualifiedName, v.package.qualifiedName]));
   const origins = new Map<string, Map<string, string>>();

@@ -82,6 +82,21 @@ export interface ResolveWorkflowOptions {
   lateRequires?: LateRequiresHook;
 }
 
+/**
+ * Does this resolve differ from the workflow's configured one (search paths,
+ * implicit packages or time given on the command line)? Its image must then
+ * never move the workflow's tag (src/image/dev-tag.ts).
+ */
+export function differsFromConfigured(settings: {
+  packagePaths?: readonly string[];
+  implicitPackages?: readonly string[];
+  timestamp?: number;
+}): boolean {
+  return (
+    settings.packagePaths !== undefined || settings.implicitPackages !== undefined || settings.timestamp !== undefined
+  );
+}
+
 /** The repositories a configuration reads, opened once per command. */
 export function openWorkflowRepositories(
   config: Pick<LoadedConfig, "packagesPath" | "locate">,

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { test } from "node:test";
-import { entrypointConfig, entrypointFiles, entrypointLayerEntries } from "../../src/builder/entrypoint.js";
+import { entrypointConfig, entrypointFiles, entrypointLayerEntries } from "../../src/image/entrypoint.js";
 import { ENTRYPOINT_PATH, ENVIRONMENT_PATH } from "../../src/image/contract.js";
 import { which } from "../../src/run/which.js";
 

@@ -12,7 +12,7 @@ import { dirname, join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { which } from "../../src/run/which.js";
-import { bashrcScript } from "../../src/builder/entrypoint.js";
+import { bashrcScript } from "../../src/image/entrypoint.js";
 import { buildFixtureImage } from "./fixture.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));

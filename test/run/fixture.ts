@@ -8,7 +8,7 @@
 import { execFileSync } from "node:child_process";
 import { lstatSync, readFileSync, realpathSync } from "node:fs";
 import { OciStore, writeImage, writeLayer, type LayerSource } from "../../src/image/index.js";
-import { entrypointConfig, entrypointLayerEntries } from "../../src/builder/entrypoint.js";
+import { entrypointConfig, entrypointLayerEntries } from "../../src/image/entrypoint.js";
 
 export const TEST_ENVIRONMENT = `# captured environment (as src/rex renders it for sh)
 export STUDIO_SHOW_ROOT=/shows

@@ -15,6 +15,7 @@ interface AuditOpts {
   base?: string;
   failFast?: boolean;
   insecure?: boolean;
+  dev?: string[] | true;
 }
 
 export function register(program: Command): void {
@@ -59,13 +60,28 @@ export function register(program: Command): void {
       "--paths <paths>",
       "package search paths, colon-separated (default: TANTALUS_PACKAGES_PATH, then tantalus.yaml)",
     )
+    .option(
+      "--dev [path...]",
+      "audit the resolve `run --dev` would run: these dev repositories (default: dev.paths, else ~/packages) searched first",
+    )
     .action(async (workflow: string | undefined, opts: AuditOpts) => {
       if (opts.all && workflow) throw new UsageError("give a workflow or --all, not both");
       if (!opts.all && !workflow) throw new UsageError("nothing to audit: give a workflow or --all");
       const audit = await import("../../audit/workflow/index.js");
       const { auditExitCode, auditJson, formatAuditReport } = await import("../../audit/report.js");
       const config = findConfig(opts, true);
-      const repos = openRepositories(opts);
+      let repos = openRepositories(opts);
+      if (opts.dev !== undefined) {
+        if (opts.paths !== undefined) throw new UsageError("give either --dev or --paths, not both");
+        // The same search order as run --dev, so a dev package's missing library is found before it reaches artists.
+        const { configuredDevPaths } = await import("../../builder/dev-resolve.js");
+        const { homedir } = await import("node:os");
+        const devPaths =
+          opts.dev === true ? configuredDevPaths(config, homedir()) : opts.dev.map((p) => path.resolve(p));
+        const { Repositories } = await import("../../rez/repository/index.js");
+        repos = new Repositories([...devPaths, ...repos.paths.filter((p) => !devPaths.includes(p))]);
+        process.stderr.write(`tantalus: dev: auditing with ${devPaths.join(", ")} searched first\n`);
+      }
       const base = await audit.loadBaseImage(opts.base ?? config.config.base.image, {
         store: config.store,
         configDir: opts.base ? process.cwd() : config.dirOf(["base", "image"]),

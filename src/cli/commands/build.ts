@@ -2,6 +2,7 @@ import type { Command } from "@commander-js/extra-typings";
 import { TantalusError, UsageError, describeSystemError } from "../../errors.js";
 import type { LayerCompression } from "../../image/types.js";
 import { checkRegistryReference, findConfig, printJson } from "../common.js";
+import { parseTime } from "../time.js";
 
 interface BuildOpts {
   all?: boolean;
@@ -19,6 +20,8 @@ interface BuildOpts {
   progress?: boolean;
   json?: boolean;
   failFast?: boolean;
+  paths?: string;
+  time?: string;
 }
 
 const COMPRESSIONS: LayerCompression[] = ["gzip", "zstd", "none"];
@@ -69,6 +72,14 @@ export function register(program: Command): void {
       "--config <file>",
       "configuration file (default: TANTALUS_CONFIG, else ./tantalus.yaml or the nearest in a parent folder)",
     )
+    .option(
+      "--paths <paths>",
+      "package search paths, colon-separated, instead of the configured ones: the image is tagged WORKFLOW:dev-<user>-<hash>, never WORKFLOW",
+    )
+    .option(
+      "--time <time>",
+      "ignore packages released after this time (as resolve --time): the image is tagged WORKFLOW:dev-<user>-<hash>, never WORKFLOW",
+    )
     .option("--no-progress", "no progress lines on stderr")
     .option("--json", "print the result (images, digests, layers, timings) as JSON")
     .option(
@@ -83,7 +94,13 @@ export function register(program: Command): void {
       }
       const level = wholeNumber("--level", opts.level, 1, 19);
       const jobs = wholeNumber("--jobs", opts.jobs, 1, 64);
-      const config = findConfig(opts, true);
+      // --paths is not a layer of the configuration here: a build from other repositories is a developer's
+      // build, which must not move the workflow's tag (BuildOptions.devUser).
+      const config = findConfig({ ...opts, paths: undefined }, true);
+      const packagePaths = opts.paths !== undefined ? findConfig(opts).packagesPath : undefined;
+      if (packagePaths !== undefined && packagePaths.length === 0)
+        throw new UsageError(`--paths ${JSON.stringify(opts.paths)} names no package repository`);
+      const timestamp = opts.time !== undefined ? parseTime(opts.time) : undefined;
       const pushTarget = opts.push === undefined ? undefined : opts.push === true ? config.config.registry : opts.push;
       if (opts.push === true && !pushTarget)
         throw new UsageError("--push without a reference needs `registry:` in the configuration");
@@ -118,6 +135,8 @@ export function register(program: Command): void {
       try {
         const report = await build.buildWorkflows(config, workflows, {
           ...(opts.context !== undefined ? { contextFile: opts.context } : {}),
+          ...(packagePaths !== undefined ? { packagePaths } : {}),
+          ...(timestamp !== undefined ? { timestamp } : {}),
           ...(opts.store !== undefined ? { store: opts.store } : {}),
           ...(opts.compression !== undefined ? { compression: opts.compression as LayerCompression } : {}),
           ...(level !== undefined ? { level } : {}),
@@ -187,6 +206,11 @@ export function register(program: Command): void {
             `  ${r.workflow.padEnd(width)}  ${r.digest}  ${String(r.layers.length).padStart(3)} layers  ${fmt(r.size)}${r.emptyLayers.length ? `  ${build.emptyLayerNote(r.emptyLayers)}` : ""}`,
           );
         }
+        for (const r of report.results)
+          if (r.tag !== r.workflow)
+            lines.push(
+              `  ${r.workflow}: tagged ${r.tag} only (a resolve other than the configured one never moves the tag ${r.workflow})`,
+            );
         for (const p of pushed) lines.push(`pushed ${p.workflow} -> ${p.target}@${p.result.digest}`);
         process.stdout.write(lines.join("\n") + "\n");
         for (const f of report.failed) process.stderr.write(`tantalus: error: ${f.workflow} not built: ${f.message}\n`);

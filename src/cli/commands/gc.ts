@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import type { Command } from "@commander-js/extra-typings";
 import { UsageError } from "../../errors.js";
-import { printJson } from "../common.js";
+import { findConfig, printJson } from "../common.js";
 import { storeDirOf } from "./images.js";
 
 interface GcOpts {
@@ -13,6 +13,7 @@ interface GcOpts {
   store?: string;
   config?: string;
   json?: boolean;
+  devRetention?: string;
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -20,12 +21,10 @@ function collect(value: string, previous: string[]): string[] {
 }
 
 /** "0", "90s", "30m", "12h", "7d" → milliseconds. */
-export function parseAge(text: string): number {
+export function parseAge(text: string, flag = "--min-age"): number {
   const m = /^(\d+)([smhd]?)$/.exec(text.trim());
   if (!m)
-    throw new UsageError(
-      `invalid --min-age '${text}': expected a number with an optional unit s, m, h or d (e.g. 24h)`,
-    );
+    throw new UsageError(`invalid ${flag} '${text}': expected a number with an optional unit s, m, h or d (e.g. 24h)`);
   const unit = { "": 1000, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as "" | "s" | "m" | "h" | "d"];
   return Number(m[1]) * unit;
 }
@@ -41,6 +40,10 @@ export function register(program: Command): void {
     .option("--pin <tag>", "never untag this tag or digest (repeatable)", collect, [] as string[])
     .option("--include-pulled", "with --keep, count and untag images fetched with `tantalus pull` like local builds")
     .option("--dry-run", "show what would be removed, remove nothing")
+    .option(
+      "--dev-retention <age>",
+      "untag developers' images (WORKFLOW:dev-<user>-<hash>) tagged longer ago than this (default: dev.retention, else 7d)",
+    )
     .option("--min-age <age>", "keep unreferenced blobs younger than this, for builds in flight (default 24h)")
     .option(
       "--store <dir>",
@@ -59,6 +62,10 @@ export function register(program: Command): void {
           throw new UsageError(`invalid --keep '${opts.keep}': expected a whole number of images, at least 1`);
       }
       const minAgeMs = opts.minAge !== undefined ? parseAge(opts.minAge) : undefined;
+      const devRetentionMs = parseAge(
+        opts.devRetention ?? findConfig(opts).config.dev.retention,
+        opts.devRetention !== undefined ? "--dev-retention" : "dev.retention",
+      );
       const [{ OciStore }, build] = await Promise.all([
         import("../../image/layout/store.js"),
         import("../../builder/index.js"),
@@ -87,6 +94,7 @@ export function register(program: Command): void {
         dryRun: opts.dryRun === true,
         includePulled: opts.includePulled === true,
         ...(minAgeMs !== undefined ? { minAgeMs } : {}),
+        devRetentionMs,
       });
       // The copies runs loaded into podman under this store's names, for images the store no longer has.
       const { removeUnreferencedPodmanCopies } = await import("../../run/runtimes/podman.js");

@@ -15,6 +15,9 @@ interface RunOpts {
   store?: string;
   tag?: string;
   norc?: boolean;
+  paths?: string;
+  dev?: string[] | true;
+  request?: string;
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -27,7 +30,7 @@ export function register(program: Command): void {
     .description(
       "start a workflow's image with this machine's container runtime, as yourself, with your files, licences, GPU and display; run COMMAND or get a shell",
     )
-    .argument("<workflow>", "workflow name (tantalus.yaml)")
+    .argument("[workflow]", "workflow name (tantalus.yaml); none with --request")
     .argument("[program...]", "after --: a program and its arguments to run directly instead of -c/the shell")
     .option(
       "-c, --command <command>",
@@ -59,16 +62,97 @@ export function register(program: Command): void {
       "image store (default: TANTALUS_STORE, else the configuration's store, else ~/.cache/tantalus/store)",
     )
     .option("--tag <tag>", "run this store tag or manifest digest instead of the workflow's current image")
+    .option(
+      "--paths <paths>",
+      "package search paths, colon-separated, instead of the configured ones: runs an image built for them, tagged WORKFLOW:dev-<user>-<hash> (the workflow's tag never moves)",
+    )
+    .option(
+      "--dev [path...]",
+      "run the workflow's current image with the packages of these dev repositories (default: dev.paths, else ~/packages) mounted in, resolved first; nothing is built, the store is not written",
+    )
+    .option(
+      "--request <requirements>",
+      'run an ad-hoc request instead of a workflow ("maya-2025 layout_tools"): built like one, through the same layer cache, tagged request:<hash>',
+    )
     .option("--norc", "the interactive shell does not read your startup file (~/.bashrc, ~/.zshrc), as rez-env --norc")
-    .action(async (workflow, programArgs, opts: RunOpts) => {
+    .action(async (workflowArg, programArgs, opts: RunOpts) => {
+      if (opts.request !== undefined) {
+        // No workflow: everything after -- is the program (commander took its first word for WORKFLOW).
+        const argv = workflowArg !== undefined ? [workflowArg, ...programArgs] : programArgs;
+        if (opts.command !== undefined && argv.length > 0)
+          throw new UsageError("give either -c COMMAND or a program after --, not both");
+        if (opts.dev !== undefined || opts.paths !== undefined || opts.tag !== undefined)
+          throw new UsageError("--request runs its own image: give no --dev, --paths or --tag with it");
+        const [run, adHoc] = await Promise.all([import("../../run/run.js"), import("../adhoc-run.js")]);
+        const request = await adHoc.adHocRequest(opts.request);
+        const { env, identity, settings, source } = await adHoc.adHocRunSettings(request, opts);
+        process.exitCode = await run.runWorkflow({
+          workflow: request.name,
+          command: opts.command,
+          argv: argv.length > 0 ? argv : undefined,
+          settings,
+          source,
+          noBuild: opts.build === false,
+          dryRun: opts.dryRun === true,
+          env,
+          identity,
+        });
+        return;
+      }
+      if (workflowArg === undefined) throw new UsageError("name the workflow to run (or give --request REQUIREMENTS)");
+      const workflow = workflowArg;
       if (opts.command !== undefined && programArgs.length > 0)
         throw new UsageError("give either -c COMMAND or a program after --, not both");
       // Only what a launch needs is loaded: `tantalus run` is on the artist's critical path.
       const [run, { runSettingsFor }] = await Promise.all([import("../../run/run.js"), import("../run-settings.js")]);
       const { env, identity, files, configFiles, settings, storeDir } = await runSettingsFor(workflow, opts);
       const source: import("../../run/image.js").ImageSource = { storeDir };
+      if (opts.dev !== undefined) {
+        if (opts.tag !== undefined || opts.paths !== undefined)
+          throw new UsageError("--dev runs the workflow's current image: give neither --tag nor --paths with it");
+        const dev = await import("../dev-run.js");
+        const launch = await dev.devLaunchFor(workflow, opts.dev === true ? [] : opts.dev, {
+          storeDir,
+          files,
+          configFiles,
+          env,
+          home: identity.home,
+          noBuild: opts.build === false,
+        });
+        settings.mounts.push(...launch.mounts);
+        settings.env.push(...launch.env);
+        process.exitCode = await run.runWorkflow({
+          workflow,
+          command: opts.command,
+          argv: programArgs.length > 0 ? programArgs : undefined,
+          settings,
+          source,
+          tag: launch.ref,
+          dryRun: opts.dryRun === true,
+          env,
+          identity,
+        });
+        return;
+      }
       if (settings.registry) source.registry = settings.registry;
-      if (configFiles.length > 0) {
+      if (opts.paths !== undefined) {
+        if (opts.tag !== undefined) throw new UsageError("give either --tag or --paths, not both");
+        // Another search path is another resolve: built (through the layer cache) into a dev tag, never the workflow's.
+        const { findConfig } = await import("../common.js");
+        const packagePaths = findConfig({ config: opts.config, paths: opts.paths }).packagesPath;
+        if (packagePaths.length === 0)
+          throw new UsageError(`--paths ${JSON.stringify(opts.paths)} names no package repository`);
+        source.builder = {
+          async ensureBuilt(wf, store, o) {
+            if (o.noBuild) return undefined;
+            const [{ loadConfig }, { buildWorkflowImage }] = await Promise.all([
+              import("../../config/index.js"),
+              import("../../builder/builder.js"),
+            ]);
+            return buildWorkflowImage(loadConfig(undefined, { files, env }), wf, store, o.log, { packagePaths });
+          },
+        };
+      } else if (configFiles.length > 0) {
         // The build pipeline is loaded only when the image has to be checked or built.
         source.builder = {
           async ensureBuilt(wf, store, o) {

@@ -34,9 +34,9 @@ import {
   TANTALUS_DIR,
   WORKFLOW_NAME_PATH,
   ZDOTDIR_PATH,
-} from "../image/contract.js";
-import type { ConfigChanges } from "../image/mutate.js";
-import type { LayerSource } from "../image/layer/spec.js";
+} from "./contract.js";
+import type { ConfigChanges } from "./mutate.js";
+import type { LayerSource } from "./layer/spec.js";
 
 /** Exit status of the entrypoint when the image is not a usable workflow image (docker's "container failed to start" range). */
 export const ENTRYPOINT_FAILURE = 125;

@@ -1,0 +1,298 @@
+/**
+ * `tantalus run WORKFLOW --dev [PATH...]`: a developer's packages inside the
+ * workflow's current image, at the next launch, without a rebuild and
+ * without touching what artists run.
+ *
+ * The workflow is resolved with the dev repositories searched first (PATH,
+ * else dev.paths of the configuration, else Rez's local packages path
+ * ~/packages). The image the workflow's tag points at runs as it is; each
+ * variant that resolved from a dev repository is bind-mounted read-only at
+ * its (root-mapped) install path, and the environment captured for this
+ * resolve, the context and prompt-naming rc files are mounted over the
+ * image's /etc/tantalus files. Nothing is written to the store; no tag moves.
+ *
+ * A variant that is not from dev but differs from the image (a dev package
+ * requires a newer alembic) is mounted the same way when its family is in the
+ * image and its root is on this machine: a new version of a family the image
+ * already carries brings no system needs the image was not audited for. A
+ * family the image does not have at all (a dev package now needs nuke), or a
+ * root this machine cannot reach, cannot be added with a mount: the dev
+ * resolve then gets a throwaway image, built through the normal layer cache
+ * and audit and tagged WORKFLOW:dev-<user>-<hash> (src/image/dev-tag.ts), with
+ * the dev packages still mounted over it so their edits are live.
+ *
+ * The edit loop: payload files are live through the mounts. The resolve is
+ * kept in the run cache with the repositories' observation (stats of the
+ * family directories and definition files it read, as the workflow stamp
+ * keeps them), the configuration's key and the image's digest; the next
+ * launch re-resolves only when one of those changed, saying why in one line.
+ *
+ * The resolve and the throwaway build come through the DevResolver seam
+ * (src/builder/dev-resolve.ts), loaded only when the kept resolve no longer holds.
+ */
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join, resolve as resolvePath } from "node:path";
+import { TantalusError } from "../errors.js";
+import type { OciStore } from "../image/layout/store.js";
+import { Annotation } from "../image/types.js";
+import { storeId } from "../locations.js";
+import { observationChange, type RepositoryObservation } from "../rez/repository/observation.js";
+import { describeFsError, writeFileAtomic } from "../util/atomic.js";
+import { BASHRC_PATH, CONTEXT_PATH, ENVIRONMENT_PATH, Label, SHRC_PATH, ZDOTDIR_PATH } from "../image/contract.js";
+import { REPAIR_MARK } from "../workflow/environment.js";
+import { bashrcScript, shrcScript, zshrcScript } from "../image/entrypoint.js";
+import type { Mount } from "./mounts.js";
+
+export interface DevVariantInfo {
+  qualifiedName: string;
+  name: string;
+  repository: string;
+  root: string;
+  imagePath: string;
+}
+
+export interface DevResolveInfo {
+  packagePaths: string[];
+  variants: DevVariantInfo[];
+  environment: string;
+  contextJson: string;
+  observation: RepositoryObservation;
+}
+
+/** The build pipeline, as the dev run needs it (implemented over src/builder/dev-resolve.ts). */
+export interface DevResolver {
+  /** dev.paths of the configuration, else ~/packages. */
+  defaultPaths(): Promise<string[]>;
+  resolve(devPaths: string[]): Promise<DevResolveInfo>;
+  /** Build the dev resolve's throwaway image into the store; its tag. */
+  buildThrowaway(store: OciStore, packagePaths: string[], log: (line: string) => void): Promise<string>;
+}
+
+export interface DevRunInput {
+  workflow: string;
+  /** PATH arguments of --dev (absolute); empty: the configured default. */
+  paths: string[];
+  store: OciStore;
+  /** The image the workflow's tag points at now (manifest digest), and its config's labels. */
+  image: {
+    ref: string;
+    digest: string;
+    labels: Record<string, string>;
+    environment: () => Promise<string | undefined>;
+  };
+  /** Over the configuration files' bytes (stampKey); undefined: always resolve. */
+  configKey: string | undefined;
+  cacheDir: string;
+  /** The user's home, for "~/packages" in messages. */
+  home?: string;
+  resolver: DevResolver;
+  log: (line: string) => void;
+}
+
+/** What the launch adds to the workflow's run. */
+export interface DevLaunch {
+  /** Run this store ref (the workflow's tag, whose digest the state checks, or the throwaway tag). */
+  ref: string;
+  mounts: Mount[];
+  /** TANTALUS_DEV for the prompt: the dev variants' names. */
+  env: [string, string][];
+  /** The dev variants, as the first lines say them. */
+  fromDev: { variant: string; repository: string }[];
+  /** Set when a throwaway image had to be built (or reused). */
+  throwaway?: string;
+  /** Whether this launch resolved again (false: the kept resolve held). */
+  resolved: boolean;
+}
+
+interface DevState {
+  format: 1;
+  workflow: string;
+  args: string[];
+  configKey: string | null;
+  /** The workflow image this launch layers on. */
+  manifest: string;
+  devPaths: string[];
+  packagePaths: string[];
+  observation: RepositoryObservation;
+  launch: Omit<DevLaunch, "resolved">;
+}
+
+function stateFile(cacheDir: string, store: OciStore, workflow: string): string {
+  return join(cacheDir, "dev", `${storeId(store.dir)}-${encodeURIComponent(workflow)}.json`);
+}
+
+function readState(file: string): DevState | undefined {
+  try {
+    const s = JSON.parse(readFileSync(file, "utf8")) as DevState;
+    return s.format === 1 ? s : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Why a kept resolve no longer holds for this launch, or undefined when it does. */
+function staleReason(s: DevState, input: DevRunInput, manifest: string, tags: Map<string, string>): string | undefined {
+  if (s.args.join("\0") !== input.paths.join("\0")) return "other dev paths";
+  if (s.configKey === null || s.configKey !== (input.configKey ?? null)) return "the configuration changed";
+  if (s.manifest !== manifest) return `the image of ${input.workflow} changed`;
+  const obs = observationChange(s.observation);
+  if (obs) return obs;
+  if (s.launch.throwaway !== undefined && tags.get(s.launch.throwaway) === undefined)
+    return `${s.launch.throwaway} is no longer in the store`;
+  for (const m of s.launch.mounts) if (!existsSync(m.source)) return `${m.source} is gone`;
+  return undefined;
+}
+
+/** `~/packages` for a path under the home, as a developer writes it. */
+export function displayPath(p: string, home: string = homedir()): string {
+  return p === home ? "~" : p.startsWith(home + "/") ? `~${p.slice(home.length)}` : p;
+}
+
+/**
+ * Everything the dev launch adds: the image to run, the mounts, the prompt
+ * variable. Reuses the kept resolve when it holds; otherwise resolves (one
+ * line says why), classifies the resolve against the image, writes the
+ * environment files into the run cache and keeps the new state.
+ */
+export async function prepareDevLaunch(input: DevRunInput): Promise<DevLaunch> {
+  const file = stateFile(input.cacheDir, input.store, input.workflow);
+  const index = await input.store.readIndex();
+  const tags = new Map<string, string>();
+  for (const d of index.manifests) {
+    const t = d.annotations?.[Annotation.RefName];
+    if (t !== undefined) tags.set(t, d.digest);
+  }
+  const kept = readState(file);
+  if (kept) {
+    const why = staleReason(kept, input, input.image.digest, tags);
+    if (why === undefined) return { ...kept.launch, resolved: false };
+    input.log(`dev: resolving ${input.workflow} again: ${why}`);
+  }
+
+  const devPaths = input.paths.length > 0 ? input.paths : await input.resolver.defaultPaths();
+  const home = input.home ?? homedir();
+  for (const p of devPaths)
+    if (!isDirectory(p)) input.log(`dev: ${displayPath(p, home)} does not exist: nothing comes from it`);
+  const r = await input.resolver.resolve(devPaths);
+  const inImage = new Set((input.image.labels[Label.Resolve] ?? "").split(" ").filter(Boolean));
+  const familiesInImage = new Set([...inImage].map((q) => q.slice(0, q.search(/[-[]/))));
+  const isDev = (v: DevVariantInfo) => devPaths.some((p) => resolvePath(p) === resolvePath(v.repository));
+
+  const fromDev: DevLaunch["fromDev"] = [];
+  const mounts: Mount[] = [];
+  const outside: string[] = [];
+  for (const v of r.variants) {
+    if (isDev(v)) {
+      fromDev.push({ variant: v.qualifiedName.replace(/\[\d*\]$/, ""), repository: displayPath(v.repository, home) });
+      if (isDirectory(v.root)) mounts.push({ source: v.root, target: v.imagePath, readOnly: true });
+      continue;
+    }
+    if (inImage.has(v.qualifiedName)) continue;
+    // Not from dev, not in the image: a mount serves a new version of a family the image carries, from this machine.
+    if (familiesInImage.has(v.name) && isDirectory(v.root))
+      mounts.push({ source: v.root, target: v.imagePath, readOnly: true });
+    else outside.push(v.qualifiedName);
+  }
+
+  let ref = input.image.ref;
+  let throwaway: string | undefined;
+  const files: [string, string][] = [
+    [BASHRC_PATH, devPrompt(bashrcScript())],
+    [SHRC_PATH, devPrompt(shrcScript())],
+    [`${ZDOTDIR_PATH}/.zshrc`, devPrompt(zshrcScript())],
+  ];
+  if (outside.length > 0) {
+    input.log(
+      `dev: ${outside.join(", ")} ${outside.length === 1 ? "is" : "are"} not in the image of ${input.workflow}: building a throwaway image (the workflow's tag does not move)`,
+    );
+    throwaway = await input.resolver.buildThrowaway(input.store, r.packagePaths, input.log);
+    ref = throwaway;
+  } else {
+    // The image's repair lines (the library audit's) stay after the packages' environment, as the build puts them.
+    const imageEnv = await input.image.environment();
+    const repair = imageEnv?.includes(REPAIR_MARK) ? imageEnv.slice(imageEnv.indexOf(REPAIR_MARK)) : "";
+    files.push([ENVIRONMENT_PATH, `${r.environment}${repair}`], [CONTEXT_PATH, r.contextJson]);
+  }
+  let dir: string;
+  try {
+    dir = writeDevFiles(input.cacheDir, files);
+  } catch (e) {
+    throw new TantalusError(
+      `cannot write the dev environment into ${join(input.cacheDir, "dev", "files")}: ${describeFsError(e)}`,
+    );
+  }
+  for (const [target] of files) mounts.push({ source: join(dir, target), target, readOnly: true });
+
+  const launch: DevState["launch"] = {
+    ref,
+    mounts,
+    env: [["TANTALUS_DEV", fromDev.map((d) => d.variant).join(" ") || "none"]],
+    fromDev,
+    ...(throwaway !== undefined ? { throwaway } : {}),
+  };
+  const state: DevState = {
+    format: 1,
+    workflow: input.workflow,
+    args: input.paths,
+    configKey: input.configKey ?? null,
+    manifest: input.image.digest,
+    devPaths,
+    packagePaths: r.packagePaths,
+    observation: r.observation,
+    launch,
+  };
+  try {
+    mkdirSync(join(input.cacheDir, "dev"), { recursive: true, mode: 0o700 });
+    writeFileAtomic(file, JSON.stringify(state) + "\n");
+  } catch {
+    // An unwritable run cache only means the next launch resolves again.
+  }
+  return { ...launch, resolved: true };
+}
+
+/** The interactive shells' prompt names the dev packages: `[rough_layout dev: layout_tools-2.4.0] ...`. */
+export function devPrompt(rc: string): string {
+  const wf = "${TANTALUS_WORKFLOW:-workflow}";
+  if (!rc.includes(`[${wf}]`)) throw new TantalusError("internal: the rc file has no workflow prompt to extend");
+  return rc.replaceAll(`[${wf}]`, `[${wf}\${TANTALUS_DEV:+ dev: $TANTALUS_DEV}]`);
+}
+
+/**
+ * The files mounted over /etc/tantalus, in <run cache>/dev/files/<sha256 of
+ * their contents>: written whole under a temporary name, then renamed, so a
+ * launch never mounts a half-written script and equal files are shared.
+ */
+function writeDevFiles(cacheDir: string, files: [string, string][]): string {
+  const hash = createHash("sha256").update(JSON.stringify(files)).digest("hex").slice(0, 24);
+  const root = join(cacheDir, "dev", "files");
+  const dir = join(root, hash);
+  if (existsSync(join(dir, ".complete"))) return dir;
+  const tmp = join(root, `.tmp-${hash}-${process.pid}`);
+  rmSync(tmp, { recursive: true, force: true });
+  for (const [target, content] of files) {
+    const path = join(tmp, target);
+    mkdirSync(join(path, ".."), { recursive: true, mode: 0o755 });
+    writeFileSync(path, content, { mode: 0o644 });
+  }
+  writeFileSync(join(tmp, ".complete"), "");
+  // A half-written folder (a launch killed before its .complete) is replaced; equal content from a
+  // concurrent launch that renamed first is kept (the rename then fails and ours is dropped).
+  rmSync(dir, { recursive: true, force: true });
+  try {
+    renameSync(tmp, dir);
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    if (!existsSync(join(dir, ".complete"))) throw e;
+  }
+  return dir;
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
