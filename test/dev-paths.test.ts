@@ -131,6 +131,24 @@ test("run --paths runs the dev resolve's image; plain run still the released one
   assert.equal(tags().get("one")!.digest, released);
 });
 
+test("run --time runs the image of the older resolve under a dev tag; plain run still the current one", (t) => {
+  const missing = missingTools("podman");
+  if (missing) return t.skip(missing);
+  if (!fs.existsSync(stampFile())) assert.equal(cli("build", "one", "--no-progress").code, 0);
+  const released = tags().get("one")!.digest;
+  // 1650000000 is after tool-1.0 (1600000000) and before tool-1.1 (1700000000).
+  const old = cli("run", "one", "--runtime", "podman", "--time", "1650000000", "-c", "tool; echo $TOOL_CHANNEL");
+  assert.equal(old.code, 0, old.stderr);
+  assert.equal(old.stdout, "tool 1.0 released\nreleased\n");
+  const plain = cli("run", "one", "--runtime", "podman", "-c", "tool");
+  assert.equal(plain.code, 0, plain.stderr);
+  assert.equal(plain.stdout, "tool 1.1 released-later\n");
+  assert.equal(tags().get("one")!.digest, released, "the workflow's tag did not move");
+  const both = cli("run", "one", "--time", "1650000000", "--tag", "one", "-c", "true");
+  assert.equal(both.code, 2, both.stderr);
+  assert.match(both.stderr, /give either --tag or --paths\/--time, not both/);
+});
+
 test("plan, audit and env take --paths as resolve does: the dev repository's version is the one planned, audited and set", () => {
   const paths = `${devRepo}:packages`;
   // These read the store of the configuration (no --store): TANTALUS_STORE names this one.

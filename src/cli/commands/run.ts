@@ -16,6 +16,7 @@ interface RunOpts {
   tag?: string;
   norc?: boolean;
   paths?: string;
+  time?: string;
   dev?: string[] | true;
   request?: string;
 }
@@ -67,6 +68,10 @@ export function register(program: Command): void {
       "package search paths, colon-separated, instead of the configured ones: runs an image built for them, tagged WORKFLOW:dev-<user>-<hash> (the workflow's tag never moves)",
     )
     .option(
+      "--time <time>",
+      "ignore packages released after this time (as resolve --time): runs an image built for that resolve, tagged WORKFLOW:dev-<user>-<hash> (the workflow's tag never moves)",
+    )
+    .option(
       "--dev [path...]",
       "run the workflow's current image with the packages of these dev repositories (default: dev.paths, else ~/packages) mounted in, resolved first; nothing is built, the store is not written",
     )
@@ -81,8 +86,8 @@ export function register(program: Command): void {
         const argv = workflowArg !== undefined ? [workflowArg, ...programArgs] : programArgs;
         if (opts.command !== undefined && argv.length > 0)
           throw new UsageError("give either -c COMMAND or a program after --, not both");
-        if (opts.dev !== undefined || opts.paths !== undefined || opts.tag !== undefined)
-          throw new UsageError("--request runs its own image: give no --dev, --paths or --tag with it");
+        if (opts.dev !== undefined || opts.paths !== undefined || opts.time !== undefined || opts.tag !== undefined)
+          throw new UsageError("--request runs its own image: give no --dev, --paths, --time or --tag with it");
         const [run, adHoc] = await Promise.all([import("../../run/run.js"), import("../adhoc-run.js")]);
         const request = await adHoc.adHocRequest(opts.request);
         const { env, identity, settings, source } = await adHoc.adHocRunSettings(request, opts);
@@ -108,8 +113,8 @@ export function register(program: Command): void {
       const { env, identity, files, configFiles, settings, storeDir } = await runSettingsFor(workflow, opts);
       const source: import("../../run/image.js").ImageSource = { storeDir };
       if (opts.dev !== undefined) {
-        if (opts.tag !== undefined || opts.paths !== undefined)
-          throw new UsageError("--dev runs the workflow's current image: give neither --tag nor --paths with it");
+        if (opts.tag !== undefined || opts.paths !== undefined || opts.time !== undefined)
+          throw new UsageError("--dev runs the workflow's current image: give no --tag, --paths or --time with it");
         const dev = await import("../dev-run.js");
         const launch = await dev.devLaunchFor(workflow, opts.dev === true ? [] : opts.dev, {
           storeDir,
@@ -135,13 +140,21 @@ export function register(program: Command): void {
         return;
       }
       if (settings.registry) source.registry = settings.registry;
-      if (opts.paths !== undefined) {
-        if (opts.tag !== undefined) throw new UsageError("give either --tag or --paths, not both");
-        // Another search path is another resolve: built (through the layer cache) into a dev tag, never the workflow's.
-        const { findConfig } = await import("../common.js");
-        const packagePaths = findConfig({ config: opts.config, paths: opts.paths }).packagesPath;
-        if (packagePaths.length === 0)
-          throw new UsageError(`--paths ${JSON.stringify(opts.paths)} names no package repository`);
+      if (opts.paths !== undefined || opts.time !== undefined) {
+        if (opts.tag !== undefined) throw new UsageError("give either --tag or --paths/--time, not both");
+        // Another search path or time is another resolve: built (through the layer cache) into a dev tag, never the workflow's.
+        const [{ findConfig }, { parseTime }] = await Promise.all([import("../common.js"), import("../time.js")]);
+        const timestamp = opts.time !== undefined ? parseTime(opts.time) : undefined;
+        let packagePaths: string[] | undefined;
+        if (opts.paths !== undefined) {
+          packagePaths = findConfig({ config: opts.config, paths: opts.paths }).packagesPath;
+          if (packagePaths.length === 0)
+            throw new UsageError(`--paths ${JSON.stringify(opts.paths)} names no package repository`);
+        }
+        const resolveOpts = {
+          ...(packagePaths !== undefined ? { packagePaths } : {}),
+          ...(timestamp !== undefined ? { timestamp } : {}),
+        };
         source.builder = {
           async ensureBuilt(wf, store, o) {
             if (o.noBuild) return undefined;
@@ -149,7 +162,7 @@ export function register(program: Command): void {
               import("../../config/index.js"),
               import("../../builder/builder.js"),
             ]);
-            return buildWorkflowImage(loadConfig(undefined, { files, env }), wf, store, o.log, { packagePaths });
+            return buildWorkflowImage(loadConfig(undefined, { files, env }), wf, store, o.log, resolveOpts);
           },
         };
       } else if (configFiles.length > 0) {
