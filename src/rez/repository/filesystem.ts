@@ -40,6 +40,7 @@ export class FilesystemRepository {
   /** Definitions whose loading asked the host (platform, environment, file system), for `repo check --verbose`. */
   readonly hostDependent: { file: string; queries: HostQuery[] }[] = [];
   private readonly read: DefinitionReader;
+  private readonly variantShortlinks: boolean;
   private readonly cache?: RepositoryIndexCache;
   private readonly observations?: Map<string, FamilyObservation>;
 
@@ -50,9 +51,16 @@ export class FilesystemRepository {
    */
   constructor(
     root: string,
-    opts: { read?: DefinitionReader; cache?: RepositoryIndexCache | false; observe?: boolean } = {},
+    opts: {
+      read?: DefinitionReader;
+      cache?: RepositoryIndexCache | false;
+      observe?: boolean;
+      /** Rez's use_variant_shortlinks (default true). */
+      variantShortlinks?: boolean;
+    } = {},
   ) {
     this.root = path.resolve(root);
+    this.variantShortlinks = opts.variantShortlinks ?? true;
     this.read = opts.read ?? readPackageFile;
     this.cache = opts.cache === false ? undefined : opts.cache;
     if (opts.observe) this.observations = new Map();
@@ -245,6 +253,7 @@ export class FilesystemRepository {
    * its file and line; the package is then broken (Rez's schema refuses it).
    */
   private validated(pkg: Package): Package {
+    pkg.variantShortlinks = this.variantShortlinks;
     try {
       for (const v of pkg.variants) void v.requires;
     } catch (err) {

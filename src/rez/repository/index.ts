@@ -48,7 +48,10 @@ export class Repositories implements PackageSource {
    * directory names where it lives (default: defaultCacheDir()). `observe`:
    * keep the stamps that `observation()` returns.
    */
-  constructor(paths: string[], opts: { read?: DefinitionReader; cache?: boolean | string; observe?: boolean } = {}) {
+  constructor(
+    paths: string[],
+    opts: { read?: DefinitionReader; cache?: boolean | string; observe?: boolean; variantShortlinks?: boolean } = {},
+  ) {
     const seen = new Set<string>();
     this.repositories = [];
     const useCache = opts.cache ?? process.env.TANTALUS_NO_CACHE !== "1";
@@ -60,7 +63,14 @@ export class Repositories implements PackageSource {
       const cache = useCache
         ? RepositoryIndexCache.open(abs, typeof opts.cache === "string" ? opts.cache : undefined)
         : false;
-      this.repositories.push(new FilesystemRepository(abs, { read: opts.read, cache, observe: opts.observe === true }));
+      this.repositories.push(
+        new FilesystemRepository(abs, {
+          read: opts.read,
+          cache,
+          observe: opts.observe === true,
+          ...(opts.variantShortlinks !== undefined ? { variantShortlinks: opts.variantShortlinks } : {}),
+        }),
+      );
     }
   }
 
