@@ -23,6 +23,8 @@ export {
   ConfigError,
   checkConfigFile,
   configLayers,
+  configuredSolveOptions,
+  rezConfigLayers,
   mergeLayers,
   parseConfigLayer,
   readConfigFile,
@@ -40,4 +42,6 @@ export {
   type ConfigLayerKind,
   type LoadOptions,
   type ValueOrigin,
+  type ConfiguredSolveOptions,
 } from "./load.js";
+export { readRezConfiguration, rezConfigFiles, REZ_SETTINGS, type RezConfiguration } from "./rez.js";

@@ -1,5 +1,7 @@
 import { z } from "zod";
 import { parseBaseReference } from "../image/base-reference.js";
+import { parseFilterRule } from "../solver/filter.js";
+import { ordererFromPod } from "../solver/order.js";
 
 /**
  * The tantalus.yaml format. Objects are strict (an unknown key is an error,
@@ -149,6 +151,41 @@ export const RunSchema = z.strictObject({
   display: z.boolean().default(true).describe("Pass the X11/Wayland display through."),
 });
 
+/** A package_filter rule (Rez's Rule.parse_rule), checked when the file is read so the error has its line. */
+const filterRule = z.string().check((ctx) => {
+  try {
+    parseFilterRule(ctx.value);
+  } catch (err) {
+    ctx.issues.push({
+      code: "custom",
+      input: ctx.value,
+      message: (err as { detail?: string }).detail ?? (err as Error).message,
+    });
+  }
+});
+
+/** Rez's PackageFilter in its POD form: a package is hidden when an exclusion matches and no inclusion does. */
+export const PackageFilterSchema = z.strictObject({
+  excludes: z.union([filterRule, z.array(filterRule)]).optional(),
+  includes: z.union([filterRule, z.array(filterRule)]).optional(),
+});
+
+/** Rez's package orderer in its POD form, checked with the orderer's own parser. */
+const OrdererSchema = z.record(z.string(), z.unknown()).check((ctx) => {
+  try {
+    ordererFromPod(ctx.value);
+  } catch (err) {
+    ctx.issues.push({
+      code: "custom",
+      input: ctx.value,
+      message: ((err as { detail?: string }).detail ?? (err as Error).message).replace(/^orderer: /, ""),
+    });
+  }
+});
+
+/** Rez's platform_map: for "arch" and "os", Python regular expression -> replacement, first match wins. */
+const PlatformMapSchema = z.record(z.string(), z.record(z.string(), z.string()));
+
 export const TantalusConfigSchema = z.strictObject({
   packages_path: z
     .array(z.string().min(1))
@@ -158,6 +195,40 @@ export const TantalusConfigSchema = z.strictObject({
     .array(requirement)
     .optional()
     .describe("Weak requests added to every request; absent means Rez's default (~platform, ~arch, ~os of the host)."),
+  local_packages_path: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("Rez's local_packages_path: the repository `resolve --no-local` leaves out of packages_path."),
+  package_filter: z
+    .array(PackageFilterSchema)
+    .optional()
+    .describe(
+      "Rez's package_filter: filters of excludes/includes rules (glob(), regex(), range(), before(), after()) that hide packages from every resolve.",
+    ),
+  package_orderers: z
+    .array(OrdererSchema)
+    .optional()
+    .describe(
+      "Rez's package_orderers: version preference per family (sorted, version_split, soft_timestamp, per_family, no_order).",
+    ),
+  variant_select_mode: z
+    .enum(["version_priority", "intersection_priority"])
+    .optional()
+    .describe("Rez's variant_select_mode: which variant of a package a resolve prefers (default version_priority)."),
+  error_on_missing_variant_requires: z
+    .boolean()
+    .optional()
+    .describe(
+      "Rez's error_on_missing_variant_requires: a variant requiring a family no repository has fails the resolve (default true) or is skipped (false).",
+    ),
+  use_variant_shortlinks: z
+    .boolean()
+    .optional()
+    .describe("Rez's use_variant_shortlinks: hashed variants are rooted at their _v/ shortlink (default true)."),
+  platform_map: PlatformMapSchema.optional().describe(
+    "Rez's platform_map: {arch: {REGEX: REPLACEMENT}, os: {...}} applied to the host's values (the default implicit packages).",
+  ),
   base: z
     .strictObject({
       image: z
