@@ -11,8 +11,8 @@ import { parsePackageRequest } from "../../rez/version/index.js";
 import { lateRequiresHook } from "../../rex/index.js";
 import { parseTime } from "../time.js";
 import type { Repositories } from "../../rez/repository/index.js";
-import type { PackageFilterList } from "../../solver/filter.js";
-import { addRezEnvOptions, excludeFilter, patchRequest } from "./env.js";
+import { addRezEnvOptions, patchRequest, resolveOptionsFor } from "./env.js";
+import type { ConfiguredSolveOptions } from "../../config/index.js";
 
 interface ResolveOpts {
   paths?: string;
@@ -25,6 +25,9 @@ interface ResolveOpts {
   batch?: string;
   workflow?: string;
   exclude?: string[];
+  include?: string[];
+  filters?: boolean;
+  local?: boolean;
   patch?: boolean;
   strict?: boolean;
   patchRank?: string;
@@ -68,7 +71,7 @@ export function register(program: Command): void {
       if (request.length > 0)
         throw new UsageError("--batch takes its requests from the file; give no request arguments");
       if (opts.patch) throw new UsageError("--batch and --patch do not go together");
-      runBatch(opts.batch, repos, implicit, timestamp, excludeFilter(opts.exclude));
+      runBatch(opts.batch, repos, implicit, timestamp, resolveOptionsFor(config, opts));
       return;
     }
     let req = opts.patch ? patchRequest(request, opts) : request;
@@ -79,11 +82,13 @@ export function register(program: Command): void {
 
     const t0 = performance.now();
     const result = solve(req, repos, {
+      ...resolveOptionsFor(config, opts),
       implicitPackages: implicit,
       timestamp,
       lateRequires: lateRequiresHook(),
-      packageFilter: excludeFilter(opts.exclude),
     });
+    // Rez prints these while solving (a variant skipped for a family no repository has).
+    for (const w of result.warnings ?? []) process.stderr.write(`${w}\n`);
     const seconds = (performance.now() - t0) / 1000;
     const ctx = contextOf(req, implicit, repos, timestamp, result);
     repos.saveCaches();
@@ -139,6 +144,7 @@ function jsonResult(r: SolveResult): Record<string, unknown> {
         }))
       : [],
     ...(r.ephemerals.length ? { ephemerals: r.ephemerals.map(String) } : {}),
+    ...(r.warnings ? { warnings: r.warnings } : {}),
     ...(r.failure
       ? {
           failure: {
@@ -157,7 +163,7 @@ function runBatch(
   repos: Repositories,
   implicit: string[],
   timestamp: number | undefined,
-  packageFilter: PackageFilterList | null,
+  configured: ConfiguredSolveOptions,
 ): void {
   let requests: unknown;
   try {
@@ -175,7 +181,7 @@ function runBatch(
     let entry: Record<string, unknown>;
     try {
       for (const r of req) parsePackageRequest(r);
-      entry = jsonResult(solve(req, repos, { implicitPackages: implicit, timestamp, lateRequires, packageFilter }));
+      entry = jsonResult(solve(req, repos, { ...configured, implicitPackages: implicit, timestamp, lateRequires }));
     } catch (err) {
       // A malformed requirement fails that request only; the batch goes on.
       entry = {
