@@ -151,24 +151,33 @@ export const RunSchema = z.strictObject({
   display: z.boolean().default(true).describe("Pass the X11/Wayland display through."),
 });
 
-/** A package_filter rule (Rez's Rule.parse_rule), checked when the file is read so the error has its line. */
-const filterRule = z.string().check((ctx) => {
-  try {
-    parseFilterRule(ctx.value);
-  } catch (err) {
-    ctx.issues.push({
-      code: "custom",
-      input: ctx.value,
-      message: (err as { detail?: string }).detail ?? (err as Error).message,
-    });
-  }
-});
+const filterRules = z.union([z.string(), z.array(z.string())]);
 
-/** Rez's PackageFilter in its POD form: a package is hidden when an exclusion matches and no inclusion does. */
-export const PackageFilterSchema = z.strictObject({
-  excludes: z.union([filterRule, z.array(filterRule)]).optional(),
-  includes: z.union([filterRule, z.array(filterRule)]).optional(),
-});
+/**
+ * Rez's PackageFilter in its POD form: a package is hidden when an exclusion
+ * matches and no inclusion does. Each rule (Rez's Rule.parse_rule: glob(),
+ * regex(), range(), before(), after(), or bare) is checked when the file is
+ * read, so an error names its line.
+ */
+export const PackageFilterSchema = z
+  .strictObject({ excludes: filterRules.optional(), includes: filterRules.optional() })
+  .superRefine((filter, ctx) => {
+    for (const key of ["excludes", "includes"] as const) {
+      const v = filter[key];
+      if (v === undefined) continue;
+      (typeof v === "string" ? [v] : v).forEach((rule, i) => {
+        try {
+          parseFilterRule(rule);
+        } catch (err) {
+          ctx.addIssue({
+            code: "custom",
+            path: typeof v === "string" ? [key] : [key, i],
+            message: (err as { detail?: string }).detail ?? (err as Error).message,
+          });
+        }
+      });
+    }
+  });
 
 /** Rez's package orderer in its POD form, checked with the orderer's own parser. */
 const OrdererSchema = z.record(z.string(), z.unknown()).check((ctx) => {
