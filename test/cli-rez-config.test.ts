@@ -118,3 +118,45 @@ test("rezconfig: tantalus config names the Rez file and line, or the REZ_ variab
     /^# layers, lowest first: default < rez .*intersection\.py < rez REZ_USE_VARIANT_SHORTLINKS$/m,
   );
 });
+
+/** `tantalus ARGS` in `dir` (holding a tantalus.yaml), with nothing of the caller's Rez or Tantalus configuration. */
+function tantalusIn(dir: string, args: string[]) {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!/^(REZ_|TANTALUS_)/.test(k)) env[k] = v;
+  Object.assign(env, { HOME: home, TANTALUS_SITE_CONFIG: "", TANTALUS_NO_CACHE: "1" });
+  return spawnSync(process.execPath, [path.join(projectRoot, "bin", "tantalus.js"), ...args], {
+    cwd: dir,
+    env,
+    encoding: "utf8",
+  });
+}
+
+for (const [arch, lib] of [
+  ["aarch64", "armlib"],
+  ["x86_64", "x86lib"],
+] as const) {
+  test(`target: a package.py asking platform.machine() is loaded for the configured target (${arch})`, () => {
+    const dir = tempDir("tantalus-target-");
+    fs.writeFileSync(
+      path.join(dir, "tantalus.yaml"),
+      `packages_path: [${path.join(FIXTURE, "target")}]\ntarget: { platform: linux, arch: ${arch}, os: Rocky-9.3 }\n`,
+    );
+    const lock = path.join(dir, "lock.json");
+    const r = tantalusIn(dir, ["resolve", "--json", "-o", lock, "tool"]);
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { variants: { qualifiedName: string }[] };
+    assert.deepEqual(
+      out.variants.map((v) => v.qualifiedName),
+      [`${lib}-1.0[]`, "tool-1.0[]"],
+    );
+    const ctx = JSON.parse(fs.readFileSync(lock, "utf8")) as { implicitPackages: string[] };
+    assert.deepEqual(ctx.implicitPackages, ["~platform==linux", `~arch==${arch}`, "~os==Rocky-9.3"]);
+
+    // repo check --verbose says which package asked, what, and the target's answer.
+    const check = tantalusIn(dir, ["repo", "check", "--verbose"]);
+    assert.equal(check.status, 0, check.stderr);
+    const file = path.join(FIXTURE, "target", "tool", "1.0", "package.py");
+    assert.match(check.stdout, new RegExp(`^${file}: asks the host \\(1 question\\):$`, "m"));
+    assert.match(check.stdout, new RegExp(`^  line 10: platform\\.machine\\(\\) -> "${arch}" \\(platform\\)$`, "m"));
+  });
+}

@@ -39,6 +39,7 @@ export function openRepositories(opts: RepoOptions, repoOpts: { cache?: boolean 
   return new Repositories(paths, {
     ...(repoOpts.cache === false ? { cache: false } : {}),
     variantShortlinks: config.useVariantShortlinks,
+    ...(config.target !== undefined ? { target: config.target } : {}),
   });
 }
 

@@ -17,7 +17,7 @@ import {
 import { documentToJs } from "../util/yaml.js";
 import { PackageFilterList } from "../solver/filter.js";
 import { orderersFromPod, type PackageOrderer } from "../solver/order.js";
-import { hostSystem, implicitPackagesFor, mapPlatform } from "../rez/system.js";
+import { hostSystem, implicitPackagesFor, mapPlatform, type SystemInfo } from "../rez/system.js";
 import { absoluteRezPath, readRezConfiguration, type RezOrigin } from "./rez.js";
 
 export type ConfigPath = (string | number)[];
@@ -116,6 +116,8 @@ export interface LoadedConfig {
   errorOnMissingVariantRequires: boolean;
   /** Rez's use_variant_shortlinks. */
   useVariantShortlinks: boolean;
+  /** The platform resolves are for when it is not the host (`target:`); package definitions' host queries answer for it. */
+  target?: SystemInfo;
   workflows: Record<string, WorkflowConfig>;
   layers: TantalusConfig["layers"];
   packages: Record<string, PackageOverride>;
@@ -523,10 +525,14 @@ function resolveSettings(
   | "variantSelectMode"
   | "errorOnMissingVariantRequires"
   | "useVariantShortlinks"
+  | "target"
 > {
   let implicitPackages = config.implicit_packages;
   const map = config.platform_map;
-  if (implicitPackages === undefined && map !== undefined && (map.arch !== undefined || map.os !== undefined)) {
+  if (implicitPackages === undefined && config.target !== undefined) {
+    // A target is given in Rez's terms already: platform_map (which rewrites what the host reports) does not apply.
+    implicitPackages = implicitPackagesFor(config.target);
+  } else if (implicitPackages === undefined && map !== undefined && (map.arch !== undefined || map.os !== undefined)) {
     // Rez's default implicit packages name system.arch and system.os, which platform_map rewrites.
     try {
       implicitPackages = implicitPackagesFor(mapPlatform(hostSystem(), map));
@@ -543,6 +549,7 @@ function resolveSettings(
     variantSelectMode: config.variant_select_mode ?? "version_priority",
     errorOnMissingVariantRequires: config.error_on_missing_variant_requires ?? true,
     useVariantShortlinks: config.use_variant_shortlinks ?? true,
+    ...(config.target !== undefined ? { target: { ...config.target } } : {}),
   };
 }
 

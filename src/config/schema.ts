@@ -195,6 +195,17 @@ const OrdererSchema = z.record(z.string(), z.unknown()).check((ctx) => {
 /** Rez's platform_map: for "arch" and "os", Python regular expression -> replacement, first match wins. */
 const PlatformMapSchema = z.record(z.string(), z.record(z.string(), z.string()));
 
+/** A Rez system value (platform, arch, os): a version string, as it goes into `~os==VALUE`. */
+const systemValue = z
+  .string()
+  .regex(/^[A-Za-z0-9_]+([.-][A-Za-z0-9_]+)*$/, { error: "expected a Rez version string such as Rocky-9.3" });
+
+export const TargetSchema = z.strictObject({
+  platform: systemValue.describe("Rez's system.platform of the target: linux, osx, windows."),
+  arch: systemValue.describe("Rez's system.arch of the target, e.g. x86_64 or aarch64."),
+  os: systemValue.describe("Rez's system.os of the target, e.g. Rocky-9.3."),
+});
+
 export const TantalusConfigSchema = z.strictObject({
   packages_path: z
     .array(z.string().min(1))
@@ -237,6 +248,9 @@ export const TantalusConfigSchema = z.strictObject({
     .describe("Rez's use_variant_shortlinks: hashed variants are rooted at their _v/ shortlink (default true)."),
   platform_map: PlatformMapSchema.optional().describe(
     "Rez's platform_map: {arch: {REGEX: REPLACEMENT}, os: {...}} applied to the host's values (the default implicit packages).",
+  ),
+  target: TargetSchema.optional().describe(
+    "The platform packages are resolved for, when it is not this host (an image's): package.py's platform.system(), platform.machine(), sys.platform and rez's system answer for it, and the default implicit packages are its ~platform, ~arch, ~os.",
   ),
   base: z
     .strictObject({

@@ -1,5 +1,6 @@
 import fs from "node:fs";
-import type { HostQuery } from "../python/modules.js";
+import { targetPythonHost, type HostQuery } from "../python/modules.js";
+import type { SystemInfo } from "../system.js";
 import path from "node:path";
 import { Version } from "../version/index.js";
 import { Package, summarize, type LoadFailure } from "../package.js";
@@ -57,11 +58,16 @@ export class FilesystemRepository {
       observe?: boolean;
       /** Rez's use_variant_shortlinks (default true). */
       variantShortlinks?: boolean;
+      /** The platform packages are loaded for, when not this host: their host queries answer for it. */
+      target?: SystemInfo;
     } = {},
   ) {
     this.root = path.resolve(root);
     this.variantShortlinks = opts.variantShortlinks ?? true;
-    this.read = opts.read ?? readPackageFile;
+    const target = opts.target;
+    this.read =
+      opts.read ??
+      (target ? (file) => readPackageFile(file, { host: targetPythonHost(target), system: target }) : readPackageFile);
     this.cache = opts.cache === false ? undefined : opts.cache;
     if (opts.observe) this.observations = new Map();
   }

@@ -1,5 +1,6 @@
 import path from "node:path";
 import type { HostQuery } from "../python/modules.js";
+import type { SystemInfo } from "../system.js";
 import { FilesystemRepository, type DefinitionReader, type LoadProblem } from "./filesystem.js";
 import { RepositoryIndexCache } from "./index-cache.js";
 import type { Package } from "../package.js";
@@ -50,7 +51,14 @@ export class Repositories implements PackageSource {
    */
   constructor(
     paths: string[],
-    opts: { read?: DefinitionReader; cache?: boolean | string; observe?: boolean; variantShortlinks?: boolean } = {},
+    opts: {
+      read?: DefinitionReader;
+      cache?: boolean | string;
+      observe?: boolean;
+      variantShortlinks?: boolean;
+      /** The platform packages are loaded for, when not this host. */
+      target?: SystemInfo;
+    } = {},
   ) {
     const seen = new Set<string>();
     this.repositories = [];
@@ -69,6 +77,7 @@ export class Repositories implements PackageSource {
           cache,
           observe: opts.observe === true,
           ...(opts.variantShortlinks !== undefined ? { variantShortlinks: opts.variantShortlinks } : {}),
+          ...(opts.target !== undefined ? { target: opts.target } : {}),
         }),
       );
     }
