@@ -1,6 +1,6 @@
 import { Repositories } from "../rez/repository/index.js";
 import { parsePackageRequest, RequirementError } from "../rez/version/index.js";
-import { loadConfig, type LoadedConfig } from "../config/index.js";
+import { configuredRepositoryOptions, loadConfig, type LoadedConfig } from "../config/index.js";
 import { TantalusError, UsageError } from "../errors.js";
 
 /** Options every repository-reading command shares. */
@@ -38,8 +38,7 @@ export function openRepositories(opts: RepoOptions, repoOpts: { cache?: boolean 
   }
   return new Repositories(paths, {
     ...(repoOpts.cache === false ? { cache: false } : {}),
-    variantShortlinks: config.useVariantShortlinks,
-    ...(config.target !== undefined ? { target: config.target } : {}),
+    ...configuredRepositoryOptions(config),
   });
 }
 

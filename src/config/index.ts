@@ -24,6 +24,7 @@ export {
   checkConfigFile,
   configLayers,
   configuredSolveOptions,
+  configuredRepositoryOptions,
   rezConfigLayers,
   mergeLayers,
   parseConfigLayer,

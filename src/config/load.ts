@@ -513,6 +513,19 @@ export function configuredSolveOptions(config: LoadedConfig): ConfiguredSolveOpt
   };
 }
 
+/**
+ * What the configuration asks of the repositories a resolve reads, in the
+ * Repositories constructor's option names: `new Repositories(config.packagesPath,
+ * { ...configuredRepositoryOptions(config) })` roots hashed variants and loads
+ * definitions for the target as rez-env would.
+ */
+export function configuredRepositoryOptions(config: LoadedConfig): { variantShortlinks: boolean; target?: SystemInfo } {
+  return {
+    variantShortlinks: config.useVariantShortlinks,
+    ...(config.target !== undefined ? { target: config.target } : {}),
+  };
+}
+
 /** The resolve settings of the merged configuration, as the solver takes them. */
 function resolveSettings(
   config: TantalusConfig,
