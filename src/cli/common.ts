@@ -33,7 +33,7 @@ export function openRepositories(opts: RepoOptions, repoOpts: { cache?: boolean 
   }
   if (paths.length === 0) {
     throw new UsageError(
-      "no package search path: pass --paths A:B, set TANTALUS_PACKAGES_PATH, or use a tantalus.yaml with packages_path",
+      "no package search path: pass --paths A:B, set TANTALUS_PACKAGES_PATH (or Rez's REZ_PACKAGES_PATH), or use a tantalus.yaml with packages_path",
     );
   }
   return new Repositories(paths, {
