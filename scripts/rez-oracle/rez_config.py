@@ -97,6 +97,11 @@ CASES = [
         "env": {"REZ_PACKAGES_PATH": MAIN, "REZ_ERROR_ON_MISSING_VARIANT_REQUIRES": "0"},
         "request": ["opt"],
     },
+    {
+        "name": "error_on_missing_variant_requires off, every variant missing a family",
+        "env": {"REZ_PACKAGES_PATH": MAIN, "REZ_ERROR_ON_MISSING_VARIANT_REQUIRES": "off"},
+        "request": ["allmissing"],
+    },
     # use_variant_shortlinks
     {"name": "use_variant_shortlinks default", "env": {"REZ_PACKAGES_PATH": MAIN}, "request": ["hv"]},
     {
