@@ -249,7 +249,7 @@ function readPythonConfig(file: string, opts: RezConfigOptions): FileSettings {
     ["__file__", file],
     ["rez_version", REZ_VERSION],
     ["ModifyList", MODIFY_LIST],
-    ["DelayLoad", DELAY_LOAD],
+    ["DelayLoad", delayLoad(homeOf(opts.env))],
   ]);
   const globals = new Map(reserved);
   const lines = new Map<string, number>();
@@ -362,13 +362,15 @@ class DelayLoad extends HostObject {
   }
 }
 
-const DELAY_LOAD = new PyBuiltin("DelayLoad", (args, kwargs) => {
-  const p = args[0] ?? kwargs.get("filepath");
-  if (typeof p !== "string" || args.length + kwargs.size !== 1)
-    throw new PyException("TypeError", "DelayLoad() takes one argument, the file path");
-  const home = process.env.HOME ?? homedir();
-  return new DelayLoad(p === "~" || p.startsWith("~/") ? home + p.slice(1) : p);
-});
+/** DelayLoad(filepath): `~` is the home of the environment the configuration is read in. */
+function delayLoad(home: string): PyBuiltin {
+  return new PyBuiltin("DelayLoad", (args, kwargs) => {
+    const p = args[0] ?? kwargs.get("filepath");
+    if (typeof p !== "string" || args.length + kwargs.size !== 1)
+      throw new PyException("TypeError", "DelayLoad() takes one argument, the file path");
+    return new DelayLoad(p === "~" || p.startsWith("~/") ? home + p.slice(1) : p);
+  });
+}
 
 // ---------------------------------------------------------------------------
 // Merging, variables, validation
