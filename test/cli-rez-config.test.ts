@@ -24,6 +24,7 @@ interface RezCase {
     resolved?: { name: string; root: string }[];
     implicit_packages?: string[];
     failure?: string;
+    environ?: Record<string, string>;
     stderr: string;
   };
 }
@@ -64,7 +65,7 @@ const home = tempDir("tantalus-rezconfig-home-");
 const cwd = tempDir("tantalus-rezconfig-cwd-");
 
 for (const c of data.cases) {
-  test(`rezconfig: ${c.name} resolves as in Rez`, () => {
+  test(`rezconfig: ${c.name}: the resolve and its environment are Rez's`, () => {
     const lock = path.join(cwd, `${c.name.replace(/\W+/g, "_")}.json`);
     const p = spawnSync(
       process.execPath,
@@ -85,6 +86,23 @@ for (const c of data.cases) {
       );
       const ctx = JSON.parse(fs.readFileSync(lock, "utf8")) as { implicitPackages: string[] };
       assert.deepEqual(ctx.implicitPackages, onThisHost(c.rez.implicit_packages!));
+
+      // The environment: each package's root, base and version, and the search path Rez records.
+      const env = caseEnv(c, home);
+      const e = spawnSync(
+        process.execPath,
+        [path.join(projectRoot, "bin", "tantalus.js"), "env", "--format", "json", ...c.request, ...(c.args ?? [])],
+        { cwd, env, encoding: "utf8" },
+      );
+      assert.equal(e.status, 0, e.stderr);
+      const environ = JSON.parse(e.stdout) as Record<string, string>;
+      const decided = Object.fromEntries(
+        Object.entries(environ)
+          .filter(([k]) => /^REZ_\w+_(ROOT|BASE|VERSION)$/.test(k) || k === "REZ_USED_PACKAGES_PATH")
+          .sort(([a], [b]) => (a < b ? -1 : 1))
+          .map(([k, v]) => [k, v.replaceAll(FIXTURE, "$FIXTURE").replaceAll(env.HOME!, "$HOME")]),
+      );
+      assert.deepEqual(decided, c.rez.environ);
     } else if (c.rez.status === "failed") {
       assert.equal(out.status, "failed");
       assert.equal(p.status, 1);

@@ -14,7 +14,8 @@ FIXTURE is the fixture's folder (the files name their repositories through it,
 as $FIXTURE, which Rez expands) and the case's REZ_* variables are set. The
 saved context is loaded in the same process and recorded: status, the
 resolved variants (qualified name, root relative to the fixture), the failure
-description, the implicit packages, and what rez-env wrote on stderr.
+description, the implicit packages, the environment's REZ_<PKG>_ROOT/_BASE/_VERSION and
+REZ_USED_PACKAGES_PATH, and what rez-env wrote on stderr.
 
 The test (test/cli-rez-config.test.ts) runs `tantalus resolve --json` with the
 same files and variables and compares.
@@ -162,6 +163,14 @@ def probe(rxt, args):
             out["resolved"] = [
                 {"name": v.qualified_name, "root": os.path.relpath(v.root, FIXTURE)} for v in ctx.resolved_packages
             ]
+            # The environment's variables that the configuration decides: each package's root, base and
+            # version, and the search path (with the fixture and HOME as $FIXTURE and $HOME).
+            environ = ctx.get_environ(parent_environ={})
+            out["environ"] = {
+                k: v.replace(FIXTURE, "$FIXTURE").replace(os.environ["HOME"], "$HOME")
+                for k, v in sorted(environ.items())
+                if re.match(r"^REZ_\w+_(ROOT|BASE|VERSION)$", k) or k == "REZ_USED_PACKAGES_PATH"
+            }
         else:
             out["failure"] = ctx.failure_description
     json.dump(out, sys.stdout)
