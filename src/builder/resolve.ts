@@ -4,7 +4,7 @@
  * after checking that the package definitions it names did not move.
  */
 import type { LoadedConfig, WorkflowConfig } from "../config/index.js";
-import { getWorkflow } from "../config/index.js";
+import { configuredRepositoryOptions, configuredSolveOptions, getWorkflow } from "../config/index.js";
 import {
   contextProblems,
   loadContext,
@@ -51,7 +51,8 @@ export function openBuildRepositories(config: LoadedConfig, settings: ResolveSet
     );
   }
   // Observed, so each workflow's stamp can later tell with stats alone whether its resolve still holds.
-  return new Repositories(paths, { observe: true });
+  // Rooted and loaded as the configuration says (use_variant_shortlinks, target), as tantalus resolve reads them.
+  return new Repositories(paths, { observe: true, ...configuredRepositoryOptions(config) });
 }
 
 export function implicitPackagesOf(config: LoadedConfig, settings: ResolveSettings = {}): string[] {
@@ -74,7 +75,9 @@ export function resolveWorkflow(
     return r;
   };
   // The configuration's add_requires (packages.<name>.add_requires) apply at resolve time, as the audit assumes.
+  // The configuration's filters, orderers and variant selection (Rez's, or tantalus.yaml's), as tantalus resolve uses.
   const result = solve(definition.request, applyPackageOverrides(repos, config), {
+    ...configuredSolveOptions(config),
     implicitPackages: [...implicit],
     lateRequires: overrideLateRequires(recording, config),
     paths: repos.paths,
