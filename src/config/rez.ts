@@ -43,25 +43,12 @@ import { PyModule, chainImporters, pathNormpath, stdlibImporter } from "../rez/p
 import { CPYTHON_HINT } from "../rez/python/errors.js";
 import { reImporter } from "../rez/python/regex.js";
 import { hostSystem, mapPlatform, type PlatformMap } from "../rez/system.js";
+import { REZ_SETTINGS, type SettingType } from "./rez-settings.js";
+
+export { REZ_SETTINGS, rezVariableNames } from "./rez-settings.js";
 
 /** The Rez version whose configuration this reads (`rez_version` in a rezconfig.py). */
 export const REZ_VERSION = "3.4.0";
-
-type SettingType =
-  "path-list" | "str" | "str-list" | "bool" | "dict-or-dict-list" | "variant-select-mode" | "optional-dict";
-
-/** The settings read, with Rez's type for each (config.py's config_schema). */
-export const REZ_SETTINGS: Readonly<Record<string, SettingType>> = {
-  packages_path: "path-list",
-  local_packages_path: "str",
-  implicit_packages: "str-list",
-  package_filter: "dict-or-dict-list",
-  package_orderers: "dict-or-dict-list",
-  variant_select_mode: "variant-select-mode",
-  error_on_missing_variant_requires: "bool",
-  use_variant_shortlinks: "bool",
-  platform_map: "optional-dict",
-};
 
 /** Rez's built-in values (src/rez/rezconfig.py), which a ModifyList in a file edits. */
 const REZ_DEFAULTS: Readonly<Record<string, unknown>> = {
