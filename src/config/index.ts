@@ -14,6 +14,7 @@ export {
   CONFIG_FILENAME,
   SITE_CONFIG_FILE,
   configFileList,
+  configFilesRead,
   discoverConfigFiles,
   nearestConfig,
   type ConfigFiles,

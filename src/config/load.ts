@@ -236,6 +236,10 @@ export function rezConfigLayers(env: NodeJS.ProcessEnv, cwd: string): ConfigLaye
     entry.data[key] = toTantalusValue(key, value, cwd);
     entry.where.set(key, origin.location);
   }
+  // A file that decides nothing is a layer too: it is read, so it is among the files an image depends on.
+  for (const file of rez.files)
+    if (!bySource.has(file))
+      bySource.set(file, { origin: { source: file, file, location: { file } }, data: {}, where: new Map() });
   const rank = (o: RezOrigin) => (o.file !== undefined ? rez.files.indexOf(o.file) : rez.files.length);
   const layers = [...bySource.values()].sort((a, b) => rank(a.origin) - rank(b.origin));
   return layers.map(({ origin, data, where }) => {

@@ -8,6 +8,7 @@ import path from "node:path";
 import test from "node:test";
 import { InputError } from "../errors.js";
 import { hostSystem } from "../rez/system.js";
+import { configFilesRead, discoverConfigFiles } from "./discover.js";
 import { loadConfig } from "./load.js";
 import { readRezConfiguration, rezConfigFiles } from "./rez.js";
 
@@ -209,4 +210,19 @@ test("what cannot be read from Rez's configuration is one sentence naming the fi
     errorOf(dir, { REZ_LOCAL_PACKAGES_PATH: "{system.shell}/x" }),
     /^REZ_LOCAL_PACKAGES_PATH: \{system\.shell\} is not answered by Tantalus/,
   );
+});
+
+test("LoadedConfig.files lists every rezconfig file read, as configFilesRead finds them for run's image check", () => {
+  const dir = scratch();
+  const site = write(dir, "site.yaml", "store: /tmp/store\n");
+  const project = write(dir, "project/tantalus.yaml", "packages_path: [p]\n");
+  // One file decides a value, the other only settings Tantalus does not read: both are read.
+  const a = write(dir, "a.py", 'default_shell = "tcsh"\n');
+  const b = write(dir, "b.yaml", "variant_select_mode: intersection_priority\n");
+  const env = cleanEnv(dir, { TANTALUS_SITE_CONFIG: site, REZ_CONFIG_FILE: `${a}:${b}` });
+  const loaded = loadConfig(project, { cwd: dir, env });
+  assert.deepEqual(loaded.files, [site, a, b, project]);
+  const files = discoverConfigFiles({ config: project, cwd: dir, env });
+  assert.deepEqual(configFilesRead(files, env, dir), loaded.files);
+  assert.deepEqual(configFilesRead(files, { ...env, TANTALUS_NO_REZ_CONFIG: "1" }, dir), [site, project]);
 });

@@ -22,8 +22,8 @@
  * default would apply, Tantalus's default (the same, except packages_path)
  * applies.
  */
-import { readFileSync, statSync } from "node:fs";
-import { homedir, hostname, userInfo } from "node:os";
+import { readFileSync } from "node:fs";
+import { hostname, userInfo } from "node:os";
 import { basename, delimiter, isAbsolute, resolve } from "node:path";
 import { LineCounter, isMap, isPair, isScalar, parseDocument } from "yaml";
 import { InputError, type SourceLocation } from "../errors.js";
@@ -43,9 +43,9 @@ import { PyModule, chainImporters, pathNormpath, stdlibImporter } from "../rez/p
 import { CPYTHON_HINT } from "../rez/python/errors.js";
 import { reImporter } from "../rez/python/regex.js";
 import { hostSystem, mapPlatform, type PlatformMap } from "../rez/system.js";
-import { REZ_SETTINGS, type SettingType } from "./rez-settings.js";
+import { REZ_SETTINGS, homeOf, rezConfigFiles, withoutExtension, type SettingType } from "./rez-settings.js";
 
-export { REZ_SETTINGS, rezVariableNames } from "./rez-settings.js";
+export { REZ_SETTINGS, rezConfigFiles, rezVariableNames } from "./rez-settings.js";
 
 /** The Rez version whose configuration this reads (`rez_version` in a rezconfig.py). */
 export const REZ_VERSION = "3.4.0";
@@ -108,47 +108,6 @@ interface FileSettings {
   display: string;
   values: Map<string, unknown>;
   lines: Map<string, number>;
-}
-
-function homeOf(env: NodeJS.ProcessEnv): string {
-  return env.HOME ?? homedir();
-}
-
-/** Python's os.path.splitext(p)[0]: a leading dot in the name is not an extension. */
-function withoutExtension(p: string): string {
-  const slash = p.lastIndexOf("/");
-  const dot = p.lastIndexOf(".");
-  if (dot > slash) {
-    for (let i = slash + 1; i < dot; i++) if (p[i] !== ".") return p.slice(0, dot);
-  }
-  return p;
-}
-
-function isFile(p: string): boolean {
-  try {
-    return statSync(p).isFile();
-  } catch {
-    return false;
-  }
-}
-
-/** The configuration files Rez sources, in order, each with how it is read. */
-export function rezConfigFiles(opts: RezConfigOptions): { file: string; format: "python" | "yaml" }[] {
-  const { env, cwd } = opts;
-  const named: string[] = [];
-  if (env.REZ_CONFIG_FILE) named.push(...env.REZ_CONFIG_FILE.split(delimiter));
-  if (!["1", "t", "true"].includes((env.REZ_DISABLE_HOME_CONFIG ?? "").toLowerCase())) {
-    named.push(`${homeOf(env).replace(/\/+$/, "")}/.rezconfig`);
-  }
-  const out: { file: string; format: "python" | "yaml" }[] = [];
-  for (const name of named) {
-    if (name === "") continue;
-    const py = resolve(cwd, withoutExtension(name) + ".py");
-    const plain = resolve(cwd, name);
-    if (isFile(py)) out.push({ file: py, format: "python" });
-    else if (isFile(plain)) out.push({ file: plain, format: "yaml" });
-  }
-  return out;
 }
 
 /**
