@@ -45,5 +45,6 @@ export {
   type LoadOptions,
   type ValueOrigin,
   type ConfiguredSolveOptions,
+  type ResolveSettingsOf,
 } from "./load.js";
 export { readRezConfiguration, rezConfigFiles, REZ_SETTINGS, type RezConfiguration } from "./rez.js";

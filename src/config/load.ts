@@ -494,6 +494,17 @@ export function mergeLayers(layers: ConfigLayer[], top: { file: string; displayF
   };
 }
 
+/** The part of a LoadedConfig that decides how its resolves run (what a stage's narrower config type must keep). */
+export type ResolveSettingsOf = Pick<
+  LoadedConfig,
+  | "packageFilter"
+  | "packageOrderers"
+  | "variantSelectMode"
+  | "errorOnMissingVariantRequires"
+  | "useVariantShortlinks"
+  | "target"
+>;
+
 /** The solver options a configuration sets (Rez's package_filter, package_orderers, variant_select_mode, error_on_missing_variant_requires). */
 export interface ConfiguredSolveOptions {
   packageFilter: PackageFilterList | null;
@@ -508,7 +519,7 @@ export interface ConfiguredSolveOptions {
  * resolves as rez-env does under the same configuration. The filter is a
  * copy: add rules (rez-env --exclude/--include) to it freely.
  */
-export function configuredSolveOptions(config: LoadedConfig): ConfiguredSolveOptions {
+export function configuredSolveOptions(config: ResolveSettingsOf): ConfiguredSolveOptions {
   return {
     packageFilter: config.packageFilter?.copy() ?? null,
     orderers: config.packageOrderers,
@@ -523,7 +534,10 @@ export function configuredSolveOptions(config: LoadedConfig): ConfiguredSolveOpt
  * { ...configuredRepositoryOptions(config) })` roots hashed variants and loads
  * definitions for the target as rez-env would.
  */
-export function configuredRepositoryOptions(config: LoadedConfig): { variantShortlinks: boolean; target?: SystemInfo } {
+export function configuredRepositoryOptions(config: ResolveSettingsOf): {
+  variantShortlinks: boolean;
+  target?: SystemInfo;
+} {
   return {
     variantShortlinks: config.useVariantShortlinks,
     ...(config.target !== undefined ? { target: config.target } : {}),

@@ -27,7 +27,7 @@
  * the pollution check, every load that would switch to a decoy counts as an
  * error too: the check was asked for to find exactly those.
  */
-import type { LoadedConfig } from "../../config/index.js";
+import type { LoadedConfig, ResolveSettingsOf } from "../../config/index.js";
 import { Repositories } from "../../rez/repository/index.js";
 import { DF_1, ET, type ElfInfo } from "../elf.js";
 import {
@@ -144,7 +144,8 @@ export type AuditWorkflowOptions = ResolveAuditOptions & Omit<ResolveWorkflowOpt
 export type AuditConfig = Pick<
   LoadedConfig,
   "workflows" | "implicitPackages" | "packagesPath" | "packages" | "dir" | "displayFile" | "config" | "store" | "dirOf"
->;
+> &
+  ResolveSettingsOf;
 
 export async function auditWorkflow(
   config: AuditConfig,

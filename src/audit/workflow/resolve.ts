@@ -4,8 +4,8 @@
  * really has (late-bound ones as evaluated during the solve), and the
  * requirement closure of each package within the resolve.
  */
-import type { LoadedConfig } from "../../config/index.js";
-import { getWorkflow } from "../../config/index.js";
+import type { LoadedConfig, ResolveSettingsOf } from "../../config/index.js";
+import { configuredRepositoryOptions, configuredSolveOptions, getWorkflow } from "../../config/index.js";
 import { TantalusError } from "../../errors.js";
 import type { Package, Variant } from "../../rez/package.js";
 import { Repositories } from "../../rez/repository/index.js";
@@ -39,7 +39,8 @@ export interface ResolveWorkflowOptions {
 export type ResolveConfig = Pick<
   LoadedConfig,
   "workflows" | "implicitPackages" | "packagesPath" | "packages" | "dir" | "displayFile"
->;
+> &
+  ResolveSettingsOf;
 
 export function resolveWorkflow(
   config: ResolveConfig,
@@ -47,7 +48,7 @@ export function resolveWorkflow(
   opts: ResolveWorkflowOptions = {},
 ): WorkflowResolve {
   const wf = getWorkflow(config as LoadedConfig, name);
-  const repos = opts.repos ?? new Repositories(config.packagesPath);
+  const repos = opts.repos ?? new Repositories(config.packagesPath, configuredRepositoryOptions(config));
   const overrides = opts.overrides ?? true;
   const source = overrides ? applyPackageOverrides(repos, config) : repos;
   const implicit = config.implicitPackages ?? implicitPackagesFor(hostSystem());
@@ -60,7 +61,13 @@ export function resolveWorkflow(
     late.set(pkg, r);
     return r;
   };
-  const result = solve(wf.request, source, { implicitPackages: implicit, lateRequires: recording, paths: repos.paths });
+  // The configuration's filters, orderers and variant selection, as tantalus resolve and build use them.
+  const result = solve(wf.request, source, {
+    ...configuredSolveOptions(config),
+    implicitPackages: implicit,
+    lateRequires: recording,
+    paths: repos.paths,
+  });
   if (result.status !== "solved") {
     throw new TantalusError(
       `workflow '${name}' does not resolve: ${result.failure?.explanation ?? result.failure?.description ?? result.status}`,
