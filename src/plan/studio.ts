@@ -1,4 +1,4 @@
-import type { LoadedConfig } from "../config/index.js";
+import { configuredSolveOptions, type LoadedConfig, type ResolveSettingsOf } from "../config/index.js";
 import { InputError, TantalusError, UsageError, type SourceLocation } from "../errors.js";
 import type { Package, Variant } from "../rez/package.js";
 import { hostSystem, implicitPackagesFor } from "../rez/system.js";
@@ -12,9 +12,10 @@ import { TierAssigner, type TierSource } from "./tiers.js";
 import { MAX_BUDGET, type PlanImage, type PlanInput, type PlanVariant, type Strategy } from "./types.js";
 
 /** What planning reads from tantalus.yaml. */
-export type PlanConfig = Pick<LoadedConfig, "workflows" | "implicitPackages" | "layers" | "packages" | "locate"> & {
-  config: { image: { root_map: Record<string, string> } };
-};
+export type PlanConfig = Pick<LoadedConfig, "workflows" | "implicitPackages" | "layers" | "packages" | "locate"> &
+  ResolveSettingsOf & {
+    config: { image: { root_map: Record<string, string> } };
+  };
 
 /** One workflow's resolve, as the planner needs it. */
 export interface ResolvedImage {
@@ -182,7 +183,12 @@ export function resolveStudio(
       return r;
     };
     const request = config.workflows[name]!.request;
-    const result = solve(request, repos, { implicitPackages: implicit, lateRequires: recording });
+    // Under the configuration's filters, orderers and variant selection, as build resolves each workflow.
+    const result = solve(request, repos, {
+      ...configuredSolveOptions(config),
+      implicitPackages: implicit,
+      lateRequires: recording,
+    });
     if (result.status === "solved") images.push({ name, variants: result.resolved, lateRequires: late });
     else {
       const why = result.failure?.explanation ?? result.failure?.description ?? result.status;
