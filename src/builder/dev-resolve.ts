@@ -18,10 +18,9 @@ import { DEFAULT_LAYER_MTIME } from "../image/layer/tar.js";
 import type { OciStore } from "../image/layout/store.js";
 import { DEFAULT_CREATED } from "../image/mutate.js";
 import type { RepositoryObservation } from "../rez/repository/observation.js";
-import { Repositories } from "../rez/repository/index.js";
 import { rootMapper } from "../context/root-map.js";
 import { captureEnvironment } from "../workflow/environment.js";
-import { implicitPackagesOf, resolveWorkflow } from "../workflow/resolve.js";
+import { implicitPackagesOf, openWorkflowRepositories, resolveWorkflow } from "../workflow/resolve.js";
 import { buildWorkflowImage } from "./builder.js";
 import { imageContextJson } from "./environment.js";
 
@@ -64,7 +63,8 @@ export function resolveForDev(config: LoadedConfig, workflow: string, devPaths: 
   if (config.packagesPath.length === 0 && devPaths.length === 0)
     throw new UsageError("no package repositories: set packages_path in the configuration");
   const packagePaths = [...devPaths, ...config.packagesPath.filter((p) => !devPaths.includes(p))];
-  const repos = new Repositories(packagePaths, { observe: true });
+  // Opened as every resolve of the workflow opens them (use_variant_shortlinks, target), dev paths first.
+  const repos = openWorkflowRepositories(config, { packagePaths, observe: true });
   const r = resolveWorkflow(config, workflow, { repos, implicitPackages: implicitPackagesOf(config) });
   repos.saveCaches();
   const rootMap = config.config.image.root_map;

@@ -29,6 +29,7 @@ import { fingerprintPath } from "./root-fingerprint.js";
 import type { ImageReader, PrivateArea } from "../image/layout/interfaces.js";
 import { writeFileAtomic } from "../util/atomic.js";
 import { VERSION } from "../version.js";
+import { rezVariableNames } from "../config/rez-settings.js";
 import { ImageOutOfDateError } from "../errors.js";
 
 /** What the key is made of, kept beside it so a mismatch can say which input changed. */
@@ -39,6 +40,15 @@ export interface StampInputs {
   packagesPath: string | null;
   sourceDateEpoch: string | null;
   host: unknown[];
+  /** The variables of Rez's configuration layer that are set, [name, value] by name (absent when none is). */
+  rez?: [string, string][];
+}
+
+/** The variables that decide Rez's configuration layer (src/config/rez.ts). */
+function rezVariables(env: NodeJS.ProcessEnv): [string, string][] {
+  return rezVariableNames()
+    .flatMap((n): [string, string][] => (env[n] !== undefined ? [[n, env[n]]] : []))
+    .sort(([a], [b]) => (a < b ? -1 : 1));
 }
 
 /** An install root of the image and its fingerprint when the build planned its layer. */
@@ -98,6 +108,9 @@ export function stampKeyOf(
     // What hostSystem() reads to make the default ~platform/~arch/~os, without running lsb_release.
     host: [os.platform(), os.arch(), os.release(), pathStamp("/etc/lsb-release"), pathStamp("/etc/os-release")],
   };
+  // Only when set, so that the key of a build without Rez variables is what it was before they counted.
+  const rez = rezVariables(env);
+  if (rez.length > 0) inputs.rez = rez;
   return { key: createHash("sha256").update(JSON.stringify(inputs)).digest("hex"), inputs };
 }
 
@@ -110,6 +123,10 @@ function keyChange(was: StampInputs | undefined, now: StampInputs): string {
   const edited = now.config.find(([f, sha], i) => was.config[i]?.[0] === f && was.config[i]?.[1] !== sha);
   if (edited) return `${path.basename(edited[0])} changed`;
   if (was.packagesPath !== now.packagesPath) return "TANTALUS_PACKAGES_PATH changed";
+  const rezNames = (i: StampInputs) => new Map(i.rez ?? []);
+  const [wasRez, nowRez] = [rezNames(was), rezNames(now)];
+  for (const n of new Set([...wasRez.keys(), ...nowRez.keys()]))
+    if (wasRez.get(n) !== nowRez.get(n)) return `${n} changed`;
   if (was.sourceDateEpoch !== now.sourceDateEpoch) return "SOURCE_DATE_EPOCH changed";
   if (was.tool !== now.tool) return `tantalus was upgraded (${was.tool} -> ${now.tool})`;
   return "the host's operating system changed";

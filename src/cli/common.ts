@@ -1,6 +1,6 @@
 import { Repositories } from "../rez/repository/index.js";
 import { parsePackageRequest, RequirementError } from "../rez/version/index.js";
-import { loadConfig, type LoadedConfig } from "../config/index.js";
+import { configuredRepositoryOptions, loadConfig, type LoadedConfig } from "../config/index.js";
 import { TantalusError, UsageError } from "../errors.js";
 
 /** Options every repository-reading command shares. */
@@ -8,6 +8,8 @@ export interface RepoOptions {
   paths?: string;
   config?: string;
   store?: string;
+  /** --no-local (rez-env --no-local): leave local_packages_path out of the configured search path. */
+  local?: boolean;
 }
 
 /**
@@ -22,13 +24,22 @@ export function findConfig(opts: { config?: string; paths?: string; store?: stri
 
 /** Package search paths: --paths, else TANTALUS_PACKAGES_PATH, else packages_path of the project's file, else the site's. */
 export function openRepositories(opts: RepoOptions, repoOpts: { cache?: boolean } = {}): Repositories {
-  const paths = findConfig(opts).packagesPath;
+  const config = findConfig(opts);
+  let paths = config.packagesPath;
+  // Rez's nonlocal_packages_path: the search path without (the first) local_packages_path; --paths is taken as given.
+  if (opts.local === false && !opts.paths && config.localPackagesPath !== undefined) {
+    const i = paths.indexOf(config.localPackagesPath);
+    if (i >= 0) paths = [...paths.slice(0, i), ...paths.slice(i + 1)];
+  }
   if (paths.length === 0) {
     throw new UsageError(
-      "no package search path: pass --paths A:B, set TANTALUS_PACKAGES_PATH, or use a tantalus.yaml with packages_path",
+      "no package search path: pass --paths A:B, set TANTALUS_PACKAGES_PATH (or Rez's REZ_PACKAGES_PATH), or use a tantalus.yaml with packages_path",
     );
   }
-  return new Repositories(paths, repoOpts.cache === false ? { cache: false } : {});
+  return new Repositories(paths, {
+    ...(repoOpts.cache === false ? { cache: false } : {}),
+    ...configuredRepositoryOptions(config),
+  });
 }
 
 export function printJson(value: unknown): void {

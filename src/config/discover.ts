@@ -7,6 +7,7 @@
 import { statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { UsageError } from "../errors.js";
+import { rezConfigFiles } from "./rez-settings.js";
 
 export const CONFIG_FILENAME = "tantalus.yaml";
 
@@ -97,6 +98,21 @@ export function nearestConfig(cwd: string): string | undefined {
 /** The files lowest first, as their layers stack. */
 export function configFileList(files: ConfigFiles): string[] {
   return [files.site, files.project].filter((f): f is string => f !== undefined);
+}
+
+/**
+ * Every configuration file loadConfig reads, in LoadedConfig.files' order:
+ * the site file, the rezconfig files Rez sources (unless
+ * TANTALUS_NO_REZ_CONFIG=1), the project's file. Found with stat calls
+ * only, for `tantalus run`'s image check.
+ */
+export function configFilesRead(files: ConfigFiles, env: NodeJS.ProcessEnv, cwd: string): string[] {
+  const rez = env.TANTALUS_NO_REZ_CONFIG === "1" ? [] : rezConfigFiles({ env, cwd }).map((f) => f.file);
+  return [
+    ...(files.site !== undefined ? [files.site] : []),
+    ...rez,
+    ...(files.project !== undefined ? [files.project] : []),
+  ];
 }
 
 /** Anything readable that is not a folder (/dev/null is an empty configuration). */

@@ -15,6 +15,7 @@ export {
   CONFIG_FILENAME,
   SITE_CONFIG_FILE,
   configFileList,
+  configFilesRead,
   discoverConfigFiles,
   nearestConfig,
   type ConfigFiles,
@@ -24,6 +25,9 @@ export {
   ConfigError,
   checkConfigFile,
   configLayers,
+  configuredSolveOptions,
+  configuredRepositoryOptions,
+  rezConfigLayers,
   mergeLayers,
   parseConfigLayer,
   readConfigFile,
@@ -41,4 +45,7 @@ export {
   type ConfigLayerKind,
   type LoadOptions,
   type ValueOrigin,
+  type ConfiguredSolveOptions,
+  type ResolveSettingsOf,
 } from "./load.js";
+export { readRezConfiguration, rezConfigFiles, REZ_SETTINGS, type RezConfiguration } from "./rez.js";

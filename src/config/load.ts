@@ -15,6 +15,10 @@ import {
   type WorkflowConfig,
 } from "./schema.js";
 import { documentToJs } from "../util/yaml.js";
+import { PackageFilterList } from "../solver/filter.js";
+import { orderersFromPod, type PackageOrderer } from "../solver/order.js";
+import { hostSystem, implicitPackagesFor, mapPlatform, type SystemInfo } from "../rez/system.js";
+import { absoluteRezPath, readRezConfiguration, type RezOrigin } from "./rez.js";
 
 export type ConfigPath = (string | number)[];
 
@@ -38,21 +42,27 @@ export class ConfigError extends InputError {
 }
 
 /** Where an effective value comes from. */
-export type ConfigLayerKind = "default" | "site" | "project" | "environment" | "flag";
+export type ConfigLayerKind = "default" | "site" | "rez" | "project" | "environment" | "flag";
 
 /**
  * One layer of the configuration: a file, a variable or a flag, with the
  * values it sets (validated, relative paths made absolute against the file
  * that wrote them, so a value means the same whichever layer wins).
  *
- * Layers stack lowest first: built-in defaults < the site file < the
- * project's tantalus.yaml < environment variables < flags. Rez's own
- * configuration (rezconfig, REZ_PACKAGES_PATH; issue 14) is to go between the
- * site file and the project's: one more producer in `configLayers`.
+ * Layers stack lowest first: built-in defaults < the site file < Rez's own
+ * configuration (rezconfig files, REZ_* variables; ./rez.ts) < the project's
+ * tantalus.yaml < TANTALUS_* variables < flags.
+ *
+ * Rez's layer sits above the site file: on a workstation where Rez is
+ * configured, rez-env resolves with that configuration, and Tantalus must
+ * give the same resolve there; the site file supplies what Rez's
+ * configuration does not set (and everything on hosts without Rez, such as
+ * build machines and CI). A project's file, a TANTALUS_* variable or a flag
+ * is an explicit choice for Tantalus and wins. docs/configuration.md says so.
  */
 export interface ConfigLayer {
   kind: Exclude<ConfigLayerKind, "default">;
-  /** The file as named in messages, the variable's name, or the flag. */
+  /** The file as named in messages, the variable's name (REZ_PACKAGES_PATH for Rez's), or the flag. */
   source: string;
   /** Absolute path, for file layers. */
   file?: string;
@@ -80,7 +90,7 @@ export interface LoadedConfig {
   displayFile: string;
   /** Its directory (labels of the image's source; anything still relative). */
   dir: string;
-  /** The configuration files read, lowest layer first. */
+  /** The configuration files read, lowest layer first (Rez's rezconfig files among them). */
   files: string[];
   /** Every layer that sets something, lowest first (the defaults are what none sets). */
   sources: ConfigLayer[];
@@ -88,8 +98,26 @@ export interface LoadedConfig {
   config: TantalusConfig;
   /** packages_path made absolute ([] when no layer sets it). */
   packagesPath: string[];
-  /** implicit_packages, or undefined for Rez's default (the host's ~platform, ~arch, ~os). */
+  /**
+   * implicit_packages, or undefined for Rez's default (the host's ~platform,
+   * ~arch, ~os). Under a platform_map the default is the mapped host's, given
+   * here.
+   */
   implicitPackages?: string[];
+  /** local_packages_path made absolute (Rez's, or tantalus.yaml's), when set. */
+  localPackagesPath?: string;
+  /** Rez's package_filter (null when none): hides packages from every resolve. Copy it before adding rules. */
+  packageFilter: PackageFilterList | null;
+  /** Rez's package_orderers ([] for none). */
+  packageOrderers: PackageOrderer[];
+  /** Rez's variant_select_mode. */
+  variantSelectMode: "version_priority" | "intersection_priority";
+  /** Rez's error_on_missing_variant_requires. */
+  errorOnMissingVariantRequires: boolean;
+  /** Rez's use_variant_shortlinks. */
+  useVariantShortlinks: boolean;
+  /** The platform resolves are for when it is not the host (`target:`); package definitions' host queries answer for it. */
+  target?: SystemInfo;
   workflows: Record<string, WorkflowConfig>;
   layers: TantalusConfig["layers"];
   packages: Record<string, PackageOverride>;
@@ -161,7 +189,8 @@ export function configLayers(
   const { cwd, env, flags } = opts;
   const layers: ConfigLayer[] = [];
   if (files.site !== undefined) layers.push(readConfigFile(files.site, "site", displayName(files.site, cwd)));
-  // Issue 14: Rez's own configuration (rezconfig, REZ_*) goes here, under the project's file.
+  // TANTALUS_NO_REZ_CONFIG=1 leaves Rez's configuration out (a build that must not depend on the workstation's).
+  if (env.TANTALUS_NO_REZ_CONFIG !== "1") layers.push(...rezConfigLayers(env, cwd));
   if (files.project !== undefined) {
     const shown =
       files.projectVia === "--config" && opts.given !== undefined && !isAbsolute(opts.given)
@@ -187,6 +216,66 @@ export function configLayers(
   if (flags.paths) layers.push(single("flag", "--paths", { packages_path: splitSearchPath(flags.paths, cwd) }));
   if (flags.store) layers.push(single("flag", "--store", { store: resolveConfigPath(cwd, flags.store) }));
   return layers;
+}
+
+/**
+ * Rez's configuration as layers, one per file or variable that decides some
+ * value (lowest first: the files in the order Rez reads them, then the
+ * variables), each holding the values it decides, in tantalus.yaml's form.
+ */
+export function rezConfigLayers(env: NodeJS.ProcessEnv, cwd: string): ConfigLayer[] {
+  const rez = readRezConfiguration({ env, cwd });
+  const bySource = new Map<
+    string,
+    { origin: RezOrigin; data: Record<string, unknown>; where: Map<string, SourceLocation> }
+  >();
+  for (const [key, value] of Object.entries(rez.values)) {
+    const origin = rez.origins[key]!;
+    let entry = bySource.get(origin.source);
+    if (!entry) bySource.set(origin.source, (entry = { origin, data: {}, where: new Map() }));
+    entry.data[key] = toTantalusValue(key, value, cwd);
+    entry.where.set(key, origin.location);
+  }
+  // A file that decides nothing is a layer too: it is read, so it is among the files an image depends on.
+  for (const file of rez.files)
+    if (!bySource.has(file))
+      bySource.set(file, { origin: { source: file, file, location: { file } }, data: {}, where: new Map() });
+  const rank = (o: RezOrigin) => (o.file !== undefined ? rez.files.indexOf(o.file) : rez.files.length);
+  const layers = [...bySource.values()].sort((a, b) => rank(a.origin) - rank(b.origin));
+  return layers.map(({ origin, data, where }) => {
+    // A value is located at the line that sets its key (Rez settings are top-level names).
+    const locate = (path: ConfigPath): SourceLocation => where.get(String(path[0])) ?? { file: origin.source };
+    const layer: ConfigLayer = {
+      kind: "rez",
+      source: origin.source,
+      ...(origin.file !== undefined ? { file: origin.file } : {}),
+      data,
+      locate,
+    };
+    // Each layer is checked on its own, so a value Tantalus cannot take is reported where Rez's configuration sets it.
+    const parsed = TantalusConfigSchema.safeParse(data);
+    if (!parsed.success) {
+      throw new ConfigError(
+        parsed.error.issues.map((issue) => {
+          const path = issue.path.filter((p): p is string | number => typeof p !== "symbol");
+          return { path, message: `${issue.message} (in Rez's configuration)`, location: locate(path) };
+        }),
+      );
+    }
+    return layer;
+  });
+}
+
+/** A Rez value in tantalus.yaml's form: paths absolute (relative to the working directory, as for Rez). */
+function toTantalusValue(key: string, value: unknown, cwd: string): unknown {
+  if (key === "packages_path") return (value as string[]).map((p) => absoluteRezPath(p, cwd));
+  if (key === "local_packages_path") return absoluteRezPath(value as string, cwd);
+  // Rez ignores other keys of a filter.
+  if (key === "package_filter")
+    return (value as Record<string, unknown>[]).map((f) =>
+      Object.fromEntries(Object.entries(f).filter(([k]) => k === "excludes" || k === "includes")),
+    );
+  return value;
 }
 
 function splitSearchPath(text: string, cwd: string): string[] {
@@ -375,6 +464,7 @@ export function mergeLayers(layers: ConfigLayer[], top: { file: string; displayF
   }
   const config = parsed.data;
   const dir = dirname(top.file);
+  const rezSettings = resolveSettings(config, locate);
   return {
     file: top.file,
     displayFile: top.displayFile,
@@ -383,7 +473,10 @@ export function mergeLayers(layers: ConfigLayer[], top: { file: string; displayF
     sources: layers,
     config,
     packagesPath: (config.packages_path ?? []).map((p) => resolveConfigPath(dir, p)),
-    implicitPackages: config.implicit_packages,
+    ...rezSettings,
+    ...(config.local_packages_path !== undefined
+      ? { localPackagesPath: resolveConfigPath(dir, config.local_packages_path) }
+      : {}),
     workflows: config.workflows,
     layers: config.layers,
     packages: config.packages,
@@ -400,6 +493,96 @@ export function mergeLayers(layers: ConfigLayer[], top: { file: string; displayF
         ? { kind: layer.kind, source: layer.source, location: layer.locate(path) }
         : { kind: "default", source: "default" };
     },
+  };
+}
+
+/** The part of a LoadedConfig that decides how its resolves run (what a stage's narrower config type must keep). */
+export type ResolveSettingsOf = Pick<
+  LoadedConfig,
+  | "packageFilter"
+  | "packageOrderers"
+  | "variantSelectMode"
+  | "errorOnMissingVariantRequires"
+  | "useVariantShortlinks"
+  | "target"
+>;
+
+/** The solver options a configuration sets (Rez's package_filter, package_orderers, variant_select_mode, error_on_missing_variant_requires). */
+export interface ConfiguredSolveOptions {
+  packageFilter: PackageFilterList | null;
+  orderers: PackageOrderer[];
+  variantSelectMode: LoadedConfig["variantSelectMode"];
+  errorOnMissingVariantRequires: boolean;
+}
+
+/**
+ * What the configuration asks of every resolve, in solve()'s option names, so
+ * that `solve(request, repos, { ...configuredSolveOptions(config), implicitPackages })`
+ * resolves as rez-env does under the same configuration. The filter is a
+ * copy: add rules (rez-env --exclude/--include) to it freely.
+ */
+export function configuredSolveOptions(config: ResolveSettingsOf): ConfiguredSolveOptions {
+  return {
+    packageFilter: config.packageFilter?.copy() ?? null,
+    orderers: config.packageOrderers,
+    variantSelectMode: config.variantSelectMode,
+    errorOnMissingVariantRequires: config.errorOnMissingVariantRequires,
+  };
+}
+
+/**
+ * What the configuration asks of the repositories a resolve reads, in the
+ * Repositories constructor's option names: `new Repositories(config.packagesPath,
+ * { ...configuredRepositoryOptions(config) })` roots hashed variants and loads
+ * definitions for the target as rez-env would.
+ */
+export function configuredRepositoryOptions(config: ResolveSettingsOf): {
+  variantShortlinks: boolean;
+  target?: SystemInfo;
+} {
+  return {
+    variantShortlinks: config.useVariantShortlinks,
+    ...(config.target !== undefined ? { target: config.target } : {}),
+  };
+}
+
+/** The resolve settings of the merged configuration, as the solver takes them. */
+function resolveSettings(
+  config: TantalusConfig,
+  locate: (path: ConfigPath) => SourceLocation,
+): Pick<
+  LoadedConfig,
+  | "implicitPackages"
+  | "packageFilter"
+  | "packageOrderers"
+  | "variantSelectMode"
+  | "errorOnMissingVariantRequires"
+  | "useVariantShortlinks"
+  | "target"
+> {
+  let implicitPackages = config.implicit_packages;
+  const map = config.platform_map;
+  if (implicitPackages === undefined && config.target !== undefined) {
+    // A target is given in Rez's terms already: platform_map (which rewrites what the host reports) does not apply.
+    implicitPackages = implicitPackagesFor(config.target);
+  } else if (implicitPackages === undefined && map !== undefined && (map.arch !== undefined || map.os !== undefined)) {
+    // Rez's default implicit packages name system.arch and system.os, which platform_map rewrites.
+    try {
+      implicitPackages = implicitPackagesFor(mapPlatform(hostSystem(), map));
+    } catch (err) {
+      throw new InputError((err as Error).message, locate(["platform_map"]));
+    }
+  }
+  // Each filter and orderer was checked when its layer was read.
+  const filters = config.package_filter ?? [];
+  return {
+    ...(implicitPackages !== undefined ? { implicitPackages } : {}),
+    packageFilter: filters.length > 0 ? PackageFilterList.fromPod(filters) : null,
+    packageOrderers: orderersFromPod(config.package_orderers ?? []),
+    variantSelectMode: config.variant_select_mode ?? "version_priority",
+    errorOnMissingVariantRequires: config.error_on_missing_variant_requires ?? true,
+    useVariantShortlinks: config.use_variant_shortlinks ?? true,
+    ...(config.target !== undefined ? { target: { ...config.target } } : {}),
   };
 }
 
@@ -426,7 +609,8 @@ export function mountSource(loaded: LoadedConfig, m: MountConfig, list: ConfigPa
 export function getWorkflow(loaded: LoadedConfig, name: string): WorkflowConfig {
   const wf = loaded.workflows[name];
   if (wf) return wf;
-  if (loaded.files.length === 0) {
+  // Rez's configuration files define no workflows: only a tantalus.yaml does.
+  if (!loaded.sources.some((l) => l.kind === "site" || l.kind === "project")) {
     throw new UsageError(
       `no workflow '${name}': no configuration file defines workflows here (pass --config FILE, set TANTALUS_CONFIG, or work in the studio's folder)`,
     );

@@ -1,5 +1,7 @@
 import { z } from "zod";
 import { parseBaseReference } from "../image/base-reference.js";
+import { parseFilterRule } from "../solver/filter.js";
+import { ordererFromPod } from "../solver/order.js";
 
 /**
  * The tantalus.yaml format. Objects are strict (an unknown key is an error,
@@ -202,6 +204,61 @@ export const DevSchema = z.strictObject({
     .describe("How long `tantalus gc` keeps images built for a developer (tags WORKFLOW:dev-<user>-<hash>)."),
 });
 
+const filterRules = z.union([z.string(), z.array(z.string())]);
+
+/**
+ * Rez's PackageFilter in its POD form: a package is hidden when an exclusion
+ * matches and no inclusion does. Each rule (Rez's Rule.parse_rule: glob(),
+ * regex(), range(), before(), after(), or bare) is checked when the file is
+ * read, so an error names its line.
+ */
+export const PackageFilterSchema = z
+  .strictObject({ excludes: filterRules.optional(), includes: filterRules.optional() })
+  .superRefine((filter, ctx) => {
+    for (const key of ["excludes", "includes"] as const) {
+      const v = filter[key];
+      if (v === undefined) continue;
+      (typeof v === "string" ? [v] : v).forEach((rule, i) => {
+        try {
+          parseFilterRule(rule);
+        } catch (err) {
+          ctx.addIssue({
+            code: "custom",
+            path: typeof v === "string" ? [key] : [key, i],
+            message: (err as { detail?: string }).detail ?? (err as Error).message,
+          });
+        }
+      });
+    }
+  });
+
+/** Rez's package orderer in its POD form, checked with the orderer's own parser. */
+const OrdererSchema = z.record(z.string(), z.unknown()).check((ctx) => {
+  try {
+    ordererFromPod(ctx.value);
+  } catch (err) {
+    ctx.issues.push({
+      code: "custom",
+      input: ctx.value,
+      message: ((err as { detail?: string }).detail ?? (err as Error).message).replace(/^orderer: /, ""),
+    });
+  }
+});
+
+/** Rez's platform_map: for "arch" and "os", Python regular expression -> replacement, first match wins. */
+const PlatformMapSchema = z.record(z.string(), z.record(z.string(), z.string()));
+
+/** A Rez system value (platform, arch, os): a version string, as it goes into `~os==VALUE`. */
+const systemValue = z
+  .string()
+  .regex(/^[A-Za-z0-9_]+([.-][A-Za-z0-9_]+)*$/, { error: "expected a Rez version string such as Rocky-9.3" });
+
+export const TargetSchema = z.strictObject({
+  platform: systemValue.describe("Rez's system.platform of the target: linux, osx, windows."),
+  arch: systemValue.describe("Rez's system.arch of the target, e.g. x86_64 or aarch64."),
+  os: systemValue.describe("Rez's system.os of the target, e.g. Rocky-9.3."),
+});
+
 export const TantalusConfigSchema = z.strictObject({
   packages_path: z
     .array(z.string().min(1))
@@ -211,6 +268,43 @@ export const TantalusConfigSchema = z.strictObject({
     .array(requirement)
     .optional()
     .describe("Weak requests added to every request; absent means Rez's default (~platform, ~arch, ~os of the host)."),
+  local_packages_path: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("Rez's local_packages_path: the repository `resolve --no-local` leaves out of packages_path."),
+  package_filter: z
+    .array(PackageFilterSchema)
+    .optional()
+    .describe(
+      "Rez's package_filter: filters of excludes/includes rules (glob(), regex(), range(), before(), after()) that hide packages from every resolve.",
+    ),
+  package_orderers: z
+    .array(OrdererSchema)
+    .optional()
+    .describe(
+      "Rez's package_orderers: version preference per family (sorted, version_split, soft_timestamp, per_family, no_order).",
+    ),
+  variant_select_mode: z
+    .enum(["version_priority", "intersection_priority"])
+    .optional()
+    .describe("Rez's variant_select_mode: which variant of a package a resolve prefers (default version_priority)."),
+  error_on_missing_variant_requires: z
+    .boolean()
+    .optional()
+    .describe(
+      "Rez's error_on_missing_variant_requires: a variant requiring a family no repository has fails the resolve (default true) or is skipped (false).",
+    ),
+  use_variant_shortlinks: z
+    .boolean()
+    .optional()
+    .describe("Rez's use_variant_shortlinks: hashed variants are rooted at their _v/ shortlink (default true)."),
+  platform_map: PlatformMapSchema.optional().describe(
+    "Rez's platform_map: {arch: {REGEX: REPLACEMENT}, os: {...}} applied to the host's values (the default implicit packages).",
+  ),
+  target: TargetSchema.optional().describe(
+    "The platform packages are resolved for, when it is not this host (an image's): package.py's platform.system(), platform.machine(), sys.platform and rez's system answer for it, and the default implicit packages are its ~platform, ~arch, ~os.",
+  ),
   base: z
     .strictObject({
       image: z

@@ -1,4 +1,4 @@
-import type { LoadedConfig } from "../config/index.js";
+import type { LoadedConfig, ResolveSettingsOf } from "../config/index.js";
 import { InputError, TantalusError, UsageError, type SourceLocation } from "../errors.js";
 import type { Variant } from "../rez/package.js";
 import { rootMapper } from "../context/root-map.js";
@@ -9,9 +9,10 @@ import { TierAssigner, type TierSource } from "./tiers.js";
 import { MAX_BUDGET, type PlanImage, type PlanInput, type PlanVariant, type Strategy } from "./types.js";
 
 /** What planning reads from tantalus.yaml. */
-export type PlanConfig = Pick<LoadedConfig, "workflows" | "implicitPackages" | "layers" | "packages" | "locate"> & {
-  config: { image: { root_map: Record<string, string> } };
-};
+export type PlanConfig = Pick<LoadedConfig, "workflows" | "implicitPackages" | "layers" | "packages" | "locate"> &
+  ResolveSettingsOf & {
+    config: { image: { root_map: Record<string, string> } };
+  };
 
 /** What the planner reads of a workflow's resolve (src/workflow): its variants and their requirements as solved. */
 export type PlannedResolve = Pick<WorkflowResolve, "name" | "variants" | "requires">;

@@ -83,6 +83,8 @@ export class Package {
   /** `<repo>/<name>/<version>`: Rez's `base`. */
   readonly base: string;
   readonly summary: PackageSummary;
+  /** Rez's use_variant_shortlinks, as configured for the repository that found this package. */
+  variantShortlinks = true;
   private _definition?: PackageDefinition;
   private readonly readDefinition: (file: string) => PackageDefinition;
   private _requires?: Requirement[];
@@ -245,13 +247,14 @@ export class Variant {
 
   /**
    * The variant's install root (`{root}`, `REZ_<PKG>_ROOT`). A hashed variant that
-   * has a shortlink (`_v/a -> ../<sha1>`) is rooted at the shortlink, as in Rez.
+   * has a shortlink (`_v/a -> ../<sha1>`) is rooted at the shortlink, as in Rez,
+   * unless use_variant_shortlinks is off.
    */
   get root(): string {
     if (this._root === undefined) {
       const sub = this.subpath;
       this._root = sub ? path.join(this.package.base, sub) : this.package.base;
-      if (sub && this.package.summary.hashedVariants) {
+      if (sub && this.package.summary.hashedVariants && this.package.variantShortlinks) {
         const link = findShortlink(path.join(this.package.base, SHORTLINKS_DIR), this._root);
         if (link) this._root = path.join(this.package.base, SHORTLINKS_DIR, link);
       }

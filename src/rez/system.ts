@@ -1,6 +1,8 @@
 import fs from "node:fs";
 import os from "node:os";
 import { spawnSync } from "node:child_process";
+import { Interpreter, PyTuple, parseModule, type PyValue } from "./python/index.js";
+import { reImporter } from "./python/regex.js";
 
 /** Rez's `system` facts: what its implicit packages and rex's `system` object are made of. */
 export interface SystemInfo {
@@ -20,6 +22,44 @@ export function hostSystem(): SystemInfo {
 /** Rez's default implicit packages for a system. */
 export function implicitPackagesFor(sys: SystemInfo): string[] {
   return [`~platform==${sys.platform}`, `~arch==${sys.arch}`, `~os==${sys.os}`];
+}
+
+/** Rez's platform_map: per function ("arch", "os"), regular expression -> replacement. */
+export type PlatformMap = Readonly<Record<string, Readonly<Record<string, string>>>>;
+
+/**
+ * The system as Rez reports it under a platform_map (rez/utils/platform_mapped.py):
+ * arch and os go through their entries in order, and the first expression that
+ * replaces something gives the value (Python's re.subn, so `\1` back-references
+ * work as in Rez). The platform is not mapped, as in Rez.
+ */
+export function mapPlatform(sys: SystemInfo, map: PlatformMap): SystemInfo {
+  return { platform: sys.platform, arch: mapped("arch", sys.arch, map), os: mapped("os", sys.os, map) };
+}
+
+const SUBN = parseModule("import re\nresult = re.subn(pattern, replacement, text)\n", "<platform_map>");
+
+function mapped(field: "arch" | "os", value: string, map: PlatformMap): string {
+  const entry = map[field];
+  if (!entry) return value;
+  for (const [pattern, replacement] of Object.entries(entry)) {
+    const globals = new Map<string, PyValue>([
+      ["pattern", pattern],
+      ["replacement", replacement],
+      ["text", value],
+    ]);
+    try {
+      new Interpreter({ importer: reImporter }).execModule(SUBN, globals);
+    } catch (err) {
+      throw new Error(
+        `platform_map.${field}[${JSON.stringify(pattern)}]: ${(err as { detail?: string }).detail ?? (err as Error).message}`,
+        { cause: err },
+      );
+    }
+    const [result, changes] = (globals.get("result") as PyTuple).items as [string, number];
+    if (changes > 0) return result;
+  }
+  return value;
 }
 
 function rezArch(nodeArch: string): string {

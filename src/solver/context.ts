@@ -134,6 +134,9 @@ export class Entry {
   ) {}
 }
 
+/** Rez's variant_select_mode. */
+export type VariantSelectMode = "version_priority" | "intersection_priority";
+
 /** Everything one solve shares: options, the request, families, and memoised keys. */
 export class SolveContext {
   readonly cache: SourceCache;
@@ -142,6 +145,12 @@ export class SolveContext {
   readonly filter: PackageFilterList | null;
   readonly orderers: OrdererList;
   readonly requestList: RequirementList;
+  /** Rez's variant_select_mode. */
+  readonly variantSelectMode: VariantSelectMode;
+  /** Rez's error_on_missing_variant_requires. */
+  readonly errorOnMissingVariantRequires: boolean;
+  /** What Rez prints to stderr during the solve (a skipped variant's missing family), in order. */
+  readonly warnings: string[] = [];
   private readonly lateHook: LateRequiresHook | undefined;
   private readonly fams = new Map<string, FamilyState | null>();
   private readonly variantKeys = new Map<VariantInfo, PyValue>();
@@ -156,7 +165,11 @@ export class SolveContext {
     orderers: OrdererList;
     requestList: RequirementList;
     lateRequires?: LateRequiresHook;
+    variantSelectMode?: VariantSelectMode;
+    errorOnMissingVariantRequires?: boolean;
   }) {
+    this.variantSelectMode = opts.variantSelectMode ?? "version_priority";
+    this.errorOnMissingVariantRequires = opts.errorOnMissingVariantRequires ?? true;
     this.cache = opts.cache;
     this.paths = opts.paths;
     this.building = opts.building;
@@ -173,6 +186,10 @@ export class SolveContext {
         return f ? f.packages.map((p) => ({ version: p.version, timestamp: p.timestamp })) : [];
       },
     };
+  }
+
+  warn(message: string): void {
+    this.warnings.push(message);
   }
 
   /** Every family this solve asked the source for, found or not (what its result depends on). */
@@ -268,7 +285,7 @@ export class SolveContext {
     return this.knownSorted.has(vs);
   }
 
-  /** Rez `_PackageEntry.sort`: best variant first (version_priority). */
+  /** Rez `_PackageEntry.sort`: best variant first (by variant_select_mode). */
   sortEntry(entry: Entry): void {
     if (entry.sorted) return;
     const vs = entry.variants;
@@ -298,6 +315,8 @@ export class SolveContext {
    * additional_key, index). The requested part ranks the variant's ranges on the
    * requested families, earliest request first; then fewer extra families; then
    * the extra ranges in the variant's order; then the higher index.
+   * intersection_priority puts len(requested_key) first: the variant naming
+   * more of the requested families wins.
    */
   variantKey(v: VariantInfo): PyValue {
     let key = this.variantKeys.get(v);
@@ -321,7 +340,10 @@ export class SolveContext {
       if (q.conflict || names.has(q.name)) continue;
       additional.push([rangeSortKey(this.orderers.forFamily(q.name), q.name, q.range, this.ordererFamilies), q.name]);
     }
-    key = [requested, -additional.length, additional, v.index ?? NONE_INDEX];
+    key =
+      this.variantSelectMode === "intersection_priority"
+        ? [requested.length, requested, -additional.length, additional, v.index ?? NONE_INDEX]
+        : [requested, -additional.length, additional, v.index ?? NONE_INDEX];
     this.variantKeys.set(v, key);
     if (raw) this.rawKeys.add(v);
     return key;

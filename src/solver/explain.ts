@@ -89,6 +89,13 @@ export function explainFailure(reason: FailureReason, phase: Phase): SolveFailur
         cycle: [...p],
       };
     }
+    case "missing-family":
+      return {
+        kind: "missing-family",
+        description,
+        explanation: `no package family '${reason.family}' exists (required by ${reason.requesters.join(", ")}), and no other variant avoids it`,
+        missing: { requirement: reason.family, requiredBy: reason.requesters.map((n) => [n]) },
+      };
   }
 }
 

@@ -70,7 +70,13 @@ export type FailureReason =
       conflictingFrom: Provenance;
     }
   | { type: "reduction"; reductions: Reduction[]; reducedScope: Scope }
-  | { type: "cycle"; packages: string[] };
+  | { type: "cycle"; packages: string[] }
+  /**
+   * A variant requires a family no repository has, and
+   * error_on_missing_variant_requires is off: Rez fails the phase without a
+   * reason (and tries the other variants); `message` is what it prints.
+   */
+  | { type: "missing-family"; family: string; requesters: string[]; message: string };
 
 /**
  * Where a requirement came from: the request, or the scopes whose common
@@ -87,6 +93,8 @@ export function reasonDescription(r: FailureReason): string {
       return `A package was completely reduced: ${r.reductions.map((x) => `(${reductionText(x)})`).join(" ")}`;
     case "cycle":
       return `A cyclic dependency was detected: ${[...r.packages, r.packages[0]!].join(" --> ")}`;
+    case "missing-family":
+      return "Solver failed with unknown reason.";
   }
 }
 

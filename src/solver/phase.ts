@@ -154,11 +154,19 @@ export class Phase {
             scope = Scope.create(ctx, req, { kind: "extracted", requirement: req, requesters });
           } catch (e) {
             if (e instanceof MissingFamilyError) {
-              throw new MissingFamilyError(
-                `package family not found: ${name}, was required by: ${requesters.join(", ")} (searched: ${ctx.searchedText()})`,
-                name,
-                requesters,
-              );
+              const message = `package family not found: ${name}, was required by: ${requesters.join(", ")} (searched: ${ctx.searchedText()})`;
+              // Rez: with error_on_missing_variant_requires off, this phase fails (its other variants are tried).
+              if (!ctx.errorOnMissingVariantRequires && requesters.length > 0) {
+                ctx.warn(message);
+                return new Phase(
+                  scopes,
+                  PhaseStatus.Failed,
+                  [],
+                  { type: "missing-family", family: name, requesters, message },
+                  index,
+                );
+              }
+              throw new MissingFamilyError(message, name, requesters);
             }
             if (e instanceof MissingVersionError)
               throw new MissingVersionError(e.requirement, from.requesters.map(labelOf));

@@ -8,6 +8,7 @@ import {
   MissingVersionError,
   SolveContext,
   type LateRequiresHook,
+  type VariantSelectMode,
 } from "./context.js";
 import { explainFailure } from "./explain.js";
 import { PackageFilterList, TimestampRule } from "./filter.js";
@@ -27,6 +28,10 @@ export interface SolveOptions {
   packageFilter?: PackageFilterList | null;
   /** Rez's `package_orderers`. */
   orderers?: readonly PackageOrderer[];
+  /** Rez's `variant_select_mode` (default version_priority). */
+  variantSelectMode?: VariantSelectMode;
+  /** Rez's `error_on_missing_variant_requires` (default true): false skips a variant needing a missing family. */
+  errorOnMissingVariantRequires?: boolean;
   /** Resolve for a build: every package's `build_requires` count too. */
   building?: boolean;
   /** Evaluates `@late()` requires; called once per package per solve. */
@@ -54,6 +59,8 @@ export interface SolveResult {
   fails: number;
   /** Every family the solve asked the source for, found or not, sorted: the part of the repositories the result depends on. */
   families: string[];
+  /** What Rez prints on stderr while solving (each variant skipped for a missing family), in order. */
+  warnings?: string[];
 }
 
 /**
@@ -84,6 +91,10 @@ export function solve(
     orderers: new OrdererList(options.orderers ?? []),
     requestList,
     lateRequires: options.lateRequires,
+    ...(options.variantSelectMode !== undefined ? { variantSelectMode: options.variantSelectMode } : {}),
+    ...(options.errorOnMissingVariantRequires !== undefined
+      ? { errorOnMissingVariantRequires: options.errorOnMissingVariantRequires }
+      : {}),
   });
   const result = new Solver(ctx, options).run();
   const missing = result.failure?.kind === "missing-family" ? result.failure.missing?.requirement : undefined;
@@ -213,6 +224,7 @@ class Solver {
       steps: this.steps,
       fails: this.numFails,
       families: [...ctx.asked].sort(),
+      ...(ctx.warnings.length ? { warnings: [...ctx.warnings] } : {}),
     };
     const st = this.status();
     if (st === "solved") {
@@ -258,6 +270,7 @@ class Solver {
       steps: this.steps,
       fails: this.numFails,
       families: [...this.ctx.asked].sort(),
+      ...(this.ctx.warnings.length ? { warnings: [...this.ctx.warnings] } : {}),
       status: "failed" as const,
       resolved: [],
       ephemerals: [],

@@ -9,8 +9,8 @@
  * when each resolved on its own, they disagreed (an `add_requires` on a
  * `@late()` package the gate did not see, a plan without `add_requires`).
  */
-import type { LoadedConfig, WorkflowConfig } from "../config/index.js";
-import { getWorkflow } from "../config/index.js";
+import type { LoadedConfig, ResolveSettingsOf, WorkflowConfig } from "../config/index.js";
+import { configuredRepositoryOptions, configuredSolveOptions, getWorkflow } from "../config/index.js";
 import {
   contextProblems,
   loadContext,
@@ -63,7 +63,8 @@ export interface WorkflowResolve {
 export type WorkflowStageConfig = Pick<
   LoadedConfig,
   "workflows" | "implicitPackages" | "packages" | "packagesPath" | "files" | "displayFile" | "locate"
->;
+> &
+  ResolveSettingsOf;
 
 export interface ResolveWorkflowOptions {
   /** The repositories (opened once per command, shared by its resolves); default: the configuration's packages_path. */
@@ -74,7 +75,7 @@ export interface ResolveWorkflowOptions {
   extraRequest?: readonly string[];
   /** Ignore packages released after this epoch time (--time). */
   timestamp?: number;
-  /** Rez's package filter (--exclude). */
+  /** The package filter instead of the configuration's (rez-env's --exclude/--include/--no-filters applied to it); null: none. */
   packageFilter?: PackageFilterList | null;
   /** Apply the configuration's add_requires (default true; `audit --no-repair` turns them off). */
   overrides?: boolean;
@@ -99,7 +100,7 @@ export function differsFromConfigured(settings: {
 
 /** The repositories a configuration reads, opened once per command. */
 export function openWorkflowRepositories(
-  config: Pick<LoadedConfig, "packagesPath" | "locate">,
+  config: Pick<LoadedConfig, "packagesPath" | "locate"> & ResolveSettingsOf,
   opts: { packagePaths?: readonly string[]; observe?: boolean } = {},
 ): Repositories {
   const paths = opts.packagePaths ?? config.packagesPath;
@@ -109,7 +110,11 @@ export function openWorkflowRepositories(
       config.locate(["packages_path"]),
     );
   }
-  return new Repositories([...paths], opts.observe ? { observe: true } : {});
+  // Rooted and loaded as the configuration says (use_variant_shortlinks, target), as rez-env reads them.
+  return new Repositories([...paths], {
+    ...(opts.observe ? { observe: true } : {}),
+    ...configuredRepositoryOptions(config),
+  });
 }
 
 /** The implicit packages of a configuration: its implicit_packages, else the host's ~platform/~arch/~os. */
@@ -151,12 +156,14 @@ export function solveWorkflow(
     late.set(pkg, r);
     return r;
   };
+  // The configuration's filters, orderers and variant selection (Rez's, or tantalus.yaml's), as rez-env uses them.
   const result = solve(request, overrides ? applyPackageOverrides(repos, config) : repos, {
+    ...configuredSolveOptions(config),
     implicitPackages: implicit,
     lateRequires: recording,
     paths: packagePaths,
     ...(opts.timestamp !== undefined ? { timestamp: opts.timestamp } : {}),
-    ...(opts.packageFilter ? { packageFilter: opts.packageFilter } : {}),
+    ...(opts.packageFilter !== undefined ? { packageFilter: opts.packageFilter } : {}),
   });
   const out: WorkflowSolve = { result, request, implicitPackages: implicit, packagePaths };
   if (result.status !== "solved") return out;

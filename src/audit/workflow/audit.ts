@@ -27,7 +27,7 @@
  * the pollution check, every load that would switch to a decoy counts as an
  * error too: the check was asked for to find exactly those.
  */
-import type { LoadedConfig } from "../../config/index.js";
+import type { LoadedConfig, ResolveSettingsOf } from "../../config/index.js";
 import { requireInstallRoots } from "../../context/context.js";
 import {
   captureEnvironment,
@@ -164,7 +164,8 @@ export type AuditConfig = Pick<
   | "config"
   | "store"
   | "dirOf"
->;
+> &
+  ResolveSettingsOf;
 
 export async function auditWorkflow(
   config: AuditConfig,

@@ -54,6 +54,11 @@ export function originLabel(o: ValueOrigin): string {
     case "site":
     case "project":
       return `file:${o.location ? formatLocation({ file: o.location.file, ...(o.location.line !== undefined ? { line: o.location.line } : {}) }) : o.source}`;
+    case "rez":
+      // Rez's configuration: a rezconfig file at its line, or a REZ_* variable.
+      return o.location?.line !== undefined
+        ? `rezconfig:${formatLocation({ file: o.location.file, line: o.location.line })}`
+        : `env:${o.source}`;
     case "environment":
       return `env:${o.source}`;
     case "flag":
@@ -67,7 +72,7 @@ export function register(program: Command): void {
   program
     .command("config")
     .description(
-      "print the effective configuration and where each value comes from (default < site file < the project's tantalus.yaml < variables < flags), " +
+      "print the effective configuration and where each value comes from (default < site file < Rez's rezconfig files and REZ_* variables < the project's tantalus.yaml < TANTALUS_* variables < flags), " +
         "or check one file",
     )
     .option("--json", "print the layers, the effective configuration and each value's origin as JSON")

@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { Command } from "@commander-js/extra-typings";
 import { checkRequestArgs, findConfig, openRepositories } from "../common.js";
+import { configuredSolveOptions, type ConfiguredSolveOptions, type LoadedConfig } from "../../config/index.js";
 import { parseTime } from "../time.js";
 import { solve } from "../../solver/index.js";
 import { hostSystem, implicitPackagesFor } from "../../rez/system.js";
@@ -37,6 +38,12 @@ export interface ContextSourceOpts {
   workflow?: string;
   /** Package exclusion rules (rez-env --exclude): `foo-2+`, `*.beta`, `glob(...)`, `regex(...)`, `before(t)`. */
   exclude?: string[];
+  /** Package inclusion rules (rez-env --include), added to every configured filter. */
+  include?: string[];
+  /** false with --no-filters: the configured package_filter is not applied (--exclude/--include still are). */
+  filters?: boolean;
+  /** false with --no-local. */
+  local?: boolean;
   /** rez-env --patch: the request patches the current context (--context, else $REZ_RXT_FILE). */
   patch?: boolean;
   strict?: boolean;
@@ -51,6 +58,12 @@ export function addRezEnvOptions<C extends { option: (flags: string, description
       "exclude packages, as rez-env --exclude: 'foo-2+', '*.beta', 'regex(...)', 'before(TIME)' (repeatable)",
     )
     .option(
+      "--include <rules...>",
+      "include packages the configured package_filter excludes, as rez-env --include: 'foo', 'boost-*' (repeatable)",
+    )
+    .option("--no-filters", "do not apply the configured package_filter (--exclude and --include still apply)")
+    .option("--no-local", "leave local_packages_path out of the configured package search path, as rez-env --no-local")
+    .option(
       "-p, --patch",
       "patch the current context (--context FILE, else $REZ_RXT_FILE): the request overrides its requests of the same name and kind, '^foo' removes foo",
     )
@@ -61,18 +74,36 @@ export function addRezEnvOptions<C extends { option: (flags: string, description
     );
 }
 
-/** rez-env --exclude as a package filter (Rez adds each rule with Rule.parse_rule and add_exclusion). */
-export function excludeFilter(rules: readonly string[] | undefined): PackageFilterList | null {
-  if (!rules || rules.length === 0) return null;
-  const list = new PackageFilterList();
-  for (const r of rules) {
+/**
+ * The package filter of a resolve, as rez-env makes it: the configured
+ * package_filter (none with --no-filters), then each --exclude added with
+ * add_exclusion and each --include with add_inclusion.
+ */
+export function requestFilter(
+  config: LoadedConfig | undefined,
+  opts: { exclude?: readonly string[]; include?: readonly string[]; filters?: boolean },
+): PackageFilterList | null {
+  const configured = opts.filters === false ? null : (config?.packageFilter ?? null);
+  if (!opts.exclude?.length && !opts.include?.length) return configured;
+  const list = configured?.copy() ?? new PackageFilterList();
+  const rule = (flag: string, r: string) => {
     try {
-      list.addExclusion(parseFilterRule(r));
+      return parseFilterRule(r);
     } catch (err) {
-      throw new UsageError(`--exclude ${r}: ${(err as Error).message}`);
+      throw new UsageError(`${flag} ${r}: ${(err as { detail?: string }).detail ?? (err as Error).message}`);
     }
-  }
+  };
+  for (const r of opts.exclude ?? []) list.addExclusion(rule("--exclude", r));
+  for (const r of opts.include ?? []) list.addInclusion(rule("--include", r));
   return list;
+}
+
+/** The solve options of a resolve: the configuration's (filters, orderers, variant selection) and rez-env's flags. */
+export function resolveOptionsFor(
+  config: LoadedConfig,
+  opts: { exclude?: readonly string[]; include?: readonly string[]; filters?: boolean },
+): ConfiguredSolveOptions {
+  return { ...configuredSolveOptions(config), packageFilter: requestFilter(config, opts) };
 }
 
 /**
@@ -128,7 +159,7 @@ export function acquireContext(request: string[], opts: ContextSourceOpts): Acqu
   // No request is an empty context (the implicit packages only), as rez-env with no packages gives.
   const implicit = opts.implicit === false ? [] : (config?.implicitPackages ?? implicitPackagesFor(hostSystem()));
   const timestamp = opts.time ? parseTime(opts.time) : undefined;
-  const packageFilter = excludeFilter(opts.exclude);
+  const packageFilter = requestFilter(config, opts);
   if (opts.workflow) {
     // The workflow as every command resolves it (src/workflow): its request, add_requires, @late requires.
     const resolve = resolveWorkflow(config, opts.workflow, {
@@ -141,11 +172,12 @@ export function acquireContext(request: string[], opts: ContextSourceOpts): Acqu
     return { ctx: resolve.context, repos };
   }
   const result = solve(request, repos, {
+    ...resolveOptionsFor(config, opts),
     implicitPackages: implicit,
     timestamp,
     lateRequires: lateRequiresHook(),
-    packageFilter,
   });
+  for (const w of result.warnings ?? []) process.stderr.write(`${w}\n`);
   if (result.status !== "solved") {
     throw new TantalusError(
       `resolve failed: ${result.failure?.explanation ?? result.failure?.description ?? result.status}`,

@@ -10,8 +10,8 @@ import { parsePackageRequest } from "../../rez/version/index.js";
 import { lateRequiresHook } from "../../rex/index.js";
 import { parseTime } from "../time.js";
 import type { Repositories } from "../../rez/repository/index.js";
-import type { PackageFilterList } from "../../solver/filter.js";
-import { addRezEnvOptions, excludeFilter, patchRequest } from "./env.js";
+import { addRezEnvOptions, patchRequest, requestFilter, resolveOptionsFor } from "./env.js";
+import type { ConfiguredSolveOptions } from "../../config/index.js";
 import { solveWorkflow } from "../../workflow/resolve.js";
 
 interface ResolveOpts {
@@ -25,6 +25,9 @@ interface ResolveOpts {
   batch?: string;
   workflow?: string;
   exclude?: string[];
+  include?: string[];
+  filters?: boolean;
+  local?: boolean;
   patch?: boolean;
   strict?: boolean;
   patchRank?: string;
@@ -68,7 +71,7 @@ export function register(program: Command): void {
       if (request.length > 0)
         throw new UsageError("--batch takes its requests from the file; give no request arguments");
       if (opts.patch) throw new UsageError("--batch and --patch do not go together");
-      runBatch(opts.batch, repos, implicit, timestamp, excludeFilter(opts.exclude));
+      runBatch(opts.batch, repos, implicit, timestamp, resolveOptionsFor(config, opts));
       return;
     }
     let req = opts.patch ? patchRequest(request, opts) : request;
@@ -82,7 +85,7 @@ export function register(program: Command): void {
         implicitPackages: implicit,
         extraRequest: request,
         ...(timestamp !== undefined ? { timestamp } : {}),
-        packageFilter: excludeFilter(opts.exclude),
+        packageFilter: requestFilter(config, opts),
       });
       req = solved.request;
       result = solved.result;
@@ -92,13 +95,15 @@ export function register(program: Command): void {
       // Names are checked as rez-env checks them, so a typo is an error, not a missing family.
       for (const r of req) parsePackageRequest(r);
       result = solve(req, repos, {
+        ...resolveOptionsFor(config, opts),
         implicitPackages: implicit,
         timestamp,
         lateRequires: lateRequiresHook(),
-        packageFilter: excludeFilter(opts.exclude),
       });
       ctx = contextOf(req, implicit, repos, timestamp, result);
     }
+    // Rez prints these while solving (a variant skipped for a family no repository has).
+    for (const w of result.warnings ?? []) process.stderr.write(`${w}\n`);
     const seconds = (performance.now() - t0) / 1000;
     repos.saveCaches();
     if (opts.output) saveContext(opts.output, ctx);
@@ -153,6 +158,7 @@ function jsonResult(r: SolveResult): Record<string, unknown> {
         }))
       : [],
     ...(r.ephemerals.length ? { ephemerals: r.ephemerals.map(String) } : {}),
+    ...(r.warnings ? { warnings: r.warnings } : {}),
     ...(r.failure
       ? {
           failure: {
@@ -171,7 +177,7 @@ function runBatch(
   repos: Repositories,
   implicit: string[],
   timestamp: number | undefined,
-  packageFilter: PackageFilterList | null,
+  configured: ConfiguredSolveOptions,
 ): void {
   let requests: unknown;
   try {
@@ -189,7 +195,7 @@ function runBatch(
     let entry: Record<string, unknown>;
     try {
       for (const r of req) parsePackageRequest(r);
-      entry = jsonResult(solve(req, repos, { implicitPackages: implicit, timestamp, lateRequires, packageFilter }));
+      entry = jsonResult(solve(req, repos, { ...configured, implicitPackages: implicit, timestamp, lateRequires }));
     } catch (err) {
       // A malformed requirement fails that request only; the batch goes on.
       entry = {

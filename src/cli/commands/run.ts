@@ -172,7 +172,9 @@ export function register(program: Command): void {
             // The stamp answers "nothing changed" with stat calls and a metadata walk of the payloads;
             // only a failed stamp pays for a resolve, and one line says why.
             const { outOfDate, stampVerdict } = await import("../../builder/stamp.js");
-            const verdict = await stampVerdict(store, wf, configFiles);
+            // The files a build's stamp names: Rez's rezconfig files too (what the build's LoadedConfig read).
+            const { configFilesRead } = await import("../../config/discover.js");
+            const verdict = await stampVerdict(store, wf, configFilesRead(files, env, process.cwd()));
             if (verdict.current) return { tag: wf, built: false };
             if (o.noBuild) throw outOfDate(wf, verdict.reason);
             o.log(`building ${wf}: ${verdict.reason}`);

@@ -143,8 +143,8 @@ export function includedModules(fn: PyFunction): Map<string, PyValue> {
   return out;
 }
 
-/** Rez's ModifyList(append=None, prepend=None), used in `with scope("config")` overrides. */
-class ModifyList extends HostObject {
+/** Rez's ModifyList(append=None, prepend=None), used in `with scope("config")` overrides and in rezconfig files. */
+export class ModifyList extends HostObject {
   readonly pyTypeName = "ModifyList";
   constructor(
     readonly append: PyValue,
@@ -164,7 +164,7 @@ class ModifyList extends HostObject {
   }
 }
 
-const MODIFY_LIST = new PyBuiltin("ModifyList", (args, kwargs, ctx) => {
+export const MODIFY_LIST = new PyBuiltin("ModifyList", (args, kwargs, ctx) => {
   const names = ["append", "prepend"];
   const slots: PyValue[] = [null, null];
   args.forEach((a, i) => {

@@ -1,5 +1,6 @@
 import fs from "node:fs";
-import type { HostQuery } from "../python/modules.js";
+import { targetPythonHost, type HostQuery } from "../python/modules.js";
+import type { SystemInfo } from "../system.js";
 import path from "node:path";
 import { Version } from "../version/index.js";
 import { Package, summarize, type LoadFailure } from "../package.js";
@@ -40,6 +41,7 @@ export class FilesystemRepository {
   /** Definitions whose loading asked the host (platform, environment, file system), for `repo check --verbose`. */
   readonly hostDependent: { file: string; queries: HostQuery[] }[] = [];
   private readonly read: DefinitionReader;
+  private readonly variantShortlinks: boolean;
   private readonly cache?: RepositoryIndexCache;
   private readonly observations?: Map<string, FamilyObservation>;
 
@@ -50,10 +52,22 @@ export class FilesystemRepository {
    */
   constructor(
     root: string,
-    opts: { read?: DefinitionReader; cache?: RepositoryIndexCache | false; observe?: boolean } = {},
+    opts: {
+      read?: DefinitionReader;
+      cache?: RepositoryIndexCache | false;
+      observe?: boolean;
+      /** Rez's use_variant_shortlinks (default true). */
+      variantShortlinks?: boolean;
+      /** The platform packages are loaded for, when not this host: their host queries answer for it. */
+      target?: SystemInfo;
+    } = {},
   ) {
     this.root = path.resolve(root);
-    this.read = opts.read ?? readPackageFile;
+    this.variantShortlinks = opts.variantShortlinks ?? true;
+    const target = opts.target;
+    this.read =
+      opts.read ??
+      (target ? (file) => readPackageFile(file, { host: targetPythonHost(target), system: target }) : readPackageFile);
     this.cache = opts.cache === false ? undefined : opts.cache;
     if (opts.observe) this.observations = new Map();
   }
@@ -245,6 +259,7 @@ export class FilesystemRepository {
    * its file and line; the package is then broken (Rez's schema refuses it).
    */
   private validated(pkg: Package): Package {
+    pkg.variantShortlinks = this.variantShortlinks;
     try {
       for (const v of pkg.variants) void v.requires;
     } catch (err) {

@@ -1,5 +1,6 @@
 import path from "node:path";
 import type { HostQuery } from "../python/modules.js";
+import type { SystemInfo } from "../system.js";
 import { FilesystemRepository, type DefinitionReader, type LoadProblem } from "./filesystem.js";
 import { RepositoryIndexCache } from "./index-cache.js";
 import type { Package } from "../package.js";
@@ -48,7 +49,17 @@ export class Repositories implements PackageSource {
    * directory names where it lives (default: defaultCacheDir()). `observe`:
    * keep the stamps that `observation()` returns.
    */
-  constructor(paths: string[], opts: { read?: DefinitionReader; cache?: boolean | string; observe?: boolean } = {}) {
+  constructor(
+    paths: string[],
+    opts: {
+      read?: DefinitionReader;
+      cache?: boolean | string;
+      observe?: boolean;
+      variantShortlinks?: boolean;
+      /** The platform packages are loaded for, when not this host. */
+      target?: SystemInfo;
+    } = {},
+  ) {
     const seen = new Set<string>();
     this.repositories = [];
     const useCache = opts.cache ?? process.env.TANTALUS_NO_CACHE !== "1";
@@ -60,7 +71,15 @@ export class Repositories implements PackageSource {
       const cache = useCache
         ? RepositoryIndexCache.open(abs, typeof opts.cache === "string" ? opts.cache : undefined)
         : false;
-      this.repositories.push(new FilesystemRepository(abs, { read: opts.read, cache, observe: opts.observe === true }));
+      this.repositories.push(
+        new FilesystemRepository(abs, {
+          read: opts.read,
+          cache,
+          observe: opts.observe === true,
+          ...(opts.variantShortlinks !== undefined ? { variantShortlinks: opts.variantShortlinks } : {}),
+          ...(opts.target !== undefined ? { target: opts.target } : {}),
+        }),
+      );
     }
   }
 
