@@ -21,6 +21,8 @@ const OPENERS = new Set([
   "src/builder/builder.ts",
   "src/builder/layer-worker.ts",
   "src/image/workflow-image.ts",
+  // Builds the throwaway image of a dev resolve: hands the store to the build, which writes it.
+  "src/builder/dev-resolve.ts",
   "src/run/image.ts",
 ]);
 

@@ -35,7 +35,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writ
 import { homedir } from "node:os";
 import { join, resolve as resolvePath } from "node:path";
 import { TantalusError } from "../errors.js";
-import type { OciStore } from "../image/layout/store.js";
+import type { ImageReader } from "../image/layout/interfaces.js";
 import { Annotation } from "../image/types.js";
 import { storeId } from "../locations.js";
 import { observationChange, type RepositoryObservation } from "../rez/repository/observation.js";
@@ -67,14 +67,14 @@ export interface DevResolver {
   defaultPaths(): Promise<string[]>;
   resolve(devPaths: string[]): Promise<DevResolveInfo>;
   /** Build the dev resolve's throwaway image into the store; its tag. */
-  buildThrowaway(store: OciStore, packagePaths: string[], log: (line: string) => void): Promise<string>;
+  buildThrowaway(store: ImageReader, packagePaths: string[], log: (line: string) => void): Promise<string>;
 }
 
 export interface DevRunInput {
   workflow: string;
   /** PATH arguments of --dev (absolute); empty: the configured default. */
   paths: string[];
-  store: OciStore;
+  store: ImageReader;
   /** The image the workflow's tag points at now (manifest digest), and its config's labels. */
   image: {
     ref: string;
@@ -119,7 +119,7 @@ interface DevState {
   launch: Omit<DevLaunch, "resolved">;
 }
 
-function stateFile(cacheDir: string, store: OciStore, workflow: string): string {
+function stateFile(cacheDir: string, store: ImageReader, workflow: string): string {
   return join(cacheDir, "dev", `${storeId(store.dir)}-${encodeURIComponent(workflow)}.json`);
 }
 
