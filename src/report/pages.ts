@@ -642,6 +642,7 @@ function historyPage(d: ReportData): Page {
  * records as tables.
  */
 function jsonView(v: unknown, depth = 0): Html {
+  if (typeof v === "string") return html`${v}`;
   if (v === null || typeof v !== "object") return html`<code>${JSON.stringify(v)}</code>`;
   if (Array.isArray(v)) {
     const records = v.every((x) => x !== null && typeof x === "object" && !Array.isArray(x));

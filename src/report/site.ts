@@ -24,7 +24,8 @@ export interface WrittenSite {
   bytes: number;
 }
 
-function refuseForeign(dir: string): void {
+/** Refuses a target that is a file, or a non-empty folder that holds no earlier report (checked before any work, and again when writing). */
+export function checkReportTarget(dir: string): void {
   let entries: string[];
   try {
     entries = fs.readdirSync(dir);
@@ -44,7 +45,7 @@ function refuseForeign(dir: string): void {
 /** Renders every page of `data` and puts the site at `dir` in one rename. */
 export function writeSite(dir: string, data: ReportData): WrittenSite {
   const target = path.resolve(dir);
-  refuseForeign(target);
+  checkReportTarget(target);
   const parent = path.dirname(target);
   makeDirsSync(parent);
   const suffix = `${process.pid}~${randomBytes(6).toString("hex")}`;

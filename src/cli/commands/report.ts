@@ -50,10 +50,12 @@ export function register(program: Command): void {
       if (opts.all && workflows.length > 0) throw new UsageError("give WORKFLOW names or --all, not both");
       if (opts.html === undefined) throw new UsageError("where to write the report: give --html DIR");
       const migration = opts.migration !== undefined ? readMigration(opts.migration) : undefined;
-      const [{ collectReport, writeSite }, audit] = await Promise.all([
+      const [{ collectReport, writeSite, checkReportTarget }, audit] = await Promise.all([
         import("../../report/index.js"),
         import("../../audit/workflow/index.js"),
       ]);
+      // A folder that is not a report is refused before anything is resolved, not after.
+      checkReportTarget(path.resolve(opts.html));
       const config = findConfig(opts, true);
       const repos = openRepositories(opts);
       let base: Awaited<ReturnType<typeof audit.loadBaseImage>> | { unavailable: string };
