@@ -238,3 +238,82 @@ test(
     await page.close();
   },
 );
+
+test(
+  "built images: the image page shows the stored image's digest and layers, history shows each build and its churn",
+  { skip },
+  async () => {
+    const store = path.join(scratch, "built-store");
+    const env = { TANTALUS_STORE: store };
+    const built = runCli(["build", "animation"], { cwd: studio.dir, env });
+    assert.equal(built.code, 0, built.stderr);
+    // A second build whose top layer differs (the workflow's environment changed).
+    const config = fs.readFileSync(studio.config, "utf8");
+    fs.writeFileSync(studio.config, config.replace("STUDIO_DEPARTMENT: animation", "STUDIO_DEPARTMENT: anim"));
+    try {
+      const again = runCli(["build", "animation"], { cwd: studio.dir, env });
+      assert.equal(again.code, 0, again.stderr);
+      const out = path.join(scratch, "built-site");
+      const r = runCli(["report", "animation", "--html", out], { cwd: studio.dir, env });
+      assert.equal(r.code, 0, r.stderr);
+      const listed = JSON.parse(runCli(["images", "animation", "--json"], { cwd: studio.dir, env }).stdout) as {
+        tag: string;
+        digest: string;
+        layers: number;
+      }[];
+      const newest = listed.find((i) => i.tag === "animation")!;
+      const builds = new Set(listed.map((i) => i.digest));
+      assert.equal(builds.size, 2);
+
+      const saved = site;
+      site = out;
+      try {
+        const images = await open("images");
+        assert.equal(await text(images.page, "#image-animation code.digest"), newest.digest);
+        assert.equal(await count(images.page, "#image-animation table.stored-layers tbody tr"), newest.layers);
+        assert.match(await text(images.page, "#image-animation"), /STUDIO_DEPARTMENT=anim\b/);
+        await images.page.screenshot({ path: path.join(shotsDir, "images-built.png") });
+        assert.deepEqual(images.problems, []);
+        await images.page.close();
+
+        const history = await open("history");
+        const rows = await inPage<string[][]>(
+          history.page,
+          `Array.from(document.querySelectorAll("#history-animation tbody tr"), (tr) => Array.from(tr.cells, (c) => c.textContent.trim()))`,
+        );
+        assert.equal(rows.length, 2);
+        // Newest first; it re-ships only the changed top layer, not the packages.
+        assert.equal(rows[0]![0], "animation");
+        assert.notEqual(rows[0]![3], "first");
+        assert.equal(rows[1]![3], "first");
+        await history.page.screenshot({ path: path.join(shotsDir, "history-built.png") });
+        assert.deepEqual(history.problems, []);
+        await history.page.close();
+      } finally {
+        site = saved;
+      }
+    } finally {
+      fs.writeFileSync(studio.config, config);
+    }
+  },
+);
+
+test("report refuses a missing --html and a folder that is not a report, in one sentence, before any work", () => {
+  const none = runCli(["report", "--all"], { cwd: projectRoot });
+  assert.equal(none.code, 2);
+  assert.match(none.stderr, /^tantalus: error: where to write the report: give --html DIR\n$/);
+  const dir = tempDir("tantalus-report-foreign-");
+  try {
+    fs.writeFileSync(path.join(dir, "notes.txt"), "mine");
+    // No configuration here at all: the folder is refused before the studio is looked for.
+    const foreign = runCli(["report", "--html", dir], { cwd: dir });
+    assert.equal(foreign.code, 1);
+    assert.match(
+      foreign.stderr,
+      /^tantalus: error: cannot write the report to .*: the folder is not empty and holds no earlier report/,
+    );
+    assert.deepEqual(fs.readdirSync(dir), ["notes.txt"]);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

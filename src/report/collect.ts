@@ -80,7 +80,7 @@ export async function collectReport(config: LoadedConfig, opts: CollectOptions):
     history = await storeHistory(listed, (a, b) => diffImages(store, a, b));
     for (const name of shown) {
       const newest = listed.find((i) => i.workflow === name && !i.problem && i.role !== "base");
-      if (newest) stored.set(name, await inspectStoredImage(store, newest.digest));
+      if (newest) stored.set(name, await inspectStoredImage(store, newest.tag));
     }
   }
   const t4 = performance.now();

@@ -310,7 +310,7 @@ function imageSection(d: ReportData, v: ImageView, names: Map<string, string>): 
           <dt>base</dt>
           <dd>${s.base ? [s.base.name, s.base.digest].filter(Boolean).join(" ") : "-"}</dd>
         </dl>
-        <table>
+        <table class="stored-layers">
           <caption>
             Stored layers, bottom first
           </caption>
