@@ -317,3 +317,61 @@ test("report refuses a missing --html and a folder that is not a report, in one 
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test(
+  "a workflow that does not resolve: left out of the matrix, its conflicting chains drawn and marked",
+  { skip },
+  async () => {
+    const config = fs.readFileSync(studio.config, "utf8");
+    // nuke-14 (through legacy_exr_plugin) needs python-3.9; boost (through usd-24) needs python-3.11.
+    fs.writeFileSync(
+      studio.config,
+      config.replace(/^workflows:\n/m, "workflows:\n  clash:\n    request: [ legacy_exr_plugin, usd-24 ]\n"),
+    );
+    try {
+      const out = path.join(scratch, "clash-site");
+      const r = runCli(["report", "--all", "--html", out], {
+        cwd: studio.dir,
+        env: { TANTALUS_STORE: path.join(scratch, "store") },
+      });
+      // As plan --all: every other workflow is reported, and the command fails.
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /clash does not resolve/);
+      const saved = site;
+      site = out;
+      try {
+        const index = await open("index");
+        assert.equal(await count(index.page, "table.matrix tbody tr"), 10);
+        assert.match(await text(index.page, "#main"), /Workflows left out[\s\S]*clash/);
+        assert.deepEqual(index.problems, []);
+        await index.page.close();
+
+        const graph = await open("graph");
+        const marked = await attrs(
+          graph.page,
+          'section.failed[data-workflow="clash"] svg g.node.conflict',
+          "data-variant",
+        );
+        for (const id of ["legacy_exr_plugin-1.4.2", "python-3.9", "usd-24.08", "python-3.11"])
+          assert.ok(marked.includes(id), `${id} not marked in ${marked.join(", ")}`);
+        assert.ok(
+          marked.some((id) => id!.startsWith("nuke-14")),
+          marked.join(", "),
+        );
+        assert.equal(
+          await attr(graph.page, 'section.failed[data-workflow="clash"] svg g.node.requested', "data-variant"),
+          "request",
+        );
+        await (await graph.page.$('section.failed[data-workflow="clash"]'))!.screenshot({
+          path: path.join(shotsDir, "graph-conflict.png"),
+        });
+        assert.deepEqual(graph.problems, []);
+        await graph.page.close();
+      } finally {
+        site = saved;
+      }
+    } finally {
+      fs.writeFileSync(studio.config, config);
+    }
+  },
+);

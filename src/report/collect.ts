@@ -9,7 +9,7 @@ import path from "node:path";
 import { TantalusError } from "../errors.js";
 import type { LoadedConfig } from "../config/index.js";
 import type { Repositories } from "../rez/repository/index.js";
-import { resolveWorkflows } from "../workflow/resolve.js";
+import { resolveWorkflows, solveWorkflow } from "../workflow/resolve.js";
 import { captureEnvironment, type CapturedEnvironment } from "../workflow/environment.js";
 import { planStudio } from "../plan/studio.js";
 import { auditResolve, auditCacheDir, type BaseImage, type WorkflowAudit } from "../audit/workflow/index.js";
@@ -101,6 +101,11 @@ export async function collectReport(config: LoadedConfig, opts: CollectOptions):
     ...(opts.migration !== undefined ? { migration: opts.migration } : {}),
   });
   data.images = data.images.filter((i) => shown.has(i.name));
+  // A workflow that failed on a conflict: solved again (only these) for the solver's chains, which the message flattens.
+  for (const f of data.failed) {
+    const failure = solveWorkflow(config, f.workflow, { repos: opts.repos }).result.failure;
+    if (failure?.conflicts?.length) f.conflicts = failure.conflicts;
+  }
   return {
     data,
     notAudited,

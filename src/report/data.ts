@@ -37,9 +37,51 @@ export interface ResolveGraph {
   edges: { from: string; to: string; requirement: string }[];
 }
 
+/** A requirement and, per package holding it, the chain up to the package the request named (the solver's). */
+export interface RequirementChain {
+  requirement: string;
+  requiredBy: string[][];
+}
+
 export interface FailedResolve {
   workflow: string;
   message: string;
+  /** The requirements that clash and who asked for each, when the solve failed on a conflict. */
+  conflicts?: { dependency: RequirementChain; conflicting: RequirementChain }[];
+}
+
+/**
+ * The conflicting chains of a failed resolve as a graph: the request, each
+ * package on a chain, and the two requirements that clash. Every node but the
+ * request is on the conflict, so every one is marked.
+ */
+export function conflictGraph(failed: FailedResolve): ResolveGraph {
+  const nodes = new Map<string, GraphNode>();
+  const edges: ResolveGraph["edges"] = [];
+  const seen = new Set<string>();
+  const node = (id: string, requested = false) => {
+    if (!nodes.has(id)) nodes.set(id, { id, family: id, version: "", planId: "", requested });
+  };
+  const edge = (from: string, to: string, requirement: string) => {
+    const key = `${from}\u0000${to}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    edges.push({ from, to, requirement });
+  };
+  node("request", true);
+  for (const c of failed.conflicts ?? []) {
+    for (const side of [c.dependency, c.conflicting]) {
+      node(side.requirement);
+      if (side.requiredBy.length === 0) edge("request", side.requirement, side.requirement);
+      for (const chain of side.requiredBy) {
+        // The chain runs from the package holding the requirement up to the requested one: draw it top down.
+        const path = ["request", ...[...chain].reverse(), side.requirement];
+        path.forEach((id) => node(id));
+        for (let i = 1; i < path.length; i++) edge(path[i - 1]!, path[i]!, path[i]!);
+      }
+    }
+  }
+  return { workflow: failed.workflow, request: [], nodes: [...nodes.values()], edges };
 }
 
 /** A planned image as the plan and the captured environment describe it, with its stored image when there is one. */

@@ -36,8 +36,8 @@ const CHAR_WIDTH = 7.2;
 const NODE_HEIGHT = 28;
 
 export interface GraphOptions {
-  /** Families to draw as the conflicting chain (a failed resolve's, or those of an audit finding). */
-  highlight?: ReadonlySet<string>;
+  /** Mark every node as on the conflict except these (a failed resolve's chains: all but the request). */
+  highlightAllBut?: ReadonlySet<string>;
 }
 
 /** An SVG of the graph: one `g.node` per resolved variant (data-variant: its qualified name), one path per requirement. */
@@ -69,7 +69,11 @@ export function renderGraphSvg(graph: ResolveGraph, opts: GraphOptions = {}): st
     const box = g.node(n.id);
     const x = box.x - box.width / 2;
     const y = box.y - box.height / 2;
-    const classes = ["node", n.requested ? "requested" : "", opts.highlight?.has(n.family) ? "conflict" : ""]
+    const classes = [
+      "node",
+      n.requested ? "requested" : "",
+      opts.highlightAllBut && !opts.highlightAllBut.has(n.id) ? "conflict" : "",
+    ]
       .filter(Boolean)
       .join(" ");
     out.push(

@@ -7,7 +7,7 @@
 import { formatBytes } from "../plan/format.js";
 import type { PlannedLayer, Strategy } from "../plan/types.js";
 import type { AuditFinding, WorkflowAudit } from "../audit/workflow/audit.js";
-import type { ReportData, ImageView } from "./data.js";
+import { conflictGraph, type ReportData, type ImageView } from "./data.js";
 import { renderGraphSvg } from "./graph.js";
 import { html, raw, type Html, type PageLink } from "./html.js";
 
@@ -448,10 +448,19 @@ function graphPage(d: ReportData): Page {
       html`<section
         id="${anchor("graph", f.workflow)}"
         class="graph failed"
+        data-workflow="${f.workflow}"
         aria-labelledby="${anchor("graph-h", f.workflow)}"
       >
         <h2 id="${anchor("graph-h", f.workflow)}">${f.workflow}: does not resolve</h2>
         <pre class="conflict">${f.message}</pre>
+        ${
+          f.conflicts?.length
+            ? html`<p>The conflicting chains, from the request to the two requirements that clash (marked):</p>
+                <div class="scroll" tabindex="0" role="region" aria-label="${`Conflicting chains of ${f.workflow}`}">
+                  ${raw(renderGraphSvg(conflictGraph(f), { highlightAllBut: new Set(["request"]) }))}
+                </div>`
+            : ""
+        }
       </section>`,
   );
   return {
