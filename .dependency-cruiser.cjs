@@ -50,6 +50,10 @@ const stages = {
   farm: ["builder", "run"],
   // the embedded sample studio: generated packages and tantalus.yaml, core only
   studio: [],
+  // the web report shows what the other stages compute, computed by them: the resolves (workflow), the
+  // studio plan (plan), the library audit and its fix list (audit), the store's images and their diffs (builder's
+  // inventory); nothing imports the report
+  report: ["workflow", "plan", "audit", "builder"],
 };
 
 const coreNames = Object.keys(core);

@@ -32,6 +32,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   doctor: () => import("./doctor.js"),
   studio: () => import("./studio.js"),
   config: () => import("./config.js"),
+  report: () => import("./report.js"),
 };
 
 /**

@@ -37,7 +37,7 @@ function wholeNumber(flag: string, text: string | undefined, min: number, max: n
  * Layers of the configured base: 1 for the demo base, the stored manifest's count for a
  * registry base already in the store, else 1 assumed (the plan never pulls).
  */
-async function baseLayersOf(config: LoadedConfig): Promise<{ count: number; source: string }> {
+export async function baseLayersOf(config: LoadedConfig): Promise<{ count: number; source: string }> {
   const spec = config.config.base.image;
   const base = parseBaseReference(spec);
   if (base.kind === "demo") return { count: 1, source: "demo base" };

@@ -1,0 +1,119 @@
+/**
+ * Gathers the report's data by calling the stages exactly as their own
+ * commands do: one `resolveWorkflows` for the studio (what `plan` and `build`
+ * resolve), `planStudio` over it, the library audit of each shown workflow
+ * with `--suggest`'s fix list, and the store's images read-only.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { TantalusError } from "../errors.js";
+import type { LoadedConfig } from "../config/index.js";
+import type { Repositories } from "../rez/repository/index.js";
+import { resolveWorkflows, solveWorkflow } from "../workflow/resolve.js";
+import { captureEnvironment, type CapturedEnvironment } from "../workflow/environment.js";
+import { planStudio } from "../plan/studio.js";
+import { auditResolve, auditCacheDir, type BaseImage, type WorkflowAudit } from "../audit/workflow/index.js";
+import { SonameIndex, suggestRepairs, type Suggestion } from "../audit/suggest.js";
+import { OciStore } from "../image/layout/store.js";
+import { diffImages, listStoredImages } from "../builder/inventory.js";
+import { inspectStoredImage, type InspectedImage } from "../builder/stored.js";
+import { reportData, storeHistory, type HistoryEntry, type ReportData } from "./data.js";
+
+export interface CollectOptions {
+  repos: Repositories;
+  /** Workflows whose images, graphs and audits to show (the plan is always the whole studio's); default all. */
+  workflows?: readonly string[];
+  baseLayers: { count: number; source: string };
+  /** The audit's base image, or why there is none (the audit page then says so). */
+  base: BaseImage | { unavailable: string };
+  /** The two-base migration report, when given (MIGRATION: issue 19's data). */
+  migration?: unknown;
+}
+
+export interface CollectResult {
+  data: ReportData;
+  /** Workflows that could not be audited, each with why. */
+  notAudited: { workflow: string; message: string }[];
+  seconds: { resolve: number; plan: number; audit: number; store: number };
+}
+
+export async function collectReport(config: LoadedConfig, opts: CollectOptions): Promise<CollectResult> {
+  const resolved = resolveWorkflows(config, undefined, { repos: opts.repos });
+  const t1 = performance.now();
+  const plan = planStudio(config, resolved, { baseLayers: opts.baseLayers.count, required: opts.workflows ?? [] });
+  const t2 = performance.now();
+  const shown = new Set(opts.workflows?.length ? opts.workflows : Object.keys(config.workflows));
+  const rootMap = config.config.image.root_map;
+  const environments = new Map<string, CapturedEnvironment>();
+  for (const [name, r] of resolved.resolves) environments.set(name, captureEnvironment(r, { rootMap }));
+
+  const audits: WorkflowAudit[] = [];
+  const notAudited: CollectResult["notAudited"] = [];
+  let suggestions: Suggestion[] = [];
+  let auditSkipped: string | undefined;
+  if ("unavailable" in opts.base) auditSkipped = opts.base.unavailable;
+  else {
+    const base = opts.base;
+    for (const [name, r] of resolved.resolves) {
+      if (!shown.has(name)) continue;
+      try {
+        // As `tantalus audit`: the configured repairs applied, no donors, no decoys.
+        audits.push(auditResolve(config, r, base, { repairs: true }));
+      } catch (e) {
+        if (!(e instanceof TantalusError)) throw e;
+        notAudited.push({ workflow: name, message: e.message });
+      }
+    }
+    const index = new SonameIndex(opts.repos, path.join(auditCacheDir(), "soname-index.json"));
+    index.save();
+    suggestions = suggestRepairs(audits, { index, base, config });
+  }
+  const t3 = performance.now();
+
+  const stored = new Map<string, InspectedImage>();
+  let history: Record<string, HistoryEntry[]> = {};
+  let storeDir: string | undefined;
+  if (fs.existsSync(path.join(config.store, "oci-layout"))) {
+    storeDir = config.store;
+    const store = await OciStore.open(config.store, { readOnly: true });
+    const listed = await listStoredImages(store);
+    history = await storeHistory(listed, (a, b) => diffImages(store, a, b));
+    for (const name of shown) {
+      const newest = listed.find((i) => i.workflow === name && !i.problem && i.role !== "base");
+      if (newest) stored.set(name, await inspectStoredImage(store, newest.tag));
+    }
+  }
+  const t4 = performance.now();
+
+  const shownResolves = new Map([...resolved.resolves].filter(([n]) => shown.has(n)));
+  const data = reportData({
+    configFile: config.file,
+    resolved: { ...resolved, resolves: shownResolves, failed: resolved.failed.filter((f) => shown.has(f.workflow)) },
+    plan,
+    baseLayers: opts.baseLayers,
+    environments,
+    audits,
+    ...(auditSkipped !== undefined ? { auditSkipped } : {}),
+    suggestions,
+    stored,
+    history,
+    ...(storeDir !== undefined ? { storeDir } : {}),
+    ...(opts.migration !== undefined ? { migration: opts.migration } : {}),
+  });
+  data.images = data.images.filter((i) => shown.has(i.name));
+  // A workflow that failed on a conflict: solved again (only these) for the solver's chains, which the message flattens.
+  for (const f of data.failed) {
+    const failure = solveWorkflow(config, f.workflow, { repos: opts.repos }).result.failure;
+    if (failure?.conflicts?.length) f.conflicts = failure.conflicts;
+  }
+  return {
+    data,
+    notAudited,
+    seconds: {
+      resolve: resolved.seconds,
+      plan: (t2 - t1) / 1000,
+      audit: (t3 - t2) / 1000,
+      store: (t4 - t3) / 1000,
+    },
+  };
+}
