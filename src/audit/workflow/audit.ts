@@ -47,6 +47,7 @@ import {
   type Finding,
   type FindingKind,
   type PackageModel,
+  type SymbolVersionGap,
 } from "../findings.js";
 import { walkImageFiles } from "../audit.js";
 import { imageBasename, resolveImagePath } from "../../linker/imagefs.js";
@@ -79,6 +80,8 @@ export interface AuditFinding {
   name?: string;
   provider?: FileRef;
   others?: (FileRef & { detail?: string })[];
+  /** missing-version: the version needed and the newest of its series the provider defines. */
+  version?: SymbolVersionGap;
   message: string;
   /** Audited objects whose load trees showed it (the first few). */
   roots: string[];
@@ -484,7 +487,15 @@ function settle(
       .map((o) => o.path)
       .sort()
       .join(",");
-    const key = [f.kind, f.package ?? "", f.file, f.name ?? "", f.provider?.path ?? "", othersKey].join("\0");
+    const key = [
+      f.kind,
+      f.package ?? "",
+      f.file,
+      f.name ?? "",
+      f.provider?.path ?? "",
+      othersKey,
+      f.version?.needed ?? "",
+    ].join("\0");
     let a = byKey.get(key);
     if (!a) {
       a = {
@@ -495,6 +506,7 @@ function settle(
         ...(f.name !== undefined ? { name: f.name } : {}),
         ...(f.provider ? { provider: f.provider } : {}),
         ...(f.others ? { others: f.others } : {}),
+        ...(f.version ? { version: f.version } : {}),
         message: f.message,
         roots: [],
         rootCount: 0,
