@@ -17,6 +17,7 @@ export type FindingKind =
   | "host-leak"
   | "unloadable"
   | "missing-version"
+  | "os-mismatch"
   | "unreadable";
 
 export interface FileRef {

@@ -18,7 +18,8 @@
  *
  * Severities: missing, system, undeclared, conflict, wrong-architecture,
  * host-leak, unloadable and missing-version are errors; weak missing
- * versions and unreadable files are warnings. "system" is only reported for
+ * versions, unreadable files and a base whose /etc/os-release is not the
+ * resolved `os` package's release (os-match.ts) are warnings. "system" is only reported for
  * libraries outside the allow-list (DEFAULT_SYSTEM_ALLOW: glibc, the GCC
  * runtime, X11, GL/EGL/GLX, Vulkan; plus `audit.allow_system`). A package's
  * copy of a library that hides the base OS's copy is the package pinning
@@ -54,6 +55,7 @@ import { imageBasename, resolveImagePath } from "../../linker/imagefs.js";
 import { readLdCache } from "../../linker/ldcache.js";
 import { Linker, type LoadTree, type ResolveOptions } from "../../linker/linker.js";
 import { pollutionCheck, type LoadSwitch } from "../pollute.js";
+import { baseOsFindings } from "../os-match.js";
 import {
   matchIgnore,
   packageSettings,
@@ -211,6 +213,7 @@ const SEVERITY: Record<FindingKind, Severity> = {
   "host-leak": "error",
   unloadable: "error",
   "missing-version": "error",
+  "os-mismatch": "warning",
   unreadable: "warning",
 };
 
@@ -319,6 +322,14 @@ export function auditResolve(
   }
   const mounts = config ? mountTargets(config, resolve.name) : [];
   raw.push(...environmentLeaks(env, image, mounts));
+  raw.push(
+    ...baseOsFindings(
+      image.fs,
+      base.profile,
+      image.packages.map((p) => ({ name: p.name, version: p.version, id: p.id })),
+      config?.config.audit.os_releases,
+    ),
+  );
 
   const findings = settle(raw, resolve, config, opts.rootsPerFinding ?? 5);
   let pollution: PollutionResult | undefined;
