@@ -66,10 +66,7 @@ describe("the base against the os package", () => {
     assert.deepEqual(rest, []);
     assert.equal(f?.kind, "os-mismatch");
     assert.equal(f?.package, "os-Rocky-9.3");
-    assert.match(
-      f.message,
-      /resolves for Rocky-9\.3 \(rocky 9\.3\) but the base is Debian GNU\/Linux 11 \(bullseye\)/,
-    );
+    assert.match(f.message, /resolves for Rocky-9\.3 \(rocky 9\.3\) but the base is Debian GNU\/Linux 11 \(bullseye\)/);
     assert.deepEqual(baseOsFindings(image, DEBIAN_X86_64, pkgs("Debian-11.11")), []);
     assert.deepEqual(baseOsFindings(image, DEBIAN_X86_64, pkgs("Rocky-9.3"), { "Rocky-9.3": "debian 11" }), []);
   });
