@@ -178,7 +178,13 @@ describe("classifying a load tree", () => {
     assert.equal(byKind("system")[0]!.provider?.package, null);
     assert.equal(byKind("undeclared")[0]!.provider?.package, "other");
     assert.match(byKind("unloadable")[0]!.message, /invalid ELF header/);
-    assert.match(byKind("missing-version")[0]!.message, /version V_2\.0 of libv\.so\.1/);
+    // What the provider has instead, and which package to rebuild against it.
+    const gap = byKind("missing-version")[0]!;
+    assert.deepEqual(gap.version, { needed: "V_2.0", newest: "V_1.0" });
+    assert.match(
+      gap.message,
+      /version V_2\.0 of libv\.so\.1 .* \(it defines V_ versions up to V_1\.0\): rebuild app for package v, or use a version whose libv\.so\.1 defines V_2\.0/,
+    );
     // libcuda.so.1 is absent too, but the NVIDIA runtime injects it.
     assert.ok(!findings.some((f) => f.name === "libcuda.so.1"));
     assert.ok(

@@ -17,6 +17,7 @@ export type FindingKind =
   | "host-leak"
   | "unloadable"
   | "missing-version"
+  | "os-mismatch"
   | "unreadable";
 
 export interface FileRef {
@@ -39,7 +40,44 @@ export interface Finding {
   provider?: FileRef;
   /** Other files involved: shadowed copies, conflicting family members, rejected candidates. */
   others?: (FileRef & { detail?: string })[];
+  /** missing-version: the version needed and the newest of its series (GLIBC_, GLIBCXX_...) the provider defines. */
+  version?: SymbolVersionGap;
   message: string;
+}
+
+/** A symbol version an object needs and what its provider offers instead. */
+export interface SymbolVersionGap {
+  /** e.g. "GLIBC_2.34". */
+  needed: string;
+  /** The newest version of the same series the provider defines (e.g. "GLIBC_2.30"), null when it defines none. */
+  newest: string | null;
+}
+
+/** The series of a symbol version: "GLIBC_2.34" → "GLIBC_", "GLIBCXX_3.4.30" → "GLIBCXX_", "V_2.0" → "V_". */
+export function versionSeries(version: string): string {
+  return /^(.*?[_.]?)\d[\d.]*$/.exec(version)?.[1] ?? version;
+}
+
+/** Orders versions of one series by their numbers (GLIBC_2.9 before GLIBC_2.17). */
+export function compareSymbolVersions(a: string, b: string): number {
+  const x = a.slice(versionSeries(a).length).split(".").map(Number);
+  const y = b.slice(versionSeries(b).length).split(".").map(Number);
+  for (let i = 0; i < Math.max(x.length, y.length); i++) {
+    const d = (x[i] ?? 0) - (y[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+/** The newest version of `needed`'s series among `defined` (VER_FLG_BASE entries excluded), or null. */
+export function newestInSeries(needed: string, defined: readonly { name: string; base: boolean }[]): string | null {
+  const series = versionSeries(needed);
+  let newest: string | null = null;
+  for (const d of defined) {
+    if (d.base || !d.name.startsWith(series) || versionSeries(d.name) !== series) continue;
+    if (newest === null || compareSymbolVersions(d.name, newest) > 0) newest = d.name;
+  }
+  return newest;
 }
 
 export interface PackageModel {
@@ -298,14 +336,27 @@ export function classifyLoadTree(tree: LoadTree, model: PackageModel, opts: Clas
   for (const v of tree.versionProblems) {
     const needer = tree.objects[v.from]!;
     const provider = tree.objects[v.provider]!;
+    const needOwner = owner(needer.realPath);
+    const provOwner = owner(provider.realPath);
+    const newest = newestInSeries(v.version, provider.elf.dynamic?.versionDefs ?? []);
+    // Say what the provider has and what would repair it: the needing package rebuilt against
+    // what is there, or a provider (usually the base OS's) new enough.
+    const has = newest
+      ? `it defines ${versionSeries(v.version)} versions up to ${newest}`
+      : `it defines no ${versionSeries(v.version)} versions`;
+    const fix =
+      needOwner !== null
+        ? `rebuild ${needOwner} for ${provOwner === null ? "this base OS" : `package ${provOwner}`}, or use ${provOwner === null ? "a base" : "a version"} whose ${v.file} defines ${v.version}`
+        : `the base image's own ${needer.path} needs a newer ${v.file}`;
     out.push({
       kind: "missing-version",
-      package: owner(needer.realPath),
+      package: needOwner,
       file: needer.realPath,
       root,
       name: v.file,
       provider: ref(provider.realPath),
-      message: `${v.weak ? "weak " : ""}version ${v.version} of ${v.file} needed by ${needer.path} is not defined by ${provider.path}`,
+      version: { needed: v.version, newest },
+      message: `${v.weak ? "weak " : ""}version ${v.version} of ${v.file} needed by ${needer.path} is not defined by ${provider.path} (${has}): ${fix}`,
     });
   }
 

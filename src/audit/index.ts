@@ -8,3 +8,4 @@ export * from "./workflow/index.js";
 export * from "./repair.js";
 export * from "./suggest.js";
 export * from "./report.js";
+export * from "./migrate.js";

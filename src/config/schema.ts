@@ -92,6 +92,12 @@ export const AuditSchema = z.strictObject({
     .array(z.string().regex(SONAME, { error: "expected a SONAME or glob" }))
     .default(["libc.so.6", "libm.so.6", "libdl.so.2", "libpthread.so.0", "librt.so.1", "ld-linux-*.so.*"])
     .describe("SONAME globs the base image provides and the audit never reports."),
+  os_releases: z
+    .record(z.string(), z.string().regex(/^\S+(\s+\S+)?$/, { error: 'expected "ID VERSION_ID", e.g. "rocky 9.3"' }))
+    .default({})
+    .describe(
+      'Rez OS names -> the base\'s /etc/os-release ID and VERSION_ID, e.g. {"CentOS-7.9.2009": "centos 7"}; default: the name read as DISTRIBUTION-VERSION.',
+    ),
 });
 
 export const PackageOverrideSchema = z.strictObject({

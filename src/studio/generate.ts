@@ -1,7 +1,7 @@
 import { mkdtemp, readdir, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { TantalusError, UsageError } from "../errors.js";
-import { SYSTEM_LINK_STUBS, studioPackages } from "./catalog/index.js";
+import { OLDER_GENERATION, SYSTEM_LINK_STUBS, studioPackages } from "./catalog/index.js";
 import { STUDIO_DEFECTS } from "./defects.js";
 import { buildElfs, copyHostElfs, defaultElfCache, type ElfRequest } from "./elf/build.js";
 import { findToolchain } from "./elf/toolchain.js";
@@ -191,6 +191,7 @@ function planPackages(packages: PackageSpec[], scale: Scale): Plan {
             spec: item.elf,
             seed: `${pkg.name}/${pkg.version}/${item.elf.path}`,
             fillerBytes: item.elf.weight ? scaledBytes(item.elf.weight, scale) : 0,
+            ...(OLDER_GENERATION.has(key) ? { olderGeneration: true } : {}),
           },
         });
       }

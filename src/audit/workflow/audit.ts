@@ -18,7 +18,8 @@
  *
  * Severities: missing, system, undeclared, conflict, wrong-architecture,
  * host-leak, unloadable and missing-version are errors; weak missing
- * versions and unreadable files are warnings. "system" is only reported for
+ * versions, unreadable files and a base whose /etc/os-release is not the
+ * resolved `os` package's release (os-match.ts) are warnings. "system" is only reported for
  * libraries outside the allow-list (DEFAULT_SYSTEM_ALLOW: glibc, the GCC
  * runtime, X11, GL/EGL/GLX, Vulkan; plus `audit.allow_system`). A package's
  * copy of a library that hides the base OS's copy is the package pinning
@@ -47,12 +48,14 @@ import {
   type Finding,
   type FindingKind,
   type PackageModel,
+  type SymbolVersionGap,
 } from "../findings.js";
 import { walkImageFiles } from "../audit.js";
 import { imageBasename, resolveImagePath } from "../../linker/imagefs.js";
 import { readLdCache } from "../../linker/ldcache.js";
 import { Linker, type LoadTree, type ResolveOptions } from "../../linker/linker.js";
 import { pollutionCheck, type LoadSwitch } from "../pollute.js";
+import { baseOsFindings } from "../os-match.js";
 import {
   matchIgnore,
   packageSettings,
@@ -79,6 +82,8 @@ export interface AuditFinding {
   name?: string;
   provider?: FileRef;
   others?: (FileRef & { detail?: string })[];
+  /** missing-version: the version needed and the newest of its series the provider defines. */
+  version?: SymbolVersionGap;
   message: string;
   /** Audited objects whose load trees showed it (the first few). */
   roots: string[];
@@ -209,6 +214,7 @@ const SEVERITY: Record<FindingKind, Severity> = {
   "host-leak": "error",
   unloadable: "error",
   "missing-version": "error",
+  "os-mismatch": "warning",
   unreadable: "warning",
 };
 
@@ -317,6 +323,14 @@ export function auditResolve(
   }
   const mounts = config ? mountTargets(config, resolve.name) : [];
   raw.push(...environmentLeaks(env, image, mounts));
+  raw.push(
+    ...baseOsFindings(
+      image.fs,
+      base.profile,
+      image.packages.map((p) => ({ name: p.name, version: p.version, id: p.id })),
+      config?.config.audit.os_releases,
+    ),
+  );
 
   const findings = settle(raw, resolve, config, opts.rootsPerFinding ?? 5);
   let pollution: PollutionResult | undefined;
@@ -485,7 +499,15 @@ function settle(
       .map((o) => o.path)
       .sort()
       .join(",");
-    const key = [f.kind, f.package ?? "", f.file, f.name ?? "", f.provider?.path ?? "", othersKey].join("\0");
+    const key = [
+      f.kind,
+      f.package ?? "",
+      f.file,
+      f.name ?? "",
+      f.provider?.path ?? "",
+      othersKey,
+      f.version?.needed ?? "",
+    ].join("\0");
     let a = byKey.get(key);
     if (!a) {
       a = {
@@ -496,6 +518,7 @@ function settle(
         ...(f.name !== undefined ? { name: f.name } : {}),
         ...(f.provider ? { provider: f.provider } : {}),
         ...(f.others ? { others: f.others } : {}),
+        ...(f.version ? { version: f.version } : {}),
         message: f.message,
         roots: [],
         rootCount: 0,

@@ -12,7 +12,7 @@ interface AuditOpts {
   paths?: string;
   repair: boolean;
   donor: string[];
-  base?: string;
+  base: string[];
   failFast?: boolean;
   insecure?: boolean;
   dev?: string[] | true;
@@ -45,7 +45,10 @@ export function register(program: Command): void {
     )
     .option(
       "--base <image>",
-      "base image instead of the configuration's base.image (demo, a registry reference or docker://REF, containers-storage:NAME, oci:DIR, oci-archive:FILE, docker-archive:FILE, rootfs:FILE or rootfs:DIR)",
+      "base image instead of the configuration's base.image (demo, a registry reference or docker://REF, containers-storage:NAME, oci:DIR, oci-archive:FILE, docker-archive:FILE, rootfs:FILE or rootfs:DIR); " +
+        "given twice (--base A --base B): the migration report, every workflow on both bases side by side",
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
     )
     .option("--insecure", "allow plain HTTP to the registry of a base the store lacks")
     .option(
@@ -82,21 +85,45 @@ export function register(program: Command): void {
         repos = new Repositories([...devPaths, ...repos.paths.filter((p) => !devPaths.includes(p))]);
         process.stderr.write(`tantalus: dev: auditing with ${devPaths.join(", ")} searched first\n`);
       }
-      const base = await audit.loadBaseImage(opts.base ?? config.config.base.image, {
-        store: config.store,
-        configDir: opts.base ? process.cwd() : config.dirOf(["base", "image"]),
-        demoLibraries: config.config.audit.allow_system,
-        // A registry base the store lacks is pulled, as the build would.
-        fetch: async (reference) => {
-          const [{ OciStore }, { pullBase }] = await Promise.all([
-            import("../../image/layout/store.js"),
-            import("../../builder/index.js"),
-          ]);
-          return pullBase(await OciStore.open(config.store), reference, { insecure: opts.insecure === true });
-        },
-      });
+      if (opts.base.length > 2)
+        throw new UsageError(
+          "give --base once (audit over that base) or twice (the migration from the first to the second)",
+        );
+      const loadBase = (reference: string | undefined) =>
+        audit.loadBaseImage(reference ?? config.config.base.image, {
+          store: config.store,
+          configDir: reference !== undefined ? process.cwd() : config.dirOf(["base", "image"]),
+          demoLibraries: config.config.audit.allow_system,
+          // A registry base the store lacks is pulled, as the build would.
+          fetch: async (ref) => {
+            const [{ OciStore }, { pullBase }] = await Promise.all([
+              import("../../image/layout/store.js"),
+              import("../../builder/index.js"),
+            ]);
+            return pullBase(await OciStore.open(config.store), ref, { insecure: opts.insecure === true });
+          },
+        });
+      const base = await loadBase(opts.base[0]);
       const donorDirs = opts.donor.map((d) => path.resolve(d));
       const common = { repos, base, repairs: opts.repair, donorDirs, pollute: opts.pollute ?? false };
+      if (opts.base.length === 2) {
+        const target = await loadBase(opts.base[1]);
+        const { auditMigration } = await import("../../audit/migrate.js");
+        const names = opts.all ? Object.keys(config.workflows).sort() : [workflow!];
+        const report = auditMigration(config, names, {
+          from: { reference: opts.base[0]!, image: base },
+          to: { reference: opts.base[1]!, image: target },
+          audit: { repos, repairs: opts.repair, donorDirs, pollute: opts.pollute ?? false },
+          suggest: opts.suggest === true,
+          failFast: opts.failFast === true || !opts.all,
+        });
+        repos.saveCaches();
+        const { formatMigrationReport, migrationExitCode } = await import("../../audit/migrate.js");
+        if (opts.json) printJson(report);
+        else process.stdout.write(formatMigrationReport(report));
+        process.exitCode = migrationExitCode(report);
+        return;
+      }
       // --all audits every workflow it can: one that does not resolve (or whose roots are missing) is reported, not a stop.
       const failed: { workflow: string; message: string }[] = [];
       const audits: Awaited<ReturnType<typeof audit.auditWorkflow>>[] = [];

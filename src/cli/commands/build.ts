@@ -2,6 +2,8 @@ import type { Command } from "@commander-js/extra-typings";
 import { TantalusError, UsageError, describeSystemError } from "../../errors.js";
 import type { LayerCompression } from "../../image/types.js";
 import { checkRegistryReference, findConfig, printJson } from "../common.js";
+import type { LoadedConfig } from "../../config/index.js";
+import { parseBaseReference, resolveLocalBase } from "../../image/base-reference.js";
 import { parseTime } from "../time.js";
 
 interface BuildOpts {
@@ -17,6 +19,7 @@ interface BuildOpts {
   verify?: boolean;
   store?: string;
   config?: string;
+  base?: string;
   progress?: boolean;
   json?: boolean;
   failFast?: boolean;
@@ -59,6 +62,10 @@ export function register(program: Command): void {
       "--insecure",
       "allow plain HTTP to the registry (a local registry without TLS), for the push and a registry base image",
     )
+    .option(
+      "--base <image>",
+      "build on this base instead of base.image (the spellings of base.image): the package layers of a build on another base are reused, only the base, repair and top layers change",
+    )
     .option("--allow-audit-errors", "write images even when the library audit finds errors")
     .option(
       "--verify",
@@ -96,7 +103,8 @@ export function register(program: Command): void {
       const jobs = wholeNumber("--jobs", opts.jobs, 1, 64);
       // --paths is not a layer of the configuration here: a build from other repositories is a developer's
       // build, which must not move the workflow's tag (BuildOptions.devUser).
-      const config = findConfig({ ...opts, paths: undefined }, true);
+      const configured = findConfig({ ...opts, paths: undefined }, true);
+      const config = opts.base !== undefined ? onBase(configured, opts.base) : configured;
       const packagePaths = opts.paths !== undefined ? findConfig(opts).packagesPath : undefined;
       if (packagePaths !== undefined && packagePaths.length === 0)
         throw new UsageError(`--paths ${JSON.stringify(opts.paths)} names no package repository`);
@@ -225,4 +233,18 @@ export function register(program: Command): void {
         display?.close();
       }
     });
+}
+
+/**
+ * The configuration with base.image replaced by `--base` (a path relative to the working directory, as
+ * every command-line path is): the build plans, audits and labels the images as if the file named it.
+ */
+function onBase(config: LoadedConfig, spec: string): LoadedConfig {
+  parseBaseReference(spec);
+  const image = resolveLocalBase(spec, process.cwd());
+  return {
+    ...config,
+    config: { ...config.config, base: { ...config.config.base, image } },
+    dirOf: (p) => (p[0] === "base" && p[1] === "image" ? process.cwd() : config.dirOf(p)),
+  };
 }

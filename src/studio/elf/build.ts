@@ -8,6 +8,7 @@ import { promisify } from "node:util";
 import { cachePath } from "../../locations.js";
 import { binaryFiller } from "../filler.js";
 import type { ElfSpec } from "../model.js";
+import { OLDER_LIBC_STUB, buildOlderLibcStub } from "./older-libc.js";
 import { LIBC_SONAMES, TU_PRELUDE, callsLibc, elfSnippet, type Snippet } from "./csource.js";
 import type { Toolchain } from "./toolchain.js";
 import { makeDirs } from "../../util/dirs.js";
@@ -23,6 +24,8 @@ export interface ElfRequest {
   fillerBytes: number;
   /** Built only so others can link against its SONAME; never installed (a system library stand-in). */
   linkOnly?: boolean;
+  /** Built for the older OS generation: needs no glibc symbol version newer than OLDER_GLIBC (older-libc.ts). */
+  olderGeneration?: boolean;
 }
 
 export interface BuildOptions {
@@ -171,6 +174,8 @@ export async function buildElfs(
 
   if (tc.cxaFinalizeVersion && jobs.some((j) => !j.cached && !callsLibc(j.req.spec)))
     await buildLibcStub(scratch, tc, tc.cxaFinalizeVersion);
+  if (jobs.some((j) => !j.cached && j.req.olderGeneration && callsLibc(j.req.spec)))
+    await buildOlderLibcStub(scratch, tc.gcc);
   const maxLevel = Math.max(0, ...jobs.map((j) => j.level));
   for (let level = 0; level <= maxLevel; level++) {
     const here = jobs.filter((j) => j.level === level);
@@ -224,6 +229,7 @@ function contentKey(r: ElfRequest): string {
     s.ident,
     r.seed,
     r.fillerBytes,
+    r.olderGeneration === true,
   ]);
 }
 
@@ -252,7 +258,7 @@ function linkArgs(job: Job, tc: Toolchain): string[] {
     args.push(tc.crt.crti, tc.crt.crtbeginS, `obj/${job.unit.name}.o`);
   }
   for (const e of job.snippet.exports) args.push(`--defsym=${e.name}=${e.internal}`);
-  args.push(...deps, libcFor(spec, tc), tc.crt.crtendS, tc.crt.crtn);
+  args.push(...deps, libcFor(job.req, tc), tc.crt.crtendS, tc.crt.crtn);
   if (spec.runpath?.length) {
     if (spec.runpath.some((r) => !r.startsWith("$ORIGIN")))
       throw new Error(`${job.req.seed}: RUNPATH must be $ORIGIN-relative`);
@@ -268,8 +274,9 @@ function linkArgs(job: Job, tc: Toolchain): string[] {
  */
 const LIBC_STUB = "stub/libc.so.6";
 
-function libcFor(spec: ElfSpec, tc: Toolchain): string {
-  return tc.cxaFinalizeVersion && !callsLibc(spec) ? LIBC_STUB : tc.libc;
+function libcFor(req: ElfRequest, tc: Toolchain): string {
+  if (tc.cxaFinalizeVersion && !callsLibc(req.spec)) return LIBC_STUB;
+  return req.olderGeneration ? OLDER_LIBC_STUB : tc.libc;
 }
 
 async function buildLibcStub(scratch: string, tc: Toolchain, version: string): Promise<void> {
