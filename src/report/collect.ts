@@ -26,7 +26,7 @@ export interface CollectOptions {
   baseLayers: { count: number; source: string };
   /** The audit's base image, or why there is none (the audit page then says so). */
   base: BaseImage | { unavailable: string };
-  /** The two-base migration report, when given (MIGRATION: issue 19's data). */
+  /** The two-base migration report, when given (`audit --base A --base B --json`, or any JSON). */
   migration?: unknown;
 }
 

@@ -133,7 +133,7 @@ export interface ReportData {
   storeDir?: string;
   /**
    * The two-base migration report (issue 19's), when one was given with --migration.
-   * MIGRATION: its shape belongs to that report; the page renders whatever JSON it is.
+   * The audit's MigrationReport is laid out side by side; any other JSON is shown as it is.
    */
   migration?: unknown;
   warnings: string[];

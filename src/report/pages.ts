@@ -7,6 +7,7 @@
 import { formatBytes } from "../plan/format.js";
 import type { PlannedLayer, Strategy } from "../plan/types.js";
 import type { AuditFinding, WorkflowAudit } from "../audit/workflow/audit.js";
+import type { MigrationFix, MigrationReport, MigrationStatus } from "../audit/migrate.js";
 import { conflictGraph, type ReportData, type ImageView } from "./data.js";
 import { renderGraphSvg } from "./graph.js";
 import { html, raw, type Html, type PageLink } from "./html.js";
@@ -645,10 +646,10 @@ function historyPage(d: ReportData): Page {
 // ---------------------------------------------------------------- migration
 
 /**
- * MIGRATION (issue 19): the two-base migration report, shown when `report
- * --migration FILE` gives one. Its shape is that report's; until it is fixed,
- * the page shows any JSON faithfully: objects as definition lists, arrays of
- * records as tables.
+ * The two-base migration report, shown when `report --migration FILE` gives
+ * one: `tantalus audit --base A --base B --json`'s report is laid out side by
+ * side (below); any other JSON is shown faithfully, objects as definition
+ * lists and arrays of records as tables.
  */
 function jsonView(v: unknown, depth = 0): Html {
   if (typeof v === "string") return html`${v}`;
@@ -686,12 +687,118 @@ function jsonView(v: unknown, depth = 0): Html {
   </dl>`;
 }
 
+/** Is this `tantalus audit --base A --base B --json`'s report (issue 19)? Anything else is shown as JSON. */
+function isMigrationReport(v: unknown): v is MigrationReport {
+  if (v === null || typeof v !== "object") return false;
+  const r = v as Partial<MigrationReport>;
+  return (
+    typeof r.version === "number" &&
+    typeof r.from?.base === "string" &&
+    typeof r.to?.base === "string" &&
+    Array.isArray(r.workflows) &&
+    r.summary !== undefined
+  );
+}
+
+const MIGRATION_STATUS: Record<MigrationStatus, string> = {
+  clean: "clean on both",
+  broken: "newly broken",
+  fixed: "fixed",
+  "still-broken": "broken on both",
+};
+
+function migrationFixItem(f: MigrationFix): Html {
+  const on = html` <span class="muted">(${f.workflows.join(", ")})</span>`;
+  switch (f.action) {
+    case "rebuild":
+      return html`<li>rebuild <strong>${f.package}</strong> for the new base: needs ${f.needs.join("; ")}${on}</li>`;
+    case "add-to-base":
+      return html`<li>add <code>${f.library}</code> to the base (needed by ${f.packages.join(", ")})${on}</li>`;
+    case "set-os":
+      return html`<li>set the <code>os</code> of <strong>${f.package}</strong>: ${f.message}${on}</li>`;
+    case "review":
+      return html`<li>review ${f.package ?? "the base"} (${f.kind}): ${f.message}${on}</li>`;
+  }
+}
+
+/** The two bases side by side: one row per workflow, the problems that appear on B, and the fix list. */
+function migrationReportBody(m: MigrationReport): Html {
+  const order: MigrationStatus[] = ["broken", "still-broken", "fixed", "clean"];
+  const rows = [...m.workflows].sort(
+    (a, b) => order.indexOf(a.status) - order.indexOf(b.status) || (a.workflow < b.workflow ? -1 : 1),
+  );
+  return html`<h1>Migration: ${m.from.base} → ${m.to.base}</h1>
+    <p>
+      From <strong>${m.from.description}</strong> to <strong>${m.to.description}</strong>: ${m.summary.clean.length}
+      clean on both, ${m.summary.broken.length} newly broken, ${m.summary.fixed.length} fixed,
+      ${m.summary.stillBroken.length} broken on both.
+    </p>
+    <table id="migration-table">
+      <caption>
+        Each workflow resolved once and audited on both bases (errors / warnings)
+      </caption>
+      <thead>
+        <tr>
+          <th scope="col">workflow</th>
+          <th scope="col">verdict</th>
+          <th scope="col">${m.from.base}</th>
+          <th scope="col">${m.to.base}</th>
+          <th scope="col">what appears on ${m.to.base}</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${rows.map(
+          (w) =>
+            html`<tr data-status="${w.status}">
+              <th scope="row">${w.workflow}</th>
+              <td>${MIGRATION_STATUS[w.status]}</td>
+              <td>${w.from.errors} / ${w.from.warnings}</td>
+              <td>${w.to.errors} / ${w.to.warnings}</td>
+              <td>
+                ${
+                  w.appeared.length === 0
+                    ? "—"
+                    : html`<ul>
+                        ${w.appeared.map(
+                          (p) => html`<li class="${p.severity}"><code>${p.file}</code>: ${p.message}</li>`,
+                        )}
+                      </ul>`
+                }
+              </td>
+            </tr>`,
+        )}
+      </tbody>
+    </table>
+    ${
+      m.fixes && m.fixes.length > 0
+        ? html`<section aria-labelledby="migration-fix-h">
+            <h2 id="migration-fix-h">What would repair ${m.to.base}</h2>
+            <ul>
+              ${m.fixes.map(migrationFixItem)}
+            </ul>
+          </section>`
+        : ""
+    }
+    ${
+      m.failed && m.failed.length > 0
+        ? html`<section aria-labelledby="migration-failed-h">
+            <h2 id="migration-failed-h">Not audited</h2>
+            <ul>
+              ${m.failed.map((f) => html`<li><strong>${f.workflow}</strong>: ${f.message}</li>`)}
+            </ul>
+          </section>`
+        : ""
+    }`;
+}
+
 function migrationPage(d: ReportData): Page {
   return {
     id: "migration",
     title: "Migration",
-    body: html`<h1>Migration to another base</h1>
-      ${jsonView(d.migration)}`,
+    body: isMigrationReport(d.migration)
+      ? migrationReportBody(d.migration)
+      : html`<h1>Migration to another base</h1>
+          ${jsonView(d.migration)}`,
   };
 }
 

@@ -91,6 +91,17 @@ test(
       /symbol version {2}python-3\.11\.13 {2}\S+\/bin\/python3\.11 needs GLIBC_2\.34 of libc\.so\.6 \(the base has up to GLIBC_2\.30\)/,
     );
     assert.match(text.stdout, /^ {2}rebuild python-3\.11\.13 for the new OS: it needs GLIBC_2\.34 of libc\.so\.6/m);
+
+    // The web report lays the same JSON out side by side (issue 20's migration page).
+    const json = path.join(scratch, "migration.json");
+    fs.writeFileSync(json, r.stdout);
+    const site = path.join(scratch, "site");
+    const html = tantalus(["report", "--all", "--html", site, "--migration", json], { cwd: studio.dir, env });
+    assert.ok(fs.existsSync(path.join(site, "migration.html")), html.stderr);
+    const page = fs.readFileSync(path.join(site, "migration.html"), "utf8");
+    for (const w of CY2024) assert.match(page, new RegExp(`<tr data-status="broken">\\s*<th scope="row">${w}</th>`));
+    assert.match(page, /<tr data-status="clean">\s*<th scope="row">modeling<\/th>/);
+    assert.match(page, /rebuild <strong>python-3\.11\.13<\/strong> for the new base/);
   },
 );
 

@@ -14,7 +14,7 @@ interface ReportOpts {
   store?: string;
 }
 
-/** The migration report's JSON (MIGRATION: issue 19 writes it); a file that is not JSON is one sentence. */
+/** The migration report's JSON (`audit --base A --base B --json` writes it); a file that is not JSON is one sentence. */
 function readMigration(file: string): unknown {
   let text: string;
   try {
@@ -39,7 +39,10 @@ export function register(program: Command): void {
     .argument("[workflow...]", "workflows to show images, graphs and audits of (the plan is always the whole studio's)")
     .option("--all", "every workflow (the default without WORKFLOW)")
     .option("--html <dir>", "folder to write the site to (replaced whole if it holds an earlier report)")
-    .option("--migration <file>", "also show this two-base migration report (JSON)")
+    .option(
+      "--migration <file>",
+      "also show this two-base migration report (the JSON of `tantalus audit --all --base A --base B --json`)",
+    )
     .option("--paths <paths>", "package search paths, colon-separated")
     .option("--store <dir>", "image store to read (default: TANTALUS_STORE, else the configuration's store)")
     .option(
