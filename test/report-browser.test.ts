@@ -251,8 +251,9 @@ test(
     const config = fs.readFileSync(studio.config, "utf8");
     fs.writeFileSync(studio.config, config.replace("STUDIO_DEPARTMENT: animation", "STUDIO_DEPARTMENT: anim"));
     try {
-      const again = runCli(["build", "animation"], { cwd: studio.dir, env });
+      const again = runCli(["build", "animation", "--json"], { cwd: studio.dir, env });
       assert.equal(again.code, 0, again.stderr);
+      const stats = (JSON.parse(again.stdout) as { stats: { seconds: number; auditSeconds: number } }).stats;
       const out = path.join(scratch, "built-site");
       const r = runCli(["report", "animation", "--html", out], { cwd: studio.dir, env });
       assert.equal(r.code, 0, r.stderr);
@@ -272,6 +273,10 @@ test(
         assert.equal(await text(images.page, "#image-animation code.digest"), newest.digest);
         assert.equal(await count(images.page, "#image-animation table.stored-layers tbody tr"), newest.layers);
         assert.match(await text(images.page, "#image-animation"), /STUDIO_DEPARTMENT=anim\b/);
+        // Where that build's time went, as the build itself reported it.
+        const times = await text(images.page, "#image-animation table.build-times");
+        assert.match(times, new RegExp(`Where the build's time went: ${stats.seconds.toFixed(2)} s`));
+        assert.match(times, new RegExp(`library audit\\s*${stats.auditSeconds.toFixed(2)}`));
         await images.page.screenshot({ path: path.join(shotsDir, "images-built.png") });
         assert.deepEqual(images.problems, []);
         await images.page.close();

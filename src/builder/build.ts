@@ -64,6 +64,7 @@ import { FingerprintingMeasurer } from "./fingerprint.js";
 import { StoreMemo, memoKey } from "./memo.js";
 import { planBuild, type BuildPlan } from "./plan.js";
 import { removeWorkflowStamp, stampKeyOf, writeWorkflowStamp } from "./stamp.js";
+import { writeBuildRecord, type BuildRecord } from "./build-record.js";
 import { requireInstallRoots } from "../context/context.js";
 import type { Repositories } from "../rez/repository/index.js";
 import { captureEnvironment } from "../workflow/environment.js";
@@ -231,11 +232,13 @@ export async function buildWorkflows(
   stampStep(run, resolves, built, roots);
   run.seconds.images = (performance.now() - tImages) / 1000;
   const extra = [...own.values()].flatMap((o) => (o.repair ? [o.repair, o.topWritten] : [o.topWritten]));
+  const stats = statsOf(run, written, extra);
+  recordStep(run, built, stats);
   return {
     store: run.store,
     results: built.results,
     failed: run.failed,
-    stats: statsOf(run, written, extra),
+    stats,
     plan,
     base,
   };
@@ -860,6 +863,35 @@ function stampStep(
       size: res.size,
       ...(res.emptyLayers.length ? { emptyLayers: res.emptyLayers } : {}),
     });
+  }
+}
+
+/**
+ * Step 9, record: where this build's time went, kept under each image's
+ * digest in the store's private area (build-record.ts) for `tantalus report`.
+ */
+function recordStep(run: BuildRun, built: BuiltImages, stats: BuildStats): void {
+  const record: BuildRecord = {
+    at: new Date().toISOString(),
+    workflows: built.results.map((r) => r.workflow),
+    seconds: {
+      total: stats.seconds,
+      resolve: stats.resolveSeconds,
+      base: stats.baseSeconds,
+      plan: stats.planSeconds,
+      audit: stats.auditSeconds,
+      layers: stats.layersSeconds,
+      images: stats.imagesSeconds,
+    },
+    layersWritten: stats.layersWritten,
+    layersReused: stats.layersReused,
+    bytesArchived: stats.bytesArchived,
+  };
+  try {
+    for (const res of built.results) writeBuildRecord(run.store, res.digest, record);
+  } catch (err) {
+    // Only the report reads it: the images are built and tagged either way.
+    run.onEvent({ type: "warning", message: `the build's timings were not kept: ${(err as Error).message}` });
   }
 }
 

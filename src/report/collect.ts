@@ -17,6 +17,7 @@ import { SonameIndex, suggestRepairs, type Suggestion } from "../audit/suggest.j
 import { OciStore } from "../image/layout/store.js";
 import { diffImages, listStoredImages } from "../builder/inventory.js";
 import { inspectStoredImage, type InspectedImage } from "../builder/stored.js";
+import { readBuildRecord, type BuildRecord } from "../builder/build-record.js";
 import { reportData, storeHistory, type HistoryEntry, type ReportData } from "./data.js";
 
 export interface CollectOptions {
@@ -71,6 +72,7 @@ export async function collectReport(config: LoadedConfig, opts: CollectOptions):
   const t3 = performance.now();
 
   const stored = new Map<string, InspectedImage>();
+  const builds = new Map<string, BuildRecord>();
   let history: Record<string, HistoryEntry[]> = {};
   let storeDir: string | undefined;
   if (fs.existsSync(path.join(config.store, "oci-layout"))) {
@@ -80,7 +82,11 @@ export async function collectReport(config: LoadedConfig, opts: CollectOptions):
     history = await storeHistory(listed, (a, b) => diffImages(store, a, b));
     for (const name of shown) {
       const newest = listed.find((i) => i.workflow === name && !i.problem && i.role !== "base");
-      if (newest) stored.set(name, await inspectStoredImage(store, newest.tag));
+      if (!newest) continue;
+      const inspected = await inspectStoredImage(store, newest.tag);
+      stored.set(name, inspected);
+      const record = readBuildRecord(store, inspected.digest);
+      if (record) builds.set(name, record);
     }
   }
   const t4 = performance.now();
@@ -96,6 +102,7 @@ export async function collectReport(config: LoadedConfig, opts: CollectOptions):
     ...(auditSkipped !== undefined ? { auditSkipped } : {}),
     suggestions,
     stored,
+    builds,
     history,
     ...(storeDir !== undefined ? { storeDir } : {}),
     ...(opts.migration !== undefined ? { migration: opts.migration } : {}),

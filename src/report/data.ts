@@ -16,6 +16,7 @@ import type { Suggestion } from "../audit/suggest.js";
 import { suggestionsYaml } from "../audit/suggest.js";
 import type { ImageDiff, StoredImage } from "../builder/inventory.js";
 import type { InspectedImage } from "../builder/stored.js";
+import type { BuildRecord } from "../builder/build-record.js";
 
 /** One resolved variant as a node of its workflow's resolve graph. */
 export interface GraphNode {
@@ -100,6 +101,8 @@ export interface ImageView {
   environment: string[];
   /** The newest stored image of the workflow, inspected, when the store has one. */
   stored?: InspectedImage;
+  /** Where the build that made the stored image spent its time, when the store kept it. */
+  build?: BuildRecord;
 }
 
 export interface HistoryEntry {
@@ -150,6 +153,8 @@ export interface ReportInputs {
   auditSkipped?: string;
   suggestions: Suggestion[];
   stored: Map<string, InspectedImage>;
+  /** The build records of the stored images, by workflow (build-record.ts). */
+  builds?: Map<string, BuildRecord>;
   history: Record<string, HistoryEntry[]>;
   storeDir?: string;
   migration?: unknown;
@@ -213,6 +218,8 @@ export function reportData(inputs: ReportInputs): ReportData {
     };
     const stored = inputs.stored.get(image.name);
     if (stored) view.stored = stored;
+    const build = inputs.builds?.get(image.name);
+    if (build) view.build = build;
     return view;
   });
   const reports = Object.fromEntries(

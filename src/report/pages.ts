@@ -8,6 +8,7 @@ import { formatBytes } from "../plan/format.js";
 import type { PlannedLayer, Strategy } from "../plan/types.js";
 import type { AuditFinding, WorkflowAudit } from "../audit/workflow/audit.js";
 import type { MigrationFix, MigrationReport, MigrationStatus } from "../audit/migrate.js";
+import type { BuildRecord } from "../builder/build-record.js";
 import { conflictGraph, type ReportData, type ImageView } from "./data.js";
 import { renderGraphSvg } from "./graph.js";
 import { html, raw, type Html, type PageLink } from "./html.js";
@@ -311,6 +312,7 @@ function imageSection(d: ReportData, v: ImageView, names: Map<string, string>): 
           <dt>base</dt>
           <dd>${s.base ? [s.base.name, s.base.digest].filter(Boolean).join(" ") : "-"}</dd>
         </dl>
+        ${v.build ? buildTimes(v.build) : ""}
         <table class="stored-layers">
           <caption>
             Stored layers, bottom first
@@ -641,6 +643,41 @@ function historyPage(d: ReportData): Page {
     body: html`<h1>Images over time</h1>
       ${body}`,
   };
+}
+
+/** Where the build that made the stored image spent its time (builder/build-record.ts). */
+function buildTimes(b: BuildRecord): Html {
+  const steps: [string, number][] = [
+    ["resolve", b.seconds.resolve],
+    ["base image", b.seconds.base],
+    ["layer plan", b.seconds.plan],
+    ["library audit", b.seconds.audit],
+    ["package layers", b.seconds.layers],
+    ["image layers and manifests (while package layers are written)", b.seconds.images],
+  ];
+  const with_ =
+    b.workflows.length > 1 ? ` (one build of ${b.workflows.length} workflows: ${b.workflows.join(", ")})` : "";
+  return html`<table class="build-times">
+    <caption>
+      Where the build's time went: ${b.seconds.total.toFixed(2)} s${with_}, ${b.layersWritten} layers written,
+      ${b.layersReused} reused, ${formatBytes(b.bytesArchived)} archived
+    </caption>
+    <thead>
+      <tr>
+        <th scope="col">step</th>
+        <th scope="col">seconds</th>
+      </tr>
+    </thead>
+    <tbody>
+      ${steps.map(
+        ([step, sec]) =>
+          html`<tr>
+            <th scope="row">${step}</th>
+            <td>${sec.toFixed(2)}</td>
+          </tr>`,
+      )}
+    </tbody>
+  </table>`;
 }
 
 // ---------------------------------------------------------------- migration
