@@ -9,6 +9,7 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { ConfigFiles } from "../config/discover.js";
+import type { BlobReader, ImageReader } from "../image/layout/interfaces.js";
 import { TantalusError } from "../errors.js";
 import type { LoadedConfig } from "../config/index.js";
 import type { DevLaunch } from "../run/dev.js";
@@ -41,7 +42,7 @@ export async function devLaunchFor(workflow: string, pathArgs: string[], ctx: De
     (config ??= (await import("../config/index.js")).loadConfig(undefined, { files: ctx.files, env: ctx.env }));
 
   // The workflow's image as it is; built the normal way only when the store has none yet.
-  let store = existsSync(join(ctx.storeDir, "oci-layout"))
+  let store: (BlobReader & ImageReader) | undefined = existsSync(join(ctx.storeDir, "oci-layout"))
     ? await OciStore.open(ctx.storeDir, { readOnly: true })
     : undefined;
   let tag = store ? await findWorkflowImage(store, workflow) : undefined;
@@ -52,8 +53,7 @@ export async function devLaunchFor(workflow: string, pathArgs: string[], ctx: De
       workflow,
       { noBuild: ctx.noBuild, log },
     );
-    // Opened again as the store itself: the dev run reads its state beside it, and may build a throwaway image.
-    store = await OciStore.open(ctx.storeDir, { readOnly: true });
+    store = image.store;
     tag = image.ref;
   }
   const image = await store!.resolveImage(tag);
