@@ -172,7 +172,8 @@ export function acquireContext(request: string[], opts: ContextSourceOpts): Acqu
     return { ctx: resolve.context, repos };
   }
   const result = solve(request, repos, {
-    ...resolveOptionsFor(config, opts),
+    ...configuredSolveOptions(config),
+    packageFilter,
     implicitPackages: implicit,
     timestamp,
     lateRequires: lateRequiresHook(),
