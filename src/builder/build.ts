@@ -27,7 +27,6 @@
  */
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { userInfo } from "node:os";
 import { dirname, join, resolve as resolvePath } from "node:path";
 import type { LoadedConfig } from "../config/index.js";
 import { TantalusError, UsageError } from "../errors.js";
@@ -79,6 +78,7 @@ import {
   type WorkflowResolve,
 } from "../workflow/resolve.js";
 import { DEV_ANNOTATION, devTag, shortHash } from "../image/dev-tag.js";
+import { currentIdentity } from "../util/identity.js";
 
 export interface BuildOptions {
   /** Package search paths; default: the configuration's packages_path (TANTALUS_PACKAGES_PATH and --paths are layers of it). */
@@ -325,7 +325,8 @@ async function prepareBuild(config: LoadedConfig, names: readonly string[], opts
   const store = opts.store instanceof OciStore ? opts.store : await OciStore.open(opts.store ?? config.store);
   // A resolve other than the configured one gets a dev tag, and leaves the workflow's tags and stamp alone.
   const devUser =
-    opts.devUser ?? (differsFromConfigured(opts) || opts.adHocTag !== undefined ? currentUserName() : undefined);
+    opts.devUser ??
+    (differsFromConfigured(opts) || opts.adHocTag !== undefined ? currentIdentity(process.env).user : undefined);
   // Taken before resolving, so a configuration edited during the build fails the stamp next time.
   const stampKey = devUser === undefined ? stampKeyOf(config.files) : undefined;
   const epoch = sourceDateEpoch();
@@ -913,17 +914,6 @@ function statsOf(run: BuildRun, written: WrittenPackageLayers, extra: readonly W
     layersSeconds: run.seconds.layers,
     imagesSeconds: run.seconds.images,
   };
-}
-
-/** Who a dev build is for: the login name (sudo's user under sudo), as the run's identity names it. */
-function currentUserName(): string {
-  const sudo = process.getuid?.() === 0 ? process.env.SUDO_USER : undefined;
-  if (sudo) return sudo;
-  try {
-    return userInfo().username;
-  } catch {
-    return process.env.USER ?? "user";
-  }
 }
 
 function describe(w: WrittenLayer): BuiltLayer {

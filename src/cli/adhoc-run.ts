@@ -54,7 +54,7 @@ export async function adHocRunSettings(adHoc: AdHoc, opts: RunSettingsFlags, env
     import("../run/settings.js"),
     import("../config/index.js"),
     import("../run/config.js"),
-    import("../run/identity.js"),
+    import("../util/identity.js"),
     import("../config/discover.js"),
   ]);
   const identity = identityMod.currentIdentity(env);
