@@ -327,8 +327,11 @@ async function prepareBuild(config: LoadedConfig, names: readonly string[], opts
   const devUser =
     opts.devUser ??
     (differsFromConfigured(opts) || opts.adHocTag !== undefined ? currentIdentity(process.env).user : undefined);
-  // Taken before resolving, so a configuration edited during the build fails the stamp next time.
-  const stampKey = devUser === undefined ? stampKeyOf(config.files) : undefined;
+  // Taken before resolving, so a configuration edited during the build fails the stamp next time. An ad-hoc
+  // request over the configured repositories is stamped too, under its unnamed workflow: its tag
+  // (request:<hash of the request>) names what was asked, so a repeated `run --request` is checked as a workflow is.
+  const stamped = devUser === undefined || (opts.adHocTag !== undefined && !differsFromConfigured(opts));
+  const stampKey = stamped ? stampKeyOf(config.files) : undefined;
   const epoch = sourceDateEpoch();
   const mtime = epoch ?? DEFAULT_LAYER_MTIME;
   const onEvent = opts.onEvent ?? ignoreEvents;
@@ -838,7 +841,8 @@ function stampStep(
   for (const res of built.results) {
     const r = resolves.get(res.workflow)!;
     // A dev build leaves the workflow's stamp as it is: it vouches for the workflow's own tag, which did not move.
-    if (!store.readOnly && run.devUser === undefined) {
+    // An ad-hoc request's stamp vouches for its own tag (stampVerdict's `tag`).
+    if (!store.readOnly && (run.devUser === undefined || run.opts.adHocTag !== undefined)) {
       if (stampKey !== undefined && r.origin === "resolved" && r.observation) {
         const payloads = r.variants.map((v) => ({
           variant: v.qualifiedName,
