@@ -97,5 +97,17 @@ test(
     assert.match(launch("tool-1.0").stderr, /resolving/);
     assert.equal(requestTags().size, 2);
     assert.doesNotMatch(launch("tool").stderr, /resolving/);
+
+    // gc untags requests after dev.retention, and their stamps go with them; the next launch builds afresh.
+    const stamps = () =>
+      fs.readdirSync(path.join(store, ".tantalus", "stamps")).filter((f) => f.startsWith("request-"));
+    assert.equal(stamps().length, 2);
+    const gc = runCliBounded(["gc", "--dev-retention", "0", "--store", store], { cwd: studio, env });
+    assert.equal(gc.code, 0, gc.stderr);
+    assert.equal(requestTags().size, 0);
+    assert.deepEqual(stamps(), []);
+    const afresh = launch("tool");
+    assert.match(afresh.stderr, /resolving/);
+    assert.doesNotMatch(afresh.stderr, /again/);
   },
 );

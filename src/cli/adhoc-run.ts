@@ -27,9 +27,9 @@ export async function adHocRequest(text: string): Promise<AdHoc> {
   const request = text.split(/\s+/).filter(Boolean);
   if (request.length === 0) throw new TantalusError("--request names no package");
   checkRequestArgs(request);
-  const { REQUEST_REPOSITORY, shortHash } = await import("../image/dev-tag.js");
-  const hash = shortHash(request);
-  return { name: `request-${hash}`, tag: `${REQUEST_REPOSITORY}:${hash}`, request };
+  const { requestNames, shortHash } = await import("../image/dev-tag.js");
+  const { workflow, tag } = requestNames(shortHash(request));
+  return { name: workflow, tag, request };
 }
 
 /** The configuration with the request as one more workflow (nothing is written). */
