@@ -104,7 +104,10 @@ test(
     assert.deepEqual(gc("--dry-run"), [".tmp-0123-99999", first].sort());
     assert.deepEqual(folders(), [".tmp-0123-99999", first, second].sort(), "--dry-run removes nothing");
     const text = cli("gc", "--dev-retention", "7d").stdout;
-    assert.match(text, /removed 2 dev environment folder\(s\) no dev launch used within the dev retention/);
+    assert.match(
+      text,
+      /removed 2 file\(s\) of dev launches \(kept resolves, environment folders\) unused for the dev retention/,
+    );
     assert.deepEqual(folders(), [second]);
 
     // The kept launch mounts it again without resolving, and marks it used.
@@ -121,5 +124,22 @@ test(
     assert.deepEqual(gc(), [second]);
     assert.equal(folders().length, 1);
     assert.doesNotMatch(devLaunch().stderr, /resolving one again/, "the kept launch's folder is still there");
+
+    // The kept launch itself is marked used on every reuse; unused for the retention, it goes with its folder,
+    // and the next launch resolves as a first one does.
+    const state = fs.readdirSync(path.join(dir, "cache", "run", "dev")).find((f) => f.endsWith(".json"))!;
+    const statePath = path.join(dir, "cache", "run", "dev", state);
+    assert.ok(Date.now() - fs.statSync(statePath).mtimeMs < 60_000, "the kept launch was marked used");
+    const [last] = folders();
+    age(last!, 8);
+    const old = new Date(Date.now() - 8 * DAY);
+    fs.utimesSync(statePath, old, old);
+    assert.deepEqual(gc(), [last, state].sort());
+    assert.deepEqual(folders(), []);
+    assert.ok(!fs.existsSync(statePath));
+    const fresh = devLaunch();
+    assert.match(fresh.stderr, /dev: tool-2\.0 from /);
+    assert.doesNotMatch(fresh.stderr, /again/);
+    assert.equal(folders().length, 1);
   },
 );

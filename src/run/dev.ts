@@ -179,7 +179,10 @@ export async function prepareDevLaunch(input: DevRunInput): Promise<DevLaunch> {
     const why =
       staleReason(kept, input, input.image.digest, tags) ??
       (filesInUse(input.cacheDir, kept) ? undefined : "its environment files were removed meanwhile");
-    if (why === undefined) return { ...kept.launch, resolved: false };
+    if (why === undefined) {
+      touch(file);
+      return { ...kept.launch, resolved: false };
+    }
     input.log(`dev: resolving ${input.workflow} again: ${why}`);
   }
 
@@ -310,12 +313,16 @@ function devFilesRoot(cacheDir: string): string {
  * Record that a launch is about to mount `dir`: its `.complete` marker's mtime
  * is the folder's last use, which `gc` compares with dev.retention. False when
  * the folder is not there (never written, half written, or taken by gc): the
- * launch then writes it again.
+ * launch then writes it again. (A kept state's file is marked the same way.)
  */
 function markUsed(dir: string): boolean {
+  return touch(join(dir, ".complete"));
+}
+
+function touch(path: string): boolean {
   const now = new Date();
   try {
-    utimesSync(join(dir, ".complete"), now, now);
+    utimesSync(path, now, now);
     return true;
   } catch {
     return false;
@@ -336,13 +343,15 @@ function filesFoldersOf(cacheDir: string, state: DevState): Set<string> {
 }
 
 /**
- * `tantalus gc`'s part of the run cache: every `<run cache>/dev/files/<hash>`
- * folder that no kept dev launch mounts (the state `<run cache>/dev/*.json` of
- * each store and workflow: what the next launch mounts without resolving) and
- * no launch used within `retentionMs` (its `.complete` mtime, refreshed on
- * every launch that mounts it), and temporary folders of launches killed
- * mid-write older than that. The dev tags of throwaway images expire after
- * the same retention.
+ * `tantalus gc`'s part of the run cache, after `retentionMs` without use (the
+ * retention after which dev tags of throwaway images expire too): the kept
+ * dev launches (`<run cache>/dev/<store>-<workflow>.json`, what the next
+ * launch reuses without resolving; its mtime is refreshed on each reuse), so
+ * a workflow not launched with --dev for that long resolves once more; then
+ * every `<run cache>/dev/files/<hash>` folder that no remaining kept launch
+ * mounts and no launch used within the retention (its `.complete` mtime,
+ * refreshed on every launch that mounts it), and temporary folders of
+ * launches killed mid-write older than that.
  *
  * A container still running keeps what it mounted: the launch bind-mounts
  * each file, and a bind mount holds the file itself, not its name, so removing
@@ -360,10 +369,18 @@ export function pruneDevFiles(cacheDir: string, retentionMs: number, dryRun = fa
   } catch {
     return [];
   }
+  const removed: string[] = [];
   const kept = new Set<string>();
   for (const file of listDir(join(cacheDir, "dev")))
     if (file.endsWith(".json")) {
-      const state = readState(join(cacheDir, "dev", file));
+      const path = join(cacheDir, "dev", file);
+      const used = statSync(path, { throwIfNoEntry: false })?.mtimeMs;
+      if (used !== undefined && now - used > retentionMs) {
+        if (!dryRun) rmSync(path, { force: true });
+        removed.push(path);
+        continue;
+      }
+      const state = readState(path);
       if (state) for (const dir of filesFoldersOf(cacheDir, state)) kept.add(dir);
     }
   const lastUse = (dir: string): number | undefined => {
@@ -375,7 +392,6 @@ export function pruneDevFiles(cacheDir: string, retentionMs: number, dryRun = fa
       }
     return undefined;
   };
-  const removed: string[] = [];
   for (const name of names.sort()) {
     const dir = join(root, name);
     if (kept.has(dir)) continue;

@@ -43,7 +43,7 @@ export function register(program: Command): void {
     .option("--dry-run", "show what would be removed, remove nothing")
     .option(
       "--dev-retention <age>",
-      "untag developers' images (WORKFLOW:dev-<user>-<hash>) tagged longer ago than this, and remove the environment folders of dev launches (<run cache>/dev/files) none used as recently (default: dev.retention, else 7d)",
+      "untag developers' images (WORKFLOW:dev-<user>-<hash>) tagged longer ago than this, and remove what run --dev keeps in the run cache (kept resolves, environment folders) unused as long (default: dev.retention, else 7d)",
     )
     .option("--min-age <age>", "keep unreferenced blobs younger than this, for builds in flight (default 24h)")
     .option(
@@ -71,7 +71,7 @@ export function register(program: Command): void {
         import("../../image/layout/store.js"),
         import("../../builder/index.js"),
       ]);
-      // The environment folders dev launches mounted (<run cache>/dev/files), unused for the same retention as dev tags.
+      // What run --dev keeps (<run cache>/dev: kept resolves, environment folders), unused for the same retention as dev tags.
       const [{ runCacheDir }, { pruneDevFiles }] = await Promise.all([
         import("../../run/cache.js"),
         import("../../run/dev.js"),
@@ -84,7 +84,7 @@ export function register(program: Command): void {
       const would = opts.dryRun ? "would remove" : "removed";
       const devFileLines = devFiles.length
         ? [
-            `${would} ${devFiles.length} dev environment folder(s) no dev launch used within the dev retention`,
+            `${would} ${devFiles.length} file(s) of dev launches (kept resolves, environment folders) unused for the dev retention`,
             ...devFiles.map((d) => `  ${d}`),
           ]
         : [];
