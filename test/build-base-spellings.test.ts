@@ -13,6 +13,8 @@ import { after, before, describe, it } from "node:test";
 import { MemoryStore, makeImage, startRegistry, type RunningRegistry, type TestImage } from "./image-remote/harness.js";
 import { pushImage } from "../src/image/remote/index.js";
 import {
+  buildArgs,
+  buildJson,
   copyStudio,
   missingTools,
   removeDir,
@@ -21,14 +23,8 @@ import {
   scratchDir,
   setBaseImage,
   tantalus,
-  tantalusOk,
   type Studio,
 } from "./builder/fixture.js";
-
-interface BuildJson {
-  base: { name: string; digest: string };
-  images: { workflow: string; digest: string; layers: { kind: string; digest: string }[] }[];
-}
 
 const skip = missingTools("docker-registry", "skopeo");
 let scratch: string;
@@ -66,20 +62,7 @@ describe("base image spellings", { skip }, () => {
   it("docker://REF is the registry reference REF: pulled, its layers reused as they are", () => {
     const copy = copyStudio(studio, join(scratch, "studio-docker"));
     setBaseImage(copy, `docker://${ref}`);
-    const out = JSON.parse(
-      tantalusOk([
-        "build",
-        "comp",
-        "--allow-audit-errors",
-        "--insecure",
-        "--config",
-        copy.config,
-        "--store",
-        join(scratch, "store-docker"),
-        "--json",
-        "--no-progress",
-      ]).stdout,
-    ) as BuildJson;
+    const out = buildJson(copy.config, join(scratch, "store-docker"), ["comp"], "--insecure");
     assert.equal(out.base.name, `docker://${ref}`);
     assert.equal(out.base.digest, base.manifestDigest);
     assert.deepEqual(
@@ -95,19 +78,7 @@ describe("base image spellings", { skip }, () => {
     const copy = copyStudio(studio, join(scratch, "studio-podman"));
     setBaseImage(copy, `containers-storage:${name}`);
     const store = join(scratch, "store-podman");
-    const out = JSON.parse(
-      tantalusOk([
-        "build",
-        "comp",
-        "--allow-audit-errors",
-        "--config",
-        copy.config,
-        "--store",
-        store,
-        "--json",
-        "--no-progress",
-      ]).stdout,
-    ) as BuildJson;
+    const out = buildJson(copy.config, store, ["comp"]);
     assert.equal(out.base.name, `containers-storage:${name}`);
     const config = run("skopeo", ["inspect", "--config", "--raw", `oci:${store}:comp`]);
     const baseDiffIds = diffIdsOf(base.blobs.get(base.configDigest)!);
@@ -119,16 +90,7 @@ describe("base image spellings", { skip }, () => {
 
     const gone = copyStudio(studio, join(scratch, "studio-gone"));
     setBaseImage(gone, `containers-storage:[vfs@${graph}/graph+${graph}/run]localhost/vfx/nothing:1`);
-    const r = tantalus([
-      "build",
-      "comp",
-      "--allow-audit-errors",
-      "--config",
-      gone.config,
-      "--store",
-      store,
-      "--no-progress",
-    ]);
+    const r = tantalus(buildArgs(gone.config, store, ["comp"]));
     assert.equal(r.code, 1);
     assert.match(
       r.stderr,

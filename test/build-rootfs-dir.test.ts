@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { importImage, OciStore } from "../src/image/index.js";
 import {
+  buildJson,
   copyStudio,
   missingTools,
   removeDir,
@@ -16,7 +17,6 @@ import {
   scratchDir,
   setBaseImage,
   tantalus,
-  tantalusOk,
   type Studio,
 } from "./builder/fixture.js";
 import { makeBusyboxRootfs } from "./image/helpers.js";
@@ -54,22 +54,7 @@ test("audit and build both take base.image rootfs:DIR", { skip: missingTools("bu
   const store = join(scratch, "store");
   const audit = tantalus(["audit", "comp", "--config", copy.config, "--store", store]);
   assert.doesNotMatch(audit.stderr, /internal error|EISDIR/);
-  const built = JSON.parse(
-    tantalusOk([
-      "build",
-      "--allow-audit-errors",
-      "comp",
-      "--config",
-      copy.config,
-      "--store",
-      store,
-      "--json",
-      "--no-progress",
-    ]).stdout,
-  ) as {
-    base: { name: string };
-    images: { layers: { kind: string }[] }[];
-  };
+  const built = buildJson(copy.config, store, ["comp"]);
   assert.equal(built.base.name, `rootfs:${rootfsDir}`);
   assert.equal(built.images[0]!.layers.filter((l) => l.kind === "base").length, 1);
 });

@@ -27,6 +27,8 @@ import { OciStore, writeImage, writeLayer, type Digest } from "../src/image/inde
 import { projectRoot } from "./helpers.js";
 import {
   blobIntegrity,
+  buildArgs,
+  buildJson,
   copyStudio,
   missingTools,
   removeDir,
@@ -36,6 +38,7 @@ import {
   setBaseImage,
   tantalus,
   tantalusOk,
+  type BuildJson,
   type Studio,
 } from "./builder/fixture.js";
 import { makeBusyboxRootfs } from "./image/helpers.js";
@@ -50,14 +53,6 @@ before(async () => {
 
 after(() => removeDir(scratch));
 
-interface BuildJson {
-  images: {
-    workflow: string;
-    digest: string;
-    layers: { kind: string; digest: string; size: number; cached: boolean }[];
-  }[];
-}
-
 function flipByte(file: string, at: number): void {
   const fd = openSync(file, "r+");
   const b = Buffer.alloc(1);
@@ -70,16 +65,7 @@ function flipByte(file: string, at: number): void {
 describe("store integrity", () => {
   it("reports a corrupted layer instead of exporting or pushing it, and the next build writes it again", () => {
     const store = join(scratch, "store-corrupt");
-    const args = [
-      "build",
-      "--allow-audit-errors",
-      "rough_layout",
-      "--config",
-      studio.config,
-      "--store",
-      store,
-      "--no-progress",
-    ];
+    const args = buildArgs(studio.config, store, ["rough_layout"]);
     const built = JSON.parse(tantalusOk([...args, "--json"]).stdout) as BuildJson;
     const image = built.images[0]!;
     const victim = image.layers.filter((l) => l.kind === "packages").sort((a, b) => b.size - a.size)[0]!;
@@ -161,21 +147,7 @@ describe("store integrity", () => {
       await OciStore.open(store); // removes the dead build's temporary files
       assert.deepEqual(readdirSync(join(store, ".tantalus/tmp")), []);
 
-      const done = JSON.parse(
-        tantalusOk([
-          "build",
-          "--allow-audit-errors",
-          "--all",
-          "--config",
-          studio.config,
-          "--store",
-          store,
-          "--level",
-          "9",
-          "--json",
-          "--no-progress",
-        ]).stdout,
-      ) as BuildJson;
+      const done = buildJson(studio.config, store, ["--all"], "--level", "9");
       assert.equal(done.images.length, 10);
       for (const img of done.images) {
         assert.equal(
@@ -193,67 +165,19 @@ describe("saved contexts and exports", () => {
     const store = join(scratch, "store-context");
     const ctx = join(scratch, "rough_layout.context.json");
     tantalusOk(["resolve", "--workflow", "rough_layout", "-o", ctx], { cwd: copy.dir });
-    const fresh = JSON.parse(
-      tantalusOk([
-        "build",
-        "--allow-audit-errors",
-        "rough_layout",
-        "--config",
-        copy.config,
-        "--store",
-        store,
-        "--json",
-        "--no-progress",
-      ]).stdout,
-    ) as BuildJson;
-    const locked = JSON.parse(
-      tantalusOk([
-        "build",
-        "--allow-audit-errors",
-        "rough_layout",
-        "--context",
-        ctx,
-        "--config",
-        copy.config,
-        "--store",
-        store,
-        "--json",
-        "--no-progress",
-      ]).stdout,
-    ) as BuildJson;
+    const fresh = buildJson(copy.config, store, ["rough_layout"]);
+    const locked = buildJson(copy.config, store, ["rough_layout"], "--context", ctx);
     assert.equal(locked.images[0]!.digest, fresh.images[0]!.digest, "the same resolve gives the same image");
 
     const saved = JSON.parse(readFileSync(ctx, "utf8")) as { resolved: { name: string; file: string }[] };
     const layout = saved.resolved.find((v) => v.name === "layout_tools")!;
     appendFileSync(layout.file, "\n# edited after the context was saved\n");
-    const refused = tantalus([
-      "build",
-      "--allow-audit-errors",
-      "rough_layout",
-      "--context",
-      ctx,
-      "--config",
-      copy.config,
-      "--store",
-      store,
-      "--no-progress",
-    ]);
+    const refused = tantalus(buildArgs(copy.config, store, ["rough_layout"], "--context", ctx));
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /packages moved since this context was saved/);
     assert.match(refused.stderr, /layout_tools-2\.3\.1\[1\]: package definition .* changed/);
 
-    const twoNames = tantalus([
-      "build",
-      "--allow-audit-errors",
-      "rough_layout",
-      "comp",
-      "--context",
-      ctx,
-      "--config",
-      copy.config,
-      "--store",
-      store,
-    ]);
+    const twoNames = tantalus(buildArgs(copy.config, store, ["rough_layout", "comp"], "--context", ctx));
     assert.equal(twoNames.code, 2, "a context is one workflow's resolve");
   });
 
@@ -264,32 +188,30 @@ describe("saved contexts and exports", () => {
       const store = join(scratch, "store-export");
       const layout = join(scratch, "exported-layout");
       const docker = join(scratch, "comp.docker.tar");
-      const args = ["--config", studio.config, "--store", store, "--json", "--no-progress"];
-      const both = JSON.parse(
-        tantalusOk(["build", "--allow-audit-errors", "comp", "review", "--output", `oci:${layout}`, ...args]).stdout,
-      ) as BuildJson;
+      const both = buildJson(studio.config, store, ["comp", "review"], "--output", `oci:${layout}`);
       for (const img of both.images) {
         assert.equal(
           (JSON.parse(run("skopeo", ["inspect", `oci:${layout}:${img.workflow}`])) as { Digest: string }).Digest,
           img.digest,
         );
       }
-      tantalusOk(["build", "--allow-audit-errors", "comp", "--output", `docker-archive:${docker}`, ...args]);
+      buildJson(studio.config, store, ["comp"], "--output", `docker-archive:${docker}`);
       const inspected = JSON.parse(run("skopeo", ["inspect", `docker-archive:${docker}:comp:latest`])) as {
         Labels: Record<string, string>;
       };
       assert.equal(inspected.Labels["io.tantalus.workflow"], "comp");
       const dockerManifest = JSON.parse(run("tar", ["-xOf", docker, "manifest.json"])) as { RepoTags: string[] }[];
       assert.deepEqual(dockerManifest[0]!.RepoTags, ["comp:latest"], "docker load names it comp:latest");
-      const oneArchive = tantalus([
-        "build",
-        "--allow-audit-errors",
-        "comp",
-        "review",
-        "--output",
-        `oci-archive:${join(scratch, "two.tar")}`,
-        ...args,
-      ]);
+      const oneArchive = tantalus(
+        buildArgs(
+          studio.config,
+          store,
+          ["comp", "review"],
+          "--output",
+          `oci-archive:${join(scratch, "two.tar")}`,
+          "--json",
+        ),
+      );
       assert.equal(oneArchive.code, 2, "two images do not fit one archive");
     },
   );
@@ -304,19 +226,7 @@ describe("local base images", () => {
       const tarball = await makeBusyboxRootfs(scratch);
       setBaseImage(copy, `rootfs:${tarball}`);
       const store = join(scratch, "store-rootfs");
-      const built = JSON.parse(
-        tantalusOk([
-          "build",
-          "--allow-audit-errors",
-          "comp",
-          "--config",
-          copy.config,
-          "--store",
-          store,
-          "--json",
-          "--no-progress",
-        ]).stdout,
-      ) as BuildJson & { base: { name: string; digest: string } };
+      const built = buildJson(copy.config, store, ["comp"]);
       assert.equal(built.base.name, `rootfs:${tarball}`);
       const layers = built.images[0]!.layers;
       assert.equal(layers.filter((l) => l.kind === "base").length, 1);
@@ -326,19 +236,7 @@ describe("local base images", () => {
       };
       assert.equal(inspect.Labels["io.tantalus.base"], undefined, "not the demo base");
       assert.equal(inspect.Layers[0], layers[0]!.digest);
-      const again = JSON.parse(
-        tantalusOk([
-          "build",
-          "--allow-audit-errors",
-          "comp",
-          "--config",
-          copy.config,
-          "--store",
-          store,
-          "--json",
-          "--no-progress",
-        ]).stdout,
-      ) as BuildJson;
+      const again = buildJson(copy.config, store, ["comp"]);
       assert.equal(again.images[0]!.digest, built.images[0]!.digest);
     },
   );

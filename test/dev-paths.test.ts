@@ -12,6 +12,7 @@ import path from "node:path";
 import { after, before, test } from "node:test";
 import { looksLikeStackTrace, runCliBounded, tempDir } from "./helpers.js";
 import { missingTools } from "./builder/fixture.js";
+import { currentIdentity } from "../src/run/index.js";
 
 let dir: string;
 let studio: string;
@@ -168,4 +169,25 @@ test("plan, audit and env take --paths as resolve does: the dev repository's ver
   const env = bare("env", "-w", "one", "--paths", paths, "--format", "json");
   assert.equal(env.code, 0, env.stderr);
   assert.equal((JSON.parse(env.stdout) as Record<string, string>).TOOL_CHANNEL, "dev");
+});
+
+test("under sudo, build --paths tags the dev image with the user run names (the invoking user, from SUDO_UID), not root", (t) => {
+  if (process.getuid?.() !== 0) return t.skip("sudo's environment means something only to root");
+  // nobody (65534) is in every passwd file. The second case is what the build's own lookup used to miss:
+  // it read SUDO_USER alone, run reads SUDO_UID, so without SUDO_USER the build said "root".
+  const cases: NodeJS.ProcessEnv[] = [
+    { SUDO_UID: "65534", SUDO_GID: "65534", SUDO_USER: "nobody" },
+    { SUDO_UID: "65534", SUDO_GID: "65534", SUDO_USER: undefined },
+  ];
+  for (const sudo of cases) {
+    const runUser = currentIdentity({ ...process.env, ...sudo }).user;
+    assert.equal(runUser, "nobody");
+    const r = runCliBounded(["build", "one", "--no-progress", "--paths", `${devRepo}:packages`, "--store", store], {
+      cwd: studio,
+      timeoutMs: 180_000,
+      env: { TANTALUS_PACKAGES_PATH: undefined, ...sudo },
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`tagged one:dev-${runUser}-[0-9a-f]{12} only`), JSON.stringify(sudo));
+  }
 });

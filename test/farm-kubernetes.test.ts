@@ -15,9 +15,9 @@ import { Job } from "kubernetes-models/batch/v1";
 import { startRegistry, type RunningRegistry } from "./image-remote/harness.js";
 import {
   missingTools,
+  pushPinned,
   removeDir,
-  sampleStudio,
-  scratchDir,
+  studioWithImage,
   tantalus,
   tantalusOk,
   type Studio,
@@ -33,33 +33,11 @@ let frames: string;
 
 before(async () => {
   if (skip) return;
-  scratch = scratchDir("farm-k8s");
+  const built = await studioWithImage("farm-k8s");
+  ({ scratch, studio, store } = built);
   chmodSync(scratch, 0o755); // the pod's user (1000) reaches the frames folder through it
-  studio = await sampleStudio(scratch);
-  store = join(scratch, "store");
-  tantalusOk([
-    "build",
-    "--allow-audit-errors",
-    "rough_layout",
-    "--config",
-    studio.config,
-    "--store",
-    store,
-    "--no-progress",
-  ]);
   reg = await startRegistry();
-  pinned = tantalusOk([
-    "push",
-    "rough_layout",
-    `${reg.host}/studio/rough_layout:v1`,
-    "--insecure",
-    "--store",
-    store,
-    "--config",
-    studio.config,
-  ])
-    .stdout.trim()
-    .split("\n")[1]!;
+  pinned = pushPinned(built, `${reg.host}/studio/rough_layout:v1`);
   frames = join(scratch, "frames");
   mkdirSync(frames);
   chmodSync(frames, 0o777);

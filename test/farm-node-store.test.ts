@@ -12,7 +12,7 @@ import { after, before, it } from "node:test";
 import { runFarmTask } from "../src/farm/index.js";
 import { defaultRunSettings } from "../src/run/settings.js";
 import { startRegistry, type RunningRegistry } from "./image-remote/harness.js";
-import { missingTools, removeDir, sampleStudio, scratchDir, tantalusOk } from "./builder/fixture.js";
+import { missingTools, pushPinned, removeDir, studioWithImage } from "./builder/fixture.js";
 
 const skip = missingTools("docker-registry", "ch-run");
 let scratch: string;
@@ -21,32 +21,10 @@ let pinned: string;
 
 before(async () => {
   if (skip) return;
-  scratch = scratchDir("farm-node-store");
-  const studio = await sampleStudio(scratch);
-  const store = join(scratch, "store");
-  tantalusOk([
-    "build",
-    "--allow-audit-errors",
-    "rough_layout",
-    "--config",
-    studio.config,
-    "--store",
-    store,
-    "--no-progress",
-  ]);
+  const built = await studioWithImage("farm-node-store");
+  scratch = built.scratch;
   reg = await startRegistry();
-  pinned = tantalusOk([
-    "push",
-    "rough_layout",
-    `${reg.host}/studio/rough_layout:v1`,
-    "--insecure",
-    "--store",
-    store,
-    "--config",
-    studio.config,
-  ])
-    .stdout.trim()
-    .split("\n")[1]!;
+  pinned = pushPinned(built, `${reg.host}/studio/rough_layout:v1`);
 });
 
 after(async () => {

@@ -14,16 +14,7 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { startRegistry, type RunningRegistry } from "./image-remote/harness.js";
-import {
-  missingTools,
-  removeDir,
-  run,
-  sampleStudio,
-  scratchDir,
-  tantalus,
-  tantalusOk,
-  type Studio,
-} from "./builder/fixture.js";
+import { missingTools, removeDir, run, studioWithImage, tantalus, tantalusOk, type Studio } from "./builder/fixture.js";
 import { slurmSkipReason, startSlurmCluster, type SlurmCluster } from "./farm/slurm-cluster.js";
 
 const skip = slurmSkipReason() || missingTools("docker-registry", "skopeo", "podman");
@@ -43,23 +34,7 @@ interface Task {
 
 before(async () => {
   if (skip) return;
-  scratch = scratchDir("farm-slurm");
-  studio = await sampleStudio(scratch);
-  store = join(scratch, "store");
-  const built = JSON.parse(
-    tantalusOk([
-      "build",
-      "--allow-audit-errors",
-      "rough_layout",
-      "--config",
-      studio.config,
-      "--store",
-      store,
-      "--json",
-      "--no-progress",
-    ]).stdout,
-  ) as { images: { digest: string }[] };
-  digest = built.images[0]!.digest;
+  ({ scratch, studio, store, digest } = await studioWithImage("farm-slurm"));
   reg = await startRegistry();
   cluster = await startSlurmCluster();
   mkdirSync(join(scratch, "frames"));

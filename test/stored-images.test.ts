@@ -10,16 +10,7 @@ import { readFileSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { freePort, startRegistry, type RunningRegistry } from "./image-remote/harness.js";
-import {
-  missingTools,
-  removeDir,
-  run,
-  sampleStudio,
-  scratchDir,
-  tantalus,
-  tantalusOk,
-  type Studio,
-} from "./builder/fixture.js";
+import { missingTools, removeDir, run, studioWithImage, tantalus, tantalusOk, type Studio } from "./builder/fixture.js";
 
 const skip = missingTools("docker-registry", "skopeo");
 let scratch: string;
@@ -30,26 +21,8 @@ let digest: string;
 
 before(async () => {
   if (skip) return;
-  scratch = scratchDir("stored-images");
-  studio = await sampleStudio(scratch);
-  store = join(scratch, "store");
+  ({ scratch, studio, store, digest } = await studioWithImage("stored-images"));
   reg = await startRegistry();
-  const built = JSON.parse(
-    tantalusOk([
-      "build",
-      "--allow-audit-errors",
-      "rough_layout",
-      "--config",
-      studio.config,
-      "--store",
-      store,
-      "--json",
-      "--no-progress",
-    ]).stdout,
-  ) as {
-    images: { digest: string }[];
-  };
-  digest = built.images[0]!.digest;
   // Nothing below may resolve or build: without the packages it could not.
   renameSync(studio.packages, `${studio.packages}.gone`);
 });

@@ -27,7 +27,6 @@
  */
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { userInfo } from "node:os";
 import { dirname, join, resolve as resolvePath } from "node:path";
 import type { LoadedConfig } from "../config/index.js";
 import { TantalusError, UsageError } from "../errors.js";
@@ -79,6 +78,7 @@ import {
   type WorkflowResolve,
 } from "../workflow/resolve.js";
 import { DEV_ANNOTATION, devTag, shortHash } from "../image/dev-tag.js";
+import { currentIdentity } from "../util/identity.js";
 
 export interface BuildOptions {
   /** Package search paths; default: the configuration's packages_path (TANTALUS_PACKAGES_PATH and --paths are layers of it). */
@@ -325,9 +325,13 @@ async function prepareBuild(config: LoadedConfig, names: readonly string[], opts
   const store = opts.store instanceof OciStore ? opts.store : await OciStore.open(opts.store ?? config.store);
   // A resolve other than the configured one gets a dev tag, and leaves the workflow's tags and stamp alone.
   const devUser =
-    opts.devUser ?? (differsFromConfigured(opts) || opts.adHocTag !== undefined ? currentUserName() : undefined);
-  // Taken before resolving, so a configuration edited during the build fails the stamp next time.
-  const stampKey = devUser === undefined ? stampKeyOf(config.files) : undefined;
+    opts.devUser ??
+    (differsFromConfigured(opts) || opts.adHocTag !== undefined ? currentIdentity(process.env).user : undefined);
+  // Taken before resolving, so a configuration edited during the build fails the stamp next time. An ad-hoc
+  // request over the configured repositories is stamped too, under its unnamed workflow: its tag
+  // (request:<hash of the request>) names what was asked, so a repeated `run --request` is checked as a workflow is.
+  const stamped = devUser === undefined || (opts.adHocTag !== undefined && !differsFromConfigured(opts));
+  const stampKey = stamped ? stampKeyOf(config.files) : undefined;
   const epoch = sourceDateEpoch();
   const mtime = epoch ?? DEFAULT_LAYER_MTIME;
   const onEvent = opts.onEvent ?? ignoreEvents;
@@ -837,7 +841,8 @@ function stampStep(
   for (const res of built.results) {
     const r = resolves.get(res.workflow)!;
     // A dev build leaves the workflow's stamp as it is: it vouches for the workflow's own tag, which did not move.
-    if (!store.readOnly && run.devUser === undefined) {
+    // An ad-hoc request's stamp vouches for its own tag (stampVerdict's `tag`).
+    if (!store.readOnly && (run.devUser === undefined || run.opts.adHocTag !== undefined)) {
       if (stampKey !== undefined && r.origin === "resolved" && r.observation) {
         const payloads = r.variants.map((v) => ({
           variant: v.qualifiedName,
@@ -913,17 +918,6 @@ function statsOf(run: BuildRun, written: WrittenPackageLayers, extra: readonly W
     layersSeconds: run.seconds.layers,
     imagesSeconds: run.seconds.images,
   };
-}
-
-/** Who a dev build is for: the login name (sudo's user under sudo), as the run's identity names it. */
-function currentUserName(): string {
-  const sudo = process.getuid?.() === 0 ? process.env.SUDO_USER : undefined;
-  if (sudo) return sudo;
-  try {
-    return userInfo().username;
-  } catch {
-    return process.env.USER ?? "user";
-  }
 }
 
 function describe(w: WrittenLayer): BuiltLayer {

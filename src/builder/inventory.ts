@@ -7,13 +7,14 @@
  */
 import { TantalusError } from "../errors.js";
 import type { Digest } from "../image/digest.js";
-import type { BlobReader, ImageReader, StoreMaintenance, Tagger } from "../image/layout/interfaces.js";
+import type { BlobReader, ImageReader, PrivateArea, StoreMaintenance, Tagger } from "../image/layout/interfaces.js";
 import { StoreAnnotation, repairHint, type GcReport } from "../image/layout/store.js";
 import { Annotation, isManifestMediaType, type Descriptor, type ResolvedImage } from "../image/types.js";
 import { BASE_ROLE_ANNOTATION } from "./base.js";
 import { Label } from "../image/contract.js";
 import { parseQualifiedVariant, splitList } from "./labels.js";
-import { DEFAULT_DEV_RETENTION_MS, isDevEntry } from "../image/dev-tag.js";
+import { DEFAULT_DEV_RETENTION_MS, isDevEntry, requestWorkflowOfTag } from "../image/dev-tag.js";
+import { removeWorkflowStamp } from "./stamp.js";
 
 export interface StoredImage {
   tag: string;
@@ -237,7 +238,7 @@ export interface CollectReport extends GcReport {
  * delete blobs no remaining tag references.
  */
 export async function collectGarbage(
-  store: ImageReader & StoreMaintenance & Tagger,
+  store: ImageReader & StoreMaintenance & Tagger & PrivateArea,
   opts: CollectOptions = {},
 ): Promise<CollectReport> {
   if (opts.keep !== undefined && (!Number.isInteger(opts.keep) || opts.keep < 1)) {
@@ -263,7 +264,13 @@ export async function collectGarbage(
     if (!Number.isFinite(tagged) || now - tagged >= retention) expired.push(tag);
     else youngDev.push(tag);
   }
-  if (!opts.dryRun) for (const tag of expired) await store.deleteTag(tag);
+  if (!opts.dryRun)
+    for (const tag of expired) {
+      await store.deleteTag(tag);
+      // An ad-hoc request's stamp vouches for its request:<hash> tag alone: it goes with the tag.
+      const request = requestWorkflowOfTag(tag);
+      if (request !== undefined) removeWorkflowStamp(store.metaDir, request);
+    }
   const pinned = [...new Set([...(opts.pins ?? []), ...current])].sort();
   const report = await store.gc({
     ...(opts.keep !== undefined ? { keepPerWorkflow: opts.keep } : {}),

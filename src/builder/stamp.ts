@@ -70,7 +70,10 @@ interface StampFile {
 }
 
 /** The stamp's answer: the manifest it vouches for, or why it does not. */
-export type StampVerdict = { current: true; manifest: string } | { current: false; reason: string };
+export type StampVerdict =
+  | { current: true; manifest: string }
+  /** `missing`: there is no stamp at all (never built here), as opposed to one that no longer holds. */
+  | { current: false; reason: string; missing?: true };
 
 function stampFile(metaDir: string, workflow: string): string {
   // Workflow names are image tags ([A-Za-z0-9_][A-Za-z0-9._-]*); anything else must not name a path.
@@ -176,6 +179,7 @@ export function stampedManifestVerdict(
     return {
       current: false,
       reason: "no stamp: not built here by `tantalus build` or `tantalus run` (or built from a saved context)",
+      missing: true,
     };
   }
   if (
@@ -218,18 +222,22 @@ export function currentStampedManifest(
   return v.current ? v.manifest : undefined;
 }
 
-/** Whether the store's `workflow` tag holds the image the workflow's stamp vouches for, and if not, why. */
+/**
+ * Whether the store's `tag` (the workflow's own, or an ad-hoc request's `request:<hash>`) holds the image
+ * the workflow's stamp vouches for, and if not, why.
+ */
 export async function stampVerdict(
   store: ImageReader & PrivateArea,
   workflow: string,
   configFiles: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
+  tag: string = workflow,
 ): Promise<StampVerdict> {
   const v = stampedManifestVerdict(store.metaDir, workflow, configFiles, env);
   if (!v.current) return v;
-  const tagged = (await store.resolve(workflow))?.digest;
-  if (tagged === undefined) return { current: false, reason: `the store has no image tagged ${workflow}` };
-  return tagged === v.manifest ? v : { current: false, reason: `the tag ${workflow} was moved to another image` };
+  const tagged = (await store.resolve(tag))?.digest;
+  if (tagged === undefined) return { current: false, reason: `the store has no image tagged ${tag}` };
+  return tagged === v.manifest ? v : { current: false, reason: `the tag ${tag} was moved to another image` };
 }
 
 /** True when the store's `workflow` tag holds the image the workflow's stamp vouches for. */

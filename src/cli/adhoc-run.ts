@@ -27,9 +27,9 @@ export async function adHocRequest(text: string): Promise<AdHoc> {
   const request = text.split(/\s+/).filter(Boolean);
   if (request.length === 0) throw new TantalusError("--request names no package");
   checkRequestArgs(request);
-  const { REQUEST_REPOSITORY, shortHash } = await import("../image/dev-tag.js");
-  const hash = shortHash(request);
-  return { name: `request-${hash}`, tag: `${REQUEST_REPOSITORY}:${hash}`, request };
+  const { requestNames, shortHash } = await import("../image/dev-tag.js");
+  const { workflow, tag } = requestNames(shortHash(request));
+  return { name: workflow, tag, request };
 }
 
 /** The configuration with the request as one more workflow (nothing is written). */
@@ -48,19 +48,33 @@ export function withRequestWorkflow(config: LoadedConfig, adHoc: AdHoc): LoadedC
   };
 }
 
-/** What `run` needs for an ad-hoc request: settings, store, and the builder that makes its image. */
+/**
+ * What `run` needs for an ad-hoc request: settings, store, and the builder that makes its image. As for a
+ * workflow, the settings come from the run cache while the files are unchanged, and the configuration is
+ * loaded (and the request resolved) only when the request's stamp fails.
+ */
 export async function adHocRunSettings(adHoc: AdHoc, opts: RunSettingsFlags, env: NodeJS.ProcessEnv = process.env) {
-  const [settingsMod, configMod, runConfig, identityMod, discover] = await Promise.all([
+  const [settingsMod, runConfig, identityMod, discover, cacheMod] = await Promise.all([
     import("../run/settings.js"),
-    import("../config/index.js"),
     import("../run/config.js"),
-    import("../run/identity.js"),
+    import("../util/identity.js"),
     import("../config/discover.js"),
+    import("../run/cache.js"),
   ]);
   const identity = identityMod.currentIdentity(env);
   const files = discover.discoverConfigFiles({ ...(opts.config !== undefined ? { config: opts.config } : {}), env });
-  const config = withRequestWorkflow(configMod.loadConfig(undefined, { files, env, required: true }), adHoc);
-  const settings = settingsMod.applyFlags(await runConfig.settingsFromConfig(config, adHoc.name, identity.home), {
+  const loadConfig = async () =>
+    withRequestWorkflow(
+      (await import("../config/index.js")).loadConfig(undefined, { files, env, required: true }),
+      adHoc,
+    );
+  // No configuration file: the request has no repositories to resolve in (loadConfig says so).
+  if (discover.configFileList(files).length === 0) await loadConfig();
+  const cacheDir = cacheMod.runCacheDir(env, env.HOME || identity.home);
+  const fromConfig = await runConfig.loadRunConfig(files, adHoc.name, identity.home, env, cacheDir, (loaded) =>
+    withRequestWorkflow(loaded, adHoc),
+  );
+  const settings = settingsMod.applyFlags(fromConfig.settings, {
     runtime: opts.runtime,
     network: opts.network,
     gpu: opts.gpu,
@@ -68,14 +82,26 @@ export async function adHocRunSettings(adHoc: AdHoc, opts: RunSettingsFlags, env
     volumes: opts.volume,
     env: opts.norc ? [...opts.env, "TANTALUS_NORC=1"] : opts.env,
   });
-  const storeDir = opts.store !== undefined ? resolve(opts.store) : config.store;
+  const storeDir = opts.store !== undefined ? resolve(opts.store) : fromConfig.storeDir;
   const source: import("../run/image.js").ImageSource = {
     storeDir,
     builder: {
       async ensureBuilt(wf, store, o) {
         if (o.noBuild) return (await store.resolve(adHoc.tag)) ? { tag: adHoc.tag, built: false } : undefined;
+        // The same request again, with the configuration and repositories unchanged: the stamp says so with
+        // stat calls, as for a workflow (the build stamps the request under its unnamed workflow's name).
+        const { stampVerdict } = await import("../builder/stamp.js");
+        const verdict = await stampVerdict(
+          store,
+          wf,
+          discover.configFilesRead(files, env, process.cwd()),
+          env,
+          adHoc.tag,
+        );
+        if (verdict.current) return { tag: adHoc.tag, built: false };
+        if (!verdict.missing) o.log(`building the request "${adHoc.request.join(" ")}" again: ${verdict.reason}`);
         const { buildWorkflowImage } = await import("../builder/builder.js");
-        return buildWorkflowImage(config, wf, store, o.log, { adHocTag: adHoc.tag });
+        return buildWorkflowImage(await loadConfig(), wf, store, o.log, { adHocTag: adHoc.tag });
       },
     },
   };

@@ -92,7 +92,7 @@ export async function devLaunchFor(workflow: string, pathArgs: string[], ctx: De
       async buildThrowaway(readOnlyStore, packagePaths, say) {
         const [{ buildDevImage }, { currentIdentity }] = await Promise.all([
           import("../builder/dev-resolve.js"),
-          import("../run/identity.js"),
+          import("../util/identity.js"),
         ]);
         if (ctx.noBuild)
           throw new TantalusError(

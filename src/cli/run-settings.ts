@@ -24,7 +24,7 @@ export async function runSettingsFor(workflow: string, opts: RunSettingsFlags, e
   const [settingsMod, configMod, identityMod, cacheMod, discover] = await Promise.all([
     import("../run/settings.js"),
     import("../run/config.js"),
-    import("../run/identity.js"),
+    import("../util/identity.js"),
     import("../run/cache.js"),
     import("../config/discover.js"),
   ]);

@@ -18,6 +18,20 @@ export const DEV_ANNOTATION = "io.tantalus.dev";
 /** The repository of ad-hoc request images (`run --request`). */
 export const REQUEST_REPOSITORY = "request";
 
+/**
+ * An ad-hoc request's names: its unnamed workflow `request-<hash>` (what the build resolves and stamps)
+ * and its tag `request:<hash>`.
+ */
+export function requestNames(hash: string): { workflow: string; tag: string } {
+  return { workflow: `${REQUEST_REPOSITORY}-${hash}`, tag: `${REQUEST_REPOSITORY}:${hash}` };
+}
+
+/** The unnamed workflow of a `request:<hash>` tag, else undefined. */
+export function requestWorkflowOfTag(tag: string): string | undefined {
+  const m = new RegExp(`^${REQUEST_REPOSITORY}:([0-9a-f]+)$`).exec(tag);
+  return m ? requestNames(m[1]!).workflow : undefined;
+}
+
 /** Default time a dev tag survives `tantalus gc` (dev.retention in the configuration, 7d). */
 export const DEFAULT_DEV_RETENTION_MS = 7 * 86_400_000;
 

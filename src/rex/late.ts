@@ -11,40 +11,8 @@ import { PythonError } from "../rez/python/errors.js";
 import { HostObject, PyBuiltin, PyException, PyFunction, PyTuple, type PyValue } from "../rez/python/values.js";
 import { InputError } from "../errors.js";
 import { VersionBinding } from "./values.js";
+import { PACKAGE_SCHEMA_KEYS } from "./schema-keys.js";
 import { pyRepr } from "../rez/python/index.js";
-
-/** Package keys Rez's Package knows: absent ones read as None. */
-const PACKAGE_SCHEMA_KEYS = new Set([
-  "authors",
-  "base",
-  "build_requires",
-  "cachable",
-  "changelog",
-  "commands",
-  "config",
-  "description",
-  "has_plugins",
-  "hashed_variants",
-  "help",
-  "plugin_for",
-  "post_commands",
-  "pre_build_commands",
-  "pre_commands",
-  "pre_test_commands",
-  "previous_revision",
-  "previous_version",
-  "private_build_requires",
-  "release_message",
-  "relocatable",
-  "requires",
-  "revision",
-  "tests",
-  "timestamp",
-  "tools",
-  "uuid",
-  "variants",
-  "vcs",
-]);
 
 /**
  * `this` in a `@late()` function: Rez's Package (packages.py

@@ -19,6 +19,7 @@ import { strRepr } from "../rez/python/repr.js";
 import { Requirement, VersionRange, type Version } from "../rez/version/index.js";
 import { EscapedString } from "./escaped.js";
 import { Stringified, type ActionManager, type RexInput } from "./manager.js";
+import { VARIANT_SCHEMA_KEYS } from "./schema-keys.js";
 
 function method(owner: string, name: string, impl: BuiltinImpl): PyBuiltin {
   return new PyBuiltin(name, impl, owner);
@@ -389,36 +390,6 @@ export interface BoundVariantFacts {
   /** A package attribute (late ones evaluated); undefined when the package does not define it. */
   attribute(name: string): PyValue | undefined;
 }
-
-/** Package keys Rez's Variant knows: absent ones read as None rather than failing. */
-const VARIANT_SCHEMA_KEYS = new Set([
-  "authors",
-  "build_requires",
-  "cachable",
-  "changelog",
-  "commands",
-  "config",
-  "description",
-  "has_plugins",
-  "hashed_variants",
-  "help",
-  "plugin_for",
-  "post_commands",
-  "pre_build_commands",
-  "pre_commands",
-  "pre_test_commands",
-  "previous_revision",
-  "previous_version",
-  "private_build_requires",
-  "release_message",
-  "relocatable",
-  "revision",
-  "tests",
-  "timestamp",
-  "tools",
-  "uuid",
-  "vcs",
-]);
 
 /** Rez's VariantBinding: `this` and `resolve.<pkg>`. */
 export class VariantBinding extends HostObject {

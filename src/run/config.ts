@@ -96,13 +96,17 @@ function cacheKey(files: ConfigFiles, workflow: string, home: string, env: NodeJ
   );
 }
 
-/** Settings and store for `workflow` from the configuration files (site and project), validated once per version of the files. */
+/**
+ * Settings and store for `workflow` from the configuration files (site and project), validated once per version of
+ * the files. `define` adds a workflow the files do not name (an ad-hoc request's, whose name is its request's hash).
+ */
 export async function loadRunConfig(
   files: ConfigFiles,
   workflow: string,
   home: string,
   env: NodeJS.ProcessEnv,
   cacheDir: string,
+  define: (loaded: LoadedConfig) => LoadedConfig = (loaded) => loaded,
 ): Promise<RunConfig> {
   const key = cacheKey(files, workflow, home, env);
   const cached = key ? join(cacheDir, "settings", `${key}.json`) : undefined;
@@ -114,7 +118,7 @@ export async function loadRunConfig(
     }
   }
   const { loadConfig } = await import("../config/index.js");
-  const loaded = loadConfig(undefined, { files, env });
+  const loaded = define(loadConfig(undefined, { files, env }));
   const out: RunConfig = { settings: await settingsFromConfig(loaded, workflow, home), storeDir: loaded.store };
   if (cached) writeFileAtomic(cached, JSON.stringify(out), 0o600);
   return out;

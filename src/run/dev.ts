@@ -31,7 +31,17 @@
  * (src/builder/dev-resolve.ts), loaded only when the kept resolve no longer holds.
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve as resolvePath } from "node:path";
 import { TantalusError } from "../errors.js";
@@ -166,8 +176,13 @@ export async function prepareDevLaunch(input: DevRunInput): Promise<DevLaunch> {
   }
   const kept = readState(file);
   if (kept) {
-    const why = staleReason(kept, input, input.image.digest, tags);
-    if (why === undefined) return { ...kept.launch, resolved: false };
+    const why =
+      staleReason(kept, input, input.image.digest, tags) ??
+      (filesInUse(input.cacheDir, kept) ? undefined : "its environment files were removed meanwhile");
+    if (why === undefined) {
+      touch(file);
+      return { ...kept.launch, resolved: false };
+    }
     input.log(`dev: resolving ${input.workflow} again: ${why}`);
   }
 
@@ -220,7 +235,7 @@ export async function prepareDevLaunch(input: DevRunInput): Promise<DevLaunch> {
     dir = writeDevFiles(input.cacheDir, files);
   } catch (e) {
     throw new TantalusError(
-      `cannot write the dev environment into ${join(input.cacheDir, "dev", "files")}: ${describeFsError(e)}`,
+      `cannot write the dev environment into ${devFilesRoot(input.cacheDir)}: ${describeFsError(e)}`,
     );
   }
   for (const [target] of files) mounts.push({ source: join(dir, target), target, readOnly: true });
@@ -266,9 +281,9 @@ export function devPrompt(rc: string): string {
  */
 function writeDevFiles(cacheDir: string, files: [string, string][]): string {
   const hash = createHash("sha256").update(JSON.stringify(files)).digest("hex").slice(0, 24);
-  const root = join(cacheDir, "dev", "files");
+  const root = devFilesRoot(cacheDir);
   const dir = join(root, hash);
-  if (existsSync(join(dir, ".complete"))) return dir;
+  if (markUsed(dir)) return dir;
   const tmp = join(root, `.tmp-${hash}-${process.pid}`);
   rmSync(tmp, { recursive: true, force: true });
   for (const [target, content] of files) {
@@ -287,6 +302,135 @@ function writeDevFiles(cacheDir: string, files: [string, string][]): string {
     if (!existsSync(join(dir, ".complete"))) throw e;
   }
   return dir;
+}
+
+/** <run cache>/dev/files: one folder per distinct set of files a dev launch mounts over /etc/tantalus. */
+function devFilesRoot(cacheDir: string): string {
+  return join(cacheDir, "dev", "files");
+}
+
+/**
+ * Record that a launch is about to mount `dir`: its `.complete` marker's mtime
+ * is the folder's last use, which `gc` compares with dev.retention. False when
+ * the folder is not there (never written, half written, or taken by gc): the
+ * launch then writes it again. (A kept state's file is marked the same way.)
+ */
+function markUsed(dir: string): boolean {
+  return touch(join(dir, ".complete"));
+}
+
+function touch(path: string): boolean {
+  const now = new Date();
+  try {
+    utimesSync(path, now, now);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The files folders a kept launch mounts, each marked used; false when one is gone (the launch then resolves again). */
+function filesInUse(cacheDir: string, kept: DevState): boolean {
+  return [...filesFoldersOf(cacheDir, kept)].every(markUsed);
+}
+
+function filesFoldersOf(cacheDir: string, state: DevState): Set<string> {
+  const root = devFilesRoot(cacheDir) + "/";
+  const out = new Set<string>();
+  for (const m of state.launch.mounts)
+    if (m.source.startsWith(root)) out.add(join(root, m.source.slice(root.length).split("/")[0]!));
+  return out;
+}
+
+/**
+ * `tantalus gc`'s part of the run cache, after `retentionMs` without use (the
+ * retention after which dev tags of throwaway images expire too): the kept
+ * dev launches (`<run cache>/dev/<store>-<workflow>.json`, what the next
+ * launch reuses without resolving; its mtime is refreshed on each reuse), so
+ * a workflow not launched with --dev for that long resolves once more; then
+ * every `<run cache>/dev/files/<hash>` folder that no remaining kept launch
+ * mounts and no launch used within the retention (its `.complete` mtime,
+ * refreshed on every launch that mounts it), and temporary folders of
+ * launches killed mid-write older than that.
+ *
+ * A container still running keeps what it mounted: the launch bind-mounts
+ * each file, and a bind mount holds the file itself, not its name, so removing
+ * the name later changes nothing inside. The race that matters is a launch
+ * that marks a folder used while gc takes it: gc first renames the folder
+ * away (atomic), then looks at the marker again, and puts the folder back if a
+ * launch used it meanwhile; a launch that finds the name gone writes the folder
+ * again. Returns the folders removed (or, with dryRun, that would be).
+ */
+export function pruneDevFiles(cacheDir: string, retentionMs: number, dryRun = false, now = Date.now()): string[] {
+  const root = devFilesRoot(cacheDir);
+  let names: string[];
+  try {
+    names = readdirSync(root);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  const kept = new Set<string>();
+  for (const file of listDir(join(cacheDir, "dev")))
+    if (file.endsWith(".json")) {
+      const path = join(cacheDir, "dev", file);
+      const used = statSync(path, { throwIfNoEntry: false })?.mtimeMs;
+      if (used !== undefined && now - used > retentionMs) {
+        if (!dryRun) rmSync(path, { force: true });
+        removed.push(path);
+        continue;
+      }
+      const state = readState(path);
+      if (state) for (const dir of filesFoldersOf(cacheDir, state)) kept.add(dir);
+    }
+  const lastUse = (dir: string): number | undefined => {
+    for (const p of [join(dir, ".complete"), dir])
+      try {
+        return statSync(p).mtimeMs;
+      } catch {
+        // no marker (half written): the folder's own mtime
+      }
+    return undefined;
+  };
+  for (const name of names.sort()) {
+    const dir = join(root, name);
+    if (kept.has(dir)) continue;
+    const used = lastUse(dir);
+    if (used === undefined || now - used <= retentionMs) continue;
+    if (dryRun || name.startsWith(".trash-")) {
+      // Another gc's leftover, unused for the retention too (one about to put it back saw it used just now).
+      if (!dryRun) rmSync(dir, { recursive: true, force: true });
+      removed.push(dir);
+      continue;
+    }
+    const trash = join(root, `.trash-${name}-${process.pid}`);
+    try {
+      renameSync(dir, trash);
+    } catch {
+      continue; // gone already, or taken by another gc
+    }
+    const usedSince = lastUse(trash);
+    if (!name.startsWith(".tmp-") && usedSince !== undefined && now - usedSince <= retentionMs) {
+      // A launch marked it used between the look and the rename: it is theirs again (unless a launch rewrote it).
+      try {
+        renameSync(trash, dir);
+        continue;
+      } catch {
+        // a launch that found the name gone wrote the same files again: ours is a spare
+      }
+    }
+    rmSync(trash, { recursive: true, force: true });
+    removed.push(dir);
+  }
+  return removed;
+}
+
+function listDir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
 }
 
 function isDirectory(p: string): boolean {

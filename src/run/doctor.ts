@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { runCacheDir } from "./cache.js";
 import { parseDisplay, parseXauthority, cookiesForDisplay } from "./display.js";
 import { detectGpu, hasNvidiaGpu, type GpuInfo } from "./gpu.js";
-import { currentIdentity, type Identity } from "./identity.js";
+import { currentIdentity, type Identity } from "../util/identity.js";
 import { DEFAULT_RUNTIME_ORDER, RUNTIMES } from "./runtimes/index.js";
 import type { RunContext, RuntimeInfo, RuntimeName } from "./runtimes/types.js";
 

@@ -22,7 +22,7 @@ export {
   type GpuMode,
 } from "./settings.js";
 export { settingsFromConfig, loadRunConfig, type RunConfig } from "./config.js";
-export { currentIdentity, withGroupNames, parseIdOutput, type Identity, type GroupRef } from "./identity.js";
+export { currentIdentity, withGroupNames, parseIdOutput, type Identity, type GroupRef } from "../util/identity.js";
 export { parseVolume, finalizeMounts, containerPathOf, type Mount } from "./mounts.js";
 export { DEFAULT_PASSTHROUGH, LICENCE_VARIABLES, selectPassthrough, licenceHosts } from "./passthrough.js";
 export {

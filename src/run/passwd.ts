@@ -18,7 +18,7 @@ import { digestHex } from "../image/digest.js";
 import type { ResolvedImage } from "../image/types.js";
 import { writeFileAtomic } from "../util/atomic.js";
 import { cacheSubdir } from "./cache.js";
-import type { Identity } from "./identity.js";
+import type { Identity } from "../util/identity.js";
 import { forEachLayerMember, readAll } from "../image/layer/reader.js";
 
 const FILES = ["etc/passwd", "etc/group"] as const;

@@ -8,7 +8,7 @@ import { lookup } from "node:dns/promises";
 import { TantalusError } from "../errors.js";
 import { planDisplay } from "./display.js";
 import { hasNvidiaGpu, type GpuInfo } from "./gpu.js";
-import type { Identity } from "./identity.js";
+import type { Identity } from "../util/identity.js";
 import { containerPathOf, finalizeMounts, isDirectory, type Mount } from "./mounts.js";
 import { licenceHosts, licenceValues, selectPassthrough } from "./passthrough.js";
 import type { RunSettings } from "./settings.js";

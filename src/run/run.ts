@@ -22,7 +22,7 @@ import { dirname, join } from "node:path";
 import { TantalusError } from "../errors.js";
 import { runCacheDir } from "./cache.js";
 import { detectGpu } from "./gpu.js";
-import { currentIdentity, withGroupNames, type Identity } from "./identity.js";
+import { currentIdentity, withGroupNames, type Identity } from "../util/identity.js";
 import { brokenImageError, ensureImage, type ImageSource } from "./image.js";
 import { buildLaunchPlan, planGpu } from "./plan.js";
 import { shellJoin } from "./quote.js";

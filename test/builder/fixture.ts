@@ -59,6 +59,73 @@ export function tantalusOk(args: string[], opts: { cwd?: string; env?: NodeJS.Pr
   return r;
 }
 
+/** What `tantalus build --json` prints, as far as these tests read it. */
+export interface BuildJson {
+  base: { name: string; digest: string };
+  images: {
+    workflow: string;
+    digest: string;
+    layers: { kind: string; digest: string; size: number; cached: boolean }[];
+  }[];
+}
+
+/**
+ * `tantalus build WORKFLOW... --allow-audit-errors --config CONFIG --store STORE --no-progress EXTRA...`:
+ * the sample studio carries deliberate library defects (rough_layout's among them) that the audit gate
+ * would refuse, and these tests are about the image, not the audit.
+ */
+export function buildArgs(config: string, store: string, workflows: string[], ...extra: string[]): string[] {
+  return [
+    "build",
+    ...workflows,
+    "--allow-audit-errors",
+    "--config",
+    config,
+    "--store",
+    store,
+    "--no-progress",
+    ...extra,
+  ];
+}
+
+/** buildArgs with --json, run (the test fails unless it exits 0) and parsed. */
+export function buildJson(config: string, store: string, workflows: string[], ...extra: string[]): BuildJson {
+  return JSON.parse(tantalusOk(buildArgs(config, store, workflows, "--json", ...extra)).stdout) as BuildJson;
+}
+
+/** A sample studio in a new scratch folder, with one workflow's image built into `<scratch>/store`. */
+export interface StudioWithImage {
+  scratch: string;
+  studio: Studio;
+  store: string;
+  workflow: string;
+  /** The image's manifest digest. */
+  digest: string;
+}
+
+export async function studioWithImage(prefix: string, workflow = "rough_layout"): Promise<StudioWithImage> {
+  const scratch = scratchDir(prefix);
+  const studio = await sampleStudio(scratch);
+  const store = join(scratch, "store");
+  const digest = buildJson(studio.config, store, [workflow]).images[0]!.digest;
+  return { scratch, studio, store, workflow, digest };
+}
+
+/** `tantalus push` of that image to `target` (an insecure test registry); the pinned reference (REPO@sha256:...) it prints. */
+export function pushPinned(built: StudioWithImage, target: string): string {
+  const out = tantalusOk([
+    "push",
+    built.workflow,
+    target,
+    "--insecure",
+    "--store",
+    built.store,
+    "--config",
+    built.studio.config,
+  ]).stdout;
+  return out.trim().split("\n")[1]!;
+}
+
 export function hasTool(name: string): boolean {
   return spawnSync("sh", ["-c", `command -v ${name}`], { stdio: "ignore" }).status === 0;
 }

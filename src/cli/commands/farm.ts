@@ -187,7 +187,7 @@ export function register(program: Command): void {
       const [farmMod, { stringify }, identityMod] = await Promise.all([
         import("../../farm/index.js"),
         import("yaml"),
-        import("../../run/identity.js"),
+        import("../../util/identity.js"),
       ]);
       if (!(farmMod.MANIFEST_KINDS as readonly string[]).includes(opts.kind))
         throw new UsageError(`--kind ${JSON.stringify(opts.kind)}: expected Job or Pod`);

@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { homedir } from "node:os";
 import type { Command } from "@commander-js/extra-typings";
 import { UsageError } from "../../errors.js";
 import { findConfig, printJson } from "../common.js";
@@ -42,7 +43,7 @@ export function register(program: Command): void {
     .option("--dry-run", "show what would be removed, remove nothing")
     .option(
       "--dev-retention <age>",
-      "untag developers' images (WORKFLOW:dev-<user>-<hash>) tagged longer ago than this (default: dev.retention, else 7d)",
+      "untag developers' images (WORKFLOW:dev-<user>-<hash>) tagged longer ago than this, and remove what run --dev keeps in the run cache (kept resolves, environment folders) unused as long (default: dev.retention, else 7d)",
     )
     .option("--min-age <age>", "keep unreferenced blobs younger than this, for builds in flight (default 24h)")
     .option(
@@ -70,6 +71,23 @@ export function register(program: Command): void {
         import("../../image/layout/store.js"),
         import("../../builder/index.js"),
       ]);
+      // What run --dev keeps (<run cache>/dev: kept resolves, environment folders), unused for the same retention as dev tags.
+      const [{ runCacheDir }, { pruneDevFiles }] = await Promise.all([
+        import("../../run/cache.js"),
+        import("../../run/dev.js"),
+      ]);
+      const devFiles = pruneDevFiles(
+        runCacheDir(process.env, process.env.HOME || homedir()),
+        devRetentionMs,
+        opts.dryRun === true,
+      );
+      const would = opts.dryRun ? "would remove" : "removed";
+      const devFileLines = devFiles.length
+        ? [
+            `${would} ${devFiles.length} file(s) of dev launches (kept resolves, environment folders) unused for the dev retention`,
+            ...devFiles.map((d) => `  ${d}`),
+          ]
+        : [];
       const dir = storeDirOf(opts);
       if (!existsSync(`${dir}/oci-layout`)) {
         // Nothing was built with this store yet: nothing to collect, and not an error (gc may be a new user's first command).
@@ -83,8 +101,9 @@ export function register(program: Command): void {
             pinned: [],
             runtimeCopies: [],
             auditCopies: [],
+            devFiles,
           });
-        else process.stdout.write(`no image store at ${dir} yet: nothing to collect\n`);
+        else process.stdout.write([`no image store at ${dir} yet: nothing to collect`, ...devFileLines, ""].join("\n"));
         return;
       }
       const store = await OciStore.open(dir);
@@ -103,10 +122,9 @@ export function register(program: Command): void {
       const { removeUnusedAuditCopies } = await import("../../audit/workflow/base.js");
       const auditCopies = await removeUnusedAuditCopies(store, opts.dryRun === true);
       if (opts.json) {
-        printJson({ dryRun: opts.dryRun === true, ...report, runtimeCopies, auditCopies });
+        printJson({ dryRun: opts.dryRun === true, ...report, runtimeCopies, auditCopies, devFiles });
         return;
       }
-      const would = opts.dryRun ? "would remove" : "removed";
       const lines = [
         `${would} ${report.removedTags.length} tag(s) and ${report.removedBlobs.length} blob(s), ${build.formatBytes(report.freedBytes)}; ${report.keptBlobs} blob(s) kept`,
         ...report.removedTags.map((t) => `  untagged ${t}`),
@@ -122,6 +140,7 @@ export function register(program: Command): void {
               ...runtimeCopies.map((n) => `  ${n}`),
             ]
           : []),
+        ...devFileLines,
       ];
       process.stdout.write(lines.join("\n") + "\n");
     });

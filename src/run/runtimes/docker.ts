@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { digestHex } from "../../image/digest.js";
 import { ENTRYPOINT_PATH } from "../../image/contract.js";
 import { capture, runStep } from "../exec.js";
-import type { Identity } from "../identity.js";
+import type { Identity } from "../../util/identity.js";
 import { shellJoin } from "../quote.js";
 import { which } from "../which.js";
 import { envArgs, firstLine, unavailable, volumeArg } from "./common.js";

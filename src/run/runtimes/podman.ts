@@ -28,7 +28,7 @@ import { ENTRYPOINT_PATH } from "../../image/contract.js";
 import { capture, runStep } from "../exec.js";
 import { NVIDIA_CDI_ALL } from "../gpu.js";
 import { containersConfFiles, podmanHostFindings, podmanOciRuntime, tomlSetting } from "../host-checks.js";
-import type { Identity } from "../identity.js";
+import type { Identity } from "../../util/identity.js";
 import { shellJoin } from "../quote.js";
 import { which } from "../which.js";
 import { envArgs, firstLine, hasSubordinateRange, unavailable, volumeArg } from "./common.js";

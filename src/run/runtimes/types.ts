@@ -5,7 +5,7 @@
  */
 import type { BlobReader, ImageReader } from "../../image/layout/interfaces.js";
 import type { ResolvedImage } from "../../image/types.js";
-import type { Identity } from "../identity.js";
+import type { Identity } from "../../util/identity.js";
 import type { Mount } from "../mounts.js";
 import type { AccountFiles } from "../passwd.js";
 

@@ -9,6 +9,11 @@
  * Under sudo (root with SUDO_UID set) the identity is the user who ran sudo:
  * `sudo tantalus run` is how a studio gives artists rootful podman, and the
  * artist must still be themselves inside, with their own home.
+ *
+ * It sits in the core because two stages ask it: run (who the container runs
+ * as) and the builder (whose dev tag, `WORKFLOW:dev-<user>-<hash>`, a resolve
+ * other than the configured one gets). One answer, so `sudo tantalus run --dev`
+ * and `sudo tantalus build --paths` name the same user.
  */
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -101,8 +106,8 @@ export function currentIdentity(env: NodeJS.ProcessEnv = process.env): Identity 
   const uid = process.getuid?.() ?? 0;
   const sudoUid = env.SUDO_UID;
   if (uid === 0 && sudoUid && sudoUid !== "0" && /^\d+$/.test(sudoUid)) return sudoIdentity(env, Number(sudoUid));
-  const info = userInfo();
-  const gid = process.getgid?.() ?? info.gid;
+  const info = passwdOfProcess(uid, env);
+  const gid = process.getgid?.() ?? info.gid ?? 0;
   const names = localGroupNames();
   const ref = (g: number): GroupRef => (names.has(g) ? { gid: g, name: names.get(g)! } : { gid: g });
   const out: Identity = {
@@ -118,6 +123,22 @@ export function currentIdentity(env: NodeJS.ProcessEnv = process.env): Identity 
   const shell = env.SHELL || info.shell || undefined;
   if (shell) out.shell = shell;
   return out;
+}
+
+/**
+ * The process's passwd entry. A UID with none (a container started with an
+ * arbitrary --user, some CI runners) makes userInfo throw: the name is then
+ * $USER, else the number, as `id -un` would fail and `whoami` say nothing.
+ */
+function passwdOfProcess(
+  uid: number,
+  env: NodeJS.ProcessEnv,
+): { username: string; homedir: string; shell: string | null; gid?: number } {
+  try {
+    return userInfo();
+  } catch {
+    return { username: env.USER || String(uid), homedir: env.HOME || "/", shell: env.SHELL || null };
+  }
 }
 
 /** The identity with every group named, asking NSS through `id` for the names /etc/group does not have (LDAP, AD). */
