@@ -63,4 +63,6 @@ export interface PackageDefinition {
    * when it asked nothing.
    */
   hostQueries?: HostQuery[];
+  /** "cpython" when the host's CPython loaded it (`python: cpython`): its functions run there too. */
+  evaluator?: "cpython";
 }

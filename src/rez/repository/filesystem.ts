@@ -1,3 +1,4 @@
+import type { PythonSettings } from "../definition/cpython.js";
 import fs from "node:fs";
 import { targetPythonHost, type HostQuery } from "../python/modules.js";
 import type { SystemInfo } from "../system.js";
@@ -60,14 +61,21 @@ export class FilesystemRepository {
       variantShortlinks?: boolean;
       /** The platform packages are loaded for, when not this host: their host queries answer for it. */
       target?: SystemInfo;
+      /** `python: cpython`: files the built-in evaluator refuses are loaded by CPython. */
+      python?: PythonSettings;
     } = {},
   ) {
     this.root = path.resolve(root);
     this.variantShortlinks = opts.variantShortlinks ?? true;
     const target = opts.target;
+    const python = opts.python?.evaluator === "cpython" ? { python: opts.python } : {};
     this.read =
       opts.read ??
-      (target ? (file) => readPackageFile(file, { host: targetPythonHost(target), system: target }) : readPackageFile);
+      (target
+        ? (file) => readPackageFile(file, { host: targetPythonHost(target), system: target, ...python })
+        : opts.python?.evaluator === "cpython"
+          ? (file) => readPackageFile(file, python)
+          : readPackageFile);
     this.cache = opts.cache === false ? undefined : opts.cache;
     if (opts.observe) this.observations = new Map();
   }

@@ -49,8 +49,15 @@ export class RepositoryIndexCache {
     this.data = data;
   }
 
-  static open(root: string, dir = defaultCacheDir()): RepositoryIndexCache {
-    const file = path.join(dir, "repositories", createHash("sha256").update(root).digest("hex").slice(0, 24) + ".json");
+  /**
+   * `flavour` names how definitions were evaluated when it is not the default
+   * (`python: cpython` loads files the built-in evaluator refuses): such a load
+   * keeps its own cache, so switching the setting back never finds a summary of
+   * a file the built-in evaluator would refuse.
+   */
+  static open(root: string, dir = defaultCacheDir(), flavour?: string): RepositoryIndexCache {
+    const key = flavour === undefined ? root : `${root}\0${flavour}`;
+    const file = path.join(dir, "repositories", createHash("sha256").update(key).digest("hex").slice(0, 24) + ".json");
     const empty: CacheFile = { format: 2, tool: VERSION, root, families: {} };
     let data = empty;
     try {
