@@ -17,8 +17,14 @@ import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from "
 import { InputError, TantalusError } from "../../errors.js";
 import { SHIM_SOURCE } from "./shim.js";
 
-/** How long one question (loading one file, running one commands()) may take before the child is killed. */
-export const DEFAULT_TIMEOUT_MS = 60_000;
+/**
+ * How long one question (loading one file, running one commands()) may take
+ * before the child is killed: 60 s, or TANTALUS_CPYTHON_TIMEOUT seconds.
+ */
+export function defaultTimeoutMs(): number {
+  const s = Number(process.env.TANTALUS_CPYTHON_TIMEOUT);
+  return Number.isFinite(s) && s > 0 ? s * 1000 : 60_000;
+}
 
 /**
  * The worker, as source (eval'd, so the same code runs under tsx and from dist/).
@@ -109,8 +115,11 @@ export class CPythonSession {
 
   private static sessions = new Map<string, CPythonSession>();
 
+  /** How many definitions CPython was asked to load in this process (the index cache test counts them). */
+  static loads = 0;
+
   /** The session for this interpreter, started on first use. */
-  static for(interpreter: string, timeoutMs = DEFAULT_TIMEOUT_MS): CPythonSession {
+  static for(interpreter: string, timeoutMs = defaultTimeoutMs()): CPythonSession {
     let s = CPythonSession.sessions.get(interpreter);
     if (!s || s.dead) {
       s = new CPythonSession(interpreter, timeoutMs);
@@ -145,6 +154,7 @@ export class CPythonSession {
   request(msg: Record<string, unknown>, what: string, onCallback?: (cb: Callback) => CallbackReply): Answer {
     if (this.dead) throw new TantalusError(`CPython (${this.interpreter}) is not running: ${this.dead}`);
     const deadline = Date.now() + this.timeoutMs;
+    if (msg.op === "load") CPythonSession.loads++;
     this.port.postMessage(JSON.stringify(msg));
     for (;;) {
       const m = this.next(deadline, what);

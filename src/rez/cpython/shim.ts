@@ -15,7 +15,8 @@
  * Values travel tagged: JSON scalars and arrays (lists) as they are, and
  * {"t": [...]} tuple, {"d": [[k, v]...]} dict, {"s": [...]} set, {"f": x} float,
  * {"i": "digits"} big int, {"fn": {...}} a kept function, {"h": n} an object
- * that lives in Tantalus (a rex binding), {"ml": [append, prepend]} ModifyList.
+ * that lives in Tantalus (a rex binding), {"ml": [append, prepend]} ModifyList,
+ * {"o": repr, "ty": type} any other object (kept opaque).
  */
 export const SHIM_SOURCE = String.raw`
 import ast, builtins, json, math, os, sys, types
@@ -354,7 +355,9 @@ def _encode(v, where, keep=None, lenient=False):
     if lenient:
         # what rex receives as a value (a pathlib.Path, say) it takes as text, as Rez's str() of it
         return str(v)
-    raise TypeError("%s is a %s object, which is not package data" % (where, type(v).__name__))
+    # Rez keeps any other object as the attribute's value (a file left open by 'with open(...) as f'):
+    # Tantalus keeps its type and repr, which is all package data can use of it
+    return {"o": repr(v), "ty": type(v).__name__}
 
 
 def _load(req):
@@ -480,6 +483,10 @@ def _callback(op, *args):
         msg["ns"] = ns
     _send(msg)
     answer = _receive()
+    while "op" in answer:
+        # answering, Tantalus needed CPython again (this.tools of an @late tools in commands): serve it first
+        _serve(answer)
+        answer = _receive()
     if "abort" in answer:
         raise _Abort()
     if "exc" in answer:
@@ -615,22 +622,22 @@ def _located(exc, file):
     return line
 
 
-def main():
-    while True:
-        req = _receive()
-        file = req.get("file") or (_functions[req["fn"]].__code__.co_filename if "fn" in req else None)
-        try:
-            result = _load(req) if req["op"] == "load" else _run(req)
-            _send({"ok": result})
-        except _Abort:
-            _send({"aborted": True})
-        except _Refusal as e:
-            _send({"refused": str(e), "line": _located(e, file)})
-        except BaseException as e:
-            _send({"error": {"type": type(e).__name__, "message": str(e), "line": _located(e, file)}})
-        finally:
-            _Call.namespace = None
+def _serve(req):
+    file = req.get("file") or (_functions[req["fn"]].__code__.co_filename if "fn" in req else None)
+    saved = (_Call.file, _Call.namespace, _Call.sent)
+    try:
+        result = _load(req) if req["op"] == "load" else _run(req)
+        _send({"ok": result})
+    except _Abort:
+        _send({"aborted": True})
+    except _Refusal as e:
+        _send({"refused": str(e), "line": _located(e, file)})
+    except BaseException as e:
+        _send({"error": {"type": type(e).__name__, "message": str(e), "line": _located(e, file)}})
+    finally:
+        _Call.file, _Call.namespace, _Call.sent = saved
 
 
-main()
+while True:
+    _serve(_receive())
 `;

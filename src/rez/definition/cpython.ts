@@ -136,7 +136,7 @@ export function loadWithCPython(
     },
     `loading ${file}`,
   );
-  const result = unwrap(answer, file, "loading it") as { values: [string, Wire][]; lines: Record<string, number> };
+  const result = unwrap(answer, file) as { values: [string, Wire][]; lines: Record<string, number> };
   const decode = valueDecoder(file, session, new Map());
   const values = new Map<string, PyValue>();
   for (const [k, v] of result.values) values.set(k, decode(v));
@@ -144,13 +144,13 @@ export function loadWithCPython(
   return { values, lines };
 }
 
-function unwrap(answer: Answer, file: string, doing: string): unknown {
+function unwrap(answer: Answer, file: string): unknown {
   if ("ok" in answer) return answer.ok;
   if ("error" in answer) {
     const e = answer.error;
     return failWith(
       new PythonError(
-        `${e.type}: ${e.message} (CPython, ${doing})`,
+        `${e.type}: ${e.message} (loaded by CPython)`,
         { file, ...(e.line !== null ? { line: e.line } : {}) },
         e.type,
         "exception",
@@ -159,7 +159,7 @@ function unwrap(answer: Answer, file: string, doing: string): unknown {
   }
   if ("refused" in answer)
     return failWith(new InputError(answer.refused, { file, ...(answer.line !== null ? { line: answer.line } : {}) }));
-  throw new TantalusError(`CPython stopped ${doing} ${file}`);
+  throw new TantalusError(`CPython stopped loading ${file}`);
 }
 
 function failWith(err: Error): never {
@@ -206,9 +206,24 @@ function valueDecoder(file: string, session: CPythonSession, handles: Map<number
       return v;
     }
     if ("fn" in w) return foreignFunction(file, session, w.fn as unknown as FunctionInfo);
+    if ("o" in w) return new OpaqueObject(w.ty as string, w.o as string);
     throw new TantalusError(`CPython sent a value Tantalus does not know: ${JSON.stringify(w)}`);
   };
   return decode;
+}
+
+/** An object CPython's package data holds that is not data (a file object, an instance): its type and repr. */
+class OpaqueObject extends HostObject {
+  constructor(
+    readonly pyTypeName: string,
+    private readonly text: string,
+  ) {
+    super();
+  }
+
+  override repr(): string {
+    return this.text;
+  }
 }
 
 function foreignFunction(file: string, session: CPythonSession, info: FunctionInfo): PyFunction {
