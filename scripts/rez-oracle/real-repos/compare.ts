@@ -20,6 +20,8 @@
  *    (`tantalus resolve --json`, `tantalus env --json`) to check the CLI gives
  *    what the library gives.
  *
+ * `--python cpython` loads with the `python: cpython` setting (see PYTHON).
+ *
  * Writes scripts/rez-oracle/real-repos/REPORT.md (counts, construct names,
  * repository/path references; never file content) and, outside git,
  * $REZ_CORPUS/compare.json with every detail.
@@ -53,7 +55,16 @@ import {
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, "../../..");
 const CORPUS = process.env.REZ_CORPUS ?? "/work/rez-corpus";
-const REPORT = path.join(HERE, "REPORT.md");
+/**
+ * `--python cpython`: Tantalus loads with `python: cpython` (files its own
+ * evaluator refuses go to the host's python3). That run's report and details go
+ * to $REZ_CORPUS/REPORT-cpython.md and compare-cpython.json, outside git: the
+ * committed REPORT.md is the default configuration's.
+ */
+const pythonIdx = process.argv.indexOf("--python");
+const CPYTHON = pythonIdx > 0 && process.argv[pythonIdx + 1] === "cpython";
+const PYTHON = CPYTHON ? { python: { evaluator: "cpython" as const } } : {};
+const REPORT = CPYTHON ? path.join(CORPUS, "REPORT-cpython.md") : path.join(HERE, "REPORT.md");
 
 type Attrs = [string, unknown][];
 interface RezFile {
@@ -153,7 +164,7 @@ function readWithTantalus(
   const cwd = process.cwd();
   process.chdir(path.dirname(file)); // as run.py loads it: relative paths are the file's directory
   try {
-    const def = readPackageFile(file, { mode });
+    const def = readPackageFile(file, { mode, ...PYTHON });
     const { name, version } = def.attributes as Record<string, unknown>;
     return {
       attrs: Object.entries(def.attributes).map(([k, v]) => [k, encode(v)]),
@@ -196,7 +207,7 @@ function repositoryError(
   const target = version ? path.join(dir, name, version, "package.py") : path.join(dir, name, "package.py");
   fs.mkdirSync(path.dirname(target), { recursive: true });
   fs.copyFileSync(file, target);
-  const repos = new Repositories([dir], { cache: false });
+  const repos = new Repositories([dir], { cache: false, ...PYTHON });
   let problem: { error: string; line?: number } | undefined;
   try {
     repos.loadAll();
@@ -388,7 +399,7 @@ function compareResolves(
     const key = r.paths.join(":");
     let repos = repoCache.get(key);
     if (!repos) {
-      repos = new Repositories(r.paths, { cache: false });
+      repos = new Repositories(r.paths, { cache: false, ...PYTHON });
       repoCache.set(key, repos);
     }
     const implicit = r.implicitPackages ?? implicitPackagesFor(hostSystem());
@@ -717,7 +728,10 @@ function main(): void {
   const text = report(loadData.files, loads, resolves, cli, manifest, loadData.rez);
   fs.writeFileSync(REPORT + ".tmp", text);
   fs.renameSync(REPORT + ".tmp", REPORT);
-  fs.writeFileSync(path.join(CORPUS, "compare.json"), JSON.stringify({ loads, resolves, cli }, null, 1));
+  fs.writeFileSync(
+    path.join(CORPUS, CPYTHON ? "compare-cpython.json" : "compare.json"),
+    JSON.stringify({ loads, resolves, cli }, null, 1),
+  );
   const n = (c: Category) => loads.filter((x) => x.distinct && x.category === c).length;
   process.stdout.write(
     `loading (distinct): identical ${n("identical")}, differ ${n("differ")}, rez-only ${n("rezOnly")}, tantalus-only ${n("tantalusOnly")}, both refuse ${n("bothRefuse")}\n` +

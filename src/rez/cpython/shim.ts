@@ -364,8 +364,14 @@ def _load(req):
     global _target
     file = req["file"]
     _target = req["system"]
-    with open(file, "rb") as f:
-        source = f.read()
+    if req.get("cwd") and req["cwd"] != os.getcwd():
+        # relative paths in package code are relative to Tantalus's working directory, as to Rez's
+        os.chdir(req["cwd"])
+    source = req.get("source")
+    if source is None:
+        with open(file, "rb") as f:
+            source = f.read()
+    # The text Tantalus decoded (its coding line honoured), compiled under the file's name for tracebacks.
     code = compile(source, file, "exec")
     scopes = _Scopes()
     g = {"scope": scopes, "early": early, "late": late, "include": include, "ModifyList": ModifyList,

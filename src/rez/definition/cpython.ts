@@ -131,6 +131,7 @@ export function loadWithCPython(
       op: "load",
       file,
       source,
+      cwd: process.cwd(),
       system: system ?? hostSystem(),
       early_objects: Object.fromEntries(objects),
     },
