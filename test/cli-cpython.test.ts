@@ -51,6 +51,12 @@ test("tantalus resolve and env with python: cpython give Rez's resolve and envir
   // A second run reads the summaries from the index cache written by the first: same answer.
   const again = runCli(["resolve", "subproc==1.0", "--json"], { cwd: dir, env });
   assert.equal(again.code, 0, again.stderr);
+  // A saved context is interpreted again later: its CPython-loaded packages need CPython again.
+  const saved = runCli(["resolve", "subproc==1.0", "-o", "ctx.json"], { cwd: dir, env });
+  assert.equal(saved.code, 0, saved.stderr);
+  const fromContext = runCli(["env", "--context", "ctx.json", "--format", "json"], { cwd: dir, env });
+  assert.equal(fromContext.code, 0, fromContext.stderr);
+  assert.equal((JSON.parse(fromContext.stdout) as Record<string, string>).SUBPROC_OUT, "from-commands");
 });
 
 test("tantalus repo check: every fixture loads with python: cpython; without it each refusal names the setting", () => {

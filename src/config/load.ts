@@ -553,6 +553,15 @@ export function configuredRepositoryOptions(config: ResolveSettingsOf): {
   };
 }
 
+/**
+ * The repositories a saved context is read again from (its own search paths)
+ * still need the configured evaluator: a package CPython loaded for the
+ * resolve needs CPython again for its commands().
+ */
+export function configuredPythonOption(config: Pick<LoadedConfig, "python">): { python?: PythonSettings } {
+  return config.python.evaluator === "cpython" ? { python: config.python } : {};
+}
+
 /** The resolve settings of the merged configuration, as the solver takes them. */
 function resolveSettings(
   config: TantalusConfig,
