@@ -63,13 +63,13 @@ test("tantalus repo check: every fixture loads with python: cpython; without it 
   const on = project("cpython");
   const ok = runCli(["repo", "check"], { cwd: on.dir, env: on.env });
   assert.equal(ok.code, 0, ok.stderr + ok.stdout);
-  assert.match(ok.stdout, /5 packages.* 0 errors/);
+  assert.match(ok.stdout, /6 packages.* 0 errors/);
 
   const off = project(undefined);
   const refused = runCli(["repo", "check"], { cwd: off.dir, env: off.env });
   assert.equal(refused.code, 1);
   const lines = (refused.stdout + refused.stderr).split("\n").filter((l) => l.includes(": error: "));
-  assert.equal(lines.length, 4, lines.join("\n"));
+  assert.equal(lines.length, 5, lines.join("\n"));
   for (const l of lines)
     assert.match(l, /with the setting 'python: cpython' \(in tantalus.yaml, or TANTALUS_PYTHON=cpython\)$/);
 

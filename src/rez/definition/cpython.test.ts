@@ -3,7 +3,7 @@
  * `python: cpython` checked against real Rez: each package of
  * test/fixtures/cpython (subprocess in @early, open() of a file next to the
  * package, a site module on PYTHONPATH, exec_command/exec_python, commands()
- * using subprocess or a site module, an @late function importing one) loads to
+ * using subprocess or a site module, @late requires and tools run there) loads to
  * the attributes Rez loads, `name==version` gives the environment Rez gives,
  * and a file that fails in Rez fails with the file, line and Python error.
  * Recorded by scripts/rez-oracle/cpython_packages.py.
