@@ -186,3 +186,25 @@ test("a missing interpreter is one sentence", () => {
     /^Error: the setting 'python: cpython' needs a Python 3 interpreter, and 'no-such-python3' was not found on PATH$|needs a Python 3 interpreter, and 'no-such-python3' was not found on PATH/,
   );
 });
+
+test("rez.system.system answers for the configured target in CPython, as in the built-in evaluator", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tantalus-cpython-"));
+  const file = path.join(dir, "package.py");
+  fs.writeFileSync(
+    file,
+    [
+      "import subprocess",
+      "from rez.system import system",
+      "name = 'targeted'",
+      "version = '1.0'",
+      "@early()",
+      "def requires():",
+      "    return ['~os==' + system.os, '~arch==' + system.arch, 'platform-' + system.platform]",
+      "",
+    ].join("\n"),
+  );
+  const system = { platform: "linux", arch: "aarch64", os: "Rocky-9.3" };
+  const def = readPackageFile(file, { python, system });
+  assert.equal(def.evaluator, "cpython");
+  assert.deepEqual(def.requires, ["~os==Rocky-9.3", "~arch==aarch64", "platform-linux"]);
+});
