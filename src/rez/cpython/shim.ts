@@ -375,7 +375,7 @@ def _load(req):
     code = compile(source, file, "exec")
     scopes = _Scopes()
     g = {"scope": scopes, "early": early, "late": late, "include": include, "ModifyList": ModifyList,
-         "InvalidPackageError": InvalidPackageError, "__file__": file}
+         "InvalidPackageError": InvalidPackageError}
     exec(code, g)
     excluded = ("scope", "InvalidPackageError", "__builtins__", "early", "late", "include", "ModifyList")
     data = {}
@@ -411,7 +411,8 @@ def _load(req):
 
     def keep(fn):
         late_bound = hasattr(fn, "_late")
-        if not late_bound and fn.__name__ not in REX_KEYS:
+        # Rez keeps @late and rex functions, and preprocess for the build step; other functions are dropped
+        if not late_bound and fn.__name__ not in REX_KEYS and fn.__name__ != "preprocess":
             return None
         if id(fn) not in kept:
             kept[id(fn)] = _keep(fn, file, nodes, late_bound)
