@@ -65,6 +65,22 @@ test("tantalus repo check: every fixture loads with python: cpython; without it 
   assert.equal(ok.code, 0, ok.stderr + ok.stdout);
   assert.match(ok.stdout, /6 packages.* 0 errors/);
 
+  // --verbose names the files CPython loaded, the same when they are read and when the index cache serves them.
+  for (const args of [["--no-cache"], []]) {
+    const verbose = runCli(["repo", "check", "--verbose", ...args], { cwd: on.dir, env: on.env });
+    const loaded = verbose.stdout
+      .split("\n")
+      .filter((l) => l.endsWith(": loaded by CPython (python: cpython)"))
+      .map((l) => path.relative(REPO, l.slice(0, l.indexOf(": "))));
+    assert.deepEqual(loaded.sort(), [
+      "execcmd/1.0/package.py",
+      "laterequires/1.0/package.py",
+      "readfile/2.1/package.py",
+      "sitemod/1.0/package.py",
+      "subproc/1.0/package.py",
+    ]);
+  }
+
   const off = project(undefined);
   const refused = runCli(["repo", "check"], { cwd: off.dir, env: off.env });
   assert.equal(refused.code, 1);

@@ -41,6 +41,8 @@ export class FilesystemRepository {
   readonly problems: LoadProblem[] = [];
   /** Definitions whose loading asked the host (platform, environment, file system), for `repo check --verbose`. */
   readonly hostDependent: { file: string; queries: HostQuery[] }[] = [];
+  /** Definitions the host's CPython loaded (`python: cpython`), for `repo check --verbose`. */
+  readonly cpythonLoaded: string[] = [];
   private readonly read: DefinitionReader;
   private readonly variantShortlinks: boolean;
   private readonly cache?: RepositoryIndexCache;
@@ -195,7 +197,10 @@ export class FilesystemRepository {
     if (this.cache) {
       const st = statOrUndefined(file);
       const hit = st?.isFile() && this.cache.get(name, file, stampOf(st));
-      if (hit) return this.validated(new Package(hit, name, version, this.root, base, this.read));
+      if (hit) {
+        if (hit.evaluator === "cpython") this.cpythonLoaded.push(file);
+        return this.validated(new Package(hit, name, version, this.root, base, this.read));
+      }
     }
     let def: PackageDefinition;
     try {
@@ -253,6 +258,7 @@ export class FilesystemRepository {
     }
     const pkg = this.validated(new Package(def, name, version, this.root, base, this.read));
     if (def.hostQueries) this.hostDependent.push({ file, queries: def.hostQueries });
+    if (def.evaluator === "cpython") this.cpythonLoaded.push(file);
     // Packages with warnings are not cached, so the warning is seen on every load. Nor are packages that
     // asked the host: their attributes hold for where they were loaded, which the file's stamp does not cover.
     if (pkg && clean && !def.hostQueries && this.cache) {

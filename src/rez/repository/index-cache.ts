@@ -23,6 +23,8 @@ type CacheEntry = [
   tantalus: PackageSummary["tantalus"] | null,
   requiresLine: number | null,
   variantsLine: number | null,
+  /** 1 when CPython loaded it (`python: cpython`); absent otherwise, so other entries keep their size. */
+  cpython?: 1,
 ];
 
 interface CacheFile {
@@ -82,11 +84,12 @@ export class RepositoryIndexCache {
       ...(e[5] !== null ? { timestamp: e[5] } : {}),
       ...(e[8] !== null ? { tantalus: e[8] } : {}),
       lines: { ...(e[9] !== null ? { requires: e[9] } : {}), ...(e[10] !== null ? { variants: e[10] } : {}) },
+      ...(e[11] === 1 ? { evaluator: "cpython" as const } : {}),
     };
   }
 
   put(family: string, file: string, stamp: FileStamp, s: PackageSummary): void {
-    (this.data.families[family] ??= {})[this.key(family, file)] = [
+    const entry: CacheEntry = [
       stamp[0],
       stamp[1],
       stamp[2],
@@ -99,6 +102,8 @@ export class RepositoryIndexCache {
       s.lines.requires ?? null,
       s.lines.variants ?? null,
     ];
+    if (s.evaluator === "cpython") entry.push(1);
+    (this.data.families[family] ??= {})[this.key(family, file)] = entry;
     this.dirty = true;
   }
 

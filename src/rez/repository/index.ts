@@ -165,6 +165,11 @@ export class Repositories implements PackageSource {
   }
 
   /** Definitions loaded so far whose evaluation asked the host, with what they asked. */
+  /** Definitions the host's CPython loaded (`python: cpython`). */
+  get cpythonLoaded(): string[] {
+    return this.repositories.flatMap((r) => r.cpythonLoaded);
+  }
+
   get hostDependent(): { file: string; queries: HostQuery[] }[] {
     return this.repositories.flatMap((r) => r.hostDependent);
   }
