@@ -63,7 +63,7 @@ test("tantalus repo check: every fixture loads with python: cpython; without it 
   const on = project("cpython");
   const ok = runCli(["repo", "check"], { cwd: on.dir, env: on.env });
   assert.equal(ok.code, 0, ok.stderr + ok.stdout);
-  assert.match(ok.stdout, /6 packages.* 0 errors/);
+  assert.match(ok.stdout, /7 packages.* 0 errors/);
 
   // --verbose names the files CPython loaded, the same when they are read and when the index cache serves them.
   for (const args of [["--no-cache"], []]) {
@@ -76,6 +76,7 @@ test("tantalus repo check: every fixture loads with python: cpython; without it 
       "execcmd/1.0/package.py",
       "laterequires/1.0/package.py",
       "readfile/2.1/package.py",
+      "scoped/1.0/package.py",
       "sitemod/1.0/package.py",
       "subproc/1.0/package.py",
     ]);
@@ -85,7 +86,7 @@ test("tantalus repo check: every fixture loads with python: cpython; without it 
   const refused = runCli(["repo", "check"], { cwd: off.dir, env: off.env });
   assert.equal(refused.code, 1);
   const lines = (refused.stdout + refused.stderr).split("\n").filter((l) => l.includes(": error: "));
-  assert.equal(lines.length, 5, lines.join("\n"));
+  assert.equal(lines.length, 6, lines.join("\n"));
   for (const l of lines)
     assert.match(l, /with the setting 'python: cpython' \(in tantalus.yaml, or TANTALUS_PYTHON=cpython\)$/);
 

@@ -102,7 +102,7 @@ class ResourceError(RezError):
 
 
 class _Attributes(object):
-    """What 'with scope("config") as c:' binds: attributes that nest on first read."""
+    """What 'with scope("config") as c:' binds: attributes that nest on first read ('c.a.b = 1')."""
 
     def __init__(self):
         object.__setattr__(self, "_data", {})
@@ -123,28 +123,57 @@ class _Attributes(object):
         return dict((k, v.to_dict() if isinstance(v, _Attributes) else v) for k, v in data.items())
 
 
-class _Scope(object):
-    def __init__(self, attrs):
-        self.attrs = attrs
+class _Scope(_Attributes):
+    """One 'with scope(NAME):' block: the names the block binds become the scope's, and leave the module."""
+
+    def __init__(self, name, scopes):
+        _Attributes.__init__(self)
+        object.__setattr__(self, "_name", name)
+        object.__setattr__(self, "_scopes", scopes)
+        object.__setattr__(self, "_before", None)
 
     def __enter__(self):
-        return self.attrs
+        object.__setattr__(self, "_before", dict(sys._getframe(1).f_locals))
+        return self
 
     def __exit__(self, *exc):
+        names = sys._getframe(1).f_locals
+        before = object.__getattribute__(self, "_before")
+        data = object.__getattribute__(self, "_data")
+        for k, v in list(names.items()):
+            if k.startswith("__") and k.endswith("__") or isinstance(v, _Scope):
+                continue
+            if k not in before or v is not before[k] and v != before[k]:
+                data[k] = v
+        names.clear()
+        names.update(before)
+        object.__getattribute__(self, "_scopes").leave(self)
         return False
 
 
 class _Scopes(object):
+    """The 'scope' global: nested dicts from nested 'with scope(...)' blocks, merged when a path is reused."""
+
     def __init__(self):
-        self.roots = {}
+        self.root = _Attributes()
+        self.stack = []
+        self.by_path = {}
 
     def __call__(self, name):
-        if name not in self.roots:
-            self.roots[name] = _Attributes()
-        return _Scope(self.roots[name])
+        path = tuple(object.__getattribute__(s, "_name") for s in self.stack) + (name,)
+        if path not in self.by_path:
+            self.by_path[path] = _Scope(name, self)
+        scope = self.by_path[path]
+        self.stack.append(scope)
+        return scope
+
+    def leave(self, scope):
+        self.stack.pop()
+        parent = self.stack[-1] if self.stack else self.root
+        object.__getattribute__(parent, "_data")[object.__getattribute__(scope, "_name")] = scope.to_dict()
 
     def to_dict(self):
-        return dict((k, v.to_dict()) for k, v in self.roots.items())
+        return self.root.to_dict()
 
 
 class _System(object):

@@ -208,3 +208,23 @@ test("rez.system.system answers for the configured target in CPython, as in the 
   assert.equal(def.evaluator, "cpython");
   assert.deepEqual(def.requires, ["~os==Rocky-9.3", "~arch==aarch64", "platform-linux"]);
 });
+
+test("kept code is sent to CPython only for what the built-in evaluator would refuse when it runs", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tantalus-cpython-"));
+  const file = path.join(dir, "package.py");
+  const cases: [string, "builtin" | "cpython"][] = [
+    ["import os\nenv.A = os.path.join('a', 'b')", "builtin"],
+    ["import os\nenv.A = ' '.join(os.listdir('/'))", "cpython"],
+    ["import os.path as p\nenv.A = p.join('/', 'x')", "builtin"],
+    ["from os import path\nenv.A = path.join('/', 'x')", "builtin"],
+    ["from os import listdir\nenv.A = 'x'", "cpython"],
+    ["env.A = open('/etc/hostname').read()", "cpython"],
+    ["import platform\nenv.A = platform.system()", "builtin"],
+    ["import maya_packaging\nenv.A = 'x'", "cpython"],
+  ];
+  for (const [body, want] of cases) {
+    const indented = body.replaceAll(/^/gm, "    ");
+    fs.writeFileSync(file, `name = 'c'\nversion = '1'\ndef commands():\n${indented}\n`);
+    assert.equal(readPackageFile(file, { python }).evaluator ?? "builtin", want, body);
+  }
+});

@@ -36,7 +36,7 @@ import { CPythonSession, type Answer, type Callback, type CallbackReply } from "
 import { hostSystem, type SystemInfo } from "../system.js";
 import { INVALID_PACKAGE_ERROR, ModifyList, REX_KEYS } from "./package-py.js";
 import { rezImporter } from "./rez-modules.js";
-import { chainImporters, realPythonHost, stdlibImporter } from "../python/modules.js";
+import { chainImporters, realPythonHost, stdlibImporter, type Importer } from "../python/modules.js";
 import { reImporter } from "../python/regex.js";
 import { FORBIDDEN_BUILTINS } from "../python/builtins.js";
 import type { PackageDefinition } from "./types.js";
@@ -63,16 +63,20 @@ export function keptCodeNeedsCPython(def: PackageDefinition, _options: unknown):
     if (v instanceof PyFunction && v.kind === "def" && !fns.includes(v)) fns.push(v);
   }
   if (fns.length === 0) return false;
-  known ??= knownModules();
-  const k = known;
-  return fns.some((fn) => fn.body.some((stmt) => refusedIn(stmt, k)));
+  importer ??= builtinImporter();
+  const imp = importer;
+  return fns.some((fn) => {
+    const modules = importedModules(fn.body, imp);
+    return fn.body.some((stmt) => refusedIn(stmt, imp, modules));
+  });
 }
 
-let known: ((name: string) => boolean) | undefined;
+let importer: Importer | undefined;
 
-function knownModules(): (name: string) => boolean {
+/** The modules the built-in evaluator provides (host answers are not asked: only names are looked up). */
+function builtinImporter(): Importer {
   const none = new PyBuiltin("unused", () => null);
-  const importer = chainImporters(
+  return chainImporters(
     stdlibImporter(realPythonHost, () => {}),
     reImporter,
     rezImporter({
@@ -84,23 +88,71 @@ function knownModules(): (name: string) => boolean {
       report: () => {},
     }),
   );
-  return (name) => importer(name) !== undefined;
 }
 
-/** Walks a parsed statement for imports of unknown modules and calls of refused builtins. */
-function refusedIn(node: unknown, isKnown: (name: string) => boolean): boolean {
+type AstNode = { nodeType?: string; [k: string]: unknown };
+
+/** Names a function body binds to modules by import (`import os`, `import os.path as p`, `from os import path`). */
+function importedModules(body: unknown, imp: Importer): Map<string, string> {
+  const out = new Map<string, string>();
+  const visit = (node: unknown): void => {
+    if (node === null || typeof node !== "object") return;
+    if (Array.isArray(node)) return node.forEach(visit);
+    const n = node as AstNode;
+    if (n.nodeType === "Import") {
+      for (const a of n.names as { name: string; asname?: string | null }[]) {
+        if (a.asname) out.set(a.asname, a.name);
+        else out.set(a.name.split(".")[0]!, a.name.split(".")[0]!);
+      }
+    } else if (n.nodeType === "ImportFrom" && typeof n.module === "string") {
+      for (const a of n.names as { name: string; asname?: string | null }[]) {
+        const sub = `${n.module}.${a.name}`;
+        if (imp(sub)) out.set(a.asname ?? a.name, sub);
+      }
+    }
+    for (const [key, v] of Object.entries(n)) if (key !== "parent" && typeof v === "object") visit(v);
+  };
+  visit(body);
+  return out;
+}
+
+/** The module a dotted expression names (`os`, `os.path`), when the body imported it. */
+function moduleOf(node: AstNode, imp: Importer, modules: Map<string, string>): string | undefined {
+  if (node.nodeType === "Name") return modules.get(node.id as string);
+  if (node.nodeType === "Attribute") {
+    const parent = moduleOf(node.value as AstNode, imp, modules);
+    const name = parent !== undefined ? `${parent}.${node.attr as string}` : undefined;
+    return name !== undefined && imp(name) ? name : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * Walks a parsed statement for what the built-in evaluator refuses when it
+ * runs: imports of modules it lacks, refused builtins (open, exec...), and
+ * names of a module it provides only in part (`os.listdir`).
+ */
+function refusedIn(node: unknown, imp: Importer, modules: Map<string, string>): boolean {
   if (node === null || typeof node !== "object") return false;
-  if (Array.isArray(node)) return node.some((n) => refusedIn(n, isKnown));
-  const n = node as { nodeType?: string; [k: string]: unknown };
+  if (Array.isArray(node)) return node.some((n) => refusedIn(n, imp, modules));
+  const n = node as AstNode;
   if (n.nodeType === "Import") {
     const names = n.names as { name: string }[];
-    if (names.some((a) => !isKnown(a.name))) return true;
+    if (names.some((a) => !imp(a.name))) return true;
   } else if (n.nodeType === "ImportFrom") {
-    if ((n.level as number) > 0 || !isKnown(String(n.module))) return true;
+    if ((n.level as number) > 0 || !imp(String(n.module))) return true;
+    const mod = imp(String(n.module))!;
+    const names = n.names as { name: string }[];
+    if (names.some((a) => a.name !== "*" && !mod.has(a.name) && !imp(`${String(n.module)}.${a.name}`))) return true;
   } else if (n.nodeType === "Name" && FORBIDDEN_BUILTINS.has(n.id as string)) return true;
+  else if (n.nodeType === "Attribute") {
+    const mod = moduleOf(n.value as AstNode, imp, modules);
+    const attr = n.attr as string;
+    if (mod !== undefined && !imp(mod)!.has(attr) && !imp(`${mod}.${attr}`)) return true;
+  }
   for (const [key, v] of Object.entries(n)) {
     if (key === "parent" || typeof v !== "object") continue;
-    if (refusedIn(v, isKnown)) return true;
+    if (refusedIn(v, imp, modules)) return true;
   }
   return false;
 }
