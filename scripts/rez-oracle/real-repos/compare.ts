@@ -524,7 +524,7 @@ function checkCli(data: RezResolveData, resolves: ResolveResult[], n: number): {
     const common = ["--paths", r.paths.join(":"), r.request];
     const res = spawnSync(process.execPath, [bin, "resolve", "--json", ...common], {
       encoding: "utf8",
-      env: { ...process.env, TANTALUS_NO_CACHE: "1" },
+      env: { ...process.env, TANTALUS_NO_CACHE: "1", ...(CPYTHON ? { TANTALUS_PYTHON: "cpython" } : {}) },
     });
     const got =
       res.status === 0
@@ -535,7 +535,7 @@ function checkCli(data: RezResolveData, resolves: ResolveResult[], n: number): {
       problems.push(`${r.repo} ${r.request}: resolve --json ${JSON.stringify(got)} / rez ${JSON.stringify(want)}`);
     const env = spawnSync(process.execPath, [bin, "env", "--json", "--home", data.home, ...common], {
       encoding: "utf8",
-      env: { ...process.env, TANTALUS_NO_CACHE: "1" },
+      env: { ...process.env, TANTALUS_NO_CACHE: "1", ...(CPYTHON ? { TANTALUS_PYTHON: "cpython" } : {}) },
     });
     if (env.status !== 0) {
       problems.push(`${r.repo} ${r.request}: env --json exit ${env.status}: ${env.stderr.trim()}`);
