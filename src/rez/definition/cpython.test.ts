@@ -228,3 +228,42 @@ test("kept code is sent to CPython only for what the built-in evaluator would re
     assert.equal(readPackageFile(file, { python }).evaluator ?? "builtin", want, body);
   }
 });
+
+test("what the package prints, and what a process it starts writes, never mixes with the answers", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tantalus-cpython-"));
+  const file = path.join(dir, "package.py");
+  fs.writeFileSync(
+    file,
+    [
+      "import os, subprocess, sys",
+      'print(\'{"ok": {"values": []}}\')',
+      "sys.stdout.flush()",
+      "os.write(1, b'{\"ok\": 1}\\n')",
+      "subprocess.call(['echo', '{\"error\": 1}'])",
+      "subprocess.call(['cat'])  # reads stdin: it must not get the requests",
+      "name = 'noisy'",
+      "version = '1.0'",
+      "",
+    ].join("\n"),
+  );
+  const def = readPackageFile(file, { python });
+  assert.equal(def.name, "noisy");
+  assert.equal(def.version, "1.0");
+});
+
+test("a definition that runs too long is stopped, in one sentence naming the file; the next load starts afresh", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tantalus-cpython-"));
+  const file = path.join(dir, "package.py");
+  fs.writeFileSync(file, "import time\nname = 'slow'\nversion = '1.0'\ntime.sleep(60)\n");
+  CPythonSession.closeAll();
+  process.env.TANTALUS_CPYTHON_TIMEOUT = "1";
+  try {
+    assert.throws(
+      () => readPackageFile(file, { python }),
+      new RegExp(`^TantalusError: CPython \\(python3\\) took longer than 1 s loading ${file}, and was stopped$`),
+    );
+  } finally {
+    delete process.env.TANTALUS_CPYTHON_TIMEOUT;
+  }
+  assert.equal(read(path.join(REPO, "subproc/1.0/package.py")).description, "described by a process");
+});
