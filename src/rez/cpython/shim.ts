@@ -252,6 +252,11 @@ def expand_requires(*requests):
     return [expand_requirement(r) for r in requests]
 
 
+def find_site_python(module_name, paths=None):
+    raise _Refusal("find_site_python('%s') searches the package repositories while the file loads, "
+                   "which Tantalus's CPython loader does not do" % module_name)
+
+
 class _Refusal(BaseException):
     pass
 
@@ -272,9 +277,22 @@ def _install_rez_modules():
     platform_ = module("rez.utils.platform_", platform_=_Platform())
     utils = module("rez.utils", lint_helper=lint, sourcecode=sourcecode, platform_=platform_)
     py_utils = module("rez.package_py_utils", expand_requirement=expand_requirement, expand_requires=expand_requires,
-                      exec_command=exec_command, exec_python=exec_python)
+                      exec_command=exec_command, exec_python=exec_python, find_site_python=find_site_python)
     system = module("rez.system", system=_System())
     module("rez", utils=utils, package_py_utils=py_utils, system=system, exceptions=exceptions)
+    sys.meta_path.insert(0, _RezFinder())
+
+
+class _RezFinder(object):
+    """Any other rez.* module: Tantalus gives package code only the ones above (Rez itself is not loaded)."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname == "rez" or fullname.startswith("rez."):
+            raise _Refusal(
+                "the module '%s' is not one Tantalus's CPython loader gives package code (rez.utils.lint_helper, "
+                "rez.utils.sourcecode, rez.utils.platform_, rez.package_py_utils, rez.system, rez.exceptions)"
+                % fullname)
+        return None
 
 
 _install_rez_modules()

@@ -267,3 +267,26 @@ test("a definition that runs too long is stopped, in one sentence naming the fil
   }
   assert.equal(read(path.join(REPO, "subproc/1.0/package.py")).description, "described by a process");
 });
+
+test("a rez module the shim does not give, and find_site_python, are refused in one sentence with the line", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tantalus-cpython-"));
+  const file = path.join(dir, "package.py");
+  const cases: [string, RegExp][] = [
+    [
+      "try:\n    from rez.config import config\nexcept ImportError:\n    config = None\n",
+      /:5: the module 'rez\.config' is not one Tantalus's CPython loader gives package code \(/,
+    ],
+    [
+      "from rez.package_py_utils import find_site_python\nsite = find_site_python('maya')\n",
+      /:5: find_site_python\('maya'\) searches the package repositories while the file loads/,
+    ],
+    [
+      "from rez.package_py_utils import expand_requires\nrequires = expand_requires('maya-2024.*')\n",
+      /:5: expand_requires\('maya-2024\.\*'\) with a wildcard/,
+    ],
+  ];
+  for (const [body, message] of cases) {
+    fs.writeFileSync(file, `import subprocess\nname = 'r'\nversion = '1'\n${body}`);
+    assert.throws(() => readPackageFile(file, { python }), message);
+  }
+});
