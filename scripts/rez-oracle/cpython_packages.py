@@ -36,7 +36,7 @@ from rez.serialise import load_from_file, FileFormat  # noqa: E402
 from rez.resolved_context import ResolvedContext  # noqa: E402
 import package_definitions  # noqa: E402  (beside this script)
 
-CONTEXTS = ["subproc==1.0", "readfile==2.1", "sitemod==1.0", "execcmd==1.0", "laterequires==1.0"]
+CONTEXTS = ["subproc==1.0", "readfile==2.1", "sitemod==1.0", "execcmd==1.0", "laterequires==1.0", "runtime_refusal==1.0"]
 
 
 def scrub(s):

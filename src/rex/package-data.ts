@@ -12,6 +12,12 @@ export interface RexPackage {
   /** The definition file (package.py / package.yaml). */
   file: string;
   rexFunction(phase: RexPhase): PyFunction | undefined;
+  /**
+   * Under `python: cpython`, for a definition the built-in evaluator loaded:
+   * the same function as CPython loads it, for when the evaluator refuses a
+   * construct while the commands run. Undefined otherwise.
+   */
+  cpythonFunction(phase: RexPhase): PyFunction | undefined;
   /** The attribute's value (late functions through evaluateLate); undefined when the package does not define it. */
   attribute(name: string, evaluateLate: (fn: PyFunction) => PyValue): PyValue | undefined;
 }
@@ -25,6 +31,7 @@ export function rexPackageOf(variant: Variant): RexPackage {
     variant,
     file: def.file,
     rexFunction: (phase) => def[phase],
+    cpythonFunction: (phase) => def.cpython?.()[phase],
     attribute(name, evaluateLate) {
       if (NOT_ON_VARIANT.has(name) || !Object.prototype.hasOwnProperty.call(def.attributes, name)) return undefined;
       const v = def.attributes[name]!;

@@ -712,6 +712,8 @@ function main(): void {
   const manifest = JSON.parse(fs.readFileSync(path.join(HERE, "manifest.json"), "utf8")) as {
     files: { repository: string; commit: string }[];
   };
+  // run.py pinned HOME for Rez's whole process (rex_vectors.py): CPython, a process too, gets the same.
+  if (CPYTHON) process.env.HOME = resolveData.home;
   const loads = compareLoads(loadData.files);
   const bothLoad = new Set(
     loads.filter((x) => x.category === "identical" || x.category === "differ").map((x) => x.key),

@@ -110,6 +110,12 @@ for (const [request, expected] of Object.entries(rez.contexts)) {
         .sort(([a], [b]) => (a < b ? -1 : 1)),
     );
     assert.deepEqual(ours, Object.fromEntries(Object.entries(expected.environ).map(([k, v]) => [k, unscrub(v)])));
+    if (request === "runtime_refusal==1.0") {
+      // Loaded by the built-in evaluator, which refuses a construct half-way through commands():
+      // CPython runs them afresh, and what the first attempt did is not kept twice.
+      assert.equal(variants[0]!.package.definition.evaluator, undefined);
+      assert.equal(messages.filter((m) => m.text === "said before the refusal").length, 1);
+    }
     if (request === "subproc==1.0") {
       // info() from CPython is rex's own action, with the line of the package file that called it.
       const info = messages.find((m) => m.text === "subproc says hello");

@@ -249,15 +249,20 @@ function readWithFallback(
   } catch (err) {
     if (!isOutsideSubset(err)) throw err;
   }
+  const viaCPython = (): PackageDefinition => {
+    const loaded = buildDefinition(
+      file,
+      "py",
+      loadWithCPython(file, source, python, options.system, options.earlyObjects),
+    );
+    loaded.evaluator = "cpython";
+    return loaded;
+  };
   if (def && raw && !keptCodeNeedsCPython(def, options)) {
     if (raw.hostQueries?.length) def.hostQueries = raw.hostQueries;
+    let again: PackageDefinition | undefined;
+    def.cpython = () => (again ??= viaCPython());
     return def;
   }
-  const loaded = buildDefinition(
-    file,
-    "py",
-    loadWithCPython(file, source, python, options.system, options.earlyObjects),
-  );
-  loaded.evaluator = "cpython";
-  return loaded;
+  return viaCPython();
 }
