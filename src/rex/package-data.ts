@@ -6,6 +6,7 @@
 import type { Variant } from "../rez/package.js";
 import { PyFunction, type PyValue } from "../rez/python/values.js";
 import type { RexPhase } from "./actions.js";
+import { isOutsideSubset } from "../rez/definition/cpython.js";
 
 export interface RexPackage {
   variant: Variant;
@@ -35,7 +36,15 @@ export function rexPackageOf(variant: Variant): RexPackage {
     attribute(name, evaluateLate) {
       if (NOT_ON_VARIANT.has(name) || !Object.prototype.hasOwnProperty.call(def.attributes, name)) return undefined;
       const v = def.attributes[name]!;
-      return v instanceof PyFunction && v.hasMark("late") ? evaluateLate(v) : v;
+      if (!(v instanceof PyFunction && v.hasMark("late"))) return v;
+      try {
+        return evaluateLate(v);
+      } catch (err) {
+        // python: cpython: a construct the evaluator refuses only as it runs; CPython evaluates it.
+        const again = isOutsideSubset(err) ? def.cpython?.().attributes[name] : undefined;
+        if (!(again instanceof PyFunction)) throw err;
+        return evaluateLate(again);
+      }
     },
   };
 }
