@@ -93,6 +93,7 @@ export class CPythonSession {
     readonly interpreter: string,
     readonly timeoutMs: number,
   ) {
+    CPythonSession.starts++;
     const channel = new MessageChannel();
     this.port = channel.port1;
     const flag = new SharedArrayBuffer(4);
@@ -107,10 +108,26 @@ export class CPythonSession {
     // Neither the worker nor its child keeps Tantalus running: at exit the child reads end-of-file and stops.
     this.worker.unref();
     this.port.unref();
-    const first = this.next(Date.now() + this.timeoutMs, undefined);
+    const deadline = Date.now() + this.timeoutMs;
+    const first = this.next(deadline, undefined);
     if ("fatal" in first) throw this.startError(first);
     if (!("pid" in first)) throw new TantalusError(`CPython (${interpreter}) did not start`);
     this.pid = first.pid as number;
+    // The shim's first line names the Python version; anything else means it could not run.
+    const hello = this.next(deadline, undefined);
+    const ready = "line" in hello ? (JSON.parse(hello.line as string) as { ready?: number[] }).ready : undefined;
+    if (!ready) {
+      this.close();
+      throw new InputError(
+        `the setting 'python: cpython' could not run Tantalus's loader in '${interpreter}' (${"exit" in hello ? `it exited with ${String(hello.signal ?? hello.exit)}` : "no answer"}; its error output says why)`,
+      );
+    }
+    if (ready[0]! < 3 || (ready[0] === 3 && ready[1]! < 7)) {
+      this.close();
+      throw new InputError(
+        `the setting 'python: cpython' needs Python 3.7 or newer, and '${interpreter}' is ${ready.join(".")}`,
+      );
+    }
   }
 
   private static sessions = new Map<string, CPythonSession>();
@@ -118,11 +135,24 @@ export class CPythonSession {
   /** How many definitions CPython was asked to load in this process (the index cache test counts them). */
   static loads = 0;
 
+  /** How many interpreters were started (tests count them). */
+  static starts = 0;
+
+  /** Interpreters that could not be started, with why: every file would fail the same way, so it is not tried again. */
+  private static unusable = new Map<string, Error>();
+
   /** The session for this interpreter, started on first use. */
   static for(interpreter: string, timeoutMs = defaultTimeoutMs()): CPythonSession {
+    const failed = CPythonSession.unusable.get(interpreter);
+    if (failed) throw failed;
     let s = CPythonSession.sessions.get(interpreter);
     if (!s || s.dead) {
-      s = new CPythonSession(interpreter, timeoutMs);
+      try {
+        s = new CPythonSession(interpreter, timeoutMs);
+      } catch (err) {
+        if (err instanceof InputError) CPythonSession.unusable.set(interpreter, err);
+        throw err;
+      }
       CPythonSession.sessions.set(interpreter, s);
     }
     return s;
@@ -132,6 +162,7 @@ export class CPythonSession {
   static closeAll(): void {
     for (const s of CPythonSession.sessions.values()) s.close();
     CPythonSession.sessions.clear();
+    CPythonSession.unusable.clear();
   }
 
   close(): void {

@@ -296,3 +296,24 @@ test("a rez module the shim does not give, and find_site_python, are refused in 
     assert.throws(() => readPackageFile(file, { python }), message);
   }
 });
+
+test("an interpreter that cannot run the loader, or is too old, is one sentence, and is not tried again", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tantalus-cpython-"));
+  const crashes = path.join(dir, "crashes");
+  fs.writeFileSync(crashes, "#!/bin/sh\nexit 5\n", { mode: 0o755 });
+  const old = path.join(dir, "old");
+  fs.writeFileSync(old, "#!/bin/sh\necho '{\"ready\": [3, 6, 9]}' >&3\ncat >/dev/null\n", { mode: 0o755 });
+  const file = path.join(REPO, "subproc/1.0/package.py");
+  const load = (interpreter: string) => () => readPackageFile(file, { python: { evaluator: "cpython", interpreter } });
+  assert.throws(
+    load(crashes),
+    new RegExp(
+      `^InputError: the setting 'python: cpython' could not run Tantalus's loader in '${crashes}' \\(it exited with 5;`,
+    ),
+  );
+  const starts = CPythonSession.starts;
+  assert.throws(load(crashes), /could not run Tantalus's loader/);
+  assert.equal(CPythonSession.starts, starts, "the second file does not start the interpreter again");
+  assert.throws(load(old), new RegExp(`needs Python 3\\.7 or newer, and '${old}' is 3\\.6\\.9$`));
+  CPythonSession.closeAll();
+});
