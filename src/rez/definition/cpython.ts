@@ -52,10 +52,11 @@ export interface PythonSettings {
 /**
  * Whether a definition the built-in evaluator loaded keeps code (commands(),
  * @late()) that it would refuse when rex runs it: an import of a module it does
- * not provide, or a builtin it refuses (open, exec...). Such a file is loaded by
- * CPython whole, so its functions run there.
+ * not provide, a name of one it provides in part (`os.listdir`), or a builtin
+ * it refuses (open, exec...). Such a file is loaded by CPython whole, so its
+ * functions run there. (What is refused only as it runs is caught in rex.)
  */
-export function keptCodeNeedsCPython(def: PackageDefinition, _options: unknown): boolean {
+export function keptCodeNeedsCPython(def: PackageDefinition): boolean {
   const fns: PyFunction[] = [];
   for (const v of Object.values(def.attributes)) if (v instanceof PyFunction && v.kind === "def") fns.push(v);
   for (const k of REX_KEYS) {
@@ -197,26 +198,21 @@ export function loadWithCPython(
   return { values, lines };
 }
 
+/** The answer to a load: its result, or the package's exception as Rez reports it (type, message, line). */
 function unwrap(answer: Answer, file: string): unknown {
   if ("ok" in answer) return answer.ok;
   if ("error" in answer) {
     const e = answer.error;
-    return failWith(
-      new PythonError(
-        `${e.type}: ${e.message} (loaded by CPython)`,
-        { file, ...(e.line !== null ? { line: e.line } : {}) },
-        e.type,
-        "exception",
-      ),
+    throw new PythonError(
+      `${e.type}: ${e.message} (loaded by CPython)`,
+      { file, ...(e.line !== null ? { line: e.line } : {}) },
+      e.type,
+      "exception",
     );
   }
   if ("refused" in answer)
-    return failWith(new InputError(answer.refused, { file, ...(answer.line !== null ? { line: answer.line } : {}) }));
+    throw new InputError(answer.refused, { file, ...(answer.line !== null ? { line: answer.line } : {}) });
   throw new TantalusError(`CPython stopped loading ${file}`);
-}
-
-function failWith(err: Error): never {
-  throw err;
 }
 
 /** Plain data for CPython (the early objects: building, build_variant_index...). */

@@ -258,7 +258,7 @@ function readWithFallback(
     loaded.evaluator = "cpython";
     return loaded;
   };
-  if (def && raw && !keptCodeNeedsCPython(def, options)) {
+  if (def && raw && !keptCodeNeedsCPython(def)) {
     if (raw.hostQueries?.length) def.hostQueries = raw.hostQueries;
     let again: PackageDefinition | undefined;
     def.cpython = () => (again ??= viaCPython());
