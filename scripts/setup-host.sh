@@ -15,7 +15,7 @@ DEMO_PKGS=(gcc libc6-dev binutils podman runc catatonit uidmap fuse-overlayfs sl
 PKGS=(gcc libc6-dev binutils skopeo umoci docker-registry podman runc buildah uidmap
       fuse-overlayfs slirp4netns apache2-utils zsh tcsh csh zstd busybox-static
       charliecloud-runtime squashfs-tools util-linux tmux hyperfine openssl
-      catatonit docker.io xauth slurm-wlm munge chromium debootstrap)
+      catatonit docker.io xauth slurm-wlm munge chromium debootstrap python3)
 [ "${1:-}" = "--demo" ] && PKGS=("${DEMO_PKGS[@]}")
 missing=()
 for p in "${PKGS[@]}"; do

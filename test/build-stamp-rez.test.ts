@@ -33,3 +33,22 @@ test("a stamp made under REZ_PACKAGES_PATH is out of date when it changes, and s
   // Without any such variable, the key is what it was before they counted.
   assert.equal(stampKeyOf([config], {})!.inputs.rez, undefined);
 });
+
+test("a stamp made without TANTALUS_PYTHON is out of date once it says cpython, and says so", () => {
+  const dir = tempDir("tantalus-stamp-python-");
+  const config = path.join(dir, "tantalus.yaml");
+  fs.writeFileSync(config, "workflows: {}\n");
+  const key = stampKeyOf([config], {})!;
+  assert.equal(key.inputs.python, undefined);
+  writeWorkflowStamp(dir, "comp", {
+    ...key,
+    manifest: "sha256:" + "0".repeat(64),
+    observation: { roots: [], families: {} },
+    payloads: [],
+  });
+  assert.equal(stampedManifestVerdict(dir, "comp", [config], {}).current, true);
+  assert.deepEqual(stampedManifestVerdict(dir, "comp", [config], { TANTALUS_PYTHON: "cpython" }), {
+    current: false,
+    reason: "TANTALUS_PYTHON changed",
+  });
+});

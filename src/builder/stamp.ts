@@ -42,6 +42,8 @@ export interface StampInputs {
   host: unknown[];
   /** The variables of Rez's configuration layer that are set, [name, value] by name (absent when none is). */
   rez?: [string, string][];
+  /** TANTALUS_PYTHON, when set: it decides which files load (absent otherwise, so older keys stay valid). */
+  python?: string;
 }
 
 /** The variables that decide Rez's configuration layer (src/config/rez.ts). */
@@ -114,6 +116,7 @@ export function stampKeyOf(
   // Only when set, so that the key of a build without Rez variables is what it was before they counted.
   const rez = rezVariables(env);
   if (rez.length > 0) inputs.rez = rez;
+  if (env.TANTALUS_PYTHON !== undefined) inputs.python = env.TANTALUS_PYTHON;
   return { key: createHash("sha256").update(JSON.stringify(inputs)).digest("hex"), inputs };
 }
 
@@ -130,6 +133,7 @@ function keyChange(was: StampInputs | undefined, now: StampInputs): string {
   const [wasRez, nowRez] = [rezNames(was), rezNames(now)];
   for (const n of new Set([...wasRez.keys(), ...nowRez.keys()]))
     if (wasRez.get(n) !== nowRez.get(n)) return `${n} changed`;
+  if (was.python !== now.python) return "TANTALUS_PYTHON changed";
   if (was.sourceDateEpoch !== now.sourceDateEpoch) return "SOURCE_DATE_EPOCH changed";
   if (was.tool !== now.tool) return `tantalus was upgraded (${was.tool} -> ${now.tool})`;
   return "the host's operating system changed";

@@ -27,6 +27,7 @@ export {
   configLayers,
   configuredSolveOptions,
   configuredRepositoryOptions,
+  configuredPythonOption,
   rezConfigLayers,
   mergeLayers,
   parseConfigLayer,

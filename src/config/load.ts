@@ -1,3 +1,4 @@
+import type { PythonSettings } from "../rez/definition/cpython.js";
 import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { delimiter, dirname, isAbsolute, join, relative, resolve } from "node:path";
@@ -118,6 +119,8 @@ export interface LoadedConfig {
   useVariantShortlinks: boolean;
   /** The platform resolves are for when it is not the host (`target:`); package definitions' host queries answer for it. */
   target?: SystemInfo;
+  /** `python:`: which evaluator loads package.py files the built-in one refuses. */
+  python: PythonSettings;
   workflows: Record<string, WorkflowConfig>;
   layers: TantalusConfig["layers"];
   packages: Record<string, PackageOverride>;
@@ -213,6 +216,7 @@ export function configLayers(
     );
   if (env.TANTALUS_STORE)
     layers.push(single("environment", "TANTALUS_STORE", { store: resolveConfigPath(cwd, env.TANTALUS_STORE) }));
+  if (env.TANTALUS_PYTHON) layers.push(single("environment", "TANTALUS_PYTHON", { python: env.TANTALUS_PYTHON }));
   if (flags.paths) layers.push(single("flag", "--paths", { packages_path: splitSearchPath(flags.paths, cwd) }));
   if (flags.store) layers.push(single("flag", "--store", { store: resolveConfigPath(cwd, flags.store) }));
   return layers;
@@ -505,6 +509,7 @@ export type ResolveSettingsOf = Pick<
   | "errorOnMissingVariantRequires"
   | "useVariantShortlinks"
   | "target"
+  | "python"
 >;
 
 /** The solver options a configuration sets (Rez's package_filter, package_orderers, variant_select_mode, error_on_missing_variant_requires). */
@@ -539,11 +544,22 @@ export function configuredSolveOptions(config: ResolveSettingsOf): ConfiguredSol
 export function configuredRepositoryOptions(config: ResolveSettingsOf): {
   variantShortlinks: boolean;
   target?: SystemInfo;
+  python?: PythonSettings;
 } {
   return {
     variantShortlinks: config.useVariantShortlinks,
     ...(config.target !== undefined ? { target: config.target } : {}),
+    ...(config.python.evaluator === "cpython" ? { python: config.python } : {}),
   };
+}
+
+/**
+ * The repositories a saved context is read again from (its own search paths)
+ * still need the configured evaluator: a package CPython loaded for the
+ * resolve needs CPython again for its commands().
+ */
+export function configuredPythonOption(config: Pick<LoadedConfig, "python">): { python?: PythonSettings } {
+  return config.python.evaluator === "cpython" ? { python: config.python } : {};
 }
 
 /** The resolve settings of the merged configuration, as the solver takes them. */
@@ -559,6 +575,7 @@ function resolveSettings(
   | "errorOnMissingVariantRequires"
   | "useVariantShortlinks"
   | "target"
+  | "python"
 > {
   let implicitPackages = config.implicit_packages;
   const map = config.platform_map;
@@ -583,7 +600,14 @@ function resolveSettings(
     errorOnMissingVariantRequires: config.error_on_missing_variant_requires ?? true,
     useVariantShortlinks: config.use_variant_shortlinks ?? true,
     ...(config.target !== undefined ? { target: { ...config.target } } : {}),
+    python: pythonSettings(config.python),
   };
+}
+
+function pythonSettings(v: TantalusConfig["python"]): PythonSettings {
+  if (v === undefined) return { evaluator: "builtin" };
+  if (typeof v === "string") return { evaluator: v };
+  return { evaluator: v.evaluator, ...(v.interpreter !== undefined ? { interpreter: v.interpreter } : {}) };
 }
 
 function pathKey(path: ConfigPath): string {

@@ -265,6 +265,26 @@ export const TargetSchema = z.strictObject({
   os: systemValue.describe("Rez's system.os of the target, e.g. Rocky-9.3."),
 });
 
+/** Which evaluator loads package.py files: the built-in one, or CPython for what it refuses. */
+const evaluatorName = z.enum(["builtin", "cpython"], { error: "expected builtin or cpython" });
+
+export const PythonSchema = z.union(
+  [
+    evaluatorName,
+    z.strictObject({
+      evaluator: evaluatorName,
+      interpreter: z
+        .string()
+        .regex(/^(\/[^\0]*|[A-Za-z0-9._+-]+)$/, {
+          error: "expected a command on PATH (python3.11) or an absolute path (/usr/bin/python3)",
+        })
+        .optional()
+        .describe("The CPython to run (default python3 on PATH)."),
+    }),
+  ],
+  { error: "expected builtin, cpython, or {evaluator: cpython, interpreter: /usr/bin/python3}" },
+);
+
 export const TantalusConfigSchema = z.strictObject({
   packages_path: z
     .array(z.string().min(1))
@@ -310,6 +330,9 @@ export const TantalusConfigSchema = z.strictObject({
   ),
   target: TargetSchema.optional().describe(
     "The platform packages are resolved for, when it is not this host (an image's): package.py's platform.system(), platform.machine(), sys.platform and rez's system answer for it, and the default implicit packages are its ~platform, ~arch, ~os.",
+  ),
+  python: PythonSchema.default("builtin").describe(
+    "Which Python evaluates package.py: builtin (the default: Tantalus's own evaluator, which refuses what is outside its subset) or cpython (a file it refuses, such as one using subprocess, open() or a site module, is loaded by the host's CPython through a Rez-compatible shim, and its commands() run there); {evaluator: cpython, interpreter: /usr/bin/python3} names the interpreter.",
   ),
   base: z
     .strictObject({

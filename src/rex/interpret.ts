@@ -34,6 +34,7 @@ import { fromJS, type JSValue } from "../rez/python/convert.js";
 import { percentFormat } from "../rez/python/format.js";
 import { bindArgs } from "../rez/python/args.js";
 import { PythonError } from "../rez/python/errors.js";
+import { isOutsideSubset } from "../rez/definition/cpython.js";
 import {
   HostObject,
   PyBuiltin,
@@ -352,16 +353,27 @@ class ContextInterpreter {
   // -- running commands
 
   private runCommands(p: RexPackage, phase: RexPhase, fn: PyFunction, binding: VariantBinding): void {
-    const globals = new Map(this.globals);
-    globals.set("this", binding);
-    globals.set("version", new VersionBinding(p.variant.version));
-    globals.set("root", binding.facts.root);
-    globals.set("base", binding.facts.base);
-    this.current = globals;
+    const namespace = () => {
+      const globals = new Map(this.globals);
+      globals.set("this", binding);
+      globals.set("version", new VersionBinding(p.variant.version));
+      globals.set("root", binding.facts.root);
+      globals.set("base", binding.facts.base);
+      return (this.current = globals);
+    };
     this.manager.origin = { variant: p.variant.qualifiedName, phase, file: p.file };
     this.manager.line = () => this.python.context.location.line;
+    const restore = this.manager.checkpoint();
     try {
-      this.python.runBody(fn, globals);
+      try {
+        this.python.runBody(fn, namespace());
+      } catch (err) {
+        // python: cpython: a construct the evaluator refuses only as it runs; CPython runs them all afresh.
+        const again = isOutsideSubset(err) ? p.cpythonFunction(phase) : undefined;
+        if (!again) throw err;
+        restore();
+        this.python.runBody(again, namespace());
+      }
     } catch (err) {
       throw this.commandError(p, phase, err);
     } finally {

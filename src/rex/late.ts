@@ -8,6 +8,7 @@ import type { Package } from "../rez/package.js";
 import type { LateRequiresHook } from "../solver/index.js";
 import { Interpreter } from "../rez/python/interpreter.js";
 import { PythonError } from "../rez/python/errors.js";
+import { isOutsideSubset } from "../rez/definition/cpython.js";
 import { HostObject, PyBuiltin, PyException, PyFunction, PyTuple, type PyValue } from "../rez/python/values.js";
 import { InputError } from "../errors.js";
 import { VersionBinding } from "./values.js";
@@ -94,7 +95,14 @@ export function lateRequiresHook(): LateRequiresHook {
     if (!fn) return pkg.requires.map(String);
     let value: PyValue;
     try {
-      value = evaluate(fn, new PackageBinding(pkg, evaluate));
+      try {
+        value = evaluate(fn, new PackageBinding(pkg, evaluate));
+      } catch (err) {
+        // python: cpython: a construct the evaluator refuses only as it runs; CPython evaluates it.
+        const again = isOutsideSubset(err) ? pkg.definition.cpython?.().requires : undefined;
+        if (!(again instanceof PyFunction)) throw err;
+        value = evaluate(again, new PackageBinding(pkg, evaluate));
+      }
     } catch (err) {
       if (err instanceof PythonError) {
         throw new InputError(

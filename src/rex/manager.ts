@@ -95,6 +95,23 @@ export class ActionManager {
 
   private lastOrigin: ActionOrigin = this.origin;
 
+  /**
+   * A restore point: the closure puts the actions and the environment back as
+   * they are now (rex runs a package's commands() again in CPython when the
+   * built-in evaluator refuses a construct half-way, under `python: cpython`).
+   */
+  checkpoint(): () => void {
+    const count = this.actions.length;
+    const environ = new Map(this.environ);
+    const lastOrigin = this.lastOrigin;
+    return () => {
+      this.actions.length = count;
+      this.environ.clear();
+      for (const [k, v] of environ) this.environ.set(k, v);
+      this.lastOrigin = lastOrigin;
+    };
+  }
+
   private record(a: Action): void {
     const line = this.line?.();
     const o = this.origin;

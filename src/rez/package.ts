@@ -29,6 +29,8 @@ export interface PackageSummary {
    * resolve reaches it; never cached.
    */
   broken?: LoadFailure;
+  /** "cpython" when the host's CPython loaded the definition (`python: cpython`). */
+  evaluator?: "cpython";
 }
 
 /** Why a package definition could not be loaded: Rez's "Problem loading <file>: <reason>". */
@@ -64,6 +66,7 @@ export function summarize(def: PackageDefinition): PackageSummary {
     ...(def.timestamp !== undefined ? { timestamp: def.timestamp } : {}),
     ...(def.tantalus !== undefined ? { tantalus: def.tantalus } : {}),
     lines: { requires: def.lines.requires, variants: def.lines.variants, build_requires: def.lines.build_requires },
+    ...(def.evaluator !== undefined ? { evaluator: def.evaluator } : {}),
   };
 }
 

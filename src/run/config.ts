@@ -90,6 +90,8 @@ function cacheKey(files: ConfigFiles, workflow: string, home: string, env: NodeJ
           env.XDG_CACHE_HOME ?? "",
           env.TANTALUS_STORE ?? "",
           env.TANTALUS_PACKAGES_PATH ?? "",
+          // Only when set, so the key of everyone else's cache stays what it was.
+          ...(env.TANTALUS_PYTHON !== undefined ? [env.TANTALUS_PYTHON] : []),
         ]),
       )
       .digest("hex")

@@ -10,7 +10,12 @@
  * `@late()` package the gate did not see, a plan without `add_requires`).
  */
 import type { LoadedConfig, ResolveSettingsOf, WorkflowConfig } from "../config/index.js";
-import { configuredRepositoryOptions, configuredSolveOptions, getWorkflow } from "../config/index.js";
+import {
+  configuredPythonOption,
+  configuredRepositoryOptions,
+  configuredSolveOptions,
+  getWorkflow,
+} from "../config/index.js";
 import {
   contextProblems,
   loadContext,
@@ -262,7 +267,10 @@ export function workflowFromContext(
   const context = loadContext(file);
   // The lock's own search paths: the lock names where each variant came from.
   let repos: Repositories | undefined;
-  const problems = contextProblems(context, (paths) => (repos = new Repositories(paths)));
+  const problems = contextProblems(
+    context,
+    (paths) => (repos = new Repositories(paths, configuredPythonOption(config))),
+  );
   if (problems.length > 0) {
     if (context.status !== "solved") throw new InputError(`the context is ${problems[0]!.problem}`, { file });
     const lines = problems.map((d) => `  ${d.variant}: ${d.problem}`);

@@ -20,6 +20,8 @@
  *    (`tantalus resolve --json`, `tantalus env --json`) to check the CLI gives
  *    what the library gives.
  *
+ * `--python cpython` loads with the `python: cpython` setting (see PYTHON).
+ *
  * Writes scripts/rez-oracle/real-repos/REPORT.md (counts, construct names,
  * repository/path references; never file content) and, outside git,
  * $REZ_CORPUS/compare.json with every detail.
@@ -53,7 +55,16 @@ import {
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, "../../..");
 const CORPUS = process.env.REZ_CORPUS ?? "/work/rez-corpus";
-const REPORT = path.join(HERE, "REPORT.md");
+/**
+ * `--python cpython`: Tantalus loads with `python: cpython` (files its own
+ * evaluator refuses go to the host's python3). That run's report and details go
+ * to $REZ_CORPUS/REPORT-cpython.md and compare-cpython.json, outside git: the
+ * committed REPORT.md is the default configuration's.
+ */
+const pythonIdx = process.argv.indexOf("--python");
+const CPYTHON = pythonIdx > 0 && process.argv[pythonIdx + 1] === "cpython";
+const PYTHON = CPYTHON ? { python: { evaluator: "cpython" as const } } : {};
+const REPORT = CPYTHON ? path.join(CORPUS, "REPORT-cpython.md") : path.join(HERE, "REPORT.md");
 
 type Attrs = [string, unknown][];
 interface RezFile {
@@ -153,7 +164,7 @@ function readWithTantalus(
   const cwd = process.cwd();
   process.chdir(path.dirname(file)); // as run.py loads it: relative paths are the file's directory
   try {
-    const def = readPackageFile(file, { mode });
+    const def = readPackageFile(file, { mode, ...PYTHON });
     const { name, version } = def.attributes as Record<string, unknown>;
     return {
       attrs: Object.entries(def.attributes).map(([k, v]) => [k, encode(v)]),
@@ -196,7 +207,7 @@ function repositoryError(
   const target = version ? path.join(dir, name, version, "package.py") : path.join(dir, name, "package.py");
   fs.mkdirSync(path.dirname(target), { recursive: true });
   fs.copyFileSync(file, target);
-  const repos = new Repositories([dir], { cache: false });
+  const repos = new Repositories([dir], { cache: false, ...PYTHON });
   let problem: { error: string; line?: number } | undefined;
   try {
     repos.loadAll();
@@ -388,7 +399,7 @@ function compareResolves(
     const key = r.paths.join(":");
     let repos = repoCache.get(key);
     if (!repos) {
-      repos = new Repositories(r.paths, { cache: false });
+      repos = new Repositories(r.paths, { cache: false, ...PYTHON });
       repoCache.set(key, repos);
     }
     const implicit = r.implicitPackages ?? implicitPackagesFor(hostSystem());
@@ -513,7 +524,7 @@ function checkCli(data: RezResolveData, resolves: ResolveResult[], n: number): {
     const common = ["--paths", r.paths.join(":"), r.request];
     const res = spawnSync(process.execPath, [bin, "resolve", "--json", ...common], {
       encoding: "utf8",
-      env: { ...process.env, TANTALUS_NO_CACHE: "1" },
+      env: { ...process.env, TANTALUS_NO_CACHE: "1", ...(CPYTHON ? { TANTALUS_PYTHON: "cpython" } : {}) },
     });
     const got =
       res.status === 0
@@ -524,7 +535,7 @@ function checkCli(data: RezResolveData, resolves: ResolveResult[], n: number): {
       problems.push(`${r.repo} ${r.request}: resolve --json ${JSON.stringify(got)} / rez ${JSON.stringify(want)}`);
     const env = spawnSync(process.execPath, [bin, "env", "--json", "--home", data.home, ...common], {
       encoding: "utf8",
-      env: { ...process.env, TANTALUS_NO_CACHE: "1" },
+      env: { ...process.env, TANTALUS_NO_CACHE: "1", ...(CPYTHON ? { TANTALUS_PYTHON: "cpython" } : {}) },
     });
     if (env.status !== 0) {
       problems.push(`${r.repo} ${r.request}: env --json exit ${env.status}: ${env.stderr.trim()}`);
@@ -701,6 +712,8 @@ function main(): void {
   const manifest = JSON.parse(fs.readFileSync(path.join(HERE, "manifest.json"), "utf8")) as {
     files: { repository: string; commit: string }[];
   };
+  // run.py pinned HOME for Rez's whole process (rex_vectors.py): CPython, a process too, gets the same.
+  if (CPYTHON) process.env.HOME = resolveData.home;
   const loads = compareLoads(loadData.files);
   const bothLoad = new Set(
     loads.filter((x) => x.category === "identical" || x.category === "differ").map((x) => x.key),
@@ -717,7 +730,10 @@ function main(): void {
   const text = report(loadData.files, loads, resolves, cli, manifest, loadData.rez);
   fs.writeFileSync(REPORT + ".tmp", text);
   fs.renameSync(REPORT + ".tmp", REPORT);
-  fs.writeFileSync(path.join(CORPUS, "compare.json"), JSON.stringify({ loads, resolves, cli }, null, 1));
+  fs.writeFileSync(
+    path.join(CORPUS, CPYTHON ? "compare-cpython.json" : "compare.json"),
+    JSON.stringify({ loads, resolves, cli }, null, 1),
+  );
   const n = (c: Category) => loads.filter((x) => x.distinct && x.category === c).length;
   process.stdout.write(
     `loading (distinct): identical ${n("identical")}, differ ${n("differ")}, rez-only ${n("rezOnly")}, tantalus-only ${n("tantalusOnly")}, both refuse ${n("bothRefuse")}\n` +

@@ -2,7 +2,12 @@ import fs from "node:fs";
 import path from "node:path";
 import type { Command } from "@commander-js/extra-typings";
 import { checkRequestArgs, findConfig, openRepositories } from "../common.js";
-import { configuredSolveOptions, type ConfiguredSolveOptions, type LoadedConfig } from "../../config/index.js";
+import {
+  configuredPythonOption,
+  configuredSolveOptions,
+  type ConfiguredSolveOptions,
+  type LoadedConfig,
+} from "../../config/index.js";
 import { parseTime } from "../time.js";
 import { solve } from "../../solver/index.js";
 import { hostSystem, implicitPackagesFor } from "../../rez/system.js";
@@ -117,7 +122,9 @@ export function patchRequest(request: string[], opts: ContextSourceOpts): string
     throw new UsageError("cannot patch: not in a context (give --context FILE, or run inside `tantalus shell`)");
   const abs = path.resolve(file);
   const base = isRxt(abs)
-    ? importRxt(abs, (paths) => (opts.paths ? openRepositories(opts) : new Repositories(paths)))
+    ? importRxt(abs, (paths) =>
+        opts.paths ? openRepositories(opts) : new Repositories(paths, configuredPythonOption(findConfig(opts))),
+      )
     : loadContext(abs);
   let rank = 0;
   if (opts.patchRank !== undefined) {
@@ -146,7 +153,8 @@ export function acquireContext(request: string[], opts: ContextSourceOpts): Acqu
     if (request.length > 0 || opts.workflow)
       throw new UsageError("--context takes the resolve from the file; give no request");
     const file = path.resolve(opts.context);
-    const repoFor = (paths: string[]) => (opts.paths ? openRepositories(opts) : new Repositories(paths));
+    const repoFor = (paths: string[]) =>
+      opts.paths ? openRepositories(opts) : new Repositories(paths, configuredPythonOption(findConfig(opts)));
     if (isRxt(file)) {
       const ctx = importRxt(file, repoFor);
       return { ctx, repos: repoFor(ctx.packagePaths), rxtFile: file };

@@ -19,7 +19,7 @@ export function register(program: Command): void {
     .option("--no-cache", "read every package file, ignoring the index cache")
     .option(
       "--verbose",
-      "also list the packages whose definition asked the host (platform, environment, file system), and what they asked",
+      "also list the packages whose definition asked the host (platform, environment, file system), and what they asked, and those the host's CPython loaded (python: cpython)",
     )
     .action((opts) => {
       const repos = openRepositories(opts, { cache: opts.cache });
@@ -36,7 +36,7 @@ export function register(program: Command): void {
           ...counts,
           errors: problems,
           warnings,
-          ...(opts.verbose ? { hostQueries: asked } : {}),
+          ...(opts.verbose ? { hostQueries: asked, cpython: repos.cpythonLoaded } : {}),
           seconds,
         });
       } else {
@@ -49,6 +49,9 @@ export function register(program: Command): void {
             for (const q of queries)
               process.stdout.write(`  line ${q.line ?? "?"}: ${q.query} -> ${JSON.stringify(q.answer)} (${q.kind})\n`);
           }
+          // Whatever these asked the host is not recorded: CPython runs them as Rez would.
+          for (const file of repos.cpythonLoaded)
+            process.stdout.write(`${file}: loaded by CPython (python: cpython)\n`);
         }
         for (const p of all) {
           process.stderr.write(

@@ -39,7 +39,7 @@ const CASES: { what: string; source: string; line: number | undefined; message: 
     source: "name = 'pkg'\nimport subprocess\n",
     line: 2,
     message:
-      "'import subprocess' (the module 'subprocess') is not evaluated by Tantalus's Python evaluator; a definition that needs it can only be loaded by CPython (the opt-in 'python: cpython' setting",
+      "'import subprocess' (the module 'subprocess') is not evaluated by Tantalus's Python evaluator; a definition that needs it is loaded by the host's CPython with the setting 'python: cpython' (in tantalus.yaml, or TANTALUS_PYTHON=cpython)",
   },
   {
     what: "from-import",

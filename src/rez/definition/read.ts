@@ -12,6 +12,7 @@ import { readPackageYaml } from "./package-yaml.js";
 import { scanLiteralAssignments } from "./fast-path.js";
 import { buildDefinition } from "./schema.js";
 import type { PackageDefinition } from "./types.js";
+import { isOutsideSubset, keptCodeNeedsCPython, loadWithCPython, type PythonSettings } from "./cpython.js";
 
 export interface ReadOptions extends EvaluateOptions {
   /**
@@ -21,6 +22,12 @@ export interface ReadOptions extends EvaluateOptions {
    * (used to test that both paths agree).
    */
   mode?: "auto" | "full" | "fast";
+  /**
+   * `python: cpython`: a package.py the built-in evaluator refuses for a
+   * construct outside its subset (or whose commands()/@late() code uses one)
+   * is loaded by CPython instead. Default: the built-in evaluator only.
+   */
+  python?: PythonSettings;
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
@@ -214,9 +221,48 @@ export function readPackageSource(
   if (mode !== "full") raw = scanLiteralAssignments(source);
   if (!raw) {
     if (mode === "fast") return undefined;
+    if (options.python?.evaluator === "cpython") return readWithFallback(source, file, options, options.python);
     raw = evaluatePackagePy(source, file, options);
   }
   const def = buildDefinition(file, "py", processAttributes(raw, file, options));
   if (raw.hostQueries?.length) def.hostQueries = raw.hostQueries;
   return def;
+}
+
+/**
+ * The built-in evaluator first (it records what the file asked the host);
+ * CPython when it refuses a construct outside its subset, or when a kept
+ * function (commands, @late) holds one it would refuse when rex runs it.
+ * Genuine Python errors (a NameError, a failing @early) stay errors, as in Rez.
+ */
+function readWithFallback(
+  source: string,
+  file: string,
+  options: ReadOptions,
+  python: PythonSettings,
+): PackageDefinition {
+  let def: PackageDefinition | undefined;
+  let raw: RawAttributes | undefined;
+  try {
+    raw = processAttributes(evaluatePackagePy(source, file, options), file, options);
+    def = buildDefinition(file, "py", raw);
+  } catch (err) {
+    if (!isOutsideSubset(err)) throw err;
+  }
+  const viaCPython = (): PackageDefinition => {
+    const loaded = buildDefinition(
+      file,
+      "py",
+      loadWithCPython(file, source, python, options.system, options.earlyObjects),
+    );
+    loaded.evaluator = "cpython";
+    return loaded;
+  };
+  if (def && raw && !keptCodeNeedsCPython(def)) {
+    if (raw.hostQueries?.length) def.hostQueries = raw.hostQueries;
+    let again: PackageDefinition | undefined;
+    def.cpython = () => (again ??= viaCPython());
+    return def;
+  }
+  return viaCPython();
 }

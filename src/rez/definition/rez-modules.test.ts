@@ -56,7 +56,7 @@ test("a module Tantalus does not provide, and open(), name the construct and the
   ] as const) {
     const err = refusal(`name = 'p'\n${src}`);
     assert.ok(err.detail.startsWith(what), `${err.detail} should start with ${what}`);
-    assert.match(err.detail, /'python: cpython' setting/);
+    assert.match(err.detail, /with the setting 'python: cpython' \(in tantalus.yaml, or TANTALUS_PYTHON=cpython\)$/);
   }
 });
 

@@ -63,4 +63,12 @@ export interface PackageDefinition {
    * when it asked nothing.
    */
   hostQueries?: HostQuery[];
+  /** "cpython" when the host's CPython loaded it (`python: cpython`): its functions run there too. */
+  evaluator?: "cpython";
+  /**
+   * Under `python: cpython`, for a file the built-in evaluator loaded: the file
+   * as CPython loads it (on first call), for rex when the evaluator refuses a
+   * construct only while commands() run (`os.path.expanduser` without HOME...).
+   */
+  cpython?: () => PackageDefinition;
 }

@@ -9,9 +9,9 @@ import { InputError, TantalusError, type SourceLocation } from "../../errors.js"
 
 const SUBSET_NOTE = "(only a safe subset of Python is evaluated)";
 
-/** The way out for Python the evaluator does not run: Rez runs it with CPython. */
+/** The way out for Python the evaluator does not run: Rez runs it with CPython, and so does the opt-in setting. */
 export const CPYTHON_HINT =
-  "a definition that needs it can only be loaded by CPython (the opt-in 'python: cpython' setting, planned but not implemented yet)";
+  "a definition that needs it is loaded by the host's CPython with the setting 'python: cpython' (in tantalus.yaml, or TANTALUS_PYTHON=cpython)";
 
 /** The message for a construct outside the subset, e.g. `'open()' is not allowed ...`. */
 export function notAllowedMessage(construct: string, plural = false): string {

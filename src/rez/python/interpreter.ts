@@ -7,6 +7,7 @@
  * Every evaluation counts steps (statements, loop iterations, calls) and stops
  * at a limit, so a `while True:` in a package cannot hang a resolve.
  */
+import { ForeignFunction } from "./foreign.js";
 import type {
   Arguments,
   Comprehension,
@@ -209,6 +210,8 @@ export class Interpreter {
     const f = new Frame(globals, globals, null, null, fn.module, fn.name, false);
     f.line = fn.line;
     return this.enter(f, () => {
+      if (fn instanceof ForeignFunction)
+        return fn.code.run({ globals, asBody: true, args: [], ctx: this.ctx, setLine: (n) => (f.line = n) });
       const c = this.execBlock(fn.body, f);
       return c === RETURN ? f.returnValue : null;
     });
@@ -580,6 +583,19 @@ export class Interpreter {
   ): PyValue {
     if (this.depth >= this.maxCallDepth) throw new PyException("RecursionError", "maximum recursion depth exceeded");
     this.tick();
+    if (fn instanceof ForeignFunction) {
+      if (kwargs.size > 0) throw new PyException("TypeError", `${fn.name}() got an unexpected keyword argument`);
+      const f = this.frame;
+      return fn.code.run({
+        globals: globals ?? fn.globals,
+        asBody: false,
+        args,
+        ctx: this.ctx,
+        setLine: (n) => {
+          if (f) f.line = n;
+        },
+      });
+    }
     const info = functionInfo(fn);
     const locals = new Map<string, PyValue>();
     if (fn.node) bindParameters(fn, fn.node.args, args, kwargs, locals);

@@ -1,3 +1,4 @@
+import type { PythonSettings } from "../definition/cpython.js";
 import fs from "node:fs";
 import { targetPythonHost, type HostQuery } from "../python/modules.js";
 import type { SystemInfo } from "../system.js";
@@ -40,6 +41,8 @@ export class FilesystemRepository {
   readonly problems: LoadProblem[] = [];
   /** Definitions whose loading asked the host (platform, environment, file system), for `repo check --verbose`. */
   readonly hostDependent: { file: string; queries: HostQuery[] }[] = [];
+  /** Definitions the host's CPython loaded (`python: cpython`), for `repo check --verbose`. */
+  readonly cpythonLoaded: string[] = [];
   private readonly read: DefinitionReader;
   private readonly variantShortlinks: boolean;
   private readonly cache?: RepositoryIndexCache;
@@ -60,14 +63,21 @@ export class FilesystemRepository {
       variantShortlinks?: boolean;
       /** The platform packages are loaded for, when not this host: their host queries answer for it. */
       target?: SystemInfo;
+      /** `python: cpython`: files the built-in evaluator refuses are loaded by CPython. */
+      python?: PythonSettings;
     } = {},
   ) {
     this.root = path.resolve(root);
     this.variantShortlinks = opts.variantShortlinks ?? true;
     const target = opts.target;
+    const python = opts.python?.evaluator === "cpython" ? { python: opts.python } : {};
     this.read =
       opts.read ??
-      (target ? (file) => readPackageFile(file, { host: targetPythonHost(target), system: target }) : readPackageFile);
+      (target
+        ? (file) => readPackageFile(file, { host: targetPythonHost(target), system: target, ...python })
+        : opts.python?.evaluator === "cpython"
+          ? (file) => readPackageFile(file, python)
+          : readPackageFile);
     this.cache = opts.cache === false ? undefined : opts.cache;
     if (opts.observe) this.observations = new Map();
   }
@@ -187,7 +197,10 @@ export class FilesystemRepository {
     if (this.cache) {
       const st = statOrUndefined(file);
       const hit = st?.isFile() && this.cache.get(name, file, stampOf(st));
-      if (hit) return this.validated(new Package(hit, name, version, this.root, base, this.read));
+      if (hit) {
+        if (hit.evaluator === "cpython") this.cpythonLoaded.push(file);
+        return this.validated(new Package(hit, name, version, this.root, base, this.read));
+      }
     }
     let def: PackageDefinition;
     try {
@@ -245,6 +258,7 @@ export class FilesystemRepository {
     }
     const pkg = this.validated(new Package(def, name, version, this.root, base, this.read));
     if (def.hostQueries) this.hostDependent.push({ file, queries: def.hostQueries });
+    if (def.evaluator === "cpython") this.cpythonLoaded.push(file);
     // Packages with warnings are not cached, so the warning is seen on every load. Nor are packages that
     // asked the host: their attributes hold for where they were loaded, which the file's stamp does not cover.
     if (pkg && clean && !def.hostQueries && this.cache) {

@@ -23,6 +23,8 @@ type CacheEntry = [
   tantalus: PackageSummary["tantalus"] | null,
   requiresLine: number | null,
   variantsLine: number | null,
+  /** 1 when CPython loaded it (`python: cpython`); absent otherwise, so other entries keep their size. */
+  cpython?: 1,
 ];
 
 interface CacheFile {
@@ -49,8 +51,15 @@ export class RepositoryIndexCache {
     this.data = data;
   }
 
-  static open(root: string, dir = defaultCacheDir()): RepositoryIndexCache {
-    const file = path.join(dir, "repositories", createHash("sha256").update(root).digest("hex").slice(0, 24) + ".json");
+  /**
+   * `flavour` names how definitions were evaluated when it is not the default
+   * (`python: cpython` loads files the built-in evaluator refuses): such a load
+   * keeps its own cache, so switching the setting back never finds a summary of
+   * a file the built-in evaluator would refuse.
+   */
+  static open(root: string, dir = defaultCacheDir(), flavour?: string): RepositoryIndexCache {
+    const key = flavour === undefined ? root : `${root}\0${flavour}`;
+    const file = path.join(dir, "repositories", createHash("sha256").update(key).digest("hex").slice(0, 24) + ".json");
     const empty: CacheFile = { format: 2, tool: VERSION, root, families: {} };
     let data = empty;
     try {
@@ -75,11 +84,12 @@ export class RepositoryIndexCache {
       ...(e[5] !== null ? { timestamp: e[5] } : {}),
       ...(e[8] !== null ? { tantalus: e[8] } : {}),
       lines: { ...(e[9] !== null ? { requires: e[9] } : {}), ...(e[10] !== null ? { variants: e[10] } : {}) },
+      ...(e[11] === 1 ? { evaluator: "cpython" as const } : {}),
     };
   }
 
   put(family: string, file: string, stamp: FileStamp, s: PackageSummary): void {
-    (this.data.families[family] ??= {})[this.key(family, file)] = [
+    const entry: CacheEntry = [
       stamp[0],
       stamp[1],
       stamp[2],
@@ -92,6 +102,8 @@ export class RepositoryIndexCache {
       s.lines.requires ?? null,
       s.lines.variants ?? null,
     ];
+    if (s.evaluator === "cpython") entry.push(1);
+    (this.data.families[family] ??= {})[this.key(family, file)] = entry;
     this.dirty = true;
   }
 

@@ -1,3 +1,4 @@
+import type { PythonSettings } from "../definition/cpython.js";
 import path from "node:path";
 import type { HostQuery } from "../python/modules.js";
 import type { SystemInfo } from "../system.js";
@@ -58,6 +59,8 @@ export class Repositories implements PackageSource {
       variantShortlinks?: boolean;
       /** The platform packages are loaded for, when not this host. */
       target?: SystemInfo;
+      /** `python: cpython`: files the built-in evaluator refuses are loaded by CPython. */
+      python?: PythonSettings;
     } = {},
   ) {
     const seen = new Set<string>();
@@ -68,8 +71,12 @@ export class Repositories implements PackageSource {
       const abs = path.resolve(p);
       if (seen.has(abs)) continue;
       seen.add(abs);
+      const flavour =
+        opts.python?.evaluator === "cpython"
+          ? `cpython ${opts.python.interpreter ?? "python3"} ${JSON.stringify(opts.target ?? null)}`
+          : undefined;
       const cache = useCache
-        ? RepositoryIndexCache.open(abs, typeof opts.cache === "string" ? opts.cache : undefined)
+        ? RepositoryIndexCache.open(abs, typeof opts.cache === "string" ? opts.cache : undefined, flavour)
         : false;
       this.repositories.push(
         new FilesystemRepository(abs, {
@@ -78,6 +85,7 @@ export class Repositories implements PackageSource {
           observe: opts.observe === true,
           ...(opts.variantShortlinks !== undefined ? { variantShortlinks: opts.variantShortlinks } : {}),
           ...(opts.target !== undefined ? { target: opts.target } : {}),
+          ...(opts.python?.evaluator === "cpython" ? { python: opts.python } : {}),
         }),
       );
     }
@@ -157,6 +165,11 @@ export class Repositories implements PackageSource {
   }
 
   /** Definitions loaded so far whose evaluation asked the host, with what they asked. */
+  /** Definitions the host's CPython loaded (`python: cpython`). */
+  get cpythonLoaded(): string[] {
+    return this.repositories.flatMap((r) => r.cpythonLoaded);
+  }
+
   get hostDependent(): { file: string; queries: HostQuery[] }[] {
     return this.repositories.flatMap((r) => r.hostDependent);
   }
