@@ -29,7 +29,8 @@ import {
 } from "../python/index.js";
 import type { PythonHost } from "../python/modules.js";
 import { Repositories } from "../repository/index.js";
-import { interpretContext } from "../../rex/index.js";
+import { interpretContext, lateRequiresHook } from "../../rex/index.js";
+import { solve } from "../../solver/index.js";
 import type { PackageDefinition } from "./types.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../test/fixtures/python-constructs");
@@ -154,6 +155,19 @@ for (const [request, expected] of Object.entries(rez.contexts)) {
         .sort(([a], [b]) => (a < b ? -1 : 1)),
     );
     assert.deepEqual(ours, Object.fromEntries(Object.entries(expected.environ).map(([k, v]) => [k, unscrub(v)])));
+  });
+}
+
+for (const [request, expected] of Object.entries(rez.contexts)) {
+  test(`${request} resolves as Rez resolves it (@late requires evaluated)`, () => {
+    const repos = new Repositories([REPO], { cache: false, read });
+    const sys = h.rez_system;
+    const implicitPackages = [`~platform==${sys.platform}`, `~arch==${sys.arch}`, `~os==${sys.os}`];
+    const r = solve([request], repos, { implicitPackages, lateRequires: lateRequiresHook() });
+    assert.deepEqual(
+      r.resolved.map((v) => v.qualifiedName),
+      expected.resolve,
+    );
   });
 }
 
