@@ -20,5 +20,6 @@ export {
   applyEnvAdditions,
   type CaptureOptions,
   type CapturedEnvironment,
+  type CommandHostQuery,
   type EnvAddition,
 } from "./environment.js";

@@ -23,7 +23,7 @@ import type { Package, Variant } from "../rez/package.js";
 import { Repositories, type RepositoryObservation } from "../rez/repository/index.js";
 import { hostSystem, implicitPackagesFor } from "../rez/system.js";
 import { Requirement } from "../rez/version/index.js";
-import { lateRequiresHook } from "../rex/late.js";
+import { lateOptionsOf, lateRequiresHook } from "../rex/late.js";
 import type { PackageFilterList } from "../solver/filter.js";
 import { solve, type LateRequiresHook, type PackageSource, type SolveResult } from "../solver/index.js";
 import { applyPackageOverrides, overrideLateRequires } from "./overrides.js";
@@ -149,7 +149,7 @@ export function solveWorkflow(
   const packagePaths = [...(repos.paths ?? config.packagesPath)];
   // What each late requires evaluated to, overrides included: the requires graph needs it.
   const late = new Map<Package, readonly string[]>();
-  const evaluate = opts.lateRequires ?? lateRequiresHook();
+  const evaluate = opts.lateRequires ?? lateRequiresHook(lateOptionsOf(config));
   const hook = overrides ? overrideLateRequires(evaluate, config) : evaluate;
   const recording: LateRequiresHook = (pkg, ctx) => {
     const r = hook(pkg, ctx);
@@ -275,7 +275,7 @@ export function workflowFromContext(
   const overrides = opts.overrides ?? true;
   const source = overrides ? applyPackageOverrides(repos!, config) : repos!;
   const variants = variantsOfContext(context, source);
-  const evaluate = opts.lateRequires ?? lateRequiresHook();
+  const evaluate = opts.lateRequires ?? lateRequiresHook(lateOptionsOf(config));
   const hook = overrides ? overrideLateRequires(evaluate, config) : evaluate;
   const request = context.request.map((r) => Requirement.parse(r));
   const late = new Map<Package, readonly string[]>();

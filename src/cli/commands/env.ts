@@ -16,6 +16,7 @@ import {
   renderEnvironJson,
   renderShell,
   hostHomeResolver,
+  lateOptionsOf,
   lateRequiresHook,
   SHELL_KINDS,
   type RexResult,
@@ -176,7 +177,7 @@ export function acquireContext(request: string[], opts: ContextSourceOpts): Acqu
     packageFilter,
     implicitPackages: implicit,
     timestamp,
-    lateRequires: lateRequiresHook(),
+    lateRequires: lateRequiresHook(lateOptionsOf(config)),
   });
   for (const w of result.warnings ?? []) process.stderr.write(`${w}\n`);
   if (result.status !== "solved") {

@@ -7,7 +7,7 @@ import { makeContext, qualifiedVariantName, saveContext, type ResolvedContext } 
 import { saveRxt } from "../../context/rxt.js";
 import { InputError, UsageError } from "../../errors.js";
 import { parsePackageRequest } from "../../rez/version/index.js";
-import { lateRequiresHook } from "../../rex/index.js";
+import { lateOptionsOf, lateRequiresHook, type LateEvaluationOptions } from "../../rex/index.js";
 import { parseTime } from "../time.js";
 import type { Repositories } from "../../rez/repository/index.js";
 import { addRezEnvOptions, patchRequest, requestFilter, resolveOptionsFor } from "./env.js";
@@ -71,7 +71,7 @@ export function register(program: Command): void {
       if (request.length > 0)
         throw new UsageError("--batch takes its requests from the file; give no request arguments");
       if (opts.patch) throw new UsageError("--batch and --patch do not go together");
-      runBatch(opts.batch, repos, implicit, timestamp, resolveOptionsFor(config, opts));
+      runBatch(opts.batch, repos, implicit, timestamp, resolveOptionsFor(config, opts), lateOptionsOf(config));
       return;
     }
     let req = opts.patch ? patchRequest(request, opts) : request;
@@ -98,7 +98,7 @@ export function register(program: Command): void {
         ...resolveOptionsFor(config, opts),
         implicitPackages: implicit,
         timestamp,
-        lateRequires: lateRequiresHook(),
+        lateRequires: lateRequiresHook(lateOptionsOf(config)),
       });
       ctx = contextOf(req, implicit, repos, timestamp, result);
     }
@@ -178,6 +178,7 @@ function runBatch(
   implicit: string[],
   timestamp: number | undefined,
   configured: ConfiguredSolveOptions,
+  late: LateEvaluationOptions,
 ): void {
   let requests: unknown;
   try {
@@ -189,7 +190,7 @@ function runBatch(
     throw new InputError("expected a JSON array of requests, each an array of requirement strings", { file });
   }
   const out: Record<string, unknown>[] = [];
-  const lateRequires = lateRequiresHook();
+  const lateRequires = lateRequiresHook(late);
   for (const req of requests as string[][]) {
     const t0 = performance.now();
     let entry: Record<string, unknown>;
