@@ -8,6 +8,7 @@ export {
   openWorkflowRepositories,
   implicitPackagesOf,
   resolveNames,
+  resolveDecisions,
   type WorkflowResolve,
   type ResolvedWorkflows,
   type ResolveWorkflowOptions,

@@ -15,7 +15,9 @@ import {
   contextProblems,
   loadContext,
   makeContext,
+  systemFromImplicits,
   variantsOfContext,
+  type ResolveDecisions,
   type ResolvedContext,
 } from "../context/context.js";
 import { InputError, TantalusError } from "../errors.js";
@@ -25,6 +27,9 @@ import { hostSystem, implicitPackagesFor } from "../rez/system.js";
 import { Requirement } from "../rez/version/index.js";
 import { lateOptionsOf, lateRequiresHook } from "../rex/late.js";
 import type { PackageFilterList } from "../solver/filter.js";
+import type { PackageOrderer } from "../solver/order.js";
+import type { VariantSelectMode } from "../solver/context.js";
+import type { SystemInfo } from "../rez/system.js";
 import { solve, type LateRequiresHook, type PackageSource, type SolveResult } from "../solver/index.js";
 import { applyPackageOverrides, overrideLateRequires } from "./overrides.js";
 
@@ -125,6 +130,30 @@ export function implicitPackagesOf(
   return [...(given ?? config.implicitPackages ?? implicitPackagesFor(hostSystem()))];
 }
 
+/**
+ * What decided a resolve besides its request, for the lock (and its .rxt) to
+ * record as Rez's context does: the package filter and orderers in their POD
+ * forms, the variant selection, and the platform resolved for (a configured
+ * target, else what the implicit packages name, else this host).
+ */
+export function resolveDecisions(
+  solveOptions: {
+    packageFilter?: PackageFilterList | null;
+    orderers?: readonly PackageOrderer[];
+    variantSelectMode?: VariantSelectMode;
+  },
+  implicitPackages: readonly string[],
+  target?: SystemInfo,
+): ResolveDecisions {
+  const orderers = (solveOptions.orderers ?? []).map((o) => o.toPod());
+  return {
+    packageFilter: solveOptions.packageFilter?.toPod() ?? [],
+    packageOrderers: orderers.length > 0 ? orderers : null,
+    variantSelectMode: solveOptions.variantSelectMode ?? "version_priority",
+    system: target ?? systemFromImplicits(implicitPackages),
+  };
+}
+
 /** A solve of a workflow's request, solved or not (`resolve -w` prints a failure as `resolve` does). */
 export interface WorkflowSolve {
   result: SolveResult;
@@ -157,13 +186,16 @@ export function solveWorkflow(
     return r;
   };
   // The configuration's filters, orderers and variant selection (Rez's, or tantalus.yaml's), as rez-env uses them.
-  const result = solve(request, overrides ? applyPackageOverrides(repos, config) : repos, {
+  const solveOptions = {
     ...configuredSolveOptions(config),
+    ...(opts.packageFilter !== undefined ? { packageFilter: opts.packageFilter } : {}),
+  };
+  const result = solve(request, overrides ? applyPackageOverrides(repos, config) : repos, {
+    ...solveOptions,
     implicitPackages: implicit,
     lateRequires: recording,
     paths: packagePaths,
     ...(opts.timestamp !== undefined ? { timestamp: opts.timestamp } : {}),
-    ...(opts.packageFilter !== undefined ? { packageFilter: opts.packageFilter } : {}),
   });
   const out: WorkflowSolve = { result, request, implicitPackages: implicit, packagePaths };
   if (result.status !== "solved") return out;
@@ -175,6 +207,7 @@ export function solveWorkflow(
     status: "solved",
     resolved: result.resolved,
     ephemerals: result.ephemerals.map(String),
+    decidedBy: resolveDecisions(solveOptions, implicit, config.target),
   });
   const observation = repos instanceof Repositories && repos.observing ? repos.observation(result.families) : undefined;
   out.resolve = {

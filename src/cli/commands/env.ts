@@ -27,7 +27,7 @@ import { InputError, TantalusError, UsageError } from "../../errors.js";
 import { writeFileAtomic } from "../../util/atomic.js";
 import { PackageFilterList, parseFilterRule } from "../../solver/filter.js";
 import { patchedRequest } from "../../context/patch.js";
-import { resolveWorkflow } from "../../workflow/resolve.js";
+import { resolveDecisions, resolveWorkflow } from "../../workflow/resolve.js";
 
 /** What `env` and `shell` share: where the context comes from. */
 export interface ContextSourceOpts {
@@ -172,9 +172,9 @@ export function acquireContext(request: string[], opts: ContextSourceOpts): Acqu
     });
     return { ctx: resolve.context, repos };
   }
+  const solveOptions = { ...configuredSolveOptions(config), packageFilter };
   const result = solve(request, repos, {
-    ...configuredSolveOptions(config),
-    packageFilter,
+    ...solveOptions,
     implicitPackages: implicit,
     timestamp,
     lateRequires: lateRequiresHook(lateOptionsOf(config)),
@@ -193,6 +193,7 @@ export function acquireContext(request: string[], opts: ContextSourceOpts): Acqu
     status: "solved",
     resolved: result.resolved,
     ephemerals: result.ephemerals.map(String),
+    decidedBy: resolveDecisions(solveOptions, implicit, config.target),
   });
   return { ctx, repos };
 }
