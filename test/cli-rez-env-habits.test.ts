@@ -238,6 +238,51 @@ test(
   },
 );
 
+/** What Rez sets in an interactive csh/tcsh (scripts/rez-oracle/rez_env_prompt_csh.py). */
+const rezCsh = JSON.parse(
+  fs.readFileSync(path.join(projectRoot, "test", "data", "rez-env-prompt-csh.json"), "utf8"),
+) as Record<
+  "tcsh" | "csh",
+  Record<"once" | "nested" | "norc", { REZ_ENV_PROMPT: string; prompt: string; REZ_STORED_PROMPT_CSH: string }>
+>;
+
+/** $prompt, REZ_ENV_PROMPT and REZ_STORED_PROMPT_CSH in an interactive `tantalus shell --shell SHELL` under a pty. */
+function interactiveCshPrompt(shell: "tcsh" | "csh", args: string[], env: Record<string, string>) {
+  const home = fs.mkdtempSync(path.join(process.env.TMPDIR ?? "/tmp", "tantalus-home-"));
+  // The user's own prompt, which Rez's csh binding does not keep.
+  for (const rc of [".tcshrc", ".cshrc"]) fs.writeFileSync(path.join(home, rc), 'set prompt="user% "\n');
+  const cmd = [process.execPath, path.join(projectRoot, "bin", "tantalus.js"), "shell", "--shell", shell]
+    .concat(["--no-implicit", "--paths", ROOT, ...args])
+    .map((w) => `'${w.replace(/'/g, `'"'"'`)}'`)
+    .join(" ");
+  const base: NodeJS.ProcessEnv = { ...process.env, HOME: home, ...env };
+  for (const k of ["prompt", "REZ_ENV_PROMPT", "REZ_STORED_PROMPT_CSH"]) if (!(k in env)) delete base[k];
+  const p = spawnSync("script", ["-qfc", cmd, "/dev/null"], {
+    input: 'echo "@@P=[$REZ_ENV_PROMPT]"; echo "@@PROMPT=[$prompt]"; echo "@@S=[$REZ_STORED_PROMPT_CSH]"\nexit\n',
+    env: base,
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  const found = (k: string) => new RegExp(`@@${k}=\\[(.*?)\\]\\r?\\n`).exec(p.stdout)?.[1];
+  return { REZ_ENV_PROMPT: found("P"), prompt: found("PROMPT"), REZ_STORED_PROMPT_CSH: found("S") };
+}
+
+for (const shell of ["tcsh", "csh"] as const) {
+  const missing = spawnSync(shell, ["-f", "-c", "exit 0"]).status !== 0;
+  test(
+    `an interactive ${shell} marks its prompt as rez-env sets it: once, nested, and with --norc`,
+    { skip: !hasScript ? "script(1) is not installed" : missing ? `${shell} is not installed` : false },
+    () => {
+      const want = rezCsh[shell];
+      assert.deepEqual(interactiveCshPrompt(shell, ["foo-1"], {}), want.once);
+      // Started from inside one: what the outer shell exported.
+      const outer = { REZ_ENV_PROMPT: ">", REZ_STORED_PROMPT_CSH: want.once.REZ_STORED_PROMPT_CSH };
+      assert.deepEqual(interactiveCshPrompt(shell, ["foo-1"], outer), want.nested);
+      assert.deepEqual(interactiveCshPrompt(shell, ["foo-1", "--norc"], {}), want.norc);
+    },
+  );
+}
+
 test("`this` in a @late function that commands read is the Package, as Rez binds it", () => {
   for (const c of rez.late) {
     const r = runCli(["env", "--json", "--no-implicit", "--paths", ROOT, ...c.request]);
