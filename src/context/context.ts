@@ -83,7 +83,8 @@ export interface ResolveDecisions {
   packageFilter: PackageFilterPod[];
   packageOrderers: Record<string, unknown>[] | null;
   variantSelectMode: "version_priority" | "intersection_priority";
-  system: SystemInfo;
+  /** Omitted when only this host could say (no target, implicit packages that do not name it): asked when needed. */
+  system?: SystemInfo;
 }
 
 export interface ContextInput {
@@ -106,6 +107,16 @@ export interface ContextInput {
  */
 export function contextSystem(ctx: Pick<ResolvedContext, "implicitPackages" | "system">): SystemInfo {
   return ctx.system ?? systemFromImplicits(ctx.implicitPackages);
+}
+
+/** The system implicit packages name when they name all of it (`~platform==P ~arch==A ~os==O`), without asking the host. */
+export function namedSystem(implicits: readonly string[]): SystemInfo | undefined {
+  const found: Partial<SystemInfo> = {};
+  for (const s of implicits) {
+    const m = /^~(platform|arch|os)==(.+)$/.exec(s.trim());
+    if (m) found[m[1] as keyof SystemInfo] = m[2]!;
+  }
+  return found.platform && found.arch && found.os ? (found as SystemInfo) : undefined;
 }
 
 /** The system implicit packages name (`~platform==P ~arch==A ~os==O`); missing facts come from the host. */
@@ -150,7 +161,7 @@ export function makeContext(input: ContextInput): ResolvedContext {
           packageFilter: input.decidedBy.packageFilter,
           packageOrderers: input.decidedBy.packageOrderers,
           variantSelectMode: input.decidedBy.variantSelectMode,
-          system: { ...input.decidedBy.system },
+          ...(input.decidedBy.system ? { system: { ...input.decidedBy.system } } : {}),
         }
       : {}),
   };

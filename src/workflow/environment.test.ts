@@ -7,6 +7,8 @@ import { parseConfig } from "../config/index.js";
 import { captureEnvironment } from "./environment.js";
 import { resolveWorkflow } from "./resolve.js";
 
+// integration: a resolve without implicit packages is for this host, whose os rex asks lsb_release for
+
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "tantalus-capture-"));
 after(() => fs.rmSync(scratch, { recursive: true, force: true }));
 

@@ -15,7 +15,7 @@ import {
   contextProblems,
   loadContext,
   makeContext,
-  systemFromImplicits,
+  namedSystem,
   variantsOfContext,
   type ResolveDecisions,
   type ResolvedContext,
@@ -134,7 +134,8 @@ export function implicitPackagesOf(
  * What decided a resolve besides its request, for the lock (and its .rxt) to
  * record as Rez's context does: the package filter and orderers in their POD
  * forms, the variant selection, and the platform resolved for (a configured
- * target, else what the implicit packages name, else this host).
+ * target, else what the implicit packages name; with neither, the host's,
+ * left out of the lock and asked when it is needed).
  */
 export function resolveDecisions(
   solveOptions: {
@@ -146,11 +147,13 @@ export function resolveDecisions(
   target?: SystemInfo,
 ): ResolveDecisions {
   const orderers = (solveOptions.orderers ?? []).map((o) => o.toPod());
+  // Only what is known without asking the host (lsb_release): a lock without it was resolved for the host.
+  const system = target ?? namedSystem(implicitPackages);
   return {
     packageFilter: solveOptions.packageFilter?.toPod() ?? [],
     packageOrderers: orderers.length > 0 ? orderers : null,
     variantSelectMode: solveOptions.variantSelectMode ?? "version_priority",
-    system: target ?? systemFromImplicits(implicitPackages),
+    ...(system ? { system } : {}),
   };
 }
 
