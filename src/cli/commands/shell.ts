@@ -21,8 +21,14 @@ interface ShellOpts extends ContextSourceOpts {
   norc?: boolean;
 }
 
-/** rez-env's prompt mark for the POSIX shells and zsh (rezplugins/shell/rezconfig.py), appended once per nesting level. */
-const PROMPT_MARK = ">";
+/**
+ * rez-env's prompt mark (the shell plugins' `prompt` in rezplugins/shell/rezconfig.py),
+ * appended to REZ_ENV_PROMPT once per nesting level: ">" for sh, bash, csh and tcsh;
+ * zsh's is "%", which Rez's zsh escaping writes as "%%" (a literal % in a prompt).
+ */
+function promptMark(shell: ShellKind): string {
+  return shell === "zsh" ? "%%" : ">";
+}
 
 /**
  * How each shell is started so that it sources the context first (Rez's
@@ -93,7 +99,7 @@ export function register(program: Command): void {
           ...parentEnv,
           ...launch.env,
           REZ_CONTEXT_FILE: contextFile,
-          REZ_ENV_PROMPT: `${parentEnv.REZ_ENV_PROMPT ?? ""}${PROMPT_MARK}`,
+          REZ_ENV_PROMPT: `${parentEnv.REZ_ENV_PROMPT ?? ""}${promptMark(shell)}`,
         },
       });
       if (p.error) throw new TantalusError(`cannot start ${launch.program}: ${p.error.message}`);
