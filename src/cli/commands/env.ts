@@ -278,7 +278,7 @@ export function register(program: Command): void {
     )
     .option(
       "--inherit-env",
-      "interpret in this process's environment (as rez-env does) instead of an empty one (as in an image)",
+      "interpret in this process's environment (as rez-env does) instead of an empty one (as in an image); os.environ inside commands() is this process's either way, as in Rez",
     )
     .option("--home <dir>", "home directory for '~' in values (default: $HOME)");
   addRezEnvOptions(cmd).action((request, opts: EnvOpts) => {
