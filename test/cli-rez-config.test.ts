@@ -208,4 +208,21 @@ test("target: @late() requires and commands() answer platform queries for the co
   const environ = JSON.parse(env.stdout) as Record<string, string>;
   assert.equal(environ.LATETOOL_MACHINE, "aarch64");
   assert.equal(environ.LATETOOL_SYSTEM, "Darwin/darwin");
+
+  // Implicit packages that do not name the platform: the lock records the target, and commands still answer for it.
+  fs.writeFileSync(
+    path.join(dir, "tantalus.yaml"),
+    `packages_path: [${path.join(FIXTURE, "target")}]\nimplicit_packages: []\ntarget: { platform: osx, arch: aarch64, os: osx-14.4 }\n`,
+  );
+  const bare = path.join(dir, "bare.json");
+  const r2 = tantalusIn(dir, ["resolve", "-o", bare, "latetool"]);
+  assert.equal(r2.status, 0, r2.stderr);
+  assert.deepEqual((JSON.parse(fs.readFileSync(bare, "utf8")) as { system: unknown }).system, {
+    platform: "osx",
+    arch: "aarch64",
+    os: "osx-14.4",
+  });
+  const env2 = tantalusIn(dir, ["env", "--json", "--context", bare]);
+  assert.equal(env2.status, 0, env2.stderr);
+  assert.equal((JSON.parse(env2.stdout) as Record<string, string>).LATETOOL_SYSTEM, "Darwin/darwin");
 });
