@@ -188,3 +188,41 @@ for (const [arch, lib] of [
     assert.match(check.stdout, new RegExp(`^  line 10: platform\\.machine\\(\\) -> "${arch}" \\(platform\\)$`, "m"));
   });
 }
+
+test("target: @late() requires and commands() answer platform queries for the configured target, and the lock keeps it", () => {
+  const dir = tempDir("tantalus-target-late-");
+  // A target that is not this host on any CI machine: an Apple-silicon Mac.
+  fs.writeFileSync(
+    path.join(dir, "tantalus.yaml"),
+    `packages_path: [${path.join(FIXTURE, "target")}]\ntarget: { platform: osx, arch: aarch64, os: osx-14.4 }\n`,
+  );
+  const lock = path.join(dir, "lock.json");
+  const r = tantalusIn(dir, ["resolve", "--json", "-o", lock, "latetool"]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(
+    (JSON.parse(r.stdout) as { variants: { qualifiedName: string }[] }).variants.map((v) => v.qualifiedName),
+    ["armlib-1.0[]", "latetool-1.0[]"],
+  );
+  const env = tantalusIn(dir, ["env", "--json", "--context", lock]);
+  assert.equal(env.status, 0, env.stderr);
+  const environ = JSON.parse(env.stdout) as Record<string, string>;
+  assert.equal(environ.LATETOOL_MACHINE, "aarch64");
+  assert.equal(environ.LATETOOL_SYSTEM, "Darwin/darwin");
+
+  // Implicit packages that do not name the platform: the lock records the target, and commands still answer for it.
+  fs.writeFileSync(
+    path.join(dir, "tantalus.yaml"),
+    `packages_path: [${path.join(FIXTURE, "target")}]\nimplicit_packages: []\ntarget: { platform: osx, arch: aarch64, os: osx-14.4 }\n`,
+  );
+  const bare = path.join(dir, "bare.json");
+  const r2 = tantalusIn(dir, ["resolve", "-o", bare, "latetool"]);
+  assert.equal(r2.status, 0, r2.stderr);
+  assert.deepEqual((JSON.parse(fs.readFileSync(bare, "utf8")) as { system: unknown }).system, {
+    platform: "osx",
+    arch: "aarch64",
+    os: "osx-14.4",
+  });
+  const env2 = tantalusIn(dir, ["env", "--json", "--context", bare]);
+  assert.equal(env2.status, 0, env2.stderr);
+  assert.equal((JSON.parse(env2.stdout) as Record<string, string>).LATETOOL_SYSTEM, "Darwin/darwin");
+});

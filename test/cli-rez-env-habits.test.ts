@@ -238,6 +238,83 @@ test(
   },
 );
 
+/** What Rez sets in an interactive csh, tcsh and zsh (scripts/rez-oracle/rez_env_prompts.py). */
+const rezPrompts = JSON.parse(
+  fs.readFileSync(path.join(projectRoot, "test", "data", "rez-env-prompts.json"), "utf8"),
+) as Record<"tcsh" | "csh" | "zsh", Record<"once" | "nested" | "norc", Record<string, string | undefined>>>;
+
+/** $prompt, REZ_ENV_PROMPT and REZ_STORED_PROMPT_CSH in an interactive `tantalus shell --shell SHELL` under a pty. */
+function interactiveCshPrompt(shell: "tcsh" | "csh", args: string[], env: Record<string, string>) {
+  const home = fs.mkdtempSync(path.join(process.env.TMPDIR ?? "/tmp", "tantalus-home-"));
+  // The user's own prompt, which Rez's csh binding does not keep.
+  for (const rc of [".tcshrc", ".cshrc"]) fs.writeFileSync(path.join(home, rc), 'set prompt="user% "\n');
+  const cmd = [process.execPath, path.join(projectRoot, "bin", "tantalus.js"), "shell", "--shell", shell]
+    .concat(["--no-implicit", "--paths", ROOT, ...args])
+    .map((w) => `'${w.replace(/'/g, `'"'"'`)}'`)
+    .join(" ");
+  const base: NodeJS.ProcessEnv = { ...process.env, HOME: home, ...env };
+  for (const k of ["prompt", "REZ_ENV_PROMPT", "REZ_STORED_PROMPT_CSH"]) if (!(k in env)) delete base[k];
+  const p = spawnSync("script", ["-qfc", cmd, "/dev/null"], {
+    input: 'echo "@@P=[$REZ_ENV_PROMPT]"; echo "@@PROMPT=[$prompt]"; echo "@@S=[$REZ_STORED_PROMPT_CSH]"\nexit\n',
+    env: base,
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  const found = (k: string) => new RegExp(`@@${k}=\\[(.*?)\\]\\r?\\n`).exec(p.stdout)?.[1];
+  return { REZ_ENV_PROMPT: found("P"), prompt: found("PROMPT"), REZ_STORED_PROMPT_CSH: found("S") };
+}
+
+for (const shell of ["tcsh", "csh"] as const) {
+  const missing = spawnSync(shell, ["-f", "-c", "exit 0"]).status !== 0;
+  test(
+    `an interactive ${shell} marks its prompt as rez-env sets it: once, nested, and with --norc`,
+    { skip: !hasScript ? "script(1) is not installed" : missing ? `${shell} is not installed` : false },
+    () => {
+      const want = rezPrompts[shell];
+      assert.deepEqual(interactiveCshPrompt(shell, ["foo-1"], {}), want.once);
+      // Started from inside one: what the outer shell exported.
+      const outer = { REZ_ENV_PROMPT: ">", REZ_STORED_PROMPT_CSH: want.once.REZ_STORED_PROMPT_CSH ?? "" };
+      assert.deepEqual(interactiveCshPrompt(shell, ["foo-1"], outer), want.nested);
+      assert.deepEqual(interactiveCshPrompt(shell, ["foo-1", "--norc"], {}), want.norc);
+    },
+  );
+}
+
+test(
+  "an interactive zsh marks its prompt as rez-env sets it: zsh's mark, once, nested, and with --norc",
+  {
+    skip: !hasScript
+      ? "script(1) is not installed"
+      : spawnSync("zsh", ["-f", "-c", "exit 0"]).status !== 0
+        ? "zsh is not installed"
+        : false,
+  },
+  () => {
+    const run = (args: string[], env: Record<string, string>) => {
+      const home = fs.mkdtempSync(path.join(process.env.TMPDIR ?? "/tmp", "tantalus-home-"));
+      fs.writeFileSync(path.join(home, ".zshrc"), 'PS1="user%% "\n');
+      const cmd = [process.execPath, path.join(projectRoot, "bin", "tantalus.js"), "shell", "--shell", "zsh"]
+        .concat(["--no-implicit", "--paths", ROOT, ...args])
+        .map((w) => `'${w.replace(/'/g, `'"'"'`)}'`)
+        .join(" ");
+      const base: NodeJS.ProcessEnv = { ...process.env, HOME: home, ...env };
+      for (const k of ["PS1", "ZDOTDIR", "REZ_ENV_PROMPT", "REZ_STORED_PROMPT_SH"]) if (!(k in env)) delete base[k];
+      const p = spawnSync("script", ["-qfc", cmd, "/dev/null"], {
+        input: 'echo "@@P=[$REZ_ENV_PROMPT]"; echo "@@PS1=[$PS1]"\nexit\n',
+        env: base,
+        encoding: "utf8",
+        timeout: 60_000,
+      });
+      const found = (k: string) => new RegExp(`@@${k}=\\[(.*?)\\]\\r?\\n`).exec(p.stdout)?.[1];
+      return { REZ_ENV_PROMPT: found("P"), PS1: found("PS1") };
+    };
+    const want = rezPrompts.zsh;
+    assert.deepEqual(run(["foo-1"], {}), want.once);
+    assert.deepEqual(run(["foo-1"], { REZ_ENV_PROMPT: "%%", REZ_STORED_PROMPT_SH: "user%% " }), want.nested);
+    assert.deepEqual(run(["foo-1", "--norc"], {}), want.norc);
+  },
+);
+
 test("`this` in a @late function that commands read is the Package, as Rez binds it", () => {
   for (const c of rez.late) {
     const r = runCli(["env", "--json", "--no-implicit", "--paths", ROOT, ...c.request]);

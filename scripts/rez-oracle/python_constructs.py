@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Record what real Rez makes of the Python constructs package definitions use
-(imports of platform, os, sys, ast, json and rez.* modules, globals(), private
+(imports of platform, os, sys, ast, json and rez.* modules, globals(), locals(), private
 names through `this`, `this.x = ...` in commands) and of broken files (TabError,
 syntax errors), for test/fixtures/python-constructs.
 
@@ -46,7 +46,7 @@ from rez.resolved_context import ResolvedContext  # noqa: E402
 from rez.system import system  # noqa: E402
 import package_definitions  # noqa: E402  (beside this script)
 
-CONTEXTS = ["hostplatform==1.0", "linthelper==1.0", "osmodule==1.0", "namespace==1.0", "regex==1.0"]
+CONTEXTS = ["hostplatform==1.0", "linthelper==1.0", "osmodule==1.0", "namespace==1.0", "regex==1.0", "localsidiom==1.0", "processenv==1.0"]
 
 
 def scrub(s):

@@ -3,6 +3,7 @@
  * as JSON, and the exit status CI acts on (1 when any workflow has a
  * counted error, else 0).
  */
+import path from "node:path";
 import type { Suggestion } from "./suggest.js";
 import { suggestionsYaml } from "./suggest.js";
 import type { AuditFinding, WorkflowAudit } from "./workflow/audit.js";
@@ -117,6 +118,15 @@ function formatWorkflow(a: WorkflowAudit): string {
         `    ${s.package ?? "(base image)"}  ${displayPath(s.file, s.package ? roots.get(s.package) : undefined)}  ${s.name}: ${before} -> ${s.after.path}`,
       );
     }
+  }
+  if (a.hostQueries && a.hostQueries.length > 0) {
+    // Not findings: Rez reads rez-env's own environment here; the image has none of the build host's to give.
+    lines.push("");
+    lines.push("  asked in commands (answered for the image, which has no build-host environment):");
+    for (const q of a.hostQueries)
+      lines.push(
+        `    ${q.package}  ${path.basename(q.file)}:${q.line ?? "?"}  ${q.query} -> ${JSON.stringify(q.answer)}`,
+      );
   }
   lines.push("");
   lines.push(

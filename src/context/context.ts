@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import { createHash } from "node:crypto";
 import type { Variant } from "../rez/package.js";
+import { hostSystem, type SystemInfo } from "../rez/system.js";
 import type { PackageSource } from "../rez/repository/index.js";
 import { sameStamp, stampOf, type FileStamp } from "../rez/repository/observation.js";
 import { Version } from "../rez/version/index.js";
@@ -56,6 +57,34 @@ export interface ResolvedContext {
   ephemerals: string[];
   /** When the context was made (ISO 8601). Not used for image content, so images stay reproducible. */
   created: string;
+  /**
+   * What decided the resolve besides the request, as Rez's .rxt keeps it. Absent
+   * in locks written before they were recorded (read as "not recorded", never as
+   * "none"): Rez's package_filter in its POD form (`[{excludes: [...], includes:
+   * [...]}]`, [] for none) ...
+   */
+  packageFilter?: PackageFilterPod[];
+  /** ... Rez's package_orderers (each orderer's POD form), null for none ... */
+  packageOrderers?: Record<string, unknown>[] | null;
+  /** ... the variant_select_mode (Rez reads it from its configuration and does not keep it; the lock does) ... */
+  variantSelectMode?: "version_priority" | "intersection_priority";
+  /** ... and the platform resolved for (Rez's platform/arch/os; a configured target's when there is one). */
+  system?: SystemInfo;
+}
+
+/** One filter of Rez's package_filter in the form a .rxt holds (PackageFilter.to_pod). */
+export interface PackageFilterPod {
+  excludes?: string[];
+  includes?: string[];
+}
+
+/** What decided a resolve besides its request (see ResolvedContext), given to makeContext. */
+export interface ResolveDecisions {
+  packageFilter: PackageFilterPod[];
+  packageOrderers: Record<string, unknown>[] | null;
+  variantSelectMode: "version_priority" | "intersection_priority";
+  /** Omitted when only this host could say (no target, implicit packages that do not name it): asked when needed. */
+  system?: SystemInfo;
 }
 
 export interface ContextInput {
@@ -68,6 +97,37 @@ export interface ContextInput {
   resolved: Variant[];
   ephemerals?: string[];
   failure?: { kind: string; description: string; explanation?: string };
+  decidedBy?: ResolveDecisions;
+}
+
+/**
+ * The system a context was resolved for: the one it recorded, else what Rez's
+ * default implicit packages (`~platform==P ~arch==A ~os==O`) name, the missing
+ * facts taken from this host.
+ */
+export function contextSystem(ctx: Pick<ResolvedContext, "implicitPackages" | "system">): SystemInfo {
+  return ctx.system ?? systemFromImplicits(ctx.implicitPackages);
+}
+
+/** The system implicit packages name when they name all of it (`~platform==P ~arch==A ~os==O`), without asking the host. */
+export function namedSystem(implicits: readonly string[]): SystemInfo | undefined {
+  const found: Partial<SystemInfo> = {};
+  for (const s of implicits) {
+    const m = /^~(platform|arch|os)==(.+)$/.exec(s.trim());
+    if (m) found[m[1] as keyof SystemInfo] = m[2]!;
+  }
+  return found.platform && found.arch && found.os ? (found as SystemInfo) : undefined;
+}
+
+/** The system implicit packages name (`~platform==P ~arch==A ~os==O`); missing facts come from the host. */
+export function systemFromImplicits(implicits: readonly string[]): SystemInfo {
+  const found: Partial<SystemInfo> = {};
+  for (const s of implicits) {
+    const m = /^~(platform|arch|os)==(.+)$/.exec(s.trim());
+    if (m) found[m[1] as keyof SystemInfo] = m[2]!;
+  }
+  if (found.platform && found.arch && found.os) return found as SystemInfo;
+  return { ...hostSystem(), ...found };
 }
 
 const digestCache = new Map<string, { stamp: FileStamp; digest: string }>();
@@ -96,6 +156,14 @@ export function makeContext(input: ContextInput): ResolvedContext {
     resolved: input.resolved.map(toContextVariant),
     ephemerals: input.ephemerals ?? [],
     created: new Date().toISOString(),
+    ...(input.decidedBy
+      ? {
+          packageFilter: input.decidedBy.packageFilter,
+          packageOrderers: input.decidedBy.packageOrderers,
+          variantSelectMode: input.decidedBy.variantSelectMode,
+          ...(input.decidedBy.system ? { system: { ...input.decidedBy.system } } : {}),
+        }
+      : {}),
   };
 }
 
@@ -168,6 +236,38 @@ function validateContext(data: unknown, file: string): ResolvedContext {
     if (v.rootMissing !== undefined && v.rootMissing !== true)
       fail(`resolved[${i}].rootMissing must be true when present`);
   });
+  // What decided the resolve: absent in older locks, checked when present.
+  const rules = (x: unknown) => x === undefined || (Array.isArray(x) && x.every((r) => typeof r === "string"));
+  if (
+    d.packageFilter !== undefined &&
+    (!Array.isArray(d.packageFilter) ||
+      d.packageFilter.some(
+        (f: unknown) =>
+          typeof f !== "object" ||
+          f === null ||
+          !rules((f as PackageFilterPod).excludes) ||
+          !rules((f as PackageFilterPod).includes),
+      ))
+  )
+    fail(`"packageFilter" must be a list of {excludes: [rule...], includes: [rule...]}`);
+  if (
+    d.packageOrderers !== undefined &&
+    d.packageOrderers !== null &&
+    (!Array.isArray(d.packageOrderers) ||
+      d.packageOrderers.some((o: unknown) => typeof o !== "object" || o === null || Array.isArray(o)))
+  )
+    fail(`"packageOrderers" must be null or a list of orderers`);
+  if (
+    d.variantSelectMode !== undefined &&
+    d.variantSelectMode !== "version_priority" &&
+    d.variantSelectMode !== "intersection_priority"
+  )
+    fail(`"variantSelectMode" must be "version_priority" or "intersection_priority"`);
+  if (d.system !== undefined) {
+    const s = d.system as Record<string, unknown> | null;
+    if (typeof s !== "object" || s === null || ["platform", "arch", "os"].some((k) => typeof s[k] !== "string"))
+      fail(`"system" must be {platform, arch, os} strings`);
+  }
   return data as ResolvedContext;
 }
 

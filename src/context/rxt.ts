@@ -5,7 +5,14 @@ import { Requirement, Version } from "../rez/version/index.js";
 import type { PackageSource } from "../rez/repository/index.js";
 import { InputError } from "../errors.js";
 import { writeFileAtomic } from "../util/atomic.js";
-import { CONTEXT_FORMAT, qualifiedVariantName, toContextVariant, type ResolvedContext } from "./context.js";
+import {
+  CONTEXT_FORMAT,
+  contextSystem,
+  qualifiedVariantName,
+  toContextVariant,
+  type PackageFilterPod,
+  type ResolvedContext,
+} from "./context.js";
 import { VERSION } from "../version.js";
 
 /** The Rez context serialisation this module reads and writes (ResolvedContext.serialize_version). */
@@ -25,9 +32,12 @@ interface RxtVariantHandle {
  */
 export function toRxt(ctx: ResolvedContext): Record<string, unknown> {
   const createdEpoch = Math.floor(Date.parse(ctx.created) / 1000) || 0;
+  // The platform resolved for, as Rez writes its system's (a lock without one: what its implicit packages name).
+  const system = contextSystem(ctx);
+  const orderers = ctx.packageOrderers ?? null;
   return {
     append_sys_path: true,
-    arch: os.arch() === "x64" ? "x86_64" : os.arch(),
+    arch: system.arch,
     building: ctx.building,
     caching: true,
     created: createdEpoch,
@@ -39,16 +49,17 @@ export function toRxt(ctx: ResolvedContext): Record<string, unknown> {
     implicit_packages: ctx.implicitPackages,
     load_time: 0.0,
     num_loaded_packages: ctx.resolved.length,
-    os: "",
+    os: system.os,
     package_cache_async: true,
     package_caching: true,
-    package_filter: [],
-    package_orderers: null,
+    // What decided the resolve, as Rez records it: its filter's and orderers' POD forms (None for no orderers).
+    package_filter: ctx.packageFilter ?? [],
+    package_orderers: orderers && orderers.length > 0 ? orderers : null,
     package_paths: ctx.packagePaths,
     package_requests: ctx.request,
     parent_suite_path: null,
     patch_locks: {},
-    platform: os.platform(),
+    platform: system.platform,
     requested_timestamp: ctx.timestamp,
     resolved_ephemerals: ctx.ephemerals,
     resolved_packages: ctx.resolved.map((v): RxtVariantHandle => ({
@@ -146,7 +157,45 @@ export function importRxt(file: string, source: (paths: string[]) => PackageSour
     resolved,
     ephemerals: ((d.resolved_ephemerals as string[] | undefined) ?? []).map(String),
     created,
+    ...rxtDecisions(d, file),
   };
+}
+
+/** What decided a Rez context besides its request: its package_filter, package_orderers and system. */
+function rxtDecisions(d: Record<string, unknown>, file: string): Partial<ResolvedContext> {
+  const out: Partial<ResolvedContext> = {};
+  const filter = d.package_filter;
+  if (filter !== undefined) {
+    if (!Array.isArray(filter)) throw new InputError(`package_filter: expected a list of filters`, { file });
+    out.packageFilter = filter.map((f: unknown, i): PackageFilterPod => {
+      if (typeof f !== "object" || f === null || Array.isArray(f))
+        throw new InputError(`package_filter[${i}]: expected a mapping of excludes/includes`, { file });
+      const pod: PackageFilterPod = {};
+      for (const k of ["excludes", "includes"] as const) {
+        const v = (f as Record<string, unknown>)[k];
+        if (v === undefined) continue;
+        // Rez's from_pod takes one rule as a string too.
+        const list = typeof v === "string" ? [v] : v;
+        if (!Array.isArray(list) || list.some((r) => typeof r !== "string"))
+          throw new InputError(`package_filter[${i}].${k}: expected a list of rules`, { file });
+        pod[k] = list as string[];
+      }
+      return pod;
+    });
+  }
+  const orderers = d.package_orderers;
+  if (orderers !== undefined) {
+    if (
+      orderers !== null &&
+      (!Array.isArray(orderers) || orderers.some((o) => typeof o !== "object" || o === null || Array.isArray(o)))
+    )
+      throw new InputError(`package_orderers: expected null or a list of orderers`, { file });
+    out.packageOrderers = orderers as Record<string, unknown>[] | null;
+  }
+  const [platform, arch, osName] = [d.platform, d.arch, d.os];
+  if (typeof platform === "string" && typeof arch === "string" && typeof osName === "string" && osName !== "")
+    out.system = { platform, arch, os: osName };
+  return out;
 }
 
 /**

@@ -4,9 +4,9 @@
  * the same lock writes the same script.
  */
 import type { ResolvedContext } from "../context/context.js";
-import { variantsOfContext } from "../context/context.js";
+import { contextSystem, systemFromImplicits, variantsOfContext } from "../context/context.js";
 import type { PackageSource } from "../rez/repository/index.js";
-import { hostSystem, type SystemInfo } from "../rez/system.js";
+import type { SystemInfo } from "../rez/system.js";
 import { Requirement } from "../rez/version/index.js";
 import { interpretContext, type InterpretOptions, type RexResult } from "./interpret.js";
 
@@ -36,7 +36,7 @@ export function optionsFromContext(ctx: ResolvedContext): Omit<InterpretOptions,
     timestamp: Math.floor(Date.parse(ctx.created) / 1000) || 0,
     requestedTimestamp: ctx.timestamp ?? 0,
     building: ctx.building,
-    system: systemFromImplicits(ctx.implicitPackages),
+    system: contextSystem(ctx),
   };
 }
 
@@ -59,17 +59,5 @@ function normaliseRequest(r: string): string {
   }
 }
 
-/**
- * The system a context was resolved for: Rez's implicit packages are
- * `~platform==P ~arch==A ~os==O`, which is exactly what rex's `system` shows.
- * Missing facts come from the host.
- */
-export function systemFromImplicits(implicits: readonly string[]): SystemInfo {
-  const found: Partial<SystemInfo> = {};
-  for (const s of implicits) {
-    const m = /^~(platform|arch|os)==(.+)$/.exec(s.trim());
-    if (m) found[m[1] as keyof SystemInfo] = m[2]!;
-  }
-  if (found.platform && found.arch && found.os) return found as SystemInfo;
-  return { ...hostSystem(), ...found };
-}
+/** The system implicit packages name (kept here for callers of the rex API). */
+export { systemFromImplicits };

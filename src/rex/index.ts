@@ -19,7 +19,7 @@ export {
 } from "./from-context.js";
 export { renderShell, shlexQuote, isShellKind, SHELL_KINDS, type ShellKind, type RenderOptions } from "./shells.js";
 export { renderDotenv } from "./dotenv.js";
-export { lateRequiresHook } from "./late.js";
+export { lateOptionsOf, lateRequiresHook, type LateEvaluationOptions } from "./late.js";
 export { renderEnvironJson } from "./json.js";
 export { REZ_SYSTEM_PATHS, REZ_DEFAULT_SHELL } from "./system-paths.js";
 export { hostHomeResolver, type HomeResolver } from "./expand.js";

@@ -24,6 +24,8 @@ import {
   realPythonHost,
   stdlibImporter,
   targetPythonHost,
+  type HostQuery,
+  type HostQueryListener,
   type Importer,
   type PythonHost,
 } from "../rez/python/modules.js";
@@ -122,11 +124,22 @@ export interface InterpretOptions {
   /** Home for `~` in values (default $HOME). */
   home?: string | HomeResolver;
   /**
+   * What `os.environ`, `os.getenv` and `os.path.expanduser` read when commands
+   * import `os`. In Rez that is the environment of the process interpreting the
+   * context (rez-env's own `os.environ`), not `parentEnv`: `rez env --no-env`
+   * or `get_environ(parent_environ={})` still read the caller's HOME there.
+   * Default: this process's environment. An image's capture passes what the
+   * image itself will have instead (see captureEnvironment).
+   */
+  processEnv?: Readonly<Record<string, string | undefined>>;
+  /**
    * What `platform.*`, `sys.platform`, `os.environ`, `os.getcwd()` answer when
    * commands import them. Default: the target `system` on this host's kernel,
-   * with `os.environ` = parentEnv (the environment the commands run in).
+   * with `os.environ` = processEnv.
    */
   pythonHost?: PythonHost;
+  /** Told each host query commands make (platform, environment, file system), with the package.py line asking. */
+  onHostQuery?: HostQueryListener;
   /** REZ_RXT_FILE, written to shell code when the context came from a Rez .rxt file. */
   rxtFile?: string;
 }
@@ -172,17 +185,23 @@ export function interpretContext(variants: readonly Variant[], opts: InterpretOp
 }
 
 /** The modules commands() can import (built on the first import). */
-function rexImporter(opts: InterpretOptions, parentEnv: Readonly<Record<string, string>>): Importer {
+function rexImporter(opts: InterpretOptions, python: () => Interpreter): Importer {
   let chain: Importer | undefined;
   return (name) => {
     if (!chain) {
-      const host = opts.pythonHost ?? { ...targetPythonHost(opts.system, realPythonHost), environ: () => parentEnv };
+      const processEnv = opts.processEnv ?? process.env;
+      const host = opts.pythonHost ?? { ...targetPythonHost(opts.system, realPythonHost), environ: () => processEnv };
       const notHere = (n: string) =>
         new PyBuiltin(n, () => {
           throw new PyException("NameError", `@${n}() decorates package attributes; it has no meaning inside commands`);
         });
-      // Host answers given to commands are not reported: the environment they produce is the record.
-      const report = (): void => {};
+      const listener = opts.onHostQuery;
+      const report = listener
+        ? (kind: HostQuery["kind"], query: string, answer: string): void => {
+            const loc = python().context.location;
+            listener({ kind, query, answer, file: loc.file, line: loc.line });
+          }
+        : (): void => {};
       chain = chainImporters(
         stdlibImporter(host, report),
         reImporter,
@@ -214,7 +233,7 @@ class ContextInterpreter {
     private readonly opts: InterpretOptions,
   ) {
     const parentEnv = opts.parentEnv ?? {};
-    this.python = new Interpreter({ importer: rexImporter(opts, parentEnv) });
+    this.python = new Interpreter({ importer: rexImporter(opts, () => this.python) });
     const home = typeof opts.home === "string" ? hostHomeResolver(opts.home) : (opts.home ?? hostHomeResolver());
     this.manager = new ActionManager({
       parentEnv,

@@ -6,9 +6,24 @@
  */
 import type { Package } from "../rez/package.js";
 import type { LateRequiresHook } from "../solver/index.js";
+import type { SystemInfo } from "../rez/system.js";
+import { hostSystem } from "../rez/system.js";
 import { Interpreter } from "../rez/python/interpreter.js";
 import { PythonError } from "../rez/python/errors.js";
 import { isOutsideSubset } from "../rez/definition/cpython.js";
+import {
+  chainImporters,
+  realPythonHost,
+  stdlibImporter,
+  targetPythonHost,
+  type HostQuery,
+  type HostQueryListener,
+  type Importer,
+  type PythonHost,
+} from "../rez/python/modules.js";
+import { reImporter } from "../rez/python/regex.js";
+import { rezImporter } from "../rez/definition/rez-modules.js";
+import { INVALID_PACKAGE_ERROR } from "../rez/definition/package-py.js";
 import { HostObject, PyBuiltin, PyException, PyFunction, PyTuple, type PyValue } from "../rez/python/values.js";
 import { InputError } from "../errors.js";
 import { VersionBinding } from "./values.js";
@@ -79,9 +94,69 @@ export class PackageBinding extends HostObject {
   }
 }
 
+/** Where `@late()` functions are evaluated: the platform resolved for, and who hears their host queries. */
+export interface LateEvaluationOptions {
+  /**
+   * The platform packages are resolved for (a configured `target:`): platform.*,
+   * sys.platform and rez's `system` answer for it. Default: this host, as Rez.
+   */
+  system?: SystemInfo;
+  /** What host queries answer (tests); default: this host, or `system` on its kernel. */
+  host?: PythonHost;
+  /** Told each host query a late function makes, with its file and line. */
+  onHostQuery?: HostQueryListener;
+}
+
+/** The late-evaluation options a configuration implies: its `target:` answers the host queries. */
+export function lateOptionsOf(config: { target?: SystemInfo } | undefined): LateEvaluationOptions {
+  return config?.target !== undefined ? { system: config.target } : {};
+}
+
+/**
+ * The modules a `@late()` function can import. Rez runs the function in its own
+ * process (SourceCode.exec_), so `import os` / `platform` there are the real
+ * modules of the machine running Rez: os.environ is that process's
+ * environment, whatever context is being built.
+ */
+function lateImporter(python: () => Interpreter, opts: LateEvaluationOptions): Importer {
+  let chain: Importer | undefined;
+  return (name) => {
+    if (!chain) {
+      const system = opts.system;
+      const host = opts.host ?? (system ? targetPythonHost(system, realPythonHost) : realPythonHost);
+      const listener = opts.onHostQuery;
+      const report = (kind: HostQuery["kind"], query: string, answer: string): void => {
+        if (!listener) return;
+        const loc = python().context.location;
+        listener({ kind, query, answer, file: loc.file, line: loc.line });
+      };
+      const notHere = (n: string) =>
+        new PyBuiltin(n, () => {
+          throw new PyException(
+            "NameError",
+            `@${n}() decorates package attributes; it has no meaning in a @late() function`,
+          );
+        });
+      chain = chainImporters(
+        stdlibImporter(host, report),
+        reImporter,
+        rezImporter({
+          early: notHere("early"),
+          late: notHere("late"),
+          include: notHere("include"),
+          invalidPackageError: INVALID_PACKAGE_ERROR,
+          system: () => system ?? hostSystem(),
+          report,
+        }),
+      );
+    }
+    return chain(name);
+  };
+}
+
 /** A LateRequiresHook for the solver (SolveOptions.lateRequires). */
-export function lateRequiresHook(): LateRequiresHook {
-  const python = new Interpreter();
+export function lateRequiresHook(opts: LateEvaluationOptions = {}): LateRequiresHook {
+  const python: Interpreter = new Interpreter({ importer: lateImporter(() => python, opts) });
   const notInContext = new PyBuiltin("in_context", () => false);
   const evaluate = (fn: PyFunction, self: PackageBinding): PyValue => {
     const globals = new Map<string, PyValue>([
@@ -128,8 +203,8 @@ export function lateRequiresHook(): LateRequiresHook {
  * read outside a context (`rez view`, `package.tools`): `this` is the Package,
  * `in_context()` is False.
  */
-export function lateAttributeEvaluator(): (pkg: Package, fn: PyFunction) => PyValue {
-  const python = new Interpreter();
+export function lateAttributeEvaluator(opts: LateEvaluationOptions = {}): (pkg: Package, fn: PyFunction) => PyValue {
+  const python: Interpreter = new Interpreter({ importer: lateImporter(() => python, opts) });
   const notInContext = new PyBuiltin("in_context", () => false);
   const evaluate = (fn: PyFunction, self: PackageBinding): PyValue =>
     python.callFunction(fn, [], new Map(), {

@@ -7,6 +7,8 @@ import { parseConfig } from "../config/index.js";
 import { captureEnvironment } from "./environment.js";
 import { resolveWorkflow } from "./resolve.js";
 
+// integration: a resolve without implicit packages is for this host, whose os rex asks lsb_release for
+
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "tantalus-capture-"));
 after(() => fs.rmSync(scratch, { recursive: true, force: true }));
 
@@ -65,4 +67,43 @@ test("the environment an image ships: packages, then the workflow's variables, t
   assert.equal(env.environ.VIEWER_PREFS, "${HOME}/.viewer");
   assert.equal(env.environ.REZ_USED_TIMESTAMP, "1700000000");
   assert.equal(env.origins.get("LD_LIBRARY_PATH")?.get("/studio/packages/viewer/1.0/lib"), "viewer-1.0");
+});
+
+test("an image's environment never holds the build host's: commands' os.environ has only HOME, as ${HOME}, and each read is kept", () => {
+  const root = path.join(scratch, "asks", "packages", "prefs", "1.0");
+  fs.mkdirSync(root, { recursive: true });
+  fs.writeFileSync(
+    path.join(root, "package.py"),
+    [
+      "name = 'prefs'",
+      "version = '1.0'",
+      "def commands():",
+      "    import os",
+      "    env.PREFS_DIR = os.path.expanduser('~/prefs')",
+      "    env.PREFS_TOKEN = os.environ.get('TANTALUS_TEST_BUILD_SECRET', 'none')",
+      "",
+    ].join("\n"),
+  );
+  const file = path.join(scratch, "asks", "tantalus.yaml");
+  const text = "packages_path: [packages]\nimplicit_packages: []\nworkflows:\n  look:\n    request: [prefs]\n";
+  fs.writeFileSync(file, text);
+  const config = parseConfig(text, file);
+  // The build host has a secret and a home: neither may reach the image.
+  process.env.TANTALUS_TEST_BUILD_SECRET = "s3cret";
+  try {
+    const env = captureEnvironment(resolveWorkflow(config, "look"));
+    assert.equal(env.environ.PREFS_DIR, "${HOME}/prefs");
+    assert.equal(env.environ.PREFS_TOKEN, "none");
+    assert.match(env.script, /export PREFS_DIR="\$\{HOME\}\/prefs"/);
+    assert.ok(!env.script.includes("s3cret") && !env.script.includes(os.homedir()), env.script);
+    assert.deepEqual(
+      env.hostQueries.map((q) => [q.package, q.query, q.answer, path.basename(q.file), q.line]),
+      [
+        ["prefs-1.0", 'os.environ["HOME"]', "${HOME}", "package.py", 5],
+        ["prefs-1.0", 'os.environ["TANTALUS_TEST_BUILD_SECRET"]', "<unset>", "package.py", 6],
+      ],
+    );
+  } finally {
+    delete process.env.TANTALUS_TEST_BUILD_SECRET;
+  }
 });

@@ -12,9 +12,16 @@
  * The script depends only on the resolve, the package definitions, root_map
  * and the epoch, never on where the repositories are on the build machine or
  * on the time.
+ *
+ * Commands that ask their own process (`os.environ`, `os.getenv`,
+ * `os.path.expanduser`: in Rez, rez-env's environment) would leak the build
+ * host's environment into every artist's image. They see IMAGE_PROCESS_ENV
+ * instead, and every such read is kept (CapturedEnvironment.hostQueries) so the
+ * audit can name the packages that asked.
  */
 import { optionsFromContext } from "../rex/from-context.js";
 import { interpretContext } from "../rex/interpret.js";
+import type { HostQuery } from "../rez/python/modules.js";
 import { renderShell } from "../rex/shells.js";
 import type { HomeResolver } from "../rex/expand.js";
 import type { WorkflowResolve } from "./resolve.js";
@@ -28,6 +35,20 @@ import type { WorkflowResolve } from "./resolve.js";
 export const REPAIR_MARK = "\n# repaired libraries (library audit)\n";
 
 const IMAGE_HOME: HomeResolver = { home: "${HOME}", userHome: () => undefined };
+
+/**
+ * What commands' `os.environ` holds while the image's environment is captured:
+ * HOME only, as the same `${HOME}` placeholder, so `os.path.expanduser("~/x")`
+ * becomes `${HOME}/x` for the sourcing shell to expand, like `~` in values.
+ * Nothing of the build host's environment.
+ */
+export const IMAGE_PROCESS_ENV: Readonly<Record<string, string>> = Object.freeze({ HOME: "${HOME}" });
+
+/** A host query a package's commands made while the image's environment was captured. */
+export interface CommandHostQuery extends HostQuery {
+  /** The package (qualified name) whose commands asked. */
+  package: string;
+}
 
 /** Directories appended to a variable after everything else (the audit's repair directories). */
 export interface EnvAddition {
@@ -60,15 +81,21 @@ export interface CapturedEnvironment {
   configEnv: string[];
   /** Package (qualified name) whose commands put each element into each variable. */
   origins: Map<string, Map<string, string>>;
+  /** What the packages' commands asked of their process (os.environ, platform...), answered for the image. */
+  hostQueries: CommandHostQuery[];
 }
 
 export function captureEnvironment(resolve: WorkflowResolve, opts: CaptureOptions = {}): CapturedEnvironment {
   const base = optionsFromContext(resolve.context);
+  const pkgOfFile = new Map(resolve.variants.map((v) => [v.package.file, v.package.qualifiedName]));
+  const hostQueries: CommandHostQuery[] = [];
   const result = interpretContext(resolve.variants, {
     ...base,
     ...(opts.epochSeconds !== undefined ? { timestamp: opts.epochSeconds } : {}),
     shell: "sh",
     parentEnv: {},
+    processEnv: IMAGE_PROCESS_ENV,
+    onHostQuery: (q) => hostQueries.push({ ...q, package: pkgOfFile.get(q.file) ?? q.file }),
     rootMap: opts.rootMap ?? {},
     home: IMAGE_HOME,
   });
@@ -102,6 +129,7 @@ export function captureEnvironment(resolve: WorkflowResolve, opts: CaptureOption
     environ: applyEnvAdditions({ ...result.environ, ...Object.fromEntries(workflowEnv) }, additions),
     configEnv: workflowEnv.filter(([k]) => !(k in result.environ)).map(([k, v]) => `${k}=${v}`),
     origins,
+    hostQueries,
   };
 }
 

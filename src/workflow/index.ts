@@ -8,6 +8,7 @@ export {
   openWorkflowRepositories,
   implicitPackagesOf,
   resolveNames,
+  resolveDecisions,
   type WorkflowResolve,
   type ResolvedWorkflows,
   type ResolveWorkflowOptions,
@@ -20,5 +21,6 @@ export {
   applyEnvAdditions,
   type CaptureOptions,
   type CapturedEnvironment,
+  type CommandHostQuery,
   type EnvAddition,
 } from "./environment.js";

@@ -20,7 +20,9 @@ import {
   contextProblems,
   loadContext,
   makeContext,
+  namedSystem,
   variantsOfContext,
+  type ResolveDecisions,
   type ResolvedContext,
 } from "../context/context.js";
 import { InputError, TantalusError } from "../errors.js";
@@ -28,8 +30,11 @@ import type { Package, Variant } from "../rez/package.js";
 import { Repositories, type RepositoryObservation } from "../rez/repository/index.js";
 import { hostSystem, implicitPackagesFor } from "../rez/system.js";
 import { Requirement } from "../rez/version/index.js";
-import { lateRequiresHook } from "../rex/late.js";
+import { lateOptionsOf, lateRequiresHook } from "../rex/late.js";
 import type { PackageFilterList } from "../solver/filter.js";
+import type { PackageOrderer } from "../solver/order.js";
+import type { VariantSelectMode } from "../solver/context.js";
+import type { SystemInfo } from "../rez/system.js";
 import { solve, type LateRequiresHook, type PackageSource, type SolveResult } from "../solver/index.js";
 import { applyPackageOverrides, overrideLateRequires } from "./overrides.js";
 
@@ -130,6 +135,33 @@ export function implicitPackagesOf(
   return [...(given ?? config.implicitPackages ?? implicitPackagesFor(hostSystem()))];
 }
 
+/**
+ * What decided a resolve besides its request, for the lock (and its .rxt) to
+ * record as Rez's context does: the package filter and orderers in their POD
+ * forms, the variant selection, and the platform resolved for (a configured
+ * target, else what the implicit packages name; with neither, the host's,
+ * left out of the lock and asked when it is needed).
+ */
+export function resolveDecisions(
+  solveOptions: {
+    packageFilter?: PackageFilterList | null;
+    orderers?: readonly PackageOrderer[];
+    variantSelectMode?: VariantSelectMode;
+  },
+  implicitPackages: readonly string[],
+  target?: SystemInfo,
+): ResolveDecisions {
+  const orderers = (solveOptions.orderers ?? []).map((o) => o.toPod());
+  // Only what is known without asking the host (lsb_release): a lock without it was resolved for the host.
+  const system = target ?? namedSystem(implicitPackages);
+  return {
+    packageFilter: solveOptions.packageFilter?.toPod() ?? [],
+    packageOrderers: orderers.length > 0 ? orderers : null,
+    variantSelectMode: solveOptions.variantSelectMode ?? "version_priority",
+    ...(system ? { system } : {}),
+  };
+}
+
 /** A solve of a workflow's request, solved or not (`resolve -w` prints a failure as `resolve` does). */
 export interface WorkflowSolve {
   result: SolveResult;
@@ -154,7 +186,7 @@ export function solveWorkflow(
   const packagePaths = [...(repos.paths ?? config.packagesPath)];
   // What each late requires evaluated to, overrides included: the requires graph needs it.
   const late = new Map<Package, readonly string[]>();
-  const evaluate = opts.lateRequires ?? lateRequiresHook();
+  const evaluate = opts.lateRequires ?? lateRequiresHook(lateOptionsOf(config));
   const hook = overrides ? overrideLateRequires(evaluate, config) : evaluate;
   const recording: LateRequiresHook = (pkg, ctx) => {
     const r = hook(pkg, ctx);
@@ -162,13 +194,16 @@ export function solveWorkflow(
     return r;
   };
   // The configuration's filters, orderers and variant selection (Rez's, or tantalus.yaml's), as rez-env uses them.
-  const result = solve(request, overrides ? applyPackageOverrides(repos, config) : repos, {
+  const solveOptions = {
     ...configuredSolveOptions(config),
+    ...(opts.packageFilter !== undefined ? { packageFilter: opts.packageFilter } : {}),
+  };
+  const result = solve(request, overrides ? applyPackageOverrides(repos, config) : repos, {
+    ...solveOptions,
     implicitPackages: implicit,
     lateRequires: recording,
     paths: packagePaths,
     ...(opts.timestamp !== undefined ? { timestamp: opts.timestamp } : {}),
-    ...(opts.packageFilter !== undefined ? { packageFilter: opts.packageFilter } : {}),
   });
   const out: WorkflowSolve = { result, request, implicitPackages: implicit, packagePaths };
   if (result.status !== "solved") return out;
@@ -180,6 +215,7 @@ export function solveWorkflow(
     status: "solved",
     resolved: result.resolved,
     ephemerals: result.ephemerals.map(String),
+    decidedBy: resolveDecisions(solveOptions, implicit, config.target),
   });
   const observation = repos instanceof Repositories && repos.observing ? repos.observation(result.families) : undefined;
   out.resolve = {
@@ -283,7 +319,7 @@ export function workflowFromContext(
   const overrides = opts.overrides ?? true;
   const source = overrides ? applyPackageOverrides(repos!, config) : repos!;
   const variants = variantsOfContext(context, source);
-  const evaluate = opts.lateRequires ?? lateRequiresHook();
+  const evaluate = opts.lateRequires ?? lateRequiresHook(lateOptionsOf(config));
   const hook = overrides ? overrideLateRequires(evaluate, config) : evaluate;
   const request = context.request.map((r) => Requirement.parse(r));
   const late = new Map<Package, readonly string[]>();

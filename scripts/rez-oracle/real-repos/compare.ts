@@ -39,6 +39,7 @@ import {
   PyFunction,
   PyTuple,
   floatRepr,
+  realPythonHost,
   type PyValue,
 } from "../../../src/rez/python/index.js";
 import { Repositories } from "../../../src/rez/repository/index.js";
@@ -382,7 +383,9 @@ function compareResolves(
   refusedDirs: Map<string, FileResult>,
 ): ResolveResult[] {
   const repoCache = new Map<string, Repositories>();
-  const lateRequires = lateRequiresHook();
+  // Rez's resolve worker ran with HOME pinned (rex_vectors): @late() functions reading os.environ saw that process.
+  const rezProcessEnv = { HOME: data.home };
+  const lateRequires = lateRequiresHook({ host: { ...realPythonHost, environ: () => rezProcessEnv } });
   const out: ResolveResult[] = [];
   for (const r of data.requests) {
     const rezStatus = r.status ?? `error ${r.error?.type ?? "?"}`;
@@ -453,6 +456,8 @@ function compareResolves(
       ephemerals: r.ephemerals ?? [],
       packagePaths: r.paths,
       parentEnv: {},
+      // What commands' os.environ / os.path.expanduser read: Rez's own process, whose HOME run.py pinned.
+      processEnv: rezProcessEnv,
       system: data.system,
       rezUsed: data.rez.used,
       rezVersion: data.rez.version,
@@ -535,7 +540,8 @@ function checkCli(data: RezResolveData, resolves: ResolveResult[], n: number): {
       problems.push(`${r.repo} ${r.request}: resolve --json ${JSON.stringify(got)} / rez ${JSON.stringify(want)}`);
     const env = spawnSync(process.execPath, [bin, "env", "--json", "--home", data.home, ...common], {
       encoding: "utf8",
-      env: { ...process.env, TANTALUS_NO_CACHE: "1", ...(CPYTHON ? { TANTALUS_PYTHON: "cpython" } : {}) },
+      // HOME as Rez's process had it: commands' os.path.expanduser reads it, as in Rez.
+      env: { ...process.env, TANTALUS_NO_CACHE: "1", HOME: data.home, ...(CPYTHON ? { TANTALUS_PYTHON: "cpython" } : {}) },
     });
     if (env.status !== 0) {
       problems.push(`${r.repo} ${r.request}: env --json exit ${env.status}: ${env.stderr.trim()}`);

@@ -35,6 +35,7 @@ import {
   openWorkflowRepositories,
   resolveWorkflow,
   type CapturedEnvironment,
+  type CommandHostQuery,
   type WorkflowResolve,
   type ResolveWorkflowOptions,
 } from "../../workflow/index.js";
@@ -131,6 +132,12 @@ export interface WorkflowAudit {
   repairs: RepairPlan;
   repaired: boolean;
   pollution?: PollutionResult;
+  /**
+   * What the packages' commands asked of the process interpreting them
+   * (os.environ, os.path.expanduser, platform...) while the image's environment
+   * was captured, answered for the image (only HOME, as ${HOME}): absent when none asked.
+   */
+  hostQueries?: CommandHostQuery[];
   errors: number;
   warnings: number;
   ignored: number;
@@ -358,6 +365,7 @@ export function auditResolve(
     repairs,
     repaired: repairsOn,
     ...(pollution ? { pollution } : {}),
+    ...(env.hostQueries.length > 0 ? { hostQueries: env.hostQueries } : {}),
     errors: live.filter((f) => f.severity === "error").length + (pollution?.switches.length ?? 0),
     warnings: live.filter((f) => f.severity === "warning").length,
     ignored: findings.length - live.length,

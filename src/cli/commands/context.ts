@@ -22,6 +22,16 @@ export function register(program: Command): void {
       ];
       if (c.timestamp !== null)
         lines.push(`time filter: ${c.timestamp} (${new Date(c.timestamp * 1000).toISOString()})`);
+      // What decided the resolve besides the request; a lock written before these were kept says so.
+      const notRecorded = "(not recorded: an older lock)";
+      if (c.system) lines.push(`resolved for: ${c.system.platform} ${c.system.arch} ${c.system.os}`);
+      lines.push(
+        `package filter: ${c.packageFilter === undefined ? notRecorded : c.packageFilter.length === 0 ? "none" : JSON.stringify(c.packageFilter)}`,
+      );
+      lines.push(
+        `package orderers: ${c.packageOrderers === undefined ? notRecorded : c.packageOrderers === null ? "none" : JSON.stringify(c.packageOrderers)}`,
+      );
+      if (c.variantSelectMode) lines.push(`variant select mode: ${c.variantSelectMode}`);
       lines.push(`resolved packages (${c.resolved.length}):`);
       for (const v of c.resolved) lines.push(`  ${qualifiedVariantName(v)}  ${v.root}`);
       process.stdout.write(lines.join("\n") + "\n");

@@ -21,6 +21,7 @@ import {
   renderEnvironJson,
   renderShell,
   hostHomeResolver,
+  lateOptionsOf,
   lateRequiresHook,
   SHELL_KINDS,
   type RexResult,
@@ -31,7 +32,7 @@ import { InputError, TantalusError, UsageError } from "../../errors.js";
 import { writeFileAtomic } from "../../util/atomic.js";
 import { PackageFilterList, parseFilterRule } from "../../solver/filter.js";
 import { patchedRequest } from "../../context/patch.js";
-import { resolveWorkflow } from "../../workflow/resolve.js";
+import { resolveDecisions, resolveWorkflow } from "../../workflow/resolve.js";
 
 /** What `env` and `shell` share: where the context comes from. */
 export interface ContextSourceOpts {
@@ -179,12 +180,12 @@ export function acquireContext(request: string[], opts: ContextSourceOpts): Acqu
     });
     return { ctx: resolve.context, repos };
   }
+  const solveOptions = { ...configuredSolveOptions(config), packageFilter };
   const result = solve(request, repos, {
-    ...configuredSolveOptions(config),
-    packageFilter,
+    ...solveOptions,
     implicitPackages: implicit,
     timestamp,
-    lateRequires: lateRequiresHook(),
+    lateRequires: lateRequiresHook(lateOptionsOf(config)),
   });
   for (const w of result.warnings ?? []) process.stderr.write(`${w}\n`);
   if (result.status !== "solved") {
@@ -200,6 +201,7 @@ export function acquireContext(request: string[], opts: ContextSourceOpts): Acqu
     status: "solved",
     resolved: result.resolved,
     ephemerals: result.ephemerals.map(String),
+    decidedBy: resolveDecisions(solveOptions, implicit, config.target),
   });
   return { ctx, repos };
 }
@@ -284,7 +286,7 @@ export function register(program: Command): void {
     )
     .option(
       "--inherit-env",
-      "interpret in this process's environment (as rez-env does) instead of an empty one (as in an image)",
+      "interpret in this process's environment (as rez-env does) instead of an empty one (as in an image); os.environ inside commands() is this process's either way, as in Rez",
     )
     .option("--home <dir>", "home directory for '~' in values (default: $HOME)");
   addRezEnvOptions(cmd).action((request, opts: EnvOpts) => {

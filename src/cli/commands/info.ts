@@ -1,10 +1,10 @@
 import type { Command } from "@commander-js/extra-typings";
-import { checkRequestArgs, openRepositories, printJson } from "../common.js";
+import { checkRequestArgs, findConfig, openRepositories, printJson } from "../common.js";
 import { Requirement } from "../../rez/version/index.js";
 import { TantalusError, formatLocation } from "../../errors.js";
 import { closestName } from "../../util/suggest.js";
 import { describePackage, packagesInRange } from "../../rez/query.js";
-import { lateAttributeEvaluator } from "../../rex/late.js";
+import { lateAttributeEvaluator, lateOptionsOf } from "../../rex/late.js";
 
 export function register(program: Command): void {
   program
@@ -43,7 +43,7 @@ export function register(program: Command): void {
       const info = describePackage(
         latest,
         packagesInRange(family).map((p) => p.version.toString()),
-        lateAttributeEvaluator(),
+        lateAttributeEvaluator(lateOptionsOf(findConfig(opts))),
       );
       const broken = packagesInRange(family)
         .filter((p) => p.broken)

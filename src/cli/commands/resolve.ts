@@ -3,16 +3,22 @@ import type { Command } from "@commander-js/extra-typings";
 import { checkRequestArgs, findConfig, openRepositories, printJson } from "../common.js";
 import { solve, type SolveResult } from "../../solver/index.js";
 import { hostSystem, implicitPackagesFor } from "../../rez/system.js";
-import { makeContext, qualifiedVariantName, saveContext, type ResolvedContext } from "../../context/context.js";
+import {
+  makeContext,
+  qualifiedVariantName,
+  saveContext,
+  type ResolveDecisions,
+  type ResolvedContext,
+} from "../../context/context.js";
 import { saveRxt } from "../../context/rxt.js";
 import { InputError, UsageError } from "../../errors.js";
 import { parsePackageRequest } from "../../rez/version/index.js";
-import { lateRequiresHook } from "../../rex/index.js";
+import { lateOptionsOf, lateRequiresHook, type LateEvaluationOptions } from "../../rex/index.js";
 import { parseTime } from "../time.js";
 import type { Repositories } from "../../rez/repository/index.js";
 import { addRezEnvOptions, patchRequest, requestFilter, resolveOptionsFor } from "./env.js";
 import type { ConfiguredSolveOptions } from "../../config/index.js";
-import { solveWorkflow } from "../../workflow/resolve.js";
+import { resolveDecisions, solveWorkflow } from "../../workflow/resolve.js";
 
 interface ResolveOpts {
   paths?: string;
@@ -71,10 +77,12 @@ export function register(program: Command): void {
       if (request.length > 0)
         throw new UsageError("--batch takes its requests from the file; give no request arguments");
       if (opts.patch) throw new UsageError("--batch and --patch do not go together");
-      runBatch(opts.batch, repos, implicit, timestamp, resolveOptionsFor(config, opts));
+      runBatch(opts.batch, repos, implicit, timestamp, resolveOptionsFor(config, opts), lateOptionsOf(config));
       return;
     }
     let req = opts.patch ? patchRequest(request, opts) : request;
+    // What decides the resolve besides the request, recorded in the lock as Rez records it in a .rxt.
+    const decidedBy = resolveDecisions(resolveOptionsFor(config, opts), implicit, config.target);
     const t0 = performance.now();
     let result: SolveResult;
     let ctx: ResolvedContext;
@@ -89,7 +97,7 @@ export function register(program: Command): void {
       });
       req = solved.request;
       result = solved.result;
-      ctx = solved.resolve?.context ?? contextOf(req, implicit, repos, timestamp, result);
+      ctx = solved.resolve?.context ?? contextOf(req, implicit, repos, timestamp, result, decidedBy);
     } else {
       // An empty request is valid, as in rez-env: a context of the implicit packages alone (usually empty).
       // Names are checked as rez-env checks them, so a typo is an error, not a missing family.
@@ -98,9 +106,9 @@ export function register(program: Command): void {
         ...resolveOptionsFor(config, opts),
         implicitPackages: implicit,
         timestamp,
-        lateRequires: lateRequiresHook(),
+        lateRequires: lateRequiresHook(lateOptionsOf(config)),
       });
-      ctx = contextOf(req, implicit, repos, timestamp, result);
+      ctx = contextOf(req, implicit, repos, timestamp, result, decidedBy);
     }
     // Rez prints these while solving (a variant skipped for a family no repository has).
     for (const w of result.warnings ?? []) process.stderr.write(`${w}\n`);
@@ -126,6 +134,7 @@ function contextOf(
   repos: Repositories,
   timestamp: number | undefined,
   r: SolveResult,
+  decidedBy: ResolveDecisions,
 ): ResolvedContext {
   return makeContext({
     request,
@@ -135,6 +144,7 @@ function contextOf(
     status: r.status === "solved" ? "solved" : "failed",
     resolved: r.status === "solved" ? r.resolved : [],
     ephemerals: r.ephemerals.map(String),
+    decidedBy,
     ...(r.failure
       ? { failure: { kind: r.failure.kind, description: r.failure.description, explanation: r.failure.explanation } }
       : {}),
@@ -178,6 +188,7 @@ function runBatch(
   implicit: string[],
   timestamp: number | undefined,
   configured: ConfiguredSolveOptions,
+  late: LateEvaluationOptions,
 ): void {
   let requests: unknown;
   try {
@@ -189,7 +200,7 @@ function runBatch(
     throw new InputError("expected a JSON array of requests, each an array of requirement strings", { file });
   }
   const out: Record<string, unknown>[] = [];
-  const lateRequires = lateRequiresHook();
+  const lateRequires = lateRequiresHook(late);
   for (const req of requests as string[][]) {
     const t0 = performance.now();
     let entry: Record<string, unknown>;

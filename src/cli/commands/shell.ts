@@ -21,8 +21,14 @@ interface ShellOpts extends ContextSourceOpts {
   norc?: boolean;
 }
 
-/** rez-env's prompt mark for the POSIX shells and zsh (rezplugins/shell/rezconfig.py), appended once per nesting level. */
-const PROMPT_MARK = ">";
+/**
+ * rez-env's prompt mark (the shell plugins' `prompt` in rezplugins/shell/rezconfig.py),
+ * appended to REZ_ENV_PROMPT once per nesting level: ">" for sh, bash, csh and tcsh;
+ * zsh's is "%", which Rez's zsh escaping writes as "%%" (a literal % in a prompt).
+ */
+function promptMark(shell: ShellKind): string {
+  return shell === "zsh" ? "%%" : ">";
+}
 
 /**
  * How each shell is started so that it sources the context first (Rez's
@@ -85,7 +91,7 @@ export function register(program: Command): void {
       const launch =
         opts.command !== undefined
           ? commandLaunch(shell, contextFile, opts.command, dir)
-          : interactiveLaunch(shell, contextFile, dir, norc);
+          : interactiveLaunch(shell, contextFile, dir, norc, parentEnv);
       const p = spawnSync(launch.program, launch.args, {
         stdio: "inherit",
         // REZ_ENV_PROMPT grows by one mark per nested shell, as Rez's executor sets it
@@ -93,7 +99,7 @@ export function register(program: Command): void {
           ...parentEnv,
           ...launch.env,
           REZ_CONTEXT_FILE: contextFile,
-          REZ_ENV_PROMPT: `${parentEnv.REZ_ENV_PROMPT ?? ""}${PROMPT_MARK}`,
+          REZ_ENV_PROMPT: `${parentEnv.REZ_ENV_PROMPT ?? ""}${promptMark(shell)}`,
         },
       });
       if (p.error) throw new TantalusError(`cannot start ${launch.program}: ${p.error.message}`);
@@ -171,7 +177,30 @@ function promptLines(shell: ShellKind): string {
   return `if [ -z "$REZ_STORED_PROMPT_SH" ]; then export REZ_STORED_PROMPT_SH="$PS1"; fi\nexport PS1="${mark} $REZ_STORED_PROMPT_SH"\n`;
 }
 
-function interactiveLaunch(shell: ShellKind, contextFile: string, dir: string, norc: boolean): Launch {
+/**
+ * Rez's csh/tcsh prompt (csh.py `_bind_interactive_rez`): decided when the
+ * shell starts, from Rez's own environment, not from what the startup files
+ * set: the stored prompt (REZ_STORED_PROMPT_CSH, exported by an outer rez-env
+ * shell), else $prompt, else "[%m %c]%# ", after "$REZ_ENV_PROMPT ". The first
+ * shell stores its prompt with the double quotes around it, so a nested shell's
+ * prompt shows them: Rez does exactly that, and so does this.
+ */
+function cshPromptLines(parentEnv: Readonly<Record<string, string>>): string {
+  // csh.py's escape_string for an expandable value: double-quoted, `"` and `!` escaped.
+  const quote = (s: string) => `"${s.replace(/"/g, '"\\""').replace(/!/g, "\\!")}"`;
+  const stored = parentEnv.REZ_STORED_PROMPT_CSH;
+  const current = stored ? stored : (parentEnv.prompt ?? "[%m %c]%# ");
+  const store = stored ? "" : `setenv REZ_STORED_PROMPT_CSH ${quote(`"${current}"`)}\n`;
+  return `${store}set prompt=${quote(`$REZ_ENV_PROMPT ${current}`)}\n`;
+}
+
+function interactiveLaunch(
+  shell: ShellKind,
+  contextFile: string,
+  dir: string,
+  norc: boolean,
+  parentEnv: Readonly<Record<string, string>>,
+): Launch {
   const home = process.env.HOME ?? os.homedir();
   const src = sourceLine(shell, contextFile);
   switch (shell) {
@@ -191,7 +220,13 @@ function interactiveLaunch(shell: ShellKind, contextFile: string, dir: string, n
     case "tcsh":
     case "csh": {
       // csh reads ~/.tcshrc or ~/.cshrc only: start it with HOME pointing at ours, which restores HOME.
-      const rc = `setenv HOME '${home.replace(/'/g, `'"'"'`)}'\n${src}\n${norc ? "" : `if ( -f ~/.${shell}rc ) source ~/.${shell}rc\n`}`;
+      // The user's rc by its path: bsd-csh crashes on `~` in a test right after HOME is set in a .cshrc.
+      const q = (p: string) => `'${p.replace(/'/g, `'"'"'`)}'`;
+      const userRc = q(path.join(home, `.${shell}rc`));
+      const rc =
+        `setenv HOME ${q(home)}\n${src}\n` +
+        (norc ? "" : `if ( -f ${userRc} ) source ${userRc}\n`) +
+        cshPromptLines(parentEnv);
       fs.writeFileSync(path.join(dir, `.${shell}rc`), rc);
       return { program: shell, args: ["-i"], env: { HOME: dir } };
     }

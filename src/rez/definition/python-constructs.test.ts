@@ -29,7 +29,8 @@ import {
 } from "../python/index.js";
 import type { PythonHost } from "../python/modules.js";
 import { Repositories } from "../repository/index.js";
-import { interpretContext } from "../../rex/index.js";
+import { interpretContext, lateRequiresHook } from "../../rex/index.js";
+import { solve } from "../../solver/index.js";
 import type { PackageDefinition } from "./types.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../test/fixtures/python-constructs");
@@ -153,6 +154,44 @@ for (const [request, expected] of Object.entries(rez.contexts)) {
         .filter(([k]) => !k.startsWith("REZ_") && k !== "PATH")
         .sort(([a], [b]) => (a < b ? -1 : 1)),
     );
+    assert.deepEqual(ours, Object.fromEntries(Object.entries(expected.environ).map(([k, v]) => [k, unscrub(v)])));
+  });
+}
+
+for (const [request, expected] of Object.entries(rez.contexts)) {
+  test(`${request} resolves as Rez resolves it (@late requires evaluated)`, () => {
+    const repos = new Repositories([REPO], { cache: false, read });
+    const sys = h.rez_system;
+    const implicitPackages = [`~platform==${sys.platform}`, `~arch==${sys.arch}`, `~os==${sys.os}`];
+    // Rez runs @late() functions in its own process: their os.environ is the recording host's.
+    const r = solve([request], repos, { implicitPackages, lateRequires: lateRequiresHook({ host }) });
+    assert.deepEqual(
+      r.resolved.map((v) => v.qualifiedName),
+      expected.resolve,
+    );
+  });
+}
+
+for (const request of ["osmodule==1.0", "processenv==1.0"]) {
+  test(`${request}: os.environ in commands() is Rez's own process environment, not the parent environment`, () => {
+    // As Rez's get_environ(parent_environ={}): an empty parent, while the process that interprets has HOME and the
+    // variables the recording set. Only the process environment is given here; platform queries are this host's.
+    const expected = rez.contexts[request]!;
+    const repos = new Repositories([REPO], { cache: false, read });
+    const variants = expected.resolve.map((q) => {
+      const m = /^(.+?)-(.+)\[(\d*)\]$/.exec(q)!;
+      return repos.family(m[1]!)!.find((p) => p.version.toString() === m[2])!.variants[0]!;
+    });
+    const { environ } = interpretContext(variants, {
+      request: [request],
+      implicitPackages: [],
+      packagePaths: repos.paths,
+      system: h.rez_system,
+      timestamp: 1700000000,
+      parentEnv: {},
+      processEnv: h.environ,
+    });
+    const ours = Object.fromEntries(Object.entries(environ).filter(([k]) => !k.startsWith("REZ_") && k !== "PATH"));
     assert.deepEqual(ours, Object.fromEntries(Object.entries(expected.environ).map(([k, v]) => [k, unscrub(v)])));
   });
 }

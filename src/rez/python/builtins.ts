@@ -739,7 +739,6 @@ export const FORBIDDEN_BUILTINS = new Set([
   "eval",
   "compile",
   "__import__",
-  "locals",
   "vars",
   "dir",
   "input",

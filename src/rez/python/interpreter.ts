@@ -106,6 +106,10 @@ class Frame implements Scope {
   readonly handling: PyException[] = [];
   /** For comprehension frames: the frame the comprehension appears in. */
   outer: Frame | null = null;
+  /** For function frames: the function running (locals() reads its parameters and body). */
+  fn: PyFunction | null = null;
+  /** What locals() returned in this frame (CPython 3.11 returns the same dict, refreshed). */
+  localsDict: PyDict | null = null;
 
   constructor(
     readonly globals: Map<string, PyValue>,
@@ -603,6 +607,7 @@ export class Interpreter {
       throw new PyException("TypeError", `${fn.name}() takes 0 positional arguments but ${args.length} were given`);
     const f = new Frame(globals ?? fn.globals, locals, info, fn.closure, fn.module, fn.name, false);
     f.line = fn.line;
+    f.fn = fn;
     const saved = this.frame;
     this.frame = f;
     this.depth++;
@@ -660,6 +665,7 @@ export class Interpreter {
     const g = f.globals.get(name);
     if (g !== undefined) return g;
     if (name === "globals") return globalsBuiltin(f.globals);
+    if (name === "locals") return localsBuiltin(f);
     const b = BUILTINS.get(name);
     if (b !== undefined) return b;
     if (FORBIDDEN_BUILTINS.has(name)) throw notAllowed(`'${name}()'`);
@@ -1172,8 +1178,134 @@ function globalsBuiltin(globals: Map<string, PyValue>): PyBuiltin {
   return new PyBuiltin("globals", (args, kwargs) => {
     if (args.length || kwargs.size)
       throw new PyException("TypeError", `globals() takes no arguments (${args.length + kwargs.size} given)`);
-    return new GlobalsDict(globals);
+    return namespaceDict(globals);
   });
+}
+
+const namespaceDicts = new WeakMap<Map<string, PyValue>, GlobalsDict>();
+
+/** The one mapping over a namespace, so that `globals() is globals()` and `locals() is globals()` hold. */
+function namespaceDict(vars: Map<string, PyValue>): GlobalsDict {
+  let d = namespaceDicts.get(vars);
+  if (!d) namespaceDicts.set(vars, (d = new GlobalsDict(vars)));
+  return d;
+}
+
+/**
+ * locals(), as CPython 3.11 gives it: at module level (and in commands(), whose
+ * body Rez runs as module code) the namespace itself, as globals(); in a
+ * function a new dict of the bound names at the time of the call, in CPython's
+ * order (see localsOrder), which later assignments do not change and writes to
+ * which change no variable. In a comprehension CPython 3.11 shows the hidden
+ * function's own slots ('.0', the iterator): refused rather than imitated.
+ */
+function localsBuiltin(f: Frame): PyBuiltin {
+  return new PyBuiltin("locals", (args, kwargs) => {
+    if (args.length || kwargs.size)
+      throw new PyException("TypeError", `locals() takes no arguments (${args.length + kwargs.size} given)`);
+    if (f.isModule) return namespaceDict(f.globals);
+    if (f.isComprehension) throw notAllowed("locals() inside a comprehension");
+    // CPython 3.11 (PyFrame_FastToLocals) keeps one dict per frame and refreshes it on each call:
+    // bound names set, unbound ones removed, keys the code added itself kept.
+    const out = (f.localsDict ??= new PyDict());
+    const order = f.info && f.fn ? localsOrder(f, f.fn, f.info) : { locals: [...f.vars.keys()], free: [] as string[] };
+    const refresh = (n: string, v: PyValue | undefined): void => {
+      if (v !== undefined) out.set(n, v);
+      else out.delete(n);
+    };
+    for (const n of order.locals) refresh(n, f.vars.get(n));
+    for (const n of order.free) {
+      for (let s = f.parent; s; s = s.parent) {
+        if (!s.localNames.has(n)) continue;
+        refresh(n, s.vars.get(n));
+        break;
+      }
+    }
+    return out;
+  });
+}
+
+const localsOrderCache = new WeakMap<FunctionInfo, { locals: string[]; cells: Set<string>; loaded: Set<string> }>();
+
+/**
+ * The order of CPython's fast locals (co_localsplusnames), which locals()
+ * follows: the parameters, the other plain locals in the order the compiler
+ * meets them, then the locals an inner scope (def, lambda, comprehension)
+ * captures (cell variables, sorted), then the free variables this function
+ * reads from enclosing functions (sorted).
+ */
+function localsOrder(f: Frame, fn: PyFunction, info: FunctionInfo): { locals: string[]; free: string[] } {
+  let facts = localsOrderCache.get(info);
+  if (!facts) {
+    const inner = new Set<string>();
+    const loaded = new Set<string>();
+    // Names read or written anywhere in the body; `nested`: inside an inner scope.
+    const walk = (node: unknown, nested: boolean): void => {
+      if (!node || typeof node !== "object") return;
+      if (Array.isArray(node)) {
+        for (const x of node) walk(x, nested);
+        return;
+      }
+      const n = node as { nodeType?: string; id?: unknown; [k: string]: unknown };
+      switch (n.nodeType) {
+        case "Name":
+          if (typeof n.id === "string") {
+            loaded.add(n.id);
+            if (nested) inner.add(n.id);
+          }
+          return;
+        case "FunctionDef":
+        case "Lambda": {
+          // Decorators and defaults are evaluated where the function is defined; the body is its own scope.
+          const a = n.args as { defaults?: unknown; kw_defaults?: unknown } | undefined;
+          walk(n.decorator_list, nested);
+          walk(a?.defaults, nested);
+          walk(a?.kw_defaults, nested);
+          walk(n.body, true);
+          return;
+        }
+        case "ListComp":
+        case "SetComp":
+        case "DictComp":
+        case "GeneratorExp": {
+          // CPython 3.11 compiles a comprehension as a function; its first iterable is evaluated outside it.
+          const gens = (n.generators ?? []) as { iter: unknown; target: unknown; ifs: unknown }[];
+          gens.forEach((g, i) => {
+            walk(g.iter, i === 0 ? nested : true);
+            walk(g.target, true);
+            walk(g.ifs, true);
+          });
+          walk(n.elt, true);
+          walk(n.key, true);
+          walk(n.value, true);
+          return;
+        }
+        default:
+          for (const k in n) {
+            const v = n[k];
+            if (v && typeof v === "object") walk(v, nested);
+          }
+      }
+    };
+    walk(fn.body, false);
+    const cells = new Set([...info.localNames].filter((x) => inner.has(x)));
+    facts = { locals: [...info.localNames], cells, loaded };
+    localsOrderCache.set(info, facts);
+  }
+  const a = fn.node?.args;
+  const params = a
+    ? a.posonlyargs.length + a.args.length + a.kwonlyargs.length + (a.vararg ? 1 : 0) + (a.kwarg ? 1 : 0)
+    : 0;
+  const plain = facts.locals.filter((n, i) => i < params || !facts.cells.has(n));
+  const cells = facts.locals.filter((n, i) => i >= params && facts.cells.has(n)).sort();
+  const free = [...facts.loaded]
+    .filter((n) => !info.localNames.has(n) && !info.globalNames.has(n))
+    .filter((n) => {
+      for (let s = f.parent; s; s = s.parent) if (s.localNames.has(n)) return true;
+      return false;
+    })
+    .sort();
+  return { locals: [...plain, ...cells], free };
 }
 
 /** The live namespace as a mapping: reads and writes go to the module's variables. */

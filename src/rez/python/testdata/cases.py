@@ -167,4 +167,14 @@ result = [f'{x:.2f}', f'{name!r}', f'{name:>6}|', f'{items}', f'{x:{w}.3f}', f'{
     ("error: not iterable", "for x in 5: pass"),
     ("error: len of int", "len(5)"),
     ("error: bad format code", "format('s', 'd')"),
+    # --- locals(): the module namespace at module level, a snapshot in a function
+    ("locals at module level is the namespace", "late = 'decorator'\nx = locals()['late']\nlocals()['y'] = 5\nresult = [x, y, locals() is globals(), 'result' in locals()]"),
+    ("locals in a function: parameters, then locals in compile order", "def f(b, a=2, *rest, k=3, **kw):\n    z = 1\n    if False:\n        never = 0\n    y = 2\n    return locals()\nresult = [list(f(1, 9, 8, q=4).items())]"),
+    ("locals in a function is a snapshot", "def f():\n    a = 1\n    d = locals()\n    a = 2\n    d['a'] = 3\n    d['new'] = 4\n    b = 5\n    return a, d\nresult = f()"),
+    ("locals skips unbound names", "def f(flag):\n    if flag:\n        x = 1\n    return sorted(locals())\nresult = [f(True), f(False)]"),
+    ("locals with captured and free variables", "def outer(p):\n    c = 1\n    b = 2\n    a = 0\n    def inner(q):\n        r = q + c + a\n        return locals()\n    return inner(5), list(locals())\nresult = outer(0)"),
+    ("locals returns the frame's dict, refreshed by each call", "def f():\n    a = 1\n    d = locals()\n    d['extra'] = 0\n    del a\n    b = 2\n    e = locals()\n    return d is e, list(d.items())[:3], sorted(d)\nresult = f()"),
+    ("locals with a comprehension capturing a local", "def f():\n    n = 3\n    m = 1\n    xs = [i * n for i in range(m)]\n    return list(locals())\nresult = f()"),
+    ("locals in a lambda", "result = (lambda a, b=2: sorted(locals().items()))(1)"),
+    ("error: locals takes no arguments", "result = locals(1)"),
 ]
