@@ -1,6 +1,8 @@
 // Rez's configuration as a layer: where it stacks among Tantalus's layers, how its files and
 // variables combine, and the one sentence for what cannot be read. (Resolves under each setting
 // are compared with real Rez in test/cli-rez-config.test.ts.)
+
+// integration: {system.os} and platform_map start from the host's OS, which Rez (and Tantalus) ask lsb_release for
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";

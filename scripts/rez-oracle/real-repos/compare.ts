@@ -58,14 +58,15 @@ const ROOT = path.resolve(HERE, "../../..");
 const CORPUS = process.env.REZ_CORPUS ?? "/work/rez-corpus";
 /**
  * `--python cpython`: Tantalus loads with `python: cpython` (files its own
- * evaluator refuses go to the host's python3). That run's report and details go
- * to $REZ_CORPUS/REPORT-cpython.md and compare-cpython.json, outside git: the
- * committed REPORT.md is the default configuration's.
+ * evaluator refuses go to the host's python3). That run's report is
+ * REPORT-cpython.md beside REPORT.md (the default configuration's), both
+ * committed, so the opt-in's proof is as visible as the default's; the details
+ * go to $REZ_CORPUS/compare-cpython.json.
  */
 const pythonIdx = process.argv.indexOf("--python");
 const CPYTHON = pythonIdx > 0 && process.argv[pythonIdx + 1] === "cpython";
 const PYTHON = CPYTHON ? { python: { evaluator: "cpython" as const } } : {};
-const REPORT = CPYTHON ? path.join(CORPUS, "REPORT-cpython.md") : path.join(HERE, "REPORT.md");
+const REPORT = path.join(HERE, CPYTHON ? "REPORT-cpython.md" : "REPORT.md");
 
 type Attrs = [string, unknown][];
 interface RezFile {
@@ -541,7 +542,12 @@ function checkCli(data: RezResolveData, resolves: ResolveResult[], n: number): {
     const env = spawnSync(process.execPath, [bin, "env", "--json", "--home", data.home, ...common], {
       encoding: "utf8",
       // HOME as Rez's process had it: commands' os.path.expanduser reads it, as in Rez.
-      env: { ...process.env, TANTALUS_NO_CACHE: "1", HOME: data.home, ...(CPYTHON ? { TANTALUS_PYTHON: "cpython" } : {}) },
+      env: {
+        ...process.env,
+        TANTALUS_NO_CACHE: "1",
+        HOME: data.home,
+        ...(CPYTHON ? { TANTALUS_PYTHON: "cpython" } : {}),
+      },
     });
     if (env.status !== 0) {
       problems.push(`${r.repo} ${r.request}: env --json exit ${env.status}: ${env.stderr.trim()}`);
