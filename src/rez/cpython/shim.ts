@@ -407,7 +407,40 @@ def _encode(v, where, keep=None, lenient=False):
     return {"o": repr(v), "ty": type(v).__name__}
 
 
+class _TargetHost:
+    """Under a configured target, platform.system()/machine() and sys.platform answer for it while a
+    definition loads, as the built-in evaluator's target host does (the kernel stays the host's)."""
+
+    def __init__(self, target):
+        self.target = target
+
+    def __enter__(self):
+        import platform
+        if self.target is None:
+            return self
+        plat = self.target["platform"]
+        sys_platform = {"windows": "win32", "osx": "darwin"}.get(plat, plat)
+        name = {"linux": "Linux", "darwin": "Darwin", "win32": "Windows", "freebsd": "FreeBSD"}.get(sys_platform, plat)
+        arch = self.target["arch"]
+        self.saved = (platform.system, platform.machine, sys.platform)
+        platform.system = lambda: name
+        platform.machine = lambda: arch
+        sys.platform = sys_platform
+        return self
+
+    def __exit__(self, *exc):
+        import platform
+        if self.target is not None:
+            platform.system, platform.machine, sys.platform = self.saved
+        return False
+
+
 def _load(req):
+    with _TargetHost(req.get("target")):
+        return _load_for(req)
+
+
+def _load_for(req):
     global _target
     file = req["file"]
     _target = req["system"]

@@ -215,6 +215,32 @@ test("rez.system.system answers for the configured target in CPython, as in the 
   assert.deepEqual(def.requires, ["~os==Rocky-9.3", "~arch==aarch64", "platform-linux"]);
 });
 
+test("under a target, platform and sys answer for it in CPython too, and for the host again after", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tantalus-cpython-"));
+  const file = path.join(dir, "package.py");
+  fs.writeFileSync(
+    file,
+    [
+      "import platform, subprocess, sys",
+      "name = 'seen'",
+      "version = '1.0'",
+      "seen = [platform.system(), platform.machine(), sys.platform, platform.release()]",
+      "@early()",
+      "def requires():",
+      "    return ['winlib'] if platform.system() == 'Windows' else ['unixlib']",
+      "",
+    ].join("\n"),
+  );
+  const target = readPackageFile(file, { python, system: { platform: "windows", arch: "AMD64", os: "windows-10" } });
+  assert.equal(target.evaluator, "cpython");
+  // The same answers the built-in evaluator's target host gives (src/rez/python/host-target.test.ts).
+  assert.deepEqual(target.attributes.seen, ["Windows", "AMD64", "win32", os.release()]);
+  assert.deepEqual(target.requires, ["winlib"]);
+  const host = readPackageFile(file, { python });
+  assert.deepEqual(host.attributes.seen, [os.type(), os.machine(), os.platform(), os.release()]);
+  assert.deepEqual(host.requires, ["unixlib"]);
+});
+
 test("kept code is sent to CPython only for what the built-in evaluator would refuse when it runs", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tantalus-cpython-"));
   const file = path.join(dir, "package.py");

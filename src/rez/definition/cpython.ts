@@ -186,6 +186,8 @@ export function loadWithCPython(
       source,
       cwd: process.cwd(),
       system: system ?? hostSystem(),
+      // A configured target: platform and sys answer for it too, not only rez.system.
+      ...(system !== undefined ? { target: system } : {}),
       early_objects: Object.fromEntries(objects),
     },
     `loading ${file}`,
