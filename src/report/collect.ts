@@ -15,10 +15,10 @@ import { planStudio } from "../plan/studio.js";
 import { auditResolve, auditCacheDir, type BaseImage, type WorkflowAudit } from "../audit/workflow/index.js";
 import { SonameIndex, suggestRepairs, type Suggestion } from "../audit/suggest.js";
 import { OciStore } from "../image/layout/store.js";
-import { diffImages, listStoredImages } from "../builder/inventory.js";
+import { imageFacts, listStoredImages } from "../builder/inventory.js";
 import { inspectStoredImage, type InspectedImage } from "../builder/stored.js";
 import { readBuildRecord, type BuildRecord } from "../builder/build-record.js";
-import { reportData, storeHistory, type HistoryEntry, type ReportData } from "./data.js";
+import { reportData, storeHistory, type HistoryEntry, type ReportData, type StoredBuilds } from "./data.js";
 
 export interface CollectOptions {
   repos: Repositories;
@@ -74,12 +74,18 @@ export async function collectReport(config: LoadedConfig, opts: CollectOptions):
   const stored = new Map<string, InspectedImage>();
   const builds = new Map<string, BuildRecord>();
   let history: Record<string, HistoryEntry[]> = {};
+  let storedBuilds: StoredBuilds | undefined;
   let storeDir: string | undefined;
   if (fs.existsSync(path.join(config.store, "oci-layout"))) {
     storeDir = config.store;
     const store = await OciStore.open(config.store, { readOnly: true });
     const listed = await listStoredImages(store);
-    history = await storeHistory(listed, (a, b) => diffImages(store, a, b));
+    ({ history, builds: storedBuilds } = await storeHistory(listed, async (digest, tag) => {
+      const descriptor = await store.resolve(digest);
+      if (!descriptor)
+        throw new TantalusError(`the store ${config.store} lists ${tag} (${digest}) but cannot resolve it`);
+      return imageFacts(await store.loadImage(descriptor), tag);
+    }));
     for (const name of shown) {
       const newest = listed.find((i) => i.workflow === name && !i.problem && i.role !== "base");
       if (!newest) continue;
@@ -104,6 +110,7 @@ export async function collectReport(config: LoadedConfig, opts: CollectOptions):
     stored,
     builds,
     history,
+    ...(storedBuilds ? { storedBuilds } : {}),
     ...(storeDir !== undefined ? { storeDir } : {}),
     ...(opts.migration !== undefined ? { migration: opts.migration } : {}),
   });
