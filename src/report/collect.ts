@@ -18,7 +18,15 @@ import { OciStore } from "../image/layout/store.js";
 import { imageFacts, listStoredImages } from "../builder/inventory.js";
 import { inspectStoredImage, type InspectedImage } from "../builder/stored.js";
 import { readBuildRecord, type BuildRecord } from "../builder/build-record.js";
-import { reportData, storeHistory, type HistoryEntry, type ReportData, type StoredBuilds } from "./data.js";
+import { drawGraphsAside } from "./layout.js";
+import {
+  reportData,
+  resolveGraph,
+  storeHistory,
+  type HistoryEntry,
+  type ReportData,
+  type StoredBuilds,
+} from "./data.js";
 
 export interface CollectOptions {
   repos: Repositories;
@@ -40,10 +48,14 @@ export interface CollectResult {
 
 export async function collectReport(config: LoadedConfig, opts: CollectOptions): Promise<CollectResult> {
   const resolved = resolveWorkflows(config, undefined, { repos: opts.repos });
+  const shown = new Set(opts.workflows?.length ? opts.workflows : Object.keys(config.workflows));
+  // The graphs are drawn on a worker thread while this one plans and audits (the drawing needs no plan id).
+  const drawn = drawGraphsAside(
+    [...resolved.resolves.values()].filter((r) => shown.has(r.name)).map((r) => resolveGraph(r, (q) => q)),
+  );
   const t1 = performance.now();
   const plan = planStudio(config, resolved, { baseLayers: opts.baseLayers.count, required: opts.workflows ?? [] });
   const t2 = performance.now();
-  const shown = new Set(opts.workflows?.length ? opts.workflows : Object.keys(config.workflows));
   const rootMap = config.config.image.root_map;
   const environments = new Map<string, CapturedEnvironment>();
   for (const [name, r] of resolved.resolves) environments.set(name, captureEnvironment(r, { rootMap }));
@@ -115,6 +127,11 @@ export async function collectReport(config: LoadedConfig, opts: CollectOptions):
     ...(opts.migration !== undefined ? { migration: opts.migration } : {}),
   });
   data.images = data.images.filter((i) => shown.has(i.name));
+  const svgs = await drawn;
+  for (const g of data.graphs) {
+    const svg = svgs.get(g.workflow);
+    if (svg !== undefined) g.svg = svg;
+  }
   // A workflow that failed on a conflict: solved again (only these) for the solver's chains, which the message flattens.
   for (const f of data.failed) {
     const failure = solveWorkflow(config, f.workflow, { repos: opts.repos }).result.failure;

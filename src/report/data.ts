@@ -42,6 +42,8 @@ export interface ResolveGraph {
   nodes: GraphNode[];
   /** From requirer to required, both node ids, as the solve saw the requirements (late requires evaluated, add_requires applied). */
   edges: { from: string; to: string; requirement: string }[];
+  /** The graph drawn (renderGraphSvg), when it was drawn ahead of the pages (layout.ts). */
+  svg?: string;
 }
 
 /** A requirement and, per package holding it, the chain up to the package the request named (the solver's). */

@@ -426,7 +426,7 @@ function graphPage(d: ReportData): Page {
           requirements met; requested packages are outlined.
         </p>
         <div class="scroll" tabindex="0" role="region" aria-label="${`Resolve graph of ${g.workflow}`}">
-          ${raw(renderGraphSvg(g))}
+          ${raw(g.svg ?? renderGraphSvg(g))}
         </div>
         <details>
           <summary>As a list</summary>
