@@ -13,6 +13,7 @@ import { resolveWorkflows, solveWorkflow } from "../workflow/resolve.js";
 import { captureEnvironment, type CapturedEnvironment } from "../workflow/environment.js";
 import { planStudio } from "../plan/studio.js";
 import { auditResolve, auditCacheDir, type BaseImage, type WorkflowAudit } from "../audit/workflow/index.js";
+import type { FileFacts } from "../linker/linker.js";
 import { SonameIndex, suggestRepairs, type Suggestion } from "../audit/suggest.js";
 import { OciStore } from "../image/layout/store.js";
 import { imageFacts, listStoredImages } from "../builder/inventory.js";
@@ -58,7 +59,8 @@ export async function collectReport(config: LoadedConfig, opts: CollectOptions):
   const t2 = performance.now();
   const rootMap = config.config.image.root_map;
   const environments = new Map<string, CapturedEnvironment>();
-  for (const [name, r] of resolved.resolves) environments.set(name, captureEnvironment(r, { rootMap }));
+  for (const [name, r] of resolved.resolves)
+    if (shown.has(name)) environments.set(name, captureEnvironment(r, { rootMap }));
 
   const audits: WorkflowAudit[] = [];
   const notAudited: CollectResult["notAudited"] = [];
@@ -67,11 +69,15 @@ export async function collectReport(config: LoadedConfig, opts: CollectOptions):
   if ("unavailable" in opts.base) auditSkipped = opts.base.unavailable;
   else {
     const base = opts.base;
+    // The workflows share most packages: each file's ELF headers are read once for all the audits.
+    const sharedFacts = new Map<string, FileFacts>();
     for (const [name, r] of resolved.resolves) {
       if (!shown.has(name)) continue;
       try {
         // As `tantalus audit`: the configured repairs applied, no donors, no decoys.
-        audits.push(auditResolve(config, r, base, { repairs: true }));
+        audits.push(
+          auditResolve(config, r, base, { repairs: true, sharedFacts, environment: environments.get(name)! }),
+        );
       } catch (e) {
         if (!(e instanceof TantalusError)) throw e;
         notAudited.push({ workflow: name, message: e.message });
