@@ -133,7 +133,7 @@ export async function collectReport(config: LoadedConfig, opts: CollectOptions):
     ...(opts.migration !== undefined ? { migration: opts.migration } : {}),
   });
   data.images = data.images.filter((i) => shown.has(i.name));
-  const svgs = await drawn;
+  const svgs = await drawn.finish();
   for (const g of data.graphs) {
     const svg = svgs.get(g.workflow);
     if (svg !== undefined) g.svg = svg;

@@ -14,10 +14,23 @@ function chain(workflow: string, length: number): ResolveGraph {
   };
 }
 
-test("resolve graphs drawn on the worker thread are the drawings made here, by workflow", async () => {
-  const graphs = [chain("layout", 4), chain("lighting", 7), chain("empty", 0)];
-  const svgs = await drawGraphsAside(graphs);
-  assert.deepEqual([...svgs.keys()], ["layout", "lighting", "empty"]);
+test("resolve graphs drawn on the worker thread and on this one are the drawings renderGraphSvg makes, by workflow", async () => {
+  const graphs = Array.from({ length: 12 }, (_, i) => chain(`workflow${i}`, 3 + i));
+  const drawing = drawGraphsAside(graphs);
+  // Let the worker draw some (it starts slowly under tsx); this thread takes what is left.
+  while (drawing.drawnAside() < 2) await new Promise((r) => setTimeout(r, 10));
+  const svgs = await drawing.finish();
+  assert.ok(drawing.drawnAside() >= 2);
+  assert.deepEqual(
+    [...svgs.keys()],
+    graphs.map((g) => g.workflow),
+  );
   for (const g of graphs) assert.equal(svgs.get(g.workflow), renderGraphSvg(g), g.workflow);
-  assert.deepEqual(await drawGraphsAside([]), new Map());
+});
+
+test("with nothing to draw, an empty result; finished at once, the same drawings", async () => {
+  assert.deepEqual(await drawGraphsAside([]).finish(), new Map());
+  const graphs = [chain("layout", 4), chain("empty", 0)];
+  const svgs = await drawGraphsAside(graphs).finish();
+  for (const g of graphs) assert.equal(svgs.get(g.workflow), renderGraphSvg(g), g.workflow);
 });
