@@ -352,6 +352,10 @@ test(
       const diff = runCli(["diff", first.digest, third.digest, "--json"], { cwd: studio.dir, env });
       assert.equal(diff.code, 1, diff.stderr);
       const expected = JSON.parse(diff.stdout) as DiffJson;
+      // The text form says the same: a changed layer is one "~" line (the top layer, its environment changed).
+      const textDiff = runCli(["diff", first.digest, third.digest], { cwd: studio.dir, env });
+      assert.match(textDiff.stdout, /^ {2}~ [0-9a-f]{12} .+ {2}top {2}\(was [0-9a-f]{12}, /m);
+      assert.equal(textDiff.stdout.match(/^ {2}~ [0-9a-f]{12} /gm)?.length, expected.layers.changed.length);
       // The test means something only if every kind of change is there.
       assert.ok(expected.packages.added.length > 0 && expected.packages.removed.length > 0, diff.stdout);
       assert.ok(expected.packages.changed.length > 0 && expected.layers.changed.length > 0, diff.stdout);
