@@ -20,7 +20,6 @@
  * path is reused. Missing libraries are recorded the way `ldd` shows them.
  */
 import { DF_1, ET, readElf, type ElfHeader, type ElfInfo, type ElfResult } from "./elf.js";
-import type { ByteSource } from "./bytesource.js";
 import type { ImageFs } from "./imagefs.js";
 import { resolveImagePath, type EntryType, type ResolveResult } from "./imagefs.js";
 import { lookupLdCache, type LdCache } from "./ldcache.js";
@@ -172,20 +171,6 @@ export interface FileFacts {
   elf: ElfResult;
 }
 
-/** Reads a file's facts (what Linker.fileFacts records); a file that cannot be opened or read is an "io" failure. */
-export function readFileFacts(open: () => ByteSource): FileFacts {
-  try {
-    const src = open();
-    try {
-      return { size: src.size, elf: readElf(src) };
-    } finally {
-      src.close();
-    }
-  } catch (e) {
-    return { size: 0, elf: { ok: false, code: "io", reason: (e as Error).message } };
-  }
-}
-
 type Verify =
   | { kind: "absent" }
   | { kind: "stop" }
@@ -302,7 +287,16 @@ export class Linker {
     const host = shared ? this.image.hostFile?.(realPath) : undefined;
     f = host !== undefined ? shared!.get(host) : undefined;
     if (!f) {
-      f = readFileFacts(() => this.image.open(realPath));
+      try {
+        const src = this.image.open(realPath);
+        try {
+          f = { size: src.size, elf: readElf(src) };
+        } finally {
+          src.close();
+        }
+      } catch (e) {
+        f = { size: 0, elf: { ok: false, code: "io", reason: (e as Error).message } };
+      }
       if (host !== undefined) shared!.set(host, f);
     }
     this.facts.set(realPath, f);

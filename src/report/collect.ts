@@ -19,7 +19,7 @@ import { OciStore } from "../image/layout/store.js";
 import { imageFacts, listStoredImages } from "../builder/inventory.js";
 import { inspectStoredImage, type InspectedImage } from "../builder/stored.js";
 import { readBuildRecord, type BuildRecord } from "../builder/build-record.js";
-import { startAside } from "./layout.js";
+import { drawGraphsAside } from "./layout.js";
 import {
   reportData,
   resolveGraph,
@@ -50,13 +50,9 @@ export interface CollectResult {
 export async function collectReport(config: LoadedConfig, opts: CollectOptions): Promise<CollectResult> {
   const resolved = resolveWorkflows(config, undefined, { repos: opts.repos });
   const shown = new Set(opts.workflows?.length ? opts.workflows : Object.keys(config.workflows));
-  const shownResolves = [...resolved.resolves.values()].filter((r) => shown.has(r.name));
-  // A worker thread reads the package files the audits need and draws the graphs (which need no plan id)
-  // while this one plans and audits (layout.ts).
-  const audited = !("unavailable" in opts.base);
-  const aside = startAside(
-    audited ? [...new Set(shownResolves.flatMap((r) => r.variants.map((v) => v.root)))] : [],
-    shownResolves.map((r) => resolveGraph(r, (q) => q)),
+  // The graphs are drawn on a worker thread while this one plans and audits (the drawing needs no plan id).
+  const drawn = drawGraphsAside(
+    [...resolved.resolves.values()].filter((r) => shown.has(r.name)).map((r) => resolveGraph(r, (q) => q)),
   );
   const t1 = performance.now();
   const plan = planStudio(config, resolved, { baseLayers: opts.baseLayers.count, required: opts.workflows ?? [] });
@@ -77,7 +73,6 @@ export async function collectReport(config: LoadedConfig, opts: CollectOptions):
     const sharedFacts = new Map<string, FileFacts>();
     for (const [name, r] of resolved.resolves) {
       if (!shown.has(name)) continue;
-      aside.takeFacts(sharedFacts);
       try {
         // As `tantalus audit`: the configured repairs applied, no donors, no decoys.
         audits.push(
@@ -120,10 +115,10 @@ export async function collectReport(config: LoadedConfig, opts: CollectOptions):
   }
   const t4 = performance.now();
 
-  const shownByName = new Map(shownResolves.map((r) => [r.name, r]));
+  const shownResolves = new Map([...resolved.resolves].filter(([n]) => shown.has(n)));
   const data = reportData({
     configFile: config.file,
-    resolved: { ...resolved, resolves: shownByName, failed: resolved.failed.filter((f) => shown.has(f.workflow)) },
+    resolved: { ...resolved, resolves: shownResolves, failed: resolved.failed.filter((f) => shown.has(f.workflow)) },
     plan,
     baseLayers: opts.baseLayers,
     environments,
@@ -138,7 +133,7 @@ export async function collectReport(config: LoadedConfig, opts: CollectOptions):
     ...(opts.migration !== undefined ? { migration: opts.migration } : {}),
   });
   data.images = data.images.filter((i) => shown.has(i.name));
-  const svgs = await aside.finish();
+  const svgs = await drawn.finish();
   for (const g of data.graphs) {
     const svg = svgs.get(g.workflow);
     if (svg !== undefined) g.svg = svg;

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { ResolveGraph } from "./data.js";
 import { renderGraphSvg } from "./graph.js";
-import { startAside } from "./layout.js";
+import { drawGraphsAside } from "./layout.js";
 
 function chain(workflow: string, length: number): ResolveGraph {
   const ids = Array.from({ length }, (_, i) => `pkg${i}-1.${i}`);
@@ -16,7 +16,7 @@ function chain(workflow: string, length: number): ResolveGraph {
 
 test("resolve graphs drawn on the worker thread and on this one are the drawings renderGraphSvg makes, by workflow", async () => {
   const graphs = Array.from({ length: 12 }, (_, i) => chain(`workflow${i}`, 3 + i));
-  const drawing = startAside([], graphs);
+  const drawing = drawGraphsAside(graphs);
   // Let the worker draw some (it starts slowly under tsx); this thread takes what is left.
   while (drawing.drawnAside() < 2) await new Promise((r) => setTimeout(r, 10));
   const svgs = await drawing.finish();
@@ -29,8 +29,8 @@ test("resolve graphs drawn on the worker thread and on this one are the drawings
 });
 
 test("with nothing to draw, an empty result; finished at once, the same drawings", async () => {
-  assert.deepEqual(await startAside([], []).finish(), new Map());
+  assert.deepEqual(await drawGraphsAside([]).finish(), new Map());
   const graphs = [chain("layout", 4), chain("empty", 0)];
-  const svgs = await startAside([], graphs).finish();
+  const svgs = await drawGraphsAside(graphs).finish();
   for (const g of graphs) assert.equal(svgs.get(g.workflow), renderGraphSvg(g), g.workflow);
 });

@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { Worker, type WorkerOptions } from "node:worker_threads";
 
 /** A worker on `js` (a URL of a .js module beside the caller's), or on its .ts source when only that exists. */
-export function startWorker(js: URL, opts: Pick<WorkerOptions, "workerData" | "transferList"> = {}): Worker {
+export function startWorker(js: URL, opts: Pick<WorkerOptions, "workerData"> = {}): Worker {
   const execArgv = withoutModuleHooks(process.execArgv);
   if (existsSync(fileURLToPath(js))) return new Worker(js, { ...opts, execArgv });
   const ts = js.href.replace(/\.js$/, ".ts");
