@@ -127,6 +127,8 @@ document.addEventListener("DOMContentLoaded", function () {
   var selectA = document.getElementById("compare-a");
   var selectB = document.getElementById("compare-b");
   var out = document.getElementById("compare-result");
+  // The summary is the live region (role=status): a screen reader hears the one sentence, not the tables.
+  var status = document.getElementById("compare-summary");
   var byDigest = {};
   data.builds.forEach(function (b) { byDigest[b.digest] = b; });
   function facts(b) {
@@ -166,6 +168,7 @@ document.addEventListener("DOMContentLoaded", function () {
     var a = byDigest[selectA.value];
     var b = byDigest[selectB.value];
     out.textContent = "";
+    status.textContent = "";
     if (!a || !b) return;
     var d = compareImageFacts(facts(a), facts(b));
     var changedFrom = {};
@@ -191,7 +194,7 @@ document.addEventListener("DOMContentLoaded", function () {
     if (!d.base.same) notes.push("base: " + (d.base.a || "(none)") + " \\u2192 " + (d.base.b || "(none)"));
     var env = [].concat(d.env.added.map(function (k) { return "+" + k; }), d.env.removed.map(function (k) { return "\\u2212" + k; }), d.env.changed.map(function (k) { return "~" + k; }));
     if (env.length) notes.push("environment: " + env.join(" "));
-    out.append(el("p", { id: "compare-summary" }, [summary]));
+    status.textContent = summary;
     notes.forEach(function (n) { out.append(el("p", {}, [n])); });
     out.append(table("compare-packages", "Packages of B against A", ["change", "package", "in A", "in B"], packages));
     out.append(table("compare-layers", "Layers of B against A, by digest", ["change", "digest", "kind", "size in A", "size in B", "packages"], layers));

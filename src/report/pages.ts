@@ -697,7 +697,8 @@ function compareSection(d: ReportData): Html | string {
           </select></label
         >
       </form>
-      <div id="compare-result" aria-live="polite"></div>
+      <p id="compare-summary" role="status"></p>
+      <div id="compare-result"></div>
     </section>
     <noscript>
       <p>
