@@ -20,12 +20,15 @@ import { imageFacts, listStoredImages } from "../builder/inventory.js";
 import { inspectStoredImage, type InspectedImage } from "../builder/stored.js";
 import { readBuildRecord, type BuildRecord } from "../builder/build-record.js";
 import { drawGraphsAside } from "./layout.js";
+import { GraphLayoutCache } from "./layout-cache.js";
+import { cachePath } from "../locations.js";
 import {
   reportData,
   resolveGraph,
   storeHistory,
   type HistoryEntry,
   type ReportData,
+  type ResolveGraph,
   type StoredBuilds,
 } from "./data.js";
 
@@ -38,6 +41,8 @@ export interface CollectOptions {
   base: BaseImage | { unavailable: string };
   /** The two-base migration report, when given (`audit --base A --base B --json`, or any JSON). */
   migration?: unknown;
+  /** Where resolve graph drawings are kept between reports (default `<cache>/report/graph-layouts.json`). */
+  layoutCache?: string;
 }
 
 export interface CollectResult {
@@ -50,10 +55,19 @@ export interface CollectResult {
 export async function collectReport(config: LoadedConfig, opts: CollectOptions): Promise<CollectResult> {
   const resolved = resolveWorkflows(config, undefined, { repos: opts.repos });
   const shown = new Set(opts.workflows?.length ? opts.workflows : Object.keys(config.workflows));
-  // The graphs are drawn on a worker thread while this one plans and audits (the drawing needs no plan id).
-  const drawn = drawGraphsAside(
-    [...resolved.resolves.values()].filter((r) => shown.has(r.name)).map((r) => resolveGraph(r, (q) => q)),
-  );
+  // Graphs drawn by an earlier report are taken as they are; the others are drawn on a worker thread while
+  // this one plans and audits (the drawing needs no plan id).
+  const layouts = GraphLayoutCache.open(opts.layoutCache ?? path.join(cachePath("report"), "graph-layouts.json"));
+  const kept = new Map<string, string>();
+  const toDraw: ResolveGraph[] = [];
+  for (const r of resolved.resolves.values()) {
+    if (!shown.has(r.name)) continue;
+    const g = resolveGraph(r, (q) => q);
+    const svg = layouts.get(g);
+    if (svg !== undefined) kept.set(g.workflow, svg);
+    else toDraw.push(g);
+  }
+  const drawn = drawGraphsAside(toDraw);
   const t1 = performance.now();
   const plan = planStudio(config, resolved, { baseLayers: opts.baseLayers.count, required: opts.workflows ?? [] });
   const t2 = performance.now();
@@ -133,7 +147,9 @@ export async function collectReport(config: LoadedConfig, opts: CollectOptions):
     ...(opts.migration !== undefined ? { migration: opts.migration } : {}),
   });
   data.images = data.images.filter((i) => shown.has(i.name));
-  const svgs = await drawn.finish();
+  const svgs = new Map([...kept, ...(await drawn.finish())]);
+  for (const g of toDraw) layouts.set(g, svgs.get(g.workflow)!);
+  layouts.save();
   for (const g of data.graphs) {
     const svg = svgs.get(g.workflow);
     if (svg !== undefined) g.svg = svg;
