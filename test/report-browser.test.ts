@@ -163,24 +163,41 @@ test(
   },
 );
 
-test("the resolve graph has one node per resolved variant of each workflow", { skip }, async () => {
-  const config = loadConfig(studio.config);
-  const resolved = resolveWorkflows(config, undefined, { repos: new Repositories(config.packagesPath) });
-  assert.equal(resolved.resolves.size, 10);
-  const { page, problems } = await open("graph");
-  for (const [name, r] of resolved.resolves) {
-    const nodes = await attrs(page, `section.graph[data-workflow="${name}"] svg g.node`, "data-variant");
-    assert.deepEqual([...nodes].sort(), r.variants.map((v) => v.qualifiedName).sort(), name);
-    // Laid out: no two nodes at the same place.
-    const boxes = await inPage<string[]>(
-      page,
-      `Array.from(document.querySelectorAll(${q(`section.graph[data-workflow="${name}"] svg g.node rect`)}), (r) => r.getAttribute("x") + "," + r.getAttribute("y"))`,
+test(
+  "the resolve graph has one node per resolved variant of each workflow, drawn afresh or kept",
+  { skip },
+  async () => {
+    const config = loadConfig(studio.config);
+    const resolved = resolveWorkflows(config, undefined, { repos: new Repositories(config.packagesPath) });
+    assert.equal(resolved.resolves.size, 10);
+    const { page, problems } = await open("graph");
+    for (const [name, r] of resolved.resolves) {
+      const nodes = await attrs(page, `section.graph[data-workflow="${name}"] svg g.node`, "data-variant");
+      assert.deepEqual([...nodes].sort(), r.variants.map((v) => v.qualifiedName).sort(), name);
+      // Laid out: no two nodes at the same place.
+      const boxes = await inPage<string[]>(
+        page,
+        `Array.from(document.querySelectorAll(${q(`section.graph[data-workflow="${name}"] svg g.node rect`)}), (r) => r.getAttribute("x") + "," + r.getAttribute("y"))`,
+      );
+      assert.equal(new Set(boxes).size, boxes.length, name);
+    }
+    assert.deepEqual(problems, []);
+    await page.close();
+    // Drawn afresh (an empty cache, so every graph laid out again) or kept from an earlier report: the same page.
+    const cold = path.join(scratch, "cold-site");
+    const cache = path.join(scratch, "cold-cache");
+    const r = runCli(["report", "--all", "--html", cold], {
+      cwd: studio.dir,
+      env: { TANTALUS_STORE: path.join(scratch, "store"), TANTALUS_CACHE_DIR: cache },
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(fs.existsSync(path.join(cache, "report", "graph-layouts.json")));
+    assert.equal(
+      fs.readFileSync(path.join(cold, "graph.html"), "utf8"),
+      fs.readFileSync(path.join(site, "graph.html"), "utf8"),
     );
-    assert.equal(new Set(boxes).size, boxes.length, name);
-  }
-  assert.deepEqual(problems, []);
-  await page.close();
-});
+  },
+);
 
 interface Defect {
   workflow: string;
