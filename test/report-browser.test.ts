@@ -163,24 +163,41 @@ test(
   },
 );
 
-test("the resolve graph has one node per resolved variant of each workflow", { skip }, async () => {
-  const config = loadConfig(studio.config);
-  const resolved = resolveWorkflows(config, undefined, { repos: new Repositories(config.packagesPath) });
-  assert.equal(resolved.resolves.size, 10);
-  const { page, problems } = await open("graph");
-  for (const [name, r] of resolved.resolves) {
-    const nodes = await attrs(page, `section.graph[data-workflow="${name}"] svg g.node`, "data-variant");
-    assert.deepEqual([...nodes].sort(), r.variants.map((v) => v.qualifiedName).sort(), name);
-    // Laid out: no two nodes at the same place.
-    const boxes = await inPage<string[]>(
-      page,
-      `Array.from(document.querySelectorAll(${q(`section.graph[data-workflow="${name}"] svg g.node rect`)}), (r) => r.getAttribute("x") + "," + r.getAttribute("y"))`,
+test(
+  "the resolve graph has one node per resolved variant of each workflow, drawn afresh or kept",
+  { skip },
+  async () => {
+    const config = loadConfig(studio.config);
+    const resolved = resolveWorkflows(config, undefined, { repos: new Repositories(config.packagesPath) });
+    assert.equal(resolved.resolves.size, 10);
+    const { page, problems } = await open("graph");
+    for (const [name, r] of resolved.resolves) {
+      const nodes = await attrs(page, `section.graph[data-workflow="${name}"] svg g.node`, "data-variant");
+      assert.deepEqual([...nodes].sort(), r.variants.map((v) => v.qualifiedName).sort(), name);
+      // Laid out: no two nodes at the same place.
+      const boxes = await inPage<string[]>(
+        page,
+        `Array.from(document.querySelectorAll(${q(`section.graph[data-workflow="${name}"] svg g.node rect`)}), (r) => r.getAttribute("x") + "," + r.getAttribute("y"))`,
+      );
+      assert.equal(new Set(boxes).size, boxes.length, name);
+    }
+    assert.deepEqual(problems, []);
+    await page.close();
+    // Drawn afresh (an empty cache, so every graph laid out again) or kept from an earlier report: the same page.
+    const cold = path.join(scratch, "cold-site");
+    const cache = path.join(scratch, "cold-cache");
+    const r = runCli(["report", "--all", "--html", cold], {
+      cwd: studio.dir,
+      env: { TANTALUS_STORE: path.join(scratch, "store"), TANTALUS_CACHE_DIR: cache },
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(fs.existsSync(path.join(cache, "report", "graph-layouts.json")));
+    assert.equal(
+      fs.readFileSync(path.join(cold, "graph.html"), "utf8"),
+      fs.readFileSync(path.join(site, "graph.html"), "utf8"),
     );
-    assert.equal(new Set(boxes).size, boxes.length, name);
-  }
-  assert.deepEqual(problems, []);
-  await page.close();
-});
+  },
+);
 
 interface Defect {
   workflow: string;
@@ -294,6 +311,163 @@ test(
         await history.page.screenshot({ path: path.join(shotsDir, "history-built.png") });
         assert.deepEqual(history.problems, []);
         await history.page.close();
+      } finally {
+        site = saved;
+      }
+    } finally {
+      fs.writeFileSync(studio.config, config);
+    }
+  },
+);
+
+interface DiffJson {
+  packages: { added: string[]; removed: string[]; changed: { name: string; from: string; to: string }[] };
+  layers: {
+    shared: { digest: string }[];
+    onlyA: { digest: string }[];
+    onlyB: { digest: string }[];
+    changed: { from: { digest: string }; to: { digest: string } }[];
+  };
+}
+
+test(
+  "any two builds side by side: two non-consecutive builds picked by keyboard show what `tantalus diff A B` says, and the pair is linkable",
+  { skip },
+  async () => {
+    const store = path.join(scratch, "compare-store");
+    const env = { TANTALUS_STORE: store };
+    const config = fs.readFileSync(studio.config, "utf8");
+    const request = "request: [ launch_app, anim_tools, maya-2025, studio_assets, show_config ]";
+    assert.ok(config.includes(request), "the sample studio's animation request changed: update this test");
+    // Three builds of one workflow: as generated; launch_app pinned older; then older again, studio_assets
+    // dropped and libpng added. The first against the third has packages added, removed and changed.
+    const requests = [
+      request,
+      "request: [ launch_app-1.4, anim_tools, maya-2025, studio_assets, show_config ]",
+      "request: [ launch_app-1.3, anim_tools, maya-2025, show_config, libpng ]",
+    ];
+    try {
+      for (const r of requests) {
+        fs.writeFileSync(studio.config, config.replace(request, r));
+        const built = runCli(["build", "animation"], { cwd: studio.dir, env });
+        assert.equal(built.code, 0, built.stderr);
+      }
+      const modeling = runCli(["build", "modeling"], { cwd: studio.dir, env });
+      assert.equal(modeling.code, 0, modeling.stderr);
+      const out = path.join(scratch, "compare-site");
+      const r = runCli(["report", "animation", "modeling", "--html", out], { cwd: studio.dir, env });
+      assert.equal(r.code, 0, r.stderr);
+      // Newest first: [0] is the third build, [2] the first.
+      const listed = (
+        JSON.parse(runCli(["images", "animation", "--json"], { cwd: studio.dir, env }).stdout) as {
+          tag: string;
+          digest: string;
+        }[]
+      ).filter((i, n, all) => all.findIndex((x) => x.digest === i.digest) === n);
+      assert.equal(listed.length, 3);
+      const [third, second, first] = [listed[0]!, listed[1]!, listed[2]!];
+      const diff = runCli(["diff", first.digest, third.digest, "--json"], { cwd: studio.dir, env });
+      assert.equal(diff.code, 1, diff.stderr);
+      const expected = JSON.parse(diff.stdout) as DiffJson;
+      // The text form says the same: a changed layer is one "~" line (the top layer, its environment changed).
+      const textDiff = runCli(["diff", first.digest, third.digest], { cwd: studio.dir, env });
+      assert.match(textDiff.stdout, /^ {2}~ [0-9a-f]{12} .+ {2}top {2}\(was [0-9a-f]{12}, /m);
+      assert.equal(textDiff.stdout.match(/^ {2}~ [0-9a-f]{12} /gm)?.length, expected.layers.changed.length);
+      // The test means something only if every kind of change is there.
+      assert.ok(expected.packages.added.length > 0 && expected.packages.removed.length > 0, diff.stdout);
+      assert.ok(expected.packages.changed.length > 0 && expected.layers.changed.length > 0, diff.stdout);
+
+      const saved = site;
+      site = out;
+      try {
+        const { page, problems } = await open("history");
+        // Preselected: the newest build against the one before it (consecutive).
+        assert.equal(await inPage<string>(page, `document.getElementById("compare-a").value`), second.digest);
+        assert.equal(await inPage<string>(page, `document.getElementById("compare-b").value`), third.digest);
+        assert.equal(await inPage<boolean>(page, `document.getElementById("compare").hidden`), false);
+        // Build A: the first build, chosen with the keyboard in the labelled select (newest first: two down).
+        // Each select has its label (its accessible name).
+        assert.match(
+          await inPage<string>(page, `document.getElementById("compare-a").labels[0].textContent`),
+          /Build A/,
+        );
+        assert.match(
+          await inPage<string>(page, `document.getElementById("compare-b").labels[0].textContent`),
+          /Build B/,
+        );
+        await page.focus("#compare-a");
+        await page.keyboard.press("ArrowDown");
+        assert.equal(await inPage<string>(page, `document.getElementById("compare-a").value`), first.digest);
+        const rows = (selector: string) =>
+          inPage<{ change: string; key: string; cells: string[] }[]>(
+            page,
+            `Array.from(document.querySelectorAll(${q(selector)}), (tr) => ({ change: tr.dataset.change, key: tr.dataset.package ?? tr.dataset.digest, cells: Array.from(tr.cells, (c) => c.textContent.trim()) }))`,
+          );
+        const packages = await rows("#compare-packages tbody tr[data-change]");
+        const want = [
+          ...expected.packages.added.map((p) => `added ${p} - ${p}`),
+          ...expected.packages.removed.map((p) => `removed ${p} ${p} -`),
+          ...expected.packages.changed.map((c) => `changed ${c.name} ${c.from} ${c.to}`),
+        ];
+        assert.deepEqual(
+          packages.map((p) => `${p.change} ${p.cells.slice(1).join(" ")}`),
+          want,
+        );
+        const layers = await rows("#compare-layers tbody tr[data-change]");
+        const changedTo = new Set(expected.layers.changed.map((c) => c.to.digest));
+        const changedFrom = new Set(expected.layers.changed.map((c) => c.from.digest));
+        assert.deepEqual(
+          layers.map((l) => `${l.change} ${l.key}`),
+          [
+            ...expected.layers.onlyB.filter((l) => !changedTo.has(l.digest)).map((l) => `added ${l.digest}`),
+            ...expected.layers.onlyA.filter((l) => !changedFrom.has(l.digest)).map((l) => `removed ${l.digest}`),
+            ...expected.layers.changed.map((c) => `changed ${c.to.digest}`),
+            ...expected.layers.shared.map((l) => `shared ${l.digest}`),
+          ],
+        );
+        assert.match(
+          await text(page, "#compare-summary"),
+          new RegExp(
+            `packages ${expected.packages.added.length} added, ${expected.packages.removed.length} removed, ${expected.packages.changed.length} changed`,
+          ),
+        );
+        // The pair is in the address: opening it again shows the same comparison.
+        const address = page.url();
+        assert.ok(
+          address.endsWith(`#a=${encodeURIComponent(first.digest)}&b=${encodeURIComponent(third.digest)}`),
+          address,
+        );
+        await page.screenshot({ path: path.join(shotsDir, "history-compare.png"), fullPage: true });
+        assert.deepEqual(problems, []);
+        await page.close();
+
+        const linked = await browser!.newPage();
+        await linked.goto(address, { waitUntil: "load" });
+        assert.equal(await inPage<string>(linked, `document.getElementById("compare-a").value`), first.digest);
+        assert.equal(
+          await inPage<number>(linked, `document.querySelectorAll("#compare-packages tbody tr[data-change]").length`),
+          want.length,
+        );
+        // Builds of two workflows: B becomes modeling's build, and the page still says what diff says.
+        await linked.focus("#compare-b");
+        await linked.keyboard.press("End");
+        const modeling = runCli(["images", "modeling", "--json"], { cwd: studio.dir, env });
+        const modelingDigest = (JSON.parse(modeling.stdout) as { digest: string }[])[0]!.digest;
+        assert.equal(await inPage<string>(linked, `document.getElementById("compare-b").value`), modelingDigest);
+        const across = JSON.parse(
+          runCli(["diff", first.digest, modelingDigest, "--json"], { cwd: studio.dir, env }).stdout,
+        ) as DiffJson;
+        const acrossRows = await inPage<string[]>(
+          linked,
+          `Array.from(document.querySelectorAll("#compare-packages tbody tr[data-change]"), (tr) => tr.dataset.change + " " + tr.dataset.package)`,
+        );
+        assert.deepEqual(acrossRows, [
+          ...across.packages.added.map((p) => `added ${p}`),
+          ...across.packages.removed.map((p) => `removed ${p}`),
+          ...across.packages.changed.map((c) => `changed ${c.name}`),
+        ]);
+        assert.ok(acrossRows.length > 0);
+        await linked.close();
       } finally {
         site = saved;
       }

@@ -105,6 +105,12 @@ export interface ImageDiff {
     shared: LayerSummary[];
     onlyA: LayerSummary[];
     onlyB: LayerSummary[];
+    /**
+     * Layers of A and of B that hold the same thing in another version: same kind, same package
+     * families (a package layer rebuilt for a new version, the top layer of a changed environment).
+     * Both sides are also in onlyA and onlyB, which stay what each image alone holds.
+     */
+    changed: { from: LayerSummary; to: LayerSummary }[];
     /** Bytes a runtime holding A must fetch to run B. */
     bytesToFetch: number;
   };
@@ -112,73 +118,130 @@ export interface ImageDiff {
   env: { added: string[]; removed: string[]; changed: string[] };
 }
 
+/**
+ * What comparing needs of one image, read once from the store: `tantalus diff`
+ * and the report's history page (which compares any two builds in the browser)
+ * both compare these with compareImageFacts.
+ */
+export interface ImageFacts {
+  ref: string;
+  digest: Digest;
+  workflow?: string;
+  /** [family, qualified variant] for each package of its resolve label. */
+  packages: [string, string][];
+  layers: LayerSummary[];
+  /** The base image's digest (the manifest's annotation), when built on one. */
+  base?: string;
+  /** The config's Env, NAME=value. */
+  env: string[];
+}
+
 export async function diffImages(store: ImageReader, refA: string, refB: string): Promise<ImageDiff> {
-  const [a, b] = [
-    await store.loadImage(await descriptorOf(store, refA)),
-    await store.loadImage(await descriptorOf(store, refB)),
-  ];
-  const la = labelsOf(a);
-  const lb = labelsOf(b);
-  const pa = packagesOf(splitList(la[Label.Resolve]));
-  const pb = packagesOf(splitList(lb[Label.Resolve]));
+  const a = imageFacts(await store.loadImage(await descriptorOf(store, refA)), refA);
+  const b = imageFacts(await store.loadImage(await descriptorOf(store, refB)), refB);
+  return compareImageFacts(a, b);
+}
+
+/** Reads an image's facts from its manifest and config (labels, layer annotations, Env). */
+export function imageFacts(img: ResolvedImage, ref: string): ImageFacts {
+  const labels = labelsOf(img);
+  const facts: ImageFacts = {
+    ref,
+    digest: img.manifestDescriptor.digest,
+    packages: splitList(labels[Label.Resolve]).map((q) => [parseQualifiedVariant(q)?.name ?? q, q]),
+    layers: layerSummaries(img),
+    env: img.config.config?.Env ?? [],
+  };
+  if (labels[Label.Workflow]) facts.workflow = labels[Label.Workflow];
+  const base = img.manifest.annotations?.[Annotation.BaseDigest];
+  if (base) facts.base = base;
+  return facts;
+}
+
+/**
+ * The packages, layers, base and Env two images differ by.
+ *
+ * Self-contained on purpose (no imports, no helpers outside its body, plain
+ * JavaScript once the types are stripped): the report embeds its source in
+ * the history page, so the comparison a reader picks there is computed by
+ * this very function, not by a second copy that could drift from `tantalus diff`.
+ */
+export function compareImageFacts(a: ImageFacts, b: ImageFacts): ImageDiff {
+  const order = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
+  const pa = new Map(a.packages);
+  const pb = new Map(b.packages);
   const added: string[] = [];
   const removed: string[] = [];
   const changed: PackageChange[] = [];
   let unchanged = 0;
   for (const [name, q] of pa) {
     const other = pb.get(name);
-    if (!other) removed.push(q);
+    if (other === undefined) removed.push(q);
     else if (other !== q) changed.push({ name, from: q, to: other });
     else unchanged++;
   }
   for (const [name, q] of pb) if (!pa.has(name)) added.push(q);
 
-  const layersA = layerSummaries(a);
-  const layersB = layerSummaries(b);
-  const inA = new Set(layersA.map((l) => l.digest));
-  const inB = new Set(layersB.map((l) => l.digest));
-  const onlyB = layersB.filter((l) => !inA.has(l.digest));
-  const env = envDiff(a.config.config?.Env ?? [], b.config.config?.Env ?? []);
-  const baseA = a.manifest.annotations?.[Annotation.BaseDigest];
-  const baseB = b.manifest.annotations?.[Annotation.BaseDigest];
+  const inA = new Set(a.layers.map((l) => l.digest));
+  const inB = new Set(b.layers.map((l) => l.digest));
+  const onlyA = a.layers.filter((l) => !inB.has(l.digest));
+  const onlyB = b.layers.filter((l) => !inA.has(l.digest));
+  // A layer's identity apart from versions: its kind and the families it carries. Paired when that is unique on each side.
+  const familyOf = new Map([...a.packages, ...b.packages].map(([name, q]) => [q, name]));
+  const identity = (l: LayerSummary) =>
+    l.kind === undefined
+      ? undefined
+      : `${l.kind}\u0000${l.variants
+          .map((v) => familyOf.get(v) ?? v)
+          .sort(order)
+          .join("\u0000")}`;
+  const byIdentity = (list: LayerSummary[]) => {
+    const m = new Map<string, LayerSummary[]>();
+    for (const l of list) {
+      const k = identity(l);
+      if (k !== undefined) m.set(k, [...(m.get(k) ?? []), l]);
+    }
+    return m;
+  };
+  const fromA = byIdentity(onlyA);
+  const fromB = byIdentity(onlyB);
+  const layersChanged: { from: LayerSummary; to: LayerSummary }[] = [];
+  for (const [k, list] of fromB) {
+    const before = fromA.get(k);
+    if (list.length === 1 && before?.length === 1) layersChanged.push({ from: before[0]!, to: list[0]! });
+  }
+
+  const toMap = (list: string[]) => new Map(list.map((e) => [e.slice(0, Math.max(0, e.indexOf("="))), e]));
+  const ea = toMap(a.env);
+  const eb = toMap(b.env);
   return {
-    a: {
-      ref: refA,
-      digest: a.manifestDescriptor.digest,
-      ...(la[Label.Workflow] ? { workflow: la[Label.Workflow] } : {}),
-    },
-    b: {
-      ref: refB,
-      digest: b.manifestDescriptor.digest,
-      ...(lb[Label.Workflow] ? { workflow: lb[Label.Workflow] } : {}),
-    },
-    identical: a.manifestDescriptor.digest === b.manifestDescriptor.digest,
+    a: { ref: a.ref, digest: a.digest, ...(a.workflow ? { workflow: a.workflow } : {}) },
+    b: { ref: b.ref, digest: b.digest, ...(b.workflow ? { workflow: b.workflow } : {}) },
+    identical: a.digest === b.digest,
     packages: {
-      added: added.sort(),
-      removed: removed.sort(),
-      changed: changed.sort((x, y) => cmp(x.name, y.name)),
+      added: added.sort(order),
+      removed: removed.sort(order),
+      changed: changed.sort((x, y) => order(x.name, y.name)),
       unchanged,
     },
     layers: {
-      shared: layersA.filter((l) => inB.has(l.digest)),
-      onlyA: layersA.filter((l) => !inB.has(l.digest)),
+      shared: a.layers.filter((l) => inB.has(l.digest)),
+      onlyA,
       onlyB,
+      changed: layersChanged,
       bytesToFetch: onlyB.reduce((s, l) => s + l.size, 0),
     },
-    base: { same: baseA === baseB, ...(baseA ? { a: baseA } : {}), ...(baseB ? { b: baseB } : {}) },
-    env,
+    base: { same: a.base === b.base, ...(a.base ? { a: a.base } : {}), ...(b.base ? { b: b.base } : {}) },
+    env: {
+      added: [...eb.keys()].filter((k) => !ea.has(k)).sort(order),
+      removed: [...ea.keys()].filter((k) => !eb.has(k)).sort(order),
+      changed: [...ea.keys()].filter((k) => eb.has(k) && ea.get(k) !== eb.get(k)).sort(order),
+    },
   };
 }
 
 function labelsOf(img: ResolvedImage): Record<string, string> {
   return { ...img.manifest.annotations, ...img.config.config?.Labels };
-}
-
-/** name -> qualified variant name. */
-function packagesOf(resolve: string[]): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const q of resolve) out.set(parseQualifiedVariant(q)?.name ?? q, q);
-  return out;
 }
 
 function layerSummaries(img: ResolvedImage): LayerSummary[] {
@@ -192,17 +255,6 @@ function layerSummaries(img: ResolvedImage): LayerSummary[] {
     if (kind) s.kind = kind;
     return s;
   });
-}
-
-function envDiff(a: string[], b: string[]): ImageDiff["env"] {
-  const toMap = (list: string[]) => new Map(list.map((e) => [e.slice(0, Math.max(0, e.indexOf("="))), e]));
-  const ma = toMap(a);
-  const mb = toMap(b);
-  return {
-    added: [...mb.keys()].filter((k) => !ma.has(k)).sort(),
-    removed: [...ma.keys()].filter((k) => !mb.has(k)).sort(),
-    changed: [...ma.keys()].filter((k) => mb.has(k) && ma.get(k) !== mb.get(k)).sort(),
-  };
 }
 
 // ---------------------------------------------------------------- gc

@@ -4,10 +4,9 @@
  * be written, so a rebuild that finds everything in the cache never pays for
  * them. Where workers cannot start, layers are written on the main thread.
  */
-import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import { TantalusError } from "../errors.js";
+import { startWorker } from "../util/worker.js";
 import type { LayerSpec } from "../image/layer/spec.js";
 import type { LayerResult } from "../image/layer/writer.js";
 import type { LayerCompression } from "../image/types.js";
@@ -120,40 +119,9 @@ export class LayerWorkerPool {
   }
 }
 
-/**
- * The worker: the compiled JavaScript next to this file; under tsx (tests,
- * benchmarks) the TypeScript source, loaded after registering tsx in the
- * worker, since a worker cannot start from a .ts file by itself.
- */
-function workerThread(): Worker {
-  const execArgv = withoutModuleHooks(process.execArgv);
-  const js = new URL("./layer-worker.js", import.meta.url);
-  if (existsSync(fileURLToPath(js))) return new Worker(js, { execArgv });
-  const ts = new URL("./layer-worker.ts", import.meta.url).href;
-  const tsx = import.meta.resolve("tsx/esm/api");
-  const boot =
-    `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(ts)}); })` +
-    `.catch((e) => { console.error(e); process.exit(1); });`;
-  return new Worker(boot, { eval: true, execArgv });
-}
+export { withoutModuleHooks } from "../util/worker.js";
 
-/**
- * The parent's flags minus module hooks (--import, --require, --loader): a
- * program run under a TypeScript loader would otherwise start the loader
- * again in every worker (a tenth of a second each) for JavaScript that does
- * not need it. Other flags (profiling, memory) still apply to the workers.
- */
-export function withoutModuleHooks(execArgv: readonly string[]): string[] {
-  const hooks = /^(--import|--require|-r|--loader|--experimental-loader)$/;
-  const out: string[] = [];
-  for (let i = 0; i < execArgv.length; i++) {
-    const arg = execArgv[i]!;
-    if (hooks.test(arg)) {
-      i++; // its value
-      continue;
-    }
-    if (hooks.test(arg.split("=")[0]!)) continue;
-    out.push(arg);
-  }
-  return out;
+/** The worker: the compiled JavaScript next to this file (its TypeScript source under tsx). */
+function workerThread(): Worker {
+  return startWorker(new URL("./layer-worker.js", import.meta.url));
 }

@@ -21,6 +21,11 @@ export interface Layer {
   open(rel: string): ByteSource;
   /** Where `rel` lives, for messages (a host path, or a description). */
   describe(rel: string): string;
+  /**
+   * The host file regular file `rel` is read from as it is, when there is one: an identity
+   * that holds across images stacked from the same host files (for caches they share).
+   */
+  hostFile?(rel: string): string | undefined;
 }
 
 export interface ImageFs {
@@ -33,6 +38,8 @@ export interface ImageFs {
   open(p: string): ByteSource;
   /** Where the entry at `p` comes from (host path or layer name), for reports. */
   describe(p: string): string;
+  /** The host file the regular file at canonical path `p` is read from as it is, when there is one (Layer.hostFile). */
+  hostFile?(p: string): string | undefined;
 }
 
 const WHITEOUT = ".wh.";
@@ -99,6 +106,9 @@ export class HostDirLayer implements Layer {
     return FileSource.open(this.host(rel));
   }
   describe(rel: string): string {
+    return this.host(rel);
+  }
+  hostFile(rel: string): string {
     return this.host(rel);
   }
 }
@@ -184,6 +194,9 @@ export class ImageLayer implements Layer {
   }
   describe(rel: string): string {
     return this.image.describe("/" + rel);
+  }
+  hostFile(rel: string): string | undefined {
+    return this.image.hostFile?.("/" + rel);
   }
 }
 
@@ -321,6 +334,12 @@ export class LayeredImageFs implements ImageFs {
     const loc = this.locate(p);
     if (!loc) return `${p} (absent)`;
     return this.layers[loc.layer]!.describe(this.relIn(loc.layer, p));
+  }
+
+  hostFile(p: string): string | undefined {
+    const loc = this.locate(p);
+    if (loc?.type !== "file") return undefined;
+    return this.layers[loc.layer]!.hostFile?.(this.relIn(loc.layer, p));
   }
 
   /** Index of the layer that provides `p` after resolving symlinks, or -1. */

@@ -150,6 +150,12 @@ export interface LinkerOptions {
   mainOrigin?: "realpath" | "invoked";
   /** Also record loadable candidates hidden by the winner (default true). */
   collectShadowed?: boolean;
+  /**
+   * File facts by host file (ImageFs.hostFile), shared by the linkers of images stacked from the
+   * same host files: auditing a studio's workflows reads each package's headers once, not once per
+   * workflow that carries the package. For one pass over files that do not change meanwhile.
+   */
+  sharedFacts?: Map<string, FileFacts>;
 }
 
 export interface ResolveOptions {
@@ -159,7 +165,8 @@ export interface ResolveOptions {
   dlopenFrom?: string;
 }
 
-interface FileFacts {
+/** A file's size and ELF headers, as the linker reads them once. */
+export interface FileFacts {
   size: number;
   elf: ElfResult;
 }
@@ -275,6 +282,10 @@ export class Linker {
   /** Size and ELF headers of the file at canonical path `realPath`, cached. */
   fileFacts(realPath: string): FileFacts {
     let f = this.facts.get(realPath);
+    if (f) return f;
+    const shared = this.options.sharedFacts;
+    const host = shared ? this.image.hostFile?.(realPath) : undefined;
+    f = host !== undefined ? shared!.get(host) : undefined;
     if (!f) {
       try {
         const src = this.image.open(realPath);
@@ -286,8 +297,9 @@ export class Linker {
       } catch (e) {
         f = { size: 0, elf: { ok: false, code: "io", reason: (e as Error).message } };
       }
-      this.facts.set(realPath, f);
+      if (host !== undefined) shared!.set(host, f);
     }
+    this.facts.set(realPath, f);
     return f;
   }
 

@@ -3,6 +3,8 @@
  * (assets/), so the site is self-contained: nothing is fetched from anywhere
  * else, and it works from file:// as from any web server.
  */
+import { compareImageFacts } from "../builder/inventory.js";
+import { formatBytes } from "../plan/format.js";
 
 export const REPORT_CSS = `:root { --fg: #1b1f23; --muted: #5a6270; --accent: #0b5cad; --bg: #fff; --line: #d0d7de; --hit: #f6c344; --err: #b42318; --warn: #9a6700; }
 * { box-sizing: border-box; }
@@ -53,6 +55,13 @@ dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .15rem 1r
 dl.facts dt { font-weight: 600; }
 dl.facts dd { margin: 0; }
 code.digest { word-break: break-all; }
+form.compare { display: flex; flex-wrap: wrap; gap: .5rem 1.5rem; align-items: end; }
+form.compare label { display: flex; flex-direction: column; font-weight: 600; }
+form.compare select { font: inherit; min-width: 18rem; }
+#compare-result tr.added td:first-child { color: #1a7f37; font-weight: 600; }
+#compare-result tr.removed td:first-child { color: var(--err); font-weight: 600; }
+#compare-result tr.changed td:first-child { color: var(--warn); font-weight: 600; }
+#compare-result tr.shared { color: var(--muted); }
 .warning { color: var(--warn); }
 `;
 
@@ -95,3 +104,119 @@ document.addEventListener("DOMContentLoaded", function () {
   });
 });
 `;
+
+/**
+ * The history page's comparison of any two builds. The diff itself is
+ * `compareImageFacts`, the function `tantalus diff` runs, embedded by its
+ * source (it is self-contained for this), and so is the byte formatting of
+ * the other pages: the page only picks the two builds and draws the result.
+ * The builds' facts are the JSON the page embeds (#builds-data). The chosen
+ * pair lives in the URL fragment (#a=DIGEST&b=DIGEST), so a comparison can be linked.
+ */
+export function compareScript(): string {
+  return `"use strict";
+// Under a transpiler that keeps function names (tsx in the tests) the embedded sources may call __name.
+var __name = function (f) { return f; };
+${formatBytes.toString()}
+${compareImageFacts.toString()}
+document.addEventListener("DOMContentLoaded", function () {
+  var section = document.getElementById("compare");
+  var source = document.getElementById("builds-data");
+  if (!section || !source) return;
+  var data = JSON.parse(source.textContent);
+  var selectA = document.getElementById("compare-a");
+  var selectB = document.getElementById("compare-b");
+  var out = document.getElementById("compare-result");
+  // The summary is the live region (role=status): a screen reader hears the one sentence, not the tables.
+  var status = document.getElementById("compare-summary");
+  var byDigest = {};
+  data.builds.forEach(function (b) { byDigest[b.digest] = b; });
+  function facts(b) {
+    var f = { ref: b.tag, digest: b.digest, workflow: b.workflow, packages: b.packages, env: b.env,
+      layers: b.layers.map(function (d) { return Object.assign({ digest: d }, data.layers[d]); }) };
+    if (b.base !== undefined) f.base = b.base;
+    return f;
+  }
+  function el(name, attrs, children) {
+    var e = document.createElement(name);
+    Object.keys(attrs || {}).forEach(function (k) { e.setAttribute(k, attrs[k]); });
+    (children || []).forEach(function (c) { e.append(c); });
+    return e;
+  }
+  function label(b) { return b.workflow + " " + b.tag + (b.tagged ? " (" + b.tagged + ")" : ""); }
+  function table(id, caption, heads, rows) {
+    var head = el("tr", {}, heads.map(function (h) { return el("th", { scope: "col" }, [h]); }));
+    var body = rows.length ? rows : [el("tr", {}, [el("td", { colspan: String(heads.length) }, ["none"])])];
+    return el("table", { id: id }, [el("caption", {}, [caption]), el("thead", {}, [head]), el("tbody", {}, body)]);
+  }
+  function pkgRow(change, name, from, to) {
+    return el("tr", { "class": change, "data-change": change, "data-package": name },
+      [el("td", {}, [change]), el("th", { scope: "row" }, [name]), el("td", {}, [from || "-"]), el("td", {}, [to || "-"])]);
+  }
+  function layerRow(change, a, b) {
+    var l = b || a;
+    // A changed layer shows both digests; one the images share, once.
+    var both = a && b && a.digest !== b.digest;
+    var digest = el("code", { "class": "digest", title: both ? a.digest + " -> " + b.digest : l.digest },
+      [both ? a.digest.slice(7, 19) + " \\u2192 " + b.digest.slice(7, 19) : l.digest.slice(7, 19)]);
+    return el("tr", { "class": change, "data-change": change, "data-digest": l.digest },
+      [el("td", {}, [change]), el("td", {}, [digest]), el("td", {}, [l.kind || "base"]),
+       el("td", {}, [a ? formatBytes(a.size) : "-"]), el("td", {}, [b ? formatBytes(b.size) : "-"]),
+       el("td", {}, [l.variants.join(", ")])]);
+  }
+  function render() {
+    var a = byDigest[selectA.value];
+    var b = byDigest[selectB.value];
+    out.textContent = "";
+    status.textContent = "";
+    if (!a || !b) return;
+    var d = compareImageFacts(facts(a), facts(b));
+    var changedFrom = {};
+    var changedTo = {};
+    d.layers.changed.forEach(function (c) { changedFrom[c.from.digest] = true; changedTo[c.to.digest] = true; });
+    var packages = []
+      .concat(d.packages.added.map(function (q) { return pkgRow("added", q, "", q); }))
+      .concat(d.packages.removed.map(function (q) { return pkgRow("removed", q, q, ""); }))
+      .concat(d.packages.changed.map(function (c) { return pkgRow("changed", c.name, c.from, c.to); }));
+    var layers = []
+      .concat(d.layers.onlyB.filter(function (l) { return !changedTo[l.digest]; }).map(function (l) { return layerRow("added", undefined, l); }))
+      .concat(d.layers.onlyA.filter(function (l) { return !changedFrom[l.digest]; }).map(function (l) { return layerRow("removed", l, undefined); }))
+      .concat(d.layers.changed.map(function (c) { return layerRow("changed", c.from, c.to); }))
+      .concat(d.layers.shared.map(function (l) { return layerRow("shared", l, l); }));
+    var summary = d.identical
+      ? "The same image: " + label(a) + " and " + label(b) + " have one manifest."
+      : "From " + label(a) + " to " + label(b) + ": packages " + d.packages.added.length + " added, " +
+        d.packages.removed.length + " removed, " + d.packages.changed.length + " changed, " + d.packages.unchanged +
+        " unchanged; layers " + (d.layers.onlyB.length - d.layers.changed.length) + " added, " +
+        (d.layers.onlyA.length - d.layers.changed.length) + " removed, " + d.layers.changed.length + " changed, " +
+        d.layers.shared.length + " shared; a node holding A fetches " + formatBytes(d.layers.bytesToFetch) + " for B.";
+    var notes = [];
+    if (!d.base.same) notes.push("base: " + (d.base.a || "(none)") + " \\u2192 " + (d.base.b || "(none)"));
+    var env = [].concat(d.env.added.map(function (k) { return "+" + k; }), d.env.removed.map(function (k) { return "\\u2212" + k; }), d.env.changed.map(function (k) { return "~" + k; }));
+    if (env.length) notes.push("environment: " + env.join(" "));
+    status.textContent = summary;
+    notes.forEach(function (n) { out.append(el("p", {}, [n])); });
+    out.append(table("compare-packages", "Packages of B against A", ["change", "package", "in A", "in B"], packages));
+    out.append(table("compare-layers", "Layers of B against A, by digest", ["change", "digest", "kind", "size in A", "size in B", "packages"], layers));
+  }
+  function fromFragment() {
+    var params = new URLSearchParams(location.hash.slice(1));
+    var a = params.get("a");
+    var b = params.get("b");
+    if (a && byDigest[a]) selectA.value = a;
+    if (b && byDigest[b]) selectB.value = b;
+  }
+  function changed() {
+    var fragment = "#a=" + encodeURIComponent(selectA.value) + "&b=" + encodeURIComponent(selectB.value);
+    if (location.hash !== fragment) history.replaceState(null, "", fragment);
+    render();
+  }
+  fromFragment();
+  selectA.addEventListener("change", changed);
+  selectB.addEventListener("change", changed);
+  window.addEventListener("hashchange", function () { fromFragment(); render(); });
+  section.hidden = false;
+  render();
+});
+`;
+}

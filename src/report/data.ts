@@ -14,7 +14,13 @@ import { studioReport } from "../plan/report.js";
 import type { WorkflowAudit } from "../audit/workflow/audit.js";
 import type { Suggestion } from "../audit/suggest.js";
 import { suggestionsYaml } from "../audit/suggest.js";
-import type { ImageDiff, StoredImage } from "../builder/inventory.js";
+import {
+  compareImageFacts,
+  type ImageDiff,
+  type ImageFacts,
+  type LayerSummary,
+  type StoredImage,
+} from "../builder/inventory.js";
 import type { InspectedImage } from "../builder/stored.js";
 import type { BuildRecord } from "../builder/build-record.js";
 
@@ -36,6 +42,8 @@ export interface ResolveGraph {
   nodes: GraphNode[];
   /** From requirer to required, both node ids, as the solve saw the requirements (late requires evaluated, add_requires applied). */
   edges: { from: string; to: string; requirement: string }[];
+  /** The graph drawn (renderGraphSvg), when it was drawn ahead of the pages (layout.ts). */
+  svg?: string;
 }
 
 /** A requirement and, per package holding it, the chain up to the package the request named (the solver's). */
@@ -133,6 +141,8 @@ export interface ReportData {
   suggestions: Suggestion[];
   suggestedYaml: string;
   history: Record<string, HistoryEntry[]>;
+  /** Every build the history lists, for comparing any two of them in the page. */
+  storedBuilds: StoredBuilds;
   storeDir?: string;
   /**
    * The two-base migration report (issue 19's), when one was given with --migration.
@@ -156,6 +166,7 @@ export interface ReportInputs {
   /** The build records of the stored images, by workflow (build-record.ts). */
   builds?: Map<string, BuildRecord>;
   history: Record<string, HistoryEntry[]>;
+  storedBuilds?: StoredBuilds;
   storeDir?: string;
   migration?: unknown;
 }
@@ -241,6 +252,7 @@ export function reportData(inputs: ReportInputs): ReportData {
     suggestions: inputs.suggestions,
     suggestedYaml: suggestionsYaml(inputs.suggestions),
     history: inputs.history,
+    storedBuilds: inputs.storedBuilds ?? { builds: [], layers: {} },
     warnings: inputs.plan.warnings,
   };
   if (inputs.auditSkipped !== undefined) data.auditSkipped = inputs.auditSkipped;
@@ -249,12 +261,48 @@ export function reportData(inputs: ReportInputs): ReportData {
   return data;
 }
 
-/** Each workflow's stored images, newest first, with what each one changed against the one before it. */
+/** A stored build as the history page embeds it: its facts (ImageFacts) with its layers by digest. */
+export interface StoredBuild extends Omit<ImageFacts, "layers" | "ref"> {
+  tag: string;
+  workflow: string;
+  tagged?: string;
+  created?: string;
+  /** Layer digests, bottom first; StoredBuilds.layers describes each once. */
+  layers: string[];
+}
+
+/** Every build of the history, each layer described once however many builds carry it. */
+export interface StoredBuilds {
+  /** By workflow, newest first within one, as the history lists them. */
+  builds: StoredBuild[];
+  layers: Record<string, Omit<LayerSummary, "digest">>;
+}
+
+/** A StoredBuild back as the ImageFacts compareImageFacts takes (what the page's script does too). */
+export function factsOfBuild(all: StoredBuilds, build: StoredBuild): ImageFacts {
+  const facts: ImageFacts = {
+    ref: build.tag,
+    digest: build.digest,
+    workflow: build.workflow,
+    packages: build.packages,
+    layers: build.layers.map((d) => ({ digest: d as ImageFacts["digest"], ...all.layers[d]! })),
+    env: build.env,
+  };
+  if (build.base !== undefined) facts.base = build.base;
+  return facts;
+}
+
+/**
+ * Each workflow's stored images, newest first, with what each one changed
+ * against the one before it, and every build's facts for comparing any two.
+ * Each image is read once (`facts`), however many comparisons it is part of.
+ */
 export async function storeHistory(
   listed: readonly StoredImage[],
-  diff: (a: string, b: string) => Promise<ImageDiff>,
-): Promise<Record<string, HistoryEntry[]>> {
-  const out: Record<string, HistoryEntry[]> = {};
+  facts: (digest: string, tag: string) => Promise<ImageFacts>,
+): Promise<{ history: Record<string, HistoryEntry[]>; builds: StoredBuilds }> {
+  const history: Record<string, HistoryEntry[]> = {};
+  const builds: StoredBuilds = { builds: [], layers: {} };
   const byWorkflow = new Map<string, StoredImage[]>();
   for (const i of listed) {
     if (!i.workflow || i.problem || i.role === "base") continue;
@@ -265,20 +313,35 @@ export async function storeHistory(
   }
   for (const [workflow, list] of byWorkflow) {
     // listStoredImages sorts newest tag first within a workflow.
+    const read = await Promise.all(list.map((i) => facts(i.digest, i.tag)));
     const entries: HistoryEntry[] = [];
     for (let n = 0; n < list.length; n++) {
       const cur = list[n]!;
+      const f = read[n]!;
       const entry: HistoryEntry = { tag: cur.tag, digest: cur.digest, size: cur.size };
       if (cur.tagged) entry.tagged = cur.tagged;
       if (cur.created) entry.created = cur.created;
       const prev = list[n + 1];
       if (prev) {
-        const d = await diff(prev.digest, cur.digest);
+        const d = compareImageFacts(read[n + 1]!, f);
         entry.change = { packages: d.packages, bytesToFetch: d.layers.bytesToFetch, previous: prev.tag };
       }
       entries.push(entry);
+      const build: StoredBuild = {
+        tag: cur.tag,
+        digest: f.digest,
+        workflow,
+        packages: f.packages,
+        layers: f.layers.map((l) => l.digest),
+        env: f.env,
+      };
+      if (f.base !== undefined) build.base = f.base;
+      if (cur.tagged) build.tagged = cur.tagged;
+      if (cur.created) build.created = cur.created;
+      builds.builds.push(build);
+      for (const { digest, ...rest } of f.layers) builds.layers[digest] = rest;
     }
-    out[workflow] = entries;
+    history[workflow] = entries;
   }
-  return out;
+  return { history, builds };
 }

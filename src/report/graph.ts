@@ -4,6 +4,7 @@
  * when the report is written: the page carries the finished drawing, so it
  * shows at first paint from file:// with no script and nothing fetched.
  */
+import { createHash } from "node:crypto";
 import * as dagre from "@dagrejs/dagre";
 import type { ResolveGraph } from "./data.js";
 import { escapeHtml } from "./html.js";
@@ -27,9 +28,10 @@ interface LayoutGraph {
   node(id: string): { x: number; y: number; width: number; height: number };
   edge(from: string, to: string): { points?: Point[] } | undefined;
 }
-const { Graph, layout } = dagre as unknown as {
+const { Graph, layout, version } = dagre as unknown as {
   Graph: new (opts: { multigraph: boolean }) => LayoutGraph;
   layout: (g: LayoutGraph) => void;
+  version: string;
 };
 
 const CHAR_WIDTH = 7.2;
@@ -85,3 +87,13 @@ export function renderGraphSvg(graph: ResolveGraph, opts: GraphOptions = {}): st
   out.push("</svg>");
   return out.join("\n");
 }
+
+/**
+ * What a drawing depends on besides the graph: dagre's version and the drawing
+ * code here. Drawings kept between reports (layout-cache.ts) are valid only
+ * under the same one.
+ */
+export const DRAWING_VERSION = createHash("sha256")
+  .update(`dagre ${version}\u0000${CHAR_WIDTH}\u0000${NODE_HEIGHT}\u0000${renderGraphSvg.toString()}`)
+  .digest("hex")
+  .slice(0, 16);

@@ -1,8 +1,9 @@
 /**
  * The report's pages, each a pure function of ReportData. Everything a reader
  * needs is in the HTML itself (tables, lists, SVG drawn when the report is
- * written); the one script only adds the layer selection, so the pages read
- * the same with scripts off, in a screen reader, or printed.
+ * written); the scripts only add the layer selection and the comparison of
+ * any two builds (whose consecutive pairs are in the tables already), so the
+ * pages read the same with scripts off, in a screen reader, or printed.
  */
 import { formatBytes } from "../plan/format.js";
 import type { PlannedLayer, Strategy } from "../plan/types.js";
@@ -425,7 +426,7 @@ function graphPage(d: ReportData): Page {
           requirements met; requested packages are outlined.
         </p>
         <div class="scroll" tabindex="0" role="region" aria-label="${`Resolve graph of ${g.workflow}`}">
-          ${raw(renderGraphSvg(g))}
+          ${raw(g.svg ?? renderGraphSvg(g))}
         </div>
         <details>
           <summary>As a list</summary>
@@ -641,8 +642,74 @@ function historyPage(d: ReportData): Page {
     id: "history",
     title: "History",
     body: html`<h1>Images over time</h1>
-      ${body}`,
+      ${body} ${compareSection(d)}`,
   };
+}
+
+/**
+ * Any two builds side by side: two labelled selects (every build of every
+ * workflow, grouped by workflow), the builds' facts as JSON, and the script
+ * (assets/compare.js) that compares them with `tantalus diff`'s own function.
+ * Hidden until the script runs: without scripts, the tables above (each build
+ * against the one before it) are the comparison.
+ */
+function compareSection(d: ReportData): Html | string {
+  const builds = d.storedBuilds.builds;
+  if (builds.length < 2) return "";
+  // Preselected: the two newest builds of the first workflow that has two, else the two newest of any.
+  const workflows = [...new Set(builds.map((b) => b.workflow))];
+  const twice = workflows.find((w) => builds.filter((b) => b.workflow === w).length >= 2);
+  const pair = twice ? builds.filter((b) => b.workflow === twice) : builds;
+  const [newest, previous] = [pair[0]!, pair[1]!];
+  const options = (selected: string) =>
+    workflows.map(
+      (w) =>
+        html`<optgroup label="${w}">
+          ${builds
+            .filter((b) => b.workflow === w)
+            .map(
+              (b) =>
+                html`<option value="${b.digest}" ${b.digest === selected ? raw("selected") : ""}>
+                  ${w} ${b.tag}${b.tagged ? ` (${b.tagged})` : ""}
+                </option>`,
+            )}
+        </optgroup>`,
+    );
+  // JSON inside <script>: "<" escaped so no value can close the element.
+  const json = JSON.stringify(d.storedBuilds).replace(/</g, "\\u003c");
+  return html`<section id="compare" aria-labelledby="compare-h" hidden>
+      <h2 id="compare-h">Compare any two builds</h2>
+      <p>
+        Packages and layers of build B against build A, as <code>tantalus diff A B</code> computes them; the address of
+        this page keeps the pair, to link to it.
+      </p>
+      <form class="compare" aria-describedby="compare-h">
+        <label
+          >Build A (from)
+          <select id="compare-a" name="a">
+            ${options(previous.digest)}
+          </select></label
+        >
+        <label
+          >Build B (to)
+          <select id="compare-b" name="b">
+            ${options(newest.digest)}
+          </select></label
+        >
+      </form>
+      <p id="compare-summary" role="status"></p>
+      <div id="compare-result"></div>
+    </section>
+    <noscript>
+      <p>
+        Comparing any two builds needs scripts; each build above is compared with the one before it, and
+        <code>tantalus diff A B</code> compares any two.
+      </p>
+    </noscript>
+    <script type="application/json" id="builds-data">
+      ${raw(json)}
+    </script>
+    <script src="assets/compare.js" defer></script>`;
 }
 
 /** Where the build that made the stored image spent its time (builder/build-record.ts). */

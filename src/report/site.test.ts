@@ -38,6 +38,7 @@ function syntheticData(extra: Partial<ReportData> = {}): ReportData {
     suggestions: [],
     suggestedYaml: "",
     history: {},
+    storedBuilds: { builds: [], layers: {} },
     warnings: [],
     ...extra,
   };

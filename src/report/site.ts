@@ -10,7 +10,7 @@ import { randomBytes } from "node:crypto";
 import { TantalusError } from "../errors.js";
 import { WriteError, writeFileAtomic } from "../util/atomic.js";
 import { makeDirsSync } from "../util/dirs.js";
-import { REPORT_CSS, REPORT_JS } from "./assets.js";
+import { REPORT_CSS, REPORT_JS, compareScript } from "./assets.js";
 import type { ReportData } from "./data.js";
 import { pageShell } from "./html.js";
 import { renderPages } from "./pages.js";
@@ -61,6 +61,7 @@ export function writeSite(dir: string, data: ReportData): WrittenSite {
     fs.mkdirSync(tmp, { mode: 0o755 });
     put("assets/report.css", REPORT_CSS);
     put("assets/report.js", REPORT_JS);
+    put("assets/compare.js", compareScript());
     for (const p of pages) put(`${p.id}.html`, pageShell({ title: data.title, page: p.id, pages, body: p.body }));
     put(REPORT_MARKER, "written by tantalus report; the whole folder is replaced by the next one\n");
     // Two renames: the old report moves aside first, so DIR is never half old, half new.

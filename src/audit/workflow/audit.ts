@@ -54,7 +54,7 @@ import {
 import { walkImageFiles } from "../audit.js";
 import { imageBasename, resolveImagePath } from "../../linker/imagefs.js";
 import { readLdCache } from "../../linker/ldcache.js";
-import { Linker, type LoadTree, type ResolveOptions } from "../../linker/linker.js";
+import { Linker, type FileFacts, type LoadTree, type ResolveOptions } from "../../linker/linker.js";
 import { pollutionCheck, type LoadSwitch } from "../pollute.js";
 import { baseOsFindings } from "../os-match.js";
 import {
@@ -159,6 +159,16 @@ export interface ResolveAuditOptions {
   rootsPerFinding?: number;
   /** REZ_USED_TIMESTAMP of the captured environment (the build passes its image's epoch). */
   epochSeconds?: number;
+  /**
+   * ELF headers by host file, shared by the audits of one pass over several workflows
+   * (LinkerOptions.sharedFacts): a package several workflows carry is read once.
+   */
+  sharedFacts?: Map<string, FileFacts>;
+  /**
+   * The resolve's environment before repairs, when the caller captured it already (the report shows
+   * it): captureEnvironment with the configuration's root_map and `epochSeconds`, as the audit would.
+   */
+  environment?: CapturedEnvironment;
 }
 
 export type AuditWorkflowOptions = ResolveAuditOptions & Pick<ResolveWorkflowOptions, "repos" | "lateRequires">;
@@ -269,12 +279,12 @@ export function planWorkflow(
   config: AuditConfig | undefined,
   resolve: WorkflowResolve,
   base: BaseImage,
-  opts: Pick<ResolveAuditOptions, "repairs" | "donorDirs" | "epochSeconds"> = {},
+  opts: Pick<ResolveAuditOptions, "repairs" | "donorDirs" | "epochSeconds" | "sharedFacts" | "environment"> = {},
 ): PlannedWorkflow {
   const rootMap = config?.config.image.root_map ?? {};
   const epoch = opts.epochSeconds !== undefined ? { epochSeconds: opts.epochSeconds } : {};
   // The environment the image ships (the build captures it with the same function), before and after the repairs.
-  const before = captureEnvironment(resolve, { rootMap, ...epoch });
+  const before = opts.environment ?? captureEnvironment(resolve, { rootMap, ...epoch });
   const repairs =
     (opts.repairs ?? true)
       ? planRepairs(config, resolve, base, {
@@ -292,6 +302,7 @@ export function planWorkflow(
     profile: base.profile,
     cache: readLdCache(image.fs),
     ldLibraryPath: environment.environ.LD_LIBRARY_PATH ?? "",
+    ...(opts.sharedFacts ? { sharedFacts: opts.sharedFacts } : {}),
   });
   return { image, environment, repairs, linker };
 }

@@ -117,6 +117,10 @@ export class SpecLayer implements Layer {
     const e = this.entries.get(rel);
     return e?.type === "host" ? e.source : `${this.name}:/${rel}`;
   }
+  hostFile(rel: string): string | undefined {
+    const e = this.entries.get(rel);
+    return e?.type === "host" ? e.source : undefined;
+  }
 }
 
 /** The layers a LayerSpec stands for: its entries, and one host directory layer per `tree` entry. */

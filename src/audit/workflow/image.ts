@@ -75,6 +75,9 @@ export class HostFilesLayer implements Layer {
   describe(rel: string): string {
     return this.files.get(rel) ?? `${this.name}:/${rel}`;
   }
+  hostFile(rel: string): string | undefined {
+    return this.files.get(rel);
+  }
 }
 
 export interface PlanImageOptions {

@@ -58,8 +58,13 @@ export function register(program: Command): void {
         "",
         `layers: ${d.layers.shared.length} shared, ${d.layers.onlyA.length} only in ${a}, ${d.layers.onlyB.length} only in ${b} (${fmt(d.layers.bytesToFetch)} to fetch for ${b} when ${a} is present)`,
       );
-      for (const l of d.layers.onlyA) out.push(layerLine("-", l));
-      for (const l of d.layers.onlyB) out.push(layerLine("+", l));
+      // A layer holding the same packages in another version (or the other top layer) is one change, not two.
+      const from = new Set(d.layers.changed.map((c) => c.from.digest));
+      const to = new Set(d.layers.changed.map((c) => c.to.digest));
+      for (const l of d.layers.onlyA) if (!from.has(l.digest)) out.push(layerLine("-", l));
+      for (const l of d.layers.onlyB) if (!to.has(l.digest)) out.push(layerLine("+", l));
+      for (const c of d.layers.changed)
+        out.push(`${layerLine("~", c.to)}  (was ${c.from.digest.slice(7, 19)}, ${fmt(c.from.size)})`);
       if (!d.base.same) out.push("", `base: ${d.base.a ?? "(none)"} -> ${d.base.b ?? "(none)"}`);
       const env = d.env;
       if (env.added.length + env.removed.length + env.changed.length > 0) {
