@@ -186,5 +186,7 @@ export function blobIntegrity(layout: string): { digest: string; ok: boolean }[]
 }
 
 export function removeDir(dir: string): void {
-  rmSync(dir, { recursive: true, force: true });
+  // A private podman root is still written for a moment after `podman run --rm` returns (conmon
+  // starts `podman container cleanup` on its own), so one pass can meet ENOTEMPTY: retry a few times.
+  rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
 }
