@@ -197,9 +197,9 @@ function rexImporter(opts: InterpretOptions, python: () => Interpreter): Importe
         });
       const listener = opts.onHostQuery;
       const report = listener
-        ? (kind: HostQuery["kind"], query: string, answer: string): void => {
+        ? (kind: HostQuery["kind"], query: string, answer: string, buildHost?: boolean): void => {
             const loc = python().context.location;
-            listener({ kind, query, answer, file: loc.file, line: loc.line });
+            listener({ kind, query, answer, file: loc.file, line: loc.line, ...(buildHost ? { buildHost } : {}) });
           }
         : (): void => {};
       chain = chainImporters(
