@@ -279,7 +279,7 @@ class ContextInterpreter {
         if (!found) this.header(phase);
         found = true;
         this.minorHeader(`${phase} from package ${p.variant.qualifiedName}`);
-        this.runCommands(p, phase, fn, bindings.get(p.variant.name)!);
+        this.runCommands(p, phase, fn, bindings);
       }
     }
 
@@ -371,7 +371,13 @@ class ContextInterpreter {
 
   // -- running commands
 
-  private runCommands(p: RexPackage, phase: RexPhase, fn: PyFunction, binding: VariantBinding): void {
+  private runCommands(
+    p: RexPackage,
+    phase: RexPhase,
+    fn: PyFunction,
+    bindings: ReadonlyMap<string, VariantBinding>,
+  ): void {
+    const binding = bindings.get(p.variant.name)!;
     const namespace = () => {
       const globals = new Map(this.globals);
       globals.set("this", binding);
@@ -382,7 +388,13 @@ class ContextInterpreter {
     };
     this.manager.origin = { variant: p.variant.qualifiedName, phase, file: p.file };
     this.manager.line = () => this.python.context.location.line;
-    const restore = this.manager.checkpoint();
+    const restoreActions = this.manager.checkpoint();
+    // `this.x = ...` (and `resolve.other.x = ...`) are undone with the actions.
+    const restoreAssigned = [...bindings.values()].map((b) => b.checkpoint());
+    const restore = () => {
+      restoreActions();
+      for (const r of restoreAssigned) r();
+    };
     try {
       try {
         this.python.runBody(fn, namespace());
