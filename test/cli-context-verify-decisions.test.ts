@@ -3,33 +3,16 @@
 // configuration sets it; verify fails only when the configuration resolves the lock's request to other variants.
 // The studio is test/fixtures/context-decisions (a rezconfig.py hiding betas and lib 3, preferring lib 1.5).
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import test from "node:test";
-import { projectRoot, tempDir } from "./helpers.js";
+import { projectRoot, runCliIsolated, tempDir } from "./helpers.js";
 
 const ROOT = path.join(projectRoot, "test", "fixtures", "context-decisions");
 const REPO = path.join(ROOT, "packages");
 const REZCONFIG = path.join(ROOT, "rezconfig.py");
 
-/** The CLI in `dir`, with nothing of the caller's Rez or Tantalus configuration but `rezconfig`. */
-function cli(dir: string, args: string[], rezconfig?: string) {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^(REZ_|TANTALUS_)/.test(k)) env[k] = v;
-  Object.assign(env, {
-    HOME: dir,
-    TANTALUS_SITE_CONFIG: "",
-    TANTALUS_NO_CACHE: "1",
-    REZ_CONFIG_FILE: rezconfig ?? path.join(dir, "no-rezconfig"),
-  });
-  const p = spawnSync(process.execPath, [path.join(projectRoot, "bin", "tantalus.js"), ...args], {
-    cwd: dir,
-    env,
-    encoding: "utf8",
-  });
-  return { code: p.status ?? 128, stdout: p.stdout, stderr: p.stderr };
-}
+const cli = runCliIsolated;
 
 function lockUnderRezconfig(dir: string): string {
   const lock = path.join(dir, "lock.json");
