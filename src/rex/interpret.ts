@@ -19,19 +19,8 @@ import type { Variant } from "../rez/package.js";
 import type { SystemInfo } from "../rez/system.js";
 import { Requirement } from "../rez/version/index.js";
 import { Interpreter } from "../rez/python/interpreter.js";
-import {
-  chainImporters,
-  realPythonHost,
-  stdlibImporter,
-  targetPythonHost,
-  type HostQuery,
-  type HostQueryListener,
-  type Importer,
-  type PythonHost,
-} from "../rez/python/modules.js";
-import { rezImporter as rezModules } from "../rez/definition/rez-modules.js";
-import { INVALID_PACKAGE_ERROR } from "../rez/definition/package-py.js";
-import { reImporter } from "../rez/python/regex.js";
+import { realPythonHost, targetPythonHost, type HostQueryListener, type PythonHost } from "../rez/python/modules.js";
+import { rexImporter } from "./importer.js";
 import { fromJS, type JSValue } from "../rez/python/convert.js";
 import { percentFormat } from "../rez/python/format.js";
 import { bindArgs } from "../rez/python/args.js";
@@ -184,41 +173,6 @@ export function interpretContext(variants: readonly Variant[], opts: InterpretOp
   return new ContextInterpreter(variants, opts).run();
 }
 
-/** The modules commands() can import (built on the first import). */
-function rexImporter(opts: InterpretOptions, python: () => Interpreter): Importer {
-  let chain: Importer | undefined;
-  return (name) => {
-    if (!chain) {
-      const processEnv = opts.processEnv ?? process.env;
-      const host = opts.pythonHost ?? { ...targetPythonHost(opts.system, realPythonHost), environ: () => processEnv };
-      const notHere = (n: string) =>
-        new PyBuiltin(n, () => {
-          throw new PyException("NameError", `@${n}() decorates package attributes; it has no meaning inside commands`);
-        });
-      const listener = opts.onHostQuery;
-      const report = listener
-        ? (kind: HostQuery["kind"], query: string, answer: string, buildHost?: boolean): void => {
-            const loc = python().context.location;
-            listener({ kind, query, answer, file: loc.file, line: loc.line, ...(buildHost ? { buildHost } : {}) });
-          }
-        : (): void => {};
-      chain = chainImporters(
-        stdlibImporter(host, report),
-        reImporter,
-        rezModules({
-          early: notHere("early"),
-          late: notHere("late"),
-          include: notHere("include"),
-          invalidPackageError: INVALID_PACKAGE_ERROR,
-          system: () => opts.system,
-          report,
-        }),
-      );
-    }
-    return chain(name);
-  };
-}
-
 class ContextInterpreter {
   private readonly manager: ActionManager;
   private readonly python: Interpreter;
@@ -233,7 +187,16 @@ class ContextInterpreter {
     private readonly opts: InterpretOptions,
   ) {
     const parentEnv = opts.parentEnv ?? {};
-    this.python = new Interpreter({ importer: rexImporter(opts, () => this.python) });
+    const processEnv = opts.processEnv ?? process.env;
+    this.python = new Interpreter({
+      importer: rexImporter({
+        python: () => this.python,
+        host: () => opts.pythonHost ?? { ...targetPythonHost(opts.system, realPythonHost), environ: () => processEnv },
+        system: () => opts.system,
+        ...(opts.onHostQuery ? { onHostQuery: opts.onHostQuery } : {}),
+        where: "inside commands",
+      }),
+    });
     const home = typeof opts.home === "string" ? hostHomeResolver(opts.home) : (opts.home ?? hostHomeResolver());
     this.manager = new ActionManager({
       parentEnv,
