@@ -25,6 +25,7 @@ import { fromJS, type JSValue } from "../rez/python/convert.js";
 import { percentFormat } from "../rez/python/format.js";
 import { bindArgs } from "../rez/python/args.js";
 import { PythonError } from "../rez/python/errors.js";
+import type { ForeignProcess } from "../rez/python/foreign.js";
 import { isOutsideSubset } from "../rez/definition/cpython.js";
 import {
   HostObject,
@@ -188,10 +189,16 @@ class ContextInterpreter {
   ) {
     const parentEnv = opts.parentEnv ?? {};
     const processEnv = opts.processEnv ?? process.env;
+    const host = (): PythonHost =>
+      opts.pythonHost ?? { ...targetPythonHost(opts.system, realPythonHost), environ: () => processEnv };
+    // Commands CPython runs (python: cpython) see the same process as the built-in evaluator's, when it is not
+    // this one's (an image's capture): the build host's environment must not reach the image that way either.
+    const foreign = opts.pythonHost !== undefined || opts.processEnv !== undefined;
     this.python = new Interpreter({
+      ...(foreign ? { foreignProcess: () => foreignProcessOf(host()) } : {}),
       importer: rexImporter({
         python: () => this.python,
-        host: () => opts.pythonHost ?? { ...targetPythonHost(opts.system, realPythonHost), environ: () => processEnv },
+        host,
         system: () => opts.system,
         ...(opts.onHostQuery ? { onHostQuery: opts.onHostQuery } : {}),
         where: "inside commands",
@@ -535,6 +542,13 @@ class ContextInterpreter {
     g.set("this", self);
     return this.python.callFunction(fn, [], new Map(), { globals: g });
   }
+}
+
+/** What a PythonHost answers for os.environ and os.getcwd(), for commands CPython runs. */
+function foreignProcessOf(host: PythonHost): ForeignProcess {
+  const environ: Record<string, string> = {};
+  for (const [k, v] of Object.entries(host.environ())) if (v !== undefined) environ[k] = v;
+  return { environ, cwd: host.cwd() };
 }
 
 function requireStr(fname: string, v: PyValue): string {

@@ -336,7 +336,14 @@ function runInCPython(session: CPythonSession, file: string, info: FunctionInfo,
   const globals: [string, Wire][] = [];
   for (const [k, v] of call.globals) globals.push([k, encode(v)]);
   const answer = session.request(
-    { op: "run", fn: info.id, body: call.asBody, globals, args: call.args.map(encode) },
+    {
+      op: "run",
+      fn: info.id,
+      body: call.asBody,
+      globals,
+      args: call.args.map(encode),
+      ...(call.process ? { process: call.process } : {}),
+    },
     `running ${info.name}() of ${file}`,
     serve,
   );
