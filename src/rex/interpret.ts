@@ -548,7 +548,8 @@ class ContextInterpreter {
 function foreignProcessOf(host: PythonHost): ForeignProcess {
   const environ: Record<string, string> = {};
   for (const [k, v] of Object.entries(host.environ())) if (v !== undefined) environ[k] = v;
-  return { environ, cwd: host.cwd() };
+  const locate = host.locate?.bind(host);
+  return { environ, cwd: host.cwd(), ...(locate ? { locate: (p: string) => locate(p).path } : {}) };
 }
 
 function requireStr(fname: string, v: PyValue): string {

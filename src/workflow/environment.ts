@@ -27,7 +27,9 @@
  * base image's, which the capture does not have unpacked (the audit and the
  * report capture without the base): the build host answers it, and the query
  * is marked `buildHost` so the audit says whose answer it was. `os.getcwd()`
- * is IMAGE_WORKING_DIR.
+ * is IMAGE_WORKING_DIR. Commands CPython runs (`python: cpython`) get the
+ * same environment, working directory and file answers (rex hands its
+ * PythonHost's to the shim), but their queries are not recorded.
  */
 import { optionsFromContext } from "../rex/from-context.js";
 import { interpretContext } from "../rex/interpret.js";

@@ -17,6 +17,8 @@ import { PyFunction, type CallContext, type PyValue } from "./values.js";
 export interface ForeignProcess {
   environ: Readonly<Record<string, string>>;
   cwd: string;
+  /** Where os.path's file tests look for an absolute path (PythonHost.locate); omitted: the path itself. */
+  locate?: (path: string) => string;
 }
 
 export interface ForeignCall {
