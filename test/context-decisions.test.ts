@@ -3,12 +3,11 @@
 // scripts/rez-oracle/context_decisions.py over test/fixtures/context-decisions (a rezconfig.py hiding betas and
 // lib 3, and preferring lib 1.5 and below), which also recorded that Rez reads Tantalus's .rxt back the same.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import test from "node:test";
 import { hostSystem } from "../src/rez/system.js";
-import { projectRoot, tempDir } from "./helpers.js";
+import { projectRoot, runCliIsolated, tempDir } from "./helpers.js";
 
 const ROOT = path.join(projectRoot, "test", "fixtures", "context-decisions");
 const REPO = path.join(ROOT, "packages");
@@ -31,24 +30,7 @@ const recorded = JSON.parse(fs.readFileSync(path.join(ROOT, "rez-recorded.json")
   };
 };
 
-/** The CLI in `dir`, with nothing of the caller's Rez or Tantalus configuration but `rezconfig`. */
-function cli(dir: string, args: string[], rezconfig?: string) {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^(REZ_|TANTALUS_)/.test(k)) env[k] = v;
-  Object.assign(env, {
-    HOME: dir,
-    TANTALUS_SITE_CONFIG: "",
-    TANTALUS_NO_CACHE: "1",
-    REZ_CONFIG_FILE: rezconfig ?? path.join(dir, "no-rezconfig"),
-  });
-  // Not runCli: it merges the caller's environment back in, REZ_PACKAGES_PATH and all.
-  const p = spawnSync(process.execPath, [path.join(projectRoot, "bin", "tantalus.js"), ...args], {
-    cwd: dir,
-    env,
-    encoding: "utf8",
-  });
-  return { code: p.status ?? 128, stdout: p.stdout, stderr: p.stderr };
-}
+const cli = runCliIsolated;
 
 test("a resolve under a rezconfig's package_filter and package_orderers records both in the lock and its .rxt, as Rez's .rxt holds them", () => {
   const dir = tempDir("tantalus-decisions-");

@@ -31,6 +31,28 @@ export function runCli(
   return { code: p.status ?? 128, stdout: p.stdout, stderr: p.stderr };
 }
 
+/**
+ * The built CLI in `dir` with nothing of the caller's Rez or Tantalus configuration (no site file, HOME = dir)
+ * but the Rez configuration file `rezconfig` (none when omitted). Not runCli: it merges the caller's
+ * environment back in, REZ_PACKAGES_PATH and all.
+ */
+export function runCliIsolated(dir: string, args: string[], rezconfig?: string): CliResult {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!/^(REZ_|TANTALUS_)/.test(k)) env[k] = v;
+  Object.assign(env, {
+    HOME: dir,
+    TANTALUS_SITE_CONFIG: "",
+    TANTALUS_NO_CACHE: "1",
+    REZ_CONFIG_FILE: rezconfig ?? path.join(dir, "no-rezconfig"),
+  });
+  const p = spawnSync(process.execPath, [path.join(projectRoot, "bin", "tantalus.js"), ...args], {
+    cwd: dir,
+    env,
+    encoding: "utf8",
+  });
+  return { code: p.status ?? 128, stdout: p.stdout, stderr: p.stderr };
+}
+
 let benchRepo: string | undefined;
 
 /** The Rez benchmark repository (18,226 packages), extracted once per test process. */

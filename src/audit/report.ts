@@ -125,7 +125,9 @@ function formatWorkflow(a: WorkflowAudit): string {
     lines.push("  asked in commands (answered for the image, which has no build-host environment):");
     for (const q of a.hostQueries)
       lines.push(
-        `    ${q.package}  ${path.basename(q.file)}:${q.line ?? "?"}  ${q.query} -> ${JSON.stringify(q.answer)}`,
+        `    ${q.package}  ${path.basename(q.file)}:${q.line ?? "?"}  ${q.query} -> ${JSON.stringify(q.answer)}` +
+          // A path outside the packages is the base image's, which the capture does not have unpacked.
+          (q.buildHost ? "  (the build host's answer: the path is the base image's)" : ""),
       );
   }
   lines.push("");

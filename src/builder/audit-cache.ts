@@ -23,7 +23,9 @@ export interface AuditKeyParts {
 }
 
 export function auditCacheKey(parts: AuditKeyParts): Digest {
-  return memoKey("audit/v1", parts);
+  // v2: the audited environment's capture answers commands' os.path questions for the image (outcomes kept
+  // before then checked an environment built from the build host's answers).
+  return memoKey("audit/v2", parts);
 }
 
 export class AuditCache {

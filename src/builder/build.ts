@@ -225,7 +225,7 @@ export async function buildWorkflows(
   const audits = await layers.whileWriting(() => auditGateStep(run, resolves, layers));
   // The images' own layers overlap the package layers, so "images" time overlaps "layers" time.
   const tImages = performance.now();
-  const own = await layers.whileWriting(() => imageOwnLayersStep(run, resolves, audits));
+  const own = await layers.whileWriting(() => imageOwnLayersStep(run, resolves, audits, layers));
   const written = await layers.written();
   const built = await assembleImagesStep(run, resolves, audits, own, layers, written);
   await run.store.tagMany(built.retag); // step 7, tag: every tag of the build in one update of index.json
@@ -656,6 +656,7 @@ async function imageOwnLayersStep(
   run: BuildRun,
   resolves: ReadonlyMap<string, WorkflowResolve>,
   audits: ReadonlyMap<string, AuditOutcome>,
+  layers: PackageLayersInFlight,
 ): Promise<Map<string, OwnLayers>> {
   const memo = new StoreMemo<CapturedTop>(run.store, "environment-cache");
   const own = new Map<string, OwnLayers>();
@@ -667,6 +668,7 @@ async function imageOwnLayersStep(
       epochSeconds: epochSecondsOf(run),
       append: audit?.environment ?? [],
       memo,
+      packageLayerKeys: (layers.plan.imageLayers.get(name) ?? []).map((k) => layers.prepared.get(k)?.cacheKey ?? ""),
     });
     let repair: WrittenLayer | undefined;
     if (audit?.repair && audit.repair.spec.entries.length > 0) {
@@ -956,12 +958,16 @@ async function topLayer(
     epochSeconds: number;
     append: NonNullable<AuditOutcome["environment"]>;
     memo: StoreMemo<CapturedTop>;
+    /** Fingerprints of the package layers' content: commands' os.path questions are answered from it. */
+    packageLayerKeys: readonly string[];
   },
 ): Promise<TopLayer> {
   const context = imageContextJson(r.context, opts.rootMap, opts.created);
-  // The script is a function of the lock (package definitions included, by digest) and these settings,
-  // so an unchanged workflow does not run its packages' commands again.
-  const key = memoKey("top/v2", {
+  // The script is a function of the lock (package definitions included, by digest), of the packages'
+  // files (commands may ask os.path about them) and these settings, so an unchanged workflow does not
+  // run its packages' commands again.
+  const key = memoKey("top/v3", {
+    packageLayerKeys: opts.packageLayerKeys,
     context,
     rootMap: opts.rootMap,
     epochSeconds: opts.epochSeconds,

@@ -374,6 +374,65 @@ export function contextProblems(ctx: ResolvedContext, repos: (paths: string[]) =
   return out;
 }
 
+/** A decision the lock recorded that the current configuration would take differently. */
+export interface DecisionChange {
+  /** "package filter", "package orderers", "variant select mode", "resolved for". */
+  decision: string;
+  /** The lock's value as shown, or "not recorded" (a lock written before decisions were kept). */
+  lock: string;
+  /** The configuration's value as shown. */
+  configuration: string;
+  /** The configuration's key that sets it (package_filter, package_orderers, variant_select_mode, target). */
+  key: string;
+}
+
+/**
+ * The decisions (ResolveDecisions) on which the lock and `configured` (what
+ * the current configuration decides, workflow/resolve.ts resolveDecisions)
+ * differ, one per decision; a decision an older lock did not record is listed
+ * as "not recorded" whatever the configuration says, since nothing shows they
+ * agree. Only the comparison: whether the variants would differ is the
+ * caller's re-solve.
+ */
+export function decisionChanges(ctx: ResolvedContext, configured: ResolveDecisions): DecisionChange[] {
+  const NOT_RECORDED = "not recorded";
+  const older = ctx.packageFilter === undefined;
+  const filter = (f: PackageFilterPod[] | undefined) =>
+    f === undefined ? NOT_RECORDED : f.length === 0 ? "none" : JSON.stringify(f);
+  const orderers = (o: Record<string, unknown>[] | null | undefined) =>
+    o === undefined ? NOT_RECORDED : o === null ? "none" : JSON.stringify(o);
+  // A lock leaves the system out when only the host it was made on could name it.
+  const system = (x: SystemInfo | undefined, lock: boolean) =>
+    x ? `${x.platform} ${x.arch} ${x.os}` : lock && older ? NOT_RECORDED : "the resolving host (not named)";
+  const rows: DecisionChange[] = [
+    {
+      decision: "package filter",
+      key: "package_filter",
+      lock: filter(ctx.packageFilter),
+      configuration: filter(configured.packageFilter),
+    },
+    {
+      decision: "package orderers",
+      key: "package_orderers",
+      lock: orderers(ctx.packageOrderers),
+      configuration: orderers(configured.packageOrderers),
+    },
+    {
+      decision: "variant select mode",
+      key: "variant_select_mode",
+      lock: ctx.variantSelectMode ?? NOT_RECORDED,
+      configuration: configured.variantSelectMode,
+    },
+    {
+      decision: "resolved for",
+      key: "target",
+      lock: system(ctx.system, true),
+      configuration: system(configured.system, false),
+    },
+  ];
+  return rows.filter((r) => r.lock !== r.configuration);
+}
+
 /** Finds the context's variants in the repositories (the package objects rex and the build need). */
 export function variantsOfContext(ctx: ResolvedContext, source: PackageSource): Variant[] {
   return ctx.resolved.map((cv) => {

@@ -22,3 +22,28 @@ export function rootMapper(map: Readonly<Record<string, string>>): (p: string) =
     return p;
   };
 }
+
+/**
+ * The other way, for what an image holds: the host path whose content is at an
+ * image path under one of `roots` (host roots, each laid out at its mapped
+ * path, as the builder lays out package layers), or undefined for a path
+ * under none of them (the base image's). The innermost root wins.
+ */
+export function imageContentSource(
+  map: Readonly<Record<string, string>>,
+  roots: readonly string[],
+): (imagePath: string) => string | undefined {
+  const toImage = rootMapper(map);
+  const entries = roots
+    .map((r) => [toImage(path.resolve(r)), path.resolve(r)] as const)
+    .sort((a, b) => b[0].length - a[0].length);
+  return (p: string) => {
+    const asked = path.posix.normalize(p);
+    for (const [image, host] of entries) {
+      if (asked === image) return host;
+      if (asked.startsWith(image === "/" ? "/" : image + "/"))
+        return host + asked.slice(image === "/" ? 0 : image.length);
+    }
+    return undefined;
+  };
+}

@@ -19,23 +19,13 @@ import type { Variant } from "../rez/package.js";
 import type { SystemInfo } from "../rez/system.js";
 import { Requirement } from "../rez/version/index.js";
 import { Interpreter } from "../rez/python/interpreter.js";
-import {
-  chainImporters,
-  realPythonHost,
-  stdlibImporter,
-  targetPythonHost,
-  type HostQuery,
-  type HostQueryListener,
-  type Importer,
-  type PythonHost,
-} from "../rez/python/modules.js";
-import { rezImporter as rezModules } from "../rez/definition/rez-modules.js";
-import { INVALID_PACKAGE_ERROR } from "../rez/definition/package-py.js";
-import { reImporter } from "../rez/python/regex.js";
+import { realPythonHost, targetPythonHost, type HostQueryListener, type PythonHost } from "../rez/python/modules.js";
+import { rexImporter } from "./importer.js";
 import { fromJS, type JSValue } from "../rez/python/convert.js";
 import { percentFormat } from "../rez/python/format.js";
 import { bindArgs } from "../rez/python/args.js";
 import { PythonError } from "../rez/python/errors.js";
+import type { ForeignProcess } from "../rez/python/foreign.js";
 import { isOutsideSubset } from "../rez/definition/cpython.js";
 import {
   HostObject,
@@ -184,41 +174,6 @@ export function interpretContext(variants: readonly Variant[], opts: InterpretOp
   return new ContextInterpreter(variants, opts).run();
 }
 
-/** The modules commands() can import (built on the first import). */
-function rexImporter(opts: InterpretOptions, python: () => Interpreter): Importer {
-  let chain: Importer | undefined;
-  return (name) => {
-    if (!chain) {
-      const processEnv = opts.processEnv ?? process.env;
-      const host = opts.pythonHost ?? { ...targetPythonHost(opts.system, realPythonHost), environ: () => processEnv };
-      const notHere = (n: string) =>
-        new PyBuiltin(n, () => {
-          throw new PyException("NameError", `@${n}() decorates package attributes; it has no meaning inside commands`);
-        });
-      const listener = opts.onHostQuery;
-      const report = listener
-        ? (kind: HostQuery["kind"], query: string, answer: string): void => {
-            const loc = python().context.location;
-            listener({ kind, query, answer, file: loc.file, line: loc.line });
-          }
-        : (): void => {};
-      chain = chainImporters(
-        stdlibImporter(host, report),
-        reImporter,
-        rezModules({
-          early: notHere("early"),
-          late: notHere("late"),
-          include: notHere("include"),
-          invalidPackageError: INVALID_PACKAGE_ERROR,
-          system: () => opts.system,
-          report,
-        }),
-      );
-    }
-    return chain(name);
-  };
-}
-
 class ContextInterpreter {
   private readonly manager: ActionManager;
   private readonly python: Interpreter;
@@ -233,7 +188,22 @@ class ContextInterpreter {
     private readonly opts: InterpretOptions,
   ) {
     const parentEnv = opts.parentEnv ?? {};
-    this.python = new Interpreter({ importer: rexImporter(opts, () => this.python) });
+    const processEnv = opts.processEnv ?? process.env;
+    const host = (): PythonHost =>
+      opts.pythonHost ?? { ...targetPythonHost(opts.system, realPythonHost), environ: () => processEnv };
+    // Commands CPython runs (python: cpython) see the same process as the built-in evaluator's, when it is not
+    // this one's (an image's capture): the build host's environment must not reach the image that way either.
+    const foreign = opts.pythonHost !== undefined || opts.processEnv !== undefined;
+    this.python = new Interpreter({
+      ...(foreign ? { foreignProcess: () => foreignProcessOf(host()) } : {}),
+      importer: rexImporter({
+        python: () => this.python,
+        host,
+        system: () => opts.system,
+        ...(opts.onHostQuery ? { onHostQuery: opts.onHostQuery } : {}),
+        where: "inside commands",
+      }),
+    });
     const home = typeof opts.home === "string" ? hostHomeResolver(opts.home) : (opts.home ?? hostHomeResolver());
     this.manager = new ActionManager({
       parentEnv,
@@ -279,7 +249,7 @@ class ContextInterpreter {
         if (!found) this.header(phase);
         found = true;
         this.minorHeader(`${phase} from package ${p.variant.qualifiedName}`);
-        this.runCommands(p, phase, fn, bindings.get(p.variant.name)!);
+        this.runCommands(p, phase, fn, bindings);
       }
     }
 
@@ -371,7 +341,13 @@ class ContextInterpreter {
 
   // -- running commands
 
-  private runCommands(p: RexPackage, phase: RexPhase, fn: PyFunction, binding: VariantBinding): void {
+  private runCommands(
+    p: RexPackage,
+    phase: RexPhase,
+    fn: PyFunction,
+    bindings: ReadonlyMap<string, VariantBinding>,
+  ): void {
+    const binding = bindings.get(p.variant.name)!;
     const namespace = () => {
       const globals = new Map(this.globals);
       globals.set("this", binding);
@@ -382,7 +358,13 @@ class ContextInterpreter {
     };
     this.manager.origin = { variant: p.variant.qualifiedName, phase, file: p.file };
     this.manager.line = () => this.python.context.location.line;
-    const restore = this.manager.checkpoint();
+    const restoreActions = this.manager.checkpoint();
+    // `this.x = ...` (and `resolve.other.x = ...`) are undone with the actions.
+    const restoreAssigned = [...bindings.values()].map((b) => b.checkpoint());
+    const restore = () => {
+      restoreActions();
+      for (const r of restoreAssigned) r();
+    };
     try {
       try {
         this.python.runBody(fn, namespace());
@@ -560,6 +542,14 @@ class ContextInterpreter {
     g.set("this", self);
     return this.python.callFunction(fn, [], new Map(), { globals: g });
   }
+}
+
+/** What a PythonHost answers for os.environ and os.getcwd(), for commands CPython runs. */
+function foreignProcessOf(host: PythonHost): ForeignProcess {
+  const environ: Record<string, string> = {};
+  for (const [k, v] of Object.entries(host.environ())) if (v !== undefined) environ[k] = v;
+  const locate = host.locate?.bind(host);
+  return { environ, cwd: host.cwd(), ...(locate ? { locate: (p: string) => locate(p).path } : {}) };
 }
 
 function requireStr(fname: string, v: PyValue): string {

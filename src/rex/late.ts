@@ -12,18 +12,13 @@ import { Interpreter } from "../rez/python/interpreter.js";
 import { PythonError } from "../rez/python/errors.js";
 import { isOutsideSubset } from "../rez/definition/cpython.js";
 import {
-  chainImporters,
   realPythonHost,
-  stdlibImporter,
   targetPythonHost,
-  type HostQuery,
   type HostQueryListener,
   type Importer,
   type PythonHost,
 } from "../rez/python/modules.js";
-import { reImporter } from "../rez/python/regex.js";
-import { rezImporter } from "../rez/definition/rez-modules.js";
-import { INVALID_PACKAGE_ERROR } from "../rez/definition/package-py.js";
+import { rexImporter } from "./importer.js";
 import { HostObject, PyBuiltin, PyException, PyFunction, PyTuple, type PyValue } from "../rez/python/values.js";
 import { InputError } from "../errors.js";
 import { VersionBinding } from "./values.js";
@@ -119,39 +114,14 @@ export function lateOptionsOf(config: { target?: SystemInfo } | undefined): Late
  * environment, whatever context is being built.
  */
 function lateImporter(python: () => Interpreter, opts: LateEvaluationOptions): Importer {
-  let chain: Importer | undefined;
-  return (name) => {
-    if (!chain) {
-      const system = opts.system;
-      const host = opts.host ?? (system ? targetPythonHost(system, realPythonHost) : realPythonHost);
-      const listener = opts.onHostQuery;
-      const report = (kind: HostQuery["kind"], query: string, answer: string): void => {
-        if (!listener) return;
-        const loc = python().context.location;
-        listener({ kind, query, answer, file: loc.file, line: loc.line });
-      };
-      const notHere = (n: string) =>
-        new PyBuiltin(n, () => {
-          throw new PyException(
-            "NameError",
-            `@${n}() decorates package attributes; it has no meaning in a @late() function`,
-          );
-        });
-      chain = chainImporters(
-        stdlibImporter(host, report),
-        reImporter,
-        rezImporter({
-          early: notHere("early"),
-          late: notHere("late"),
-          include: notHere("include"),
-          invalidPackageError: INVALID_PACKAGE_ERROR,
-          system: () => system ?? hostSystem(),
-          report,
-        }),
-      );
-    }
-    return chain(name);
-  };
+  const system = opts.system;
+  return rexImporter({
+    python,
+    host: () => opts.host ?? (system ? targetPythonHost(system, realPythonHost) : realPythonHost),
+    system: () => system ?? hostSystem(),
+    ...(opts.onHostQuery ? { onHostQuery: opts.onHostQuery } : {}),
+    where: "in a @late() function",
+  });
 }
 
 /** A LateRequiresHook for the solver (SolveOptions.lateRequires). */

@@ -402,6 +402,19 @@ export class VariantBinding extends HostObject {
     super();
   }
 
+  /**
+   * What commands assigned so far, to put back when their run is undone (rex
+   * runs a package's commands again in CPython after the built-in evaluator
+   * refused a construct half-way: the first attempt's `this.x = ...` must not
+   * be seen by the second).
+   */
+  checkpoint(): () => void {
+    const saved = this.assigned && new Map(this.assigned);
+    return () => {
+      this.assigned = saved && new Map(saved);
+    };
+  }
+
   override setAttr(name: string, value: PyValue): void {
     // `root` is a property without a setter in Rez; everything else lands in the instance's __dict__.
     if (name === "root")

@@ -107,3 +107,48 @@ test("an image's environment never holds the build host's: commands' os.environ 
     delete process.env.TANTALUS_TEST_BUILD_SECRET;
   }
 });
+
+test("commands CPython runs (python: cpython) see the image's process too: no build-host variable, its cwd, its files", () => {
+  const root = path.join(scratch, "cpython", "packages", "legacy", "1.0");
+  fs.mkdirSync(root, { recursive: true });
+  fs.writeFileSync(
+    path.join(root, "package.py"),
+    [
+      "name = 'legacy'",
+      "version = '1.0'",
+      "def commands():",
+      "    import os, subprocess  # subprocess: CPython runs these commands",
+      "    env.LEGACY_TOKEN = os.environ.get('TANTALUS_TEST_BUILD_SECRET', 'none')",
+      "    env.LEGACY_PREFS = os.path.expanduser('~/legacy')",
+      "    env.LEGACY_CWD = os.getcwd()",
+      "    env.LEGACY_LIB = str(os.path.isdir(os.path.join(this.root, 'lib')))",
+      "    env.LEGACY_DOCS = str(os.path.exists(os.path.join(this.root, 'docs')))",
+      "",
+    ].join("\n"),
+  );
+  fs.mkdirSync(path.join(root, "lib"));
+  const file = path.join(scratch, "cpython", "tantalus.yaml");
+  const text =
+    "packages_path: [packages]\nimplicit_packages: []\npython: cpython\nworkflows:\n  look:\n    request: [legacy]\n";
+  fs.writeFileSync(file, text);
+  const config = parseConfig(text, file);
+  process.env.TANTALUS_TEST_BUILD_SECRET = "s3cret";
+  try {
+    const resolve = resolveWorkflow(config, "look");
+    assert.equal(resolve.variants[0]!.package.definition.evaluator, "cpython");
+    // root_map moves the root: its folders are asked about at the image path, answered from the host root.
+    const env = captureEnvironment(resolve, {
+      rootMap: { [path.join(scratch, "cpython", "packages")]: "/studio/pkgs" },
+    });
+    assert.equal(env.environ.LEGACY_LIB, "True");
+    assert.equal(env.environ.LEGACY_DOCS, "False");
+    assert.equal(env.environ.LEGACY_TOKEN, "none");
+    assert.equal(env.environ.LEGACY_PREFS, "${HOME}/legacy");
+    assert.equal(env.environ.LEGACY_CWD, "/");
+    assert.ok(!env.script.includes("s3cret"), env.script);
+    // The build's own process keeps its environment once the commands are done.
+    assert.equal(process.env.TANTALUS_TEST_BUILD_SECRET, "s3cret");
+  } finally {
+    delete process.env.TANTALUS_TEST_BUILD_SECRET;
+  }
+});

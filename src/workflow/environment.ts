@@ -18,10 +18,23 @@
  * host's environment into every artist's image. They see IMAGE_PROCESS_ENV
  * instead, and every such read is kept (CapturedEnvironment.hostQueries) so the
  * audit can name the packages that asked.
+ *
+ * The file system they ask about is the image's too: `os.path.exists(
+ * os.path.join(this.root, "python"))` asks about the image path `this.root`
+ * names, answered from the host root whose content the builder lays out there
+ * (root_map moves a root, so the image path need not exist on the build host,
+ * or be something else there). A path under no resolved package's root is the
+ * base image's, which the capture does not have unpacked (the audit and the
+ * report capture without the base): the build host answers it, and the query
+ * is marked `buildHost` so the audit says whose answer it was. `os.getcwd()`
+ * is IMAGE_WORKING_DIR. Commands CPython runs (`python: cpython`) get the
+ * same environment, working directory and file answers (rex hands its
+ * PythonHost's to the shim), but their queries are not recorded.
  */
 import { optionsFromContext } from "../rex/from-context.js";
 import { interpretContext } from "../rex/interpret.js";
-import type { HostQuery } from "../rez/python/modules.js";
+import { realPythonHost, targetPythonHost, type HostQuery, type PythonHost } from "../rez/python/modules.js";
+import { imageContentSource } from "../context/root-map.js";
 import { renderShell } from "../rex/shells.js";
 import type { HomeResolver } from "../rex/expand.js";
 import type { WorkflowResolve } from "./resolve.js";
@@ -43,6 +56,15 @@ const IMAGE_HOME: HomeResolver = { home: "${HOME}", userHome: () => undefined };
  * Nothing of the build host's environment.
  */
 export const IMAGE_PROCESS_ENV: Readonly<Record<string, string>> = Object.freeze({ HOME: "${HOME}" });
+
+/**
+ * `os.getcwd()` while the image's environment is captured. The script is
+ * written once for every run, and each run starts elsewhere (`tantalus run`
+ * passes the artist's directory as the container's working directory, or
+ * home, or `/`); the image config sets no WorkingDir (src/image/entrypoint.ts
+ * entrypointConfig), so `/` is where a plain `podman run` of the image starts.
+ */
+export const IMAGE_WORKING_DIR = "/";
 
 /** A host query a package's commands made while the image's environment was captured. */
 export interface CommandHostQuery extends HostQuery {
@@ -94,7 +116,7 @@ export function captureEnvironment(resolve: WorkflowResolve, opts: CaptureOption
     ...(opts.epochSeconds !== undefined ? { timestamp: opts.epochSeconds } : {}),
     shell: "sh",
     parentEnv: {},
-    processEnv: IMAGE_PROCESS_ENV,
+    pythonHost: imagePythonHost(resolve, opts.rootMap ?? {}, base.system),
     onHostQuery: (q) => hostQueries.push({ ...q, package: pkgOfFile.get(q.file) ?? q.file }),
     rootMap: opts.rootMap ?? {},
     home: IMAGE_HOME,
@@ -130,6 +152,27 @@ export function captureEnvironment(resolve: WorkflowResolve, opts: CaptureOption
     configEnv: workflowEnv.filter(([k]) => !(k in result.environ)).map(([k, v]) => `${k}=${v}`),
     origins,
     hostQueries,
+  };
+}
+
+/** What commands' host queries answer in the capture: the image's environment, working directory and files. */
+function imagePythonHost(
+  resolve: WorkflowResolve,
+  rootMap: Readonly<Record<string, string>>,
+  system: { platform: string; arch: string },
+): PythonHost {
+  const source = imageContentSource(
+    rootMap,
+    resolve.variants.map((v) => v.root),
+  );
+  return {
+    ...targetPythonHost(system, realPythonHost),
+    environ: () => IMAGE_PROCESS_ENV,
+    cwd: () => IMAGE_WORKING_DIR,
+    locate: (p) => {
+      const host = source(p);
+      return host !== undefined ? { path: host } : { path: p, buildHost: true };
+    },
   };
 }
 

@@ -681,7 +681,60 @@ def _decode(v):
     raise ValueError("unknown value %r" % (v,))
 
 
+class _Process:
+    """The process a rex function is to see (an image's capture: the image's environment and working
+    directory, not the build host's), as the built-in evaluator's host answers os.environ and
+    os.getcwd(); the real ones come back afterwards, for the next load."""
+
+    def __init__(self, process):
+        self.process = process
+
+    def __enter__(self):
+        if self.process is None:
+            return self
+        self.saved = (dict(os.environ), os.getcwd)
+        os.environ.clear()
+        os.environ.update(self.process["environ"])
+        cwd = self.process["cwd"]
+        os.getcwd = lambda: cwd
+        self.tests = {}
+        if self.process.get("locate"):
+            # os.path's file tests answer for that process's files: Tantalus says where their content is here
+            for name in _FILE_TESTS:
+                test = self.tests[name] = getattr(os.path, name)
+                setattr(os.path, name, _in_process(test))
+        return self
+
+    def __exit__(self, *exc):
+        if self.process is not None:
+            environ, os.getcwd = self.saved
+            os.environ.clear()
+            os.environ.update(environ)
+            for name, test in self.tests.items():
+                setattr(os.path, name, test)
+        return False
+
+
+_FILE_TESTS = ("exists", "lexists", "isfile", "isdir", "islink")
+
+
+def _in_process(test):
+    def located(path):
+        if not isinstance(path, (str, os.PathLike)):
+            return test(path)  # a file descriptor, bytes: asked as given
+        p = os.fspath(path)
+        if isinstance(p, str):
+            p = _callback("locate", p if p.startswith("/") else os.path.join(os.getcwd(), p))
+        return test(p)
+    return located
+
+
 def _run(req):
+    with _Process(req.get("process")):
+        return _run_in(req)
+
+
+def _run_in(req):
     fid = req["fn"]
     fn = _functions[fid]
     g = dict((k, _decode(v)) for k, v in req["globals"])

@@ -316,6 +316,8 @@ function runInCPython(session: CPythonSession, file: string, info: FunctionInfo,
   const serve = (cb: Callback): CallbackReply => {
     if (cb.line !== null) call.setLine(cb.line);
     if (cb.ns) for (const [k, w] of Object.entries(cb.ns)) call.globals.set(k, decode(w as Wire));
+    // os.path's file tests of a process that is not CPython's own: where the path's content is here.
+    if (cb.cb === "locate") return { ret: call.process?.locate?.(cb.args[0] as string) ?? cb.args[0] };
     try {
       return {
         ret: encode(
@@ -336,7 +338,22 @@ function runInCPython(session: CPythonSession, file: string, info: FunctionInfo,
   const globals: [string, Wire][] = [];
   for (const [k, v] of call.globals) globals.push([k, encode(v)]);
   const answer = session.request(
-    { op: "run", fn: info.id, body: call.asBody, globals, args: call.args.map(encode) },
+    {
+      op: "run",
+      fn: info.id,
+      body: call.asBody,
+      globals,
+      args: call.args.map(encode),
+      ...(call.process
+        ? {
+            process: {
+              environ: call.process.environ,
+              cwd: call.process.cwd,
+              locate: call.process.locate !== undefined,
+            },
+          }
+        : {}),
+    },
     `running ${info.name}() of ${file}`,
     serve,
   );

@@ -9,7 +9,21 @@
 import type { ModuleNode, ParsedModule } from "./ast.js";
 import { PyFunction, type CallContext, type PyValue } from "./values.js";
 
+/**
+ * The process foreign code is to believe it runs in: `os.environ` and
+ * `os.getcwd()` as the embedding program answers them for the built-in
+ * evaluator (an image's capture: not the build host's).
+ */
+export interface ForeignProcess {
+  environ: Readonly<Record<string, string>>;
+  cwd: string;
+  /** Where os.path's file tests look for an absolute path (PythonHost.locate); omitted: the path itself. */
+  locate?: (path: string) => string;
+}
+
 export interface ForeignCall {
+  /** Omitted: the foreign process's own environment and working directory. */
+  process?: ForeignProcess;
   /** The namespace: rex's bindings (`this`, `env`, `setenv`...); names the code sets are written back into it. */
   globals: Map<string, PyValue>;
   /** Run as a body (Rez's rex functions: assignments land in `globals`), or call (a `@late()` function). */

@@ -7,7 +7,7 @@
  * Every evaluation counts steps (statements, loop iterations, calls) and stops
  * at a limit, so a `while True:` in a package cannot hang a resolve.
  */
-import { ForeignFunction } from "./foreign.js";
+import { ForeignFunction, type ForeignProcess } from "./foreign.js";
 import type {
   Arguments,
   Comprehension,
@@ -75,6 +75,8 @@ export interface InterpreterOptions {
   importer?: Importer;
   /** Receives print() output; by default print() output is discarded. */
   print?: (text: string) => void;
+  /** The process ForeignFunctions' code is to see (asked at each call); omitted: its own. */
+  foreignProcess?: () => ForeignProcess;
 }
 
 export interface ExecModuleOptions {
@@ -149,6 +151,7 @@ export class Interpreter {
   private readonly printer?: (text: string) => void;
   /** Settable so that one interpreter can evaluate files with different hosts (see InterpreterOptions.importer). */
   importer?: Importer;
+  private readonly foreignProcess?: () => ForeignProcess;
   private steps = 0;
   private active = 0;
   private depth = 0;
@@ -161,6 +164,7 @@ export class Interpreter {
     this.maxCallDepth = options.maxCallDepth ?? 200;
     this.printer = options.print;
     this.importer = options.importer;
+    if (options.foreignProcess) this.foreignProcess = options.foreignProcess;
     this.ctx = this.makeContext();
   }
 
@@ -215,10 +219,21 @@ export class Interpreter {
     f.line = fn.line;
     return this.enter(f, () => {
       if (fn instanceof ForeignFunction)
-        return fn.code.run({ globals, asBody: true, args: [], ctx: this.ctx, setLine: (n) => (f.line = n) });
+        return fn.code.run({
+          globals,
+          asBody: true,
+          args: [],
+          ctx: this.ctx,
+          setLine: (n) => (f.line = n),
+          ...this.foreignProcessOf(),
+        });
       const c = this.execBlock(fn.body, f);
       return c === RETURN ? f.returnValue : null;
     });
+  }
+
+  private foreignProcessOf(): { process?: ForeignProcess } {
+    return this.foreignProcess ? { process: this.foreignProcess() } : {};
   }
 
   /** The CallContext host objects get, for calling back into Python (str(), calls...). */
@@ -598,6 +613,7 @@ export class Interpreter {
         setLine: (n) => {
           if (f) f.line = n;
         },
+        ...this.foreignProcessOf(),
       });
     }
     const info = functionInfo(fn);

@@ -152,6 +152,16 @@ export interface PythonHost {
   environ(): Readonly<Record<string, string | undefined>>;
   /** os.getcwd(). */
   cwd(): string;
+  /**
+   * Where the file-system tests (`os.path.exists`/`isdir`/`isfile`/`islink`/
+   * `lexists`, pathlib's) find an absolute path the process asks about, on this
+   * machine. Omitted: the path itself, as for Rez, which asks the machine it
+   * runs on. A process that is not this machine's (an image being captured)
+   * answers from where its content is here; `buildHost` marks a path whose
+   * content is not here, answered by this machine's own file instead, which
+   * the query then says.
+   */
+  locate?(path: string): { path: string; buildHost?: boolean };
 }
 
 let hostPython: ReturnType<PythonHost["python"]> | undefined;
@@ -217,6 +227,8 @@ export interface HostQuery {
   kind: "platform" | "environment" | "filesystem";
   query: string;
   answer: string;
+  /** A file-system answer this machine gave for a process that is not its own (PythonHost.locate's buildHost). */
+  buildHost?: boolean;
   file: string;
   line?: number;
 }
@@ -409,7 +421,7 @@ export function pathNormpath(p: string): string {
 /** Builds the modules for one evaluation; `report` receives each host query with the line that asked. */
 export function stdlibImporter(
   host: PythonHost,
-  report: (kind: HostQuery["kind"], query: string, answer: string) => void,
+  report: (kind: HostQuery["kind"], query: string, answer: string, buildHost?: boolean) => void,
 ): Importer {
   const modules = new Map<string, PyModule>();
   const platformQuery = (name: string, get: () => string) =>
@@ -423,9 +435,11 @@ export function stdlibImporter(
 
   const stat = (query: string, rel: string, follow: boolean): fs.Stats | undefined => {
     let st: fs.Stats | undefined;
+    // A relative path is relative to the working directory of the process Rez runs in.
+    const asked = rel.startsWith("/") ? rel : pathJoin(host.cwd(), [rel]);
+    const where = host.locate?.(asked) ?? { path: asked };
     try {
-      // A relative path is relative to the working directory of the process Rez runs in.
-      const p = rel.startsWith("/") ? rel : pathJoin(host.cwd(), [rel]);
+      const p = where.path;
       st = p.includes("\0")
         ? undefined
         : follow
@@ -434,7 +448,8 @@ export function stdlibImporter(
     } catch {
       st = undefined; // Python's exists()/isdir() are False on any OSError
     }
-    report("filesystem", query, st ? (st.isDirectory() ? "directory" : st.isFile() ? "file" : "other") : "missing");
+    const answer = st ? (st.isDirectory() ? "directory" : st.isFile() ? "file" : "other") : "missing";
+    report("filesystem", query, answer, where.buildHost);
     return st;
   };
   const fsTest = (name: string, test: (st: fs.Stats | undefined) => boolean, follow = true) =>
