@@ -1,0 +1,50 @@
+/**
+ * What a pipeline TD meets on a first day with the features of this session,
+ * the wrong ways included: each mistake is one sentence with the right exit
+ * status, never a stack trace, and the right thing is named.
+ */
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import test from "node:test";
+import { looksLikeStackTrace, runCli, tempDir, tinyRepository } from "./helpers.js";
+
+/** A project of trivial packages, with no REZ_* / TANTALUS_* variable of the host leaking in. */
+function project(extraYaml = ""): { dir: string; env: NodeJS.ProcessEnv } {
+  const dir = tempDir("tantalus-newuser-");
+  tinyRepository(path.join(dir, "packages"));
+  fs.writeFileSync(
+    path.join(dir, "tantalus.yaml"),
+    `packages_path: [packages]\nimplicit_packages: []\n` +
+      `workflows:\n  rough_layout: { request: [fam0000] }\n  modeling: { request: [fam0001] }\n${extraYaml}`,
+  );
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!/^(REZ_|TANTALUS_|XDG_)/.test(k)) env[k] = v;
+  Object.assign(env, {
+    HOME: path.join(dir, "home"),
+    TANTALUS_SITE_CONFIG: "",
+    TANTALUS_NO_REZ_CONFIG: "1",
+    TANTALUS_CACHE_DIR: path.join(dir, "cache"),
+  });
+  fs.mkdirSync(env.HOME!);
+  return { dir, env };
+}
+
+test("tantalus diff of references the store lacks exits 2, not 1 (which says the images differ)", () => {
+  const { dir, env } = project();
+  const store = path.join(dir, "store");
+  // An empty OCI image layout: a store that holds no image yet.
+  fs.mkdirSync(path.join(store, "blobs", "sha256"), { recursive: true });
+  fs.writeFileSync(path.join(store, "oci-layout"), `{"imageLayoutVersion":"1.0.0"}`);
+  fs.writeFileSync(path.join(store, "index.json"), `{"schemaVersion":2,"manifests":[]}`);
+  for (const args of [
+    ["diff", "rough_layout", "modeling"],
+    ["diff", "nope", "nope2"],
+  ]) {
+    const r = runCli([...args, "--store", store], { cwd: dir, env });
+    assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+    assert.match(r.stderr, /^tantalus: error: no image "(rough_layout|nope)" in the store /);
+    assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+    assert.ok(!looksLikeStackTrace(r.stderr), r.stderr);
+  }
+});
