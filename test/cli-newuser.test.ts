@@ -48,3 +48,22 @@ test("tantalus diff of references the store lacks exits 2, not 1 (which says the
     assert.ok(!looksLikeStackTrace(r.stderr), r.stderr);
   }
 });
+
+test("run --request that does not resolve names the request, not an unnamed workflow at a line of tantalus.yaml", () => {
+  const { dir, env } = project();
+  for (const [request, why] of [
+    ["fam0000 nosuchfam", /no package family 'nosuchfam' exists/],
+    ["fam0000-1 fam0000-2", /conflicts with/],
+  ] as const) {
+    const r = runCli(["run", "--request", request, "--store", path.join(dir, "store"), "--", "true"], {
+      cwd: dir,
+      env,
+    });
+    assert.equal(r.code, 1, r.stderr);
+    const error = r.stderr.split("\n").find((l) => l.startsWith("tantalus: error:")) ?? "";
+    assert.match(error, new RegExp(`^tantalus: error: the request "${request}" does not resolve: `));
+    assert.match(error, why);
+    assert.doesNotMatch(r.stderr, /tantalus\.yaml:\d|workflow request-/);
+    assert.ok(!looksLikeStackTrace(r.stderr), r.stderr);
+  }
+});

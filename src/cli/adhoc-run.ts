@@ -100,8 +100,19 @@ export async function adHocRunSettings(adHoc: AdHoc, opts: RunSettingsFlags, env
         );
         if (verdict.current) return { tag: adHoc.tag, built: false };
         if (!verdict.missing) o.log(`building the request "${adHoc.request.join(" ")}" again: ${verdict.reason}`);
-        const { buildWorkflowImage } = await import("../builder/builder.js");
-        return buildWorkflowImage(await loadConfig(), wf, store, o.log, { adHocTag: adHoc.tag });
+        const [{ buildWorkflowImage }, { WorkflowUnresolvedError }] = await Promise.all([
+          import("../builder/builder.js"),
+          import("../workflow/index.js"),
+        ]);
+        try {
+          return await buildWorkflowImage(await loadConfig(), wf, store, o.log, { adHocTag: adHoc.tag });
+        } catch (e) {
+          // The request is the user's command line, not a workflow of tantalus.yaml: name it, not the
+          // unnamed workflow or a line of a file that does not hold it.
+          if (e instanceof WorkflowUnresolvedError && e.workflow === adHoc.name)
+            throw new TantalusError(`the request "${adHoc.request.join(" ")}" does not resolve: ${e.why}`);
+          throw e;
+        }
       },
     },
   };
