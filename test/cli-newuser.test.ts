@@ -67,3 +67,15 @@ test("run --request that does not resolve names the request, not an unnamed work
     assert.ok(!looksLikeStackTrace(r.stderr), r.stderr);
   }
 });
+
+test("a mistyped family in a workflow still gets its 'did you mean' when tantalus.yaml has add_requires", () => {
+  const { dir, env } = project(`  typo: { request: [fam00001] }\npackages:\n  fam0000: { add_requires: [fam0001] }\n`);
+  for (const args of [
+    ["resolve", "-w", "typo"],
+    ["run", "--request", "fam00002", "--store", path.join(dir, "store"), "--", "true"],
+  ]) {
+    const r = runCli(args, { cwd: dir, env });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stdout + r.stderr, /no package family 'fam0000\d' exists .*; did you mean fam000\d\?/);
+  }
+});
