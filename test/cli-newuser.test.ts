@@ -79,3 +79,20 @@ test("a mistyped family in a workflow still gets its 'did you mean' when tantalu
     assert.match(r.stdout + r.stderr, /no package family 'fam0000\d' exists .*; did you mean fam000\d\?/);
   }
 });
+
+test("plan and report of a mistyped workflow name it with the nearest one, before anything is resolved", () => {
+  const { dir, env } = project();
+  for (const args of [
+    ["plan", "rough_layot"],
+    ["report", "rough_layot", "--html", "site"],
+  ]) {
+    const r = runCli(args, { cwd: dir, env });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(
+      r.stderr,
+      /^tantalus: error: no workflow 'rough_layot' in .*tantalus\.yaml \(did you mean rough_layout\?\)/,
+    );
+    assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+  }
+  assert.ok(!fs.existsSync(path.join(dir, "site")), "the report wrote nothing");
+});
