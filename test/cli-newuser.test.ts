@@ -96,3 +96,34 @@ test("plan and report of a mistyped workflow name it with the nearest one, befor
   }
   assert.ok(!fs.existsSync(path.join(dir, "site")), "the report wrote nothing");
 });
+
+test("a misspelt python: setting or variable, and a timeout CPython cannot use, are one sentence each", () => {
+  const { dir, env } = project();
+  const cases: [NodeJS.ProcessEnv, RegExp][] = [
+    [
+      { TANTALUS_PYTHON: "cpyton" },
+      /^tantalus: error: TANTALUS_PYTHON: expected builtin or cpython, not 'cpyton' \(did you mean cpython\?\)\n$/,
+    ],
+    [
+      { TANTALUS_CPYTHON_TIMEOUT: "abc" },
+      /^tantalus: error: TANTALUS_CPYTHON_TIMEOUT: expected a number of seconds above 0, not 'abc'\n$/,
+    ],
+  ];
+  for (const [vars, expected] of cases) {
+    const r = runCli(["repo", "check"], { cwd: dir, env: { ...env, ...vars } });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, expected);
+  }
+  fs.appendFileSync(path.join(dir, "tantalus.yaml"), "python: cpyton\n");
+  for (const args of [
+    ["repo", "check"],
+    ["config", "--check", "tantalus.yaml"],
+  ]) {
+    const r = runCli(args, { cwd: dir, env });
+    assert.notEqual(r.code, 0);
+    assert.match(
+      r.stderr,
+      /tantalus\.yaml:6:9: python: expected builtin, cpython, .*, not 'cpyton' \(did you mean cpython\?\)/,
+    );
+  }
+});
