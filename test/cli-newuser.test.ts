@@ -127,3 +127,29 @@ test("a misspelt python: setting or variable, and a timeout CPython cannot use, 
     );
   }
 });
+
+test("python: cpython with an interpreter that is not there says where it looked", () => {
+  const { dir, env } = project();
+  fs.mkdirSync(path.join(dir, "packages", "proc", "1.0"), { recursive: true });
+  fs.writeFileSync(
+    path.join(dir, "packages", "proc", "1.0", "package.py"),
+    `name = "proc"\nversion = "1.0"\nimport subprocess\ndescription = subprocess.check_output(["echo", "x"]).decode()\n`,
+  );
+  fs.appendFileSync(path.join(dir, "tantalus.yaml"), "python: { evaluator: cpython, interpreter: /no/such/python3 }\n");
+  const absolute = runCli(["repo", "check"], { cwd: dir, env });
+  assert.equal(absolute.code, 1, absolute.stderr);
+  assert.match(absolute.stderr, /package\.py: error: .*'\/no\/such\/python3' does not exist \(python\.interpreter\)\n/);
+  assert.doesNotMatch(absolute.stderr, /on PATH/);
+  // python3 looked up on a PATH that has no python3 (only node): PATH is named.
+  const bin = path.join(dir, "bin");
+  fs.mkdirSync(bin);
+  fs.symlinkSync(process.execPath, path.join(bin, "node"));
+  fs.writeFileSync(
+    path.join(dir, "tantalus.yaml"),
+    fs.readFileSync(path.join(dir, "tantalus.yaml"), "utf8").replace(/^python: .*$/m, "python: cpython"),
+  );
+  const onPath = runCli(["repo", "check"], { cwd: dir, env: { ...env, PATH: bin, TANTALUS_NO_CACHE: "1" } });
+  assert.equal(onPath.code, 1, onPath.stderr);
+  assert.match(onPath.stderr, /package\.py: error: .*'python3' was not found on PATH\n/);
+  assert.ok(!looksLikeStackTrace(absolute.stderr + onPath.stderr));
+});
