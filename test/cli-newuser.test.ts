@@ -153,3 +153,23 @@ test("python: cpython with an interpreter that is not there says where it looked
   assert.match(onPath.stderr, /package\.py: error: .*'python3' was not found on PATH\n/);
   assert.ok(!looksLikeStackTrace(absolute.stderr + onPath.stderr));
 });
+
+test("run --request refused by the audit says what a request can do, not `build --allow-audit-errors`", () => {
+  const { dir, env } = project();
+  fs.mkdirSync(path.join(dir, "packages", "leaky", "1.0"), { recursive: true });
+  fs.writeFileSync(
+    path.join(dir, "packages", "leaky", "1.0", "package.py"),
+    `name = "leaky"\nversion = "1.0"\ndef commands():\n    env.LEAKY_PROJECTS = "/studio/projects"\n`,
+  );
+  const r = runCli(["run", "--request", "leaky", "--store", path.join(dir, "store"), "--dry-run", "--", "true"], {
+    cwd: dir,
+    env,
+  });
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(
+    r.stderr,
+    /tantalus: error: the audit found errors in the image of the request "leaky", so it was not written \(a request gets the mounts of run\.mounts only.*\):\n {2}leaky-1\.0: host-leak: LEAKY_PROJECTS contains \/studio\/projects/,
+  );
+  assert.doesNotMatch(r.stderr, /request-[0-9a-f]+:/);
+  assert.ok(!looksLikeStackTrace(r.stderr), r.stderr);
+});
