@@ -173,3 +173,19 @@ test("run --request refused by the audit says what a request can do, not `build 
   assert.doesNotMatch(r.stderr, /request-[0-9a-f]+:/);
   assert.ok(!looksLikeStackTrace(r.stderr), r.stderr);
 });
+
+test("gc --dev-retention --dry-run lists run --request's image as would-be untagged, and its help names request tags", () => {
+  const { dir, env } = project();
+  const store = path.join(dir, "store");
+  const built = runCli(["run", "--request", "fam0000", "--store", store, "--dry-run", "--", "true"], { cwd: dir, env });
+  assert.equal(built.code, 0, built.stderr);
+  const dry = runCli(["gc", "--store", store, "--dev-retention", "0s", "--dry-run"], { cwd: dir, env });
+  assert.equal(dry.code, 0, dry.stderr);
+  assert.match(dry.stdout, /^would remove 1 tag\(s\)/);
+  assert.match(dry.stdout, /^ {2}would untag request:[0-9a-f]{12}$/m);
+  assert.doesNotMatch(dry.stdout, /untagged/);
+  const images = runCli(["images", "--store", store], { cwd: dir, env });
+  assert.match(images.stdout, /request:[0-9a-f]{12}/, "the dry run untagged nothing");
+  const help = runCli(["gc", "--help"], { cwd: dir, env });
+  assert.match(help.stdout.replace(/\s+/g, " "), /WORKFLOW:dev-<user>-<hash>, and run --request's request:<hash>/);
+});
