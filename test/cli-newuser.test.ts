@@ -189,3 +189,17 @@ test("gc --dev-retention --dry-run lists run --request's image as would-be untag
   const help = runCli(["gc", "--help"], { cwd: dir, env });
   assert.match(help.stdout.replace(/\s+/g, " "), /WORKFLOW:dev-<user>-<hash>, and run --request's request:<hash>/);
 });
+
+test("shell --shell NAME on a host without that shell says so in words, not spawnSync's", () => {
+  const { dir, env } = project();
+  const bin = path.join(dir, "bin");
+  fs.mkdirSync(bin);
+  fs.symlinkSync(process.execPath, path.join(bin, "node"));
+  const r = runCli(["shell", "fam0000", "--shell", "tcsh", "-c", "true"], { cwd: dir, env: { ...env, PATH: bin } });
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(
+    r.stderr,
+    /^tantalus: error: cannot start the shell tcsh: it is not installed on this host \(not found on PATH\); --shell chooses another/,
+  );
+  assert.doesNotMatch(r.stderr, /spawnSync|ENOENT/);
+});
