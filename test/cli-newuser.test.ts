@@ -203,3 +203,23 @@ test("shell --shell NAME on a host without that shell says so in words, not spaw
   );
   assert.doesNotMatch(r.stderr, /spawnSync|ENOENT/);
 });
+
+test("a context file that is missing or a folder is named with the errno's words, not Node's message", () => {
+  const { dir, env } = project();
+  const cases: [string[], RegExp][] = [
+    [
+      ["context", "verify", "nope.json"],
+      /^tantalus: error: nope\.json: cannot read context: no such file or directory \(ENOENT\)\n$/,
+    ],
+    [["context", "show", "."], /^tantalus: error: \.: cannot read context: is a directory \(EISDIR\)\n$/],
+    [
+      ["env", "--context", "nope.json"],
+      /^tantalus: error: .*nope\.json: cannot read the context: no such file or directory \(ENOENT\)\n$/,
+    ],
+  ];
+  for (const [args, expected] of cases) {
+    const r = runCli(args, { cwd: dir, env });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, expected);
+  }
+});
