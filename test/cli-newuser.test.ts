@@ -223,3 +223,14 @@ test("a context file that is missing or a folder is named with the errno's words
     assert.match(r.stderr, expected);
   }
 });
+
+test("report --migration of a file that is not there is named with the errno's words, before anything is written", () => {
+  const { dir, env } = project();
+  const r = runCli(["report", "--html", "site", "--migration", "nope.json"], { cwd: dir, env });
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(
+    r.stderr,
+    /^tantalus: error: cannot read the migration report nope\.json: no such file or directory \(ENOENT\)\n$/,
+  );
+  assert.ok(!fs.existsSync(path.join(dir, "site")));
+});

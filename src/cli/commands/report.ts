@@ -3,7 +3,7 @@ import path from "node:path";
 import type { Command } from "@commander-js/extra-typings";
 import { findConfig, openRepositories } from "../common.js";
 import { getWorkflow } from "../../config/index.js";
-import { TantalusError, UsageError } from "../../errors.js";
+import { TantalusError, UsageError, systemErrorText } from "../../errors.js";
 import { baseLayersOf } from "./plan.js";
 
 interface ReportOpts {
@@ -21,7 +21,7 @@ function readMigration(file: string): unknown {
   try {
     text = fs.readFileSync(file, "utf8");
   } catch (e) {
-    throw new TantalusError(`cannot read the migration report ${file}: ${(e as Error).message}`);
+    throw new TantalusError(`cannot read the migration report ${file}: ${systemErrorText(e)}`);
   }
   try {
     return JSON.parse(text) as unknown;
