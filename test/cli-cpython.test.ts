@@ -107,6 +107,6 @@ test("a wrong python: value is one sentence naming the file and line", () => {
   assert.notEqual(r.code, 0);
   assert.match(
     r.stderr,
-    /^tantalus: error: tantalus\.yaml:3:9: python: expected builtin, cpython, or \{evaluator: cpython, interpreter: \/usr\/bin\/python3\}\n$/,
+    /^tantalus: error: tantalus\.yaml:3:9: python: expected builtin, cpython, or \{evaluator: cpython, interpreter: \/usr\/bin\/python3\}, not 'jython' \(did you mean cpython\?\)\n$/,
   );
 });

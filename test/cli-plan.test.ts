@@ -63,7 +63,7 @@ test("plan refuses a budget above 125 and unknown workflows as usage errors", ()
   assert.match(big.stderr, /invalid --budget '126'.*dockerd cannot stack more than 125 layers/);
   const unknown = runCli(["plan", "nope", "--config", config]);
   assert.equal(unknown.code, 2);
-  assert.match(unknown.stderr, /no workflow 'nope' in the configuration \(known: comp, layout\)/);
+  assert.match(unknown.stderr, /no workflow 'nope' in .*tantalus\.yaml; known: comp, layout/);
   const both = runCli(["plan", "comp", "--all", "--config", config]);
   assert.equal(both.code, 2);
 });

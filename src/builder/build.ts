@@ -626,11 +626,25 @@ async function auditGateStep(
     }
     run.targets = run.targets.filter((t) => !refused.some((r) => r.name === t));
   } else if (refused.length > 0) {
-    throw new TantalusError(
+    throw new AuditRefusedError(
+      refused,
       `the audit found errors, so no image was written ("tantalus build --allow-audit-errors" writes them anyway; "tantalus audit --suggest" prints the fix list for tantalus.yaml that repairs them):\n${refused.map((r) => `${r.name}:\n${lines(r.errors)}`).join("\n")}`,
     );
   }
   return audits;
+}
+
+/**
+ * The audit gate refused images: each with its errors, kept apart so a caller whose images are not
+ * workflows of tantalus.yaml (`run --request`) can say what the user can do about it.
+ */
+export class AuditRefusedError extends TantalusError {
+  constructor(
+    readonly refused: readonly { name: string; errors: readonly string[] }[],
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /** REZ_USED_TIMESTAMP of the images: their epoch, not the time of the build. */

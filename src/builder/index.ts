@@ -2,6 +2,7 @@
 // and what follows (push, pull, export, listing, diff, garbage collection).
 export {
   buildWorkflows,
+  AuditRefusedError,
   type BuildOptions,
   type BuildReport,
   type BuildResult,

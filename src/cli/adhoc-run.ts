@@ -100,8 +100,30 @@ export async function adHocRunSettings(adHoc: AdHoc, opts: RunSettingsFlags, env
         );
         if (verdict.current) return { tag: adHoc.tag, built: false };
         if (!verdict.missing) o.log(`building the request "${adHoc.request.join(" ")}" again: ${verdict.reason}`);
-        const { buildWorkflowImage } = await import("../builder/builder.js");
-        return buildWorkflowImage(await loadConfig(), wf, store, o.log, { adHocTag: adHoc.tag });
+        const [{ buildWorkflowImage }, { AuditRefusedError }, { WorkflowUnresolvedError }] = await Promise.all([
+          import("../builder/builder.js"),
+          import("../builder/build.js"),
+          import("../workflow/index.js"),
+        ]);
+        try {
+          return await buildWorkflowImage(await loadConfig(), wf, store, o.log, { adHocTag: adHoc.tag });
+        } catch (e) {
+          // The request is the user's command line, not a workflow of tantalus.yaml: name it, not the
+          // unnamed workflow or a line of a file that does not hold it.
+          if (e instanceof WorkflowUnresolvedError && e.workflow === adHoc.name)
+            throw new TantalusError(`the request "${adHoc.request.join(" ")}" does not resolve: ${e.why}`);
+          // The build's advice (build --allow-audit-errors, audit --suggest) takes a workflow name, which a
+          // request has not: say what applies to it.
+          const refused = e instanceof AuditRefusedError ? e.refused.find((r) => r.name === adHoc.name) : undefined;
+          if (refused)
+            throw new TantalusError(
+              `the audit found errors in the image of the request "${adHoc.request.join(" ")}", so it was not written ` +
+                `(a request gets the mounts of run.mounts only: add a path its packages need there; or make it a ` +
+                `workflow of tantalus.yaml, which \`tantalus audit --suggest\` and \`build --allow-audit-errors\` take):\n` +
+                refused.errors.map((line) => `  ${line}`).join("\n"),
+            );
+          throw e;
+        }
       },
     },
   };

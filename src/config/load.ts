@@ -9,6 +9,7 @@ import { defaultStoreDir } from "../locations.js";
 import { closestName } from "../util/suggest.js";
 import { CONFIG_FILENAME, discoverConfigFiles, type ConfigFiles } from "./discover.js";
 import {
+  PYTHON_EVALUATORS,
   TantalusConfigSchema,
   type MountConfig,
   type PackageOverride,
@@ -216,7 +217,23 @@ export function configLayers(
     );
   if (env.TANTALUS_STORE)
     layers.push(single("environment", "TANTALUS_STORE", { store: resolveConfigPath(cwd, env.TANTALUS_STORE) }));
-  if (env.TANTALUS_PYTHON) layers.push(single("environment", "TANTALUS_PYTHON", { python: env.TANTALUS_PYTHON }));
+  if (env.TANTALUS_PYTHON) {
+    // One variable, one value: said in its own terms, not as a combination of layers that fails.
+    const value = env.TANTALUS_PYTHON;
+    if (!(PYTHON_EVALUATORS as readonly string[]).includes(value)) {
+      const near = closestName(value, PYTHON_EVALUATORS);
+      throw new UsageError(
+        `TANTALUS_PYTHON: expected builtin or cpython, not '${value}'${near ? ` (did you mean ${near}?)` : ""}`,
+      );
+    }
+    layers.push(single("environment", "TANTALUS_PYTHON", { python: value }));
+  }
+  // Read only when CPython starts, deep in a package load: a value it cannot use is refused here, at once,
+  // rather than silently replaced by the default.
+  const timeout = env.TANTALUS_CPYTHON_TIMEOUT;
+  if (timeout !== undefined && timeout !== "" && !(Number(timeout) > 0 && Number.isFinite(Number(timeout)))) {
+    throw new UsageError(`TANTALUS_CPYTHON_TIMEOUT: expected a number of seconds above 0, not '${timeout}'`);
+  }
   if (flags.paths) layers.push(single("flag", "--paths", { packages_path: splitSearchPath(flags.paths, cwd) }));
   if (flags.store) layers.push(single("flag", "--store", { store: resolveConfigPath(cwd, flags.store) }));
   return layers;

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { parseBaseReference } from "../image/base-reference.js";
 import { parseFilterRule } from "../solver/filter.js";
 import { ordererFromPod } from "../solver/order.js";
+import { closestName } from "../util/suggest.js";
 
 /**
  * The tantalus.yaml format. Objects are strict (an unknown key is an error,
@@ -266,7 +267,9 @@ export const TargetSchema = z.strictObject({
 });
 
 /** Which evaluator loads package.py files: the built-in one, or CPython for what it refuses. */
-const evaluatorName = z.enum(["builtin", "cpython"], { error: "expected builtin or cpython" });
+/** The evaluators of package.py (`python:`, TANTALUS_PYTHON). */
+export const PYTHON_EVALUATORS = ["builtin", "cpython"] as const;
+const evaluatorName = z.enum(PYTHON_EVALUATORS, { error: "expected builtin or cpython" });
 
 export const PythonSchema = z.union(
   [
@@ -282,7 +285,14 @@ export const PythonSchema = z.union(
         .describe("The CPython to run (default python3 on PATH)."),
     }),
   ],
-  { error: "expected builtin, cpython, or {evaluator: cpython, interpreter: /usr/bin/python3}" },
+  {
+    error: (issue) => {
+      const expected = "expected builtin, cpython, or {evaluator: cpython, interpreter: /usr/bin/python3}";
+      if (typeof issue.input !== "string") return expected;
+      const near = closestName(issue.input, PYTHON_EVALUATORS);
+      return `${expected}, not '${issue.input}'${near ? ` (did you mean ${near}?)` : ""}`;
+    },
+  },
 );
 
 export const TantalusConfigSchema = z.strictObject({

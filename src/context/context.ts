@@ -5,7 +5,7 @@ import { hostSystem, type SystemInfo } from "../rez/system.js";
 import type { PackageSource } from "../rez/repository/index.js";
 import { sameStamp, stampOf, type FileStamp } from "../rez/repository/observation.js";
 import { Version } from "../rez/version/index.js";
-import { InputError, TantalusError } from "../errors.js";
+import { InputError, TantalusError, systemErrorText } from "../errors.js";
 import { writeFileAtomic } from "../util/atomic.js";
 import { VERSION } from "../version.js";
 
@@ -195,7 +195,7 @@ export function loadContext(file: string): ResolvedContext {
   try {
     text = fs.readFileSync(file, "utf8");
   } catch (err) {
-    throw new InputError(`cannot read context: ${(err as Error).message}`, { file });
+    throw new InputError(`cannot read context: ${systemErrorText(err)}`, { file });
   }
   let data: unknown;
   try {

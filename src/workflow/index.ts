@@ -4,6 +4,7 @@ export {
   resolveWorkflow,
   resolveWorkflows,
   solveWorkflow,
+  WorkflowUnresolvedError,
   workflowFromContext,
   openWorkflowRepositories,
   implicitPackagesOf,

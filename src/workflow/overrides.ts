@@ -46,8 +46,12 @@ export function applyPackageOverrides(source: PackageSource, config: OverrideCon
 
 function overrideSource(source: PackageSource, added: ReadonlyMap<string, readonly string[]>): PackageSource {
   const memo = new Map<string, Package[] | undefined>();
+  // The solver's "did you mean" asks the source for its family names: a studio with any add_requires
+  // must not lose it.
+  const names = (source as { familyNames?: () => string[] }).familyNames;
   return {
     paths: (source as { paths?: readonly string[] }).paths,
+    ...(typeof names === "function" ? { familyNames: () => names.call(source) } : {}),
     family(name: string): Package[] | undefined {
       if (memo.has(name)) return memo.get(name);
       const pkgs = source.family(name);

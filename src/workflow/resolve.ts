@@ -25,7 +25,7 @@ import {
   type ResolveDecisions,
   type ResolvedContext,
 } from "../context/context.js";
-import { InputError, TantalusError } from "../errors.js";
+import { InputError, TantalusError, type SourceLocation } from "../errors.js";
 import type { Package, Variant } from "../rez/package.js";
 import { Repositories, type RepositoryObservation } from "../rez/repository/index.js";
 import { hostSystem, implicitPackagesFor } from "../rez/system.js";
@@ -245,10 +245,24 @@ export function resolveWorkflow(
   if (solved.resolve) return solved.resolve;
   const r = solved.result;
   const why = r.failure?.explanation ?? r.failure?.description ?? r.status;
-  throw new TantalusError(
-    `workflow ${name} does not resolve (${solved.request.join(" ")}): ${why}`,
-    config.locate(["workflows", name, "request"]),
-  );
+  throw new WorkflowUnresolvedError(name, solved.request, why, config.locate(["workflows", name, "request"]));
+}
+
+/**
+ * A workflow whose request does not resolve, with its parts kept apart, so a
+ * caller whose "workflow" is not in tantalus.yaml (`run --request`) can say it
+ * in its own words instead of naming a file line the user never wrote.
+ */
+export class WorkflowUnresolvedError extends TantalusError {
+  constructor(
+    readonly workflow: string,
+    readonly request: readonly string[],
+    /** The solver's explanation. */
+    readonly why: string,
+    location?: SourceLocation,
+  ) {
+    super(`workflow ${workflow} does not resolve (${request.join(" ")}): ${why}`, location);
+  }
 }
 
 export interface ResolvedWorkflows {

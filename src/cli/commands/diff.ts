@@ -1,4 +1,5 @@
 import type { Command } from "@commander-js/extra-typings";
+import { TantalusError } from "../../errors.js";
 import { printJson } from "../common.js";
 import { storeDirOf } from "./images.js";
 
@@ -12,7 +13,7 @@ export function register(program: Command): void {
   program
     .command("diff")
     .description(
-      "compare two images of the store: packages added, removed and changed, layers shared and different; exit 1 when they differ, as diff(1)",
+      "compare two images of the store: packages added, removed and changed, layers shared and different; exit 1 when they differ, 2 when they cannot be compared, as diff(1)",
     )
     .argument("<a>", "a tag or manifest digest in the store")
     .argument("<b>", "another tag or manifest digest")
@@ -30,9 +31,17 @@ export function register(program: Command): void {
         import("../../image/layout/store.js"),
         import("../../builder/index.js"),
       ]);
-      const store = await OciStore.open(storeDirOf(opts), { readOnly: true });
-      const d = await build.diffImages(store, a, b);
-      // As diff(1): 0 when the images are the same, 1 when they differ (2, usage, stays for errors).
+      // As diff(1): 0 when the images are the same, 1 when they differ, 2 when they cannot be compared
+      // (an unknown reference, an unreadable store), so `tantalus diff A B || rebuild` never takes a
+      // typo for a difference.
+      let d: Awaited<ReturnType<typeof build.diffImages>>;
+      try {
+        const store = await OciStore.open(storeDirOf(opts), { readOnly: true });
+        d = await build.diffImages(store, a, b);
+      } catch (e) {
+        if (e instanceof TantalusError && e.exitCode === 1) throw new TantalusError(e.detail, e.location, 2);
+        throw e;
+      }
       if (!d.identical) process.exitCode = 1;
       if (opts.json) {
         printJson(d);

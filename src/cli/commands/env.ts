@@ -28,7 +28,7 @@ import {
   type ShellKind,
   type ContextInterpretOptions,
 } from "../../rex/index.js";
-import { InputError, TantalusError, UsageError } from "../../errors.js";
+import { InputError, TantalusError, UsageError, systemErrorText } from "../../errors.js";
 import { writeFileAtomic } from "../../util/atomic.js";
 import { PackageFilterList, parseFilterRule } from "../../solver/filter.js";
 import { patchedRequest } from "../../context/patch.js";
@@ -211,7 +211,7 @@ function isRxt(file: string): boolean {
   try {
     data = JSON.parse(fs.readFileSync(file, "utf8"));
   } catch (err) {
-    throw new InputError(`cannot read the context: ${(err as Error).message}`, { file });
+    throw new InputError(`cannot read the context: ${systemErrorText(err)}`, { file });
   }
   return typeof data === "object" && data !== null && "serialize_version" in data;
 }

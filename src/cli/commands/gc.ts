@@ -43,7 +43,7 @@ export function register(program: Command): void {
     .option("--dry-run", "show what would be removed, remove nothing")
     .option(
       "--dev-retention <age>",
-      "untag developers' images (WORKFLOW:dev-<user>-<hash>) tagged longer ago than this, and remove what run --dev keeps in the run cache (kept resolves, environment folders) unused as long (default: dev.retention, else 7d)",
+      "untag developers' images (WORKFLOW:dev-<user>-<hash>, and run --request's request:<hash>) tagged longer ago than this, and remove what run --dev keeps in the run cache (kept resolves, environment folders) unused as long (default: dev.retention, else 7d)",
     )
     .option("--min-age <age>", "keep unreferenced blobs younger than this, for builds in flight (default 24h)")
     .option(
@@ -127,7 +127,8 @@ export function register(program: Command): void {
       }
       const lines = [
         `${would} ${report.removedTags.length} tag(s) and ${report.removedBlobs.length} blob(s), ${build.formatBytes(report.freedBytes)}; ${report.keptBlobs} blob(s) kept`,
-        ...report.removedTags.map((t) => `  untagged ${t}`),
+        // A dry run untags nothing: its lines must not read as done.
+        ...report.removedTags.map((t) => `  ${opts.dryRun ? "would untag" : "untagged"} ${t}`),
         ...(auditCopies.length
           ? [
               `${would} ${auditCopies.length} unpacked base(s) of the audit that no image uses`,

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { Command } from "@commander-js/extra-typings";
 import { findConfig, openRepositories, printJson } from "../common.js";
-import type { LoadedConfig } from "../../config/index.js";
+import { getWorkflow, type LoadedConfig } from "../../config/index.js";
 import { UsageError } from "../../errors.js";
 import { OciStore } from "../../image/layout/store.js";
 import { parseReference } from "../../image/remote/reference.js";
@@ -83,6 +83,8 @@ export function register(program: Command): void {
       const budget = wholeNumber("--budget", opts.budget, 1, MAX_BUDGET);
       const given = wholeNumber("--base-layers", opts.baseLayers, 0, MAX_BUDGET);
       const config = findConfig(opts, true);
+      // A mistyped name is refused before the studio is resolved, with the nearest name, as build and run do.
+      for (const w of workflows) getWorkflow(config, w);
       const repos = openRepositories(opts);
       const base = given !== undefined ? { count: given, source: "--base-layers" } : await baseLayersOf(config);
       // Every workflow resolved as the build resolves it (add_requires, @late requires), once, for the plan.

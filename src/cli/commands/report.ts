@@ -2,7 +2,8 @@ import fs from "node:fs";
 import path from "node:path";
 import type { Command } from "@commander-js/extra-typings";
 import { findConfig, openRepositories } from "../common.js";
-import { TantalusError, UsageError } from "../../errors.js";
+import { getWorkflow } from "../../config/index.js";
+import { TantalusError, UsageError, systemErrorText } from "../../errors.js";
 import { baseLayersOf } from "./plan.js";
 
 interface ReportOpts {
@@ -20,7 +21,7 @@ function readMigration(file: string): unknown {
   try {
     text = fs.readFileSync(file, "utf8");
   } catch (e) {
-    throw new TantalusError(`cannot read the migration report ${file}: ${(e as Error).message}`);
+    throw new TantalusError(`cannot read the migration report ${file}: ${systemErrorText(e)}`);
   }
   try {
     return JSON.parse(text) as unknown;
@@ -60,6 +61,8 @@ export function register(program: Command): void {
       // A folder that is not a report is refused before anything is resolved, not after.
       checkReportTarget(path.resolve(opts.html));
       const config = findConfig(opts, true);
+      // A mistyped name is refused before the studio is resolved, with the nearest name, as build and run do.
+      for (const w of workflows) getWorkflow(config, w);
       const repos = openRepositories(opts);
       let base: Awaited<ReturnType<typeof audit.loadBaseImage>> | { unavailable: string };
       try {

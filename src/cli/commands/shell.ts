@@ -11,7 +11,7 @@ import {
   SHELL_KINDS,
   type ShellKind,
 } from "../../rex/index.js";
-import { TantalusError, UsageError } from "../../errors.js";
+import { TantalusError, UsageError, systemErrorText } from "../../errors.js";
 import { saveRxt } from "../../context/rxt.js";
 import { acquireContext, addRezEnvOptions, definedEnv, shellOption, type ContextSourceOpts } from "./env.js";
 
@@ -102,7 +102,15 @@ export function register(program: Command): void {
           REZ_ENV_PROMPT: `${parentEnv.REZ_ENV_PROMPT ?? ""}${promptMark(shell)}`,
         },
       });
-      if (p.error) throw new TantalusError(`cannot start ${launch.program}: ${p.error.message}`);
+      if (p.error) {
+        // The usual cause is a shell this host lacks (--shell tcsh, or $SHELL's): say that, not spawnSync's words.
+        if ((p.error as NodeJS.ErrnoException).code === "ENOENT")
+          throw new TantalusError(
+            `cannot start the shell ${launch.program}: it is not installed on this host (not found on PATH); ` +
+              `--shell chooses another (bash, sh, zsh, tcsh, csh, pwsh)`,
+          );
+        throw new TantalusError(`cannot start the shell ${launch.program}: ${systemErrorText(p.error)}`);
+      }
       process.exitCode = p.status ?? 1;
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

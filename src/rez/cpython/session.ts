@@ -229,8 +229,10 @@ export class CPythonSession {
   private startError(m: Record<string, unknown>): Error {
     this.dead = String(m.fatal);
     if (m.code === "ENOENT")
+      // An absolute `interpreter:` is not looked up on PATH: saying so would send the user to the wrong place.
       return new InputError(
-        `the setting 'python: cpython' needs a Python 3 interpreter, and '${this.interpreter}' was not found on PATH`,
+        `the setting 'python: cpython' needs a Python 3 interpreter, and '${this.interpreter}' ` +
+          (this.interpreter.includes("/") ? "does not exist (python.interpreter)" : "was not found on PATH"),
       );
     return new InputError(`the setting 'python: cpython' could not start '${this.interpreter}': ${String(m.fatal)}`);
   }
