@@ -19,7 +19,8 @@ const core = {
   util: ["errors"],
   rez: ["errors", "util", "locations", "version"],
   solver: ["rez", "errors", "util"],
-  context: ["rez", "errors", "util", "version"],
+  // a lock records the filter and orderers that decided it, checked as the solver reads them
+  context: ["rez", "solver", "errors", "util", "version"],
   // the late-requires hook is typed by the solver it plugs into
   rex: ["rez", "solver", "context", "errors", "util", "version"],
   // ELF, ld.so.cache, ld.so.conf and the glibc search over an image file system: knows nothing of Rez or OCI

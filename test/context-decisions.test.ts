@@ -112,4 +112,16 @@ test("Rez's own .rxt imports with its filter, orderers and system; a lock writte
   const bad = cli(dir, ["context", "show", oldLock]);
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /old\.json: invalid context: "packageOrderers" must be null or a list of orderers/);
+
+  // Well-shaped but unreadable: an orderer or a filter rule Rez cannot read is refused as the solver
+  // would refuse it, before `context export` could write an .rxt that Rez refuses.
+  fs.writeFileSync(oldLock, JSON.stringify({ ...ctx, packageOrderers: [{ type: "bogus" }] }));
+  const orderer = cli(dir, ["context", "export", oldLock, "-o", rxt]);
+  assert.equal(orderer.code, 1);
+  assert.match(orderer.stderr, /old\.json: invalid context: "packageOrderers": packageOrderers\[0\]: .*bogus/);
+  assert.equal(orderer.stderr.trim().split("\n").length, 1, orderer.stderr);
+  fs.writeFileSync(oldLock, JSON.stringify({ ...ctx, packageFilter: [{ excludes: ["lib-1+<"] }] }));
+  const filter = cli(dir, ["context", "verify", oldLock]);
+  assert.equal(filter.code, 1);
+  assert.match(filter.stderr, /old\.json: invalid context: "packageFilter": /);
 });

@@ -7,6 +7,8 @@ import { sameStamp, stampOf, type FileStamp } from "../rez/repository/observatio
 import { Version } from "../rez/version/index.js";
 import { InputError, TantalusError, systemErrorText } from "../errors.js";
 import { writeFileAtomic } from "../util/atomic.js";
+import { PackageFilterList } from "../solver/filter.js";
+import { orderersFromPod } from "../solver/order.js";
 import { VERSION } from "../version.js";
 
 export const CONTEXT_FORMAT = "tantalus.context/v1";
@@ -257,6 +259,19 @@ function validateContext(data: unknown, file: string): ResolvedContext {
       d.packageOrderers.some((o: unknown) => typeof o !== "object" || o === null || Array.isArray(o)))
   )
     fail(`"packageOrderers" must be null or a list of orderers`);
+  // The shapes above are not enough: a rule or an orderer Rez cannot read would pass `context
+  // show`/`verify` and be exported into an .rxt that Rez then refuses. Read them as the solver does.
+  const readable = (what: string, read: () => unknown) => {
+    try {
+      read();
+    } catch (err) {
+      fail(`"${what}": ${err instanceof TantalusError ? err.message : String(err)}`);
+    }
+  };
+  if (Array.isArray(d.packageFilter))
+    readable("packageFilter", () => PackageFilterList.fromPod(d.packageFilter as PackageFilterPod[]));
+  if (Array.isArray(d.packageOrderers))
+    readable("packageOrderers", () => orderersFromPod(d.packageOrderers, "packageOrderers"));
   if (
     d.variantSelectMode !== undefined &&
     d.variantSelectMode !== "version_priority" &&

@@ -81,7 +81,9 @@ export function register(program: Command): void {
 
   ctx
     .command("show")
-    .description("print a context's request and resolved variants")
+    .description(
+      "print a context's request, the decisions recorded with it (filter, orderers, select mode, system) and its resolved variants",
+    )
     .argument("<file>", "a Tantalus context (JSON)")
     .option("--json", "print the context as JSON")
     .action((file, opts) => {
