@@ -468,6 +468,25 @@ test(
         ]);
         assert.ok(acrossRows.length > 0);
         await linked.close();
+
+        // A link to a build the report does not hold (gc removed it) says so instead of silently showing another pair.
+        const gone = `sha256:${"0".repeat(64)}`;
+        const stale = await browser!.newPage();
+        const staleProblems: string[] = [];
+        stale.on("pageerror", (e) => staleProblems.push(`page error: ${String(e)}`));
+        stale.on("console", (m) => {
+          if (m.type() === "error") staleProblems.push(`console error: ${m.text()}`);
+        });
+        await stale.goto(
+          `${address.split("#")[0]}#a=${encodeURIComponent(gone)}&b=${encodeURIComponent(third.digest)}`,
+          {
+            waitUntil: "load",
+          },
+        );
+        assert.match(await text(stale, "#compare-stale"), new RegExp(`does not hold: A \\(${gone}\\)`));
+        assert.equal(await inPage<string>(stale, `document.getElementById("compare-b").value`), third.digest);
+        assert.deepEqual(staleProblems, []);
+        await stale.close();
       } finally {
         site = saved;
       }

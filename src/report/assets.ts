@@ -199,14 +199,27 @@ document.addEventListener("DOMContentLoaded", function () {
     out.append(table("compare-packages", "Packages of B against A", ["change", "package", "in A", "in B"], packages));
     out.append(table("compare-layers", "Layers of B against A, by digest", ["change", "digest", "kind", "size in A", "size in B", "packages"], layers));
   }
+  // A link may name a build this report does not hold (gc removed it, or it is another store's):
+  // say so beside the comparison shown instead, rather than silently comparing another pair.
+  var stale = [];
   function fromFragment() {
     var params = new URLSearchParams(location.hash.slice(1));
     var a = params.get("a");
     var b = params.get("b");
+    stale = [];
     if (a && byDigest[a]) selectA.value = a;
+    else if (a) stale.push("A (" + a + ")");
     if (b && byDigest[b]) selectB.value = b;
+    else if (b) stale.push("B (" + b + ")");
+  }
+  function showStale() {
+    if (!stale.length) return;
+    out.prepend(el("p", { id: "compare-stale", "class": "stale", role: "alert" }, [
+      "This link names a build this report does not hold: " + stale.join(" and ") +
+      ". It may have been removed by gc, or be another store's; the selection below is shown instead."]));
   }
   function changed() {
+    stale = [];
     var fragment = "#a=" + encodeURIComponent(selectA.value) + "&b=" + encodeURIComponent(selectB.value);
     if (location.hash !== fragment) history.replaceState(null, "", fragment);
     render();
@@ -214,9 +227,10 @@ document.addEventListener("DOMContentLoaded", function () {
   fromFragment();
   selectA.addEventListener("change", changed);
   selectB.addEventListener("change", changed);
-  window.addEventListener("hashchange", function () { fromFragment(); render(); });
+  window.addEventListener("hashchange", function () { fromFragment(); render(); showStale(); });
   section.hidden = false;
   render();
+  showStale();
 });
 `;
 }
