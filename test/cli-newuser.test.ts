@@ -234,3 +234,26 @@ test("report --migration of a file that is not there is named with the errno's w
   );
   assert.ok(!fs.existsSync(path.join(dir, "site")));
 });
+
+test("run --request with a workflow name before -- is a usage error, not a program that exits 127 in the container", () => {
+  const { dir, env } = project();
+  const store = path.join(dir, "store");
+  const r = runCli(["run", "--request", "fam0000", "rough_layout", "--store", store, "--dry-run", "--", "true"], {
+    cwd: dir,
+    env,
+  });
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(
+    r.stderr,
+    /^tantalus: error: --request runs an ad-hoc request, not a workflow: 'rough_layout' is given before --/,
+  );
+  assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+  assert.ok(!fs.existsSync(store), "nothing was built");
+  // The program after -- is still the program: the dry run prints the command it would start.
+  const ok = runCli(["run", "--request", "fam0000", "--store", store, "--dry-run", "--", "true", "x"], {
+    cwd: dir,
+    env,
+  });
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stdout, / true x$/m);
+});

@@ -80,10 +80,19 @@ export function register(program: Command): void {
       'run an ad-hoc request instead of a workflow ("maya-2025 layout_tools"): built like one, through the same layer cache, tagged request:<hash>',
     )
     .option("--norc", "the interactive shell does not read your startup file (~/.bashrc, ~/.zshrc), as rez-env --norc")
-    .action(async (workflowArg, programArgs, opts: RunOpts) => {
+    .action(async (workflowArg, programArgs, opts: RunOpts, self: { parent: unknown }) => {
       if (opts.request !== undefined) {
         // No workflow: everything after -- is the program (commander took its first word for WORKFLOW).
         const argv = workflowArg !== undefined ? [workflowArg, ...programArgs] : programArgs;
+        // A word before -- is a workflow name given beside --request, not the program: running it as one
+        // would fail inside the container with 127, far from the mistake.
+        const rawArgs = (self.parent as { rawArgs?: string[] } | null)?.rawArgs ?? [];
+        const dash = rawArgs.indexOf("--");
+        const afterDash = dash < 0 ? 0 : rawArgs.length - dash - 1;
+        if (argv.length > afterDash)
+          throw new UsageError(
+            `--request runs an ad-hoc request, not a workflow: '${argv[0]}' is given before --; put a program after -- (run --request "REQ" -- PROGRAM ARGS), or leave out --request to run the workflow`,
+          );
         if (opts.command !== undefined && argv.length > 0)
           throw new UsageError("give either -c COMMAND or a program after --, not both");
         if (opts.dev !== undefined || opts.paths !== undefined || opts.time !== undefined || opts.tag !== undefined)
