@@ -48,6 +48,10 @@ describe("a TD's everyday commands", () => {
       assert.equal(byBuild.code, 2);
       assert.equal(r.stderr, byBuild.stderr, `${cmd} says what build says`);
     }
+    // With progress on, the mistyped name is still the one line: refused before "resolving N workflow(s)".
+    const withProgress = inStudio(["build", "rough_layot"]);
+    assert.equal(withProgress.code, 2);
+    assert.match(withProgress.stderr, /^tantalus: error: no workflow 'rough_layot' in tantalus\.yaml [^\n]*\n$/);
   });
 
   test("an unknown package name gets a 'did you mean'", () => {

@@ -28,7 +28,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join, resolve as resolvePath } from "node:path";
-import type { LoadedConfig } from "../config/index.js";
+import { getWorkflow, type LoadedConfig } from "../config/index.js";
 import { TantalusError, UsageError } from "../errors.js";
 import { sha256, type Digest } from "../image/digest.js";
 import { rfc3339, sourceDateEpoch } from "../image/epoch.js";
@@ -310,6 +310,8 @@ async function prepareBuild(config: LoadedConfig, names: readonly string[], opts
     throw new UsageError("--context builds one saved resolve: name exactly one WORKFLOW (its definition and tag)");
   }
   for (const t of targets) {
+    // A mistyped name is refused before any work, with the known names (as plan, audit and run do).
+    getWorkflow(config, t);
     if (!isValidRefName(t))
       throw new UsageError(
         `workflow name ${JSON.stringify(t)} cannot be an image tag: it must start with a letter or digit`,
