@@ -119,7 +119,7 @@ export class CPythonSession {
     if (!ready) {
       this.close();
       throw new InputError(
-        `the setting 'python: cpython' could not run Tantalus's loader in '${interpreter}' (${"exit" in hello ? `it exited with ${String(hello.signal ?? hello.exit)}` : "no answer"}; its error output says why)`,
+        `the setting 'python: cpython' could not run Tantalus's loader in '${interpreter}' (${"exit" in hello ? `it exited with ${String(hello.signal ?? hello.exit)} before the loader answered` : "no answer"}: is it a Python 3? anything it wrote is just above)`,
       );
     }
     if (ready[0]! < 3 || (ready[0] === 3 && ready[1]! < 7)) {

@@ -334,7 +334,7 @@ test("an interpreter that cannot run the loader, or is too old, is one sentence,
   assert.throws(
     load(crashes),
     new RegExp(
-      `^InputError: the setting 'python: cpython' could not run Tantalus's loader in '${crashes}' \\(it exited with 5;`,
+      `^InputError: the setting 'python: cpython' could not run Tantalus's loader in '${crashes}' \\(it exited with 5 before the loader answered: is it a Python 3\\?`,
     ),
   );
   const starts = CPythonSession.starts;
