@@ -263,7 +263,7 @@ describe("run --dev on the sample studio (podman)", { skip: missing }, () => {
     assert.equal(refused.code, 1, refused.stderr);
     assert.match(
       refused.stderr,
-      /request-[0-9a-f]{12}:\n\s+studio_base-\S+: host-leak: STUDIO_PROJECTS contains \/studio\/projects/,
+      /the image of the request "maya-2025 layout_tools".*run\.mounts.*:\n\s+studio_base-\S+: host-leak: STUDIO_PROJECTS contains \/studio\/projects/,
     );
     // Mounted for every workflow (run.mounts), the same image content passes: the remembered refusal must not stand.
     const config = path.join(studio, "tantalus.yaml");
