@@ -114,3 +114,25 @@ export function tinyRepository(dir: string, families = 3): string {
 export function looksLikeStackTrace(stderr: string): boolean {
   return /internal error|^\s+at .+[:(]\d+/m.test(stderr);
 }
+
+/**
+ * A studio with one workflow, `one`, requesting the family `tool` (the caller writes its packages under
+ * STUDIO/packages), on the demo base with no compression, root map or mounts; returns the environment
+ * that runs the CLI on it with its own HOME and cache and none of the host's location variables.
+ */
+export function oneToolWorkflow(dir: string, studio: string): NodeJS.ProcessEnv {
+  fs.mkdirSync(studio, { recursive: true });
+  fs.writeFileSync(
+    path.join(studio, "tantalus.yaml"),
+    `packages_path: [packages]\nimplicit_packages: []\nbase:\n  image: demo\nimage:\n  compression: none\n  root_map: {}\nrun:\n  mounts: []\nworkflows:\n  one:\n    request: [tool]\n`,
+  );
+  fs.mkdirSync(path.join(dir, "home"));
+  return {
+    HOME: path.join(dir, "home"),
+    TANTALUS_CACHE_DIR: path.join(dir, "cache"),
+    XDG_CACHE_HOME: undefined,
+    TANTALUS_CONFIG: undefined,
+    TANTALUS_PACKAGES_PATH: undefined,
+    TANTALUS_STORE: undefined,
+  };
+}

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, test } from "node:test";
-import { looksLikeStackTrace, runCliBounded, tempDir } from "./helpers.js";
+import { looksLikeStackTrace, oneToolWorkflow, runCliBounded, tempDir } from "./helpers.js";
 import { missingTools } from "./builder/fixture.js";
 
 let dir: string;
@@ -32,19 +32,7 @@ before(() => {
   studio = path.join(dir, "studio");
   store = path.join(dir, "store");
   tool("1.0");
-  fs.writeFileSync(
-    path.join(studio, "tantalus.yaml"),
-    `packages_path: [packages]\nimplicit_packages: []\nbase:\n  image: demo\nimage:\n  compression: none\n  root_map: {}\nrun:\n  mounts: []\nworkflows:\n  one:\n    request: [tool]\n`,
-  );
-  fs.mkdirSync(path.join(dir, "home"));
-  env = {
-    HOME: path.join(dir, "home"),
-    TANTALUS_CACHE_DIR: path.join(dir, "cache"),
-    XDG_CACHE_HOME: undefined,
-    TANTALUS_CONFIG: undefined,
-    TANTALUS_PACKAGES_PATH: undefined,
-    TANTALUS_STORE: undefined,
-  };
+  env = oneToolWorkflow(dir, studio);
 });
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
