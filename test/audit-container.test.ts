@@ -11,7 +11,6 @@
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -24,7 +23,7 @@ import { walkImageFiles } from "../src/audit/audit.js";
 import { traceOutputLines } from "../src/linker/testkit/toolchain.js";
 import { demoBase, libraryAuditGate, planWorkflow } from "../src/audit/workflow/index.js";
 import { resolveWorkflow } from "../src/workflow/resolve.js";
-import { PODMAN_RUN_FLAGS, missingTools, removeDir, sampleStudio, type Studio } from "./builder/fixture.js";
+import { missingTools, podmanRunPrivate, removeDir, sampleStudio, type Studio } from "./builder/fixture.js";
 import { makeLibtiffDonor } from "./donor.js";
 
 const skip = missingTools("podman", "runc");
@@ -49,31 +48,8 @@ after(() => {
   if (scratch) removeDir(scratch);
 });
 
-function podmanRun(image: string, args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const root = path.join(scratch, "p");
-  const p = spawnSync(
-    "podman",
-    [
-      "--root",
-      path.join(root, "graph"),
-      "--runroot",
-      path.join(root, "run"),
-      "--storage-driver",
-      "vfs",
-      "--runtime",
-      "runc",
-      "--cgroup-manager",
-      "cgroupfs",
-      "--events-backend",
-      "file",
-      "run",
-      ...PODMAN_RUN_FLAGS,
-      `oci:${store}:${image}`,
-      ...args,
-    ],
-    { encoding: "utf8", maxBuffer: 64 << 20 },
-  );
-  return { status: p.status, stdout: p.stdout, stderr: p.stderr };
+function podmanRun(image: string, args: string[]): ReturnType<typeof podmanRunPrivate> {
+  return podmanRunPrivate(path.join(scratch, "p"), store, image, args);
 }
 
 test(

@@ -173,6 +173,32 @@ export const PODMAN_RUN_FLAGS = [
   "nproc=32768:32768",
 ];
 
+/**
+ * `podman run` of IMAGE from the OCI layout STORE in a private podman root under ROOT (vfs, runc,
+ * cgroupfs), so a test never touches the machine's podman storage nor another test's; remove ROOT
+ * with removeDir, which waits out podman's own clean-up.
+ */
+export function podmanRunPrivate(
+  root: string,
+  store: string,
+  image: string,
+  args: readonly string[],
+): { status: number | null; stdout: string; stderr: string } {
+  const p = spawnSync(
+    "podman",
+    [
+      ...["--root", join(root, "graph"), "--runroot", join(root, "run"), "--storage-driver", "vfs"],
+      ...["--runtime", "runc", "--cgroup-manager", "cgroupfs", "--events-backend", "file"],
+      "run",
+      ...PODMAN_RUN_FLAGS,
+      `oci:${store}:${image}`,
+      ...args,
+    ],
+    { encoding: "utf8", maxBuffer: 64 << 20 },
+  );
+  return { status: p.status, stdout: p.stdout, stderr: p.stderr };
+}
+
 /** Every blob of a layout, with whether its content matches its name. */
 export function blobIntegrity(layout: string): { digest: string; ok: boolean }[] {
   const dir = join(layout, "blobs", "sha256");

@@ -8,11 +8,10 @@
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { PODMAN_RUN_FLAGS, missingTools, removeDir, sampleStudio, tantalus, type Studio } from "../builder/fixture.js";
+import { missingTools, podmanRunPrivate, removeDir, sampleStudio, tantalus, type Studio } from "../builder/fixture.js";
 import { debianBase, osBasesUnavailable } from "./os-bases.js";
 
 const skip = osBasesUnavailable();
@@ -98,21 +97,11 @@ test(
     // The rebased modeling image runs on Debian 11's loader.
     const noPodman = missingTools("podman", "runc");
     if (noPodman) return;
-    const root = path.join(scratch, "p");
-    const p = spawnSync(
-      "podman",
-      [
-        ...["--root", path.join(root, "graph"), "--runroot", path.join(root, "run"), "--storage-driver", "vfs"],
-        ...["--runtime", "runc", "--cgroup-manager", "cgroupfs", "--events-backend", "file"],
-        "run",
-        ...PODMAN_RUN_FLAGS,
-        `oci:${store}:modeling`,
-        "sh",
-        "-c",
-        "cat /etc/debian_version && python --version && mayapy --version",
-      ],
-      { encoding: "utf8" },
-    );
+    const p = podmanRunPrivate(path.join(scratch, "p"), store, "modeling", [
+      "sh",
+      "-c",
+      "cat /etc/debian_version && python --version && mayapy --version",
+    ]);
     assert.equal(p.status, 0, p.stderr);
     assert.match(p.stdout, /^11\.\d+$/m);
     assert.match(p.stdout, /Python 3\.10/);

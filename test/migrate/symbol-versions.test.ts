@@ -9,7 +9,6 @@
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -20,7 +19,7 @@ import { auditResolve, loadBaseImage, planWorkflow } from "../../src/audit/workf
 import { ET } from "../../src/linker/elf.js";
 import { Repositories } from "../../src/rez/repository/index.js";
 import { resolveWorkflow } from "../../src/workflow/resolve.js";
-import { PODMAN_RUN_FLAGS, missingTools, removeDir, sampleStudio, setBaseImage } from "../builder/fixture.js";
+import { missingTools, podmanRunPrivate, removeDir, sampleStudio, setBaseImage } from "../builder/fixture.js";
 import { debianBase, osBasesUnavailable } from "./os-bases.js";
 
 const skip = osBasesUnavailable() || missingTools("podman", "runc");
@@ -35,25 +34,8 @@ after(() => {
   if (scratch) removeDir(scratch);
 });
 
-function podmanRun(
-  store: string,
-  image: string,
-  args: string[],
-): { status: number | null; stdout: string; stderr: string } {
-  const root = path.join(scratch, "p");
-  const p = spawnSync(
-    "podman",
-    [
-      ...["--root", path.join(root, "graph"), "--runroot", path.join(root, "run"), "--storage-driver", "vfs"],
-      ...["--runtime", "runc", "--cgroup-manager", "cgroupfs", "--events-backend", "file"],
-      "run",
-      ...PODMAN_RUN_FLAGS,
-      `oci:${store}:${image}`,
-      ...args,
-    ],
-    { encoding: "utf8", maxBuffer: 64 << 20 },
-  );
-  return { status: p.status, stdout: p.stdout, stderr: p.stderr };
+function podmanRun(store: string, image: string, args: string[]): ReturnType<typeof podmanRunPrivate> {
+  return podmanRunPrivate(path.join(scratch, "p"), store, image, args);
 }
 
 test(
