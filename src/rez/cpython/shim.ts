@@ -409,7 +409,8 @@ def _encode(v, where, keep=None, lenient=False):
 
 class _TargetHost:
     """Under a configured target, platform.system()/machine() and sys.platform answer for it while a
-    definition loads, as the built-in evaluator's target host does (the kernel stays the host's)."""
+    definition loads. The answers are the built-in evaluator's target host's (targetPythonHost), sent
+    by Tantalus, so the two evaluators cannot map a target differently; the kernel stays the host's."""
 
     def __init__(self, target):
         self.target = target
@@ -418,14 +419,11 @@ class _TargetHost:
         import platform
         if self.target is None:
             return self
-        plat = self.target["platform"]
-        sys_platform = {"windows": "win32", "osx": "darwin"}.get(plat, plat)
-        name = {"linux": "Linux", "darwin": "Darwin", "win32": "Windows", "freebsd": "FreeBSD"}.get(sys_platform, plat)
-        arch = self.target["arch"]
+        t = self.target
         self.saved = (platform.system, platform.machine, sys.platform)
-        platform.system = lambda: name
-        platform.machine = lambda: arch
-        sys.platform = sys_platform
+        platform.system = lambda: t["system"]
+        platform.machine = lambda: t["machine"]
+        sys.platform = t["sys_platform"]
         return self
 
     def __exit__(self, *exc):

@@ -36,7 +36,7 @@ import { CPythonSession, type Answer, type Callback, type CallbackReply } from "
 import { hostSystem, type SystemInfo } from "../system.js";
 import { INVALID_PACKAGE_ERROR, ModifyList, REX_KEYS } from "./package-py.js";
 import { rezImporter } from "./rez-modules.js";
-import { chainImporters, realPythonHost, stdlibImporter, type Importer } from "../python/modules.js";
+import { chainImporters, realPythonHost, stdlibImporter, targetPythonHost, type Importer } from "../python/modules.js";
 import { reImporter } from "../python/regex.js";
 import { FORBIDDEN_BUILTINS } from "../python/builtins.js";
 import type { PackageDefinition } from "./types.js";
@@ -186,8 +186,8 @@ export function loadWithCPython(
       source,
       cwd: process.cwd(),
       system: system ?? hostSystem(),
-      // A configured target: platform and sys answer for it too, not only rez.system.
-      ...(system !== undefined ? { target: system } : {}),
+      // A configured target: platform and sys answer for it too, not only rez.system, as targetPythonHost answers.
+      ...(system !== undefined ? { target: targetAnswers(system) } : {}),
       early_objects: Object.fromEntries(objects),
     },
     `loading ${file}`,
@@ -198,6 +198,12 @@ export function loadWithCPython(
   for (const [k, v] of result.values) values.set(k, decode(v));
   const lines = new Map(Object.entries(result.lines));
   return { values, lines };
+}
+
+/** What platform.system(), platform.machine() and sys.platform answer under a target, for the shim. */
+function targetAnswers(system: SystemInfo): { system: string; machine: string; sys_platform: string } {
+  const host = targetPythonHost(system);
+  return { system: host.system(), machine: host.machine(), sys_platform: host.sysPlatform() };
 }
 
 /** The answer to a load: its result, or the package's exception as Rez reports it (type, message, line). */
