@@ -1,5 +1,6 @@
 import type { Command } from "@commander-js/extra-typings";
 import { UsageError } from "../../errors.js";
+import { afterDoubleDash } from "../argv.js";
 
 interface RunOpts {
   command?: string;
@@ -86,10 +87,7 @@ export function register(program: Command): void {
         const argv = workflowArg !== undefined ? [workflowArg, ...programArgs] : programArgs;
         // A word before -- is a workflow name given beside --request, not the program: running it as one
         // would fail inside the container with 127, far from the mistake.
-        const rawArgs = (self.parent as { rawArgs?: string[] } | null)?.rawArgs ?? [];
-        const dash = rawArgs.indexOf("--");
-        const afterDash = dash < 0 ? 0 : rawArgs.length - dash - 1;
-        if (argv.length > afterDash)
+        if (argv.length > (afterDoubleDash(self, argv)?.length ?? 0))
           throw new UsageError(
             `--request runs an ad-hoc request, not a workflow: '${argv[0]}' is given before --; put a program after -- (run --request "REQ" -- PROGRAM ARGS), or leave out --request to run the workflow`,
           );

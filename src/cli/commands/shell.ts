@@ -14,6 +14,7 @@ import {
 import { TantalusError, UsageError, systemErrorText } from "../../errors.js";
 import { saveRxt } from "../../context/rxt.js";
 import { acquireContext, addRezEnvOptions, definedEnv, shellOption, type ContextSourceOpts } from "./env.js";
+import { afterDoubleDash } from "../argv.js";
 
 interface ShellOpts extends ContextSourceOpts {
   shell?: string;
@@ -66,7 +67,7 @@ export function register(program: Command): void {
     );
   addRezEnvOptions(cmd).action((request, opts: ShellOpts, self) => {
     // Commander gives the words after `--` as more request words: split them off (rez-env's extra arg group).
-    const dashed = afterDoubleDash((self.parent as unknown as { rawArgs?: string[] } | null)?.rawArgs ?? [], request);
+    const dashed = afterDoubleDash(self, request);
     if (dashed !== null) {
       if (opts.command !== undefined) throw new UsageError("give either -c COMMAND or a command after --, not both");
       if (dashed.length === 0) throw new UsageError("nothing after --: give a command, or leave out --");
@@ -116,14 +117,6 @@ export function register(program: Command): void {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
-}
-
-/** The words after a `--` in the command line, when it has one (they end `request`). */
-function afterDoubleDash(rawArgs: readonly string[], request: readonly string[]): string[] | null {
-  const i = rawArgs.indexOf("--");
-  if (i < 0) return null;
-  const n = rawArgs.length - i - 1;
-  return n <= request.length ? request.slice(request.length - n) : null;
 }
 
 /** Quotes one argument for the shell the command runs in. */
